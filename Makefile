@@ -1,0 +1,45 @@
+# omni: make help lists the targets. Every target sets itself up on a fresh clone.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+DATA ?= data/sample
+PERSONS ?= 50000
+SEED ?= 7
+MONTH ?=
+
+.DEFAULT_GOAL := help
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+
+setup: $(VENV)/.installed ## create .venv with the pinned requirements and omni (editable)
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip==26.0.1"
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+data: setup $(DATA)/raw/sources.yaml ## build the synthetic sample dataset (PERSONS=50000 SEED=7)
+
+$(DATA)/raw/sources.yaml:
+	$(BIN)/omni synth --out $(DATA) --persons $(PERSONS) --seed $(SEED)
+
+test: setup ## run the test suite (unit, integration, notebooks)
+	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+lint: setup ## ruff check
+	$(BIN)/ruff check omni tests benchmarks
+
+bench: setup ## run the benchmarks (slow; prints time, peak memory, accuracy)
+	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+lock: ## re-pin requirements.txt from a clean install of the top-level packages
+	@echo "edit requirements.txt by hand or: pip install <pkgs> in a clean venv && pip freeze"
+
+clean: ## remove generated reports and processed data (keeps raw data and .venv)
+	rm -rf reports/*/ reports/index.html $(DATA)/processed
+
+.PHONY: help setup data test lint bench lock clean

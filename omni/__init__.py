@@ -1,0 +1,20 @@
+"""omni: omnichannel customer analytics (全域用户分析).
+
+Load channel exports, normalize identifiers, resolve every record to one person (OneID) and analyse
+the result: data audit, identity resolution, CLV/RFM/TGI, channel attribution and campaign uplift.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "load_dataset"]
+
+
+def __getattr__(name: str):
+    # Lazy re-exports keep `import omni` fast and free of heavy imports.
+    if name == "load_dataset":
+        from omni.io import load_dataset
+
+        return load_dataset
+    raise AttributeError(f"module 'omni' has no attribute {name!r}")
