@@ -1,0 +1,73 @@
+"""OneID settings in one place: identifier strength, per-type limits and shared-value caps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+STRONG_TYPES: tuple[str, ...] = ("member_id", "phone", "email", "unionid", "platform_buyer")
+WEAK_TYPES: tuple[str, ...] = ("openid", "device_id", "cookie_id")
+
+
+@dataclass(frozen=True)
+class OneIDConfig:
+    """Rules of the deterministic identity graph.
+
+    Parameters
+    ----------
+    strong_types : tuple of str
+        Identifier types that link records into one person on their own.
+    weak_types : tuple of str
+        Identifier types that only *attach* records to a person when they point at exactly one
+        strong profile; they never merge two strong profiles.
+    max_per_profile : dict
+        Per-type limit of distinct values one profile may hold (e.g. at most 3 phones). A component
+        over a limit is split by removing the identifier that bridges the most values of that type
+        (or, with no single bridge, the most recently seen values beyond the limit).
+    max_cooccurring : int
+        An identifier seen on records together with more than this many distinct values of one
+        strong type (a store kiosk with hundreds of member ids) is treated as *shared*: it never links.
+    max_cooccurring_weak : int
+        The same cap counted over weak types (a kiosk device seen with hundreds of cookies).
+    max_records : dict
+        Per-type cap on the number of records one value may appear on before it is treated as shared
+        (a default number typed for every walk-in). Types not listed are uncapped.
+    max_split_rounds : int
+        How many rounds of limit-splitting to run; components still over a limit after that are
+        reported in the health checks.
+    """
+
+    strong_types: tuple[str, ...] = STRONG_TYPES
+    weak_types: tuple[str, ...] = WEAK_TYPES
+    max_per_profile: dict[str, int] = field(
+        default_factory=lambda: {
+            "member_id": 3,
+            "phone": 3,
+            "email": 3,
+            "unionid": 2,
+            "platform_buyer": 8,
+        }
+    )
+    max_cooccurring: int = 5
+    max_cooccurring_weak: int = 20
+    max_records: dict[str, int] = field(
+        default_factory=lambda: {
+            "phone": 3000,
+            "email": 3000,
+            "device_id": 3000,
+            "cookie_id": 3000,
+            "openid": 3000,
+        }
+    )
+    max_split_rounds: int = 5
+
+    def as_dict(self) -> dict:
+        """Settings as a plain dict (for fingerprints and reports)."""
+        return {
+            "strong_types": list(self.strong_types),
+            "weak_types": list(self.weak_types),
+            "max_per_profile": dict(sorted(self.max_per_profile.items())),
+            "max_cooccurring": self.max_cooccurring,
+            "max_cooccurring_weak": self.max_cooccurring_weak,
+            "max_records": dict(sorted(self.max_records.items())),
+            "max_split_rounds": self.max_split_rounds,
+        }

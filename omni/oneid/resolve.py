@@ -1,0 +1,292 @@
+"""The deterministic identity graph: records -> clusters of one person, without over-merging.
+
+Algorithm (all steps vectorized over numpy arrays; no loop per record):
+
+1. Usable edges: every valid (record, identifier value) pair of the identifier table.
+2. Shared values: a value seen with more than ``max_cooccurring`` distinct values of one strong
+   type (a kiosk device with hundreds of member ids), more than ``max_cooccurring_weak`` of one weak
+   type, or on more records than its type's ``max_records`` is *shared* and never links.
+3. Strong components: connected components of records <-> strong values (scipy sparse graph).
+4. Limits: a component holding more distinct values of a type than ``max_per_profile`` allows is
+   split by removing the value that bridges the most values of that type (a phone typed for four
+   members); with no single bridge, the most recently seen values beyond the limit are removed.
+   Repeated for up to ``max_split_rounds`` rounds; every removal is recorded.
+5. Weak attachment: a weak value (cookie, device, single-app openid) that appears with exactly one
+   strong component attaches records that carry no strong id to it; a weak value seen with two or
+   more strong components is *ambiguous* and links nothing. Weak-only records are grouped through
+   unambiguous weak values; a group that reaches exactly one strong component joins it, otherwise it
+   stays a profile of its own. Weak values never merge two strong components.
+6. Records with no usable identifier are profiles of their own (``how = "none"``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from omni.oneid.config import OneIDConfig
+from omni.oneid.graph import bipartite_components, cooccurrence, group_components, unique_pairs
+
+ID_COLUMNS = ("record_key", "id_type", "value", "valid")
+
+# Status of an identifier value in the graph.
+STATUS_STRONG = "strong"
+STATUS_WEAK = "weak"
+STATUS_SHARED = "shared"
+STATUS_AMBIGUOUS = "ambiguous_weak"
+STATUS_OVER_LIMIT = "over_limit"
+STATUS_OTHER = "not_linking"
+
+
+@dataclass
+class Resolution:
+    """Result of :func:`resolve_identities`.
+
+    Attributes
+    ----------
+    records : DataFrame
+        One row per record: ``record_key``, ``source``, ``cluster`` (int, dense, in record order),
+        ``how`` (``strong``: linked by a strong identifier; ``weak``: attached or grouped by a weak
+        identifier; ``none``: no usable identifier).
+    values : DataFrame
+        One row per distinct identifier value: ``id_type``, ``value``, ``n_records``, ``status``
+        (strong, weak, shared, ambiguous_weak, over_limit, not_linking) and ``reason``.
+    edges : DataFrame
+        Distinct (record index, value index) pairs: ``rec``, ``val`` (positions into ``records`` and
+        ``values``).
+    removals : DataFrame
+        What the limit rule removed: ``round``, ``val``, ``id_type``, ``limit_type``, ``rule``,
+        ``component_size``.
+    config : OneIDConfig
+    """
+
+    records: pd.DataFrame
+    values: pd.DataFrame
+    edges: pd.DataFrame
+    removals: pd.DataFrame
+    config: OneIDConfig = field(default_factory=OneIDConfig)
+
+    @property
+    def n_clusters(self) -> int:
+        return int(self.records["cluster"].max()) + 1 if len(self.records) else 0
+
+
+def _check_ids(ids: pd.DataFrame) -> None:
+    missing = [c for c in ID_COLUMNS if c not in ids.columns]
+    if missing:
+        raise ValueError(
+            f"identifier table is missing column(s) {missing}; it has {list(ids.columns)}"
+        )
+
+
+def _record_index(ids: pd.DataFrame, records: pd.DataFrame | None) -> pd.DataFrame:
+    if records is None:
+        cols = ["record_key", "source"] if "source" in ids.columns else ["record_key"]
+        records = ids[cols].drop_duplicates("record_key")
+    elif "record_key" not in records.columns:
+        raise ValueError("records must have a 'record_key' column")
+    records = records.reset_index(drop=True)
+    dup = records["record_key"].duplicated()
+    if dup.any():
+        first = records.loc[dup, "record_key"].iloc[0]
+        raise ValueError(f"records has {int(dup.sum())} duplicated record_key(s), e.g. row {int(np.flatnonzero(dup)[0])}: {first!r}")
+    if "source" not in records.columns:
+        records = records.assign(source=records["record_key"].astype(str).str.split(":", n=1).str[0])
+    return records
+
+
+def resolve_identities(
+    ids: pd.DataFrame,
+    records: pd.DataFrame | None = None,
+    config: OneIDConfig | None = None,
+    times: pd.Series | None = None,
+) -> Resolution:
+    """Cluster records into persons by the rules of :class:`OneIDConfig`.
+
+    Parameters
+    ----------
+    ids : DataFrame
+        The identifier table (``record_key``, ``id_type``, ``value``, ``valid``; see
+        docs/data_contract.md). Invalid rows are kept for explanations but never link.
+    records : DataFrame, optional
+        Every record to resolve (``record_key``, ``source``), including records that carry no
+        identifier at all (anonymous walk-ins). Defaults to the records named in ``ids``.
+    config : OneIDConfig, optional
+        Rules; defaults to ``OneIDConfig()``.
+    times : Series, optional
+        Record time indexed like ``records`` (used to prefer older values when splitting).
+
+    Returns
+    -------
+    Resolution
+    """
+    config = config or OneIDConfig()
+    _check_ids(ids)
+    records = _record_index(ids, records)
+    n_rec = len(records)
+    rk_index = pd.Index(records["record_key"])
+    rec_all = rk_index.get_indexer(ids["record_key"])
+    if (rec_all < 0).any():
+        bad = ids["record_key"].iloc[int(np.flatnonzero(rec_all < 0)[0])]
+        raise ValueError(f"identifier row names a record that is not in records: {bad!r}")
+
+    # --- values: (id_type, value) of valid rows --------------------------------------------
+    valid = ids["valid"].fillna(False).to_numpy(dtype=bool) & ids["value"].notna().to_numpy()
+    types_all = list(config.strong_types) + [t for t in config.weak_types if t not in config.strong_types]
+    id_type = ids["id_type"].astype(str).to_numpy()
+    type_code_of = {t: i for i, t in enumerate(types_all)}
+    extra_types = sorted(set(pd.unique(id_type[valid])) - set(types_all))
+    for t in extra_types:
+        type_code_of[t] = len(type_code_of)
+    all_types = list(type_code_of)
+    n_types = len(all_types)
+
+    tcode = pd.Series(id_type[valid]).map(type_code_of).to_numpy(dtype=np.int64)
+    vcodes, vuniques = pd.factorize(ids["value"].to_numpy()[valid])
+    combo = tcode * np.int64(len(vuniques) + 1) + vcodes
+    vid, combo_uniques = pd.factorize(combo)
+    n_val = len(combo_uniques)
+    val_type = (combo_uniques // np.int64(len(vuniques) + 1)).astype(np.int64)
+    val_value = np.asarray(vuniques, dtype=object)[combo_uniques % np.int64(len(vuniques) + 1)]
+
+    rec, val = unique_pairs(rec_all[valid], vid, n_val)
+    n_records_per_val = np.bincount(val, minlength=n_val)
+
+    strong_type_mask = np.isin(np.arange(n_types), [type_code_of[t] for t in config.strong_types])
+    weak_type_mask = np.isin(np.arange(n_types), [type_code_of[t] for t in config.weak_types if t in type_code_of])
+    is_strong_val = strong_type_mask[val_type]
+    is_weak_val = weak_type_mask[val_type]
+
+    # --- shared values ---------------------------------------------------------------------
+    cooc_strong = cooccurrence(rec, val, is_strong_val, val_type, n_val, n_types)
+    cooc_weak = cooccurrence(rec, val, is_weak_val, val_type, n_val, n_types)
+    status = np.full(n_val, STATUS_OTHER, dtype=object)
+    status[is_strong_val] = STATUS_STRONG
+    status[is_weak_val] = STATUS_WEAK
+    reason = np.full(n_val, None, dtype=object)
+    too_many_strong = cooc_strong.max(axis=1) > config.max_cooccurring
+    too_many_weak = cooc_weak.max(axis=1) > config.max_cooccurring_weak
+    rec_cap = np.array([config.max_records.get(t, np.iinfo(np.int64).max) for t in all_types])
+    too_many_records = n_records_per_val > rec_cap[val_type]
+    linkable = (status == STATUS_STRONG) | (status == STATUS_WEAK)
+    why = np.select(
+        [too_many_strong, too_many_weak, too_many_records],
+        ["seen_with_many_strong_ids", "seen_with_many_weak_ids", "too_many_records"],
+        default="",
+    )
+    hit = (why != "") & linkable
+    status[hit] = STATUS_SHARED
+    reason[hit] = why[hit]
+
+    # --- strong components with limit splitting --------------------------------------------
+    removals: list[pd.DataFrame] = []
+    limits = np.array([config.max_per_profile.get(t, np.iinfo(np.int64).max) for t in all_types])
+    first_time = None
+    if times is not None:
+        t_rec = pd.to_datetime(pd.Series(times).reset_index(drop=True)).to_numpy("datetime64[ns]").astype("int64")
+        first_time = pd.Series(t_rec[rec]).groupby(val).min().reindex(range(n_val)).to_numpy()
+    for rnd in range(config.max_split_rounds + 1):
+        use = status[val] == STATUS_STRONG
+        labels = bipartite_components(rec[use], val[use], n_rec, n_val)
+        comp_of_val = np.full(n_val, -1, dtype=np.int64)
+        comp_of_val[val[use]] = labels[rec[use]]
+        live = np.flatnonzero(comp_of_val >= 0)
+        # distinct values per (component, type)
+        counts = pd.DataFrame({"comp": comp_of_val[live], "t": val_type[live]}).value_counts()
+        over = counts[counts.to_numpy() > limits[counts.index.get_level_values("t")]]
+        if over.empty or rnd == config.max_split_rounds:
+            break
+        over = over.reset_index()[["comp", "t"]].drop_duplicates("comp")  # one type per comp per round
+        cand = pd.DataFrame({"val": live, "comp": comp_of_val[live]}).merge(over, on="comp")
+        cand["score"] = cooc_strong[cand["val"].to_numpy(), cand["t"].to_numpy()]
+        cand["n_rec"] = n_records_per_val[cand["val"].to_numpy()]
+        cand["first"] = first_time[cand["val"].to_numpy()] if first_time is not None else cand["val"]
+        cand = cand.sort_values(["comp", "score", "n_rec", "first"], ascending=[True, False, False, False])
+        best = cand.drop_duplicates("comp")
+        bridge = best[best["score"] >= 2]
+        no_bridge_comps = best.loc[best["score"] < 2, "comp"]
+        # with no bridging value, drop the values of the offending type beyond the limit,
+        # keeping the most used and, among equals, the oldest
+        tail = cand[cand["comp"].isin(no_bridge_comps) & (val_type[cand["val"].to_numpy()] == cand["t"].to_numpy())]
+        tail = tail.sort_values(["comp", "n_rec", "first"], ascending=[True, False, True])
+        tail = tail[tail.groupby("comp").cumcount() >= limits[tail["t"].to_numpy()]]
+        comp_size = pd.Series(labels).value_counts()
+        drop = pd.concat(
+            [bridge.assign(rule="bridge"), tail.assign(rule="beyond_limit")], ignore_index=True
+        )
+        status[drop["val"].to_numpy()] = STATUS_OVER_LIMIT
+        reason[drop["val"].to_numpy()] = "profile_limit_" + pd.Series(all_types).iloc[drop["t"].to_numpy()].to_numpy()
+        removals.append(
+            pd.DataFrame(
+                {
+                    "round": rnd + 1,
+                    "val": drop["val"].to_numpy(),
+                    "id_type": np.asarray(all_types, dtype=object)[val_type[drop["val"].to_numpy()]],
+                    "limit_type": np.asarray(all_types, dtype=object)[drop["t"].to_numpy()],
+                    "rule": drop["rule"].to_numpy(),
+                    "component_size": comp_size.reindex(drop["comp"].to_numpy()).to_numpy(),
+                }
+            )
+        )
+    has_strong = np.zeros(n_rec, dtype=bool)
+    has_strong[rec[status[val] == STATUS_STRONG]] = True
+
+    # --- weak attachment --------------------------------------------------------------------
+    weak_edge = status[val] == STATUS_WEAK
+    w_rec, w_val = rec[weak_edge], val[weak_edge]
+    anchored = has_strong[w_rec]
+    a_val, a_comp = unique_pairs(w_val[anchored], labels[w_rec[anchored]], n_rec)
+    n_anchor = np.bincount(a_val, minlength=n_val)
+    anchor_of_val = np.full(n_val, -1, dtype=np.int64)
+    single = n_anchor[a_val] == 1
+    anchor_of_val[a_val[single]] = a_comp[single]
+    ambiguous = (n_anchor >= 2) & (status == STATUS_WEAK)
+    status[ambiguous] = STATUS_AMBIGUOUS
+    reason[ambiguous] = "weak_id_seen_with_several_profiles"
+
+    final = labels.copy()
+    how = np.where(has_strong, "strong", "none").astype(object)
+    wo = (~has_strong[w_rec]) & (~ambiguous[w_val])
+    wo_rec, wo_val = w_rec[wo], w_val[wo]
+    if len(wo_rec):
+        glabels = group_components(wo_rec, wo_val, n_rec, n_val)
+        g_rec = glabels[:n_rec]
+        g_val = glabels[n_rec:]
+        # anchors reached by each weak group through unambiguous values
+        has_anchor = anchor_of_val[wo_val] >= 0
+        ga, gc = unique_pairs(g_val[wo_val[has_anchor]], anchor_of_val[wo_val[has_anchor]], n_rec)
+        n_g_anchor = pd.Series(1, index=ga).groupby(level=0).sum()
+        one = n_g_anchor[n_g_anchor == 1].index.to_numpy()
+        target = pd.Series(gc, index=ga).loc[one] if len(one) else pd.Series(dtype=np.int64)
+        weak_recs = np.unique(wo_rec)
+        grp = g_rec[weak_recs]
+        joined = pd.Series(grp).map(target)
+        joins = joined.notna().to_numpy()
+        # groups with no single anchor become profiles of their own: offset labels past n_rec
+        final[weak_recs[joins]] = joined[joins].to_numpy(dtype=np.int64)
+        final[weak_recs[~joins]] = labels.max() + 1 + grp[~joins]
+        how[weak_recs] = "weak"
+
+    cluster, _ = pd.factorize(final)
+    out = records[["record_key", "source"]].copy()
+    out["cluster"] = cluster.astype(np.int64)
+    out["how"] = pd.Categorical(how, categories=["strong", "weak", "probabilistic", "none"])
+
+    values = pd.DataFrame(
+        {
+            "id_type": pd.Categorical(np.asarray(all_types, dtype=object)[val_type]),
+            "value": val_value,
+            "n_records": n_records_per_val,
+            "status": pd.Categorical(status),
+            "reason": reason,
+        }
+    )
+    removals_df = (
+        pd.concat(removals, ignore_index=True)
+        if removals
+        else pd.DataFrame(columns=["round", "val", "id_type", "limit_type", "rule", "component_size"])
+    )
+    edges = pd.DataFrame({"rec": rec, "val": val})
+    return Resolution(records=out, values=values, edges=edges, removals=removals_df, config=config)

@@ -1,0 +1,113 @@
+"""Stable OneIDs: a new run keeps last run's ids where the person is the same."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+ONEID_PREFIX = "O"
+ONEID_DIGITS = 9
+
+
+def format_oneid(numbers: np.ndarray) -> np.ndarray:
+    """``O`` + 9 zero-padded digits for each number."""
+    nums = pd.Series(np.asarray(numbers, dtype=np.int64))
+    return (ONEID_PREFIX + nums.astype(str).str.zfill(ONEID_DIGITS)).to_numpy(dtype=object)
+
+
+def parse_oneid(oneids: pd.Series) -> np.ndarray:
+    """The numeric part of OneIDs (inverse of :func:`format_oneid`)."""
+    s = pd.Series(oneids, dtype="string")
+    bad = ~s.str.fullmatch(rf"{ONEID_PREFIX}\d{{{ONEID_DIGITS}}}").fillna(False)
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise ValueError(f"previous map row {i + 1}: {s.iloc[i]!r} is not a OneID (O + 9 digits)")
+    return s.str.slice(1).astype("int64").to_numpy()
+
+
+def assign_oneids(
+    clusters: pd.DataFrame, previous: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Give every cluster a OneID, keeping the previous run's ids for the same people.
+
+    Rules: a previous id goes to the cluster that holds most of its records (ties: the cluster
+    that comes first). A cluster that receives several previous ids (a merge) keeps the oldest
+    (lowest number) and the others are retired as merged. A previous id whose records now sit in
+    several clusters is a split: the largest part keeps the id, the others get new ids. Clusters
+    with no previous id get new ids numbered after the largest id ever issued, in record order.
+
+    Parameters
+    ----------
+    clusters : DataFrame
+        ``record_key`` and ``cluster`` (int) for every record of this run.
+    previous : DataFrame, optional
+        ``record_key`` and ``oneid`` of the previous run (its ``record_oneid`` table).
+
+    Returns
+    -------
+    record_oneid : DataFrame
+        ``record_key``, ``oneid``, in the order of ``clusters``.
+    changes : DataFrame
+        One row per OneID event: ``oneid``, ``change`` (kept, new, merged_into, split_from,
+        retired), ``other`` (the id merged into or split from), ``n_records``.
+    """
+    cl = clusters["cluster"].to_numpy()
+    codes, _ = pd.factorize(cl)  # dense, in record order
+    n_cl = int(codes.max()) + 1 if len(codes) else 0
+    size = np.bincount(codes, minlength=n_cl)
+    assigned = np.full(n_cl, -1, dtype=np.int64)
+    events: list[pd.DataFrame] = []
+    next_number = 1
+    if previous is not None and len(previous):
+        prev = previous[["record_key", "oneid"]].drop_duplicates("record_key")
+        prev_num = pd.Series(parse_oneid(prev["oneid"]), index=pd.Index(prev["record_key"]))
+        next_number = int(prev_num.max()) + 1
+        p = prev_num.reindex(clusters["record_key"]).to_numpy()
+        has = ~np.isnan(p)
+        cell = (
+            pd.DataFrame({"prev": p[has].astype(np.int64), "cl": codes[has]})
+            .value_counts()
+            .rename("n")
+            .reset_index()
+        )
+        # each previous id goes to the cluster holding most of its records
+        cell = cell.sort_values(["prev", "n", "cl"], ascending=[True, False, True])
+        home = cell.drop_duplicates("prev")
+        # each cluster keeps the oldest previous id it received
+        keep = home.sort_values(["cl", "prev"]).drop_duplicates("cl")
+        assigned[keep["cl"].to_numpy()] = keep["prev"].to_numpy()
+        kept_ids = set(keep["prev"].tolist())
+        merged = home[~home["prev"].isin(kept_ids)].merge(
+            keep[["cl", "prev"]].rename(columns={"prev": "into"}), on="cl"
+        )
+        split = cell.merge(home[["prev", "cl"]], on=["prev", "cl"], how="left", indicator=True)
+        split = split[split["_merge"] == "left_only"]
+        retired = np.setdiff1d(prev_num.unique(), cell["prev"].unique())
+        events += [
+            pd.DataFrame({"num": keep["prev"].to_numpy(), "change": "kept", "other": -1, "n_records": keep["n"].to_numpy()}),
+            pd.DataFrame({"num": merged["prev"].to_numpy(), "change": "merged_into", "other": merged["into"].to_numpy(), "n_records": merged["n"].to_numpy()}),
+            pd.DataFrame({"num": retired, "change": "retired", "other": -1, "n_records": 0}),
+        ]
+    new_cl = np.flatnonzero(assigned < 0)
+    assigned[new_cl] = next_number + np.arange(len(new_cl))
+    new_events = pd.DataFrame({"num": assigned[new_cl], "change": "new", "other": -1, "n_records": size[new_cl]})
+    if previous is not None and len(previous) and len(split):
+        # clusters that took part of a previous id's records but not the id: new ids split off it
+        split_cl = split[["cl", "prev"]].drop_duplicates("cl")
+        split_cl = split_cl[np.isin(split_cl["cl"].to_numpy(), new_cl)]
+        new_events.loc[new_events["num"].isin(assigned[split_cl["cl"].to_numpy()]), "change"] = "split_from"
+        other = pd.Series(split_cl["prev"].to_numpy(), index=assigned[split_cl["cl"].to_numpy()])
+        mask = new_events["change"] == "split_from"
+        new_events.loc[mask, "other"] = other.reindex(new_events.loc[mask, "num"]).to_numpy()
+    events.append(new_events)
+    ev = pd.concat(events, ignore_index=True)
+    changes = pd.DataFrame(
+        {
+            "oneid": format_oneid(ev["num"].to_numpy()),
+            "change": ev["change"].to_numpy(),
+            "other": np.where(ev["other"].to_numpy() >= 0, format_oneid(np.maximum(ev["other"].to_numpy(), 0)), None),
+            "n_records": ev["n_records"].to_numpy(),
+        }
+    )
+    out = pd.DataFrame({"record_key": clusters["record_key"].to_numpy(), "oneid": format_oneid(assigned)[codes]})
+    return out, changes
