@@ -23,6 +23,52 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_resolve(args: argparse.Namespace) -> int:
+    import json
+
+    import pandas as pd
+
+    from omni.oneid import evaluate_against_truth
+    from omni.oneid.health import naive_clusters
+    from omni.workspace import Workspace
+
+    ws = Workspace(args.data, progress=not args.quiet)
+    previous = pd.read_parquet(args.previous) if args.previous else None
+    res = ws.resolve(as_of=args.as_of, previous=previous, stable=args.as_of is not None)
+    out = dict(res.summary)
+    out.pop("config", None)
+    out["how"] = res.record_oneid["how"].astype(str).value_counts().to_dict()
+    out["changes"] = res.changes["change"].value_counts().to_dict()
+    if ws.has_truth():
+        truth = ws.truth()
+        for scope, strong in (("strong_id_records", True), ("all_records", False)):
+            s = evaluate_against_truth(res.record_oneid, truth, strong_only=strong)
+            out[f"accuracy_{scope}"] = {k: round(v, 4) for k, v in s.items() if k in ("precision", "recall", "f1", "bcubed_f1")}
+        if args.naive:
+            recs = res.record_oneid[["record_key"]]
+            naive = naive_clusters(ws.ids[ws.ids["record_key"].isin(recs["record_key"])], recs)
+            nv = res.record_oneid.assign(oneid=naive)
+            s = evaluate_against_truth(nv, truth, strong_only=True)
+            out["naive_accuracy_strong_id_records"] = {k: round(v, 4) for k, v in s.items() if k in ("precision", "recall", "f1")}
+    print(json.dumps(out, indent=2, ensure_ascii=False, default=str))
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from omni.reporting.runner import ReportError, run_report
+
+    try:
+        month_dir = run_report(
+            data=args.data, month=args.month, notebooks=args.notebooks, out=args.out, seed=args.seed,
+            only=args.only.split(",") if args.only else None, progress=not args.quiet,
+        )
+    except ReportError as err:
+        print(f"omni report FAILED: {err}", file=sys.stderr)
+        return 1
+    print(month_dir / "index.html")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from omni import __version__
 
@@ -42,6 +88,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--end", default="2026-10-31", help="last day of the data (YYYY-MM-DD)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=_cmd_synth)
+
+    p = sub.add_parser("resolve", help="resolve every record to a OneID and write the unified tables")
+    p.add_argument("--data", default="data/sample", help="dataset folder (default data/sample)")
+    p.add_argument("--as-of", dest="as_of", default=None, help="resolve records up to the end of this month (YYYY-MM)")
+    p.add_argument("--previous", default=None, help="previous run's record_oneid.parquet, to keep its OneIDs")
+    p.add_argument("--naive", action="store_true", help="also score the naive connect-every-shared-value graph")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=_cmd_resolve)
+
+    p = sub.add_parser("report", help="run the notebooks for a month and write reviewer HTML")
+    p.add_argument("--data", default="data/sample", help="dataset folder (default data/sample)")
+    p.add_argument("--month", default=None, help="YYYY-MM (default: the last complete month in the data)")
+    p.add_argument("--notebooks", default="notebooks", help="folder of NN_name.ipynb notebooks")
+    p.add_argument("--out", default="reports", help="reports folder (default reports)")
+    p.add_argument("--seed", type=int, default=7, help="seed passed to every notebook")
+    p.add_argument("--only", default=None, help="comma-separated notebook prefixes, e.g. 01,02")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=_cmd_report)
     return parser
 
 

@@ -59,6 +59,9 @@ class Resolution:
     removals : DataFrame
         What the limit rule removed: ``round``, ``val``, ``id_type``, ``limit_type``, ``rule``,
         ``component_size``.
+    invalid : DataFrame
+        Identifier rows that were not usable: ``rec`` (record position), ``id_type``, ``raw``,
+        ``reason`` (kept to explain why two records were not linked).
     config : OneIDConfig
     """
 
@@ -66,6 +69,7 @@ class Resolution:
     values: pd.DataFrame
     edges: pd.DataFrame
     removals: pd.DataFrame
+    invalid: pd.DataFrame
     config: OneIDConfig = field(default_factory=OneIDConfig)
 
     @property
@@ -289,4 +293,15 @@ def resolve_identities(
         else pd.DataFrame(columns=["round", "val", "id_type", "limit_type", "rule", "component_size"])
     )
     edges = pd.DataFrame({"rec": rec, "val": val})
-    return Resolution(records=out, values=values, edges=edges, removals=removals_df, config=config)
+    inv = ~valid
+    invalid = pd.DataFrame(
+        {
+            "rec": rec_all[inv],
+            "id_type": id_type[inv],
+            "raw": ids["raw"].to_numpy()[inv] if "raw" in ids.columns else None,
+            "reason": ids["reason"].to_numpy()[inv] if "reason" in ids.columns else "invalid",
+        }
+    )
+    return Resolution(
+        records=out, values=values, edges=edges, removals=removals_df, invalid=invalid, config=config
+    )

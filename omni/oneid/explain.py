@@ -1,0 +1,183 @@
+"""Explain why two records share a OneID, or which rule kept them apart."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+from scipy.sparse import csr_matrix
+
+from omni.oneid.resolve import Resolution
+
+LINKING = {"strong", "weak"}
+
+
+def mask_value(id_type: str, value: object) -> str:
+    """Masked form of an identifier value for explanations and reports."""
+    from omni import privacy
+
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    v = str(value)
+    if id_type in ("phone", "masked_phone"):
+        return str(privacy.mask_phone(v))
+    if id_type == "email":
+        return str(privacy.mask_email(v))
+    if id_type == "name":
+        return str(privacy.mask_name(v))
+    if ":" in v and id_type in ("openid", "platform_buyer"):
+        scope, rest = v.split(":", 1)
+        return f"{scope}:{privacy.mask_id(rest)}"
+    return str(privacy.mask_id(v))
+
+
+def mask_record_key(key: str) -> str:
+    """``source:key`` with the key part masked."""
+    from omni import privacy
+
+    source, _, rest = str(key).partition(":")
+    return f"{source}:{privacy.mask_id(rest)}"
+
+
+@dataclass
+class Explanation:
+    """Why two records do or do not share a OneID.
+
+    Attributes
+    ----------
+    same_oneid : bool
+    path : DataFrame
+        The shortest chain of records and identifiers between the two records, preferring linking
+        identifiers: ``step``, ``kind`` (record / identifier), ``label`` (masked), ``id_type``,
+        ``status``, ``reason``. Empty when no chain exists within ``max_hops``.
+    blockers : DataFrame
+        The identifiers on that chain that do not link, with the rule that stops them.
+    verdict : str
+        One sentence.
+    """
+
+    same_oneid: bool
+    path: pd.DataFrame
+    blockers: pd.DataFrame
+    verdict: str
+
+    def __str__(self) -> str:
+        lines = [self.verdict]
+        for row in self.path.itertuples():
+            extra = f" [{row.status}{': ' + row.reason if row.reason else ''}]" if row.kind == "identifier" else ""
+            lines.append(f"  {row.step:>2}. {row.kind:<10} {row.label}{extra}")
+        return "\n".join(lines)
+
+
+def _node_tables(res: Resolution) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """All identifier nodes (valid values and invalid raw values) and their edges to records."""
+    vals = res.values[["id_type", "value", "status", "reason"]].copy()
+    vals["status"] = vals["status"].astype(str)
+    inv = res.invalid
+    if len(inv):
+        key = inv["id_type"].astype(str) + "\x1f" + inv["raw"].astype(str).str.strip().str.lower()
+        codes, uniq = pd.factorize(key)
+        first = pd.Series(np.arange(len(inv))).groupby(codes).first().to_numpy()
+        inv_nodes = pd.DataFrame(
+            {
+                "id_type": inv["id_type"].to_numpy()[first],
+                "value": inv["raw"].to_numpy()[first],
+                "status": "invalid",
+                "reason": inv["reason"].to_numpy()[first],
+            }
+        )
+        rec = np.r_[res.edges["rec"].to_numpy(), inv["rec"].to_numpy()]
+        val = np.r_[res.edges["val"].to_numpy(), len(vals) + codes]
+        vals = pd.concat([vals, inv_nodes], ignore_index=True)
+    else:
+        rec, val = res.edges["rec"].to_numpy(), res.edges["val"].to_numpy()
+    return vals, rec, val
+
+
+def explain(res: Resolution, record_a: str, record_b: str, max_hops: int = 4) -> Explanation:
+    """Explain the link (or the absence of one) between two records.
+
+    Parameters
+    ----------
+    res : Resolution
+        Output of :func:`omni.oneid.resolve.resolve_identities`.
+    record_a, record_b : str
+        Record keys (``<source>:<key>``).
+    max_hops : int
+        How many identifiers a chain may pass through.
+
+    Returns
+    -------
+    Explanation
+    """
+    keys = pd.Index(res.records["record_key"])
+    ia, ib = keys.get_indexer([record_a, record_b])
+    for k, i in ((record_a, ia), (record_b, ib)):
+        if i < 0:
+            raise KeyError(f"record {mask_record_key(k)} is not in this resolution")
+    cluster = res.records["cluster"].to_numpy()
+    same = bool(cluster[ia] == cluster[ib])
+    vals, rec, val = _node_tables(res)
+    n_rec, n_val = len(keys), len(vals)
+    r2v = csr_matrix((np.ones(len(rec), dtype=np.int8), (rec, val)), shape=(n_rec, n_val))
+    v2r = r2v.T.tocsr()
+
+    # ego networks of both records, max_hops identifiers deep (values with huge degree are kept
+    # as nodes but not expanded through, so a kiosk shows up as the blocker without pulling in
+    # thousands of records)
+    def ego(start: int) -> tuple[set[int], set[int]]:
+        recs, seen_v = {start}, set()
+        frontier = np.array([start])
+        for _ in range(max_hops):
+            v = np.unique(r2v[frontier].indices)
+            v = v[~np.isin(v, list(seen_v))] if seen_v else v
+            seen_v.update(v.tolist())
+            small = v[np.diff(v2r.indptr)[v] <= 200]
+            r = np.unique(v2r[small].indices) if len(small) else np.array([], dtype=int)
+            r = r[~np.isin(r, list(recs))]
+            if len(r) == 0:
+                break
+            recs.update(r.tolist())
+            frontier = r
+        return recs, seen_v
+
+    ra, va = ego(ia)
+    rb, vb = ego(ib)
+    g = nx.Graph()
+    all_v = np.array(sorted(va | vb), dtype=np.int64)
+    status = vals["status"].to_numpy()
+    if len(all_v):
+        sub = v2r[all_v]
+        for pos, v in enumerate(all_v):
+            rs = sub.indices[sub.indptr[pos]: sub.indptr[pos + 1]]
+            rs = rs[np.isin(rs, list(ra | rb))]
+            w = 1.0 if status[v] in LINKING else 1000.0
+            g.add_edges_from(((("r", int(r)), ("v", int(v))) for r in rs), weight=w)
+    try:
+        nodes = nx.shortest_path(g, ("r", int(ia)), ("r", int(ib)), weight="weight")
+    except (nx.NetworkXNoPath, nx.NodeNotFound):
+        nodes = []
+    rows = []
+    for step, (kind, i) in enumerate(nodes):
+        if kind == "r":
+            rows.append({"step": step, "kind": "record", "label": mask_record_key(keys[i]),
+                         "id_type": "", "status": "", "reason": ""})
+        else:
+            t = str(vals.at[i, "id_type"])
+            rows.append({"step": step, "kind": "identifier", "label": f"{t}={mask_value(t, vals.at[i, 'value'])}",
+                         "id_type": t, "status": str(status[i]), "reason": vals.at[i, "reason"] or ""})
+    path = pd.DataFrame(rows, columns=["step", "kind", "label", "id_type", "status", "reason"])
+    blockers = path[(path["kind"] == "identifier") & ~path["status"].isin(LINKING)]
+    a, b = mask_record_key(record_a), mask_record_key(record_b)
+    if same:
+        verdict = f"{a} and {b} share a OneID: linked through {len(path) // 2} identifier(s)."
+        if path.empty or len(blockers):
+            verdict = f"{a} and {b} share a OneID (their chain is longer than {max_hops} identifiers)."
+    elif path.empty:
+        verdict = f"{a} and {b} have different OneIDs: no identifier chain joins them within {max_hops} hops."
+    else:
+        rules = ", ".join(sorted({f"{r.label} is {r.status} ({r.reason})" for r in blockers.itertuples()}))
+        verdict = f"{a} and {b} have different OneIDs: the chain between them is cut because {rules}."
+    return Explanation(same_oneid=same, path=path, blockers=blockers.reset_index(drop=True), verdict=verdict)

@@ -1,0 +1,135 @@
+"""Display helpers for report notebooks: headline numbers, readable tables, notes, plot style."""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+METRICS_MIME = "application/vnd.omni.metrics+json"
+
+
+def _fmt(value: Any, fmt: str | None) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "–"
+    if fmt:
+        return fmt.format(value)
+    if isinstance(value, (int, np.integer)):
+        return f"{value:,}"
+    if isinstance(value, (float, np.floating)):
+        return f"{value:,.3g}" if abs(value) < 1 else f"{value:,.1f}"
+    return str(value)
+
+
+def headline(metrics: Sequence[Mapping[str, Any]], title: str | None = None) -> None:
+    """Show headline numbers as cards and hand them to the report runner.
+
+    Parameters
+    ----------
+    metrics : sequence of dict
+        Each with ``key`` (stable name for metrics.json), ``label`` (shown), ``value`` (a number or
+        short text), and optionally ``unit`` (shown after the value), ``fmt`` (a ``str.format``
+        pattern such as ``"{:.1%}"``) and ``better`` (``"up"`` or ``"down"``, for month-over-month
+        arrows in the index).
+    title : str, optional
+        A heading shown above the cards.
+    """
+    from IPython.display import display
+
+    cards = []
+    payload = []
+    for m in metrics:
+        value = m["value"]
+        if isinstance(value, (np.integer,)):
+            value = int(value)
+        elif isinstance(value, (np.floating,)):
+            value = float(value)
+        shown = _fmt(value, m.get("fmt")) + (f" {m['unit']}" if m.get("unit") else "")
+        cards.append(
+            f'<div class="omni-kpi"><div class="v">{html.escape(shown)}</div>'
+            f'<div class="l">{html.escape(m["label"])}</div></div>'
+        )
+        payload.append({k: (value if k == "value" else m.get(k)) for k in ("key", "label", "value", "unit", "fmt", "better")})
+    head = f"<h3>{html.escape(title)}</h3>" if title else ""
+    text = "\n".join(f"{p['label']}: {_fmt(p['value'], p.get('fmt'))}{' ' + p['unit'] if p.get('unit') else ''}" for p in payload)
+    display(
+        {
+            "text/html": head + '<div class="omni-headline">' + "".join(cards) + "</div>",
+            "text/plain": text,
+            METRICS_MIME: json.loads(json.dumps(payload, default=str)),
+        },
+        raw=True,
+    )
+
+
+def table(
+    df: pd.DataFrame,
+    formats: Mapping[str, str] | None = None,
+    max_rows: int = 25,
+    caption: str | None = None,
+    index: bool = False,
+) -> None:
+    """Show a DataFrame as a compact, formatted HTML table (at most ``max_rows`` rows).
+
+    Parameters
+    ----------
+    df : DataFrame
+    formats : dict, optional
+        Column -> ``str.format`` pattern (``"{:,.0f}"``, ``"{:.1%}"``). Numbers without a format get
+        thousands separators.
+    max_rows : int
+        Rows shown; a note says how many were left out.
+    caption : str, optional
+    index : bool
+        Show the index as the first column.
+    """
+    from IPython.display import HTML, display
+
+    formats = dict(formats or {})
+    d = df.reset_index() if index else df
+    shown = d.head(max_rows)
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
+    body = []
+    for row in shown.itertuples(index=False):
+        cells = []
+        for c, v in zip(shown.columns, row, strict=True):
+            cells.append(f"<td>{html.escape(_fmt(v, formats.get(str(c))))}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    cap = f"<caption style='caption-side:top;text-align:left;font-weight:600'>{html.escape(caption)}</caption>" if caption else ""
+    more = (
+        f"<p class='omni-note'>Showing {max_rows:,} of {len(d):,} rows.</p>" if len(d) > max_rows else ""
+    )
+    display(HTML(f"<table class='omni-table'>{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{more}"))
+
+
+def note(text: str) -> None:
+    """Show a short interpretation in Markdown."""
+    from IPython.display import Markdown, display
+
+    display(Markdown(text))
+
+
+def use_report_style() -> None:
+    """Matplotlib defaults for reports: readable sizes, CJK-capable fonts where installed, PNG output."""
+    import matplotlib as mpl
+
+    mpl.rcParams.update(
+        {
+            "figure.figsize": (8, 4),
+            "figure.dpi": 100,
+            "axes.titlesize": 12,
+            "axes.titleweight": "bold",
+            "axes.labelsize": 10,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.grid": True,
+            "grid.alpha": 0.3,
+            "font.sans-serif": ["Noto Sans CJK SC", "WenQuanYi Zen Hei", "SimHei", "DejaVu Sans"],
+            "axes.unicode_minus": False,
+            "svg.hashsalt": "omni",
+        }
+    )

@@ -1,0 +1,73 @@
+"""The month's index.html: every notebook's headline numbers, change vs last month, links."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+from omni.reporting.display import _fmt
+
+
+def previous_month(month: str) -> str:
+    """``YYYY-MM`` of the month before."""
+    y, m = (int(x) for x in month.split("-"))
+    return f"{y - 1}-12" if m == 1 else f"{y}-{m - 1:02d}"
+
+
+def _change(cur: Any, prev: Any, better: str | None) -> str:
+    if not isinstance(cur, (int, float)) or not isinstance(prev, (int, float)) or isinstance(cur, bool):
+        return ""
+    diff = cur - prev
+    if diff == 0:
+        return "no change"
+    arrow = "▲" if diff > 0 else "▼"
+    good = (diff > 0) == (better == "up") if better in ("up", "down") else None
+    color = {True: "#1a7f37", False: "#cf222e", None: "#57606a"}[good]
+    rel = f" ({diff / prev:+.1%})" if prev else ""
+    return f'<span style="color:{color}">{arrow} {abs(diff):,.4g}{rel}</span>'
+
+
+def write_index(month_dir: Path, metrics: dict[str, Any], out_root: Path, total_seconds: float) -> Path:
+    """Write ``index.html`` for a month, comparing with the previous month's metrics.json if any."""
+    month = metrics["month"]
+    prev_file = out_root / previous_month(month) / "metrics.json"
+    prev = json.loads(prev_file.read_text(encoding="utf-8")) if prev_file.exists() else None
+    sections = []
+    for name, nb in metrics["notebooks"].items():
+        rows = []
+        for key, m in nb["metrics"].items():
+            pm = (prev or {}).get("notebooks", {}).get(name, {}).get("metrics", {}).get(key)
+            change = _change(m.get("value"), pm.get("value") if pm else None, m.get("better")) if pm else ""
+            unit = f" {m['unit']}" if m.get("unit") else ""
+            rows.append(
+                f"<tr><td>{html.escape(m.get('label') or key)}</td>"
+                f"<td>{html.escape(_fmt(m.get('value'), m.get('fmt')))}{html.escape(unit)}</td><td>{change}</td></tr>"
+            )
+        table = "<table class='omni-table'><thead><tr><th>headline</th><th>this month</th><th>vs previous month</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>" if rows else "<p class='omni-note'>No headline numbers.</p>"
+        sections.append(
+            f"<section><h2><a href='{html.escape(name)}.html'>{html.escape(nb['title'])}</a></h2>"
+            f"{table}<p class='omni-note'>ran in {nb['seconds']:.1f} s · <a href='{html.escape(name)}.ipynb'>executed notebook</a></p></section>"
+        )
+    prev_note = (f"Compared with {previous_month(month)}." if prev else
+                 f"No report for {previous_month(month)} in this folder: no month-over-month change shown.")
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>omni report {html.escape(month)}</title>
+<style>
+body {{ font-family: -apple-system, "Segoe UI", "PingFang SC", "Microsoft YaHei", sans-serif; max-width: 960px; margin: 24px auto; color: #24292f; }}
+h1 {{ font-size: 24px; }} h2 {{ font-size: 18px; margin-top: 28px; }}
+table.omni-table {{ border-collapse: collapse; font-size: 14px; min-width: 560px; }}
+table.omni-table th, table.omni-table td {{ padding: 4px 12px; border-bottom: 1px solid #e5e7eb; text-align: right; }}
+table.omni-table th:first-child, table.omni-table td:first-child {{ text-align: left; }}
+.omni-note {{ color: #57606a; font-size: 13px; }}
+</style></head><body>
+<h1>omni monthly report · {html.escape(month)}</h1>
+<p class="omni-note">Dataset <b>{html.escape(metrics['dataset'])}</b> · data fingerprint {html.escape(metrics['data_fingerprint'][:16])} · seed {metrics['seed']} · total run time {total_seconds:.0f} s. {prev_note}
+Personal data is masked or pseudonymized throughout; small groups are suppressed.</p>
+{''.join(sections)}
+</body></html>
+"""
+    path = month_dir / "index.html"
+    path.write_text(page, encoding="utf-8")
+    return path

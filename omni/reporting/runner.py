@@ -1,0 +1,227 @@
+"""``omni report``: run every notebook through papermill and write the month's reviewer HTML."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import platform
+import sys
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from omni.reporting.display import METRICS_MIME
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+VERSIONED_PACKAGES = ("omni", "pandas", "numpy", "scipy", "lifetimes", "statsmodels", "networkx", "papermill", "matplotlib")
+
+
+class ReportError(RuntimeError):
+    """A notebook failed; the message names the notebook and the cell."""
+
+
+@dataclass
+class NotebookResult:
+    """What one notebook run produced."""
+
+    name: str
+    ipynb: Path
+    html: Path | None
+    seconds: float
+    metrics: list[dict[str, Any]] = field(default_factory=list)
+    title: str = ""
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of the packages that shape the numbers."""
+    out = {}
+    for p in VERSIONED_PACKAGES:
+        try:
+            out[p] = metadata.version(p)
+        except metadata.PackageNotFoundError:
+            out[p] = "not installed"
+    out["python"] = platform.python_version()
+    return out
+
+
+def collect_metrics(nb: nbformat.NotebookNode) -> list[dict[str, Any]]:
+    """Headline metrics a notebook displayed with :func:`omni.reporting.display.headline`."""
+    found = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if METRICS_MIME in data:
+                payload = data[METRICS_MIME]
+                found.extend(payload if isinstance(payload, list) else [payload])
+    return found
+
+
+def notebook_title(nb: nbformat.NotebookNode, default: str) -> str:
+    """The first Markdown heading of a notebook."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return default
+
+
+def header_html(title: str, params: dict[str, Any], facts: dict[str, Any]) -> str:
+    """The run's header block placed on top of every report."""
+    rows = "".join(
+        f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>"
+        for k, v in list(params.items()) + list(facts.items())
+    )
+    return f'<div class="omni-header"><h1>{html.escape(title)}</h1><table>{rows}</table></div>'
+
+
+def export_html(nb_path: Path, html_path: Path, header: str) -> None:
+    """Export an executed notebook to self-contained HTML without code, prompts or network fetches."""
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    nb = nbformat.read(nb_path, as_version=4)
+    exporter = HTMLExporter(
+        template_name="lab",
+        extra_template_basedirs=[str(TEMPLATE_DIR)],
+        template_file="omni_report.html.j2",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+    )
+    tags = TagRemovePreprocessor(remove_cell_tags={"remove_cell", "remove-cell", "injected-parameters", "parameters"})
+    exporter.register_preprocessor(tags, enabled=True)
+    body, _ = exporter.from_notebook_node(nb, resources={"omni_header": header})
+    html_path.write_text(body, encoding="utf-8")
+
+
+def _run_one(
+    nb_in: Path, nb_out: Path, params: dict[str, Any], cwd: Path, kernel_name: str, progress: bool
+) -> None:
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    try:
+        pm.execute_notebook(
+            str(nb_in),
+            str(nb_out),
+            parameters=params,
+            kernel_name=kernel_name,
+            cwd=str(cwd),
+            progress_bar=progress,
+            request_save_on_cell_execute=True,
+        )
+    except PapermillExecutionError as err:
+        raise ReportError(
+            f"notebook {nb_in.name} failed in cell {err.cell_index + 1} (execution count "
+            f"{err.exec_count}): {err.ename}: {err.evalue}. The partial notebook is kept at {nb_out}."
+        ) from err
+
+
+def run_report(
+    data: str | Path = "data/sample",
+    month: str | None = None,
+    notebooks: str | Path = "notebooks",
+    out: str | Path = "reports",
+    seed: int = 7,
+    only: list[str] | None = None,
+    params: dict[str, Any] | None = None,
+    kernel_name: str = "python3",
+    progress: bool = True,
+) -> Path:
+    """Run every notebook for a month and write ``<out>/<month>/``.
+
+    Parameters
+    ----------
+    data : path
+        Dataset folder (``raw/sources.yaml`` inside).
+    month : str, optional
+        ``YYYY-MM``; defaults to the last complete month in the data.
+    notebooks : path
+        Folder of ``NN_name.ipynb`` notebooks, run in name order.
+    out : path
+        Reports folder; the month's reports go to ``<out>/<month>/``.
+    seed : int
+        Passed to every notebook.
+    only : list of str, optional
+        Run only notebooks whose name starts with one of these (``["01", "02"]``).
+    params : dict, optional
+        Extra parameters passed to every notebook.
+    kernel_name : str
+        Jupyter kernel (the current environment's ``python3`` by default).
+    progress : bool
+        Show progress on the console.
+
+    Returns
+    -------
+    Path
+        The month folder.
+
+    Raises
+    ------
+    ReportError
+        When a notebook fails (names the notebook and cell) or nothing is there to run.
+    """
+    from omni.reporting.index import write_index
+    from omni.workspace import Workspace
+
+    data = Path(data).resolve()
+    nb_dir = Path(notebooks).resolve()
+    out_root = Path(out).resolve()
+    paths = sorted(p for p in nb_dir.glob("[0-9][0-9]_*.ipynb"))
+    if only:
+        paths = [p for p in paths if any(p.name.startswith(o) for o in only)]
+    if not paths:
+        raise ReportError(f"no notebooks to run in {nb_dir} (only={only})")
+
+    def say(msg: str) -> None:
+        if progress:
+            print(msg, file=sys.stderr, flush=True)
+
+    t0 = time.perf_counter()
+    ws = Workspace(data, progress=progress)
+    month = month or ws.last_complete_month()
+    say(f"omni report: dataset {data.name}, month {month}, {len(paths)} notebook(s)")
+    ws.unified()  # resolve once (cached) before the notebooks open it
+    month_dir = out_root / month
+    month_dir.mkdir(parents=True, exist_ok=True)
+    run_params = {"data": str(data), "month": month, "seed": seed, **(params or {})}
+    facts_common = {
+        "data fingerprint": ws.fingerprint[:16],
+        "run date": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        "versions": ", ".join(f"{k} {v}" for k, v in package_versions().items()),
+    }
+    results: list[NotebookResult] = []
+    for i, nb_in in enumerate(paths, 1):
+        name = nb_in.stem
+        nb_out = month_dir / f"{name}.ipynb"
+        say(f"[{i}/{len(paths)}] {name}")
+        t = time.perf_counter()
+        _run_one(nb_in, nb_out, run_params, nb_dir, kernel_name, progress)
+        secs = time.perf_counter() - t
+        nb = nbformat.read(nb_out, as_version=4)
+        title = notebook_title(nb, name)
+        shown_params = {"dataset": data.name, "month": month, "seed": seed, **(params or {})}
+        header = header_html(title, shown_params, {**facts_common, "run time": f"{secs:.1f} s"})
+        html_path = month_dir / f"{name}.html"
+        export_html(nb_out, html_path, header)
+        results.append(NotebookResult(name, nb_out, html_path, secs, collect_metrics(nb), title))
+        say(f"      done in {secs:.1f} s -> {html_path.relative_to(out_root.parent) if out_root.parent in html_path.parents else html_path}")
+    metrics = {
+        "month": month,
+        "dataset": data.name,
+        "data_fingerprint": ws.fingerprint,
+        "seed": seed,
+        "notebooks": {r.name: {"title": r.title, "seconds": round(r.seconds, 1),
+                               "metrics": {m["key"]: m for m in r.metrics}} for r in results},
+    }
+    (month_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+    write_index(month_dir, metrics, out_root, total_seconds=time.perf_counter() - t0)
+    say(f"omni report: wrote {month_dir} in {time.perf_counter() - t0:.0f} s")
+    return month_dir

@@ -1,0 +1,287 @@
+"""A dataset opened for analysis: load, normalize, resolve and unify once, cached on disk.
+
+Notebooks and the CLI open a :class:`Workspace`; every derived table is cached under
+``data/<dataset>/processed/<key>/`` where the key is a fingerprint of the input files, the OneID
+settings, the as-of date and the omni version, so any notebook can run on its own and a second run
+costs a read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from omni import __version__
+from omni.oneid.config import OneIDConfig
+
+UNIFIED = ("orders", "events", "touchpoints", "campaign_assignments")
+
+
+def find_dataset(path: str | Path) -> Path:
+    """Resolve a dataset folder given relative to the working directory or a parent of it.
+
+    Notebooks run from ``notebooks/`` while their default parameter is ``data/sample``: this looks
+    in the working directory and up to three parents.
+    """
+    p = Path(path)
+    candidates = [p] if p.is_absolute() else [Path.cwd().joinpath(*([".."] * i)) / p for i in range(4)]
+    for c in candidates:
+        if (c / "raw" / "sources.yaml").exists() or (c / "sources.yaml").exists():
+            return c.resolve()
+    raise FileNotFoundError(
+        f"dataset {str(path)!r} not found (looked for raw/sources.yaml in {', '.join(str(c) for c in candidates)}); "
+        "build the sample with `make data` or `omni synth --out data/sample`"
+    )
+
+
+def month_end(month: str) -> pd.Timestamp:
+    """Last instant of a ``YYYY-MM`` month (exclusive bound: the first instant of the next)."""
+    return pd.Period(month, freq="M").end_time.floor("s") + pd.Timedelta(seconds=1)
+
+
+def _hash_files(paths: list[Path], extra: bytes = b"") -> str:
+    h = hashlib.sha256(extra)
+    for p in paths:
+        h.update(p.name.encode())
+        with p.open("rb") as f:
+            for chunk in iter(lambda: f.read(1 << 22), b""):
+                h.update(chunk)
+    return h.hexdigest()
+
+
+@dataclass
+class Resolved:
+    """Everything a resolution produced, as plain tables."""
+
+    record_oneid: pd.DataFrame
+    profiles: pd.DataFrame
+    tables: dict[str, pd.DataFrame]
+    values: pd.DataFrame
+    edges: pd.DataFrame
+    removals: pd.DataFrame
+    invalid: pd.DataFrame
+    changes: pd.DataFrame
+    summary: dict = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name in ("record_oneid", "profiles"):
+            return getattr(self, name)
+        return self.tables[name]
+
+    def resolution(self, config: OneIDConfig | None = None):
+        """The :class:`omni.oneid.resolve.Resolution` view (for explain and health checks)."""
+        from omni.oneid.resolve import Resolution
+
+        rec = self.record_oneid[["record_key", "source", "how"]].copy()
+        rec["cluster"] = pd.factorize(self.record_oneid["oneid"])[0]
+        return Resolution(records=rec, values=self.values, edges=self.edges, removals=self.removals,
+                          invalid=self.invalid, config=config or OneIDConfig())
+
+
+class Workspace:
+    """A dataset folder opened for analysis.
+
+    Parameters
+    ----------
+    data : path
+        Dataset folder (``raw/sources.yaml`` inside), found relative to the working directory or
+        its parents.
+    config : OneIDConfig, optional
+        Identity rules.
+    progress : bool
+        Print progress lines to stderr.
+    """
+
+    def __init__(self, data: str | Path = "data/sample", config: OneIDConfig | None = None, progress: bool = False):
+        from omni.io import read_spec
+
+        self.path = find_dataset(data)
+        self.spec = read_spec(self.path)
+        self.config = config or OneIDConfig()
+        self.progress = progress
+        self._dataset = None
+        self._ids = None
+        self._fingerprint: str | None = None
+        self._resolved: dict[str | None, Resolved] = {}
+
+    # -- basics ---------------------------------------------------------------------------
+    def _say(self, msg: str) -> None:
+        if self.progress:
+            print(msg, file=sys.stderr, flush=True)
+
+    @property
+    def fingerprint(self) -> str:
+        """sha256 of sources.yaml and every source file."""
+        if self._fingerprint is None:
+            files = [self.spec.path] + [self.spec.file_path(s) for s in self.spec.sources]
+            self._fingerprint = _hash_files([f for f in files if f.exists()])
+        return self._fingerprint
+
+    @property
+    def dataset(self):
+        """The loaded, validated dataset (:func:`omni.io.load_dataset`)."""
+        if self._dataset is None:
+            from omni.io import load_dataset
+
+            t = time.perf_counter()
+            self._dataset = load_dataset(self.path)
+            self._say(f"  loaded {len(self._dataset.tables)} sources in {time.perf_counter() - t:.1f} s")
+        return self._dataset
+
+    @property
+    def ids(self) -> pd.DataFrame:
+        """The normalized identifier table of every accepted record."""
+        if self._ids is None:
+            from omni.normalize import identifier_table
+
+            t = time.perf_counter()
+            self._ids = identifier_table(self.dataset)
+            self._say(f"  normalized {len(self._ids):,} identifiers in {time.perf_counter() - t:.1f} s")
+        return self._ids
+
+    def has_truth(self) -> bool:
+        return (self.path / "truth" / "record_person.parquet").exists()
+
+    def truth(self, name: str = "record_person") -> pd.DataFrame:
+        """A ground-truth table of a synthetic dataset (evaluation only)."""
+        p = self.path / "truth" / f"{name}.parquet"
+        if not p.exists():
+            raise FileNotFoundError(f"{p} does not exist: this dataset has no ground truth")
+        return pd.read_parquet(p)
+
+    def truth_params(self) -> dict:
+        return json.loads((self.path / "truth" / "params.json").read_text(encoding="utf-8"))
+
+    def records(self) -> pd.DataFrame:
+        """Every person-bearing record: ``record_key``, ``source``, ``time`` (local, may be NaT)."""
+        from omni.unify import record_keys, record_time_column, source_roles
+
+        roles = source_roles(self.spec)
+        parts = []
+        for name, s in self.spec.sources.items():
+            if not (s.identifiers or name in roles) or name not in self.dataset.tables or not s.key:
+                continue
+            t = self.dataset.tables[name]
+            tc = record_time_column(s)
+            parts.append(pd.DataFrame({
+                "record_key": record_keys(name, t, s.key).to_numpy(),
+                "source": name,
+                "time": pd.to_datetime(t[tc]).to_numpy() if tc in t.columns else np.datetime64("NaT"),
+            }))
+        out = pd.concat(parts, ignore_index=True)
+        out["source"] = out["source"].astype("category")
+        return out
+
+    def data_end(self) -> pd.Timestamp:
+        """Latest record time in the data."""
+        return pd.Timestamp(self.records()["time"].max())
+
+    def last_complete_month(self) -> str:
+        """The last month whose final day is covered by the data (``YYYY-MM``)."""
+        end = self.data_end()
+        last_day = (end + pd.Timedelta(days=1)).normalize() - pd.Timedelta(days=1) if end == end.normalize() else end.normalize()
+        p = last_day.to_period("M")
+        return str(p if last_day.day == last_day.days_in_month else p - 1)
+
+    # -- resolution -----------------------------------------------------------------------
+    def _cache_dir(self, as_of: str | None) -> Path:
+        key = json.dumps({"fp": self.fingerprint, "cfg": self.config.as_dict(), "as_of": as_of,
+                          "v": __version__}, sort_keys=True)
+        return self.path / "processed" / f"oneid-{as_of or 'all'}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+
+    def resolve(self, as_of: str | None = None, previous: pd.DataFrame | None = None,
+                stable: bool = True) -> Resolved:
+        """Resolve the records up to the end of month ``as_of`` (all records when None).
+
+        With ``stable`` and an ``as_of`` month, the previous month is resolved first and its OneIDs
+        carried over (``changes`` says what was kept, merged, split or new). ``previous`` passes an
+        explicit earlier ``record_oneid`` map instead.
+        """
+        if as_of in self._resolved and previous is None:
+            return self._resolved[as_of]
+        cache = self._cache_dir(as_of)
+        if previous is None and (cache / "summary.json").exists():
+            res = self._read_cache(cache)
+            self._resolved[as_of] = res
+            return res
+        if previous is None and stable and as_of is not None:
+            from omni.reporting.index import previous_month
+
+            previous = self.resolve(previous_month(as_of), stable=False).record_oneid
+        res = self._resolve_now(as_of, previous)
+        if previous is None or stable:
+            self._write_cache(cache, res)
+        self._resolved[as_of] = res
+        return res
+
+    def unified(self, as_of: str | None = None) -> Resolved:
+        """Alias of :meth:`resolve` that reads better in notebooks."""
+        return self.resolve(as_of)
+
+    def _resolve_now(self, as_of: str | None, previous: pd.DataFrame | None) -> Resolved:
+        from omni.oneid.resolve import resolve_identities
+        from omni.oneid.stable import assign_oneids
+        from omni.unify import build_profiles, unified_table
+
+        t0 = time.perf_counter()
+        self._say(f"omni resolve: {self.path.name}" + (f" as of {as_of}" if as_of else ""))
+        records = self.records()
+        ids = self.ids
+        if as_of is not None:
+            end = month_end(as_of)
+            records = records[~(records["time"] >= end)].reset_index(drop=True)
+            ids = ids[ids["record_key"].isin(records["record_key"])]
+        t = time.perf_counter()
+        res = resolve_identities(ids, records[["record_key", "source"]], self.config, times=records["time"])
+        self._say(f"  resolved {len(records):,} records into {res.n_clusters:,} profiles in {time.perf_counter() - t:.1f} s")
+        record_oneid, changes = assign_oneids(res.records[["record_key", "cluster"]], previous)
+        record_oneid["source"] = res.records["source"].to_numpy()
+        record_oneid["how"] = res.records["how"].to_numpy()
+        oneid_of = pd.Series(record_oneid["oneid"].to_numpy(), index=pd.Index(record_oneid["record_key"]))
+        tables = {}
+        tabs = self.dataset.tables
+        for role in UNIFIED:
+            tables[role] = unified_table(role, tabs, self.spec, oneid_of, drop_unresolved=as_of is not None)
+        times = pd.Series(records["time"].to_numpy(), index=pd.Index(records["record_key"]))
+        profiles = build_profiles(record_oneid, tabs, self.spec, times,
+                                  as_of=month_end(as_of) if as_of else None, orders=tables["orders"])
+        summary = {
+            "records": int(len(records)),
+            "profiles": int(record_oneid["oneid"].nunique()),
+            "identifiers": int(len(ids)),
+            "seconds": round(time.perf_counter() - t0, 2),
+            "as_of": as_of,
+            "fingerprint": self.fingerprint,
+            "config": self.config.as_dict(),
+        }
+        self._say(f"  unified tables and profiles in {time.perf_counter() - t0:.1f} s total")
+        return Resolved(record_oneid=record_oneid, profiles=profiles, tables=tables, values=res.values,
+                        edges=res.edges, removals=res.removals, invalid=res.invalid, changes=changes,
+                        summary=summary)
+
+    def _write_cache(self, d: Path, r: Resolved) -> None:
+        d.mkdir(parents=True, exist_ok=True)
+        frames = {"record_oneid": r.record_oneid, "profiles": r.profiles, "values": r.values,
+                  "edges": r.edges, "removals": r.removals, "invalid": r.invalid, "changes": r.changes,
+                  **r.tables}
+        for name, df in frames.items():
+            df.to_parquet(d / f"{name}.parquet", index=False)
+        (d / "summary.json").write_text(json.dumps(r.summary, indent=2, default=str), encoding="utf-8")
+
+    def _read_cache(self, d: Path) -> Resolved:
+        def rd(n: str) -> pd.DataFrame:
+            return pd.read_parquet(d / f"{n}.parquet")
+
+        return Resolved(
+            record_oneid=rd("record_oneid"), profiles=rd("profiles"),
+            tables={n: rd(n) for n in UNIFIED}, values=rd("values"), edges=rd("edges"),
+            removals=rd("removals"), invalid=rd("invalid"), changes=rd("changes"),
+            summary=json.loads((d / "summary.json").read_text(encoding="utf-8")),
+        )
