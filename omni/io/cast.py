@@ -1,0 +1,245 @@
+"""Cast raw columns to their declared types, vectorized, reporting the cells that do not parse.
+
+Every ``cast_*`` function takes a raw column (pandas ``string`` from CSV, or a Parquet column in its
+stored type) and returns ``(typed, bad)``: the typed column and a boolean numpy mask of cells that
+held a value that could not be parsed. Cells that were empty (or a null token such as ``NULL``,
+``NaN``, ``N/A``, ``-`` in a typed column) become null and are *not* bad; the required-column check
+decides about those.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+#: Tokens read as null in typed (non-string) columns, compared trimmed and lower-cased.
+NULL_TOKENS: frozenset[str] = frozenset(
+    {"", "null", "none", "nan", "nat", "n/a", "na", "\\n", "-", "--", "nil", "(null)"}
+)
+TRUE_TOKENS: frozenset[str] = frozenset({"true", "t", "1", "1.0", "yes", "y", "是", "真"})
+FALSE_TOKENS: frozenset[str] = frozenset({"false", "f", "0", "0.0", "no", "n", "否", "假"})
+
+STRING = pd.StringDtype("pyarrow")
+
+_INT_RE = r"[+-]?[¥￥$]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.0*)?"
+_FLOAT_RE = r"[+-]?[¥￥$]?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d*)?(?:[eE][+-]?\d+)?"
+_AWARE_RE = r"\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})$"
+#: Formats tried, in order, for the few datetime strings pandas' ISO-8601 parser rejects.
+EXTRA_DATETIME_FORMATS: tuple[str, ...] = (
+    "%Y年%m月%d日 %H:%M:%S",
+    "%Y年%m月%d日 %H:%M",
+    "%Y年%m月%d日",
+    "%Y.%m.%d %H:%M:%S",
+    "%Y.%m.%d %H:%M",
+    "%Y.%m.%d",
+)
+
+
+def as_string(s: pd.Series) -> pd.Series:
+    """``s`` as pandas ``string`` (pyarrow storage); non-string values via ``str``."""
+    if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
+        return s
+    if pd.api.types.is_float_dtype(s.dtype):
+        # 13800138000.0 -> "13800138000": integral floats lose the ".0" pandas would print.
+        v = s.to_numpy(dtype="float64", na_value=np.nan)
+        integral = np.isfinite(v) & (np.floor(v) == v) & (np.abs(v) < 2**53)
+        txt = s.astype(str).to_numpy(dtype=object)
+        txt[integral] = v[integral].astype(np.int64).astype(str)
+        return pd.Series(txt, index=s.index).where(s.notna().to_numpy()).astype(STRING)
+    return s.astype(STRING)
+
+
+def null_tokens(s: pd.Series) -> np.ndarray:
+    """Mask of cells that are null, blank or a null token (see :data:`NULL_TOKENS`)."""
+    if not isinstance(s.dtype, pd.StringDtype):
+        return s.isna().to_numpy()
+    t = s.str.strip().str.lower()
+    return (s.isna() | t.isin(NULL_TOKENS)).to_numpy(dtype=bool, na_value=True)
+
+
+def _clean_str(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Trimmed strings with null tokens set to null, and the mask of non-null cells."""
+    s = as_string(s)
+    present = ~null_tokens(s)
+    return s.str.strip().where(present), present
+
+
+def _arrow(s: pd.Series) -> pa.ChunkedArray:
+    return as_string(s).array.__arrow_array__()
+
+
+def _strip_money(s: pd.Series) -> pd.Series:
+    """Remove a currency sign and thousands separators from number strings."""
+    s = s.str.replace(r"^([+-]?)[¥￥$]", r"\1", regex=True)
+    return s.str.replace(",", "", regex=False)
+
+
+def cast_float(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Cast to ``float64``. Accepts ``1,299.00``, ``¥12.5``, ``1e3``; bad: text, inf, nan."""
+    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        v = s.astype("float64")
+        bad = ~np.isfinite(v.to_numpy(na_value=0.0))
+        return v.where(~bad), bad
+    t, present = _clean_str(s)
+    ok = t.str.fullmatch(_FLOAT_RE).to_numpy(dtype=bool, na_value=False)
+    ok &= t.str.contains(r"\d", regex=True).to_numpy(dtype=bool, na_value=False)
+    clean = _strip_money(t.where(ok))
+    values = pc.cast(_arrow(clean), pa.float64()).to_numpy()
+    out = pd.Series(values, index=s.index, dtype="float64")
+    finite = np.isfinite(values)
+    bad = present & ~(ok & finite)
+    return out.where(finite), bad
+
+
+def cast_int(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Cast to nullable ``Int64``. Accepts ``1,299`` and ``12.0`` (Excel); bad: ``12.5``, text."""
+    if pd.api.types.is_integer_dtype(s.dtype):
+        return s.astype("Int64"), np.zeros(len(s), dtype=bool)
+    if pd.api.types.is_float_dtype(s.dtype):
+        v = s.to_numpy(dtype="float64", na_value=np.nan)
+        ok = np.isfinite(v) & (np.floor(v) == v) & (np.abs(v) < 2**63)
+        bad = s.notna().to_numpy() & ~ok
+        out = pd.array(np.where(ok, v, 0).astype(np.int64), dtype="Int64")
+        out[~ok] = pd.NA
+        return pd.Series(out, index=s.index), bad
+    t, present = _clean_str(s)
+    ok = t.str.fullmatch(_INT_RE).to_numpy(dtype=bool, na_value=False)
+    clean = _strip_money(t.where(ok)).str.replace(r"\.0*$", "", regex=True).str.lstrip("+")
+    arr = _arrow(clean)
+    try:
+        values = pc.cast(arr, pa.int64())
+    except pa.ArrowInvalid:  # out of int64 range somewhere: find the cells via float parsing
+        f = pd.to_numeric(clean, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        ok &= np.abs(f) < 2**63
+        values = pc.cast(_arrow(clean.where(ok)), pa.int64())
+    out = pd.Series(pd.array(values, dtype=pd.ArrowDtype(pa.int64())), index=s.index).astype(
+        "Int64"
+    )
+    return out, present & ~ok
+
+
+def cast_bool(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Cast to nullable ``boolean`` from true/false, 1/0, yes/no, y/n, t/f, 是/否."""
+    if pd.api.types.is_bool_dtype(s.dtype):
+        return s.astype("boolean"), np.zeros(len(s), dtype=bool)
+    t, present = _clean_str(s)
+    t = t.str.lower()
+    is_true = t.isin(TRUE_TOKENS).to_numpy(dtype=bool, na_value=False)
+    is_false = t.isin(FALSE_TOKENS).to_numpy(dtype=bool, na_value=False)
+    out = pd.array(is_true, dtype="boolean")
+    out[~(is_true | is_false)] = pd.NA
+    return pd.Series(out, index=s.index), present & ~(is_true | is_false)
+
+
+def _to_local(dt: pd.Series, source_tz: str | None, target_tz: str | None) -> pd.Series:
+    """Naive times written in ``source_tz`` -> naive times in ``target_tz``.
+
+    Ambiguous times (the repeated hour when clocks go back) are read as the first occurrence and
+    non-existent times (the skipped hour) are shifted forward: no row is lost to a DST transition.
+    """
+    if source_tz is None or target_tz is None or source_tz == target_tz or len(dt) == 0:
+        return dt
+    ambiguous = np.ones(len(dt), dtype=bool)
+    aware = dt.dt.tz_localize(source_tz, ambiguous=ambiguous, nonexistent="shift_forward")
+    return aware.dt.tz_convert(target_tz).dt.tz_localize(None)
+
+
+def _parse_naive(t: pd.Series) -> pd.Series:
+    out = pd.to_datetime(t, format="ISO8601", errors="coerce")
+    left = out.isna() & t.notna()
+    for fmt in EXTRA_DATETIME_FORMATS:
+        if not left.any():
+            break
+        more = pd.to_datetime(t[left], format=fmt, errors="coerce")
+        out[left] = more
+        left = out.isna() & t.notna()
+    return out
+
+
+def _parse_datetime_strings(t: pd.Series, target_tz: str | None) -> tuple[pd.Series, np.ndarray]:
+    """Parse trimmed strings; strings with an offset (``Z``, ``+08:00``) go to ``target_tz``.
+
+    Returns the parsed values and the mask of strings that carried an offset.
+    """
+    aware = t.str.contains(_AWARE_RE, regex=True).to_numpy(dtype=bool, na_value=False)
+    out = pd.Series(pd.NaT, index=t.index, dtype="datetime64[ns]")
+    if (~aware).any():
+        naive = _parse_naive(t[~aware])
+        out[~aware] = naive.astype("datetime64[ns]")
+    if aware.any():
+        parsed = pd.to_datetime(t[aware], format="ISO8601", errors="coerce", utc=True)
+        if target_tz is not None:
+            parsed = parsed.dt.tz_convert(target_tz)
+        out[aware] = parsed.dt.tz_localize(None).astype("datetime64[ns]")
+    return out, aware
+
+
+def cast_datetime(
+    s: pd.Series, source_tz: str | None = None, target_tz: str | None = None
+) -> tuple[pd.Series, np.ndarray]:
+    """Cast to naive ``datetime64[ns]`` in ``target_tz`` local time.
+
+    Naive values are taken as ``source_tz`` local time; values with an explicit offset (or Parquet
+    timestamps with a timezone) are converted from that offset. Parses ISO-8601 variants
+    (``2026-10-01 08:30[:00[.123]]``, ``T`` separator, ``2026/10/01``, ``20261001``) and a few
+    Chinese formats (``2026年10月01日``).
+    """
+    if isinstance(s.dtype, pd.DatetimeTZDtype):
+        v = s.dt.tz_convert(target_tz or "UTC").dt.tz_localize(None)
+        return v.astype("datetime64[ns]"), np.zeros(len(s), dtype=bool)
+    if pd.api.types.is_datetime64_dtype(s.dtype):
+        return _to_local(s.astype("datetime64[ns]"), source_tz, target_tz), np.zeros(len(s), bool)
+    t, present = _clean_str(s)
+    out, aware = _parse_datetime_strings(t, target_tz)
+    bad = present & out.isna().to_numpy()
+    if (~aware).any() and not aware.any():
+        out = _to_local(out, source_tz, target_tz)
+    elif (~aware).any():
+        out[~aware] = _to_local(out[~aware], source_tz, target_tz)
+    return out, bad
+
+
+def cast_date(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Cast to ``datetime64[ns]`` at midnight (a calendar date: no timezone conversion)."""
+    if isinstance(s.dtype, pd.DatetimeTZDtype):
+        s = s.dt.tz_localize(None)
+    if pd.api.types.is_datetime64_dtype(s.dtype):
+        return s.astype("datetime64[ns]").dt.normalize(), np.zeros(len(s), dtype=bool)
+    t, present = _clean_str(s)
+    out = _parse_datetime_strings(t, None)[0].dt.normalize()
+    return out, present & out.isna().to_numpy()
+
+
+def cast_string(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Keep as pandas ``string`` (values untouched: leading zeros and spaces stay)."""
+    return as_string(s), np.zeros(len(s), dtype=bool)
+
+
+def cast_category(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Cast to ``category`` (values untouched)."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        return s, np.zeros(len(s), dtype=bool)
+    return as_string(s).astype("category"), np.zeros(len(s), dtype=bool)
+
+
+def cast_column(
+    s: pd.Series, typ: str, source_tz: str | None = None, target_tz: str | None = None
+) -> tuple[pd.Series, np.ndarray]:
+    """Cast one column to its declared type; returns ``(typed, bad_mask)``."""
+    if typ == "string":
+        return cast_string(s)
+    if typ == "int":
+        return cast_int(s)
+    if typ == "float":
+        return cast_float(s)
+    if typ == "bool":
+        return cast_bool(s)
+    if typ == "datetime":
+        return cast_datetime(s, source_tz, target_tz)
+    if typ == "date":
+        return cast_date(s)
+    if typ == "category":
+        return cast_category(s)
+    raise ValueError(f"unknown column type {typ!r}")
