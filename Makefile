@@ -7,6 +7,9 @@ DATA ?= data/sample
 PERSONS ?= 50000
 SEED ?= 7
 MONTH ?=
+TEST_DATA := data/test_world
+TEST_PERSONS := 3000
+TEST_SEED := 11
 
 .DEFAULT_GOAL := help
 
@@ -27,11 +30,20 @@ data: setup $(DATA)/raw/sources.yaml ## build the synthetic sample dataset (PERS
 $(DATA)/raw/sources.yaml:
 	$(BIN)/omni synth --out $(DATA) --persons $(PERSONS) --seed $(SEED)
 
-test: setup ## run the test suite (unit, integration, notebooks)
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+report: data ## run every notebook for a month into reports/<month>/ (MONTH=YYYY-MM, default: last complete month)
+	$(BIN)/omni report --data $(DATA) $(if $(MONTH),--month $(MONTH))
+
+test: setup $(TEST_DATA)/raw/sources.yaml ## run the test suite (unit, integration, notebooks via nbval)
+	OMNI_DATA=$(TEST_DATA) $(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax tests notebooks
+
+$(TEST_DATA)/raw/sources.yaml:
+	$(BIN)/omni synth --out $(TEST_DATA) --persons $(TEST_PERSONS) --seed $(TEST_SEED) --quiet
+
+notebooks: setup $(TEST_DATA)/raw/sources.yaml ## rebuild notebooks/*.ipynb from notebooks/src/*.py and refresh their checked outputs
+	OMNI_DATA=$(TEST_DATA) $(BIN)/python tools/nbbuild.py --execute
 
 lint: setup ## ruff check
-	$(BIN)/ruff check omni tests benchmarks
+	$(BIN)/ruff check omni tests benchmarks tools notebooks/src
 
 bench: setup ## run the benchmarks (slow; prints time, peak memory, accuracy)
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
@@ -42,4 +54,4 @@ lock: ## re-pin requirements.txt from a clean install of the top-level packages
 clean: ## remove generated reports and processed data (keeps raw data and .venv)
 	rm -rf reports/*/ reports/index.html $(DATA)/processed
 
-.PHONY: help setup data test lint bench lock clean
+.PHONY: help setup data report test notebooks lint bench lock clean
