@@ -43,6 +43,7 @@ scores = audit.quality_scores(overview, comp, validity, tz)
 issues = audit.ranked_issues(overview, qreasons, validity, tz, integrity, vchange, pii)
 
 # %%
+# NBVAL_CHECK_OUTPUT: headline numbers are deterministic for the test world
 headline(
     [
         {"key": "sources", "label": "sources", "value": len(overview)},

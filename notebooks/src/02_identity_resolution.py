@@ -45,6 +45,7 @@ if ws.has_truth():
 changes = r.changes["change"].value_counts()
 
 # %%
+# NBVAL_CHECK_OUTPUT: headline numbers are deterministic for the test world
 metrics = [
     {"key": "records", "label": "records resolved", "value": n_rec},
     {"key": "profiles", "label": "OneIDs (people)", "value": n_prof},
