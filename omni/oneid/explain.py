@@ -15,22 +15,18 @@ LINKING = {"strong", "weak"}
 
 
 def mask_value(id_type: str, value: object) -> str:
-    """Masked form of an identifier value for explanations and reports."""
+    """Masked form of an identifier value for explanations and reports (scope prefix kept)."""
     from omni import privacy
 
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
     v = str(value)
-    if id_type in ("phone", "masked_phone"):
-        return str(privacy.mask_phone(v))
-    if id_type == "email":
-        return str(privacy.mask_email(v))
-    if id_type == "name":
-        return str(privacy.mask_name(v))
-    if ":" in v and id_type in ("openid", "platform_buyer"):
-        scope, rest = v.split(":", 1)
-        return f"{scope}:{privacy.mask_id(rest)}"
-    return str(privacy.mask_id(v))
+    scope = ""
+    if id_type in ("openid", "platform_buyer") and ":" in v:
+        scope, v = v.split(":", 1)
+        scope += ":"
+    kind = id_type if id_type in privacy.MASK_TYPES else "id"
+    return scope + str(privacy.mask_by_type(v, kind))
 
 
 def mask_record_key(key: str) -> str:

@@ -1,0 +1,112 @@
+"""OneID benchmark: time, peak memory and accuracy at 10k, 100k and 1M persons.
+
+Each size runs in its own process (clean peak RSS). Stages timed: load + validate, normalize,
+resolve (edges, shared values, components, limits, weak attachment), stable ids + unified tables and
+profiles. Also the same graph's connected components through networkx for comparison (skipped above
+--nx-max persons, where it takes minutes), and the naive connect-every-value graph's accuracy.
+
+    python benchmarks/bench_oneid.py                 # 10k, 100k, 1M
+    python benchmarks/bench_oneid.py --sizes 10000   # one size
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def run_one(persons: int, workdir: Path, nx_max: int) -> dict:
+    import networkx as nx
+    import numpy as np
+
+    from omni.oneid import evaluate_against_truth
+    from omni.oneid.health import naive_clusters
+    from omni.oneid.resolve import resolve_identities
+    from omni.oneid.stable import assign_oneids
+    from omni.synth import generate_world
+    from omni.workspace import Workspace
+
+    world = workdir / f"world_{persons}"
+    if not (world / "raw" / "sources.yaml").exists():
+        t = time.perf_counter()
+        generate_world(out=world, persons=persons, seed=7, progress=False)
+        print(f"  generated {persons:,} persons in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+    out: dict = {"persons": persons}
+    ws = Workspace(world)
+    t = time.perf_counter()
+    ds = ws.dataset
+    out["load_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    ids = ws.ids
+    out["normalize_s"] = time.perf_counter() - t
+    records = ws.records()
+    out["records"] = len(records)
+    out["identifiers"] = len(ids)
+    t = time.perf_counter()
+    res = resolve_identities(ids, records[["record_key", "source"]], times=records["time"])
+    out["resolve_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    ro, _ = assign_oneids(res.records[["record_key", "cluster"]])
+    ro["how"] = res.records["how"].to_numpy()
+    out["stable_ids_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    ws._resolved.clear()
+    full = ws._resolve_now(None, None)
+    out["end_to_end_resolve_unify_s"] = time.perf_counter() - t
+    out["profiles"] = int(full.record_oneid["oneid"].nunique())
+    truth = ws.truth()
+    s = evaluate_against_truth(ro, truth, strong_only=True)
+    out.update({f"strong_{k}": round(v, 5) for k, v in s.items() if k in ("precision", "recall", "f1", "bcubed_f1")})
+    s = evaluate_against_truth(ro, truth, strong_only=False)
+    out.update({f"all_{k}": round(v, 5) for k, v in s.items() if k in ("precision", "recall", "f1")})
+    naive = naive_clusters(ids, records[["record_key"]])
+    s = evaluate_against_truth(ro.assign(oneid=naive), truth, strong_only=True)
+    out["naive_strong_precision"] = round(s["precision"], 5)
+    out["naive_strong_recall"] = round(s["recall"], 5)
+    out["naive_largest_cluster"] = int(np.bincount(naive).max())
+    if persons <= nx_max:
+        valid = ids[ids["valid"]]
+        g = nx.Graph()
+        g.add_edges_from(zip(valid["record_key"], valid["id_type"].astype(str) + ":" + valid["value"], strict=True))
+        g.add_nodes_from(records["record_key"])
+        t = time.perf_counter()
+        n_cc = nx.number_connected_components(g)
+        out["networkx_components_s"] = time.perf_counter() - t
+        out["networkx_components"] = n_cc
+    out["peak_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+    del ds
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="10000,100000,1000000")
+    ap.add_argument("--workdir", default="/tmp/omni_bench")
+    ap.add_argument("--nx-max", type=int, default=100_000)
+    ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    wd = Path(args.workdir)
+    wd.mkdir(parents=True, exist_ok=True)
+    if args.one:
+        print(json.dumps(run_one(args.one, wd, args.nx_max)))
+        return
+    for n in [int(x) for x in args.sizes.split(",")]:
+        p = subprocess.run([sys.executable, __file__, "--one", str(n), "--workdir", str(wd), "--nx-max", str(args.nx_max)],
+                           capture_output=True, text=True)
+        if p.returncode:
+            print(p.stderr, file=sys.stderr)
+            raise SystemExit(f"benchmark for {n:,} persons failed")
+        r = json.loads(p.stdout.strip().splitlines()[-1])
+        print(f"\n== {n:,} persons: {r['records']:,} records, {r['identifiers']:,} identifier rows -> {r['profiles']:,} OneIDs")
+        for k, v in r.items():
+            if k not in ("persons",):
+                print(f"  {k:<32} {v:,.3f}" if isinstance(v, float) else f"  {k:<32} {v:,}")
+
+
+if __name__ == "__main__":
+    main()

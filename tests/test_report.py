@@ -1,0 +1,123 @@
+"""The report runner end to end on the small world: files, offline HTML, metrics, privacy, failures."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from omni.privacy import find_raw_pii_in_text
+from omni.reporting.index import previous_month, write_index
+from omni.reporting.runner import ReportError, run_report
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def report_dir(test_world, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("reports")
+    return run_report(data=test_world, month="2026-10", notebooks=ROOT / "notebooks", out=out, progress=False)
+
+
+def test_report_writes_every_notebook_index_and_metrics(report_dir):
+    nbs = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    assert nbs, "no notebooks found"
+    for name in nbs:
+        assert (report_dir / f"{name}.html").stat().st_size > 10_000
+        assert (report_dir / f"{name}.ipynb").exists()
+    metrics = json.loads((report_dir / "metrics.json").read_text())
+    assert metrics["month"] == "2026-10"
+    assert set(metrics["notebooks"]) == set(nbs)
+    audit = metrics["notebooks"]["01_data_audit"]["metrics"]
+    assert audit["rows_in"]["value"] > 10_000
+    oneid = metrics["notebooks"]["02_identity_resolution"]["metrics"]
+    assert oneid["profiles"]["value"] < oneid["records"]["value"]
+    index = (report_dir / "index.html").read_text()
+    for name in nbs:
+        assert f"{name}.html" in index
+
+
+def test_html_is_offline_and_has_no_code(report_dir):
+    for html in report_dir.glob("*.html"):
+        text = html.read_text()
+        assert not re.search(r"<script[^>]+src=", text), f"{html.name} loads a script"
+        assert not re.search(r"<link[^>]+href=\"https?:", text), f"{html.name} loads a stylesheet"
+        assert "jp-InputArea-editor" not in text, f"{html.name} shows code"
+        if html.name != "index.html":
+            assert "data fingerprint" in text and "run time" in text
+            assert "<img" in text and "data:image/png;base64" in text
+
+
+def _raw_pii(world: Path) -> set[str]:
+    raw = world / "raw"
+    needles: set[str] = set()
+    crm = pd.read_csv(raw / "crm_members.csv", dtype=str)
+    for col in ("phone", "email", "name"):
+        needles |= set(crm[col].dropna().str.strip())
+    orders = pd.read_csv(raw / "ecom_orders.csv", dtype=str)
+    needles |= set(orders["receiver_name"].dropna().str.strip())
+    needles |= set(crm["member_id"].dropna().head(2000))
+    # names of one character are not identifying on their own; junk values are not personal data
+    return {n for n in needles if len(n) >= 2 and not re.fullmatch(r"(?i)null|none|nan|n/a|0|-|", n)}
+
+
+def test_no_raw_personal_data_in_reports(report_dir, test_world):
+    needles = _raw_pii(test_world)
+    assert len(needles) > 1000
+    for f in list(report_dir.glob("*.html")) + list(report_dir.glob("*.ipynb")):
+        found = find_raw_pii_in_text(f.read_text(), needles)
+        assert not found, f"{f.name} shows raw personal data, e.g. {found[:3]}"
+
+
+def test_failing_cell_names_notebook_and_cell_and_keeps_partial(test_world, tmp_path):
+    nb_dir = tmp_path / "nbs"
+    nb_dir.mkdir()
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("data = None\nmonth = None\nseed = 0")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [nbformat.v4.new_markdown_cell("# Broken"), params,
+                nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell("raise ValueError('boom')")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, nb_dir / "01_broken.ipynb")
+    with pytest.raises(ReportError) as err:
+        run_report(data=test_world, month="2026-10", notebooks=nb_dir, out=tmp_path / "out", progress=False)
+    msg = str(err.value)
+    assert "01_broken.ipynb" in msg and "ValueError: boom" in msg and "cell" in msg
+    assert (tmp_path / "out" / "2026-10" / "01_broken.ipynb").exists()
+
+
+def test_cli_report_exits_non_zero_on_failure(test_world, tmp_path):
+    from omni.cli import main
+
+    nb_dir = tmp_path / "nbs"
+    nb_dir.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("1/0")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, nb_dir / "01_zero.ipynb")
+    code = main(["report", "--data", str(test_world), "--month", "2026-10", "--notebooks", str(nb_dir),
+                 "--out", str(tmp_path / "out"), "--quiet"])
+    assert code == 1
+
+
+def test_index_shows_change_against_previous_month(tmp_path):
+    def metrics(month, value):
+        return {"month": month, "dataset": "x", "data_fingerprint": "ab" * 32, "seed": 1,
+                "notebooks": {"01_a": {"title": "A", "seconds": 1.0, "metrics": {
+                    "profiles": {"key": "profiles", "label": "people", "value": value, "better": "up"}}}}}
+
+    (tmp_path / "2026-09").mkdir()
+    (tmp_path / "2026-09" / "metrics.json").write_text(json.dumps(metrics("2026-09", 100)))
+    (tmp_path / "2026-10").mkdir()
+    page = write_index(tmp_path / "2026-10", metrics("2026-10", 125), tmp_path, 1.0).read_text()
+    assert "▲ 25 (+25.0%)" in page
+    assert "#1a7f37" in page  # up is good here: green
+    assert previous_month("2026-01") == "2025-12"
+    shutil.rmtree(tmp_path / "2026-09")
+    page = write_index(tmp_path / "2026-10", metrics("2026-10", 125), tmp_path, 1.0).read_text()
+    assert "No report for 2026-09" in page
