@@ -1,0 +1,50 @@
+"""Shared helpers of the attribution models: the result frame and input coercion."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from omni.attribution.journeys import Journeys, Paths
+
+RESULT_COLUMNS = ["channel", "conversions", "value", "share"]
+
+
+def result_frame(
+    channels: Sequence[str], conversions: np.ndarray, value: np.ndarray
+) -> pd.DataFrame:
+    """Build the common model output: one row per channel, ``share`` of attributed conversions."""
+    conversions = np.asarray(conversions, dtype=float)
+    value = np.asarray(value, dtype=float)
+    total = conversions.sum()
+    share = conversions / total if total != 0 else np.zeros_like(conversions)
+    return pd.DataFrame(
+        {
+            "channel": pd.Series(list(channels), dtype="string"),
+            "conversions": conversions,
+            "value": value,
+            "share": share,
+        }
+    )
+
+
+def as_paths(journeys: Journeys | Paths) -> Paths:
+    """Return the unique-path summary of ``journeys`` (a :class:`Journeys` or :class:`Paths`)."""
+    from omni.attribution.journeys import Journeys, Paths
+
+    if isinstance(journeys, Paths):
+        return journeys
+    if isinstance(journeys, Journeys):
+        return journeys.paths()
+    raise TypeError(
+        f"expected Journeys (from build_journeys) or Paths, got {type(journeys).__name__}"
+    )
+
+
+def row_label(label: object) -> str:
+    """A row label for error messages (numpy scalars shown as plain Python values)."""
+    return repr(label.item() if isinstance(label, np.generic) else label)
