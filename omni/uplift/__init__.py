@@ -1,0 +1,78 @@
+"""Campaign uplift: outcomes per person, experiment checks, average effects (lift, CUPED,
+regression adjustment), power, heterogeneous uplift (segments, uplift models, Qini) and
+targeting value.
+
+Typical use::
+
+    from omni import uplift
+    out = uplift.campaign_outcomes(assignments, orders, campaigns, "C0001", covariates=cov)
+    uplift.sample_ratio_check(out, uplift.planned_shares(campaigns, "C0001"))
+    uplift.lift(out, "converted")
+    uplift.cuped(out, "revenue", covariate="pre_revenue")
+
+Methods, formulas and references: docs/uplift.md.
+"""
+
+from __future__ import annotations
+
+from omni.uplift.checks import (
+    balance_check,
+    contamination_check,
+    planned_shares,
+    sample_ratio_check,
+)
+from omni.uplift.effects import (
+    complier_lift,
+    cuped,
+    cuped_adjust,
+    cuped_theta,
+    lift,
+    regression_lift,
+)
+from omni.uplift.hte import (
+    InteractionUplift,
+    TwoModelUplift,
+    coverage,
+    heterogeneity_test,
+    holdout_split,
+    qini_area,
+    qini_coefficient,
+    qini_curve,
+    targeting_value,
+    uplift_by_decile,
+    uplift_by_segment,
+)
+from omni.uplift.outcomes import campaign_outcomes, parse_arms
+from omni.uplift.power import SampleSize, minimum_detectable_effect, required_sample_size
+from omni.uplift.simulate import SimulatedCampaign, simulate_campaign
+
+__all__ = [
+    "InteractionUplift",
+    "SampleSize",
+    "SimulatedCampaign",
+    "TwoModelUplift",
+    "balance_check",
+    "campaign_outcomes",
+    "complier_lift",
+    "contamination_check",
+    "coverage",
+    "cuped",
+    "cuped_adjust",
+    "cuped_theta",
+    "heterogeneity_test",
+    "holdout_split",
+    "lift",
+    "minimum_detectable_effect",
+    "parse_arms",
+    "planned_shares",
+    "qini_area",
+    "qini_coefficient",
+    "qini_curve",
+    "regression_lift",
+    "required_sample_size",
+    "sample_ratio_check",
+    "simulate_campaign",
+    "targeting_value",
+    "uplift_by_decile",
+    "uplift_by_segment",
+]
