@@ -85,20 +85,56 @@ def test_channels_and_totals(journeys):
 def test_first_touch(journeys):
     f = first_touch(journeys)
     # J1 search, J2 email, J3 direct, J4 display, J6 search
-    assert as_dict(f, "conversions") == {"direct": 1, "display": 1, "email": 1, "search": 2, "sms": 0}
-    assert as_dict(f, "value") == {"direct": 30, "display": 80, "email": 50, "search": 140, "sms": 0}
+    assert as_dict(f, "conversions") == {
+        "direct": 1,
+        "display": 1,
+        "email": 1,
+        "search": 2,
+        "sms": 0,
+    }
+    assert as_dict(f, "value") == {
+        "direct": 30,
+        "display": 80,
+        "email": 50,
+        "search": 140,
+        "sms": 0,
+    }
     assert as_dict(f, "share")["search"] == 0.4
 
 
 def test_last_touch_and_last_non_direct(journeys):
     f = last_touch(journeys)
     # J1 sms, J2 email, J3 direct, J4 search, J6 direct (type_in)
-    assert as_dict(f, "conversions") == {"direct": 2, "display": 0, "email": 1, "search": 1, "sms": 1}
-    assert as_dict(f, "value") == {"direct": 70, "display": 0, "email": 50, "search": 80, "sms": 100}
+    assert as_dict(f, "conversions") == {
+        "direct": 2,
+        "display": 0,
+        "email": 1,
+        "search": 1,
+        "sms": 1,
+    }
+    assert as_dict(f, "value") == {
+        "direct": 70,
+        "display": 0,
+        "email": 50,
+        "search": 80,
+        "sms": 100,
+    }
     f = last_non_direct(journeys)
     # J6 skips its direct touch and goes to search; J3 has nothing else and stays direct
-    assert as_dict(f, "conversions") == {"direct": 1, "display": 0, "email": 1, "search": 2, "sms": 1}
-    assert as_dict(f, "value") == {"direct": 30, "display": 0, "email": 50, "search": 120, "sms": 100}
+    assert as_dict(f, "conversions") == {
+        "direct": 1,
+        "display": 0,
+        "email": 1,
+        "search": 2,
+        "sms": 1,
+    }
+    assert as_dict(f, "value") == {
+        "direct": 30,
+        "display": 0,
+        "email": 50,
+        "search": 120,
+        "sms": 100,
+    }
 
 
 def test_linear(journeys):
