@@ -211,3 +211,17 @@ def test_pairwise_and_bcubed_against_hand_counts():
     ab = by[(by.source_a == "a") & (by.source_b == "b")].iloc[0]
     # cross pairs predicted: cluster0 has 2 a x 1 b = 2; true cross: t1 has 0 a... t0 is (a,a): 0; t1 (b,b,b): 0
     assert ab["pred_pairs"] == 2 and ab["true_pairs"] == 0
+
+
+def test_unbound_platform_account_links_its_orders_but_is_not_person_level():
+    ids, rec = ids_frame([
+        ("ecom:1", "platform_buyer", "tmall:tb_1"), ("ecom:2", "platform_buyer", "tmall:tb_1"),
+        ("ecom:3", "platform_buyer", "tmall:tb_2"),
+        ("bind:1", "platform_buyer", "tmall:tb_2"), ("bind:1", "phone", "+8613800138001"),
+        ("crm:1", "phone", "+8613800138001"), ("crm:1", "member_id", "M1"),
+    ])
+    res = resolve_identities(ids, rec)
+    how = res.records.set_index("record_key")["how"]
+    assert same(res, "ecom:1", "ecom:2") and not same(res, "ecom:1", "crm:1")
+    assert how["ecom:1"] == "account" and how["ecom:3"] == "strong"
+    assert same(res, "ecom:3", "crm:1")

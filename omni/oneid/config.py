@@ -31,6 +31,9 @@ class OneIDConfig:
     max_records : dict
         Per-type cap on the number of records one value may appear on before it is treated as shared
         (a default number typed for every walk-in). Types not listed are uncapped.
+    account_types : tuple of str
+        Strong types that identify an account rather than a person (platform buyer ids): they link
+        the account's records, but count as person-level only once bound to another strong id.
     max_split_rounds : int
         How many rounds of limit-splitting to run; components still over a limit after that are
         reported in the health checks.
@@ -59,6 +62,7 @@ class OneIDConfig:
         }
     )
     max_split_rounds: int = 5
+    account_types: tuple[str, ...] = ("platform_buyer",)
 
     def as_dict(self) -> dict:
         """Settings as a plain dict (for fingerprints and reports)."""
@@ -70,4 +74,5 @@ class OneIDConfig:
             "max_cooccurring_weak": self.max_cooccurring_weak,
             "max_records": dict(sorted(self.max_records.items())),
             "max_split_rounds": self.max_split_rounds,
+            "account_types": list(self.account_types),
         }

@@ -48,7 +48,8 @@ class Resolution:
     ----------
     records : DataFrame
         One row per record: ``record_key``, ``source``, ``cluster`` (int, dense, in record order),
-        ``how`` (``strong``: linked by a strong identifier; ``weak``: attached or grouped by a weak
+        ``how`` (``strong``: carries a person-level strong identifier; ``account``: linked only by
+        a platform account id not bound to a person; ``weak``: attached or grouped by a weak
         identifier; ``none``: no usable identifier).
     values : DataFrame
         One row per distinct identifier value: ``id_type``, ``value``, ``n_records``, ``status``
@@ -236,6 +237,19 @@ def resolve_identities(
         )
     has_strong = np.zeros(n_rec, dtype=bool)
     has_strong[rec[status[val] == STATUS_STRONG]] = True
+    # A platform buyer id is an account, not a person, until it is bound to a person-level strong
+    # id (the shop-membership binding to a phone): records linked by unbound accounts only are
+    # marked "account" (the probabilistic stage links them later).
+    account_types = [type_code_of[t] for t in config.account_types if t in type_code_of]
+    person_level = np.ones(n_val, dtype=bool)
+    if account_types:
+        is_account = np.isin(val_type, account_types)
+        other_strong = strong_type_mask.copy()
+        other_strong[account_types] = False
+        bound = cooc_strong[:, other_strong].sum(axis=1) > 0
+        person_level = ~is_account | bound
+    has_person_id = np.zeros(n_rec, dtype=bool)
+    has_person_id[rec[(status[val] == STATUS_STRONG) & person_level[val]]] = True
 
     # --- weak attachment --------------------------------------------------------------------
     weak_edge = status[val] == STATUS_WEAK
@@ -251,7 +265,7 @@ def resolve_identities(
     reason[ambiguous] = "weak_id_seen_with_several_profiles"
 
     final = labels.copy()
-    how = np.where(has_strong, "strong", "none").astype(object)
+    how = np.select([has_person_id, has_strong], ["strong", "account"], "none").astype(object)
     wo = (~has_strong[w_rec]) & (~ambiguous[w_val])
     wo_rec, wo_val = w_rec[wo], w_val[wo]
     if len(wo_rec):
@@ -276,7 +290,7 @@ def resolve_identities(
     cluster, _ = pd.factorize(final)
     out = records[["record_key", "source"]].copy()
     out["cluster"] = cluster.astype(np.int64)
-    out["how"] = pd.Categorical(how, categories=["strong", "weak", "probabilistic", "none"])
+    out["how"] = pd.Categorical(how, categories=["strong", "account", "weak", "probabilistic", "none"])
 
     values = pd.DataFrame(
         {
