@@ -100,7 +100,7 @@ def test_duplicate_assignment_raises_with_masked_ids(tiny):
     with pytest.raises(ValueError, match="assigned more than once") as err:
         campaign_outcomes(dup, o, c, "C1")
     assert "O000000001" not in str(err.value)  # raw id never printed
-    assert "O00*****01" in str(err.value)
+    assert "O0…01" in str(err.value)
     dropped = campaign_outcomes(dup, o, c, "C1", on_duplicate="drop")
     assert "O000000001" not in set(dropped["oneid"])
     first = campaign_outcomes(dup, o, c, "C1", on_duplicate="first")

@@ -27,14 +27,11 @@ OUTCOME_COLUMNS = (
 
 
 def mask_id(value: object) -> str:
-    """Mask an identifier for messages: keep the first 3 and last 2 characters.
+    """Mask an identifier for messages with the project's rule (:func:`omni.privacy.mask_id`:
+    first 2 + ``…`` + last 2 characters, e.g. ``"O0…56"``)."""
+    from omni.privacy import mask_id as _privacy_mask_id
 
-    ``"O000123456"`` becomes ``"O00*****56"``; values of 5 characters or fewer become ``"***"``.
-    """
-    s = str(value)
-    if len(s) <= 5:
-        return "***"
-    return s[:3] + "*" * (len(s) - 5) + s[-2:]
+    return str(_privacy_mask_id(str(value)))
 
 
 def masked_list(values: Iterable[object], limit: int = 5) -> str:

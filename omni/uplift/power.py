@@ -40,7 +40,7 @@ def _sm_alternative(alternative: str) -> str:
 
 def _n_treat_proportion(
     p_c: float, d: float, ratio: float, alpha: float, power: float, method: str,
-    alternative: str, continuity: bool,
+    alternative: str, continuity: bool, exact_arcsine: bool = True,
 ) -> float:
     """Continuous (unrounded) treatment-arm size for detecting p_c -> p_c + d."""
     p_t = p_c + d
@@ -54,13 +54,15 @@ def _n_treat_proportion(
         ) ** 2 / d**2
     elif method == "unpooled":
         n = (za + zb) ** 2 * (p_t * (1 - p_t) + p_c * (1 - p_c) / k) / d**2
-    else:  # arcsine (Cohen's h), statsmodels' NormalIndPower
+    else:  # arcsine (Cohen's h), as statsmodels' NormalIndPower
         h = abs(float(proportion_effectsize(p_t, p_c)))
-        n = NormalIndPower().solve_power(
-            effect_size=h, alpha=alpha, power=power, ratio=k,
-            alternative=_sm_alternative(alternative),
-        )
-        n = float(np.asarray(n).item())
+        if exact_arcsine:
+            n = float(np.asarray(NormalIndPower().solve_power(
+                effect_size=h, alpha=alpha, power=power, ratio=k,
+                alternative=_sm_alternative(alternative),
+            )).item())
+        else:  # closed form, ignoring the far rejection tail (used inside the root finder)
+            n = (za + zb) ** 2 * (1 + 1 / k) / h**2
     if continuity:
         n = n / 4 * (1 + math.sqrt(1 + 2 * (k + 1) / (n * k * abs(d)))) ** 2
     return n
@@ -104,8 +106,7 @@ def required_sample_size(
     mde
         Absolute effect to detect (treatment minus control; e.g. 0.02 for 10% -> 12%).
     ratio
-        n_control / n_treat (1 = equal arms; 9 for a 10% treatment / 90% holdout... or 1/9
-        for a 10% holdout: n_control = 0.111 n_treat).
+        n_control / n_treat: 1 for equal arms, 1/9 for a 10% holdout (n_control = n_treat / 9).
     alpha, power
         Significance level and power.
     metric
@@ -193,9 +194,23 @@ def minimum_detectable_effect(
         )
         return float(np.asarray(d).item()) * float(sd)
 
+    if method == "arcsine":
+        h = NormalIndPower().solve_power(
+            effect_size=None, nobs1=n_treat, alpha=alpha, power=power, ratio=ratio,
+            alternative=_sm_alternative(alternative),
+        )
+        h = float(np.asarray(h).item())
+        phi = 2 * np.arcsin(np.sqrt(baseline)) + h
+        if not np.isfinite(h) or phi > np.pi:
+            raise ValueError(
+                f"no effect up to a {1 - baseline:.1%} increase is detectable with "
+                f"n_treat={n_treat}, n_control={n_control}"
+            )
+        return float(np.sin(phi / 2) ** 2 - baseline)
+
     def gap(d: float) -> float:
         return _n_treat_proportion(baseline, d, ratio, alpha, power, method, alternative,
-                                   False) - n_treat
+                                   False, exact_arcsine=False) - n_treat
 
     hi = (1.0 - baseline) * (1 - 1e-9)
     if gap(hi) > 0:
