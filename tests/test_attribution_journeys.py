@@ -312,3 +312,10 @@ def test_bad_input_raises_with_the_column_and_row():
         build_journeys(tp, bad)
     with pytest.raises(ValueError, match="null 'oneid'"):
         build_journeys(tp, od.assign(oneid=pd.array([None], dtype="string")))
+
+
+def test_simultaneous_touches_are_ordered_by_channel_name():
+    tp = touches([("A", 1, "sms"), ("A", 1, "email"), ("A", 0, "search")])
+    od = orders([("A", 2, 10.0)])
+    assert paths_of(build_journeys(tp, od)) == {"A": ["search > email > sms"]}
+    assert paths_of(build_journeys(tp.iloc[::-1], od)) == {"A": ["search > email > sms"]}

@@ -456,7 +456,8 @@ def build_journeys(
     A touch belongs to the first conversion of the same person at or after it; if that conversion
     is more than ``lookback_days`` later the touch is dropped, it does not move to a later journey.
     Several conversions at the same instant: the touches go to the first (by ``order_key`` when
-    present), the others are ``direct``.
+    present), the others are ``direct``. Touches at the same instant are ordered by channel name,
+    so the result does not depend on the row order of the input.
     """
     if not np.isfinite(lookback_days) or lookback_days <= 0:
         raise ValueError(f"lookback_days must be a positive number, got {lookback_days!r}")
@@ -488,7 +489,10 @@ def build_journeys(
     pid = np.concatenate([t_pid, c_pid])
     time = np.concatenate([t_time, c_time])
     kind = np.concatenate([np.zeros(n_t, np.int8), np.ones(n_c, np.int8)])
-    order = np.lexsort((kind, time, pid))
+    # tie-break at equal times: touches by channel name (input order must not matter), then
+    # conversions (by order_key, from the stable pre-sort)
+    tie = np.concatenate([t_code, np.full(n_c, len(channels), dtype=t_code.dtype)])
+    order = np.lexsort((tie, time, pid))
     is_conv = kind[order] == 1
     conv_before = np.cumsum(is_conv) - is_conv  # conversions strictly before each event
     conv_rank_orig = order[is_conv] - n_t  # original conversion row of conversion rank g
