@@ -37,7 +37,7 @@ from omni.attribution.journeys import PATH_SEP, Journeys, Paths
 
 __all__ = ["MarkovAttribution", "markov_attribution"]
 
-_DENSE_MAX_STATES = 400
+_DENSE_MAX_STATES = 64  # beyond this sparse LU is faster (chains are sparse)
 _MAX_ORDER = 4
 
 
