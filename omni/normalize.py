@@ -26,6 +26,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from omni.io.cast import re_sub
+
 if TYPE_CHECKING:
     from omni.io.dataset import Dataset
     from omni.io.spec import DatasetSpec, IdSpec, SourceSpec
@@ -398,7 +400,7 @@ def _phone_unique(u: pd.Series, cfg: NormalizeConfig, region: str) -> tuple[pd.S
     r.set(_null_like(t, cfg), NULL_LIKE_REASON)
     r.set(_b(t.str.contains(r"\*|\d[xX]{2,}\d|\d#{3,}\d", regex=True)), MASKED)
     c = t.str.replace(r"^(?i:tel|mobile|phone|手机|电话|手机号)\s*[:：]?\s*", "", regex=True)
-    c = c.str.replace(r"^(\+?\d+)\.0+$", r"\1", regex=True)  # Excel float: 13800138000.0
+    c = re_sub(c, r"^(\+?\d+)\.0+$", r"\1")  # Excel float: 13800138000.0
     c = c.str.replace(r"[\s\-./_()\[\]]", "", regex=True)  # separators, (+86)
     all_digits = _b(c.str.fullmatch(r"\+?\d+"))
     digits = c.str.lstrip("+")
@@ -488,7 +490,7 @@ def normalize_masked_phone(s: pd.Series, config: NormalizeConfig | None = None) 
         t = to_halfwidth(u).str.strip()
         r.set(_null_like(t, cfg), NULL_LIKE_REASON)
         c = t.str.replace(r"[\s\-.()]", "", regex=True).str.replace(r"[xX#]", "*", regex=True)
-        c = c.str.replace(r"^(?:\+?86|0086)(1[3-9][\d*]{9})$", r"\1", regex=True)
+        c = re_sub(c, r"^(?:\+?86|0086)(1[3-9][\d*]{9})$", r"\1")
         full = _b(c.str.fullmatch(r"1[3-9]\d{9}"))
         masked = _b(c.str.fullmatch(r"1[3-9]\d\*{4}\d{4}"))
         value = c.where(masked, (c.str.slice(0, 3) + "****" + c.str.slice(-4)).where(full))

@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from omni.io.cast import re_sub
+
 KEY_ENV = "OMNI_PSEUDONYM_KEY"
 KEY_HOWTO = f'export {KEY_ENV}=$(python -c "import secrets; print(secrets.token_hex(32))")'
 _STRING = pd.StringDtype("pyarrow")
@@ -62,7 +64,7 @@ def _vectorized(fn: Callable[[pd.Series], pd.Series], values: Any) -> Any:
 def _mask_phone(s: pd.Series) -> pd.Series:
     t = s.str.replace(r"[^\d*]", "", regex=True)
     # Drop the country code of CN mobiles (+86 / 0086 / 86) before keeping 3 + 4 digits.
-    t = t.str.replace(r"^(?:0086|86)(1[3-9]\d[\d*]{4}\d{4})$", r"\1", regex=True)
+    t = re_sub(t, r"^(?:0086|86)(1[3-9]\d[\d*]{4}\d{4})$", r"\1")
     digits = t.str.replace("*", "", regex=False)
     n = digits.str.len()
     masked = digits.str.slice(0, 3) + "****" + digits.str.slice(-4)
@@ -86,7 +88,7 @@ def mask_phone(values: Any) -> Any:
 def _mask_email(s: pd.Series) -> pd.Series:
     t = s.str.strip()
     has_at = t.str.contains("@", regex=False).fillna(False)
-    masked = t.str.replace(r"^(.)[^@]*@([^@]*)$", r"\1***@\2", regex=True)
+    masked = re_sub(t, r"^(.)[^@]*@([^@]*)$", r"\1***@\2")
     masked = masked.where(masked != t, "***")  # several @ or nothing before @: mask all
     return masked.where(has_at, _mask_id(t)).where(s.notna())
 
@@ -143,7 +145,7 @@ _ADDRESS_PREFIX = (
 
 def _mask_address(s: pd.Series) -> pd.Series:
     t = s.str.replace(r"\s+", "", regex=True)
-    return (t.str.replace(_ADDRESS_PREFIX, r"\1", regex=True) + "***").where(s.notna())
+    return (re_sub(t, _ADDRESS_PREFIX, r"\1") + "***").where(s.notna())
 
 
 def mask_address(values: Any) -> Any:

@@ -423,3 +423,66 @@ def test_float_phone_column_in_parquet_keeps_digits(tmp_path: Path) -> None:
     t = load_dataset(tmp_path)["s"]
     assert t["id"].tolist() == ["1", "2"]
     assert t["phone"].iloc[0] == "13800138000" and pd.isna(t["phone"].iloc[1])
+
+
+def _one_source(tmp_path: Path, yaml_text: str, files: dict[str, bytes]) -> Path:
+    raw = tmp_path / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    (raw / "sources.yaml").write_text(yaml_text, encoding="utf-8")
+    for name, data in files.items():
+        (raw / name).write_bytes(data)
+    return tmp_path
+
+
+def test_utf8_bom_crlf_and_header_only_files(tmp_path: Path) -> None:
+    yaml_text = (
+        "sources:\n"
+        "  s: {file: s.csv, key: id, columns: {id: string, v: int}}\n"
+        "  h: {file: h.csv, key: id, columns: {id: string, t: datetime, b: bool}}\n"
+    )
+    d = _one_source(
+        tmp_path,
+        yaml_text,
+        {"s.csv": b"\xef\xbb\xbfid,v\r\n001,1\r\n002,2\r\n", "h.csv": b"id,t,b\n"},
+    )
+    ds = load_dataset(d)
+    assert ds["s"]["id"].tolist() == ["001", "002"] and ds["s"]["v"].tolist() == [1, 2]
+    assert len(ds["h"]) == 0 and ds["h"]["t"].dtype == "datetime64[ns]"
+    assert ds.counts["reconciled"].all()
+
+
+def test_spec_variants_and_spec_errors(tmp_path: Path) -> None:
+    listed = (
+        "sources:\n"
+        "  - {name: a, file: a.csv, key: id, columns: {id: string, openid: string, app_id: string},"
+        " identifiers: [{column: openid, type: openid}]}\n"
+    )
+    d = _one_source(tmp_path / "ok", listed, {"a.csv": b"id,openid,app_id\n1,o1,wx\n"})
+    spec = read_spec(d)
+    assert spec["a"].identifiers == [IdSpec("openid", "openid", "app_id")]  # default scope column
+    bad_type = listed.replace("type: openid", "type: fax")
+    with pytest.raises(DataContractError, match=r"source 'a'.*'fax'"):
+        read_spec(_one_source(tmp_path / "t", bad_type, {}))
+    no_scope = listed.replace(", app_id: string", "")
+    with pytest.raises(DataContractError, match=r"source 'a'.*scope"):
+        read_spec(_one_source(tmp_path / "s", no_scope, {}))
+    dup_list = listed + listed.split("\n", 1)[1]
+    with pytest.raises(DataContractError, match="duplicate source name 'a'"):
+        read_spec(_one_source(tmp_path / "d", dup_list, {}))
+    with pytest.raises(DataContractError, match="needs a 'key'"):
+        read_spec(_one_source(tmp_path / "k", listed.replace("key: id, ", ""), {}))
+
+
+def test_error_column_twice_in_header(tmp_path: Path) -> None:
+    yaml_text = "sources:\n  s: {file: s.csv, columns: {id: string}}\n"
+    d = _one_source(tmp_path, yaml_text, {"s.csv": b"id,id\n1,2\n"})
+    with pytest.raises(
+        DataContractError, match=r"source 's' \(file 's.csv'\).*'id'.*more than once"
+    ):
+        load_dataset(d)
+
+
+def test_load_dataset_strict(ds_path: Path) -> None:
+    with pytest.raises(DataContractError, match=r"crm_members.*row 4.*register_time"):
+        load_dataset(ds_path, strict=True)
+    assert load_dataset(ds_path, sources=["ecom_orders"], strict=True)["ecom_orders"].shape[0] == 3

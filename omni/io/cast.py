@@ -51,6 +51,18 @@ def as_string(s: pd.Series) -> pd.Series:
     return s.astype(STRING)
 
 
+def re_sub(s: pd.Series, pattern: str, repl: str) -> pd.Series:
+    """Regex replace with group references (``\\1``) in pyarrow's RE2 kernel.
+
+    pandas falls back to Python's ``re`` one value at a time when the replacement has a group
+    reference; this keeps it vectorized. RE2 syntax: no look-around, no backreferences in the
+    pattern.
+    """
+    s = as_string(s)
+    out = pc.replace_substring_regex(s.array.__arrow_array__(), pattern=pattern, replacement=repl)
+    return pd.Series(pd.arrays.ArrowStringArray(out), index=s.index)
+
+
 def null_tokens(s: pd.Series) -> np.ndarray:
     """Mask of cells that are null, blank or a null token (see :data:`NULL_TOKENS`)."""
     if not isinstance(s.dtype, pd.StringDtype):
@@ -61,9 +73,10 @@ def null_tokens(s: pd.Series) -> np.ndarray:
 
 def _clean_str(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Trimmed strings with null tokens set to null, and the mask of non-null cells."""
-    s = as_string(s)
-    present = ~null_tokens(s)
-    return s.str.strip().where(present), present
+    t = as_string(s).str.strip()
+    tokens = t.str.lower().isin(NULL_TOKENS).to_numpy(dtype=bool, na_value=True)
+    present = t.notna().to_numpy() & ~tokens
+    return t.where(present), present
 
 
 def _arrow(s: pd.Series) -> pa.ChunkedArray:
@@ -72,7 +85,7 @@ def _arrow(s: pd.Series) -> pa.ChunkedArray:
 
 def _strip_money(s: pd.Series) -> pd.Series:
     """Remove a currency sign and thousands separators from number strings."""
-    s = s.str.replace(r"^([+-]?)[¥￥$]", r"\1", regex=True)
+    s = re_sub(s, r"^([+-]?)[¥￥$]", r"\1")
     return s.str.replace(",", "", regex=False)
 
 
