@@ -182,7 +182,8 @@ class NormalizeConfig:
     blocked_emails, blocked_devices, blocked_names : frozenset of str
         Placeholder values of those types (compared after normalization).
     default_region : str, default "CN"
-        Region for numbers without a country code.
+        Region for numbers without a country code, used by :func:`normalize` and the identifier
+        tables (``normalize_phone`` takes it as an argument).
     repeated_tail_digits : int, default 8
         A CN mobile whose last ``n`` digits are one repeated digit (``139 0000 0000``) is blocked
         as a default phone; 0 turns the rule off.
@@ -249,6 +250,8 @@ _HALFWIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {
     0x2212: 0x2D,  # minus sign
     0x3002: 0x2E,  # ideographic full stop
 }
+# Regex class of the characters folded (literal characters: valid for both RE2 and Python re).
+_FOLDABLE = "[\u3000\u00a0\u2013\u2014\u2212\u3002\uff01-\uff5e]"
 
 
 def as_string(s: Any) -> pd.Series:
@@ -271,15 +274,15 @@ def as_string(s: Any) -> pd.Series:
 def to_halfwidth(s: pd.Series) -> pd.Series:
     """Fold full-width ASCII (``１３８``, ``＠``, ``（``) and odd spaces/dashes to plain ASCII.
 
-    Only values containing a non-ASCII character are translated (the common path is pure ASCII
-    and costs one vectorized regex test).
+    Only values that contain such a character are translated: the common path (ASCII ids,
+    Chinese names and addresses typed with half-width digits) costs one vectorized regex test.
     """
     s = as_string(s)
-    non_ascii = s.str.contains(r"[^\x00-\x7f]", regex=True).to_numpy(dtype=bool, na_value=False)
-    if not non_ascii.any():
+    has = s.str.contains(_FOLDABLE, regex=True).to_numpy(dtype=bool, na_value=False)
+    if not has.any():
         return s
     out = s.copy()
-    out[non_ascii] = s[non_ascii].str.translate(_HALFWIDTH)
+    out[has] = s[has].str.translate(_HALFWIDTH)
     return out
 
 
@@ -441,7 +444,7 @@ def _phone_unique(u: pd.Series, cfg: NormalizeConfig, region: str) -> tuple[pd.S
 
 
 def normalize_phone(
-    s: pd.Series, default_region: str | None = None, config: NormalizeConfig | None = None
+    s: pd.Series, default_region: str = "CN", config: NormalizeConfig | None = None
 ) -> pd.DataFrame:
     """Normalize phone numbers to E.164 (``+8613800138000``).
 
@@ -455,8 +458,8 @@ def normalize_phone(
     ----------
     s : Series
         Raw values.
-    default_region : str, optional
-        Region of numbers without a country code (default ``config.default_region``, "CN").
+    default_region : str, default "CN"
+        Region of numbers without a country code (ISO 3166 alpha-2).
     config : NormalizeConfig, optional
 
     Returns
@@ -472,7 +475,7 @@ def normalize_phone(
     ['+8613800138000', <NA>]
     """
     cfg = config or DEFAULT_CONFIG
-    region = (default_region or cfg.default_region).upper()
+    region = str(default_region).upper()
     return _by_unique(s, lambda u: _phone_unique(u, cfg, region))
 
 
@@ -732,7 +735,8 @@ def normalize(
         ``value``, ``valid``, ``reason`` on the index of ``s``.
     """
     if id_type == "phone":
-        return normalize_phone(s, config=config)
+        region = (config or DEFAULT_CONFIG).default_region
+        return normalize_phone(s, default_region=region, config=config)
     if id_type in _UNSCOPED:
         return _UNSCOPED[id_type](s, config=config)
     if id_type in _SCOPED:
@@ -760,7 +764,9 @@ def _tables_and_specs(
     return tables, specs
 
 
-def _check_keys(name: str, df: pd.DataFrame, key: str) -> pd.Series:
+def _check_keys(name: str, df: pd.DataFrame, key: str | None) -> pd.Series:
+    if key is None:
+        raise ValueError(f"source {name!r} has identifiers but no key column in its spec")
     if key not in df.columns:
         raise ValueError(f"source {name!r}: key column {key!r} not in the table")
     k = as_string(df[key])
@@ -792,7 +798,7 @@ def _long_table(
         if n not in specs or n not in tables:
             raise ValueError(f"source {n!r} is not in both the tables and the spec")
     id_types = list(NORMALIZED_TYPES)
-    src_codes, type_codes, valid, reasons = [], [], [], []
+    src_codes, type_codes, valid, reasons, rows = [], [], [], [], []
     keys: list[pa.Array] = []
     raws: list[pa.Array] = []
     values: list[pa.Array] = []
@@ -821,6 +827,7 @@ def _long_table(
             rk = (name + ":") + key.iloc[idx].reset_index(drop=True)
             n = idx.size
             src_codes.append(np.full(n, si, dtype=np.int16))
+            rows.append(idx.astype(np.int64))
             type_codes.append(np.full(n, id_types.index(ids.type), dtype=np.int8))
             valid.append(norm["valid"].to_numpy())
             reasons.append(pd.Categorical(norm["reason"], categories=list(REASONS)).codes)
@@ -840,6 +847,7 @@ def _long_table(
         {
             "source": cat(src_codes, names, np.int16),
             "record_key": strings(keys),
+            "row": np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64),
             "id_type": cat(type_codes, id_types, np.int8),
             "raw": strings(raws),
             "value": strings(values),
@@ -870,7 +878,8 @@ def identifier_table(
     Returns
     -------
     DataFrame
-        ``source`` (category), ``record_key`` (``<source>:<key>``), ``id_type`` (category),
+        ``source`` (category), ``record_key`` (``<source>:<key>``), ``row`` (0-based position
+        of the record in its source's accepted table), ``id_type`` (category),
         ``raw`` (as in the file), ``value`` (normalized, scoped ``<scope>:<id>`` for openid and
         platform_buyer; null when invalid), ``valid`` (bool), ``reason`` (category; null when
         valid). Rows with a null raw value are left out. Ordered by source, identifier column,

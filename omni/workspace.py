@@ -160,7 +160,8 @@ class Workspace:
         return json.loads((self.path / "truth" / "params.json").read_text(encoding="utf-8"))
 
     def records(self) -> pd.DataFrame:
-        """Every person-bearing record: ``record_key``, ``source``, ``time`` (local, may be NaT)."""
+        """Every person-bearing record: ``record_key``, ``source``, ``row`` (position in the source
+        table), ``time`` (local, may be NaT)."""
         from omni.unify import record_keys, record_time_column, source_roles
 
         roles = source_roles(self.spec)
@@ -173,6 +174,7 @@ class Workspace:
             parts.append(pd.DataFrame({
                 "record_key": record_keys(name, t, s.key).to_numpy(),
                 "source": name,
+                "row": np.arange(len(t), dtype=np.int64),
                 "time": pd.to_datetime(t[tc]).to_numpy() if tc in t.columns else np.datetime64("NaT"),
             }))
         out = pd.concat(parts, ignore_index=True)
@@ -239,7 +241,7 @@ class Workspace:
             records = records[~(records["time"] >= end)].reset_index(drop=True)
             ids = ids[ids["record_key"].isin(records["record_key"])]
         t = time.perf_counter()
-        res = resolve_identities(ids, records[["record_key", "source"]], self.config, times=records["time"])
+        res = resolve_identities(ids, records[["record_key", "source", "row"]], self.config, times=records["time"])
         self._say(f"  resolved {len(records):,} records into {res.n_clusters:,} profiles in {time.perf_counter() - t:.1f} s")
         record_oneid, changes = assign_oneids(res.records[["record_key", "cluster"]], previous)
         record_oneid["source"] = res.records["source"].to_numpy()

@@ -27,7 +27,13 @@ import numpy as np
 import pandas as pd
 
 from omni.oneid.config import OneIDConfig
-from omni.oneid.graph import bipartite_components, cooccurrence, group_components, unique_pairs
+from omni.oneid.graph import (
+    bipartite_components,
+    cooccurrence,
+    group_components,
+    sorted_unique,
+    unique_pairs,
+)
 
 ID_COLUMNS = ("record_key", "id_type", "value", "valid")
 
@@ -93,13 +99,44 @@ def _record_index(ids: pd.DataFrame, records: pd.DataFrame | None) -> pd.DataFra
     elif "record_key" not in records.columns:
         raise ValueError("records must have a 'record_key' column")
     records = records.reset_index(drop=True)
-    dup = records["record_key"].duplicated()
+    dup = (records.duplicated(["source", "row"]) if {"source", "row"} <= set(records.columns)
+           else records["record_key"].duplicated())
     if dup.any():
         first = records.loc[dup, "record_key"].iloc[0]
         raise ValueError(f"records has {int(dup.sum())} duplicated record_key(s), e.g. row {int(np.flatnonzero(dup)[0])}: {first!r}")
     if "source" not in records.columns:
         records = records.assign(source=records["record_key"].astype(str).str.split(":", n=1).str[0])
     return records
+
+
+def _record_positions(ids: pd.DataFrame, records: pd.DataFrame) -> np.ndarray:
+    """Position in ``records`` of every identifier row.
+
+    With ``source`` and ``row`` (the record's position in its source table) in both frames this is
+    integer arithmetic; otherwise the record keys are looked up.
+    """
+    if {"source", "row"} <= set(ids.columns) and {"source", "row"} <= set(records.columns):
+        rs = records["source"].astype("category")
+        r_src = rs.cat.codes.to_numpy().astype(np.int64)
+        big = np.int64(records["row"].max() + 2 if len(records) else 1)
+        r_key = r_src * big + records["row"].to_numpy(np.int64)
+        order = np.argsort(r_key, kind="stable")
+        sorted_keys = r_key[order]
+        ic = ids["source"].astype("category")
+        to_rec = rs.cat.categories.get_indexer(ic.cat.categories.astype(str))
+        codes = ic.cat.codes.to_numpy()
+        i_src = np.where(codes >= 0, to_rec[np.maximum(codes, 0)], -1).astype(np.int64)
+        i_key = i_src * big + ids["row"].to_numpy(np.int64)
+        pos = np.searchsorted(sorted_keys, i_key)
+        pos = np.minimum(pos, len(sorted_keys) - 1)
+        found = (i_src >= 0) & (len(sorted_keys) > 0) & (sorted_keys[pos] == i_key)
+        rec_all = np.where(found, order[pos], -1)
+    else:
+        rec_all = pd.Index(records["record_key"]).get_indexer(ids["record_key"])
+    if (rec_all < 0).any():
+        bad = ids["record_key"].iloc[int(np.flatnonzero(rec_all < 0)[0])]
+        raise ValueError(f"identifier row names a record that is not in records: {bad!r}")
+    return rec_all
 
 
 def resolve_identities(
@@ -131,11 +168,7 @@ def resolve_identities(
     _check_ids(ids)
     records = _record_index(ids, records)
     n_rec = len(records)
-    rk_index = pd.Index(records["record_key"])
-    rec_all = rk_index.get_indexer(ids["record_key"])
-    if (rec_all < 0).any():
-        bad = ids["record_key"].iloc[int(np.flatnonzero(rec_all < 0)[0])]
-        raise ValueError(f"identifier row names a record that is not in records: {bad!r}")
+    rec_all = _record_positions(ids, records)
 
     # --- values: (id_type, value) of valid rows --------------------------------------------
     valid = ids["valid"].fillna(False).to_numpy(dtype=bool) & ids["value"].notna().to_numpy()
@@ -149,12 +182,12 @@ def resolve_identities(
     n_types = len(all_types)
 
     tcode = pd.Series(id_type[valid]).map(type_code_of).to_numpy(dtype=np.int64)
-    vcodes, vuniques = pd.factorize(ids["value"].to_numpy()[valid])
+    vcodes, vuniques = pd.factorize(ids["value"].array[valid])
     combo = tcode * np.int64(len(vuniques) + 1) + vcodes
     vid, combo_uniques = pd.factorize(combo)
     n_val = len(combo_uniques)
     val_type = (combo_uniques // np.int64(len(vuniques) + 1)).astype(np.int64)
-    val_value = np.asarray(vuniques, dtype=object)[combo_uniques % np.int64(len(vuniques) + 1)]
+    val_value = pd.Series(vuniques.take(combo_uniques % np.int64(len(vuniques) + 1)))
 
     rec, val = unique_pairs(rec_all[valid], vid, n_val)
     n_records_per_val = np.bincount(val, minlength=n_val)
@@ -278,7 +311,7 @@ def resolve_identities(
         n_g_anchor = pd.Series(1, index=ga).groupby(level=0).sum()
         one = n_g_anchor[n_g_anchor == 1].index.to_numpy()
         target = pd.Series(gc, index=ga).loc[one] if len(one) else pd.Series(dtype=np.int64)
-        weak_recs = np.unique(wo_rec)
+        weak_recs = sorted_unique(wo_rec)
         grp = g_rec[weak_recs]
         joined = pd.Series(grp).map(target)
         joins = joined.notna().to_numpy()
