@@ -62,7 +62,8 @@ REASONS: tuple[str, ...] = (
 )
 _CODE = {r: np.int8(i) for i, r in enumerate(REASONS)}
 
-#: Identifier table columns (docs/data_contract.md).
+#: Identifier table columns (docs/data_contract.md); the tables also carry ``row`` (int64, the
+#: record's position in its source's accepted table) right after ``record_key``.
 IDENTIFIER_COLUMNS: tuple[str, ...] = (
     "source",
     "record_key",

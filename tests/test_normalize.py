@@ -303,7 +303,15 @@ def ds(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
 
 def test_identifier_table_contract_shape(ds: Dataset) -> None:
     ids = identifier_table(ds)
-    assert tuple(ids.columns) == IDENTIFIER_COLUMNS
+    # The contract's columns in order, plus ``row`` (position of the record in its accepted
+    # table, used by OneID to index records without hashing record keys).
+    assert tuple(c for c in ids.columns if c != "row") == IDENTIFIER_COLUMNS
+    assert ids["row"].dtype == np.int64
+    for source, part in ids.groupby("source", observed=True):
+        keys = ds[source][ds.spec[source].key].to_numpy(dtype=object)[part["row"].to_numpy()]
+        assert (source + ":" + pd.Series(keys, dtype=object)).tolist() == part[
+            "record_key"
+        ].tolist()
     for c in ("source", "id_type", "reason"):
         assert isinstance(ids[c].dtype, pd.CategoricalDtype), c
     for c in ("record_key", "raw", "value"):
@@ -346,7 +354,7 @@ def test_identifier_table_values(ds: Dataset) -> None:
 
 def test_quasi_table(ds: Dataset) -> None:
     q = quasi_table(ds)
-    assert tuple(q.columns) == IDENTIFIER_COLUMNS
+    assert tuple(c for c in q.columns if c != "row") == IDENTIFIER_COLUMNS
     assert set(q["id_type"].astype(str)) == {"name", "masked_phone", "address"}
     e = (
         q[q["source"] == "ecom_orders"]
