@@ -11,6 +11,7 @@ import codecs
 import csv
 import io
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -219,7 +220,9 @@ def read_csv_raw(spec: SourceSpec, path: Path) -> RawTable:
         err = _encoding_error(spec, path)
         if err is not None:
             raise err from None
-        raise DataContractError(f"{spec.where}: cannot parse the CSV: {e}") from None
+        # pyarrow quotes the offending row after "got N:"; rows may hold personal data.
+        msg = re.sub(r"(got \d+( columns)?):.*", r"\1", str(e).splitlines()[0])[:300]
+        raise DataContractError(f"{spec.where}: cannot parse the CSV: {msg}") from None
 
     frame = table.to_pandas(types_mapper=_string_mapper, split_blocks=True, self_destruct=True)
     n = len(frame)
