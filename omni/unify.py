@@ -149,7 +149,7 @@ def build_profiles(
         Record time indexed by record key (NaT where a source has none).
     """
     from omni.privacy import mask_name
-    from omni.tgi import age_band
+    from omni.demographics import age_band
 
     ro = record_oneid[["record_key", "source", "oneid"]]
     prof = pd.DataFrame(index=pd.Index(np.sort(ro["oneid"].unique()), name="oneid"))
@@ -185,7 +185,7 @@ def build_profiles(
     from omni.geo import city_tier
 
     prof["city_tier"] = city_tier(prof["city"])
-    prof["marketing_opt_out"] = prof["marketing_opt_out"].fillna(False).astype(bool)
+    prof["marketing_opt_out"] = prof["marketing_opt_out"].astype("boolean").fillna(False).astype(bool)
     if orders is not None and len(orders):
         paid = orders[orders["status"].astype(str) == "paid"]
         ch = paid.groupby(["oneid", "channel"], observed=True).size().rename("n").reset_index()
