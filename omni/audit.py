@@ -242,7 +242,8 @@ def quality_scores(overview: pd.DataFrame, comp: pd.DataFrame, validity: pd.Data
     out = pd.DataFrame(index=s.index)
     out["accepted"] = 1 - s["quarantine_rate"].fillna(0)
     out["completeness"] = comp.groupby("source")["filled"].mean().reindex(out.index).fillna(1)
-    val = validity.groupby("source", observed=True).apply(lambda g: g["valid"].sum() / g["values"].sum())
+    tot = validity.groupby("source", observed=True)[["valid", "values"]].sum()
+    val = tot["valid"] / tot["values"]
     out["identifier_validity"] = val.reindex(out.index).fillna(1)
     stale = s["days_stale"]
     out["freshness"] = np.where(stale.isna() | (stale <= max_stale_days), 1.0,

@@ -11,7 +11,7 @@
 import os
 
 data = os.environ.get("OMNI_DATA", "data/sample")  # dataset folder (raw/sources.yaml inside)
-month = None  # report month YYYY-MM; None = the last complete month in the data
+month = None  # report month YYYY-MM, or None for the last complete month in the data
 seed = 7
 
 # %% tags=["remove-cell"]

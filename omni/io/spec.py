@@ -71,6 +71,10 @@ _SOURCE_KEYS = {
     "amounts",
     "delimiter",
     "description",
+    # read by omni.unify: which unified table a source feeds, its column map, its time column
+    "role",
+    "map",
+    "time",
 }
 _DATASET_KEYS = {"dataset", "timezone", "currency", "sources", "description"}
 

@@ -116,7 +116,10 @@ def largest_clusters(res: Resolution, oneid: pd.Series | None = None, k: int = 1
         row["bridges"] = [(vtype[b], b) for b in bridges]
         row["n_bridges"] = len(bridges)
         rows.append(row)
-    return pd.DataFrame(rows).fillna(0)
+    out = pd.DataFrame(rows)
+    counts = [c for c in out.columns if c not in ("cluster", "records", "sources", "bridges", "n_bridges")]
+    out[counts] = out[counts].fillna(0).astype(int)
+    return out
 
 
 def rule_impact(res: Resolution) -> pd.DataFrame:

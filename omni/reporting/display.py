@@ -14,7 +14,7 @@ METRICS_MIME = "application/vnd.omni.metrics+json"
 
 
 def _fmt(value: Any, fmt: str | None) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    if value is None or (np.ndim(value) == 0 and not isinstance(value, str) and pd.isna(value)):
         return "–"
     if fmt:
         return fmt.format(value)

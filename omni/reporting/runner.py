@@ -87,9 +87,8 @@ def export_html(nb_path: Path, html_path: Path, header: str) -> None:
 
     nb = nbformat.read(nb_path, as_version=4)
     exporter = HTMLExporter(
-        template_name="lab",
+        template_name="omni_report",
         extra_template_basedirs=[str(TEMPLATE_DIR)],
-        template_file="omni_report.html.j2",
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
@@ -188,7 +187,7 @@ def run_report(
     ws = Workspace(data, progress=progress)
     month = month or ws.last_complete_month()
     say(f"omni report: dataset {data.name}, month {month}, {len(paths)} notebook(s)")
-    ws.unified()  # resolve once (cached) before the notebooks open it
+    ws.resolve(as_of=month)  # resolve once (cached on disk) before the notebooks open it
     month_dir = out_root / month
     month_dir.mkdir(parents=True, exist_ok=True)
     run_params = {"data": str(data), "month": month, "seed": seed, **(params or {})}
