@@ -1,0 +1,302 @@
+"""TGI (target group index) with confidence intervals and small-cell suppression.
+
+TGI = (share of the segment with attribute value v) / (share of the base with v) x 100.
+100 means the segment looks like the base; 150 means the value is 1.5 times as common in the
+segment. Confidence intervals come from the delta method on log TGI (Katz's log interval for a
+ratio of proportions), with the variance matched to how the base was obtained:
+
+* an independent sample (default): Var = (1 - p_s)/(n_s p_s) + (1 - p_b)/(n_b p_b);
+* a known population (``base_is_population=True``, e.g. the market panel): the base share has
+  no sampling error, Var = (1 - p_s)/(n_s p_s);
+* the segment is part of the base (``segment_in_base=True``, e.g. a CRM segment vs all
+  customers): the base share p_b = f p_s + (1 - f) p_r mixes the segment and the rest (share
+  f = n_s/n_b), so the two shares are positively correlated. The delta method on
+  log p_s - log(f p_s + (1 - f) p_r) with independent segment and rest gives
+  Var = (1/p_s - f/p_b)^2 p_s(1 - p_s)/n_s + ((1 - f)/p_b)^2 p_r(1 - p_r)/n_r.
+  Treating the two as independent would double count the segment and give intervals that are
+  too wide (conservative; tests/test_tgi.py shows the coverage).
+
+With ``weight_col``, counts are weighted sums and the n in the variances is Kish's effective
+sample size (sum w)^2 / sum w^2 of each group. See ``docs/clv.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+__all__ = ["AGE_BANDS", "age_band", "tgi"]
+
+#: Age bands of the market panel.
+AGE_BANDS = ["18-24", "25-29", "30-34", "35-39", "40-49", "50+"]
+_AGE_EDGES = [18, 25, 30, 35, 40, 50, 111]
+
+
+def age_band(birth_year: Iterable[object] | pd.Series, ref_year: int) -> pd.Series:
+    """Age band (18-24, 25-29, 30-34, 35-39, 40-49, 50+) from the birth year.
+
+    Age is ``ref_year - birth_year`` (the age reached during ``ref_year``). Missing birth years,
+    ages under 18 (not covered by the panel) and implausible ages (over 110 or negative) give a
+    missing band.
+
+    Parameters
+    ----------
+    birth_year : array-like or Series
+        Birth years (numbers or numeric strings; missing allowed).
+    ref_year : int
+        Reference year, e.g. the report year.
+
+    Returns
+    -------
+    Series
+        Ordered categorical with categories :data:`AGE_BANDS` (same index when given a Series).
+
+    Raises
+    ------
+    ValueError
+        If a non-missing birth year is not a number (naming the row).
+    """
+    s = birth_year if isinstance(birth_year, pd.Series) else pd.Series(list(birth_year))
+    years = pd.to_numeric(s, errors="coerce")
+    bad = years.isna().to_numpy() & s.notna().to_numpy()
+    if bad.any():
+        row = s.index[np.flatnonzero(bad)[0]]
+        raise ValueError(f"birth_year is not a number at row {row!r}: {s.loc[row]!r}")
+    if not isinstance(ref_year, int | np.integer):
+        raise ValueError(f"ref_year must be an integer year, got {ref_year!r}")
+    age = int(ref_year) - years.astype("float64")
+    band = pd.cut(age, bins=_AGE_EDGES, right=False, labels=AGE_BANDS, ordered=True)
+    return pd.Series(band, index=s.index, name="age_band")
+
+
+def _weights(df: pd.DataFrame, col: str | None, what: str) -> np.ndarray:
+    if col is None:
+        return np.ones(len(df), dtype="float64")
+    if col not in df.columns:
+        raise ValueError(f"{what} has no weight column {col!r}")
+    w = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype="float64")
+    bad = ~np.isfinite(w) | (w < 0)
+    if bad.any():
+        row = df.index[np.flatnonzero(bad)[0]]
+        raise ValueError(
+            f"{what}: weight {col!r} is missing, negative or not numeric at row {row!r}"
+        )
+    return w
+
+
+def _long_counts(df: pd.DataFrame, attributes: Sequence[str], w: np.ndarray) -> pd.DataFrame:
+    """Per (attribute, value): weighted count w, sum of squared weights w2, unweighted rows n."""
+    names, values, sums, sums2, rows = [], [], [], [], []
+    w2 = w**2
+    for attr in attributes:  # a handful of columns: factorize + bincount each
+        codes, uniques = pd.factorize(df[attr], use_na_sentinel=True)
+        ok = codes >= 0
+        k = len(uniques)
+        names.append(np.full(k, attr, dtype=object))
+        values.append(np.asarray(uniques, dtype=object))
+        sums.append(np.bincount(codes[ok], weights=w[ok], minlength=k))
+        sums2.append(np.bincount(codes[ok], weights=w2[ok], minlength=k))
+        rows.append(np.bincount(codes[ok], minlength=k))
+    idx = pd.MultiIndex.from_arrays(
+        [np.concatenate(names), np.concatenate(values)], names=["attribute", "value"]
+    )
+    return pd.DataFrame(
+        {"w": np.concatenate(sums), "w2": np.concatenate(sums2), "n": np.concatenate(rows)},
+        index=idx,
+    )
+
+
+def _kish(sum_w: np.ndarray, sum_w2: np.ndarray) -> np.ndarray:
+    """Kish's effective sample size (sum w)^2 / sum w^2 (0 for an empty group)."""
+    sum_w, sum_w2 = np.asarray(sum_w, dtype="float64"), np.asarray(sum_w2, dtype="float64")
+    return np.divide(sum_w**2, sum_w2, out=np.zeros_like(sum_w), where=sum_w2 > 0)
+
+
+def _ordered_values(seg: pd.Series, base: pd.Series, present: Sequence[object]) -> list[object]:
+    """Category order when the column is categorical, else sorted (by str if types mix)."""
+    for col in (base, seg):
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            here = set(present)
+            cats = [c for c in col.cat.categories if c in here]
+            return cats + [v for v in present if v not in set(cats)]
+    try:
+        return sorted(present)
+    except TypeError:
+        return sorted(present, key=str)
+
+
+def tgi(
+    segment_df: pd.DataFrame,
+    base_df: pd.DataFrame,
+    attributes: Sequence[str],
+    weight_col: str | None = None,
+    min_count: int = 30,
+    alpha: float = 0.05,
+    base_is_population: bool = False,
+    segment_in_base: bool = False,
+    base_weight_col: str | None = None,
+) -> pd.DataFrame:
+    """TGI of a segment against a base, per attribute value, with confidence intervals.
+
+    Parameters
+    ----------
+    segment_df : DataFrame
+        One row per segment member (e.g. profiles of the "重要价值" customers).
+    base_df : DataFrame
+        The comparison base: one row per person, or an aggregated table with a count column
+        (``base_weight_col``), e.g. ``market_panel`` (gender, age_band, city_tier, population).
+    attributes : sequence of str
+        Columns present in both frames (e.g. ``["gender", "age_band", "city_tier"]``). Missing
+        values are left out of that attribute's shares.
+    weight_col : str, optional
+        Row weights in ``segment_df`` (and in ``base_df`` unless ``base_weight_col`` is given).
+    min_count : int
+        Suppress cells whose segment count (rows, unweighted) is below this: ``suppressed`` is
+        True and TGI, interval, segment share and count are missing (privacy and stability).
+    alpha : float
+        1 - confidence level of the intervals.
+    base_is_population : bool
+        The base shares are known population values (no sampling variance). When True and
+        ``base_weight_col`` is None, a ``population`` column is used as counts if present.
+    segment_in_base : bool
+        The segment rows are a subset of the base rows (same people, same weights); uses the
+        variance for nested samples (module docstring).
+    base_weight_col : str, optional
+        Counts/weights column of ``base_df``; defaults to ``weight_col``.
+
+    Returns
+    -------
+    DataFrame
+        One row per (attribute, value) with ``attribute, value, segment_count, segment_share,
+        base_count, base_share, tgi, ci_low, ci_high, significant, suppressed, note``.
+        ``significant`` is True when the interval excludes 100. ``note`` says why a TGI is
+        missing (``suppressed: n < 30``, ``absent from base``). ``attrs`` records the method.
+
+    Raises
+    ------
+    ValueError
+        On missing columns, bad weights (naming the row), an empty segment, an invalid alpha or
+        min_count, contradictory options, or a segment larger than the base in nested mode.
+    """
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha!r}")
+    if not isinstance(min_count, int | np.integer) or min_count < 0:
+        raise ValueError(f"min_count must be a non-negative integer, got {min_count!r}")
+    if base_is_population and segment_in_base:
+        raise ValueError("base_is_population and segment_in_base cannot both be True")
+    if isinstance(attributes, str) or not len(attributes):
+        raise ValueError("attributes must be a non-empty list of column names")
+    for what, df in (("segment_df", segment_df), ("base_df", base_df)):
+        if not isinstance(df, pd.DataFrame):
+            raise ValueError(f"{what} must be a DataFrame, got {type(df).__name__}")
+        missing = [a for a in attributes if a not in df.columns]
+        if missing:
+            raise ValueError(f"{what} is missing attribute column(s) {missing}")
+    if segment_df.empty:
+        raise ValueError("segment_df is empty")
+    if base_weight_col is None:
+        if base_is_population and "population" in base_df.columns:
+            base_weight_col = "population"
+        elif weight_col is not None and weight_col in base_df.columns:
+            base_weight_col = weight_col
+    ws = _weights(segment_df, weight_col, "segment_df")
+    wb = _weights(base_df, base_weight_col, "base_df")
+    z = float(stats.norm.ppf(1 - alpha / 2))
+
+    gs = _long_counts(segment_df, attributes, ws)
+    gb = _long_counts(base_df, attributes, wb)
+    pairs = pd.concat([gs.index.to_frame(index=False), gb.index.to_frame(index=False)])
+    present = pairs.drop_duplicates().groupby("attribute", sort=False)["value"].agg(list)
+    in_seg = set(gs.index.get_level_values(0))
+    in_base = set(gb.index.get_level_values(0))
+    order = []
+    for attr in attributes:
+        if attr not in in_seg or attr not in in_base:
+            raise ValueError(f"attribute {attr!r} has no non-missing values in the segment or base")
+        seg_col, base_col = segment_df[attr], base_df[attr]
+        order += [(attr, v) for v in _ordered_values(seg_col, base_col, present[attr])]
+    idx = pd.MultiIndex.from_tuples(order, names=["attribute", "value"])
+    gs, gb = gs.reindex(idx, fill_value=0), gb.reindex(idx, fill_value=0)
+    attr_of = idx.get_level_values(0)
+
+    def total(col: pd.Series) -> np.ndarray:
+        return col.groupby(level=0, sort=False).transform("sum").to_numpy(dtype="float64")
+
+    x_s, x_b = gs["w"].to_numpy(dtype="float64"), gb["w"].to_numpy(dtype="float64")
+    n_s, n_b = total(gs["w"]), total(gb["w"])
+    neff_s = _kish(n_s, total(gs["w2"]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_s, p_b = x_s / n_s, x_b / n_b
+        if base_is_population:
+            var = (1 - p_s) / (neff_s * p_s)
+        elif segment_in_base:
+            x_r, n_r = x_b - x_s, n_b - n_s
+            tol = 1e-9 * np.maximum(n_b, 1.0)
+            over = (x_r < -tol) | (n_r < -tol)
+            if over.any():
+                i = int(np.flatnonzero(over)[0])
+                raise ValueError(
+                    f"segment_in_base=True but the segment has more {attr_of[i]}="
+                    f"{idx[i][1]!r} than the base: the segment is not contained in the base"
+                )
+            x_r, n_r = np.clip(x_r, 0, None), np.clip(n_r, 0, None)
+            neff_r = _kish(n_r, np.clip(total(gb["w2"]) - total(gs["w2"]), 0, None))
+            p_r = np.divide(x_r, n_r, out=np.zeros_like(x_r), where=n_r > 0)
+            f = n_s / n_b
+            var = (1 / p_s - f / p_b) ** 2 * p_s * (1 - p_s) / neff_s
+            var = var + np.where(
+                neff_r > 0,
+                ((1 - f) / p_b) ** 2 * p_r * (1 - p_r) / np.where(neff_r > 0, neff_r, 1),
+                0,
+            )
+        else:
+            neff_b = _kish(n_b, total(gb["w2"]))
+            var = (1 - p_s) / (neff_s * p_s) + (1 - p_b) / (neff_b * p_b)
+        ratio = p_s / p_b
+        se = np.sqrt(var)
+        lo, hi = 100 * ratio * np.exp(-z * se), 100 * ratio * np.exp(z * se)
+    suppressed = gs["n"].to_numpy() < min_count
+    absent = x_b <= 0
+    index = np.where(absent, np.nan, 100 * ratio)
+    ci_ok = np.isfinite(se) & (x_s > 0) & ~absent & ~suppressed
+    lo, hi = np.where(ci_ok, lo, np.nan), np.where(ci_ok, hi, np.nan)
+    note = np.full(len(idx), None, dtype=object)
+    note[absent] = "absent from base"
+    note[suppressed] = f"suppressed: n < {min_count}"
+    out = pd.DataFrame(
+        {
+            "attribute": np.asarray(attr_of, dtype=object),
+            "value": pd.array(list(idx.get_level_values(1)), dtype=object),
+            "segment_count": pd.array(np.where(suppressed, np.nan, x_s), dtype="Float64"),
+            "segment_share": np.where(suppressed, np.nan, p_s),
+            "base_count": x_b,
+            "base_share": p_b,
+            "tgi": np.where(suppressed, np.nan, index),
+            "ci_low": lo,
+            "ci_high": hi,
+            "significant": (lo > 100) | (hi < 100),
+            "suppressed": suppressed,
+            "note": pd.array(note, dtype="string"),
+        }
+    )
+    out.attrs = {
+        "method": (
+            "delta method on log TGI; "
+            + (
+                "base = known population (no base variance)"
+                if base_is_population
+                else "segment nested in base (correlated shares)"
+                if segment_in_base
+                else "independent segment and base samples"
+            )
+            + ("; Kish effective sample sizes" if weight_col or base_weight_col else "")
+        ),
+        "alpha": alpha,
+        "min_count": int(min_count),
+        "segment_size": float(ws.sum()),
+        "base_size": float(wb.sum()),
+    }
+    return out
