@@ -71,9 +71,9 @@ headline(metrics, title=f"OneID, records up to the end of {month}")
 # %%
 by_src = ro.assign(how=ro["how"].astype(str)).pivot_table(index="source", columns="how", values="record_key",
                                                           aggfunc="count", fill_value=0, observed=True)
-by_src["records"] = by_src.sum(axis=1)
-by_src["oneids"] = ro.groupby("source", observed=True)["oneid"].nunique()
-table(by_src.reset_index(), caption="Records by source and how they were linked")
+by_src.insert(0, "records", by_src.sum(axis=1))
+by_src.insert(1, "oneids", ro.groupby("source", observed=True)["oneid"].nunique())
+table(by_src.reset_index(), caption="Records by source and how they were linked (account: linked only by a platform account not bound to a person)")
 
 # %% [markdown]
 # ## Merge rates between sources
@@ -90,7 +90,7 @@ for i in range(len(mr)):
     for j in range(len(mr)):
         ax.text(j, i, f"{mr.iat[i, j] * 100:.0f}", ha="center", va="center", fontsize=7,
                 color="white" if mr.iat[i, j] > 0.6 else "black")
-ax.set_title("Records of the row source whose OneID also has the column source (%)")
+ax.set_title("Cross-source merge rate (%)")
 fig.colorbar(im, ax=ax, label="% of records")
 plt.show()
 
