@@ -68,16 +68,21 @@ def quarantine_reasons(ds) -> pd.DataFrame:
 
 
 def completeness(ds) -> pd.DataFrame:
-    """Share of non-null values per declared column of every source (long format)."""
+    """Share of non-null values per declared column of every source (long format).
+
+    ``identifier`` marks identifier columns, which are sparse by design (not every order carries a
+    member card); the quality score counts completeness over the other columns.
+    """
     rows = []
     for name, s in ds.spec.sources.items():
         t = ds.tables.get(name)
         if t is None or not len(t):
             continue
         filled = t[list(s.columns)].notna().mean()
+        id_cols = {i.column for i in s.identifiers}
         for col, share in filled.items():
             rows.append({"source": name, "column": col, "type": s.columns[col], "filled": float(share),
-                         "required": col in s.required})
+                         "required": col in s.required, "identifier": col in id_cols})
     return pd.DataFrame(rows)
 
 
@@ -233,7 +238,8 @@ def quality_scores(overview: pd.DataFrame, comp: pd.DataFrame, validity: pd.Data
                    tz: pd.DataFrame, max_stale_days: float = 7) -> pd.DataFrame:
     """A 0-100 quality score per source: the mean of five checks, each in [0, 1].
 
-    accepted share (1 - quarantine rate); completeness (mean filled share of declared columns);
+    accepted share (1 - quarantine rate); completeness (mean filled share of declared non-identifier
+    columns);
     identifier validity (share of identifier values usable for linking; 1 without identifiers);
     freshness (1 if the last record is within ``max_stale_days`` of the month end, else decaying by
     half per further week); clock (1 unless the timezone check flags the source).
@@ -241,7 +247,8 @@ def quality_scores(overview: pd.DataFrame, comp: pd.DataFrame, validity: pd.Data
     s = overview.set_index("source")
     out = pd.DataFrame(index=s.index)
     out["accepted"] = 1 - s["quarantine_rate"].fillna(0)
-    out["completeness"] = comp.groupby("source")["filled"].mean().reindex(out.index).fillna(1)
+    attrs = comp[~comp["identifier"]] if "identifier" in comp else comp
+    out["completeness"] = attrs.groupby("source")["filled"].mean().reindex(out.index).fillna(1)
     tot = validity.groupby("source", observed=True)[["valid", "values"]].sum()
     val = tot["valid"] / tot["values"]
     out["identifier_validity"] = val.reindex(out.index).fillna(1)

@@ -91,18 +91,19 @@ else:
 # %% [markdown]
 # ## Completeness
 # Share of rows with a value, per column. Identifier columns are often sparse by design (not every
-# order has a member card); required columns must be complete.
+# order has a member card), so the chart and the quality score count the other columns; required
+# columns must be complete.
 
 # %%
 low = comp[comp["filled"] < 0.95].sort_values("filled")
 fig, ax = plt.subplots(figsize=(8, 3.5))
-by_source = comp.groupby("source")["filled"].mean().sort_values()
+by_source = comp[~comp["identifier"]].groupby("source")["filled"].mean().sort_values()
 ax.barh(by_source.index, by_source.to_numpy() * 100, color="#4c72b0")
-ax.set_xlabel("mean share of filled values across declared columns (%)")
+ax.set_xlabel("mean share of filled values, non-identifier columns (%)")
 ax.set_title("Completeness by source")
 ax.set_xlim(0, 100)
 plt.show()
-table(low[["source", "column", "type", "filled", "required"]], formats={"filled": "{:.1%}"},
+table(low[["source", "column", "type", "identifier", "filled", "required"]], formats={"filled": "{:.1%}"},
       caption="Columns less than 95% filled")
 
 # %% [markdown]
