@@ -148,8 +148,8 @@ def build_profiles(
     times : Series
         Record time indexed by record key (NaT where a source has none).
     """
-    from omni.demographics import age_band
     from omni.privacy import mask_name
+    from omni.tgi import age_band
 
     ro = record_oneid[["record_key", "source", "oneid"]]
     prof = pd.DataFrame(index=pd.Index(np.sort(ro["oneid"].unique()), name="oneid"))
