@@ -90,3 +90,20 @@ def test_power_bad_input():
         minimum_detectable_effect(100, 100, 0.1, metric="ratio")
     with pytest.raises(ValueError, match="no effect up to"):
         minimum_detectable_effect(3, 3, 0.5)
+
+
+def test_mde_is_positive_whatever_root_the_solver_finds():
+    # statsmodels' solver returned the negative root for n_treat = 4483 (and other n): the MDE
+    # is a magnitude, continuous in n, and must give the requested power
+    n_c, sd = 2250, 40.0
+    mdes = np.array([
+        minimum_detectable_effect(n, n_c, 6.0, metric="mean", sd=sd) for n in range(4478, 4492)
+    ])
+    assert (mdes > 0).all()
+    assert np.abs(np.diff(mdes)).max() < 1e-3
+    d = mdes[5] / sd
+    pw = tt_ind_solve_power(effect_size=d, nobs1=4483, alpha=0.05, ratio=n_c / 4483)
+    assert pw == pytest.approx(0.8, abs=1e-6)
+    arc = np.array([minimum_detectable_effect(n, n_c, 0.03, method="arcsine")
+                    for n in range(4478, 4492)])
+    assert (arc > 0).all() and np.abs(np.diff(arc)).max() < 1e-5

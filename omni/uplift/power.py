@@ -192,14 +192,16 @@ def minimum_detectable_effect(
             effect_size=None, nobs1=n_treat, alpha=alpha, power=power, ratio=ratio,
             alternative=_sm_alternative(alternative),
         )
-        return float(np.asarray(d).item()) * float(sd)
+        # the two-sided power is symmetric in the effect size: statsmodels' root finder can land
+        # on the negative root for some n, so the magnitude is what is detectable
+        return abs(float(np.asarray(d).item())) * float(sd)
 
     if method == "arcsine":
         h = NormalIndPower().solve_power(
             effect_size=None, nobs1=n_treat, alpha=alpha, power=power, ratio=ratio,
             alternative=_sm_alternative(alternative),
         )
-        h = float(np.asarray(h).item())
+        h = abs(float(np.asarray(h).item()))  # either root of the symmetric power equation
         phi = 2 * np.arcsin(np.sqrt(baseline)) + h
         if not np.isfinite(h) or phi > np.pi:
             raise ValueError(
