@@ -382,10 +382,16 @@ def test_bad_row_rate_is_respected_at_a_high_rate(tmp_path):
     assert all(v["count"] > 0 for v in p["bad_rows"]["ecom_orders"].values())
 
 
-def test_utc_source_is_shifted_minus_8_hours():
-    cfg = SynthConfig()
-    w = simulate(2_000, 5, "2024-01-01", "2026-10-31", cfg)
-    r = render_sources(w, 5)["service_tickets"]
+@pytest.fixture(scope="module")
+def simulated():
+    """The in-memory world (true times, canonical names) and its rendered sources."""
+    w = simulate(2_000, 5, "2024-01-01", "2026-10-31", SynthConfig())
+    return w, render_sources(w, 5)
+
+
+def test_utc_source_is_shifted_minus_8_hours(simulated):
+    w, rendered = simulated
+    r = rendered["service_tickets"]
     written = pd.to_datetime(pd.Series(r.columns["created_time"].to_pylist()),
                              format="%Y-%m-%d %H:%M:%S", errors="coerce")
     local = pd.to_datetime(w.tl.seconds(w.tickets.t), unit="s")
@@ -393,6 +399,27 @@ def test_utc_source_is_shifted_minus_8_hours():
     assert ok.mean() > 0.99
     shift = (local[ok.to_numpy()] - written[ok].to_numpy()).total_seconds()
     assert (shift == 8 * 3600).all()
+    # the other sources are written in local time
+    e = rendered["ecom_orders"]
+    times = pd.to_datetime(pd.Series(e.columns["order_time"].to_pylist()),
+                           format="%Y-%m-%d %H:%M:%S", errors="coerce")
+    true = pd.to_datetime(w.tl.seconds(w.orders.t[e.extra["order_rows"]]), unit="s")
+    ok = times.notna().to_numpy()
+    assert (times[ok].to_numpy() == true[ok]).all()
+
+
+def test_name_typos_and_family_receivers_at_configured_rates(simulated):
+    w, rendered = simulated
+    cfg = w.cfg
+    crm = rendered["crm_members"]
+    names = np.array(crm.columns["name"].to_pylist(), dtype=object)
+    canonical = np.array(w.ids.name.take(crm.person).to_pylist(), dtype=object)
+    assert abs((names != canonical).mean() - cfg.name_typo_rate) < 0.01
+    e = rendered["ecom_orders"]
+    receiver = np.array(e.columns["receiver_name"].to_pylist(), dtype=object)
+    canonical = np.array(w.ids.name.take(e.person).to_pylist(), dtype=object)
+    differs = (receiver != canonical).mean()
+    assert abs(differs - cfg.name_typo_rate - cfg.family_receiver_rate) < 0.015
 
 
 # -- campaigns ---------------------------------------------------------------------------------

@@ -80,7 +80,9 @@ def web_events(rng: np.random.Generator, people: People, ids: Identities, orders
     # purchase sessions before own-site orders --------------------------------------------------
     site = np.flatnonzero(orders.channel == SITE)
     p_person = orders.person[site]
-    p_t = np.maximum(orders.t[site] - rng.uniform(2, 25, size=len(site)) / 1440, 0.0)
+    p_browse = 1 + rng.poisson(1.5, size=len(site))  # browsing logged out, then log in to buy
+    p_t = np.maximum(orders.t[site] - (p_browse + 2) * 50 / 86_400
+                     - rng.uniform(2, 10, size=len(site)) / 1440, 0.0)
     p_cookie = ids.ck[p_person, 0]
     p_device = np.where(rng.random(len(site)) < cfg.web_device_on_event, ids.ck_dev[p_cookie], -1)
     p_member = _member_at(rng, ids, p_person, orders.t[site])
@@ -108,8 +110,10 @@ def web_events(rng: np.random.Generator, people: People, ids: Identities, orders
     sess_member = np.concatenate([s_member, p_member, k_member])
     is_purchase = np.concatenate([np.zeros(m, bool), np.ones(len(site), bool),
                                   np.zeros(len(k_person), bool)])
-    p_len = np.where(p_member >= 0, 3, 2)
+    p_len = p_browse + 1 + (p_member >= 0)
     sess_len = np.concatenate([s_len, p_len, k_len])
+    sess_browse = np.concatenate([np.zeros(m, np.int64), p_browse, np.zeros(len(k_person),
+                                                                           np.int64)])
     sess_cat = np.concatenate([np.full(m, -1), p_category, np.full(len(k_person), -1)])
     sid = np.repeat(np.arange(len(sess_person)), sess_len)
     first = np.concatenate([[0], np.cumsum(sess_len)[:-1]])
@@ -119,13 +123,14 @@ def web_events(rng: np.random.Generator, people: People, ids: Identities, orders
     csum = np.cumsum(gaps)
     t = sess_t[sid] + csum - csum[first[sid]]
     etype = rng.choice(len(BROWSE_TYPE_P), size=len(sid), p=BROWSE_TYPE_P)
-    logged = sess_member[sid] >= 0
-    etype[logged & (pos == 0)] = LOGIN
-    # purchase sessions: [login,] product_view, add_to_cart
+    # logged-in sessions start with a login; purchase sessions browse logged out, then log in
+    # and add to cart (the order follows)
+    login_pos = sess_browse[sid]
+    member = np.where(pos >= login_pos, sess_member[sid], -1)
+    etype[(member >= 0) & (pos == login_pos)] = LOGIN
     pur = is_purchase[sid]
-    last = pos == sess_len[sid] - 1
-    etype[pur & ~(logged & (pos == 0))] = PRODUCT_VIEW
-    etype[pur & last] = ADD_TO_CART
+    etype[pur & (pos < login_pos) & (etype == ADD_TO_CART)] = PRODUCT_VIEW
+    etype[pur & (pos == sess_len[sid] - 1)] = ADD_TO_CART
     person = sess_person[sid]
     category = np.full(len(sid), -1, np.int64)
     has_cat = np.flatnonzero(np.isin(etype, [PRODUCT_VIEW, ADD_TO_CART, SEARCH]))
@@ -135,7 +140,7 @@ def web_events(rng: np.random.Generator, people: People, ids: Identities, orders
     order = np.lexsort((np.arange(len(t)), t))
     return Events(person=person[order], t=t[order], etype=etype[order], category=category[order],
                   cookie=sess_cookie[sid][order], device=sess_device[sid][order],
-                  member=sess_member[sid][order])
+                  member=member[order])
 
 
 def service_tickets(rng: np.random.Generator, people: People, ids: Identities, orders: Orders,

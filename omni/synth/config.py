@@ -145,9 +145,9 @@ class SynthConfig:
     marketing_opt_out: float = 0.08
     platform_bind_share: float = 0.40  # platform buyers binding their phone (会员通)
     # --- behaviour volumes ----------------------------------------------------------------------
-    web_session_rate: float = 2.0
+    web_session_rate: float = 1.85
     web_events_per_session: float = 2.6
-    web_login_share: float = 0.30  # share of members' sessions logged in
+    web_login_share: float = 0.15  # share of members' everyday sessions logged in
     web_device_on_event: float = 0.80
     display_impression_rate: float = 2.6
     search_impression_rate: float = 0.55
