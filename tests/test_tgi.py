@@ -195,5 +195,7 @@ def test_age_band_boundaries() -> None:
     ]
     assert [None if pd.isna(v) else v for v in got] == expected
     assert age_band(["1994", "1989"], 2024).tolist() == ["30-34", "35-39"]
+    nullable = age_band(pd.Series([1990, None, 2010], dtype="Int64"), 2024)  # contract's int type
+    assert nullable.iloc[0] == "30-34" and nullable.iloc[1:].isna().all()
     with pytest.raises(ValueError, match="row 1"):
         age_band(["1990", "abc"], 2024)
