@@ -85,13 +85,19 @@ UNIT_COST = {
 def _spec(file: str, key: str, columns: dict[str, str], required: list[str],
           identifiers: list[dict] | None = None, quasi: list[dict] | None = None,
           pii: list[str] | None = None, fmt: str = "csv", encoding: str = "utf-8",
-          timezone: str = LOCAL_TZ) -> dict:
+          timezone: str = LOCAL_TZ, amounts: list[str] | None = None, role: str | None = None,
+          column_map: dict[str, str] | None = None) -> dict:
     spec: dict = {"file": file, "format": fmt}
     if fmt == "csv":
         spec["encoding"] = encoding
     spec.update({"timezone": timezone, "key": key, "columns": columns, "required": required,
                  "identifiers": identifiers or [], "quasi_identifiers": quasi or [],
                  "pii": pii or []})
+    if amounts:
+        spec["amounts"] = amounts
+    if role:
+        spec["role"] = role
+        spec["map"] = column_map or {}
     return spec
 
 
@@ -119,7 +125,7 @@ SOURCE_SPECS: dict[str, dict] = {
         ["event_id", "event_time"],
         [_id("cookie_id", "cookie_id"), _id("device_id", "device_id"),
          _id("member_id", "member_id")],
-        pii=["cookie_id", "device_id"], fmt="parquet"),
+        pii=["cookie_id", "device_id"], fmt="parquet", role="events"),
     "ecom_orders": _spec(
         "ecom_orders.csv", "order_id",
         {"order_id": "string", "platform": "category", "buyer_id": "string",
@@ -132,7 +138,8 @@ SOURCE_SPECS: dict[str, dict] = {
         [_id("receiver_name", "name"), _id("receiver_phone", "masked_phone"),
          _id("province", "address"), _id("city", "address"), _id("district", "address"),
          _id("address", "address")],
-        ["buyer_id", "receiver_name", "receiver_phone", "address"]),
+        ["buyer_id", "receiver_name", "receiver_phone", "address"],
+        amounts=["amount"], role="orders", column_map={"channel": "platform"}),
     "platform_members": _spec(
         "platform_members.csv", "binding_id",
         {"binding_id": "string", "platform": "category", "buyer_id": "string",
@@ -147,7 +154,8 @@ SOURCE_SPECS: dict[str, dict] = {
          "amount": "float", "status": "category", "category": "category"},
         ["order_id", "store_id", "order_time", "amount"],
         [_id("member_card", "member_id"), _id("phone", "phone")],
-        pii=["phone"], encoding="gbk"),
+        pii=["phone"], encoding="gbk", amounts=["amount"], role="orders",
+        column_map={"channel": "=store"}),
     "wechat_followers": _spec(
         "wechat_followers.csv", "follower_id",
         {"follower_id": "string", "app_id": "category", "openid": "string",
@@ -171,11 +179,12 @@ SOURCE_SPECS: dict[str, dict] = {
         ["touch_id", "touch_time", "channel"],
         [_id("device_id", "device_id"), _id("cookie_id", "cookie_id"), _id("phone", "phone"),
          _id("email", "email"), _id("openid", "openid", "app_id")],
-        pii=["device_id", "cookie_id", "phone", "email", "openid"], fmt="parquet"),
+        pii=["device_id", "cookie_id", "phone", "email", "openid"], fmt="parquet",
+        role="touchpoints"),
     "channel_spend": _spec(
         "channel_spend.csv", "spend_id",
         {"spend_id": "string", "date": "date", "channel": "category", "spend": "float"},
-        ["spend_id", "date", "channel", "spend"]),
+        ["spend_id", "date", "channel", "spend"], amounts=["spend"]),
     "campaigns": _spec(
         "campaigns.csv", "campaign_id",
         {"campaign_id": "string", "name": "string", "channel": "category",
@@ -187,7 +196,7 @@ SOURCE_SPECS: dict[str, dict] = {
         {"assignment_id": "string", "campaign_id": "string", "member_id": "string",
          "arm": "category", "assigned_time": "datetime", "contacted": "bool"},
         ["assignment_id", "campaign_id", "member_id", "arm"],
-        [_id("member_id", "member_id")]),
+        [_id("member_id", "member_id")], role="campaign_assignments"),
     "market_panel": _spec(
         "market_panel.csv", "cell_id",
         {"cell_id": "string", "gender": "category", "age_band": "category",
