@@ -324,8 +324,10 @@ def test_identifier_noise_is_present_at_configured_rates(raw):
     emails = emails[~emails.isin(NULL_LIKE)]
     odd = emails != emails.str.strip().str.lower()
     assert 0.02 < odd.mean() < 0.12
-    for col in ("phone", "email", "unionid"):
+    for col in ("email", "unionid"):  # CRM members always register with a phone (手机号注册)
         assert crm[col].isin(NULL_LIKE - {""}).any(), col
+    for source in ("pos_orders", "service_tickets", "wechat_followers"):
+        assert raw[source]["phone"].isin(NULL_LIKE - {""}).any(), source
     tp = raw["touchpoints"]["device_id"].dropna()
     assert (tp == "00000000-0000-0000-0000-000000000000").any()
     ios = tp[tp.str.fullmatch(r"[0-9A-Fa-f]{8}(-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}")]

@@ -267,7 +267,6 @@ def render_crm(w: World, rng: np.random.Generator) -> Rendered:
     phone = np.where(is_dup & (u >= 0.5), later_phone, ids.crm_phone[person])
     junk = rng.random(n) < cfg.crm_default_phone_rate
     phone = np.where(junk, int(DEFAULT_PHONES[0]), phone)
-    phone = np.where(rng.random(n) < 0.02, -1, phone)  # registered without a phone
 
     has_email = ids.crm_email[person]
     base_email = ids.email.take(pa.array(person))
