@@ -8,7 +8,9 @@ fitted, the parameter recovery error of the generating model, the chosen model a
 error.
 
     .venv/bin/python benchmarks/bench_clv.py                 # 100k and 1M customers
-    .venv/bin/python benchmarks/bench_clv.py --sizes 20000   # quick
+    .venv/bin/python benchmarks/bench_clv.py --sizes 20000 --orders 100000   # quick
+
+It also times ``rfm_summary`` on synthetic orders tables (1M and 4M orders by default).
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ import time
 import tracemalloc
 
 import numpy as np
+import pandas as pd
 
 from omni.clv import CLVModel, simulate_summary
+from omni.rfm import rfm_summary
 
 TRUTH = {
     "bgnbd": {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426},
@@ -73,12 +77,37 @@ def run(n: int, model: str, seed: int) -> None:
     )
 
 
+def run_summary(n_orders: int, seed: int) -> None:
+    """Time rfm_summary (with a calibration/holdout split) on a synthetic orders table."""
+    rng = np.random.default_rng(seed)
+    n_cust = max(n_orders // 4, 1)
+    start = np.datetime64("2024-01-01T00:00", "s")
+    orders = pd.DataFrame(
+        {
+            "oneid": pd.array([f"O{i:09d}" for i in rng.integers(0, n_cust, n_orders)], "string"),
+            "order_time": start + rng.integers(0, 730 * 86400, n_orders).astype("timedelta64[s]"),
+            "amount": np.round(rng.gamma(2.0, 80.0, n_orders), 2),
+            "status": rng.choice(["paid", "refunded", "cancelled"], n_orders, p=[0.9, 0.06, 0.04]),
+        }
+    )
+    out, secs, mb = _traced(
+        lambda: rfm_summary(orders, "2025-12-31", calibration_end="2025-06-30", freq="W")
+    )
+    print(
+        f"rfm_summary: {n_orders:,} orders -> {len(out):,} customers in {secs:.1f}s, "
+        f"peak traced {mb:.0f} MiB"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     ap.add_argument("--models", nargs="+", default=["bgnbd", "paretonbd"])
     ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--orders", type=int, nargs="*", default=[1_000_000, 4_000_000])
     args = ap.parse_args()
+    for n in args.orders:
+        run_summary(n, args.seed)
     for n in args.sizes:
         for model in args.models:
             run(n, model, args.seed)

@@ -132,10 +132,18 @@ def _filter_orders(
     value = pd.to_numeric(orders[value_col], errors="coerce").to_numpy(dtype="float64")
     refunded = np.zeros(len(orders), dtype=bool)
     if status_col is not None:
-        status = orders[status_col].astype("string").str.strip().str.lower()
-        is_cancelled = (status == "cancelled").fillna(False).to_numpy(dtype=bool)
-        refunded = (status == "refunded").fillna(False).to_numpy(dtype=bool)
-        is_included = status.isin(include_status).fillna(False).to_numpy(dtype=bool)
+        # normalise the few distinct status values, not every row
+        codes, uniq = pd.factorize(orders[status_col], use_na_sentinel=True)
+        norm = pd.Series(np.asarray(uniq, dtype=object)).astype("string").str.strip().str.lower()
+        norm = norm.fillna("").to_numpy(dtype=object)
+
+        def status_is(values: Iterable[str]) -> np.ndarray:
+            hit = np.isin(norm, list(values))
+            return np.append(hit, False)[codes]  # code -1 (missing) -> False
+
+        is_cancelled = status_is(["cancelled"])
+        refunded = status_is(["refunded"])
+        is_included = status_is(include_status)
         dropped["cancelled"] = int(is_cancelled.sum())
         if returns == "exclude":
             dropped["refunded"] = int(refunded.sum())
@@ -177,34 +185,81 @@ def _filter_orders(
     return rows, dropped
 
 
+def _segments(*keys: np.ndarray) -> np.ndarray:
+    """Start positions of runs of equal keys in sorted arrays."""
+    change = np.zeros(len(keys[0]), dtype=bool)
+    change[0] = True
+    for k in keys:
+        change[1:] |= k[1:] != k[:-1]
+    return np.flatnonzero(change)
+
+
+def _factorize_sorted(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """pd.factorize with sorted uniques; strings are sorted as fixed-width unicode (fast)."""
+    codes, uniques = pd.factorize(values, sort=False)
+    u = np.asarray(uniques)
+    if u.dtype.kind in "iufMm":
+        order = np.argsort(u, kind="stable")
+    else:
+        order = np.argsort(u.astype(str), kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return rank[codes], uniques.take(order)  # keeps the id dtype (e.g. string)
+
+
+def _sort_order(codes: np.ndarray, pstart: np.ndarray) -> np.ndarray:
+    """Row order by (customer code, period start): one argsort of a combined int64 key."""
+    p0 = pstart - pstart.min()
+    return np.argsort(codes.astype("int64") * (int(p0.max()) + 1) + p0)
+
+
 def _customer_stats(
     codes: np.ndarray, day: np.ndarray, t: np.ndarray, v: np.ndarray, period: str
 ) -> pd.DataFrame:
-    """Per customer code: period-merged frequency statistics and plain order facts."""
+    """Per customer code: period-merged frequency statistics and plain order facts.
+
+    One lexsort by (customer, period), then run-length reductions (``np.*.reduceat``).
+    """
     pstart = _period_start(day, period)
-    per = (
-        pd.DataFrame({"c": codes, "p": pstart, "v": v})
-        .groupby(["c", "p"], sort=True)["v"]
-        .sum()
-        .reset_index()
+    order = _sort_order(codes, pstart)
+    c, p, d, vv = codes[order], pstart[order], day[order], v[order]
+    tt = t[order].astype("datetime64[ns]").astype("int64")
+    per = _segments(c, p)  # first row of each (customer, period)
+    per_val = np.add.reduceat(vv, per)
+    per_c = c[per]
+    cust_rows = _segments(c)  # first row of each customer
+    cust_per = _segments(per_c)  # first period of each customer (index into per)
+    n_periods = np.diff(np.append(cust_per, len(per)))
+    last_per = np.append(cust_per[1:], len(per)) - 1
+    out = pd.DataFrame(
+        {
+            "first_p": p[per[cust_per]],
+            "last_p": p[per[last_per]],
+            "n_periods": n_periods,
+            "v_sum": np.add.reduceat(per_val, cust_per),
+            "v_first": per_val[cust_per],
+            "first_purchase": np.minimum.reduceat(tt, cust_rows).astype("datetime64[ns]"),
+            "last_purchase": np.maximum.reduceat(tt, cust_rows).astype("datetime64[ns]"),
+            "last_day": np.maximum.reduceat(d, cust_rows),
+            "n_orders": np.diff(np.append(cust_rows, len(c))),
+            "revenue": np.add.reduceat(vv, cust_rows),
+        },
+        index=c[cust_rows],
     )
-    g = per.groupby("c", sort=True)
-    cust = g.agg(
-        first_p=("p", "first"),
-        last_p=("p", "last"),
-        n_periods=("p", "size"),
-        v_sum=("v", "sum"),
-        v_first=("v", "first"),
-    )
-    raw = pd.DataFrame({"c": codes, "t": t, "day": day, "v": v}).groupby("c", sort=True)
-    facts = raw.agg(
-        first_purchase=("t", "min"),
-        last_purchase=("t", "max"),
-        last_day=("day", "max"),
-        n_orders=("t", "size"),
-        revenue=("v", "sum"),
-    )
-    return cust.join(facts)
+    return out
+
+
+def _holdout_stats(codes: np.ndarray, day: np.ndarray, v: np.ndarray, period: str) -> pd.DataFrame:
+    """Per customer code: number of holdout purchase periods and holdout revenue."""
+    if len(codes) == 0:
+        return pd.DataFrame({"n": [], "s": []}, index=np.array([], dtype="int64"))
+    pstart = _period_start(day, period)
+    order = _sort_order(codes, pstart)
+    c, p, vv = codes[order], pstart[order], v[order]
+    per = _segments(c, p)
+    cust = _segments(c)
+    n = np.diff(np.append(np.searchsorted(per, cust), len(per)))
+    return pd.DataFrame({"n": n, "s": np.add.reduceat(vv, cust)}, index=c[cust])
 
 
 def rfm_summary(
@@ -325,7 +380,7 @@ def rfm_summary(
     if rows.empty:
         raise ValueError("no purchases left after filtering status, customer id and dates")
 
-    codes, uniques = pd.factorize(rows["c"], sort=True)
+    codes, uniques = _factorize_sorted(rows["c"])
     t = rows["t"].to_numpy()
     v = rows["v"].to_numpy(dtype="float64")
     unit = _UNIT_DAYS[freq]
@@ -353,16 +408,7 @@ def rfm_summary(
 
     if cal_day is not None:
         hold = ~in_cal
-        hp = _period_start(day[hold], period)
-        per = (
-            pd.DataFrame({"c": codes[hold], "p": hp, "v": v[hold]})
-            .groupby(["c", "p"], sort=False)["v"]
-            .sum()
-            .reset_index()
-            .groupby("c")
-            .agg(n=("p", "size"), s=("v", "sum"))
-        )
-        per = per.reindex(out.index)
+        per = _holdout_stats(codes[hold], day[hold], v[hold], period).reindex(out.index)
         n_h = per["n"].fillna(0).astype("int64")
         s_h = per["s"].fillna(0.0)
         out["frequency_holdout"] = n_h
