@@ -519,6 +519,6 @@ def test_cause_visibility_hand_example():
 def test_publishable_suppresses_small_groups():
     df = pd.DataFrame({"path": ["a", "b"], "people": [12, 3], "value": [1.0, 2.0]})
     out = ar.publishable(df, "people")
-    assert out["suppressed"].tolist() == [False, True]
+    assert out["suppressed"].tolist() == ["", "fewer than 10"]
     assert pd.isna(out.loc[1, "value"]) and out.loc[1, "path"] == "b"
     assert "suppressed" not in ar.publishable(df.iloc[:1], "people").columns

@@ -1236,7 +1236,7 @@ def cause_visibility(
 
 
 def publishable(df: pd.DataFrame, count_col: str, k: int = 10) -> pd.DataFrame:
-    """:func:`omni.privacy.suppress_small` for a report table; the flag column only if needed.
+    """:func:`omni.privacy.suppress_small` for a report table, with a readable flag.
 
     Parameters
     ----------
@@ -1250,9 +1250,11 @@ def publishable(df: pd.DataFrame, count_col: str, k: int = 10) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Rows below ``k`` blanked (numbers), with a ``suppressed`` column when any row was.
+        Rows below ``k`` keep their labels but have their numbers blanked; a ``suppressed``
+        column (``"fewer than k"`` or empty) is added only when some row was suppressed.
     """
     out = suppress_small(df, count_col, k=k)
-    if not out["suppressed"].any():
-        out = out.drop(columns="suppressed")
+    flag = out.pop("suppressed").to_numpy(dtype=bool)
+    if flag.any():
+        out["suppressed"] = np.where(flag, f"fewer than {k}", "")
     return out
