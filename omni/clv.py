@@ -363,8 +363,13 @@ def _fit_pnbd(x, tx, T, w, penalizer: float, sink: list[str]) -> dict[str, float
                 best = res
             if res.success:
                 break
-    if best is None or not best.success or best.fun >= 1e10:
-        raise _FitFailed(f"optimiser did not converge: {getattr(best, 'message', '')}")
+    if best is None or best.fun >= 1e10:
+        raise _FitFailed("optimiser found no finite likelihood")
+    if not best.success:
+        grad = float(np.max(np.abs(getattr(best, "jac", np.inf))))
+        if not grad < 1e-4:  # a line-search stop right at the optimum is fine; anything else not
+            raise _FitFailed(f"optimiser did not converge: {best.message}")
+        sink.append(f"Pareto/NBD fit: optimiser stopped ({best.message}) at |gradient| {grad:.1e}")
     r, alpha, s, beta = np.exp(best.x)
     prm = {"r": float(r), "alpha": float(alpha / scale), "s": float(s), "beta": float(beta / scale)}
     _check_params("paretonbd", prm, sink)
