@@ -49,11 +49,10 @@ settings = {"lookback_days": lookback_days, "include_impressions": include_impre
 cur = ar.attribute_month(r["touchpoints"], r["orders"], spend, month, **settings)
 j, tab = cur.journeys, cur.table
 fig_cur = ar.month_figures(cur, headline_model)
-prev = fig_prev = None
-orders_before = r["orders"]["order_time"] < ar.month_bounds(prev_month)[1]
-if (orders_before & (r["orders"]["status"] == "paid")).any():
-    rp = ws.resolve(as_of=prev_month)
-    prev = ar.attribute_month(rp["touchpoints"], rp["orders"], spend, prev_month, **settings)
+prev = fig_prev = None  # previous month restated on this month's OneIDs: same identity graph for both
+in_prev = r["orders"]["order_time"].between(*ar.month_bounds(prev_month), inclusive="left")
+if (in_prev & (r["orders"]["status"] == "paid")).any():
+    prev = ar.attribute_month(r["touchpoints"], r["orders"], spend, prev_month, **settings)
     fig_prev = ar.month_figures(prev, headline_model)
 disagree = ar.model_disagreement(tab)
 roi_verdict = ar.roi_summary(cur.roi, target_roas)
@@ -349,13 +348,13 @@ note(
 
 # %% [markdown]
 # ## This month against the previous month
-# The same journeys, models and spend for the previous month (its conversions, with the data as it
-# stood at that month's end), the change in the key figures and in each channel's share, and the
-# campaigns that ran this month.
+# The same journeys, models and spend for the previous month (its conversions and the touches before
+# them), restated on this month's OneIDs so that both months rest on the same identity graph; the
+# change in the key figures and in each channel's share, and the campaigns that ran this month.
 
 # %%
 if prev is None:
-    note(f"No paid orders before {month} in the data: there is no previous month to compare with.")
+    note(f"No paid orders in {prev_month} in the data: there is no previous month to compare with.")
 else:
     labels = {"conversions": "conversions", "value": f"revenue ({currency})", "touched_share": "conversions with a touch",
               "mean_touches": "touches per touched conversion", "median_days_to_convert": "median days to convert",
