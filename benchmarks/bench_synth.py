@@ -47,18 +47,24 @@ def run_one(persons: int, out: Path, seed: int) -> dict:
         "peak_rss_mb": round(peak_mb),
         "files_mb": round(size_mb),
         "records": sum(summary["rows"].values()),
-        "rows_per_person": {k: round(v / persons, 3) for k, v in summary["rows"].items()
-                            if k not in ("campaigns", "market_panel", "channel_spend")},
+        "rows_per_person": {
+            k: round(v / persons, 3)
+            for k, v in summary["rows"].items()
+            if k not in ("campaigns", "market_panel", "channel_spend")
+        },
         "repeat_orders_realized_over_expected": round(
-            lp["organic_repeat_orders"] / lp["expected_organic_repeat_orders"], 4),
+            lp["organic_repeat_orders"] / lp["expected_organic_repeat_orders"], 4
+        ),
         "mean_purchase_rate": round(lp["mean_purchase_rate"], 4),
         "configured_purchase_rate": cfg.purchase_rate_mean,
         "pos_walkin_share": round(params["hard_cases"]["pos_walkin_share"], 4),
         "configured_walkin_share": cfg.pos_walkin_share,
-        "max_control_share_error": round(max(
-            abs(c["control_share"] - c["planned_control_share"]) for c in camps), 4),
+        "max_control_share_error": round(
+            max(abs(c["control_share"] - c["planned_control_share"]) for c in camps), 4
+        ),
         "touch_caused_share": round(
-            1 - params["orders_by_cause"]["organic"] / sum(params["orders_by_cause"].values()), 4),
+            1 - params["orders_by_cause"]["organic"] / sum(params["orders_by_cause"].values()), 4
+        ),
     }
 
 
@@ -82,9 +88,20 @@ def main(argv: list[str] | None = None) -> int:
             out = base / f"synth_{n}"
             print(f"== {n:,} persons -> {out}", flush=True)
             proc = subprocess.run(
-                [sys.executable, __file__, "--one", str(n), "--out", str(out),
-                 "--seed", str(args.seed)],
-                stdout=subprocess.PIPE, text=True, check=True)
+                [
+                    sys.executable,
+                    __file__,
+                    "--one",
+                    str(n),
+                    "--out",
+                    str(out),
+                    "--seed",
+                    str(args.seed),
+                ],
+                stdout=subprocess.PIPE,
+                text=True,
+                check=True,
+            )
             res = json.loads(proc.stdout.strip().splitlines()[-1])
             results.append(res)
             print(json.dumps(res, ensure_ascii=False), flush=True)
@@ -96,14 +113,19 @@ def main(argv: list[str] | None = None) -> int:
 
     print("\npersons     seconds  peak MB  files MB   records  repeat r/e  walk-in  ctrl err")
     for r in results:
-        print(f"{r['persons']:>9,}  {r['seconds']:>8.1f}  {r['peak_rss_mb']:>7,}  "
-              f"{r['files_mb']:>8,}  {r['records']:>9,}  {r['repeat_orders_realized_over_expected']:>10.4f}"
-              f"  {r['pos_walkin_share']:>7.3f}  {r['max_control_share_error']:>8.4f}")
+        print(
+            f"{r['persons']:>9,}  {r['seconds']:>8.1f}  {r['peak_rss_mb']:>7,}  "
+            f"{r['files_mb']:>8,}  {r['records']:>9,}  "
+            f"{r['repeat_orders_realized_over_expected']:>10.4f}"
+            f"  {r['pos_walkin_share']:>7.3f}  {r['max_control_share_error']:>8.4f}"
+        )
     big = [r for r in results if r["persons"] == 1_000_000]
     if big:
         verdict = "met" if big[0]["seconds"] < TARGET_1M_SECONDS else "MISSED"
-        print(f"target 1M persons < {TARGET_1M_SECONDS:.0f} s: {verdict} "
-              f"({big[0]['seconds']:.0f} s; machine load affects this)")
+        print(
+            f"target 1M persons < {TARGET_1M_SECONDS:.0f} s: {verdict} "
+            f"({big[0]['seconds']:.0f} s; machine load affects this)"
+        )
     return 0
 
 

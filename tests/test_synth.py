@@ -18,8 +18,17 @@ from omni.synth.world import render_sources, simulate
 
 PERSONS = 5_000
 SEED = 7
-PERSON_SOURCES = ("crm_members", "web_events", "ecom_orders", "platform_members", "pos_orders",
-                  "wechat_followers", "service_tickets", "touchpoints", "campaign_assignments")
+PERSON_SOURCES = (
+    "crm_members",
+    "web_events",
+    "ecom_orders",
+    "platform_members",
+    "pos_orders",
+    "wechat_followers",
+    "service_tickets",
+    "touchpoints",
+    "campaign_assignments",
+)
 NULL_LIKE = {"null", "NULL", "0", "N/A", ""}
 DEFAULT_PHONES = {"13800000000", "13888888888"}
 
@@ -49,8 +58,9 @@ def raw(world, spec) -> dict[str, pd.DataFrame]:
     for name, s in spec["sources"].items():
         path = world / "raw" / s["file"]
         if s["format"] == "csv":
-            out[name] = pd.read_csv(path, dtype=str, encoding=s["encoding"],
-                                    keep_default_na=False, na_values=[""])
+            out[name] = pd.read_csv(
+                path, dtype=str, encoding=s["encoding"], keep_default_na=False, na_values=[""]
+            )
         else:
             out[name] = pd.read_parquet(path)
     return out
@@ -79,8 +89,9 @@ def _plain_phone(s: pd.Series) -> pd.Series:
 
 # -- determinism -------------------------------------------------------------------------------
 def _files(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file()}
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
 
 
 def test_same_seed_gives_byte_identical_files_and_other_seed_differs(tmp_path):
@@ -117,14 +128,27 @@ def test_every_source_exists_with_declared_columns(world, spec, raw):
     assert spec["sources"]["pos_orders"]["encoding"] == "gbk"
     assert spec["sources"]["service_tickets"]["timezone"] == "UTC"
     assert raw["ecom_orders"]["platform"].isin(["tmall", "jd", "douyin", "site"]).all()
-    assert set(raw["touchpoints"]["channel"]) == {"search", "display", "social_kol", "sms",
-                                                  "email", "wechat_push"}
+    assert set(raw["touchpoints"]["channel"]) == {
+        "search",
+        "display",
+        "social_kol",
+        "sms",
+        "email",
+        "wechat_push",
+    }
 
 
 def test_record_counts_scale_per_person(raw):
     per_person = {k: len(v) / PERSONS for k, v in raw.items()}
-    targets = {"crm_members": 0.6, "web_events": 6, "ecom_orders": 2, "pos_orders": 1,
-               "wechat_followers": 0.5, "service_tickets": 0.1, "touchpoints": 8}
+    targets = {
+        "crm_members": 0.6,
+        "web_events": 6,
+        "ecom_orders": 2,
+        "pos_orders": 1,
+        "wechat_followers": 0.5,
+        "service_tickets": 0.1,
+        "touchpoints": 8,
+    }
     for source, target in targets.items():
         assert 0.7 * target <= per_person[source] <= 1.3 * target, (source, per_person[source])
 
@@ -184,30 +208,43 @@ def test_orders_cause_is_complete_and_points_at_real_touches(raw, truth, person_
     oc = truth["orders_cause"]
     n_orders = len(raw["ecom_orders"]) + len(raw["pos_orders"])
     assert len(oc) == n_orders and oc["record_key"].is_unique
-    assert set(oc["cause"]) <= {"organic", "search", "display", "social_kol", "sms", "email",
-                                "wechat_push"}
+    assert set(oc["cause"]) <= {
+        "organic",
+        "search",
+        "display",
+        "social_kol",
+        "sms",
+        "email",
+        "wechat_push",
+    }
     caused = oc[oc["cause"] != "organic"]
     assert len(caused) > 0 and caused["touch_key"].notna().all()
     assert oc.loc[oc["cause"] == "organic", "touch_key"].isna().all()
     tp = raw["touchpoints"].set_index("touch_id")
     touch = tp.loc[caused["touch_key"].str.split(":", n=1).str[1]]
     assert (touch["channel"].to_numpy() == caused["cause"].to_numpy()).all()
-    assert (person_of.loc[caused["touch_key"]].to_numpy()
-            == person_of.loc[caused["record_key"]].to_numpy()).all()
+    assert (
+        person_of.loc[caused["touch_key"]].to_numpy()
+        == person_of.loc[caused["record_key"]].to_numpy()
+    ).all()
     # campaign-caused orders carry the campaign of their contact touch
     camp = caused[caused["campaign_id"].notna()]
     assert len(camp) > 0
-    assert (tp.loc[camp["touch_key"].str[12:], "campaign_id"].to_numpy()
-            == camp["campaign_id"].to_numpy()).all()
+    assert (
+        tp.loc[camp["touch_key"].str[12:], "campaign_id"].to_numpy()
+        == camp["campaign_id"].to_numpy()
+    ).all()
 
 
 def test_touch_caused_orders_follow_their_touch(raw, truth):
     oc = truth["orders_cause"]
     caused = oc[oc["cause"] != "organic"].copy()
-    times = pd.concat([
-        raw["ecom_orders"].assign(k="ecom_orders:" + raw["ecom_orders"]["order_id"]),
-        raw["pos_orders"].assign(k="pos_orders:" + raw["pos_orders"]["order_id"]),
-    ]).set_index("k")["order_time"]
+    times = pd.concat(
+        [
+            raw["ecom_orders"].assign(k="ecom_orders:" + raw["ecom_orders"]["order_id"]),
+            raw["pos_orders"].assign(k="pos_orders:" + raw["pos_orders"]["order_id"]),
+        ]
+    ).set_index("k")["order_time"]
     caused["order_time"] = pd.to_datetime(caused["record_key"].map(times), errors="coerce")
     tp = raw["touchpoints"].set_index("touch_id")["touch_time"]
     caused["touch_time"] = caused["touch_key"].str[12:].map(tp)
@@ -256,12 +293,21 @@ def test_attributes_drive_value_and_customers_over_index(truth, raw):
     assert abs((p["gender"] == "F").mean() - 0.75) < 0.03
     assert p["birth_year"].between(1958, 2006).all()
     panel = raw["market_panel"].assign(population=lambda d: d["population"].astype(float))
-    young_f_t1 = (p["gender"] == "F") & p["age_band"].isin(["18-24", "25-29", "30-34"]) & (
-        p["city_tier"] == "1")
-    panel_cell = (panel["gender"] == "F") & panel["age_band"].isin(
-        ["18-24", "25-29", "30-34"]) & (panel["city_tier"] == "1")
-    tgi = young_f_t1.mean() / (panel.loc[panel_cell, "population"].sum()
-                               / panel["population"].sum()) * 100
+    young_f_t1 = (
+        (p["gender"] == "F")
+        & p["age_band"].isin(["18-24", "25-29", "30-34"])
+        & (p["city_tier"] == "1")
+    )
+    panel_cell = (
+        (panel["gender"] == "F")
+        & panel["age_band"].isin(["18-24", "25-29", "30-34"])
+        & (panel["city_tier"] == "1")
+    )
+    tgi = (
+        young_f_t1.mean()
+        / (panel.loc[panel_cell, "population"].sum() / panel["population"].sum())
+        * 100
+    )
     assert tgi > 300
 
 
@@ -314,11 +360,25 @@ def test_identifier_noise_is_present_at_configured_rates(raw):
     variants = 1 - _plain_phone(phones).mean()
     cfg = SynthConfig()
     assert abs(variants - (cfg.phone_variant_rate + cfg.fullwidth_phone_rate)) < 0.03
-    all_phones = pd.concat([raw[s]["phone"] for s in ("crm_members", "pos_orders",
-                                                      "wechat_followers", "service_tickets",
-                                                      "platform_members")]).dropna()
-    for pattern in (r"\+86 1\d{2} \d{4} \d{4}", r"0086-1\d{10}", r"1\d{2}-\d{4}-\d{4}",
-                    r"86 1\d{10}", r"[０-９]{11}"):
+    all_phones = pd.concat(
+        [
+            raw[s]["phone"]
+            for s in (
+                "crm_members",
+                "pos_orders",
+                "wechat_followers",
+                "service_tickets",
+                "platform_members",
+            )
+        ]
+    ).dropna()
+    for pattern in (
+        r"\+86 1\d{2} \d{4} \d{4}",
+        r"0086-1\d{10}",
+        r"1\d{2}-\d{4}-\d{4}",
+        r"86 1\d{10}",
+        r"[０-９]{11}",
+    ):
         assert all_phones.str.fullmatch(pattern).any(), pattern
     emails = crm["email"].dropna()
     emails = emails[~emails.isin(NULL_LIKE)]
@@ -354,10 +414,18 @@ def test_people_hard_cases(raw, truth, params, person_of):
 def test_bad_rows_are_recorded_exactly(raw, params):
     bad = params["bad_rows"]
     assert set(bad) == {"crm_members", "ecom_orders", "pos_orders", "service_tickets"}
-    time_col = {"crm_members": "register_time", "ecom_orders": "order_time",
-                "pos_orders": "order_time", "service_tickets": "created_time"}
-    key_col = {"crm_members": "member_id", "ecom_orders": "order_id", "pos_orders": "order_id",
-               "service_tickets": "ticket_id"}
+    time_col = {
+        "crm_members": "register_time",
+        "ecom_orders": "order_time",
+        "pos_orders": "order_time",
+        "service_tickets": "created_time",
+    }
+    key_col = {
+        "crm_members": "member_id",
+        "ecom_orders": "order_id",
+        "pos_orders": "order_id",
+        "service_tickets": "ticket_id",
+    }
     total = 0
     for source, kinds in bad.items():
         df = raw[source]
@@ -394,8 +462,11 @@ def simulated():
 def test_utc_source_is_shifted_minus_8_hours(simulated):
     w, rendered = simulated
     r = rendered["service_tickets"]
-    written = pd.to_datetime(pd.Series(r.columns["created_time"].to_pylist()),
-                             format="%Y-%m-%d %H:%M:%S", errors="coerce")
+    written = pd.to_datetime(
+        pd.Series(r.columns["created_time"].to_pylist()),
+        format="%Y-%m-%d %H:%M:%S",
+        errors="coerce",
+    )
     local = pd.to_datetime(w.tl.seconds(w.tickets.t), unit="s")
     ok = written.notna()
     assert ok.mean() > 0.99
@@ -403,8 +474,9 @@ def test_utc_source_is_shifted_minus_8_hours(simulated):
     assert (shift == 8 * 3600).all()
     # the other sources are written in local time
     e = rendered["ecom_orders"]
-    times = pd.to_datetime(pd.Series(e.columns["order_time"].to_pylist()),
-                           format="%Y-%m-%d %H:%M:%S", errors="coerce")
+    times = pd.to_datetime(
+        pd.Series(e.columns["order_time"].to_pylist()), format="%Y-%m-%d %H:%M:%S", errors="coerce"
+    )
     true = pd.to_datetime(w.tl.seconds(w.orders.t[e.extra["order_rows"]]), unit="s")
     ok = times.notna().to_numpy()
     assert (times[ok].to_numpy() == true[ok]).all()
@@ -467,13 +539,16 @@ def test_true_uplift_differs_by_segment_tier_and_arm(truth, params):
     for c in params["campaigns"]:
         for arm, eff in c["arm_effects"].items():
             arm_effect[(c["campaign_id"], arm)] = eff
-    expected = (ct["segment"].map(cfg.uplift_by_segment)
-                * ct["city_tier"].map(dict(zip(tiers, cfg.uplift_tier_mult, strict=True)))
-                * [arm_effect[(c, a)] for c, a in zip(ct["campaign_id"], ct["eval_arm"],
-                                                      strict=True)])
+    expected = (
+        ct["segment"].map(cfg.uplift_by_segment)
+        * ct["city_tier"].map(dict(zip(tiers, cfg.uplift_tier_mult, strict=True)))
+        * [arm_effect[(c, a)] for c, a in zip(ct["campaign_id"], ct["eval_arm"], strict=True)]
+    )
     assert np.allclose(ct["p_extra"], expected.clip(upper=0.95))
-    two = ct[ct["campaign_id"] == next(c["campaign_id"] for c in params["campaigns"]
-                                       if len(c["arms"]) == 2)]
+    two = ct[
+        ct["campaign_id"]
+        == next(c["campaign_id"] for c in params["campaigns"] if len(c["arms"]) == 2)
+    ]
     r = two.groupby("eval_arm")["p_extra"].mean()
     assert r["coupon_50"] > r["coupon_20"]
     # the realized extra orders follow p_extra among contacted, alive members
@@ -483,7 +558,8 @@ def test_true_uplift_differs_by_segment_tier_and_arm(truth, params):
     c0 = params["campaigns"][0]
     arm = c0["arms"][0]
     assert c0["uplift_by_segment_and_tier"][arm]["lapsing_medium"]["1"] == pytest.approx(
-        cfg.uplift_by_segment["lapsing_medium"] * cfg.uplift_tier_mult[0] * c0["arm_effects"][arm])
+        cfg.uplift_by_segment["lapsing_medium"] * cfg.uplift_tier_mult[0] * c0["arm_effects"][arm]
+    )
 
 
 def test_channel_effects_and_truth_shares_in_params(params, truth):
@@ -508,14 +584,17 @@ def test_channel_spend_covers_every_day_and_channel(raw):
 
 
 # -- errors ------------------------------------------------------------------------------------
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"persons": 10}, "persons must be between"),
-    ({"persons": 2_000_000}, "persons must be between"),
-    ({"persons": 1_000, "seed": -1}, "seed"),
-    ({"persons": 1_000, "start": "2024-13-01"}, "start must be a date"),
-    ({"persons": 1_000, "end": "2023-01-01"}, "end .* must be after start"),
-    ({"persons": 1_000, "config": {"female_share": 0.5}}, "config must be a SynthConfig"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"persons": 10}, "persons must be between"),
+        ({"persons": 2_000_000}, "persons must be between"),
+        ({"persons": 1_000, "seed": -1}, "seed"),
+        ({"persons": 1_000, "start": "2024-13-01"}, "start must be a date"),
+        ({"persons": 1_000, "end": "2023-01-01"}, "end .* must be after start"),
+        ({"persons": 1_000, "config": {"female_share": 0.5}}, "config must be a SynthConfig"),
+    ],
+)
 def test_bad_arguments_raise_clear_errors(tmp_path, kwargs, message):
     with pytest.raises(ValueError, match=message):
         generate_world(tmp_path / "x", **kwargs)
@@ -530,8 +609,9 @@ def test_bad_config_raises_clear_errors():
     with pytest.raises(ValueError, match="channel must be one of"):
         SynthConfig(campaigns=(dataclasses.replace(spec, channel="tv"),))
     with pytest.raises(ValueError, match="same length"):
-        SynthConfig(campaigns=(CampaignSpec("x", "sms", 10, 7, ("a", "b"), (1.0,), (0.0,),
-                                            0.1, 0.5, 0.05),))
+        SynthConfig(
+            campaigns=(CampaignSpec("x", "sms", 10, 7, ("a", "b"), (1.0,), (0.0,), 0.1, 0.5, 0.05),)
+        )
 
 
 def test_cli_synth_writes_a_dataset(tmp_path, capsys):

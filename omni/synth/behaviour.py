@@ -44,8 +44,9 @@ class Tickets:
     app: np.ndarray  # WeChat app index when opened in WeChat, -1
 
 
-def _member_at(rng: np.random.Generator, ids: Identities, person: np.ndarray,
-               t: np.ndarray) -> np.ndarray:
+def _member_at(
+    rng: np.random.Generator, ids: Identities, person: np.ndarray, t: np.ndarray
+) -> np.ndarray:
     """Member number a person logs in with at ``t`` (-1 if not registered yet)."""
     reg, reg2 = ids.reg_t[person], ids.reg2_t[person]
     primary = np.where(t >= reg, ids.member_no[person], -1)
@@ -53,20 +54,31 @@ def _member_at(rng: np.random.Generator, ids: Identities, person: np.ndarray,
     return np.where(use_dup, ids.member2_no[person], primary)
 
 
-def web_events(rng: np.random.Generator, people: People, ids: Identities, orders: Orders,
-               values: OrderValues, cfg: SynthConfig, tl: Timeline) -> Events:
+def web_events(
+    rng: np.random.Generator,
+    people: People,
+    ids: Identities,
+    orders: Orders,
+    values: OrderValues,
+    cfg: SynthConfig,
+    tl: Timeline,
+) -> Events:
     """Sessions expanded into events, sorted by time."""
     # everyday browsing ---------------------------------------------------------------------------
-    rate = cfg.web_session_rate * (0.3 + 2.5 * people.chan_probs[:, SITE]) * np.sqrt(
-        people.lam / people.lam.mean())
+    rate = (
+        cfg.web_session_rate
+        * (0.3 + 2.5 * people.chan_probs[:, SITE])
+        * np.sqrt(people.lam / people.lam.mean())
+    )
     s_person, s_t = tl.poisson_times(rng, rate, people.acq - 30, people.death + 60)
     s_t = tl.with_time_of_day(rng, s_t, np.ones(24) + np.arange(24) / 12)
     m = len(s_person)
     n_ck = (ids.ck[s_person] >= 0).sum(axis=1)
     slot_w = np.array([0.6, 0.3, 0.1])
     cum = np.cumsum(slot_w)
-    slot = np.minimum(((rng.random(m) * cum[n_ck - 1])[:, None] > cum[None, :]).sum(axis=1),
-                      n_ck - 1)
+    slot = np.minimum(
+        ((rng.random(m) * cum[n_ck - 1])[:, None] > cum[None, :]).sum(axis=1), n_ck - 1
+    )
     # people sharing a family device use it for half of their sessions
     sharer = ids.share_partner[s_person] >= 0
     slot = np.where(sharer, np.where(rng.random(m) < 0.5, 1, 0), slot)
@@ -81,8 +93,10 @@ def web_events(rng: np.random.Generator, people: People, ids: Identities, orders
     site = np.flatnonzero(orders.channel == SITE)
     p_person = orders.person[site]
     p_browse = 1 + rng.poisson(1.5, size=len(site))  # browsing logged out, then log in to buy
-    p_t = np.maximum(orders.t[site] - (p_browse + 2) * 50 / 86_400
-                     - rng.uniform(2, 10, size=len(site)) / 1440, 0.0)
+    p_t = np.maximum(
+        orders.t[site] - (p_browse + 2) * 50 / 86_400 - rng.uniform(2, 10, size=len(site)) / 1440,
+        0.0,
+    )
     p_cookie = ids.ck[p_person, 0]
     p_device = np.where(rng.random(len(site)) < cfg.web_device_on_event, ids.ck_dev[p_cookie], -1)
     p_member = _member_at(rng, ids, p_person, orders.t[site])
@@ -102,18 +116,20 @@ def web_events(rng: np.random.Generator, people: People, ids: Identities, orders
     k_member = np.where(rng.random(len(k_person)) < 0.6, _member_at(rng, ids, k_person, k_t), -1)
     k_len = 1 + rng.poisson(1.5, size=len(k_person)) + (k_member >= 0)
 
-    # expand sessions into events -------------------------------------------------------------------
+    # expand sessions into events ------------------------------------------------------------
     sess_person = np.concatenate([s_person, p_person, k_person])
     sess_t = np.concatenate([s_t, p_t, k_t])
     sess_cookie = np.concatenate([s_cookie, p_cookie, k_cookie])
     sess_device = np.concatenate([s_device, p_device, k_device])
     sess_member = np.concatenate([s_member, p_member, k_member])
-    is_purchase = np.concatenate([np.zeros(m, bool), np.ones(len(site), bool),
-                                  np.zeros(len(k_person), bool)])
+    is_purchase = np.concatenate(
+        [np.zeros(m, bool), np.ones(len(site), bool), np.zeros(len(k_person), bool)]
+    )
     p_len = p_browse + 1 + (p_member >= 0)
     sess_len = np.concatenate([s_len, p_len, k_len])
-    sess_browse = np.concatenate([np.zeros(m, np.int64), p_browse, np.zeros(len(k_person),
-                                                                           np.int64)])
+    sess_browse = np.concatenate(
+        [np.zeros(m, np.int64), p_browse, np.zeros(len(k_person), np.int64)]
+    )
     sess_cat = np.concatenate([np.full(m, -1), p_category, np.full(len(k_person), -1)])
     sid = np.repeat(np.arange(len(sess_person)), sess_len)
     first = np.concatenate([[0], np.cumsum(sess_len)[:-1]])
@@ -138,13 +154,26 @@ def web_events(rng: np.random.Generator, people: People, ids: Identities, orders
     category = np.where(pur & (category >= 0), sess_cat[sid], category)
     t = np.minimum(t, np.nextafter(tl.days, 0))
     order = np.lexsort((np.arange(len(t)), t))
-    return Events(person=person[order], t=t[order], etype=etype[order], category=category[order],
-                  cookie=sess_cookie[sid][order], device=sess_device[sid][order],
-                  member=member[order])
+    return Events(
+        person=person[order],
+        t=t[order],
+        etype=etype[order],
+        category=category[order],
+        cookie=sess_cookie[sid][order],
+        device=sess_device[sid][order],
+        member=member[order],
+    )
 
 
-def service_tickets(rng: np.random.Generator, people: People, ids: Identities, orders: Orders,
-                    values: OrderValues, cfg: SynthConfig, tl: Timeline) -> Tickets:
+def service_tickets(
+    rng: np.random.Generator,
+    people: People,
+    ids: Identities,
+    orders: Orders,
+    values: OrderValues,
+    cfg: SynthConfig,
+    tl: Timeline,
+) -> Tickets:
     """Tickets after orders (more after refunds) plus background membership questions."""
     refunded = values.status == 1
     p = np.where(refunded, cfg.ticket_per_refund, cfg.ticket_per_order)
@@ -157,9 +186,13 @@ def service_tickets(rng: np.random.Generator, people: People, ids: Identities, o
     probs = np.where(refunded[hit, None], after_refund, after_order)
     o_topic = categorical_draw(rng, probs, np.arange(len(hit)))
     member = ~np.isnan(ids.reg_t)
-    b_person, b_t = tl.poisson_times(rng, np.where(member, cfg.ticket_rate, 0.0),
-                                     np.nan_to_num(ids.reg_t, nan=np.inf),
-                                     people.death + 180, seasonal=False)
+    b_person, b_t = tl.poisson_times(
+        rng,
+        np.where(member, cfg.ticket_rate, 0.0),
+        np.nan_to_num(ids.reg_t, nan=np.inf),
+        people.death + 180,
+        seasonal=False,
+    )
     b_topic = np.where(rng.random(len(b_person)) < 0.6, 3, 2)
     person = np.concatenate([o_person, b_person])
     t = np.concatenate([o_t, b_t])
@@ -173,6 +206,6 @@ def service_tickets(rng: np.random.Generator, people: People, ids: Identities, o
     give_phone = ~in_wechat | (rng.random(k) < 0.4)
     phone = np.where(give_phone, ids.phone_at(rng, person, t, cfg.second_phone_use), -1)
     order = np.lexsort((np.arange(k), t))
-    return Tickets(person=person[order], t=t[order], topic=topic[order], phone=phone[order],
-                   app=app[order])
-
+    return Tickets(
+        person=person[order], t=t[order], topic=topic[order], phone=phone[order], app=app[order]
+    )

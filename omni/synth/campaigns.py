@@ -75,8 +75,10 @@ def schedule(cfg: SynthConfig, tl: Timeline) -> tuple[list[ScheduledCampaign], l
             continue
         placed.append((start, spec.name, spec, end))
     placed.sort(key=lambda x: (x[0], x[1]))
-    return [ScheduledCampaign(spec, f"CMP{k + 1:02d}", start, end)
-            for k, (start, _, spec, end) in enumerate(placed)], skipped
+    return [
+        ScheduledCampaign(spec, f"CMP{k + 1:02d}", start, end)
+        for k, (start, _, spec, end) in enumerate(placed)
+    ], skipped
 
 
 def expected_net_value(mean: np.ndarray, shape: float, coupon: np.ndarray) -> np.ndarray:
@@ -97,24 +99,46 @@ def segments(orders: Orders, n: int, start: float, cfg: SynthConfig) -> np.ndarr
     before = orders.t < start
     np.maximum.at(last, orders.person[before], orders.t[before])
     lapsing = (start - last) > cfg.lapsing_days
-    seg = np.where(lapsing, UPLIFT_SEGMENTS.index("lapsing_medium"),
-                   UPLIFT_SEGMENTS.index("active_medium"))
+    seg = np.where(
+        lapsing, UPLIFT_SEGMENTS.index("lapsing_medium"), UPLIFT_SEGMENTS.index("active_medium")
+    )
     seg = np.where(freq == 0, UPLIFT_SEGMENTS.index("dormant"), seg)
     seg = np.where(freq == 1, UPLIFT_SEGMENTS.index("light"), seg)
     seg = np.where(freq >= cfg.heavy_min_orders, UPLIFT_SEGMENTS.index("heavy"), seg)
     return seg
 
 
-def run_campaigns(rng: np.random.Generator, people: People, ids: Identities, orders: Orders,
-                  cfg: SynthConfig, tl: Timeline) -> tuple[CampaignResult, list[str]]:
+def run_campaigns(
+    rng: np.random.Generator,
+    people: People,
+    ids: Identities,
+    orders: Orders,
+    cfg: SynthConfig,
+    tl: Timeline,
+) -> tuple[CampaignResult, list[str]]:
     """Assign, contact and measure every scheduled campaign; returns (result, skipped names)."""
     n = people.n
     scheduled, skipped = schedule(cfg, tl)
     base = np.array([cfg.uplift_by_segment[s] for s in UPLIFT_SEGMENTS])
     tier_mult = np.asarray(cfg.uplift_tier_mult, float)
-    cols: dict[str, list[np.ndarray]] = {k: [] for k in (
-        "campaign", "person", "arm", "assigned_t", "contacted", "eval_arm", "segment", "alive",
-        "p_extra", "p_no_organic", "uplift_conv", "uplift_revenue", "extra")}
+    cols: dict[str, list[np.ndarray]] = {
+        k: []
+        for k in (
+            "campaign",
+            "person",
+            "arm",
+            "assigned_t",
+            "contacted",
+            "eval_arm",
+            "segment",
+            "alive",
+            "p_extra",
+            "p_no_organic",
+            "uplift_conv",
+            "uplift_revenue",
+            "extra",
+        )
+    }
     touch_parts: list[Touches] = []
     touch_offset = 0  # index of the next campaign touch (campaign touches are numbered in order)
     extra_orders: list[Orders] = []
@@ -142,23 +166,35 @@ def run_campaigns(rng: np.random.Generator, people: People, ids: Identities, ord
         effects = np.asarray(spec.arm_effects, float)[eval_arm]
         p_extra = np.clip(base[seg] * tier_mult[people.tier[p]] * effects, 0.0, 0.95)
         alive = (people.acq[p] <= contact_t) & (contact_t < people.death[p])
-        expo = tl.exposure_years(np.maximum(contact_t, people.acq[p]), np.minimum(e, people.death[p]))
+        expo = tl.exposure_years(
+            np.maximum(contact_t, people.acq[p]), np.minimum(e, people.death[p])
+        )
         p_no = np.exp(-people.lam[p] * expo)
         coupon = np.asarray(spec.coupon_values, float)[eval_arm]
         net = expected_net_value(people.spend_mean[p], cfg.spend_shape, coupon)
         extra = contacted & alive & (rng.random(m) < p_extra)
-        for key, val in (("campaign", np.full(m, k)), ("person", p), ("arm", arm),
-                         ("assigned_t", assigned_t), ("contacted", contacted),
-                         ("eval_arm", eval_arm), ("segment", seg), ("alive", alive),
-                         ("p_extra", p_extra), ("p_no_organic", p_no),
-                         ("uplift_conv", alive * p_extra * p_no),
-                         ("uplift_revenue", alive * p_extra * net), ("extra", extra)):
+        for key, val in (
+            ("campaign", np.full(m, k)),
+            ("person", p),
+            ("arm", arm),
+            ("assigned_t", assigned_t),
+            ("contacted", contacted),
+            ("eval_arm", eval_arm),
+            ("segment", seg),
+            ("alive", alive),
+            ("p_extra", p_extra),
+            ("p_no_organic", p_no),
+            ("uplift_conv", alive * p_extra * p_no),
+            ("uplift_revenue", alive * p_extra * net),
+            ("extra", extra),
+        ):
             cols[key].append(val)
         # contacts are touchpoints carrying the campaign id
         chan = TOUCH_CHANNELS.index(spec.channel)
         c = np.flatnonzero(contacted)
-        sends = Touches.make(p[c], contact_t[c], chan, SEND, VIA_BY_CHANNEL[spec.channel],
-                             campaign=k, kind=CAMPAIGN)
+        sends = Touches.make(
+            p[c], contact_t[c], chan, SEND, VIA_BY_CHANNEL[spec.channel], campaign=k, kind=CAMPAIGN
+        )
         touch_parts.append(sends)
         send_offset = touch_offset
         touch_offset += len(sends)
@@ -174,20 +210,29 @@ def run_campaigns(rng: np.random.Generator, people: People, ids: Identities, ord
         x = np.flatnonzero(extra)
         t = contact_t[x] + rng.random(len(x)) * (e - contact_t[x])
         px = p[x]
-        extra_orders.append(Orders(
-            person=px, t=t, channel=draw_channel(rng, people, ids, px, t),
-            cause=np.full(len(x), chan + 1), touch=send_offset + np.searchsorted(c, x),
-            campaign=np.full(len(x), k), acquisition=np.zeros(len(x), bool), coupon=coupon[x],
-        ))
+        extra_orders.append(
+            Orders(
+                person=px,
+                t=t,
+                channel=draw_channel(rng, people, ids, px, t),
+                cause=np.full(len(x), chan + 1),
+                touch=send_offset + np.searchsorted(c, x),
+                campaign=np.full(len(x), k),
+                acquisition=np.zeros(len(x), bool),
+                coupon=coupon[x],
+            )
+        )
     arrays = {k: (np.concatenate(v) if v else np.empty(0)) for k, v in cols.items()}
     for key in ("campaign", "person", "arm", "eval_arm", "segment"):
         arrays[key] = arrays[key].astype(np.int64)
     for key in ("contacted", "alive", "extra"):
         arrays[key] = arrays[key].astype(bool)
     result = CampaignResult(
-        scheduled=scheduled, **arrays,
-        touches=Touches.concat(touch_parts) if touch_parts else Touches.make(
-            np.empty(0, np.int64), np.empty(0), 0, 0, 0),
+        scheduled=scheduled,
+        **arrays,
+        touches=Touches.concat(touch_parts)
+        if touch_parts
+        else Touches.make(np.empty(0, np.int64), np.empty(0), 0, 0, 0),
         orders=Orders.concat(extra_orders) if extra_orders else Orders.empty(),
     )
     return result, skipped

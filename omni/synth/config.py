@@ -55,18 +55,33 @@ def _default_campaigns() -> tuple[CampaignSpec, ...]:
     # Dates with the default span (end 2026-10-31): 2024-05-21..06-03, 2024-11-01..11-11,
     # 2025-05-11..05-24, 2025-09-01..09-21, 2026-10-01..10-14, 2026-10-17..10-31.
     return (
-        CampaignSpec("618预热短信券", "sms", 880, 14, ("coupon_20",), (1.0,), (20.0,), 0.10, 0.35,
-                     0.05),
-        CampaignSpec("双11公众号推送", "wechat_push", 719, 11, ("push",), (0.6,), (0.0,), 0.15,
-                     0.45, 0.01),
-        CampaignSpec("会员日邮件", "email", 525, 14, ("newsletter",), (0.4,), (0.0,), 0.20, 0.45,
-                     0.005),
-        CampaignSpec("秋季召回短信", "sms", 405, 21, ("coupon_30",), (1.25,), (30.0,), 0.10, 0.35,
-                     0.05),
-        CampaignSpec("秋季新品推送", "wechat_push", 17, 14, ("push",), (0.6,), (0.0,), 0.15, 0.45,
-                     0.01),
-        CampaignSpec("双11预热召回短信", "sms", 0, 15, ("coupon_20", "coupon_50"), (1.0, 1.6),
-                     (20.0, 50.0), 0.20, 0.40, 0.05),
+        CampaignSpec(
+            "618预热短信券", "sms", 880, 14, ("coupon_20",), (1.0,), (20.0,), 0.10, 0.35, 0.05
+        ),
+        CampaignSpec(
+            "双11公众号推送", "wechat_push", 719, 11, ("push",), (0.6,), (0.0,), 0.15, 0.45, 0.01
+        ),
+        CampaignSpec(
+            "会员日邮件", "email", 525, 14, ("newsletter",), (0.4,), (0.0,), 0.20, 0.45, 0.005
+        ),
+        CampaignSpec(
+            "秋季召回短信", "sms", 405, 21, ("coupon_30",), (1.25,), (30.0,), 0.10, 0.35, 0.05
+        ),
+        CampaignSpec(
+            "秋季新品推送", "wechat_push", 17, 14, ("push",), (0.6,), (0.0,), 0.15, 0.45, 0.01
+        ),
+        CampaignSpec(
+            "双11预热召回短信",
+            "sms",
+            0,
+            15,
+            ("coupon_20", "coupon_50"),
+            (1.0, 1.6),
+            (20.0, 50.0),
+            0.20,
+            0.40,
+            0.05,
+        ),
     )
 
 
@@ -161,7 +176,9 @@ class SynthConfig:
     open_rate: dict[str, float] = field(
         default_factory=lambda: {"email": 0.20, "wechat_push": 0.35}
     )
-    intent_search_click: float = 0.25  # organic online orders preceded by a (non-causal) search click
+    intent_search_click: float = (
+        0.25  # organic online orders preceded by a (non-causal) search click
+    )
     intent_display_impression: float = 0.35  # ... by a retargeting impression
     touch_window_before_days: float = 60.0
     touch_window_after_days: float = 90.0
@@ -218,30 +235,74 @@ class SynthConfig:
     bad_row_rate: float = 0.0005
 
     def __post_init__(self) -> None:
-        _check_prob(self, [
-            "female_share", "preexisting_share", "email_share", "crm_email_given", "ios_share",
-            "imei_share", "second_device_share", "marketing_opt_out", "platform_bind_share",
-            "web_login_share", "web_device_on_event", "intent_search_click",
-            "intent_display_impression", "ticket_per_order", "ticket_per_refund",
-            "two_phone_share", "second_phone_use", "phone_change_share", "duplicate_member_share",
-            "duplicate_other_email", "name_typo_rate", "family_receiver_rate", "work_address_rate",
-            "address_variant_rate", "shared_device_share", "kiosk_person_share",
-            "phone_variant_rate", "fullwidth_phone_rate", "email_variant_rate", "device_case_rate",
-            "zero_idfa_rate", "null_like_rate", "crm_default_phone_rate", "pos_walkin_share",
-            "pos_card_share", "pos_default_phone_rate", "bad_row_rate", "wechat_unionid_share",
-            "contact_failure", "contamination",
-        ])
+        _check_prob(
+            self,
+            [
+                "female_share",
+                "preexisting_share",
+                "email_share",
+                "crm_email_given",
+                "ios_share",
+                "imei_share",
+                "second_device_share",
+                "marketing_opt_out",
+                "platform_bind_share",
+                "web_login_share",
+                "web_device_on_event",
+                "intent_search_click",
+                "intent_display_impression",
+                "ticket_per_order",
+                "ticket_per_refund",
+                "two_phone_share",
+                "second_phone_use",
+                "phone_change_share",
+                "duplicate_member_share",
+                "duplicate_other_email",
+                "name_typo_rate",
+                "family_receiver_rate",
+                "work_address_rate",
+                "address_variant_rate",
+                "shared_device_share",
+                "kiosk_person_share",
+                "phone_variant_rate",
+                "fullwidth_phone_rate",
+                "email_variant_rate",
+                "device_case_rate",
+                "zero_idfa_rate",
+                "null_like_rate",
+                "crm_default_phone_rate",
+                "pos_walkin_share",
+                "pos_card_share",
+                "pos_default_phone_rate",
+                "bad_row_rate",
+                "wechat_unionid_share",
+                "contact_failure",
+                "contamination",
+            ],
+        )
         positive = [
-            "purchase_rate_mean", "purchase_rate_shape", "dropout_rate_mean", "dropout_rate_shape",
-            "spend_shape", "spend_mean", "preexisting_years", "preference_concentration",
-            "web_events_per_session", "persons_per_store", "persons_per_kiosk",
-            "trigger_delay_mean_days", "trigger_delay_max_days", "kiosk_sessions_mean",
+            "purchase_rate_mean",
+            "purchase_rate_shape",
+            "dropout_rate_mean",
+            "dropout_rate_shape",
+            "spend_shape",
+            "spend_mean",
+            "preexisting_years",
+            "preference_concentration",
+            "web_events_per_session",
+            "persons_per_store",
+            "persons_per_kiosk",
+            "trigger_delay_mean_days",
+            "trigger_delay_max_days",
+            "kiosk_sessions_mean",
         ]
         for name in positive:
             if not getattr(self, name) > 0:
                 raise ValueError(f"SynthConfig.{name} must be > 0, got {getattr(self, name)!r}")
         if self.spend_q <= 1:
-            raise ValueError(f"SynthConfig.spend_q must be > 1 (finite mean spend), got {self.spend_q}")
+            raise ValueError(
+                f"SynthConfig.spend_q must be > 1 (finite mean spend), got {self.spend_q}"
+            )
         _check_weights("age_band_weights", self.age_band_weights, 6)
         _check_weights("tier_weights", self.tier_weights, len(TIERS))
         _check_weights("preference_weights", self.preference_weights, 4)
@@ -252,37 +313,56 @@ class SynthConfig:
             raise ValueError("SynthConfig.preference_mix needs one channel mix per preference (4)")
         for i, mix in enumerate(self.preference_mix):
             _check_weights(f"preference_mix[{i}]", mix, 5)
-        for name, n in [("rate_tier_mult", 5), ("spend_tier_mult", 5), ("uplift_tier_mult", 5),
-                        ("rate_age_mult", 6), ("spend_age_mult", 6),
-                        ("member_share_by_preference", 4), ("wechat_user_share_by_preference", 4),
-                        ("wechat_app_follow", 3), ("wechat_phone_bound", 3)]:
+        for name, n in [
+            ("rate_tier_mult", 5),
+            ("spend_tier_mult", 5),
+            ("uplift_tier_mult", 5),
+            ("rate_age_mult", 6),
+            ("spend_age_mult", 6),
+            ("member_share_by_preference", 4),
+            ("wechat_user_share_by_preference", 4),
+            ("wechat_app_follow", 3),
+            ("wechat_phone_bound", 3),
+        ]:
             values = getattr(self, name)
             if len(values) != n or min(values) < 0:
-                raise ValueError(f"SynthConfig.{name} needs {n} non-negative values, got {values!r}")
-        known = {f"{c}:{t}" for c in TOUCH_CHANNELS for t in ("impression", "click", "send", "open")}
+                raise ValueError(
+                    f"SynthConfig.{name} needs {n} non-negative values, got {values!r}"
+                )
+        known = {
+            f"{c}:{t}" for c in TOUCH_CHANNELS for t in ("impression", "click", "send", "open")
+        }
         for key, p in self.touch_effects.items():
             if key not in known:
                 raise ValueError(f"SynthConfig.touch_effects: unknown channel:type {key!r}")
             if not 0 <= p <= 1:
                 raise ValueError(f"SynthConfig.touch_effects[{key!r}] must be in [0, 1], got {p}")
         if set(self.uplift_by_segment) != set(UPLIFT_SEGMENTS):
-            raise ValueError(f"SynthConfig.uplift_by_segment needs exactly the segments "
-                             f"{UPLIFT_SEGMENTS}, got {sorted(self.uplift_by_segment)}")
+            raise ValueError(
+                f"SynthConfig.uplift_by_segment needs exactly the segments "
+                f"{UPLIFT_SEGMENTS}, got {sorted(self.uplift_by_segment)}"
+            )
         names = [c.name for c in self.campaigns]
         if len(set(names)) != len(names):
             raise ValueError(f"SynthConfig.campaigns: duplicate campaign names in {names}")
         for c in self.campaigns:
             if c.channel not in CAMPAIGN_CHANNELS:
-                raise ValueError(f"campaign {c.name!r}: channel must be one of {CAMPAIGN_CHANNELS}, "
-                                 f"got {c.channel!r}")
+                raise ValueError(
+                    f"campaign {c.name!r}: channel must be one of {CAMPAIGN_CHANNELS}, "
+                    f"got {c.channel!r}"
+                )
             if not (len(c.arms) == len(c.arm_effects) == len(c.coupon_values) >= 1):
-                raise ValueError(f"campaign {c.name!r}: arms, arm_effects and coupon_values need "
-                                 f"the same length (>= 1)")
+                raise ValueError(
+                    f"campaign {c.name!r}: arms, arm_effects and coupon_values need "
+                    f"the same length (>= 1)"
+                )
             if "control" in c.arms:
                 raise ValueError(f"campaign {c.name!r}: 'control' is reserved for the holdout arm")
             if not (0 < c.control_share < 1 and 0 < c.reach <= 1 and c.duration_days >= 1):
-                raise ValueError(f"campaign {c.name!r}: need 0 < control_share < 1, 0 < reach <= 1 "
-                                 f"and duration_days >= 1")
+                raise ValueError(
+                    f"campaign {c.name!r}: need 0 < control_share < 1, 0 < reach <= 1 "
+                    f"and duration_days >= 1"
+                )
 
     def to_dict(self) -> dict:
         """Plain, JSON-able dict of every knob (campaigns as a list of dicts)."""
@@ -299,4 +379,3 @@ def _check_prob(cfg: SynthConfig, names: list[str]) -> None:
 def _check_weights(name: str, values: tuple[float, ...], n: int) -> None:
     if len(values) != n or min(values) < 0 or sum(values) <= 0:
         raise ValueError(f"SynthConfig.{name} needs {n} non-negative weights, got {values!r}")
-

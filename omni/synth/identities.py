@@ -103,9 +103,10 @@ class Identities:
     work_address: pa.Array
     work_district: np.ndarray
 
-    def phone_at(self, rng: np.random.Generator, person: np.ndarray, t: np.ndarray,
-                 second_use: float) -> np.ndarray:
-        """The phone a person gives at time ``t`` (old phone before a change; sometimes the second)."""
+    def phone_at(
+        self, rng: np.random.Generator, person: np.ndarray, t: np.ndarray, second_use: float
+    ) -> np.ndarray:
+        """Phone a person gives at ``t``: the old one before a change, sometimes the second."""
         old = self.phone_old[person]
         ph = np.where((old >= 0) & (t < self.phone_change_t[person]), old, self.phone[person])
         sec = self.phone_second[person]
@@ -126,8 +127,9 @@ def _typo(name: str) -> str | None:
     return None
 
 
-def draw_names(rng: np.random.Generator, people: People) -> tuple[pa.Array, pa.Array, np.ndarray,
-                                                                    np.ndarray]:
+def draw_names(
+    rng: np.random.Generator, people: People
+) -> tuple[pa.Array, pa.Array, np.ndarray, np.ndarray]:
     """Surname + given name from frequency lists; returns (name, typo name, surname, given)."""
     n = people.n
     sw = np.array([w for _, w in SURNAMES])
@@ -185,16 +187,25 @@ def device_ids(rng: np.random.Generator, ios: np.ndarray, imei: np.ndarray) -> p
     for mask, build in (
         (ios, lambda m: fixed_strings(uuid_matrix(rng, m, upper=True))),
         (~ios & ~imei, lambda m: fixed_strings(uuid_matrix(rng, m, upper=False))),
-        (~ios & imei, lambda m: fixed_strings(cat(m, b"86", digit_matrix(
-            rng.integers(0, 10**13, size=m), 13)))),
+        (
+            ~ios & imei,
+            lambda m: fixed_strings(
+                cat(m, b"86", digit_matrix(rng.integers(0, 10**13, size=m), 13))
+            ),
+        ),
     ):
         idx = np.flatnonzero(mask)
         groups.append((idx, build(len(idx))))
     return assemble(n, groups)
 
 
-def _emails(rng: np.random.Generator, people: People, surname: np.ndarray, given: np.ndarray,
-            rows: np.ndarray) -> pa.Array:
+def _emails(
+    rng: np.random.Generator,
+    people: People,
+    surname: np.ndarray,
+    given: np.ndarray,
+    rows: np.ndarray,
+) -> pa.Array:
     """Plausible unique emails for ``rows`` (pinyin + digits, initials + year, or QQ number)."""
     m = len(rows)
     sur_py = ["".join(lazy_pinyin(s)) for s, _ in SURNAMES]
@@ -209,9 +220,14 @@ def _emails(rng: np.random.Generator, people: People, surname: np.ndarray, given
     initials = join(take(sur_ini, s), take(giv_ini, g), int_strings(people.birth_year[rows]))
     qq = int_strings(rng.integers(100_000, 3_500_000_000, size=m))
     local_idx = [np.flatnonzero(style == k) for k in range(3)]
-    local = assemble(m, [(local_idx[0], full.take(pa.array(local_idx[0]))),
-                         (local_idx[1], initials.take(pa.array(local_idx[1]))),
-                         (local_idx[2], qq.take(pa.array(local_idx[2])))])
+    local = assemble(
+        m,
+        [
+            (local_idx[0], full.take(pa.array(local_idx[0]))),
+            (local_idx[1], initials.take(pa.array(local_idx[1]))),
+            (local_idx[2], qq.take(pa.array(local_idx[2]))),
+        ],
+    )
     domain = np.where(style == 2, [d for d, _ in EMAIL_DOMAINS].index("qq.com"), domain)
     dom = take([d for d, _ in EMAIL_DOMAINS], domain)
     email = join(local, "@", dom)
@@ -222,14 +238,18 @@ def _emails(rng: np.random.Generator, people: People, surname: np.ndarray, given
         dup[first] = False
         if not dup.any():
             break
-        local = join(local, pa.array(np.where(dup, "_", "")), pa.array(
-            np.where(dup, np.arange(m).astype(str), "")))
+        local = join(
+            local,
+            pa.array(np.where(dup, "_", "")),
+            pa.array(np.where(dup, np.arange(m).astype(str), "")),
+        )
         email = join(local, "@", dom)
     return email
 
 
-def _addresses(rng: np.random.Generator, people: People) -> tuple[pa.Array, pa.Array, pa.Array,
-                                                                   np.ndarray]:
+def _addresses(
+    rng: np.random.Generator, people: People
+) -> tuple[pa.Array, pa.Array, pa.Array, np.ndarray]:
     n = people.n
     street = rng.integers(0, len(STREETS), size=n)
     number = 1 + np.floor(rng.pareto(1.2, size=n) * 30).astype(np.int64) % 998
@@ -262,8 +282,9 @@ def _addresses(rng: np.random.Generator, people: People) -> tuple[pa.Array, pa.A
     return home, alt, work, work_district
 
 
-def draw_identities(rng: np.random.Generator, people: People, cfg: SynthConfig,
-                    tl: Timeline) -> Identities:
+def draw_identities(
+    rng: np.random.Generator, people: People, cfg: SynthConfig, tl: Timeline
+) -> Identities:
     """Draw every person's identifiers, memberships, devices, WeChat ids and addresses."""
     n = people.n
     name, name_typo, surname, given = draw_names(rng, people)
@@ -274,9 +295,9 @@ def draw_identities(rng: np.random.Generator, people: People, cfg: SynthConfig,
     pool = unique_phones(rng, n + int(changer.sum()) + int(two.sum()))
     phone = pool[:n]
     phone_old = np.full(n, -1, np.int64)
-    phone_old[changer] = pool[n:n + changer.sum()]
+    phone_old[changer] = pool[n : n + changer.sum()]
     phone_second = np.full(n, -1, np.int64)
-    phone_second[two] = pool[n + changer.sum():]
+    phone_second[two] = pool[n + changer.sum() :]
     lo = np.maximum(people.acq, 0.0) + 30
     hi = np.maximum(lo + 1, tl.days - 30.0)
     phone_change_t = np.full(n, np.inf)
@@ -285,8 +306,10 @@ def draw_identities(rng: np.random.Generator, people: People, cfg: SynthConfig,
     # email ------------------------------------------------------------------------------------
     has_email = rng.random(n) < cfg.email_share
     rows = np.flatnonzero(has_email)
-    email = take(_emails(rng, people, surname, given, rows),
-                 np.where(has_email, np.cumsum(has_email) - 1, -1))
+    email = take(
+        _emails(rng, people, surname, given, rows),
+        np.where(has_email, np.cumsum(has_email) - 1, -1),
+    )
 
     # devices and cookies ------------------------------------------------------------------------
     n_dev = 1 + (rng.random(n) < cfg.second_device_share)
@@ -314,8 +337,9 @@ def draw_identities(rng: np.random.Generator, people: People, cfg: SynthConfig,
         has = np.flatnonzero(n_ck > slot)
         ck[has, slot] = next_ck + np.arange(len(has))
         next_ck += len(has)
-        ck_dev_list.append(dev[has, 0] if slot == 0 else (dev[has, 1] if slot == 1 else
-                                                           np.full(len(has), -1)))
+        ck_dev_list.append(
+            dev[has, 0] if slot == 0 else (dev[has, 1] if slot == 1 else np.full(len(has), -1))
+        )
     ck_dev = np.concatenate(ck_dev_list + [kiosk_dev])
     kiosk_ck = next_ck + np.arange(n_kiosk)
     ck_ids = fixed_strings(random_chars(rng, len(ck_dev), 32, HEX_LOWER))
@@ -346,8 +370,9 @@ def draw_identities(rng: np.random.Generator, people: People, cfg: SynthConfig,
     store_city = np.repeat(np.arange(len(CITIES)), alloc)
     store_ids = fixed_strings(cat(n_stores, b"S", digit_matrix(np.arange(1, n_stores + 1), 4)))
     first_store = np.concatenate([[0], np.cumsum(alloc)[:-1]])
-    home_store = first_store[people.city] + np.floor(
-        rng.random(n) * alloc[people.city]).astype(np.int64)
+    home_store = first_store[people.city] + np.floor(rng.random(n) * alloc[people.city]).astype(
+        np.int64
+    )
     kiosk_store = rng.integers(0, n_stores, size=n_kiosk)
     n_kiosk_people = min(len(active), int(round(n * cfg.kiosk_person_share)))
     kiosk_of = np.full(n, -1, np.int64)
@@ -386,11 +411,14 @@ def draw_identities(rng: np.random.Generator, people: People, cfg: SynthConfig,
     use_second = (phone_second[m_idx] >= 0) & (rng.random(len(m_idx)) < 0.2)
     crm_phone[m_idx] = np.where(use_second, phone_second[m_idx], crm_phone[m_idx])
     site_account = np.full(n, -1, np.int64)
-    site_account[member] = 100_000_000 + rng.permutation(member.sum()) * 7 + rng.integers(
-        0, 7, size=member.sum())
+    site_account[member] = (
+        100_000_000 + rng.permutation(member.sum()) * 7 + rng.integers(0, 7, size=member.sum())
+    )
 
     # WeChat -----------------------------------------------------------------------------------
-    app_ids = tuple(("wx" + bytes(random_chars(rng, 1, 16, HEX_LOWER)[0]).decode()) for _ in range(3))
+    app_ids = tuple(
+        ("wx" + bytes(random_chars(rng, 1, 16, HEX_LOWER)[0]).decode()) for _ in range(3)
+    )
     follow = people.wechat[:, None] & (rng.random((n, 3)) < np.asarray(cfg.wechat_app_follow))
     f_lo = np.maximum(people.acq - 60.0, -730.0)
     f_hi = np.minimum(people.death, tl.days)
@@ -405,7 +433,9 @@ def draw_identities(rng: np.random.Generator, people: People, cfg: SynthConfig,
         openid[idx, k] = off + np.arange(len(idx))
         off += len(idx)
         prefix = b"o" + bytes(random_chars(rng, 1, 5, BASE64URL)[0])
-        parts.append(fixed_strings(cat(len(idx), prefix, random_chars(rng, len(idx), 22, BASE64URL))))
+        parts.append(
+            fixed_strings(cat(len(idx), prefix, random_chars(rng, len(idx), 22, BASE64URL)))
+        )
     openid_values = pa.concat_arrays(parts)
     has_union = people.wechat & (rng.random(n) < cfg.wechat_unionid_share)
     uprefix = b"o" + bytes(random_chars(rng, 1, 5, BASE64URL)[0])
@@ -414,14 +444,46 @@ def draw_identities(rng: np.random.Generator, people: People, cfg: SynthConfig,
 
     home, alt, work, work_district = _addresses(rng, people)
     return Identities(
-        name=name, name_typo=name_typo, surname=surname, phone=phone, phone_old=phone_old,
-        phone_change_t=phone_change_t, phone_second=phone_second, email=email, crm_email=crm_email, dev=dev,
-        dev_ids=dev_ids, dev_ios=dev_ios, dev_lat=dev_lat, ck=ck, ck_ids=ck_ids, ck_dev=ck_dev,
-        share_partner=share_partner, kiosk_dev=kiosk_dev, kiosk_ck=kiosk_ck,
-        kiosk_store=kiosk_store, kiosk_of=kiosk_of, store_city=store_city, store_ids=store_ids,
-        home_store=home_store, reg_t=reg_t, reg2_t=reg2_t, member_no=member_no,
-        member2_no=member2_no, register_channel=reg_chan, opt_out=opt_out, crm_phone=crm_phone,
-        site_account=site_account, app_ids=app_ids, follow=follow, follow_t=follow_t,
-        openid=openid, openid_values=openid_values, unionid=unionid, home_address=home,
-        home_address_alt=alt, work_address=work, work_district=work_district,
+        name=name,
+        name_typo=name_typo,
+        surname=surname,
+        phone=phone,
+        phone_old=phone_old,
+        phone_change_t=phone_change_t,
+        phone_second=phone_second,
+        email=email,
+        crm_email=crm_email,
+        dev=dev,
+        dev_ids=dev_ids,
+        dev_ios=dev_ios,
+        dev_lat=dev_lat,
+        ck=ck,
+        ck_ids=ck_ids,
+        ck_dev=ck_dev,
+        share_partner=share_partner,
+        kiosk_dev=kiosk_dev,
+        kiosk_ck=kiosk_ck,
+        kiosk_store=kiosk_store,
+        kiosk_of=kiosk_of,
+        store_city=store_city,
+        store_ids=store_ids,
+        home_store=home_store,
+        reg_t=reg_t,
+        reg2_t=reg2_t,
+        member_no=member_no,
+        member2_no=member2_no,
+        register_channel=reg_chan,
+        opt_out=opt_out,
+        crm_phone=crm_phone,
+        site_account=site_account,
+        app_ids=app_ids,
+        follow=follow,
+        follow_t=follow_t,
+        openid=openid,
+        openid_values=openid_values,
+        unionid=unionid,
+        home_address=home,
+        home_address_alt=alt,
+        work_address=work,
+        work_district=work_district,
     )

@@ -49,8 +49,9 @@ def with_null_likes(rng: np.random.Generator, values: pa.Array, rate: float) -> 
     return pc.coalesce(values, null_like_tokens(rng, missing, rate))
 
 
-def take_with_null_likes(rng: np.random.Generator, pool: pa.Array, idx: np.ndarray,
-                         rate: float) -> pa.Array:
+def take_with_null_likes(
+    rng: np.random.Generator, pool: pa.Array, idx: np.ndarray, rate: float
+) -> pa.Array:
     """``pool[idx]`` (``idx < 0`` = missing) with null-like tokens for some missing values."""
     idx = np.asarray(idx, np.int64)
     missing = idx < 0
@@ -65,8 +66,9 @@ def swap_case(values: pa.Array) -> pa.Array:
     return pc.if_else(pc.equal(upper, values), pc.utf8_lower(values), upper)
 
 
-def phone_strings(rng: np.random.Generator, phones: np.ndarray, cfg: SynthConfig,
-                  null_likes: bool = True) -> pa.Array:
+def phone_strings(
+    rng: np.random.Generator, phones: np.ndarray, cfg: SynthConfig, null_likes: bool = True
+) -> pa.Array:
     """Phone numbers (int64, -1 = none) as an export writes them, with format variants."""
     phones = np.asarray(phones, np.int64)
     n = len(phones)
@@ -74,8 +76,9 @@ def phone_strings(rng: np.random.Generator, phones: np.ndarray, cfg: SynthConfig
     digits = digit_matrix(phones[present], 11)
     u = rng.random(len(present))
     weights = np.array([w for w, _ in _PHONE_LAYOUTS])
-    layout = np.searchsorted(np.cumsum(weights) / weights.sum(), rng.random(len(present)),
-                             side="right")
+    layout = np.searchsorted(
+        np.cumsum(weights) / weights.sum(), rng.random(len(present)), side="right"
+    )
     variant = u < cfg.phone_variant_rate
     wide = ~variant & (u < cfg.phone_variant_rate + cfg.fullwidth_phone_rate)
     groups = []
@@ -95,8 +98,9 @@ def masked_phones(phones: np.ndarray) -> pa.Array:
     phones = np.asarray(phones, np.int64)
     present = np.flatnonzero(phones >= 0)
     d = digit_matrix(phones[present], 11)
-    return assemble(len(phones), [(present, fixed_strings(cat(len(d), d[:, :3], b"****",
-                                                                   d[:, 7:])))])
+    return assemble(
+        len(phones), [(present, fixed_strings(cat(len(d), d[:, :3], b"****", d[:, 7:])))]
+    )
 
 
 def email_strings(rng: np.random.Generator, emails: pa.Array, cfg: SynthConfig) -> pa.Array:
@@ -112,8 +116,14 @@ def email_strings(rng: np.random.Generator, emails: pa.Array, cfg: SynthConfig) 
     return with_null_likes(rng, out, cfg.null_like_rate)
 
 
-def device_strings(rng: np.random.Generator, device: np.ndarray, dev_ids: pa.Array,
-                   dev_lat: np.ndarray, cfg: SynthConfig, null_rate: float | None = None) -> pa.Array:
+def device_strings(
+    rng: np.random.Generator,
+    device: np.ndarray,
+    dev_ids: pa.Array,
+    dev_lat: np.ndarray,
+    cfg: SynthConfig,
+    null_rate: float | None = None,
+) -> pa.Array:
     """Device ids (index into ``dev_ids``, -1 none) with case flips, all-zero IDFAs (devices with
     limit-ad-tracking) and null-like tokens; built with a single take from a pool."""
     device = np.asarray(device, np.int64)
@@ -126,13 +136,24 @@ def device_strings(rng: np.random.Generator, device: np.ndarray, dev_ids: pa.Arr
     rate = cfg.null_like_rate if null_rate is None else null_rate
     tok = ~present & (rng.random(n) < rate)
     code[tok] = 2 * n_dev + 1 + rng.integers(0, len(NULL_TOKENS), size=int(tok.sum()))
-    pool = pa.concat_arrays([dev_ids, swap_case(dev_ids), pa.array([ZERO_IDFA], pa.string()),
-                             pa.array(NULL_TOKENS, pa.string())])
+    pool = pa.concat_arrays(
+        [
+            dev_ids,
+            swap_case(dev_ids),
+            pa.array([ZERO_IDFA], pa.string()),
+            pa.array(NULL_TOKENS, pa.string()),
+        ]
+    )
     return take(pool, code)
 
 
-def inject_bad_rows(rng: np.random.Generator, columns: dict[str, pa.Array], keys: pa.Array,
-                    kinds: dict[str, str], rate: float) -> dict[str, list[str]]:
+def inject_bad_rows(
+    rng: np.random.Generator,
+    columns: dict[str, pa.Array],
+    keys: pa.Array,
+    kinds: dict[str, str],
+    rate: float,
+) -> dict[str, list[str]]:
     """Corrupt about ``rate`` of the rows in place (``columns`` is modified).
 
     ``kinds`` maps a kind (``bad_date``, ``negative_amount``, ``non_numeric_amount``,
@@ -146,7 +167,7 @@ def inject_bad_rows(rng: np.random.Generator, columns: dict[str, pa.Array], keys
     out: dict[str, list[str]] = {}
     start = 0
     for kind, count in zip(names, counts, strict=True):
-        idx = np.sort(rows[start:start + count])
+        idx = np.sort(rows[start : start + count])
         start += count
         out[kind] = keys.take(pa.array(idx)).to_pylist()
         col = kinds[kind]

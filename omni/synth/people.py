@@ -146,17 +146,34 @@ def draw_people(rng: np.random.Generator, n: int, cfg: SynthConfig, tl: Timeline
     acq[~pre] = tl.unclock(rng.random((~pre).sum()) * tl.cum[-1])
     acq_channel = categorical_draw(rng, chan_probs, np.arange(n))
     # first purchases happen in opening hours (stores) or mostly in the evening (online)
-    for rows, hours in ((~pre & (acq_channel == STORE), STORE_HOURS),
-                        (~pre & (acq_channel != STORE), ONLINE_HOURS)):
+    for rows, hours in (
+        (~pre & (acq_channel == STORE), STORE_HOURS),
+        (~pre & (acq_channel != STORE), ONLINE_HOURS),
+    ):
         acq[rows] = np.minimum(tl.with_time_of_day(rng, acq[rows], hours), np.nextafter(tl.days, 0))
     life_days = rng.exponential(1.0, size=n) / mu * YEAR_DAYS
     death = acq + np.minimum(life_days, 200 * YEAR_DAYS)
     exposure = tl.exposure_years(np.maximum(acq, 0.0), np.minimum(death, tl.days))
 
     return People(
-        n=n, female=female, age=age, age_band=age_band, birth_year=birth_year, city=city,
-        tier=tier, district=district, pref=pref, chan_probs=chan_probs, affinity=affinity,
-        member=member, wechat=wechat, acq=acq, acq_channel=acq_channel, lam=lam, mu=mu,
-        death=death, spend_mean=spend_mean, exposure=exposure,
+        n=n,
+        female=female,
+        age=age,
+        age_band=age_band,
+        birth_year=birth_year,
+        city=city,
+        tier=tier,
+        district=district,
+        pref=pref,
+        chan_probs=chan_probs,
+        affinity=affinity,
+        member=member,
+        wechat=wechat,
+        acq=acq,
+        acq_channel=acq_channel,
+        lam=lam,
+        mu=mu,
+        death=death,
+        spend_mean=spend_mean,
+        exposure=exposure,
     )
-

@@ -33,8 +33,16 @@ class Orders:
     acquisition: np.ndarray  # bool: the person's first purchase
     coupon: np.ndarray  # coupon value deducted (CNY)
 
-    DTYPES = {"person": np.int32, "t": np.float64, "channel": np.int8, "cause": np.int8,
-              "touch": np.int32, "campaign": np.int16, "acquisition": bool, "coupon": np.float64}
+    DTYPES = {
+        "person": np.int32,
+        "t": np.float64,
+        "channel": np.int8,
+        "cause": np.int8,
+        "touch": np.int32,
+        "campaign": np.int16,
+        "acquisition": bool,
+        "coupon": np.float64,
+    }
 
     def __post_init__(self) -> None:
         for name, dtype in self.DTYPES.items():
@@ -52,14 +60,17 @@ class Orders:
 
     @staticmethod
     def concat(parts: list[Orders]) -> Orders:
-        return Orders(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(Orders)))
+        return Orders(
+            *(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(Orders))
+        )
 
     def sorted(self) -> Orders:
         return self.take(np.lexsort((self.person, self.t)))
 
 
-def draw_channel(rng: np.random.Generator, people: People, ids: Identities, person: np.ndarray,
-                 t: np.ndarray) -> np.ndarray:
+def draw_channel(
+    rng: np.random.Generator, people: People, ids: Identities, person: np.ndarray, t: np.ndarray
+) -> np.ndarray:
     """Order channel from the person's mix; no own-site orders before the member registered."""
     chan = categorical_draw(rng, people.chan_probs, person)
     reg = ids.reg_t[person]
@@ -72,7 +83,9 @@ def draw_channel(rng: np.random.Generator, people: People, ids: Identities, pers
     return chan
 
 
-def time_of_day(rng: np.random.Generator, tl: Timeline, t: np.ndarray, channel: np.ndarray) -> np.ndarray:
+def time_of_day(
+    rng: np.random.Generator, tl: Timeline, t: np.ndarray, channel: np.ndarray
+) -> np.ndarray:
     """Redraw the clock time of organic orders: stores open 10-22h, online peaks in the evening."""
     out = tl.with_time_of_day(rng, t, ONLINE_HOURS)
     store = channel == STORE
@@ -80,7 +93,9 @@ def time_of_day(rng: np.random.Generator, tl: Timeline, t: np.ndarray, channel: 
     return np.minimum(out, np.nextafter(tl.days, 0))
 
 
-def organic_orders(rng: np.random.Generator, people: People, ids: Identities, tl: Timeline) -> Orders:
+def organic_orders(
+    rng: np.random.Generator, people: People, ids: Identities, tl: Timeline
+) -> Orders:
     """Acquisition orders inside the span plus repeat purchases while alive (Poisson, seasonal)."""
     acq_rows = np.flatnonzero((people.acq >= 0) & (people.acq < tl.days))
     a = people.alive_start
@@ -92,15 +107,20 @@ def organic_orders(rng: np.random.Generator, people: People, ids: Identities, tl
     acquisition[: len(acq_rows)] = True
     channel = np.empty(len(person), np.int64)
     channel[: len(acq_rows)] = people.acq_channel[acq_rows]
-    channel[len(acq_rows):] = draw_channel(rng, people, ids, row, t[len(acq_rows):])
+    channel[len(acq_rows) :] = draw_channel(rng, people, ids, row, t[len(acq_rows) :])
     # keep each order on its day but give it a realistic clock time (not before acquisition)
     t_new = time_of_day(rng, tl, t, channel)
     t = np.where(acquisition, t, np.maximum(t_new, people.acq[person]))
     n = len(person)
     return Orders(
-        person=person, t=t, channel=channel, cause=np.zeros(n, np.int64),
-        touch=np.full(n, -1, np.int64), campaign=np.full(n, -1, np.int64),
-        acquisition=acquisition, coupon=np.zeros(n),
+        person=person,
+        t=t,
+        channel=channel,
+        cause=np.zeros(n, np.int64),
+        touch=np.full(n, -1, np.int64),
+        campaign=np.full(n, -1, np.int64),
+        acquisition=acquisition,
+        coupon=np.zeros(n),
     )
 
 
@@ -113,8 +133,9 @@ class OrderValues:
     status: np.ndarray  # ecom: 0 paid, 1 refunded, 2 cancelled; store: 0 paid, 1 refunded
 
 
-def order_values(rng: np.random.Generator, orders: Orders, people: People,
-                 cfg: SynthConfig) -> OrderValues:
+def order_values(
+    rng: np.random.Generator, orders: Orders, people: People, cfg: SynthConfig
+) -> OrderValues:
     """Gamma-Gamma order values (minus coupons), categories by affinity, statuses."""
     m = people.spend_mean[orders.person]
     gross = rng.gamma(cfg.spend_shape, m / cfg.spend_shape)

@@ -67,7 +67,9 @@ LOCAL_TZ = "Asia/Shanghai"
 CITY_SHORT = [c[0] for c in CITIES]
 CITY_FULL = [c[0] + "市" for c in CITIES]
 PROVINCE_FULL = [c[1] for c in CITIES]
-PROVINCE_ABBR = [PROVINCE_SHORT.get(p, p.removesuffix("省").removesuffix("市")) for p in PROVINCE_FULL]
+PROVINCE_ABBR = [
+    PROVINCE_SHORT.get(p, p.removesuffix("省").removesuffix("市")) for p in PROVINCE_FULL
+]
 DISTRICTS = [d for c in CITIES for d in c[4]]
 DISTRICT_OFFSET = np.cumsum([0] + [len(c[4]) for c in CITIES])[:-1]
 ECOM_STATUS = ("paid", "refunded", "cancelled")
@@ -75,24 +77,47 @@ POS_STATUS = ("paid", "refunded")
 
 # cost per touch (CNY) by channel and type, for channel_spend
 UNIT_COST = {
-    ("search", "click"): 2.2, ("search", "impression"): 0.004,
-    ("display", "impression"): 0.028, ("display", "click"): 0.0,
-    ("social_kol", "impression"): 0.06, ("social_kol", "click"): 0.3,
-    ("sms", "send"): 0.05, ("email", "send"): 0.004, ("wechat_push", "send"): 0.002,
+    ("search", "click"): 2.2,
+    ("search", "impression"): 0.004,
+    ("display", "impression"): 0.028,
+    ("display", "click"): 0.0,
+    ("social_kol", "impression"): 0.06,
+    ("social_kol", "click"): 0.3,
+    ("sms", "send"): 0.05,
+    ("email", "send"): 0.004,
+    ("wechat_push", "send"): 0.002,
 }
 
 
-def _spec(file: str, key: str, columns: dict[str, str], required: list[str],
-          identifiers: list[dict] | None = None, quasi: list[dict] | None = None,
-          pii: list[str] | None = None, fmt: str = "csv", encoding: str = "utf-8",
-          timezone: str = LOCAL_TZ, amounts: list[str] | None = None, role: str | None = None,
-          column_map: dict[str, str] | None = None) -> dict:
+def _spec(
+    file: str,
+    key: str,
+    columns: dict[str, str],
+    required: list[str],
+    identifiers: list[dict] | None = None,
+    quasi: list[dict] | None = None,
+    pii: list[str] | None = None,
+    fmt: str = "csv",
+    encoding: str = "utf-8",
+    timezone: str = LOCAL_TZ,
+    amounts: list[str] | None = None,
+    role: str | None = None,
+    column_map: dict[str, str] | None = None,
+) -> dict:
     spec: dict = {"file": file, "format": fmt}
     if fmt == "csv":
         spec["encoding"] = encoding
-    spec.update({"timezone": timezone, "key": key, "columns": columns, "required": required,
-                 "identifiers": identifiers or [], "quasi_identifiers": quasi or [],
-                 "pii": pii or []})
+    spec.update(
+        {
+            "timezone": timezone,
+            "key": key,
+            "columns": columns,
+            "required": required,
+            "identifiers": identifiers or [],
+            "quasi_identifiers": quasi or [],
+            "pii": pii or [],
+        }
+    )
     if amounts:
         spec["amounts"] = amounts
     if role:
@@ -107,104 +132,244 @@ def _id(column: str, type_: str, scope: str | None = None) -> dict:
 
 SOURCE_SPECS: dict[str, dict] = {
     "crm_members": _spec(
-        "crm_members.csv", "member_id",
-        {"member_id": "string", "phone": "string", "email": "string", "unionid": "string",
-         "name": "string", "gender": "category", "birth_year": "int", "city": "string",
-         "register_time": "datetime", "register_channel": "category",
-         "marketing_opt_out": "bool"},
+        "crm_members.csv",
+        "member_id",
+        {
+            "member_id": "string",
+            "phone": "string",
+            "email": "string",
+            "unionid": "string",
+            "name": "string",
+            "gender": "category",
+            "birth_year": "int",
+            "city": "string",
+            "register_time": "datetime",
+            "register_channel": "category",
+            "marketing_opt_out": "bool",
+        },
         ["member_id", "register_time"],
-        [_id("member_id", "member_id"), _id("phone", "phone"), _id("email", "email"),
-         _id("unionid", "unionid")],
+        [
+            _id("member_id", "member_id"),
+            _id("phone", "phone"),
+            _id("email", "email"),
+            _id("unionid", "unionid"),
+        ],
         [_id("name", "name"), _id("city", "address")],
-        ["phone", "email", "unionid", "name"]),
+        ["phone", "email", "unionid", "name"],
+    ),
     "web_events": _spec(
-        "web_events.parquet", "event_id",
-        {"event_id": "string", "cookie_id": "string", "device_id": "string",
-         "member_id": "string", "event_time": "datetime", "event_type": "category",
-         "category": "category"},
+        "web_events.parquet",
+        "event_id",
+        {
+            "event_id": "string",
+            "cookie_id": "string",
+            "device_id": "string",
+            "member_id": "string",
+            "event_time": "datetime",
+            "event_type": "category",
+            "category": "category",
+        },
         ["event_id", "event_time"],
-        [_id("cookie_id", "cookie_id"), _id("device_id", "device_id"),
-         _id("member_id", "member_id")],
-        pii=["cookie_id", "device_id"], fmt="parquet", role="events"),
+        [
+            _id("cookie_id", "cookie_id"),
+            _id("device_id", "device_id"),
+            _id("member_id", "member_id"),
+        ],
+        pii=["cookie_id", "device_id"],
+        fmt="parquet",
+        role="events",
+    ),
     "ecom_orders": _spec(
-        "ecom_orders.csv", "order_id",
-        {"order_id": "string", "platform": "category", "buyer_id": "string",
-         "member_id": "string", "order_time": "datetime", "amount": "float",
-         "status": "category", "category": "category", "receiver_name": "string",
-         "receiver_phone": "string", "province": "string", "city": "string",
-         "district": "string", "address": "string"},
+        "ecom_orders.csv",
+        "order_id",
+        {
+            "order_id": "string",
+            "platform": "category",
+            "buyer_id": "string",
+            "member_id": "string",
+            "order_time": "datetime",
+            "amount": "float",
+            "status": "category",
+            "category": "category",
+            "receiver_name": "string",
+            "receiver_phone": "string",
+            "province": "string",
+            "city": "string",
+            "district": "string",
+            "address": "string",
+        },
         ["order_id", "platform", "order_time", "amount"],
         [_id("buyer_id", "platform_buyer", "platform"), _id("member_id", "member_id")],
-        [_id("receiver_name", "name"), _id("receiver_phone", "masked_phone"),
-         _id("province", "address"), _id("city", "address"), _id("district", "address"),
-         _id("address", "address")],
+        [
+            _id("receiver_name", "name"),
+            _id("receiver_phone", "masked_phone"),
+            _id("province", "address"),
+            _id("city", "address"),
+            _id("district", "address"),
+            _id("address", "address"),
+        ],
         ["buyer_id", "receiver_name", "receiver_phone", "address"],
-        amounts=["amount"], role="orders", column_map={"channel": "platform"}),
+        amounts=["amount"],
+        role="orders",
+        column_map={"channel": "platform"},
+    ),
     "platform_members": _spec(
-        "platform_members.csv", "binding_id",
-        {"binding_id": "string", "platform": "category", "buyer_id": "string",
-         "phone": "string", "bind_time": "datetime"},
+        "platform_members.csv",
+        "binding_id",
+        {
+            "binding_id": "string",
+            "platform": "category",
+            "buyer_id": "string",
+            "phone": "string",
+            "bind_time": "datetime",
+        },
         ["binding_id", "platform", "buyer_id"],
         [_id("buyer_id", "platform_buyer", "platform"), _id("phone", "phone")],
-        pii=["buyer_id", "phone"]),
+        pii=["buyer_id", "phone"],
+    ),
     "pos_orders": _spec(
-        "pos_orders.csv", "order_id",
-        {"order_id": "string", "store_id": "string", "city": "string",
-         "member_card": "string", "phone": "string", "order_time": "datetime",
-         "amount": "float", "status": "category", "category": "category"},
+        "pos_orders.csv",
+        "order_id",
+        {
+            "order_id": "string",
+            "store_id": "string",
+            "city": "string",
+            "member_card": "string",
+            "phone": "string",
+            "order_time": "datetime",
+            "amount": "float",
+            "status": "category",
+            "category": "category",
+        },
         ["order_id", "store_id", "order_time", "amount"],
         [_id("member_card", "member_id"), _id("phone", "phone")],
-        pii=["phone"], encoding="gbk", amounts=["amount"], role="orders",
-        column_map={"channel": "=store"}),
+        pii=["phone"],
+        encoding="gbk",
+        amounts=["amount"],
+        role="orders",
+        column_map={"channel": "=store"},
+    ),
     "wechat_followers": _spec(
-        "wechat_followers.csv", "follower_id",
-        {"follower_id": "string", "app_id": "category", "openid": "string",
-         "unionid": "string", "phone": "string", "follow_time": "datetime"},
+        "wechat_followers.csv",
+        "follower_id",
+        {
+            "follower_id": "string",
+            "app_id": "category",
+            "openid": "string",
+            "unionid": "string",
+            "phone": "string",
+            "follow_time": "datetime",
+        },
         ["follower_id", "app_id", "openid"],
         [_id("openid", "openid", "app_id"), _id("unionid", "unionid"), _id("phone", "phone")],
-        pii=["openid", "unionid", "phone"]),
+        pii=["openid", "unionid", "phone"],
+    ),
     "service_tickets": _spec(
-        "service_tickets.csv", "ticket_id",
-        {"ticket_id": "string", "phone": "string", "openid": "string", "app_id": "category",
-         "created_time": "datetime", "topic": "category"},
+        "service_tickets.csv",
+        "ticket_id",
+        {
+            "ticket_id": "string",
+            "phone": "string",
+            "openid": "string",
+            "app_id": "category",
+            "created_time": "datetime",
+            "topic": "category",
+        },
         ["ticket_id", "created_time"],
         [_id("phone", "phone"), _id("openid", "openid", "app_id")],
-        pii=["phone", "openid"], timezone="UTC"),
+        pii=["phone", "openid"],
+        timezone="UTC",
+    ),
     "touchpoints": _spec(
-        "touchpoints.parquet", "touch_id",
-        {"touch_id": "string", "device_id": "string", "cookie_id": "string",
-         "phone": "string", "email": "string", "openid": "string", "app_id": "category",
-         "touch_time": "datetime", "channel": "category", "touch_type": "category",
-         "campaign_id": "string"},
+        "touchpoints.parquet",
+        "touch_id",
+        {
+            "touch_id": "string",
+            "device_id": "string",
+            "cookie_id": "string",
+            "phone": "string",
+            "email": "string",
+            "openid": "string",
+            "app_id": "category",
+            "touch_time": "datetime",
+            "channel": "category",
+            "touch_type": "category",
+            "campaign_id": "string",
+        },
         ["touch_id", "touch_time", "channel"],
-        [_id("device_id", "device_id"), _id("cookie_id", "cookie_id"), _id("phone", "phone"),
-         _id("email", "email"), _id("openid", "openid", "app_id")],
-        pii=["device_id", "cookie_id", "phone", "email", "openid"], fmt="parquet",
-        role="touchpoints"),
+        [
+            _id("device_id", "device_id"),
+            _id("cookie_id", "cookie_id"),
+            _id("phone", "phone"),
+            _id("email", "email"),
+            _id("openid", "openid", "app_id"),
+        ],
+        pii=["device_id", "cookie_id", "phone", "email", "openid"],
+        fmt="parquet",
+        role="touchpoints",
+    ),
     "channel_spend": _spec(
-        "channel_spend.csv", "spend_id",
+        "channel_spend.csv",
+        "spend_id",
         {"spend_id": "string", "date": "date", "channel": "category", "spend": "float"},
-        ["spend_id", "date", "channel", "spend"], amounts=["spend"]),
+        ["spend_id", "date", "channel", "spend"],
+        amounts=["spend"],
+    ),
     "campaigns": _spec(
-        "campaigns.csv", "campaign_id",
-        {"campaign_id": "string", "name": "string", "channel": "category",
-         "start_date": "date", "end_date": "date", "arms": "string", "control_share": "float",
-         "cost_per_contact": "float", "coupon_value": "string"},
-        ["campaign_id", "start_date", "end_date"]),
+        "campaigns.csv",
+        "campaign_id",
+        {
+            "campaign_id": "string",
+            "name": "string",
+            "channel": "category",
+            "start_date": "date",
+            "end_date": "date",
+            "arms": "string",
+            "control_share": "float",
+            "cost_per_contact": "float",
+            "coupon_value": "string",
+        },
+        ["campaign_id", "start_date", "end_date"],
+    ),
     "campaign_assignments": _spec(
-        "campaign_assignments.csv", "assignment_id",
-        {"assignment_id": "string", "campaign_id": "string", "member_id": "string",
-         "arm": "category", "assigned_time": "datetime", "contacted": "bool"},
+        "campaign_assignments.csv",
+        "assignment_id",
+        {
+            "assignment_id": "string",
+            "campaign_id": "string",
+            "member_id": "string",
+            "arm": "category",
+            "assigned_time": "datetime",
+            "contacted": "bool",
+        },
         ["assignment_id", "campaign_id", "member_id", "arm"],
-        [_id("member_id", "member_id")], role="campaign_assignments"),
+        [_id("member_id", "member_id")],
+        role="campaign_assignments",
+    ),
     "market_panel": _spec(
-        "market_panel.csv", "cell_id",
-        {"cell_id": "string", "gender": "category", "age_band": "category",
-         "city_tier": "category", "population": "int"},
-        ["cell_id", "gender", "age_band", "city_tier", "population"]),
+        "market_panel.csv",
+        "cell_id",
+        {
+            "cell_id": "string",
+            "gender": "category",
+            "age_band": "category",
+            "city_tier": "category",
+            "population": "int",
+        },
+        ["cell_id", "gender", "age_band", "city_tier", "population"],
+    ),
 }
-PERSON_SOURCES = ("crm_members", "web_events", "ecom_orders", "platform_members", "pos_orders",
-                  "wechat_followers", "service_tickets", "touchpoints", "campaign_assignments")
+PERSON_SOURCES = (
+    "crm_members",
+    "web_events",
+    "ecom_orders",
+    "platform_members",
+    "pos_orders",
+    "wechat_followers",
+    "service_tickets",
+    "touchpoints",
+    "campaign_assignments",
+)
 
 
 @dataclass
@@ -233,8 +398,9 @@ def member_ids(numbers: np.ndarray) -> pa.Array:
     """Member numbers (-1 = none) -> ``M########``."""
     numbers = np.asarray(numbers, np.int64)
     ok = np.flatnonzero(numbers >= 0)
-    return assemble(len(numbers), [(ok, fixed_strings(cat(len(ok), "M",
-                                                             digit_matrix(numbers[ok], 8))))])
+    return assemble(
+        len(numbers), [(ok, fixed_strings(cat(len(ok), "M", digit_matrix(numbers[ok], 8))))]
+    )
 
 
 def member_at(rng: np.random.Generator, w: World, person: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -271,25 +437,38 @@ def render_crm(w: World, rng: np.random.Generator) -> Rendered:
     has_email = ids.crm_email[person]
     base_email = ids.email.take(pa.array(person))
     domains = [d for d, _ in EMAIL_DOMAINS]
-    other = join(pc.replace_substring_regex(base_email, "@.*$", ""),
-                 int_strings(rng.integers(1, 100, size=n)), "@",
-                 take(domains, rng.integers(0, len(domains), size=n)))
+    other = join(
+        pc.replace_substring_regex(base_email, "@.*$", ""),
+        int_strings(rng.integers(1, 100, size=n)),
+        "@",
+        take(domains, rng.integers(0, len(domains), size=n)),
+    )
     u = rng.random(n)
-    dup_email = pc.if_else(pa.array(u < cfg.duplicate_other_email), other,
-                           pc.if_else(pa.array(u < cfg.duplicate_other_email + 0.3), base_email,
-                                      pa.nulls(n, pa.string())))
-    email = pc.if_else(pa.array(is_dup), dup_email,
-                       pc.if_else(pa.array(has_email), base_email, pa.nulls(n, pa.string())))
+    dup_email = pc.if_else(
+        pa.array(u < cfg.duplicate_other_email),
+        other,
+        pc.if_else(
+            pa.array(u < cfg.duplicate_other_email + 0.3), base_email, pa.nulls(n, pa.string())
+        ),
+    )
+    email = pc.if_else(
+        pa.array(is_dup),
+        dup_email,
+        pc.if_else(pa.array(has_email), base_email, pa.nulls(n, pa.string())),
+    )
 
     union_ok = (ids.register_channel[person] == REGISTER_CHANNELS.index("wechat_mp")) | (
-        rng.random(n) < 0.3)
+        rng.random(n) < 0.3
+    )
     union_ok &= ~is_dup | (rng.random(n) < 0.1)
-    unionid = pc.if_else(pa.array(union_ok), ids.unionid.take(pa.array(person)),
-                         pa.nulls(n, pa.string()))
+    unionid = pc.if_else(
+        pa.array(union_ok), ids.unionid.take(pa.array(person)), pa.nulls(n, pa.string())
+    )
     typo = pa.array(rng.random(n) < cfg.name_typo_rate)
     name = pc.if_else(typo, ids.name_typo.take(pa.array(person)), ids.name.take(pa.array(person)))
-    gender = pa.array(np.where(w.people.female[person], "F", "M"), pa.string(),
-                      mask=_bool_nulls(rng, n, 0.03))
+    gender = pa.array(
+        np.where(w.people.female[person], "F", "M"), pa.string(), mask=_bool_nulls(rng, n, 0.03)
+    )
     birth = pa.array(w.people.birth_year[person], pa.int64(), mask=_bool_nulls(rng, n, 0.10))
     city = take(CITY_SHORT, np.where(_bool_nulls(rng, n, 0.02), -1, w.people.city[person]))
     chan = np.where(is_dup, rng.choice([1, 2, 0, 3], size=n), ids.register_channel[person])
@@ -308,8 +487,9 @@ def render_crm(w: World, rng: np.random.Generator) -> Rendered:
         "register_channel": take(REGISTER_CHANNELS, chan),
         "marketing_opt_out": pa.array(opt.astype(bool)),
     }
-    bad = inject_bad_rows(rng, cols, keys, {"bad_date": "register_time",
-                                            "missing_key": "member_id"}, cfg.bad_row_rate)
+    bad = inject_bad_rows(
+        rng, cols, keys, {"bad_date": "register_time", "missing_key": "member_id"}, cfg.bad_row_rate
+    )
     return Rendered("crm_members", cols, person, keys, bad)
 
 
@@ -335,13 +515,20 @@ def _platform_ids(rng: np.random.Generator, platform: np.ndarray) -> pa.Array:
     """Buyer ids as the platforms show them: tb_xxxxxxxxxx, jd_xxxxxxxxxxxx, dy_############."""
     n = len(platform)
     groups = []
-    for k, (prefix, alphabet, width) in enumerate((
+    for k, (prefix, alphabet, width) in enumerate(
+        (
             ("tb_", b"0123456789abcdefghijklmnopqrstuvwxyz", 10),
             ("jd_", b"0123456789abcdefghijklmnopqrstuvwxyz", 12),
-            ("dy_", b"0123456789", 12))):
+            ("dy_", b"0123456789", 12),
+        )
+    ):
         idx = np.flatnonzero(platform == k)
-        groups.append((idx, fixed_strings(cat(len(idx), prefix,
-                                              random_chars(rng, len(idx), width, alphabet)))))
+        groups.append(
+            (
+                idx,
+                fixed_strings(cat(len(idx), prefix, random_chars(rng, len(idx), width, alphabet))),
+            )
+        )
     return assemble(n, groups)
 
 
@@ -352,9 +539,13 @@ def render_ecom(w: World, rng: np.random.Generator) -> Rendered:
     n = len(rows)
     # order numbers in each platform's style, increasing with time
     groups = []
-    for k, (base, width, step) in enumerate(((3_412_000_000_000_000_000, 19, 1_000_000_000),
-                                             (281_000_000_000, 12, 1000),
-                                             (6_920_000_000_000_000_000, 19, 1_000_000_000))):
+    for k, (base, width, step) in enumerate(
+        (
+            (3_412_000_000_000_000_000, 19, 1_000_000_000),
+            (281_000_000_000, 12, 1000),
+            (6_920_000_000_000_000_000, 19, 1_000_000_000),
+        )
+    ):
         idx = np.flatnonzero(chan == k)
         num = base + np.arange(len(idx), dtype=np.int64) * step + rng.integers(0, step, len(idx))
         groups.append((idx, fixed_strings(digit_matrix(num, width))))
@@ -374,8 +565,11 @@ def render_ecom(w: World, rng: np.random.Generator) -> Rendered:
     u = rng.random(n)
     typo = u < cfg.name_typo_rate
     family = (u >= cfg.name_typo_rate) & (u < cfg.name_typo_rate + cfg.family_receiver_rate)
-    given = np.where(rng.random(n) < 0.6, rng.integers(0, len(GIVEN_F), n),
-                     len(GIVEN_F) + rng.integers(0, len(GIVEN_M), n))
+    given = np.where(
+        rng.random(n) < 0.6,
+        rng.integers(0, len(GIVEN_F), n),
+        len(GIVEN_F) + rng.integers(0, len(GIVEN_M), n),
+    )
     fam_name = join(take([s for s, _ in SURNAMES], ids.surname[person]), take(GIVEN_ALL, given))
     pa_person = pa.array(person)
     name = pc.if_else(pa.array(typo), ids.name_typo.take(pa_person), ids.name.take(pa_person))
@@ -386,8 +580,9 @@ def render_ecom(w: World, rng: np.random.Generator) -> Rendered:
     # address: home (as written, or another way of writing it) or work
     work = rng.random(n) < cfg.work_address_rate
     alt = rng.random(n) < cfg.address_variant_rate
-    address = pc.if_else(pa.array(alt), ids.home_address_alt.take(pa_person),
-                         ids.home_address.take(pa_person))
+    address = pc.if_else(
+        pa.array(alt), ids.home_address_alt.take(pa_person), ids.home_address.take(pa_person)
+    )
     address = pc.if_else(pa.array(work), ids.work_address.take(pa_person), address)
     city_i = ppl.city[person]
     district = np.where(work, ids.work_district[person], ppl.district[person])
@@ -405,24 +600,43 @@ def render_ecom(w: World, rng: np.random.Generator) -> Rendered:
         "category": take(CATEGORIES, values.category[rows]),
         "receiver_name": name,
         "receiver_phone": masked_phones(phone),
-        "province": pc.if_else(pa.array(short_prov), take(PROVINCE_ABBR, city_i),
-                               take(PROVINCE_FULL, city_i)),
+        "province": pc.if_else(
+            pa.array(short_prov), take(PROVINCE_ABBR, city_i), take(PROVINCE_FULL, city_i)
+        ),
         "city": pc.if_else(pa.array(short_city), take(CITY_SHORT, city_i), take(CITY_FULL, city_i)),
         "district": take(DISTRICTS, DISTRICT_OFFSET[city_i] + district),
         "address": address,
     }
-    bad = inject_bad_rows(rng, cols, keys, {
-        "bad_date": "order_time", "negative_amount": "amount",
-        "non_numeric_amount": "amount", "missing_key": "order_id"}, cfg.bad_row_rate)
+    bad = inject_bad_rows(
+        rng,
+        cols,
+        keys,
+        {
+            "bad_date": "order_time",
+            "negative_amount": "amount",
+            "non_numeric_amount": "amount",
+            "missing_key": "order_id",
+        },
+        cfg.bad_row_rate,
+    )
     first_t = t[np.flatnonzero(plat)][first]
-    return Rendered("ecom_orders", cols, person, keys, bad,
-                    extra={"order_rows": rows, "pairs": uniq, "pair_ids": pair_ids,
-                           "pair_first_t": first_t})
+    return Rendered(
+        "ecom_orders",
+        cols,
+        person,
+        keys,
+        bad,
+        extra={"order_rows": rows, "pairs": uniq, "pair_ids": pair_ids, "pair_first_t": first_t},
+    )
 
 
 def render_platform_members(w: World, rng: np.random.Generator, ecom: Rendered) -> Rendered:
     cfg = w.cfg
-    pairs, pair_ids, first_t = ecom.extra["pairs"], ecom.extra["pair_ids"], ecom.extra["pair_first_t"]
+    pairs, pair_ids, first_t = (
+        ecom.extra["pairs"],
+        ecom.extra["pair_ids"],
+        ecom.extra["pair_first_t"],
+    )
     bind = np.flatnonzero(rng.random(len(pairs)) < cfg.platform_bind_share)
     person, platform = pairs[bind] // 3, pairs[bind] % 3
     t = first_t[bind] + rng.exponential(20.0, size=len(bind))
@@ -459,8 +673,9 @@ def render_pos(w: World, rng: np.random.Generator) -> Rendered:
     seq = np.empty(n, np.int64)
     seq[order] = np.arange(n) - group_start + 1
     ymd = pc.replace_substring(date_strings(day), "-", "")
-    keys = join(ids.store_ids.take(pa.array(store)), "-", ymd, "-",
-                fixed_strings(digit_matrix(seq, 4)))
+    keys = join(
+        ids.store_ids.take(pa.array(store)), "-", ymd, "-", fixed_strings(digit_matrix(seq, 4))
+    )
     walkin = rng.random(n) < cfg.pos_walkin_share
     registered = t >= ids.reg_t[person]
     card = ~walkin & registered & (rng.random(n) < cfg.pos_card_share)
@@ -481,11 +696,26 @@ def render_pos(w: World, rng: np.random.Generator) -> Rendered:
         "status": take(POS_STATUS, np.minimum(values.status[rows], 1)),
         "category": take(CATEGORIES, values.category[rows]),
     }
-    bad = inject_bad_rows(rng, cols, keys, {
-        "bad_date": "order_time", "negative_amount": "amount",
-        "non_numeric_amount": "amount", "missing_key": "order_id"}, cfg.bad_row_rate)
-    return Rendered("pos_orders", cols, person, keys, bad,
-                    extra={"order_rows": rows, "walkin": walkin, "default_phone": default})
+    bad = inject_bad_rows(
+        rng,
+        cols,
+        keys,
+        {
+            "bad_date": "order_time",
+            "negative_amount": "amount",
+            "non_numeric_amount": "amount",
+            "missing_key": "order_id",
+        },
+        cfg.bad_row_rate,
+    )
+    return Rendered(
+        "pos_orders",
+        cols,
+        person,
+        keys,
+        bad,
+        extra={"order_rows": rows, "walkin": walkin, "default_phone": default},
+    )
 
 
 def render_wechat(w: World, rng: np.random.Generator) -> Rendered:
@@ -524,8 +754,9 @@ def render_tickets(w: World, rng: np.random.Generator) -> Rendered:
         "created_time": timestamp_strings(utc),
         "topic": take(TICKET_TOPICS, tk.topic),
     }
-    bad = inject_bad_rows(rng, cols, keys, {"bad_date": "created_time",
-                                            "missing_key": "ticket_id"}, cfg.bad_row_rate)
+    bad = inject_bad_rows(
+        rng, cols, keys, {"bad_date": "created_time", "missing_key": "ticket_id"}, cfg.bad_row_rate
+    )
     return Rendered("service_tickets", cols, tk.person, keys, bad)
 
 
@@ -547,10 +778,18 @@ def render_touchpoints(w: World, rng: np.random.Generator) -> Rendered:
         "touch_id": keys,
         "device_id": device_strings(rng, device, ids.dev_ids, ids.dev_lat, cfg, null_rate=rate),
         "cookie_id": take_with_null_likes(rng, ids.ck_ids, cookie, rate),
-        "phone": assemble(n, [(ph_rows, phone_strings(rng, ids.crm_phone[tp.person[ph_rows]],
-                                                       cfg, null_likes=False))]),
-        "email": assemble(n, [(em_rows, email_strings(
-            rng, ids.email.take(pa.array(tp.person[em_rows])), cfg))]),
+        "phone": assemble(
+            n,
+            [
+                (
+                    ph_rows,
+                    phone_strings(rng, ids.crm_phone[tp.person[ph_rows]], cfg, null_likes=False),
+                )
+            ],
+        ),
+        "email": assemble(
+            n, [(em_rows, email_strings(rng, ids.email.take(pa.array(tp.person[em_rows])), cfg))]
+        ),
         "openid": take(ids.openid_values, oid),
         "app_id": take(ids.app_ids, np.where(oid_rows, 0, -1)),
         "touch_time": pa.array(w.tl.seconds(tp.t) * 1000, pa.timestamp("ms")),
@@ -578,8 +817,7 @@ def render_assignments(w: World, rng: np.random.Generator) -> Rendered:
         "assigned_time": timestamp_strings(w.tl.seconds(c.assigned_t[order])),
         "contacted": pa.array(c.contacted[order]),
     }
-    return Rendered("campaign_assignments", cols, c.person[order], keys,
-                    extra={"order": order})
+    return Rendered("campaign_assignments", cols, c.person[order], keys, extra={"order": order})
 
 
 # -- sources without persons ---------------------------------------------------------------------
@@ -621,8 +859,9 @@ def render_campaigns(w: World, rng: np.random.Generator) -> Rendered:
         "arms": pa.array(["|".join(s.spec.arms) for s in sc], pa.string()),
         "control_share": pa.array([s.spec.control_share for s in sc], pa.float64()),
         "cost_per_contact": pa.array([s.spec.cost_per_contact for s in sc], pa.float64()),
-        "coupon_value": pa.array(["|".join(fmt(v) for v in s.spec.coupon_values) for s in sc],
-                                 pa.string()),
+        "coupon_value": pa.array(
+            ["|".join(fmt(v) for v in s.spec.coupon_values) for s in sc], pa.string()
+        ),
     }
     return Rendered("campaigns", cols)
 

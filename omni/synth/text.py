@@ -29,7 +29,7 @@ def fixed_strings(mat: np.ndarray) -> pa.StringArray:
 
 
 def cat(n: int, *parts: np.ndarray | bytes | str) -> np.ndarray:
-    """Concatenate character matrices and constant strings column-wise into one ``(n, w)`` matrix."""
+    """Concatenate character matrices and constant strings column-wise into an ``(n, w)`` matrix."""
     cols = []
     for part in parts:
         if isinstance(part, str):
@@ -83,7 +83,7 @@ def join(*parts: pa.Array | str) -> pa.Array:
 def assemble(
     n: int, groups: list[tuple[np.ndarray, pa.Array]], type_: pa.DataType | None = None
 ) -> pa.Array:
-    """Array of length ``n`` whose rows ``idx`` come from each ``(idx, values)`` group; others null."""
+    """Length-``n`` array whose rows ``idx`` come from each ``(idx, values)`` group; others null."""
     type_ = pa.string() if type_ is None else type_
     pos = np.full(n, -1, np.int64)
     arrays = []
@@ -139,6 +139,6 @@ def categorical_draw(rng: np.random.Generator, probs: np.ndarray, rows: np.ndarr
     # chunk to bound memory on very large draws
     step = 2_000_000
     for s in range(0, len(rows), step):
-        r = rows[s:s + step]
-        out[s:s + step] = (u[s:s + step, None] > cum[r]).sum(axis=1)
+        r = rows[s : s + step]
+        out[s : s + step] = (u[s : s + step, None] > cum[r]).sum(axis=1)
     return np.minimum(out, probs.shape[1] - 1)

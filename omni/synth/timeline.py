@@ -16,14 +16,63 @@ DAY = 86_400
 YEAR_DAYS = 365.25
 
 # Hourly weights (00..23) for online orders/browsing and for store visits.
-ONLINE_HOURS = np.array([
-    2.0, 1.2, 0.6, 0.3, 0.2, 0.2, 0.4, 0.9, 1.6, 2.4, 3.0, 3.3,
-    3.6, 3.4, 3.0, 3.0, 3.1, 3.2, 3.4, 4.0, 4.8, 5.4, 5.2, 3.6,
-])
-STORE_HOURS = np.array([
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1.5, 2.5,
-    3.0, 3.2, 3.5, 3.8, 4.0, 4.2, 4.5, 4.8, 4.2, 2.8, 0.5, 0,
-], dtype=float)
+ONLINE_HOURS = np.array(
+    [
+        2.0,
+        1.2,
+        0.6,
+        0.3,
+        0.2,
+        0.2,
+        0.4,
+        0.9,
+        1.6,
+        2.4,
+        3.0,
+        3.3,
+        3.6,
+        3.4,
+        3.0,
+        3.0,
+        3.1,
+        3.2,
+        3.4,
+        4.0,
+        4.8,
+        5.4,
+        5.2,
+        3.6,
+    ]
+)
+STORE_HOURS = np.array(
+    [
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        1.5,
+        2.5,
+        3.0,
+        3.2,
+        3.5,
+        3.8,
+        4.0,
+        4.2,
+        4.5,
+        4.8,
+        4.2,
+        2.8,
+        0.5,
+        0,
+    ],
+    dtype=float,
+)
 
 
 def parse_date(value: str | dt.date, name: str) -> dt.date:
@@ -79,7 +128,9 @@ class Timeline:
         if self.days < 60:
             raise ValueError(f"the span {self.start}..{self.end} is too short (need >= 60 days)")
         self.epoch0 = int((self.start - dt.date(1970, 1, 1)).days) * DAY
-        self.weights = seasonal_weights(self.start, self.days) if seasonality else np.ones(self.days)
+        self.weights = (
+            seasonal_weights(self.start, self.days) if seasonality else np.ones(self.days)
+        )
         self.cum = np.concatenate([[0.0], np.cumsum(self.weights)])
 
     # -- seasonal clock ------------------------------------------------------------------------
@@ -102,7 +153,11 @@ class Timeline:
         return np.maximum(self.clock(b) - self.clock(a), 0.0) / YEAR_DAYS
 
     def poisson_times(
-        self, rng: np.random.Generator, rate_per_year: np.ndarray, a: np.ndarray, b: np.ndarray,
+        self,
+        rng: np.random.Generator,
+        rate_per_year: np.ndarray,
+        a: np.ndarray,
+        b: np.ndarray,
         seasonal: bool = True,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Times of independent Poisson processes, one per row, on ``[a, b)`` (days).
@@ -123,7 +178,9 @@ class Timeline:
         return row, np.minimum(t, np.nextafter(self.days, 0))
 
     # -- time of day / conversions -----------------------------------------------------------
-    def with_time_of_day(self, rng: np.random.Generator, t: np.ndarray, hours: np.ndarray) -> np.ndarray:
+    def with_time_of_day(
+        self, rng: np.random.Generator, t: np.ndarray, hours: np.ndarray
+    ) -> np.ndarray:
         """Keep the day of ``t`` and redraw the clock time from hourly weights."""
         p = hours / hours.sum()
         hour = rng.choice(24, size=len(t), p=p)

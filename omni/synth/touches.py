@@ -51,8 +51,16 @@ class Touches:
     kind: np.ndarray  # BACKGROUND, INTENT or CAMPAIGN
 
     # compact dtypes: millions of rows are sorted, filtered and concatenated
-    DTYPES = {"person": np.int32, "t": np.float64, "channel": np.int8, "ttype": np.int8,
-              "campaign": np.int16, "via": np.int8, "slot": np.int8, "kind": np.int8}
+    DTYPES = {
+        "person": np.int32,
+        "t": np.float64,
+        "channel": np.int8,
+        "ttype": np.int8,
+        "campaign": np.int16,
+        "via": np.int8,
+        "slot": np.int8,
+        "kind": np.int8,
+    }
 
     def __post_init__(self) -> None:
         for name, dtype in self.DTYPES.items():
@@ -66,24 +74,42 @@ class Touches:
 
     @staticmethod
     def concat(parts: list[Touches]) -> Touches:
-        return Touches(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(Touches)))
+        return Touches(
+            *(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(Touches))
+        )
 
     @classmethod
-    def make(cls, person: np.ndarray, t: np.ndarray, channel: int | np.ndarray,
-             ttype: int | np.ndarray, via: int | np.ndarray, slot: int | np.ndarray = 0,
-             campaign: int | np.ndarray = -1, kind: int = 0) -> Touches:
+    def make(
+        cls,
+        person: np.ndarray,
+        t: np.ndarray,
+        channel: int | np.ndarray,
+        ttype: int | np.ndarray,
+        via: int | np.ndarray,
+        slot: int | np.ndarray = 0,
+        campaign: int | np.ndarray = -1,
+        kind: int = 0,
+    ) -> Touches:
         n = len(person)
 
         def full(v, name):
             return np.broadcast_to(np.asarray(v, cls.DTYPES[name]), (n,)).copy()
 
-        return cls(person=person, t=t, channel=full(channel, "channel"),
-                   ttype=full(ttype, "ttype"), campaign=full(campaign, "campaign"),
-                   via=full(via, "via"), slot=full(slot, "slot"), kind=full(kind, "kind"))
+        return cls(
+            person=person,
+            t=t,
+            channel=full(channel, "channel"),
+            ttype=full(ttype, "ttype"),
+            campaign=full(campaign, "campaign"),
+            via=full(via, "via"),
+            slot=full(slot, "slot"),
+            kind=full(kind, "kind"),
+        )
 
 
-def ad_identifier(rng: np.random.Generator, ids: Identities, person: np.ndarray,
-                  channel: int) -> tuple[np.ndarray, np.ndarray]:
+def ad_identifier(
+    rng: np.random.Generator, ids: Identities, person: np.ndarray, channel: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Which identifier an ad stack sees for each touch: device (slot) or cookie (slot)."""
     n = len(person)
     device = rng.random(n) < DEVICE_SHARE[channel]
@@ -97,8 +123,13 @@ def ad_identifier(rng: np.random.Generator, ids: Identities, person: np.ndarray,
     return via, slot
 
 
-def follow_ups(rng: np.random.Generator, base: Touches, rate: float, ttype: int,
-               delay_days: np.ndarray | None = None) -> Touches:
+def follow_ups(
+    rng: np.random.Generator,
+    base: Touches,
+    rate: float,
+    ttype: int,
+    delay_days: np.ndarray | None = None,
+) -> Touches:
     """Clicks after impressions / opens after sends, on the same identifier."""
     hit = np.flatnonzero(rng.random(len(base)) < rate)
     out = base.take(hit)
@@ -108,16 +139,19 @@ def follow_ups(rng: np.random.Generator, base: Touches, rate: float, ttype: int,
     return out
 
 
-def background_touches(rng: np.random.Generator, people: People, ids: Identities,
-                       cfg: SynthConfig, tl: Timeline) -> Touches:
+def background_touches(
+    rng: np.random.Generator, people: People, ids: Identities, cfg: SynthConfig, tl: Timeline
+) -> Touches:
     """Ad impressions/clicks and routine CRM sends at channel-specific rates."""
     n = people.n
     parts: list[Touches] = []
     a = people.acq - cfg.touch_window_before_days
     b = people.death + cfg.touch_window_after_days
-    for channel, rate in ((DISPLAY, cfg.display_impression_rate),
-                          (SEARCH, cfg.search_impression_rate),
-                          (SOCIAL, cfg.social_impression_rate)):
+    for channel, rate in (
+        (DISPLAY, cfg.display_impression_rate),
+        (SEARCH, cfg.search_impression_rate),
+        (SOCIAL, cfg.social_impression_rate),
+    ):
         row, t = tl.poisson_times(rng, np.full(n, rate), a, b, seasonal=False)
         via, slot = ad_identifier(rng, ids, row, channel)
         imp = Touches.make(row, t, channel, IMPRESSION, via, slot)
@@ -131,22 +165,26 @@ def background_touches(rng: np.random.Generator, people: People, ids: Identities
     email_rate = np.where(member & ids.crm_email, cfg.email_send_rate, 0.0)
     row, t = tl.poisson_times(rng, email_rate, reg, np.full(n, float(tl.days)), seasonal=False)
     sends = Touches.make(row, t, EMAIL, SEND, VIA_EMAIL)
-    opens = follow_ups(rng, sends, cfg.open_rate["email"], OPEN,
-                       rng.exponential(0.3, size=len(sends)))
+    opens = follow_ups(
+        rng, sends, cfg.open_rate["email"], OPEN, rng.exponential(0.3, size=len(sends))
+    )
     parts += [sends, opens]
     oa = ids.follow[:, 0]
     push_rate = np.where(oa, cfg.wechat_push_rate, 0.0)
-    row, t = tl.poisson_times(rng, push_rate, ids.follow_t[:, 0], np.full(n, float(tl.days)),
-                              seasonal=False)
+    row, t = tl.poisson_times(
+        rng, push_rate, ids.follow_t[:, 0], np.full(n, float(tl.days)), seasonal=False
+    )
     sends = Touches.make(row, t, WECHAT, SEND, VIA_OPENID)
-    opens = follow_ups(rng, sends, cfg.open_rate["wechat_push"], OPEN,
-                       rng.exponential(0.2, size=len(sends)))
+    opens = follow_ups(
+        rng, sends, cfg.open_rate["wechat_push"], OPEN, rng.exponential(0.2, size=len(sends))
+    )
     parts += [sends, opens]
     return Touches.concat(parts)
 
 
-def intent_touches(rng: np.random.Generator, orders: Orders, ids: Identities,
-                   cfg: SynthConfig) -> Touches:
+def intent_touches(
+    rng: np.random.Generator, orders: Orders, ids: Identities, cfg: SynthConfig
+) -> Touches:
     """Non-causal touches right before organic online orders (people search before buying)."""
     online = np.flatnonzero(orders.channel != STORE)
     parts = []
@@ -171,16 +209,27 @@ def effect_table(cfg: SynthConfig) -> np.ndarray:
     return e
 
 
-def triggered_orders(rng: np.random.Generator, touches: Touches, people: People, ids: Identities,
-                     cfg: SynthConfig, tl: Timeline) -> Orders:
+def triggered_orders(
+    rng: np.random.Generator,
+    touches: Touches,
+    people: People,
+    ids: Identities,
+    cfg: SynthConfig,
+    tl: Timeline,
+) -> Orders:
     """Extra purchases caused by background touches made while the person was alive."""
     e = effect_table(cfg)[touches.channel, touches.ttype]
     p = touches.person
     alive = (touches.t >= people.acq[p]) & (touches.t < people.death[p])
     alive &= touches.kind == BACKGROUND
     hit = np.flatnonzero(alive & (rng.random(len(touches)) < e))
-    delay = np.minimum(rng.gamma(1.5, cfg.trigger_delay_mean_days / 1.5, size=len(hit)),
-                       cfg.trigger_delay_max_days) + 10 / 1440
+    delay = (
+        np.minimum(
+            rng.gamma(1.5, cfg.trigger_delay_mean_days / 1.5, size=len(hit)),
+            cfg.trigger_delay_max_days,
+        )
+        + 10 / 1440
+    )
     t = touches.t[hit] + delay
     keep = t < tl.days
     hit, t = hit[keep], t[keep]
@@ -188,6 +237,12 @@ def triggered_orders(rng: np.random.Generator, touches: Touches, people: People,
     channel = draw_channel(rng, people, ids, person, t)
     n = len(hit)
     return Orders(
-        person=person, t=t, channel=channel, cause=touches.channel[hit] + 1, touch=hit,
-        campaign=np.full(n, -1, np.int64), acquisition=np.zeros(n, bool), coupon=np.zeros(n),
+        person=person,
+        t=t,
+        channel=channel,
+        cause=touches.channel[hit] + 1,
+        touch=hit,
+        campaign=np.full(n, -1, np.int64),
+        acquisition=np.zeros(n, bool),
+        coupon=np.zeros(n),
     )

@@ -60,10 +60,28 @@ from omni.synth.writer import write_csv, write_json, write_parquet, write_yaml
 MIN_PERSONS, MAX_PERSONS = 1_000, 1_000_000
 # Every stage draws from its own child of the seed, so changing one stage never shifts another.
 STAGES = (
-    "people", "identities", "organic", "touches", "intent", "trigger", "campaigns", "values",
-    "web", "tickets", "crm_members", "web_events", "ecom_orders", "platform_members",
-    "pos_orders", "wechat_followers", "service_tickets", "touchpoints", "channel_spend",
-    "campaigns_table", "campaign_assignments", "market_panel",
+    "people",
+    "identities",
+    "organic",
+    "touches",
+    "intent",
+    "trigger",
+    "campaigns",
+    "values",
+    "web",
+    "tickets",
+    "crm_members",
+    "web_events",
+    "ecom_orders",
+    "platform_members",
+    "pos_orders",
+    "wechat_followers",
+    "service_tickets",
+    "touchpoints",
+    "channel_spend",
+    "campaigns_table",
+    "campaign_assignments",
+    "market_panel",
 )
 
 
@@ -75,8 +93,11 @@ class _Progress:
     def step(self, what: str) -> None:
         now = time.perf_counter()
         if self.enabled:
-            print(f"[omni synth] {what}: {now - self.last:.1f}s (total {now - self.t0:.1f}s)",
-                  file=sys.stderr, flush=True)
+            print(
+                f"[omni synth] {what}: {now - self.last:.1f}s (total {now - self.t0:.1f}s)",
+                file=sys.stderr,
+                flush=True,
+            )
         self.last = now
 
 
@@ -84,19 +105,28 @@ def _check_args(persons: int, seed: int) -> None:
     if isinstance(persons, bool) or not isinstance(persons, int | np.integer):
         raise ValueError(f"persons must be an integer, got {persons!r}")
     if not MIN_PERSONS <= persons <= MAX_PERSONS:
-        raise ValueError(f"persons must be between {MIN_PERSONS:,} and {MAX_PERSONS:,}, "
-                         f"got {persons:,}")
+        raise ValueError(
+            f"persons must be between {MIN_PERSONS:,} and {MAX_PERSONS:,}, got {persons:,}"
+        )
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
 
 
-def simulate(persons: int, seed: int, start: str, end: str, cfg: SynthConfig,
-             progress: _Progress | None = None) -> World:
+def simulate(
+    persons: int,
+    seed: int,
+    start: str,
+    end: str,
+    cfg: SynthConfig,
+    progress: _Progress | None = None,
+) -> World:
     """Run the simulation (no files written)."""
     progress = progress or _Progress(False)
     tl = Timeline(start, end, cfg.seasonality)
-    rng = {name: np.random.default_rng(s) for name, s in
-           zip(STAGES, np.random.SeedSequence(seed).spawn(len(STAGES)), strict=True)}
+    rng = {
+        name: np.random.default_rng(s)
+        for name, s in zip(STAGES, np.random.SeedSequence(seed).spawn(len(STAGES)), strict=True)
+    }
     people = draw_people(rng["people"], persons, cfg, tl)
     ids = draw_identities(rng["identities"], people, cfg, tl)
     progress.step("people and identities")
@@ -107,8 +137,9 @@ def simulate(persons: int, seed: int, start: str, end: str, cfg: SynthConfig,
     pre = pre.take(np.flatnonzero((pre.t >= 0) & (pre.t < tl.days)))
     triggered = triggered_orders(rng["trigger"], pre, people, ids, cfg, tl)
     progress.step("organic orders and touchpoints")
-    camp, skipped = run_campaigns(rng["campaigns"], people, ids, Orders.concat([organic, triggered]),
-                                  cfg, tl)
+    camp, skipped = run_campaigns(
+        rng["campaigns"], people, ids, Orders.concat([organic, triggered]), cfg, tl
+    )
     progress.step("campaigns")
     # all touches sorted by time; order.touch re-pointed at the sorted rows
     every = Touches.concat([pre, camp.touches])
@@ -125,9 +156,19 @@ def simulate(persons: int, seed: int, start: str, end: str, cfg: SynthConfig,
     events = web_events(rng["web"], people, ids, orders, values, cfg, tl)
     tickets = service_tickets(rng["tickets"], people, ids, orders, values, cfg, tl)
     progress.step("web events and service tickets")
-    return World(cfg=cfg, tl=tl, people=people, ids=ids, orders=orders, values=values,
-                 touches=touches, campaigns=camp, events=events, tickets=tickets,
-                 skipped_campaigns=skipped)
+    return World(
+        cfg=cfg,
+        tl=tl,
+        people=people,
+        ids=ids,
+        orders=orders,
+        values=values,
+        touches=touches,
+        campaigns=camp,
+        events=events,
+        tickets=tickets,
+        skipped_campaigns=skipped,
+    )
 
 
 RENDERERS = {
@@ -153,8 +194,10 @@ def render_sources(w: World, seed: int, raw: Path | None = None) -> dict[str, Re
     next source renders) and its columns are then dropped; keys, persons and extras are kept for
     the truth. Files do not depend on the thread timing.
     """
-    rng = {name: np.random.default_rng(s) for name, s in
-           zip(STAGES, np.random.SeedSequence(seed).spawn(len(STAGES)), strict=True)}
+    rng = {
+        name: np.random.default_rng(s)
+        for name, s in zip(STAGES, np.random.SeedSequence(seed).spawn(len(STAGES)), strict=True)
+    }
     out: dict[str, Rendered] = {}
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = None
@@ -186,7 +229,8 @@ def write_source(r: Rendered, raw: Path) -> None:
     path = raw / spec["file"]
     if spec["format"] == "parquet":
         low_card = [c for c, t in spec["columns"].items() if t == "category"] + [
-            c for c in ("campaign_id",) if c in spec["columns"]]
+            c for c in ("campaign_id",) if c in spec["columns"]
+        ]
         write_parquet(r.columns, path, dictionary=low_card)
     else:
         write_csv(r.columns, path, spec.get("encoding", "utf-8"))
@@ -236,14 +280,25 @@ def generate_world(
     raw.mkdir(parents=True, exist_ok=True)
     truth.mkdir(parents=True, exist_ok=True)
     rendered = render_sources(world, int(seed), raw)
-    write_yaml({"dataset": out.resolve().name, "timezone": "Asia/Shanghai", "currency": "CNY",
-                "sources": SOURCE_SPECS}, raw / "sources.yaml")
+    write_yaml(
+        {
+            "dataset": out.resolve().name,
+            "timezone": "Asia/Shanghai",
+            "currency": "CNY",
+            "sources": SOURCE_SPECS,
+        },
+        raw / "sources.yaml",
+    )
     clock.step("render and write raw sources")
     truth_rows = write_truth(world, rendered, truth, persons, int(seed), start, end)
     clock.step("write truth")
     rows = {name: r.rows for name, r in rendered.items()}
-    return {"out": str(out), "rows": rows, "truth": truth_rows,
-            "seconds": round(time.perf_counter() - clock.t0, 2)}
+    return {
+        "out": str(out),
+        "rows": rows,
+        "truth": truth_rows,
+        "seconds": round(time.perf_counter() - clock.t0, 2),
+    }
 
 
 # -- truth ---------------------------------------------------------------------------------------
@@ -267,35 +322,49 @@ def _person_table(w: World, person_ids: pa.Array) -> pa.Table:
         cols[f"mix_{c}"] = pa.array(p.chan_probs[:, k])
     for k, c in enumerate(CATEGORIES):
         cols[f"affinity_{c}"] = pa.array(p.affinity[:, k])
-    cols.update({
-        "purchase_rate": pa.array(p.lam),
-        "dropout_rate": pa.array(p.mu),
-        "dropout_time": pa.array(death_s, pa.timestamp("s")),
-        "mean_spend": pa.array(p.spend_mean),
-        "alive_exposure_years": pa.array(p.exposure),
-        "preexisting": pa.array(p.acq < 0),
-        "is_member": pa.array(~np.isnan(ids.reg_t)),
-        "duplicate_member": pa.array(~np.isnan(ids.reg2_t)),
-        "has_email": pa.array(np.asarray(ids.email.is_valid())),
-        "wechat_user": pa.array(p.wechat),
-        "two_phones": pa.array(ids.phone_second >= 0),
-        "phone_changed": pa.array(ids.phone_old >= 0),
-        "shares_device": pa.array(ids.share_partner >= 0),
-        "kiosk_user": pa.array(ids.kiosk_of >= 0),
-    })
+    cols.update(
+        {
+            "purchase_rate": pa.array(p.lam),
+            "dropout_rate": pa.array(p.mu),
+            "dropout_time": pa.array(death_s, pa.timestamp("s")),
+            "mean_spend": pa.array(p.spend_mean),
+            "alive_exposure_years": pa.array(p.exposure),
+            "preexisting": pa.array(p.acq < 0),
+            "is_member": pa.array(~np.isnan(ids.reg_t)),
+            "duplicate_member": pa.array(~np.isnan(ids.reg2_t)),
+            "has_email": pa.array(np.asarray(ids.email.is_valid())),
+            "wechat_user": pa.array(p.wechat),
+            "two_phones": pa.array(ids.phone_second >= 0),
+            "phone_changed": pa.array(ids.phone_old >= 0),
+            "shares_device": pa.array(ids.share_partner >= 0),
+            "kiosk_user": pa.array(ids.kiosk_of >= 0),
+        }
+    )
     return pa.table(cols)
 
 
-def write_truth(w: World, rendered: dict[str, Rendered], truth: Path, persons: int, seed: int,
-                start: str, end: str) -> dict[str, int]:
+def write_truth(
+    w: World,
+    rendered: dict[str, Rendered],
+    truth: Path,
+    persons: int,
+    seed: int,
+    start: str,
+    end: str,
+) -> dict[str, int]:
     """Write ``truth/``: persons, record_person, orders_cause, campaign_truth, params.json."""
     person_ids = seq_ids("P", w.people.n, 8)
     write_parquet(_person_table(w, person_ids), truth / "persons.parquet")
 
     schema = pa.schema([("record_key", pa.string()), ("person_id", pa.string())])
     n_records = 0
-    with pq.ParquetWriter(truth / "record_person.parquet", schema, compression="zstd",
-                          compression_level=1, use_dictionary=False) as writer:
+    with pq.ParquetWriter(
+        truth / "record_person.parquet",
+        schema,
+        compression="zstd",
+        compression_level=1,
+        use_dictionary=False,
+    ) as writer:
         for name in PERSON_SOURCES:
             r = rendered[name]
             keys = join(f"{name}:", r.keys)
@@ -310,14 +379,19 @@ def write_truth(w: World, rendered: dict[str, Rendered], truth: Path, persons: i
         r = rendered[name]
         rows = r.extra["order_rows"]
         o = w.orders.take(rows)
-        parts.append(pa.table({
-            "record_key": join(f"{name}:", r.keys),
-            "cause": take(("organic",) + TOUCH_CHANNELS, o.cause),
-            "touch_key": touch_keys.take(pa.array(o.touch, mask=o.touch < 0)),
-            "campaign_id": take(camp_ids, o.campaign) if camp_ids else pa.nulls(len(rows),
-                                                                                  pa.string()),
-            "acquisition": pa.array(o.acquisition),
-        }))
+        parts.append(
+            pa.table(
+                {
+                    "record_key": join(f"{name}:", r.keys),
+                    "cause": take(("organic",) + TOUCH_CHANNELS, o.cause),
+                    "touch_key": touch_keys.take(pa.array(o.touch, mask=o.touch < 0)),
+                    "campaign_id": take(camp_ids, o.campaign)
+                    if camp_ids
+                    else pa.nulls(len(rows), pa.string()),
+                    "acquisition": pa.array(o.acquisition),
+                }
+            )
+        )
     causes = pa.concat_tables(parts)
     write_parquet(causes, truth / "orders_cause.parquet")
 
@@ -329,33 +403,49 @@ def write_truth(w: World, rendered: dict[str, Rendered], truth: Path, persons: i
     offset = np.cumsum([0] + [len(x) for x in names])[:-1].astype(np.int64)
     pool = [a for x in names for a in x]
     camp_k = c.campaign[order]
-    ct = pa.table({
-        "campaign_id": take(camp_ids, camp_k),
-        "record_key": join("campaign_assignments:", ra.keys),
-        "person_id": person_ids.take(pa.array(c.person[order])),
-        "arm": take(pool, offset[camp_k] + c.arm[order]) if len(order) else pa.nulls(0, pa.string()),
-        "eval_arm": take(pool, offset[camp_k] + 1 + c.eval_arm[order]) if len(order) else pa.nulls(
-            0, pa.string()),
-        "segment": take(UPLIFT_SEGMENTS, c.segment[order]),
-        "city_tier": take(TIERS, w.people.tier[c.person[order]]),
-        "contacted": pa.array(c.contacted[order]),
-        "alive": pa.array(c.alive[order]),
-        "p_extra": pa.array(c.p_extra[order]),
-        "p_no_organic": pa.array(c.p_no_organic[order]),
-        "uplift_conv": pa.array(c.uplift_conv[order]),
-        "uplift_revenue": pa.array(c.uplift_revenue[order]),
-        "extra_order": pa.array(c.extra[order]),
-    })
+    ct = pa.table(
+        {
+            "campaign_id": take(camp_ids, camp_k),
+            "record_key": join("campaign_assignments:", ra.keys),
+            "person_id": person_ids.take(pa.array(c.person[order])),
+            "arm": take(pool, offset[camp_k] + c.arm[order])
+            if len(order)
+            else pa.nulls(0, pa.string()),
+            "eval_arm": take(pool, offset[camp_k] + 1 + c.eval_arm[order])
+            if len(order)
+            else pa.nulls(0, pa.string()),
+            "segment": take(UPLIFT_SEGMENTS, c.segment[order]),
+            "city_tier": take(TIERS, w.people.tier[c.person[order]]),
+            "contacted": pa.array(c.contacted[order]),
+            "alive": pa.array(c.alive[order]),
+            "p_extra": pa.array(c.p_extra[order]),
+            "p_no_organic": pa.array(c.p_no_organic[order]),
+            "uplift_conv": pa.array(c.uplift_conv[order]),
+            "uplift_revenue": pa.array(c.uplift_revenue[order]),
+            "extra_order": pa.array(c.extra[order]),
+        }
+    )
     write_parquet(ct, truth / "campaign_truth.parquet")
 
     params = build_params(w, rendered, causes, persons, seed, start, end)
     write_json(params, truth / "params.json")
-    return {"persons": w.people.n, "record_person": n_records, "orders_cause": causes.num_rows,
-            "campaign_truth": ct.num_rows}
+    return {
+        "persons": w.people.n,
+        "record_person": n_records,
+        "orders_cause": causes.num_rows,
+        "campaign_truth": ct.num_rows,
+    }
 
 
-def build_params(w: World, rendered: dict[str, Rendered], causes: pa.Table, persons: int,
-                 seed: int, start: str, end: str) -> dict:
+def build_params(
+    w: World,
+    rendered: dict[str, Rendered],
+    causes: pa.Table,
+    persons: int,
+    seed: int,
+    start: str,
+    end: str,
+) -> dict:
     """Settings, channel effects, campaign uplift by segment, hard-case and bad-row counts."""
     from omni import __version__
 
@@ -379,33 +469,47 @@ def build_params(w: World, rendered: dict[str, Rendered], causes: pa.Table, pers
         realized = {}
         for s, seg in enumerate(UPLIFT_SEGMENTS):
             m = sel & (c.segment == s)
-            realized[seg] = {"members": int(m.sum()),
-                             "mean_uplift_conv": float(c.uplift_conv[m].mean()) if m.any() else None}
+            realized[seg] = {
+                "members": int(m.sum()),
+                "mean_uplift_conv": float(c.uplift_conv[m].mean()) if m.any() else None,
+            }
         arm = c.arm[sel]
-        campaigns.append({
-            "campaign_id": sc.campaign_id,
-            "name": sc.spec.name,
-            "channel": sc.spec.channel,
-            "start_date": str(w.tl.start + _days(sc.start)),
-            "end_date": str(w.tl.start + _days(sc.end)),
-            "arms": list(sc.spec.arms),
-            "arm_effects": dict(zip(sc.spec.arms, sc.spec.arm_effects, strict=True)),
-            "coupon_values": dict(zip(sc.spec.arms, sc.spec.coupon_values, strict=True)),
-            "planned_control_share": sc.spec.control_share,
-            "assigned": int(sel.sum()),
-            "control_share": float((arm == 0).mean()) if len(arm) else None,
-            "contaminated_controls": int((sel & (c.arm == 0) & c.contacted).sum()),
-            "extra_orders": int((sel & c.extra).sum()),
-            "uplift_by_segment_and_tier": {
-                arm_name: {seg: {tier: round(min(cfg.uplift_by_segment[seg] * tm * eff, 0.95), 10)
-                                 for tier, tm in zip(TIERS, cfg.uplift_tier_mult, strict=True)}
-                           for seg in UPLIFT_SEGMENTS}
-                for arm_name, eff in zip(sc.spec.arms, sc.spec.arm_effects, strict=True)},
-            "mean_true_uplift_by_segment": realized,
-        })
-    bad = {name: {kind: {"count": len(keys), "record_keys": [f"{name}:{k}" for k in keys]}
-                  for kind, keys in r.bad_rows.items()}
-           for name, r in rendered.items() if r.bad_rows}
+        campaigns.append(
+            {
+                "campaign_id": sc.campaign_id,
+                "name": sc.spec.name,
+                "channel": sc.spec.channel,
+                "start_date": str(w.tl.start + _days(sc.start)),
+                "end_date": str(w.tl.start + _days(sc.end)),
+                "arms": list(sc.spec.arms),
+                "arm_effects": dict(zip(sc.spec.arms, sc.spec.arm_effects, strict=True)),
+                "coupon_values": dict(zip(sc.spec.arms, sc.spec.coupon_values, strict=True)),
+                "planned_control_share": sc.spec.control_share,
+                "assigned": int(sel.sum()),
+                "control_share": float((arm == 0).mean()) if len(arm) else None,
+                "contaminated_controls": int((sel & (c.arm == 0) & c.contacted).sum()),
+                "extra_orders": int((sel & c.extra).sum()),
+                "uplift_by_segment_and_tier": {
+                    arm_name: {
+                        seg: {
+                            tier: round(min(cfg.uplift_by_segment[seg] * tm * eff, 0.95), 10)
+                            for tier, tm in zip(TIERS, cfg.uplift_tier_mult, strict=True)
+                        }
+                        for seg in UPLIFT_SEGMENTS
+                    }
+                    for arm_name, eff in zip(sc.spec.arms, sc.spec.arm_effects, strict=True)
+                },
+                "mean_true_uplift_by_segment": realized,
+            }
+        )
+    bad = {
+        name: {
+            kind: {"count": len(keys), "record_keys": [f"{name}:{k}" for k in keys]}
+            for kind, keys in r.bad_rows.items()
+        }
+        for name, r in rendered.items()
+        if r.bad_rows
+    }
     pos = rendered["pos_orders"]
     walkin = pos.extra["walkin"]
     kiosk_people = int((ids.kiosk_of >= 0).sum())
@@ -432,8 +536,10 @@ def build_params(w: World, rendered: dict[str, Rendered], causes: pa.Table, pers
             "acquisition_orders": int(o.acquisition.sum()),
         },
         "channel_effects": dict(cfg.touch_effects),
-        "orders_by_cause": {"organic": int((o.cause == 0).sum()), **{
-            ch: v["orders"] for ch, v in touch_caused.items()}},
+        "orders_by_cause": {
+            "organic": int((o.cause == 0).sum()),
+            **{ch: v["orders"] for ch, v in touch_caused.items()},
+        },
         "touch_caused_conversions": touch_caused,
         "uplift_by_segment": dict(cfg.uplift_by_segment),
         "uplift_tier_mult": dict(zip(TIERS, cfg.uplift_tier_mult, strict=True)),

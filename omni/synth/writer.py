@@ -33,8 +33,9 @@ def write_csv(columns: dict[str, pa.Array], path: Path, encoding: str = "utf-8")
     path.write_bytes(data)
 
 
-def write_parquet(columns: dict[str, pa.Array] | pa.Table, path: Path,
-                  dictionary: list[str] | bool = True) -> None:
+def write_parquet(
+    columns: dict[str, pa.Array] | pa.Table, path: Path, dictionary: list[str] | bool = True
+) -> None:
     """Write a Parquet file (zstd, no pandas metadata). ``dictionary``: columns to
     dictionary-encode (low-cardinality ones; encoding unique ids only costs time)."""
     table = columns if isinstance(columns, pa.Table) else pa.table(columns)
@@ -42,8 +43,9 @@ def write_parquet(columns: dict[str, pa.Array] | pa.Table, path: Path,
 
 
 def write_yaml(doc: dict, path: Path) -> None:
-    path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100),
-                    encoding="utf-8")
+    path.write_text(
+        yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100), encoding="utf-8"
+    )
 
 
 def _jsonable(obj):
@@ -63,5 +65,6 @@ def _jsonable(obj):
 
 
 def write_json(doc: dict, path: Path) -> None:
-    path.write_text(json.dumps(_jsonable(doc), ensure_ascii=False, indent=2) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps(_jsonable(doc), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
