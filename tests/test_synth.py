@@ -239,12 +239,16 @@ def test_orders_cause_is_complete_and_points_at_real_touches(raw, truth, person_
 def test_touch_caused_orders_follow_their_touch(raw, truth):
     oc = truth["orders_cause"]
     caused = oc[oc["cause"] != "organic"].copy()
-    times = pd.concat(
-        [
-            raw["ecom_orders"].assign(k="ecom_orders:" + raw["ecom_orders"]["order_id"]),
-            raw["pos_orders"].assign(k="pos_orders:" + raw["pos_orders"]["order_id"]),
-        ]
-    ).set_index("k")["order_time"]
+    times = (
+        pd.concat(
+            [
+                raw["ecom_orders"].assign(k="ecom_orders:" + raw["ecom_orders"]["order_id"]),
+                raw["pos_orders"].assign(k="pos_orders:" + raw["pos_orders"]["order_id"]),
+            ]
+        )
+        .dropna(subset=["k"])  # bad rows with a blanked key
+        .set_index("k")["order_time"]
+    )
     caused["order_time"] = pd.to_datetime(caused["record_key"].map(times), errors="coerce")
     tp = raw["touchpoints"].set_index("touch_id")["touch_time"]
     caused["touch_time"] = caused["touch_key"].str[12:].map(tp)

@@ -290,7 +290,9 @@ def draw_identities(
     name, name_typo, surname, given = draw_names(rng, people)
 
     # phones -----------------------------------------------------------------------------------
-    changer = rng.random(n) < cfg.phone_change_share
+    # a phone change happens inside the span, at least 30 days after acquisition
+    lo = np.maximum(people.acq, 0.0) + 30
+    changer = (rng.random(n) < cfg.phone_change_share) & (lo < tl.days - 31)
     two = rng.random(n) < cfg.two_phone_share
     pool = unique_phones(rng, n + int(changer.sum()) + int(two.sum()))
     phone = pool[:n]
@@ -298,7 +300,6 @@ def draw_identities(
     phone_old[changer] = pool[n : n + changer.sum()]
     phone_second = np.full(n, -1, np.int64)
     phone_second[two] = pool[n + changer.sum() :]
-    lo = np.maximum(people.acq, 0.0) + 30
     hi = np.maximum(lo + 1, tl.days - 30.0)
     phone_change_t = np.full(n, np.inf)
     phone_change_t[changer] = (lo + rng.random(n) * (hi - lo))[changer]
@@ -383,7 +384,11 @@ def draw_identities(
     member = people.member
     at_first = (people.acq_channel == SITE) | (people.acq_channel == STORE) | (rng.random(n) < 0.5)
     delay = np.where(at_first, 0.0, rng.exponential(120.0, size=n))
-    reg_t = np.where(member, np.minimum(people.acq + delay, tl.days - 1.0), np.nan)
+    # people register while they are customers (before they lapse) and inside the data
+    reg = np.minimum(
+        np.minimum(people.acq + delay, np.maximum(people.death, people.acq)), tl.days - 1
+    )
+    reg_t = np.where(member, reg, np.nan)
     dup = member & (rng.random(n) < cfg.duplicate_member_share)
     reg2_t = np.where(dup, reg_t + rng.random(n) * (tl.days - reg_t), np.nan)
     reg2_t = np.where(dup & (reg2_t < tl.days - 0.01) & (reg2_t > 0), reg2_t, np.nan)

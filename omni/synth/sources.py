@@ -57,7 +57,6 @@ from omni.synth.text import (
     int_strings,
     join,
     money,
-    random_chars,
     take,
     timestamp_strings,
 )
@@ -511,23 +510,31 @@ def render_web_events(w: World, rng: np.random.Generator) -> Rendered:
     return Rendered("web_events", cols, ev.person, keys)
 
 
+def unique_ints(rng: np.random.Generator, n: int, low: int, high: int) -> np.ndarray:
+    """``n`` distinct random integers in ``[low, high)`` (redraws the rare repeats)."""
+    out = rng.integers(low, high, size=n)
+    for _ in range(100):
+        _, first = np.unique(out, return_index=True)
+        dup = np.ones(n, bool)
+        dup[first] = False
+        if not dup.any():
+            return out
+        out[dup] = rng.integers(low, high, size=int(dup.sum()))
+    raise ValueError(f"unique_ints: cannot draw {n} distinct values in [{low}, {high})")
+
+
 def _platform_ids(rng: np.random.Generator, platform: np.ndarray) -> pa.Array:
-    """Buyer ids as the platforms show them: tb_xxxxxxxxxx, jd_xxxxxxxxxxxx, dy_############."""
+    """Distinct buyer ids as the platforms show them: ``tb_`` + 10 letters/digits, ``jd_`` + 12,
+    ``dy_`` + 12 digits (a repeated id would glue two people together)."""
     n = len(platform)
     groups = []
-    for k, (prefix, alphabet, width) in enumerate(
-        (
-            ("tb_", b"0123456789abcdefghijklmnopqrstuvwxyz", 10),
-            ("jd_", b"0123456789abcdefghijklmnopqrstuvwxyz", 12),
-            ("dy_", b"0123456789", 12),
-        )
+    for k, (prefix, base, width) in enumerate(
+        ((b"tb_", 36, 10), (b"jd_", 36, 12), (b"dy_", 10, 12))
     ):
         idx = np.flatnonzero(platform == k)
+        values = unique_ints(rng, len(idx), base ** (width - 1), base**width)
         groups.append(
-            (
-                idx,
-                fixed_strings(cat(len(idx), prefix, random_chars(rng, len(idx), width, alphabet))),
-            )
+            (idx, fixed_strings(cat(len(idx), prefix, digit_matrix(values, width, base))))
         )
     return assemble(n, groups)
 

@@ -41,15 +41,17 @@ def cat(n: int, *parts: np.ndarray | bytes | str) -> np.ndarray:
     return np.hstack(cols) if cols else np.empty((n, 0), np.uint8)
 
 
-def digit_matrix(values: np.ndarray, width: int) -> np.ndarray:
-    """Zero-padded decimal digits of non-negative integers as an ``(n, width)`` byte matrix."""
+def digit_matrix(values: np.ndarray, width: int, base: int = 10) -> np.ndarray:
+    """Zero-padded digits (``0-9a-z`` for bases up to 36) of non-negative integers as an
+    ``(n, width)`` byte matrix."""
     v = np.asarray(values, dtype=np.int64).copy()
-    if len(v) and (v.min() < 0 or v.max() >= 10**width):
-        raise ValueError(f"digit_matrix: values do not fit in {width} digits")
+    if len(v) and (v.min() < 0 or v.max() >= base**width):
+        raise ValueError(f"digit_matrix: values do not fit in {width} base-{base} digits")
+    table = np.frombuffer(b"0123456789abcdefghijklmnopqrstuvwxyz", np.uint8)
     out = np.empty((len(v), width), np.uint8)
     for k in range(width - 1, -1, -1):
-        out[:, k] = 48 + v % 10
-        v //= 10
+        out[:, k] = table[v % base]
+        v //= base
     return out
 
 
