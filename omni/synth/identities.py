@@ -41,6 +41,7 @@ from omni.synth.text import (
     join,
     random_chars,
     take,
+    unique_ints,
 )
 from omni.synth.timeline import Timeline
 
@@ -190,7 +191,7 @@ def device_ids(rng: np.random.Generator, ios: np.ndarray, imei: np.ndarray) -> p
         (
             ~ios & imei,
             lambda m: fixed_strings(
-                cat(m, b"86", digit_matrix(rng.integers(0, 10**13, size=m), 13))
+                cat(m, b"86", digit_matrix(unique_ints(rng, m, 0, 10**13), 13))
             ),
         ),
     ):

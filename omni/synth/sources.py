@@ -59,6 +59,7 @@ from omni.synth.text import (
     money,
     take,
     timestamp_strings,
+    unique_ints,
 )
 from omni.synth.touches import VIA_COOKIE, VIA_DEVICE, VIA_EMAIL, VIA_OPENID, VIA_PHONE
 
@@ -508,19 +509,6 @@ def render_web_events(w: World, rng: np.random.Generator) -> Rendered:
         "category": take(CATEGORIES, ev.category),
     }
     return Rendered("web_events", cols, ev.person, keys)
-
-
-def unique_ints(rng: np.random.Generator, n: int, low: int, high: int) -> np.ndarray:
-    """``n`` distinct random integers in ``[low, high)`` (redraws the rare repeats)."""
-    out = rng.integers(low, high, size=n)
-    for _ in range(100):
-        _, first = np.unique(out, return_index=True)
-        dup = np.ones(n, bool)
-        dup[first] = False
-        if not dup.any():
-            return out
-        out[dup] = rng.integers(low, high, size=int(dup.sum()))
-    raise ValueError(f"unique_ints: cannot draw {n} distinct values in [{low}, {high})")
 
 
 def _platform_ids(rng: np.random.Generator, platform: np.ndarray) -> pa.Array:

@@ -144,3 +144,16 @@ def categorical_draw(rng: np.random.Generator, probs: np.ndarray, rows: np.ndarr
         r = rows[s : s + step]
         out[s : s + step] = (u[s : s + step, None] > cum[r]).sum(axis=1)
     return np.minimum(out, probs.shape[1] - 1)
+
+
+def unique_ints(rng: np.random.Generator, n: int, low: int, high: int) -> np.ndarray:
+    """``n`` distinct random integers in ``[low, high)`` (redraws the rare repeats)."""
+    out = rng.integers(low, high, size=n)
+    for _ in range(100):
+        _, first = np.unique(out, return_index=True)
+        dup = np.ones(n, bool)
+        dup[first] = False
+        if not dup.any():
+            return out
+        out[dup] = rng.integers(low, high, size=int(dup.sum()))
+    raise ValueError(f"unique_ints: cannot draw {n} distinct values in [{low}, {high})")
