@@ -18,7 +18,7 @@ from omni.synth.people import SITE, People
 from omni.synth.purchases import Orders, OrderValues
 from omni.synth.reference import EVENT_TYPES
 from omni.synth.text import categorical_draw
-from omni.synth.timeline import STORE_HOURS, Timeline
+from omni.synth.timeline import ONLINE_HOURS, STORE_HOURS, Timeline
 
 PAGE_VIEW, PRODUCT_VIEW, ADD_TO_CART, SEARCH, LOGIN = range(len(EVENT_TYPES))
 BROWSE_TYPE_P = np.array([0.45, 0.30, 0.12, 0.13])  # page_view, product_view, add_to_cart, search
@@ -71,7 +71,7 @@ def web_events(
         * np.sqrt(people.lam / people.lam.mean())
     )
     s_person, s_t = tl.poisson_times(rng, rate, people.acq - 30, people.death + 60)
-    s_t = tl.with_time_of_day(rng, s_t, np.ones(24) + np.arange(24) / 12)
+    s_t = tl.with_time_of_day(rng, s_t, ONLINE_HOURS)
     m = len(s_person)
     n_ck = (ids.ck[s_person] >= 0).sum(axis=1)
     slot_w = np.array([0.6, 0.3, 0.1])

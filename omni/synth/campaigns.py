@@ -26,7 +26,7 @@ from scipy.special import gammainc
 from omni.synth.config import UPLIFT_SEGMENTS, CampaignSpec, SynthConfig
 from omni.synth.identities import Identities
 from omni.synth.people import People
-from omni.synth.purchases import Orders, draw_channel
+from omni.synth.purchases import Orders, draw_channel, into_store_hours
 from omni.synth.reference import TOUCH_CHANNELS
 from omni.synth.timeline import Timeline
 from omni.synth.touches import CAMPAIGN, OPEN, SEND, VIA_EMAIL, VIA_OPENID, VIA_PHONE, Touches
@@ -210,11 +210,13 @@ def run_campaigns(
         x = np.flatnonzero(extra)
         t = contact_t[x] + rng.random(len(x)) * (e - contact_t[x])
         px = p[x]
+        x_channel = draw_channel(rng, people, ids, px, t)
+        t = np.minimum(into_store_hours(rng, t, x_channel, tl.days), e - 1e-6)
         extra_orders.append(
             Orders(
                 person=px,
                 t=t,
-                channel=draw_channel(rng, people, ids, px, t),
+                channel=x_channel,
                 cause=np.full(len(x), chan + 1),
                 touch=send_offset + np.searchsorted(c, x),
                 campaign=np.full(len(x), k),

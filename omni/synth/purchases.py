@@ -93,6 +93,20 @@ def time_of_day(
     return np.minimum(out, np.nextafter(tl.days, 0))
 
 
+def into_store_hours(
+    rng: np.random.Generator, t: np.ndarray, channel: np.ndarray, days: int
+) -> np.ndarray:
+    """Move store orders outside 10:00-22:00 to the next opening hours (never earlier)."""
+    t = np.asarray(t, float).copy()
+    day = np.floor(t)
+    frac = t - day
+    start = 10 / 24 + rng.uniform(0, 2 / 24, size=len(t))
+    early = (channel == STORE) & (frac < 10 / 24)
+    late = (channel == STORE) & (frac >= 22 / 24)
+    moved = np.where(early, day + start, np.where(late, day + 1 + start, t))
+    return np.where(moved < days, moved, t)
+
+
 def organic_orders(
     rng: np.random.Generator, people: People, ids: Identities, tl: Timeline
 ) -> Orders:

@@ -23,7 +23,7 @@ import numpy as np
 from omni.synth.config import SynthConfig
 from omni.synth.identities import Identities
 from omni.synth.people import STORE, People
-from omni.synth.purchases import Orders, draw_channel
+from omni.synth.purchases import Orders, draw_channel, into_store_hours
 from omni.synth.reference import TOUCH_CHANNELS, TOUCH_TYPES
 from omni.synth.timeline import Timeline
 
@@ -235,6 +235,7 @@ def triggered_orders(
     hit, t = hit[keep], t[keep]
     person = touches.person[hit]
     channel = draw_channel(rng, people, ids, person, t)
+    t = into_store_hours(rng, t, channel, tl.days)
     n = len(hit)
     return Orders(
         person=person,

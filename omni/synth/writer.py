@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import yaml
@@ -25,8 +26,17 @@ def write_csv(columns: dict[str, pa.Array], path: Path, encoding: str = "utf-8")
     sink = pa.BufferOutputStream()
     try:
         pacsv.write_csv(table, sink, _CSV_OPTIONS)
-    except pa.ArrowInvalid as exc:
-        raise ValueError(f"{path.name}: a value needs CSV quoting: {exc}") from None
+    except pa.ArrowInvalid:
+        # name the columns only: the values may be personal data
+        bad = [
+            name
+            for name, col in zip(table.column_names, table.columns, strict=True)
+            if pa.types.is_string(col.type)
+            and pc.any(pc.match_substring_regex(col, r'[,"\r\n]')).as_py()
+        ]
+        raise ValueError(
+            f"{path.name}: column(s) {bad} hold values with a comma, quote or newline"
+        ) from None
     data = header + sink.getvalue().to_pybytes()
     if encoding.lower() not in ("utf-8", "utf8"):
         data = data.decode("utf-8").encode(encoding)
