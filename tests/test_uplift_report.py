@@ -384,3 +384,23 @@ def test_segments_with_too_few_buyers_are_suppressed():
     assert "fewer than 5 buyers" in got.loc["s1", "verdict"]
     assert not bool(got.loc["s2", "suppressed"])
     assert got.loc["s2", "abs_lift"] == pytest.approx(30 / 300 - 10 / 200)
+
+
+def test_a_tiny_campaign_without_holdout_buyers_renders_with_cautions():
+    import matplotlib.pyplot as plt
+
+    sim = U.simulate_campaign(400, seed=9)
+    ctrl = set(sim.assignments.loc[sim.assignments["arm"] == "control", "oneid"])
+    start = sim.campaigns["start_date"].iloc[0]
+    o = sim.orders
+    in_window = (o["order_time"] >= start) & o["oneid"].isin(ctrl)
+    an = R.analyse_campaign(sim.assignments, o[~in_window], sim.campaigns, "C0001",
+                            covariates=sim.covariates, pre_days=90, segment_by=("rfm_segment",))
+    assert an.model == {} and an.recommendation["basis"] == "everyone"
+    assert an.outcomes.loc[an.outcomes["arm"] == "control", "converted"].sum() == 0
+    text = "\n".join(b.content for b in R.campaign_blocks(an) if b.kind == "markdown")
+    assert "Caution: an arm has only 0 buyers" in text
+    assert "gives no baseline to plan on" in text
+    assert "no uplift model could be fitted" in text
+    assert "nan" not in text.lower()
+    plt.close("all")

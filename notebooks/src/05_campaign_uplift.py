@@ -97,8 +97,8 @@ table(UR.compare_months(figures, prev_figures), caption=f"{month} vs {prev_month
 if not prev_selection.campaign_ids:
     note(f"Nothing to compare with: {prev_selection.message}")
 elif same_as_now:
-    note(f"The previous month's report showed the same campaign(s) ({prev_selection.message}); "
-         "the figures are identical.")
+    note("The previous month's report shows the same campaign(s), so nothing changed. "
+         + prev_selection.message)
 else:
     d = figures["inc_profit"] - prev_figures["inc_profit"]
     note(f"Previous period: {prev_selection.message} Incremental profit is "

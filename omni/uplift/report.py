@@ -1210,6 +1210,12 @@ def _ci(lo: float, hi: float, scale: float = 1.0, fmt: str = "{:+.2f}") -> str:
     return "[" + fmt.format(lo * scale) + ", " + fmt.format(hi * scale) + "]"
 
 
+def _events(rate: float, n: float) -> float:
+    """Buyers or non-buyers, whichever is fewer, of a group with conversion ``rate``."""
+    k = rate * n
+    return float(min(k, n - k)) if np.isfinite(k) else 0.0
+
+
 def _cny(x: float) -> str:
     return "–" if not np.isfinite(x) else f"{x:,.0f} CNY"
 
@@ -1466,8 +1472,12 @@ def campaign_blocks(an: CampaignAnalysis, margin: float = 0.4, alpha: float = 0.
     for r in e[e["metric"] == "conversion"].itertuples():
         verdict = ("a clear increase" if r.significant and r.abs_lift > 0 else
                    "a clear decrease" if r.significant else "no difference distinguishable from chance")
+        few = min(_events(r.mean_treat, r.n_treat), _events(r.mean_control, r.n_control))
+        caution = (f" Caution: an arm has only {few:.0f} buyers (or non-buyers), too few for the "
+                   "normal approximation behind the interval and test; read the figures as "
+                   "indicative." if few < MIN_SEGMENT_EVENTS else "")
         lines.append(f"**{r.arm}**: {r.mean_treat:.2%} bought vs {r.mean_control:.2%} in the holdout, "
-                     f"{_pp(r.abs_lift)} {_ci(r.abs_ci_low, r.abs_ci_high, 100)} — {verdict}.")
+                     f"{_pp(r.abs_lift)} {_ci(r.abs_ci_low, r.abs_ci_high, 100)} — {verdict}.{caution}")
     if len(an.cace):
         cc = an.cace.iloc[0] if len(an.cace) == 1 else None
         if cc is not None:
@@ -1504,9 +1514,11 @@ def campaign_blocks(an: CampaignAnalysis, margin: float = 0.4, alpha: float = 0.
         rev = ct[~conv]
         if len(rev):
             r = rev.iloc[0]
+            gain = 1 - r["se_after"] / r["se_before"]
             md(f"Pre-campaign spend explains {r['variance_reduction']:.1%} of the variance of revenue "
-               f"in the window, so the revenue interval is {1 - r['se_after'] / r['se_before']:.1%} "
-               f"narrower ({r['arm']}: {r['lift_after']:+.2f} CNY per person "
+               f"in the window, so the revenue interval is {abs(gain):.1%} "
+               f"{'narrower' if gain >= 0 else 'wider (on samples this small the arms differ by chance in how well the past predicts)'}"
+               f" ({r['arm']}: {r['lift_after']:+.2f} CNY per person "
                f"{_ci(r['ci_low_after'], r['ci_high_after'])} after vs {r['lift_before']:+.2f} "
                f"{_ci(r['ci_low_before'], r['ci_high_before'])} before)."
                + (" Small gains mean purchases in the window are mostly not predictable from "
@@ -1536,7 +1548,7 @@ def campaign_blocks(an: CampaignAnalysis, margin: float = 0.4, alpha: float = 0.
                if len(differ) else
                "No segmentation shows lifts that differ more than chance would produce "
                f"(Cochran's Q, smallest p = {h['p_value'].min():.2g}).")
-        if best is not None and len(best):
+        if len(differ) and best is not None and len(best) and best["abs_lift"].iloc[0] > 0:
             b = best.iloc[0]
             col = next(c for c in an.segments if c in b.index and pd.notna(b[c]))
             txt += (f" Largest estimated lift: {SEGMENT_LABELS.get(col, col)} '{b[col]}' with "
@@ -1576,7 +1588,8 @@ def campaign_blocks(an: CampaignAnalysis, margin: float = 0.4, alpha: float = 0.
     rec = an.recommendation
     md("### Recommendation: who to send to next time\nExpected incremental revenue and profit "
        f"for an audience of {rec['population']:,} people like this campaign's, "
-       "sending to everyone or only to the share the uplift model ranks highest.")
+       + ("sending to everyone or only to the share the uplift model ranks highest."
+          if an.model else "sending to everyone (no uplift model could be fitted)."))
     fig = _fig_targeting(an)
     if fig is not None:
         blocks.append(Block("figure", fig))
@@ -1633,6 +1646,11 @@ def campaign_blocks(an: CampaignAnalysis, margin: float = 0.4, alpha: float = 0.
                                          "detectable revenue lift (CNY/person, CUPED)": "{:.2f}"}))
     notes = []
     for r in p.itertuples():
+        if not np.isfinite(r.mde_conversion):
+            notes.append(f"**{r.arm}**: the holdout's conversion ({r.baseline_conversion:.2%} of "
+                         f"{r.n_control:,} people) gives no baseline to plan on; a larger holdout is "
+                         "needed before the detectable lift can be stated.")
+            continue
         s = (f"**{r.arm}**: with {r.n_treat:,} treated and {r.n_control:,} in the holdout and a "
              f"{r.baseline_conversion:.2%} control conversion, lifts of {_pp(r.mde_conversion)} "
              f"({r.mde_relative:.0%} relative) or more are detected 80% of the time.")
