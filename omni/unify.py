@@ -8,6 +8,7 @@ defaults below, so its sources.yaml needs neither.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -72,14 +73,54 @@ def record_keys(source: str, table: pd.DataFrame, key: str) -> pd.Series:
     return source + ":" + table[key].astype("string")
 
 
-def unified_table(
-    role: str,
-    tables: Mapping[str, pd.DataFrame],
-    spec,
-    oneid_of: pd.Series,
-    drop_unresolved: bool = False,
-) -> pd.DataFrame:
+@dataclass
+class RowMap:
+    """OneIDs aligned with the rows of every source table (no string lookups downstream).
+
+    Attributes
+    ----------
+    oneids : ndarray of object
+        Sorted distinct OneIDs; a code is a position in it.
+    codes : dict
+        Source -> int64 array, one code per row of the accepted table (-1: row not resolved, e.g.
+        after an as-of cut).
+    keys : dict
+        Source -> record keys (``<source>:<key>``) per row.
+    times : dict
+        Source -> record time per row (datetime64, NaT where the source has none).
+    """
+
+    oneids: np.ndarray
+    codes: dict[str, np.ndarray]
+    keys: dict[str, np.ndarray]
+    times: dict[str, np.ndarray]
+
+    @classmethod
+    def from_records(cls, records: pd.DataFrame, oneid: np.ndarray, tables: Mapping[str, pd.DataFrame]) -> RowMap:
+        """Build from the resolved records (``record_key``, ``source``, ``row``, ``time``) and their OneIDs."""
+        codes_all, uniq = pd.factorize(np.asarray(oneid), sort=True)
+        sc = records["source"].astype("category")
+        src = np.asarray(sc.cat.categories.astype(str), dtype=object)[sc.cat.codes.to_numpy()]
+        rows = records["row"].to_numpy()
+        codes, keys, times = {}, {}, {}
+        bounds = np.flatnonzero(np.r_[True, src[1:] != src[:-1], True])
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+            name = src[a]
+            n = len(tables[name])
+            c = np.full(n, -1, dtype=np.int64)
+            c[rows[a:b]] = codes_all[a:b]
+            k = np.full(n, None, dtype=object)
+            k[rows[a:b]] = records["record_key"].to_numpy()[a:b]
+            t = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+            t[rows[a:b]] = records["time"].to_numpy()[a:b]
+            codes[name], keys[name], times[name] = c, k, t
+        return cls(oneids=np.asarray(uniq, dtype=object), codes=codes, keys=keys, times=times)
+
+
+def unified_table(role: str, tables: Mapping[str, pd.DataFrame], spec, rowmap: RowMap) -> pd.DataFrame:
     """Stack every source of one role into the unified table, keyed by OneID.
+
+    Rows whose record is not resolved (after an as-of cut) are left out.
 
     Parameters
     ----------
@@ -88,26 +129,23 @@ def unified_table(
     tables : dict
         Accepted source tables (from :func:`omni.io.load_dataset`).
     spec : DatasetSpec
-    oneid_of : Series
-        OneID indexed by record key.
-    drop_unresolved : bool
-        Drop rows whose record has no OneID (records after an as-of cut) instead of raising.
+    rowmap : RowMap
+        OneIDs aligned with the table rows.
     """
     parts = []
     for name, (r, mapping) in source_roles(spec).items():
-        if r != role or name not in tables:
+        if r != role or name not in tables or name not in rowmap.codes:
             continue
         t = tables[name]
-        s = spec.sources[name]
-        keys = record_keys(name, t, s.key)
-        part = pd.DataFrame({KEY_NAME[role]: keys.to_numpy(), "source": name})
-        part["oneid"] = oneid_of.reindex(keys.to_numpy()).to_numpy()
+        keep = rowmap.codes[name] >= 0
+        part = pd.DataFrame({KEY_NAME[role]: rowmap.keys[name][keep], "source": name,
+                             "oneid": rowmap.oneids[rowmap.codes[name][keep]]})
         for col in UNIFIED_COLUMNS[role]:
             src = mapping.get(col, col)
             if src.startswith("="):
                 part[col] = src[1:]
             elif src in t.columns:
-                part[col] = t[src].to_numpy()
+                part[col] = t[src].to_numpy()[keep]
             else:
                 part[col] = pd.NA
         parts.append(part)
@@ -117,88 +155,98 @@ def unified_table(
     for col in ("source", "channel", "status", "category", "event_type", "touch_type", "arm"):
         if col in out.columns:
             out[col] = out[col].astype("category")
-    if drop_unresolved:
-        out = out[out["oneid"].notna()]
-    if out["oneid"].isna().any():
-        raise ValueError(f"{int(out['oneid'].isna().sum())} {role} rows have no OneID: resolve all records first")
     time_col = next((c for c in UNIFIED_COLUMNS[role] if c.endswith("_time")), None)
     if time_col is not None:
-        out = out.sort_values([time_col, KEY_NAME[role]], kind="stable").reset_index(drop=True)
+        order = np.argsort(out[time_col].to_numpy(), kind="stable")
+        out = out.iloc[order].reset_index(drop=True)
     return out
 
 
+def _top_per_code(codes: np.ndarray, labels: pd.Series, n_codes: int) -> pd.Series:
+    """Most frequent label per code (ties: the first label in sort order); index = code."""
+    lab_codes, lab_uniq = pd.factorize(labels, sort=True)
+    k = max(len(lab_uniq), 1)
+    counts = np.bincount(codes * k + lab_codes, minlength=n_codes * k).reshape(n_codes, k)
+    has = counts.sum(axis=1) > 0
+    best = counts.argmax(axis=1)
+    return pd.Series(np.asarray(lab_uniq, dtype=object)[best], index=np.arange(n_codes)).where(has)
+
+
 def build_profiles(
-    record_oneid: pd.DataFrame,
     tables: Mapping[str, pd.DataFrame],
-    spec,
-    times: pd.Series,
+    rowmap: RowMap,
     as_of: pd.Timestamp | None = None,
     orders: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One golden record per OneID by survivorship.
 
     Each attribute takes the most recent non-null value from the most trusted source that has one
-    (order of :data:`PROFILE_ATTRIBUTES`). Also: first/last seen, records per source, identifier
-    presence, preferred sales channel and category from orders. Names are stored masked only.
+    (order of :data:`PROFILE_ATTRIBUTES`). Also: first/last seen, records per source, preferred
+    sales channel, channel mix and top category from paid orders. Names are stored masked only.
 
     Parameters
     ----------
-    record_oneid : DataFrame
-        ``record_key``, ``source``, ``oneid``.
-    times : Series
-        Record time indexed by record key (NaT where a source has none).
+    tables : dict
+        Accepted source tables.
+    rowmap : RowMap
+        OneIDs aligned with the table rows.
+    as_of : Timestamp, optional
+        Reference date for age bands (default: the latest record).
+    orders : DataFrame, optional
+        The unified orders table.
     """
+    from omni.geo import city_tier
     from omni.privacy import mask_name
     from omni.tgi import age_band
 
-    ro = record_oneid[["record_key", "source", "oneid"]]
-    prof = pd.DataFrame(index=pd.Index(np.sort(ro["oneid"].unique()), name="oneid"))
-    t = times.reindex(ro["record_key"].to_numpy()).to_numpy()
-    tt = pd.DataFrame({"oneid": ro["oneid"].to_numpy(), "t": t})
-    g = tt.groupby("oneid")["t"]
-    prof["first_seen"] = g.min()
-    prof["last_seen"] = g.max()
-    prof["n_records"] = ro.groupby("oneid").size()
-    counts = pd.crosstab(ro["oneid"], ro["source"].astype(str))
-    counts.columns = [f"n_{c}" for c in counts.columns]
-    prof = prof.join(counts)
-    oneid_of = pd.Series(ro["oneid"].to_numpy(), index=pd.Index(ro["record_key"].to_numpy()))
+    n = len(rowmap.oneids)
+    names = sorted(rowmap.codes)
+    all_codes = np.concatenate([rowmap.codes[s] for s in names])
+    all_times = np.concatenate([rowmap.times[s] for s in names])
+    all_src = np.concatenate([np.full(len(rowmap.codes[s]), i) for i, s in enumerate(names)])
+    ok = all_codes >= 0
+    c, t, si = all_codes[ok], all_times[ok], all_src[ok]
+    prof = pd.DataFrame(index=pd.RangeIndex(n))
+    tv = ~np.isnat(t)
+    ts = pd.Series(t[tv]).groupby(c[tv])
+    prof["first_seen"] = ts.min()
+    prof["last_seen"] = ts.max()
+    prof["n_records"] = np.bincount(c, minlength=n)
+    per_src = np.bincount(c * len(names) + si, minlength=n * len(names)).reshape(n, len(names))
+    for i, s in enumerate(names):
+        prof[f"n_{s}"] = per_src[:, i]
     for attr, candidates in PROFILE_ATTRIBUTES.items():
         cand = []
         for rank, (src, col) in enumerate(candidates):
-            if src not in tables or col not in tables[src].columns:
+            if src not in tables or col not in tables[src].columns or src not in rowmap.codes:
                 continue
-            tab = tables[src]
-            keys = record_keys(src, tab, spec.sources[src].key).to_numpy()
-            c = pd.DataFrame({"oneid": oneid_of.reindex(keys).to_numpy(), "v": tab[col].to_numpy(),
-                              "rank": rank, "t": times.reindex(keys).to_numpy()})
-            cand.append(c[c["v"].notna()])
+            v = tables[src][col]
+            keep = (rowmap.codes[src] >= 0) & v.notna().to_numpy()
+            cand.append(pd.DataFrame({"code": rowmap.codes[src][keep], "v": v.to_numpy()[keep],
+                                      "rank": rank, "t": rowmap.times[src][keep]}))
         if not cand:
             prof[attr] = pd.NA
             continue
-        c = pd.concat(cand, ignore_index=True).sort_values(["oneid", "rank", "t"], ascending=[True, True, False])
-        prof[attr] = c.drop_duplicates("oneid").set_index("oneid")["v"]
-    prof["name_masked"] = mask_name(prof["name"].astype("string")) if "name" in prof else pd.NA
-    prof = prof.drop(columns=["name"], errors="ignore")
+        cc = pd.concat(cand, ignore_index=True).sort_values(["code", "rank", "t"], ascending=[True, True, False],
+                                                            kind="stable")
+        prof[attr] = cc.drop_duplicates("code").set_index("code")["v"]
+    if "name" in prof:
+        prof["name_masked"] = mask_name(prof["name"].astype("string"))
+        prof = prof.drop(columns=["name"])
     ref_year = (as_of or pd.Timestamp(prof["last_seen"].max())).year
-    prof["age_band"] = age_band(pd.to_numeric(prof["birth_year"], errors="coerce"), ref_year)
-    from omni.geo import city_tier
-
-    prof["city_tier"] = city_tier(prof["city"])
+    prof["age_band"] = age_band(pd.to_numeric(prof.get("birth_year"), errors="coerce").astype("Int64"), int(ref_year))
+    prof["city_tier"] = city_tier(prof["city"]) if "city" in prof else "unknown"
     prof["marketing_opt_out"] = prof["marketing_opt_out"].astype("boolean").fillna(False).astype(bool)
     if orders is not None and len(orders):
         paid = orders[orders["status"].astype(str) == "paid"]
-        ch = paid.groupby(["oneid", "channel"], observed=True).size().rename("n").reset_index()
-        ch = ch.sort_values(["oneid", "n", "channel"], ascending=[True, False, True]).drop_duplicates("oneid")
-        prof["channel_pref"] = ch.set_index("oneid")["channel"].astype(str)
-        online = paid["channel"].astype(str) != "store"
-        kinds = paid.assign(online=online).groupby("oneid")["online"].agg(["any", "all"])
-        mix = pd.Series(
-            np.select([kinds["all"], ~kinds["any"]], ["online only", "store only"], "omnichannel"),
-            index=kinds.index,
-        )
-        prof["channel_mix"] = mix.reindex(prof.index).fillna("no purchase")
-        cat = paid.groupby(["oneid", "category"], observed=True).size().rename("n").reset_index()
-        cat = cat.sort_values(["oneid", "n", "category"], ascending=[True, False, True]).drop_duplicates("oneid")
-        prof["top_category"] = cat.set_index("oneid")["category"].astype(str)
-    return prof.reset_index()
+        pcode = pd.Index(rowmap.oneids).get_indexer(paid["oneid"].to_numpy())
+        prof["channel_pref"] = _top_per_code(pcode, paid["channel"].astype(str), n)
+        online = (paid["channel"].astype(str) != "store").to_numpy()
+        n_paid = np.bincount(pcode, minlength=n)
+        n_online = np.bincount(pcode, weights=online, minlength=n)
+        prof["channel_mix"] = np.select(
+            [n_paid == 0, n_online == n_paid, n_online == 0],
+            ["no purchase", "online only", "store only"], "omnichannel")
+        prof["top_category"] = _top_per_code(pcode, paid["category"].astype(str), n)
+    prof.insert(0, "oneid", rowmap.oneids)
+    return prof.reset_index(drop=True)

@@ -230,7 +230,7 @@ class Workspace:
     def _resolve_now(self, as_of: str | None, previous: pd.DataFrame | None) -> Resolved:
         from omni.oneid.resolve import resolve_identities
         from omni.oneid.stable import assign_oneids
-        from omni.unify import build_profiles, unified_table
+        from omni.unify import RowMap, build_profiles, unified_table
 
         t0 = time.perf_counter()
         self._say(f"omni resolve: {self.path.name}" + (f" as of {as_of}" if as_of else ""))
@@ -246,14 +246,11 @@ class Workspace:
         record_oneid, changes = assign_oneids(res.records[["record_key", "cluster"]], previous)
         record_oneid["source"] = res.records["source"].to_numpy()
         record_oneid["how"] = res.records["how"].to_numpy()
-        oneid_of = pd.Series(record_oneid["oneid"].to_numpy(), index=pd.Index(record_oneid["record_key"]))
-        tables = {}
         tabs = self.dataset.tables
-        for role in UNIFIED:
-            tables[role] = unified_table(role, tabs, self.spec, oneid_of, drop_unresolved=as_of is not None)
-        times = pd.Series(records["time"].to_numpy(), index=pd.Index(records["record_key"]))
-        profiles = build_profiles(record_oneid, tabs, self.spec, times,
-                                  as_of=month_end(as_of) if as_of else None, orders=tables["orders"])
+        rowmap = RowMap.from_records(records, record_oneid["oneid"].to_numpy(), tabs)
+        tables = {role: unified_table(role, tabs, self.spec, rowmap) for role in UNIFIED}
+        profiles = build_profiles(tabs, rowmap, as_of=month_end(as_of) if as_of else None,
+                                  orders=tables["orders"])
         summary = {
             "records": int(len(records)),
             "profiles": int(record_oneid["oneid"].nunique()),

@@ -37,6 +37,19 @@ class OneIDConfig:
     max_split_rounds : int
         How many rounds of limit-splitting to run; components still over a limit after that are
         reported in the health checks.
+    probabilistic : bool
+        Run the probabilistic stage (:mod:`omni.oneid.probabilistic`): link unbound platform
+        accounts to existing profiles by receiver name, masked phone and address.
+    match_threshold : float
+        Minimum match probability of a probabilistic link.
+    match_margin : float
+        Minimum lead, in match weight (log2 Bayes factor), of the best profile over the
+        runner-up for an account to link (4 = at least 16 times as likely).
+    max_accounts_per_platform : int
+        A profile receives platform accounts of one platform only while it holds fewer than this
+        many (bound accounts count); ``max_per_profile["platform_buyer"]`` caps all platforms.
+    match_seed : int
+        Seed of the matcher's random pair sampling (u estimation).
     """
 
     strong_types: tuple[str, ...] = STRONG_TYPES
@@ -63,6 +76,11 @@ class OneIDConfig:
     )
     max_split_rounds: int = 5
     account_types: tuple[str, ...] = ("platform_buyer",)
+    probabilistic: bool = True
+    match_threshold: float = 0.99
+    match_margin: float = 4.0
+    max_accounts_per_platform: int = 1
+    match_seed: int = 7
 
     def as_dict(self) -> dict:
         """Settings as a plain dict (for fingerprints and reports)."""
@@ -75,4 +93,9 @@ class OneIDConfig:
             "max_records": dict(sorted(self.max_records.items())),
             "max_split_rounds": self.max_split_rounds,
             "account_types": list(self.account_types),
+            "probabilistic": self.probabilistic,
+            "match_threshold": self.match_threshold,
+            "match_margin": self.match_margin,
+            "max_accounts_per_platform": self.max_accounts_per_platform,
+            "match_seed": self.match_seed,
         }

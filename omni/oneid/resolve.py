@@ -116,21 +116,25 @@ def _record_positions(ids: pd.DataFrame, records: pd.DataFrame) -> np.ndarray:
     integer arithmetic; otherwise the record keys are looked up.
     """
     if {"source", "row"} <= set(ids.columns) and {"source", "row"} <= set(records.columns):
+        # dense table: slot = offset of the source + row, no hashing or sorting
         rs = records["source"].astype("category")
         r_src = rs.cat.codes.to_numpy().astype(np.int64)
-        big = np.int64(records["row"].max() + 2 if len(records) else 1)
-        r_key = r_src * big + records["row"].to_numpy(np.int64)
-        order = np.argsort(r_key, kind="stable")
-        sorted_keys = r_key[order]
+        r_row = records["row"].to_numpy(np.int64)
+        n_src = len(rs.cat.categories)
+        size = (pd.Series(r_row + 1).groupby(r_src).max()
+                .reindex(range(n_src), fill_value=0).to_numpy(np.int64))
+        offset = np.r_[0, np.cumsum(size)[:-1]]
+        slot_to_pos = np.full(int(size.sum()), -1, dtype=np.int64)
+        slot_to_pos[offset[r_src] + r_row] = np.arange(len(records))
         ic = ids["source"].astype("category")
         to_rec = rs.cat.categories.get_indexer(ic.cat.categories.astype(str))
         codes = ic.cat.codes.to_numpy()
         i_src = np.where(codes >= 0, to_rec[np.maximum(codes, 0)], -1).astype(np.int64)
-        i_key = i_src * big + ids["row"].to_numpy(np.int64)
-        pos = np.searchsorted(sorted_keys, i_key)
-        pos = np.minimum(pos, len(sorted_keys) - 1)
-        found = (i_src >= 0) & (len(sorted_keys) > 0) & (sorted_keys[pos] == i_key)
-        rec_all = np.where(found, order[pos], -1)
+        i_row = ids["row"].to_numpy(np.int64)
+        ok = (i_src >= 0) & (i_row >= 0)
+        ok[ok] &= i_row[ok] < size[i_src[ok]]
+        rec_all = np.full(len(ids), -1, dtype=np.int64)
+        rec_all[ok] = slot_to_pos[offset[i_src[ok]] + i_row[ok]]
     else:
         rec_all = pd.Index(records["record_key"]).get_indexer(ids["record_key"])
     if (rec_all < 0).any():
@@ -173,15 +177,17 @@ def resolve_identities(
     # --- values: (id_type, value) of valid rows --------------------------------------------
     valid = ids["valid"].fillna(False).to_numpy(dtype=bool) & ids["value"].notna().to_numpy()
     types_all = list(config.strong_types) + [t for t in config.weak_types if t not in config.strong_types]
-    id_type = ids["id_type"].astype(str).to_numpy()
+    it = ids["id_type"].astype("category")
+    it_names = np.asarray(it.cat.categories.astype(str), dtype=object)
+    it_codes = it.cat.codes.to_numpy()
     type_code_of = {t: i for i, t in enumerate(types_all)}
-    extra_types = sorted(set(pd.unique(id_type[valid])) - set(types_all))
-    for t in extra_types:
+    present = it_names[np.unique(it_codes[valid])] if valid.any() else []
+    for t in sorted(set(present) - set(types_all)):
         type_code_of[t] = len(type_code_of)
     all_types = list(type_code_of)
     n_types = len(all_types)
-
-    tcode = pd.Series(id_type[valid]).map(type_code_of).to_numpy(dtype=np.int64)
+    cat_to_code = np.array([type_code_of.get(t, -1) for t in it_names], dtype=np.int64)
+    tcode = cat_to_code[it_codes[valid]]
     vcodes, vuniques = pd.factorize(ids["value"].array[valid])
     combo = tcode * np.int64(len(vuniques) + 1) + vcodes
     vid, combo_uniques = pd.factorize(combo)
@@ -344,7 +350,7 @@ def resolve_identities(
     invalid = pd.DataFrame(
         {
             "rec": rec_all[inv],
-            "id_type": id_type[inv],
+            "id_type": it_names[it_codes[inv]],
             "raw": ids["raw"].to_numpy()[inv] if "raw" in ids.columns else None,
             "reason": ids["reason"].to_numpy()[inv] if "reason" in ids.columns else "invalid",
         }

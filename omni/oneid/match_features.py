@@ -1,0 +1,492 @@
+"""Matching units and their quasi-identifier features for the probabilistic OneID stage.
+
+The probabilistic stage compares two kinds of *units*:
+
+* **accounts** (the left side): clusters of the deterministic graph held together only by an
+  unbound platform buyer id (every record ``how == "account"``). Their features come from their
+  own orders: receiver names, masked phones (``138****5678``) and delivery addresses.
+* **profiles** (the right side): clusters with at least one person-level strong identifier
+  (``how == "strong"``). Their features are what a CDP holds about the person: the full phones
+  of the profile (masked to first 3 + last 4 digits so they compare with platform exports), the
+  CRM name and city, and the receiver names, masked phones and addresses of the profile's own
+  (bound) platform orders.
+
+Every multi-valued feature is kept twice: the most frequent value (``mphone``, ``name``, ...:
+used for term-frequency adjustments and the scalar EM blocking rule) and the distinct values
+(``mphones``, ``names``, ...: lists compared by overlap, so a family member's name on one order
+does not hide the buyer's own name on the others). Only the raw sources are used, never truth.
+
+Quasi-identifier values are normalized for comparison here (the identifier table keeps them
+as written): names also get a tone-less pinyin form (homophone typos such as 王静/王晶 agree),
+provinces and cities lose their administrative suffixes (``广东省`` = ``广东``, ``深圳市`` =
+``深圳``), districts are qualified by their city (``朝阳区`` exists in Beijing and Changchun), and
+street addresses are reduced to a key of road, house number and the numbers after it
+(``人民路62号星河湾9栋3204室``, ``人民路 62号 星河湾 9幢3204`` and ``徐汇区人民路62号星河湾9-3204``
+all become ``人民路62号|9-3204``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from omni.oneid.resolve import Resolution
+
+if TYPE_CHECKING:
+    from omni.io.dataset import Dataset
+    from omni.io.spec import DatasetSpec, SourceSpec
+    from omni.normalize import NormalizeConfig
+
+#: Features compared by the matcher, by the quasi-identifier field they come from.
+FIELDS: tuple[str, ...] = ("name", "masked_phone", "province", "city", "district", "street")
+QUASI_COLUMNS: tuple[str, ...] = ("record_key", "id_type", "value", "valid", "column")
+_FIELD_LIST = ", ".join(f"'{f}'" for f in FIELDS)
+#: Weight of a profile's own phone against one order's receiver phone when picking its primary.
+PHONE_PRIORITY = 1_000_000
+
+_PROVINCE_SUFFIX = r"(?:省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)$"
+_CITY_SUFFIX = r"(?:市|地区|盟)$"
+_ROAD = r"^(?:[^\d]*?(?:区|县|旗))?([^\d\s]+?(?:大道|路|街|道|巷|弄|胡同))(\d+)号(.*)$"
+
+
+# ------------------------------------------------------------------------------ quasi fields
+
+
+def address_role(column: str) -> str:
+    """Which part of an address a quasi-identifier column of type ``address`` holds.
+
+    ``province`` / ``city`` / ``district`` when the column name says so (``province``,
+    ``receiver_city``, ``county``, ``省``, ``市``, ``区``), otherwise ``street`` (the address line).
+    """
+    c = str(column).lower()
+    if "province" in c or c.endswith("prov") or "省" in c:
+        return "province"
+    if "district" in c or "county" in c or c.endswith("区") or c.endswith("县"):
+        return "district"
+    if "city" in c or c.endswith("市"):
+        return "city"
+    return "street"
+
+
+def quasi_fields(
+    data: Dataset | Mapping[str, pd.DataFrame],
+    spec: DatasetSpec | Mapping[str, SourceSpec] | None = None,
+    config: NormalizeConfig | None = None,
+) -> pd.DataFrame:
+    """The quasi-identifier table with the source column of every row and its matching field.
+
+    :func:`omni.normalize.quasi_table` gives one row per (record, quasi-identifier column) but
+    no column name, and a source can hold several columns of one type (province, city, district
+    and street are all ``address``). The table is ordered by source, column, record and holds
+    one row per non-null raw value, so the column of every row follows from the non-null counts
+    of the declared columns; the first and last raw value of every block are checked against
+    the source table.
+
+    Parameters
+    ----------
+    data, spec, config
+        As for :func:`omni.normalize.quasi_table`.
+
+    Returns
+    -------
+    DataFrame
+        The quasi table plus ``column`` (source column, category) and ``field`` (``name``,
+        ``masked_phone``, ``province``, ``city``, ``district``, ``street``; category).
+
+    Raises
+    ------
+    ValueError
+        When the quasi table does not line up with the declared columns.
+    """
+    from omni.normalize import as_string, quasi_table
+
+    q = quasi_table(data, spec, config)
+    tables = getattr(data, "tables", data)
+    specs = getattr(spec if spec is not None else getattr(data, "spec", None), "sources", spec)
+    names = [n for n in specs if n in tables]
+    cols, roles, counts, blocks = [], [], [], []
+    start = 0
+    for name in names:
+        df = tables[name]
+        for qs in specs[name].quasi_identifiers:
+            n = int(as_string(df[qs.column]).notna().sum())
+            if n == 0:
+                continue
+            cols.append(f"{name}.{qs.column}")
+            role = address_role(qs.column) if qs.type == "address" else qs.type
+            roles.append(role)
+            counts.append(n)
+            blocks.append((name, qs.column, start, n))
+            start += n
+    if start != len(q):
+        raise ValueError(
+            f"quasi table has {len(q)} rows but the declared quasi-identifier columns hold {start} "
+            "non-null values"
+        )
+    rows = q["row"].to_numpy()
+    raw = q["raw"]
+    for name, col, s, n in blocks:
+        src = as_string(tables[name][col])
+        for i in (s, s + n - 1):
+            if str(q["source"].iat[i]) != name or src.iat[int(rows[i])] != raw.iat[i]:
+                raise ValueError(
+                    f"quasi table row {i} does not come from column {col!r} of source {name!r}"
+                )
+    code = np.repeat(np.arange(len(cols)), counts)
+    q["column"] = pd.Categorical.from_codes(code, categories=pd.Index(cols).unique()) if cols else (
+        pd.Categorical([], categories=[]))
+    q["field"] = pd.Categorical(np.asarray(roles, dtype=object)[code] if roles else [],
+                                categories=list(dict.fromkeys([*FIELDS, *roles])))
+    return q
+
+
+# ------------------------------------------------------------------------- value normalizers
+
+#: DuckDB SQL that normalizes a quasi value ``v`` of each field for comparison (one place, used
+#: both by the matcher and by :func:`normalize_quasi`).
+_ROAD_RE = r"^(?:[^0-9]*?(?:区|县|旗))?([^0-9]+?(?:大道|路|街|道|巷|弄|胡同))([0-9]+)号(.*)$"
+NORMALIZE_SQL: dict[str, str] = {
+    "name": "v",
+    "masked_phone": "v",
+    "province": "regexp_replace(trim(v), '(省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)$', '')",
+    "city": "regexp_replace(trim(v), '(市|地区|盟)$', '')",
+    "district": "trim(v)",
+    # the street line: road + number + '|' + the numbers after it; the text without spaces when
+    # there is no road and number (``m`` is the match of _ROAD_RE on the text without spaces)
+    "street": (
+        "CASE WHEN m.road <> '' THEN m.road || m.num || '号|' || "
+        "array_to_string(regexp_extract_all(m.rest, '[0-9]+'), '-') ELSE t END"
+    ),
+    "road": "CASE WHEN m.road <> '' THEN m.road || m.num || '号' END",
+}
+
+
+def _normalize_select(source: str) -> str:
+    """SQL over ``source`` (columns ``field``, ``v``): adds ``nv`` (normalized) and ``road``."""
+    cases = " ".join(f"WHEN '{f}' THEN {sql}" for f, sql in NORMALIZE_SQL.items() if f != "road")
+    return f"""
+        SELECT field, v, CASE field {cases} END AS nv,
+               CASE WHEN field = 'street' THEN {NORMALIZE_SQL['road']} END AS road
+        FROM (SELECT field, v, t,
+                     CASE WHEN field = 'street'
+                          THEN regexp_extract(t, '{_ROAD_RE}', ['road', 'num', 'rest']) END AS m
+              FROM (SELECT field, v, regexp_replace(v, '\\s+', '', 'g') AS t FROM {source}))
+    """
+
+
+def _connect(threads: int | None = None):
+    import duckdb
+
+    con = duckdb.connect()
+    if threads:
+        con.execute(f"SET threads TO {int(threads)}")
+    return con
+
+
+def normalize_quasi(values: pd.Series, field: str) -> pd.Series:
+    """Comparison form of quasi-identifier values of one field (the matcher's own rules).
+
+    ``province``: ``广东省`` / ``广东`` -> ``广东``; ``city``: ``深圳市`` -> ``深圳``; ``street``:
+    road + number + the numbers after it (``人民路 62号 星河湾 9幢3204`` -> ``人民路62号|9-3204``);
+    ``road``: road + number (``人民路62号``); ``name_py``: tone-less pinyin; other fields as given.
+    """
+    if field == "name_py":
+        return name_pinyin(values)
+    if field not in NORMALIZE_SQL:
+        raise ValueError(f"unknown quasi field {field!r}; expected one of {sorted(NORMALIZE_SQL)}")
+    values = pd.Series(values)
+    con = _connect()
+    f = "street" if field == "road" else field
+    con.register("t_in", pa.table({
+        "field": pa.array([f] * len(values), type=pa.string()),
+        "v": pa.array(values.astype(object).where(values.notna(), None).tolist(), type=pa.string()),
+    }))
+    col = "road" if field == "road" else "nv"
+    out = con.sql(f"SELECT {col} AS v FROM ({_normalize_select('t_in')})").to_arrow_table()
+    con.close()
+    return pd.Series(out.column("v").to_pylist(), index=values.index, dtype="string")
+
+
+def name_pinyin(s: pd.Series) -> pd.Series:
+    """Tone-less pinyin of names (``王静`` and ``王晶`` are both ``wangjing``).
+
+    Characters are looked up once each (pypinyin), names are assembled from the per-character
+    readings, so the cost grows with the distinct names and characters, not the records.
+    """
+    from pypinyin import lazy_pinyin
+
+    s = pd.Series(s)
+    codes, uniq = pd.factorize(s)
+    if len(uniq) == 0:
+        return pd.Series(pd.NA, index=s.index, dtype="string")
+    chars = sorted(set("".join(map(str, uniq))))
+    reading = dict(zip(chars, (lazy_pinyin(c)[0] for c in chars), strict=True))
+    py = np.array(["".join([reading[c] for c in str(n)]) for n in uniq], dtype=object)
+    return pd.Series(py[np.maximum(codes, 0)], index=s.index, dtype="string").where(codes >= 0)
+
+
+def mask_phone_values(values: pd.Series) -> pd.Series:
+    """First 3 + last 4 digits of normalized phones (E.164): ``+8613800138000`` -> ``138****8000``.
+
+    Only mainland mobiles (``+861[3-9]`` + 9 digits) have a masked form; others are null.
+    """
+    v = pd.Series(values, dtype="string")
+    ok = v.str.fullmatch(r"\+861[3-9]\d{9}").fillna(False).to_numpy(dtype=bool)
+    out = v.str.slice(3, 6) + "****" + v.str.slice(-4)
+    return out.where(ok)
+
+
+# ----------------------------------------------------------------------------- the units
+
+
+def unit_kinds(res: Resolution) -> tuple[np.ndarray, np.ndarray]:
+    """Boolean masks over clusters: (account clusters, profile clusters).
+
+    An account cluster holds records linked only by an unbound platform account (``how ==
+    "account"``) and none with a person-level strong identifier; a profile holds at least one
+    ``how == "strong"`` record.
+    """
+    how = res.records["how"].astype(str).to_numpy()
+    cl = res.records["cluster"].to_numpy()
+    n = res.n_clusters
+    strong = np.zeros(n, dtype=bool)
+    strong[cl[how == "strong"]] = True
+    account = np.zeros(n, dtype=bool)
+    account[cl[how == "account"]] = True
+    return account & ~strong, strong
+
+
+def _strong_values(res: Resolution, id_type: str, clusters_mask: np.ndarray) -> pd.DataFrame:
+    """Linking values of one type per cluster: ``unit``, ``value``, ``n`` (records)."""
+    vals = res.values
+    is_t = (vals["id_type"].astype(str).to_numpy() == id_type) & (
+        vals["status"].astype(str).to_numpy() == "strong")
+    e = res.edges
+    ev = e["val"].to_numpy()
+    sel = is_t[ev]
+    cl = res.records["cluster"].to_numpy()[e["rec"].to_numpy()[sel]]
+    ok = clusters_mask[cl]
+    df = pd.DataFrame({"unit": cl[ok], "val": ev[sel][ok]})
+    df = df.groupby(["unit", "val"], sort=True).size().rename("n").reset_index()
+    df["value"] = pd.Series(vals["value"].to_numpy()[df["val"].to_numpy()], dtype="string").array
+    return df
+
+
+def _arrow_strings(s: pd.Series) -> pa.Array | pa.ChunkedArray:
+    """A string column as Arrow without a per-value copy when it is Arrow-backed already."""
+    arr = s.array
+    if hasattr(arr, "__arrow_array__") and not isinstance(s.dtype, pd.CategoricalDtype):
+        out = pa.array(arr)
+        if pa.types.is_string(out.type) or pa.types.is_large_string(out.type):
+            return out
+    return pa.array(s.astype(object).where(s.notna(), None).to_numpy(), type=pa.string())
+
+
+def _codes_as_dictionary(cat: pd.Categorical, names: Sequence[str]) -> pa.DictionaryArray:
+    codes = np.asarray(cat.codes, dtype=np.int32)
+    return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0),
+                                          pa.array(list(names), type=pa.string()))
+
+
+def _quasi_rows(quasi: pd.DataFrame) -> pa.Table:
+    """The quasi table as Arrow: ``record_key``, ``field``, ``v``, ``valid`` (no row-wise work in
+    Python: categoricals become dictionary arrays, strings are passed through)."""
+    missing = [c for c in QUASI_COLUMNS if c not in quasi.columns]
+    if missing:
+        hint = (" (build it with omni.oneid.match_features.quasi_fields, which adds the source "
+                "column of every row)" if "column" in missing else "")
+        raise ValueError(f"quasi table is missing column(s) {missing}{hint}")
+    if "field" in quasi.columns:
+        f = pd.Categorical(quasi["field"])
+        field = _codes_as_dictionary(f, [str(c) for c in f.categories])
+    else:
+        # role of every (id_type, column) combination, computed once per combination
+        combo = pd.MultiIndex.from_arrays([quasi["id_type"].astype("category"),
+                                           quasi["column"].astype("category")])
+        codes, uniq = pd.factorize(combo)
+        roles = [address_role(str(c).split(".", 1)[-1]) if str(t) == "address" else str(t)
+                 for t, c in uniq]  # one per distinct (type, column): a handful
+        field = _codes_as_dictionary(pd.Categorical.from_codes(codes, categories=range(len(uniq))),
+                                     roles)
+    return pa.table({
+        "record_key": _arrow_strings(quasi["record_key"]),
+        "field": field,
+        "v": _arrow_strings(quasi["value"]),
+        "valid": pa.array(quasi["valid"].fillna(False).to_numpy(dtype=bool)),
+    })
+
+
+_WIDE = (("name", "names"), ("name_py", "names_py"), ("mphone", "mphones"),
+         ("province", "provinces"), ("city", "cities"), ("district", "districts"),
+         ("street", "streets"), ("road", "roads"))
+#: Features whose most frequent value is kept (term-frequency adjustments, blocking, EM).
+_MODES: tuple[str, ...] = ("name", "name_py", "mphone", "city", "street")
+
+
+def _features(res: Resolution, quasi: pd.DataFrame, unit_side: np.ndarray,
+              phones: pd.DataFrame, threads: int | None) -> dict[str, pa.Table]:
+    """Per side (``A`` accounts, ``P`` profiles): one row per unit with mode and list columns."""
+    con = _connect(threads)
+    rec = res.records
+    cl = rec["cluster"].to_numpy()
+    side = unit_side[cl]
+    keep = side != ""
+    if "source" in quasi.columns and "source" in rec.columns:  # only records that can have quasi ids
+        src = pd.Categorical(rec["source"])
+        q_src = pd.Categorical(quasi["source"])
+        present = q_src.categories[np.unique(q_src.codes[q_src.codes >= 0])]
+        ok_code = np.r_[src.categories.isin(present), False]
+        keep &= ok_code[np.where(src.codes >= 0, src.codes, len(src.categories))]
+    sel = np.flatnonzero(keep)
+    con.register("recs", pa.table({
+        "record_key": _arrow_strings(rec["record_key"].iloc[sel]),
+        "unit": pa.array(cl[sel], type=pa.int64()),
+        "side": pa.array(side[sel], type=pa.string()),
+    }))
+    con.register("q", _quasi_rows(quasi))
+    con.register("ph", pa.table({
+        "unit": pa.array(phones["unit"].to_numpy(np.int64)),
+        "v": pa.array(phones["masked"].to_numpy(dtype=object), type=pa.string()),
+        "w": pa.array(phones["w"].to_numpy(np.int64)),
+    }))
+    con.execute(f"""
+        CREATE TEMP TABLE raw AS
+        SELECT r.side, r.unit, CAST(q.field AS VARCHAR) AS field, CAST(q.v AS VARCHAR) AS v,
+               count(*) AS w
+        FROM q JOIN recs r ON CAST(q.record_key AS VARCHAR) = CAST(r.record_key AS VARCHAR)
+        WHERE q.valid AND q.v IS NOT NULL AND CAST(q.field AS VARCHAR) IN ({_FIELD_LIST})
+        GROUP BY ALL
+    """)
+    # distinct values normalized once each; the street line also gives the road
+    con.execute(f"""
+        CREATE TEMP TABLE dv AS
+        {_normalize_select("(SELECT DISTINCT field, v FROM raw)")}
+    """)
+    names = con.sql("SELECT DISTINCT v FROM raw WHERE field = 'name' ORDER BY v").to_arrow_table()
+    py = name_pinyin(pd.Series(names.column("v").to_pylist(), dtype="string"))
+    con.register("py", pa.table({"v": names.column("v"),
+                                 "py": pa.array(py.to_numpy(dtype=object), type=pa.string())}))
+    con.execute("""
+        CREATE TEMP TABLE feat AS
+        SELECT side, unit, CASE field WHEN 'masked_phone' THEN 'mphone' ELSE field END AS f,
+               nv AS v, sum(w) AS n
+        FROM raw JOIN dv USING (field, v) WHERE nv IS NOT NULL AND nv <> '' GROUP BY ALL
+        UNION ALL
+        SELECT side, unit, 'road' AS f, road AS v, sum(w) AS n
+        FROM raw JOIN dv USING (field, v) WHERE field = 'street' AND road IS NOT NULL GROUP BY ALL
+        UNION ALL
+        SELECT side, unit, 'name_py' AS f, py.py AS v, sum(w) AS n
+        FROM raw JOIN py USING (v) WHERE field = 'name' GROUP BY ALL
+        UNION ALL
+        SELECT 'P' AS side, unit, 'mphone' AS f, v, sum(w) AS n FROM ph GROUP BY ALL
+    """)
+    # mode (most weight; ties: smallest value) of the features that need one, and the sorted
+    # distinct values of every (unit, feature); then one row per unit
+    con.execute(f"""
+        CREATE TEMP TABLE g AS
+        SELECT side, unit, f,
+               arg_min(v, (-n, v)) FILTER (WHERE f IN ({", ".join(f"'{m}'" for m in _MODES)}))
+                   AS mode,
+               list_sort(list(v)) AS vals
+        FROM (SELECT side, unit, f, v, sum(n) AS n FROM feat GROUP BY ALL)
+        GROUP BY side, unit, f
+    """)
+    cols = ", ".join(
+        (f"any_value(mode) FILTER (WHERE f = '{a}') AS {a}, " if a in _MODES else "")
+        + f"any_value(vals) FILTER (WHERE f = '{a}') AS {b}" for a, b in _WIDE)
+    out = {}
+    for s in ("A", "P"):
+        out[s] = con.sql(f"""
+            SELECT unit AS unique_id, {cols} FROM g WHERE side = '{s}'
+            GROUP BY unit ORDER BY unit
+        """).to_arrow_table()
+    con.close()
+    # an empty FILTER gives an empty list in some engines: make it null
+    return {s: _null_empty_lists(t) for s, t in out.items()}
+
+
+def _null_empty_lists(t: pa.Table) -> pa.Table:
+    import pyarrow.compute as pc
+
+    for i, name in enumerate(t.column_names):
+        col = t.column(i)
+        if pa.types.is_list(col.type):
+            empty = pc.equal(pc.list_value_length(col), 0)
+            t = t.set_column(i, name, pc.if_else(empty, pa.nulls(len(col), col.type), col))
+    return t
+
+
+def match_units(
+    res: Resolution, quasi: pd.DataFrame, ids: pd.DataFrame | None = None,
+    threads: int | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The two sides of the probabilistic stage, one row per unit.
+
+    Parameters
+    ----------
+    res : Resolution
+        Output of the deterministic graph.
+    quasi : DataFrame
+        Quasi-identifier table with ``column`` (see :func:`quasi_fields`).
+    ids : DataFrame, optional
+        The identifier table; only checked. The profile phones are read from the resolution's
+        linking values, so a phone the graph blocked (a store default, a shared number) never
+        becomes evidence.
+    threads : int, optional
+        DuckDB threads (default: all cores).
+
+    Returns
+    -------
+    accounts, profiles : DataFrame
+        ``unique_id`` (cluster); the most frequent ``name``, ``name_py``, ``mphone`` and
+        ``city`` (ties: smallest value); the distinct values of every feature as sorted lists
+        (``names``, ``names_py``, ``mphones``, ``provinces``, ``cities``, ``districts``,
+        ``streets``, ``roads``; null when none).
+        Accounts also have ``account`` (the scoped buyer id), ``platform`` and ``n_records``;
+        profiles have ``accounts_<platform>``: the platform accounts they already hold. Every
+        account is listed (accounts without any quasi value have null features); profiles
+        without any feature are left out (nothing can match them). Sorted by ``unique_id``.
+        List columns are Arrow-backed (``pd.ArrowDtype``).
+    """
+    if ids is not None and "id_type" not in ids.columns:
+        raise ValueError(f"identifier table has no 'id_type' column; it has {list(ids.columns)}")
+    acc_mask, prof_mask = unit_kinds(res)
+    unit_side = np.full(res.n_clusters, "", dtype=object)
+    unit_side[acc_mask] = "A"
+    unit_side[prof_mask] = "P"
+    # profiles: their own phones, masked like a platform export, rank before receiver phones
+    ph = _strong_values(res, "phone", prof_mask)
+    masked = mask_phone_values(pd.Series(ph["value"].array, dtype="string"))
+    ok = masked.notna().to_numpy()
+    phones = pd.DataFrame({"unit": ph["unit"].to_numpy()[ok], "masked": masked.to_numpy()[ok],
+                           "w": ph["n"].to_numpy()[ok].astype(np.int64) + PHONE_PRIORITY})
+    feats = _features(res, quasi, unit_side, phones, threads)
+
+    acc_units = np.flatnonzero(acc_mask)
+    left = pd.DataFrame({"unique_id": acc_units}).merge(
+        feats["A"].to_pandas(types_mapper=pd.ArrowDtype), on="unique_id", how="left")
+    right = feats["P"].to_pandas(types_mapper=pd.ArrowDtype)
+
+    acct = _strong_values(res, "platform_buyer", acc_mask | prof_mask)
+    acct["platform"] = acct["value"].str.split(":", n=1).str[0]
+    a = acct[acc_mask[acct["unit"].to_numpy()]].sort_values(["unit", "n", "value"],
+                                                            ascending=[True, False, True])
+    a = a.drop_duplicates("unit").set_index("unit")
+    left["account"] = a["value"].reindex(acc_units).to_numpy()
+    left["platform"] = a["platform"].reindex(acc_units).to_numpy()
+    n_rec = np.bincount(res.records["cluster"].to_numpy(), minlength=res.n_clusters)
+    left["n_records"] = n_rec[acc_units]
+    p = acct[prof_mask[acct["unit"].to_numpy()]]
+    held = p.groupby(["unit", "platform"]).size().unstack(fill_value=0)
+    for plat in held.columns:
+        right[f"accounts_{plat}"] = held[plat].reindex(right["unique_id"]).fillna(0).to_numpy(np.int64)
+    return left, right
+
+
+def list_columns(frame: pd.DataFrame) -> Sequence[str]:
+    """The list-valued feature columns of a unit table."""
+    return [b for _, b in _WIDE if b in frame.columns]
