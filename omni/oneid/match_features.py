@@ -11,10 +11,11 @@ The probabilistic stage compares two kinds of *units*:
   CRM name and city, and the receiver names, masked phones and addresses of the profile's own
   (bound) platform orders.
 
-Every multi-valued feature is kept twice: the most frequent value (``mphone``, ``name``, ...:
-used for term-frequency adjustments and the scalar EM blocking rule) and the distinct values
-(``mphones``, ``names``, ...: lists compared by overlap, so a family member's name on one order
-does not hide the buyer's own name on the others). Only the raw sources are used, never truth.
+Every feature is kept as its distinct values (``mphones``, ``names``, ...: lists compared by
+overlap, so a family member's name on one order does not hide the buyer's own name on the
+others); name, masked phone, city and street also as their most frequent value (``name``,
+``mphone``, ...: term-frequency adjustments and the scalar EM blocking rules). Only the raw
+sources are used, never truth.
 
 Quasi-identifier values are normalized for comparison here (the identifier table keeps them
 as written): names also get a tone-less pinyin form (homophone typos such as 王静/王晶 agree),
@@ -324,7 +325,7 @@ _WIDE = (("name", "names"), ("name_py", "names_py"), ("mphone", "mphones"),
          ("province", "provinces"), ("city", "cities"), ("district", "districts"),
          ("street", "streets"), ("road", "roads"))
 #: Features whose most frequent value is kept (term-frequency adjustments, blocking, EM).
-_MODES: tuple[str, ...] = ("name", "name_py", "mphone", "city", "street")
+_MODES: tuple[str, ...] = ("name", "mphone", "city", "street")
 
 
 def _features(res: Resolution, quasi: pd.DataFrame, unit_side: np.ndarray,
@@ -442,8 +443,8 @@ def match_units(
     Returns
     -------
     accounts, profiles : DataFrame
-        ``unique_id`` (cluster); the most frequent ``name``, ``name_py``, ``mphone`` and
-        ``city`` (ties: smallest value); the distinct values of every feature as sorted lists
+        ``unique_id`` (cluster); the most frequent ``name``, ``mphone``, ``city`` and
+        ``street`` (ties: smallest value); the distinct values of every feature as sorted lists
         (``names``, ``names_py``, ``mphones``, ``provinces``, ``cities``, ``districts``,
         ``streets``, ``roads``; null when none).
         Accounts also have ``account`` (the scoped buyer id), ``platform`` and ``n_records``;

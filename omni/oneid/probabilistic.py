@@ -8,16 +8,17 @@ model (Splink on DuckDB; the same settings run on Splink's Spark backend):
 
 1. Units (:mod:`omni.oneid.match_features`): each unbound account (left) and each profile with a
    person-level strong id (right), with their names, masked phones and address parts.
-2. Blocking: pairs that share any masked phone, or the same name (pinyin) in the same city.
-   Nothing else is ever compared.
+2. Blocking: pairs that share any masked phone, or any street address. Nothing else is ever
+   compared (a name is never a blocking key: every 王伟 would meet every 王伟).
 3. Comparisons (:func:`account_comparisons`): masked phone (primary equal with term-frequency
    adjustment / any shared / else), name (primary equal with term-frequency adjustment / any
    shared / same pinyin / one character apart / same surname / else), city (shared city / shared
    province / else), district within the city, street address (same road, number and room /
    same road and number / else). Missing values are neutral (null level).
 4. Training without labels: u by random sampling of pairs, the prior from a near-deterministic
-   rule, m by expectation maximisation on two blocks (same primary masked phone; same name and
-   city) so every comparison is estimated on a block that does not fix it.
+   rule, m by expectation maximisation on two blocks (same primary masked phone; same primary
+   street address) so every comparison is estimated on a block that does not fix it; m is
+   floored at 0.001 per level.
 5. Decision (:func:`choose_links`): an account links to its best profile when the match
    probability is at least ``match_threshold`` **and** the best match weight beats the second best
    candidate by at least ``match_margin`` (log2 Bayes factor); a profile receives at most
@@ -141,24 +142,31 @@ def account_comparisons() -> list[dict[str, Any]]:
 
 
 def account_blocking_rules() -> list[Any]:
-    """Blocking rules that generate candidate pairs: a shared masked phone; same pinyin name in
-    the same city."""
+    """Blocking rules that generate candidate pairs: any masked phone shared; any street
+    address (road, number, room) shared.
+
+    Names are never a blocking key on their own: 王伟 in Shanghai would pair every account of
+    every 王伟 with every profile of every 王伟 (at a million persons, tens of millions of pairs
+    that the phone and the address reject anyway). An account whose phone changed is still
+    reached through its delivery address when the profile has one.
+    """
     from splink import block_on
 
     return [
         block_on("mphones", arrays_to_explode=["mphones"]),
-        block_on("name_py", "city"),
+        block_on("streets", arrays_to_explode=["streets"]),
     ]
 
 
 def account_training_rules() -> list[str]:
     """EM training blocks: each estimates the m of the comparisons it does not fix.
 
-    The same primary masked phone leaves name and address free; the same primary name leaves
-    phone and address free (name and city together would leave only the phone to tell matches
-    from non-matches, and EM cannot separate two classes on one variable).
+    The same primary masked phone leaves name and address free; the same primary street
+    address (the buyer, or a family member at the same home) leaves phone and name free. A block
+    on the name is avoided: among same-name pairs city is the only other signal most profiles
+    carry, and EM then mistakes namesakes in one city for matches whose phone differs.
     """
-    return ['l."mphone" = r."mphone"', 'l."name" = r."name"']
+    return ['l."mphone" = r."mphone"', 'l."street" = r."street"']
 
 
 def account_deterministic_rules() -> list[str]:
@@ -594,6 +602,10 @@ class AccountLinking:
         nothing to match.
     n_accounts, n_profiles : int
     seconds : dict
+    pairs : DataFrame or None
+        Every scored candidate pair (:meth:`FellegiSunterMatcher.predict`).
+    accounts, profiles : DataFrame or None
+        The unit tables (:func:`omni.oneid.match_features.match_units`).
     """
 
     links: pd.DataFrame
@@ -602,6 +614,9 @@ class AccountLinking:
     n_accounts: int
     n_profiles: int
     seconds: dict
+    pairs: pd.DataFrame | None = None
+    accounts: pd.DataFrame | None = None
+    profiles: pd.DataFrame | None = None
 
 
 def empty_links() -> pd.DataFrame:
@@ -625,8 +640,9 @@ def match_accounts(
     decisions = pd.DataFrame(columns=["left_id", "right_id", "match_probability",
                                       "match_weight", "second_weight", "margin", "decision"])
     if n_acc == 0 or n_prof == 0:
-        return AccountLinking(empty_links(), decisions, None, n_acc, n_prof, seconds)
-    cols = ["unique_id", "name", "name_py", "mphone", "city", *list_columns(accounts)]
+        return AccountLinking(empty_links(), decisions, None, n_acc, n_prof, seconds,
+                              accounts=accounts, profiles=profiles)
+    cols = ["unique_id", "name", "mphone", "city", "street", *list_columns(accounts)]
     left = _to_arrow(accounts[cols])
     right = _to_arrow(profiles[cols])
     matcher = account_matcher(seed=config.match_seed)
@@ -647,7 +663,8 @@ def match_accounts(
     linked = decisions[decisions["decision"] == "linked"].reset_index(drop=True)
     links = _links_table(res, linked, accounts, matcher.model_parameters_)
     seconds["decide"] = time.perf_counter() - t
-    return AccountLinking(links, decisions, matcher, n_acc, n_prof, seconds)
+    return AccountLinking(links, decisions, matcher, n_acc, n_prof, seconds, pairs, accounts,
+                          profiles)
 
 
 def _first_record(res: Resolution, clusters: np.ndarray, how: str | None = None) -> np.ndarray:
