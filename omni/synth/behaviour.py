@@ -18,7 +18,7 @@ from omni.synth.people import SITE, People
 from omni.synth.purchases import Orders, OrderValues
 from omni.synth.reference import EVENT_TYPES
 from omni.synth.text import categorical_draw
-from omni.synth.timeline import ONLINE_HOURS, STORE_HOURS, Timeline
+from omni.synth.timeline import ONLINE_HOURS, SERVICE_HOURS, STORE_HOURS, Timeline
 
 PAGE_VIEW, PRODUCT_VIEW, ADD_TO_CART, SEARCH, LOGIN = range(len(EVENT_TYPES))
 BROWSE_TYPE_P = np.array([0.45, 0.30, 0.12, 0.13])  # page_view, product_view, add_to_cart, search
@@ -197,6 +197,7 @@ def service_tickets(
     person = np.concatenate([o_person, b_person])
     t = np.concatenate([o_t, b_t])
     topic = np.concatenate([o_topic, b_topic])
+    t = tl.with_time_of_day(rng, t, SERVICE_HOURS)  # tickets are opened while the desk is staffed
     keep = t < tl.days
     person, t, topic = person[keep], t[keep], topic[keep]
     k = len(person)

@@ -16,6 +16,11 @@ DAY = 86_400
 YEAR_DAYS = 365.25
 
 # Hourly weights (00..23) for online orders/browsing and for store visits.
+# Customer service desk: staffed 09:00-22:00, busiest after lunch and in the evening.
+SERVICE_HOURS = np.array(
+    [0.1, 0.05, 0.05, 0.05, 0.05, 0.05, 0.1, 0.3, 0.8, 2.5, 3.5, 3.8, 3.0, 3.4, 3.8, 3.7, 3.5, 3.3,
+     3.0, 3.2, 3.6, 3.3, 1.5, 0.3]
+)
 ONLINE_HOURS = np.array(
     [
         2.0,

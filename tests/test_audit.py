@@ -1,0 +1,106 @@
+"""Data audit checks against the small world's known injected problems."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from omni import audit
+from omni.io import load_dataset
+from omni.normalize import identifier_table
+
+
+@pytest.fixture(scope="module")
+def ds(test_world):
+    return load_dataset(test_world)
+
+
+@pytest.fixture(scope="module")
+def ids(ds):
+    return identifier_table(ds)
+
+
+def test_quarantine_counts_match_injected_bad_rows(ds, test_world):
+    params = json.loads((test_world / "truth" / "params.json").read_text())
+    ov = audit.source_overview(ds, "2026-10").set_index("source")
+    assert ov["reconciled"].all()
+    assert (ov["rows_in"] == ov["accepted"] + ov["quarantined"]).all()
+    for source, kinds in params["bad_rows"].items():
+        injected = sum(k["count"] for k in kinds.values())
+        assert ov.loc[source, "quarantined"] == injected, source
+    q = audit.quarantine_reasons(ds)
+    assert q["problems"].sum() >= ov["quarantined"].sum()
+
+
+def _copy_world(src: Path, dst: Path, edit) -> Path:
+    shutil.copytree(src / "raw", dst / "raw")
+    spec_path = dst / "raw" / "sources.yaml"
+    spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
+    edit(spec)
+    spec_path.write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return dst
+
+
+def test_timezone_check_finds_a_source_declared_in_the_wrong_timezone(test_world, tmp_path):
+    def wrong_tz(spec):
+        spec["sources"]["service_tickets"]["timezone"] = "Asia/Shanghai"  # really UTC
+
+    ds_bad = load_dataset(_copy_world(test_world, tmp_path / "bad", wrong_tz))
+    tz = audit.timezone_check(ds_bad, min_rows=100).set_index("source")
+    assert bool(tz.loc["service_tickets", "flag"])
+    assert abs(int(tz.loc["service_tickets", "best_shift_hours"])) in (7, 8, 9)
+    ok = audit.timezone_check(load_dataset(test_world), min_rows=100).set_index("source")
+    assert not ok["flag"].any()
+
+
+def test_pii_inventory_flags_undeclared_personal_data(test_world, tmp_path):
+    def undeclare_name(spec):
+        crm = spec["sources"]["crm_members"]
+        crm["quasi_identifiers"] = [q for q in crm.get("quasi_identifiers", []) if q["column"] != "name"]
+        crm["pii"] = [c for c in crm.get("pii", []) if c != "name"]
+
+    ds_bad = load_dataset(_copy_world(test_world, tmp_path / "pii", undeclare_name))
+    inv = audit.pii_inventory(ds_bad)
+    row = inv[(inv["source"] == "crm_members") & (inv["column"] == "name")].iloc[0]
+    assert row["undeclared"] and row["detected_as"] == "name"
+    issues = audit.ranked_issues(audit.source_overview(ds_bad, "2026-10"), audit.quarantine_reasons(ds_bad),
+                                 audit.identifier_validity(identifier_table(ds_bad)), pd.DataFrame(),
+                                 pd.DataFrame(), pd.DataFrame(columns=["source", "change"]), inv)
+    assert issues["issue"].str.contains("'name' holds personal data").any()
+
+
+def test_referential_integrity_counts_unknown_member_ids():
+    ids = pd.DataFrame({
+        "source": ["crm", "crm", "crm", "pos", "pos", "pos", "pos"],
+        "id_type": ["member_id"] * 7,
+        "value": ["M1", "M2", "M3", "M1", "M2", "M9", "M9"],
+        "valid": [True] * 7,
+    })
+    ri = audit.referential_integrity(ids).set_index("source")
+    assert ri.loc["pos", "master"] == "crm"
+    assert ri.loc["pos", "values"] == 3 and ri.loc["pos", "unknown_to_master"] == 1
+
+
+def test_identifier_validity_and_quality_scores(ds, ids):
+    v = audit.identifier_validity(ids)
+    assert ((v["valid_share"] >= 0) & (v["valid_share"] <= 1)).all()
+    pos_phone = v[(v["source"] == "pos_orders") & (v["id_type"] == "phone")].iloc[0]
+    assert pos_phone["valid_share"] < 1  # clerks' default phones are blocked
+    ov = audit.source_overview(ds, "2026-10")
+    scores = audit.quality_scores(ov, audit.completeness(ds), v, audit.timezone_check(ds))
+    assert scores["score"].between(0, 100).all()
+    assert len(scores) == len(ov)
+
+
+def test_volume_change_against_previous_months(ds):
+    vol = audit.monthly_volume(ds, "2026-10", months=6)
+    assert list(vol.index.astype(str)) == ["2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "2026-10"]
+    ch = audit.volume_change(vol).set_index("source")
+    crm = vol["crm_members"]
+    assert ch.loc["crm_members", "this_month"] == crm.iloc[-1]
+    assert ch.loc["crm_members", "previous_mean"] == pytest.approx(crm.iloc[-4:-1].mean())
