@@ -28,7 +28,7 @@ def _cmd_resolve(args: argparse.Namespace) -> int:
 
     import pandas as pd
 
-    from omni.oneid import evaluate_against_truth
+    from omni.oneid import evaluate_against_truth, linkable_scores
     from omni.oneid.health import naive_clusters
     from omni.workspace import Workspace
 
@@ -44,6 +44,8 @@ def _cmd_resolve(args: argparse.Namespace) -> int:
         for scope, strong in (("strong_id_records", True), ("all_records", False)):
             s = evaluate_against_truth(res.record_oneid, truth, strong_only=strong)
             out[f"accuracy_{scope}"] = {k: round(v, 4) for k, v in s.items() if k in ("precision", "recall", "f1", "bcubed_f1")}
+        ls = linkable_scores(res.resolution(), truth)
+        out["recall_vs_linkable_truth_strong_id_records"] = round(ls["recall"], 4)
         if args.naive:
             recs = res.record_oneid[["record_key"]]
             naive = naive_clusters(ws.ids[ws.ids["record_key"].isin(recs["record_key"])], recs)

@@ -116,3 +116,10 @@ def test_cache_roundtrip(ws, resolved, test_world):
     pd.testing.assert_frame_equal(again.record_oneid.reset_index(drop=True),
                                   resolved.record_oneid.reset_index(drop=True), check_dtype=False,
                                   check_categorical=False)
+
+
+def test_rules_never_cut_a_linkable_chain_on_strong_records(ws, resolved):
+    from omni.oneid import linkable_scores
+
+    s = linkable_scores(resolved.resolution(), ws.truth())
+    assert s["recall"] >= 0.995 and s["precision"] >= 0.995

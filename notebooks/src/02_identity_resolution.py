@@ -21,7 +21,13 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from omni.oneid import evaluate_against_truth, explain, health, scores_by_source_pair
+from omni.oneid import (
+    evaluate_against_truth,
+    explain,
+    health,
+    linkable_scores,
+    scores_by_source_pair,
+)
 from omni.oneid.explain import mask_value
 from omni.reporting.display import headline, note, table, use_report_style
 from omni.workspace import Workspace
@@ -42,6 +48,7 @@ if ws.has_truth():
     truth = ws.truth()
     truth_scores = evaluate_against_truth(ro, truth, strong_only=True)
     truth_all = evaluate_against_truth(ro, truth, strong_only=False)
+    truth_linkable = linkable_scores(res, truth, strong_only=True)
 changes = r.changes["change"].value_counts()
 
 # %%
@@ -200,6 +207,10 @@ note(f"{ch['kept']:,} OneIDs carried over from last month, {ch['new']:,} new peo
 # %%
 if ws.has_truth():
     acc = pd.DataFrame([{"records": "with a strong identifier", **truth_scores}, {"records": "all", **truth_all}])
+    note(f"Recall on strong-id records is {truth_scores['recall']:.4f} against the full truth and "
+         f"{truth_linkable['recall']:.4f} against the *linkable* truth (true pairs joined by some chain of "
+         "valid identifiers). The gap is data, not rules: e.g. WeChat followers whose unionid the CRM "
+         "never recorded and who gave no phone cannot be linked by any deterministic method.")
     table(acc[["records", "n_records", "precision", "recall", "f1", "bcubed_precision", "bcubed_recall", "bcubed_f1"]],
           formats={c: "{:.4f}" for c in ["precision", "recall", "f1", "bcubed_precision", "bcubed_recall", "bcubed_f1"]})
     m = ro.merge(truth, on="record_key")

@@ -5,7 +5,7 @@ rules. ``explain`` says why two records share (or do not share) a OneID.
 """
 
 from omni.oneid.config import OneIDConfig
-from omni.oneid.evaluate import pairwise_scores, scores_by_source_pair
+from omni.oneid.evaluate import linkable_truth, pairwise_scores, scores_by_source_pair
 from omni.oneid.explain import Explanation, explain
 from omni.oneid.resolve import Resolution, resolve_identities
 from omni.oneid.stable import assign_oneids
@@ -17,6 +17,8 @@ __all__ = [
     "assign_oneids",
     "evaluate_against_truth",
     "explain",
+    "linkable_scores",
+    "linkable_truth",
     "pairwise_scores",
     "resolve_identities",
     "scores_by_source_pair",
@@ -42,3 +44,11 @@ def evaluate_against_truth(record_oneid, truth, strong_only: bool = True) -> dic
     if strong_only:
         m = m[m["how"].astype(str) == "strong"]
     return pairwise_scores(m["oneid"].to_numpy(), m["person_id"].to_numpy())
+
+
+def linkable_scores(res, truth, strong_only: bool = True) -> dict:
+    """Pairwise scores against :func:`linkable_truth`: recall over the true pairs that some chain of
+    valid identifiers connects (what any deterministic method could find)."""
+    lt = linkable_truth(res, truth)
+    keep = (res.records["how"].astype(str) == "strong").to_numpy() if strong_only else slice(None)
+    return pairwise_scores(res.records["cluster"].to_numpy()[keep], lt[keep])

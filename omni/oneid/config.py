@@ -34,6 +34,13 @@ class OneIDConfig:
     account_types : tuple of str
         Strong types that identify an account rather than a person (platform buyer ids): they link
         the account's records, but count as person-level only once bound to another strong id.
+    bridging_types : tuple of str
+        Weak types that identify one person within their scope (a WeChat openid is one person's
+        account in one app). Seen with 2 to ``max_bridge_profiles`` strong profiles they join them
+        (the profiles are one person seen through different channels); seen with more they stay
+        ambiguous. Records linked only through them count as ``weak``.
+    max_bridge_profiles : int
+        Most strong profiles a bridging value may join.
     max_split_rounds : int
         How many rounds of limit-splitting to run; components still over a limit after that are
         reported in the health checks.
@@ -76,6 +83,8 @@ class OneIDConfig:
     )
     max_split_rounds: int = 5
     account_types: tuple[str, ...] = ("platform_buyer",)
+    bridging_types: tuple[str, ...] = ("openid",)
+    max_bridge_profiles: int = 2
     probabilistic: bool = True
     match_threshold: float = 0.99
     match_margin: float = 4.0
@@ -93,6 +102,8 @@ class OneIDConfig:
             "max_records": dict(sorted(self.max_records.items())),
             "max_split_rounds": self.max_split_rounds,
             "account_types": list(self.account_types),
+            "bridging_types": list(self.bridging_types),
+            "max_bridge_profiles": self.max_bridge_profiles,
             "probabilistic": self.probabilistic,
             "match_threshold": self.match_threshold,
             "match_margin": self.match_margin,

@@ -105,3 +105,41 @@ def scores_by_source_pair(pred: np.ndarray, truth: np.ndarray, source: np.ndarra
                  "tp": tp_m[i, j], "precision": p, "recall": r, "f1": f}
             )
     return pd.DataFrame(rows).sort_values(["source_a", "source_b"]).reset_index(drop=True)
+
+
+def linkable_truth(res, truth: pd.DataFrame, types: tuple[str, ...] | None = None) -> np.ndarray:
+    """The truth as far as identifiers can show it: each person's records split into the groups
+    that share a chain of valid identifiers of the given types (default: the strong and bridging
+    types).
+
+    Two records of one person with no identifier chain between them (a WeChat follower whose
+    unionid the CRM never recorded and who gave no phone) cannot be linked by any deterministic
+    method; scoring recall against this truth measures the rules, not the data's gaps.
+
+    Parameters
+    ----------
+    res : Resolution
+    truth : DataFrame
+        ``record_key``, ``person_id``.
+
+    Returns
+    -------
+    ndarray
+        A label per record of ``res.records`` (same person and chained by identifiers = same label).
+    """
+    from omni.oneid.graph import bipartite_components
+
+    cfg = res.config
+    types = types or tuple(cfg.strong_types) + tuple(cfg.bridging_types)
+    person = (truth.set_index("record_key")["person_id"]
+              .reindex(res.records["record_key"].to_numpy()).to_numpy())
+    pcode, _ = pd.factorize(person)
+    e = res.edges
+    vt = res.values["id_type"].astype(str).to_numpy()
+    keep = np.isin(vt[e["val"].to_numpy()], types)
+    rec = e["rec"].to_numpy()[keep]
+    val = e["val"].to_numpy()[keep]
+    node, uniq = pd.factorize(pcode[rec].astype(np.int64) * np.int64(len(vt) + 1) + val)
+    labels = bipartite_components(rec, node, len(pcode), len(uniq))
+    # records of different people never share a label even if isolated labels collide
+    return pd.factorize(pd.MultiIndex.from_arrays([pcode, labels]))[0]

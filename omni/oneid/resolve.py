@@ -44,6 +44,7 @@ STATUS_SHARED = "shared"
 STATUS_AMBIGUOUS = "ambiguous_weak"
 STATUS_OVER_LIMIT = "over_limit"
 STATUS_OTHER = "not_linking"
+STATUS_BRIDGE = "bridge"
 
 
 @dataclass
@@ -231,51 +232,72 @@ def resolve_identities(
     if times is not None:
         t_rec = pd.to_datetime(pd.Series(times).reset_index(drop=True)).to_numpy("datetime64[ns]").astype("int64")
         first_time = pd.Series(t_rec[rec]).groupby(val).min().reindex(range(n_val)).to_numpy()
-    for rnd in range(config.max_split_rounds + 1):
-        use = status[val] == STATUS_STRONG
-        labels = bipartite_components(rec[use], val[use], n_rec, n_val)
-        comp_of_val = np.full(n_val, -1, dtype=np.int64)
-        comp_of_val[val[use]] = labels[rec[use]]
-        live = np.flatnonzero(comp_of_val >= 0)
-        # distinct values per (component, type)
-        counts = pd.DataFrame({"comp": comp_of_val[live], "t": val_type[live]}).value_counts()
-        over = counts[counts.to_numpy() > limits[counts.index.get_level_values("t")]]
-        if over.empty or rnd == config.max_split_rounds:
-            break
-        over = over.reset_index()[["comp", "t"]].drop_duplicates("comp")  # one type per comp per round
-        cand = pd.DataFrame({"val": live, "comp": comp_of_val[live]}).merge(over, on="comp")
-        cand["score"] = cooc_strong[cand["val"].to_numpy(), cand["t"].to_numpy()]
-        cand["n_rec"] = n_records_per_val[cand["val"].to_numpy()]
-        cand["first"] = first_time[cand["val"].to_numpy()] if first_time is not None else cand["val"]
-        cand = cand.sort_values(["comp", "score", "n_rec", "first"], ascending=[True, False, False, False])
-        best = cand.drop_duplicates("comp")
-        bridge = best[best["score"] >= 2]
-        no_bridge_comps = best.loc[best["score"] < 2, "comp"]
-        # with no bridging value, drop the values of the offending type beyond the limit,
-        # keeping the most used and, among equals, the oldest
-        tail = cand[cand["comp"].isin(no_bridge_comps) & (val_type[cand["val"].to_numpy()] == cand["t"].to_numpy())]
-        tail = tail.sort_values(["comp", "n_rec", "first"], ascending=[True, False, True])
-        tail = tail[tail.groupby("comp").cumcount() >= limits[tail["t"].to_numpy()]]
-        comp_size = pd.Series(labels).value_counts()
-        drop = pd.concat(
-            [bridge.assign(rule="bridge"), tail.assign(rule="beyond_limit")], ignore_index=True
-        )
-        status[drop["val"].to_numpy()] = STATUS_OVER_LIMIT
-        reason[drop["val"].to_numpy()] = "profile_limit_" + pd.Series(all_types).iloc[drop["t"].to_numpy()].to_numpy()
-        removals.append(
-            pd.DataFrame(
-                {
-                    "round": rnd + 1,
-                    "val": drop["val"].to_numpy(),
-                    "id_type": np.asarray(all_types, dtype=object)[val_type[drop["val"].to_numpy()]],
-                    "limit_type": np.asarray(all_types, dtype=object)[drop["t"].to_numpy()],
-                    "rule": drop["rule"].to_numpy(),
-                    "component_size": comp_size.reindex(drop["comp"].to_numpy()).to_numpy(),
-                }
+    def components_with_limits() -> np.ndarray:
+        """Components over strong (and bridging) values, splitting profiles over a limit."""
+        labels = np.arange(n_rec, dtype=np.int64)
+        for rnd in range(config.max_split_rounds + 1):
+            use = np.isin(status[val], (STATUS_STRONG, STATUS_BRIDGE))
+            labels = bipartite_components(rec[use], val[use], n_rec, n_val)
+            comp_of_val = np.full(n_val, -1, dtype=np.int64)
+            comp_of_val[val[use]] = labels[rec[use]]
+            live = np.flatnonzero(comp_of_val >= 0)
+            # distinct values per (component, type)
+            counts = pd.DataFrame({"comp": comp_of_val[live], "t": val_type[live]}).value_counts()
+            over = counts[counts.to_numpy() > limits[counts.index.get_level_values("t")]]
+            if over.empty or rnd == config.max_split_rounds:
+                return labels
+            over = over.reset_index()[["comp", "t"]].drop_duplicates("comp")  # one type per comp per round
+            cand = pd.DataFrame({"val": live, "comp": comp_of_val[live]}).merge(over, on="comp")
+            cand["score"] = cooc_strong[cand["val"].to_numpy(), cand["t"].to_numpy()]
+            cand["n_rec"] = n_records_per_val[cand["val"].to_numpy()]
+            cand["first"] = first_time[cand["val"].to_numpy()] if first_time is not None else cand["val"]
+            cand = cand.sort_values(["comp", "score", "n_rec", "first"], ascending=[True, False, False, False])
+            best = cand.drop_duplicates("comp")
+            bridge = best[best["score"] >= 2]
+            no_bridge_comps = best.loc[best["score"] < 2, "comp"]
+            # with no bridging value, drop the values of the offending type beyond the limit,
+            # keeping the most used and, among equals, the oldest
+            tail = cand[cand["comp"].isin(no_bridge_comps) & (val_type[cand["val"].to_numpy()] == cand["t"].to_numpy())]
+            tail = tail.sort_values(["comp", "n_rec", "first"], ascending=[True, False, True])
+            tail = tail[tail.groupby("comp").cumcount() >= limits[tail["t"].to_numpy()]]
+            comp_size = pd.Series(labels).value_counts()
+            drop = pd.concat(
+                [bridge.assign(rule="bridge"), tail.assign(rule="beyond_limit")], ignore_index=True
             )
-        )
+            status[drop["val"].to_numpy()] = STATUS_OVER_LIMIT
+            reason[drop["val"].to_numpy()] = "profile_limit_" + pd.Series(all_types).iloc[drop["t"].to_numpy()].to_numpy()
+            removals.append(
+                pd.DataFrame(
+                    {
+                        "round": rnd + 1,
+                        "val": drop["val"].to_numpy(),
+                        "id_type": np.asarray(all_types, dtype=object)[val_type[drop["val"].to_numpy()]],
+                        "limit_type": np.asarray(all_types, dtype=object)[drop["t"].to_numpy()],
+                        "rule": drop["rule"].to_numpy(),
+                        "component_size": comp_size.reindex(drop["comp"].to_numpy()).to_numpy(),
+                    }
+                )
+            )
+        return labels
+
+    labels = components_with_limits()
+    # Bridging weak ids (an openid is one person's WeChat account in one app): seen with 2 to
+    # max_bridge_profiles strong profiles, they join them; seen with more they stay ambiguous.
+    bridge_codes = [type_code_of[t] for t in config.bridging_types if t in type_code_of]
+    if bridge_codes:
+        is_b = np.isin(val_type[val], bridge_codes) & (status[val] == STATUS_WEAK)
+        in_comp = np.zeros(n_rec, dtype=bool)
+        in_comp[rec[np.isin(status[val], (STATUS_STRONG,))]] = True
+        sel = is_b & in_comp[rec]
+        bv, bc = unique_pairs(val[sel], labels[rec[sel]], n_rec + n_val)
+        n_b = np.bincount(bv, minlength=n_val)
+        joins = (n_b >= 2) & (n_b <= config.max_bridge_profiles)
+        if joins.any():
+            status[joins] = STATUS_BRIDGE
+            reason[joins] = "joins_profiles"
+            labels = components_with_limits()
     has_strong = np.zeros(n_rec, dtype=bool)
-    has_strong[rec[status[val] == STATUS_STRONG]] = True
+    has_strong[rec[np.isin(status[val], (STATUS_STRONG, STATUS_BRIDGE))]] = True
     # A platform buyer id is an account, not a person, until it is bound to a person-level strong
     # id (the shop-membership binding to a phone): records linked by unbound accounts only are
     # marked "account" (the probabilistic stage links them later).
@@ -304,7 +326,9 @@ def resolve_identities(
     reason[ambiguous] = "weak_id_seen_with_several_profiles"
 
     final = labels.copy()
-    how = np.select([has_person_id, has_strong], ["strong", "account"], "none").astype(object)
+    has_account = np.zeros(n_rec, dtype=bool)
+    has_account[rec[(status[val] == STATUS_STRONG) & ~person_level[val]]] = True
+    how = np.select([has_person_id, has_account, has_strong], ["strong", "account", "weak"], "none").astype(object)
     wo = (~has_strong[w_rec]) & (~ambiguous[w_val])
     wo_rec, wo_val = w_rec[wo], w_val[wo]
     if len(wo_rec):
