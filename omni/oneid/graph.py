@@ -22,15 +22,7 @@ def bipartite_components(rec: np.ndarray, val: np.ndarray, n_rec: int, n_val: in
     ndarray of int64, shape (n_rec,)
         Component label of each record; records with no edge get a label of their own.
     """
-    n = n_rec + n_val
-    if len(rec) == 0:
-        return np.arange(n_rec, dtype=np.int64)
-    graph = coo_matrix(
-        (np.ones(len(rec), dtype=np.int8), (rec.astype(np.int64), val.astype(np.int64) + n_rec)),
-        shape=(n, n),
-    ).tocsr()
-    _, labels = connected_components(graph, directed=False)
-    return labels[:n_rec].astype(np.int64)
+    return group_components(rec, val, n_rec, n_val)[:n_rec]
 
 
 def group_components(rec: np.ndarray, val: np.ndarray, n_rec: int, n_val: int) -> np.ndarray:
