@@ -189,12 +189,17 @@ def resolve_identities(
     n_types = len(all_types)
     cat_to_code = np.array([type_code_of.get(t, -1) for t in it_names], dtype=np.int64)
     tcode = cat_to_code[it_codes[valid]]
-    vcodes, vuniques = pd.factorize(ids["value"].array[valid])
+    values_arr = ids["value"].array[valid]
+    if isinstance(values_arr, pd.arrays.NumpyExtensionArray):
+        values_arr = values_arr.to_numpy()
+    vcodes, vuniques = pd.factorize(values_arr)
     combo = tcode * np.int64(len(vuniques) + 1) + vcodes
     vid, combo_uniques = pd.factorize(combo)
     n_val = len(combo_uniques)
     val_type = (combo_uniques // np.int64(len(vuniques) + 1)).astype(np.int64)
-    val_value = pd.Series(vuniques.take(combo_uniques % np.int64(len(vuniques) + 1)))
+    val_value = pd.Series(np.asarray(vuniques, dtype=object)[combo_uniques % np.int64(len(vuniques) + 1)]
+                          if isinstance(vuniques, np.ndarray)
+                          else vuniques.take(combo_uniques % np.int64(len(vuniques) + 1)))
 
     rec, val = unique_pairs(rec_all[valid], vid, n_val)
     n_records_per_val = np.bincount(val, minlength=n_val)
