@@ -69,6 +69,7 @@ class Resolved:
     invalid: pd.DataFrame
     changes: pd.DataFrame
     summary: dict = field(default_factory=dict)
+    links: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         if name in ("record_oneid", "profiles"):
@@ -108,6 +109,7 @@ class Workspace:
         self.progress = progress
         self._dataset = None
         self._ids = None
+        self._quasi = None
         self._fingerprint: str | None = None
         self._resolved: dict[str | None, Resolved] = {}
 
@@ -145,6 +147,19 @@ class Workspace:
             self._ids = identifier_table(self.dataset)
             self._say(f"  normalized {len(self._ids):,} identifiers in {time.perf_counter() - t:.1f} s")
         return self._ids
+
+    @property
+    def quasi(self) -> pd.DataFrame:
+        """The normalized quasi-identifier table (names, masked phones, address parts) with the
+        source column and matching field of every row (:func:`omni.normalize.quasi_table` via
+        :func:`omni.oneid.match_features.quasi_fields`)."""
+        if self._quasi is None:
+            from omni.oneid.match_features import quasi_fields
+
+            t = time.perf_counter()
+            self._quasi = quasi_fields(self.dataset)
+            self._say(f"  normalized {len(self._quasi):,} quasi-identifiers in {time.perf_counter() - t:.1f} s")
+        return self._quasi
 
     def has_truth(self) -> bool:
         return (self.path / "truth" / "record_person.parquet").exists()
@@ -243,6 +258,13 @@ class Workspace:
         t = time.perf_counter()
         res = resolve_identities(ids, records[["record_key", "source", "row"]], self.config, times=records["time"])
         self._say(f"  resolved {len(records):,} records into {res.n_clusters:,} profiles in {time.perf_counter() - t:.1f} s")
+        links = pd.DataFrame()
+        if self.config.probabilistic:
+            from omni.oneid.probabilistic import link_accounts
+
+            t = time.perf_counter()
+            res, links = link_accounts(res, self.quasi, ids, self.config)
+            self._say(f"  linked {len(links):,} platform accounts by probability in {time.perf_counter() - t:.1f} s")
         record_oneid, changes = assign_oneids(res.records[["record_key", "cluster"]], previous)
         record_oneid["source"] = res.records["source"].to_numpy()
         record_oneid["how"] = res.records["how"].to_numpy()
@@ -260,16 +282,20 @@ class Workspace:
             "fingerprint": self.fingerprint,
             "config": self.config.as_dict(),
         }
+        if len(links):
+            links["oneid"] = pd.Series(record_oneid["oneid"].to_numpy(), index=record_oneid["record_key"].to_numpy()
+                                       ).reindex(links["target_record"]).to_numpy()
+        summary["probabilistic_links"] = int(len(links))
         self._say(f"  unified tables and profiles in {time.perf_counter() - t0:.1f} s total")
         return Resolved(record_oneid=record_oneid, profiles=profiles, tables=tables, values=res.values,
                         edges=res.edges, removals=res.removals, invalid=res.invalid, changes=changes,
-                        summary=summary)
+                        summary=summary, links=links)
 
     def _write_cache(self, d: Path, r: Resolved) -> None:
         d.mkdir(parents=True, exist_ok=True)
         frames = {"record_oneid": r.record_oneid, "profiles": r.profiles, "values": r.values,
                   "edges": r.edges, "removals": r.removals, "invalid": r.invalid, "changes": r.changes,
-                  **r.tables}
+                  "links": r.links, **r.tables}
         for name, df in frames.items():
             df.to_parquet(d / f"{name}.parquet", index=False)
         (d / "summary.json").write_text(json.dumps(r.summary, indent=2, default=str), encoding="utf-8")
@@ -283,4 +309,5 @@ class Workspace:
             tables={n: rd(n) for n in UNIFIED}, values=rd("values"), edges=rd("edges"),
             removals=rd("removals"), invalid=rd("invalid"), changes=rd("changes"),
             summary=json.loads((d / "summary.json").read_text(encoding="utf-8")),
+            links=rd("links") if (d / "links.parquet").exists() else pd.DataFrame(),
         )

@@ -86,7 +86,7 @@ class OneIDConfig:
     bridging_types: tuple[str, ...] = ("openid",)
     max_bridge_profiles: int = 2
     probabilistic: bool = True
-    match_threshold: float = 0.99
+    match_threshold: float = 0.95
     match_margin: float = 4.0
     max_accounts_per_platform: int = 1
     match_seed: int = 7

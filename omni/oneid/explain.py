@@ -11,7 +11,9 @@ from scipy.sparse import csr_matrix
 
 from omni.oneid.resolve import Resolution
 
-LINKING = {"strong", "weak"}
+LINKING = {"strong", "weak", "probabilistic"}
+#: Node type of a probabilistic link (omni.oneid.probabilistic) in an explanation chain.
+PROBABILISTIC_LINK = "probabilistic_link"
 
 
 def mask_value(id_type: str, value: object) -> str:
@@ -20,6 +22,8 @@ def mask_value(id_type: str, value: object) -> str:
 
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
+    if id_type == PROBABILISTIC_LINK:  # probability and field agreement levels: no personal data
+        return str(value)
     v = str(value)
     scope = ""
     if id_type in ("openid", "platform_buyer") and ":" in v:
@@ -67,8 +71,26 @@ class Explanation:
         return "\n".join(lines)
 
 
-def _node_tables(res: Resolution) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """All identifier nodes (valid values and invalid raw values) and their edges to records."""
+def _link_nodes(res: Resolution, links: pd.DataFrame, offset: int
+                ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """One node per probabilistic link, joined to the account's record and the profile's record."""
+    keys = pd.Index(res.records["record_key"])
+    a = keys.get_indexer(links["account_record"])
+    b = keys.get_indexer(links["target_record"])
+    ok = (a >= 0) & (b >= 0)
+    lk = links[ok]
+    value = ("p=" + lk["match_probability"].map("{:.4f}".format) + ", weight "
+             + lk["match_weight"].map("{:.1f}".format))
+    nodes = pd.DataFrame({"id_type": PROBABILISTIC_LINK, "value": value.to_numpy(),
+                          "status": "probabilistic", "reason": lk["agreement"].fillna("").to_numpy()})
+    idx = offset + np.arange(len(lk))
+    return nodes, np.r_[a[ok], b[ok]], np.r_[idx, idx]
+
+
+def _node_tables(res: Resolution, links: pd.DataFrame | None = None
+                 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """All identifier nodes (valid values and invalid raw values, and probabilistic links when
+    given) and their edges to records."""
     vals = res.values[["id_type", "value", "status", "reason"]].copy()
     vals["status"] = vals["status"].astype(str)
     inv = res.invalid
@@ -89,20 +111,30 @@ def _node_tables(res: Resolution) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]
         vals = pd.concat([vals, inv_nodes], ignore_index=True)
     else:
         rec, val = res.edges["rec"].to_numpy(), res.edges["val"].to_numpy()
+    if links is not None and len(links):
+        nodes, l_rec, l_val = _link_nodes(res, links, len(vals))
+        vals = pd.concat([vals, nodes], ignore_index=True)
+        rec, val = np.r_[rec, l_rec], np.r_[val, l_val]
     return vals, rec, val
 
 
-def explain(res: Resolution, record_a: str, record_b: str, max_hops: int = 4) -> Explanation:
+def explain(res: Resolution, record_a: str, record_b: str, max_hops: int = 4,
+            links: pd.DataFrame | None = None) -> Explanation:
     """Explain the link (or the absence of one) between two records.
 
     Parameters
     ----------
     res : Resolution
-        Output of :func:`omni.oneid.resolve.resolve_identities`.
+        Output of :func:`omni.oneid.resolve.resolve_identities` (or of
+        :func:`omni.oneid.probabilistic.link_accounts`).
     record_a, record_b : str
         Record keys (``<source>:<key>``).
     max_hops : int
         How many identifiers a chain may pass through.
+    links : DataFrame, optional
+        The probabilistic stage's links (``Resolved.links``): each becomes a chain step between
+        the account's record and the profile's record, labelled with its match probability,
+        weight and the fields that agreed.
 
     Returns
     -------
@@ -115,7 +147,7 @@ def explain(res: Resolution, record_a: str, record_b: str, max_hops: int = 4) ->
             raise KeyError(f"record {mask_record_key(k)} is not in this resolution")
     cluster = res.records["cluster"].to_numpy()
     same = bool(cluster[ia] == cluster[ib])
-    vals, rec, val = _node_tables(res)
+    vals, rec, val = _node_tables(res, links)
     n_rec, n_val = len(keys), len(vals)
     r2v = csr_matrix((np.ones(len(rec), dtype=np.int8), (rec, val)), shape=(n_rec, n_val))
     v2r = r2v.T.tocsr()
