@@ -628,7 +628,9 @@ def model_parameters(model: CLVModel) -> pd.DataFrame:
             ),
         ]
     else:
-        life = p["beta"] / (p["s"] - 1.0) / per_year if p["s"] > 1 else np.inf
+        # lifetime tau | mu ~ Exp(mu), mu ~ Gamma(s, beta): P(tau > t) = (beta / (beta + t))^s
+        median = p["beta"] * (2.0 ** (1.0 / p["s"]) - 1.0) / per_year
+        one_year = (p["beta"] / (p["beta"] + per_year)) ** p["s"]
         rows += [
             (name, "s", p["s"], "shape of the dropout-rate distribution"),
             (name, "beta", p["beta"], f"scale of the dropout rate ({unit}s)"),
@@ -638,7 +640,13 @@ def model_parameters(model: CLVModel) -> pd.DataFrame:
                 p["s"] / p["beta"] * per_year,
                 "dropouts per year, s / beta",
             ),
-            (name, "mean lifetime", life, "years, beta / (s - 1) (infinite when s <= 1)"),
+            (name, "median lifetime", median, "years from the first purchase, beta (2^(1/s) - 1)"),
+            (
+                name,
+                "still active after a year",
+                one_year,
+                "share of new customers, (beta / (beta + 1 year))^s",
+            ),
         ]
     if model.gg_params_ is not None:
         g = model.gg_params_
@@ -806,13 +814,38 @@ def tier_tgi(
     attributes: Sequence[str] | None = None,
     min_count: int = 30,
 ) -> pd.DataFrame:
-    """TGI of one value tier against all customers (the segment is nested in the base)."""
+    """TGI of one value tier against all customers (the segment is nested in the base).
+
+    Parameters
+    ----------
+    attrs : DataFrame
+        :func:`profile_attributes` of all customers (index oneid).
+    tiers : Series
+        Value tier per customer (index oneid), e.g. ``MonthValue.predictions["value_tier"]``.
+    tier : str
+        The tier profiled.
+    attributes : sequence of str, optional
+        Columns of ``attrs`` (default: all). Attributes no customer of the tier has a value for
+        are left out (``attrs["skipped"]`` of the result names them).
+    min_count : int
+        Cells with fewer tier members are suppressed.
+
+    Returns
+    -------
+    DataFrame
+        :func:`omni.tgi.tgi` output.
+    """
     attributes = list(attributes or attrs.columns)
     t = tiers.reindex(attrs.index).astype(str)
     seg = attrs[(t == tier).to_numpy()]
     if seg.empty:
         raise ValueError(f"no customer in tier {tier!r}")
-    return tgi(seg, attrs, attributes, min_count=min_count, segment_in_base=True)
+    use = [a for a in attributes if seg[a].notna().any()]
+    if not use:
+        raise ValueError(f"no customer in tier {tier!r} has a value for any of {attributes}")
+    out = tgi(seg, attrs, use, min_count=min_count, segment_in_base=True)
+    out.attrs["skipped"] = [a for a in attributes if a not in use]
+    return out
 
 
 def panel_tgi(
@@ -823,12 +856,18 @@ def panel_tgi(
 ) -> pd.DataFrame:
     """TGI of all customers against the market panel (known population counts).
 
-    Only the attributes present in both tables are used; panel values are compared as strings.
+    Only the attributes present in both tables, with values on both sides, are used; panel
+    values are compared as strings.
     """
     _require(panel, ["population"], "market_panel")
     use = [a for a in attributes if a in panel.columns and a in attrs.columns]
     if not use:
         raise ValueError(f"market_panel has none of the attributes {list(attributes)}")
+    use = [a for a in use if attrs[a].notna().any() and panel[a].notna().any()]
+    if not use:
+        raise ValueError(
+            f"no customer has a value for any of the panel attributes {list(attributes)}"
+        )
     base = panel[use + ["population"]].copy()
     seg = attrs[use].copy()
     for a in use:  # same value type on both sides; the profile's category order, then the panel's

@@ -209,7 +209,9 @@ def test_model_parameters_plain_units() -> None:
     t = vr.model_parameters(m).set_index("parameter")["value"]
     assert t["mean purchase rate while active"] == pytest.approx(2.0 / 52.18 * 365.25 / 7)
     assert t["mean dropout rate"] == pytest.approx(3.0 / 200.0 * 365.25 / 7)
-    assert t["mean lifetime"] == pytest.approx(100.0 / (365.25 / 7))
+    # Lomax lifetime: median beta (2^(1/s) - 1) weeks; P(tau > 1 year) = (beta / (beta + 52.18))^s
+    assert t["median lifetime"] == pytest.approx(200.0 * (2 ** (1 / 3) - 1) / (365.25 / 7))
+    assert t["still active after a year"] == pytest.approx((200.0 / (200.0 + 365.25 / 7)) ** 3)
     assert t["mean spend per purchase"] == pytest.approx(200.0)
     b = CLVModel.from_params("bgnbd", {"r": 1.0, "alpha": 10.0, "a": 1.0, "b": 3.0})
     tb = vr.model_parameters(b).set_index("parameter")["value"]
@@ -341,6 +343,12 @@ def test_tier_tgi_and_over_indexed() -> None:
     assert vr.over_indexed(t, min_tgi=130).empty
     with pytest.raises(ValueError, match="no customer"):
         vr.tier_tgi(a, tiers, "Z")
+    # an attribute nobody in the tier has (e.g. no CRM demographics) is skipped, not fatal
+    b = a.assign(gender=pd.array([pd.NA] * len(a), dtype="string"))
+    t2 = vr.tier_tgi(b, tiers, "A", attributes=["gender", "top_category"])
+    assert set(t2["attribute"]) == {"top_category"} and t2.attrs["skipped"] == ["gender"]
+    with pytest.raises(ValueError, match="has a value"):
+        vr.tier_tgi(b, tiers, "A", attributes=["gender"])
 
 
 def test_plot_tgi_labels_and_suppression() -> None:
