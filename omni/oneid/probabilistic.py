@@ -12,9 +12,11 @@ model (Splink on DuckDB; the same settings run on Splink's Spark backend):
    compared (a name is never a blocking key: every 王伟 would meet every 王伟).
 3. Comparisons (:func:`account_comparisons`): masked phone (primary equal with term-frequency
    adjustment / any shared / else), name (primary equal with term-frequency adjustment / any
-   shared / same pinyin / one character apart / same surname / else), city (shared city / shared
-   province / else), district within the city, street address (same road, number and room /
-   same road and number / else). Missing values are neutral (null level).
+   shared / same pinyin / one character apart / same surname / else), address as one
+   hierarchical comparison (same road, number and room / same road and number / same district /
+   same city with the district unknown / same city, other district / same province / else: the
+   parts of an address are nested, and counting city, district and street as independent
+   evidence would count the same fact three times). Missing values are neutral (null level).
 4. Training without labels: u by random sampling of pairs, the prior from a near-deterministic
    rule, m by expectation maximisation on two blocks (same primary masked phone; same primary
    street address) so every comparison is estimated on a block that does not fix it; m is
@@ -109,32 +111,17 @@ def account_comparisons() -> list[dict[str, Any]]:
             ],
         },
         {
-            "output_column_name": "city",
-            "comparison_description": "city, else province",
+            "output_column_name": "address",
+            "comparison_description": "delivery / member address, most precise part shared",
             "comparison_levels": [
                 _null("cities"),
-                _level(_overlap("cities"), "a city shared"),
-                _level(_overlap("provinces"), "a province shared"),
-                _else(),
-            ],
-        },
-        {
-            "output_column_name": "district",
-            "comparison_description": "district within a shared city",
-            "comparison_levels": [
-                _null("districts"),
-                _level(f'{_overlap("districts")} AND {_overlap("cities")}',
-                       "a district shared"),
-                _else(),
-            ],
-        },
-        {
-            "output_column_name": "street",
-            "comparison_description": "street address (road, number, building, room)",
-            "comparison_levels": [
-                _null("streets"),
                 _level(_overlap("streets"), "same road, number and room"),
                 _level(_overlap("roads"), "same road and number"),
+                _level(f'{_overlap("districts")} AND {_overlap("cities")}', "same district"),
+                _level(f'{_overlap("cities")} AND ("districts_l" IS NULL OR "districts_r" IS NULL)',
+                       "same city, district unknown"),
+                _level(_overlap("cities"), "same city, other district"),
+                _level(_overlap("provinces"), "same province"),
                 _else(),
             ],
         },
@@ -371,8 +358,51 @@ class FellegiSunterMatcher:
         pred.drop_table_from_database_and_remove_from_cache()
         self.timings_["predict"] = time.perf_counter() - t
         self.n_pairs_ = int(len(df)) if threshold_match_weight is None else None
+        return self._pairs_frame(df)
+
+    def score_pairs(self, left_records: Sequence[dict[str, Any]],
+                    right_records: Sequence[dict[str, Any]]) -> pd.DataFrame:
+        """Score every pair of the given records, without blocking.
+
+        Term frequencies come from the tables the model was fitted on, so a name scores as rare
+        or as common as it is there. Useful to ask "what would this pair score?" (tests,
+        explanations of pairs the blocking never proposed).
+
+        Parameters
+        ----------
+        left_records, right_records : sequence of dict
+            Records with ``unique_id`` and every comparison column (lists as Python lists).
+
+        Returns
+        -------
+        DataFrame
+            As :meth:`predict`, one row per (left, right) pair.
+        """
+        if not hasattr(self, "model_"):
+            raise ValueError("the matcher is not fitted: call fit(left, right) first")
+        if not left_records or not right_records:
+            raise ValueError("score_pairs needs at least one record on each side")
+        self._quiet()
+        f_left, f_right, linker = self._fitted
+        if linker is None:
+            linker = self._linker(f_left, f_right, self.model_)
+            self._fitted = (f_left, f_right, linker)
+        tf_cols = sorted({lv.get("tf_adjustment_column") for c in self.model_["comparisons"]
+                          for lv in c["comparison_levels"] if lv.get("tf_adjustment_column")})
+        for col in tf_cols:  # term frequencies of the fitted data, looked up per value
+            linker.table_management.compute_tf_table(col)
+        scored = linker.inference.score_pairs(list(left_records), list(right_records))
+        df = scored.as_pandas_dataframe()
+        scored.drop_table_from_database_and_remove_from_cache()
+        return self._pairs_frame(df)
+
+    def _pairs_frame(self, df: pd.DataFrame) -> pd.DataFrame:
+        """Splink's scored pairs as ``left_id``, ``right_id``, weights and comparison levels."""
         uid = self.unique_id
-        swap = df["source_dataset_l"].astype(str).to_numpy() != LEFT_NAME
+        if "source_dataset_l" in df.columns:
+            swap = df["source_dataset_l"].astype(str).to_numpy() == RIGHT_NAME
+        else:
+            swap = np.zeros(len(df), dtype=bool)
         l_id = np.where(swap, df[f"{uid}_r"].to_numpy(), df[f"{uid}_l"].to_numpy())
         r_id = np.where(swap, df[f"{uid}_l"].to_numpy(), df[f"{uid}_r"].to_numpy())
         out = pd.DataFrame({"left_id": l_id, "right_id": r_id,
