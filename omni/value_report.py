@@ -300,7 +300,7 @@ def value_month(
         first = pd.Timestamp(summary["first_purchase"].min()).normalize()
         if first > cal_end:
             note = (
-                f"no purchase before the calibration end {cal_end:%Y-%m-%d} (data start "
+                f"no purchase before the calibration end {cal_end:%Y-%m-%d} (first purchase "
                 f"{first:%Y-%m-%d}): the holdout check needs more than {holdout_weeks} weeks"
             )
             cal_end = None

@@ -211,7 +211,9 @@ note(
 # %%
 chk = cur.check
 if chk is None:
-    note(f"The holdout check was not run: {cur.check_note}. The model was chosen by log-likelihood on all data.")
+    note(f"The holdout check was not run: {cur.check_note}. "
+         + ("The model was chosen by log-likelihood on all data." if purchase_model == "auto" else
+            f"The model is {model_label}, as set in the parameters."))
 else:
     ht = vr.holdout_table(chk)
     fitted = [m for m in ("bgnbd", "paretonbd") if f"predicted_{m}" in ht.columns]
