@@ -286,6 +286,7 @@ class Workspace:
             links["oneid"] = pd.Series(record_oneid["oneid"].to_numpy(), index=record_oneid["record_key"].to_numpy()
                                        ).reindex(links["target_record"]).to_numpy()
         summary["probabilistic_links"] = int(len(links))
+        summary["probabilistic"] = links.attrs.get("stage", {})
         self._say(f"  unified tables and profiles in {time.perf_counter() - t0:.1f} s total")
         return Resolved(record_oneid=record_oneid, profiles=profiles, tables=tables, values=res.values,
                         edges=res.edges, removals=res.removals, invalid=res.invalid, changes=changes,

@@ -281,3 +281,33 @@ def test_stage_off_leaves_the_resolution_alone(world):
     assert OneIDConfig().as_dict()["match_threshold"] == OneIDConfig().match_threshold
     units_left, _ = match_units(res, quasi, ws.ids)
     assert set(list_columns(units_left)) >= {"names", "mphones", "streets"}
+
+
+# ------------------------------------------------------------------------- workspace
+
+
+def test_workspace_runs_the_stage_and_caches_links(test_world, tmp_path):
+    from omni.oneid.probabilistic import linkage_summary
+
+    ws = Workspace(test_world)
+    r = ws._resolve_now(None, None)  # fresh, not a cache written by an older version
+    assert len(r.links) > 800 and r.summary["probabilistic_links"] == len(r.links)
+    how = r.record_oneid["how"].astype(str)
+    assert (how == "probabilistic").sum() >= len(r.links)
+    stage = r.summary["probabilistic"]
+    assert stage["decisions"]["linked"] == len(r.links)
+    mu = pd.DataFrame(stage["model_parameters"])
+    assert {"comparison", "label", "m_probability", "u_probability"} <= set(mu.columns)
+    ro = r.record_oneid.set_index("record_key")
+    assert (ro.loc[r.links["target_record"], "oneid"].to_numpy() == r.links["oneid"].to_numpy()).all()
+    assert (ro.loc[r.links["account_record"], "oneid"].to_numpy() == r.links["oneid"].to_numpy()).all()
+    s = linkage_summary(r.record_oneid).set_index("linked")
+    assert s.loc["by probability", "records"] > 0 and s.loc["not linked", "records"] > 0
+    assert np.isclose(s["share"].sum(), 1.0)
+    ws._write_cache(tmp_path / "cache", r)
+    cached = ws._read_cache(tmp_path / "cache")
+    assert cached.summary["probabilistic"] == stage
+    pd.testing.assert_frame_equal(cached.links.reset_index(drop=True), r.links.reset_index(drop=True),
+                                  check_dtype=False)
+    off = Workspace(test_world, config=OneIDConfig(probabilistic=False))._resolve_now(None, None)
+    assert off.links.empty and (off.record_oneid["how"].astype(str) != "probabilistic").all()

@@ -796,12 +796,78 @@ def link_accounts(
         ``target_cluster`` (cluster in the returned resolution), ``n_records`` (records moved),
         ``match_probability``, ``match_weight``, ``second_weight`` (runner-up, -inf when none),
         ``margin``, ``agreement`` (which fields agreed at which level) and ``<comparison>_level``
-        per comparison.
+        per comparison. ``links.attrs["stage"]`` holds the stage report (:func:`stage_report`:
+        units, decisions, prior, m and u per comparison level; JSON-ready).
     """
     config = config or (res.config if isinstance(res.config, OneIDConfig) else OneIDConfig())
     out = match_accounts(res, quasi, ids, config)
     links = out.links.copy()
+    links.attrs["stage"] = stage_report(out, config)
     return apply_links(res, links), links
+
+
+def stage_report(out: AccountLinking, config: OneIDConfig) -> dict[str, Any]:
+    """What the stage did, as plain JSON-ready values (for ``Resolved.summary`` and reports).
+
+    Returns
+    -------
+    dict
+        ``accounts``, ``profiles``, ``candidate_pairs``, ``decisions`` (count per decision),
+        ``threshold``, ``margin``, ``max_accounts_per_platform``, ``prior`` (probability two
+        random records match), ``model_parameters`` (one dict per comparison level: comparison,
+        level, label, m_probability, u_probability, match_weight; None for null levels),
+        ``seconds``.
+    """
+    m = out.matcher
+    params = []
+    if m is not None:
+        mp = m.model_parameters_[["comparison", "level", "label", "m_probability",
+                                  "u_probability", "match_weight"]]
+        params = [{k: (None if isinstance(v, float) and not np.isfinite(v) else
+                       (v.item() if hasattr(v, "item") else v)) for k, v in row.items()}
+                  for row in mp.to_dict("records")]
+    dec = out.decisions["decision"].value_counts() if len(out.decisions) else pd.Series(dtype=int)
+    return {
+        "accounts": int(out.n_accounts),
+        "profiles": int(out.n_profiles),
+        "candidate_pairs": int(len(out.pairs)) if out.pairs is not None else 0,
+        "decisions": {str(k): int(v) for k, v in dec.items()},
+        "threshold": config.match_threshold,
+        "margin": config.match_margin,
+        "max_accounts_per_platform": config.max_accounts_per_platform,
+        "prior": float(m.probability_two_random_records_match_) if m is not None else None,
+        "model_parameters": params,
+        "seconds": {k: round(float(v), 2) for k, v in out.seconds.items()},
+    }
+
+
+def linkage_summary(record_oneid: pd.DataFrame, source: str = "ecom_orders") -> pd.DataFrame:
+    """How the platform orders reached a person: by rule, by probability, or not at all.
+
+    Parameters
+    ----------
+    record_oneid : DataFrame
+        ``source`` and ``how`` per record (``Resolved.record_oneid``).
+    source : str
+        The platform-order source.
+
+    Returns
+    -------
+    DataFrame
+        ``linked`` (``by rule``: a person-level identifier or a bound account; ``by
+        probability``; ``not linked``: an unbound account that stays a profile of its own;
+        ``no identifier``), ``records``, ``share``.
+    """
+    for c in ("source", "how"):
+        if c not in record_oneid.columns:
+            raise ValueError(f"record_oneid has no {c!r} column")
+    how = record_oneid.loc[record_oneid["source"].astype(str) == source, "how"].astype(str)
+    label = how.map({"strong": "by rule", "weak": "by rule", "probabilistic": "by probability",
+                     "account": "not linked", "none": "no identifier"})
+    order = ["by rule", "by probability", "not linked", "no identifier"]
+    n = label.value_counts().reindex(order, fill_value=0)
+    return pd.DataFrame({"linked": order, "records": n.to_numpy(),
+                         "share": n.to_numpy() / max(int(n.sum()), 1)})
 
 
 def explain_link(links: pd.DataFrame, record_or_account: str) -> str:
