@@ -527,7 +527,8 @@ def choose_links(
     Returns
     -------
     DataFrame
-        One row per account: ``left_id``, ``right_id`` (best candidate, -1 when none),
+        One row per account: ``left_id``, ``right_id`` (best candidate; -1, or None for
+        non-integer ids, when none),
         ``match_probability``, ``match_weight``, ``second_weight`` (-inf when none), ``margin``,
         ``decision`` (``linked``, ``below_threshold``, ``ambiguous``, ``profile_limit``,
         ``no_candidate``).
@@ -548,12 +549,16 @@ def choose_links(
     second = p[rank == 1].set_index("left_id")["match_weight"]
     ids = accounts["unique_id"].to_numpy()
     out = pd.DataFrame({"left_id": ids})
-    out["right_id"] = best["right_id"].reindex(ids).fillna(-1).to_numpy(np.int64)
+    r_best = best["right_id"].reindex(ids)
+    has = r_best.notna().to_numpy()
+    if pd.api.types.is_integer_dtype(pairs["right_id"].dtype):
+        out["right_id"] = r_best.fillna(-1).to_numpy(np.int64)
+    else:
+        out["right_id"] = r_best.astype(object).where(has, None).to_numpy()
     out["match_probability"] = best["match_probability"].reindex(ids).to_numpy()
     out["match_weight"] = best["match_weight"].reindex(ids).to_numpy()
     out["second_weight"] = second.reindex(ids).fillna(-np.inf).to_numpy()
     out["margin"] = out["match_weight"] - out["second_weight"]
-    has = out["right_id"].to_numpy() >= 0
     dec = np.where(~has, "no_candidate",
                    np.where(out["match_probability"].to_numpy() < threshold, "below_threshold",
                             np.where(out["margin"].to_numpy() < margin, "ambiguous", "linked")))
