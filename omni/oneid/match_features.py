@@ -244,6 +244,14 @@ def mask_phone_values(values: pd.Series) -> pd.Series:
 # ----------------------------------------------------------------------------- the units
 
 
+def equals(s: pd.Series, value: str) -> np.ndarray:
+    """``s == value`` as a bool array; on categoricals through the codes (no string per row)."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        i = s.cat.categories.get_indexer([value])[0]
+        return np.asarray(s.cat.codes) == i if i >= 0 else np.zeros(len(s), dtype=bool)
+    return (s.astype(str) == value).to_numpy()
+
+
 def unit_kinds(res: Resolution) -> tuple[np.ndarray, np.ndarray]:
     """Boolean masks over clusters: (account clusters, profile clusters).
 
@@ -251,21 +259,20 @@ def unit_kinds(res: Resolution) -> tuple[np.ndarray, np.ndarray]:
     "account"``) and none with a person-level strong identifier; a profile holds at least one
     ``how == "strong"`` record.
     """
-    how = res.records["how"].astype(str).to_numpy()
+    how = res.records["how"]
     cl = res.records["cluster"].to_numpy()
     n = res.n_clusters
     strong = np.zeros(n, dtype=bool)
-    strong[cl[how == "strong"]] = True
+    strong[cl[equals(how, "strong")]] = True
     account = np.zeros(n, dtype=bool)
-    account[cl[how == "account"]] = True
+    account[cl[equals(how, "account")]] = True
     return account & ~strong, strong
 
 
 def _strong_values(res: Resolution, id_type: str, clusters_mask: np.ndarray) -> pd.DataFrame:
     """Linking values of one type per cluster: ``unit``, ``value``, ``n`` (records)."""
     vals = res.values
-    is_t = (vals["id_type"].astype(str).to_numpy() == id_type) & (
-        vals["status"].astype(str).to_numpy() == "strong")
+    is_t = equals(vals["id_type"], id_type) & equals(vals["status"], "strong")
     e = res.edges
     ev = e["val"].to_numpy()
     sel = is_t[ev]
@@ -329,13 +336,13 @@ _MODES: tuple[str, ...] = ("name", "mphone", "city", "street")
 
 
 def _features(res: Resolution, quasi: pd.DataFrame, unit_side: np.ndarray,
-              phones: pd.DataFrame, threads: int | None) -> dict[str, pa.Table]:
-    """Per side (``A`` accounts, ``P`` profiles): one row per unit with mode and list columns."""
+              phones: pd.DataFrame, threads: int | None) -> dict[int, pa.Table]:
+    """Per side (1: accounts, 2: profiles): one row per unit with mode and list columns."""
     con = _connect(threads)
     rec = res.records
     cl = rec["cluster"].to_numpy()
     side = unit_side[cl]
-    keep = side != ""
+    keep = side > 0
     if "source" in quasi.columns and "source" in rec.columns:  # only records that can have quasi ids
         src = pd.Categorical(rec["source"])
         q_src = pd.Categorical(quasi["source"])
@@ -346,7 +353,7 @@ def _features(res: Resolution, quasi: pd.DataFrame, unit_side: np.ndarray,
     con.register("recs", pa.table({
         "record_key": _arrow_strings(rec["record_key"].iloc[sel]),
         "unit": pa.array(cl[sel], type=pa.int64()),
-        "side": pa.array(side[sel], type=pa.string()),
+        "side": pa.array(side[sel], type=pa.int8()),
     }))
     con.register("q", _quasi_rows(quasi))
     con.register("ph", pa.table({
@@ -383,7 +390,7 @@ def _features(res: Resolution, quasi: pd.DataFrame, unit_side: np.ndarray,
         SELECT side, unit, 'name_py' AS f, py.py AS v, sum(w) AS n
         FROM raw JOIN py USING (v) WHERE field = 'name' GROUP BY ALL
         UNION ALL
-        SELECT 'P' AS side, unit, 'mphone' AS f, v, sum(w) AS n FROM ph GROUP BY ALL
+        SELECT CAST(2 AS TINYINT) AS side, unit, 'mphone' AS f, v, sum(w) AS n FROM ph GROUP BY ALL
     """)
     # mode (most weight; ties: smallest value) of the features that need one, and the sorted
     # distinct values of every (unit, feature); then one row per unit
@@ -400,9 +407,9 @@ def _features(res: Resolution, quasi: pd.DataFrame, unit_side: np.ndarray,
         (f"any_value(mode) FILTER (WHERE f = '{a}') AS {a}, " if a in _MODES else "")
         + f"any_value(vals) FILTER (WHERE f = '{a}') AS {b}" for a, b in _WIDE)
     out = {}
-    for s in ("A", "P"):
+    for s in (1, 2):
         out[s] = con.sql(f"""
-            SELECT unit AS unique_id, {cols} FROM g WHERE side = '{s}'
+            SELECT unit AS unique_id, {cols} FROM g WHERE side = {s}
             GROUP BY unit ORDER BY unit
         """).to_arrow_table()
     con.close()
@@ -456,9 +463,9 @@ def match_units(
     if ids is not None and "id_type" not in ids.columns:
         raise ValueError(f"identifier table has no 'id_type' column; it has {list(ids.columns)}")
     acc_mask, prof_mask = unit_kinds(res)
-    unit_side = np.full(res.n_clusters, "", dtype=object)
-    unit_side[acc_mask] = "A"
-    unit_side[prof_mask] = "P"
+    unit_side = np.zeros(res.n_clusters, dtype=np.int8)
+    unit_side[acc_mask] = 1
+    unit_side[prof_mask] = 2
     # profiles: their own phones, masked like a platform export, rank before receiver phones
     ph = _strong_values(res, "phone", prof_mask)
     masked = mask_phone_values(pd.Series(ph["value"].array, dtype="string"))
@@ -469,8 +476,8 @@ def match_units(
 
     acc_units = np.flatnonzero(acc_mask)
     left = pd.DataFrame({"unique_id": acc_units}).merge(
-        feats["A"].to_pandas(types_mapper=pd.ArrowDtype), on="unique_id", how="left")
-    right = feats["P"].to_pandas(types_mapper=pd.ArrowDtype)
+        feats[1].to_pandas(types_mapper=pd.ArrowDtype), on="unique_id", how="left")
+    right = feats[2].to_pandas(types_mapper=pd.ArrowDtype)
 
     acct = _strong_values(res, "platform_buyer", acc_mask | prof_mask)
     acct["platform"] = acct["value"].str.split(":", n=1).str[0]

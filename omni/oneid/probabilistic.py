@@ -46,7 +46,7 @@ import pandas as pd
 import pyarrow as pa
 
 from omni.oneid.config import OneIDConfig
-from omni.oneid.match_features import list_columns, match_units
+from omni.oneid.match_features import equals, list_columns, match_units
 from omni.oneid.resolve import Resolution
 
 LEFT_NAME, RIGHT_NAME = "left_input", "right_input"
@@ -706,7 +706,7 @@ def _first_record(res: Resolution, clusters: np.ndarray, how: str | None = None)
     """Key of the first record (in record order) of each cluster, optionally of one ``how``."""
     rec = res.records
     cl = rec["cluster"].to_numpy()
-    sel = np.ones(len(rec), dtype=bool) if how is None else (rec["how"].astype(str) == how).to_numpy()
+    sel = np.ones(len(rec), dtype=bool) if how is None else equals(rec["how"], how)
     pos = np.flatnonzero(sel)
     first = pd.Series(pos).groupby(cl[pos]).first()
     return rec["record_key"].to_numpy()[first.reindex(clusters).to_numpy(np.int64)]
