@@ -187,7 +187,7 @@ class Workspace:
             t = self.dataset.tables[name]
             tc = record_time_column(s)
             parts.append(pd.DataFrame({
-                "record_key": record_keys(name, t, s.key).to_numpy(),
+                "record_key": record_keys(name, t, s.key).array,
                 "source": name,
                 "row": np.arange(len(t), dtype=np.int64),
                 "time": pd.to_datetime(t[tc]).to_numpy() if tc in t.columns else np.datetime64("NaT"),
@@ -254,9 +254,9 @@ class Workspace:
         if as_of is not None:
             end = month_end(as_of)
             records = records[~(records["time"] >= end)].reset_index(drop=True)
-            ids = ids[ids["record_key"].isin(records["record_key"])]
         t = time.perf_counter()
-        res = resolve_identities(ids, records[["record_key", "source", "row"]], self.config, times=records["time"])
+        res = resolve_identities(ids, records[["record_key", "source", "row"]], self.config, times=records["time"],
+                                 unknown_records="drop" if as_of else "raise")
         self._say(f"  resolved {len(records):,} records into {res.n_clusters:,} profiles in {time.perf_counter() - t:.1f} s")
         links = pd.DataFrame()
         if self.config.probabilistic:
@@ -269,7 +269,7 @@ class Workspace:
         record_oneid["source"] = res.records["source"].to_numpy()
         record_oneid["how"] = res.records["how"].to_numpy()
         tabs = self.dataset.tables
-        rowmap = RowMap.from_records(records, record_oneid["oneid"].to_numpy(), tabs)
+        rowmap = RowMap.from_records(records, record_oneid["oneid"].array, tabs)
         tables = {role: unified_table(role, tabs, self.spec, rowmap) for role in UNIFIED}
         profiles = build_profiles(tabs, rowmap, as_of=month_end(as_of) if as_of else None,
                                   orders=tables["orders"])

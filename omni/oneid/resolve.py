@@ -110,7 +110,7 @@ def _record_index(ids: pd.DataFrame, records: pd.DataFrame | None) -> pd.DataFra
     return records
 
 
-def _record_positions(ids: pd.DataFrame, records: pd.DataFrame) -> np.ndarray:
+def _record_positions(ids: pd.DataFrame, records: pd.DataFrame, unknown: str = "raise") -> np.ndarray:
     """Position in ``records`` of every identifier row.
 
     With ``source`` and ``row`` (the record's position in its source table) in both frames this is
@@ -138,7 +138,7 @@ def _record_positions(ids: pd.DataFrame, records: pd.DataFrame) -> np.ndarray:
         rec_all[ok] = slot_to_pos[offset[i_src[ok]] + i_row[ok]]
     else:
         rec_all = pd.Index(records["record_key"]).get_indexer(ids["record_key"])
-    if (rec_all < 0).any():
+    if unknown == "raise" and (rec_all < 0).any():
         bad = ids["record_key"].iloc[int(np.flatnonzero(rec_all < 0)[0])]
         raise ValueError(f"identifier row names a record that is not in records: {bad!r}")
     return rec_all
@@ -149,6 +149,7 @@ def resolve_identities(
     records: pd.DataFrame | None = None,
     config: OneIDConfig | None = None,
     times: pd.Series | None = None,
+    unknown_records: str = "raise",
 ) -> Resolution:
     """Cluster records into persons by the rules of :class:`OneIDConfig`.
 
@@ -164,6 +165,9 @@ def resolve_identities(
         Rules; defaults to ``OneIDConfig()``.
     times : Series, optional
         Record time indexed like ``records`` (used to prefer older values when splitting).
+    unknown_records : {"raise", "drop"}
+        What to do with identifier rows of records not in ``records`` (``drop``: ignore them, as
+        when resolving up to an as-of date).
 
     Returns
     -------
@@ -173,7 +177,11 @@ def resolve_identities(
     _check_ids(ids)
     records = _record_index(ids, records)
     n_rec = len(records)
-    rec_all = _record_positions(ids, records)
+    rec_all = _record_positions(ids, records, unknown_records)
+    if unknown_records == "drop" and (rec_all < 0).any():
+        keep_rows = rec_all >= 0
+        ids = ids[keep_rows].reset_index(drop=True)
+        rec_all = rec_all[keep_rows]
 
     # --- values: (id_type, value) of valid rows --------------------------------------------
     valid = ids["valid"].fillna(False).to_numpy(dtype=bool) & ids["value"].notna().to_numpy()

@@ -109,5 +109,6 @@ def assign_oneids(
             "n_records": ev["n_records"].to_numpy(),
         }
     )
-    out = pd.DataFrame({"record_key": clusters["record_key"].to_numpy(), "oneid": format_oneid(assigned)[codes]})
+    names = pd.array(format_oneid(assigned), dtype="string[pyarrow]")
+    out = pd.DataFrame({"record_key": clusters["record_key"].array, "oneid": names.take(codes)})
     return out, changes
