@@ -37,14 +37,11 @@ from omni.oneid.graph import (
 
 ID_COLUMNS = ("record_key", "id_type", "value", "valid")
 
-# Status of an identifier value in the graph.
-STATUS_STRONG = "strong"
-STATUS_WEAK = "weak"
-STATUS_SHARED = "shared"
-STATUS_AMBIGUOUS = "ambiguous_weak"
-STATUS_OVER_LIMIT = "over_limit"
-STATUS_OTHER = "not_linking"
-STATUS_BRIDGE = "bridge"
+# Status of an identifier value in the graph: small int codes internally (fast comparisons over
+# tens of millions of edges), names in the output.
+STATUS_NAMES = ("strong", "weak", "shared", "ambiguous_weak", "over_limit", "not_linking", "bridge")
+(STATUS_STRONG, STATUS_WEAK, STATUS_SHARED, STATUS_AMBIGUOUS, STATUS_OVER_LIMIT, STATUS_OTHER,
+ STATUS_BRIDGE) = range(len(STATUS_NAMES))
 
 
 @dataclass
@@ -220,7 +217,7 @@ def resolve_identities(
     # --- shared values ---------------------------------------------------------------------
     cooc_strong = cooccurrence(rec, val, is_strong_val, val_type, n_val, n_types)
     cooc_weak = cooccurrence(rec, val, is_weak_val, val_type, n_val, n_types)
-    status = np.full(n_val, STATUS_OTHER, dtype=object)
+    status = np.full(n_val, STATUS_OTHER, dtype=np.int8)
     status[is_strong_val] = STATUS_STRONG
     status[is_weak_val] = STATUS_WEAK
     reason = np.full(n_val, None, dtype=object)
@@ -373,7 +370,7 @@ def resolve_identities(
             "id_type": pd.Categorical(np.asarray(all_types, dtype=object)[val_type]),
             "value": val_value,
             "n_records": n_records_per_val,
-            "status": pd.Categorical(status),
+            "status": pd.Categorical.from_codes(status, categories=list(STATUS_NAMES)),
             "reason": reason,
         }
     )
