@@ -283,8 +283,11 @@ class Workspace:
             "config": self.config.as_dict(),
         }
         if len(links):
-            links["oneid"] = pd.Series(record_oneid["oneid"].to_numpy(), index=record_oneid["record_key"].to_numpy()
-                                       ).reindex(links["target_record"]).to_numpy()
+            cl = res.records["cluster"].to_numpy()
+            first = np.full(int(cl.max()) + 1, -1, dtype=np.int64)
+            first[cl[::-1]] = np.arange(len(cl) - 1, -1, -1)  # first record of each cluster
+            links["oneid"] = np.asarray(record_oneid["oneid"].array.take(first[links["target_cluster"].to_numpy()]),
+                                        dtype=object)
         summary["probabilistic_links"] = int(len(links))
         summary["probabilistic"] = links.attrs.get("stage", {})
         self._say(f"  unified tables and profiles in {time.perf_counter() - t0:.1f} s total")
