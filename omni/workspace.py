@@ -296,7 +296,21 @@ class Workspace:
                         summary=summary, links=links)
 
     def _write_cache(self, d: Path, r: Resolved) -> None:
-        d.mkdir(parents=True, exist_ok=True)
+        """Write a resolution to its cache folder atomically: into a temporary sibling folder,
+        then renamed into place, so a notebook running in parallel never reads a half-written
+        cache (if another process got there first, its copy is kept)."""
+        import shutil
+        import tempfile
+
+        d.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{d.name}-", dir=d.parent))
+        self._write_frames(tmp, r)
+        try:
+            tmp.rename(d)
+        except OSError:  # already there: written by another process meanwhile
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def _write_frames(self, d: Path, r: Resolved) -> None:
         frames = {"record_oneid": r.record_oneid, "profiles": r.profiles, "values": r.values,
                   "edges": r.edges, "removals": r.removals, "invalid": r.invalid, "changes": r.changes,
                   "links": r.links, **r.tables}

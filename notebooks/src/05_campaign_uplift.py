@@ -12,9 +12,9 @@
 import os
 
 data = os.environ.get("OMNI_DATA", "data/sample")  # dataset folder (raw/sources.yaml inside)
-month = None  # report month YYYY-MM; None = the last complete month in the data
+month = None  # report month YYYY-MM, or None for the last complete month in the data
 seed = 7
-campaigns = None  # None = every campaign whose end_date falls in the month; or ids, e.g. ["CMP06"]
+campaigns = None  # campaign ids, e.g. ["CMP06"], or None for every campaign ending in the month
 pre_days = 365  # pre-period (days before the start) for CUPED and the balance check
 margin = 0.4  # gross margin on incremental revenue, used for profit
 segment_min_n = 100  # segment lifts are estimated only where every arm has this many people
