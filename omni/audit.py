@@ -87,11 +87,16 @@ def completeness(ds) -> pd.DataFrame:
 
 
 def identifier_validity(ids: pd.DataFrame) -> pd.DataFrame:
-    """Per source and identifier type: values seen, share valid, and the top reason for invalid ones."""
+    """Per source and identifier type: values seen, share valid, placeholder text for a missing value
+    (``null_like``: "null", "0", "N/A"...), other invalid values (``invalid_other``: malformed,
+    blocked defaults, all-zero devices, masked phones) and the top reason for invalid ones."""
     g = ids.groupby(["source", "id_type"], observed=True)
     out = g.agg(values=("valid", "size"), valid=("valid", "sum")).reset_index()
     out["valid_share"] = out["valid"] / out["values"]
-    inv = ids[~ids["valid"]]
+    nl = (ids["reason"].astype(str) == "null_like").groupby([ids["source"], ids["id_type"]], observed=True).sum()
+    out["null_like"] = nl.reindex(pd.MultiIndex.from_frame(out[["source", "id_type"]])).fillna(0).astype(int).to_numpy()
+    out["invalid_other"] = out["values"] - out["valid"] - out["null_like"]
+    inv = ids[~ids["valid"] & (ids["reason"].astype(str) != "null_like")]
     if len(inv):
         top = (inv.groupby(["source", "id_type", "reason"], observed=True).size().rename("n").reset_index()
                .sort_values("n", ascending=False).drop_duplicates(["source", "id_type"]))
@@ -283,11 +288,16 @@ def ranked_issues(overview, qreasons, validity, tz, integrity, volume_chg, pii) 
         if r.flag:
             issues.append(("high", r.source, "clock looks shifted vs other sources (timezone?)", f"{r.best_shift_hours:+d} h"))
     for r in validity.itertuples():
-        inv = 1 - r.valid_share
-        if inv > 0.005:
-            sev = "high" if inv > 0.05 else "medium" if inv > 0.01 else "low"
+        other = r.invalid_other / r.values if "invalid_other" in validity else 1 - r.valid_share
+        if other > 0.005:
+            sev = "high" if other > 0.05 else "medium" if other > 0.01 else "low"
             why = getattr(r, "top_invalid_reason", "") or ""
-            issues.append((sev, r.source, f"invalid {r.id_type} values (mostly {why})", f"{r.values - r.valid:,} ({inv:.1%})"))
+            issues.append((sev, r.source, f"invalid {r.id_type} values (mostly {why})",
+                           f"{r.invalid_other:,} ({other:.1%})" if "invalid_other" in validity else f"{other:.1%}"))
+        nl = getattr(r, "null_like", 0) / r.values
+        if nl > 0.01:
+            issues.append(("medium" if nl > 0.2 else "low", r.source,
+                           f"missing {r.id_type} written as text ('null', '0', 'N/A'...)", f"{r.null_like:,} ({nl:.1%})"))
     for r in integrity.itertuples() if len(integrity) else []:
         if r.unknown_share > 0.001:
             sev = "medium" if r.unknown_share > 0.01 else "low"

@@ -91,6 +91,8 @@ def test_identifier_validity_and_quality_scores(ds, ids):
     assert ((v["valid_share"] >= 0) & (v["valid_share"] <= 1)).all()
     pos_phone = v[(v["source"] == "pos_orders") & (v["id_type"] == "phone")].iloc[0]
     assert pos_phone["valid_share"] < 1  # clerks' default phones are blocked
+    assert (v["valid"] + v["null_like"] + v["invalid_other"] == v["values"]).all()
+    assert pos_phone["invalid_other"] > 0 and pos_phone["top_invalid_reason"] != "null_like"
     ov = audit.source_overview(ds, "2026-10")
     scores = audit.quality_scores(ov, audit.completeness(ds), v, audit.timezone_check(ds))
     assert scores["score"].between(0, 100).all()
