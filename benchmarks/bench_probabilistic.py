@@ -85,20 +85,28 @@ def stage(world: Path, curve: bool) -> dict:
 
     from omni.oneid.config import OneIDConfig
     from omni.oneid.evaluate import pairwise_scores
-    from omni.oneid.probabilistic import apply_links, choose_links, evaluate_links, match_accounts
+    from omni.oneid.probabilistic import choose_links, evaluate_links, match_accounts, merge_links
     from omni.oneid.resolve import Resolution
 
     d = world / "processed" / "bench_probabilistic"
+    # only the columns the stage reads (the raw values and reasons stay on disk)
     records = pd.read_parquet(d / "records.parquet")
-    res = Resolution(records=records, values=pd.read_parquet(d / "values.parquet"),
+    res = Resolution(records=records,
+                     values=pd.read_parquet(d / "values.parquet", columns=["id_type", "value", "status"]),
                      edges=pd.read_parquet(d / "edges.parquet"), removals=pd.DataFrame(),
                      invalid=pd.DataFrame())
-    quasi = pd.read_parquet(d / "quasi.parquet")
+    quasi = pd.read_parquet(d / "quasi.parquet", columns=["source", "record_key", "id_type", "value",
+                                                          "valid", "column", "field"])
+    for c in ("record_key", "value"):  # Arrow-backed strings, as omni.normalize builds them
+        quasi[c] = quasi[c].astype("string[pyarrow]")
     config = OneIDConfig()
     rss_inputs = _current_rss_gb()
     t = time.perf_counter()
     out = match_accounts(res, quasi, None, config)
+    t_merge = time.perf_counter()
+    after, _ = merge_links(res, out)  # together: what link_accounts does
     seconds = time.perf_counter() - t
+    out.seconds["merge"] = time.perf_counter() - t_merge
     peak = _rss_gb()
     m = out.matcher
     result = {
@@ -124,7 +132,6 @@ def stage(world: Path, curve: bool) -> dict:
         result["links_vs_truth"] = {k: (round(v, 4) if isinstance(v, float) else v)
                                     for k, v in evaluate_links(res, out.decisions, truth).items()}
         person = truth.set_index("record_key")["person_id"].reindex(records["record_key"]).to_numpy()
-        after = apply_links(res, out.links.copy())
         ecom = (records["source"].astype(str) == "ecom_orders").to_numpy()
         for name, r in (("without_stage", res), ("with_stage", after)):
             cl = r.records["cluster"].to_numpy()

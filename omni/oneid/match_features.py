@@ -235,10 +235,15 @@ def mask_phone_values(values: pd.Series) -> pd.Series:
 
     Only mainland mobiles (``+861[3-9]`` + 9 digits) have a masked form; others are null.
     """
-    v = pd.Series(values, dtype="string")
-    ok = v.str.fullmatch(r"\+861[3-9]\d{9}").fillna(False).to_numpy(dtype=bool)
-    out = v.str.slice(3, 6) + "****" + v.str.slice(-4)
-    return out.where(ok)
+    import pyarrow.compute as pc
+
+    v = pd.Series(values)
+    arr = _arrow_strings(v.astype("string") if not isinstance(v.dtype, pd.StringDtype) else v)
+    ok = pc.fill_null(pc.match_substring_regex(arr, r"^\+861[3-9]\d{9}$"), False)
+    masked = pc.binary_join_element_wise(pc.utf8_slice_codeunits(arr, 3, 6), "****",
+                                         pc.utf8_slice_codeunits(arr, -4, 2**31 - 1), "")
+    out = pc.if_else(ok, masked, pa.scalar(None, pa.string()))
+    return pd.Series(pd.arrays.ArrowStringArray(out), index=v.index)
 
 
 # ----------------------------------------------------------------------------- the units
@@ -269,6 +274,14 @@ def unit_kinds(res: Resolution) -> tuple[np.ndarray, np.ndarray]:
     return account & ~strong, strong
 
 
+def _before_colon(s: pd.Series) -> np.ndarray:
+    """``tmall:tb_x`` -> ``tmall`` (the scope of scoped ids), via Arrow."""
+    import pyarrow.compute as pc
+
+    parts = pc.split_pattern(_arrow_strings(s), ":", max_splits=1)
+    return np.asarray(pc.list_element(parts, 0).to_numpy(zero_copy_only=False), dtype=object)
+
+
 def _strong_values(res: Resolution, id_type: str, clusters_mask: np.ndarray) -> pd.DataFrame:
     """Linking values of one type per cluster: ``unit``, ``value``, ``n`` (records)."""
     vals = res.values
@@ -285,13 +298,15 @@ def _strong_values(res: Resolution, id_type: str, clusters_mask: np.ndarray) -> 
 
 
 def _arrow_strings(s: pd.Series) -> pa.Array | pa.ChunkedArray:
-    """A string column as Arrow without a per-value copy when it is Arrow-backed already."""
+    """A string column as Arrow: no copy when it is Arrow-backed already, one pass otherwise."""
     arr = s.array
-    if hasattr(arr, "__arrow_array__") and not isinstance(s.dtype, pd.CategoricalDtype):
+    if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
         out = pa.array(arr)
         if pa.types.is_string(out.type) or pa.types.is_large_string(out.type):
             return out
-    return pa.array(s.astype(object).where(s.notna(), None).to_numpy(), type=pa.string())
+    if isinstance(s.dtype, pd.ArrowDtype):
+        return pa.array(arr)
+    return pa.array(s.to_numpy(dtype=object, na_value=None), type=pa.string(), from_pandas=True)
 
 
 def _codes_as_dictionary(cat: pd.Categorical, names: Sequence[str]) -> pa.DictionaryArray:
@@ -392,6 +407,7 @@ def _features(res: Resolution, quasi: pd.DataFrame, unit_side: np.ndarray,
         UNION ALL
         SELECT CAST(2 AS TINYINT) AS side, unit, 'mphone' AS f, v, sum(w) AS n FROM ph GROUP BY ALL
     """)
+    con.execute("DROP TABLE raw; DROP TABLE dv")
     # mode (most weight; ties: smallest value) of the features that need one, and the sorted
     # distinct values of every (unit, feature); then one row per unit
     con.execute(f"""
@@ -403,6 +419,7 @@ def _features(res: Resolution, quasi: pd.DataFrame, unit_side: np.ndarray,
         FROM (SELECT side, unit, f, v, sum(n) AS n FROM feat GROUP BY ALL)
         GROUP BY side, unit, f
     """)
+    con.execute("DROP TABLE feat")
     cols = ", ".join(
         (f"any_value(mode) FILTER (WHERE f = '{a}') AS {a}, " if a in _MODES else "")
         + f"any_value(vals) FILTER (WHERE f = '{a}') AS {b}" for a, b in _WIDE)
@@ -480,7 +497,7 @@ def match_units(
     right = feats[2].to_pandas(types_mapper=pd.ArrowDtype)
 
     acct = _strong_values(res, "platform_buyer", acc_mask | prof_mask)
-    acct["platform"] = acct["value"].str.split(":", n=1).str[0]
+    acct["platform"] = _before_colon(acct["value"])
     a = acct[acc_mask[acct["unit"].to_numpy()]].sort_values(["unit", "n", "value"],
                                                             ascending=[True, False, True])
     a = a.drop_duplicates("unit").set_index("unit")
