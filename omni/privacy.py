@@ -434,6 +434,19 @@ _MASKED_PHONE_RE = r"(?:^|\D)1[3-9]\d[*＊xX]{4}\d{4}(?:\D|$)"
 _EMAIL_RE = r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"
 
 
+
+def publishable(df: pd.DataFrame, count_col: str, k: int = 10) -> pd.DataFrame:
+    """:func:`suppress_small` for a report table, with a readable flag.
+
+    Rows whose ``count_col`` is below ``k`` keep their labels but have their numbers blanked; a
+    ``suppressed`` column (``"fewer than k"`` or empty) is added only when some row was suppressed.
+    """
+    out = suppress_small(df, count_col, k=k)
+    flag = out.pop("suppressed").to_numpy(dtype=bool)
+    if flag.any():
+        out["suppressed"] = np.where(flag, f"fewer than {k}", "")
+    return out
+
 def _id_check_ok(cands: pd.Series) -> np.ndarray:
     """ISO 7064 MOD 11-2 check of 18-character candidates (others: False)."""
     ok = cands.str.fullmatch(_ID_RE).to_numpy(dtype=bool, na_value=False)

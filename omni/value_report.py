@@ -33,7 +33,7 @@ import pandas as pd
 from scipy import stats
 
 from omni.clv import CLVModel
-from omni.privacy import suppress_small
+from omni.privacy import publishable
 from omni.rfm import SEGMENT_ORDER_EN, SEGMENT_ORDER_ZH, rfm_segments, rfm_summary
 from omni.tgi import tgi
 
@@ -107,19 +107,6 @@ def short_id(ids: pd.Series | Sequence[object], keep: int = 4) -> pd.Series:
     """Shortened ids for reports: the first ``keep`` characters and an ellipsis (``O000…``)."""
     s = pd.Series(ids) if not isinstance(ids, pd.Series) else ids
     return s.astype("string").str.slice(0, keep) + "…"
-
-
-def publishable(df: pd.DataFrame, count_col: str, k: int = 10) -> pd.DataFrame:
-    """:func:`omni.privacy.suppress_small` with a readable flag for report tables.
-
-    Rows whose ``count_col`` is below ``k`` keep their labels, their numbers are blanked, and a
-    ``suppressed`` column (``"fewer than k"`` or empty) is added only when some row was suppressed.
-    """
-    out = suppress_small(df, count_col, k=k)
-    flag = out.pop("suppressed").to_numpy(dtype=bool)
-    if flag.any():
-        out["suppressed"] = np.where(flag, f"fewer than {k}", "")
-    return out
 
 
 def _require(df: pd.DataFrame, cols: Sequence[str], what: str) -> None:

@@ -38,7 +38,7 @@ from omni.attribution.models import MODELS, attribute
 from omni.attribution.roi import channel_roi
 from omni.attribution.shapley import shapley_attribution
 from omni.attribution.uncertainty import bootstrap
-from omni.privacy import suppress_small
+from omni.privacy import publishable
 
 __all__ = [
     "MODEL_LABELS",
@@ -1233,28 +1233,3 @@ def cause_visibility(
     g.loc["all"] = g.sum()
     g["visible_share"] = g["in_window"] / g["caused_conversions"].where(g["caused_conversions"] > 0)
     return g.reset_index()
-
-
-def publishable(df: pd.DataFrame, count_col: str, k: int = 10) -> pd.DataFrame:
-    """:func:`omni.privacy.suppress_small` for a report table, with a readable flag.
-
-    Parameters
-    ----------
-    df
-        Aggregated table.
-    count_col
-        Column with the number of people (or conversions) behind each row.
-    k
-        Minimum count to publish.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Rows below ``k`` keep their labels but have their numbers blanked; a ``suppressed``
-        column (``"fewer than k"`` or empty) is added only when some row was suppressed.
-    """
-    out = suppress_small(df, count_col, k=k)
-    flag = out.pop("suppressed").to_numpy(dtype=bool)
-    if flag.any():
-        out["suppressed"] = np.where(flag, f"fewer than {k}", "")
-    return out
