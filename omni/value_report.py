@@ -34,6 +34,7 @@ from scipy import stats
 
 from omni.clv import CLVModel
 from omni.privacy import publishable
+from omni.reporting.compare import compare_figures
 from omni.rfm import SEGMENT_ORDER_EN, SEGMENT_ORDER_ZH, rfm_segments, rfm_summary
 from omni.tgi import tgi
 
@@ -942,30 +943,7 @@ def compare_months(
         ``figure``, ``previous_month``, ``this_month``, ``change`` (numbers only) and
         ``relative_change``; one row per key of ``labels`` in its order.
     """
-    rows = []
-    for key, label in labels.items():
-        if key not in current:
-            raise ValueError(f"figure {key!r} is not among the month's figures")
-        cur = current[key]
-        prev = previous.get(key) if previous is not None else None
-        numeric = all(
-            isinstance(x, int | float | np.integer | np.floating)
-            and not isinstance(x, bool)
-            and np.isfinite(x)
-            for x in (cur, prev)
-        )
-        change = float(cur) - float(prev) if numeric else np.nan
-        rel = change / abs(float(prev)) if numeric and float(prev) != 0 else np.nan
-        rows.append(
-            {
-                "figure": label,
-                "previous_month": prev,
-                "this_month": cur,
-                "change": change,
-                "relative_change": rel,
-            }
-        )
-    return pd.DataFrame(rows)
+    return compare_figures(current, previous, labels)[["figure", "previous_month", "this_month", "change", "relative_change"]]
 
 
 def segment_migration(

@@ -39,6 +39,7 @@ from omni.attribution.roi import channel_roi
 from omni.attribution.shapley import shapley_attribution
 from omni.attribution.uncertainty import bootstrap
 from omni.privacy import publishable
+from omni.reporting.compare import compare_figures
 
 __all__ = [
     "MODEL_LABELS",
@@ -972,28 +973,7 @@ def compare_months(
         ``figure``, ``this_month``, ``previous_month``, ``change`` (difference, numbers only) and
         ``relative_change``.
     """
-    rows = []
-    for key, label in labels.items():
-        if key not in current:
-            raise ValueError(f"figure {key!r} is not among the month's figures")
-        cur = current[key]
-        prev = previous.get(key) if previous is not None else None
-        numeric = all(
-            isinstance(x, int | float | np.integer | np.floating) and not isinstance(x, bool)
-            for x in (cur, prev)
-        )
-        change = float(cur) - float(prev) if numeric else np.nan
-        rel = change / abs(float(prev)) if numeric and float(prev) != 0 else np.nan
-        rows.append(
-            {
-                "figure": label,
-                "this_month": cur,
-                "previous_month": prev,
-                "change": change,
-                "relative_change": rel,
-            }
-        )
-    return pd.DataFrame(rows)
+    return compare_figures(current, previous, labels)
 
 
 def share_change(
