@@ -71,6 +71,57 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_audience(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from omni.audience import load_definitions
+    from omni.privacy import PseudonymKeyError
+
+    names = [n.strip() for n in args.only.split(",") if n.strip()] if getattr(args, "only", None) else None
+    try:
+        defs = load_definitions(args.definitions)
+        if args.action == "list":
+            with pd.option_context("display.max_colwidth", 90, "display.width", 200):
+                print(pd.DataFrame(defs.select(names).describe()).to_string(index=False))
+            return 0
+        if args.action == "size":
+            from omni.audience import prepare_audiences
+
+            run = prepare_audiences(args.data, args.month, defs, names, progress=not args.quiet)
+            sizes = run.audiences.sizes()[["audience", "size", "opted_out", "eligible", "description"]]
+            print(f"audiences of {run.workspace.path.name} at the end of {run.month} "
+                  f"({int(run.opted_out.sum()):,} people opted out of marketing)")
+            with pd.option_context("display.max_colwidth", 70, "display.width", 200):
+                print(sizes.to_string(index=False))
+                if args.overlap:
+                    print("\npeople in both (row and column audience):")
+                    print(run.audiences.overlap().to_string())
+            return 0
+        from omni.audience import export_dataset
+
+        platforms = [p.strip() for p in args.platforms.split(",") if p.strip()]
+        run, results = export_dataset(args.data, args.out, args.month, defs, names, platforms=platforms,
+                                      max_per_type=args.max_per_type, progress=not args.quiet)
+    except PseudonymKeyError as err:
+        print(f"omni audience {args.action}: {err}", file=sys.stderr)
+        return 2
+    except ValueError as err:
+        print(f"omni audience {args.action}: {err}", file=sys.stderr)
+        return 2
+    table = pd.DataFrame([r.as_dict() for r in results])
+    table["files"] = table["files"].map(len)
+    cols = ["audience", "platform", "in_audience", "opted_out_removed", "no_identifier", "exported", "files"]
+    print(f"exported {table['audience'].nunique()} audience(s) of {run.workspace.path.name} at the end of "
+          f"{run.month} to {args.out}")
+    print(table[cols].to_string(index=False))
+    from pathlib import Path
+
+    from omni.audience import LOG_NAME
+
+    print(f"log: {Path(args.out) / LOG_NAME}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from omni import __version__
 
@@ -108,6 +159,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", default=None, help="comma-separated notebook prefixes, e.g. 01,02")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser("audience", help="list, size and export audiences (hashed per ad platform, consent applied)")
+    asub = p.add_subparsers(dest="action", metavar="action")
+    asub.required = True
+    a = asub.add_parser("list", help="list the audience definitions")
+    a.add_argument("--definitions", default=None, help="audience definitions YAML (default: omni's defaults)")
+    a.add_argument("--only", default=None, help="comma-separated audience names")
+    a = asub.add_parser("size", help="resolve the data and count each audience (size, opted out, eligible)")
+    a.add_argument("--overlap", action="store_true", help="also print the pairwise overlap counts")
+    a2 = asub.add_parser("export", help="write one file per audience and platform and append export_log.jsonl "
+                         "(needs OMNI_PSEUDONYM_KEY)")
+    a2.add_argument("--out", required=True, help="output folder (files are replaced, the log is appended)")
+    a2.add_argument("--platforms", default="tencent,google,meta,oneid",
+                    help="comma-separated: tencent, google, meta, oneid (default: all)")
+    a2.add_argument("--max-per-type", dest="max_per_type", type=int, default=3,
+                    help="google/meta: emails and phones per person, 1-3 (default 3)")
+    for a in (asub.choices["size"], a2):
+        a.add_argument("--data", default="data/sample", help="dataset folder (default data/sample)")
+        a.add_argument("--month", default=None, help="YYYY-MM (default: the last complete month in the data)")
+        a.add_argument("--definitions", default=None, help="audience definitions YAML (default: omni's defaults)")
+        a.add_argument("--only", default=None, help="comma-separated audience names (default: all)")
+        a.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=_cmd_audience)
     return parser
 
 

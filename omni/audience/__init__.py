@@ -1,0 +1,61 @@
+"""Audiences: rule-based segments over the unified data, consent, and platform exports.
+
+>>> from omni.audience import prepare_audiences
+>>> run = prepare_audiences("data/sample", month="2026-10")      # doctest: +SKIP
+>>> run.audiences.sizes()                                         # doctest: +SKIP
+
+See ``docs/audiences.md``.
+"""
+
+from omni.audience.consent import CONSENT_COLUMNS, opted_out
+from omni.audience.definitions import (
+    RULE_TYPES,
+    AudienceDefinition,
+    AudienceSettings,
+    Definitions,
+    definition_hash,
+    load_definitions,
+    parse_definitions,
+)
+from omni.audience.export import ExportResult, export_audiences, key_id, reach_table, require_key
+from omni.audience.features import AudienceFeatures
+from omni.audience.hashing import AD_PLATFORMS, PLATFORM_FIELDS, PLATFORMS, platform_hash
+from omni.audience.identifiers import contact_identifiers, device_kind, platform_values
+from omni.audience.log import LOG_NAME, append_log, read_log
+from omni.audience.pipeline import AudienceRun, export_dataset, prepare_audiences
+from omni.audience.rules import AudienceSet, build_audiences, evaluate_rule, overlap_matrix
+
+__all__ = [
+    "AD_PLATFORMS",
+    "CONSENT_COLUMNS",
+    "LOG_NAME",
+    "PLATFORMS",
+    "PLATFORM_FIELDS",
+    "RULE_TYPES",
+    "AudienceDefinition",
+    "AudienceFeatures",
+    "AudienceRun",
+    "AudienceSet",
+    "AudienceSettings",
+    "Definitions",
+    "ExportResult",
+    "append_log",
+    "build_audiences",
+    "contact_identifiers",
+    "definition_hash",
+    "device_kind",
+    "evaluate_rule",
+    "export_audiences",
+    "export_dataset",
+    "key_id",
+    "load_definitions",
+    "opted_out",
+    "overlap_matrix",
+    "parse_definitions",
+    "platform_hash",
+    "platform_values",
+    "prepare_audiences",
+    "reach_table",
+    "read_log",
+    "require_key",
+]

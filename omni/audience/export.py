@@ -1,0 +1,309 @@
+"""Write audience files for ad platforms and in-house tools, and log every export.
+
+For each audience and platform, :func:`export_audiences`
+
+1. refuses to start without the pseudonymization key (``OMNI_PSEUDONYM_KEY``), for every platform:
+   nothing personal may leave without the key being configured, and the log names the key used by
+   a short keyed fingerprint (``key_id``) so a rotation shows;
+2. removes everyone who opted out of marketing and counts them;
+3. writes the platform's upload format from canonical identifiers with the platform's own
+   normalization and hash (:mod:`omni.audience.hashing`), or keyed HMAC pseudonyms of the OneIDs
+   for ``oneid``; people without a usable identifier are counted;
+4. appends one line to ``export_log.jsonl`` (:mod:`omni.audience.log`).
+
+Counts reconcile: ``in_audience = exported + opted_out_removed + no_identifier``.
+
+Files (UTF-8, ``\\n`` line ends, rows sorted by content so the same data give the same bytes):
+
+* ``<audience>.tencent.<USER_ID_TYPE>.csv``: one hash per line, no header, one file per Tencent
+  user id type (``HASH_MOBILE_PHONE``, ``HASH_IMEI``, ``HASH_IDFA``, ``HASH_OAID``) as Tencent's
+  customer-file upload takes one id type per file;
+* ``<audience>.google.csv``: Customer Match columns ``Email`` and ``Phone`` (repeated up to
+  ``max_per_type`` times for people with several), one row per person;
+* ``<audience>.meta.csv``: Meta customer-list columns ``email`` and ``phone`` (repeated up to
+  ``max_per_type`` times), one row per person;
+* ``<audience>.oneid.csv``: column ``oneid_pseudonym``, one keyed pseudonym per person.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from omni.audience.definitions import rule_text
+from omni.audience.hashing import AD_PLATFORMS, PLATFORM_FIELDS, PLATFORMS, md5_hex, sha256_hex
+from omni.audience.identifiers import platform_values
+from omni.audience.log import LOG_NAME, append_log, current_user, utc_now
+from omni.audience.rules import AudienceSet
+
+__all__ = ["ExportResult", "export_audiences", "hashed_platform_values", "key_id", "reach_table",
+           "require_key"]
+
+_KEY_ID_MESSAGE = "omni-audience-export-key-id"
+
+
+def require_key(key: str | bytes | None = None) -> str:
+    """Check that a pseudonymization key is configured; return its ``key_id``.
+
+    Raises
+    ------
+    omni.privacy.PseudonymKeyError
+        Without a key, with the exact command to set one.
+    """
+    from omni.privacy import KEY_ENV, KEY_HOWTO, PseudonymKeyError
+
+    try:
+        return key_id(key)
+    except PseudonymKeyError:
+        raise PseudonymKeyError(
+            f"audience exports refuse to run without a pseudonymization key: set {KEY_ENV}, e.g.\n"
+            f"    {KEY_HOWTO}\n"
+            "keep it secret and stable (store it in your secret manager; never commit it). Every "
+            "export needs it: oneid files hold keyed pseudonyms and the export log records which "
+            "key was used (key_id)."
+        ) from None
+
+
+def key_id(key: str | bytes | None = None) -> str:
+    """8 hex characters identifying the key (a keyed HMAC of a fixed text, not the key)."""
+    from omni.privacy import pseudonymize
+
+    return str(pseudonymize(_KEY_ID_MESSAGE, key=key, length=8))
+
+
+@dataclass
+class ExportResult:
+    """What one audience x platform export did.
+
+    ``in_audience = exported + opted_out_removed + no_identifier``.
+    """
+
+    audience: str
+    platform: str
+    in_audience: int
+    opted_out_removed: int
+    no_identifier: int
+    exported: int
+    fields: list[str]
+    files: list[dict[str, Any]] = field(default_factory=list)
+    definition_hash: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _write_atomic(df: pd.DataFrame, path: Path, header: list[str] | bool) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    df.to_csv(tmp, index=False, header=header, lineterminator="\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def hashed_platform_values(contacts: pd.DataFrame, platform: str) -> pd.DataFrame:
+    """:func:`~omni.audience.identifiers.platform_values` plus ``hash`` (lower-case hex)."""
+    pv = platform_values(contacts, platform)
+    h = pd.Series(pd.NA, index=pv.index, dtype="string[pyarrow]")
+    for algo, fn in (("md5", md5_hex), ("sha256", sha256_hex)):
+        sel = (pv["algo"] == algo).to_numpy()
+        if sel.any():
+            h[sel] = fn(pv.loc[sel, "value"].astype("string[pyarrow]")).to_numpy()
+    pv["hash"] = h
+    return pv
+
+
+def _wide(sub: pd.DataFrame, fields: Sequence[str], max_per_type: int) -> tuple[pd.DataFrame, list[str]]:
+    """One row per person, up to ``max_per_type`` columns per field (most-used values first)."""
+    s = sub.sort_values(["oneid", "field", "n_records", "hash"], ascending=[True, True, False, True],
+                        kind="stable")
+    s = s.assign(rank=s.groupby(["oneid", "field"], sort=False).cumcount())
+    s = s.loc[s["rank"] < max_per_type]
+    w = s.pivot(index="oneid", columns=["field", "rank"], values="hash")
+    cols = [(f, r) for f in fields for r in range(max_per_type)
+            if r == 0 or ((f, r) in w.columns and w[(f, r)].notna().any())]
+    w = w.reindex(columns=pd.MultiIndex.from_tuples(cols))
+    w = w.astype(object).where(w.notna(), None)
+    w = w.sort_values(by=cols, na_position="last", kind="stable").reset_index(drop=True)
+    return w, [f for f, _ in cols]
+
+
+def export_audiences(
+    audiences: AudienceSet,
+    contacts: pd.DataFrame | None,
+    out: str | Path,
+    platforms: Sequence[str] = PLATFORMS,
+    names: Sequence[str] | None = None,
+    key: str | bytes | None = None,
+    max_per_type: int = 3,
+    context: Mapping[str, Any] | None = None,
+    log: bool = True,
+) -> list[ExportResult]:
+    """Export audiences to platform files and append the log.
+
+    Parameters
+    ----------
+    audiences : AudienceSet
+        From :func:`omni.audience.build_audiences` (with ``opted_out`` set).
+    contacts : DataFrame or None
+        :func:`omni.audience.contact_identifiers` of (at least) the people to export; None is
+        allowed only when ``platforms`` is ``["oneid"]``.
+    out : path
+        Output folder (created); files are replaced, the log ``export_log.jsonl`` is appended.
+    platforms : sequence of str
+        Any of ``tencent``, ``google``, ``meta``, ``oneid``.
+    names : sequence of str, optional
+        Audiences to export (default: all).
+    key : str or bytes, optional
+        Pseudonymization key (default: ``OMNI_PSEUDONYM_KEY``); required for every export.
+    max_per_type : int
+        Google / Meta: at most this many emails and phones per person (both platforms accept up
+        to 3 columns of each); the most used first.
+    context : mapping, optional
+        Extra fields for the log (``dataset``, ``data_fingerprint``, ``month``...).
+    log : bool
+        Append to ``<out>/export_log.jsonl``.
+
+    Returns
+    -------
+    list of ExportResult
+        One per audience x platform, in that order.
+
+    Raises
+    ------
+    omni.privacy.PseudonymKeyError
+        Without a key (nothing is written).
+    ValueError
+        Unknown platform or audience, bad ``max_per_type``.
+    """
+    kid = require_key(key)
+    from omni import __version__
+    from omni.privacy import pseudonymize
+
+    plats = list(dict.fromkeys(platforms))
+    bad = [p for p in plats if p not in PLATFORMS]
+    if bad or not plats:
+        raise ValueError(f"unknown platform(s) {bad or plats}; known: {list(PLATFORMS)}")
+    if isinstance(max_per_type, bool) or not isinstance(max_per_type, int) or not 1 <= max_per_type <= 3:
+        raise ValueError(f"max_per_type must be 1, 2 or 3, got {max_per_type!r}")
+    todo = list(names) if names else audiences.names
+    for n in todo:
+        audiences.mask(n)  # raises on an unknown name
+    ad = [p for p in plats if p in AD_PLATFORMS]
+    if ad and contacts is None:
+        raise ValueError(f"contacts are needed for platform(s) {ad}")
+    out_dir = Path(out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    people = audiences.people
+    hashed = {p: hashed_platform_values(contacts, p) for p in ad}
+    reached = {}
+    for p, pv in hashed.items():
+        pos = people.get_indexer(pv["oneid"].astype(str).to_numpy())
+        pv["pos"] = pos
+        r = np.zeros(len(people), dtype=bool)
+        r[pos[pos >= 0]] = True
+        reached[p] = r
+    ctx = dict(context or {})
+    results: list[ExportResult] = []
+    for name in todo:
+        m = audiences.mask(name)
+        elig = m & ~audiences.opted_out
+        n_in, n_out = int(m.sum()), int((m & audiences.opted_out).sum())
+        d = audiences.definitions[name]
+        for p in plats:
+            files: list[dict[str, Any]] = []
+            if p == "oneid":
+                ids = pd.Series(people[elig].to_numpy(), dtype="string[pyarrow]")
+                pseud = pseudonymize(ids, key=key).sort_values(kind="stable").reset_index(drop=True)
+                path = out_dir / f"{name}.oneid.csv"
+                _write_atomic(pd.DataFrame({"oneid_pseudonym": pseud}), path, header=["oneid_pseudonym"])
+                files.append({"file": path.name, "field": "oneid_pseudonym", "rows": int(len(pseud)),
+                              "sha256": _file_sha256(path)})
+                fields, exported, algo = ["oneid_pseudonym"], int(elig.sum()), "hmac-sha256"
+            else:
+                pv = hashed[p]
+                sub = pv.loc[(pv["pos"] >= 0).to_numpy() & elig[np.maximum(pv["pos"].to_numpy(), 0)]]
+                exported = int((reached[p] & elig).sum())
+                algo = PLATFORM_FIELDS[p][0].algo
+                fields = [f.field for f in PLATFORM_FIELDS[p]]
+                if p == "tencent":
+                    for f in fields:
+                        vals = pd.Series(sub.loc[(sub["field"] == f).to_numpy(), "hash"].unique())
+                        if not len(vals):
+                            continue
+                        vals = vals.sort_values(kind="stable").reset_index(drop=True)
+                        path = out_dir / f"{name}.tencent.{f}.csv"
+                        _write_atomic(vals.to_frame(), path, header=False)
+                        files.append({"file": path.name, "field": f, "rows": int(len(vals)),
+                                      "sha256": _file_sha256(path)})
+                else:
+                    w, header = _wide(sub, fields, max_per_type)
+                    path = out_dir / f"{name}.{p}.csv"
+                    _write_atomic(w, path, header=header)
+                    files.append({"file": path.name, "field": ",".join(header), "rows": int(len(w)),
+                                  "sha256": _file_sha256(path)})
+            res = ExportResult(audience=name, platform=p, in_audience=n_in, opted_out_removed=n_out,
+                               no_identifier=int(elig.sum()) - exported, exported=exported,
+                               fields=fields, files=files, definition_hash=audiences.hashes.get(name, ""))
+            results.append(res)
+            if log:
+                entry = {
+                    "time_utc": utc_now(), "user": current_user(), **ctx,
+                    "as_of": str(audiences.as_of), "audience": name,
+                    "description": d.description, "rule": rule_text(d.rule),
+                    "definition_hash": res.definition_hash, "platform": p, "fields": fields,
+                    "hash": algo, "in_audience": n_in, "opted_out_removed": n_out,
+                    "no_identifier": res.no_identifier, "exported": exported, "files": files,
+                    "key_id": kid, "omni_version": __version__,
+                }
+                if contacts is not None and p != "oneid":
+                    entry["shared_values_dropped"] = int(contacts.attrs.get("shared_values", 0))
+                    entry["opted_out_values_dropped"] = int(contacts.attrs.get("opted_out_values", 0))
+                append_log(out_dir / LOG_NAME, entry)
+    return results
+
+
+def reach_table(audiences: AudienceSet, contacts: pd.DataFrame,
+                platforms: Sequence[str] = AD_PLATFORMS) -> pd.DataFrame:
+    """How many eligible members of each audience each platform can reach, and by which field.
+
+    Returns
+    -------
+    DataFrame
+        One row per audience: ``audience``, ``eligible``, then per platform the people with at
+        least one usable identifier (``<platform>``) and per field (``<platform> <field>``), and
+        ``any platform``.
+    """
+    people = audiences.people
+    cols: dict[str, np.ndarray] = {}
+    any_p = np.zeros(len(people), dtype=bool)
+    for p in platforms:
+        pv = platform_values(contacts, p)
+        pos = people.get_indexer(pv["oneid"].astype(str).to_numpy())
+        tot = np.zeros(len(people), dtype=bool)
+        tot[pos[pos >= 0]] = True
+        cols[p] = tot
+        any_p |= tot
+        for f in PLATFORM_FIELDS[p]:
+            sel = (pv["field"] == f.field).to_numpy() & (pos >= 0)
+            fm = np.zeros(len(people), dtype=bool)
+            fm[pos[sel]] = True
+            cols[f"{p} {f.field}"] = fm
+    cols["any platform"] = any_p
+    rows = []
+    for n in audiences.names:
+        e = audiences.mask(n, eligible=True)
+        rows.append({"audience": n, "eligible": int(e.sum()), **{c: int((e & v).sum()) for c, v in cols.items()}})
+    return pd.DataFrame(rows)

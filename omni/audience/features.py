@@ -1,0 +1,306 @@
+"""Per-person features the audience rules read, computed once and shared by every definition.
+
+:class:`AudienceFeatures` holds the unified tables cut at ``as_of`` and computes each feature on
+first use, caching it under its parameters: the last product view per person, paid orders per
+person, the RFM classes, the CLV predictions (value tier, churn risk) and campaign outcomes. Ten
+audiences reading "CLV tier" fit the CLV model once; audiences that need no CLV never fit it.
+
+Every feature is an array aligned with :attr:`AudienceFeatures.people` (the OneIDs of the profiles),
+so rules are boolean masks and combinations are ``&``, ``|``, ``~``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from omni.audience.definitions import AudienceSettings
+
+__all__ = ["AudienceFeatures"]
+
+_NAT = np.iinfo(np.int64).min
+
+
+def _as_codes(values: pd.Series) -> np.ndarray:
+    return values.astype("string").str.strip().to_numpy(dtype=object, na_value=None)
+
+
+def _require(df: pd.DataFrame | None, cols: Sequence[str], what: str) -> pd.DataFrame:
+    if df is None:
+        raise ValueError(f"the {what} table is needed by this rule but was not given")
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise ValueError(f"{what} is missing column(s) {missing}; it has {list(df.columns)}")
+    return df
+
+
+class AudienceFeatures:
+    """The unified data seen by audience rules, with lazily computed, cached per-person features.
+
+    Parameters
+    ----------
+    profiles : DataFrame
+        ``Resolved.profiles`` (``oneid``; other columns used by ``profile`` rules).
+    as_of : Timestamp
+        End of the observation, exclusive: events and orders at or after it are ignored; windows of
+        ``days`` days are ``[as_of - days, as_of)``.
+    orders, events, campaign_assignments : DataFrame, optional
+        The unified tables (only needed by the rules that read them).
+    campaigns : DataFrame, optional
+        The ``campaigns`` source (campaign_id, start_date, end_date, arms).
+    record_oneid : DataFrame, optional
+        ``Resolved.record_oneid``: to leave anonymous orders out of RFM/CLV (see
+        :func:`omni.value_report.identified_orders`).
+    month : str, optional
+        ``YYYY-MM`` when ``as_of`` is the end of that month: CLV and RFM then come from
+        :func:`omni.value_report.value_month`, exactly as in the value report.
+    settings : AudienceSettings, optional
+
+    Attributes
+    ----------
+    people : Index
+        OneIDs, one per profile, in profile order; every feature is aligned with it.
+    """
+
+    def __init__(
+        self,
+        profiles: pd.DataFrame,
+        as_of: pd.Timestamp | str,
+        orders: pd.DataFrame | None = None,
+        events: pd.DataFrame | None = None,
+        campaign_assignments: pd.DataFrame | None = None,
+        campaigns: pd.DataFrame | None = None,
+        record_oneid: pd.DataFrame | None = None,
+        month: str | None = None,
+        settings: AudienceSettings | None = None,
+    ) -> None:
+        _require(profiles, ["oneid"], "profiles")
+        self.profiles = profiles
+        self.people = pd.Index(profiles["oneid"].astype(str).to_numpy(), name="oneid")
+        if not self.people.is_unique:
+            n_dup = int(self.people.duplicated().sum())
+            raise ValueError(f"profiles must have one row per oneid; {n_dup} oneid(s) repeat")
+        ts = pd.Timestamp(as_of)
+        if pd.isna(ts):
+            raise ValueError(f"as_of must be a timestamp, got {as_of!r}")
+        self.as_of = ts
+        self.month = month
+        self.orders = orders
+        self.events = events
+        self.campaign_assignments = campaign_assignments
+        self.campaigns = campaigns
+        self.record_oneid = record_oneid
+        self.settings = settings or AudienceSettings()
+        self._cache: dict[tuple, Any] = {}
+
+    # -- construction ---------------------------------------------------------------------
+    @classmethod
+    def from_resolved(
+        cls, resolved, month: str, campaigns: pd.DataFrame | None = None,
+        settings: AudienceSettings | None = None,
+    ) -> AudienceFeatures:
+        """Features of a :class:`omni.workspace.Resolved` at the end of ``month`` (``YYYY-MM``)."""
+        from omni.workspace import month_end
+
+        return cls(
+            resolved.profiles, month_end(month), orders=resolved.tables.get("orders"),
+            events=resolved.tables.get("events"),
+            campaign_assignments=resolved.tables.get("campaign_assignments"), campaigns=campaigns,
+            record_oneid=resolved.record_oneid, month=month, settings=settings,
+        )
+
+    @property
+    def n(self) -> int:
+        return len(self.people)
+
+    def positions(self, oneids: Any) -> np.ndarray:
+        """Positions of OneIDs in :attr:`people` (-1 where unknown)."""
+        return self.people.get_indexer(pd.Index(np.asarray(oneids, dtype=object)).astype(str))
+
+    def mask_of(self, oneids: Any) -> np.ndarray:
+        """Boolean mask over :attr:`people` of the given OneIDs (unknown ones ignored)."""
+        m = np.zeros(self.n, dtype=bool)
+        pos = self.positions(oneids)
+        m[pos[pos >= 0]] = True
+        return m
+
+    def _cached(self, key: tuple, fn):
+        if key not in self._cache:
+            self._cache[key] = fn()
+        return self._cache[key]
+
+    # -- behaviour ------------------------------------------------------------------------
+    def _per_person_max_time(self, oneids: pd.Series, times: pd.Series) -> np.ndarray:
+        """Latest time per person as int64 ns (``_NAT`` where none)."""
+        out = np.full(self.n, _NAT, dtype=np.int64)
+        pos = self.positions(oneids.to_numpy())
+        t = pd.to_datetime(times).to_numpy(dtype="datetime64[ns]").astype(np.int64)
+        ok = (pos >= 0) & (t != _NAT)
+        if ok.any():
+            s = pd.Series(t[ok]).groupby(pos[ok]).max()
+            out[s.index.to_numpy()] = s.to_numpy()
+        return out
+
+    def _filter(self, df: pd.DataFrame, col: str, values: Sequence[str] | None, what: str) -> np.ndarray:
+        if values is None:
+            return np.ones(len(df), dtype=bool)
+        _require(df, [col], what)
+        return df[col].astype("string").isin(list(values)).to_numpy(dtype=bool, na_value=False)
+
+    def _window(self, times: pd.Series, days: int | None) -> np.ndarray:
+        t = pd.to_datetime(times)
+        keep = (t < self.as_of).to_numpy(dtype=bool, na_value=False)
+        if days is not None:
+            keep &= (t >= self.as_of - pd.Timedelta(days=int(days))).to_numpy(dtype=bool, na_value=False)
+        return keep
+
+    def last_event_time(self, days: int, event_types: Sequence[str],
+                        category: Sequence[str] | None = None) -> np.ndarray:
+        """Latest event of the given types (and categories) in ``[as_of - days, as_of)`` per person."""
+        key = ("last_event", int(days), tuple(event_types), tuple(category or ()))
+
+        def compute() -> np.ndarray:
+            ev = _require(self.events, ["oneid", "event_time", "event_type"], "events")
+            keep = self._window(ev["event_time"], days)
+            keep &= self._filter(ev, "event_type", event_types, "events")
+            keep &= self._filter(ev, "category", category, "events")
+            keep &= ev["oneid"].notna().to_numpy()
+            sub = ev.loc[keep]
+            return self._per_person_max_time(sub["oneid"], sub["event_time"])
+
+        return self._cached(key, compute)
+
+    def _orders_mask(self, channel, category, days, status) -> np.ndarray:
+        o = _require(self.orders, ["oneid", "order_time", "status"], "orders")
+        keep = self._window(o["order_time"], days)
+        keep &= self._filter(o, "status", status, "orders")
+        keep &= self._filter(o, "channel", channel, "orders")
+        keep &= self._filter(o, "category", category, "orders")
+        keep &= o["oneid"].notna().to_numpy()
+        return keep
+
+    def last_order_time(self, category: Sequence[str] | None = None,
+                        status: Sequence[str] = ("paid",)) -> np.ndarray:
+        """Latest order (status, categories) before ``as_of`` per person, int64 ns."""
+        key = ("last_order", tuple(category or ()), tuple(status))
+
+        def compute() -> np.ndarray:
+            keep = self._orders_mask(None, category, None, status)
+            sub = self.orders.loc[keep]
+            return self._per_person_max_time(sub["oneid"], sub["order_time"])
+
+        return self._cached(key, compute)
+
+    def order_count(self, channel: Sequence[str] | None = None, category: Sequence[str] | None = None,
+                    days: int | None = None, status: Sequence[str] = ("paid",)) -> np.ndarray:
+        """Orders per person matching channel / category / status in the window."""
+        key = ("order_count", tuple(channel or ()), tuple(category or ()), days, tuple(status))
+
+        def compute() -> np.ndarray:
+            keep = self._orders_mask(channel, category, days, status)
+            pos = self.positions(self.orders.loc[keep, "oneid"].to_numpy())
+            return np.bincount(pos[pos >= 0], minlength=self.n)
+
+        return self._cached(key, compute)
+
+    # -- value ----------------------------------------------------------------------------
+    def _value(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(RFM segments, CLV predictions), both indexed by oneid; customers only."""
+
+        def compute():
+            from omni import value_report as vr
+            from omni.clv import CLVModel
+            from omni.rfm import rfm_segments, rfm_summary
+
+            s = self.settings
+            orders = _require(self.orders, ["oneid", "order_time", "amount", "status"], "orders")
+            orders = orders.loc[orders["oneid"].notna().to_numpy()]
+            orders = orders.loc[(pd.to_datetime(orders["order_time"]) < self.as_of).to_numpy()]
+            if not s.include_anonymous and self.record_oneid is not None and "order_key" in orders:
+                orders, _ = vr.identified_orders(orders, self.record_oneid)
+            if self.month is not None:
+                mv = vr.value_month(
+                    orders, self.month, model=s.clv_model, holdout_weeks=max(s.holdout_weeks, 1),
+                    check=s.holdout_weeks > 0, clv_months=s.clv_months,
+                    discount_rate_annual=s.discount_rate_annual, tier_shares=s.tier_shares,
+                    rfm_threshold=s.rfm_threshold,
+                )
+                return mv.segments, mv.predictions
+            clean, _ = vr.valid_orders(orders)
+            end = (self.as_of - pd.Timedelta(seconds=1)).normalize()
+            summary = rfm_summary(clean, end, freq="W")
+            seg = rfm_segments(summary, threshold=s.rfm_threshold)
+            model = CLVModel(model=s.clv_model, freq="W", discount_rate_annual=s.discount_rate_annual)
+            model.fit(summary)
+            pred = model.predict(summary, months=s.clv_months, tiers=s.tier_shares)
+            return seg, pred
+
+        return self._cached(("value",), compute)
+
+    def rfm_class(self) -> tuple[np.ndarray, np.ndarray]:
+        """RFM 8-class labels per person (Chinese, English); None for non-customers."""
+
+        def compute():
+            seg, _ = self._value()
+            pos = self.positions(seg.index.to_numpy())
+            zh = np.full(self.n, None, dtype=object)
+            en = np.full(self.n, None, dtype=object)
+            ok = pos >= 0
+            zh[pos[ok]] = seg["segment"].astype(str).to_numpy()[ok]
+            en[pos[ok]] = seg["segment_en"].astype(str).to_numpy()[ok]
+            return zh, en
+
+        return self._cached(("rfm_class",), compute)
+
+    def clv(self) -> pd.DataFrame:
+        """CLV predictions aligned with :attr:`people`: ``value_tier`` (None for non-customers),
+        ``churn_risk`` and ``p_alive`` (NaN for non-customers)."""
+
+        def compute():
+            _, pred = self._value()
+            pos = self.positions(pred.index.to_numpy())
+            ok = pos >= 0
+            tier = np.full(self.n, None, dtype=object)
+            churn = np.full(self.n, np.nan)
+            if "value_tier" in pred:
+                tier[pos[ok]] = pred["value_tier"].astype(str).to_numpy()[ok]
+            churn[pos[ok]] = pred["churn_risk"].to_numpy(dtype="float64")[ok]
+            return pd.DataFrame({"value_tier": tier, "churn_risk": churn, "p_alive": 1.0 - churn},
+                                index=self.people)
+
+        return self._cached(("clv",), compute)
+
+    # -- campaigns ------------------------------------------------------------------------
+    def resolve_campaign(self, campaign: str) -> str:
+        """A campaign id, or ``latest``: the campaign with the latest end date before ``as_of``."""
+        c = _require(self.campaigns, ["campaign_id", "start_date", "end_date"], "campaigns")
+        ids = c["campaign_id"].astype(str)
+        if campaign != "latest":
+            if campaign not in set(ids):
+                raise ValueError(f"unknown campaign {campaign!r}; known: {sorted(ids)[:20]}")
+            return campaign
+        end = pd.to_datetime(c["end_date"], errors="coerce")
+        ended = (end + pd.Timedelta(days=1) <= self.as_of).to_numpy(dtype=bool, na_value=False)
+        if not ended.any():
+            raise ValueError(f"campaign 'latest': no campaign ended before {self.as_of:%Y-%m-%d}")
+        order = np.lexsort((ids.to_numpy()[ended], end.to_numpy()[ended]))
+        return str(ids.to_numpy()[ended][order[-1]])
+
+    def campaign_outcomes(self, campaign: str) -> pd.DataFrame:
+        """:func:`omni.uplift.outcomes.campaign_outcomes` of one campaign (orders before ``as_of``)."""
+        cid = self.resolve_campaign(campaign)
+
+        def compute():
+            from omni.uplift.outcomes import campaign_outcomes
+
+            a = _require(self.campaign_assignments, ["campaign_id", "oneid", "arm", "contacted"],
+                         "campaign_assignments")
+            o = _require(self.orders, ["oneid", "order_time", "amount", "status"], "orders")
+            o = o.loc[(pd.to_datetime(o["order_time"]) < self.as_of).to_numpy()]
+            a = a.loc[a["oneid"].notna().to_numpy()]
+            return campaign_outcomes(a, o, self.campaigns, cid, pre_days=0, on_duplicate="first")
+
+        return self._cached(("campaign", cid), compute)

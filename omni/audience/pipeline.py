@@ -1,0 +1,155 @@
+"""Audiences of a dataset in one call: resolve, consent, features, audiences, contacts, export.
+
+This is the glue the CLI, the notebook and the benchmark share; each step is also available on its
+own (:mod:`~omni.audience.definitions`, :mod:`~omni.audience.features`,
+:mod:`~omni.audience.rules`, :mod:`~omni.audience.consent`, :mod:`~omni.audience.identifiers`,
+:mod:`~omni.audience.export`).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from omni.audience.consent import opted_out as consent_opted_out
+from omni.audience.definitions import Definitions, load_definitions
+from omni.audience.export import ExportResult, export_audiences, require_key
+from omni.audience.features import AudienceFeatures
+from omni.audience.hashing import PLATFORMS
+from omni.audience.identifiers import contact_identifiers
+from omni.audience.rules import AudienceSet, build_audiences
+
+__all__ = ["AudienceRun", "export_dataset", "prepare_audiences"]
+
+
+@dataclass
+class AudienceRun:
+    """Everything :func:`prepare_audiences` computed for one dataset and month.
+
+    Attributes
+    ----------
+    workspace : omni.workspace.Workspace
+    month : str
+    resolved : omni.workspace.Resolved
+    features : AudienceFeatures
+    audiences : AudienceSet
+    opted_out : Series of bool
+        Indexed by oneid (see :func:`omni.audience.consent.opted_out`).
+    seconds : dict
+        Wall time per step.
+    """
+
+    workspace: object
+    month: str
+    resolved: object
+    features: AudienceFeatures
+    audiences: AudienceSet
+    opted_out: pd.Series
+    seconds: dict[str, float] = field(default_factory=dict)
+    _contacts: pd.DataFrame | None = None
+
+    @property
+    def context(self) -> dict:
+        """Fields identifying the data for the export log."""
+        ws = self.workspace
+        return {"dataset": ws.spec.name,
+                "data_fingerprint": ws.fingerprint, "month": self.month,
+                "definitions": self.audiences.definitions.source}
+
+    def contacts(self) -> pd.DataFrame:
+        """Usable contact identifiers of everyone in at least one audience (computed once)."""
+        if self._contacts is None:
+            t = time.perf_counter()
+            union = self.audiences.people[self.audiences.union()]
+            self._contacts = contact_identifiers(self.workspace.ids, self.resolved.record_oneid,
+                                                 people=union, opted_out=self.opted_out)
+            self.seconds["contacts"] = round(time.perf_counter() - t, 2)
+        return self._contacts
+
+
+def prepare_audiences(
+    data: str | Path = "data/sample",
+    month: str | None = None,
+    definitions: Definitions | str | Path | None = None,
+    names: Sequence[str] | None = None,
+    workspace=None,
+    progress: bool = False,
+) -> AudienceRun:
+    """Resolve a dataset at the end of ``month`` and build its audiences.
+
+    Parameters
+    ----------
+    data : path
+        Dataset folder.
+    month : str, optional
+        ``YYYY-MM``; default the last complete month in the data.
+    definitions : Definitions or path, optional
+        Default: the packaged ``default_audiences.yaml``.
+    names : sequence of str, optional
+        Only these audiences (and those they refer to).
+    workspace : Workspace, optional
+        An open workspace to reuse (its caches).
+    progress : bool
+        Print step timings to stderr.
+    """
+    from omni.workspace import Workspace
+
+    def say(msg: str) -> None:
+        if progress:
+            print(msg, file=sys.stderr, flush=True)
+
+    defs = definitions if isinstance(definitions, Definitions) else load_definitions(definitions)
+    if names:
+        unknown = [n for n in names if n not in defs.audiences]
+        if unknown:
+            raise ValueError(f"unknown audience(s) {unknown}; defined: {defs.names}")
+    ws = workspace or Workspace(data, progress=progress)
+    month = month or ws.last_complete_month()
+    secs: dict[str, float] = {}
+    t = time.perf_counter()
+    res = ws.resolve(as_of=month)
+    secs["resolve"] = round(time.perf_counter() - t, 2)
+    t = time.perf_counter()
+    keys = {n: s.key for n, s in ws.spec.sources.items() if s.key}
+    oo = consent_opted_out(res.profiles, res.record_oneid, ws.dataset.tables, keys)
+    secs["consent"] = round(time.perf_counter() - t, 2)
+    say(f"  consent: {int(oo.sum()):,} opted out ({oo.attrs['from_records_only']:,} only on an older record)")
+    t = time.perf_counter()
+    feats = AudienceFeatures.from_resolved(res, month, campaigns=ws.dataset.tables.get("campaigns"),
+                                           settings=defs.settings)
+    aset = build_audiences(defs, feats, opted_out=oo.to_numpy(), names=list(names) if names else None)
+    secs["audiences"] = round(time.perf_counter() - t, 2)
+    say(f"  built {len(aset.names)} audiences in {secs['audiences']:.1f} s")
+    return AudienceRun(workspace=ws, month=month, resolved=res, features=feats, audiences=aset,
+                       opted_out=oo, seconds=secs)
+
+
+def export_dataset(
+    data: str | Path,
+    out: str | Path,
+    month: str | None = None,
+    definitions: Definitions | str | Path | None = None,
+    names: Sequence[str] | None = None,
+    platforms: Sequence[str] = PLATFORMS,
+    max_per_type: int = 3,
+    key: str | bytes | None = None,
+    progress: bool = False,
+) -> tuple[AudienceRun, list[ExportResult]]:
+    """:func:`prepare_audiences` then :func:`~omni.audience.export.export_audiences` into ``out``.
+
+    The key is checked before anything is computed.
+    """
+    require_key(key)
+    run = prepare_audiences(data, month, definitions, names, progress=progress)
+    plats = list(platforms)
+    contacts = run.contacts() if any(p != "oneid" for p in plats) else None
+    t = time.perf_counter()
+    results = export_audiences(run.audiences, contacts, out, platforms=plats, names=names, key=key,
+                               max_per_type=max_per_type, context=run.context)
+    run.seconds["export"] = round(time.perf_counter() - t, 2)
+    return run, results
