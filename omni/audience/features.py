@@ -24,10 +24,6 @@ __all__ = ["AudienceFeatures"]
 _NAT = np.iinfo(np.int64).min
 
 
-def _as_codes(values: pd.Series) -> np.ndarray:
-    return values.astype("string").str.strip().to_numpy(dtype=object, na_value=None)
-
-
 def _require(df: pd.DataFrame | None, cols: Sequence[str], what: str) -> pd.DataFrame:
     if df is None:
         raise ValueError(f"the {what} table is needed by this rule but was not given")
@@ -207,44 +203,74 @@ class AudienceFeatures:
         return self._cached(key, compute)
 
     # -- value ----------------------------------------------------------------------------
-    def _value(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """(RFM segments, CLV predictions), both indexed by oneid; customers only."""
+    def customer_orders(self) -> pd.DataFrame:
+        """Orders the value features use: before ``as_of``, with a oneid, a valid amount and
+        (unless ``settings.include_anonymous``) an identified buyer - as in the value report."""
 
-        def compute():
+        def compute() -> pd.DataFrame:
             from omni import value_report as vr
-            from omni.clv import CLVModel
+
+            o = _require(self.orders, ["oneid", "order_time", "amount", "status"], "orders")
+            o = o.loc[o["oneid"].notna().to_numpy()]
+            o = o.loc[(pd.to_datetime(o["order_time"]) < self.as_of).to_numpy()]
+            if not self.settings.include_anonymous and self.record_oneid is not None and "order_key" in o:
+                o, _ = vr.identified_orders(o, self.record_oneid)
+            clean, _ = vr.valid_orders(o)
+            return clean
+
+        return self._cached(("customer_orders",), compute)
+
+    @property
+    def observation_end(self) -> pd.Timestamp:
+        """Last whole day before ``as_of`` (the inclusive end day of the RFM summary)."""
+        return (self.as_of - pd.Timedelta(seconds=1)).normalize()
+
+    def rfm_segments(self) -> pd.DataFrame:
+        """:func:`omni.rfm.rfm_segments` of the customers (indexed by oneid), computed exactly as
+        :func:`omni.value_report.value_month` does (weeks, daily purchase merging)."""
+
+        def compute() -> pd.DataFrame:
             from omni.rfm import rfm_segments, rfm_summary
 
+            summary = rfm_summary(self.customer_orders(), self.observation_end, freq="W")
+            return rfm_segments(summary, threshold=self.settings.rfm_threshold)
+
+        return self._cached(("rfm_segments",), compute)
+
+    def clv_predictions(self) -> pd.DataFrame:
+        """:meth:`omni.clv.CLVModel.predict` of the customers (indexed by oneid): from
+        :func:`omni.value_report.value_month` when ``month`` is set (the value report's model
+        choice on a holdout), else from a model fitted to the summary at ``as_of``."""
+
+        def compute() -> pd.DataFrame:
+            from omni import value_report as vr
+            from omni.clv import CLVModel
+            from omni.rfm import rfm_summary
+
             s = self.settings
-            orders = _require(self.orders, ["oneid", "order_time", "amount", "status"], "orders")
-            orders = orders.loc[orders["oneid"].notna().to_numpy()]
-            orders = orders.loc[(pd.to_datetime(orders["order_time"]) < self.as_of).to_numpy()]
-            if not s.include_anonymous and self.record_oneid is not None and "order_key" in orders:
-                orders, _ = vr.identified_orders(orders, self.record_oneid)
             if self.month is not None:
                 mv = vr.value_month(
-                    orders, self.month, model=s.clv_model, holdout_weeks=max(s.holdout_weeks, 1),
-                    check=s.holdout_weeks > 0, clv_months=s.clv_months,
-                    discount_rate_annual=s.discount_rate_annual, tier_shares=s.tier_shares,
-                    rfm_threshold=s.rfm_threshold,
+                    self.customer_orders(), self.month, model=s.clv_model,
+                    holdout_weeks=max(s.holdout_weeks, 1), check=s.holdout_weeks > 0,
+                    clv_months=s.clv_months, discount_rate_annual=s.discount_rate_annual,
+                    tier_shares=s.tier_shares, rfm_threshold=s.rfm_threshold,
                 )
-                return mv.segments, mv.predictions
-            clean, _ = vr.valid_orders(orders)
-            end = (self.as_of - pd.Timedelta(seconds=1)).normalize()
-            summary = rfm_summary(clean, end, freq="W")
-            seg = rfm_segments(summary, threshold=s.rfm_threshold)
+                return mv.predictions
+            summary = rfm_summary(self.customer_orders(), self.observation_end, freq="W")
             model = CLVModel(model=s.clv_model, freq="W", discount_rate_annual=s.discount_rate_annual)
             model.fit(summary)
-            pred = model.predict(summary, months=s.clv_months, tiers=s.tier_shares)
-            return seg, pred
+            if model.gg_params_ is None:
+                raise ValueError("the spend model (Gamma-Gamma) could not be fitted, so there are no "
+                                 "CLV tiers: " + "; ".join(model.warnings_))
+            return model.predict(summary, months=s.clv_months, tiers=s.tier_shares)
 
-        return self._cached(("value",), compute)
+        return self._cached(("clv_predictions",), compute)
 
     def rfm_class(self) -> tuple[np.ndarray, np.ndarray]:
         """RFM 8-class labels per person (Chinese, English); None for non-customers."""
 
         def compute():
-            seg, _ = self._value()
+            seg = self.rfm_segments()
             pos = self.positions(seg.index.to_numpy())
             zh = np.full(self.n, None, dtype=object)
             en = np.full(self.n, None, dtype=object)
@@ -260,7 +286,7 @@ class AudienceFeatures:
         ``churn_risk`` and ``p_alive`` (NaN for non-customers)."""
 
         def compute():
-            _, pred = self._value()
+            pred = self.clv_predictions()
             pos = self.positions(pred.index.to_numpy())
             ok = pos >= 0
             tier = np.full(self.n, None, dtype=object)
