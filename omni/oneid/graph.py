@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.sparse import coo_matrix
+from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 
@@ -36,10 +36,17 @@ def group_components(rec: np.ndarray, val: np.ndarray, n_rec: int, n_val: int) -
     n = n_rec + n_val
     if len(rec) == 0:
         return np.arange(n, dtype=np.int64)
-    graph = coo_matrix(
-        (np.ones(len(rec), dtype=np.int8), (rec.astype(np.int64), val.astype(np.int64) + n_rec)),
-        shape=(n, n),
-    ).tocsr()
+    rec = np.asarray(rec)
+    if len(rec) > 1 and not (rec[1:] >= rec[:-1]).all():
+        order = np.argsort(rec, kind="stable")
+        rec, val = rec[order], np.asarray(val)[order]
+    # edges sorted by record: the CSR arrays directly (rows = records, value nodes have no
+    # out-edges; connected_components(directed=False) follows edges both ways)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rec, minlength=n_rec), out=indptr[1 : n_rec + 1])
+    indptr[n_rec + 1 :] = indptr[n_rec]
+    indices = np.asarray(val, dtype=np.int32 if n < 2**31 - 1 else np.int64) + n_rec
+    graph = csr_matrix((np.ones(len(rec), dtype=np.int8), indices, indptr), shape=(n, n))
     _, labels = connected_components(graph, directed=False)
     return labels.astype(np.int64)
 
@@ -98,8 +105,9 @@ def cooccurrence(
     t_rec, t_val = rec[keep], val[keep]
     if len(t_rec) == 0:
         return out
-    order = np.argsort(t_rec, kind="stable")
-    t_rec, t_val = t_rec[order], t_val[order]
+    if len(t_rec) > 1 and not (t_rec[1:] >= t_rec[:-1]).all():  # edges usually come sorted by record
+        order = np.argsort(t_rec, kind="stable")
+        t_rec, t_val = t_rec[order], t_val[order]
     start = np.searchsorted(t_rec, rec, side="left")
     stop = np.searchsorted(t_rec, rec, side="right")
     counts = stop - start
@@ -114,3 +122,44 @@ def cooccurrence(
     a, b = unique_pairs(src[keep2], partner[keep2], n_val)
     flat = np.bincount(a * n_types + target_type[b], minlength=n_val * n_types)
     return flat.reshape(n_val, n_types).astype(np.int64)
+
+
+def dense_codes(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Factorize non-negative integers in order of first appearance, without hashing.
+
+    Equivalent to ``pd.factorize(x)`` for int arrays: codes 0..k-1 numbered by first appearance,
+    and the distinct values in that order. A presence table over the value range when that range is
+    small relative to ``len(x)``, a sort otherwise.
+
+    Returns
+    -------
+    codes : ndarray of int64
+    uniques : ndarray of int64
+    """
+    x = np.asarray(x, dtype=np.int64)
+    n = len(x)
+    if n == 0:
+        return x.copy(), x.copy()
+    if x.min() < 0:
+        raise ValueError("dense_codes needs non-negative integers")
+    top = int(x.max()) + 1
+    if top <= 4 * n + 1024:
+        # first position of every value: reversed assignment leaves the first occurrence
+        first = np.full(top, n, dtype=np.int64)
+        first[x[::-1]] = np.arange(n - 1, -1, -1, dtype=np.int64)
+        present = np.flatnonzero(first < n)
+        uniques = present[np.argsort(first[present], kind="stable")]
+        rank = np.empty(top, dtype=np.int64)
+        rank[uniques] = np.arange(len(uniques), dtype=np.int64)
+        return rank[x], uniques
+    order = np.argsort(x, kind="stable")
+    xs = x[order]
+    start = np.r_[True, xs[1:] != xs[:-1]]
+    grp = np.cumsum(start) - 1  # group of each sorted element, in value order
+    first_pos = order[start]  # first appearance of each distinct value (stable sort)
+    by_first = np.argsort(first_pos, kind="stable")
+    rank = np.empty(len(first_pos), dtype=np.int64)
+    rank[by_first] = np.arange(len(first_pos), dtype=np.int64)
+    codes = np.empty(n, dtype=np.int64)
+    codes[order] = rank[grp]
+    return codes, xs[start][by_first]

@@ -30,6 +30,7 @@ from omni.oneid.config import OneIDConfig
 from omni.oneid.graph import (
     bipartite_components,
     cooccurrence,
+    dense_codes,
     group_components,
     sorted_unique,
     unique_pairs,
@@ -39,6 +40,7 @@ ID_COLUMNS = ("record_key", "id_type", "value", "valid")
 
 # Status of an identifier value in the graph: small int codes internally (fast comparisons over
 # tens of millions of edges), names in the output.
+HOW_NAMES = ("strong", "account", "weak", "probabilistic", "none")
 STATUS_NAMES = ("strong", "weak", "shared", "ambiguous_weak", "over_limit", "not_linking", "bridge")
 (STATUS_STRONG, STATUS_WEAK, STATUS_SHARED, STATUS_AMBIGUOUS, STATUS_OVER_LIMIT, STATUS_OTHER,
  STATUS_BRIDGE) = range(len(STATUS_NAMES))
@@ -97,11 +99,23 @@ def _record_index(ids: pd.DataFrame, records: pd.DataFrame | None) -> pd.DataFra
     elif "record_key" not in records.columns:
         raise ValueError("records must have a 'record_key' column")
     records = records.reset_index(drop=True)
-    dup = (records.duplicated(["source", "row"]) if {"source", "row"} <= set(records.columns)
-           else records["record_key"].duplicated())
-    if dup.any():
-        first = records.loc[dup, "record_key"].iloc[0]
-        raise ValueError(f"records has {int(dup.sum())} duplicated record_key(s), e.g. row {int(np.flatnonzero(dup)[0])}: {first!r}")
+    if {"source", "row"} <= set(records.columns):
+        # integer keys: (source code, row); already strictly increasing in the usual layout
+        src = records["source"].astype("category").cat.codes.to_numpy().astype(np.int64)
+        row = records["row"].to_numpy(np.int64)
+        key = src * np.int64(max(int(row.max(initial=0)), 0) + 1) + row
+        if len(key) > 1 and not (key[1:] > key[:-1]).all():
+            n_dup = len(key) - len(sorted_unique(key))
+            if n_dup:
+                dup = pd.Series(key).duplicated().to_numpy()
+                first = records.loc[dup, "record_key"].iloc[0]
+                raise ValueError(f"records has {n_dup} duplicated record(s) (same source and row), e.g. row "
+                                 f"{int(np.flatnonzero(dup)[0])}: {first!r}")
+    else:
+        dup = records["record_key"].duplicated()
+        if dup.any():
+            first = records.loc[dup, "record_key"].iloc[0]
+            raise ValueError(f"records has {int(dup.sum())} duplicated record_key(s), e.g. row {int(np.flatnonzero(dup)[0])}: {first!r}")
     if "source" not in records.columns:
         records = records.assign(source=records["record_key"].astype(str).str.split(":", n=1).str[0])
     return records
@@ -226,22 +240,31 @@ def resolve_identities(
     rec_cap = np.array([config.max_records.get(t, np.iinfo(np.int64).max) for t in all_types])
     too_many_records = n_records_per_val > rec_cap[val_type]
     linkable = (status == STATUS_STRONG) | (status == STATUS_WEAK)
-    why = np.select(
-        [too_many_strong, too_many_weak, too_many_records],
-        ["seen_with_many_strong_ids", "seen_with_many_weak_ids", "too_many_records"],
-        default="",
-    )
-    hit = (why != "") & linkable
+    why_names = np.array(["", "seen_with_many_strong_ids", "seen_with_many_weak_ids", "too_many_records"], dtype=object)
+    why = np.select([too_many_strong, too_many_weak, too_many_records], [1, 2, 3], 0).astype(np.int8)
+    hit = (why > 0) & linkable
     status[hit] = STATUS_SHARED
-    reason[hit] = why[hit]
+    reason[hit] = why_names[why[hit]]
 
     # --- strong components with limit splitting --------------------------------------------
     removals: list[pd.DataFrame] = []
     limits = np.array([config.max_per_profile.get(t, np.iinfo(np.int64).max) for t in all_types])
-    first_time = None
+    t_rec = None
     if times is not None:
         t_rec = pd.to_datetime(pd.Series(times).reset_index(drop=True)).to_numpy("datetime64[ns]").astype("int64")
-        first_time = pd.Series(t_rec[rec]).groupby(val).min().reindex(range(n_val)).to_numpy()
+
+    def first_seen(vals: np.ndarray) -> np.ndarray:
+        """Earliest record time of each of a few values (only split candidates need it)."""
+        if t_rec is None:
+            return vals
+        pos = np.full(n_val, -1, dtype=np.int64)
+        u = sorted_unique(vals)
+        pos[u] = np.arange(len(u))
+        sel = pos[val] >= 0
+        out = np.full(len(u), np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(out, pos[val[sel]], t_rec[rec[sel]])
+        return out[pos[vals]]
+
     def components_with_limits() -> np.ndarray:
         """Components over strong (and bridging) values, splitting profiles over a limit."""
         labels = np.arange(n_rec, dtype=np.int64)
@@ -251,16 +274,20 @@ def resolve_identities(
             comp_of_val = np.full(n_val, -1, dtype=np.int64)
             comp_of_val[val[use]] = labels[rec[use]]
             live = np.flatnonzero(comp_of_val >= 0)
-            # distinct values per (component, type)
-            counts = pd.DataFrame({"comp": comp_of_val[live], "t": val_type[live]}).value_counts()
-            over = counts[counts.to_numpy() > limits[counts.index.get_level_values("t")]]
-            if over.empty or rnd == config.max_split_rounds:
+            # distinct values per (component, type): run lengths of the sorted (comp, type) keys
+            ct = np.sort(comp_of_val[live] * np.int64(n_types) + val_type[live])
+            starts = np.flatnonzero(np.r_[True, ct[1:] != ct[:-1]]) if len(ct) else np.zeros(0, dtype=np.int64)
+            runs = np.diff(np.r_[starts, len(ct)])
+            keys = ct[starts]
+            is_over = runs > limits[keys % n_types]
+            if not is_over.any() or rnd == config.max_split_rounds:
                 return labels
-            over = over.reset_index()[["comp", "t"]].drop_duplicates("comp")  # one type per comp per round
+            over = pd.DataFrame({"comp": keys[is_over] // n_types, "t": keys[is_over] % n_types})
+            over = over.drop_duplicates("comp")  # one type per comp per round
             cand = pd.DataFrame({"val": live, "comp": comp_of_val[live]}).merge(over, on="comp")
             cand["score"] = cooc_strong[cand["val"].to_numpy(), cand["t"].to_numpy()]
             cand["n_rec"] = n_records_per_val[cand["val"].to_numpy()]
-            cand["first"] = first_time[cand["val"].to_numpy()] if first_time is not None else cand["val"]
+            cand["first"] = first_seen(cand["val"].to_numpy())
             cand = cand.sort_values(["comp", "score", "n_rec", "first"], ascending=[True, False, False, False])
             best = cand.drop_duplicates("comp")
             bridge = best[best["score"] >= 2]
@@ -338,7 +365,8 @@ def resolve_identities(
     final = labels.copy()
     has_account = np.zeros(n_rec, dtype=bool)
     has_account[rec[(status[val] == STATUS_STRONG) & ~person_level[val]]] = True
-    how = np.select([has_person_id, has_account, has_strong], ["strong", "account", "weak"], "none").astype(object)
+    # codes into HOW_NAMES
+    how = np.select([has_person_id, has_account, has_strong], [0, 1, 2], 4).astype(np.int8)
     wo = (~has_strong[w_rec]) & (~ambiguous[w_val])
     wo_rec, wo_val = w_rec[wo], w_val[wo]
     if len(wo_rec):
@@ -358,12 +386,12 @@ def resolve_identities(
         # groups with no single anchor become profiles of their own: offset labels past n_rec
         final[weak_recs[joins]] = joined[joins].to_numpy(dtype=np.int64)
         final[weak_recs[~joins]] = labels.max() + 1 + grp[~joins]
-        how[weak_recs] = "weak"
+        how[weak_recs] = 2
 
-    cluster, _ = pd.factorize(final)
+    cluster, _ = dense_codes(final)
     out = records[["record_key", "source"]].copy()
-    out["cluster"] = cluster.astype(np.int64)
-    out["how"] = pd.Categorical(how, categories=["strong", "account", "weak", "probabilistic", "none"])
+    out["cluster"] = cluster
+    out["how"] = pd.Categorical.from_codes(how, categories=list(HOW_NAMES))
 
     values = pd.DataFrame(
         {
@@ -385,8 +413,8 @@ def resolve_identities(
         {
             "rec": rec_all[inv],
             "id_type": it_names[it_codes[inv]],
-            "raw": ids["raw"].to_numpy()[inv] if "raw" in ids.columns else None,
-            "reason": ids["reason"].to_numpy()[inv] if "reason" in ids.columns else "invalid",
+            "raw": ids["raw"].array[inv] if "raw" in ids.columns else None,
+            "reason": ids["reason"].array[inv] if "reason" in ids.columns else "invalid",
         }
     )
     return Resolution(

@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from omni.oneid.graph import dense_codes
 
 ONEID_PREFIX = "O"
 ONEID_DIGITS = 9
 
 
+def format_oneid_arrow(numbers: np.ndarray) -> pa.Array:
+    """``O`` + 9 zero-padded digits for each number, as an Arrow string array (no Python objects)."""
+    digits = pc.utf8_lpad(pc.cast(pa.array(np.asarray(numbers, dtype=np.int64)), pa.string()),
+                          width=ONEID_DIGITS, padding="0")
+    return pc.binary_join_element_wise(ONEID_PREFIX, digits, "")
+
+
 def format_oneid(numbers: np.ndarray) -> np.ndarray:
     """``O`` + 9 zero-padded digits for each number."""
-    nums = pd.Series(np.asarray(numbers, dtype=np.int64))
-    return (ONEID_PREFIX + nums.astype(str).str.zfill(ONEID_DIGITS)).to_numpy(dtype=object)
+    return format_oneid_arrow(numbers).to_numpy(zero_copy_only=False).astype(object)
 
 
 def parse_oneid(oneids: pd.Series) -> np.ndarray:
@@ -23,6 +33,14 @@ def parse_oneid(oneids: pd.Series) -> np.ndarray:
         i = int(np.flatnonzero(bad.to_numpy())[0])
         raise ValueError(f"previous map row {i + 1}: {s.iloc[i]!r} is not a OneID (O + 9 digits)")
     return s.str.slice(1).astype("int64").to_numpy()
+
+
+def _other_ids(other: np.ndarray) -> np.ndarray:
+    """OneIDs of the ``other`` column (-1: none) without formatting every row."""
+    out = np.full(len(other), None, dtype=object)
+    has = other >= 0
+    out[has] = format_oneid(other[has])
+    return out
 
 
 def assign_oneids(
@@ -51,8 +69,28 @@ def assign_oneids(
         One row per OneID event: ``oneid``, ``change`` (kept, new, merged_into, split_from,
         retired), ``other`` (the id merged into or split from), ``n_records``.
     """
+    numbers, codes, changes = assign_oneid_numbers(clusters, previous)
+    names = pd.array(format_oneid_arrow(numbers), dtype="string[pyarrow]")
+    out = pd.DataFrame({"record_key": clusters["record_key"].array, "oneid": names.take(codes)})
+    return out, changes
+
+
+def assign_oneid_numbers(
+    clusters: pd.DataFrame, previous: pd.DataFrame | None = None
+) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """:func:`assign_oneids` without the strings: the OneID number of every cluster.
+
+    Returns
+    -------
+    numbers : ndarray of int64
+        OneID number of each dense cluster code (``format_oneid`` turns it into the id).
+    codes : ndarray of int64
+        Dense cluster code of every record (first appearance order).
+    changes : DataFrame
+        As in :func:`assign_oneids`.
+    """
     cl = clusters["cluster"].to_numpy()
-    codes, _ = pd.factorize(cl)  # dense, in record order
+    codes, _ = dense_codes(cl) if len(cl) else (np.zeros(0, dtype=np.int64), None)  # dense, in record order
     n_cl = int(codes.max()) + 1 if len(codes) else 0
     size = np.bincount(codes, minlength=n_cl)
     assigned = np.full(n_cl, -1, dtype=np.int64)
@@ -103,12 +141,10 @@ def assign_oneids(
     ev = pd.concat(events, ignore_index=True)
     changes = pd.DataFrame(
         {
-            "oneid": format_oneid(ev["num"].to_numpy()),
+            "oneid": pd.array(format_oneid_arrow(ev["num"].to_numpy()), dtype="string[pyarrow]"),
             "change": ev["change"].to_numpy(),
-            "other": np.where(ev["other"].to_numpy() >= 0, format_oneid(np.maximum(ev["other"].to_numpy(), 0)), None),
+            "other": _other_ids(ev["other"].to_numpy()),
             "n_records": ev["n_records"].to_numpy(),
         }
     )
-    names = pd.array(format_oneid(assigned), dtype="string[pyarrow]")
-    out = pd.DataFrame({"record_key": clusters["record_key"].array, "oneid": names.take(codes)})
-    return out, changes
+    return assigned, codes, changes
