@@ -180,21 +180,25 @@ class Workspace:
         from omni.unify import record_keys, record_time_column, source_roles
 
         roles = source_roles(self.spec)
-        parts = []
+        names, keys, src, rows, times = [], [], [], [], []
         for name, s in self.spec.sources.items():
             if not (s.identifiers or name in roles) or name not in self.dataset.tables or not s.key:
                 continue
             t = self.dataset.tables[name]
             tc = record_time_column(s)
-            parts.append(pd.DataFrame({
-                "record_key": record_keys(name, t, s.key).array,
-                "source": name,
-                "row": np.arange(len(t), dtype=np.int64),
-                "time": pd.to_datetime(t[tc]).to_numpy() if tc in t.columns else np.datetime64("NaT"),
-            }))
-        out = pd.concat(parts, ignore_index=True)
-        out["source"] = out["source"].astype("category")
-        return out
+            keys.append(record_keys(name, t, s.key))
+            src.append(np.full(len(t), len(names), dtype=np.int8))
+            names.append(name)
+            rows.append(np.arange(len(t), dtype=np.int64))
+            times.append(pd.to_datetime(t[tc]).to_numpy("datetime64[ns]") if tc in t.columns
+                         else np.full(len(t), np.datetime64("NaT"), dtype="datetime64[ns]"))
+        # built column by column: no per-row strings for the source, one Arrow key column
+        return pd.DataFrame({
+            "record_key": pd.concat(keys, ignore_index=True).array,
+            "source": pd.Categorical.from_codes(np.concatenate(src), categories=names),
+            "row": np.concatenate(rows),
+            "time": np.concatenate(times),
+        })
 
     def data_end(self) -> pd.Timestamp:
         """Latest record time in the data."""

@@ -97,31 +97,37 @@ def cooccurrence(
 
     Returns
     -------
-    ndarray of int64, shape (n_val, n_types)
+    ndarray of int32, shape (n_val, n_types)
         ``out[v, t]`` = number of distinct values of type ``t`` that share a record with ``v``.
     """
-    out = np.zeros((n_val, n_types), dtype=np.int64)
+    out = np.zeros((n_val, n_types), dtype=np.int32)
+    rec = np.asarray(rec, dtype=np.int64)
+    val = np.asarray(val, dtype=np.int64)
+    if len(rec) > 1 and not (rec[1:] >= rec[:-1]).all():  # edges usually come sorted by record
+        order = np.argsort(rec, kind="stable")
+        rec, val = rec[order], val[order]
     keep = target_mask[val]
     t_rec, t_val = rec[keep], val[keep]
     if len(t_rec) == 0:
         return out
-    if len(t_rec) > 1 and not (t_rec[1:] >= t_rec[:-1]).all():  # edges usually come sorted by record
-        order = np.argsort(t_rec, kind="stable")
-        t_rec, t_val = t_rec[order], t_val[order]
-    start = np.searchsorted(t_rec, rec, side="left")
-    stop = np.searchsorted(t_rec, rec, side="right")
-    counts = stop - start
-    has = counts > 0
+    # target edges of each record: a slice [first, first + count) of t_val (O(n), no search)
+    count = np.bincount(t_rec, minlength=int(rec[-1]) + 1)
+    first = np.cumsum(count) - count
+    counts = count[rec]
+    # an edge whose record's only target edge is itself has no partner
+    has = (counts > 1) | ((counts == 1) & ~keep)
     if not has.any():
         return out
-    src = np.repeat(val[has], counts[has])
-    # positions into t_val: for each edge, start..stop-1
-    offs = np.repeat(start[has] - np.cumsum(np.r_[0, counts[has][:-1]]), counts[has])
-    partner = t_val[np.arange(len(src)) + offs]
+    counts = counts[has]
+    src = np.repeat(val[has], counts)
+    offs = np.repeat(first[rec[has]] - (np.cumsum(counts) - counts), counts)
+    offs += np.arange(len(src))
+    partner = t_val[offs]
+    del offs
     keep2 = partner != src
     a, b = unique_pairs(src[keep2], partner[keep2], n_val)
     flat = np.bincount(a * n_types + target_type[b], minlength=n_val * n_types)
-    return flat.reshape(n_val, n_types).astype(np.int64)
+    return flat.reshape(n_val, n_types).astype(np.int32)
 
 
 def dense_codes(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -213,7 +213,7 @@ def resolve_identities(
         values_arr = values_arr.to_numpy()
     vcodes, vuniques = pd.factorize(values_arr)
     combo = tcode * np.int64(len(vuniques) + 1) + vcodes
-    vid, combo_uniques = pd.factorize(combo)
+    vid, combo_uniques = dense_codes(combo)
     n_val = len(combo_uniques)
     val_type = (combo_uniques // np.int64(len(vuniques) + 1)).astype(np.int64)
     val_value = pd.Series(np.asarray(vuniques, dtype=object)[combo_uniques % np.int64(len(vuniques) + 1)]
@@ -229,14 +229,18 @@ def resolve_identities(
     is_weak_val = weak_type_mask[val_type]
 
     # --- shared values ---------------------------------------------------------------------
-    cooc_strong = cooccurrence(rec, val, is_strong_val, val_type, n_val, n_types)
-    cooc_weak = cooccurrence(rec, val, is_weak_val, val_type, n_val, n_types)
+    # distinct co-occurring values per type, in one pass over strong and weak partners; the
+    # strong and weak views are column masks (a type is strong or weak, not both)
+    cooc = cooccurrence(rec, val, is_strong_val | is_weak_val, val_type, n_val, n_types)
+    strong_cols = strong_type_mask & ~weak_type_mask
+    cooc_strong_max = cooc[:, strong_cols].max(axis=1) if strong_cols.any() else np.zeros(n_val, np.int32)
+    cooc_weak_max = cooc[:, weak_type_mask].max(axis=1) if weak_type_mask.any() else np.zeros(n_val, np.int32)
     status = np.full(n_val, STATUS_OTHER, dtype=np.int8)
     status[is_strong_val] = STATUS_STRONG
     status[is_weak_val] = STATUS_WEAK
     reason = np.full(n_val, None, dtype=object)
-    too_many_strong = cooc_strong.max(axis=1) > config.max_cooccurring
-    too_many_weak = cooc_weak.max(axis=1) > config.max_cooccurring_weak
+    too_many_strong = cooc_strong_max > config.max_cooccurring
+    too_many_weak = cooc_weak_max > config.max_cooccurring_weak
     rec_cap = np.array([config.max_records.get(t, np.iinfo(np.int64).max) for t in all_types])
     too_many_records = n_records_per_val > rec_cap[val_type]
     linkable = (status == STATUS_STRONG) | (status == STATUS_WEAK)
@@ -265,12 +269,33 @@ def resolve_identities(
         np.minimum.at(out, pos[val[sel]], t_rec[rec[sel]])
         return out[pos[vals]]
 
-    def components_with_limits() -> np.ndarray:
-        """Components over strong (and bridging) values, splitting profiles over a limit."""
-        labels = np.arange(n_rec, dtype=np.int64)
+    linking = np.zeros(len(STATUS_NAMES), dtype=bool)
+    linking[[STATUS_STRONG, STATUS_BRIDGE]] = True
+    rec_local = np.full(n_rec, -1, dtype=np.int64)  # scratch maps for sub-graph recomputation
+    val_local = np.full(n_val, -1, dtype=np.int64)
+
+    def recompute(labels: np.ndarray, comps: np.ndarray) -> np.ndarray:
+        """Components again inside the given components only (values were removed from them;
+        every other component is unchanged)."""
+        aff = np.zeros(int(labels.max()) + 1, dtype=bool)
+        aff[comps] = True
+        r_in = np.flatnonzero(aff[labels])
+        e_in = aff[labels[rec]] & linking[status[val]]
+        er, ev = rec[e_in], val[e_in]
+        vu = sorted_unique(ev)
+        rec_local[r_in] = np.arange(len(r_in))
+        val_local[vu] = np.arange(len(vu))
+        sub = bipartite_components(rec_local[er], val_local[ev], len(r_in), len(vu))
+        rec_local[r_in] = -1
+        val_local[vu] = -1
+        labels = labels.copy()
+        labels[r_in] = labels.max() + 1 + sub
+        return labels
+
+    def split_over_limits(labels: np.ndarray) -> np.ndarray:
+        """Split components that hold more values of a type than its limit allows."""
         for rnd in range(config.max_split_rounds + 1):
-            use = np.isin(status[val], (STATUS_STRONG, STATUS_BRIDGE))
-            labels = bipartite_components(rec[use], val[use], n_rec, n_val)
+            use = linking[status[val]]
             comp_of_val = np.full(n_val, -1, dtype=np.int64)
             comp_of_val[val[use]] = labels[rec[use]]
             live = np.flatnonzero(comp_of_val >= 0)
@@ -282,10 +307,12 @@ def resolve_identities(
             is_over = runs > limits[keys % n_types]
             if not is_over.any() or rnd == config.max_split_rounds:
                 return labels
-            over = pd.DataFrame({"comp": keys[is_over] // n_types, "t": keys[is_over] % n_types})
-            over = over.drop_duplicates("comp")  # one type per comp per round
+            over = pd.DataFrame({"comp": keys[is_over] // n_types, "t": keys[is_over] % n_types,
+                                 "n": runs[is_over]})
+            # one type per component per round: the one with most values (ties: type priority)
+            over = over.sort_values(["comp", "n", "t"], ascending=[True, False, True]).drop_duplicates("comp")
             cand = pd.DataFrame({"val": live, "comp": comp_of_val[live]}).merge(over, on="comp")
-            cand["score"] = cooc_strong[cand["val"].to_numpy(), cand["t"].to_numpy()]
+            cand["score"] = cooc[cand["val"].to_numpy(), cand["t"].to_numpy()] * strong_cols[cand["t"].to_numpy()]
             cand["n_rec"] = n_records_per_val[cand["val"].to_numpy()]
             cand["first"] = first_seen(cand["val"].to_numpy())
             cand = cand.sort_values(["comp", "score", "n_rec", "first"], ascending=[True, False, False, False])
@@ -297,7 +324,7 @@ def resolve_identities(
             tail = cand[cand["comp"].isin(no_bridge_comps) & (val_type[cand["val"].to_numpy()] == cand["t"].to_numpy())]
             tail = tail.sort_values(["comp", "n_rec", "first"], ascending=[True, False, True])
             tail = tail[tail.groupby("comp").cumcount() >= limits[tail["t"].to_numpy()]]
-            comp_size = pd.Series(labels).value_counts()
+            comp_size = np.bincount(labels)
             drop = pd.concat(
                 [bridge.assign(rule="bridge"), tail.assign(rule="beyond_limit")], ignore_index=True
             )
@@ -311,13 +338,15 @@ def resolve_identities(
                         "id_type": np.asarray(all_types, dtype=object)[val_type[drop["val"].to_numpy()]],
                         "limit_type": np.asarray(all_types, dtype=object)[drop["t"].to_numpy()],
                         "rule": drop["rule"].to_numpy(),
-                        "component_size": comp_size.reindex(drop["comp"].to_numpy()).to_numpy(),
+                        "component_size": comp_size[drop["comp"].to_numpy()],
                     }
                 )
             )
+            labels = recompute(labels, over["comp"].to_numpy())
         return labels
 
-    labels = components_with_limits()
+    use = linking[status[val]]
+    labels = split_over_limits(bipartite_components(rec[use], val[use], n_rec, n_val))
     # Bridging weak ids (an openid is one person's WeChat account in one app): seen with 2 to
     # max_bridge_profiles strong profiles, they join them; seen with more they stay ambiguous.
     bridge_codes = [type_code_of[t] for t in config.bridging_types if t in type_code_of]
@@ -332,7 +361,12 @@ def resolve_identities(
         if joins.any():
             status[joins] = STATUS_BRIDGE
             reason[joins] = "joins_profiles"
-            labels = components_with_limits()
+            # merge the components each bridging value touches (a graph of components and
+            # bridging values), then split again where a merge broke a limit
+            b_sel = status[val] == STATUS_BRIDGE
+            n_lab = int(labels.max()) + 1
+            merged = group_components(labels[rec[b_sel]], val[b_sel], n_lab, n_val)[:n_lab]
+            labels = split_over_limits(merged[labels])
     has_strong = np.zeros(n_rec, dtype=bool)
     has_strong[rec[np.isin(status[val], (STATUS_STRONG, STATUS_BRIDGE))]] = True
     # A platform buyer id is an account, not a person, until it is bound to a person-level strong
@@ -344,7 +378,7 @@ def resolve_identities(
         is_account = np.isin(val_type, account_types)
         other_strong = strong_type_mask.copy()
         other_strong[account_types] = False
-        bound = cooc_strong[:, other_strong].sum(axis=1) > 0
+        bound = cooc[:, other_strong & strong_cols].sum(axis=1) > 0
         person_level = ~is_account | bound
     has_person_id = np.zeros(n_rec, dtype=bool)
     has_person_id[rec[(status[val] == STATUS_STRONG) & person_level[val]]] = True
