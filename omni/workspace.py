@@ -177,6 +177,7 @@ class Workspace:
     def records(self) -> pd.DataFrame:
         """Every person-bearing record: ``record_key``, ``source``, ``row`` (position in the source
         table), ``time`` (local, may be NaT)."""
+        from omni.oneid.resolve import _as_datetime
         from omni.unify import record_keys, record_time_column, source_roles
 
         roles = source_roles(self.spec)
@@ -190,7 +191,7 @@ class Workspace:
             src.append(np.full(len(t), len(names), dtype=np.int8))
             names.append(name)
             rows.append(np.arange(len(t), dtype=np.int64))
-            times.append(pd.to_datetime(t[tc]).to_numpy("datetime64[ns]") if tc in t.columns
+            times.append(_as_datetime(t[tc]) if tc in t.columns
                          else np.full(len(t), np.datetime64("NaT"), dtype="datetime64[ns]"))
         # built column by column: no per-row strings for the source, one Arrow key column
         return pd.DataFrame({

@@ -155,6 +155,26 @@ def _record_positions(ids: pd.DataFrame, records: pd.DataFrame, unknown: str = "
     return rec_all
 
 
+def _factorize_strings(values) -> tuple[np.ndarray, object]:
+    """Codes and distinct values of a string array; Arrow strings are dictionary-encoded by
+    pyarrow directly (pandas' factorize adds copies around the same kernel)."""
+    pa_arr = getattr(values, "_pa_array", None)
+    if pa_arr is None:
+        return pd.factorize(values)
+    enc = pa_arr.combine_chunks().dictionary_encode() if pa_arr.num_chunks != 1 else pa_arr.chunk(0).dictionary_encode()
+    codes = enc.indices.to_numpy(zero_copy_only=False)
+    if enc.null_count:
+        codes = np.where(enc.is_null().to_numpy(zero_copy_only=False), -1, codes)
+    return codes.astype(np.int64), pd.array(enc.dictionary, dtype="string[pyarrow]")
+
+
+def _as_datetime(s: pd.Series) -> np.ndarray:
+    """datetime64[ns] values of a Series (no parsing cache pass when it is already datetime)."""
+    if pd.api.types.is_datetime64_dtype(s.dtype):
+        return s.to_numpy("datetime64[ns]")
+    return pd.to_datetime(s, cache=False).to_numpy("datetime64[ns]")
+
+
 def resolve_identities(
     ids: pd.DataFrame,
     records: pd.DataFrame | None = None,
@@ -211,7 +231,7 @@ def resolve_identities(
     values_arr = ids["value"].array[valid]
     if isinstance(values_arr, pd.arrays.NumpyExtensionArray):
         values_arr = values_arr.to_numpy()
-    vcodes, vuniques = pd.factorize(values_arr)
+    vcodes, vuniques = _factorize_strings(values_arr)
     combo = tcode * np.int64(len(vuniques) + 1) + vcodes
     vid, combo_uniques = dense_codes(combo)
     n_val = len(combo_uniques)
@@ -255,7 +275,7 @@ def resolve_identities(
     limits = np.array([config.max_per_profile.get(t, np.iinfo(np.int64).max) for t in all_types])
     t_rec = None
     if times is not None:
-        t_rec = pd.to_datetime(pd.Series(times).reset_index(drop=True)).to_numpy("datetime64[ns]").astype("int64")
+        t_rec = _as_datetime(pd.Series(times).reset_index(drop=True)).astype("int64")
 
     def first_seen(vals: np.ndarray) -> np.ndarray:
         """Earliest record time of each of a few values (only split candidates need it)."""
