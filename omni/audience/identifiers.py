@@ -18,6 +18,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from omni.audience.hashing import PLATFORM_FIELDS
 
@@ -25,6 +27,20 @@ __all__ = ["CONTACT_TYPES", "contact_identifiers", "device_kind", "platform_valu
 
 CONTACT_TYPES: tuple[str, ...] = ("phone", "email", "device_id")
 _STRING = pd.StringDtype("pyarrow")
+
+
+def _arrow(s: pd.Series) -> pa.Array:
+    """A string column as one pyarrow string array (no Python objects per value where avoidable)."""
+    arr = pa.array(s.array if isinstance(s.dtype, pd.StringDtype | pd.ArrowDtype) else s.astype(str).to_numpy(),
+                   from_pandas=True)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr.cast(pa.string()) if arr.type != pa.string() else arr
+
+
+def _isin(arr: pa.Array, values: pa.Array) -> np.ndarray:
+    """Vectorized membership test (pandas' isin on Arrow strings goes through Python objects)."""
+    return pc.is_in(arr, value_set=values.cast(pa.string())).to_numpy(zero_copy_only=False).astype(bool)
 
 
 def device_kind(values: pd.Series, raw: pd.Series | None = None) -> pd.Series:
@@ -99,29 +115,38 @@ def contact_identifiers(
     need = [c for c in ("record_key", "oneid") if c not in record_oneid.columns]
     if need:
         raise ValueError(f"record_oneid is missing column(s) {need}")
-    keep = ids["id_type"].astype(str).isin(list(id_types)).to_numpy() & ids["valid"].to_numpy(dtype=bool)
-    cols = ["record_key", "id_type", "value"] + (["raw"] if "raw" in ids.columns else [])
-    idf = ids.loc[keep, cols]
-    rk_all = record_oneid["record_key"].astype(_STRING)
+    keep = ids["id_type"].isin(list(id_types)).to_numpy(dtype=bool) & ids["valid"].to_numpy(dtype=bool)
+    idf = ids.loc[keep]
+    value = _arrow(idf["value"])
+    rkey = _arrow(idf["record_key"])
+    raw = _arrow(idf["raw"]) if "raw" in idf.columns else None
+    it = idf["id_type"]
+    if isinstance(it.dtype, pd.CategoricalDtype):
+        id_type = np.asarray(it.cat.categories.astype(str), dtype=object)[it.cat.codes.to_numpy()]
+    else:
+        id_type = it.astype(str).to_numpy(dtype=object)
+    ro_key = _arrow(record_oneid["record_key"])
+    ro_oneid = _arrow(record_oneid["oneid"])
     if people is not None:
         # values carried by the people's records, then every record carrying those values
-        mine = record_oneid["oneid"].astype(str).isin(pd.Index(people).astype(str)).to_numpy()
-        own = idf["record_key"].astype(_STRING).isin(rk_all[mine]).to_numpy(dtype=bool, na_value=False)
-        vals = idf.loc[own, "value"].astype(_STRING).unique()
-        idf = idf.loc[idf["value"].astype(_STRING).isin(vals).to_numpy(dtype=bool, na_value=False)]
-    rk = idf["record_key"].astype(_STRING)
-    ro_sel = rk_all.isin(rk.unique()).to_numpy(dtype=bool, na_value=False)
-    ro = pd.DataFrame({"record_key": rk_all[ro_sel].to_numpy(),
-                       "oneid": record_oneid["oneid"].astype(str).to_numpy()[ro_sel]})
-    df = pd.DataFrame({"record_key": rk.to_numpy(), "id_type": idf["id_type"].astype(str).to_numpy(),
-                       "value": idf["value"].astype(_STRING).to_numpy(),
-                       "raw": idf["raw"].astype(_STRING).to_numpy() if "raw" in idf else pd.NA})
+        mine = _isin(ro_oneid, _arrow(pd.Series(pd.Index(people).astype(str))))
+        own = _isin(rkey, ro_key.filter(pa.array(mine)))
+        sel = _isin(value, pc.unique(value.filter(pa.array(own))))
+        value, rkey, id_type = value.filter(pa.array(sel)), rkey.filter(pa.array(sel)), id_type[sel]
+        raw = raw.filter(pa.array(sel)) if raw is not None else None
+    ro_sel = pa.array(_isin(ro_key, pc.unique(rkey)))
+    ro = pd.DataFrame({"record_key": ro_key.filter(ro_sel).to_pandas(types_mapper=pd.ArrowDtype),
+                       "oneid": ro_oneid.filter(ro_sel).to_numpy(zero_copy_only=False)})
+    df = pd.DataFrame({"record_key": rkey.to_pandas(types_mapper=pd.ArrowDtype), "id_type": id_type,
+                       "value": value.to_pandas(types_mapper=pd.ArrowDtype),
+                       "raw": raw.to_pandas(types_mapper=pd.ArrowDtype) if raw is not None else pd.NA})
     df = df.merge(ro, on="record_key", how="inner")
+    df["value"] = df["value"].astype(_STRING)
     df["device_kind"] = None
     dev = (df["id_type"] == "device_id").to_numpy()
     if dev.any():
         df.loc[dev, "device_kind"] = device_kind(df.loc[dev, "value"],
-                                                 df.loc[dev, "raw"] if "raw" in idf else None).to_numpy()
+                                                 df.loc[dev, "raw"] if raw is not None else None).to_numpy()
     per = (df.groupby(["oneid", "id_type", "value"], observed=True, sort=False)
              .agg(n_records=("record_key", "size"), device_kind=("device_kind", "first")).reset_index())
     holders = per.groupby(["id_type", "value"], observed=True)["oneid"].transform("size").to_numpy()
