@@ -133,8 +133,8 @@ def _record_positions(ids: pd.DataFrame, records: pd.DataFrame, unknown: str = "
         r_src = rs.cat.codes.to_numpy().astype(np.int64)
         r_row = records["row"].to_numpy(np.int64)
         n_src = len(rs.cat.categories)
-        size = (pd.Series(r_row + 1).groupby(r_src).max()
-                .reindex(range(n_src), fill_value=0).to_numpy(np.int64))
+        size = np.zeros(n_src, dtype=np.int64)
+        np.maximum.at(size, r_src, r_row + 1)
         offset = np.r_[0, np.cumsum(size)[:-1]]
         slot_to_pos = np.full(int(size.sum()), -1, dtype=np.int64)
         slot_to_pos[offset[r_src] + r_row] = np.arange(len(records))
@@ -144,9 +144,12 @@ def _record_positions(ids: pd.DataFrame, records: pd.DataFrame, unknown: str = "
         i_src = np.where(codes >= 0, to_rec[np.maximum(codes, 0)], -1).astype(np.int64)
         i_row = ids["row"].to_numpy(np.int64)
         ok = (i_src >= 0) & (i_row >= 0)
-        ok[ok] &= i_row[ok] < size[i_src[ok]]
-        rec_all = np.full(len(ids), -1, dtype=np.int64)
-        rec_all[ok] = slot_to_pos[offset[i_src[ok]] + i_row[ok]]
+        ok &= i_row < size[np.maximum(i_src, 0)]
+        if ok.all():
+            rec_all = slot_to_pos[offset[i_src] + i_row]
+        else:
+            rec_all = np.full(len(ids), -1, dtype=np.int64)
+            rec_all[ok] = slot_to_pos[offset[i_src[ok]] + i_row[ok]]
     else:
         rec_all = pd.Index(records["record_key"]).get_indexer(ids["record_key"])
     if unknown == "raise" and (rec_all < 0).any():
@@ -313,7 +316,11 @@ def resolve_identities(
         return labels
 
     def split_over_limits(labels: np.ndarray) -> np.ndarray:
-        """Split components that hold more values of a type than its limit allows."""
+        """Split components that hold more values of a type than its limit allows.
+
+        Returns dense labels (< n_rec): later steps pack (value, label) pairs into int64 keys.
+        """
+        labels = dense_codes(labels)[0]
         for rnd in range(config.max_split_rounds + 1):
             use = linking[status[val]]
             comp_of_val = np.full(n_val, -1, dtype=np.int64)
@@ -362,7 +369,7 @@ def resolve_identities(
                     }
                 )
             )
-            labels = recompute(labels, over["comp"].to_numpy())
+            labels = dense_codes(recompute(labels, over["comp"].to_numpy()))[0]
         return labels
 
     use = linking[status[val]]
@@ -373,7 +380,7 @@ def resolve_identities(
     if bridge_codes:
         is_b = np.isin(val_type[val], bridge_codes) & (status[val] == STATUS_WEAK)
         in_comp = np.zeros(n_rec, dtype=bool)
-        in_comp[rec[np.isin(status[val], (STATUS_STRONG,))]] = True
+        in_comp[rec[status[val] == STATUS_STRONG]] = True
         sel = is_b & in_comp[rec]
         bv, bc = unique_pairs(val[sel], labels[rec[sel]], n_rec + n_val)
         n_b = np.bincount(bv, minlength=n_val)
@@ -388,7 +395,7 @@ def resolve_identities(
             merged = group_components(labels[rec[b_sel]], val[b_sel], n_lab, n_val)[:n_lab]
             labels = split_over_limits(merged[labels])
     has_strong = np.zeros(n_rec, dtype=bool)
-    has_strong[rec[np.isin(status[val], (STATUS_STRONG, STATUS_BRIDGE))]] = True
+    has_strong[rec[linking[status[val]]]] = True
     # A platform buyer id is an account, not a person, until it is bound to a person-level strong
     # id (the shop-membership binding to a phone): records linked by unbound accounts only are
     # marked "account" (the probabilistic stage links them later).
