@@ -431,21 +431,28 @@ def resolve_identities(
     wo = (~has_strong[w_rec]) & (~ambiguous[w_val])
     wo_rec, wo_val = w_rec[wo], w_val[wo]
     if len(wo_rec):
-        glabels = group_components(wo_rec, wo_val, n_rec, n_val)
-        g_rec = glabels[:n_rec]
-        g_val = glabels[n_rec:]
+        # components of the weak-only records and their values, on local indices
+        weak_recs = sorted_unique(wo_rec)
+        weak_vals = sorted_unique(wo_val)
+        rec_local[weak_recs] = np.arange(len(weak_recs))
+        val_local[weak_vals] = np.arange(len(weak_vals))
+        gl = group_components(rec_local[wo_rec], val_local[wo_val], len(weak_recs), len(weak_vals))
+        grp = gl[: len(weak_recs)]
         # anchors reached by each weak group through unambiguous values
         has_anchor = anchor_of_val[wo_val] >= 0
-        ga, gc = unique_pairs(g_val[wo_val[has_anchor]], anchor_of_val[wo_val[has_anchor]], n_rec)
-        n_g_anchor = pd.Series(1, index=ga).groupby(level=0).sum()
-        one = n_g_anchor[n_g_anchor == 1].index.to_numpy()
-        target = pd.Series(gc, index=ga).loc[one] if len(one) else pd.Series(dtype=np.int64)
-        weak_recs = sorted_unique(wo_rec)
-        grp = g_rec[weak_recs]
-        joined = pd.Series(grp).map(target)
-        joins = joined.notna().to_numpy()
+        ga, gc = unique_pairs(gl[len(weak_recs) + val_local[wo_val[has_anchor]]],
+                              anchor_of_val[wo_val[has_anchor]], n_rec)
+        rec_local[weak_recs] = -1
+        val_local[weak_vals] = -1
+        n_groups = int(gl.max()) + 1
+        n_g_anchor = np.bincount(ga, minlength=n_groups)
+        target = np.full(n_groups, -1, dtype=np.int64)
+        one = n_g_anchor[ga] == 1
+        target[ga[one]] = gc[one]
+        joined = target[grp]
+        joins = joined >= 0
         # groups with no single anchor become profiles of their own: offset labels past n_rec
-        final[weak_recs[joins]] = joined[joins].to_numpy(dtype=np.int64)
+        final[weak_recs[joins]] = joined[joins]
         final[weak_recs[~joins]] = labels.max() + 1 + grp[~joins]
         how[weak_recs] = 2
 
