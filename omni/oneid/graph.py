@@ -101,8 +101,8 @@ def cooccurrence(
         ``out[v, t]`` = number of distinct values of type ``t`` that share a record with ``v``.
     """
     out = np.zeros((n_val, n_types), dtype=np.int32)
-    rec = np.asarray(rec, dtype=np.int64)
-    val = np.asarray(val, dtype=np.int64)
+    rec = np.asarray(rec)
+    val = np.asarray(val)
     if len(rec) > 1 and not (rec[1:] >= rec[:-1]).all():  # edges usually come sorted by record
         order = np.argsort(rec, kind="stable")
         rec, val = rec[order], val[order]
@@ -121,7 +121,7 @@ def cooccurrence(
     counts = counts[has]
     src = np.repeat(val[has], counts)
     offs = np.repeat(first[rec[has]] - (np.cumsum(counts) - counts), counts)
-    offs += np.arange(len(src))
+    offs += np.arange(len(src), dtype=offs.dtype)
     partner = t_val[offs]
     del offs
     keep2 = partner != src

@@ -244,6 +244,8 @@ def resolve_identities(
                           else vuniques.take(combo_uniques % np.int64(len(vuniques) + 1)))
 
     rec, val = unique_pairs(rec_all[valid], vid, n_val)
+    if max(n_rec, n_val) < 2**31 - 1:  # int32 edge lists: half the memory of every edge array
+        rec, val = rec.astype(np.int32), val.astype(np.int32)
     n_records_per_val = np.bincount(val, minlength=n_val)
 
     strong_type_mask = np.isin(np.arange(n_types), [type_code_of[t] for t in config.strong_types])
