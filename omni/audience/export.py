@@ -268,9 +268,9 @@ def export_audiences(
                     "no_identifier": res.no_identifier, "exported": exported, "files": files,
                     "key_id": kid, "omni_version": __version__,
                 }
-                if contacts is not None and p != "oneid":
-                    entry["shared_values_dropped"] = int(contacts.attrs.get("shared_values", 0))
-                    entry["opted_out_values_dropped"] = int(contacts.attrs.get("opted_out_values", 0))
+                if contacts is not None and p != "oneid":  # over everyone in the contacts frame
+                    entry["run_shared_values_dropped"] = int(contacts.attrs.get("shared_values", 0))
+                    entry["run_opted_out_values_dropped"] = int(contacts.attrs.get("opted_out_values", 0))
                 append_log(out_dir / LOG_NAME, entry)
     return results
 
