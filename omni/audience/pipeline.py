@@ -142,11 +142,16 @@ def export_dataset(
 ) -> tuple[AudienceRun, list[ExportResult]]:
     """:func:`prepare_audiences` then :func:`~omni.audience.export.export_audiences` into ``out``.
 
-    The key is checked before anything is computed.
+    The key, the platforms and ``max_per_type`` are checked before anything is computed.
     """
     require_key(key)
-    run = prepare_audiences(data, month, definitions, names, progress=progress)
     plats = list(platforms)
+    bad = [p for p in plats if p not in PLATFORMS]
+    if bad or not plats:
+        raise ValueError(f"unknown platform(s) {bad or plats}; known: {list(PLATFORMS)}")
+    if isinstance(max_per_type, bool) or not isinstance(max_per_type, int) or not 1 <= max_per_type <= 3:
+        raise ValueError(f"max_per_type must be 1, 2 or 3, got {max_per_type!r}")
+    run = prepare_audiences(data, month, definitions, names, progress=progress)
     contacts = run.contacts() if any(p != "oneid" for p in plats) else None
     t = time.perf_counter()
     results = export_audiences(run.audiences, contacts, out, platforms=plats, names=names, key=key,
