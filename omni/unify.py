@@ -133,11 +133,13 @@ def _fixed_width(arr: pa.Array) -> np.ndarray | None:
 def _from_fixed_width(v: np.ndarray) -> pa.Array:
     """A ``V<width>`` numpy array as an Arrow string array (one buffer copy at most)."""
     width = v.dtype.itemsize
-    offsets = np.arange(len(v) + 1, dtype=np.int64) * width
-    if len(v) and offsets[-1] >= 2**31:
+    if len(v) * width >= 2**31:
+        offsets = np.arange(len(v) + 1, dtype=np.int64) * width
         return pa.Array.from_buffers(pa.large_string(), len(v), [None, pa.py_buffer(offsets),
                                                                  pa.py_buffer(np.ascontiguousarray(v))])
-    return pa.Array.from_buffers(pa.string(), len(v), [None, pa.py_buffer(offsets.astype(np.int32)),
+    offsets = np.arange(len(v) + 1, dtype=np.int32)
+    offsets *= width
+    return pa.Array.from_buffers(pa.string(), len(v), [None, pa.py_buffer(offsets),
                                                        pa.py_buffer(np.ascontiguousarray(v))])
 
 
@@ -420,6 +422,10 @@ def _stack(pieces: Sequence[Any], sels: Sequence[np.ndarray | None], order: np.n
     taken = [p if s is None else p.take(s) for p, s in zip(pieces, sels, strict=True)]
     if all(isinstance(p, np.ndarray) for p in taken) and len({p.dtype for p in taken}) == 1:
         out = np.concatenate(taken)
+    elif all(isinstance(p, pd.arrays.ArrowStringArray) for p in taken):
+        # one Arrow array (a take from a chunked array is much slower)
+        out = pa.concat_arrays([_arrow(pa.array(p)) for p in taken])
+        return _string_array(out if order is None else out.take(pa.array(order)))
     else:
         out = pd.concat([pd.Series(p) for p in taken], ignore_index=True).array
         if isinstance(out, pd.arrays.NumpyExtensionArray):
@@ -468,8 +474,13 @@ def _stack_category(pieces: Sequence[tuple[str, Any]], lengths: Sequence[int],
         else:
             mapped.append(np.array([where[v] for v in vals] + [-1], dtype=dt)[codes])  # -1 -> last
     codes = _stack(mapped, sels, order)
-    if len(union) and len(codes):
-        used = np.bincount(codes[codes >= 0] if (codes < 0).any() else codes, minlength=len(union)) > 0
+    if len(codes) == 0:
+        union = []
+    elif len(union):
+        if len(union) <= 32:  # a few vectorized comparisons beat bincount's int64 copy
+            used = np.array([bool((codes == k).any()) for k in range(len(union))])
+        else:
+            used = np.bincount(codes[codes >= 0], minlength=len(union)) > 0
         if not used.all():
             remap = (np.cumsum(used) - 1).astype(dt)
             codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1).astype(dt)

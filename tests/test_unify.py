@@ -316,3 +316,15 @@ def test_profiles_without_orders_and_column_order():
                                        "age_band", "city_tier"]
     # the age band's reference year defaults to the latest record (2024)
     assert build_profiles(tables, rm)["age_band"].iloc[0] == "30-34"
+
+
+def test_cut_before_every_order_gives_empty_tables():
+    out, prof, _ = unify(cut="2024-01-01")
+    o = out["orders"]
+    assert len(o) == 0 and list(o.columns) == ["order_key", "source", "oneid", "channel", "order_time",
+                                               "amount", "status", "category"]
+    assert len(out["campaign_assignments"]) == 0
+    assert list(out["events"]["event_key"]) == ["web_events:W3"]
+    # people left: C (records of 2023-01-01 and without a time) and E (2023-12-31 event)
+    assert list(prof.index) == oid(C, E)
+    assert prof.loc[oid(C)[0], "n_records"] == 2 and prof.loc[oid(C)[0], "name_masked"] == "李*"
