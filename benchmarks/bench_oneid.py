@@ -1,9 +1,15 @@
 """OneID benchmark: time, peak memory and accuracy at 10k, 100k and 1M persons.
 
-Each size runs in its own process (clean peak RSS). Stages timed: load + validate, normalize,
-resolve (edges, shared values, components, limits, weak attachment), stable ids + unified tables and
-profiles. Also the same graph's connected components through networkx for comparison (skipped above
---nx-max persons, where it takes minutes), and the naive connect-every-value graph's accuracy.
+Each size runs in its own process (clean peak RSS). Stages timed: load + validate, normalize, then
+the OneID pipeline the issue's target is about, from the normalized identifier table to the outputs
+(rules: edges, shared values, components, limits, weak attachment; stable OneIDs; unified tables;
+profiles), with its peak memory above the loaded inputs and the whole process's peak. The
+probabilistic stage (issue #9, own target) runs after, timed separately. Also the same graph's
+connected components through networkx for comparison (skipped above --nx-max persons, where it
+takes minutes), and the naive connect-every-value graph's accuracy.
+
+Peak memory per stage comes from the kernel's high-water mark (VmHWM), reset before each stage
+through /proc/self/clear_refs (Linux).
 
     python benchmarks/bench_oneid.py                 # 10k, 100k, 1M
     python benchmarks/bench_oneid.py --sizes 10000   # one size
@@ -20,15 +26,24 @@ import time
 from pathlib import Path
 
 
+def _rss_gb() -> tuple[float, float]:
+    """Current and peak resident memory of this process (GB)."""
+    d = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
+    return int(d["VmRSS"].split()[0]) / 1e6, int(d["VmHWM"].split()[0]) / 1e6
+
+
+def _reset_peak() -> None:
+    Path("/proc/self/clear_refs").write_text("5")
+
+
 def run_one(persons: int, workdir: Path, nx_max: int, eval_max: int = 100_000) -> dict:
     import networkx as nx
     import numpy as np
     import pandas as pd
 
-    from omni.oneid import evaluate_against_truth
+    from omni.oneid import OneIDConfig, evaluate_against_truth
     from omni.oneid.health import naive_clusters
     from omni.oneid.resolve import resolve_identities
-    from omni.oneid.stable import assign_oneids
     from omni.synth import generate_world
     from omni.workspace import Workspace
 
@@ -38,31 +53,45 @@ def run_one(persons: int, workdir: Path, nx_max: int, eval_max: int = 100_000) -
         generate_world(out=world, persons=persons, seed=7, progress=False)
         print(f"  generated {persons:,} persons in {time.perf_counter() - t:.1f} s", file=sys.stderr)
     out: dict = {"persons": persons}
-    ws = Workspace(world)
+    ws = Workspace(world, config=OneIDConfig(probabilistic=False))
     t = time.perf_counter()
     ds = ws.dataset
     out["load_s"] = time.perf_counter() - t
     t = time.perf_counter()
     ids = ws.ids
     out["normalize_s"] = time.perf_counter() - t
+    t = time.perf_counter()
     records = ws.records()
+    out["record_index_s"] = time.perf_counter() - t
     out["records"] = len(records)
     out["identifiers"] = len(ids)
+    # the target: identifier table -> record->OneID map, unified tables and profiles
+    inputs_gb = _rss_gb()[0]
+    _reset_peak()
     t = time.perf_counter()
-    res = resolve_identities(ids, records[["record_key", "source", "row"]], times=records["time"])
-    out["resolve_s"] = time.perf_counter() - t
-    t = time.perf_counter()
-    ro, _ = assign_oneids(res.records[["record_key", "cluster"]])
-    ro["how"] = res.records["how"].to_numpy()
-    out["stable_ids_s"] = time.perf_counter() - t
-    del res
-    t = time.perf_counter()
-    ws._resolved.clear()
     full = ws._resolve_now(None, None)
-    out["end_to_end_resolve_unify_s"] = time.perf_counter() - t
+    out["oneid_end_to_end_s"] = time.perf_counter() - t
+    out.update({f"  {k}_s": v for k, v in full.summary["stage_seconds"].items()})
+    peak = _rss_gb()[1]
+    out["inputs_rss_gb"] = inputs_gb
+    out["oneid_peak_above_inputs_gb"] = peak - inputs_gb
+    out["oneid_process_peak_gb"] = peak
     out["profiles"] = int(full.record_oneid["oneid"].nunique())
-    out["pipeline_peak_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+    ro = full.record_oneid[["record_key", "oneid", "how"]]
     del full
+    # the probabilistic stage on top (its own target: issue #9)
+    from omni.oneid.probabilistic import link_accounts
+
+    res = resolve_identities(ids, records[["record_key", "source", "row"]], times=records["time"])
+    quasi = ws.quasi
+    _reset_peak()
+    t = time.perf_counter()
+    _, links = link_accounts(res, quasi, ids, OneIDConfig())
+    out["probabilistic_s"] = time.perf_counter() - t
+    out["probabilistic_links"] = len(links)
+    out["probabilistic_peak_gb"] = _rss_gb()[1]
+    del res, links
+    out["pipeline_peak_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
     print(json.dumps(out), file=sys.stderr, flush=True)
     if persons > eval_max:
         out["accuracy"] = f"not evaluated above {eval_max:,} persons (see the smaller sizes)"

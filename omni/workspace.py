@@ -249,7 +249,7 @@ class Workspace:
 
     def _resolve_now(self, as_of: str | None, previous: pd.DataFrame | None) -> Resolved:
         from omni.oneid.resolve import resolve_identities
-        from omni.oneid.stable import assign_oneids
+        from omni.oneid.stable import assign_oneid_numbers, format_oneid_arrow
         from omni.unify import RowMap, build_profiles, unified_table
 
         t0 = time.perf_counter()
@@ -259,30 +259,46 @@ class Workspace:
         if as_of is not None:
             end = month_end(as_of)
             records = records[~(records["time"] >= end)].reset_index(drop=True)
+        stages: dict[str, float] = {}
+
+        def lap(name: str, since: float) -> float:
+            now = time.perf_counter()
+            stages[name] = round(now - since, 2)
+            return now
+
         t = time.perf_counter()
         res = resolve_identities(ids, records[["record_key", "source", "row"]], self.config, times=records["time"],
                                  unknown_records="drop" if as_of else "raise")
-        self._say(f"  resolved {len(records):,} records into {res.n_clusters:,} profiles in {time.perf_counter() - t:.1f} s")
+        t = lap("rules", t)
+        self._say(f"  resolved {len(records):,} records into {res.n_clusters:,} profiles in {stages['rules']:.1f} s")
         links = pd.DataFrame()
         if self.config.probabilistic:
             from omni.oneid.probabilistic import link_accounts
 
-            t = time.perf_counter()
             res, links = link_accounts(res, self.quasi, ids, self.config)
-            self._say(f"  linked {len(links):,} platform accounts by probability in {time.perf_counter() - t:.1f} s")
-        record_oneid, changes = assign_oneids(res.records[["record_key", "cluster"]], previous)
-        record_oneid["source"] = res.records["source"].to_numpy()
-        record_oneid["how"] = res.records["how"].to_numpy()
+            t = lap("probabilistic", t)
+            self._say(f"  linked {len(links):,} platform accounts by probability in {stages['probabilistic']:.1f} s")
+        numbers, codes, changes = assign_oneid_numbers(res.records[["record_key", "cluster"]], previous)
+        record_oneid = pd.DataFrame({
+            "record_key": res.records["record_key"].array,
+            "oneid": pd.array(format_oneid_arrow(numbers), dtype="string[pyarrow]").take(codes),
+            "source": res.records["source"].to_numpy(),
+            "how": res.records["how"].to_numpy(),
+        })
+        t = lap("oneids", t)
         tabs = self.dataset.tables
-        rowmap = RowMap.from_records(records, record_oneid["oneid"].array, tabs)
+        rowmap = RowMap.from_numbers(records, numbers[codes], tabs)
         tables = {role: unified_table(role, tabs, self.spec, rowmap) for role in UNIFIED}
+        t = lap("unified_tables", t)
         profiles = build_profiles(tabs, rowmap, as_of=month_end(as_of) if as_of else None,
                                   orders=tables["orders"])
+        t = lap("profiles", t)
         summary = {
             "records": int(len(records)),
             "profiles": int(record_oneid["oneid"].nunique()),
             "identifiers": int(len(ids)),
             "seconds": round(time.perf_counter() - t0, 2),
+            "stage_seconds": stages,
             "as_of": as_of,
             "fingerprint": self.fingerprint,
             "config": self.config.as_dict(),
