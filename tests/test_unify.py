@@ -134,6 +134,12 @@ def test_from_numbers_codes_rows_and_sparse_numbers():
     assert rm.codes["crm_members"].tolist() == [0, 0, 2, 2, 3, 3]
     assert rm.codes["web_events"].tolist() == [4, 0, 4]
     assert list(rm.keys["pos_orders"]) == ["pos_orders:P1", "pos_orders:P2", "pos_orders:P3"]
+    assert list(rm.oneid_strings(rm.record_codes)) == list(format_oneid(numbers))
+    # one number per cluster and the cluster of each record (assign_oneid_numbers' output)
+    cluster_numbers, cluster = np.array([4, 2, 5, 1, 3]), np.array([3, 1, 4, 0, 2])[numbers - 1]
+    rc = RowMap.from_numbers(records, cluster_numbers, tables, codes=cluster)
+    assert list(rc.oneids) == list(rm.oneids)
+    assert all(np.array_equal(rc.codes[s], rm.codes[s]) for s in rm.codes)
     # sparse numbers (kept ids of earlier runs): the sort path gives the same codes
     sparse = np.array([7, 10**8, 12_345_678_901, 55, 3])[numbers - 1]
     rs = RowMap.from_numbers(records, sparse, tables)
@@ -156,6 +162,8 @@ def test_from_records_equals_from_numbers_and_accepts_any_strings():
     assert list(c.oneids) == ["adam", "bo", "li", "mia", "zoe"]
     assert c.codes["crm_members"].tolist() == [-1, 4, 3, 3, 2, 2]
     assert c.codes_of(pd.Series(["mia", "nobody", "adam"])).tolist() == [3, -1, 0]
+    first3 = c.oneid_strings(c.record_codes[:3])
+    assert pd.isna(first3[0]) and list(first3[1:]) == ["zoe", "mia"]
 
 
 def test_records_in_any_order_map_to_table_rows():
@@ -183,6 +191,8 @@ def test_bad_input_raises():
         RowMap.from_numbers(records, numbers[:-1], tables)
     with pytest.raises(ValueError, match=">= 0; record 2"):
         RowMap.from_numbers(records, np.r_[1, 1, -4, numbers[3:]], tables)
+    with pytest.raises(ValueError, match="record 1 has cluster 7, outside the 5 numbers"):
+        RowMap.from_numbers(records, np.arange(1, 6), tables, codes=np.r_[0, 7, numbers[2:] - 1])
     with pytest.raises(ValueError, match="integers"):
         RowMap.from_numbers(records, numbers.astype(float), tables)
     with pytest.raises(ValueError, match="'pos_orders'.*not among the tables"):
