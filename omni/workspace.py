@@ -8,6 +8,7 @@ costs a read.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import sys
@@ -84,6 +85,16 @@ class Resolved:
         rec["cluster"] = pd.factorize(self.record_oneid["oneid"])[0]
         return Resolution(records=rec, values=self.values, edges=self.edges, removals=self.removals,
                           invalid=self.invalid, config=config or OneIDConfig())
+
+
+@functools.lru_cache(maxsize=1)
+def _code_version() -> str:
+    """sha256 of the package sources that shape a resolution (io, normalize, oneid, unify,
+    workspace): a code change invalidates cached resolutions, a notebook edit does not."""
+    root = Path(__file__).resolve().parent
+    files = sorted([*(root / "io").glob("*.py"), *(root / "oneid").glob("*.py"),
+                    root / "normalize.py", root / "unify.py", root / "workspace.py"])
+    return _hash_files(files)[:16]
 
 
 class Workspace:
@@ -215,7 +226,7 @@ class Workspace:
     # -- resolution -----------------------------------------------------------------------
     def _cache_dir(self, as_of: str | None) -> Path:
         key = json.dumps({"fp": self.fingerprint, "cfg": self.config.as_dict(), "as_of": as_of,
-                          "v": __version__}, sort_keys=True)
+                          "v": __version__, "code": _code_version()}, sort_keys=True)
         return self.path / "processed" / f"oneid-{as_of or 'all'}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
 
     def resolve(self, as_of: str | None = None, previous: pd.DataFrame | None = None,
@@ -249,7 +260,7 @@ class Workspace:
 
     def _resolve_now(self, as_of: str | None, previous: pd.DataFrame | None) -> Resolved:
         from omni.oneid.resolve import resolve_identities
-        from omni.oneid.stable import assign_oneid_numbers, format_oneid_arrow
+        from omni.oneid.stable import assign_oneid_numbers
         from omni.unify import RowMap, build_profiles, unified_table
 
         t0 = time.perf_counter()
@@ -279,15 +290,15 @@ class Workspace:
             t = lap("probabilistic", t)
             self._say(f"  linked {len(links):,} platform accounts by probability in {stages['probabilistic']:.1f} s")
         numbers, codes, changes = assign_oneid_numbers(res.records[["record_key", "cluster"]], previous)
+        tabs = self.dataset.tables
+        rowmap = RowMap.from_numbers(records, numbers, tabs, codes=codes)  # res.records is aligned with records
         record_oneid = pd.DataFrame({
             "record_key": res.records["record_key"].array,
-            "oneid": pd.array(format_oneid_arrow(numbers), dtype="string[pyarrow]").take(codes),
+            "oneid": rowmap.oneid_strings(rowmap.record_codes),
             "source": res.records["source"].to_numpy(),
             "how": res.records["how"].to_numpy(),
         })
         t = lap("oneids", t)
-        tabs = self.dataset.tables
-        rowmap = RowMap.from_numbers(records, numbers[codes], tabs)
         tables = {role: unified_table(role, tabs, self.spec, rowmap) for role in UNIFIED}
         t = lap("unified_tables", t)
         profiles = build_profiles(tabs, rowmap, as_of=month_end(as_of) if as_of else None,
@@ -341,7 +352,8 @@ class Workspace:
 
     def _read_cache(self, d: Path) -> Resolved:
         def rd(n: str) -> pd.DataFrame:
-            return pd.read_parquet(d / f"{n}.parquet")
+            with pd.option_context("mode.string_storage", "pyarrow"):  # Arrow strings, not objects
+                return pd.read_parquet(d / f"{n}.parquet")
 
         return Resolved(
             record_oneid=rd("record_oneid"), profiles=rd("profiles"),

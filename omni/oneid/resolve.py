@@ -484,7 +484,8 @@ def resolve_identities(
             "rec": rec_all[inv],
             "id_type": it_names[it_codes[inv]],
             "raw": ids["raw"].array[inv] if "raw" in ids.columns else None,
-            "reason": ids["reason"].array[inv] if "reason" in ids.columns else "invalid",
+            "reason": (pd.Series(ids["reason"].array[inv]).astype(object).fillna("invalid").to_numpy()
+                       if "reason" in ids.columns else "invalid"),
         }
     )
     return Resolution(
