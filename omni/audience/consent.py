@@ -1,9 +1,9 @@
 """Consent: who opted out of personalised marketing (PIPL Art. 24: the right to refuse).
 
-The unified profile carries ``marketing_opt_out`` by survivorship (the most recent CRM record wins).
-For consent that is not conservative enough: a person with two member records, one of which opted
-out, would count as opted in if the other record is newer. :func:`opted_out` therefore marks a
-person opted out if the profile says so **or any record** of any source with a consent column
+The unified profile's ``marketing_opt_out`` is already conservative: true when any of the person's
+CRM records opted out (:func:`omni.unify.build_profiles`), so a newer duplicate member record never
+undoes an opt-out. :func:`opted_out` applies the same rule again over every source with a consent
+column (not only the CRM), and marks a person opted out if the profile says so **or any record**
 says so.
 """
 
