@@ -152,7 +152,12 @@ def main() -> None:
         print(f"\n== {n:,} persons: {r['records']:,} records, {r['identifiers']:,} identifier rows -> {r['profiles']:,} OneIDs")
         for k, v in r.items():
             if k not in ("persons",):
-                print(f"  {k:<32} {v:,.3f}" if isinstance(v, float) else f"  {k:<32} {v:,}")
+                if isinstance(v, float):
+                    print(f"  {k:<32} {v:,.3f}")
+                elif isinstance(v, int):
+                    print(f"  {k:<32} {v:,}")
+                else:
+                    print(f"  {k:<32} {v}")
 
 
 if __name__ == "__main__":

@@ -121,6 +121,7 @@ class Workspace:
         self._dataset = None
         self._ids = None
         self._quasi = None
+        self._records: pd.DataFrame | None = None
         self._fingerprint: str | None = None
         self._resolved: dict[str | None, Resolved] = {}
 
@@ -187,7 +188,12 @@ class Workspace:
 
     def records(self) -> pd.DataFrame:
         """Every person-bearing record: ``record_key``, ``source``, ``row`` (position in the source
-        table), ``time`` (local, may be NaT)."""
+        table), ``time`` (local, may be NaT). Built once per workspace; treat it as read-only."""
+        if self._records is None:
+            self._records = self._build_records()
+        return self._records
+
+    def _build_records(self) -> pd.DataFrame:
         from omni.oneid.resolve import _as_datetime
         from omni.unify import record_keys, record_time_column, source_roles
 
@@ -295,8 +301,8 @@ class Workspace:
         record_oneid = pd.DataFrame({
             "record_key": res.records["record_key"].array,
             "oneid": rowmap.oneid_strings(rowmap.record_codes),
-            "source": res.records["source"].to_numpy(),
-            "how": res.records["how"].to_numpy(),
+            "source": res.records["source"].array,
+            "how": res.records["how"].array,
         })
         t = lap("oneids", t)
         tables = {role: unified_table(role, tabs, self.spec, rowmap) for role in UNIFIED}
@@ -306,7 +312,7 @@ class Workspace:
         t = lap("profiles", t)
         summary = {
             "records": int(len(records)),
-            "profiles": int(record_oneid["oneid"].nunique()),
+            "profiles": int(len(rowmap.oneids)),
             "identifiers": int(len(ids)),
             "seconds": round(time.perf_counter() - t0, 2),
             "stage_seconds": stages,

@@ -113,6 +113,8 @@ def cooccurrence(
     # target edges of each record: a slice [first, first + count) of t_val (O(n), no search)
     count = np.bincount(t_rec, minlength=int(rec[-1]) + 1)
     first = np.cumsum(count) - count
+    if len(t_val) < 2**31 - 1:
+        first = first.astype(np.int32)  # positions into t_val: half the memory of the expansion
     counts = count[rec]
     # an edge whose record's only target edge is itself has no partner
     has = (counts > 1) | ((counts == 1) & ~keep)
@@ -120,7 +122,7 @@ def cooccurrence(
         return out
     counts = counts[has]
     src = np.repeat(val[has], counts)
-    offs = np.repeat(first[rec[has]] - (np.cumsum(counts) - counts), counts)
+    offs = np.repeat(first[rec[has]] - (np.cumsum(counts) - counts).astype(first.dtype), counts)
     offs += np.arange(len(src), dtype=offs.dtype)
     partner = t_val[offs]
     del offs
@@ -150,14 +152,16 @@ def dense_codes(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError("dense_codes needs non-negative integers")
     top = int(x.max()) + 1
     if top <= 4 * n + 1024:
+        idx = np.int32 if n < 2**31 - 1 else np.int64  # positions and ranks: half the memory
         # first position of every value: reversed assignment leaves the first occurrence
-        first = np.full(top, n, dtype=np.int64)
-        first[x[::-1]] = np.arange(n - 1, -1, -1, dtype=np.int64)
+        first = np.full(top, n, dtype=idx)
+        first[x[::-1]] = np.arange(n - 1, -1, -1, dtype=idx)
         present = np.flatnonzero(first < n)
         uniques = present[np.argsort(first[present], kind="stable")]
-        rank = np.empty(top, dtype=np.int64)
-        rank[uniques] = np.arange(len(uniques), dtype=np.int64)
-        return rank[x], uniques
+        del first, present
+        rank = np.empty(top, dtype=idx)
+        rank[uniques] = np.arange(len(uniques), dtype=idx)
+        return rank[x].astype(np.int64), uniques
     order = np.argsort(x, kind="stable")
     xs = x[order]
     start = np.r_[True, xs[1:] != xs[:-1]]

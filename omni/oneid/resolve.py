@@ -224,19 +224,23 @@ def resolve_identities(
     it_names = np.asarray(it.cat.categories.astype(str), dtype=object)
     it_codes = it.cat.codes.to_numpy()
     type_code_of = {t: i for i, t in enumerate(types_all)}
-    present = it_names[np.unique(it_codes[valid])] if valid.any() else []
+    present = it_names[np.flatnonzero(np.bincount(it_codes[valid & (it_codes >= 0)], minlength=len(it_names)))]
     for t in sorted(set(present) - set(types_all)):
         type_code_of[t] = len(type_code_of)
     all_types = list(type_code_of)
     n_types = len(all_types)
     cat_to_code = np.array([type_code_of.get(t, -1) for t in it_names], dtype=np.int64)
     tcode = cat_to_code[it_codes[valid]]
-    values_arr = ids["value"].array[valid]
+    values_arr = ids["value"].array
     if isinstance(values_arr, pd.arrays.NumpyExtensionArray):
         values_arr = values_arr.to_numpy()
+    # the whole column is encoded (no masked copy of 30M strings); codes of invalid rows are dropped
     vcodes, vuniques = _factorize_strings(values_arr)
+    vcodes = vcodes[valid]
     combo = tcode * np.int64(len(vuniques) + 1) + vcodes
+    del vcodes, tcode
     vid, combo_uniques = dense_codes(combo)
+    del combo
     n_val = len(combo_uniques)
     val_type = (combo_uniques // np.int64(len(vuniques) + 1)).astype(np.int64)
     val_value = pd.Series(np.asarray(vuniques, dtype=object)[combo_uniques % np.int64(len(vuniques) + 1)]
@@ -460,7 +464,7 @@ def resolve_identities(
 
     cluster, _ = dense_codes(final)
     out = records[["record_key", "source"]].copy()
-    out["cluster"] = cluster
+    out["cluster"] = cluster.astype(np.int64)
     out["how"] = pd.Categorical.from_codes(how, categories=list(HOW_NAMES))
 
     values = pd.DataFrame(
