@@ -40,6 +40,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from omni.privacy import _STRING, _vectorized
+
 __all__ = [
     "AD_PLATFORMS",
     "PLATFORM_FIELDS",
@@ -58,27 +60,8 @@ __all__ = [
     "tencent_phone",
 ]
 
-_STRING = pd.StringDtype("pyarrow")
-
-
-def _series(values: Any) -> pd.Series:
-    if isinstance(values, pd.Series):
-        s = values
-    else:
-        s = pd.Series(list(values) if not isinstance(values, np.ndarray) else values, dtype=object)
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        s = s.astype(object)
-    return s.astype(_STRING)
-
-
-def _apply(fn: Callable[[pd.Series], pd.Series], values: Any) -> Any:
-    """Apply a Series function to a list-like (Series out) or a scalar (str or None out)."""
-    if isinstance(values, pd.Series | pd.Index | np.ndarray | list | tuple):
-        return fn(_series(values))
-    if values is None or (not isinstance(values, str) and pd.isna(values)):
-        return None
-    out = fn(_series([str(values)])).iloc[0]
-    return None if pd.isna(out) else str(out)
+# one string-Series adapter for the package: list-likes in, Series out; a scalar in, a scalar out
+_apply = _vectorized
 
 
 def _digest(s: pd.Series, algo: str) -> pd.Series:
