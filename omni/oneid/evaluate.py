@@ -127,7 +127,7 @@ def linkable_truth(res, truth: pd.DataFrame, types: tuple[str, ...] | None = Non
     ndarray
         A label per record of ``res.records`` (same person and chained by identifiers = same label).
     """
-    from omni.oneid.graph import bipartite_components
+    from omni.oneid.graph import bipartite_components, dense_codes
 
     cfg = res.config
     types = types or tuple(cfg.strong_types) + tuple(cfg.bridging_types)
@@ -139,7 +139,7 @@ def linkable_truth(res, truth: pd.DataFrame, types: tuple[str, ...] | None = Non
     keep = np.isin(vt[e["val"].to_numpy()], types)
     rec = e["rec"].to_numpy()[keep]
     val = e["val"].to_numpy()[keep]
-    node, uniq = pd.factorize(pcode[rec].astype(np.int64) * np.int64(len(vt) + 1) + val)
+    node, uniq = dense_codes((pcode[rec].astype(np.int64) + 1) * np.int64(len(vt) + 1) + val)
     labels = bipartite_components(rec, node, len(pcode), len(uniq))
     # records of different people never share a label even if isolated labels collide
-    return pd.factorize(pd.MultiIndex.from_arrays([pcode, labels]))[0]
+    return dense_codes((pcode.astype(np.int64) + 1) * np.int64(labels.max() + 1) + labels)[0]
