@@ -23,6 +23,9 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+EVAL_MAX_RECORDS = 5_000_000
+
+
 def _cmd_resolve(args: argparse.Namespace) -> int:
     import json
 
@@ -39,7 +42,11 @@ def _cmd_resolve(args: argparse.Namespace) -> int:
     out.pop("config", None)
     out["how"] = res.record_oneid["how"].astype(str).value_counts().to_dict()
     out["changes"] = res.changes["change"].value_counts().to_dict()
-    if ws.has_truth():
+    evaluate = ws.has_truth() and (args.evaluate == "yes" or (
+        args.evaluate == "auto" and len(res.record_oneid) <= EVAL_MAX_RECORDS))
+    if ws.has_truth() and not evaluate:
+        out["accuracy"] = "not scored (--evaluate yes to score against the truth)"
+    if evaluate:
         truth = ws.truth()
         for scope, strong in (("strong_id_records", True), ("all_records", False)):
             s = evaluate_against_truth(res.record_oneid, truth, strong_only=strong)
@@ -147,6 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", dest="as_of", default=None, help="resolve records up to the end of this month (YYYY-MM)")
     p.add_argument("--previous", default=None, help="previous run's record_oneid.parquet, to keep its OneIDs")
     p.add_argument("--naive", action="store_true", help="also score the naive connect-every-shared-value graph")
+    p.add_argument("--evaluate", choices=("auto", "yes", "no"), default="auto",
+                   help="score against the ground truth of a synthetic dataset (auto: when it has truth and "
+                        f"at most {EVAL_MAX_RECORDS:,} records; the scoring joins on string keys and is slow above)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=_cmd_resolve)
 

@@ -123,3 +123,19 @@ def test_rules_never_cut_a_linkable_chain_on_strong_records(ws, resolved):
 
     s = linkable_scores(resolved.resolution(), ws.truth())
     assert s["recall"] >= 0.995 and s["precision"] >= 0.995
+
+
+def test_cli_resolve_prints_counts_and_scores_only_when_asked(test_world, capsys):
+    import json
+
+    from omni.cli import main
+
+    assert main(["resolve", "--data", str(test_world), "--quiet"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["records"] > out["profiles"] > 0
+    assert out["accuracy_strong_id_records"]["precision"] >= 0.995
+    assert out["recall_vs_linkable_truth_strong_id_records"] == 1.0
+    assert set(out["stage_seconds"]) >= {"rules", "oneids", "unified_tables", "profiles"}
+    assert main(["resolve", "--data", str(test_world), "--quiet", "--evaluate", "no"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert "accuracy_strong_id_records" not in out and out["accuracy"].startswith("not scored")
