@@ -161,9 +161,9 @@ def _record_positions(ids: pd.DataFrame, records: pd.DataFrame, unknown: str = "
 def _factorize_strings(values) -> tuple[np.ndarray, object]:
     """Codes and distinct values of a string array; Arrow strings are dictionary-encoded by
     pyarrow directly (pandas' factorize adds copies around the same kernel)."""
-    pa_arr = getattr(values, "_pa_array", None)
-    if pa_arr is None:
+    if not isinstance(values, pd.arrays.ArrowExtensionArray):
         return pd.factorize(values)
+    pa_arr = values.__arrow_array__()  # the Arrow data itself (public protocol, no copy)
     enc = pa_arr.combine_chunks().dictionary_encode() if pa_arr.num_chunks != 1 else pa_arr.chunk(0).dictionary_encode()
     codes = enc.indices.to_numpy(zero_copy_only=False)
     if enc.null_count:
