@@ -792,6 +792,8 @@ def _long_table(
     which: str,
     config: NormalizeConfig | None,
     sources: Sequence[str] | None,
+    lean: bool = False,
+    encode: bool = True,
 ) -> pd.DataFrame:
     tables, specs = _tables_and_specs(data, spec)
     names = [n for n in specs if n in tables] if sources is None else list(sources)
@@ -825,16 +827,24 @@ def _long_table(
             if ids.scope is not None:
                 scope = as_string(df[ids.scope]).iloc[idx].reset_index(drop=True)
             norm = normalize(r, ids.type, scope=scope, config=config)
-            rk = (name + ":") + key.iloc[idx].reset_index(drop=True)
             n = idx.size
             src_codes.append(np.full(n, si, dtype=np.int16))
-            rows.append(idx.astype(np.int64))
+            rows.append(idx.astype(np.int32 if lean else np.int64))
             type_codes.append(np.full(n, id_types.index(ids.type), dtype=np.int8))
-            valid.append(norm["valid"].to_numpy())
+            ok = norm["valid"].to_numpy()
+            valid.append(ok)
             reasons.append(pd.Categorical(norm["reason"], categories=list(REASONS)).codes)
+            value = as_string(norm["value"]).array.__arrow_array__()
+            if lean:  # no key strings; raw values only where not valid; values dictionary-encoded
+                # a take with null indices keeps only the invalid rows' bytes (if_else keeps all)
+                pick = pa.array(np.arange(n, dtype=np.int64), mask=ok)
+                raws.append(r.array.__arrow_array__().take(pick).cast(pa.string()))
+                values.append(value.cast(pa.large_string()))
+                continue
+            rk = (name + ":") + key.iloc[idx].reset_index(drop=True)
             keys.extend(rk.array.__arrow_array__().chunks)
             raws.extend(r.array.__arrow_array__().chunks)
-            values.extend(as_string(norm["value"]).array.__arrow_array__().chunks)
+            values.extend(value.chunks)
 
     def strings(chunks: list[pa.Array]) -> pd.Series:
         ca = pa.chunked_array([c.cast(pa.large_string()) for c in chunks], type=pa.large_string())
@@ -844,6 +854,19 @@ def _long_table(
         c = np.concatenate(codes) if codes else np.zeros(0, dtype=dtype)
         return pd.Categorical.from_codes(c, categories=categories)
 
+    if lean:
+        return pd.DataFrame(
+            {
+                "source": cat(src_codes, names, np.int16),
+                "row": np.concatenate(rows) if rows else np.zeros(0, dtype=np.int32),
+                "id_type": cat(type_codes, id_types, np.int8),
+                "raw": _raw_column(raws),
+                "value": _dictionary_column(values) if encode else strings([c for v in values for c in v.chunks]),
+                "valid": np.concatenate(valid) if valid else np.zeros(0, dtype=bool),
+                "reason": cat(reasons, list(REASONS), np.int8),
+            },
+            copy=False,
+        )
     return pd.DataFrame(
         {
             "source": cat(src_codes, names, np.int16),
@@ -892,6 +915,100 @@ def identifier_table(
         A source without its spec, a missing column, or null / duplicate keys (naming the row).
     """
     return _long_table(data, spec, "identifiers", config, sources)
+
+
+def _raw_column(parts: Sequence[pa.ChunkedArray]) -> pd.Series:
+    """Raw strings of the lean table (mostly null): 32-bit offsets, half the size of 64-bit ones."""
+    chunks = [c.cast(pa.string()) for p in parts for c in p.chunks]
+    return pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array(chunks, type=pa.string())))
+
+
+def _dictionary_column(parts: Sequence[pa.ChunkedArray]) -> pd.Series:
+    """String chunks -> one dictionary-encoded column whose chunks share one dictionary
+    (``dictionary<int32, large_string>``; the OneID engine reads the codes without hashing).
+
+    One hash pass over every value: Arrow gives all chunks of a chunked encode the final
+    dictionary. Already encoded parts (of :func:`link_table`) are decoded first.
+    """
+    typ = pa.dictionary(pa.int32(), pa.large_string())
+    chunks = [c.dictionary.take(c.indices) if pa.types.is_dictionary(c.type) else c
+              for p in parts for c in p.chunks if len(c)]
+    if not chunks:
+        return pd.Series(pd.array(pa.chunked_array([], type=typ), dtype=pd.ArrowDtype(typ)))
+    ca = pa.chunked_array([c.cast(pa.large_string()) for c in chunks], type=pa.large_string())
+    return pd.Series(pd.arrays.ArrowExtensionArray(ca.dictionary_encode()))
+
+
+def link_table(
+    data: Dataset | Mapping[str, pd.DataFrame],
+    spec: DatasetSpec | Mapping[str, SourceSpec] | None = None,
+    config: NormalizeConfig | None = None,
+    sources: Sequence[str] | None = None,
+    encode: bool = True,
+) -> pd.DataFrame:
+    """The identifier table in the lean layout the OneID engine runs on at scale.
+
+    Same rows, order and normalization as :func:`identifier_table`, without the per-row strings
+    the engine never reads: no ``record_key`` (a record is its ``source`` and ``row``; keys are
+    built from the source's key column only for outputs), ``raw`` kept only where the value is not
+    valid (null elsewhere), ``row`` as int32 and ``value`` dictionary-encoded
+    (``dictionary<int32, large_string>``, one dictionary shared by every chunk). At 1M persons
+    (29.7M identifier rows) this is about 0.5 GB against 3.3 GB for the identifier table.
+
+    Parameters and errors as :func:`identifier_table`, and ``encode``: False leaves ``value`` as
+    plain strings, for tables of single sources that :func:`concat_link_tables` stacks and encodes
+    in one pass.
+    """
+    return _long_table(data, spec, "identifiers", config, sources, lean=True, encode=encode)
+
+
+def concat_link_tables(parts: Sequence[pd.DataFrame], sources: Sequence[str] | None = None) -> pd.DataFrame:
+    """Stack lean identifier tables (:func:`link_table`) of different sources into one.
+
+    Parameters
+    ----------
+    parts : sequence of DataFrame
+        Lean tables, each from :func:`link_table` (any sources; their ``source`` categories may
+        differ).
+    sources : sequence of str, optional
+        The categories of the stacked ``source`` column (default: every part's, in order).
+
+    Returns
+    -------
+    DataFrame
+        The lean table of all parts, in the order given; values re-encoded to one dictionary.
+    """
+    names: list[str] = list(sources) if sources is not None else []
+    for p in parts:
+        names += [str(c) for c in p["source"].cat.categories if str(c) not in names]
+    pos = {n: i for i, n in enumerate(names)}
+    src = []
+    for p in parts:
+        cats = [str(c) for c in p["source"].cat.categories]
+        if any(c not in pos for c in cats):
+            raise ValueError(f"a part names source(s) {sorted(set(cats) - set(pos))} outside {names}")
+        remap = np.array([pos[c] for c in cats] + [-1], dtype=np.int16)
+        src.append(remap[p["source"].cat.codes.to_numpy()])
+
+    def arrow(col: str) -> list[pa.ChunkedArray]:
+        return [p[col].array.__arrow_array__() for p in parts]
+
+    return pd.DataFrame(
+        {
+            "source": pd.Categorical.from_codes(np.concatenate(src) if src else np.zeros(0, np.int16), categories=names),
+            "row": np.concatenate([p["row"].to_numpy(np.int32) for p in parts]) if parts else np.zeros(0, np.int32),
+            "id_type": pd.Categorical.from_codes(
+                np.concatenate([p["id_type"].cat.codes.to_numpy() for p in parts]) if parts else np.zeros(0, np.int8),
+                categories=list(NORMALIZED_TYPES)),
+            "raw": _raw_column(arrow("raw")),
+            "value": _dictionary_column(arrow("value")),
+            "valid": np.concatenate([p["valid"].to_numpy(bool) for p in parts]) if parts else np.zeros(0, bool),
+            "reason": pd.Categorical.from_codes(
+                np.concatenate([p["reason"].cat.codes.to_numpy() for p in parts]) if parts else np.zeros(0, np.int8),
+                categories=list(REASONS)),
+        },
+        copy=False,
+    )
 
 
 def quasi_table(

@@ -75,6 +75,20 @@ def source_roles(spec) -> dict[str, tuple[str, dict[str, str]]]:
     return out
 
 
+def output_columns(spec, name: str) -> list[str]:
+    """The columns of source ``name`` that the unified tables and profiles read: its key, record
+    time, the columns its role maps and its profile attributes (a resolution can drop the rest,
+    identifiers included, once they are normalized)."""
+    s = spec.sources[name]
+    cols = [c for c in (s.key, record_time_column(s)) if c]
+    role = source_roles(spec).get(name)
+    if role is not None:
+        r, mapping = role
+        cols += [mapping.get(c, c) for c in UNIFIED_COLUMNS[r] if not mapping.get(c, c).startswith("=")]
+    cols += [col for cands in PROFILE_ATTRIBUTES.values() for src, col in cands if src == name]
+    return list(dict.fromkeys(c for c in cols if c in s.columns))
+
+
 def record_time_column(source_spec) -> str | None:
     """The column that dates a record: declared ``time`` or the first datetime column."""
     extra = getattr(source_spec, "extra", {}) or {}

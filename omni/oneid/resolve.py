@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from omni.oneid.config import OneIDConfig
 from omni.oneid.graph import (
@@ -36,7 +37,10 @@ from omni.oneid.graph import (
     unique_pairs,
 )
 
-ID_COLUMNS = ("record_key", "id_type", "value", "valid")
+ID_COLUMNS = ("id_type", "value", "valid")
+#: A record is named by ``record_key`` or by ``source`` + ``row`` (the lean identifier table of
+#: :func:`omni.normalize.link_table` has no key strings).
+RECORD_COLUMNS = ("record_key",)
 
 # Status of an identifier value in the graph: small int codes internally (fast comparisons over
 # tens of millions of edges), names in the output.
@@ -86,6 +90,8 @@ class Resolution:
 
 def _check_ids(ids: pd.DataFrame) -> None:
     missing = [c for c in ID_COLUMNS if c not in ids.columns]
+    if "record_key" not in ids.columns and not {"source", "row"} <= set(ids.columns):
+        missing.append("record_key (or source and row)")
     if missing:
         raise ValueError(
             f"identifier table is missing column(s) {missing}; it has {list(ids.columns)}"
@@ -94,10 +100,13 @@ def _check_ids(ids: pd.DataFrame) -> None:
 
 def _record_index(ids: pd.DataFrame, records: pd.DataFrame | None) -> pd.DataFrame:
     if records is None:
+        if "record_key" not in ids.columns:
+            raise ValueError("an identifier table without record_key needs the records to resolve "
+                             "(source, row): pass records")
         cols = ["record_key", "source"] if "source" in ids.columns else ["record_key"]
         records = ids[cols].drop_duplicates("record_key")
-    elif "record_key" not in records.columns:
-        raise ValueError("records must have a 'record_key' column")
+    elif "record_key" not in records.columns and not {"source", "row"} <= set(records.columns):
+        raise ValueError("records must have a 'record_key' column or 'source' and 'row'")
     records = records.reset_index(drop=True)
     if {"source", "row"} <= set(records.columns):
         # integer keys: (source code, row); already strictly increasing in the usual layout
@@ -108,7 +117,8 @@ def _record_index(ids: pd.DataFrame, records: pd.DataFrame | None) -> pd.DataFra
             n_dup = len(key) - len(sorted_unique(key))
             if n_dup:
                 dup = pd.Series(key).duplicated().to_numpy()
-                first = records.loc[dup, "record_key"].iloc[0]
+                first = (records.loc[dup, "record_key"].iloc[0] if "record_key" in records.columns
+                         else f"{records.loc[dup, 'source'].iloc[0]} row {records.loc[dup, 'row'].iloc[0]}")
                 raise ValueError(f"records has {n_dup} duplicated record(s) (same source and row), e.g. row "
                                  f"{int(np.flatnonzero(dup)[0])}: {first!r}")
     else:
@@ -136,8 +146,9 @@ def _record_positions(ids: pd.DataFrame, records: pd.DataFrame, unknown: str = "
         size = np.zeros(n_src, dtype=np.int64)
         np.maximum.at(size, r_src, r_row + 1)
         offset = np.r_[0, np.cumsum(size)[:-1]]
-        slot_to_pos = np.full(int(size.sum()), -1, dtype=np.int64)
-        slot_to_pos[offset[r_src] + r_row] = np.arange(len(records))
+        pos_type = np.int32 if len(records) < 2**31 - 1 else np.int64
+        slot_to_pos = np.full(int(size.sum()), -1, dtype=pos_type)
+        slot_to_pos[offset[r_src] + r_row] = np.arange(len(records), dtype=pos_type)
         ic = ids["source"].astype("category")
         to_rec = rs.cat.categories.get_indexer(ic.cat.categories.astype(str))
         codes = ic.cat.codes.to_numpy()
@@ -148,22 +159,39 @@ def _record_positions(ids: pd.DataFrame, records: pd.DataFrame, unknown: str = "
         if ok.all():
             rec_all = slot_to_pos[offset[i_src] + i_row]
         else:
-            rec_all = np.full(len(ids), -1, dtype=np.int64)
+            rec_all = np.full(len(ids), -1, dtype=slot_to_pos.dtype)
             rec_all[ok] = slot_to_pos[offset[i_src[ok]] + i_row[ok]]
     else:
         rec_all = pd.Index(records["record_key"]).get_indexer(ids["record_key"])
     if unknown == "raise" and (rec_all < 0).any():
-        bad = ids["record_key"].iloc[int(np.flatnonzero(rec_all < 0)[0])]
-        raise ValueError(f"identifier row names a record that is not in records: {bad!r}")
+        i = int(np.flatnonzero(rec_all < 0)[0])
+        bad = (repr(ids["record_key"].iloc[i]) if "record_key" in ids.columns
+               else f"{ids['source'].iloc[i]} row {ids['row'].iloc[i]}")
+        raise ValueError(f"identifier row {i} names a record that is not in records: {bad}")
     return rec_all
 
 
 def _factorize_strings(values) -> tuple[np.ndarray, object]:
     """Codes and distinct values of a string array; Arrow strings are dictionary-encoded by
-    pyarrow directly (pandas' factorize adds copies around the same kernel)."""
+    pyarrow directly (pandas' factorize adds copies around the same kernel). Already encoded
+    values (pandas categoricals, Arrow dictionaries sharing one dictionary, as
+    :func:`omni.normalize.link_table` makes them) give their codes without hashing."""
+    if isinstance(values, pd.Categorical):
+        return values.codes.astype(np.int64), values.categories.array
     if not isinstance(values, pd.arrays.ArrowExtensionArray):
         return pd.factorize(values)
     pa_arr = values.__arrow_array__()  # the Arrow data itself (public protocol, no copy)
+    if pa.types.is_dictionary(pa_arr.type) and pa_arr.num_chunks:
+        d0 = pa_arr.chunk(0).dictionary
+        def same(d: pa.Array) -> bool:  # shared buffers (the usual case) or equal values
+            return [b.address if b else 0 for b in d.buffers()] == [b.address if b else 0 for b in d0.buffers()] \
+                or d.equals(d0)
+
+        if all(same(c.dictionary) for c in pa_arr.chunks[1:]):
+            codes = np.concatenate([c.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+                                    for c in pa_arr.chunks])
+            return codes, pd.array(d0, dtype="string[pyarrow]")
+        pa_arr = pa_arr.cast(d0.type)
     enc = pa_arr.combine_chunks().dictionary_encode() if pa_arr.num_chunks != 1 else pa_arr.chunk(0).dictionary_encode()
     codes = enc.indices.to_numpy(zero_copy_only=False)
     if enc.null_count:
@@ -236,6 +264,7 @@ def resolve_identities(
         values_arr = values_arr.to_numpy()
     # the whole column is encoded (no masked copy of 30M strings); codes of invalid rows are dropped
     vcodes, vuniques = _factorize_strings(values_arr)
+    del values_arr
     vcodes = vcodes[valid]
     combo = tcode * np.int64(len(vuniques) + 1) + vcodes
     del vcodes, tcode
@@ -248,6 +277,19 @@ def resolve_identities(
                           else vuniques.take(combo_uniques % np.int64(len(vuniques) + 1)))
 
     rec, val = unique_pairs(rec_all[valid], vid, n_val)
+    del vid
+    # the unusable rows, kept to explain why records were not linked; then the per-row arrays go
+    inv = ~valid
+    invalid = pd.DataFrame(
+        {
+            "rec": rec_all[inv].astype(np.int64),
+            "id_type": it_names[it_codes[inv]],
+            "raw": ids["raw"].array[inv] if "raw" in ids.columns else None,
+            "reason": (pd.Series(ids["reason"].array[inv]).astype(object).fillna("invalid").to_numpy()
+                       if "reason" in ids.columns else "invalid"),
+        }
+    )
+    del rec_all, inv, valid, it_codes
     if max(n_rec, n_val) < 2**31 - 1:  # int32 edge lists: half the memory of every edge array
         rec, val = rec.astype(np.int32), val.astype(np.int32)
     n_records_per_val = np.bincount(val, minlength=n_val)
@@ -300,8 +342,9 @@ def resolve_identities(
 
     linking = np.zeros(len(STATUS_NAMES), dtype=bool)
     linking[[STATUS_STRONG, STATUS_BRIDGE]] = True
-    rec_local = np.full(n_rec, -1, dtype=np.int64)  # scratch maps for sub-graph recomputation
-    val_local = np.full(n_val, -1, dtype=np.int64)
+    idx_type = np.int32 if max(n_rec, n_val) < 2**31 - 1 else np.int64
+    rec_local = np.full(n_rec, -1, dtype=idx_type)  # scratch maps for sub-graph recomputation
+    val_local = np.full(n_val, -1, dtype=idx_type)
 
     def recompute(labels: np.ndarray, comps: np.ndarray) -> np.ndarray:
         """Components again inside the given components only (values were removed from them;
@@ -413,6 +456,8 @@ def resolve_identities(
         other_strong[account_types] = False
         bound = cooc[:, other_strong & strong_cols].sum(axis=1) > 0
         person_level = ~is_account | bound
+    # the splits are done: their per-value and per-record helpers are not needed any more
+    cooc = t_rec = None
     has_person_id = np.zeros(n_rec, dtype=bool)
     has_person_id[rec[(status[val] == STATUS_STRONG) & person_level[val]]] = True
 
@@ -429,7 +474,9 @@ def resolve_identities(
     status[ambiguous] = STATUS_AMBIGUOUS
     reason[ambiguous] = "weak_id_seen_with_several_profiles"
 
-    final = labels.copy()
+    final = labels
+    labels_max = int(labels.max()) if len(labels) else -1
+    del labels
     has_account = np.zeros(n_rec, dtype=bool)
     has_account[rec[(status[val] == STATUS_STRONG) & ~person_level[val]]] = True
     # codes into HOW_NAMES
@@ -459,11 +506,16 @@ def resolve_identities(
         joins = joined >= 0
         # groups with no single anchor become profiles of their own: offset labels past n_rec
         final[weak_recs[joins]] = joined[joins]
-        final[weak_recs[~joins]] = labels.max() + 1 + grp[~joins]
+        final[weak_recs[~joins]] = labels_max + 1 + grp[~joins]
         how[weak_recs] = 2
 
+    # the per-record and per-edge scratch arrays go before the outputs are built
+    del w_rec, w_val, wo_rec, wo_val, anchored, weak_edge
+    rec_local = val_local = None  # also held by the split helpers above
     cluster, _ = dense_codes(final)
-    out = records[["record_key", "source"]].copy()
+    del final
+    out = records[[c for c in ("record_key", "source", "row") if c in records.columns
+                   and (c != "row" or "record_key" not in records.columns)]].copy()
     out["cluster"] = cluster.astype(np.int64)
     out["how"] = pd.Categorical.from_codes(how, categories=list(HOW_NAMES))
 
@@ -481,17 +533,7 @@ def resolve_identities(
         if removals
         else pd.DataFrame(columns=["round", "val", "id_type", "limit_type", "rule", "component_size"])
     )
-    edges = pd.DataFrame({"rec": rec, "val": val})
-    inv = ~valid
-    invalid = pd.DataFrame(
-        {
-            "rec": rec_all[inv],
-            "id_type": it_names[it_codes[inv]],
-            "raw": ids["raw"].array[inv] if "raw" in ids.columns else None,
-            "reason": (pd.Series(ids["reason"].array[inv]).astype(object).fillna("invalid").to_numpy()
-                       if "reason" in ids.columns else "invalid"),
-        }
-    )
+    edges = pd.DataFrame({"rec": rec, "val": val}, copy=False)
     return Resolution(
         records=out, values=values, edges=edges, removals=removals_df, invalid=invalid, config=config
     )
