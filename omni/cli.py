@@ -31,11 +31,11 @@ def _cmd_resolve(args: argparse.Namespace) -> int:
 
     import pandas as pd
 
-    from omni.oneid import evaluate_against_truth, linkable_scores
+    from omni.oneid import OneIDConfig, evaluate_against_truth, linkable_scores
     from omni.oneid.health import naive_clusters
     from omni.workspace import Workspace
 
-    ws = Workspace(args.data, progress=not args.quiet)
+    ws = Workspace(args.data, config=OneIDConfig(probabilistic=not args.rules_only), progress=not args.quiet)
     previous = pd.read_parquet(args.previous) if args.previous else None
     res = ws.resolve(as_of=args.as_of, previous=previous, stable=args.as_of is not None)
     out = dict(res.summary)
@@ -154,6 +154,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", dest="as_of", default=None, help="resolve records up to the end of this month (YYYY-MM)")
     p.add_argument("--previous", default=None, help="previous run's record_oneid.parquet, to keep its OneIDs")
     p.add_argument("--naive", action="store_true", help="also score the naive connect-every-shared-value graph")
+    p.add_argument("--rules-only", dest="rules_only", action="store_true",
+                   help="deterministic rules only, without the probabilistic account-linking stage (which "
+                        "needs every source in memory for its quasi-identifiers; the rules load sources "
+                        "one at a time)")
     p.add_argument("--evaluate", choices=("auto", "yes", "no"), default="auto",
                    help="score against the ground truth of a synthetic dataset (auto: when it has truth and "
                         f"at most {EVAL_MAX_RECORDS:,} records; the scoring joins on string keys and is slow above)")

@@ -971,7 +971,8 @@ def concat_link_tables(parts: Sequence[pd.DataFrame], sources: Sequence[str] | N
         Lean tables, each from :func:`link_table` (any sources; their ``source`` categories may
         differ).
     sources : sequence of str, optional
-        The categories of the stacked ``source`` column (default: every part's, in order).
+        The leading categories of the stacked ``source`` column (e.g. every source of the spec);
+        sources of the parts not named here follow, in order of appearance.
 
     Returns
     -------
@@ -985,8 +986,6 @@ def concat_link_tables(parts: Sequence[pd.DataFrame], sources: Sequence[str] | N
     src = []
     for p in parts:
         cats = [str(c) for c in p["source"].cat.categories]
-        if any(c not in pos for c in cats):
-            raise ValueError(f"a part names source(s) {sorted(set(cats) - set(pos))} outside {names}")
         remap = np.array([pos[c] for c in cats] + [-1], dtype=np.int16)
         src.append(remap[p["source"].cat.codes.to_numpy()])
 

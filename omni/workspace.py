@@ -249,17 +249,20 @@ class Workspace:
         from omni.unify import output_columns
 
         t0 = time.perf_counter()
+        names = self._record_sources()
         tables: dict[str, pd.DataFrame] = {}
-        parts = []
-        for name in self._record_sources():
+        parts: dict[str, pd.DataFrame] = {}
+        # largest file first, while little else is held; stacked in spec order afterwards
+        sizes = {n: self.spec.file_path(n).stat().st_size if self.spec.file_path(n).exists() else 0 for n in names}
+        for name in sorted(names, key=lambda n: (-sizes[n], names.index(n))):
             t = load_source(self.spec, name).table
             if self.spec.sources[name].identifiers:
-                parts.append(link_table({name: t}, self.spec, sources=[name], encode=False))
+                parts[name] = link_table({name: t}, self.spec, sources=[name], encode=False)
             tables[name] = t[output_columns(self.spec, name)]
             del t
             release_memory()
-        ids = concat_link_tables(parts, list(self.spec.sources))
-        del parts
+        tables = {n: tables[n] for n in names}
+        ids = concat_link_tables([parts.pop(n) for n in names if n in parts], list(self.spec.sources))
         release_memory()
         self._say(f"  loaded and normalized {len(tables)} sources one at a time ({len(ids):,} identifiers) "
                   f"in {time.perf_counter() - t0:.1f} s")

@@ -16,7 +16,9 @@ from omni.normalize import (
     NULL_LIKE,
     REASONS,
     NormalizeConfig,
+    concat_link_tables,
     identifier_table,
+    link_table,
     normalize,
     normalize_address,
     normalize_cookie_id,
@@ -388,6 +390,48 @@ def test_identifier_table_from_tables_and_errors(ds: Dataset) -> None:
         identifier_table({"crm_members": missing}, ds.spec)
     with pytest.raises(ValueError, match="nope"):
         identifier_table(ds, sources=["nope"])
+
+
+def _decoded(s: pd.Series) -> list:
+    return [None if pd.isna(v) else str(v) for v in s.astype(object)]
+
+
+def test_link_table_is_the_identifier_table_without_its_strings(ds: Dataset) -> None:
+    ids, lean = identifier_table(ds), link_table(ds)
+    assert list(lean.columns) == ["source", "row", "id_type", "raw", "value", "valid", "reason"]
+    assert lean["row"].dtype == np.int32 and "record_key" not in lean.columns
+    assert len(lean) == len(ids) == 44
+    for c in ("source", "id_type", "reason"):
+        assert lean[c].astype(str).tolist() == ids[c].astype(str).tolist(), c
+    assert (lean["row"].to_numpy() == ids["row"].to_numpy()).all()
+    assert (lean["valid"].to_numpy() == ids["valid"].to_numpy()).all()
+    assert _decoded(lean["value"]) == _decoded(ids["value"])
+    # raw values only where the identifier is not usable (the explanations need them)
+    assert _decoded(lean["raw"]) == _decoded(ids["raw"].where(~ids["valid"]))
+    assert lean.loc[~lean["valid"], "raw"].notna().all()
+    # values are codes into one dictionary shared by every chunk
+    arr = lean["value"].array.__arrow_array__()
+    assert str(arr.type) == "dictionary<values=large_string, indices=int32, ordered=0>"
+    dicts = {tuple(c.dictionary.to_pylist()) for c in arr.chunks}
+    assert len(dicts) == 1
+    assert set(next(iter(dicts))) == set(ids["value"].dropna())
+
+
+def test_link_tables_of_single_sources_stack_into_the_whole(ds: Dataset) -> None:
+    whole = link_table(ds)
+    names = [n for n in ds.sources if ds.spec[n].identifiers]
+    parts = [link_table({n: ds[n]}, ds.spec, sources=[n], encode=False) for n in reversed(names)]
+    assert not isinstance(parts[0]["value"].dtype, pd.ArrowDtype) or "dictionary" not in str(parts[0]["value"].dtype)
+    stacked = concat_link_tables(parts[::-1], list(ds.sources))
+    assert list(stacked["source"].cat.categories) == list(ds.sources)
+    for c in ("source", "id_type", "reason"):
+        assert stacked[c].astype(str).tolist() == whole[c].astype(str).tolist(), c
+    assert (stacked["row"].to_numpy() == whole["row"].to_numpy()).all()
+    assert _decoded(stacked["value"]) == _decoded(whole["value"])
+    assert _decoded(stacked["raw"]) == _decoded(whole["raw"])
+    again = concat_link_tables(parts, ["service_tickets"])
+    assert list(again["source"].cat.categories)[0] == "service_tickets"
+    assert again["source"].astype(str).tolist() == [str(s) for p in parts for s in p["source"]]
 
 
 def test_identifier_table_scales_by_distinct_values(tmp_path: Path) -> None:

@@ -179,6 +179,38 @@ def test_unknown_record_in_ids_is_an_error():
         resolve_identities(ids.drop(columns="valid"), rec)
 
 
+def _lean(ids: pd.DataFrame, rec: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The same case in the lean layout: records named by (source, row), no key strings."""
+    rec = rec.assign(row=rec.groupby("source").cumcount().astype(np.int32))
+    row = rec.set_index("record_key")["row"]
+    lean = ids.assign(row=row.reindex(ids["record_key"]).to_numpy()).drop(columns="record_key")
+    return lean, rec.drop(columns="record_key")
+
+
+def test_lean_table_named_by_source_and_row_resolves_the_same():
+    ids, rec = ids_frame([
+        ("crm:1", "member_id", "M1"), ("crm:1", "phone", "+8613800138001"),
+        ("crm:2", "member_id", "M2"), ("crm:2", "phone", "+8613800138001"),
+        ("pos:1", "phone", "+8613800138001"), ("pos:2", "phone", "13800000000", False),
+        ("web:1", "cookie_id", "ck1"), ("web:2", "cookie_id", "ck1"), ("web:2", "member_id", "M2"),
+    ], extra_records=["pos:3"])
+    full = resolve_identities(ids, rec)
+    lean_ids, lean_rec = _lean(ids, rec)
+    lean_ids["value"] = lean_ids["value"].astype("category")  # pre-encoded values: read as codes
+    lean = resolve_identities(lean_ids, lean_rec)
+    assert list(lean.records.columns) == ["source", "row", "cluster", "how"]
+    assert lean.records["cluster"].tolist() == full.records["cluster"].tolist()
+    assert lean.records["how"].tolist() == full.records["how"].tolist()
+    assert lean.values["value"].astype(str).tolist() == full.values["value"].astype(str).tolist()
+    assert lean.invalid["raw"].tolist() == ["13800000000"]
+    with pytest.raises(ValueError, match="needs the records"):
+        resolve_identities(lean_ids)
+    with pytest.raises(ValueError, match=r"identifier row 4 names a record that is not in records: pos row 0"):
+        resolve_identities(lean_ids, lean_rec[lean_rec["source"] != "pos"])
+    with pytest.raises(ValueError, match=r"record_key \(or source and row\)"):
+        resolve_identities(lean_ids.drop(columns="row"), lean_rec)
+
+
 def test_stable_ids_keep_merge_and_split():
     prev = pd.DataFrame({"record_key": ["a", "b", "c", "d", "e"],
                          "oneid": ["O000000001", "O000000001", "O000000002", "O000000003", "O000000003"]})
