@@ -40,8 +40,9 @@ def _cmd_resolve(args: argparse.Namespace) -> int:
     res = ws.resolve(as_of=args.as_of, previous=previous, stable=args.as_of is not None)
     out = dict(res.summary)
     out.pop("config", None)
-    out["how"] = res.record_oneid["how"].astype(str).value_counts().to_dict()
-    out["changes"] = res.changes["change"].value_counts().to_dict()
+    # counted on the categorical codes (no 20M-element object array at 1M persons)
+    out["how"] = {str(k): int(v) for k, v in res.record_oneid["how"].value_counts().items() if v}
+    out["changes"] = {str(k): int(v) for k, v in res.changes["change"].value_counts().items() if v}
     evaluate = ws.has_truth() and (args.evaluate == "yes" or (
         args.evaluate == "auto" and len(res.record_oneid) <= EVAL_MAX_RECORDS))
     if ws.has_truth() and not evaluate:

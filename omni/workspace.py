@@ -414,8 +414,11 @@ class Workspace:
         frames = {"record_oneid": r.record_oneid, "profiles": r.profiles, "values": r.values,
                   "edges": r.edges, "removals": r.removals, "invalid": r.invalid, "changes": r.changes,
                   "links": r.links, **r.tables}
+        from omni.memory import release_memory
+
         for name, df in frames.items():
             df.to_parquet(d / f"{name}.parquet", index=False)
+            release_memory()  # the Arrow copy of each frame, before the next one
         (d / "summary.json").write_text(json.dumps(r.summary, indent=2, default=str), encoding="utf-8")
 
     def _read_cache(self, d: Path) -> Resolved:

@@ -110,9 +110,10 @@ def _record_index(ids: pd.DataFrame, records: pd.DataFrame | None) -> pd.DataFra
     records = records.reset_index(drop=True)
     if {"source", "row"} <= set(records.columns):
         # integer keys: (source code, row); already strictly increasing in the usual layout
-        src = records["source"].astype("category").cat.codes.to_numpy().astype(np.int64)
-        row = records["row"].to_numpy(np.int64)
-        key = src * np.int64(max(int(row.max(initial=0)), 0) + 1) + row
+        key = records["source"].astype("category").cat.codes.to_numpy().astype(np.int64)
+        row = records["row"].to_numpy()
+        key *= np.int64(max(int(row.max(initial=0)), 0) + 1)
+        key += row  # in place: one 8-byte array for 20M records
         if len(key) > 1 and not (key[1:] > key[:-1]).all():
             n_dup = len(key) - len(sorted_unique(key))
             if n_dup:
@@ -140,27 +141,38 @@ def _record_positions(ids: pd.DataFrame, records: pd.DataFrame, unknown: str = "
     if {"source", "row"} <= set(ids.columns) and {"source", "row"} <= set(records.columns):
         # dense table: slot = offset of the source + row, no hashing or sorting
         rs = records["source"].astype("category")
-        r_src = rs.cat.codes.to_numpy().astype(np.int64)
-        r_row = records["row"].to_numpy(np.int64)
+        r_src = rs.cat.codes.to_numpy()
+        r_row = records["row"].to_numpy()
         n_src = len(rs.cat.categories)
         size = np.zeros(n_src, dtype=np.int64)
-        np.maximum.at(size, r_src, r_row + 1)
-        offset = np.r_[0, np.cumsum(size)[:-1]]
+        np.maximum.at(size, r_src, r_row.astype(np.int64) + 1)
+        offset = np.r_[0, np.cumsum(size)[:-1]].astype(np.int64)
         pos_type = np.int32 if len(records) < 2**31 - 1 else np.int64
         slot_to_pos = np.full(int(size.sum()), -1, dtype=pos_type)
-        slot_to_pos[offset[r_src] + r_row] = np.arange(len(records), dtype=pos_type)
+        r_slot = offset[r_src]
+        r_slot += r_row
+        slot_to_pos[r_slot] = np.arange(len(records), dtype=pos_type)
+        del r_slot
         ic = ids["source"].astype("category")
         to_rec = rs.cat.categories.get_indexer(ic.cat.categories.astype(str))
+        # per ids-source category: its offset in the slot table and its size (-1 / 0: unknown),
+        # then one int64 slot array for the 30M rows (few large temporaries: page faults are
+        # what large arrays cost on small VMs)
+        cat_off = np.r_[np.where(to_rec >= 0, offset[np.maximum(to_rec, 0)], -1), -1].astype(np.int64)
+        cat_size = np.r_[np.where(to_rec >= 0, size[np.maximum(to_rec, 0)], 0), 0].astype(np.int64)
         codes = ic.cat.codes.to_numpy()
-        i_src = np.where(codes >= 0, to_rec[np.maximum(codes, 0)], -1).astype(np.int64)
-        i_row = ids["row"].to_numpy(np.int64)
-        ok = (i_src >= 0) & (i_row >= 0)
-        ok &= i_row < size[np.maximum(i_src, 0)]
+        i_row = ids["row"].to_numpy()
+        if not np.issubdtype(i_row.dtype, np.integer):
+            i_row = i_row.astype(np.int64)
+        slot = cat_off[codes]  # code -1 (missing source) picks the trailing -1
+        ok = (slot >= 0) & (i_row >= 0) & (i_row < cat_size[codes])
+        slot += i_row
         if ok.all():
-            rec_all = slot_to_pos[offset[i_src] + i_row]
+            rec_all = slot_to_pos[slot]
         else:
             rec_all = np.full(len(ids), -1, dtype=slot_to_pos.dtype)
-            rec_all[ok] = slot_to_pos[offset[i_src[ok]] + i_row[ok]]
+            rec_all[ok] = slot_to_pos[slot[ok]]
+        del slot
     else:
         rec_all = pd.Index(records["record_key"]).get_indexer(ids["record_key"])
     if unknown == "raise" and (rec_all < 0).any():
