@@ -139,6 +139,13 @@ def test_cli_resolve_prints_counts_and_scores_only_when_asked(test_world, capsys
     assert main(["resolve", "--data", str(test_world), "--quiet", "--evaluate", "no"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert "accuracy_strong_id_records" not in out and out["accuracy"].startswith("not scored")
+    # rules only: no probabilistic links, the sources loaded one at a time, the same strong records
+    assert main(["resolve", "--data", str(test_world), "--quiet", "--rules-only"]) == 0
+    rules = json.loads(capsys.readouterr().out)
+    assert rules["probabilistic_links"] == 0 and out["probabilistic_links"] > 0
+    assert "probabilistic" not in rules["how"] and rules["how"]["strong"] == out["how"]["strong"]
+    assert rules["records"] == out["records"] and rules["profiles"] > out["profiles"]
+    assert rules["stage_seconds"]["inputs"] > 0
 
 
 def test_a_resolution_loads_sources_one_at_a_time_and_matches_the_loaded_dataset(test_world):
