@@ -229,10 +229,11 @@ class Workspace:
 
         return pd.concat([record_keys(n, tables[n], self.spec.sources[n].key) for n in names], ignore_index=True)
 
-    def _resolution_inputs(self) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, pd.DataFrame]]:
+    def _resolution_inputs(self) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, pd.DataFrame], pd.DataFrame | None]:
         """What a resolution runs on: the lean identifier table (:func:`omni.normalize.link_table`),
-        the records (``source``, ``row``, ``time``; plus ``record_key`` when the dataset is loaded)
-        and the source tables the outputs read.
+        the records (``source``, ``row``, ``time``; plus ``record_key`` when the dataset is loaded),
+        the source tables the outputs read and, with the probabilistic stage on, the quasi table
+        (:func:`omni.oneid.match_features.quasi_fields`; None otherwise).
 
         With the dataset already loaded these come from it. Otherwise the sources are loaded,
         normalized and trimmed one at a time (:func:`omni.unify.output_columns`: the key, time,
@@ -244,29 +245,39 @@ class Workspace:
         from omni.normalize import concat_link_tables, link_table
 
         if self._dataset is not None:
-            return link_table(self.dataset), self.records(), self.dataset.tables
+            return (link_table(self.dataset), self.records(), self.dataset.tables,
+                    self.quasi if self.config.probabilistic else None)
         from omni.io import load_source
+        from omni.oneid.match_features import concat_quasi_fields, quasi_fields
         from omni.unify import output_columns
 
         t0 = time.perf_counter()
         names = self._record_sources()
         tables: dict[str, pd.DataFrame] = {}
         parts: dict[str, pd.DataFrame] = {}
+        qparts: dict[str, pd.DataFrame] = {}
+        with_quasi = self.config.probabilistic and self._quasi is None
         # largest file first, while little else is held; stacked in spec order afterwards
         sizes = {n: self.spec.file_path(n).stat().st_size if self.spec.file_path(n).exists() else 0 for n in names}
         for name in sorted(names, key=lambda n: (-sizes[n], names.index(n))):
             t = load_source(self.spec, name).table
             if self.spec.sources[name].identifiers:
                 parts[name] = link_table({name: t}, self.spec, sources=[name], encode=False)
+            if with_quasi and self.spec.sources[name].quasi_identifiers:
+                qparts[name] = quasi_fields({name: t}, self.spec)
             tables[name] = t[output_columns(self.spec, name)]
             del t
             release_memory()
         tables = {n: tables[n] for n in names}
         ids = concat_link_tables([parts.pop(n) for n in names if n in parts], list(self.spec.sources))
+        quasi = None
+        if self.config.probabilistic:
+            quasi = (concat_quasi_fields([qparts.pop(n) for n in names if n in qparts], list(self.spec.sources))
+                     if with_quasi else self._quasi)
         release_memory()
         self._say(f"  loaded and normalized {len(tables)} sources one at a time ({len(ids):,} identifiers) "
                   f"in {time.perf_counter() - t0:.1f} s")
-        return ids, self._build_records(tables, keys=False), tables
+        return ids, self._build_records(tables, keys=False), tables, quasi
 
     def data_end(self) -> pd.Timestamp:
         """Latest record time in the data."""
@@ -322,9 +333,7 @@ class Workspace:
 
         t0 = time.perf_counter()
         self._say(f"omni resolve: {self.path.name}" + (f" as of {as_of}" if as_of else ""))
-        if self.config.probabilistic:  # the quasi-identifier table needs the whole dataset
-            self.dataset  # noqa: B018
-        ids, records, tabs = self._resolution_inputs()
+        ids, records, tabs, quasi = self._resolution_inputs()
         n_ids = len(ids)
         if as_of is not None:
             end = month_end(as_of)
@@ -354,7 +363,8 @@ class Workspace:
         if self.config.probabilistic:
             from omni.oneid.probabilistic import link_accounts
 
-            res, links = link_accounts(res, self.quasi, None, self.config)
+            res, links = link_accounts(res, quasi, None, self.config)
+            del quasi
             t = lap("probabilistic", t)
             self._say(f"  linked {len(links):,} platform accounts by probability in {stages['probabilistic']:.1f} s")
         del ids  # the invalid rows the explanations need are in res.invalid

@@ -145,6 +145,41 @@ def quasi_fields(
     return q
 
 
+def concat_quasi_fields(parts: Sequence[pd.DataFrame], sources: Sequence[str] | None = None) -> pd.DataFrame:
+    """Stack quasi tables of single sources (:func:`quasi_fields` of one source each, in spec
+    order) into the table :func:`quasi_fields` gives for all of them at once.
+
+    Parameters
+    ----------
+    parts : sequence of DataFrame
+        Per-source quasi tables, in the order their sources are declared.
+    sources : sequence of str, optional
+        The categories of the stacked ``source`` column (e.g. every source of the spec, as
+        :func:`quasi_fields` of a whole dataset has them); default: the parts' sources.
+
+    Returns
+    -------
+    DataFrame
+        Same columns and dtypes; categoricals carry the union of the parts' categories in order of
+        appearance (``column``: source by source; ``field``: the known fields first).
+    """
+    from pandas.api.types import union_categoricals
+
+    parts = [p for p in parts if len(p.columns)]
+    if not parts:
+        return pd.DataFrame(columns=[*QUASI_COLUMNS, "source", "row", "column", "field"])
+    cats = [c for c in parts[0].columns if isinstance(parts[0][c].dtype, pd.CategoricalDtype)]
+    out = pd.concat([p.drop(columns=cats) for p in parts], ignore_index=True)
+    for c in cats:
+        u = union_categoricals([pd.Categorical(p[c]) for p in parts])
+        if c == "source" and sources is not None:
+            u = u.set_categories(list(dict.fromkeys([*sources, *u.categories])))
+        elif c == "field":
+            u = u.set_categories(list(dict.fromkeys([*FIELDS, *u.categories])))
+        out[c] = u
+    return out[list(parts[0].columns)]
+
+
 # ------------------------------------------------------------------------- value normalizers
 
 #: DuckDB SQL that normalizes a quasi value ``v`` of each field for comparison (one place, used
