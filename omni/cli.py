@@ -156,9 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--previous", default=None, help="previous run's record_oneid.parquet, to keep its OneIDs")
     p.add_argument("--naive", action="store_true", help="also score the naive connect-every-shared-value graph")
     p.add_argument("--rules-only", dest="rules_only", action="store_true",
-                   help="deterministic rules only, without the probabilistic account-linking stage (which "
-                        "needs every source in memory for its quasi-identifiers; the rules load sources "
-                        "one at a time)")
+                   help="deterministic rules only, without the probabilistic account-linking stage")
     p.add_argument("--evaluate", choices=("auto", "yes", "no"), default="auto",
                    help="score against the ground truth of a synthetic dataset (auto: when it has truth and "
                         f"at most {EVAL_MAX_RECORDS:,} records; the scoring joins on string keys and is slow above)")

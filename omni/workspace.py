@@ -237,9 +237,10 @@ class Workspace:
 
         With the dataset already loaded these come from it. Otherwise the sources are loaded,
         normalized and trimmed one at a time (:func:`omni.unify.output_columns`: the key, time,
-        unified and profile columns; the identifier columns go once normalized), so the whole
-        dataset is never in memory at once: at 1M persons the inputs take about 1.5 GB instead of
-        7.7 GB (sources 2.4, identifier table 3.3, record index 1.0).
+        unified and profile columns; the identifier columns go once normalized; the quasi table
+        is built per source too), so the whole dataset is never in memory at once: at 1M persons
+        the rules' inputs take about 1.8 GB instead of 7.7 GB (sources 2.4, identifier table 3.3,
+        record index 1.0).
         """
         from omni.memory import release_memory
         from omni.normalize import concat_link_tables, link_table
