@@ -37,10 +37,9 @@ from omni.oneid.graph import (
     unique_pairs,
 )
 
+#: Required identifier-table columns; a record is named by ``record_key`` or by ``source`` + ``row``
+#: (the lean identifier table of :func:`omni.normalize.link_table` has no key strings).
 ID_COLUMNS = ("id_type", "value", "valid")
-#: A record is named by ``record_key`` or by ``source`` + ``row`` (the lean identifier table of
-#: :func:`omni.normalize.link_table` has no key strings).
-RECORD_COLUMNS = ("record_key",)
 
 # Status of an identifier value in the graph: small int codes internally (fast comparisons over
 # tens of millions of edges), names in the output.
