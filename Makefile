@@ -42,8 +42,9 @@ $(TEST_DATA)/raw/sources.yaml:
 notebooks: setup $(TEST_DATA)/raw/sources.yaml ## rebuild notebooks/*.ipynb from notebooks/src/*.py and refresh their checked outputs
 	OMNI_DATA=$(TEST_DATA) $(BIN)/python tools/nbbuild.py --execute
 
-lint: setup ## ruff check
+lint: setup ## ruff check and the import-layer contracts (pyproject.toml [tool.importlinter])
 	$(BIN)/ruff check omni tests benchmarks tools notebooks/src
+	$(BIN)/lint-imports --no-cache
 
 bench: setup ## run the benchmarks (slow; prints time, peak memory, accuracy)
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

@@ -6,7 +6,7 @@ the result: data audit, identity resolution, CLV/RFM/TGI, channel attribution an
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from omni._version import __version__
 
 __all__ = ["__version__", "load_dataset"]
 

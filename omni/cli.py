@@ -131,7 +131,7 @@ def _cmd_audience(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from omni import __version__
+    from omni._version import __version__
 
     parser = argparse.ArgumentParser(
         prog="omni",

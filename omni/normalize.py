@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from omni.io.cast import re_sub
+from omni.core.text import re_sub
 
 if TYPE_CHECKING:
     from omni.io.dataset import Dataset

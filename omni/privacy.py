@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from omni.io.cast import re_sub
+from omni.core.text import re_sub
 
 KEY_ENV = "OMNI_PSEUDONYM_KEY"
 KEY_HOWTO = f'export {KEY_ENV}=$(python -c "import secrets; print(secrets.token_hex(32))")'

@@ -22,54 +22,16 @@ sample size (sum w)^2 / sum w^2 of each group. See ``docs/clv.md``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from omni.core.reference import AGE_BANDS, age_band
+
 __all__ = ["AGE_BANDS", "age_band", "tgi"]
 
-#: Age bands of the market panel.
-AGE_BANDS = ["18-24", "25-29", "30-34", "35-39", "40-49", "50+"]
-_AGE_EDGES = [18, 25, 30, 35, 40, 50, 111]
-
-
-def age_band(birth_year: Iterable[object] | pd.Series, ref_year: int) -> pd.Series:
-    """Age band (18-24, 25-29, 30-34, 35-39, 40-49, 50+) from the birth year.
-
-    Age is ``ref_year - birth_year`` (the age reached during ``ref_year``). Missing birth years,
-    ages under 18 (not covered by the panel) and implausible ages (over 110 or negative) give a
-    missing band.
-
-    Parameters
-    ----------
-    birth_year : array-like or Series
-        Birth years (numbers or numeric strings; missing allowed).
-    ref_year : int
-        Reference year, e.g. the report year.
-
-    Returns
-    -------
-    Series
-        Ordered categorical with categories :data:`AGE_BANDS` (same index when given a Series).
-
-    Raises
-    ------
-    ValueError
-        If a non-missing birth year is not a number (naming the row).
-    """
-    s = birth_year if isinstance(birth_year, pd.Series) else pd.Series(list(birth_year))
-    years = pd.to_numeric(s, errors="coerce")
-    bad = years.isna().to_numpy() & s.notna().to_numpy()
-    if bad.any():
-        row = s.index[np.flatnonzero(bad)[0]]
-        raise ValueError(f"birth_year is not a number at row {row!r}: {s.loc[row]!r}")
-    if not isinstance(ref_year, int | np.integer):
-        raise ValueError(f"ref_year must be an integer year, got {ref_year!r}")
-    age = int(ref_year) - years.astype("float64")
-    band = pd.cut(age, bins=_AGE_EDGES, right=False, labels=AGE_BANDS, ordered=True)
-    return pd.Series(band, index=s.index, name="age_band")
 
 
 def _weights(df: pd.DataFrame, col: str | None, what: str) -> np.ndarray:

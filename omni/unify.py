@@ -784,9 +784,8 @@ def build_profiles(
         ``name_masked`` (string), ``age_band``, ``city_tier`` (categoricals) and, with orders,
         ``channel_pref``, ``channel_mix``, ``top_category``.
     """
-    from omni.geo import city_tier
+    from omni.core.reference import age_band, city_tier
     from omni.privacy import mask_name
-    from omni.tgi import age_band
 
     n = len(rowmap.oneids)
     names = sorted(rowmap.codes)

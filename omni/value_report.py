@@ -33,8 +33,8 @@ import pandas as pd
 from scipy import stats
 
 from omni.clv import CLVModel
+from omni.core.figures import compare_figures
 from omni.privacy import publishable
-from omni.reporting.compare import compare_figures
 from omni.rfm import SEGMENT_ORDER_EN, SEGMENT_ORDER_ZH, rfm_segments, rfm_summary
 from omni.tgi import tgi
 

@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from omni import __version__
+from omni._version import __version__
+from omni.core.month import Month
 from omni.oneid.config import OneIDConfig
 
 UNIFIED = ("orders", "events", "touchpoints", "campaign_assignments")
@@ -92,7 +93,8 @@ def _code_version() -> str:
     """sha256 of the package sources that shape a resolution (io, normalize, oneid, unify,
     workspace): a code change invalidates cached resolutions, a notebook edit does not."""
     root = Path(__file__).resolve().parent
-    files = sorted([*(root / "io").glob("*.py"), *(root / "oneid").glob("*.py"),
+    files = sorted([*(root / "core").rglob("*.py"), *(root / "io").rglob("*.py"),
+                    *(root / "oneid").rglob("*.py"),
                     root / "normalize.py", root / "unify.py", root / "workspace.py"])
     return _hash_files(files)[:16]
 
@@ -313,9 +315,7 @@ class Workspace:
             self._resolved[as_of] = res
             return res
         if previous is None and stable and as_of is not None:
-            from omni.reporting.index import previous_month
-
-            previous = self.resolve(previous_month(as_of), stable=False).record_oneid
+            previous = self.resolve(str(Month.parse(as_of).previous), stable=False).record_oneid
         res = self._resolve_now(as_of, previous)
         if previous is None or stable:
             self._write_cache(cache, res)

@@ -1,15 +1,11 @@
-"""Shared helpers of the attribution models: the result frame and input coercion."""
+"""Shared helpers of the attribution models: the result frame and error labels."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-
-if TYPE_CHECKING:
-    from omni.attribution.journeys import Journeys, Paths
 
 RESULT_COLUMNS = ["channel", "conversions", "value", "share"]
 
@@ -29,19 +25,6 @@ def result_frame(
             "value": value,
             "share": share,
         }
-    )
-
-
-def as_paths(journeys: Journeys | Paths) -> Paths:
-    """Return the unique-path summary of ``journeys`` (a :class:`Journeys` or :class:`Paths`)."""
-    from omni.attribution.journeys import Journeys, Paths
-
-    if isinstance(journeys, Paths):
-        return journeys
-    if isinstance(journeys, Journeys):
-        return journeys.paths()
-    raise TypeError(
-        f"expected Journeys (from build_journeys) or Paths, got {type(journeys).__name__}"
     )
 
 

@@ -775,3 +775,14 @@ def _encode_persons(
     rank[order] = np.arange(len(persons))
     codes = rank[codes]
     return persons[order], codes[: len(t_oneid)], codes[len(t_oneid) :]
+
+
+def as_paths(journeys: Journeys | Paths) -> Paths:
+    """Return the unique-path summary of ``journeys`` (a :class:`Journeys` or :class:`Paths`)."""
+    if isinstance(journeys, Paths):
+        return journeys
+    if isinstance(journeys, Journeys):
+        return journeys.paths()
+    raise TypeError(
+        f"expected Journeys (from build_journeys) or Paths, got {type(journeys).__name__}"
+    )

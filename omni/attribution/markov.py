@@ -32,8 +32,8 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
-from omni.attribution._common import as_paths, result_frame
-from omni.attribution.journeys import PATH_SEP, Journeys, Paths
+from omni.attribution._common import result_frame
+from omni.attribution.journeys import PATH_SEP, Journeys, Paths, as_paths
 
 __all__ = ["MarkovAttribution", "markov_attribution"]
 

@@ -38,8 +38,8 @@ from omni.attribution.models import MODELS, attribute
 from omni.attribution.roi import channel_roi
 from omni.attribution.shapley import shapley_attribution
 from omni.attribution.uncertainty import bootstrap
+from omni.core.figures import compare_figures
 from omni.privacy import publishable
-from omni.reporting.compare import compare_figures
 
 __all__ = [
     "MODEL_LABELS",

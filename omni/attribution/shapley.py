@@ -37,8 +37,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from omni.attribution._common import as_paths, result_frame
-from omni.attribution.journeys import DIRECT, Journeys, Paths
+from omni.attribution._common import result_frame
+from omni.attribution.journeys import DIRECT, Journeys, Paths, as_paths
 
 __all__ = [
     "CHARACTERISTICS",

@@ -7,8 +7,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from omni.attribution._common import as_paths
-from omni.attribution.journeys import Journeys, Paths
+from omni.attribution.journeys import Journeys, Paths, as_paths
 
 __all__ = ["bootstrap"]
 

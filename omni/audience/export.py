@@ -189,7 +189,7 @@ def export_audiences(
         Unknown platform or audience, bad ``max_per_type``.
     """
     kid = require_key(key)
-    from omni import __version__
+    from omni._version import __version__
     from omni.privacy import pseudonymize
 
     plats = list(dict.fromkeys(platforms))

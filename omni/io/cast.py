@@ -14,14 +14,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-#: Tokens read as null in typed (non-string) columns, compared trimmed and lower-cased.
-NULL_TOKENS: frozenset[str] = frozenset(
-    {"", "null", "none", "nan", "nat", "n/a", "na", "\\n", "-", "--", "nil", "(null)"}
-)
+from omni.core.text import NULL_TOKENS, as_string, re_sub
+
 TRUE_TOKENS: frozenset[str] = frozenset({"true", "t", "1", "1.0", "yes", "y", "是", "真"})
 FALSE_TOKENS: frozenset[str] = frozenset({"false", "f", "0", "0.0", "no", "n", "否", "假"})
-
-STRING = pd.StringDtype("pyarrow")
 
 _INT_RE = r"[+-]?[¥￥$]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.0*)?"
 _FLOAT_RE = r"[+-]?[¥￥$]?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d*)?(?:[eE][+-]?\d+)?"
@@ -35,40 +31,6 @@ EXTRA_DATETIME_FORMATS: tuple[str, ...] = (
     "%Y.%m.%d %H:%M",
     "%Y.%m.%d",
 )
-
-
-def as_string(s: pd.Series) -> pd.Series:
-    """``s`` as pandas ``string`` (pyarrow storage); non-string values via ``str``."""
-    if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
-        return s
-    if pd.api.types.is_float_dtype(s.dtype):
-        # 13800138000.0 -> "13800138000": integral floats lose the ".0" pandas would print.
-        v = s.to_numpy(dtype="float64", na_value=np.nan)
-        integral = np.isfinite(v) & (np.floor(v) == v) & (np.abs(v) < 2**53)
-        txt = s.astype(str).to_numpy(dtype=object)
-        txt[integral] = v[integral].astype(np.int64).astype(str)
-        return pd.Series(txt, index=s.index).where(s.notna().to_numpy()).astype(STRING)
-    return s.astype(STRING)
-
-
-def re_sub(s: pd.Series, pattern: str, repl: str) -> pd.Series:
-    """Regex replace with group references (``\\1``) in pyarrow's RE2 kernel.
-
-    pandas falls back to Python's ``re`` one value at a time when the replacement has a group
-    reference; this keeps it vectorized. RE2 syntax: no look-around, no backreferences in the
-    pattern.
-    """
-    s = as_string(s)
-    out = pc.replace_substring_regex(s.array.__arrow_array__(), pattern=pattern, replacement=repl)
-    return pd.Series(pd.arrays.ArrowStringArray(out), index=s.index)
-
-
-def null_tokens(s: pd.Series) -> np.ndarray:
-    """Mask of cells that are null, blank or a null token (see :data:`NULL_TOKENS`)."""
-    if not isinstance(s.dtype, pd.StringDtype):
-        return s.isna().to_numpy()
-    t = s.str.strip().str.lower()
-    return (s.isna() | t.isin(NULL_TOKENS)).to_numpy(dtype=bool, na_value=True)
 
 
 def _clean_str(s: pd.Series) -> tuple[pd.Series, np.ndarray]:

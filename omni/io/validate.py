@@ -22,7 +22,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from omni.io.cast import NULL_TOKENS, as_string, cast_column
+from omni.core.text import NULL_TOKENS, as_string
+from omni.io.cast import cast_column
 from omni.io.read import RawTable
 from omni.io.spec import SourceSpec
 

@@ -7,13 +7,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+from omni.core.month import Month
 from omni.reporting.display import _fmt
 
 
 def previous_month(month: str) -> str:
-    """``YYYY-MM`` of the month before."""
-    y, m = (int(x) for x in month.split("-"))
-    return f"{y - 1}-12" if m == 1 else f"{y}-{m - 1:02d}"
+    """``YYYY-MM`` of the month before (see :class:`omni.core.Month`)."""
+    return str(Month.parse(month).previous)
 
 
 def _change(cur: Any, prev: Any, better: str | None) -> str:

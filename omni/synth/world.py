@@ -447,7 +447,7 @@ def build_params(
     end: str,
 ) -> dict:
     """Settings, channel effects, campaign uplift by segment, hard-case and bad-row counts."""
-    from omni import __version__
+    from omni._version import __version__
 
     cfg, p, ids, o, c = w.cfg, w.people, w.ids, w.orders, w.campaigns
     n_orders = len(o)

@@ -1,4 +1,4 @@
-"""Month-over-month tables shared by the report modules."""
+"""Month-over-month comparison of headline figures: the one rule every analysis result uses."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+__all__ = ["compare_figures"]
 
 
 def compare_figures(
