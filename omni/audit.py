@@ -24,7 +24,9 @@ def source_overview(ds, month: str) -> pd.DataFrame:
     -------
     DataFrame
         ``source``, ``file``, ``format``, ``encoding``, ``timezone``, ``rows_in``, ``accepted``,
-        ``quarantined``, ``quarantine_rate``, ``reconciled``, ``first``, ``last``,
+        ``quarantined``, ``quarantine_rate``, ``file_records`` (records counted from the file
+        itself, independently of the parser), ``reconciled`` (rows in = accepted + quarantined =
+        file records), ``first``, ``last``,
         ``days_stale`` (days from the last record to the end of the report month; NaN for sources
         without a time column), ``rows_this_month``.
     """
@@ -47,6 +49,7 @@ def source_overview(ds, month: str) -> pd.DataFrame:
             "rows_in": int(c["rows_in"]) if c is not None else np.nan,
             "accepted": int(c["accepted"]) if c is not None else np.nan,
             "quarantined": int(c["quarantined"]) if c is not None else np.nan,
+            "file_records": _file_records(c),
             "reconciled": bool(c["reconciled"]) if c is not None else False,
             "first": first, "last": last,
             "days_stale": (end - last).total_seconds() / 86400 if pd.notna(last) else np.nan,
@@ -55,6 +58,38 @@ def source_overview(ds, month: str) -> pd.DataFrame:
     out = pd.DataFrame(rows)
     out["quarantine_rate"] = out["quarantined"] / out["rows_in"].where(out["rows_in"] > 0)
     return out
+
+
+def _file_records(c) -> float:
+    if c is None or "file_records" not in c or pd.isna(c["file_records"]):
+        return np.nan
+    return int(c["file_records"])
+
+
+#: Severity of each read-level finding (omni.io.read.ReadIssue.check).
+READ_CHECK_SEVERITY = {
+    "unbalanced_quote": "high",
+    "header_only": "high",
+    "mojibake": "high",
+    "truncated_last_line": "high",
+    "unreconciled": "high",
+}
+
+
+def read_checks(ds) -> pd.DataFrame:
+    """File-level findings of the load (``ds.read_issues``) with their severity.
+
+    Returns
+    -------
+    DataFrame
+        ``severity``, ``source``, ``check``, ``issue`` (one line, no personal data), ``figure``.
+    """
+    cols = ["severity", "source", "check", "issue", "figure"]
+    r = getattr(ds, "read_issues", None)
+    if r is None or not len(r):
+        return pd.DataFrame(columns=cols)
+    out = r.assign(severity=r["check"].map(READ_CHECK_SEVERITY).fillna("medium"))
+    return out[cols].reset_index(drop=True)
 
 
 def quarantine_reasons(ds) -> pd.DataFrame:
@@ -273,12 +308,21 @@ def quality_scores(overview: pd.DataFrame, comp: pd.DataFrame, validity: pd.Data
     return out.reset_index().sort_values("score")
 
 
-def ranked_issues(overview, qreasons, validity, tz, integrity, volume_chg, pii) -> pd.DataFrame:
-    """Issues found, most severe first: ``severity`` (high/medium/low), ``source``, ``issue``, ``figure``."""
+def ranked_issues(overview, qreasons, validity, tz, integrity, volume_chg, pii, read=None) -> pd.DataFrame:
+    """Issues found, most severe first: ``severity`` (high/medium/low), ``source``, ``issue``, ``figure``.
+
+    ``read`` is :func:`read_checks` (unbalanced quotes, header-only files, likely mojibake,
+    truncated last lines): each finding is an issue of its own.
+    """
     issues = []
+    for r in read.itertuples() if read is not None and len(read) else []:
+        issues.append((r.severity, r.source, r.issue.split(": ", 1)[-1], r.figure))
     for r in overview.itertuples():
         if not r.reconciled:
-            issues.append(("high", r.source, "row counts do not reconcile (rows in != accepted + quarantined)", ""))
+            fr = getattr(r, "file_records", np.nan)
+            figure = f"{int(r.rows_in):,} rows in, {int(fr):,} records in the file" if pd.notna(fr) else "not checked"
+            issues.append(("high", r.source, "row counts do not reconcile (rows in = accepted + quarantined = records "
+                           "counted in the file)", figure))
         if r.quarantine_rate and r.quarantine_rate > 0:
             sev = "high" if r.quarantine_rate > 0.01 else "medium" if r.quarantine_rate > 0.001 else "low"
             issues.append((sev, r.source, "rows quarantined", f"{int(r.quarantined):,} ({r.quarantine_rate:.2%})"))
@@ -320,7 +364,7 @@ def record_count_check(ds) -> bool:
 
 __all__ = [
     "completeness", "duplicate_rows", "identifier_overlap", "identifier_validity", "junk_values",
-    "monthly_volume", "pii_inventory", "quality_scores", "quarantine_reasons", "ranked_issues",
+    "monthly_volume", "pii_inventory", "quality_scores", "quarantine_reasons", "ranked_issues", "read_checks",
     "record_count_check", "referential_integrity", "source_overview", "timezone_check",
     "volume_change",
 ]

@@ -40,7 +40,7 @@ tz = audit.timezone_check(ds)
 integrity = audit.referential_integrity(ids, "member_id")
 pii = audit.pii_inventory(ds)
 scores = audit.quality_scores(overview, comp, validity, tz)
-issues = audit.ranked_issues(overview, qreasons, validity, tz, integrity, vchange, pii)
+issues = audit.ranked_issues(overview, qreasons, validity, tz, integrity, vchange, pii, read=audit.read_checks(ds))
 
 # %%
 # NBVAL_CHECK_OUTPUT: headline numbers are deterministic for the test world
@@ -58,9 +58,11 @@ headline(
     title=f"Data audit, {month}",
 )
 worst = scores.iloc[0]
+n_rec = int(overview["reconciled"].sum())
 note(
-    f"Every row is accounted for: rows received = accepted + quarantined in "
-    f"{int(overview['reconciled'].sum())} of {len(overview)} sources. The weakest source is "
+    ("Every row is accounted for" if n_rec == len(overview) else "**Not every row is accounted for**")
+    + f": rows received = accepted + quarantined = records counted in the file itself in "
+    f"{n_rec} of {len(overview)} sources. The weakest source is "
     f"**{worst['source']}** (score {worst['score']:.0f}/100); the ranked issue list at the end says why."
 )
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from omni.io.errors import DataContractError
-from omni.io.read import read_raw
+from omni.io.read import ReadIssue, read_raw
 from omni.io.spec import DatasetSpec, SourceSpec, read_spec
 from omni.io.validate import REASONS, empty_quarantine, validate_source
 
@@ -25,8 +25,10 @@ COUNT_COLUMNS: tuple[str, ...] = (
     "accepted",
     "quarantined",
     "problems",
+    "file_records",
     "reconciled",
 )
+ISSUE_COLUMNS: tuple[str, ...] = ("source", "file", "check", "issue", "figure")
 
 
 @dataclass
@@ -39,6 +41,8 @@ class LoadedSource:
     quarantine: pd.DataFrame
     rows_in: int
     seconds: float = 0.0
+    file_records: int | None = None
+    issues: list[ReadIssue] = field(default_factory=list)
 
     @property
     def accepted(self) -> int:
@@ -61,7 +65,10 @@ class LoadedSource:
             "accepted": self.accepted,
             "quarantined": self.quarantined,
             "problems": len(self.quarantine),
-            "reconciled": self.rows_in == self.accepted + self.quarantined,
+            "file_records": self.file_records,
+            # checked against the independent count of the file's records, never assumed
+            "reconciled": self.file_records is not None
+            and self.rows_in == self.accepted + self.quarantined == self.file_records,
         }
 
 
@@ -82,8 +89,13 @@ class Dataset:
         reason`` (``row`` is the 1-based data row in the file, header excluded; ``value`` is
         masked for personal-data columns).
     counts : DataFrame
-        Per source: ``rows_in, accepted, quarantined`` (rows), ``problems`` (quarantine rows) and
-        ``reconciled`` (``rows_in == accepted + quarantined``).
+        Per source: ``rows_in, accepted, quarantined`` (rows), ``problems`` (quarantine rows),
+        ``file_records`` (the file's records counted independently of the parser: CSV lines from
+        the bytes, Parquet metadata) and ``reconciled`` (``rows_in == accepted + quarantined ==
+        file_records``; False when the file could not be counted).
+    read_issues : DataFrame
+        File-level findings that did not stop the load: ``source, file, check, issue, figure``
+        (``check``: unbalanced_quote, header_only, mojibake, truncated_last_line, unreconciled).
     timezone : str
         The dataset timezone; every datetime column is tz-naive local time in it.
     fingerprint : str
@@ -98,6 +110,9 @@ class Dataset:
     timezone: str
     fingerprint: str
     seconds: dict[str, float] = field(default_factory=dict, repr=False)
+    read_issues: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(ISSUE_COLUMNS)), repr=False
+    )
 
     def __getitem__(self, source: str) -> pd.DataFrame:
         try:
@@ -206,7 +221,16 @@ def load_source(
     t0 = time.perf_counter()
     raw = read_raw(src, spec.file_path(name))
     table, quarantine = validate_source(raw, src, spec.timezone, mask_pii=mask_pii)
-    loaded = LoadedSource(name, src, table, quarantine, raw.rows_in, time.perf_counter() - t0)
+    loaded = LoadedSource(
+        name,
+        src,
+        table,
+        quarantine,
+        raw.rows_in,
+        time.perf_counter() - t0,
+        file_records=raw.file_records,
+        issues=list(raw.issues),
+    )
     if loaded.accepted + loaded.quarantined != loaded.rows_in:  # an internal invariant
         raise RuntimeError(
             f"{src.where}: counts do not reconcile: rows_in={loaded.rows_in}, "
@@ -289,4 +313,8 @@ def load_dataset(
         timezone=spec.timezone,
         fingerprint=dataset_fingerprint(spec, names),
         seconds={ls.name: ls.seconds for ls in loaded},
+        read_issues=pd.DataFrame(
+            [(ls.name, ls.spec.file, i.check, i.message, i.figure) for ls in loaded for i in ls.issues],
+            columns=list(ISSUE_COLUMNS),
+        ),
     )

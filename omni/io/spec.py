@@ -10,10 +10,11 @@ every column named by ``key``, ``required``, ``identifiers``, ``quasi_identifier
 from __future__ import annotations
 
 import codecs
+import difflib
 import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -75,8 +76,31 @@ _SOURCE_KEYS = {
     "role",
     "map",
     "time",
+    # opt-in: the file may sit outside the folder of sources.yaml (absolute or ../ path)
+    "allow_outside_dataset",
 }
 _DATASET_KEYS = {"dataset", "timezone", "currency", "sources", "description"}
+#: Keys of a column declared as a mapping (``amount: {type: float, max: 100000}``).
+_COLUMN_KEYS = {"type", "max", "unit", "description"}
+_ID_KEYS = {"column", "type", "scope"}
+#: Source keys kept in ``SourceSpec.extra`` (read by omni.unify).
+_EXTRA_KEYS = ("role", "map", "time", "description")
+
+
+def check_keys(mapping: Mapping, allowed: set[str], where: str, what: str) -> None:
+    """Raise DataContractError for the first key of ``mapping`` not in ``allowed``.
+
+    The message names where the key is, suggests the closest known key ("did you mean") and
+    lists the known keys: a misspelt key (``identifers:``) must never be skipped silently.
+    """
+    for key in mapping:
+        if key in allowed:
+            continue
+        close = difflib.get_close_matches(str(key), sorted(allowed), n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise DataContractError(
+            f"{where}: unknown key {key!r} in {what}{hint} (known keys: {sorted(allowed)})"
+        )
 
 
 @dataclass(frozen=True)
@@ -230,6 +254,23 @@ def find_spec_file(path: str | Path) -> Path:
     )
 
 
+def _escapes(file: str) -> bool:
+    """True when a file path is absolute or climbs out of its folder with '..' (lexically:
+    a symlink placed inside the folder is the user's explicit choice and is followed)."""
+    for path in (PurePosixPath(file), PureWindowsPath(file)):
+        if path.is_absolute() or path.drive or path.root:
+            return True
+    depth = 0
+    for part in file.replace("\\", "/").split("/"):
+        if part == "..":
+            depth -= 1
+            if depth < 0:
+                return True
+        elif part not in ("", "."):
+            depth += 1
+    return False
+
+
 def check_timezone(tz: Any, where: str) -> str:
     """Return ``tz`` if it names an IANA timezone, else raise DataContractError naming ``where``."""
     if not isinstance(tz, str) or not tz.strip():
@@ -265,9 +306,7 @@ def _parse_ids(value: Any, what: str, spec: SourceSpec) -> list[IdSpec]:
             raise DataContractError(
                 f"{where}: {what}[{i}] must be a mapping with 'column' and 'type', got {item!r}"
             )
-        unknown = set(item) - {"column", "type", "scope"}
-        if unknown:
-            raise DataContractError(f"{where}: {what}[{i}] has unknown key(s) {sorted(unknown)}")
+        check_keys(item, _ID_KEYS, where, f"{what}[{i}]")
         col, typ, scope = str(item["column"]), str(item["type"]), item.get("scope")
         if typ not in ID_TYPES + QUASI_TYPES:
             raise DataContractError(
@@ -303,10 +342,17 @@ def parse_source(name: str, raw: Any, dataset_timezone: str) -> SourceSpec:
     file = raw["file"].strip()
     spec = SourceSpec(name=str(name), file=file)
     where = spec.where
-    unknown = set(raw) - _SOURCE_KEYS
-    if unknown:
-        log.warning("%s: ignoring unknown key(s) %s", where, sorted(unknown))
-    spec.extra = {k: raw[k] for k in unknown}
+    check_keys(raw, _SOURCE_KEYS, where, "the source")
+    spec.extra = {k: raw[k] for k in _EXTRA_KEYS if k in raw}
+    outside = raw.get("allow_outside_dataset", False)
+    if not isinstance(outside, bool):
+        raise DataContractError(f"{where}: allow_outside_dataset must be true or false")
+    if not outside and _escapes(file):
+        raise DataContractError(
+            f"{where}: file path leaves the dataset folder (absolute or '..'); files are "
+            "relative to the folder of sources.yaml. Set 'allow_outside_dataset: true' on the "
+            "source to read it anyway"
+        )
 
     fmt = str(raw.get("format") or Path(file).suffix.lstrip(".") or "").lower()
     if fmt == "pq":
@@ -337,6 +383,9 @@ def parse_source(name: str, raw: Any, dataset_timezone: str) -> SourceSpec:
     if not isinstance(cols, Mapping) or not cols:
         raise DataContractError(f"{where}: 'columns' must map every column name to its type")
     for col, typ in cols.items():
+        if isinstance(typ, Mapping):  # {type: float, max: ..., unit: ...}
+            check_keys(typ, _COLUMN_KEYS, where, f"column {col!r}")
+            typ = typ.get("type")
         t = str(typ).strip().lower() if typ is not None else ""
         t = _TYPE_ALIASES.get(t, t)
         if t not in COLUMN_TYPES:
@@ -382,9 +431,7 @@ def parse_spec(raw: Any, path: Path | None = None) -> DatasetSpec:
     where = str(path) if path else SPEC_FILE
     if not isinstance(raw, Mapping):
         raise DataContractError(f"{where}: expected a mapping at the top level")
-    unknown = set(raw) - _DATASET_KEYS
-    if unknown:
-        log.warning("%s: ignoring unknown top-level key(s) %s", where, sorted(unknown))
+    check_keys(raw, _DATASET_KEYS, where, "the top level")
     tz = check_timezone(raw.get("timezone") or DEFAULT_TIMEZONE, f"{where}: dataset")
     sources_raw = raw.get("sources")
     if isinstance(sources_raw, list):  # also accept a list of {name: ..., file: ...}
@@ -392,6 +439,7 @@ def parse_spec(raw: Any, path: Path | None = None) -> DatasetSpec:
         for i, item in enumerate(sources_raw):
             if not isinstance(item, Mapping) or "name" not in item:
                 raise DataContractError(f"{where}: sources[{i}] needs a 'name'")
+            check_keys(item, _SOURCE_KEYS | {"name"}, where, f"sources[{i}]")
             n = str(item["name"])
             if n in named:
                 raise DataContractError(f"{where}: duplicate source name {n!r}")
@@ -414,7 +462,6 @@ def parse_spec(raw: Any, path: Path | None = None) -> DatasetSpec:
         sources=sources,
         currency=raw.get("currency"),
         path=path,
-        extra={k: raw[k] for k in unknown},
     )
 
 

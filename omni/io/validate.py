@@ -15,6 +15,10 @@ of the accepted table. Reasons:
     a key already seen on an earlier accepted row of the file (the first one is kept).
 ``bad_column_count``
     a CSV line that does not have the header's number of fields (no column, no value).
+``unbalanced_quote``
+    a CSV line with a quote that opened a value running over the following lines (``value``
+    says how many lines it swallowed; those lines are read again as rows), a line holding the
+    quote that closed such a value, or a file that ends inside a quoted value.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ REASONS: tuple[str, ...] = (
     "unparseable_bool",
     "negative_amount",
     "duplicate_key",
+    "unbalanced_quote",
 )
 _STRING = pd.StringDtype("pyarrow")
 
@@ -170,6 +175,20 @@ def _quarantine_rows(
                     "column": na,
                     "value": na,
                     "reason": "bad_column_count",
+                    "_order": -1,
+                }
+            )
+        )
+    if len(raw.quote_rows):
+        na = pd.array([pd.NA] * len(raw.quote_rows), dtype=_STRING)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "row": pd.array(raw.quote_rows, dtype="Int64"),
+                    "record_key": na,
+                    "column": na,
+                    "value": pd.array(raw.quote_notes, dtype=_STRING),
+                    "reason": "unbalanced_quote",
                     "_order": -1,
                 }
             )
