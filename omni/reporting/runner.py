@@ -26,6 +26,8 @@ class ReportError(OmniError, RuntimeError):
     """A report could not be made: a notebook failed (the message names the notebook and the cell;
     exit code 1) or there was nothing to run (exit code 2)."""
 
+    default_hint = "open the partial notebook under the report folder to see what happened"
+
 
 @dataclass
 class NotebookResult:
@@ -174,7 +176,7 @@ def _run_one(
         raise ReportError(
             f"notebook {nb_in.name} failed in cell {err.cell_index + 1} (execution count "
             f"{err.exec_count}): {err.ename}: {err.evalue}. The partial notebook is kept at {nb_out}.",
-            hint="open the partial notebook to see the cell's output; fix the cause and run again",
+            hint="open the partial notebook to see the cell's output, fix the cause and run again",
             exit_code=1,
         ) from err
     except DeadKernelError as err:
