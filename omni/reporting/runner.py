@@ -250,7 +250,10 @@ def run_report(
     ws = Workspace(data, progress=progress)
     month = month or ws.last_complete_month()
     say(f"omni report: dataset {data.name}, month {month}, {len(paths)} notebook(s)")
-    ws.resolve(as_of=month)  # resolve once (cached on disk) before the notebooks open it
+    resolved = ws.resolve(as_of=month)  # resolve once (cached on disk) before the notebooks open it
+    run_warnings = [str(w) for w in resolved.summary.get("warnings", [])]  # e.g. rules-only fallback
+    for w in run_warnings:
+        say(f"omni report: warning: {w}")
     month_dir = out_root / month
     month_dir.mkdir(parents=True, exist_ok=True)
     run_params = {"data": str(data), "month": month, "seed": seed, **(params or {})}
@@ -280,6 +283,7 @@ def run_report(
         "dataset": data.name,
         "data_fingerprint": ws.fingerprint,
         "seed": seed,
+        **({"warnings": run_warnings} if run_warnings else {}),
         "notebooks": {r.name: {"title": r.title, "seconds": round(r.seconds, 1),
                                "metrics": {m["key"]: m for m in r.metrics}} for r in results},
     }
