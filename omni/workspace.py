@@ -32,9 +32,9 @@ UNIFIED = ("orders", "events", "touchpoints", "campaign_assignments")
 PROCESSED = "processed"
 MANIFEST = "manifest.json"
 #: Check every cached file's sha256 (not only its size) each time a cached resolution is read.
-#: Hashing streams at about 1 GB/s (sha256 with SHA-NI on the 2-core dev machine: 1.06-1.25 s for
-#: 1 GB), and the 1M-person cache is about 1 GB, so a full check costs about a second next to the
-#: several seconds the Parquet reads take; at 50k persons it is a few hundredths of a second.
+#: At 100k persons (a 96 MB cache) the hashes take 0.25-0.35 s against 1.4-2.9 s for the Parquet
+#: reads; sha256 streams at 0.3-1 GB/s on the 2-core dev machine, so the 1M cache (about 1 GB)
+#: costs 1-3.5 s next to reads of about 15 s (docs/design.md, Checks).
 VERIFY_HASHES_ON_READ = True
 
 
