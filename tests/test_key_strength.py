@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 import warnings
 
 import pandas as pd
@@ -17,9 +16,9 @@ from omni.privacy import KEY_ENV, MIN_KEY_BYTES, PseudonymKeyError, check_key_le
 @pytest.mark.parametrize("key, n", [
     ("k" * 31, 31),                 # text: 31 bytes
     ("ab" * 31, 31),                # 62 hex digits: 31 bytes
-    (secrets.token_hex(16), 16),    # 32 hex digits read as hex: only 16 bytes
+    ("0f" * 16, 16),                # 32 hex digits (secrets.token_hex(16)) read as hex: only 16 bytes
     ("短" * 10, 30),                # 10 CJK characters: 30 bytes of UTF-8
-])
+], ids=["text31", "hex31", "hex16", "utf8-30"])
 def test_short_env_key_is_refused_with_how_to_generate_one(monkeypatch, key, n):
     monkeypatch.setenv(KEY_ENV, key)
     with pytest.raises(PseudonymKeyError) as err:
@@ -32,7 +31,7 @@ def test_short_env_key_is_refused_with_how_to_generate_one(monkeypatch, key, n):
         require_key()
 
 
-_HEX = secrets.token_hex(32)
+_HEX = "5e" * 16 + "a1" * 16  # fixed (xdist workers must collect the same ids), like secrets.token_hex(32)
 
 
 @pytest.mark.parametrize("key, raw", [
@@ -40,7 +39,7 @@ _HEX = secrets.token_hex(32)
     ("ab" * 32, b"\xab" * 32),                  # 64 hex digits: 32 bytes
     (_HEX, bytes.fromhex(_HEX)),                # what the hint's command generates
     ("短" * 11, ("短" * 11).encode("utf-8")),   # 33 bytes of UTF-8
-])
+], ids=["text32", "hex32", "token_hex32", "utf8-33"])
 def test_32_byte_env_key_is_accepted(monkeypatch, key, raw):
     monkeypatch.setenv(KEY_ENV, key)
     with warnings.catch_warnings():
