@@ -130,7 +130,9 @@ def test_report_notebook_02_shows_the_fallback(world_copy, failing_stage, tmp_pa
         month_dir = run_report(data=world_copy, month="2026-10", notebooks=nb_dir, out=tmp_path / "out",
                                progress=False)
     page = (month_dir / "02_identity_resolution.html").read_text(encoding="utf-8")
-    assert "Warning:" in page and "EMTrainingException" in page and "deterministic" in page
+    assert "<strong>Warning:</strong> the probabilistic account-linking stage failed (EMTrainingException" in page
+    assert "<strong>The probabilistic stage did not run to the end</strong>" in page
+    assert "unbound accounts were scored" not in page  # no stage figures from a stage that failed
     assert "13800138000" not in page
     metrics = json.loads((month_dir / "metrics.json").read_text(encoding="utf-8"))
     assert len(metrics["warnings"]) == 1 and "EMTrainingException" in metrics["warnings"][0]
