@@ -145,7 +145,7 @@ def _cmd_audience(args: argparse.Namespace) -> int:
     except ValueError as err:  # a bad definition, platform or option: expected, one line
         if isinstance(err, OmniError):
             raise
-        raise OmniError(f"omni audience {args.action}: {err}",
+        raise OmniError(f"audience {args.action}: {err}",
                         hint="see `omni audience list` and docs/audiences.md") from err
     table = pd.DataFrame([r.as_dict() for r in results])
     table["files"] = table["files"].map(len)

@@ -289,7 +289,7 @@ def check_key_length(key: str | bytes, where: str = "the pseudonymization key") 
     if len(k) < MIN_KEY_BYTES:
         raise PseudonymKeyError(
             f"{where} is {len(k)} bytes; a pseudonymization key must be at least {MIN_KEY_BYTES} "
-            f"bytes ({2 * MIN_KEY_BYTES} hex digits, or {MIN_KEY_BYTES}+ characters of text): "
+            f"bytes ({2 * MIN_KEY_BYTES} hex digits, or {MIN_KEY_BYTES}+ bytes of UTF-8 text): "
             "generate a random one"
         )
     return k
