@@ -4,7 +4,23 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Sequence
+
+from omni.core.errors import OmniError, OmniWarning, one_line
+
+
+def _month(value: str | None) -> str | None:
+    """A ``--month``/``--as-of`` value checked as strict ``YYYY-MM`` (None stays None).
+
+    Raises
+    ------
+    omni.core.MonthError
+        Anything but ``YYYY-MM`` of a real month.
+    """
+    from omni.core import Month
+
+    return None if value is None else str(Month.parse(value))
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
@@ -35,9 +51,10 @@ def _cmd_resolve(args: argparse.Namespace) -> int:
     from omni.oneid.health import naive_clusters
     from omni.workspace import Workspace
 
+    as_of = _month(args.as_of)
     ws = Workspace(args.data, config=OneIDConfig(probabilistic=not args.rules_only), progress=not args.quiet)
     previous = pd.read_parquet(args.previous) if args.previous else None
-    res = ws.resolve(as_of=args.as_of, previous=previous, stable=args.as_of is not None)
+    res = ws.resolve(as_of=as_of, previous=previous, stable=as_of is not None)
     out = dict(res.summary)
     out.pop("config", None)
     # counted on the categorical codes (no 20M-element object array at 1M persons)
@@ -65,25 +82,40 @@ def _cmd_resolve(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from omni.reporting.runner import ReportError, run_report
+    from omni.reporting.runner import run_report
 
-    try:
-        month_dir = run_report(
-            data=args.data, month=args.month, notebooks=args.notebooks, out=args.out, seed=args.seed,
-            only=args.only.split(",") if args.only else None, progress=not args.quiet,
-        )
-    except ReportError as err:
-        print(f"omni report FAILED: {err}", file=sys.stderr)
-        return 1
+    # a failing notebook raises ReportError (one line naming the notebook and cell; exit 1)
+    month_dir = run_report(
+        data=args.data, month=_month(args.month), notebooks=args.notebooks, out=args.out, seed=args.seed,
+        only=args.only.split(",") if args.only else None, progress=not args.quiet,
+    )
     print(month_dir / "index.html")
     return 0
+
+
+def _cmd_cache(args: argparse.Namespace) -> int:
+    from omni.workspace import clear_cache, verify_cache
+
+    if args.action == "clear":
+        removed = clear_cache(args.data)
+        print(f"removed {removed}" if removed else f"no cache to remove for {args.data}")
+        return 0
+    checks = verify_cache(args.data)
+    if not checks:
+        print(f"no cached resolutions for {args.data}")
+        return 0
+    for c in checks:
+        print(f"{'OK' if c.ok else 'MISMATCH':<8} {c.name}  {c.detail}")
+    bad = sum(not c.ok for c in checks)
+    print(f"{len(checks) - bad} of {len(checks)} cache entries verified"
+          + (f"; {bad} damaged: they are rebuilt on next use (or run `omni cache clear`)" if bad else ""))
+    return 1 if bad else 0
 
 
 def _cmd_audience(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from omni.audience import load_definitions
-    from omni.privacy import PseudonymKeyError
 
     names = [n.strip() for n in args.only.split(",") if n.strip()] if getattr(args, "only", None) else None
     try:
@@ -95,7 +127,7 @@ def _cmd_audience(args: argparse.Namespace) -> int:
         if args.action == "size":
             from omni.audience import prepare_audiences
 
-            run = prepare_audiences(args.data, args.month, defs, names, progress=not args.quiet)
+            run = prepare_audiences(args.data, _month(args.month), defs, names, progress=not args.quiet)
             sizes = run.audiences.sizes()[["audience", "size", "opted_out", "eligible", "description"]]
             print(f"audiences of {run.workspace.path.name} at the end of {run.month} "
                   f"({int(run.opted_out.sum()):,} people opted out of marketing)")
@@ -108,14 +140,13 @@ def _cmd_audience(args: argparse.Namespace) -> int:
         from omni.audience import export_dataset
 
         platforms = [p.strip() for p in args.platforms.split(",") if p.strip()]
-        run, results = export_dataset(args.data, args.out, args.month, defs, names, platforms=platforms,
+        run, results = export_dataset(args.data, args.out, _month(args.month), defs, names, platforms=platforms,
                                       max_per_type=args.max_per_type, progress=not args.quiet)
-    except PseudonymKeyError as err:
-        print(f"omni audience {args.action}: {err}", file=sys.stderr)
-        return 2
-    except ValueError as err:
-        print(f"omni audience {args.action}: {err}", file=sys.stderr)
-        return 2
+    except ValueError as err:  # a bad definition, platform or option: expected, one line
+        if isinstance(err, OmniError):
+            raise
+        raise OmniError(f"audience {args.action}: {err}",
+                        hint="see `omni audience list` and docs/audiences.md") from err
     table = pd.DataFrame([r.as_dict() for r in results])
     table["files"] = table["files"].map(len)
     cols = ["audience", "platform", "in_audience", "opted_out_removed", "no_identifier", "exported", "files"]
@@ -138,6 +169,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Omnichannel customer analytics: synthetic data, OneID, reports.",
     )
     parser.add_argument("--version", action="version", version=f"omni {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the full traceback of an error (expected errors print one line)")
     sub = parser.add_subparsers(dest="command", metavar="command")
     sub.required = True
 
@@ -195,14 +228,61 @@ def build_parser() -> argparse.ArgumentParser:
         a.add_argument("--only", default=None, help="comma-separated audience names (default: all)")
         a.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=_cmd_audience)
+
+    p = sub.add_parser("cache", help="check or remove the cached resolutions under <data>/processed")
+    csub = p.add_subparsers(dest="action", metavar="action")
+    csub.required = True
+    for name, text in (("verify", "check every cached file against the manifest (exit 1 on a mismatch)"),
+                       ("clear", "remove <data>/processed (rebuilt on next use)")):
+        c = csub.add_parser(name, help=text)
+        c.add_argument("--data", default="data/sample", help="dataset folder (default data/sample)")
+    p.set_defaults(func=_cmd_cache)
+    for p in [*sub.choices.values(), *asub.choices.values(), *csub.choices.values()]:
+        # also after the command (`omni report --debug`); SUPPRESS keeps a global --debug
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
 
 
+_default_format_warning = warnings.formatwarning
+
+
+def _format_warning(message, category, filename, lineno, line=None) -> str:  # noqa: ANN001
+    """omni's own warnings as one ``omni: warning: ...`` line; any other warning as Python shows it."""
+    if issubclass(category, OmniWarning):
+        return f"omni: warning: {one_line(str(message))}\n"
+    return _default_format_warning(message, category, filename, lineno, line)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``omni`` with ``argv`` (default: the command line) and return the exit status.
+
+    Expected errors (:class:`omni.core.errors.OmniError`: a broken data contract, a missing or weak
+    key, a bad ``--month``, a failed notebook; and a missing file) print one line
+    ``omni: error: <message> (hint: ...)`` on stderr and return their exit code (2; 1 for a failed
+    notebook). ``--debug`` re-raises them for the traceback. Any other exception is a bug and keeps
+    its traceback. Warnings of omni (:class:`omni.core.errors.OmniWarning`) print as one
+    ``omni: warning: ...`` line.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
+    debug = bool(getattr(args, "debug", False))
+    previous_format = warnings.formatwarning
+    warnings.formatwarning = _format_warning
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except OmniError as err:
+        if debug:
+            raise
+        print(f"omni: error: {one_line(str(err))}", file=sys.stderr)
+        return int(err.exit_code)
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError) as err:
+        if debug:
+            raise
+        print(f"omni: error: {one_line(str(err))} (hint: check the path; run with --debug for the traceback)",
+              file=sys.stderr)
+        return 2
+    finally:
+        warnings.formatwarning = previous_format

@@ -24,16 +24,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from omni.core.errors import OmniError
 from omni.core.text import re_sub
 
 KEY_ENV = "OMNI_PSEUDONYM_KEY"
 KEY_HOWTO = f'export {KEY_ENV}=$(python -c "import secrets; print(secrets.token_hex(32))")'
+#: Shortest key accepted from ``OMNI_PSEUDONYM_KEY`` and for audience exports (bytes after
+#: decoding: 64 hex digits, or 32 bytes of UTF-8 text).
+MIN_KEY_BYTES = 32
 _STRING = pd.StringDtype("pyarrow")
 _EPHEMERAL_KEY: bytes | None = None
 
 
-class PseudonymKeyError(RuntimeError):
-    """No pseudonymization key is configured."""
+class PseudonymKeyError(OmniError, RuntimeError):
+    """No usable pseudonymization key: none configured, empty, or shorter than
+    :data:`MIN_KEY_BYTES`. The hint is the command that generates one."""
+
+    default_hint = KEY_HOWTO
 
 
 # --------------------------------------------------------------------------------------- masking
@@ -230,14 +237,15 @@ def _key_bytes(key: str | bytes) -> bytes:
 
 def _resolve_key(key: str | bytes | None, allow_ephemeral: bool) -> bytes:
     global _EPHEMERAL_KEY
+    from_env = key is None
     if key is None:
         key = os.environ.get(KEY_ENV) or None
     if key is None:
         if not allow_ephemeral:
             raise PseudonymKeyError(
-                f"no pseudonymization key: set the environment variable {KEY_ENV} "
-                f"(hex or text), e.g.\n    {KEY_HOWTO}\nand keep it secret (never commit it); "
-                "or pass allow_ephemeral=True for throw-away pseudonyms that change every run"
+                f"no pseudonymization key: set the environment variable {KEY_ENV} (hex or text, "
+                f"at least {MIN_KEY_BYTES} bytes) and keep it secret (never commit it); or pass "
+                "allow_ephemeral=True for throw-away pseudonyms that change every run"
             )
         if _EPHEMERAL_KEY is None:
             _EPHEMERAL_KEY = secrets.token_bytes(32)
@@ -249,14 +257,40 @@ def _resolve_key(key: str | bytes | None, allow_ephemeral: bool) -> bytes:
         )
         return _EPHEMERAL_KEY
     k = _key_bytes(key)
+    where = f"the environment variable {KEY_ENV}" if from_env else "the pseudonymization key"
     if not k:
-        raise PseudonymKeyError(f"the pseudonymization key is empty; set {KEY_ENV}: {KEY_HOWTO}")
-    if len(k) < 16:
+        raise PseudonymKeyError(f"{where} is empty")
+    if from_env:
+        check_key_length(k, where)
+    elif len(k) < 16:
         warnings.warn(
-            f"pseudonymization key is only {len(k)} bytes; use at least 16 (32 random bytes "
-            f"recommended): {KEY_HOWTO}",
+            f"pseudonymization key is only {len(k)} bytes; use at least 16 ({MIN_KEY_BYTES} random "
+            f"bytes recommended): {KEY_HOWTO}",
             RuntimeWarning,
             stacklevel=3,
+        )
+    return k
+
+
+def check_key_length(key: str | bytes, where: str = "the pseudonymization key") -> bytes:
+    """Refuse a key shorter than :data:`MIN_KEY_BYTES`; return its bytes.
+
+    A str of 32+ hex digits counts as hex (64 digits = 32 bytes), any other str as UTF-8 text.
+    Applied to every key read from ``OMNI_PSEUDONYM_KEY`` and to every audience export's key (a key
+    passed to :func:`pseudonymize` directly is only warned about below 16 bytes).
+
+    Raises
+    ------
+    PseudonymKeyError
+        The key is shorter than :data:`MIN_KEY_BYTES`; the message gives its length (never the
+        key) and the hint the command that generates a good one.
+    """
+    k = _key_bytes(key)
+    if len(k) < MIN_KEY_BYTES:
+        raise PseudonymKeyError(
+            f"{where} is {len(k)} bytes; a pseudonymization key must be at least {MIN_KEY_BYTES} "
+            f"bytes ({2 * MIN_KEY_BYTES} hex digits, or {MIN_KEY_BYTES}+ bytes of UTF-8 text): "
+            "generate a random one"
         )
     return k
 

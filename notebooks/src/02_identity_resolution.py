@@ -16,6 +16,8 @@ month = None  # report month YYYY-MM, or None for the last complete month in the
 seed = 7
 
 # %% tags=["remove-cell"]
+import html
+
 import matplotlib.pyplot as plt
 import networkx as nx
 import numpy as np
@@ -68,6 +70,11 @@ if truth_scores:
         {"key": "recall", "label": "pairwise recall (strong-id records)", "value": truth_scores["recall"], "fmt": "{:.4f}", "better": "up"},
     ]
 headline(metrics, title=f"OneID, records up to the end of {month}")
+
+# %%
+# warnings of the resolution (e.g. the probabilistic stage failed and it fell back to the rules only)
+for w in r.summary.get("warnings", []):
+    note(f"**Warning:** {html.escape(w)}")
 
 # %% [markdown]
 # ## Records to OneIDs, by source
@@ -206,7 +213,11 @@ ax.set_title("How platform orders reach a person")
 plt.show()
 table(ls, formats={"share": "{:.1%}"})
 stage = r.summary.get("probabilistic") or {}
-if stage:
+if stage.get("status") == "failed":
+    note("**The probabilistic stage did not run to the end**, so this resolution uses the deterministic "
+         "rules only: no platform account is linked by probability this month. "
+         f"{html.escape(stage.get('error', ''))}")
+elif stage:
     dec = stage.get("decisions", {})
     note(f"{stage.get('accounts', 0):,} unbound accounts were scored against {stage.get('profiles', 0):,} profiles "
          f"over {stage.get('candidate_pairs', 0):,} candidate pairs (blocked on masked phone and address; "

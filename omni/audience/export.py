@@ -50,25 +50,26 @@ _KEY_ID_MESSAGE = "omni-audience-export-key-id"
 
 
 def require_key(key: str | bytes | None = None) -> str:
-    """Check that a pseudonymization key is configured; return its ``key_id``.
+    """Check that a strong pseudonymization key is configured; return its ``key_id``.
 
     Raises
     ------
     omni.privacy.PseudonymKeyError
-        Without a key, with the exact command to set one.
+        Without a key, or with one shorter than :data:`omni.privacy.MIN_KEY_BYTES` (32 bytes),
+        with the exact command to generate one.
     """
-    from omni.privacy import KEY_ENV, KEY_HOWTO, PseudonymKeyError
+    from omni.privacy import KEY_ENV, PseudonymKeyError, check_key_length
 
-    try:
-        return key_id(key)
-    except PseudonymKeyError:
+    if key is None and not (os.environ.get(KEY_ENV) or "").strip():
         raise PseudonymKeyError(
-            f"audience exports refuse to run without a pseudonymization key: set {KEY_ENV}, e.g.\n"
-            f"    {KEY_HOWTO}\n"
+            f"audience exports refuse to run without a pseudonymization key: set {KEY_ENV} and "
             "keep it secret and stable (store it in your secret manager; never commit it). Every "
             "export needs it: oneid files hold keyed pseudonyms and the export log records which "
-            "key was used (key_id)."
-        ) from None
+            "key was used (key_id)"
+        )
+    if key is not None:
+        check_key_length(key, "the audience export key")  # the environment's is checked on use
+    return key_id(key)
 
 
 def key_id(key: str | bytes | None = None) -> str:

@@ -6,6 +6,7 @@ Nothing here imports another omni package: ``core`` is the bottom layer. Each ru
 
 from __future__ import annotations
 
+from omni.core.errors import OmniError, OmniWarning, one_line
 from omni.core.month import Month, MonthError
 
-__all__ = ["Month", "MonthError"]
+__all__ = ["Month", "MonthError", "OmniError", "OmniWarning", "one_line"]

@@ -7,13 +7,17 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from omni.core.errors import OmniError
+
 __all__ = ["Month", "MonthError"]
 
 _PATTERN = re.compile(r"([0-9]{4})-([0-9]{2})")
 
 
-class MonthError(ValueError):
+class MonthError(OmniError, ValueError):
     """A month that is not a ``YYYY-MM`` string naming a real month."""
+
+    default_hint = "give the month as YYYY-MM, for example --month 2026-10"
 
 
 @dataclass(frozen=True, order=True)

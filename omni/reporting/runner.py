@@ -15,14 +15,18 @@ from typing import Any
 
 import nbformat
 
+from omni.core.errors import OmniError
 from omni.reporting.display import METRICS_MIME
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 VERSIONED_PACKAGES = ("omni", "pandas", "numpy", "scipy", "lifetimes", "statsmodels", "networkx", "papermill", "matplotlib")
 
 
-class ReportError(RuntimeError):
-    """A notebook failed; the message names the notebook and the cell."""
+class ReportError(OmniError, RuntimeError):
+    """A report could not be made: a notebook failed (the message names the notebook and the cell;
+    exit code 1) or there was nothing to run (exit code 2)."""
+
+    default_hint = "open the partial notebook under the report folder to see what happened"
 
 
 @dataclass
@@ -100,10 +104,62 @@ def export_html(nb_path: Path, html_path: Path, header: str) -> None:
     html_path.write_text(body, encoding="utf-8")
 
 
+def machine_memory_bytes() -> int | None:
+    """Physical memory of this machine (None where the platform does not say)."""
+    try:
+        import os
+
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def last_started_cell(nb_path: Path) -> tuple[int, str] | None:
+    """The last cell papermill started in a (partial) executed notebook: its 1-based index in that
+    notebook and its first non-empty source line (None when no cell started or the file is
+    unreadable)."""
+    try:
+        nb = nbformat.read(nb_path, as_version=4)
+    except Exception:  # noqa: BLE001 - a half-written file: the caller says so
+        return None
+    found = None
+    for i, cell in enumerate(nb.cells, 1):
+        if cell.get("metadata", {}).get("papermill", {}).get("start_time"):
+            found = i, next((ln.strip() for ln in cell.source.splitlines() if ln.strip()), "")
+    return found
+
+
+def kernel_death_error(nb_in: Path, nb_out: Path, err: BaseException) -> ReportError:
+    """The :class:`ReportError` of a notebook whose kernel died (killed, most often out of memory)."""
+    where = last_started_cell(nb_out) if nb_out.exists() else None
+    cell = (f"in cell {where[0]} ({where[1][:80]!r})" if where and where[1] else
+            f"in cell {where[0]}" if where else "before its first cell ran")
+    mem = machine_memory_bytes()
+    mem_text = f"this machine has {mem / 2**30:.1f} GB of memory" if mem else "the machine's memory is unknown"
+    kept = f"the partial notebook is kept at {nb_out}" if nb_out.exists() else "no partial notebook was written"
+    return ReportError(
+        f"notebook {nb_in.name}: the kernel died {cell} ({type(err).__name__}: {err}). Likely cause: the "
+        f"kernel process was killed by the system, most often because it ran out of memory ({mem_text}); "
+        f"{kept}",
+        hint="run that notebook alone (--only) with other programs closed, on a smaller dataset, or on a "
+             "machine with more memory",
+        exit_code=1,
+    )
+
+
 def _run_one(
     nb_in: Path, nb_out: Path, params: dict[str, Any], cwd: Path, kernel_name: str, progress: bool
 ) -> None:
+    """Execute one notebook with papermill into ``nb_out``.
+
+    Raises
+    ------
+    ReportError
+        A cell raised (names the notebook, the cell and the error) or the kernel died (names the
+        notebook, the last cell that started and the likely cause). The partial notebook is kept.
+    """
     import papermill as pm
+    from nbclient.exceptions import DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
     try:
@@ -119,8 +175,12 @@ def _run_one(
     except PapermillExecutionError as err:
         raise ReportError(
             f"notebook {nb_in.name} failed in cell {err.cell_index + 1} (execution count "
-            f"{err.exec_count}): {err.ename}: {err.evalue}. The partial notebook is kept at {nb_out}."
+            f"{err.exec_count}): {err.ename}: {err.evalue}. The partial notebook is kept at {nb_out}.",
+            hint="open the partial notebook to see the cell's output, fix the cause and run again",
+            exit_code=1,
         ) from err
+    except DeadKernelError as err:
+        raise kernel_death_error(nb_in, nb_out, err) from err
 
 
 def run_report(
@@ -167,6 +227,7 @@ def run_report(
     ReportError
         When a notebook fails (names the notebook and cell) or nothing is there to run.
     """
+    from omni.core import Month
     from omni.reporting.index import write_index
     from omni.workspace import Workspace
 
@@ -177,17 +238,22 @@ def run_report(
     if only:
         paths = [p for p in paths if any(p.name.startswith(o) for o in only)]
     if not paths:
-        raise ReportError(f"no notebooks to run in {nb_dir} (only={only})")
+        raise ReportError(f"no notebooks to run in {nb_dir} (only={only})",
+                          hint="--notebooks names a folder of NN_name.ipynb files; --only takes their prefixes")
 
     def say(msg: str) -> None:
         if progress:
             print(msg, file=sys.stderr, flush=True)
 
     t0 = time.perf_counter()
+    month = str(Month.parse(month)) if month else None  # strict YYYY-MM (MonthError otherwise)
     ws = Workspace(data, progress=progress)
     month = month or ws.last_complete_month()
     say(f"omni report: dataset {data.name}, month {month}, {len(paths)} notebook(s)")
-    ws.resolve(as_of=month)  # resolve once (cached on disk) before the notebooks open it
+    resolved = ws.resolve(as_of=month)  # resolve once (cached on disk) before the notebooks open it
+    run_warnings = [str(w) for w in resolved.summary.get("warnings", [])]  # e.g. rules-only fallback
+    for w in run_warnings:
+        say(f"omni report: warning: {w}")
     month_dir = out_root / month
     month_dir.mkdir(parents=True, exist_ok=True)
     run_params = {"data": str(data), "month": month, "seed": seed, **(params or {})}
@@ -217,6 +283,7 @@ def run_report(
         "dataset": data.name,
         "data_fingerprint": ws.fingerprint,
         "seed": seed,
+        **({"warnings": run_warnings} if run_warnings else {}),
         "notebooks": {r.name: {"title": r.title, "seconds": round(r.seconds, 1),
                                "metrics": {m["key"]: m for m in r.metrics}} for r in results},
     }
