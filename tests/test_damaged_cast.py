@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
