@@ -505,13 +505,14 @@ def normalize_phone(
     -------
     DataFrame
         ``value`` (E.164 or null), ``valid``, ``reason``: ``null_like``, ``masked``
-        (``138****5678``: never a phone), ``blocked_default_phone`` (store default or all one
-        digit), ``sequential`` (``12345678901``), ``bad_format``.
+        (``138****5678``: never a phone), ``blocked_default_phone`` (store default or
+        placeholder such as ``13800138000``, or all one digit), ``sequential`` (``12345678901``,
+        or the last 8 digits a run: ``13912345679`` is not, ``15923456789`` is), ``bad_format``.
 
     Examples
     --------
-    >>> normalize_phone(pd.Series(["138-0013-8000", "138****5678"]))["value"].tolist()
-    ['+8613800138000', <NA>]
+    >>> normalize_phone(pd.Series(["138-0571-6294", "138****5678"]))["value"].tolist()
+    ['+8613805716294', <NA>]
     """
     cfg = config or DEFAULT_CONFIG
     region = str(default_region).upper()

@@ -98,6 +98,15 @@ def _required_null(raw: pd.Series, typed: pd.Series, bad: np.ndarray) -> np.ndar
     return null
 
 
+def _within(mask: np.ndarray, raw: pd.Series, test) -> np.ndarray:
+    """``mask & test(raw)``, testing only the cells in ``mask`` (a few, usually none)."""
+    out = np.zeros(len(mask), dtype=bool)
+    idx = np.flatnonzero(mask)
+    if len(idx):
+        out[idx] = test(raw.iloc[idx])
+    return out
+
+
 def column_maxima(spec: SourceSpec) -> dict[str, float]:
     """Upper bound per column: the declared ``max``, else :data:`DEFAULT_AMOUNT_MAX` for amounts."""
     out = {c: DEFAULT_AMOUNT_MAX for c in spec.amounts}
@@ -149,19 +158,19 @@ def validate_source(
         if bad.any():
             bad = bad.copy()
             if typ == "datetime" and unit is None:
-                epoch = bad & undeclared_epoch(frame[col])
+                epoch = _within(bad, frame[col], undeclared_epoch)
                 if epoch.any():
                     problems.append((epoch, col, "epoch_without_unit"))
                     bad &= ~epoch
             if col in limits:
-                inf = bad & non_finite_text(frame[col])
+                inf = _within(bad, frame[col], non_finite_text)
                 if inf.any():
                     problems.append((inf, col, "not_finite"))
                     bad &= ~inf
             if bad.any():
                 problems.append((bad, col, f"unparseable_{typ}"))
-        if col in limits:
-            nan = non_finite_text(frame[col]) & ~bad_of[col]  # "NaN" is a null token elsewhere
+        if col in limits:  # "NaN" text is a null token elsewhere; here it is a broken number
+            nan = _within(t.isna().to_numpy() & ~bad_of[col], frame[col], non_finite_text)
             if nan.any():
                 problems.append((nan, col, "not_finite"))
                 bad_of[col] = bad_of[col] | nan
