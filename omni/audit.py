@@ -357,14 +357,129 @@ def ranked_issues(overview, qreasons, validity, tz, integrity, volume_chg, pii, 
     return out.sort_values("severity", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
 
 
+#: Robust z (on log amounts) beyond which an amount is listed by :func:`amount_outliers`: about
+#: 150x above (or below) the median for a typical order-size spread (MAD of 0.8 in log units).
+OUTLIER_Z: float = 5.0
+OUTLIER_COLUMNS: tuple[str, ...] = (
+    "source", "row", "column", "value", "typical", "robust_z", "direction",
+)
+
+
+def accepted_file_rows(ds, source: str) -> np.ndarray | None:
+    """1-based data row in the file of each accepted row of ``source`` (None when unknown).
+
+    The accepted table keeps the file order and leaves out exactly the quarantined rows, so its
+    rows are the file's rows minus the quarantined row numbers. None when a quarantined line has
+    no known row number (a CSV the parsers split differently).
+    """
+    counts = ds.counts.set_index("source")
+    if source not in counts.index:
+        return None
+    q = ds.quarantine
+    rej = q.loc[(q["source"] == source).to_numpy(), "row"]
+    if rej.isna().any():
+        return None
+    rows_in = int(counts.loc[source, "rows_in"])
+    rows = np.setdiff1d(np.arange(1, rows_in + 1, dtype=np.int64), rej.to_numpy(dtype=np.int64))
+    return rows if len(rows) == len(ds.tables[source]) else None
+
+
+def _robust_z(logs: np.ndarray) -> np.ndarray | None:
+    """(x - median) / (1.4826 MAD), with the mean absolute deviation when the MAD is 0."""
+    med = np.median(logs)
+    dev = np.abs(logs - med)
+    scale = 1.4826 * np.median(dev)
+    if scale == 0:
+        scale = 1.2533 * dev.mean()
+    if scale == 0:
+        return None
+    return (logs - med) / scale
+
+
+def amount_outliers(ds, z: float = OUTLIER_Z, min_rows: int = 30) -> pd.DataFrame:
+    """Accepted amounts far from their source's typical value: robust z on log amounts.
+
+    For every ``amounts`` column (and every int/float column declaring ``max:``) of every source,
+    positive values are log-transformed and scored by ``(log x - median) / (1.4826 MAD)``, per
+    source: order sizes are roughly log-normal, so the log scale treats 10x above and 10x below
+    alike. Rows beyond ``|z|`` are listed. Zeros are not scored (free orders, no spend), and a
+    column with fewer than ``min_rows`` positive values is not judged. No personal data: amounts
+    only, with the file row number.
+
+    Returns
+    -------
+    DataFrame
+        ``source``, ``row`` (1-based data row in the file, header excluded; NA when unknown),
+        ``column``, ``value``, ``typical`` (the median amount), ``robust_z``, ``direction``
+        (``high`` or ``low``), largest ``|robust_z|`` first.
+    """
+    parts = []
+    for name, s in ds.spec.sources.items():
+        t = ds.tables.get(name)
+        cols = [c for c in s.columns if c in s.amounts or c in getattr(s, "maxima", {})]
+        if t is None or not len(t) or not cols:
+            continue
+        file_rows = None
+        for col in cols:
+            x = t[col].to_numpy(dtype="float64", na_value=np.nan)
+            pos = np.flatnonzero(np.isfinite(x) & (x > 0))
+            if len(pos) < min_rows:
+                continue
+            logs = np.log(x[pos])
+            rz = _robust_z(logs)
+            if rz is None:
+                continue
+            hit = np.abs(rz) > z
+            if not hit.any():
+                continue
+            if file_rows is None:
+                file_rows = accepted_file_rows(ds, name)
+            idx = pos[hit]
+            rows = (pd.array(file_rows[idx], dtype="Int64") if file_rows is not None
+                    else pd.array([pd.NA] * len(idx), dtype="Int64"))
+            parts.append(pd.DataFrame({
+                "source": name, "row": rows, "column": col, "value": x[idx],
+                "typical": float(np.exp(np.median(logs))), "robust_z": rz[hit],
+                "direction": np.where(rz[hit] > 0, "high", "low"),
+            }))
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=d) for c, d in zip(
+            OUTLIER_COLUMNS, [object, "Int64", object, float, float, float, object], strict=True)})
+    out = pd.concat(parts, ignore_index=True)
+    order = np.argsort(-np.abs(out["robust_z"].to_numpy()), kind="stable")
+    return out.iloc[order].reset_index(drop=True)
+
+
+def outlier_issues(outliers: pd.DataFrame, z: float = OUTLIER_Z) -> pd.DataFrame:
+    """One ranked issue per source and column with outlying amounts (``medium``: review them)."""
+    rows = []
+    if len(outliers):
+        for (src, col), g in outliers.groupby(["source", "column"], sort=False):
+            top = g.loc[g["robust_z"].abs().idxmax()]
+            rows.append(("medium", src, f"'{col}' amounts far from the typical value "
+                         f"(robust z beyond {z:g} on the log scale; see the outlier table)",
+                         f"{len(g):,} row(s), e.g. row {top['row']}: {top['value']:.6g}"))
+    return pd.DataFrame(rows, columns=["severity", "source", "issue", "figure"])
+
+
+def with_issues(issues: pd.DataFrame, *more: pd.DataFrame) -> pd.DataFrame:
+    """``issues`` plus more issue rows, most severe first (the order within a severity is kept)."""
+    parts = [issues, *(m for m in more if len(m))]
+    if len(parts) == 1:
+        return issues
+    out = pd.concat(parts, ignore_index=True)
+    order = {"high": 0, "medium": 1, "low": 2}
+    return out.sort_values("severity", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
+
+
 def record_count_check(ds) -> bool:
     """True when every source reconciles: rows in = accepted + quarantined."""
     return bool(ds.counts["reconciled"].all())
 
 
 __all__ = [
-    "completeness", "duplicate_rows", "identifier_overlap", "identifier_validity", "junk_values",
-    "monthly_volume", "pii_inventory", "quality_scores", "quarantine_reasons", "ranked_issues", "read_checks",
-    "record_count_check", "referential_integrity", "source_overview", "timezone_check",
-    "volume_change",
+    "accepted_file_rows", "amount_outliers", "completeness", "duplicate_rows", "identifier_overlap",
+    "identifier_validity", "junk_values", "monthly_volume", "outlier_issues", "pii_inventory",
+    "quality_scores", "quarantine_reasons", "ranked_issues", "read_checks", "record_count_check",
+    "referential_integrity", "source_overview", "timezone_check", "volume_change", "with_issues",
 ]

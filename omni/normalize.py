@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from omni.core.text import re_sub
 
@@ -120,6 +121,12 @@ BLOCKED_PHONES: frozenset[str] = frozenset(
         "18600000000",
         "13333333333",
         "13666666666",
+        "13800138000",  # the China Mobile service number: the country's best-known example number
+        "13900139000",
+        "13912345678",
+        "13812345678",
+        "18612345678",
+        "13011112222",
     }
 )
 
@@ -188,6 +195,10 @@ class NormalizeConfig:
     repeated_tail_digits : int, default 8
         A CN mobile whose last ``n`` digits are one repeated digit (``139 0000 0000``) is blocked
         as a default phone; 0 turns the rule off.
+    sequential_tail_digits : int, default 8
+        A CN mobile whose last ``n`` digits are an ascending or descending run (``139 1234 5678``,
+        ``186 8765 4321``) is blocked as ``sequential``; 0 turns the rule off. The service-number
+        pattern ``1ab 00 1ab 000`` (``13800138000``, ``13900139000``) is always blocked.
     min_device_id_length, min_cookie_id_length : int
         Shorter values are ``bad_format``.
 
@@ -203,6 +214,7 @@ class NormalizeConfig:
     blocked_names: frozenset[str] = BLOCKED_NAMES
     default_region: str = "CN"
     repeated_tail_digits: int = 8
+    sequential_tail_digits: int = 8
     min_device_id_length: int = 8
     min_cookie_id_length: int = 4
 
@@ -220,10 +232,14 @@ class NormalizeConfig:
                 if f.name == "null_like":
                     v = frozenset(x.strip().lower() for x in v)
                 object.__setattr__(self, f.name, v)
-        if not 0 <= self.repeated_tail_digits <= 10:
-            raise ValueError(
-                f"repeated_tail_digits must be between 0 and 10, got {self.repeated_tail_digits}"
-            )
+        for name in ("repeated_tail_digits", "sequential_tail_digits"):
+            n = getattr(self, name)
+            if not 0 <= n <= 10 or (name == "sequential_tail_digits" and 0 < n < 6):
+                raise ValueError(
+                    f"{name} must be between 0 and 10"
+                    + (" (0 or at least 6)" if name == "sequential_tail_digits" else "")
+                    + f", got {n}"
+                )
 
     def extend(self, **extra: Iterable[str]) -> NormalizeConfig:
         """A copy with values added to the named sets (``blocked_phones={...}`` ...)."""
@@ -284,6 +300,19 @@ def to_halfwidth(s: pd.Series) -> pd.Series:
         return s
     out = s.copy()
     out[has] = s[has].str.translate(_HALFWIDTH)
+    return out
+
+
+def nfkc(s: pd.Series) -> pd.Series:
+    """Unicode NFKC of the values that are not plain ASCII (full-width ``１３８`` -> ``138``,
+    ``𝟏`` -> ``1``), vectorized in pyarrow; ASCII values cost one regex test."""
+    s = as_string(s)
+    has = s.str.contains(r"[^\x00-\x7f]", regex=True).to_numpy(dtype=bool, na_value=False)
+    if not has.any():
+        return s
+    arr = s[has].array.__arrow_array__()
+    out = s.copy()
+    out[has] = pd.arrays.ArrowStringArray(pc.utf8_normalize(arr, form="NFKC"))
     return out
 
 
@@ -400,7 +429,7 @@ def _phonenumbers_e164(values: pd.Series, region: str) -> pd.Series:
 
 def _phone_unique(u: pd.Series, cfg: NormalizeConfig, region: str) -> tuple[pd.Series, np.ndarray]:
     r = _Reasons(len(u))
-    t = to_halfwidth(u).str.strip()
+    t = to_halfwidth(nfkc(u)).str.strip()  # full-width and other compatibility digits first
     r.set(_null_like(t, cfg), NULL_LIKE_REASON)
     r.set(_b(t.str.contains(r"\*|\d[xX]{2,}\d|\d#{3,}\d", regex=True)), MASKED)
     c = t.str.replace(r"^(?i:tel|mobile|phone|手机|电话|手机号)\s*[:：]?\s*", "", regex=True)
@@ -421,8 +450,17 @@ def _phone_unique(u: pd.Series, cfg: NormalizeConfig, region: str) -> tuple[pd.S
     if cfg.repeated_tail_digits:
         tail = national.str.slice(-cfg.repeated_tail_digits)
         blocked |= cn & _b(tail.str.fullmatch(_ALL_SAME_DIGIT))
+    # 1ab 00 1ab 000: the service-number pattern of 13800138000 (RE2 has no backreferences)
+    head = national.str.slice(0, 3)
+    blocked |= cn & _b(
+        (head == national.str.slice(5, 8))
+        & (national.str.slice(3, 5) == "00")
+        & (national.str.slice(8) == "000")
+    )
     r.set(all_digits & blocked, BLOCKED_DEFAULT_PHONE)
     seq = _b(digits.isin(SEQUENTIAL_NUMBERS)) | (cn & _b(national.isin(SEQUENTIAL_NUMBERS)))
+    if cfg.sequential_tail_digits:
+        seq |= cn & _b(national.str.slice(-cfg.sequential_tail_digits).isin(SEQUENTIAL_NUMBERS))
     r.set(all_digits & seq, SEQUENTIAL)
     r.set(~all_digits, BAD_FORMAT)
     value = e164
@@ -467,13 +505,14 @@ def normalize_phone(
     -------
     DataFrame
         ``value`` (E.164 or null), ``valid``, ``reason``: ``null_like``, ``masked``
-        (``138****5678``: never a phone), ``blocked_default_phone`` (store default or all one
-        digit), ``sequential`` (``12345678901``), ``bad_format``.
+        (``138****5678``: never a phone), ``blocked_default_phone`` (store default or
+        placeholder such as ``13800138000``, or all one digit), ``sequential`` (``12345678901``,
+        or the last 8 digits a run: ``13912345679`` is not, ``15923456789`` is), ``bad_format``.
 
     Examples
     --------
-    >>> normalize_phone(pd.Series(["138-0013-8000", "138****5678"]))["value"].tolist()
-    ['+8613800138000', <NA>]
+    >>> normalize_phone(pd.Series(["138-0571-6294", "138****5678"]))["value"].tolist()
+    ['+8613805716294', <NA>]
     """
     cfg = config or DEFAULT_CONFIG
     region = str(default_region).upper()

@@ -130,7 +130,7 @@ sources:
 # Data rows are numbered from 1 (header excluded), as in the quarantine table.
 CRM_CSV = """\
 member_id,phone,email,unionid,name,birth_year,birthday,register_time,marketing_opt_out
-000123,+86 138 0013 8000,Alice@Example.com,oUnion0001abcd,张三,1990,1990-01-02,2026-10-01 00:30:00,false
+000123,+86 138 0571 6294,Alice@Example.com,oUnion0001abcd,张三,1990,1990-01-02,2026-10-01 00:30:00,false
 000124,138-0013-8001,bob@example.com,oUnion0002abcd,李四,1985,1985-03-04,2026-10-02 09:00,yes
 000125,13800000000,null,,王五,1979,,2026/10/03 10:15,0
 000126,13800138003,carol@example.com,oUnion0004abcd,赵六,1992,1992-05-06,2026-13-45 10:00,true
@@ -144,7 +144,7 @@ member_id,phone,email,unionid,name,birth_year,birthday,register_time,marketing_o
 
 POS_CSV = """\
 order_id,member_card,phone,store_id,city,order_time,amount,status
-P001,000123,13800138000,S01,上海,2026-10-01 12:00:00,199.00,paid
+P001,000123,13805716294,S01,上海,2026-10-01 12:00:00,199.00,paid
 P002,,,S01,上海,2026-10-01 12:05:00,59.5,paid
 P003,000124,138 0013 8001,S02,北京,2026-10-01 13:00:00,-20.00,refunded
 P004,000125,,S02,北京,2026-10-01 14:00:00,"1,299.00",paid,extra
@@ -153,7 +153,7 @@ P005,000126,13800138003,S03,广州,2026-10-01 15:00:00,￥88,paid
 
 TICKETS_CSV = """\
 ticket_id,phone,openid,app_id,created_time,topic
-T001,13800138000,oOpen0001abcd,wxapp01,2026-10-01 00:30:00,退货
+T001,13805716294,oOpen0001abcd,wxapp01,2026-10-01 00:30:00,退货
 T002,,oOpen0002abcd,wxapp01,2026-09-30 16:00:00,物流
 T003,0086-13800138001,oOpen0002abcd,,2026-10-01T01:00:00Z,咨询
 """

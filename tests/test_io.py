@@ -128,7 +128,7 @@ def test_types_and_leading_zeros(ds: Dataset) -> None:
     assert crm["register_time"].iloc[2] == pd.Timestamp("2026-10-03 10:15")  # 2026/10/03 10:15
     assert crm["birthday"].dtype == "datetime64[ns]" and pd.isna(crm["birthday"].iloc[2])
     # String values are untouched (normalization is a later step).
-    assert crm["phone"].iloc[0] == "+86 138 0013 8000"
+    assert crm["phone"].iloc[0] == "+86 138 0571 6294"
     pos = ds["pos_orders"]
     assert isinstance(pos["store_id"].dtype, pd.CategoricalDtype)
     assert pos["amount"].tolist() == [199.0, 59.5, 88.0]  # "￥88" parsed
@@ -164,7 +164,7 @@ def test_dataset_object(ds: Dataset, ds_path: Path) -> None:
     assert "crm_members" in ds and "nope" not in ds
     with pytest.raises(KeyError, match="crm_members"):
         ds["nope"]
-    assert "fingerprint" in repr(ds) and "13800138000" not in repr(ds)
+    assert "fingerprint" in repr(ds) and "13805716294" not in repr(ds)
 
 
 def test_fingerprint_is_sha256_over_spec_and_files(

@@ -34,27 +34,27 @@ from omni.normalize import (
     quasi_table,
 )
 
-E164 = "+8613800138000"
+E164 = "+8613805716294"
 PHONE_VARIANTS = [
-    "13800138000",
-    "+8613800138000",
-    "+86 138 0013 8000",
-    "0086-13800138000",
-    "0086 138 0013 8000",
-    "138-0013-8000",
-    "138 0013 8000",
-    "138.0013.8000",
-    "86 13800138000",
-    "8613800138000",
-    "(+86)13800138000",
-    "（+86）13800138000",
-    "+86-138-0013-8000",
-    "１３８００１３８０００",
-    "＋８６　１３８　００１３　８０００",
-    "13800138000.0",
-    "  13800138000  ",
-    "138—0013—8000",
-    "tel:13800138000",
+    "13805716294",
+    "+8613805716294",
+    "+86 138 0571 6294",
+    "0086-13805716294",
+    "0086 138 0571 6294",
+    "138-0571-6294",
+    "138 0571 6294",
+    "138.0571.6294",
+    "86 13805716294",
+    "8613805716294",
+    "(+86)13805716294",
+    "（+86）13805716294",
+    "+86-138-0571-6294",
+    "１３８０５７１６２９４",
+    "＋８６　１３８　０５７１　６２９４",
+    "13805716294.0",
+    "  13805716294  ",
+    "138—0571—6294",
+    "tel:13805716294",
 ]
 
 
@@ -72,7 +72,7 @@ def test_every_cn_mobile_variant_normalizes_to_the_same_e164(raw: str) -> None:
 def test_all_variants_at_once_and_float_input() -> None:
     r = normalize_phone(pd.Series(PHONE_VARIANTS))
     assert (r["value"] == E164).all() and r["valid"].all()
-    f = normalize_phone(pd.Series([13800138000.0, np.nan]))
+    f = normalize_phone(pd.Series([13805716294.0, np.nan]))
     assert f["value"].iloc[0] == E164 and f["reason"].iloc[1] == "null_like"
 
 
@@ -102,6 +102,12 @@ def test_all_variants_at_once_and_float_input() -> None:
         ("+86 139 9999 9999", "blocked_default_phone"),
         ("13577777777", "blocked_default_phone"),  # last 8 digits one repeated digit
         ("99999999", "blocked_default_phone"),  # any all-same-digit number
+        ("13800138000", "blocked_default_phone"),  # the best-known example number
+        ("１３８００１３８０００", "blocked_default_phone"),  # full-width
+        ("13700137000", "blocked_default_phone"),  # 1ab 00 1ab 000
+        ("13912345678", "blocked_default_phone"),  # listed
+        ("15923456789", "sequential"),  # last 8 digits ascending
+        ("18687654321", "sequential"),  # last 8 digits descending
         ("12345678901", "sequential"),
         ("98765432109", "sequential"),
         ("1380013800", "bad_format"),  # 10 digits
@@ -135,7 +141,7 @@ def test_other_countries_and_landlines_via_phonenumbers() -> None:
         "+12125550100",
         "+861065529988",
     ]
-    gb = normalize_phone(pd.Series(["07911 123456", "+86 138 0013 8000"]), default_region="GB")
+    gb = normalize_phone(pd.Series(["07911 123456", "+86 138 0571 6294"]), default_region="GB")
     assert gb["value"].tolist() == ["+447911123456", E164]
 
 
@@ -158,11 +164,11 @@ def test_phone_results_do_not_depend_on_repetition() -> None:
 
 def test_config_extends_block_lists_in_one_place() -> None:
     assert "13800000000" in BLOCKED_PHONES and "未知" in NULL_LIKE
-    cfg = NormalizeConfig().extend(blocked_phones={"+86 139 1234 5678"}, null_like={"暂缺"})
-    r = normalize_phone(pd.Series(["13912345678", "暂缺", "13912345679"]), config=cfg)
+    cfg = NormalizeConfig().extend(blocked_phones={"+86 139 2468 1357"}, null_like={"暂缺"})
+    r = normalize_phone(pd.Series(["13924681357", "暂缺", "13924681358"]), config=cfg)
     assert r["reason"].tolist()[:2] == ["blocked_default_phone", "null_like"]
-    assert r["value"].iloc[2] == "+8613912345679"
-    assert normalize_phone(pd.Series(["13912345678"]))["valid"].iloc[0]  # default unchanged
+    assert r["value"].iloc[2] == "+8613924681358"
+    assert normalize_phone(pd.Series(["13924681357"]))["valid"].iloc[0]  # default unchanged
     off = NormalizeConfig(repeated_tail_digits=0)
     assert normalize_phone(pd.Series(["13577777777"]), config=off)["valid"].iloc[0]
     with pytest.raises(ValueError, match="not a set"):
@@ -287,7 +293,7 @@ def test_masked_phone_name_address() -> None:
 
 
 def test_normalize_dispatch_and_result_shape() -> None:
-    s = pd.Series(["13800138000", "null"], index=[10, 20])
+    s = pd.Series(["13805716294", "null"], index=[10, 20])
     r = normalize(s, "phone")
     assert list(r.columns) == ["value", "valid", "reason"] and r.index.tolist() == [10, 20]
     assert r["valid"].dtype == bool and list(r["reason"].cat.categories) == list(REASONS)

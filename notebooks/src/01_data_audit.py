@@ -41,6 +41,8 @@ integrity = audit.referential_integrity(ids, "member_id")
 pii = audit.pii_inventory(ds)
 scores = audit.quality_scores(overview, comp, validity, tz)
 issues = audit.ranked_issues(overview, qreasons, validity, tz, integrity, vchange, pii, read=audit.read_checks(ds))
+outliers = audit.amount_outliers(ds)
+issues = audit.with_issues(issues, audit.outlier_issues(outliers))
 
 # %%
 # NBVAL_CHECK_OUTPUT: headline numbers are deterministic for the test world
@@ -118,6 +120,19 @@ table(low[["source", "column", "type", "identifier", "filled", "required"]], for
 table(validity, formats={"valid_share": "{:.2%}", "top_invalid_n": "{:,.0f}"},
       caption="Identifier values per source and type")
 table(junk, caption="Blocked and invalid identifier values by reason")
+
+# %% [markdown]
+# ## Outlying amounts
+# Amounts that pass validation (finite, not negative, under the column's `max`) but sit far from their
+# source's typical value: robust z-score on the log amount (median and MAD per source and column),
+# beyond 5. Listed by file row number for review; they stay in the analysis.
+
+# %%
+if outliers.empty:
+    note("No amount is far from its source's typical value.")
+else:
+    table(outliers, formats={"value": "{:,.2f}", "typical": "{:,.2f}", "robust_z": "{:+.1f}"}, max_rows=30,
+          caption="Outlying amounts (row = 1-based data row in the file)")
 
 # %% [markdown]
 # ## Duplicates

@@ -9,6 +9,8 @@ decides about those.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -21,7 +23,18 @@ FALSE_TOKENS: frozenset[str] = frozenset({"false", "f", "0", "0.0", "no", "n", "
 
 _INT_RE = r"[+-]?[¥￥$]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.0*)?"
 _FLOAT_RE = r"[+-]?[¥￥$]?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d*)?(?:[eE][+-]?\d+)?"
-_AWARE_RE = r"\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})$"
+#: An ISO 8601 UTC offset ending a time: ``Z``, ``+08``, ``+0800`` or ``+08:00``.
+OFFSET_RE = r"(?:[Zz]|[+-]\d{2}(?::?\d{2})?)"
+_AWARE_RE = r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*" + OFFSET_RE + "$"
+#: Numbers read as epoch seconds/milliseconds where a column declares ``unit``.
+_EPOCH_INT_RE = r"[+-]?\d{1,15}(?:\.0*)?"
+_EPOCH_FRAC_RE = r"[+-]?\d{0,15}\.\d+"
+#: What an epoch timestamp in a column without ``unit`` looks like (9-13 digits, or a fraction).
+UNDECLARED_EPOCH_RE = r"\d{9,13}(?:\.\d+)?"
+#: Text spellings of non-finite numbers (compared trimmed and lower-cased).
+NON_FINITE_TOKENS: frozenset[str] = frozenset(
+    {"inf", "+inf", "-inf", "infinity", "+infinity", "-infinity", "nan", "+nan", "-nan"}
+)
 #: Formats tried, in order, for the few datetime strings pandas' ISO-8601 parser rejects.
 EXTRA_DATETIME_FORMATS: tuple[str, ...] = (
     "%Y年%m月%d日 %H:%M:%S",
@@ -121,20 +134,61 @@ def _to_local(dt: pd.Series, source_tz: str | None, target_tz: str | None) -> pd
     return aware.dt.tz_convert(target_tz).dt.tz_localize(None)
 
 
+def _coerce_datetime(t: pd.Series, fmt: str, utc: bool) -> pd.Series:
+    """``pd.to_datetime(errors="coerce")`` that never raises and never mixes naive and aware.
+
+    ``utc=False`` must give naive values: should pandas still meet a value with a timezone it reads
+    (one the offset pattern did not catch) and raise or return tz-aware values, the values are
+    parsed one distinct value at a time instead (this error path only) and every value that comes
+    out tz-aware is NaT, so it is quarantined rather than crashing the load.
+    """
+    try:
+        with warnings.catch_warnings():  # mixed offsets without utc=True: handled below
+            warnings.simplefilter("ignore", FutureWarning)
+            out = pd.to_datetime(t, format=fmt, errors="coerce", utc=utc)
+        if utc or pd.api.types.is_datetime64_dtype(out.dtype):  # naive as asked
+            return out
+    except (ValueError, TypeError, OverflowError):
+        pass
+    codes, uniques = pd.factorize(t, use_na_sentinel=True)
+    parsed = []
+    for v in uniques:  # distinct values of the failing slice only
+        try:
+            x = pd.to_datetime(v, format=fmt, errors="coerce", utc=utc)
+        except (ValueError, TypeError, OverflowError):
+            x = pd.NaT
+        if x is not pd.NaT and not utc and x.tzinfo is not None:
+            x = pd.NaT
+        parsed.append(x)
+    dtype = "datetime64[ns, UTC]" if utc else "datetime64[ns]"
+    values = pd.Series(pd.array(parsed + [pd.NaT], dtype=dtype))
+    return pd.Series(values.take(np.where(codes >= 0, codes, len(parsed))).array, index=t.index)
+
+
 def _parse_naive(t: pd.Series) -> pd.Series:
-    out = pd.to_datetime(t, format="ISO8601", errors="coerce")
+    out = _coerce_datetime(t, "ISO8601", utc=False)
     left = out.isna() & t.notna()
     for fmt in EXTRA_DATETIME_FORMATS:
         if not left.any():
             break
-        more = pd.to_datetime(t[left], format=fmt, errors="coerce")
+        more = _coerce_datetime(t[left], fmt, utc=False)
         out[left] = more
         left = out.isna() & t.notna()
     return out
 
 
+def _canonical_offset(t: pd.Series) -> pd.Series:
+    """Rewrite the offset ending each value as ``+hh:mm`` (``Z`` -> ``+00:00``, ``+08`` ->
+    ``+08:00``, ``+0800`` -> ``+08:00``), dropping a space before it."""
+    t = re_sub(t, r"\s*[Zz]$", "+00:00")
+    t = re_sub(t, r"\s*([+-]\d{2})$", r"\1:00")
+    t = re_sub(t, r"\s*([+-]\d{2}):?(\d{2})$", r"\1:\2")
+    return t
+
+
 def _parse_datetime_strings(t: pd.Series, target_tz: str | None) -> tuple[pd.Series, np.ndarray]:
-    """Parse trimmed strings; strings with an offset (``Z``, ``+08:00``) go to ``target_tz``.
+    """Parse trimmed strings; strings with an offset (``Z``, ``+08``, ``+0800``, ``+08:00``) go to
+    ``target_tz`` (UTC wall time when None).
 
     Returns the parsed values and the mask of strings that carried an offset.
     """
@@ -144,28 +198,88 @@ def _parse_datetime_strings(t: pd.Series, target_tz: str | None) -> tuple[pd.Ser
         naive = _parse_naive(t[~aware])
         out[~aware] = naive.astype("datetime64[ns]")
     if aware.any():
-        parsed = pd.to_datetime(t[aware], format="ISO8601", errors="coerce", utc=True)
+        parsed = _coerce_datetime(_canonical_offset(t[aware]), "ISO8601", utc=True)
         if target_tz is not None:
             parsed = parsed.dt.tz_convert(target_tz)
         out[aware] = parsed.dt.tz_localize(None).astype("datetime64[ns]")
     return out, aware
 
 
+def _from_epoch(values: pd.Series, unit: str, target_tz: str | None) -> pd.Series:
+    """Epoch numbers (int64 or float64, nulls allowed) -> naive local time in ``target_tz``."""
+    v = pd.to_datetime(values, unit=unit, utc=True, errors="coerce")
+    return v.dt.tz_convert(target_tz or "UTC").dt.tz_localize(None).astype("datetime64[ns]")
+
+
+def cast_epoch(
+    s: pd.Series, unit: str, target_tz: str | None = None
+) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """Cast epoch seconds (``unit="s"``) or milliseconds (``"ms"``) to naive ``target_tz`` time.
+
+    Epoch values are instants (UTC), so the source timezone does not apply. Integers are converted
+    exactly; fractions (``1790812800.5``) too, at float precision.
+
+    Returns
+    -------
+    typed : Series
+        ``datetime64[ns]``.
+    bad : ndarray of bool
+        Numbers out of the datetime range (a milliseconds column declared as seconds, say).
+    numeric : ndarray of bool
+        Cells that held a number (the others are left for the string parser).
+    """
+    if unit not in ("s", "ms"):
+        raise ValueError(f"unit must be 's' or 'ms', got {unit!r}")
+    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        v = s.astype("float64") if pd.api.types.is_float_dtype(s.dtype) else s.astype("Int64")
+        num = v.to_numpy(dtype="float64", na_value=np.nan)
+        numeric = ~np.isnan(num)
+        out = _from_epoch(v.where(np.isfinite(np.where(numeric, num, 0.0))), unit, target_tz)
+        return out, numeric & out.isna().to_numpy(), numeric
+    t, present = _clean_str(s)
+    is_int = t.str.fullmatch(_EPOCH_INT_RE).to_numpy(dtype=bool, na_value=False)
+    is_frac = t.str.fullmatch(_EPOCH_FRAC_RE).to_numpy(dtype=bool, na_value=False) & ~is_int
+    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+    if is_int.any():
+        ints = t[is_int].str.replace(r"\.0*$", "", regex=True).str.lstrip("+")
+        i64 = pd.Series(pc.cast(_arrow(ints), pa.int64()).to_numpy(zero_copy_only=False))
+        out[is_int] = _from_epoch(i64, unit, target_tz).to_numpy()
+    if is_frac.any():
+        f64 = pd.Series(pc.cast(_arrow(t[is_frac]), pa.float64()).to_numpy(zero_copy_only=False))
+        out[is_frac] = _from_epoch(f64, unit, target_tz).to_numpy()
+    numeric = present & (is_int | is_frac)
+    return out, numeric & out.isna().to_numpy(), numeric
+
+
 def cast_datetime(
-    s: pd.Series, source_tz: str | None = None, target_tz: str | None = None
+    s: pd.Series,
+    source_tz: str | None = None,
+    target_tz: str | None = None,
+    unit: str | None = None,
 ) -> tuple[pd.Series, np.ndarray]:
     """Cast to naive ``datetime64[ns]`` in ``target_tz`` local time.
 
-    Naive values are taken as ``source_tz`` local time; values with an explicit offset (or Parquet
-    timestamps with a timezone) are converted from that offset. Parses ISO-8601 variants
+    Naive values are taken as ``source_tz`` local time; values with an explicit ISO 8601 offset
+    (``Z``, ``+08``, ``+0800``, ``+08:00``; a column may mix them with naive values) or Parquet
+    timestamps with a timezone are converted from that offset. Parses ISO-8601 variants
     (``2026-10-01 08:30[:00[.123]]``, ``T`` separator, ``2026/10/01``, ``20261001``) and a few
-    Chinese formats (``2026年10月01日``).
+    Chinese formats (``2026年10月01日``). With ``unit`` (``"s"`` or ``"ms"``), numbers are epoch
+    seconds or milliseconds (UTC instants); other values are still parsed as above.
     """
     if isinstance(s.dtype, pd.DatetimeTZDtype):
         v = s.dt.tz_convert(target_tz or "UTC").dt.tz_localize(None)
         return v.astype("datetime64[ns]"), np.zeros(len(s), dtype=bool)
     if pd.api.types.is_datetime64_dtype(s.dtype):
         return _to_local(s.astype("datetime64[ns]"), source_tz, target_tz), np.zeros(len(s), bool)
+    if unit is not None:
+        out, bad, numeric = cast_epoch(s, unit, target_tz)
+        if numeric.all() or pd.api.types.is_numeric_dtype(s.dtype):
+            return out, bad
+        rest = ~numeric
+        rest_out, rest_bad = cast_datetime(s[rest], source_tz, target_tz)
+        out[rest] = rest_out.to_numpy()
+        bad[rest] = rest_bad
+        return out, bad
     t, present = _clean_str(s)
     out, aware = _parse_datetime_strings(t, target_tz)
     bad = present & out.isna().to_numpy()
@@ -174,6 +288,25 @@ def cast_datetime(
     elif (~aware).any():
         out[~aware] = _to_local(out[~aware], source_tz, target_tz)
     return out, bad
+
+
+def undeclared_epoch(s: pd.Series) -> np.ndarray:
+    """Cells that look like an epoch timestamp (9-13 digits): the hint for ``unit:``."""
+    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        return s.notna().to_numpy()
+    t = as_string(s).str.strip()
+    return t.str.fullmatch(UNDECLARED_EPOCH_RE).to_numpy(dtype=bool, na_value=False)
+
+
+def non_finite_text(s: pd.Series) -> np.ndarray:
+    """Cells spelling a non-finite number (``inf``, ``-Infinity``, ``NaN``) or holding one."""
+    if pd.api.types.is_float_dtype(s.dtype):
+        v = s.to_numpy(dtype="float64", na_value=0.0)
+        return np.isinf(v)
+    if not isinstance(s.dtype, pd.StringDtype) and s.dtype != object:
+        return np.zeros(len(s), dtype=bool)
+    t = as_string(s).str.strip().str.lower()
+    return t.isin(NON_FINITE_TOKENS).to_numpy(dtype=bool, na_value=False)
 
 
 def cast_date(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
@@ -200,9 +333,16 @@ def cast_category(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
 
 
 def cast_column(
-    s: pd.Series, typ: str, source_tz: str | None = None, target_tz: str | None = None
+    s: pd.Series,
+    typ: str,
+    source_tz: str | None = None,
+    target_tz: str | None = None,
+    unit: str | None = None,
 ) -> tuple[pd.Series, np.ndarray]:
-    """Cast one column to its declared type; returns ``(typed, bad_mask)``."""
+    """Cast one column to its declared type; returns ``(typed, bad_mask)``.
+
+    ``unit`` (``"s"``/``"ms"``) applies to ``datetime`` columns: numbers are epoch timestamps.
+    """
     if typ == "string":
         return cast_string(s)
     if typ == "int":
@@ -212,7 +352,7 @@ def cast_column(
     if typ == "bool":
         return cast_bool(s)
     if typ == "datetime":
-        return cast_datetime(s, source_tz, target_tz)
+        return cast_datetime(s, source_tz, target_tz, unit)
     if typ == "date":
         return cast_date(s)
     if typ == "category":

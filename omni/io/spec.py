@@ -12,7 +12,7 @@ from __future__ import annotations
 import codecs
 import difflib
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
@@ -81,13 +81,12 @@ _SOURCE_KEYS = {
 }
 _DATASET_KEYS = {"dataset", "timezone", "currency", "sources", "description"}
 #: Keys of a column declared as a mapping (``amount: {type: float, max: 100000}``).
-_COLUMN_KEYS = {"type", "max", "unit", "description"}
 _ID_KEYS = {"column", "type", "scope"}
 #: Source keys kept in ``SourceSpec.extra`` (read by omni.unify).
 _EXTRA_KEYS = ("role", "map", "time", "description")
 
 
-def check_keys(mapping: Mapping, allowed: set[str], where: str, what: str) -> None:
+def check_keys(mapping: Mapping, allowed: Collection[str], where: str, what: str) -> None:
     """Raise DataContractError for the first key of ``mapping`` not in ``allowed``.
 
     The message names where the key is, suggests the closest known key ("did you mean") and
@@ -141,6 +140,10 @@ class SourceSpec:
     amounts: list[str] = field(default_factory=list)
     delimiter: str = ","
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Declared per-column upper bounds (``max:``) of int/float columns.
+    maxima: dict[str, float] = field(default_factory=dict)
+    #: Declared epoch units (``unit: s|ms``) of datetime columns.
+    units: dict[str, str] = field(default_factory=dict)
 
     @property
     def where(self) -> str:
@@ -333,6 +336,46 @@ def _parse_ids(value: Any, what: str, spec: SourceSpec) -> list[IdSpec]:
     return out
 
 
+#: Keys of a column declared in the long form (``amount: {type: float, max: 100000}``).
+COLUMN_KEYS: tuple[str, ...] = ("type", "max", "unit", "description")
+#: Epoch units a datetime column may declare (``unit: s`` or ``unit: ms``).
+EPOCH_UNITS: tuple[str, ...] = ("s", "ms")
+
+
+def _column_options(spec: SourceSpec, col: str, opts: Mapping) -> Any:
+    """Read ``max``/``unit`` of a long-form column into ``spec``; return its declared type."""
+    where = f"{spec.where}: column {col!r}"
+    if "max" in opts:
+        m = opts["max"]
+        if isinstance(m, bool) or not isinstance(m, int | float) or m != m:
+            raise DataContractError(f"{where}: max must be a number, got {m!r}")
+        spec.maxima[col] = float(m)
+    if "unit" in opts:
+        u = str(opts["unit"]).strip().lower()
+        if u not in EPOCH_UNITS:
+            raise DataContractError(
+                f"{where}: unit must be one of {list(EPOCH_UNITS)} (epoch seconds or "
+                f"milliseconds), got {opts['unit']!r}"
+            )
+        spec.units[col] = u
+    return opts.get("type")
+
+
+def _check_column_options(spec: SourceSpec) -> None:
+    for col in spec.maxima:
+        if spec.columns[col] not in ("int", "float"):
+            raise DataContractError(
+                f"{spec.where}: column {col!r} declares max but is {spec.columns[col]!r}; "
+                "max applies to int and float columns"
+            )
+    for col in spec.units:
+        if spec.columns[col] != "datetime":
+            raise DataContractError(
+                f"{spec.where}: column {col!r} declares unit but is {spec.columns[col]!r}; "
+                "unit (epoch s or ms) applies to datetime columns"
+            )
+
+
 def parse_source(name: str, raw: Any, dataset_timezone: str) -> SourceSpec:
     """Build and check one :class:`SourceSpec` from its ``sources.yaml`` mapping."""
     if not isinstance(raw, Mapping):
@@ -383,9 +426,9 @@ def parse_source(name: str, raw: Any, dataset_timezone: str) -> SourceSpec:
     if not isinstance(cols, Mapping) or not cols:
         raise DataContractError(f"{where}: 'columns' must map every column name to its type")
     for col, typ in cols.items():
-        if isinstance(typ, Mapping):  # {type: float, max: ..., unit: ...}
-            check_keys(typ, _COLUMN_KEYS, where, f"column {col!r}")
-            typ = typ.get("type")
+        if isinstance(typ, Mapping):  # long form: {type: float, max: 100000} / {type: ..., unit: s}
+            check_keys(typ, COLUMN_KEYS, where, f"column {col!r}")
+            typ = _column_options(spec, str(col), typ)
         t = str(typ).strip().lower() if typ is not None else ""
         t = _TYPE_ALIASES.get(t, t)
         if t not in COLUMN_TYPES:
@@ -394,6 +437,7 @@ def parse_source(name: str, raw: Any, dataset_timezone: str) -> SourceSpec:
                 f"declare one of {list(COLUMN_TYPES)}"
             )
         spec.columns[str(col)] = t
+    _check_column_options(spec)
 
     key = raw.get("key")
     if key is not None:

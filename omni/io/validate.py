@@ -9,8 +9,17 @@ of the accepted table. Reasons:
 ``unparseable_int`` / ``unparseable_float`` / ``unparseable_datetime`` / ``unparseable_date`` /
 ``unparseable_bool``
     a value that does not parse as the column's declared type.
+``epoch_without_unit``
+    a ``datetime`` cell holding an epoch-like number (9-13 digits) in a column that does not
+    declare ``unit: s`` or ``unit: ms``.
+``not_finite``
+    ``inf``, ``-Infinity``, ``NaN`` (text or Parquet float) in an amount column or a column with a
+    declared ``max``.
 ``negative_amount``
     a value below zero in a column listed under ``amounts``.
+``above_max``
+    a value above the column's declared ``max``, or above :data:`DEFAULT_AMOUNT_MAX` in an amount
+    column without one.
 ``duplicate_key``
     a key already seen on an earlier accepted row of the file (the first one is kept).
 ``bad_column_count``
@@ -27,7 +36,8 @@ import numpy as np
 import pandas as pd
 
 from omni.core.text import NULL_TOKENS, as_string
-from omni.io.cast import cast_column
+from omni.io.cast import cast_column, non_finite_text, undeclared_epoch
+from omni.io.errors import DataContractError
 from omni.io.read import RawTable
 from omni.io.spec import SourceSpec
 
@@ -48,10 +58,17 @@ REASONS: tuple[str, ...] = (
     "unparseable_datetime",
     "unparseable_date",
     "unparseable_bool",
+    "epoch_without_unit",
+    "not_finite",
     "negative_amount",
+    "above_max",
     "duplicate_key",
     "unbalanced_quote",
 )
+#: Upper bound of an ``amounts`` column that declares no ``max``: 100 million in the dataset
+#: currency per row. No single order, payment or spend row comes near it; 1e12 or 1e300 typed into
+#: an amount would otherwise reach revenue and CLV. Declare ``max:`` on the column to change it.
+DEFAULT_AMOUNT_MAX: float = 1e8
 _STRING = pd.StringDtype("pyarrow")
 
 
@@ -87,6 +104,22 @@ def _required_null(raw: pd.Series, typed: pd.Series, bad: np.ndarray) -> np.ndar
     return null
 
 
+def _within(mask: np.ndarray, raw: pd.Series, test) -> np.ndarray:
+    """``mask & test(raw)``, testing only the cells in ``mask`` (a few, usually none)."""
+    out = np.zeros(len(mask), dtype=bool)
+    idx = np.flatnonzero(mask)
+    if len(idx):
+        out[idx] = test(raw.iloc[idx])
+    return out
+
+
+def column_maxima(spec: SourceSpec) -> dict[str, float]:
+    """Upper bound per column: the declared ``max``, else :data:`DEFAULT_AMOUNT_MAX` for amounts."""
+    out = {c: DEFAULT_AMOUNT_MAX for c in spec.amounts}
+    out.update(spec.maxima)
+    return {c: out[c] for c in spec.columns if c in out}
+
+
 def validate_source(
     raw: RawTable, spec: SourceSpec, dataset_timezone: str, mask_pii: bool = True
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -116,12 +149,37 @@ def validate_source(
     typed: dict[str, pd.Series] = {}
     problems: list[tuple[np.ndarray, str, str]] = []
     bad_of: dict[str, np.ndarray] = {}
+    limits = column_maxima(spec)
     for col, typ in spec.columns.items():
-        t, bad = cast_column(frame[col], typ, spec.timezone, dataset_timezone)
+        unit = spec.units.get(col)
+        try:
+            t, bad = cast_column(frame[col], typ, spec.timezone, dataset_timezone, unit)
+        except (ValueError, TypeError, OverflowError) as e:  # a safety net: never a bare traceback
+            msg = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
+            raise DataContractError(
+                f"{spec.where}: column {col!r} ({typ}): cannot cast the values: {msg}"
+            ) from None
         typed[col] = t
         bad_of[col] = bad
         if bad.any():
-            problems.append((bad, col, f"unparseable_{typ}"))
+            bad = bad.copy()
+            if typ == "datetime" and unit is None:
+                epoch = _within(bad, frame[col], undeclared_epoch)
+                if epoch.any():
+                    problems.append((epoch, col, "epoch_without_unit"))
+                    bad &= ~epoch
+            if col in limits:
+                inf = _within(bad, frame[col], non_finite_text)
+                if inf.any():
+                    problems.append((inf, col, "not_finite"))
+                    bad &= ~inf
+            if bad.any():
+                problems.append((bad, col, f"unparseable_{typ}"))
+        if col in limits:  # "NaN" text is a null token elsewhere; here it is a broken number
+            nan = _within(t.isna().to_numpy() & ~bad_of[col], frame[col], non_finite_text)
+            if nan.any():
+                problems.append((nan, col, "not_finite"))
+                bad_of[col] = bad_of[col] | nan
     must = list(dict.fromkeys(([spec.key] if spec.key else []) + spec.required))
     for col in must:
         null = _required_null(frame[col], typed[col], bad_of[col])
@@ -131,6 +189,10 @@ def validate_source(
         neg = (typed[col] < 0).to_numpy(dtype=bool, na_value=False)
         if neg.any():
             problems.append((neg, col, "negative_amount"))
+    for col, top in limits.items():
+        above = (typed[col] > top).to_numpy(dtype=bool, na_value=False)
+        if above.any():
+            problems.append((above, col, "above_max"))
     reject = np.zeros(n, dtype=bool)
     for mask, _, _ in problems:
         reject |= mask
