@@ -36,6 +36,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from omni.io.cast import TRUE_TOKENS
+
 if TYPE_CHECKING:
     from omni.io.spec import DatasetSpec
 
@@ -58,17 +60,17 @@ CONSENT_COLUMNS: tuple[str, ...] = ("marketing_opt_out",)
 #: member id).
 SUPPRESSION_TYPES: tuple[str, ...] = ("phone", "email", "device_id", "unionid", "openid", "member_id")
 
-_TRUE = {"true", "1", "yes", "y", "t"}
 _ROW_KEY = "__omni_file_row"
 _STRING = pd.StringDtype("pyarrow")
 
 
 def _truthy(col: pd.Series) -> np.ndarray:
+    """True where a consent value says opted out (text read as the loader reads a bool column)."""
     if pd.api.types.is_bool_dtype(col.dtype):
         return col.fillna(False).to_numpy(dtype=bool)
     if pd.api.types.is_numeric_dtype(col.dtype):
         return (col.fillna(0) != 0).to_numpy(dtype=bool)
-    return col.astype("string").str.strip().str.lower().isin(_TRUE).to_numpy(dtype=bool, na_value=False)
+    return col.astype("string").str.strip().str.lower().isin(TRUE_TOKENS).to_numpy(dtype=bool, na_value=False)
 
 
 def _arrow(s: pd.Series | pd.Index) -> pa.Array:
@@ -84,6 +86,18 @@ def _isin(arr: pa.Array, values: pa.Array) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------- quarantined rows
+
+
+def _joined_reasons(rows: np.ndarray, reasons: np.ndarray) -> pd.Series:
+    """Each row's distinct reasons ``;``-joined (in first-seen order), indexed by sorted row."""
+    d = pd.DataFrame({"row": rows, "reason": reasons}).drop_duplicates(ignore_index=True)
+    d = d.iloc[np.argsort(d["row"].to_numpy(), kind="stable")]
+    r = d["row"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, r[1:] != r[:-1]]) if len(r) else np.zeros(0, dtype=np.int64)
+    offsets = pa.array(np.r_[starts, len(r)].astype(np.int32))
+    lists = pa.ListArray.from_arrays(offsets, pa.array(d["reason"].to_numpy(dtype=object), type=pa.string()))
+    joined = pc.binary_join(lists, ";").to_pandas()
+    return pd.Series(joined.to_numpy(dtype=object), index=pd.Index(r[starts], name="row"), name="reasons")
 
 
 @dataclass
@@ -174,8 +188,7 @@ def quarantined_opt_outs(
         cell = q.loc[q["row"].notna().to_numpy() & (q["reason"].astype(str) != "bad_column_count").to_numpy()]
         if not len(cell):
             continue
-        reasons = cell.groupby(cell["row"].astype("int64"), sort=True)["reason"].agg(
-            lambda r: ";".join(dict.fromkeys(r.astype(str))))
+        reasons = _joined_reasons(cell["row"].to_numpy(dtype="int64"), cell["reason"].astype(str).to_numpy())
         pos = pd.Index(raw.rows).get_indexer(reasons.index.to_numpy())
         if (pos < 0).any():  # the file changed since the quarantine was made
             raise ValueError(f"{src.where}: quarantined row {int(reasons.index[pos < 0][0])} is not in the file; "
