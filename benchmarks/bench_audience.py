@@ -76,8 +76,11 @@ def main() -> None:
     contacts = run.contacts()
     print(f"  {'contact identifiers':<32s} {run.seconds['contacts']:8.2f} s   rss {rss_mib():8.0f} MiB"
           f"   ({len(contacts):,} ids of {contacts['oneid'].nunique():,} people)")
+    suppressed = run.suppressed()
+    print(f"  {'suppression by identifier':<32s} {run.seconds['suppression']:8.2f} s   rss {rss_mib():8.0f} MiB"
+          f"   ({suppressed.attrs['values']:,} opted-out identifier values)")
     t = time.perf_counter()
-    results = export_audiences(run.audiences, contacts, out, context=run.context)
+    results = export_audiences(run.audiences, contacts, out, context=run.context, suppressed=suppressed)
     dt_export = time.perf_counter() - t
     print(f"  {'export (4 platforms)':<32s} {dt_export:8.2f} s   rss {rss_mib():8.0f} MiB")
     total = time.perf_counter() - t0
@@ -88,8 +91,10 @@ def main() -> None:
           f"({run.opted_out.attrs['from_records_only']:,} only on an older record)")
     print(aset.sizes()[["audience", "size", "opted_out", "eligible"]].to_string(index=False))
     res = pd.DataFrame([r.as_dict() for r in results])
-    ok = (res["in_audience"] == res["exported"] + res["opted_out_removed"] + res["no_identifier"]).all()
-    print(f"\n  counts reconcile: {ok}")
+    ok = (res["in_audience"] == res["exported"] + res["opted_out_removed"] + res["opted_out_identifier_removed"]
+          + res["no_identifier"]).all()
+    print(f"\n  counts reconcile: {ok}; removed by identifier (oneid platform): "
+          f"{int(res.loc[res['platform'] == 'oneid', 'opted_out_identifier_removed'].sum()):,}")
     print(res.pivot(index="audience", columns="platform", values="exported").to_string())
     size_mb = sum(p.stat().st_size for p in out.iterdir()) / 2**20
     print(f"  {len(list(out.glob('*.csv')))} files, {size_mb:.1f} MiB")

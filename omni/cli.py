@@ -149,7 +149,8 @@ def _cmd_audience(args: argparse.Namespace) -> int:
                         hint="see `omni audience list` and docs/audiences.md") from err
     table = pd.DataFrame([r.as_dict() for r in results])
     table["files"] = table["files"].map(len)
-    cols = ["audience", "platform", "in_audience", "opted_out_removed", "no_identifier", "exported", "files"]
+    cols = ["audience", "platform", "in_audience", "opted_out_removed", "opted_out_identifier_removed",
+            "no_identifier", "exported", "files"]
     print(f"exported {table['audience'].nunique()} audience(s) of {run.workspace.path.name} at the end of "
           f"{run.month} to {args.out}")
     print(table[cols].to_string(index=False))

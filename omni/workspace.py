@@ -222,11 +222,13 @@ class Resolved:
 @functools.lru_cache(maxsize=1)
 def _code_version() -> str:
     """sha256 of the package sources that shape a resolution (io, normalize, oneid, unify,
-    workspace): a code change invalidates cached resolutions, a notebook edit does not."""
+    workspace, the consent rule): a code change invalidates cached resolutions, a notebook edit
+    does not."""
     root = Path(__file__).resolve().parent
     files = sorted([*(root / "core").rglob("*.py"), *(root / "io").rglob("*.py"),
                     *(root / "oneid").rglob("*.py"),
-                    root / "normalize.py", root / "unify.py", root / "workspace.py"])
+                    root / "normalize.py", root / "unify.py", root / "workspace.py",
+                    root / "audience" / "consent.py"])
     return _hash_files(files)[:16]
 
 
@@ -516,6 +518,11 @@ class Workspace:
         t = lap("unified_tables", t)
         profiles = build_profiles(tabs, rowmap, as_of=month_end(as_of) if as_of else None,
                                   orders=tables["orders"])
+        # consent is a ratchet: a quarantined duplicate of a record still carries its opt-out
+        from omni.audience.consent import apply_quarantined_opt_outs, quarantined_opt_outs
+
+        quarantined = quarantined_opt_outs(self.spec, self._dataset.quarantine if self._dataset is not None else None)
+        profiles = apply_quarantined_opt_outs(profiles, record_oneid, quarantined)
         t = lap("profiles", t)
         summary = {
             "records": int(len(records)),
@@ -526,6 +533,7 @@ class Workspace:
             "as_of": as_of,
             "fingerprint": self.fingerprint,
             "config": self.config.as_dict(),
+            "opt_outs_from_quarantine": int(profiles.attrs.get("opt_outs_from_quarantine", 0)),
         }
         if len(links):
             cl = res.records["cluster"].to_numpy()

@@ -47,7 +47,7 @@ def test_opt_out_if_any_record_opted_out():
     out = opted_out(profiles, ro, {"crm_members": crm, "wechat": wechat},
                     keys={"crm_members": "member_id", "wechat": "follower_id"})
     assert out.to_dict() == {"O1": True, "O2": True, "O3": True}
-    assert out.attrs == {"from_profile": 1, "from_records_only": 2}
+    assert out.attrs == {"from_profile": 1, "from_records_only": 2, "from_quarantine_only": 0}
     assert opted_out(profiles).to_dict() == {"O1": False, "O2": True, "O3": False}
     with pytest.raises(ValueError, match="no key column"):
         opted_out(profiles, ro, {"crm_members": crm})
@@ -230,8 +230,11 @@ def test_cli_export_end_to_end(test_world, tmp_path, monkeypatch, capsys):
     n_aud = len(load_definitions())
     assert len(log) == n_aud * 4 and set(log["platform"]) == {"tencent", "google", "meta", "oneid"}
     assert (log["user"] == "test-analyst").all() and (log["month"] == "2026-10").all()
-    assert (log["in_audience"] == log["exported"] + log["opted_out_removed"] + log["no_identifier"]).all()
+    assert (log["in_audience"] == log["exported"] + log["opted_out_removed"] + log["opted_out_identifier_removed"]
+            + log["no_identifier"]).all()
     assert log["opted_out_removed"].sum() > 0 and log["exported"].sum() > 1000
+    # no accepted opted-out record's identifier is held by anyone OneID did not already mark
+    assert log["identifier_suppression"].all() and log["opted_out_identifier_removed"].sum() == 0
     files = [p for p in out.iterdir() if p.suffix == ".csv"]
     assert len(files) >= n_aud * 3
     text = "".join(p.read_text() for p in files) + (out / "export_log.jsonl").read_text()

@@ -7,7 +7,16 @@
 See ``docs/audiences.md``.
 """
 
-from omni.audience.consent import CONSENT_COLUMNS, opted_out
+from omni.audience.consent import (
+    CONSENT_COLUMNS,
+    SUPPRESSION_TYPES,
+    QuarantinedOptOuts,
+    apply_quarantined_opt_outs,
+    opt_out_identifiers,
+    opted_out,
+    quarantined_opt_outs,
+    suppressed_by_identifier,
+)
 from omni.audience.definitions import (
     RULE_TYPES,
     AudienceDefinition,
@@ -32,6 +41,7 @@ __all__ = [
     "PLATFORMS",
     "PLATFORM_FIELDS",
     "RULE_TYPES",
+    "SUPPRESSION_TYPES",
     "AudienceDefinition",
     "AudienceFeatures",
     "AudienceRun",
@@ -39,7 +49,9 @@ __all__ = [
     "AudienceSettings",
     "Definitions",
     "ExportResult",
+    "QuarantinedOptOuts",
     "append_log",
+    "apply_quarantined_opt_outs",
     "build_audiences",
     "contact_identifiers",
     "definition_hash",
@@ -49,13 +61,16 @@ __all__ = [
     "export_dataset",
     "key_id",
     "load_definitions",
+    "opt_out_identifiers",
     "opted_out",
     "overlap_matrix",
     "parse_definitions",
     "platform_hash",
     "platform_values",
     "prepare_audiences",
+    "quarantined_opt_outs",
     "reach_table",
     "read_log",
     "require_key",
+    "suppressed_by_identifier",
 ]

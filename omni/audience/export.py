@@ -5,13 +5,16 @@ For each audience and platform, :func:`export_audiences`
 1. refuses to start without the pseudonymization key (``OMNI_PSEUDONYM_KEY``), for every platform:
    nothing personal may leave without the key being configured, and the log names the key used by
    a short keyed fingerprint (``key_id``) so a rotation shows;
-2. removes everyone who opted out of marketing and counts them;
+2. removes everyone who opted out of marketing (by OneID) and everyone whose records carry an
+   identifier of an opted-out record (by identifier: :func:`omni.audience.consent.suppressed_by_identifier`),
+   and counts both;
 3. writes the platform's upload format from canonical identifiers with the platform's own
    normalization and hash (:mod:`omni.audience.hashing`), or keyed HMAC pseudonyms of the OneIDs
    for ``oneid``; people without a usable identifier are counted;
 4. appends one line to ``export_log.jsonl`` (:mod:`omni.audience.log`).
 
-Counts reconcile: ``in_audience = exported + opted_out_removed + no_identifier``.
+Counts reconcile: ``in_audience = exported + opted_out_removed + opted_out_identifier_removed +
+no_identifier``.
 
 Files (UTF-8, ``\\n`` line ends, rows sorted by content so the same data give the same bytes):
 
@@ -83,7 +86,9 @@ def key_id(key: str | bytes | None = None) -> str:
 class ExportResult:
     """What one audience x platform export did.
 
-    ``in_audience = exported + opted_out_removed + no_identifier``.
+    ``in_audience = exported + opted_out_removed + opted_out_identifier_removed + no_identifier``:
+    ``opted_out_removed`` counts people whose OneID opted out, ``opted_out_identifier_removed``
+    the others whose records carry an identifier of an opted-out record.
     """
 
     audience: str
@@ -95,6 +100,7 @@ class ExportResult:
     fields: list[str]
     files: list[dict[str, Any]] = field(default_factory=list)
     definition_hash: str = ""
+    opted_out_identifier_removed: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -151,6 +157,7 @@ def export_audiences(
     max_per_type: int = 3,
     context: Mapping[str, Any] | None = None,
     log: bool = True,
+    suppressed: pd.Series | None = None,
 ) -> list[ExportResult]:
     """Export audiences to platform files and append the log.
 
@@ -176,6 +183,12 @@ def export_audiences(
         Extra fields for the log (``dataset``, ``data_fingerprint``, ``month``...).
     log : bool
         Append to ``<out>/export_log.jsonl``.
+    suppressed : Series of bool indexed by oneid, optional
+        People whose records carry an identifier of an opted-out record
+        (:func:`omni.audience.consent.suppressed_by_identifier`; ``AudienceRun.suppressed()``):
+        removed from every file of every platform and counted as ``opted_out_identifier_removed``.
+        Without it only the opted-out OneIDs are removed and the log says
+        ``identifier_suppression: false``.
 
     Returns
     -------
@@ -208,6 +221,17 @@ def export_audiences(
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     people = audiences.people
+    sup = np.zeros(len(people), dtype=bool)
+    if suppressed is not None:
+        s = suppressed.fillna(False).astype(bool)
+        pos = people.get_indexer(pd.Index(s.index[s.to_numpy()]).astype(str))
+        sup[pos[pos >= 0]] = True
+    run_counts: dict[str, Any] = {"identifier_suppression": suppressed is not None}
+    if suppressed is not None:  # counts over the whole run, never values
+        a = suppressed.attrs
+        run_counts.update(run_opt_out_records=a.get("records"),
+                          run_opt_out_quarantined_rows=a.get("quarantined_records"),
+                          run_opt_out_identifier_values=a.get("values"))
     hashed = {p: hashed_platform_values(contacts, p) for p in ad}
     reached = {}
     for p, pv in hashed.items():
@@ -220,8 +244,9 @@ def export_audiences(
     results: list[ExportResult] = []
     for name in todo:
         m = audiences.mask(name)
-        elig = m & ~audiences.opted_out
-        n_in, n_out = int(m.sum()), int((m & audiences.opted_out).sum())
+        by_id = m & ~audiences.opted_out & sup
+        elig = m & ~audiences.opted_out & ~sup
+        n_in, n_out, n_id = int(m.sum()), int((m & audiences.opted_out).sum()), int(by_id.sum())
         d = audiences.definitions[name]
         for p in plats:
             files: list[dict[str, Any]] = []
@@ -257,7 +282,8 @@ def export_audiences(
                                   "sha256": _file_sha256(path)})
             res = ExportResult(audience=name, platform=p, in_audience=n_in, opted_out_removed=n_out,
                                no_identifier=int(elig.sum()) - exported, exported=exported,
-                               fields=fields, files=files, definition_hash=audiences.hashes.get(name, ""))
+                               fields=fields, files=files, definition_hash=audiences.hashes.get(name, ""),
+                               opted_out_identifier_removed=n_id)
             results.append(res)
             if log:
                 entry = {
@@ -266,8 +292,9 @@ def export_audiences(
                     "description": d.description, "rule": rule_text(d.rule),
                     "definition_hash": res.definition_hash, "platform": p, "fields": fields,
                     "hash": algo, "in_audience": n_in, "opted_out_removed": n_out,
+                    "opted_out_identifier_removed": n_id,
                     "no_identifier": res.no_identifier, "exported": exported, "files": files,
-                    "key_id": kid, "omni_version": __version__,
+                    "key_id": kid, "omni_version": __version__, **run_counts,
                 }
                 if contacts is not None and p != "oneid":  # over everyone in the contacts frame
                     entry["run_shared_values_dropped"] = int(contacts.attrs.get("shared_values", 0))

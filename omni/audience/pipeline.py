@@ -16,6 +16,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from omni.audience.consent import (
+    QuarantinedOptOuts,
+    opt_out_identifiers,
+    quarantined_opt_outs,
+    suppressed_by_identifier,
+)
 from omni.audience.consent import opted_out as consent_opted_out
 from omni.audience.definitions import Definitions, load_definitions
 from omni.audience.export import ExportResult, export_audiences, require_key
@@ -40,6 +46,8 @@ class AudienceRun:
     audiences : AudienceSet
     opted_out : Series of bool
         Indexed by oneid (see :func:`omni.audience.consent.opted_out`).
+    quarantined : QuarantinedOptOuts
+        Opt-outs carried by quarantined rows (:func:`omni.audience.consent.quarantined_opt_outs`).
     seconds : dict
         Wall time per step.
     """
@@ -50,8 +58,10 @@ class AudienceRun:
     features: AudienceFeatures
     audiences: AudienceSet
     opted_out: pd.Series
+    quarantined: QuarantinedOptOuts = field(default_factory=QuarantinedOptOuts.empty)
     seconds: dict[str, float] = field(default_factory=dict)
     _contacts: pd.DataFrame | None = None
+    _suppressed: pd.Series | None = None
 
     @property
     def context(self) -> dict:
@@ -70,6 +80,23 @@ class AudienceRun:
                                                  people=union, opted_out=self.opted_out)
             self.seconds["contacts"] = round(time.perf_counter() - t, 2)
         return self._contacts
+
+    def suppressed(self) -> pd.Series:
+        """People whose records carry an identifier of an opted-out record, accepted or
+        quarantined (:func:`omni.audience.consent.suppressed_by_identifier`; computed once).
+
+        Indexed by the audiences' people; pass it to
+        :func:`~omni.audience.export.export_audiences` as ``suppressed``.
+        """
+        if self._suppressed is None:
+            t = time.perf_counter()
+            ws = self.workspace
+            keys = {n: s.key for n, s in ws.spec.sources.items() if s.key}
+            values = opt_out_identifiers(ws.ids, ws.dataset.tables, keys, self.quarantined)
+            self._suppressed = suppressed_by_identifier(ws.ids, self.resolved.record_oneid, values,
+                                                        people=self.audiences.people)
+            self.seconds["suppression"] = round(time.perf_counter() - t, 2)
+        return self._suppressed
 
 
 def prepare_audiences(
@@ -116,9 +143,11 @@ def prepare_audiences(
     secs["resolve"] = round(time.perf_counter() - t, 2)
     t = time.perf_counter()
     keys = {n: s.key for n, s in ws.spec.sources.items() if s.key}
-    oo = consent_opted_out(res.profiles, res.record_oneid, ws.dataset.tables, keys)
+    quarantined = quarantined_opt_outs(ws.spec, ws.dataset.quarantine)
+    oo = consent_opted_out(res.profiles, res.record_oneid, ws.dataset.tables, keys, quarantined=quarantined)
     secs["consent"] = round(time.perf_counter() - t, 2)
-    say(f"  consent: {int(oo.sum()):,} opted out ({oo.attrs['from_records_only']:,} only on an older record)")
+    say(f"  consent: {int(oo.sum()):,} opted out ({oo.attrs['from_records_only']:,} only on an older record; "
+        f"{len(quarantined):,} opt-outs on quarantined rows)")
     t = time.perf_counter()
     feats = AudienceFeatures.from_resolved(res, month, campaigns=ws.dataset.tables.get("campaigns"),
                                            settings=defs.settings)
@@ -126,7 +155,7 @@ def prepare_audiences(
     secs["audiences"] = round(time.perf_counter() - t, 2)
     say(f"  built {len(aset.names)} audiences in {secs['audiences']:.1f} s")
     return AudienceRun(workspace=ws, month=month, resolved=res, features=feats, audiences=aset,
-                       opted_out=oo, seconds=secs)
+                       opted_out=oo, quarantined=quarantined, seconds=secs)
 
 
 def export_dataset(
@@ -140,7 +169,8 @@ def export_dataset(
     key: str | bytes | None = None,
     progress: bool = False,
 ) -> tuple[AudienceRun, list[ExportResult]]:
-    """:func:`prepare_audiences` then :func:`~omni.audience.export.export_audiences` into ``out``.
+    """:func:`prepare_audiences` then :func:`~omni.audience.export.export_audiences` into ``out``,
+    with the opted-out identifiers suppressed (:meth:`AudienceRun.suppressed`).
 
     The key, the platforms and ``max_per_type`` are checked before anything is computed.
     """
@@ -153,8 +183,9 @@ def export_dataset(
         raise ValueError(f"max_per_type must be 1, 2 or 3, got {max_per_type!r}")
     run = prepare_audiences(data, month, definitions, names, progress=progress)
     contacts = run.contacts() if any(p != "oneid" for p in plats) else None
+    suppressed = run.suppressed()
     t = time.perf_counter()
     results = export_audiences(run.audiences, contacts, out, platforms=plats, names=names, key=key,
-                               max_per_type=max_per_type, context=run.context)
+                               max_per_type=max_per_type, context=run.context, suppressed=suppressed)
     run.seconds["export"] = round(time.perf_counter() - t, 2)
     return run, results
