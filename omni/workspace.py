@@ -228,7 +228,7 @@ def _code_version() -> str:
     files = sorted([*(root / "core").rglob("*.py"), *(root / "io").rglob("*.py"),
                     *(root / "oneid").rglob("*.py"),
                     root / "normalize.py", root / "unify.py", root / "workspace.py",
-                    root / "audience" / "consent.py"])
+                    root / "consent.py"])
     return _hash_files(files)[:16]
 
 
@@ -519,7 +519,7 @@ class Workspace:
         profiles = build_profiles(tabs, rowmap, as_of=month_end(as_of) if as_of else None,
                                   orders=tables["orders"])
         # consent is a ratchet: a quarantined duplicate of a record still carries its opt-out
-        from omni.audience.consent import apply_quarantined_opt_outs, quarantined_opt_outs
+        from omni.consent import apply_quarantined_opt_outs, quarantined_opt_outs
 
         quarantined = quarantined_opt_outs(self.spec, self._dataset.quarantine if self._dataset is not None else None)
         profiles = apply_quarantined_opt_outs(profiles, record_oneid, quarantined)

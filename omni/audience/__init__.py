@@ -7,16 +7,6 @@
 See ``docs/audiences.md``.
 """
 
-from omni.audience.consent import (
-    CONSENT_COLUMNS,
-    SUPPRESSION_TYPES,
-    QuarantinedOptOuts,
-    apply_quarantined_opt_outs,
-    opt_out_identifiers,
-    opted_out,
-    quarantined_opt_outs,
-    suppressed_by_identifier,
-)
 from omni.audience.definitions import (
     RULE_TYPES,
     AudienceDefinition,
@@ -33,6 +23,16 @@ from omni.audience.identifiers import contact_identifiers, device_kind, platform
 from omni.audience.log import LOG_NAME, append_log, read_log
 from omni.audience.pipeline import AudienceRun, export_dataset, prepare_audiences
 from omni.audience.rules import AudienceSet, build_audiences, evaluate_rule, overlap_matrix
+from omni.consent import (
+    CONSENT_COLUMNS,
+    SUPPRESSION_TYPES,
+    QuarantinedOptOuts,
+    apply_quarantined_opt_outs,
+    opt_out_identifiers,
+    opted_out,
+    quarantined_opt_outs,
+    suppressed_by_identifier,
+)
 
 __all__ = [
     "AD_PLATFORMS",

@@ -6,7 +6,7 @@ For each audience and platform, :func:`export_audiences`
    nothing personal may leave without the key being configured, and the log names the key used by
    a short keyed fingerprint (``key_id``) so a rotation shows;
 2. removes everyone who opted out of marketing (by OneID) and everyone whose records carry an
-   identifier of an opted-out record (by identifier: :func:`omni.audience.consent.suppressed_by_identifier`),
+   identifier of an opted-out record (by identifier: :func:`omni.consent.suppressed_by_identifier`),
    and counts both;
 3. writes the platform's upload format from canonical identifiers with the platform's own
    normalization and hash (:mod:`omni.audience.hashing`), or keyed HMAC pseudonyms of the OneIDs
@@ -185,7 +185,7 @@ def export_audiences(
         Append to ``<out>/export_log.jsonl``.
     suppressed : Series of bool indexed by oneid, optional
         People whose records carry an identifier of an opted-out record
-        (:func:`omni.audience.consent.suppressed_by_identifier`; ``AudienceRun.suppressed()``):
+        (:func:`omni.consent.suppressed_by_identifier`; ``AudienceRun.suppressed()``):
         removed from every file of every platform and counted as ``opted_out_identifier_removed``.
         Without it only the opted-out OneIDs are removed and the log says
         ``identifier_suppression: false``.

@@ -2,7 +2,7 @@
 
 This is the glue the CLI, the notebook and the benchmark share; each step is also available on its
 own (:mod:`~omni.audience.definitions`, :mod:`~omni.audience.features`,
-:mod:`~omni.audience.rules`, :mod:`~omni.audience.consent`, :mod:`~omni.audience.identifiers`,
+:mod:`~omni.audience.rules`, :mod:`~omni.consent`, :mod:`~omni.audience.identifiers`,
 :mod:`~omni.audience.export`).
 """
 
@@ -16,19 +16,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from omni.audience.consent import (
-    QuarantinedOptOuts,
-    opt_out_identifiers,
-    quarantined_opt_outs,
-    suppressed_by_identifier,
-)
-from omni.audience.consent import opted_out as consent_opted_out
 from omni.audience.definitions import Definitions, load_definitions
 from omni.audience.export import ExportResult, export_audiences, require_key
 from omni.audience.features import AudienceFeatures
 from omni.audience.hashing import PLATFORMS
 from omni.audience.identifiers import contact_identifiers
 from omni.audience.rules import AudienceSet, build_audiences
+from omni.consent import (
+    QuarantinedOptOuts,
+    opt_out_identifiers,
+    quarantined_opt_outs,
+    suppressed_by_identifier,
+)
+from omni.consent import opted_out as consent_opted_out
 
 __all__ = ["AudienceRun", "export_dataset", "prepare_audiences"]
 
@@ -45,9 +45,9 @@ class AudienceRun:
     features : AudienceFeatures
     audiences : AudienceSet
     opted_out : Series of bool
-        Indexed by oneid (see :func:`omni.audience.consent.opted_out`).
+        Indexed by oneid (see :func:`omni.consent.opted_out`).
     quarantined : QuarantinedOptOuts
-        Opt-outs carried by quarantined rows (:func:`omni.audience.consent.quarantined_opt_outs`).
+        Opt-outs carried by quarantined rows (:func:`omni.consent.quarantined_opt_outs`).
     seconds : dict
         Wall time per step.
     """
@@ -83,7 +83,7 @@ class AudienceRun:
 
     def suppressed(self) -> pd.Series:
         """People whose records carry an identifier of an opted-out record, accepted or
-        quarantined (:func:`omni.audience.consent.suppressed_by_identifier`; computed once).
+        quarantined (:func:`omni.consent.suppressed_by_identifier`; computed once).
 
         Indexed by the audiences' people; pass it to
         :func:`~omni.audience.export.export_audiences` as ``suppressed``.

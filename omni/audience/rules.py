@@ -227,7 +227,7 @@ def build_audiences(definitions: Definitions, features: AudienceFeatures,
         From :func:`~omni.audience.definitions.load_definitions` or ``parse_definitions``.
     features : AudienceFeatures
     opted_out : bool array aligned with ``features.people``, or bool Series indexed by oneid, optional
-        Who opted out of marketing (see :func:`omni.audience.consent.opted_out`); default nobody.
+        Who opted out of marketing (see :func:`omni.consent.opted_out`); default nobody.
     names : list of str, optional
         Only these audiences (and those they refer to).
 
