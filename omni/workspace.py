@@ -362,7 +362,7 @@ class Workspace:
         self._say(f"  resolved {len(records):,} records into {res.n_clusters:,} profiles in {stages['rules']:.1f} s")
         links = pd.DataFrame()
         if self.config.probabilistic:
-            from omni.oneid.probabilistic import link_accounts
+            from omni.oneid.linkage import link_accounts
 
             res, links = link_accounts(res, quasi, None, self.config)
             del quasi
