@@ -92,7 +92,7 @@ def _code_version() -> str:
     """sha256 of the package sources that shape a resolution (io, normalize, oneid, unify,
     workspace): a code change invalidates cached resolutions, a notebook edit does not."""
     root = Path(__file__).resolve().parent
-    files = sorted([*(root / "io").glob("*.py"), *(root / "oneid").glob("*.py"),
+    files = sorted([*(root / "io").glob("*.py"), *(root / "oneid").rglob("*.py"),
                     root / "normalize.py", root / "unify.py", root / "workspace.py"])
     return _hash_files(files)[:16]
 

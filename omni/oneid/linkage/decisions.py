@@ -187,6 +187,19 @@ def _first_record(res: Resolution, clusters: np.ndarray, how: str | None = None)
 
 def links_table(res: Resolution, linked: pd.DataFrame, accounts: pd.DataFrame,
                  params: pd.DataFrame) -> pd.DataFrame:
+    """The links table (:data:`LINK_COLUMNS` and ``<comparison>_level``) of the linked decisions.
+
+    Parameters
+    ----------
+    res : Resolution
+        The resolution the links were decided on (cluster numbers of ``linked``).
+    linked : DataFrame
+        The ``linked`` rows of :func:`choose_links` with the ``gamma_<comparison>`` levels.
+    accounts : DataFrame
+        The account units (``unique_id``, ``account``, ``platform``, ``n_records``).
+    params : DataFrame
+        ``FellegiSunterMatcher.model_parameters_`` (level labels).
+    """
     if linked.empty:
         return empty_links()
     acc = accounts.set_index("unique_id")

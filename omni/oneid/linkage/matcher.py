@@ -31,6 +31,7 @@ LEFT_NAME, RIGHT_NAME = "left_input", "right_input"
 
 
 def to_arrow(frame: pd.DataFrame | pa.Table) -> pa.Table:
+    """An Arrow table of a frame (a table is returned as is); Splink registers Arrow tables."""
     if isinstance(frame, pa.Table):
         return frame
     return pa.Table.from_pandas(frame, preserve_index=False)
