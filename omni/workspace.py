@@ -336,7 +336,7 @@ class Workspace:
         return [name for name, s in self.spec.sources.items() if (s.identifiers or name in roles) and s.key]
 
     def _build_records(self, tables=None, keys: bool = True) -> pd.DataFrame:
-        from omni.oneid.resolve import _as_datetime
+        from omni.oneid.inputs import as_datetime as _as_datetime
         from omni.unify import record_time_column
 
         tables = self.dataset.tables if tables is None else tables
@@ -552,7 +552,7 @@ class Workspace:
                         summary=summary, links=links)
 
     def _link_accounts(self, res, quasi: pd.DataFrame | None):
-        """The probabilistic stage (:func:`omni.oneid.probabilistic.link_accounts`), which never
+        """The probabilistic stage (:func:`omni.oneid.linkage.link_accounts`), which never
         takes a resolution down: if it raises (Splink's EM failing to converge with an
         ``EMTrainingException`` on damaged data, m probabilities underflowing, ...), the rules'
         resolution is kept as it is, no account is linked by probability, and the returned
@@ -564,7 +564,7 @@ class Workspace:
         resolution, links, failure
             ``failure`` is None when the stage ran.
         """
-        from omni.oneid.probabilistic import link_accounts
+        from omni.oneid.linkage import link_accounts
 
         try:
             merged, links = link_accounts(res, quasi, None, self.config)

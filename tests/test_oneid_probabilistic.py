@@ -14,14 +14,7 @@ import pytest
 
 from omni.oneid import explain
 from omni.oneid.config import OneIDConfig
-from omni.oneid.match_features import (
-    list_columns,
-    mask_phone_values,
-    match_units,
-    name_pinyin,
-    normalize_quasi,
-)
-from omni.oneid.probabilistic import (
+from omni.oneid.linkage import (
     FellegiSunterMatcher,
     account_matcher,
     apply_links,
@@ -30,6 +23,13 @@ from omni.oneid.probabilistic import (
     explain_link,
     link_accounts,
     match_accounts,
+)
+from omni.oneid.match_features import (
+    list_columns,
+    mask_phone_values,
+    match_units,
+    name_pinyin,
+    normalize_quasi,
 )
 from omni.oneid.resolve import resolve_identities
 from omni.workspace import Workspace
@@ -287,7 +287,7 @@ def test_stage_off_leaves_the_resolution_alone(world):
 
 
 def test_workspace_runs_the_stage_and_caches_links(test_world, tmp_path):
-    from omni.oneid.probabilistic import linkage_summary
+    from omni.oneid.linkage import linkage_summary
 
     ws = Workspace(test_world)
     r = ws._resolve_now(None, None)  # fresh, not a cache written by an older version

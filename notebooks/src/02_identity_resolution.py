@@ -203,7 +203,7 @@ if len(r.removals):
 # the runner-up.
 
 # %%
-from omni.oneid.probabilistic import linkage_summary
+from omni.oneid.linkage import linkage_summary
 
 ls = linkage_summary(ro)
 fig, ax = plt.subplots(figsize=(7, 2.8))

@@ -45,7 +45,7 @@ class OneIDConfig:
         How many rounds of limit-splitting to run; components still over a limit after that are
         reported in the health checks.
     probabilistic : bool
-        Run the probabilistic stage (:mod:`omni.oneid.probabilistic`): link unbound platform
+        Run the probabilistic stage (:mod:`omni.oneid.linkage`): link unbound platform
         accounts to existing profiles by receiver name, masked phone and address.
     match_threshold : float
         Minimum match probability of a probabilistic link.

@@ -12,7 +12,7 @@ from scipy.sparse import csr_matrix
 from omni.oneid.resolve import Resolution
 
 LINKING = {"strong", "weak", "probabilistic"}
-#: Node type of a probabilistic link (omni.oneid.probabilistic) in an explanation chain.
+#: Node type of a probabilistic link (omni.oneid.linkage) in an explanation chain.
 PROBABILISTIC_LINK = "probabilistic_link"
 
 
@@ -126,7 +126,7 @@ def explain(res: Resolution, record_a: str, record_b: str, max_hops: int = 4,
     ----------
     res : Resolution
         Output of :func:`omni.oneid.resolve.resolve_identities` (or of
-        :func:`omni.oneid.probabilistic.link_accounts`).
+        :func:`omni.oneid.linkage.link_accounts`).
     record_a, record_b : str
         Record keys (``<source>:<key>``).
     max_hops : int

@@ -1,0 +1,354 @@
+"""The Fellegi-Sunter estimator: Splink on DuckDB, trained without labels.
+
+:class:`FellegiSunterMatcher` follows scikit-learn's conventions: the constructor only stores
+settings, :meth:`~FellegiSunterMatcher.fit` returns ``self`` and sets the fitted attributes (their
+names end in ``_``), :meth:`~FellegiSunterMatcher.predict` scores the blocked candidate pairs.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from omni.oneid.linkage.comparisons import (
+    account_blocking_rules,
+    account_comparisons,
+    account_deterministic_rules,
+    account_training_rules,
+)
+
+__all__ = ["LEFT_NAME", "RIGHT_NAME", "FellegiSunterMatcher", "account_matcher", "floor_m",
+           "model_parameters", "to_arrow"]
+
+LEFT_NAME, RIGHT_NAME = "left_input", "right_input"
+
+
+def to_arrow(frame: pd.DataFrame | pa.Table) -> pa.Table:
+    """An Arrow table of a frame (a table is returned as is); Splink registers Arrow tables."""
+    if isinstance(frame, pa.Table):
+        return frame
+    return pa.Table.from_pandas(frame, preserve_index=False)
+
+
+class FellegiSunterMatcher:
+    """Fellegi-Sunter linkage of two tables with Splink on DuckDB, trained without labels.
+
+    Parameters
+    ----------
+    comparisons : sequence
+        Splink comparisons (``splink.comparison_library`` objects or comparison dicts).
+    blocking_rules : sequence
+        Rules that generate the candidate pairs scored by :meth:`predict`.
+    training_rules : sequence of str
+        Blocking rules for expectation maximisation, one EM session each.
+    deterministic_rules : sequence of str
+        Rules with very few false positives, used with ``deterministic_recall`` to estimate the
+        prior probability that two random records match.
+    deterministic_recall : float
+        Assumed recall of ``deterministic_rules``.
+    u_max_pairs : float
+        Random pairs sampled to estimate the u probabilities.
+    seed : int
+        Seed of the u sampling (results are reproducible).
+    unique_id : str
+        Column that identifies a record in each table.
+    em_max_iterations, em_convergence
+        EM settings.
+    em_max_pairs : float, optional
+        Cap on the pairs of each EM training block (Splink samples records to reach it).
+    m_floor : float
+        Smallest m probability of any comparison level after training (the level's m values are
+        then renormalized). EM on clean data drives the m of disagreement levels to ~0 (nobody in
+        a synthetic world changes city), which would let one disagreement veto any link; real
+        data has errors, so every level keeps at least this probability among matches.
+
+    Attributes
+    ----------
+    model_parameters_ : DataFrame
+        One row per comparison level: ``comparison``, ``level`` (comparison vector value),
+        ``label``, ``m_probability``, ``u_probability``, ``bayes_factor``, ``match_weight``
+        (log2 Bayes factor); null levels have no parameters.
+    probability_two_random_records_match_ : float
+    model_ : dict
+        The trained Splink model (settings with parameters; loads into ``splink.Linker``).
+    n_pairs_ : int
+        Candidate pairs scored by the last :meth:`predict`.
+    timings_ : dict
+        Seconds spent in each step.
+    """
+
+    def __init__(
+        self,
+        comparisons: Sequence[Any],
+        blocking_rules: Sequence[Any],
+        training_rules: Sequence[str],
+        deterministic_rules: Sequence[str],
+        deterministic_recall: float = 0.7,
+        u_max_pairs: float = 3e6,
+        seed: int = 7,
+        unique_id: str = "unique_id",
+        em_max_iterations: int = 25,
+        em_convergence: float = 1e-4,
+        em_max_pairs: float | None = 2e6,
+        m_floor: float = 1e-3,
+    ) -> None:
+        if not 0 < deterministic_recall <= 1:
+            raise ValueError(f"deterministic_recall must be in (0, 1], got {deterministic_recall}")
+        if u_max_pairs < 1:
+            raise ValueError(f"u_max_pairs must be >= 1, got {u_max_pairs}")
+        self.comparisons = list(comparisons)
+        self.blocking_rules = list(blocking_rules)
+        self.training_rules = list(training_rules)
+        self.deterministic_rules = list(deterministic_rules)
+        self.deterministic_recall = deterministic_recall
+        self.u_max_pairs = u_max_pairs
+        self.seed = seed
+        self.unique_id = unique_id
+        self.em_max_iterations = em_max_iterations
+        self.em_convergence = em_convergence
+        self.em_max_pairs = em_max_pairs
+        if not 0 <= m_floor < 0.5:
+            raise ValueError(f"m_floor must be in [0, 0.5), got {m_floor}")
+        self.m_floor = m_floor
+
+    # -- internals ----------------------------------------------------------------------------
+    def _settings(self) -> dict[str, Any]:
+        from splink import SettingsCreator
+
+        return SettingsCreator(
+            link_type="link_only",
+            unique_id_column_name=self.unique_id,
+            comparisons=self.comparisons,
+            blocking_rules_to_generate_predictions=self.blocking_rules,
+            retain_matching_columns=False,
+            retain_intermediate_calculation_columns=True,
+            max_iterations=self.em_max_iterations,
+            em_convergence=self.em_convergence,
+        )
+
+    def _linker(self, left: pd.DataFrame | pa.Table, right: pd.DataFrame | pa.Table,
+                settings: Any):
+        from splink import DuckDBAPI, Linker
+
+        for name, t in (("left", left), ("right", right)):
+            if self.unique_id not in getattr(t, "column_names", getattr(t, "columns", [])):
+                raise ValueError(f"{name} table has no {self.unique_id!r} column")
+        db = DuckDBAPI()
+        l_df = db.register(to_arrow(left), dataset_display_name=LEFT_NAME)
+        r_df = db.register(to_arrow(right), dataset_display_name=RIGHT_NAME)
+        return Linker([l_df, r_df], settings, log_level=None)
+
+    @staticmethod
+    def _quiet() -> None:
+        logging.getLogger("splink").setLevel(logging.ERROR)
+
+    # -- API ----------------------------------------------------------------------------------
+    def fit(self, left: pd.DataFrame | pa.Table, right: pd.DataFrame | pa.Table
+            ) -> FellegiSunterMatcher:
+        """Estimate the model from the two tables without labels.
+
+        Parameters
+        ----------
+        left, right : DataFrame or pyarrow.Table
+            Records to link (same comparison columns, ``unique_id`` in each).
+
+        Returns
+        -------
+        self
+        """
+        self._quiet()
+        if len(left) == 0 or len(right) == 0:
+            raise ValueError(f"cannot fit on empty tables (left {len(left)}, right {len(right)})")
+        t = time.perf_counter()
+        linker = self._linker(left, right, self._settings())
+        timings = {"register": time.perf_counter() - t}
+        t = time.perf_counter()
+        linker.training.estimate_probability_two_random_records_match(
+            self.deterministic_rules, recall=self.deterministic_recall)
+        timings["prior"] = time.perf_counter() - t
+        t = time.perf_counter()
+        linker.training.estimate_u_using_random_sampling(max_pairs=self.u_max_pairs, seed=self.seed)
+        timings["u"] = time.perf_counter() - t
+        t = time.perf_counter()
+        for rule in self.training_rules:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, max_pairs=self.em_max_pairs)
+        timings["em"] = time.perf_counter() - t
+        self.model_ = floor_m(linker.misc.save_model_to_json(), self.m_floor)
+        self.probability_two_random_records_match_ = float(
+            self.model_["probability_two_random_records_match"])
+        self.model_parameters_ = model_parameters(self.model_)
+        self.timings_ = timings
+        self._fitted = (left, right, None)
+        return self
+
+    def predict(self, left: pd.DataFrame | pa.Table | None = None,
+                right: pd.DataFrame | pa.Table | None = None,
+                threshold_match_weight: float | None = None) -> pd.DataFrame:
+        """Score the blocked candidate pairs.
+
+        Parameters
+        ----------
+        left, right : DataFrame or pyarrow.Table, optional
+            Tables to link (default: the tables the model was fitted on).
+        threshold_match_weight : float, optional
+            Keep only pairs at or above this match weight.
+
+        Returns
+        -------
+        DataFrame
+            ``left_id``, ``right_id``, ``match_weight``, ``match_probability`` and one
+            ``gamma_<comparison>`` column per comparison (the level reached; -1 = missing).
+            Sorted by ``left_id``, descending ``match_weight``, ``right_id``.
+        """
+        if not hasattr(self, "model_"):
+            raise ValueError("the matcher is not fitted: call fit(left, right) first")
+        self._quiet()
+        f_left, f_right, linker = self._fitted
+        left = f_left if left is None else left
+        right = f_right if right is None else right
+        if linker is None or left is not f_left or right is not f_right:
+            linker = self._linker(left, right, self.model_)
+            if left is f_left and right is f_right:
+                self._fitted = (left, right, linker)
+        t = time.perf_counter()
+        pred = linker.inference.predict(threshold_match_weight=threshold_match_weight,
+                                        warning_mode="never")
+        df = pred.as_pandas_dataframe()
+        pred.drop_table_from_database_and_remove_from_cache()
+        self.timings_["predict"] = time.perf_counter() - t
+        self.n_pairs_ = int(len(df)) if threshold_match_weight is None else None
+        return self._pairs_frame(df)
+
+    def score_pairs(self, left_records: Sequence[dict[str, Any]],
+                    right_records: Sequence[dict[str, Any]]) -> pd.DataFrame:
+        """Score every pair of the given records, without blocking.
+
+        Term frequencies come from the tables the model was fitted on, so a name scores as rare
+        or as common as it is there. Useful to ask "what would this pair score?" (tests,
+        explanations of pairs the blocking never proposed).
+
+        Parameters
+        ----------
+        left_records, right_records : sequence of dict
+            Records with ``unique_id`` and every comparison column (lists as Python lists).
+
+        Returns
+        -------
+        DataFrame
+            As :meth:`predict`, one row per (left, right) pair.
+        """
+        if not hasattr(self, "model_"):
+            raise ValueError("the matcher is not fitted: call fit(left, right) first")
+        if not left_records or not right_records:
+            raise ValueError("score_pairs needs at least one record on each side")
+        self._quiet()
+        f_left, f_right, linker = self._fitted
+        if linker is None:
+            linker = self._linker(f_left, f_right, self.model_)
+            self._fitted = (f_left, f_right, linker)
+        tf_cols = sorted({lv.get("tf_adjustment_column") for c in self.model_["comparisons"]
+                          for lv in c["comparison_levels"] if lv.get("tf_adjustment_column")})
+        for col in tf_cols:  # term frequencies of the fitted data, looked up per value
+            linker.table_management.compute_tf_table(col)
+        scored = linker.inference.score_pairs(list(left_records), list(right_records))
+        df = scored.as_pandas_dataframe()
+        scored.drop_table_from_database_and_remove_from_cache()
+        return self._pairs_frame(df)
+
+    def _pairs_frame(self, df: pd.DataFrame) -> pd.DataFrame:
+        """Splink's scored pairs as ``left_id``, ``right_id``, weights and comparison levels."""
+        uid = self.unique_id
+        if "source_dataset_l" in df.columns:
+            swap = df["source_dataset_l"].astype(str).to_numpy() == RIGHT_NAME
+        else:
+            swap = np.zeros(len(df), dtype=bool)
+        l_id = np.where(swap, df[f"{uid}_r"].to_numpy(), df[f"{uid}_l"].to_numpy())
+        r_id = np.where(swap, df[f"{uid}_l"].to_numpy(), df[f"{uid}_r"].to_numpy())
+        out = pd.DataFrame({"left_id": l_id, "right_id": r_id,
+                            "match_weight": df["match_weight"].to_numpy(np.float64),
+                            "match_probability": df["match_probability"].to_numpy(np.float64)})
+        # the level each comparison reached: Splink returns each comparison's match weight
+        # (mw_<comparison>, before term-frequency adjustment), which is the weight of exactly one
+        # level (null levels weigh 0)
+        params = self.model_parameters_
+        for comp, g in params.groupby("comparison", sort=False):
+            col = f"mw_{comp}"
+            if col not in df.columns:
+                continue
+            w = g["match_weight"].fillna(0.0).to_numpy(np.float64)
+            lv = g["level"].to_numpy(np.int8)
+            mw = df[col].to_numpy(np.float64)
+            out[f"gamma_{comp}"] = lv[np.abs(mw[:, None] - w[None, :]).argmin(axis=1)]
+        out = out.sort_values(["left_id", "match_weight", "right_id"],
+                              ascending=[True, False, True], kind="stable")
+        return out.reset_index(drop=True)
+
+
+def floor_m(model: dict[str, Any], floor: float) -> dict[str, Any]:
+    """A copy of a Splink model whose m probabilities are at least ``floor`` per level
+    (renormalized to sum to 1 within each comparison); levels EM never saw get ``floor``."""
+    import copy
+
+    out = copy.deepcopy(model)
+    for comp in out["comparisons"]:
+        levels = [lv for lv in comp["comparison_levels"] if not lv.get("is_null_level")]
+        m = np.array([lv.get("m_probability") or 0.0 for lv in levels], dtype=np.float64)
+        m = np.maximum(m, floor)
+        m = m / m.sum()
+        for lv, v in zip(levels, m, strict=True):
+            lv["m_probability"] = float(v)
+    return out
+
+
+def model_parameters(model: dict[str, Any]) -> pd.DataFrame:
+    """m and u of every comparison level of a trained Splink model (its settings dict)."""
+    rows = []
+    for comp in model["comparisons"]:
+        levels = comp["comparison_levels"]
+        n = len([lv for lv in levels if not lv.get("is_null_level")])
+        k = n - 1
+        for lv in levels:
+            null = bool(lv.get("is_null_level"))
+            m, u = lv.get("m_probability"), lv.get("u_probability")
+            bf = m / u if (m is not None and u) else None
+            rows.append({
+                "comparison": comp["output_column_name"],
+                "level": -1 if null else k,
+                "label": lv.get("label_for_charts", lv["sql_condition"]),
+                "m_probability": None if null else m,
+                "u_probability": None if null else u,
+                "bayes_factor": None if null else bf,
+                "match_weight": (math.log2(bf) if bf else None) if not null else None,
+                "tf_adjusted": bool(lv.get("tf_adjustment_column")),
+            })
+            if not null:
+                k -= 1
+    return pd.DataFrame(rows)
+
+
+def account_matcher(seed: int = 7, u_max_pairs: float = 3e6,
+                    em_max_pairs: float = 5e5) -> FellegiSunterMatcher:
+    """The matcher for platform accounts against profiles.
+
+    u from 3 million random pairs; each EM block capped at 500,000 pairs (at a million persons
+    the same-phone block holds about a million; a sample of that size gives the same m to three
+    decimals at a third of the time).
+    """
+    return FellegiSunterMatcher(
+        comparisons=account_comparisons(),
+        blocking_rules=account_blocking_rules(),
+        training_rules=account_training_rules(),
+        deterministic_rules=account_deterministic_rules(),
+        deterministic_recall=0.7,
+        u_max_pairs=u_max_pairs,
+        seed=seed,
+        em_max_pairs=em_max_pairs,
+    )

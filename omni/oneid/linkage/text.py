@@ -1,0 +1,66 @@
+"""Plain-language views of the probabilistic links (identifiers masked)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["explain_link", "linkage_summary"]
+
+
+def linkage_summary(record_oneid: pd.DataFrame, source: str = "ecom_orders") -> pd.DataFrame:
+    """How the platform orders reached a person: by rule, by probability, or not at all.
+
+    Parameters
+    ----------
+    record_oneid : DataFrame
+        ``source`` and ``how`` per record (``Resolved.record_oneid``).
+    source : str
+        The platform-order source.
+
+    Returns
+    -------
+    DataFrame
+        ``linked`` (``by rule``: a person-level identifier or a bound account; ``by
+        probability``; ``not linked``: an unbound account that stays a profile of its own;
+        ``no identifier``), ``records``, ``share``.
+    """
+    for c in ("source", "how"):
+        if c not in record_oneid.columns:
+            raise ValueError(f"record_oneid has no {c!r} column")
+    how = record_oneid.loc[record_oneid["source"].astype(str) == source, "how"].astype(str)
+    label = how.map({"strong": "by rule", "weak": "by rule", "probabilistic": "by probability",
+                     "account": "not linked", "none": "no identifier"})
+    order = ["by rule", "by probability", "not linked", "no identifier"]
+    n = label.value_counts().reindex(order, fill_value=0)
+    return pd.DataFrame({"linked": order, "records": n.to_numpy(),
+                         "share": n.to_numpy() / max(int(n.sum()), 1)})
+
+
+def explain_link(links: pd.DataFrame, record_or_account: str) -> str:
+    """Why an account was linked to a profile, in one paragraph (identifiers masked).
+
+    Parameters
+    ----------
+    links : DataFrame
+        The links table of :func:`link_accounts`.
+    record_or_account : str
+        The scoped account (``tmall:tb_...``), its ``account_record`` or the ``target_record``.
+    """
+    from omni.oneid.explain import mask_record_key, mask_value
+
+    hit = links[(links["account"] == record_or_account)
+                | (links["account_record"] == record_or_account)
+                | (links["target_record"] == record_or_account)]
+    if hit.empty:
+        return f"{mask_record_key(record_or_account)} was not linked by the probabilistic stage."
+    lines = []
+    for r in hit.itertuples(index=False):
+        second = ("no other candidate" if not np.isfinite(r.second_weight)
+                  else f"the runner-up scored {r.second_weight:.1f}")
+        lines.append(
+            f"account {mask_value('platform_buyer', r.account)} ({r.n_records} record(s)) was "
+            f"linked to the profile of {mask_record_key(r.target_record)} with match probability "
+            f"{r.match_probability:.4f} (match weight {r.match_weight:.1f}; {second}). "
+            f"Agreed: {r.agreement or 'nothing'}.")
+    return "\n".join(lines)
