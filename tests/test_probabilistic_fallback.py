@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-import omni.oneid.probabilistic as probabilistic
+import omni.oneid.linkage as linkage
 from omni.cli import main
 from omni.core.errors import OmniWarning
 from omni.oneid import OneIDConfig
@@ -40,7 +40,7 @@ def failing_stage(monkeypatch):
         calls.append(len(res.records))
         raise EMTrainingException(EM_MESSAGE)
 
-    monkeypatch.setattr(probabilistic, "link_accounts", fail)
+    monkeypatch.setattr(linkage, "link_accounts", fail)
     return calls
 
 
