@@ -171,7 +171,7 @@ CASES = [
     Case("max_on_datetime", "ecom_orders", "order_time", yaml={"type": "datetime", "max": 5},
          error=r"source 'ecom_orders' \(file 'ecom_orders.csv'\): column 'order_time' declares max"),
     Case("column_key_unknown", "ecom_orders", "amount", yaml={"type": "float", "maximum": 5},
-         error=r"source 'ecom_orders' \(file 'ecom_orders.csv'\): column 'amount' has unknown key"),
+         error=r"source 'ecom_orders' \(file 'ecom_orders.csv'\): unknown key 'maximum' in column 'amount'; did you mean 'max'\?"),
 ]
 
 

@@ -306,9 +306,11 @@ def test_unreconciled_file_is_never_claimed(pristine: Path, tmp_path: Path) -> N
 def test_column_max_and_unit_keys_are_accepted(pristine: Path, tmp_path: Path) -> None:
     shutil.copytree(pristine / "raw", tmp_path / "raw")
     edit_spec(lambda s: s["sources"]["ecom_orders"]["columns"].update(
-        amount={"type": "float", "max": 100000, "unit": "s"}))(tmp_path / "raw")
+        amount={"type": "float", "max": 100000, "description": "order amount"},
+        order_time={"type": "datetime", "unit": "s"}))(tmp_path / "raw")
     ls = load_source(tmp_path, "ecom_orders")
-    assert ls.spec.columns["amount"] == "float" and ls.counts()["reconciled"]
+    assert ls.spec.columns["amount"] == "float" and ls.spec.columns["order_time"] == "datetime"
+    assert ls.counts()["reconciled"]
 
 
 def test_file_outside_dataset_with_explicit_opt_in(pristine: Path, tmp_path: Path) -> None:
