@@ -10,7 +10,9 @@ use markup (``**bold**``); the values substituted into them may not:
 :func:`render_markdown` is the backstop: it turns Markdown into HTML with raw HTML escaped and
 ``javascript:`` (and other harmful) link targets dropped, so a value that skipped :func:`md` still
 cannot become live markup. The report pages also carry :data:`CSP`, a Content-Security-Policy that
-forbids every script.
+forbids every script. Figures are images, not markup; their labels carry data too, so report figures
+switch matplotlib's mathtext off (``text.parse_math``, :func:`omni.reporting.display.use_report_style`):
+a ``$`` in a category name is drawn as a dollar sign instead of starting TeX.
 """
 
 from __future__ import annotations
@@ -37,8 +39,6 @@ _HTML_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&
 _MD_SPECIALS = "\\`*_{}[]()#+-.!|~$^:@="
 _MD_TABLE = str.maketrans({**_HTML_ENTITIES, **{c: "\\" + c for c in _MD_SPECIALS}})
 _NEWLINES = str.maketrans({"\r": " ", "\n": " ", "\t": " ", "\v": " ", "\f": " "})
-# mathtext in matplotlib labels: an even number of unescaped $ switches to TeX-like parsing
-_MATHTEXT = str.maketrans({"$": r"\$"})
 
 
 def escape_html(value: Any) -> str:
@@ -76,15 +76,6 @@ def escape_md(value: Any) -> str:
         Markdown source whose rendering is the text of ``value``.
     """
     return str(value).translate(_NEWLINES).translate(_MD_TABLE)
-
-
-def escape_mathtext(value: Any) -> str:
-    """Text for a matplotlib label: ``$`` escaped, so mathtext never parses data (``"$\\alpha$"``).
-
-    Report figures also switch mathtext off (``text.parse_math``, see
-    :func:`omni.reporting.display.use_report_style`); this is for figures made elsewhere.
-    """
-    return str(value).translate(_MATHTEXT)
 
 
 def _passes_through(value: Any) -> bool:
