@@ -1,11 +1,11 @@
-"""Escaping for reports: data-borne text is shown as text, never as markup.
+r"""Escaping for reports: data-borne text is shown as text, never as markup.
 
 Every value that comes from the data (a campaign name, a category, a city, a channel) and ends up in a
 report passes through this module on its way into Markdown or HTML. Templates written in the code may
 use markup (``**bold**``); the values substituted into them may not:
 
 >>> md("**{name}** lifted {x:.1%}", name="<img src=x onerror=alert(1)>", x=0.123)
-'**&lt;img src=x onerror=alert\\\\(1\\\\)&gt;** lifted 12.3%'
+'**&lt;img src\\=x onerror\\=alert\\(1\\)&gt;** lifted 12.3%'
 
 :func:`render_markdown` is the backstop: it turns Markdown into HTML with raw HTML escaped and
 ``javascript:`` (and other harmful) link targets dropped, so a value that skipped :func:`md` still
