@@ -159,3 +159,21 @@ def test_report_figures_draw_a_dollar_sign_in_data_labels():
         fig.savefig(io.BytesIO(), format="png")
         assert ax.title.get_text() == "$\\frac$ campaign"
         plt.close(fig)
+
+
+def test_note_escapes_values_and_renders_safe_html(monkeypatch):
+    import IPython.display
+
+    from omni.reporting.display import note
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj, raw=False: shown.append(obj))
+    note("**{c}** leads with {x:.1%}", c="<img src=x onerror=alert(1)> [x](javascript:alert(1))", x=0.5)
+    note("unescaped <script>alert(1)</script> [x](javascript:alert(1))")  # the backstop
+    first, second = shown
+    assert first["text/plain"] == "<img src=x onerror=alert(1)> [x](javascript:alert(1)) leads with 50.0%"
+    assert [t for t, _ in _parse(first["text/html"]).tags] == ["div", "p", "strong"]
+    assert [t for t, _ in _parse(markdown2html_mistune(first["text/markdown"])).tags] == ["p", "strong"]
+    tags = _parse(second["text/html"]).tags
+    assert [t for t, _ in tags] == ["div", "p", "a"] and tags[-1][1]["href"] == "#harmful-link"
+    assert "<script>alert(1)</script>" in second["text/plain"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -127,10 +129,9 @@ def note(template: str, /, *args: Any, **kwargs: Any) -> None:
     from IPython.display import display
 
     text = md(template, *args, **kwargs) if args or kwargs else template
-    display(
-        {"text/html": f'<div class="omni-md">{render_markdown(text)}</div>', "text/markdown": text, "text/plain": text},
-        raw=True,
-    )
+    rendered = render_markdown(text)
+    plain = html.unescape(re.sub(r"<[^>]*>", "", rendered)).strip()  # what a reader sees, for consoles
+    display({"text/html": f'<div class="omni-md">{rendered}</div>', "text/markdown": text, "text/plain": plain}, raw=True)
 
 
 def use_report_style() -> None:
