@@ -18,6 +18,7 @@ seed = 7
 import matplotlib.pyplot as plt
 
 from omni import audit
+from omni.core.markup import escape_md
 from omni.reporting.display import headline, note, table, use_report_style
 from omni.workspace import Workspace
 
@@ -65,7 +66,7 @@ note(
     ("Every row is accounted for" if n_rec == len(overview) else "**Not every row is accounted for**")
     + f": rows received = accepted + quarantined = records counted in the file itself in "
     f"{n_rec} of {len(overview)} sources. The weakest source is "
-    f"**{worst['source']}** (score {worst['score']:.0f}/100); the ranked issue list at the end says why."
+    f"**{escape_md(worst['source'])}** (score {worst['score']:.0f}/100); the ranked issue list at the end says why."
 )
 
 # %% [markdown]
@@ -170,7 +171,7 @@ if len(tz):
     table(tz, formats={"corr_at_best": "{:.2f}", "corr_at_zero": "{:.2f}"})
     flagged = tz[tz["flag"]]
     note("No source looks shifted." if flagged.empty else
-         "Shifted: " + ", ".join(f"**{r.source}** ({r.best_shift_hours:+d} h)" for r in flagged.itertuples())
+         "Shifted: " + ", ".join(f"**{escape_md(r.source)}** ({r.best_shift_hours:+d} h)" for r in flagged.itertuples())
          + ". Check the `timezone` declared for it in sources.yaml.")
 
 # %% [markdown]

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from omni import value_report as vr
+from omni.core.markup import escape_md
 from omni.reporting.display import headline, note, table, use_report_style
 from omni.reporting.index import previous_month
 from omni.workspace import Workspace
@@ -43,6 +44,7 @@ month = month or ws.last_complete_month()
 prev_month = previous_month(month)
 r = ws.resolve(as_of=month)
 currency = ws.spec.currency or ""
+currency_md = escape_md(currency)  # in Markdown text; tables and figures take it as it is
 
 # %% tags=["remove-cell"]
 orders, n_anonymous = r["orders"], 0
@@ -109,8 +111,8 @@ text = (
     f"{fig_cur['customers']:,} customers had bought by the end of {month}; {fig_cur['active_customers']:,} of them bought in the "
     f"month ({fig_cur['new_customers']:,} for the first time) and {fig_cur['repeat_share']:.0%} have bought on more than one day. "
     f"The {model_label} + Gamma-Gamma model expects {fig_cur['expected_purchases_90d']:,.0f} purchases from them in the next 90 days "
-    f"and {fig_cur['clv_total']:,.0f} {currency} of (discounted) spend in the next {clv_months} months, {fig_cur['clv_mean']:,.0f} "
-    f"{currency} per customer on average but very unevenly: the top {tier_shares[0]:.0%} (tier {top_tier}) hold "
+    f"and {fig_cur['clv_total']:,.0f} {currency_md} of (discounted) spend in the next {clv_months} months, {fig_cur['clv_mean']:,.0f} "
+    f"{currency_md} per customer on average but very unevenly: the top {tier_shares[0]:.0%} (tier {top_tier}) hold "
     f"{fig_cur['top_share']:.0%} of it, while {fig_cur['at_risk_share']:.0%} of the repeat buyers have probably lapsed (P(alive) < 50%)."
 )
 if fig_prev is not None:
@@ -153,9 +155,9 @@ thr = seg.attrs["thresholds"]
 note(
     f"Half the customers last bought more than {s['days_since_last'].median():,.0f} days ago; {(s['n_orders'] == 1).mean():.0%} have "
     f"a single order and {(s['n_orders'] >= 5).mean():.1%} five or more. The median customer has spent "
-    f"{s['revenue'].median():,.0f} {currency}, the mean is {s['revenue'].mean():,.0f} {currency}: a few heavy buyers pull it up. "
+    f"{s['revenue'].median():,.0f} {currency_md}, the mean is {s['revenue'].mean():,.0f} {currency_md}: a few heavy buyers pull it up. "
     f"These {thr['statistic']}s are the thresholds of the 8 classes below: R {thr['recency_days']:,.0f} days, "
-    f"F {thr['frequency']:.2f} orders, M {thr['monetary']:,.0f} {currency}."
+    f"F {thr['frequency']:.2f} orders, M {thr['monetary']:,.0f} {currency_md}."
 )
 
 # %% [markdown]
@@ -193,10 +195,10 @@ iv = big.loc["重要价值"]
 gw = big.loc["一般挽留"]
 note(
     f"重要价值 (important value) customers are {iv['customer_share']:.1%} of the base but brought {iv['revenue_share']:.0%} of the revenue "
-    f"to date and hold {iv['clv_share']:.0%} of the predicted value (mean CLV {iv['mean_clv']:,.0f} {currency}). "
-    f"The largest class is **{big['customers'].astype(float).idxmax()}** ({big['customer_share'].astype(float).max():.0%} of customers). "
+    f"to date and hold {iv['clv_share']:.0%} of the predicted value (mean CLV {iv['mean_clv']:,.0f} {currency_md}). "
+    f"The largest class is **{escape_md(big['customers'].astype(float).idxmax())}** ({big['customer_share'].astype(float).max():.0%} of customers). "
     f"一般挽留 (general win-back: not recent, one-off, low spend) are {gw['customer_share']:.0%} of customers with a mean CLV of "
-    f"{gw['mean_clv']:,.0f} {currency}: low priority. 重要保持 and 重要挽留 (frequent or high spenders who have not bought recently) "
+    f"{gw['mean_clv']:,.0f} {currency_md}: low priority. 重要保持 and 重要挽留 (frequent or high spenders who have not bought recently) "
     f"are where reactivation pays: mean P(alive) {big.loc['重要保持', 'mean_p_alive']:.2f} and {big.loc['重要挽留', 'mean_p_alive']:.2f}."
 )
 
@@ -211,7 +213,7 @@ note(
 # %%
 chk = cur.check
 if chk is None:
-    note(f"The holdout check was not run: {cur.check_note}. "
+    note(f"The holdout check was not run: {escape_md(cur.check_note)}. "
          + ("The model was chosen by log-likelihood on all data." if purchase_model == "auto" else
             f"The model is {model_label}, as set in the parameters."))
 else:
@@ -260,7 +262,7 @@ life = (f"half of the new customers are still active {pp['median lifetime']:.1f}
         f"({pp['still active after a year']:.0%} after one year)" if "median lifetime" in pp.index else
         f"after each purchase {pp['mean dropout probability per purchase']:.0%} of the customers drop out, on average")
 text += (f"Refitted to {month}: an active customer buys {pp['mean purchase rate while active']:.2f} times a year on average and "
-         f"spends {pp['mean spend per purchase']:,.0f} {currency} per purchase; {life}. Spend per purchase and purchase frequency are "
+         f"spends {pp['mean spend per purchase']:,.0f} {currency_md} per purchase; {life}. Spend per purchase and purchase frequency are "
          f"{'nearly independent' if abs(gi.get('corr', 0)) < 0.3 else 'correlated'} among repeat buyers (correlation "
          f"{gi.get('corr', float('nan')):.2f}), as Gamma-Gamma assumes.")
 if warn:
@@ -311,9 +313,9 @@ table(tt.reset_index().rename(columns={"value_tier": "tier", "customer_share": "
 ta, td = tt.loc[top_tier], tt.iloc[-1]
 rev_top = vr.top_share(s["revenue"], tier_shares[0])
 note(
-    f"Tier {top_tier} ({ta['customers']:,.0f} customers, CLV from {ta['min_clv']:,.0f} {currency}) holds {ta['clv_share']:.0%} of the "
+    f"Tier {top_tier} ({ta['customers']:,.0f} customers, CLV from {ta['min_clv']:,.0f} {currency_md}) holds {ta['clv_share']:.0%} of the "
     f"predicted value and brought {ta['revenue_share']:.0%} of the revenue so far; {ta['repeat_buyer_share']:.0%} of them are repeat "
-    f"buyers, with a mean P(alive) of {ta['mean_p_alive']:.2f}. The last tier ({tt.index[-1]}, {td['customer_share']:.0%} of customers) "
+    f"buyers, with a mean P(alive) of {ta['mean_p_alive']:.2f}. The last tier ({escape_md(tt.index[-1])}, {td['customer_share']:.0%} of customers) "
     f"holds {td['clv_share']:.0%}: {1 - td['repeat_buyer_share']:.0%} of them bought only once, and together they are expected to buy "
     f"{td['expected_purchases_90d']:,.0f} times in the next 90 days ({td['expected_purchases_90d'] / td['customers']:.2f} per customer). "
     + (f"Predicted value is more concentrated than past revenue (top {tier_shares[0]:.0%}: {fig_cur['top_share']:.0%} vs {rev_top:.0%}): "
@@ -335,7 +337,7 @@ note(
 
 # %%
 if prev is None:
-    note(f"There is no previous month end to compare with ({prev_note or 'no purchases before ' + month}).")
+    note(f"There is no previous month end to compare with ({escape_md(prev_note or 'no purchases before ' + month)}).")
 else:
     was_top = (prev_restated["value_tier"].astype(str) == top_tier).to_numpy()
     then = prev_restated["p_alive"][was_top]
@@ -370,10 +372,10 @@ else:
     note(
         f"Of the {watch_fig['high_value']:,.0f} tier-{top_tier} customers of {prev_month}, {(~bought).mean():.0%} did not buy in {month}; "
         f"{watch_fig['falling']:,.0f} lost {churn_min_drop * 100:.0f} or more points of P(alive). Together they still hold "
-        f"{watch_fig['clv_at_risk']:,.0f} {currency} of predicted value after losing {watch_fig['clv_lost']:,.0f} {currency} this month"
+        f"{watch_fig['clv_at_risk']:,.0f} {currency_md} of predicted value after losing {watch_fig['clv_lost']:,.0f} {currency_md} this month"
         + (f"; {watch_fig['contactable']:,.0f} of them have not opted out of marketing" if np.isfinite(watch_fig["contactable"]) else "")
         + ". "
-        + (f"The top of the list bought {w0['orders']:,} times for {w0['revenue']:,.0f} {currency} but not for {w0['days_since_last']:,} "
+        + (f"The top of the list bought {w0['orders']:,} times for {w0['revenue']:,.0f} {currency_md} but not for {w0['days_since_last']:,} "
            f"days: P(alive) {w0['p_alive_then']:.2f} → {w0['p_alive_now']:.2f}. " if w0 is not None else "")
         + "A reactivation contact (service call, member benefit) costs little next to the value at stake; the full list with ids "
         "is available to CRM staff through `omni.value_report.churn_watchlist` in the analyst environment."
@@ -404,10 +406,10 @@ if len(ov_top):
 under = tgi_top[tgi_top["significant"] & (tgi_top["tgi"] < 100) & ~tgi_top["suppressed"]].sort_values("tgi")
 note(
     (("Over-represented among the most valuable customers: " + "; ".join(
-        f"**{labels[t.attribute]} {t.value}** (TGI {t.tgi:.0f}, {t.segment_share:.0%} of tier {top_tier} vs {t.base_share:.0%} of all)"
+        f"**{escape_md(labels[t.attribute])} {escape_md(t.value)}** (TGI {t.tgi:.0f}, {t.segment_share:.0%} of tier {top_tier} vs {t.base_share:.0%} of all)"
         for t in ov_top.head(4).itertuples()) + ". ") if len(ov_top) else
      f"No trait is significantly over-represented in tier {top_tier} at TGI ≥ {tgi_highlight}. ")
-    + (("Under-represented: " + "; ".join(f"{labels[t.attribute]} {t.value} (TGI {t.tgi:.0f})" for t in under.head(3).itertuples())
+    + (("Under-represented: " + "; ".join(f"{escape_md(labels[t.attribute])} {escape_md(t.value)} (TGI {t.tgi:.0f})" for t in under.head(3).itertuples())
         + ". ") if len(under) else "")
     + f"Known for {cov['gender']:.0%} of customers (gender), {cov['age_band']:.0%} (age band) and {cov['city_tier']:.0%} (city tier); "
     "buying across channels goes with value because a OneID that joins store and online orders sees more of the person's purchases."
@@ -435,8 +437,8 @@ else:
     low = tgi_panel[tgi_panel["significant"] & (tgi_panel["tgi"] < 100) & ~tgi_panel["suppressed"]].sort_values("tgi")
     note(
         "The brand over-reaches " + ", ".join(
-            f"**{labels[t.attribute]} {t.value}** (TGI {t.tgi:.0f})" for t in ov_panel.head(4).itertuples())
-        + (". It under-reaches " + ", ".join(f"{labels[t.attribute]} {t.value} (TGI {t.tgi:.0f})" for t in low.head(3).itertuples())
+            f"**{escape_md(labels[t.attribute])} {escape_md(t.value)}** (TGI {t.tgi:.0f})" for t in ov_panel.head(4).itertuples())
+        + (". It under-reaches " + ", ".join(f"{escape_md(labels[t.attribute])} {escape_md(t.value)} (TGI {t.tgi:.0f})" for t in low.head(3).itertuples())
            if len(low) else "")
         + ". Over-represented groups are the core market to defend; large under-represented groups are the room for growth, "
         "if the product fits them. Demographics come from CRM members, who may differ from platform-only buyers."
@@ -449,7 +451,7 @@ else:
 
 # %%
 if prev is None:
-    note(f"There is no previous month end to compare with ({prev_note or 'no purchases before ' + month}).")
+    note(f"There is no previous month end to compare with ({escape_md(prev_note or 'no purchases before ' + month)}).")
 else:
     flabels = {"customers": "customers", "new_customers": "new customers in the month", "active_customers": "customers who bought",
                "orders_month": "paid orders in the month", "revenue_month": f"revenue in the month ({currency})",
@@ -489,8 +491,8 @@ else:
     iv_row = mig.loc["important value"]
     note(
         f"{fig_cur['customers'] - fig_prev['customers']:+,} customers ({fig_cur['new_customers']:,} new), revenue in the month "
-        f"{fig_cur['revenue_month']:,.0f} vs {fig_prev['revenue_month']:,.0f} {currency}. Predicted {clv_months}-month value "
-        f"{fig_prev['clv_total']:,.0f} → {fig_cur['clv_total']:,.0f} {currency} ({fig_cur['clv_total'] / fig_prev['clv_total'] - 1:+.1%}); "
+        f"{fig_cur['revenue_month']:,.0f} vs {fig_prev['revenue_month']:,.0f} {currency_md}. Predicted {clv_months}-month value "
+        f"{fig_prev['clv_total']:,.0f} → {fig_cur['clv_total']:,.0f} {currency_md} ({fig_cur['clv_total'] / fig_prev['clv_total'] - 1:+.1%}); "
         f"repeat buyers with P(alive) below 50%: {fig_prev['at_risk_share']:.1%} → {fig_cur['at_risk_share']:.1%}. "
         f"{stay:.0%} of last month's customers stayed in their class; of the {iv_row.sum():,} 重要价值 customers "
         f"{iv_row.get('important value', 0) / max(iv_row.sum(), 1):.0%} still are. Class thresholds are means over all customers and move "

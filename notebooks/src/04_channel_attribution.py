@@ -31,6 +31,7 @@ import pandas as pd
 
 from omni import attribution as at
 from omni.attribution import report as ar
+from omni.core.markup import escape_md, md_join
 from omni.reporting.display import headline, note, table, use_report_style
 from omni.reporting.index import previous_month
 from omni.workspace import Workspace
@@ -42,6 +43,7 @@ prev_month = previous_month(month)
 r = ws.resolve(as_of=month)
 spend = ws.dataset.tables["channel_spend"]
 currency = ws.spec.currency or ""
+currency_md = escape_md(currency)  # in Markdown text; tables and figures take it as it is
 settings = {"lookback_days": lookback_days, "include_impressions": include_impressions,
             "channel_map": channel_map, "half_life_days": half_life_days, "markov_order": markov_order}
 
@@ -95,12 +97,12 @@ if truth_cmp is not None:
     ]
 headline(metrics, title=f"Channel attribution, conversions in {month}")
 text = (
-    f"In {month}, {fig_cur['conversions']:,} paid orders worth {fig_cur['value']:,.0f} {currency} were placed across all sales "
+    f"In {month}, {fig_cur['conversions']:,} paid orders worth {fig_cur['value']:,.0f} {currency_md} were placed across all sales "
     f"channels. {fig_cur['touched_share']:.0%} of them followed a marketing touch on the buyer's OneID within {lookback_days} days; "
     f"the rest have no touch in view and stay with *direct*. The {hm} model credits {fig_cur['attributed_to_touches']:.1%} of the "
-    f"conversions to marketing, most to **{fig_cur['top_channel']}** ({fig_cur['top_share']:.1%} of all conversions); "
-    f"spend was {fig_cur['spend']:,.0f} {currency}, {fig_cur['blended_cpa']:,.2f} {currency} per conversion credited to a paid channel. "
-    f"The models disagree most on **{top['channel']}**: {top['min_share']:.1%} of conversions under {label[top['min_model']]}, "
+    f"conversions to marketing, most to **{escape_md(fig_cur['top_channel'])}** ({fig_cur['top_share']:.1%} of all conversions); "
+    f"spend was {fig_cur['spend']:,.0f} {currency_md}, {fig_cur['blended_cpa']:,.2f} {currency_md} per conversion credited to a paid channel. "
+    f"The models disagree most on **{escape_md(top['channel'])}**: {top['min_share']:.1%} of conversions under {label[top['min_model']]}, "
     f"{top['max_share']:.1%} under {label[top['max_model']]}."
 )
 if fig_prev is not None:
@@ -147,7 +149,7 @@ note(
     f"{stats['mean_touches']:.2f} touches on average and {stats['multichannel_share']:.0%} of them came through two or more channels. "
     f"Half converted within {stats['median_days_to_convert']:.1f} days of their first touch, 90% within "
     f"{stats['p90_days_to_convert']:.1f} days. Of the touched journeys (converting or not) {stats['touched_conversion_rate']:.1%} ended in an order."
-    + (f" The most converting path is **{p0['path']}** ({p0['conversions']:,.0f} conversions, "
+    + (f" The most converting path is **{escape_md(p0['path'])}** ({p0['conversions']:,.0f} conversions, "
        f"{p0['conversion_rate']:.1%} of its journeys convert)." if p0 is not None else
        " No touch path was followed by 10 or more people, so none is listed.")
 )
@@ -175,7 +177,7 @@ st = cc.set_index("conversion_channel")
 if "store" in st.index:
     s = st.loc["store"]
     note(f"{s['online_share']:.1%} of the {s['conversions']:,} store purchases had online activity in the {lookback_days} days before: "
-         f"{s['touched_share']:.1%} a marketing touch (most often last **{s['top_last_touch'] or '–'}**) and {s['visited_share']:.1%} a "
+         f"{s['touched_share']:.1%} a marketing touch (most often last **{escape_md(s['top_last_touch'] or '–')}**) and {s['visited_share']:.1%} a "
          f"visit to the site or app. Across all channels {st.loc['all', 'online_share']:.1%} of orders had either.")
 else:
     note("No store purchases this month.")
@@ -214,12 +216,12 @@ mk_b = boot[(boot["model"] == headline_model) & (boot["channel"] == channels[0])
 rate_col = label["shapley_rate"]
 negative = wide.index[(wide[rate_col] < 0).to_numpy()].tolist() if rate_col in wide.columns else []
 note(
-    f"Under {hm}, **{channels[0]}** earns {mk_b['share']:.1%} of the conversions (95% interval {mk_b['share_lo']:.1%} to "
+    f"Under {hm}, **{escape_md(channels[0])}** earns {mk_b['share']:.1%} of the conversions (95% interval {mk_b['share_lo']:.1%} to "
     f"{mk_b['share_hi']:.1%}). *Direct* keeps {wide.loc[at.DIRECT].min():.1%} to {wide.loc[at.DIRECT].max():.1%}: orders whose buyer had "
     f"no touch in view. The rule-based models differ only in where along a path they put the credit; Markov and the Shapley "
     f"conversion-count game credit channels for being on converting paths, while the conversion-rate Shapley game also compares "
     f"with journeys that did not convert."
-    + (f" It gives {', '.join(f'**{c}**' for c in negative)} a negative share: they reach many people who do not buy."
+    + (f" It gives {', '.join(f'**{escape_md(c)}**' for c in negative)} a negative share: they reach many people who do not buy."
        if negative else "")
 )
 
@@ -258,7 +260,7 @@ plt.show()
 top_re = re.index[-1] if len(re) else "–"
 note(
     f"A journey converts with probability {mk.conversion_rate_:.1%} ({mk.n_journeys_:,.0f} journeys, {mk.n_paths_:,} distinct paths; "
-    f"orders without touches included as the path *direct*). Removing **{top_re}** would lose "
+    f"orders without touches included as the path *direct*). Removing **{escape_md(top_re)}** would lose "
     f"{re.iloc[-1]:.1%} of the conversions, the largest removal effect among the marketing channels. "
     f"Removal effects overlap (a path through two channels is lost when either is removed), so they add up to more than the share "
     f"each channel finally gets."
@@ -299,10 +301,10 @@ table(rv, formats={"spend": "{:,.2f}", "roas_min": "{:,.1f}", "roas_max": "{:,.1
       caption=f"ROAS and CPA range across the {len(models)} models, and the verdict against a target ROAS of {target_roas:g}")
 big = rv.iloc[0]
 note(
-    f"Spend this month: {rv['spend'].sum():,.0f} {currency}, {big['spend'] / rv['spend'].sum():.0%} of it on **{big['channel']}**, "
-    f"which returns {big['roas_min']:,.1f} to {big['roas_max']:,.1f} {currency} of revenue per {currency} spent depending on the model "
+    f"Spend this month: {rv['spend'].sum():,.0f} {currency_md}, {big['spend'] / rv['spend'].sum():.0%} of it on **{escape_md(big['channel'])}**, "
+    f"which returns {big['roas_min']:,.1f} to {big['roas_max']:,.1f} {currency_md} of revenue per {currency_md} spent depending on the model "
     f"(CPA {big['cpa_min']:,.2f} to {big['cpa_max']:,.2f}). "
-    + ". ".join(f"{v.capitalize()}: {', '.join(rv.loc[rv['verdict'] == v, 'channel'])}" for v in rv["verdict"].unique())
+    + ". ".join(f"{v.capitalize()}: {md_join(rv.loc[rv['verdict'] == v, 'channel'])}" for v in rv["verdict"].unique())
     + ". These are averages over all credited conversions; the next unit of spend usually returns less, and a channel with a "
     "tiny spend shows a huge ROAS on a handful of conversions."
 )
@@ -338,9 +340,9 @@ moving = disagree.loc[~disagree["rank_stable"], "channel"].tolist()
 spend_by = rv.set_index("channel")["spend"]
 at_stake = spend_by.reindex([c for c in moving if c in spend_by.index]).sum() / spend_by.sum() if spend_by.sum() else np.nan
 note(
-    (f"Same rank under every model: **{', '.join(stable)}**. " if stable else "No channel keeps its rank under every model. ")
-    + (f"Rank depends on the model: {', '.join(moving)}; they take {at_stake:.0%} of this month's spend. " if moving else "")
-    + f"The largest gap is **{top['channel']}** ({top['spread'] * 100:.1f} share points between {label[top['min_model']]} and "
+    (f"Same rank under every model: **{md_join(stable)}**. " if stable else "No channel keeps its rank under every model. ")
+    + (f"Rank depends on the model: {md_join(moving)}; they take {at_stake:.0%} of this month's spend. " if moving else "")
+    + f"The largest gap is **{escape_md(top['channel'])}** ({top['spread'] * 100:.1f} share points between {label[top['min_model']]} and "
     f"{label[top['max_model']]}). Models that reward being on many converting paths (Markov, Shapley conversions) favour channels "
     "that reach many people; first touch favours openers of journeys, last touch closers. Shift budget only where the direction "
     "holds in every model, and test the rest with a holdout before moving money."
@@ -390,9 +392,9 @@ else:
         table(ar.publishable(camp, "people"), caption=f"Campaigns running in {month} (touches and people reached this month)")
     note(
         f"Conversions {fig_cur['conversions']:,} vs {fig_prev['conversions']:,} "
-        f"({(fig_cur['conversions'] / fig_prev['conversions'] - 1):+.1%}). The largest shift in {hm} share is **{mover['channel']}**: "
+        f"({(fig_cur['conversions'] / fig_prev['conversions'] - 1):+.1%}). The largest shift in {hm} share is **{escape_md(mover['channel'])}**: "
         f"{mover['previous_share']:.1%} → {mover['share']:.1%} ({mover['change'] * 100:+.1f} points)"
-        + (f"; campaigns this month: {', '.join(f'{c} ({h})' for c, h in zip(camp['campaign_id'], camp['channel'], strict=True))}."
+        + (f"; campaigns this month: {', '.join(f'{escape_md(c)} ({escape_md(h)})' for c, h in zip(camp['campaign_id'], camp['channel'], strict=True))}."
            if len(camp) and "channel" in camp.columns else ".")
     )
 
@@ -434,11 +436,11 @@ else:
     least = big_enough.idxmin() if len(big_enough) else None
     note(
         f"{int(va['caused_conversions']):,} of this month's {fig_cur['conversions']:,} orders were caused by a touch. The closest model is "
-        f"**{bt['model']}** (total deviation {bt['total_abs_dev']:.2f}, rank correlation {bt['rank_corr']:.2f}); {hm} is at "
-        f"{truth_cmp.loc[headline_model, 'total_abs_dev']:.2f}. {hm} over-credits **{gap.index[-1]}** ({ts.loc[gap.index[-1], headline_model]:.0%} "
-        f"against a true {true_shares.get(gap.index[-1], 0):.0%}) and under-credits **{gap.index[0]}** "
+        f"**{escape_md(bt['model'])}** (total deviation {bt['total_abs_dev']:.2f}, rank correlation {bt['rank_corr']:.2f}); {hm} is at "
+        f"{truth_cmp.loc[headline_model, 'total_abs_dev']:.2f}. {hm} over-credits **{escape_md(gap.index[-1])}** ({ts.loc[gap.index[-1], headline_model]:.0%} "
+        f"against a true {true_shares.get(gap.index[-1], 0):.0%}) and under-credits **{escape_md(gap.index[0])}** "
         f"({ts.loc[gap.index[0], headline_model]:.0%} against {true_shares.get(gap.index[0], 0):.0%}). Only {va['visible_share']:.0%} of the "
-        f"causing touches are in view of the journeys{f' (for **{least}** {big_enough[least]:.0%})' if least else ''}: the rest reached a device or "
+        f"causing touches are in view of the journeys{f' (for **{escape_md(least)}** {big_enough[least]:.0%})' if least else ''}: the rest reached a device or "
         f"cookie that identity resolution could not tie to the buyer, or fell outside the lookback or the counted touch types. Every "
         f"model works from this incomplete picture and credits what it sees on converting paths, whether or not it caused the order; "
         f"only randomized holdouts (report 05) measure causal effects."

@@ -25,6 +25,7 @@ test_share = 0.3  # share of each campaign held out to check the uplift model
 import matplotlib.pyplot as plt
 import numpy as np
 
+from omni.core.markup import escape_md, md
 from omni.reporting.display import headline, note, table, use_report_style
 from omni.reporting.index import previous_month
 from omni.uplift import report as UR
@@ -77,15 +78,15 @@ headline(
 if analyses:
     best = max(analyses, key=lambda a: a.figures["inc_profit"])
     note(
-        f"{selection.message} Together they reached {figures['people']:,} people and brought "
-        f"{figures['inc_conversions']:,.0f} buyers and {figures['inc_revenue']:,.0f} CNY of revenue "
-        f"that would not have happened without them, for {figures['cost']:,.0f} CNY of contact and "
-        f"coupon cost. The most profitable was **{best.campaign_id}** ({best.info['name']}): "
-        f"{best.figures['inc_profit']:,.0f} CNY incremental profit. Effects are per assigned person "
-        "(intention to treat), measured on orders in every channel linked by OneID."
+        "{} Together they reached {:,} people and brought {:,.0f} buyers and {:,.0f} CNY of revenue "
+        "that would not have happened without them, for {:,.0f} CNY of contact and coupon cost. The most "
+        "profitable was **{}** ({}): {:,.0f} CNY incremental profit. Effects are per assigned person "
+        "(intention to treat), measured on orders in every channel linked by OneID.",
+        selection.message, figures["people"], figures["inc_conversions"], figures["inc_revenue"], figures["cost"],
+        best.campaign_id, best.info["name"], best.figures["inc_profit"],
     )
 else:
-    note(selection.message + " There is nothing to report.")
+    note("{} There is nothing to report.", selection.message)
 
 # %% [markdown]
 # ## This month against the previous month
@@ -95,13 +96,13 @@ else:
 # %%
 table(UR.compare_months(figures, prev_figures), caption=f"{month} vs {prev_month}")
 if not prev_selection.campaign_ids:
-    note(f"Nothing to compare with: {prev_selection.message}")
+    note("Nothing to compare with: {}", prev_selection.message)
 elif same_as_now:
     note("The previous month's report shows the same campaign(s), so nothing changed. "
-         + prev_selection.message)
+         + escape_md(prev_selection.message))
 else:
     d = figures["inc_profit"] - prev_figures["inc_profit"]
-    note(f"Previous period: {prev_selection.message} Incremental profit is "
+    note(f"Previous period: {escape_md(prev_selection.message)} Incremental profit is "
          f"{abs(d):,.0f} CNY {'higher' if d >= 0 else 'lower'} this month "
          f"({figures['inc_profit']:,.0f} vs {prev_figures['inc_profit']:,.0f} CNY), from "
          f"{figures['people']:,} people in the experiments vs {prev_figures['people']:,}.")
@@ -133,7 +134,7 @@ if analyses:
     plt.show()
     pos = [a for a in analyses if a.figures["inc_revenue_ci_low"] > 0]
     note(f"{len(pos)} of {len(analyses)} campaign(s) raised revenue beyond doubt (interval above zero)"
-         + (": " + ", ".join(f"{a.campaign_id} +{a.figures['inc_revenue']:,.0f} CNY" for a in pos) if pos else "")
+         + (": " + ", ".join(md("{} +{:,.0f} CNY", a.campaign_id, a.figures["inc_revenue"]) for a in pos) if pos else "")
          + ". Sections per campaign follow.")
 
 # %% [markdown]

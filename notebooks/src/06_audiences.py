@@ -24,6 +24,7 @@ import numpy as np
 
 from omni.audience import prepare_audiences, reach_table
 from omni.audience import report as AR
+from omni.core.markup import escape_md
 from omni.reporting.display import headline, note, table, use_report_style
 from omni.workspace import Workspace
 
@@ -82,7 +83,7 @@ if len(shown):
     plt.tight_layout()
     plt.show()
 big = aset.sizes().sort_values("eligible", ascending=False).iloc[0]
-note(f"The largest audience is **{big['audience']}** ({big['description']}). Audiences are built from every "
+note(f"The largest audience is **{escape_md(big['audience'])}** ({escape_md(big['description'])}). Audiences are built from every "
      "channel the person's OneID joins, so a store buyer who also browses the app is one person, not two.")
 
 # %% [markdown]
@@ -101,7 +102,7 @@ if len(aset.names) > 1:
     np.fill_diagonal(jac.values, np.nan)
     i, j = np.unravel_index(np.nanargmax(jac.to_numpy()), jac.shape) if np.isfinite(jac.to_numpy()).any() else (0, 0)
     if np.isfinite(jac.to_numpy()).any() and jac.iloc[i, j] > 0:
-        note(f"The most similar pair is **{jac.index[i]}** and **{jac.columns[j]}** (Jaccard {jac.iloc[i, j]:.2f}: "
+        note(f"The most similar pair is **{escape_md(jac.index[i])}** and **{escape_md(jac.columns[j])}** (Jaccard {jac.iloc[i, j]:.2f}: "
              "shared people over people in either). Cells with fewer than "
              f"{k} people are left blank.")
 else:
@@ -132,7 +133,7 @@ if share.notna().any().any():
 tot = reach_table(aset, contacts).sum(numeric_only=True)  # memberships over all audiences
 best = max(["tencent", "google", "meta"], key=lambda p: tot[p])
 device_only = tot["tencent"] - tot["tencent HASH_MOBILE_PHONE"]
-note(f"Summed over the audiences, **{best}** can match the most eligible members "
+note(f"Summed over the audiences, **{escape_md(best)}** can match the most eligible members "
      f"({tot[best] / max(tot['eligible'], 1):.0%}). Google could match "
      f"{tot['google Phone'] / max(tot['eligible'], 1):.0%} of them by phone and "
      f"{tot['google Email'] / max(tot['eligible'], 1):.0%} by email; Tencent also reaches members known only by "

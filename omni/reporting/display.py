@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from omni.core.markup import escape_html, md, render_markdown
 
 METRICS_MIME = "application/vnd.omni.metrics+json"
 
@@ -50,11 +53,11 @@ def headline(metrics: Sequence[Mapping[str, Any]], title: str | None = None) -> 
             value = float(value)
         shown = _fmt(value, m.get("fmt")) + (f" {m['unit']}" if m.get("unit") else "")
         cards.append(
-            f'<div class="omni-kpi"><div class="v">{html.escape(shown)}</div>'
-            f'<div class="l">{html.escape(m["label"])}</div></div>'
+            f'<div class="omni-kpi"><div class="v">{escape_html(shown)}</div>'
+            f'<div class="l">{escape_html(m["label"])}</div></div>'
         )
         payload.append({k: (value if k == "value" else m.get(k)) for k in ("key", "label", "value", "unit", "fmt", "better")})
-    head = f"<h3>{html.escape(title)}</h3>" if title else ""
+    head = f"<h3>{escape_html(title)}</h3>" if title else ""
     text = "\n".join(f"{p['label']}: {_fmt(p['value'], p.get('fmt'))}{' ' + p['unit'] if p.get('unit') else ''}" for p in payload)
     display(
         {
@@ -92,25 +95,43 @@ def table(
     formats = dict(formats or {})
     d = df.reset_index() if index else df
     shown = d.head(max_rows)
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
+    head = "".join(f"<th>{escape_html(str(c))}</th>" for c in shown.columns)
     body = []
     for row in shown.itertuples(index=False):
         cells = []
         for c, v in zip(shown.columns, row, strict=True):
-            cells.append(f"<td>{html.escape(_fmt(v, formats.get(str(c))))}</td>")
+            cells.append(f"<td>{escape_html(_fmt(v, formats.get(str(c))))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    cap = f"<caption style='caption-side:top;text-align:left;font-weight:600'>{html.escape(caption)}</caption>" if caption else ""
+    cap = f"<caption style='caption-side:top;text-align:left;font-weight:600'>{escape_html(caption)}</caption>" if caption else ""
     more = (
         f"<p class='omni-note'>Showing {max_rows:,} of {len(d):,} rows.</p>" if len(d) > max_rows else ""
     )
     display(HTML(f"<table class='omni-table'>{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{more}"))
 
 
-def note(text: str) -> None:
-    """Show a short interpretation in Markdown."""
-    from IPython.display import Markdown, display
+def note(template: str, /, *args: Any, **kwargs: Any) -> None:
+    """Show a short interpretation in Markdown; data-borne values are escaped.
 
-    display(Markdown(text))
+    Parameters
+    ----------
+    template : str
+        Markdown written in the code. With values, a ``str.format`` template filled by
+        :func:`omni.core.markup.md` (every value escaped: ``note("**{c}** leads", c=channel)``).
+        Without values it is shown as given: build it with ``md``/``escape_md`` when it holds data.
+    *args, **kwargs
+        Values for the template's fields.
+
+    Notes
+    -----
+    The note is rendered to HTML here, with raw HTML shown as text and ``javascript:`` links dropped
+    (:func:`omni.core.markup.render_markdown`); the Markdown source is kept beside it.
+    """
+    from IPython.display import display
+
+    text = md(template, *args, **kwargs) if args or kwargs else template
+    rendered = render_markdown(text)
+    plain = html.unescape(re.sub(r"<[^>]*>", "", rendered)).strip()  # what a reader sees, for consoles
+    display({"text/html": f'<div class="omni-md">{rendered}</div>', "text/markdown": text, "text/plain": plain}, raw=True)
 
 
 def use_report_style() -> None:
@@ -131,5 +152,7 @@ def use_report_style() -> None:
             "font.sans-serif": ["Noto Sans CJK SC", "WenQuanYi Zen Hei", "SimHei", "DejaVu Sans"],
             "axes.unicode_minus": False,
             "svg.hashsalt": "omni",
+            # labels carry data (channel, campaign, category names): a "$" must not start mathtext
+            "text.parse_math": False,
         }
     )

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import html
 import json
 from pathlib import Path
 from typing import Any
 
+from omni.core.markup import CSP_META, escape_html
 from omni.core.month import Month
 from omni.reporting.display import _fmt
 
@@ -42,18 +42,18 @@ def write_index(month_dir: Path, metrics: dict[str, Any], out_root: Path, total_
             change = _change(m.get("value"), pm.get("value") if pm else None, m.get("better")) if pm else ""
             unit = f" {m['unit']}" if m.get("unit") else ""
             rows.append(
-                f"<tr><td>{html.escape(m.get('label') or key)}</td>"
-                f"<td>{html.escape(_fmt(m.get('value'), m.get('fmt')))}{html.escape(unit)}</td><td>{change}</td></tr>"
+                f"<tr><td>{escape_html(m.get('label') or key)}</td>"
+                f"<td>{escape_html(_fmt(m.get('value'), m.get('fmt')))}{escape_html(unit)}</td><td>{change}</td></tr>"
             )
         table = "<table class='omni-table'><thead><tr><th>headline</th><th>this month</th><th>vs previous month</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>" if rows else "<p class='omni-note'>No headline numbers.</p>"
         sections.append(
-            f"<section><h2><a href='{html.escape(name)}.html'>{html.escape(nb['title'])}</a></h2>"
-            f"{table}<p class='omni-note'>ran in {nb['seconds']:.1f} s · <a href='{html.escape(name)}.ipynb'>executed notebook</a></p></section>"
+            f"<section><h2><a href='{escape_html(name)}.html'>{escape_html(nb['title'])}</a></h2>"
+            f"{table}<p class='omni-note'>ran in {nb['seconds']:.1f} s · <a href='{escape_html(name)}.ipynb'>executed notebook</a></p></section>"
         )
     prev_note = (f"Compared with {previous_month(month)}." if prev else
                  f"No report for {previous_month(month)} in this folder: no month-over-month change shown.")
     page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>omni report {html.escape(month)}</title>
+<html lang="en"><head><meta charset="utf-8">{CSP_META}<title>omni report {escape_html(month)}</title>
 <style>
 body {{ font-family: -apple-system, "Segoe UI", "PingFang SC", "Microsoft YaHei", sans-serif; max-width: 960px; margin: 24px auto; color: #24292f; }}
 h1 {{ font-size: 24px; }} h2 {{ font-size: 18px; margin-top: 28px; }}
@@ -62,8 +62,8 @@ table.omni-table th, table.omni-table td {{ padding: 4px 12px; border-bottom: 1p
 table.omni-table th:first-child, table.omni-table td:first-child {{ text-align: left; }}
 .omni-note {{ color: #57606a; font-size: 13px; }}
 </style></head><body>
-<h1>omni monthly report · {html.escape(month)}</h1>
-<p class="omni-note">Dataset <b>{html.escape(metrics['dataset'])}</b> · data fingerprint {html.escape(metrics['data_fingerprint'][:16])} · seed {metrics['seed']} · total run time {total_seconds:.0f} s. {prev_note}
+<h1>omni monthly report · {escape_html(month)}</h1>
+<p class="omni-note">Dataset <b>{escape_html(metrics['dataset'])}</b> · data fingerprint {escape_html(metrics['data_fingerprint'][:16])} · seed {escape_html(metrics['seed'])} · total run time {total_seconds:.0f} s. {prev_note}
 Personal data is masked or pseudonymized throughout; small groups are suppressed.</p>
 {''.join(sections)}
 </body></html>

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import html
 import json
 import platform
 import sys
@@ -16,6 +15,7 @@ from typing import Any
 import nbformat
 
 from omni.core.errors import OmniError
+from omni.core.markup import CSP_META, escape_html
 from omni.reporting.display import METRICS_MIME
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -78,10 +78,10 @@ def notebook_title(nb: nbformat.NotebookNode, default: str) -> str:
 def header_html(title: str, params: dict[str, Any], facts: dict[str, Any]) -> str:
     """The run's header block placed on top of every report."""
     rows = "".join(
-        f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>"
+        f"<tr><td>{escape_html(str(k))}</td><td>{escape_html(str(v))}</td></tr>"
         for k, v in list(params.items()) + list(facts.items())
     )
-    return f'<div class="omni-header"><h1>{html.escape(title)}</h1><table>{rows}</table></div>'
+    return f'<div class="omni-header"><h1>{escape_html(title)}</h1><table>{rows}</table></div>'
 
 
 def export_html(nb_path: Path, html_path: Path, header: str) -> None:
@@ -100,7 +100,7 @@ def export_html(nb_path: Path, html_path: Path, header: str) -> None:
     )
     tags = TagRemovePreprocessor(remove_cell_tags={"remove_cell", "remove-cell", "injected-parameters", "parameters"})
     exporter.register_preprocessor(tags, enabled=True)
-    body, _ = exporter.from_notebook_node(nb, resources={"omni_header": header})
+    body, _ = exporter.from_notebook_node(nb, resources={"omni_header": header, "omni_csp_meta": CSP_META})
     html_path.write_text(body, encoding="utf-8")
 
 

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from omni.core.markup import escape_md, md, md_join
 from omni.uplift._common import CONTROL, require_columns
 from omni.uplift.checks import (
     balance_check,
@@ -1413,20 +1414,21 @@ def campaign_blocks(an: CampaignAnalysis, margin: float = 0.4, alpha: float = 0.
     info, f = an.info, an.figures
     blocks: list[Block] = []
 
-    def md(text: str) -> None:
+    def say(text: str) -> None:
+        # Markdown: every data-borne value in it went through md()/escape_md (omni.core.markup)
         blocks.append(Block("markdown", text))
 
-    md(f"## {an.campaign_id} · {info['name']}")
-    coupons = ", ".join(f"{a} {v:g} CNY" for a, v in info["coupon_value"].items() if v > 0)
-    md(f"{info['channel']} campaign from {info['start_date']:%Y-%m-%d} to {info['end_date']:%Y-%m-%d} "
-       f"({info['days']} days), {f['n_people']:,} people randomized into "
-       f"{', '.join(an.arms)} and a {info['control_share']:.0%} holdout (control); "
-       f"{info['cost_per_contact']:g} CNY per contact" + (f", coupons {coupons}" if coupons else "")
+    say(md("## {} · {}", an.campaign_id, info["name"]))
+    coupons = ", ".join(md("{} {:g} CNY", a, v) for a, v in info["coupon_value"].items() if v > 0)
+    say(md("{} campaign from {:%Y-%m-%d} to {:%Y-%m-%d} ({} days), {:,} people randomized into {} and a "
+           "{:.0%} holdout (control); {:g} CNY per contact", info["channel"], info["start_date"], info["end_date"],
+           info["days"], f["n_people"], ", ".join(an.arms), info["control_share"], info["cost_per_contact"])
+       + (f", coupons {coupons}" if coupons else "")
        + ". Outcome: any paid order in any channel during the campaign window, per assigned person "
        "(intention to treat).")
 
     # design and checks
-    md("### Design and checks\nWere people split as planned, alike before the campaign, and was "
+    say("### Design and checks\nWere people split as planned, alike before the campaign, and was "
        "the holdout left alone?")
     out = an.outcomes
     d = out.groupby("arm").agg(people=("oneid", "size"), contacted=("contacted", "mean"),
@@ -1445,14 +1447,14 @@ def campaign_blocks(an: CampaignAnalysis, margin: float = 0.4, alpha: float = 0.
     blocks.append(Block("table", checks, None, "Checks"))
     fails = an.checks[an.checks["result"] == "fail"]["check"].tolist()
     warns = an.checks[an.checks["result"] == "warn"]["check"].tolist()
-    md("**All checks pass**: the comparison between arms can be trusted." if not fails and not warns
-       else (f"**Failed: {', '.join(fails)}.** Do not act on the effects below until the cause "
-             "is found." if fails else
-             f"No check failed; worth a look: {', '.join(warns).lower()}. The effects below "
-             "stand, with the caveat stated in the table."))
+    say("**All checks pass**: the comparison between arms can be trusted." if not fails and not warns
+        else (md("**Failed: {}.** Do not act on the effects below until the cause is found.", ", ".join(fails))
+              if fails else
+              md("No check failed; worth a look: {}. The effects below stand, with the caveat stated in "
+                 "the table.", ", ".join(warns).lower())))
 
     # effect
-    md("### Effect\nDifference between each arm and the holdout in the share of people who bought, "
+    say("### Effect\nDifference between each arm and the holdout in the share of people who bought, "
        "with 95% intervals" + (" (p-values Holm-adjusted across arms)" if len(an.arms) > 1 else "")
        + ".")
     blocks.append(Block("figure", _fig_effects(an, alpha)))
@@ -1476,7 +1478,7 @@ def campaign_blocks(an: CampaignAnalysis, margin: float = 0.4, alpha: float = 0.
         caution = (f" Caution: an arm has only {few:.0f} buyers (or non-buyers), too few for the "
                    "normal approximation behind the interval and test; read the figures as "
                    "indicative." if few < MIN_SEGMENT_EVENTS else "")
-        lines.append(f"**{r.arm}**: {r.mean_treat:.2%} bought vs {r.mean_control:.2%} in the holdout, "
+        lines.append(f"**{escape_md(r.arm)}**: {r.mean_treat:.2%} bought vs {r.mean_control:.2%} in the holdout, "
                      f"{_pp(r.abs_lift)} {_ci(r.abs_ci_low, r.abs_ci_high, 100)} — {verdict}.{caution}")
     if len(an.cace):
         cc = an.cace.iloc[0] if len(an.cace) == 1 else None
@@ -1488,10 +1490,10 @@ def campaign_blocks(an: CampaignAnalysis, margin: float = 0.4, alpha: float = 0.
                  f"{_cny(f['inc_revenue'])} incremental revenue "
                  f"{_ci(f['inc_revenue_ci_low'], f['inc_revenue_ci_high'], 1, '{:,.0f}')}, for a cost of "
                  f"{_cny(f['cost'])}: incremental profit {_cny(f['inc_profit'])} at a {margin:.0%} margin.")
-    md(" ".join(lines))
+    say(" ".join(lines))
 
     # CUPED
-    md("### CUPED: the same effect with pre-campaign behaviour taken into account\nPeople's "
+    say("### CUPED: the same effect with pre-campaign behaviour taken into account\nPeople's "
        f"orders in the {info['pre_days']} days before the start predict what they buy during it; "
        "subtracting that predictable part (CUPED, Deng et al. 2013) narrows the intervals "
        "without moving the expected effect.")
@@ -1515,19 +1517,19 @@ def campaign_blocks(an: CampaignAnalysis, margin: float = 0.4, alpha: float = 0.
         if len(rev):
             r = rev.iloc[0]
             gain = 1 - r["se_after"] / r["se_before"]
-            md(f"Pre-campaign spend explains {r['variance_reduction']:.1%} of the variance of revenue "
+            say(f"Pre-campaign spend explains {r['variance_reduction']:.1%} of the variance of revenue "
                f"in the window, so the revenue interval is {abs(gain):.1%} "
                f"{'narrower' if gain >= 0 else 'wider (on samples this small the arms differ by chance in how well the past predicts)'}"
-               f" ({r['arm']}: {r['lift_after']:+.2f} CNY per person "
+               f" ({escape_md(r['arm'])}: {r['lift_after']:+.2f} CNY per person "
                f"{_ci(r['ci_low_after'], r['ci_high_after'])} after vs {r['lift_before']:+.2f} "
                f"{_ci(r['ci_low_before'], r['ci_high_before'])} before)."
                + (" Small gains mean purchases in the window are mostly not predictable from "
                   "the past year." if r["variance_reduction"] < 0.1 else ""))
     else:
-        md("CUPED was not applied: the pre-period covariates are constant.")
+        say("CUPED was not applied: the pre-period covariates are constant.")
 
     # segments
-    md("### Uplift by segment\nThe conversion lift within RFM classes, CLV tiers and city tiers "
+    say("### Uplift by segment\nThe conversion lift within RFM classes, CLV tiers and city tiers "
        "(all measured before the campaign). Segments where an arm has too few people are not "
        "estimated.")
     overall = {r.arm: r.abs_lift for r in e[e["metric"] == "conversion"].itertuples()}
@@ -1544,22 +1546,22 @@ def campaign_blocks(an: CampaignAnalysis, margin: float = 0.4, alpha: float = 0.
         differ = h[h["p_value"] < alpha]
         est = [s.loc[~s["suppressed"]] for s in an.segments.values()]
         best = pd.concat(est).sort_values("abs_lift", ascending=False).head(1) if any(len(x) for x in est) else None
-        txt = (f"The lift differs between segments for {', '.join(sorted({f'{SEGMENT_LABELS.get(r.segment_by, r.segment_by)} ({r.arm}, p = {r.p_value:.2g})' for r in differ.itertuples()}))}."
+        txt = (f"The lift differs between segments for {md_join(sorted({f'{SEGMENT_LABELS.get(r.segment_by, r.segment_by)} ({r.arm}, p = {r.p_value:.2g})' for r in differ.itertuples()}))}."
                if len(differ) else
                "No segmentation shows lifts that differ more than chance would produce "
                f"(Cochran's Q, smallest p = {h['p_value'].min():.2g}).")
         if len(differ) and best is not None and len(best) and best["abs_lift"].iloc[0] > 0:
             b = best.iloc[0]
             col = next(c for c in an.segments if c in b.index and pd.notna(b[c]))
-            txt += (f" Largest estimated lift: {SEGMENT_LABELS.get(col, col)} '{b[col]}' with "
-                    f"{b['arm']}, {_pp(b['abs_lift'])} {_ci(b['abs_ci_low'], b['abs_ci_high'], 100)}.")
-        md(txt)
+            txt += (f" Largest estimated lift: {escape_md(SEGMENT_LABELS.get(col, col))} '{escape_md(b[col])}' with "
+                    f"{escape_md(b['arm'])}, {_pp(b['abs_lift'])} {_ci(b['abs_ci_low'], b['abs_ci_high'], 100)}.")
+        say(txt)
     else:
-        md("Too few people per segment to estimate segment lifts reliably: every segment has "
+        say("Too few people per segment to estimate segment lifts reliably: every segment has "
            "fewer than the minimum in an arm.")
 
     # Qini
-    md("### Qini curve: can we find the people who respond?\nAn uplift model (two logistic "
+    say("### Qini curve: can we find the people who respond?\nAn uplift model (two logistic "
        "regressions on recency, frequency, spend and CLV before the campaign) is fitted on "
        "70% of the people and ranks the other 30%; the Qini curve counts the incremental buyers "
        "reached when the highest-ranked are targeted first, against random targeting.")
@@ -1575,18 +1577,18 @@ def campaign_blocks(an: CampaignAnalysis, margin: float = 0.4, alpha: float = 0.
                 for a, m in an.model.items()]
         blocks.append(Block("table", pd.DataFrame(rows), {"Qini coefficient": "{:+.3f}"}))
         good = [r["arm"] for r in rows if r["verdict"] == "ranks better than random"]
-        md((f"The model ranks people better than random for {', '.join(good)}: targeting by it "
+        say((f"The model ranks people better than random for {md_join(good)}: targeting by it "
             "reaches more incremental buyers per message. " if good else
             "The model does not rank people better than random on held-out data: there is no "
             "reliable way yet to pick the responders, so targeting should not rely on it. ")
            + "A Qini coefficient of 1 would be the best ranking possible on this sample, 0 is random.")
     skipped = [w for w in an.warnings if "no uplift model" in w]
     if skipped:
-        md("No uplift model: " + "; ".join(w.split("— ", 1)[-1] for w in skipped) + ".")
+        say("No uplift model: " + md_join([w.split("— ", 1)[-1] for w in skipped], "; ") + ".")
 
     # recommendation
     rec = an.recommendation
-    md("### Recommendation: who to send to next time\nExpected incremental revenue and profit "
+    say("### Recommendation: who to send to next time\nExpected incremental revenue and profit "
        f"for an audience of {rec['population']:,} people like this campaign's, "
        + ("sending to everyone or only to the share the uplift model ranks highest."
           if an.model else "sending to everyone (no uplift model could be fitted)."))
@@ -1609,20 +1611,20 @@ def campaign_blocks(an: CampaignAnalysis, margin: float = 0.4, alpha: float = 0.
                                          "cost (CNY)": "{:,.0f}", "incremental profit (CNY)": "{:,.0f}"}))
     who = ("everyone eligible" if rec["basis"] == "everyone" else
            f"the top {rec['top_k']:.0%} by predicted uplift ({rec['n_targeted']:,} people)")
-    text = (f"**Send {rec['arm']} to {who}.** Expected: {rec['inc_conversions']:,.0f} incremental buyers and "
+    text = (f"**Send {escape_md(rec['arm'])} to {who}.** Expected: {rec['inc_conversions']:,.0f} incremental buyers and "
             f"{_cny(rec['inc_revenue'])} incremental revenue "
             f"{_ci(rec['inc_revenue_ci_low'], rec['inc_revenue_ci_high'], 1, '{:,.0f}')}, cost "
             f"{_cny(rec['cost'])}, incremental profit {_cny(rec['inc_profit'])}"
             + (f" (vs {_cny(rec['profit_everyone'])} sending it to everyone)." if rec["basis"] == "model" else ".")
             if rec["worth_it"] else
-            f"**Do not repeat this campaign as it ran.** Its best option ({rec['arm']} to {who}) "
+            f"**Do not repeat this campaign as it ran.** Its best option ({escape_md(rec['arm'])} to {who}) "
             f"is expected to lose money: incremental revenue {_cny(rec['inc_revenue'])} "
             f"{_ci(rec['inc_revenue_ci_low'], rec['inc_revenue_ci_high'], 1, '{:,.0f}')} at a "
             f"{margin:.0%} margin does not cover the cost of {_cny(rec['cost'])}.")
     if rec["worth_it"] and rec["inc_revenue_ci_low"] < 0:
         text += (" The interval includes a loss: treat this as the best guess, and keep a "
                  "holdout next time.")
-    md(text)
+    say(text)
     if "target_profile" in rec and len(rec["target_profile"]):
         tp = rec["target_profile"].drop(columns=["suppressed"])
         blocks.append(Block("table", tp.rename(columns={"segment": "RFM class"}),
@@ -1631,7 +1633,7 @@ def campaign_blocks(an: CampaignAnalysis, margin: float = 0.4, alpha: float = 0.
                             "Who is in the target group (held-out people; index 100 = as in everyone)"))
 
     # power
-    md("### Power: how large an effect could this campaign see?\nThe smallest lift the design "
+    say("### Power: how large an effect could this campaign see?\nThe smallest lift the design "
        "detects with 80% power at the 5% level, given its size and split.")
     p = an.power
     shown = pd.DataFrame({
@@ -1647,11 +1649,11 @@ def campaign_blocks(an: CampaignAnalysis, margin: float = 0.4, alpha: float = 0.
     notes = []
     for r in p.itertuples():
         if not np.isfinite(r.mde_conversion):
-            notes.append(f"**{r.arm}**: the holdout's conversion ({r.baseline_conversion:.2%} of "
+            notes.append(f"**{escape_md(r.arm)}**: the holdout's conversion ({r.baseline_conversion:.2%} of "
                          f"{r.n_control:,} people) gives no baseline to plan on; a larger holdout is "
                          "needed before the detectable lift can be stated.")
             continue
-        s = (f"**{r.arm}**: with {r.n_treat:,} treated and {r.n_control:,} in the holdout and a "
+        s = (f"**{escape_md(r.arm)}**: with {r.n_treat:,} treated and {r.n_control:,} in the holdout and a "
              f"{r.baseline_conversion:.2%} control conversion, lifts of {_pp(r.mde_conversion)} "
              f"({r.mde_relative:.0%} relative) or more are detected 80% of the time.")
         if np.isfinite(r.observed_lift) and r.observed_lift > 0 and np.isfinite(r.needed_control):
@@ -1664,23 +1666,23 @@ def campaign_blocks(an: CampaignAnalysis, margin: float = 0.4, alpha: float = 0.
         elif np.isfinite(r.observed_lift):
             s += " No positive lift was measured; a larger holdout would be needed to rule out a small effect."
         notes.append(s)
-    md(" ".join(notes))
+    say(" ".join(notes))
     other = [w for w in an.warnings if "no uplift model" not in w]
     if other:
-        md("<small>Notes: " + "; ".join(other) + ".</small>")
+        say("*Notes: " + md_join(other, "; ") + ".*")
     return blocks
 
 
 def render_campaign(an: CampaignAnalysis, margin: float = 0.4, alpha: float = 0.05) -> None:
     """Display a campaign's report section in a notebook (see :func:`campaign_blocks`)."""
     import matplotlib.pyplot as plt
-    from IPython.display import Markdown, display
+    from IPython.display import display
 
-    from omni.reporting.display import table
+    from omni.reporting.display import note, table
 
     for b in campaign_blocks(an, margin=margin, alpha=alpha):
         if b.kind == "markdown":
-            display(Markdown(b.content))
+            note(b.content)
         elif b.kind == "table":
             table(b.content, formats=b.formats, caption=b.caption)
         else:
