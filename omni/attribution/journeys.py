@@ -17,6 +17,7 @@ for the bootstrap.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -737,11 +738,16 @@ def _prepare_touches(
                 f"channel_map: channel(s) {bad_map} map to an empty or non-string group"
             )
         names = [channel_map.get(n, n) for n in names]
-    bad = [n for n in names if ">" in n or not n.strip()]
+    bad = [n for n in names if not n.strip()]
     if bad:
-        raise ValueError(
-            f"touchpoints: channel names must be non-empty and must not contain '>', got {bad[0]!r}"
-        )
+        raise ValueError(f"touchpoints: channel names must be non-empty, got {bad[0]!r}")
+    # '>' separates the steps of a path: a channel name from the data that holds one is shown
+    # with '›' instead (and said so) rather than stopping the report.
+    renamed = sorted({n for n in names if ">" in n})
+    if renamed:
+        warnings.warn(f"touchpoints: {len(renamed)} channel name(s) contain '>', the path separator; "
+                      "shown with '›' instead", stacklevel=3)
+        names = [n.replace(">", "›") for n in names]
     channels = tuple(sorted(set(names) | {DIRECT}))
     remap = np.array([channels.index(n) for n in names], dtype=np.int32)
     t_time = _as_datetime(df["touch_time"], "touchpoints", "touch_time").view(np.int64)
