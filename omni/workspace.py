@@ -17,8 +17,10 @@ import shutil
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -43,6 +45,26 @@ class DatasetNotFoundError(OmniError, FileNotFoundError):
     """No dataset folder (``raw/sources.yaml`` inside) at the given path."""
 
     default_hint = "build the sample with `make data` or `omni synth --out data/sample`"
+
+
+#: Environment variable that points every notebook at another dataset (the test suite runs the
+#: notebooks on the small test world with it). It is read here only.
+DATA_ENV = "OMNI_DATA"
+
+
+def open_workspace(data: str | Path = "data/sample", **kwargs: Any) -> Workspace:
+    """Open a dataset folder for analysis: ``omni.open("data/sample")``.
+
+    Parameters
+    ----------
+    data : path
+        Dataset folder (``raw/sources.yaml`` inside). When the environment variable
+        ``OMNI_DATA`` is set it takes precedence, so that the same notebooks run on another
+        dataset (the test suite points them at the small test world).
+    **kwargs
+        Passed to :class:`Workspace` (``config``, ``progress``).
+    """
+    return Workspace(os.environ.get(DATA_ENV) or data, **kwargs)
 
 
 def find_dataset(path: str | Path) -> Path:
@@ -259,8 +281,20 @@ class Workspace:
         self._records: pd.DataFrame | None = None
         self._fingerprint: str | None = None
         self._resolved: dict[str | None, Resolved] = {}
+        self._memo: dict[tuple, Any] = {}
 
     # -- basics ---------------------------------------------------------------------------
+    def memo(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        """The value cached under ``key`` in this workspace, computed once by ``compute()``.
+
+        Analyses share derived results through it (customer value as of a date is computed
+        once per resolution and date and read by value, uplift and audiences). ``key`` must name
+        everything the value depends on besides the dataset (as-of month, settings).
+        """
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
     def _say(self, msg: str) -> None:
         if self.progress:
             print(msg, file=sys.stderr, flush=True)

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from omni.core.markup import escape_html, md, render_markdown
+from omni.core.result import Figure, MonthResult
 
 METRICS_MIME = "application/vnd.omni.metrics+json"
 
@@ -28,24 +29,28 @@ def _fmt(value: Any, fmt: str | None) -> str:
     return str(value)
 
 
-def headline(metrics: Sequence[Mapping[str, Any]], title: str | None = None) -> None:
+def headline(metrics: MonthResult | Sequence[Figure | Mapping[str, Any]], title: str | None = None) -> None:
     """Show headline numbers as cards and hand them to the report runner.
 
     Parameters
     ----------
-    metrics : sequence of dict
-        Each with ``key`` (stable name for metrics.json), ``label`` (shown), ``value`` (a number or
-        short text), and optionally ``unit`` (shown after the value), ``fmt`` (a ``str.format``
-        pattern such as ``"{:.1%}"``) and ``better`` (``"up"`` or ``"down"``, for month-over-month
-        arrows in the index).
+    metrics : MonthResult, or sequence of Figure or dict
+        An analysis result (its ``headline``), or figures: each with ``key`` (stable name for
+        metrics.json), ``label`` (shown), ``value`` (a number or short text), and optionally
+        ``unit`` (shown after the value), ``fmt`` (a ``str.format`` pattern such as ``"{:.1%}"``)
+        and ``better`` (``"up"`` or ``"down"``, for month-over-month arrows in the index).
     title : str, optional
         A heading shown above the cards.
     """
     from IPython.display import display
 
+    if isinstance(metrics, MonthResult):
+        metrics = metrics.headline
     cards = []
     payload = []
     for m in metrics:
+        if isinstance(m, Figure):
+            m = m.as_dict()
         value = m["value"]
         if isinstance(value, (np.integer,)):
             value = int(value)

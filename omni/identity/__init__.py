@@ -1,0 +1,1 @@
+"""Identity resolution report: how records became people (merge rates, profile sizes, rule impact, accuracy)."""

@@ -1,0 +1,135 @@
+"""Generic report charts shared by every analysis domain.
+
+Domain plots (``omni.<domain>.plots``) draw their own pictures and call these for the common
+shapes: a percentage heat map and horizontal bars with intervals. Each takes ``ax=None`` (a new
+figure is made) and returns the axes it drew on. Labels from the data are drawn as typed
+(``omni.reporting.display.use_report_style`` turns matplotlib's mathtext off).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["interval_bars", "percent_heatmap"]
+
+
+def _axes(ax: Any, figsize: tuple[float, float]) -> Any:
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def percent_heatmap(
+    shares: pd.DataFrame,
+    *,
+    ax: Any = None,
+    title: str | None = None,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+    colorbar_label: str = "%",
+    annotate: bool = True,
+    min_label: float = 0.5,
+    fontsize: float = 8,
+) -> Any:
+    """A heat map of shares (0-1) shown as percentages, with the value written in each cell.
+
+    Parameters
+    ----------
+    shares : DataFrame
+        Rows x columns of shares in [0, 1]; NaN cells (suppressed, not applicable) stay blank.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure when None.
+    title, xlabel, ylabel, colorbar_label : str, optional
+        Texts (plain; no mathtext).
+    annotate : bool
+        Write each cell's percentage (cells under ``min_label`` percent stay unwritten).
+    min_label : float
+        Smallest percentage written in a cell.
+    fontsize : float
+        Tick and cell label size.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    ax = _axes(ax, (max(5.0, 0.55 * shares.shape[1] + 3), max(3.5, 0.45 * shares.shape[0] + 2)))
+    pct = shares.to_numpy(dtype=float) * 100
+    im = ax.imshow(np.ma.masked_invalid(pct), cmap="Blues", vmin=0, vmax=100, aspect="auto")
+    ax.set_xticks(range(shares.shape[1]), [str(c) for c in shares.columns], rotation=40, ha="right",
+                  fontsize=fontsize)
+    ax.set_yticks(range(shares.shape[0]), [str(i) for i in shares.index], fontsize=fontsize)
+    ax.grid(False)
+    if annotate:
+        rows, cols = np.nonzero(np.isfinite(pct) & (pct >= min_label))
+        for i, j in zip(rows.tolist(), cols.tolist(), strict=True):  # cells of a small matrix
+            v = pct[i, j]
+            ax.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=fontsize - 1,
+                    color="white" if v > 60 else "black")
+    if title:
+        ax.set_title(title)
+    if xlabel:
+        ax.set_xlabel(xlabel)
+    if ylabel:
+        ax.set_ylabel(ylabel)
+    ax.figure.colorbar(im, ax=ax, label=colorbar_label)
+    return ax
+
+
+def interval_bars(
+    labels: Sequence[Any],
+    estimate: Sequence[float],
+    low: Sequence[float] | None = None,
+    high: Sequence[float] | None = None,
+    *,
+    ax: Any = None,
+    scale: float = 1.0,
+    colors: Sequence[Any] | Any = None,
+    xlabel: str | None = None,
+    title: str | None = None,
+    zero_line: bool = True,
+) -> Any:
+    """Horizontal bars (first label on top) with interval whiskers.
+
+    Parameters
+    ----------
+    labels : sequence
+        One label per bar.
+    estimate, low, high : sequence of float
+        The estimate and its interval bounds (NaN bounds draw no whisker).
+    scale : float
+        Multiplies every value (100 for percentages).
+    colors : color or sequence of colors, optional
+    xlabel, title : str, optional
+    zero_line : bool
+        Draw a vertical line at 0.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    est = np.asarray(estimate, dtype=float) * scale
+    n = len(est)
+    ax = _axes(ax, (8, max(2.5, 0.4 * n + 1.2)))
+    y = np.arange(n)[::-1]
+    err = None
+    if low is not None and high is not None:
+        lo = np.asarray(low, dtype=float) * scale
+        hi = np.asarray(high, dtype=float) * scale
+        err = np.vstack([np.clip(est - lo, 0, None), np.clip(hi - est, 0, None)])
+        err = np.where(np.isfinite(err), err, 0.0)
+    ax.barh(y, est, xerr=err, color=colors, capsize=3, error_kw={"lw": 0.9})
+    ax.set_yticks(y, [str(v) for v in labels])
+    if zero_line:
+        ax.axvline(0, color="#57606a", lw=0.8)
+    if xlabel:
+        ax.set_xlabel(xlabel)
+    if title:
+        ax.set_title(title)
+    return ax
