@@ -23,6 +23,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from omni.core.oneid_codec import fixed_width, format_oneids, from_fixed_width, parse_canonical
+
 # role -> unified columns (besides <role>_key, source, oneid)
 UNIFIED_COLUMNS: dict[str, list[str]] = {
     "orders": ["channel", "order_time", "amount", "status", "category"],
@@ -129,90 +131,14 @@ def _string_array(arr: pa.Array) -> pd.api.extensions.ExtensionArray:
     return pd.arrays.ArrowStringArray(arr)
 
 
-def _fixed_width(arr: pa.Array) -> np.ndarray | None:
-    """The strings of ``arr`` as a numpy ``V<width>`` view when all have one byte length and none
-    is null (e.g. OneIDs: ``O`` + 9 digits); else None."""
-    if len(arr) == 0 or arr.null_count:
-        return None
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32, count=len(arr) + 1, offset=arr.offset * 4)
-    width = int(offsets[1] - offsets[0])
-    if width == 0 or int(offsets[-1] - offsets[0]) != width * len(arr):
-        return None
-    if not np.all(np.diff(offsets) == width):
-        return None
-    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0]: offsets[-1]]
-    return data.view(f"V{width}")
-
-
-def _from_fixed_width(v: np.ndarray) -> pa.Array:
-    """A ``V<width>`` numpy array as an Arrow string array (one buffer copy at most)."""
-    width = v.dtype.itemsize
-    if len(v) * width >= 2**31:
-        offsets = np.arange(len(v) + 1, dtype=np.int64) * width
-        return pa.Array.from_buffers(pa.large_string(), len(v), [None, pa.py_buffer(offsets),
-                                                                 pa.py_buffer(np.ascontiguousarray(v))])
-    offsets = np.arange(len(v) + 1, dtype=np.int32)
-    offsets *= width
-    return pa.Array.from_buffers(pa.string(), len(v), [None, pa.py_buffer(offsets),
-                                                       pa.py_buffer(np.ascontiguousarray(v))])
-
-
 def _take_strings(arr: pa.Array, fixed: np.ndarray | None, idx: np.ndarray) -> pd.api.extensions.ExtensionArray:
     """``arr[idx]`` (idx >= 0) as ``string[pyarrow]``: a fixed-width byte gather when possible."""
     if fixed is not None:
-        out = _from_fixed_width(fixed.take(idx))
+        out = from_fixed_width(fixed.take(idx))
         if pa.types.is_large_string(out.type):  # beyond 2 GB of characters
             return pd.array(pa.chunked_array([out]), dtype="string[pyarrow]")
         return _string_array(out)
     return _string_array(arr.take(pa.array(idx)))
-
-
-def format_oneids(numbers: np.ndarray) -> pa.Array:
-    """OneIDs (``O`` + 9 zero-padded digits, as :func:`omni.oneid.stable.format_oneid`) of
-    non-negative numbers, as an Arrow string array, without Python strings."""
-    from omni.oneid.stable import ONEID_DIGITS, ONEID_PREFIX
-
-    nums = np.asarray(numbers, dtype=np.int64)
-    if len(nums) and nums.min() < 0:
-        raise ValueError(f"OneID numbers must be >= 0; position {int(np.argmin(nums))} is {int(nums.min())}")
-    prefix = ONEID_PREFIX.encode()
-    if ONEID_DIGITS % 3 or (len(nums) and nums.max() >= 10**ONEID_DIGITS):
-        text = pc.cast(pa.array(nums), pa.string())
-        return pc.binary_join_element_wise(ONEID_PREFIX, pc.utf8_lpad(text, ONEID_DIGITS, "0"), "")
-    # groups of three digits through a 1000-entry table of "000".."999"
-    groups = ONEID_DIGITS // 3
-    table = np.array([f"{i:03d}".encode() for i in range(1000)], dtype="S3")
-    out = np.empty((len(nums), len(prefix) + 3 * groups), dtype=np.uint8)
-    out[:, : len(prefix)] = np.frombuffer(prefix, dtype=np.uint8)
-    rest = nums.copy()
-    for g in range(groups - 1, -1, -1):
-        col = len(prefix) + 3 * g
-        out[:, col: col + 3] = table[rest % 1000].view(np.uint8).reshape(-1, 3)
-        rest //= 1000
-    return _from_fixed_width(out.reshape(-1).view(f"V{out.shape[1]}") if len(nums) else
-                             np.empty(0, dtype=f"V{out.shape[1]}"))
-
-
-def _parse_oneids(arr: pa.Array) -> np.ndarray | None:
-    """The numbers of canonical OneIDs (prefix + exactly ONEID_DIGITS digits, no nulls), read from
-    the string bytes; None if any value is not one."""
-    from omni.oneid.stable import ONEID_DIGITS, ONEID_PREFIX
-
-    prefix = np.frombuffer(ONEID_PREFIX.encode(), dtype=np.uint8)
-    fixed = _fixed_width(arr)
-    if fixed is None or fixed.dtype.itemsize != len(prefix) + ONEID_DIGITS:
-        return None
-    b = fixed.view(np.uint8).reshape(-1, fixed.dtype.itemsize)
-    if not (b[:, : len(prefix)] == prefix).all():
-        return None
-    digits = b[:, len(prefix):] - np.uint8(48)  # non-digits wrap above 9
-    if digits.max() > 9:
-        return None
-    num = np.zeros(len(b), dtype=np.int64)
-    for j in range(ONEID_DIGITS):
-        num *= 10
-        num += digits[:, j]
-    return num
 
 
 def _dense_rank(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -421,7 +347,7 @@ class RowMap:
         arr = _arrow(oneid.array if isinstance(oneid, pd.Series) else oneid)
         if len(arr) == 0:
             return np.empty(0, dtype=np.int64)
-        num = _parse_oneids(arr) if self.numbers is not None and len(self.numbers) else None
+        num = parse_canonical(arr) if self.numbers is not None and len(self.numbers) else None
         if num is not None:
             top = int(self.numbers[-1])
             if top < 4 * len(self.numbers) + (1 << 20):  # dense numbers: a direct lookup table
@@ -439,7 +365,7 @@ class RowMap:
         byte gather (an Arrow take is ~3x slower on 20M codes)."""
         if self._arrow is None:
             self._arrow = _arrow(self.oneids)
-            self._fixed = _fixed_width(self._arrow)
+            self._fixed = fixed_width(self._arrow)
         codes = np.asarray(codes)
         neg = codes < 0
         if neg.any():  # missing OneIDs: null

@@ -5,34 +5,24 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from omni.core.oneid_codec import format_oneids, parse_oneids
 from omni.oneid.graph import dense_codes
-
-ONEID_PREFIX = "O"
-ONEID_DIGITS = 9
 
 
 def format_oneid_arrow(numbers: np.ndarray) -> pa.Array:
-    """``O`` + 9 zero-padded digits for each number, as an Arrow string array (no Python objects)."""
-    digits = pc.utf8_lpad(pc.cast(pa.array(np.asarray(numbers, dtype=np.int64)), pa.string()),
-                          width=ONEID_DIGITS, padding="0")
-    return pc.binary_join_element_wise(ONEID_PREFIX, digits, "")
+    """OneIDs of ``numbers`` as an Arrow string array (see :mod:`omni.core.oneid_codec`)."""
+    return format_oneids(numbers)
 
 
 def format_oneid(numbers: np.ndarray) -> np.ndarray:
-    """``O`` + 9 zero-padded digits for each number."""
-    return format_oneid_arrow(numbers).to_numpy(zero_copy_only=False).astype(object)
+    """OneIDs of ``numbers`` as an object array of Python strings."""
+    return format_oneids(numbers).to_numpy(zero_copy_only=False).astype(object)
 
 
 def parse_oneid(oneids: pd.Series) -> np.ndarray:
-    """The numeric part of OneIDs (inverse of :func:`format_oneid`)."""
-    s = pd.Series(oneids, dtype="string")
-    bad = ~s.str.fullmatch(rf"{ONEID_PREFIX}\d{{{ONEID_DIGITS}}}").fillna(False)
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise ValueError(f"previous map row {i + 1}: {s.iloc[i]!r} is not a OneID (O + 9 digits)")
-    return s.str.slice(1).astype("int64").to_numpy()
+    """The numbers of OneIDs (inverse of :func:`format_oneid`), naming the first bad row."""
+    return parse_oneids(oneids)
 
 
 def _other_ids(other: np.ndarray) -> np.ndarray:
