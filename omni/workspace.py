@@ -11,10 +11,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
-import sys
 import time
 import warnings
 from collections.abc import Callable
@@ -28,7 +28,10 @@ import pandas as pd
 from omni._version import __version__
 from omni.core.errors import OmniError, OmniWarning, one_line
 from omni.core.month import Month
+from omni.core.progress import console, say
 from omni.oneid.config import OneIDConfig
+
+log = logging.getLogger(__name__)
 
 UNIFIED = ("orders", "events", "touchpoints", "campaign_assignments")
 #: The cache folder of a dataset (``<data>/processed``) and the manifest of each cached resolution.
@@ -275,6 +278,8 @@ class Workspace:
         self.spec = read_spec(self.path)
         self.config = config or OneIDConfig()
         self.progress = progress
+        if progress:
+            console()
         self._dataset = None
         self._ids = None
         self._quasi = None
@@ -297,7 +302,7 @@ class Workspace:
 
     def _say(self, msg: str) -> None:
         if self.progress:
-            print(msg, file=sys.stderr, flush=True)
+            say(msg, log)
 
     @property
     def fingerprint(self) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import platform
-import sys
 import time
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -16,8 +16,11 @@ import nbformat
 
 from omni.core.errors import OmniError
 from omni.core.markup import CSP_META, escape_html
+from omni.core.progress import console
+from omni.core.progress import say as progress_line
 from omni.reporting.display import METRICS_MIME
 
+log = logging.getLogger(__name__)
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 VERSIONED_PACKAGES = ("omni", "pandas", "numpy", "scipy", "lifetimes", "statsmodels", "networkx", "papermill", "matplotlib")
 
@@ -241,9 +244,12 @@ def run_report(
         raise ReportError(f"no notebooks to run in {nb_dir} (only={only})",
                           hint="--notebooks names a folder of NN_name.ipynb files; --only takes their prefixes")
 
+    if progress:
+        console()
+
     def say(msg: str) -> None:
         if progress:
-            print(msg, file=sys.stderr, flush=True)
+            progress_line(msg, log)
 
     t0 = time.perf_counter()
     month = str(Month.parse(month)) if month else None  # strict YYYY-MM (MonthError otherwise)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import sys
+import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -12,6 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from omni.core.progress import console, say
 from omni.synth.behaviour import service_tickets, web_events
 from omni.synth.campaigns import run_campaigns
 from omni.synth.config import UPLIFT_SEGMENTS, SynthConfig
@@ -85,19 +86,20 @@ STAGES = (
 )
 
 
+log = logging.getLogger(__name__)
+
+
 class _Progress:
     def __init__(self, enabled: bool):
         self.enabled = enabled
         self.t0 = self.last = time.perf_counter()
+        if enabled:
+            console()
 
     def step(self, what: str) -> None:
         now = time.perf_counter()
         if self.enabled:
-            print(
-                f"[omni synth] {what}: {now - self.last:.1f}s (total {now - self.t0:.1f}s)",
-                file=sys.stderr,
-                flush=True,
-            )
+            say(f"[omni synth] {what}: {now - self.last:.1f}s (total {now - self.t0:.1f}s)", log)
         self.last = now
 
 
