@@ -27,7 +27,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from omni.core.text import re_sub
+from omni.core.text import as_string, re_sub
 
 if TYPE_CHECKING:
     from omni.io.dataset import Dataset
@@ -269,23 +269,6 @@ _HALFWIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {
 }
 # Regex class of the characters folded (literal characters: valid for both RE2 and Python re).
 _FOLDABLE = "[\u3000\u00a0\u2013\u2014\u2212\u3002\uff01-\uff5e]"
-
-
-def as_string(s: Any) -> pd.Series:
-    """Values as a pandas ``string[pyarrow]`` Series (index kept for Series input)."""
-    if not isinstance(s, pd.Series):
-        s = pd.Series(s)
-    if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
-        return s
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        s = s.astype(object)
-    if pd.api.types.is_float_dtype(s.dtype):  # 13800138000.0 -> "13800138000"
-        v = s.to_numpy(dtype="float64", na_value=np.nan)
-        integral = np.isfinite(v) & (np.floor(v) == v) & (np.abs(v) < 2**53)
-        txt = s.astype(str).to_numpy(dtype=object)
-        txt[integral] = v[integral].astype(np.int64).astype(str)
-        return pd.Series(txt, index=s.index).where(s.notna().to_numpy()).astype(STRING)
-    return s.astype(STRING)
 
 
 def to_halfwidth(s: pd.Series) -> pd.Series:

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from omni.core.errors import OmniError
-from omni.core.text import re_sub
+from omni.core.text import as_string, re_sub
 
 KEY_ENV = "OMNI_PSEUDONYM_KEY"
 KEY_HOWTO = f'export {KEY_ENV}=$(python -c "import secrets; print(secrets.token_hex(32))")'
@@ -562,11 +562,7 @@ def _scannable(s: pd.Series) -> pd.Series | None:
     if pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_datetime64_any_dtype(s.dtype):
         return None
     if pd.api.types.is_float_dtype(s.dtype):
-        v = s.to_numpy(dtype="float64", na_value=np.nan)
-        integral = np.isfinite(v) & (np.floor(v) == v) & (np.abs(v) < 2**53)
-        txt = s.astype(str).to_numpy(dtype=object)
-        txt[integral] = v[integral].astype(np.int64).astype(str)
-        return pd.Series(txt, index=s.index).where(s.notna().to_numpy()).astype(_STRING)
+        return as_string(s)
     if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_object_dtype(s.dtype):
         return s.astype(_STRING)
     if isinstance(s.dtype, pd.StringDtype | pd.CategoricalDtype):

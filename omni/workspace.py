@@ -27,6 +27,7 @@ import pandas as pd
 
 from omni._version import __version__
 from omni.core.errors import OmniError, OmniWarning, one_line
+from omni.core.files import sha256_file
 from omni.core.month import Month
 from omni.core.progress import console, say
 from omni.oneid.config import OneIDConfig
@@ -101,19 +102,10 @@ def _hash_files(paths: list[Path], extra: bytes = b"") -> str:
     return h.hexdigest()
 
 
-def _sha256_file(path: Path) -> str:
-    """sha256 of one file, streamed in 4 MB chunks."""
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 22), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def write_manifest(d: Path) -> dict:
     """Write ``d/manifest.json``: the size and sha256 of every other file in ``d`` (atomically:
     a temporary file renamed into place). Returns the manifest."""
-    files = {f.name: {"size": f.stat().st_size, "sha256": _sha256_file(f)}
+    files = {f.name: {"size": f.stat().st_size, "sha256": sha256_file(f)}
              for f in sorted(d.iterdir()) if f.is_file() and f.name != MANIFEST and not f.name.startswith(".")}
     manifest = {"format": 1, "omni": __version__, "files": files}
     tmp = d / f".{MANIFEST}.{os.getpid()}.tmp"
@@ -144,7 +136,7 @@ def check_manifest(d: Path, hashes: bool = True) -> list[str]:
             size = f.stat().st_size
             if size != want.get("size"):
                 problems.append(f"{name}: size {size:,} bytes, manifest says {want.get('size')}")
-            elif hashes and _sha256_file(f) != want.get("sha256"):
+            elif hashes and sha256_file(f) != want.get("sha256"):
                 problems.append(f"{name}: sha256 differs from the manifest")
         except FileNotFoundError:
             problems.append(f"{name}: missing")

@@ -30,7 +30,6 @@ Files (UTF-8, ``\\n`` line ends, rows sorted by content so the same data give th
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -45,6 +44,7 @@ from omni.audience.hashing import AD_PLATFORMS, PLATFORM_FIELDS, PLATFORMS, md5_
 from omni.audience.identifiers import platform_values
 from omni.audience.log import LOG_NAME, append_log, current_user, utc_now
 from omni.audience.rules import AudienceSet
+from omni.core.files import sha256_file
 
 __all__ = ["ExportResult", "export_audiences", "hashed_platform_values", "key_id", "reach_table",
            "require_key"]
@@ -104,14 +104,6 @@ class ExportResult:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _write_atomic(df: pd.DataFrame, path: Path, header: list[str] | bool) -> None:
@@ -256,7 +248,7 @@ def export_audiences(
                 path = out_dir / f"{name}.oneid.csv"
                 _write_atomic(pd.DataFrame({"oneid_pseudonym": pseud}), path, header=["oneid_pseudonym"])
                 files.append({"file": path.name, "field": "oneid_pseudonym", "rows": int(len(pseud)),
-                              "sha256": _file_sha256(path)})
+                              "sha256": sha256_file(path)})
                 fields, exported, algo = ["oneid_pseudonym"], int(elig.sum()), "hmac-sha256"
             else:
                 pv = hashed[p]
@@ -273,13 +265,13 @@ def export_audiences(
                         path = out_dir / f"{name}.tencent.{f}.csv"
                         _write_atomic(vals.to_frame(), path, header=False)
                         files.append({"file": path.name, "field": f, "rows": int(len(vals)),
-                                      "sha256": _file_sha256(path)})
+                                      "sha256": sha256_file(path)})
                 else:
                     w, header = _wide(sub, fields, max_per_type)
                     path = out_dir / f"{name}.{p}.csv"
                     _write_atomic(w, path, header=header)
                     files.append({"file": path.name, "field": ",".join(header), "rows": int(len(w)),
-                                  "sha256": _file_sha256(path)})
+                                  "sha256": sha256_file(path)})
             res = ExportResult(audience=name, platform=p, in_audience=n_in, opted_out_removed=n_out,
                                no_identifier=int(elig.sum()) - exported, exported=exported,
                                fields=fields, files=files, definition_hash=audiences.hashes.get(name, ""),

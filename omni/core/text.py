@@ -5,6 +5,8 @@ Every layer that touches raw text (loading, normalization, masking) shares these
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
@@ -19,12 +21,19 @@ NULL_TOKENS: frozenset[str] = frozenset(
 STRING = pd.StringDtype("pyarrow")
 
 
-def as_string(s: pd.Series) -> pd.Series:
-    """``s`` as pandas ``string`` (pyarrow storage); non-string values via ``str``."""
+def as_string(s: Any) -> pd.Series:
+    """Values as pandas ``string`` (pyarrow storage); non-string values via ``str``.
+
+    Integral floats lose the ``.0`` pandas would print (``13800138000.0`` -> ``"13800138000"``);
+    a Series keeps its index.
+    """
+    if not isinstance(s, pd.Series):
+        s = pd.Series(s)
     if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
         return s
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        s = s.astype(object)
     if pd.api.types.is_float_dtype(s.dtype):
-        # 13800138000.0 -> "13800138000": integral floats lose the ".0" pandas would print.
         v = s.to_numpy(dtype="float64", na_value=np.nan)
         integral = np.isfinite(v) & (np.floor(v) == v) & (np.abs(v) < 2**53)
         txt = s.astype(str).to_numpy(dtype=object)
