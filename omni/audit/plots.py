@@ -54,9 +54,9 @@ def plot_overlap(result: AuditResult, ax: Any = None) -> Any:
     if overlap.empty:
         return None
     id_type = result.settings.get("overlap_id_type", "phone")
-    noun = "phone numbers" if id_type == "phone" else f"{id_type} values"
+    short, noun = ("Phones", "phone numbers") if id_type == "phone" else (f"{id_type} values",) * 2
     return percent_heatmap(
-        overlap, ax=ax, title=f"{noun.capitalize()} of the row source found in the column source (%)",
+        overlap, ax=ax, title=f"{short} of the row source found in the column source (%)",
         xlabel="source where the value is found too", ylabel="source of the value",
         colorbar_label=f"% of distinct {noun}",
     )
