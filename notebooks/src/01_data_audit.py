@@ -8,66 +8,25 @@
 # source. Personal data is shown masked only.
 
 # %% tags=["parameters"]
-import os
-
-data = os.environ.get("OMNI_DATA", "data/sample")  # dataset folder (raw/sources.yaml inside)
+data = "data/sample"  # dataset folder (raw/sources.yaml inside)
 month = None  # report month YYYY-MM, or None for the last complete month in the data
-seed = 7
 
 # %% tags=["remove-cell"]
 import matplotlib.pyplot as plt
 
-from omni import audit
-from omni.core.markup import escape_md
+import omni
+from omni.audit import narrative, plots
 from omni.reporting.display import headline, note, table, use_report_style
-from omni.workspace import Workspace
 
 use_report_style()
-ws = Workspace(data)
-month = month or ws.last_complete_month()
-ds = ws.dataset
-ids = ws.ids
-
-# %% tags=["remove-cell"]
-overview = audit.source_overview(ds, month)
-qreasons = audit.quarantine_reasons(ds)
-comp = audit.completeness(ds)
-validity = audit.identifier_validity(ids)
-junk = audit.junk_values(ids)
-dups = audit.duplicate_rows(ds)
-volume = audit.monthly_volume(ds, month)
-vchange = audit.volume_change(volume)
-tz = audit.timezone_check(ds)
-integrity = audit.referential_integrity(ids, "member_id")
-pii = audit.pii_inventory(ds)
-scores = audit.quality_scores(overview, comp, validity, tz)
-issues = audit.ranked_issues(overview, qreasons, validity, tz, integrity, vchange, pii, read=audit.read_checks(ds))
-outliers = audit.amount_outliers(ds)
-issues = audit.with_issues(issues, audit.outlier_issues(outliers))
+ws = omni.open(data)
+r = omni.audit.analyse_month(ws, month)
+t = r.tables
 
 # %%
 # NBVAL_CHECK_OUTPUT: headline numbers are deterministic for the test world
-headline(
-    [
-        {"key": "sources", "label": "sources", "value": len(overview)},
-        {"key": "rows_in", "label": "rows received", "value": int(overview["rows_in"].sum()), "better": "up"},
-        {"key": "quarantine_rate", "label": "rows quarantined",
-         "value": float(overview["quarantined"].sum() / overview["rows_in"].sum()), "fmt": "{:.3%}", "better": "down"},
-        {"key": "reconciled", "label": "sources whose counts reconcile",
-         "value": f"{int(overview['reconciled'].sum())} of {len(overview)}"},
-        {"key": "high_issues", "label": "high-severity issues", "value": int((issues["severity"] == "high").sum()), "better": "down"},
-        {"key": "quality_score", "label": "mean quality score (0-100)", "value": float(scores["score"].mean()), "fmt": "{:.1f}", "better": "up"},
-    ],
-    title=f"Data audit, {month}",
-)
-worst = scores.iloc[0]
-n_rec = int(overview["reconciled"].sum())
-note(
-    ("Every row is accounted for" if n_rec == len(overview) else "**Not every row is accounted for**")
-    + f": rows received = accepted + quarantined = records counted in the file itself in "
-    f"{n_rec} of {len(overview)} sources. The weakest source is "
-    f"**{escape_md(worst['source'])}** (score {worst['score']:.0f}/100); the ranked issue list at the end says why."
-)
+headline(r, title=f"Data audit, {r.month}")
+note(narrative.summary(r))
 
 # %% [markdown]
 # ## Sources at a glance
@@ -76,8 +35,8 @@ note(
 
 # %%
 table(
-    overview[["source", "format", "encoding", "timezone", "rows_in", "accepted", "quarantined",
-              "quarantine_rate", "first", "last", "days_stale", "rows_this_month"]],
+    t["overview"][["source", "format", "encoding", "timezone", "rows_in", "accepted", "quarantined",
+                   "quarantine_rate", "first", "last", "days_stale", "rows_this_month"]],
     formats={"quarantine_rate": "{:.3%}", "days_stale": "{:.1f}", "first": "{:%Y-%m-%d}", "last": "{:%Y-%m-%d}",
              "rows_this_month": "{:,.0f}"},
 )
@@ -88,10 +47,11 @@ table(
 # have several problem cells.
 
 # %%
-if qreasons.empty:
-    note("No row was quarantined.")
+if t["quarantine"].empty:
+    note(narrative.no_quarantine())
 else:
-    table(qreasons, caption="Quarantined cells by source, column and reason (example row = 1-based data row in the file)")
+    table(t["quarantine"],
+          caption="Quarantined cells by source, column and reason (example row = 1-based data row in the file)")
 
 # %% [markdown]
 # ## Completeness
@@ -100,16 +60,10 @@ else:
 # columns must be complete.
 
 # %%
-low = comp[comp["filled"] < 0.95].sort_values("filled")
-fig, ax = plt.subplots(figsize=(8, 3.5))
-by_source = comp[~comp["identifier"]].groupby("source")["filled"].mean().sort_values()
-ax.barh(by_source.index, by_source.to_numpy() * 100, color="#4c72b0")
-ax.set_xlabel("mean share of filled values, non-identifier columns (%)")
-ax.set_title("Completeness by source")
-ax.set_xlim(0, 100)
+plots.plot_completeness(r)
 plt.show()
-table(low[["source", "column", "type", "identifier", "filled", "required"]], formats={"filled": "{:.1%}"},
-      caption="Columns less than 95% filled")
+table(t["incomplete_columns"][["source", "column", "type", "identifier", "filled", "required"]],
+      formats={"filled": "{:.1%}"}, caption="Columns less than 95% filled")
 
 # %% [markdown]
 # ## Identifier validity and junk values
@@ -118,9 +72,9 @@ table(low[["source", "column", "type", "identifier", "filled", "required"]], for
 # all-zero device ids, masked phones, malformed values) are blocked from linking.
 
 # %%
-table(validity, formats={"valid_share": "{:.2%}", "top_invalid_n": "{:,.0f}"},
+table(t["validity"], formats={"valid_share": "{:.2%}", "top_invalid_n": "{:,.0f}"},
       caption="Identifier values per source and type")
-table(junk, caption="Blocked and invalid identifier values by reason")
+table(t["junk"], caption="Blocked and invalid identifier values by reason")
 
 # %% [markdown]
 # ## Outlying amounts
@@ -129,11 +83,11 @@ table(junk, caption="Blocked and invalid identifier values by reason")
 # beyond 5. Listed by file row number for review; they stay in the analysis.
 
 # %%
-if outliers.empty:
-    note("No amount is far from its source's typical value.")
+if t["outliers"].empty:
+    note(narrative.no_outliers())
 else:
-    table(outliers, formats={"value": "{:,.2f}", "typical": "{:,.2f}", "robust_z": "{:+.1f}"}, max_rows=30,
-          caption="Outlying amounts (row = 1-based data row in the file)")
+    table(t["outliers"], formats={"value": "{:,.2f}", "typical": "{:,.2f}", "robust_z": "{:+.1f}"},
+          max_rows=30, caption="Outlying amounts (row = 1-based data row in the file)")
 
 # %% [markdown]
 # ## Duplicates
@@ -141,23 +95,16 @@ else:
 # themselves are quarantined above).
 
 # %%
-table(dups, formats={"duplicate_share": "{:.2%}"})
+table(t["duplicates"], formats={"duplicate_share": "{:.2%}"})
 
 # %% [markdown]
 # ## Volume over time
 # Rows per month for the last 12 months; this month against the mean of the previous three.
 
 # %%
-fig, ax = plt.subplots(figsize=(9, 4))
-for col in volume.columns:
-    if volume[col].sum() > 0:
-        ax.plot(volume.index.to_timestamp(), volume[col] / 1000, marker="o", ms=3, label=col)
-ax.set_ylabel("rows per month (thousands)")
-ax.set_xlabel("month")
-ax.set_title("Monthly volume by source")
-ax.legend(fontsize=8, ncol=2)
+plots.plot_volume(r)
 plt.show()
-table(vchange, formats={"previous_mean": "{:,.0f}", "change": "{:+.1%}", "this_month": "{:,.0f}"})
+table(t["volume_change"], formats={"previous_mean": "{:,.0f}", "change": "{:+.1%}", "this_month": "{:,.0f}"})
 
 # %% [markdown]
 # ## Clocks and timezones
@@ -167,12 +114,9 @@ table(vchange, formats={"previous_mean": "{:,.0f}", "change": "{:+.1%}", "this_m
 # declaration is probably wrong.
 
 # %%
-if len(tz):
-    table(tz, formats={"corr_at_best": "{:.2f}", "corr_at_zero": "{:.2f}"})
-    flagged = tz[tz["flag"]]
-    note("No source looks shifted." if flagged.empty else
-         "Shifted: " + ", ".join(f"**{escape_md(r.source)}** ({r.best_shift_hours:+d} h)" for r in flagged.itertuples())
-         + ". Check the `timezone` declared for it in sources.yaml.")
+if len(t["clocks"]):
+    table(t["clocks"], formats={"corr_at_best": "{:.2f}", "corr_at_zero": "{:.2f}"})
+    note(narrative.clocks(r))
 
 # %% [markdown]
 # ## Referential integrity and overlap between sources
@@ -180,17 +124,10 @@ if len(tz):
 # source's phone numbers also present in another (how much each channel can be joined on phone).
 
 # %%
-if len(integrity):
-    table(integrity, formats={"unknown_share": "{:.2%}"})
-ov = audit.identifier_overlap(ids, "phone")
-if len(ov):
-    fig, ax = plt.subplots(figsize=(6, 5))
-    im = ax.imshow(ov.to_numpy() * 100, cmap="Blues", vmin=0, vmax=100)
-    ax.set_xticks(range(len(ov.columns)), ov.columns, rotation=45, ha="right")
-    ax.set_yticks(range(len(ov.index)), ov.index)
-    ax.set_title("Phones of the row source found in the column source (%)")
-    fig.colorbar(im, ax=ax, label="% of distinct phone numbers")
-    plt.show()
+if len(t["integrity"]):
+    table(t["integrity"], formats={"unknown_share": "{:.2%}"})
+plots.plot_overlap(r)
+plt.show()
 
 # %% [markdown]
 # ## Personal data inventory
@@ -198,7 +135,7 @@ if len(ov):
 # undeclared detection is an issue: it would escape masking.
 
 # %%
-table(pii, formats={"detected_share": "{:.0%}"}, max_rows=40)
+table(t["pii"], formats={"detected_share": "{:.0%}"}, max_rows=40)
 
 # %% [markdown]
 # ## Issues, most severe first, and the quality score per source
@@ -206,10 +143,6 @@ table(pii, formats={"detected_share": "{:.0%}"}, max_rows=40)
 # clock), from 0 to 100.
 
 # %%
-table(issues, max_rows=30)
-fig, ax = plt.subplots(figsize=(7, 3.5))
-ax.barh(scores["source"], scores["score"], color=["#cf222e" if s < 80 else "#4c72b0" for s in scores["score"]])
-ax.set_xlabel("quality score (0-100)")
-ax.set_xlim(0, 100)
-ax.set_title("Quality score by source")
+table(t["issues"], max_rows=30)
+plots.plot_scores(r)
 plt.show()
