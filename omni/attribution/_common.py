@@ -7,6 +7,11 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+__all__ = ["NS_PER_DAY", "RESULT_COLUMNS", "result_frame", "row_label"]
+
+#: Nanoseconds in a day (touch and order times are compared as int64 nanoseconds).
+NS_PER_DAY = 86_400 * 10**9
+
 RESULT_COLUMNS = ["channel", "conversions", "value", "share"]
 
 

@@ -18,7 +18,7 @@ from omni.attribution.journeys import Journeys
 from omni.attribution.markov import markov_attribution
 from omni.attribution.shapley import shapley_attribution
 
-__all__ = ["MODELS", "attribute"]
+__all__ = ["MODELS", "MODEL_LABELS", "attribute"]
 
 MODELS: tuple[str, ...] = (
     "first_touch",
@@ -32,6 +32,19 @@ MODELS: tuple[str, ...] = (
     "shapley_rate",
 )
 """Model names understood by :func:`attribute`."""
+
+MODEL_LABELS: dict[str, str] = {
+    "first_touch": "first touch",
+    "last_touch": "last touch",
+    "last_non_direct": "last non-direct",
+    "linear": "linear",
+    "time_decay": "time decay",
+    "position_based": "position based",
+    "markov": "Markov",
+    "shapley": "Shapley (conversions)",
+    "shapley_rate": "Shapley (conv. rate)",
+}
+"""Readable model names for headline labels, tables and plot legends."""
 
 
 def attribute(

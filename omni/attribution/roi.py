@@ -9,7 +9,7 @@ import pandas as pd
 
 from omni.attribution._common import row_label
 
-__all__ = ["channel_roi"]
+__all__ = ["channel_roi", "roi_summary"]
 
 
 def channel_roi(
@@ -116,3 +116,66 @@ def _spend_by_channel(
     if channel_map:
         channel = channel.map(dict(channel_map)).fillna(channel)
     return spend[keep].groupby(channel[keep].to_numpy()).sum().astype(float)
+
+
+def roi_summary(roi: pd.DataFrame, target_roas: float = 1.0) -> pd.DataFrame:
+    """Per paid channel: the range of ROAS and CPA across models and a budget verdict.
+
+    Parameters
+    ----------
+    roi
+        Output of :func:`~omni.attribution.roi.channel_roi` (``model``, ``channel``, ``spend``,
+        ``conversions``, ``value``, ``cpa``, ``roas``).
+    target_roas
+        The ROAS a channel must reach to pay back (1 = revenue equals spend; use 1 / gross margin
+        for profit).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per channel with spend: ``spend``, ``roas_min``, ``roas_max``, ``min_model``,
+        ``max_model``, ``cpa_min``, ``cpa_max``, ``models_above_target`` (count),
+        ``verdict`` (``"above target in every model"``, ``"below target in every model"`` or
+        ``"depends on the model"``).
+    """
+    missing = [c for c in ("model", "channel", "spend", "cpa", "roas") if c not in roi.columns]
+    if missing:
+        raise ValueError(f"roi is missing column(s) {missing}")
+    if not np.isfinite(target_roas) or target_roas <= 0:
+        raise ValueError(f"target_roas must be a positive number, got {target_roas!r}")
+    paid = roi[roi["spend"] > 0]
+    if paid.empty:
+        raise ValueError("no channel has spend in the period: ROI cannot be assessed")
+    roas = paid.pivot_table(index="channel", columns="model", values="roas", aggfunc="sum")
+    cpa = paid.pivot_table(index="channel", columns="model", values="cpa", aggfunc="sum")
+    spend = paid.groupby("channel")["spend"].first()
+    cols = np.asarray(roas.columns, dtype=object)
+    r = roas.to_numpy()
+    above = (r >= target_roas).sum(axis=1)
+    n_models = r.shape[1]
+    verdict = np.where(
+        above == n_models,
+        "above target in every model",
+        np.where(above == 0, "below target in every model", "depends on the model"),
+    )
+    out = pd.DataFrame(
+        {
+            "channel": roas.index,
+            "spend": spend.reindex(roas.index).to_numpy(),
+            "roas_min": r.min(axis=1),
+            "roas_max": r.max(axis=1),
+            "min_model": cols[r.argmin(axis=1)],
+            "max_model": cols[r.argmax(axis=1)],
+            "cpa_min": np.nanmin(
+                np.where(np.isnan(cpa.to_numpy()), np.inf, cpa.to_numpy()), axis=1
+            ),
+            "cpa_max": np.nanmax(
+                np.where(np.isnan(cpa.to_numpy()), -np.inf, cpa.to_numpy()), axis=1
+            ),
+            "models_above_target": above,
+            "verdict": verdict,
+        }
+    )
+    out.loc[~np.isfinite(out["cpa_min"]), "cpa_min"] = np.nan  # no model credits a conversion
+    out.loc[~np.isfinite(out["cpa_max"]), "cpa_max"] = np.nan
+    return out.sort_values("spend", ascending=False).reset_index(drop=True)

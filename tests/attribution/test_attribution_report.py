@@ -1,4 +1,4 @@
-"""Monthly attribution report helpers: month journeys, statistics, bootstrap, ROI verdicts, truth."""
+"""The month's computations: month journeys, statistics, bootstrap, ROI verdicts, month figures, truth."""
 
 from __future__ import annotations
 
@@ -10,13 +10,22 @@ from omni.attribution import (
     attribute,
     build_journeys,
     channel_roi,
+    comparison,
+    figures,
     last_touch,
     markov_attribution,
+    roi_summary,
     simulate_attribution_data,
+    stats,
     time_decay,
     true_channel_shares,
+    truth,
+    uncertainty,
 )
-from omni.attribution import report as ar
+from omni.attribution import month as am
+from omni.core.figures import compare_figures
+from omni.core.month import Month, MonthError
+from omni.privacy import publishable
 
 D0 = pd.Timestamp("2025-02-01")
 
@@ -100,18 +109,19 @@ FEB_ORDERS = [
 
 @pytest.fixture(scope="module")
 def feb():
-    return ar.month_journeys(touches(FEB_TOUCHES), orders(FEB_ORDERS), "2025-02", lookback_days=30)
+    return am.month_journeys(touches(FEB_TOUCHES), orders(FEB_ORDERS), "2025-02", lookback_days=30)
 
 
 # ------------------------------------------------------------------------------- month journeys
 
 
-def test_month_bounds_and_bad_months():
-    assert ar.month_bounds("2024-02") == (pd.Timestamp("2024-02-01"), pd.Timestamp("2024-03-01"))
-    assert ar.month_bounds("2024-12")[1] == pd.Timestamp("2025-01-01")
+def test_month_journeys_take_strict_months():
+    tp, od = touches(FEB_TOUCHES), orders(FEB_ORDERS)
+    a = am.month_journeys(tp, od, Month.parse("2025-02"))
+    assert a.settings["month"] == "2025-02" and a.n_conversions == 3
     for bad in ("2024-13", "2024/02", "24-02", 202402, None):
-        with pytest.raises(ValueError, match="YYYY-MM"):
-            ar.month_bounds(bad)
+        with pytest.raises(MonthError):
+            am.month_journeys(tp, od, bad)
 
 
 def test_month_journeys_hand_example(feb):
@@ -134,8 +144,8 @@ def test_month_journeys_equal_full_history_selection():
     sim = simulate_attribution_data(n_persons=2_000, seed=3)
     tp, od = sim.touchpoints, sim.orders
     month = "2025-02"
-    start, end = ar.month_bounds(month)
-    fast = ar.month_journeys(tp, od, month, lookback_days=30)
+    start, end = Month.parse(month).start, Month.parse(month).end
+    fast = am.month_journeys(tp, od, month, lookback_days=30)
     # reference: every touch and order up to the month end, then keep the month's journeys
     full = build_journeys(
         tp[tp["touch_time"] < end],
@@ -148,7 +158,7 @@ def test_month_journeys_equal_full_history_selection():
     )
     jf = full.journeys
     keep = np.where(jf["converted"], jf["conversion_time"] >= start, last.to_numpy() >= start)
-    ref = ar.select_journeys(full, keep)
+    ref = am.select_journeys(full, keep)
 
     def key(j):
         f = j.journeys
@@ -173,7 +183,7 @@ def test_select_journeys_gives_models_a_consistent_subset():
     sim = simulate_attribution_data(n_persons=1_500, seed=4)
     j = build_journeys(sim.touchpoints, sim.orders)
     keep = (j.journeys["oneid"].str[-1].astype(int) % 2 == 0).to_numpy()
-    sub = ar.select_journeys(j, keep)
+    sub = am.select_journeys(j, keep)
     assert sub.n_journeys == keep.sum()
     assert sub.journeys["path_id"].max() + 1 == sub.paths().n_paths
     # the same journeys built directly from the kept people's data give the same attribution
@@ -187,39 +197,42 @@ def test_select_journeys_gives_models_a_consistent_subset():
         np.testing.assert_allclose(a["conversions"], b["conversions"], rtol=1e-10)
         np.testing.assert_allclose(a["value"], b["value"], rtol=1e-10)
     with pytest.raises(ValueError, match="boolean mask"):
-        ar.select_journeys(j, keep[:-1])
+        am.select_journeys(j, keep[:-1])
     with pytest.raises(ValueError, match="boolean mask"):
-        ar.select_journeys(j, keep.astype(int))
+        am.select_journeys(j, keep.astype(int))
 
 
 def test_month_journeys_bad_input():
     tp, od = touches(FEB_TOUCHES), orders(FEB_ORDERS)
     with pytest.raises(ValueError, match="lookback_days"):
-        ar.month_journeys(tp, od, "2025-02", lookback_days=0)
+        am.month_journeys(tp, od, "2025-02", lookback_days=0)
     with pytest.raises(ValueError, match="touch_time"):
-        ar.month_journeys(tp.drop(columns="touch_time"), od, "2025-02")
+        am.month_journeys(tp.drop(columns="touch_time"), od, "2025-02")
     bad = od.copy()
     bad.loc[2, "order_time"] = pd.NaT
     with pytest.raises(
         ValueError, match=r"orders: 1 row\(s\) with null 'order_time' \(first at row 2\)"
     ):
-        ar.month_journeys(tp, bad, "2025-02")
+        am.month_journeys(tp, bad, "2025-02")
 
 
-def test_drop_invalid_amounts_counts_only_conversions():
-    od = orders([("A", 1, 10.0), ("B", 2, -5.0), ("C", 3, -7.0, "jd", "refunded"), ("D", 4, 1.0)])
+def test_paid_conversions_keep_paid_orders_and_count_bad_amounts():
+    od = orders([("A", 1, 10.0), ("B", 2, -5.0), ("C", 3, -7.0, "jd", "refunded"), ("D", 4, 1.0),
+                 ("E", 5, 3.0, "jd", " PAID ")])
     od.loc[3, "amount"] = np.nan
-    clean, n = ar.drop_invalid_amounts(od)
-    assert n == 2 and clean["oneid"].tolist() == ["A", "C"]
+    clean, n = am.paid_conversions(od)
+    # the one paid-order rule: status trimmed and lower-cased, amount finite and not negative
+    assert n == 2 and clean["oneid"].tolist() == ["A", "E"]
     with pytest.raises(ValueError, match="amount"):
-        ar.drop_invalid_amounts(od.drop(columns="amount"))
+        am.paid_conversions(od.drop(columns="amount"))
+    assert am.has_conversions(od, "2025-02") and not am.has_conversions(od, "2025-03")
 
 
 # ------------------------------------------------------------------------------- statistics
 
 
 def test_journey_stats_hand_example(feb):
-    s = ar.journey_stats(feb)
+    s = stats.journey_stats(feb)
     assert s["conversions"] == 3 and s["value"] == 250.0 and s["converting_people"] == 3
     assert s["null_journeys"] == 2
     assert s["touched_conversions"] == 1 and s["touched_share"] == pytest.approx(1 / 3)
@@ -229,18 +242,18 @@ def test_journey_stats_hand_example(feb):
 
 
 def test_length_and_time_distributions(feb):
-    ld = ar.length_distribution(feb, max_touches=2)
+    ld = stats.length_distribution(feb, max_touches=2)
     assert ld["touches"].tolist() == ["0", "1", "2+"]
     assert ld["conversions"].tolist() == [2, 0, 1]
     assert ld["null_journeys"].tolist() == [0, 2, 0]
     assert ld["mean_value"].iloc[0] == 75.0 and np.isnan(ld["mean_value"].iloc[1])
-    tt = ar.time_to_convert_distribution(feb, edges_days=(0, 7, 14))
+    tt = stats.time_to_convert_distribution(feb, edges_days=(0, 7, 14))
     assert tt["days"].tolist() == ["0-7", "7-14", "14+"]
     assert tt["conversions"].tolist() == [0, 0, 1] and tt["cumulative_share"].iloc[-1] == 1.0
     with pytest.raises(ValueError, match="edges_days"):
-        ar.time_to_convert_distribution(feb, edges_days=(1, 7))
+        stats.time_to_convert_distribution(feb, edges_days=(1, 7))
     with pytest.raises(ValueError, match="max_touches"):
-        ar.length_distribution(feb, max_touches=0)
+        stats.length_distribution(feb, max_touches=0)
 
 
 def test_top_paths_counts_people_and_filters_by_sales_channel():
@@ -262,18 +275,18 @@ def test_top_paths_counts_people_and_filters_by_sales_channel():
             ("E", 3, 9.0, "store"),
         ]
     )
-    j = ar.month_journeys(tp, od, "2025-02")
-    top = ar.top_paths(j)
+    j = am.month_journeys(tp, od, "2025-02")
+    top = stats.top_paths(j)
     sms = top.set_index("path").loc["sms"]
     # sms alone: A (converts), B (converts; and B's later sms is a null journey), D (null)
     assert (sms["people"], sms["journeys"], sms["conversions"]) == (3, 4, 2)
     assert sms["conversion_rate"] == 0.5 and sms["share_of_conversions"] == 0.5
     assert "direct" not in set(top["path"])
-    store = ar.top_paths(j, conversion_channel="store", include_direct=True)
+    store = stats.top_paths(j, conversion_channel="store", include_direct=True)
     assert store["path"].tolist() == ["direct", "sms", "sms > search"]
     assert store["conversions"].tolist() == [1, 1, 1] and "conversion_rate" not in store
     with pytest.raises(ValueError, match="positive integer"):
-        ar.top_paths(j, n=0)
+        stats.top_paths(j, n=0)
 
 
 def test_conversion_channel_summary_online_before_store():
@@ -292,8 +305,8 @@ def test_conversion_channel_summary_online_before_store():
             "event_time": [day(10), day(20 - 31), day(4)],  # D's visit is 31 days before
         }
     )
-    j = ar.month_journeys(tp, od, "2025-02")
-    s = ar.conversion_channel_summary(j, events).set_index("conversion_channel")
+    j = am.month_journeys(tp, od, "2025-02")
+    s = stats.conversion_channel_summary(j, events).set_index("conversion_channel")
     store = s.loc["store"]
     assert store["conversions"] == 3 and store["value"] == 80.0
     assert store["touched_share"] == pytest.approx(1 / 3)
@@ -301,7 +314,7 @@ def test_conversion_channel_summary_online_before_store():
     assert store["online_share"] == pytest.approx(2 / 3)
     assert store["top_last_touch"] == "sms" and s.loc["tmall", "top_last_touch"] == "display"
     assert s.loc["all", "conversions"] == 4
-    assert "visited_share" not in ar.conversion_channel_summary(j).columns
+    assert "visited_share" not in stats.conversion_channel_summary(j).columns
 
 
 # ------------------------------------------------------------------------------- models
@@ -310,7 +323,7 @@ def test_conversion_channel_summary_online_before_store():
 def test_bootstrap_shares_points_match_models_and_are_deterministic():
     sim = simulate_attribution_data(n_persons=3_000, seed=5)
     j = build_journeys(sim.touchpoints, sim.orders)
-    b = ar.bootstrap_shares(j, n_boot=50, seed=1)
+    b = uncertainty.bootstrap_shares(j, n_boot=50, seed=1)
     point = attribute(j)
     merged = b.merge(point, on=["model", "channel"], suffixes=("", "_point"))
     assert len(merged) == len(point)
@@ -321,15 +334,15 @@ def test_bootstrap_shares_points_match_models_and_are_deterministic():
         merged["share"] <= merged["share_hi"] + 1e-9
     )
     assert inside.mean() > 0.9
-    again = ar.bootstrap_shares(j, models=["time_decay", "markov"], n_boot=50, seed=1)
+    again = uncertainty.bootstrap_shares(j, models=["time_decay", "markov"], n_boot=50, seed=1)
     pd.testing.assert_frame_equal(
         again.reset_index(drop=True),
         b[b["model"].isin(["time_decay", "markov"])].reset_index(drop=True),
     )
     with pytest.raises(ValueError, match="unknown attribution model"):
-        ar.bootstrap_shares(j, models=["u_shaped"])
+        uncertainty.bootstrap_shares(j, models=["u_shaped"])
     with pytest.raises(ValueError, match="n_boot"):
-        ar.bootstrap_shares(j, models=["time_decay"], n_boot=1)
+        uncertainty.bootstrap_shares(j, models=["time_decay"], n_boot=1)
 
 
 def test_time_decay_bootstrap_se_matches_binomial():
@@ -341,7 +354,7 @@ def test_time_decay_bootstrap_se_matches_binomial():
     tp = touches([(f"P{i}", 1.0, c) for i, c in enumerate(ch)])
     od = orders([(f"P{i}", 2.0, 10.0) for i in range(n)])
     j = build_journeys(tp, od)
-    b = ar.bootstrap_shares(j, models=["time_decay", "last_touch"], n_boot=400, seed=2)
+    b = uncertainty.bootstrap_shares(j, models=["time_decay", "last_touch"], n_boot=400, seed=2)
     p = (ch == "search").mean()
     se = np.sqrt(p * (1 - p) / n)
     got = b[b["channel"] == "search"].set_index("model")["share_se"]
@@ -372,7 +385,7 @@ def test_model_disagreement_spread_and_ranks():
             "markov": {"direct": 0.4, "search": 0.20, "sms": 0.30, "email": 0.10},
         }
     )
-    d = ar.model_disagreement(t).set_index("channel")
+    d = comparison.model_disagreement(t).set_index("channel")
     assert list(d.index) == ["sms", "search", "email"]  # spreads 0.15, 0.10, 0.05
     assert d.loc["sms", "spread"] == pytest.approx(0.15)
     assert d.loc["search", "spread"] == pytest.approx(0.10)
@@ -391,7 +404,7 @@ def test_roi_summary_verdicts():
     # value credited: search 300 / 200, sms 150 / 300, email 50 / 100
     sp = spend([(0, "search", 100.0), (1, "sms", 200.0), (2, "email", 400.0)])
     roi = channel_roi(t, sp, period="2025-02")
-    s = ar.roi_summary(roi, target_roas=1.0).set_index("channel")
+    s = roi_summary(roi, target_roas=1.0).set_index("channel")
     assert s.loc["search", "verdict"] == "above target in every model"
     assert s.loc["sms", "verdict"] == "depends on the model"
     assert s.loc["email", "verdict"] == "below target in every model"
@@ -399,39 +412,39 @@ def test_roi_summary_verdicts():
     assert s.loc["search", "cpa_min"] == pytest.approx(100 / 30)
     assert list(s.index) == ["email", "sms", "search"]  # by spend
     with pytest.raises(ValueError, match="target_roas"):
-        ar.roi_summary(roi, target_roas=0)
+        roi_summary(roi, target_roas=0)
     with pytest.raises(ValueError, match="no channel has spend"):
-        ar.roi_summary(roi.assign(spend=0.0))
+        roi_summary(roi.assign(spend=0.0))
 
 
 def test_attribute_month_figures_and_comparison():
     tp = touches([("A", 1, "sms"), ("B", 2, "search"), ("B", 3, "sms"), ("C", -5, "search")])
     od = orders([("A", 2, 100.0), ("B", 4, 200.0), ("C", -4, 50.0), ("D", 5, -10.0)])
     sp = spend([(0, "sms", 30.0), (1, "search", 60.0), (-3, "search", 999.0)])
-    m = ar.attribute_month(tp, od, sp, "2025-02", models=["last_touch", "linear"])
+    m = am.attribute_month(tp, od, sp, "2025-02", models=["last_touch", "linear"])
     assert m.invalid_amounts == 1  # D's negative amount
-    f = ar.month_figures(m, model="linear")
+    f = figures.month_figures(m, model="linear")
     assert f["conversions"] == 2 and f["spend"] == 90.0  # January spend left out
     # linear: A -> sms 1; B -> search 0.5, sms 0.5
     assert f["paid_conversions"] == 2.0 and f["blended_cpa"] == 45.0
     assert f["paid_value"] == 300.0 and f["blended_roas"] == pytest.approx(300 / 90)
     assert (f["top_channel"], f["top_share"]) == ("sms", 0.75)
     assert f["attributed_to_touches"] == 1.0
-    prev = ar.attribute_month(tp, od, sp, "2025-01", models=["last_touch", "linear"])
-    fp = ar.month_figures(prev, model="linear")
+    prev = am.attribute_month(tp, od, sp, "2025-01", models=["last_touch", "linear"])
+    fp = figures.month_figures(prev, model="linear")
     assert fp["conversions"] == 1 and fp["top_channel"] == "search"
-    cmp = ar.compare_months(f, fp, {"conversions": "orders", "top_channel": "top"})
+    cmp = compare_figures(f, fp, {"conversions": "orders", "top_channel": "top"})
     assert cmp["change"].iloc[0] == 1.0 and cmp["relative_change"].iloc[0] == 1.0
     assert np.isnan(cmp["change"].iloc[1])
-    assert ar.compare_months(f, None, {"conversions": "orders"})["previous_month"].isna().all()
-    sc = ar.share_change(m.table, prev.table, model="linear").set_index("channel")
+    assert compare_figures(f, None, {"conversions": "orders"})["previous_month"].isna().all()
+    sc = comparison.share_change(m.table, prev.table, model="linear").set_index("channel")
     assert sc.loc["sms", "change"] == 0.75 and sc.loc["search", "change"] == pytest.approx(-0.75)
     with pytest.raises(ValueError, match="no conversions"):
-        ar.attribute_month(tp, od, sp, "2024-06")
+        am.attribute_month(tp, od, sp, "2024-06")
     with pytest.raises(ValueError, match="markov"):
-        ar.month_figures(m, model="markov")
+        figures.month_figures(m, model="markov")
     with pytest.raises(ValueError, match="figure 'nope'"):
-        ar.compare_months(f, fp, {"nope": "x"})
+        compare_figures(f, fp, {"nope": "x"})
 
 
 def test_active_campaigns_overlap_and_reach():
@@ -453,12 +466,12 @@ def test_active_campaigns_overlap_and_reach():
             ("A", -5, "sms", "send", "C1"),
         ]
     )
-    a = ar.active_campaigns(camps, "2025-02", tp)
+    a = am.active_campaigns(camps, "2025-02", tp)
     assert a["campaign_id"].tolist() == ["C1", "C2"]
     assert a["touches"].tolist() == [1, 3] and a["people"].tolist() == [1, 2]
     bad = camps.assign(end_date=["2025-01-01", "2025-02-20", "2025-03-10"])
     with pytest.raises(ValueError, match="first at row 0"):
-        ar.active_campaigns(bad, "2025-02")
+        am.active_campaigns(bad, "2025-02")
 
 
 # ------------------------------------------------------------------------------- truth
@@ -466,13 +479,13 @@ def test_active_campaigns_overlap_and_reach():
 
 def test_month_true_shares_and_touch_shares():
     sim = simulate_attribution_data(n_persons=3_000, seed=6)
-    j = ar.month_journeys(sim.touchpoints, sim.orders, "2025-02")
-    true = ar.month_true_shares(sim.causes, j)
+    j = am.month_journeys(sim.touchpoints, sim.orders, "2025-02")
+    true = truth.month_true_shares(sim.causes, j)
     keys = set(j.journeys.loc[j.journeys["converted"], "order_key"])
     ref = true_channel_shares(sim.causes[sim.causes["order_key"].isin(keys)])
     pd.testing.assert_series_equal(true[ref.index], ref, check_names=False)
     assert true.sum() == pytest.approx(1.0) and "direct" not in true.index
-    ts = ar.touch_shares(attribute(j, models=["last_touch", "markov"]))
+    ts = truth.touch_shares(attribute(j, models=["last_touch", "markov"]))
     assert "direct" not in ts.index
     np.testing.assert_allclose(ts.sum().to_numpy(), 1.0)
 
@@ -501,24 +514,24 @@ def test_cause_visibility_hand_example():
             ],
         }
     )
-    j = ar.month_journeys(tp, od, "2025-02", include_impressions=False)
-    v = ar.cause_visibility(causes, j, tp).set_index("channel")
+    j = am.month_journeys(tp, od, "2025-02", include_impressions=False)
+    v = truth.cause_visibility(causes, j, tp).set_index("channel")
     assert v.loc["all", "caused_conversions"] == 4
     assert v.loc["sms", "on_buyer_oneid"] == 2 and v.loc["sms", "in_window"] == 1  # D: 43 days
     assert v.loc["display", "on_buyer_oneid"] == 0
     assert (
         v.loc["search", "on_buyer_oneid"] == 1 and v.loc["search", "in_window"] == 0
     )  # impression
-    j2 = ar.month_journeys(tp, od, "2025-02", include_impressions=True)
-    v2 = ar.cause_visibility(causes, j2, tp).set_index("channel")
+    j2 = am.month_journeys(tp, od, "2025-02", include_impressions=True)
+    v2 = truth.cause_visibility(causes, j2, tp).set_index("channel")
     assert v2.loc["search", "in_window"] == 1 and v2.loc["all", "visible_share"] == 0.5
     with pytest.raises(ValueError, match="touch_key"):
-        ar.cause_visibility(causes.drop(columns="touch_key"), j, tp)
+        truth.cause_visibility(causes.drop(columns="touch_key"), j, tp)
 
 
 def test_publishable_suppresses_small_groups():
     df = pd.DataFrame({"path": ["a", "b"], "people": [12, 3], "value": [1.0, 2.0]})
-    out = ar.publishable(df, "people")
+    out = publishable(df, "people")
     assert out["suppressed"].tolist() == ["", "fewer than 10"]
     assert pd.isna(out.loc[1, "value"]) and out.loc[1, "path"] == "b"
-    assert "suppressed" not in ar.publishable(df.iloc[:1], "people").columns
+    assert "suppressed" not in publishable(df.iloc[:1], "people").columns

@@ -1,0 +1,372 @@
+"""The texts and table views of the channel attribution report (notebook 04).
+
+Each ``<section>(result)`` returns Markdown built with :func:`omni.core.markup.md`, so every value
+from the data (channel, path and campaign names, the currency) is escaped; each ``*_table(result)``
+returns the keyword arguments of :func:`omni.reporting.display.table` (a DataFrame with readable
+columns, formats, a caption), with groups of fewer than 10 people blanked. Nothing is computed
+here beyond formatting.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from omni.attribution.comparison import share_matrix
+from omni.attribution.journeys import DIRECT
+from omni.attribution.models import MODEL_LABELS
+from omni.attribution.result import AttributionResult
+from omni.core.markup import md, md_join
+from omni.privacy import publishable
+
+__all__ = [
+    "campaigns_table",
+    "comparison_table",
+    "conversion_channels_table",
+    "disagreement",
+    "disagreement_table",
+    "journeys",
+    "markov",
+    "model_shares",
+    "month_change",
+    "no_store_paths",
+    "online_to_offline",
+    "paths_table",
+    "roi",
+    "roi_range_table",
+    "roi_table",
+    "share_table",
+    "store_paths_table",
+    "summary",
+    "truth",
+    "truth_table",
+    "visibility_table",
+]
+
+_PCT = "{:.1%}"
+
+
+def _label(model: str) -> str:
+    return MODEL_LABELS.get(model, model)
+
+
+def summary(result: AttributionResult) -> str:
+    """The month in a paragraph: conversions, touches, credit, spend, disagreement, change."""
+    f, top = result.month_figures, result.tables["disagreement"].iloc[0]
+    text = md(
+        "In {month}, {conv:,} paid orders worth {value:,.0f} {cur} were placed across all sales channels. "
+        "{touched:.0%} of them followed a marketing touch on the buyer's OneID within {lookback} days; the rest "
+        "have no touch in view and stay with *direct*. The {hm} model credits {att:.1%} of the conversions to "
+        "marketing, most to **{top_ch}** ({top_share:.1%} of all conversions); spend was {spend:,.0f} {cur}, "
+        "{cpa:,.2f} {cur} per conversion credited to a paid channel. The models disagree most on **{gap_ch}**: "
+        "{lo:.1%} of conversions under {lo_m}, {hi:.1%} under {hi_m}.",
+        month=str(result.month), conv=f["conversions"], value=f["value"], cur=result.currency,
+        touched=f["touched_share"], lookback=result.settings["lookback_days"], hm=result.model_label,
+        att=f["attributed_to_touches"], top_ch=f["top_channel"], top_share=f["top_share"], spend=f["spend"],
+        cpa=f["blended_cpa"], gap_ch=top["channel"], lo=top["min_share"], lo_m=_label(top["min_model"]),
+        hi=top["max_share"], hi_m=_label(top["max_model"]),
+    )
+    if result.previous is not None:
+        p = result.previous.month_figures
+        text += md(" Against {prev}: {diff:+,} conversions, marketing's share {p:.1%} → {c:.1%}.",
+                   prev=str(result.previous.month), diff=f["conversions"] - p["conversions"],
+                   p=p["attributed_to_touches"], c=f["attributed_to_touches"])
+    if result.attribution.invalid_amounts:
+        text += md(" {n} paid order(s) with a missing or negative amount were left out (see the data audit).",
+                   n=result.attribution.invalid_amounts)
+    return text
+
+
+def journeys(result: AttributionResult) -> str:
+    """Touches per conversion, multichannel share, time to convert, the most converting path."""
+    s = result.stats
+    paths = publishable(result.tables["top_paths"], "people")
+    shown = paths[paths["people"].notna()]
+    text = md(
+        "{touched:,} of {conv:,} conversions had at least one touch; they saw {mean:.2f} touches on average and "
+        "{multi:.0%} of them came through two or more channels. Half converted within {med:.1f} days of their "
+        "first touch, 90% within {p90:.1f} days. Of the touched journeys (converting or not) {rate:.1%} ended "
+        "in an order.",
+        touched=s["touched_conversions"], conv=s["conversions"], mean=s["mean_touches"],
+        multi=s["multichannel_share"], med=s["median_days_to_convert"], p90=s["p90_days_to_convert"],
+        rate=s["touched_conversion_rate"],
+    )
+    if len(shown):
+        p0 = shown.iloc[0]
+        return text + md(" The most converting path is **{path}** ({conv:,.0f} conversions, {rate:.1%} of its "
+                         "journeys convert).", path=p0["path"], conv=p0["conversions"], rate=p0["conversion_rate"])
+    return text + " No touch path was followed by 10 or more people, so none is listed."
+
+
+def online_to_offline(result: AttributionResult) -> str:
+    """Store purchases with online activity before them."""
+    st = result.tables["conversion_channels"].set_index("conversion_channel")
+    if "store" not in st.index:
+        return "No store purchases this month."
+    s = st.loc["store"]
+    return md(
+        "{online:.1%} of the {conv:,} store purchases had online activity in the {lookback} days before: "
+        "{touched:.1%} a marketing touch (most often last **{last}**) and {visited:.1%} a visit to the site or "
+        "app. Across all channels {all_online:.1%} of orders had either.",
+        online=s["online_share"], conv=s["conversions"], lookback=result.settings["lookback_days"],
+        touched=s["touched_share"], last=s["top_last_touch"] or "–", visited=s["visited_share"],
+        all_online=st.loc["all", "online_share"],
+    )
+
+
+def no_store_paths(result: AttributionResult) -> str:
+    """What the report says when no online path before a store purchase can be listed."""
+    return "No online path before a store purchase was followed by 10 or more people; none is listed."
+
+
+def model_shares(result: AttributionResult) -> str:
+    """The headline model's share of the leading channel, what direct keeps, negative shares."""
+    boot, ch = result.tables["bootstrap"], result.channels[0]
+    b = boot[(boot["model"] == result.headline_model) & (boot["channel"] == ch)].iloc[0]
+    wide = _share_wide(result)
+    direct = wide.loc[DIRECT]
+    rate = MODEL_LABELS["shapley_rate"]
+    negative = wide.index[(wide[rate] < 0).to_numpy()].tolist() if rate in wide.columns else []
+    text = md(
+        "Under {hm}, **{ch}** earns {s:.1%} of the conversions (95% interval {lo:.1%} to {hi:.1%}). *Direct* "
+        "keeps {dmin:.1%} to {dmax:.1%}: orders whose buyer had no touch in view. The rule-based models differ "
+        "only in where along a path they put the credit; Markov and the Shapley conversion-count game credit "
+        "channels for being on converting paths, while the conversion-rate Shapley game also compares with "
+        "journeys that did not convert.",
+        hm=result.model_label, ch=ch, s=b["share"], lo=b["share_lo"], hi=b["share_hi"], dmin=direct.min(),
+        dmax=direct.max(),
+    )
+    if negative:
+        text += " It gives " + md_join(negative, wrap="**") + " a negative share: they reach many people who do not buy."
+    return text
+
+
+def markov(result: AttributionResult) -> str:
+    """Conversion probability of a journey and the largest removal effect."""
+    mk = result.markov
+    re = mk.removal_effects_.drop(index=DIRECT, errors="ignore").sort_values()
+    re = re[re > 0]
+    return md(
+        "A journey converts with probability {rate:.1%} ({n:,.0f} journeys, {paths:,} distinct paths; orders "
+        "without touches included as the path *direct*). Removing **{ch}** would lose {loss:.1%} of the "
+        "conversions, the largest removal effect among the marketing channels. Removal effects overlap (a path "
+        "through two channels is lost when either is removed), so they add up to more than the share each "
+        "channel finally gets.",
+        rate=mk.conversion_rate_, n=mk.n_journeys_, paths=mk.n_paths_, ch=re.index[-1] if len(re) else "–",
+        loss=re.iloc[-1] if len(re) else float("nan"),
+    )
+
+
+def roi(result: AttributionResult) -> str:
+    """Where the spend went, its return under the models, and the verdicts."""
+    rv, cur = result.tables["roi_summary"], result.currency
+    big, total = rv.iloc[0], rv["spend"].sum()
+    verdicts = ". ".join(md("{v}: ", v=v.capitalize()) + md_join(rv.loc[rv["verdict"] == v, "channel"])
+                         for v in rv["verdict"].unique())
+    return md(
+        "Spend this month: {total:,.0f} {cur}, {part:.0%} of it on **{ch}**, which returns {lo:,.1f} to "
+        "{hi:,.1f} {cur} of revenue per {cur} spent depending on the model (CPA {cmin:,.2f} to {cmax:,.2f}). ",
+        total=total, cur=cur, part=big["spend"] / total, ch=big["channel"], lo=big["roas_min"],
+        hi=big["roas_max"], cmin=big["cpa_min"], cmax=big["cpa_max"],
+    ) + verdicts + (
+        ". These are averages over all credited conversions; the next unit of spend usually returns less, and a "
+        "channel with a tiny spend shows a huge ROAS on a handful of conversions."
+    )
+
+
+def disagreement(result: AttributionResult) -> str:
+    """Channels whose rank holds in every model, those that move, and the spend at stake."""
+    d, top = result.tables["disagreement"], result.tables["disagreement"].iloc[0]
+    stable = d.loc[d["rank_stable"], "channel"].tolist()
+    moving = d.loc[~d["rank_stable"], "channel"].tolist()
+    spend_by = result.tables["roi_summary"].set_index("channel")["spend"]
+    at_stake = (spend_by.reindex([c for c in moving if c in spend_by.index]).sum() / spend_by.sum()
+                if spend_by.sum() else float("nan"))
+    text = (f"Same rank under every model: **{md_join(stable)}**. " if stable
+            else "No channel keeps its rank under every model. ")
+    if moving:
+        text += "Rank depends on the model: " + md_join(moving) + md("; they take {s:.0%} of this month's spend. ",
+                                                                       s=at_stake)
+    return text + md(
+        "The largest gap is **{ch}** ({gap:.1f} share points between {lo} and {hi}). Models that reward being on "
+        "many converting paths (Markov, Shapley conversions) favour channels that reach many people; first touch "
+        "favours openers of journeys, last touch closers. Shift budget only where the direction holds in every "
+        "model, and test the rest with a holdout before moving money.",
+        ch=top["channel"], gap=top["spread"] * 100, lo=_label(top["min_model"]), hi=_label(top["max_model"]),
+    )
+
+
+def month_change(result: AttributionResult) -> str:
+    """Conversions against the previous month, the largest share shift, the month's campaigns."""
+    prev_month = result.month.previous
+    if result.previous is None:
+        return md("No paid orders in {m} in the data: there is no previous month to compare with.", m=str(prev_month))
+    f, p = result.month_figures, result.previous.month_figures
+    sc = result.tables["share_change"]
+    sc = sc[sc["channel"] != DIRECT]
+    mover = sc.iloc[sc["change"].abs().to_numpy().argmax()]
+    camp = result.tables["campaigns"]
+    text = md(
+        "Conversions {c:,} vs {p:,} ({rel:+.1%}). The largest shift in {hm} share is **{ch}**: {ps:.1%} → "
+        "{s:.1%} ({pts:+.1f} points)",
+        c=f["conversions"], p=p["conversions"], rel=f["conversions"] / p["conversions"] - 1, hm=result.model_label,
+        ch=mover["channel"], ps=mover["previous_share"], s=mover["share"], pts=mover["change"] * 100,
+    )
+    if len(camp) and "channel" in camp.columns:
+        listed = ", ".join(md("{c} ({h})", c=c, h=h) for c, h in zip(camp["campaign_id"], camp["channel"], strict=True))
+        return text + "; campaigns this month: " + listed + "."
+    return text + "."
+
+
+def truth(result: AttributionResult) -> str:
+    """How close the models come to the true shares, and how much of the truth the journeys see."""
+    tc = result.tables.get("truth")
+    if tc is None:
+        return "This dataset has no ground truth; the models are not checked against true channel effects."
+    hm, true = result.headline_model, result.true_shares
+    ts = result.tables["touch_shares"].reindex(result.channels)
+    vv = result.tables["visibility"].set_index("channel")
+    va, best = vv.loc["all"], tc["total_abs_dev"].idxmin()
+    gap = (ts[hm] - true.reindex(result.channels).fillna(0)).sort_values()
+    over, under = gap.index[-1], gap.index[0]
+    big_enough = vv.drop(index="all").query("caused_conversions >= 10")["visible_share"]  # suppressed cells stay hidden
+    least = md(" (for **{c}** {s:.0%})", c=big_enough.idxmin(), s=big_enough.min()) if len(big_enough) else ""
+    return md(
+        "{caused:,} of this month's {conv:,} orders were caused by a touch. The closest model is **{best}** "
+        "(total deviation {dev:.2f}, rank correlation {corr:.2f}); {hml} is at {hdev:.2f}. {hml} over-credits "
+        "**{over}** ({os:.0%} against a true {ot:.0%}) and under-credits **{under}** ({us:.0%} against {ut:.0%}). "
+        "Only {vis:.0%} of the causing touches are in view of the journeys",
+        caused=int(va["caused_conversions"]), conv=result.month_figures["conversions"], best=_label(best),
+        dev=tc.loc[best, "total_abs_dev"], corr=tc.loc[best, "rank_corr"], hml=result.model_label,
+        hdev=tc.loc[hm, "total_abs_dev"], over=over, os=ts.loc[over, hm], ot=true.get(over, 0), under=under,
+        us=ts.loc[under, hm], ut=true.get(under, 0), vis=va["visible_share"],
+    ) + least + (
+        ": the rest reached a device or cookie that identity resolution could not tie to the buyer, or fell "
+        "outside the lookback or the counted touch types. Every model works from this incomplete picture and "
+        "credits what it sees on converting paths, whether or not it caused the order; only randomized holdouts "
+        "(report 05) measure causal effects."
+    )
+
+
+# -- table views (keyword arguments of omni.reporting.display.table) ----------------------------
+
+
+def _share_wide(result: AttributionResult) -> pd.DataFrame:
+    wide = share_matrix(result.tables["attribution"]).reindex([*result.channels, DIRECT])
+    return wide.rename(columns=MODEL_LABELS)
+
+
+def paths_table(result: AttributionResult) -> dict[str, Any] | None:
+    """The most converting touch paths (None when none was followed by 10 or more people)."""
+    paths = publishable(result.tables["top_paths"], "people")
+    if not paths["people"].notna().any():
+        return None
+    return {"df": paths.rename(columns={"share_of_conversions": "share of all conversions"}),
+            "formats": {"conversion_rate": _PCT, "value": "{:,.0f}", "share of all conversions": "{:.2%}"},
+            "caption": "Most converting touch paths (people = distinct OneIDs; paths of fewer than 10 people are blanked)"}
+
+
+def conversion_channels_table(result: AttributionResult) -> dict[str, Any]:
+    """Orders by sales channel and the online activity before them."""
+    return {"df": publishable(result.tables["conversion_channels"], "conversions"),
+            "formats": {"value": "{:,.0f}", "touched_share": _PCT, "mean_touches": "{:.2f}", "visited_share": _PCT,
+                        "online_share": _PCT},
+            "caption": f"Orders by sales channel and what happened online in the {result.settings['lookback_days']} days before"}
+
+
+def store_paths_table(result: AttributionResult) -> dict[str, Any] | None:
+    """The most frequent online paths before a store purchase (None when all are suppressed)."""
+    paths = publishable(result.tables["store_paths"], "people")
+    if not paths["people"].notna().any():
+        return None
+    return {"df": paths.rename(columns={"share_of_conversions": "share of store orders"}),
+            "formats": {"value": "{:,.0f}", "share of store orders": "{:.2%}"},
+            "caption": "Most frequent online paths before a store purchase"}
+
+
+def share_table(result: AttributionResult) -> dict[str, Any]:
+    """Share of the month's conversions by channel and model."""
+    wide = _share_wide(result)
+    return {"df": wide, "formats": dict.fromkeys(wide.columns, _PCT), "index": True,
+            "caption": "Share of the month's conversions by channel and model"}
+
+
+def roi_table(result: AttributionResult) -> dict[str, Any]:
+    """Spend, credited conversions and revenue, CPA and ROAS of the paid channels (headline model)."""
+    r = result.tables["roi"]
+    hm_roi = r[(r["model"] == result.headline_model) & (r["spend"] > 0)].drop(columns="model")
+    return {"df": hm_roi,
+            "formats": {"spend": "{:,.2f}", "conversions": "{:,.1f}", "value": "{:,.0f}", "cpa": "{:,.2f}", "roas": "{:,.1f}"},
+            "caption": f"Spend, credited conversions and revenue, CPA and ROAS ({result.model_label}; spend and "
+                       f"values in {result.currency})"}
+
+
+def roi_range_table(result: AttributionResult) -> dict[str, Any]:
+    """ROAS and CPA range across the models and the verdict against the target."""
+    rv = result.tables["roi_summary"]
+    rv = rv.assign(min_model=rv["min_model"].map(_label), max_model=rv["max_model"].map(_label))
+    return {"df": rv,
+            "formats": {"spend": "{:,.2f}", "roas_min": "{:,.1f}", "roas_max": "{:,.1f}", "cpa_min": "{:,.2f}",
+                        "cpa_max": "{:,.2f}"},
+            "caption": f"ROAS and CPA range across the {len(result.models)} models, and the verdict against a "
+                       f"target ROAS of {result.settings['target_roas']:g}"}
+
+
+def disagreement_table(result: AttributionResult) -> dict[str, Any]:
+    """Lowest and highest share of each channel across the models."""
+    d = result.tables["disagreement"]
+    shown = d.assign(min_model=d["min_model"].map(_label), max_model=d["max_model"].map(_label),
+                     spread=d["spread"] * 100, rank_stable=d["rank_stable"].map({True: "yes", False: "no"}))
+    return {"df": shown.rename(columns={"spread": "spread (pp)"}),
+            "formats": {"min_share": _PCT, "max_share": _PCT, "spread (pp)": "{:.1f}"},
+            "caption": "Share of conversions: lowest and highest across models"}
+
+
+def _shown(key: str, col: str, v: Any) -> Any:
+    """A figure of the month-over-month table as shown: shares in %, changes signed."""
+    if not isinstance(v, str) and pd.isna(v):
+        return "–"
+    if isinstance(v, str):
+        return v
+    sign = "+" if col == "change" else ""
+    if key in ("touched_share", "attributed_to_touches"):
+        return f"{v * 100:+.1f} pp" if col == "change" else f"{v:.1%}"
+    return f"{v:{sign},.0f}" if key == "conversions" else f"{v:{sign},.2f}"
+
+
+def comparison_table(result: AttributionResult) -> dict[str, Any]:
+    """The month's key figures against the previous month's (requires a previous month)."""
+    cmp = result.compare(result.previous)
+    keys = list(result.comparison_labels())
+    for col in ("this_month", "previous_month", "change"):
+        cmp[col] = [_shown(k, col, v) for k, v in zip(keys, cmp[col], strict=True)]
+    names = {"this_month": str(result.month), "previous_month": str(result.previous.month)}
+    return {"df": cmp.rename(columns=names), "formats": {"relative_change": "{:+.1%}"}}
+
+
+def campaigns_table(result: AttributionResult) -> dict[str, Any] | None:
+    """Campaigns running in the month with their reach (None when there were none)."""
+    camp = result.tables["campaigns"]
+    if not len(camp):
+        return None
+    return {"df": publishable(camp, "people"),
+            "caption": f"Campaigns running in {result.month} (touches and people reached this month)"}
+
+
+def truth_table(result: AttributionResult) -> dict[str, Any]:
+    """Each model's distance from the true shares, closest first."""
+    tc = result.tables["truth"].reset_index()
+    tc = tc.assign(model=tc["model"].map(_label)).sort_values("total_abs_dev")
+    return {"df": tc, "formats": {"total_abs_dev": "{:.3f}", "max_abs_dev": "{:.3f}", "rank_corr": "{:.2f}"},
+            "caption": "Distance of each model's shares from the true shares"}
+
+
+def visibility_table(result: AttributionResult) -> dict[str, Any]:
+    """Touch-caused conversions whose causing touch the journeys can see."""
+    vis = publishable(result.tables["visibility"], "caused_conversions")
+    return {"df": vis.rename(columns={"on_buyer_oneid": "causing touch on the buyer's OneID",
+                                      "in_window": "and counted in the journey"}),
+            "formats": {"visible_share": _PCT},
+            "caption": "Touch-caused conversions whose causing touch the journeys can see"}
+

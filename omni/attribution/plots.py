@@ -1,0 +1,224 @@
+"""The charts of the channel attribution report (notebook 04).
+
+Every function takes an :class:`~omni.attribution.result.AttributionResult` and ``ax=None`` (a new
+figure is made) and returns what it drew on. Channel names come from the data and are drawn as
+typed (``omni.reporting.display.use_report_style`` turns matplotlib's mathtext off).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from omni.attribution.journeys import DIRECT
+from omni.attribution.models import MODEL_LABELS
+from omni.attribution.result import AttributionResult
+from omni.reporting.plots import interval_bars, percent_heatmap
+
+__all__ = [
+    "model_colors",
+    "plot_journey_length",
+    "plot_journeys",
+    "plot_markov",
+    "plot_model_ranks",
+    "plot_model_shares",
+    "plot_removal_effects",
+    "plot_roas",
+    "plot_share_change",
+    "plot_time_to_convert",
+    "plot_transitions",
+    "plot_truth_shares",
+]
+
+_BLUE, _GREY = "#4c72b0", "#c0c0c0"
+
+
+def _axes(ax: Any, figsize: tuple[float, float]) -> Any:
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def model_colors() -> dict[str, Any]:
+    """One colour per model (matplotlib's ``tab10``), the same in every chart."""
+    import matplotlib.pyplot as plt
+
+    return dict(zip(MODEL_LABELS, plt.get_cmap("tab10").colors, strict=False))
+
+
+def plot_journey_length(result: AttributionResult, ax: Any = None) -> Any:
+    """Share of converting and non-converting journeys by number of touches."""
+    ax = _axes(ax, (5.5, 3.8))
+    ld = result.tables["lengths"]
+    x = np.arange(len(ld))
+    ax.bar(x - 0.2, ld["conversion_share"] * 100, width=0.4, label="converting journeys", color=_BLUE)
+    ax.bar(x + 0.2, ld["null_share"] * 100, width=0.4, label="journeys without an order", color=_GREY)
+    ax.set_xticks(x, ld["touches"])
+    ax.set_xlabel("touches in the journey (0 = order without any touch)")
+    ax.set_ylabel("share of journeys (%)")
+    ax.set_title("Journey length")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_time_to_convert(result: AttributionResult, ax: Any = None) -> Any:
+    """Touched conversions by days from the first touch to the order."""
+    ax = _axes(ax, (5.5, 3.8))
+    ttc = result.tables["time_to_convert"]
+    ax.bar(ttc["days"], ttc["share"] * 100, color=_BLUE)
+    ax.set_xlabel("days from the first touch to the order")
+    ax.set_ylabel("share of touched conversions (%)")
+    ax.set_title("Time to convert")
+    return ax
+
+
+def plot_journeys(result: AttributionResult) -> Any:
+    """Journey length and time to convert side by side; returns the two axes."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    plot_journey_length(result, axes[0])
+    plot_time_to_convert(result, axes[1])
+    fig.tight_layout()
+    return axes
+
+
+def plot_model_shares(result: AttributionResult, ncol: int = 3) -> Any:
+    """One panel per touch channel: each model's share with its bootstrap interval."""
+    import matplotlib.pyplot as plt
+
+    channels, models, colors = result.channels, result.models, model_colors()
+    boot = result.tables["bootstrap"]
+    nrow = int(np.ceil(len(channels) / ncol))
+    fig, axes = plt.subplots(nrow, ncol, figsize=(12, 2.9 * nrow), squeeze=False)
+    for k, ch in enumerate(channels):  # one panel per channel
+        ax = axes.flat[k]
+        b = boot[boot["channel"] == ch].set_index("model").reindex(models)
+        interval_bars([MODEL_LABELS[m] for m in models], b["share"], b["share_lo"], b["share_hi"], ax=ax,
+                      scale=100, colors=[colors[m] for m in models], xlabel="share of conversions (%)", title=ch)
+        if k % ncol:
+            ax.set_yticklabels([""] * len(models))
+        ax.tick_params(axis="y", labelsize=8)
+    for ax in list(axes.flat)[len(channels):]:
+        ax.axis("off")
+    fig.suptitle(f"Channel share of the conversions in {result.month}, by model (95% bootstrap intervals)",
+                 fontweight="bold")
+    fig.tight_layout()
+    return axes
+
+
+def plot_transitions(result: AttributionResult, ax: Any = None, max_states: int = 14) -> Any:
+    """The Markov chain's transition probabilities from its ``max_states`` busiest states."""
+    mk = result.markov
+    counts = mk.transition_counts_.sum(axis=1)
+    tm = mk.transition_matrix_.loc[counts.sort_values(ascending=False).index[:max_states]]
+    tm = tm.loc[:, (tm > 0).any(axis=0)]
+    return percent_heatmap(tm, ax=ax, title="Transition probabilities (%)", xlabel="next state",
+                           ylabel="current state", colorbar_label="% of exits from the row state")
+
+
+def plot_removal_effects(result: AttributionResult, ax: Any = None) -> Any:
+    """Share of conversions lost if each marketing channel were removed (Markov)."""
+    ax = _axes(ax, (5, 4.8))
+    re = result.markov.removal_effects_.drop(index=DIRECT, errors="ignore").sort_values()
+    re = re[re > 0]
+    ax.barh(re.index, re.to_numpy() * 100, color=_BLUE)
+    ax.set_xlabel("conversions lost if the channel is removed (%)")
+    ax.set_title("Removal effects")
+    return ax
+
+
+def plot_markov(result: AttributionResult) -> Any:
+    """Transition heat map and removal effects side by side; returns the two axes."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), gridspec_kw={"width_ratios": [1.6, 1]})
+    plot_transitions(result, axes[0])
+    plot_removal_effects(result, axes[1])
+    fig.tight_layout()
+    return axes
+
+
+def plot_roas(result: AttributionResult, ax: Any = None) -> Any:
+    """ROAS of each paid channel under each model, against the target ROAS."""
+    verdict = result.tables["roi_summary"]
+    roi = result.tables["roi"]
+    paid_roi = roi[roi["spend"] > 0]
+    colors, target = model_colors(), result.settings.get("target_roas", 1.0)
+    ax = _axes(ax, (9, 0.45 * verdict.shape[0] + 2.2))
+    order_ch = verdict.sort_values("roas_max")["channel"].tolist()
+    for i, ch in enumerate(order_ch):  # a handful of channels
+        rows = paid_roi[paid_roi["channel"] == ch]
+        vals = rows["roas"].to_numpy(dtype=float)
+        ok = np.isfinite(vals)
+        if ok.any():
+            ax.plot([vals[ok].min(), vals[ok].max()], [i, i], color="#999", lw=2, zorder=1)
+        for m, v in zip(rows["model"], vals, strict=True):
+            if np.isfinite(v):
+                ax.scatter(v, i, color=colors[m], s=28, zorder=2, label=MODEL_LABELS[m] if i == 0 else None)
+    ax.axvline(target, color="#cf222e", ls="--", lw=1, label=f"target ROAS {target:g}")
+    positive = bool((paid_roi["roas"].dropna() > 0).all())
+    ax.set_xscale("log" if positive else "symlog", **({} if positive else {"linthresh": 1}))
+    ax.set_yticks(range(len(order_ch)), order_ch)
+    ax.set_xlabel(f"ROAS: credited revenue per {result.currency or 'unit'} of spend "
+                  f"({'log' if positive else 'symmetric log'} scale)")
+    ax.set_title(f"ROAS by channel and model, {result.month}")
+    ax.legend(fontsize=7, ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.18))
+    return ax
+
+
+def plot_model_ranks(result: AttributionResult, ax: Any = None) -> Any:
+    """Each touch channel's rank by share under each model."""
+    ax = _axes(ax, (10, 4))
+    ranks, models, channels = result.tables["ranks"], result.models, result.channels
+    for ch in channels:  # a handful of channels
+        ax.plot(range(len(models)), ranks.loc[ch, models], marker="o", label=ch)
+    ax.set_xticks(range(len(models)), [MODEL_LABELS[m] for m in models], rotation=30, ha="right", fontsize=8)
+    ax.set_yticks(range(1, len(channels) + 1))
+    ax.invert_yaxis()
+    ax.set_xlabel("attribution model")
+    ax.set_ylabel("channel rank by share (1 = largest)")
+    ax.set_title("Channel ranking under each model")
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    ax.figure.tight_layout()
+    return ax
+
+
+def plot_share_change(result: AttributionResult, ax: Any = None) -> Any:
+    """The headline model's channel shares, previous month against this month."""
+    sc = result.tables["share_change"]
+    sc = sc[sc["channel"] != DIRECT]
+    prev = result.previous.month
+    ax = _axes(ax, (9, 3.6))
+    x = np.arange(len(sc))
+    ax.bar(x - 0.2, sc["previous_share"] * 100, width=0.4, label=str(prev), color=_GREY)
+    ax.bar(x + 0.2, sc["share"] * 100, width=0.4, label=str(result.month), color=_BLUE)
+    ax.set_xticks(x, sc["channel"])
+    ax.set_xlabel("channel")
+    ax.set_ylabel("share of conversions (%)")
+    ax.set_title(f"Channel share of conversions ({result.model_label}), {prev} vs {result.month}")
+    ax.legend()
+    return ax
+
+
+def plot_truth_shares(result: AttributionResult, ax: Any = None) -> Any:
+    """Every model's shares of the touch-credited conversions against the true shares."""
+    channels, models, colors = result.channels, result.models, model_colors()
+    ts = result.tables["touch_shares"].reindex(channels)
+    ax = _axes(ax, (10, 4))
+    x = np.arange(len(channels))
+    w = 0.8 / (len(models) + 1)
+    ax.bar(x - 0.4 + w / 2, result.true_shares.reindex(channels).fillna(0) * 100, width=w, color="black",
+           label="true share")
+    for k, m in enumerate(models):  # a handful of models
+        ax.bar(x - 0.4 + w * (k + 1.5), ts[m] * 100, width=w, color=colors[m], label=MODEL_LABELS[m])
+    ax.set_xticks(x, channels)
+    ax.set_xlabel("channel")
+    ax.set_ylabel("share of touch-credited conversions (%)")
+    ax.set_title("Model shares against the true shares of touch-caused conversions")
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    return ax
