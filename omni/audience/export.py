@@ -40,11 +40,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from omni._version import __version__
 from omni.audience.definitions import rule_text
 from omni.audience.hashing import AD_PLATFORMS, PLATFORM_FIELDS, PLATFORMS, md5_hex, sha256_hex
 from omni.audience.identifiers import platform_values
 from omni.audience.log import LOG_NAME, append_log, current_user, utc_now
 from omni.audience.rules import AudienceSet
+from omni.privacy import KEY_ENV, PseudonymKeyError, check_key_length, pseudonymize
 
 __all__ = ["ExportResult", "export_audiences", "hashed_platform_values", "key_id", "reach_table",
            "require_key"]
@@ -61,8 +63,6 @@ def require_key(key: str | bytes | None = None) -> str:
         Without a key, or with one shorter than :data:`omni.privacy.MIN_KEY_BYTES` (32 bytes),
         with the exact command to generate one.
     """
-    from omni.privacy import KEY_ENV, PseudonymKeyError, check_key_length
-
     if key is None and not (os.environ.get(KEY_ENV) or "").strip():
         raise PseudonymKeyError(
             f"audience exports refuse to run without a pseudonymization key: set {KEY_ENV} and "
@@ -77,8 +77,6 @@ def require_key(key: str | bytes | None = None) -> str:
 
 def key_id(key: str | bytes | None = None) -> str:
     """8 hex characters identifying the key (a keyed HMAC of a fixed text, not the key)."""
-    from omni.privacy import pseudonymize
-
     return str(pseudonymize(_KEY_ID_MESSAGE, key=key, length=8))
 
 
@@ -203,9 +201,6 @@ def export_audiences(
         Unknown platform or audience, bad ``max_per_type``.
     """
     kid = require_key(key)
-    from omni._version import __version__
-    from omni.privacy import pseudonymize
-
     plats = list(dict.fromkeys(platforms))
     bad = [p for p in plats if p not in PLATFORMS]
     if bad or not plats:
