@@ -7,7 +7,7 @@ import contextlib
 import logging
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from omni.core.errors import OmniError, OmniWarning, one_line
 
@@ -115,7 +115,7 @@ def _cmd_cache(args: argparse.Namespace) -> int:
 
 
 @contextlib.contextmanager
-def _progress_log(name: str, enabled: bool):
+def _progress_log(name: str, enabled: bool) -> Iterator[None]:
     """While the block runs, show the INFO records of logger ``name`` on stderr as plain lines."""
     if not enabled:
         yield

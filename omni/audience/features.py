@@ -202,11 +202,6 @@ class AudienceFeatures:
         return self._cached(key, compute)
 
     # -- value ----------------------------------------------------------------------------
-    @property
-    def observation_end(self) -> pd.Timestamp:
-        """Last whole day before ``as_of`` (the inclusive end day of the RFM summary)."""
-        return (self.as_of - pd.Timedelta(seconds=1)).normalize()
-
     def customer_value(self, part: Literal["rfm", "clv"]) -> pd.DataFrame:
         """RFM segments (``"rfm"``) or CLV predictions (``"clv"``) of the customers, indexed by
         oneid: :func:`customer_value`, computed once per part (audiences that read no CLV never
@@ -217,19 +212,11 @@ class AudienceFeatures:
             self.orders, self.as_of, part, record_oneid=self.record_oneid, month=self.month,
             settings=self.settings))
 
-    def rfm_segments(self) -> pd.DataFrame:
-        """:func:`omni.rfm.rfm_segments` of the customers (indexed by oneid)."""
-        return self.customer_value("rfm")
-
-    def clv_predictions(self) -> pd.DataFrame:
-        """:meth:`omni.clv.CLVModel.predict` of the customers (indexed by oneid)."""
-        return self.customer_value("clv")
-
     def rfm_class(self) -> tuple[np.ndarray, np.ndarray]:
         """RFM 8-class labels per person (Chinese, English); None for non-customers."""
 
         def compute():
-            seg = self.rfm_segments()
+            seg = self.customer_value("rfm")
             pos = self.positions(seg.index.to_numpy())
             zh = np.full(self.n, None, dtype=object)
             en = np.full(self.n, None, dtype=object)
@@ -245,7 +232,7 @@ class AudienceFeatures:
         ``churn_risk`` and ``p_alive`` (NaN for non-customers)."""
 
         def compute():
-            pred = self.clv_predictions()
+            pred = self.customer_value("clv")
             pos = self.positions(pred.index.to_numpy())
             ok = pos >= 0
             tier = np.full(self.n, None, dtype=object)
