@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from omni.core.errors import OmniError, OmniWarning, one_line
 
@@ -112,12 +114,32 @@ def _cmd_cache(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
+@contextlib.contextmanager
+def _progress_log(name: str, enabled: bool) -> Iterator[None]:
+    """While the block runs, show the INFO records of logger ``name`` on stderr as plain lines."""
+    if not enabled:
+        yield
+        return
+    logger = logging.getLogger(name)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
 def _cmd_audience(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from omni.audience import load_definitions
 
     names = [n.strip() for n in args.only.split(",") if n.strip()] if getattr(args, "only", None) else None
+    progress = _progress_log("omni.audience", not getattr(args, "quiet", True))
     try:
         defs = load_definitions(args.definitions)
         if args.action == "list":
@@ -127,7 +149,8 @@ def _cmd_audience(args: argparse.Namespace) -> int:
         if args.action == "size":
             from omni.audience import prepare_audiences
 
-            run = prepare_audiences(args.data, _month(args.month), defs, names, progress=not args.quiet)
+            with progress:
+                run = prepare_audiences(args.data, _month(args.month), defs, names, progress=not args.quiet)
             sizes = run.audiences.sizes()[["audience", "size", "opted_out", "eligible", "description"]]
             print(f"audiences of {run.workspace.path.name} at the end of {run.month} "
                   f"({int(run.opted_out.sum()):,} people opted out of marketing)")
@@ -140,8 +163,10 @@ def _cmd_audience(args: argparse.Namespace) -> int:
         from omni.audience import export_dataset
 
         platforms = [p.strip() for p in args.platforms.split(",") if p.strip()]
-        run, results = export_dataset(args.data, args.out, _month(args.month), defs, names, platforms=platforms,
-                                      max_per_type=args.max_per_type, progress=not args.quiet)
+        with progress:
+            run, results = export_dataset(args.data, args.out, _month(args.month), defs, names,
+                                          platforms=platforms, max_per_type=args.max_per_type,
+                                          progress=not args.quiet)
     except ValueError as err:  # a bad definition, platform or option: expected, one line
         if isinstance(err, OmniError):
             raise

@@ -1,12 +1,27 @@
 """Audiences: rule-based segments over the unified data, consent, and platform exports.
 
->>> from omni.audience import prepare_audiences
->>> run = prepare_audiences("data/sample", month="2026-10")      # doctest: +SKIP
->>> run.audiences.sizes()                                         # doctest: +SKIP
+>>> import omni
+>>> r = omni.audience.analyse_month(omni.open("data/sample"), "2026-10")   # doctest: +SKIP
+>>> r.headline, r.tables["sizes"]                                          # doctest: +SKIP
+
+The report's door is :func:`analyse_month` (an :class:`AudienceResult`, shown through
+:mod:`omni.audience.plots` and :mod:`omni.audience.narrative`); the CLI's is
+:func:`prepare_audiences` / :func:`export_dataset`.
 
 See ``docs/audiences.md``.
 """
 
+from omni.audience.analysis import analyse_month
+from omni.audience.counts import (
+    audience_counts,
+    most_similar_pair,
+    overlap_shares,
+    overlap_table,
+    reach_memberships,
+    reach_summary,
+    size_table,
+    suppress_cells,
+)
 from omni.audience.definitions import (
     RULE_TYPES,
     AudienceDefinition,
@@ -22,6 +37,7 @@ from omni.audience.hashing import AD_PLATFORMS, PLATFORM_FIELDS, PLATFORMS, plat
 from omni.audience.identifiers import contact_identifiers, device_kind, platform_values
 from omni.audience.log import LOG_NAME, append_log, read_log
 from omni.audience.pipeline import AudienceRun, export_dataset, prepare_audiences
+from omni.audience.result import AudienceResult
 from omni.audience.rules import AudienceSet, build_audiences, evaluate_rule, overlap_matrix
 from omni.consent import (
     CONSENT_COLUMNS,
@@ -44,14 +60,17 @@ __all__ = [
     "SUPPRESSION_TYPES",
     "AudienceDefinition",
     "AudienceFeatures",
+    "AudienceResult",
     "AudienceRun",
     "AudienceSet",
     "AudienceSettings",
     "Definitions",
     "ExportResult",
     "QuarantinedOptOuts",
+    "analyse_month",
     "append_log",
     "apply_quarantined_opt_outs",
+    "audience_counts",
     "build_audiences",
     "contact_identifiers",
     "definition_hash",
@@ -61,16 +80,23 @@ __all__ = [
     "export_dataset",
     "key_id",
     "load_definitions",
+    "most_similar_pair",
     "opt_out_identifiers",
     "opted_out",
     "overlap_matrix",
+    "overlap_shares",
+    "overlap_table",
     "parse_definitions",
     "platform_hash",
     "platform_values",
     "prepare_audiences",
     "quarantined_opt_outs",
+    "reach_memberships",
+    "reach_summary",
     "reach_table",
     "read_log",
     "require_key",
+    "size_table",
+    "suppress_cells",
     "suppressed_by_identifier",
 ]

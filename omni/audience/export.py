@@ -39,12 +39,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from omni._version import __version__
 from omni.audience.definitions import rule_text
 from omni.audience.hashing import AD_PLATFORMS, PLATFORM_FIELDS, PLATFORMS, md5_hex, sha256_hex
 from omni.audience.identifiers import platform_values
 from omni.audience.log import LOG_NAME, append_log, current_user, utc_now
 from omni.audience.rules import AudienceSet
 from omni.core.files import sha256_file
+from omni.privacy import KEY_ENV, PseudonymKeyError, check_key_length, pseudonymize
 
 __all__ = ["ExportResult", "export_audiences", "hashed_platform_values", "key_id", "reach_table",
            "require_key"]
@@ -61,8 +63,6 @@ def require_key(key: str | bytes | None = None) -> str:
         Without a key, or with one shorter than :data:`omni.privacy.MIN_KEY_BYTES` (32 bytes),
         with the exact command to generate one.
     """
-    from omni.privacy import KEY_ENV, PseudonymKeyError, check_key_length
-
     if key is None and not (os.environ.get(KEY_ENV) or "").strip():
         raise PseudonymKeyError(
             f"audience exports refuse to run without a pseudonymization key: set {KEY_ENV} and "
@@ -77,8 +77,6 @@ def require_key(key: str | bytes | None = None) -> str:
 
 def key_id(key: str | bytes | None = None) -> str:
     """8 hex characters identifying the key (a keyed HMAC of a fixed text, not the key)."""
-    from omni.privacy import pseudonymize
-
     return str(pseudonymize(_KEY_ID_MESSAGE, key=key, length=8))
 
 
@@ -195,9 +193,6 @@ def export_audiences(
         Unknown platform or audience, bad ``max_per_type``.
     """
     kid = require_key(key)
-    from omni._version import __version__
-    from omni.privacy import pseudonymize
-
     plats = list(dict.fromkeys(platforms))
     bad = [p for p in plats if p not in PLATFORMS]
     if bad or not plats:
@@ -213,17 +208,7 @@ def export_audiences(
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     people = audiences.people
-    sup = np.zeros(len(people), dtype=bool)
-    if suppressed is not None:
-        s = suppressed.fillna(False).astype(bool)
-        pos = people.get_indexer(pd.Index(s.index[s.to_numpy()]).astype(str))
-        sup[pos[pos >= 0]] = True
-    run_counts: dict[str, Any] = {"identifier_suppression": suppressed is not None}
-    if suppressed is not None:  # counts over the whole run, never values
-        a = suppressed.attrs
-        run_counts.update(run_opt_out_records=a.get("records"),
-                          run_opt_out_quarantined_rows=a.get("quarantined_records"),
-                          run_opt_out_identifier_values=a.get("values"))
+    sup, run_counts = _suppression(people, suppressed)
     hashed = {p: hashed_platform_values(contacts, p) for p in ad}
     reached = {}
     for p, pv in hashed.items():
@@ -241,37 +226,12 @@ def export_audiences(
         n_in, n_out, n_id = int(m.sum()), int((m & audiences.opted_out).sum()), int(by_id.sum())
         d = audiences.definitions[name]
         for p in plats:
-            files: list[dict[str, Any]] = []
             if p == "oneid":
-                ids = pd.Series(people[elig].to_numpy(), dtype="string[pyarrow]")
-                pseud = pseudonymize(ids, key=key).sort_values(kind="stable").reset_index(drop=True)
-                path = out_dir / f"{name}.oneid.csv"
-                _write_atomic(pd.DataFrame({"oneid_pseudonym": pseud}), path, header=["oneid_pseudonym"])
-                files.append({"file": path.name, "field": "oneid_pseudonym", "rows": int(len(pseud)),
-                              "sha256": sha256_file(path)})
-                fields, exported, algo = ["oneid_pseudonym"], int(elig.sum()), "hmac-sha256"
+                files, fields, algo = _write_oneid(out_dir, name, people[elig], key)
+                exported = int(elig.sum())
             else:
-                pv = hashed[p]
-                sub = pv.loc[(pv["pos"] >= 0).to_numpy() & elig[np.maximum(pv["pos"].to_numpy(), 0)]]
+                files, fields, algo = _write_platform(out_dir, name, p, hashed[p], elig, max_per_type)
                 exported = int((reached[p] & elig).sum())
-                algo = PLATFORM_FIELDS[p][0].algo
-                fields = [f.field for f in PLATFORM_FIELDS[p]]
-                if p == "tencent":
-                    for f in fields:
-                        vals = pd.Series(sub.loc[(sub["field"] == f).to_numpy(), "hash"].unique())
-                        if not len(vals):
-                            continue
-                        vals = vals.sort_values(kind="stable").reset_index(drop=True)
-                        path = out_dir / f"{name}.tencent.{f}.csv"
-                        _write_atomic(vals.to_frame(), path, header=False)
-                        files.append({"file": path.name, "field": f, "rows": int(len(vals)),
-                                      "sha256": sha256_file(path)})
-                else:
-                    w, header = _wide(sub, fields, max_per_type)
-                    path = out_dir / f"{name}.{p}.csv"
-                    _write_atomic(w, path, header=header)
-                    files.append({"file": path.name, "field": ",".join(header), "rows": int(len(w)),
-                                  "sha256": sha256_file(path)})
             res = ExportResult(audience=name, platform=p, in_audience=n_in, opted_out_removed=n_out,
                                no_identifier=int(elig.sum()) - exported, exported=exported,
                                fields=fields, files=files, definition_hash=audiences.hashes.get(name, ""),
@@ -293,6 +253,63 @@ def export_audiences(
                     entry["run_opted_out_values_dropped"] = int(contacts.attrs.get("opted_out_values", 0))
                 append_log(out_dir / LOG_NAME, entry)
     return results
+
+
+def _suppression(people: pd.Index, suppressed: pd.Series | None) -> tuple[np.ndarray, dict[str, Any]]:
+    """People removed by identifier (a mask over ``people``) and the run's counts for the log."""
+    sup = np.zeros(len(people), dtype=bool)
+    run_counts: dict[str, Any] = {"identifier_suppression": suppressed is not None}
+    if suppressed is None:
+        return sup, run_counts
+    s = suppressed.fillna(False).astype(bool)
+    pos = people.get_indexer(pd.Index(s.index[s.to_numpy()]).astype(str))
+    sup[pos[pos >= 0]] = True
+    a = suppressed.attrs  # counts over the whole run, never values
+    run_counts.update(run_opt_out_records=a.get("records"),
+                      run_opt_out_quarantined_rows=a.get("quarantined_records"),
+                      run_opt_out_identifier_values=a.get("values"))
+    return sup, run_counts
+
+
+def _write_oneid(out_dir: Path, name: str, oneids: pd.Index,
+                 key: str | bytes | None) -> tuple[list[dict[str, Any]], list[str], str]:
+    """The keyed pseudonyms of an audience's eligible OneIDs: (files, fields, hash)."""
+    ids = pd.Series(oneids.to_numpy(), dtype="string[pyarrow]")
+    pseud = pseudonymize(ids, key=key).sort_values(kind="stable").reset_index(drop=True)
+    path = out_dir / f"{name}.oneid.csv"
+    _write_atomic(pd.DataFrame({"oneid_pseudonym": pseud}), path, header=["oneid_pseudonym"])
+    files = [{"file": path.name, "field": "oneid_pseudonym", "rows": int(len(pseud)),
+              "sha256": sha256_file(path)}]
+    return files, ["oneid_pseudonym"], "hmac-sha256"
+
+
+def _write_platform(out_dir: Path, name: str, platform: str, pv: pd.DataFrame, elig: np.ndarray,
+                    max_per_type: int) -> tuple[list[dict[str, Any]], list[str], str]:
+    """An ad platform's file(s) of an audience's eligible members: (files, fields, hash).
+
+    ``pv`` is :func:`hashed_platform_values` with ``pos``, the position of each row's OneID among
+    the audiences' people (-1: not one of them). Tencent gets one file per field, Google and Meta
+    one wide file.
+    """
+    sub = pv.loc[(pv["pos"] >= 0).to_numpy() & elig[np.maximum(pv["pos"].to_numpy(), 0)]]
+    fields = [f.field for f in PLATFORM_FIELDS[platform]]
+    files: list[dict[str, Any]] = []
+    if platform == "tencent":
+        for f in fields:
+            vals = pd.Series(sub.loc[(sub["field"] == f).to_numpy(), "hash"].unique())
+            if not len(vals):
+                continue
+            vals = vals.sort_values(kind="stable").reset_index(drop=True)
+            path = out_dir / f"{name}.tencent.{f}.csv"
+            _write_atomic(vals.to_frame(), path, header=False)
+            files.append({"file": path.name, "field": f, "rows": int(len(vals)), "sha256": sha256_file(path)})
+    else:
+        w, header = _wide(sub, fields, max_per_type)
+        path = out_dir / f"{name}.{platform}.csv"
+        _write_atomic(w, path, header=header)
+        files.append({"file": path.name, "field": ",".join(header), "rows": int(len(w)),
+                      "sha256": sha256_file(path)})
+    return files, fields, PLATFORM_FIELDS[platform][0].algo
 
 
 def reach_table(audiences: AudienceSet, contacts: pd.DataFrame,

@@ -12,14 +12,15 @@ so rules are boolean masks and combinations are ``&``, ``|``, ``~``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from omni.audience.definitions import AudienceSettings
+from omni.workspace import month_end
 
-__all__ = ["AudienceFeatures"]
+__all__ = ["AudienceFeatures", "customer_value"]
 
 _NAT = np.iinfo(np.int64).min
 
@@ -99,8 +100,6 @@ class AudienceFeatures:
         settings: AudienceSettings | None = None,
     ) -> AudienceFeatures:
         """Features of a :class:`omni.workspace.Resolved` at the end of ``month`` (``YYYY-MM``)."""
-        from omni.workspace import month_end
-
         return cls(
             resolved.profiles, month_end(month), orders=resolved.tables.get("orders"),
             events=resolved.tables.get("events"),
@@ -203,74 +202,21 @@ class AudienceFeatures:
         return self._cached(key, compute)
 
     # -- value ----------------------------------------------------------------------------
-    def customer_orders(self) -> pd.DataFrame:
-        """Orders the value features use: before ``as_of``, with a oneid, a valid amount and
-        (unless ``settings.include_anonymous``) an identified buyer - as in the value report."""
-
-        def compute() -> pd.DataFrame:
-            from omni import value_report as vr
-
-            o = _require(self.orders, ["oneid", "order_time", "amount", "status"], "orders")
-            o = o.loc[o["oneid"].notna().to_numpy()]
-            o = o.loc[(pd.to_datetime(o["order_time"]) < self.as_of).to_numpy()]
-            if not self.settings.include_anonymous and self.record_oneid is not None and "order_key" in o:
-                o, _ = vr.identified_orders(o, self.record_oneid)
-            clean, _ = vr.valid_orders(o)
-            return clean
-
-        return self._cached(("customer_orders",), compute)
-
-    @property
-    def observation_end(self) -> pd.Timestamp:
-        """Last whole day before ``as_of`` (the inclusive end day of the RFM summary)."""
-        return (self.as_of - pd.Timedelta(seconds=1)).normalize()
-
-    def rfm_segments(self) -> pd.DataFrame:
-        """:func:`omni.rfm.rfm_segments` of the customers (indexed by oneid), computed exactly as
-        :func:`omni.value_report.value_month` does (weeks, daily purchase merging)."""
-
-        def compute() -> pd.DataFrame:
-            from omni.rfm import rfm_segments, rfm_summary
-
-            summary = rfm_summary(self.customer_orders(), self.observation_end, freq="W")
-            return rfm_segments(summary, threshold=self.settings.rfm_threshold)
-
-        return self._cached(("rfm_segments",), compute)
-
-    def clv_predictions(self) -> pd.DataFrame:
-        """:meth:`omni.clv.CLVModel.predict` of the customers (indexed by oneid): from
-        :func:`omni.value_report.value_month` when ``month`` is set (the value report's model
-        choice on a holdout), else from a model fitted to the summary at ``as_of``."""
-
-        def compute() -> pd.DataFrame:
-            from omni import value_report as vr
-            from omni.clv import CLVModel
-            from omni.rfm import rfm_summary
-
-            s = self.settings
-            if self.month is not None:
-                mv = vr.value_month(
-                    self.customer_orders(), self.month, model=s.clv_model,
-                    holdout_weeks=max(s.holdout_weeks, 1), check=s.holdout_weeks > 0,
-                    clv_months=s.clv_months, discount_rate_annual=s.discount_rate_annual,
-                    tier_shares=s.tier_shares, rfm_threshold=s.rfm_threshold,
-                )
-                return mv.predictions
-            summary = rfm_summary(self.customer_orders(), self.observation_end, freq="W")
-            model = CLVModel(model=s.clv_model, freq="W", discount_rate_annual=s.discount_rate_annual)
-            model.fit(summary)
-            if model.gg_params_ is None:
-                raise ValueError("the spend model (Gamma-Gamma) could not be fitted, so there are no "
-                                 "CLV tiers: " + "; ".join(model.warnings_))
-            return model.predict(summary, months=s.clv_months, tiers=s.tier_shares)
-
-        return self._cached(("clv_predictions",), compute)
+    def customer_value(self, part: Literal["rfm", "clv"]) -> pd.DataFrame:
+        """RFM segments (``"rfm"``) or CLV predictions (``"clv"``) of the customers, indexed by
+        oneid: :func:`customer_value`, computed once per part (audiences that read no CLV never
+        fit it)."""
+        if part not in ("rfm", "clv"):
+            raise ValueError(f"part must be 'rfm' or 'clv', got {part!r}")
+        return self._cached(("customer_value", part), lambda: customer_value(
+            self.orders, self.as_of, part, record_oneid=self.record_oneid, month=self.month,
+            settings=self.settings))
 
     def rfm_class(self) -> tuple[np.ndarray, np.ndarray]:
         """RFM 8-class labels per person (Chinese, English); None for non-customers."""
 
         def compute():
-            seg = self.rfm_segments()
+            seg = self.customer_value("rfm")
             pos = self.positions(seg.index.to_numpy())
             zh = np.full(self.n, None, dtype=object)
             en = np.full(self.n, None, dtype=object)
@@ -286,7 +232,7 @@ class AudienceFeatures:
         ``churn_risk`` and ``p_alive`` (NaN for non-customers)."""
 
         def compute():
-            pred = self.clv_predictions()
+            pred = self.customer_value("clv")
             pos = self.positions(pred.index.to_numpy())
             ok = pos >= 0
             tier = np.full(self.n, None, dtype=object)
@@ -330,3 +276,69 @@ class AudienceFeatures:
             return campaign_outcomes(a, o, self.campaigns, cid, pre_days=0, on_duplicate="first")
 
         return self._cached(("campaign", cid), compute)
+
+
+def customer_value(
+    orders: pd.DataFrame | None,
+    as_of: pd.Timestamp,
+    part: Literal["rfm", "clv"],
+    record_oneid: pd.DataFrame | None = None,
+    month: str | None = None,
+    settings: AudienceSettings | None = None,
+) -> pd.DataFrame:
+    """Customer value as of ``as_of``: the one place audiences call the value models.
+
+    Orders count when they are before ``as_of``, with a oneid, a valid amount and (unless
+    ``settings.include_anonymous``) an identified buyer, as in the value report. RFM classes come
+    from weekly summaries with daily purchases merged; CLV predictions from
+    :func:`omni.value_report.value_month` when ``month`` is set (the value report's model choice on
+    a holdout, so tier A here is tier A there), else from a model fitted to the summary at ``as_of``.
+
+    Parameters
+    ----------
+    orders : DataFrame
+        The unified orders (``oneid``, ``order_time``, ``amount``, ``status``).
+    as_of : Timestamp
+        End of the observation, exclusive.
+    part : {"rfm", "clv"}
+        :func:`omni.rfm.rfm_segments` or :meth:`omni.clv.CLVModel.predict` of the customers.
+    record_oneid : DataFrame, optional
+        ``Resolved.record_oneid``, to leave anonymous orders out.
+    month : str, optional
+        ``YYYY-MM`` when ``as_of`` is the end of that month.
+    settings : AudienceSettings, optional
+
+    Returns
+    -------
+    DataFrame
+        Indexed by oneid.
+    """
+    from omni import value_report as vr
+    from omni.clv import CLVModel
+    from omni.rfm import rfm_segments, rfm_summary
+
+    s = settings or AudienceSettings()
+    o = _require(orders, ["oneid", "order_time", "amount", "status"], "orders")
+    o = o.loc[o["oneid"].notna().to_numpy()]
+    o = o.loc[(pd.to_datetime(o["order_time"]) < as_of).to_numpy()]
+    if not s.include_anonymous and record_oneid is not None and "order_key" in o:
+        o, _ = vr.identified_orders(o, record_oneid)
+    clean, _ = vr.valid_orders(o)
+    observation_end = (as_of - pd.Timedelta(seconds=1)).normalize()
+    if part == "rfm":
+        return rfm_segments(rfm_summary(clean, observation_end, freq="W"), threshold=s.rfm_threshold)
+    if month is not None:
+        mv = vr.value_month(
+            clean, month, model=s.clv_model, holdout_weeks=max(s.holdout_weeks, 1),
+            check=s.holdout_weeks > 0, clv_months=s.clv_months,
+            discount_rate_annual=s.discount_rate_annual, tier_shares=s.tier_shares,
+            rfm_threshold=s.rfm_threshold,
+        )
+        return mv.predictions
+    summary = rfm_summary(clean, observation_end, freq="W")
+    model = CLVModel(model=s.clv_model, freq="W", discount_rate_annual=s.discount_rate_annual)
+    model.fit(summary)
+    if model.gg_params_ is None:
+        raise ValueError("the spend model (Gamma-Gamma) could not be fitted, so there are no "
+                         "CLV tiers: " + "; ".join(model.warnings_))
+    return model.predict(summary, months=s.clv_months, tiers=s.tier_shares)

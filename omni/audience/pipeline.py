@@ -8,7 +8,7 @@ own (:mod:`~omni.audience.definitions`, :mod:`~omni.audience.features`,
 
 from __future__ import annotations
 
-import sys
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,8 +29,11 @@ from omni.consent import (
     suppressed_by_identifier,
 )
 from omni.consent import opted_out as consent_opted_out
+from omni.workspace import Workspace
 
 __all__ = ["AudienceRun", "export_dataset", "prepare_audiences"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -122,14 +125,9 @@ def prepare_audiences(
     workspace : Workspace, optional
         An open workspace to reuse (its caches).
     progress : bool
-        Print step timings to stderr.
+        Let the workspace print its progress to stderr. The steps' counts and timings are logged
+        (logger ``omni.audience.pipeline``, level INFO) whatever ``progress`` says.
     """
-    from omni.workspace import Workspace
-
-    def say(msg: str) -> None:
-        if progress:
-            print(msg, file=sys.stderr, flush=True)
-
     defs = definitions if isinstance(definitions, Definitions) else load_definitions(definitions)
     if names:
         unknown = [n for n in names if n not in defs.audiences]
@@ -146,14 +144,14 @@ def prepare_audiences(
     quarantined = quarantined_opt_outs(ws.spec, ws.dataset.quarantine)
     oo = consent_opted_out(res.profiles, res.record_oneid, ws.dataset.tables, keys, quarantined=quarantined)
     secs["consent"] = round(time.perf_counter() - t, 2)
-    say(f"  consent: {int(oo.sum()):,} opted out ({oo.attrs['from_records_only']:,} only on an older record; "
-        f"{len(quarantined):,} opt-outs on quarantined rows)")
+    log.info("  consent: %s opted out (%s only on an older record; %s opt-outs on quarantined rows)",
+             f"{int(oo.sum()):,}", f"{oo.attrs['from_records_only']:,}", f"{len(quarantined):,}")
     t = time.perf_counter()
     feats = AudienceFeatures.from_resolved(res, month, campaigns=ws.dataset.tables.get("campaigns"),
                                            settings=defs.settings)
     aset = build_audiences(defs, feats, opted_out=oo.to_numpy(), names=list(names) if names else None)
     secs["audiences"] = round(time.perf_counter() - t, 2)
-    say(f"  built {len(aset.names)} audiences in {secs['audiences']:.1f} s")
+    log.info("  built %d audiences in %.1f s", len(aset.names), secs["audiences"])
     return AudienceRun(workspace=ws, month=month, resolved=res, features=feats, audiences=aset,
                        opted_out=oo, quarantined=quarantined, seconds=secs)
 
