@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import platform
 import sys
 import time
@@ -17,6 +18,7 @@ import nbformat
 from omni.core.errors import OmniError
 from omni.core.markup import CSP_META, escape_html
 from omni.reporting.display import METRICS_MIME
+from omni.workspace import DATA_ENV
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 VERSIONED_PACKAGES = ("omni", "pandas", "numpy", "scipy", "lifetimes", "statsmodels", "networkx", "papermill", "matplotlib")
@@ -162,6 +164,10 @@ def _run_one(
     from nbclient.exceptions import DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
+    # the kernel inherits the environment: a notebook's omni.open(data) gives OMNI_DATA precedence,
+    # so it names the dataset being reported (an OMNI_DATA of the caller would win over it otherwise)
+    saved = os.environ.get(DATA_ENV)
+    os.environ[DATA_ENV] = str(params["data"])
     try:
         pm.execute_notebook(
             str(nb_in),
@@ -181,6 +187,11 @@ def _run_one(
         ) from err
     except DeadKernelError as err:
         raise kernel_death_error(nb_in, nb_out, err) from err
+    finally:
+        if saved is None:
+            os.environ.pop(DATA_ENV, None)
+        else:
+            os.environ[DATA_ENV] = saved
 
 
 def run_report(
