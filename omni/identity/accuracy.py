@@ -76,18 +76,24 @@ def source_pair_accuracy(record_oneid: pd.DataFrame, truth: pd.DataFrame) -> pd.
     return sp.sort_values("true_pairs", ascending=False)
 
 
-def naive_accuracy(record_oneid: pd.DataFrame, naive: np.ndarray, truth: pd.DataFrame) -> pd.DataFrame:
-    """Pairwise precision and recall (strong-id records) of the rules and of the naive graph.
+def naive_accuracy(record_oneid: pd.DataFrame, naive: np.ndarray, truth: pd.DataFrame) -> dict[str, float]:
+    """Pairwise and B-cubed scores (strong-id records) of the naive graph's clusters.
+
+    Parameters
+    ----------
+    record_oneid : DataFrame
+        ``record_key``, ``how`` (the resolution's records).
+    naive : ndarray
+        A cluster label per row of ``record_oneid`` (:func:`omni.oneid.baseline.naive_clusters`).
+    truth : DataFrame
+        ``record_key``, ``person_id``.
 
     Returns
     -------
-    DataFrame
-        ``graph`` (``omni rules``, ``naive``), ``precision``, ``recall``.
+    dict
+        As :func:`omni.oneid.evaluate.pairwise_scores` (``precision``, ``recall``, ...).
     """
-    ours = evaluate_against_truth(record_oneid, truth, strong_only=True)
-    nv = evaluate_against_truth(record_oneid.assign(oneid=naive), truth, strong_only=True)
-    return pd.DataFrame({"graph": ["omni rules", "naive"], "precision": [ours["precision"], nv["precision"]],
-                         "recall": [ours["recall"], nv["recall"]]})
+    return evaluate_against_truth(record_oneid.assign(oneid=naive), truth, strong_only=True)
 
 
 def link_accuracy(links: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:

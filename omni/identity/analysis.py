@@ -115,12 +115,12 @@ def _truth_tables(result: IdentityResult, workspace: Workspace, naive: np.ndarra
         return {}
     truth = workspace.truth()
     r = result.resolved
-    tables: dict[str, Any] = {"accuracy": result.truth_check(truth),
-                              "source_pairs": accuracy.source_pair_accuracy(r.record_oneid, truth)}
+    acc = result.truth_check(truth)
+    tables: dict[str, Any] = {"accuracy": acc, "source_pairs": accuracy.source_pair_accuracy(r.record_oneid, truth)}
     nv = accuracy.naive_accuracy(r.record_oneid, naive, truth)
-    cmp = result.tables["naive_comparison"]
-    cmp["pairwise precision"] = nv["precision"].to_numpy()
-    cmp["pairwise recall"] = nv["recall"].to_numpy()
+    cmp = result.tables["naive_comparison"]  # rows: the rules (strong-id scores of acc), the naive graph
+    cmp["pairwise precision"] = [float(acc["precision"].iloc[0]), nv["precision"]]
+    cmp["pairwise recall"] = [float(acc["recall"].iloc[0]), nv["recall"]]
     if len(r.links):
         tables["link_accuracy"] = accuracy.link_accuracy(r.links, truth)
     return tables

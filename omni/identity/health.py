@@ -24,12 +24,12 @@ __all__ = [
     "cluster_size_distribution",
     "identifiers_per_profile",
     "largest_clusters",
+    "limit_removals",
     "linkage_summary",
     "merge_rates",
     "oneid_changes",
     "records_by_source",
     "rule_impact",
-    "limit_removals",
     "short_oneid",
 ]
 
@@ -195,7 +195,10 @@ def cluster_edges(res: Resolution, cluster: int) -> pd.DataFrame:
     e = e[e["rec"].isin(recs)]
     rec, val = e["rec"].to_numpy(), e["val"].to_numpy()
     vtype = res.values["id_type"].astype(str).to_numpy()[val]
-    masked = [mask_value(t, v) for t, v in zip(vtype, res.values["value"].to_numpy()[val], strict=True)]
+    uniq = np.unique(val)  # each identifier masked once (one profile: tens of values)
+    utype = res.values["id_type"].astype(str).to_numpy()[uniq]
+    umask = [mask_value(t, v) for t, v in zip(utype, res.values["value"].to_numpy()[uniq], strict=True)]
+    masked = np.asarray(umask, dtype=object)[np.searchsorted(uniq, val)] if len(uniq) else np.array([], dtype=object)
     return pd.DataFrame({
         "record": ["r" + str(r) for r in rec],
         "source": res.records["source"].astype(str).to_numpy()[rec],
