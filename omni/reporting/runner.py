@@ -167,7 +167,8 @@ def _run_one(
     # the kernel inherits the environment: a notebook's omni.open(data) gives OMNI_DATA precedence,
     # so it names the dataset being reported (an OMNI_DATA of the caller would win over it otherwise)
     saved = os.environ.get(DATA_ENV)
-    os.environ[DATA_ENV] = str(params["data"])
+    if params.get("data") is not None:
+        os.environ[DATA_ENV] = str(params["data"])
     try:
         pm.execute_notebook(
             str(nb_in),
