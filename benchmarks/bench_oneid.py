@@ -46,7 +46,7 @@ def run_one(persons: int, workdir: Path, nx_max: int, eval_max: int = 100_000) -
 
     from omni.normalize import link_table
     from omni.oneid import OneIDConfig, evaluate_against_truth
-    from omni.oneid.health import naive_clusters
+    from omni.oneid.baseline import naive_clusters
     from omni.oneid.resolve import resolve_identities
     from omni.synth import generate_world
     from omni.workspace import Workspace

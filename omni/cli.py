@@ -50,7 +50,7 @@ def _cmd_resolve(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from omni.oneid import OneIDConfig, evaluate_against_truth, linkable_scores
-    from omni.oneid.health import naive_clusters
+    from omni.oneid.baseline import naive_clusters
     from omni.workspace import Workspace
 
     as_of = _month(args.as_of)

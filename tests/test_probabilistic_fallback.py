@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import html
 import json
-import re
 import shutil
 from pathlib import Path
-from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -91,26 +88,6 @@ def test_cli_resolve_and_audiences_survive_the_failure(world_copy, failing_stage
     assert line.startswith("omni: warning: the probabilistic account-linking stage failed (EMTrainingException")
     assert line.count("\n") == 1 and line.endswith("\n")
     assert "omni: warning" not in _format_warning("other", UserWarning, "x.py", 1)
-
-
-def _warning_cell() -> str:
-    src = (ROOT / "notebooks" / "src" / "02_identity_resolution.py").read_text(encoding="utf-8")
-    cells = re.split(r"^# %%.*$", src, flags=re.M)
-    (cell,) = [c for c in cells if 'r.summary.get("warnings"' in c]
-    return cell
-
-
-def test_notebook_02_shows_the_warning_when_present():
-    shown: list[str] = []
-    cell = _warning_cell()
-    warning = "the probabilistic account-linking stage failed (EMTrainingException: <m & u>); rules only"
-    exec(cell, {"r": SimpleNamespace(summary={"warnings": [warning]}), "note": shown.append, "html": html})
-    assert shown == [f"**Warning:** {html.escape(warning)}"]
-    shown.clear()
-    exec(cell, {"r": SimpleNamespace(summary={"probabilistic": {}}), "note": shown.append, "html": html})
-    assert shown == []
-    src = (ROOT / "notebooks" / "src" / "02_identity_resolution.py").read_text(encoding="utf-8")
-    assert 'stage.get("status") == "failed"' in src and "deterministic" in src
 
 
 def test_report_notebook_02_shows_the_fallback(world_copy, failing_stage, tmp_path):

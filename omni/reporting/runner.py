@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import platform
 import time
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from omni.core.markup import CSP_META, escape_html
 from omni.core.progress import console
 from omni.core.progress import say as progress_line
 from omni.reporting.display import METRICS_MIME
+from omni.workspace import DATA_ENV
 
 log = logging.getLogger(__name__)
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -165,6 +167,11 @@ def _run_one(
     from nbclient.exceptions import DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
+    # the kernel inherits the environment: a notebook's omni.open(data) gives OMNI_DATA precedence,
+    # so it names the dataset being reported (an OMNI_DATA of the caller would win over it otherwise)
+    saved = os.environ.get(DATA_ENV)
+    if params.get("data") is not None:
+        os.environ[DATA_ENV] = str(params["data"])
     try:
         pm.execute_notebook(
             str(nb_in),
@@ -184,6 +191,11 @@ def _run_one(
         ) from err
     except DeadKernelError as err:
         raise kernel_death_error(nb_in, nb_out, err) from err
+    finally:
+        if saved is None:
+            os.environ.pop(DATA_ENV, None)
+        else:
+            os.environ[DATA_ENV] = saved
 
 
 def run_report(

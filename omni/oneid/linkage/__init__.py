@@ -58,7 +58,7 @@ from omni.oneid.linkage.matcher import (
     model_parameters,
 )
 from omni.oneid.linkage.stage import AccountLinking, link_accounts, match_accounts, stage_report
-from omni.oneid.linkage.text import explain_link, linkage_summary
+from omni.oneid.linkage.text import explain_link
 
 __all__ = [
     "LINK_COLUMNS",
@@ -76,7 +76,6 @@ __all__ = [
     "explain_link",
     "floor_m",
     "link_accounts",
-    "linkage_summary",
     "match_accounts",
     "merge_links",
     "model_parameters",

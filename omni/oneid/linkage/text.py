@@ -5,36 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["explain_link", "linkage_summary"]
-
-
-def linkage_summary(record_oneid: pd.DataFrame, source: str = "ecom_orders") -> pd.DataFrame:
-    """How the platform orders reached a person: by rule, by probability, or not at all.
-
-    Parameters
-    ----------
-    record_oneid : DataFrame
-        ``source`` and ``how`` per record (``Resolved.record_oneid``).
-    source : str
-        The platform-order source.
-
-    Returns
-    -------
-    DataFrame
-        ``linked`` (``by rule``: a person-level identifier or a bound account; ``by
-        probability``; ``not linked``: an unbound account that stays a profile of its own;
-        ``no identifier``), ``records``, ``share``.
-    """
-    for c in ("source", "how"):
-        if c not in record_oneid.columns:
-            raise ValueError(f"record_oneid has no {c!r} column")
-    how = record_oneid.loc[record_oneid["source"].astype(str) == source, "how"].astype(str)
-    label = how.map({"strong": "by rule", "weak": "by rule", "probabilistic": "by probability",
-                     "account": "not linked", "none": "no identifier"})
-    order = ["by rule", "by probability", "not linked", "no identifier"]
-    n = label.value_counts().reindex(order, fill_value=0)
-    return pd.DataFrame({"linked": order, "records": n.to_numpy(),
-                         "share": n.to_numpy() / max(int(n.sum()), 1)})
+__all__ = ["explain_link"]
 
 
 def explain_link(links: pd.DataFrame, record_or_account: str) -> str:

@@ -1,0 +1,111 @@
+"""Accuracy of a resolution against the synthetic world's truth (who each record really belongs to).
+
+Only synthetic data has a truth (``truth/record_person``). Pairwise precision: of the record pairs put
+in one OneID, the share that are truly one person; recall: of the true pairs, the share found;
+B-cubed scores weigh every record equally. The scoring itself is :mod:`omni.oneid.evaluate`'s.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from omni.oneid import evaluate_against_truth, linkable_scores
+from omni.oneid.evaluate import scores_by_source_pair
+from omni.oneid.resolve import Resolution
+
+__all__ = [
+    "ACCURACY_COLUMNS",
+    "accuracy_table",
+    "link_accuracy",
+    "naive_accuracy",
+    "source_pair_accuracy",
+    "truth_table",
+]
+
+#: Columns of :func:`accuracy_table`.
+ACCURACY_COLUMNS = ["records", "n_records", "precision", "recall", "f1", "bcubed_precision", "bcubed_recall",
+                    "bcubed_f1", "linkable_recall"]
+
+
+def truth_table(truth: pd.DataFrame | dict | None) -> pd.DataFrame | None:
+    """The ``record_person`` truth (``record_key``, ``person_id``) from a table or a name -> table map."""
+    if truth is None or isinstance(truth, pd.DataFrame):
+        return truth
+    return truth.get("record_person")
+
+
+def accuracy_table(record_oneid: pd.DataFrame, res: Resolution, truth: pd.DataFrame) -> pd.DataFrame:
+    """Pairwise and B-cubed scores for records with a strong identifier and for all records.
+
+    Parameters
+    ----------
+    record_oneid : DataFrame
+        ``record_key``, ``oneid``, ``how``.
+    res : Resolution
+        The same resolution's view (for the linkable truth).
+    truth : DataFrame
+        ``record_key``, ``person_id``.
+
+    Returns
+    -------
+    DataFrame
+        One row per population (``records``: ``with a strong identifier``, ``all``) with
+        :data:`ACCURACY_COLUMNS`; ``linkable_recall`` is the recall against the true pairs some chain
+        of valid identifiers joins (strong-id records only, NaN for ``all``).
+    """
+    strong = evaluate_against_truth(record_oneid, truth, strong_only=True)
+    every = evaluate_against_truth(record_oneid, truth, strong_only=False)
+    linkable = linkable_scores(res, truth, strong_only=True)
+    rows = [{"records": "with a strong identifier", **strong, "linkable_recall": linkable["recall"]},
+            {"records": "all", **every, "linkable_recall": float("nan")}]
+    return pd.DataFrame(rows)[ACCURACY_COLUMNS]
+
+
+def source_pair_accuracy(record_oneid: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
+    """Pairwise scores by pair of sources (all records), most true pairs first.
+
+    Returns
+    -------
+    DataFrame
+        ``source_a``, ``source_b``, ``pred_pairs``, ``true_pairs``, ``tp``, ``precision``, ``recall``,
+        ``f1``.
+    """
+    m = record_oneid.merge(truth, on="record_key")
+    sp = scores_by_source_pair(m["oneid"].to_numpy(), m["person_id"].to_numpy(), m["source"].astype(str).to_numpy())
+    return sp.sort_values("true_pairs", ascending=False)
+
+
+def naive_accuracy(record_oneid: pd.DataFrame, naive: np.ndarray, truth: pd.DataFrame) -> dict[str, float]:
+    """Pairwise and B-cubed scores (strong-id records) of the naive graph's clusters.
+
+    Parameters
+    ----------
+    record_oneid : DataFrame
+        ``record_key``, ``how`` (the resolution's records).
+    naive : ndarray
+        A cluster label per row of ``record_oneid`` (:func:`omni.oneid.baseline.naive_clusters`).
+    truth : DataFrame
+        ``record_key``, ``person_id``.
+
+    Returns
+    -------
+    dict
+        As :func:`omni.oneid.evaluate.pairwise_scores` (``precision``, ``recall``, ...).
+    """
+    return evaluate_against_truth(record_oneid.assign(oneid=naive), truth, strong_only=True)
+
+
+def link_accuracy(links: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
+    """How many probabilistic links join records of the same true person.
+
+    Returns
+    -------
+    DataFrame
+        One row: ``links``, ``right_person`` (share, NaN without links).
+    """
+    if not len(links):
+        return pd.DataFrame({"links": [0], "right_person": [float("nan")]})
+    person = truth.set_index("record_key")["person_id"]
+    ok = person.reindex(links["account_record"]).to_numpy() == person.reindex(links["target_record"]).to_numpy()
+    return pd.DataFrame({"links": [len(links)], "right_person": [float(ok.mean())]})

@@ -1,0 +1,143 @@
+"""``analyse_month``: resolve a month's records to people and measure how it went."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from omni.core.month import Month
+from omni.identity import accuracy, health
+from omni.identity.result import IdentityResult
+from omni.oneid.baseline import naive_clusters
+from omni.oneid.explain import Explanation, explain
+from omni.oneid.resolve import Resolution
+from omni.workspace import Resolved, Workspace
+
+__all__ = ["MODEL_PARAMETER_COLUMNS", "analyse_month"]
+
+#: Columns of the ``model_parameters`` table (one row per comparison level).
+MODEL_PARAMETER_COLUMNS = ["comparison", "label", "m_probability", "u_probability", "match_weight"]
+
+
+def analyse_month(workspace: Workspace, month: str | Month | None = None, *, largest: int = 8,
+                  platform_source: str = "ecom_orders") -> IdentityResult:
+    """Resolve the records up to the end of ``month`` and describe the resolution.
+
+    Parameters
+    ----------
+    workspace : Workspace
+        The dataset (``omni.open(path)``).
+    month : str or Month, optional
+        Report month ``YYYY-MM``; the last complete month in the data when None.
+    largest : int
+        How many of the largest OneIDs the ``largest`` table lists.
+    platform_source : str
+        The platform-order source whose linkage (by rule, by probability, not at all) is shown.
+
+    Returns
+    -------
+    IdentityResult
+        Headline counts, the tables of :data:`omni.identity.result.TABLES` (the accuracy tables only
+        when the dataset has a truth), the resolution's warnings and two explained examples.
+    """
+    month = Month.parse(month if month is not None else workspace.last_complete_month())
+    r = workspace.resolve(as_of=str(month))
+    res = r.resolution()
+    ro = r.record_oneid
+    n_rec = len(ro)
+    how = ro["how"].astype(str).value_counts()
+    naive = naive_clusters(workspace.ids[workspace.ids["record_key"].isin(ro["record_key"])], ro[["record_key"]])
+    tables = _health_tables(r, res, largest, platform_source)
+    tables["naive_comparison"] = _naive_comparison(ro, naive)
+    result = IdentityResult(
+        month=month,
+        settings={"largest": largest, "platform_source": platform_source},
+        tables=tables,
+        records=n_rec,
+        profiles=ro["oneid"].nunique(),
+        multi_source_share=float((ro.groupby("oneid")["source"].nunique() > 1).mean()),
+        anonymous_share=float(how.get("none", 0) / n_rec),
+        warnings=list(r.summary.get("warnings", [])),
+        probabilistic=dict(r.summary.get("probabilistic") or {}),
+        examples=_examples(res, int(tables["largest"]["cluster"].iloc[0])) if len(tables["largest"]) else [],
+        resolved=r,
+        resolution=res,
+    )
+    result.tables.update(_truth_tables(result, workspace, naive))
+    result.tables["largest"] = _shown_largest(tables["largest"], ro, res)
+    return result
+
+
+def _health_tables(r: Resolved, res: Resolution, largest: int, platform_source: str) -> dict[str, pd.DataFrame]:
+    ro = r.record_oneid
+    big = health.largest_clusters(res, k=largest)
+    stage = r.summary.get("probabilistic") or {}
+    mu = pd.DataFrame(stage.get("model_parameters", []) if stage.get("status") != "failed" else [])
+    mu = (mu.dropna(subset=["m_probability"])[MODEL_PARAMETER_COLUMNS] if len(mu)
+          else pd.DataFrame(columns=MODEL_PARAMETER_COLUMNS))
+    return {
+        "by_source": health.records_by_source(ro),
+        "merge_rates": health.merge_rates(ro["oneid"], ro["source"].astype(str)),
+        "profile_sizes": health.cluster_size_distribution(ro["oneid"]),
+        "identifiers_per_profile": health.identifiers_per_profile(res),
+        "largest": big,
+        "cluster_edges": health.cluster_edges(res, int(big["cluster"].iloc[0])) if len(big) else pd.DataFrame(),
+        "rule_impact": health.rule_impact(res),
+        "limit_removals": health.limit_removals(r.removals),
+        "platform_linkage": health.linkage_summary(ro, platform_source),
+        "model_parameters": mu,
+        "oneid_changes": health.oneid_changes(r.changes),
+    }
+
+
+def _shown_largest(big: pd.DataFrame, ro: pd.DataFrame, res: Resolution) -> pd.DataFrame:
+    """The largest profiles as shown: the OneID shortened in place of the cluster number, no bridge list."""
+    show = big.drop(columns=["bridges"]).copy()
+    first = pd.Series(np.arange(len(ro))).groupby(res.records["cluster"].to_numpy()).first()
+    show["cluster"] = [health.short_oneid(ro["oneid"].iloc[int(first[c])]) for c in big["cluster"]]
+    return show.rename(columns={"cluster": "oneid"})
+
+
+def _naive_comparison(ro: pd.DataFrame, naive: np.ndarray) -> pd.DataFrame:
+    naive_sizes = pd.Series(naive).value_counts()
+    return pd.DataFrame({
+        "graph": ["omni rules", "naive: connect every shared value"],
+        "profiles": [ro["oneid"].nunique(), len(naive_sizes)],
+        "largest profile (records)": [int(ro["oneid"].value_counts().max()), int(naive_sizes.max())],
+    })
+
+
+def _truth_tables(result: IdentityResult, workspace: Workspace, naive: np.ndarray) -> dict[str, pd.DataFrame]:
+    """The accuracy tables (empty without a truth); the naive comparison gains precision and recall."""
+    if not workspace.has_truth():
+        return {}
+    truth = workspace.truth()
+    r = result.resolved
+    acc = result.truth_check(truth)
+    tables: dict[str, Any] = {"accuracy": acc, "source_pairs": accuracy.source_pair_accuracy(r.record_oneid, truth)}
+    nv = accuracy.naive_accuracy(r.record_oneid, naive, truth)
+    cmp = result.tables["naive_comparison"]  # rows: the rules (strong-id scores of acc), the naive graph
+    cmp["pairwise precision"] = [float(acc["precision"].iloc[0]), nv["precision"]]
+    cmp["pairwise recall"] = [float(acc["recall"].iloc[0]), nv["recall"]]
+    if len(r.links):
+        tables["link_accuracy"] = accuracy.link_accuracy(r.links, truth)
+    return tables
+
+
+def _examples(res: Resolution, cluster: int) -> list[Explanation]:
+    """Two explained pairs: the first two records of ``cluster`` (linked), and two records on the
+    most shared value that the rules kept apart."""
+    rk = res.records["record_key"].to_numpy()
+    cl = res.records["cluster"].to_numpy()
+    recs = np.flatnonzero(cl == cluster)
+    out = [explain(res, rk[recs[0]], rk[recs[1]])] if len(recs) >= 2 else []
+    shared = res.values[res.values["status"].astype(str) == "shared"]
+    if len(shared):
+        v = int(shared["n_records"].idxmax())
+        on = res.edges.loc[res.edges["val"] == v, "rec"].to_numpy()
+        other = on[cl[on] != cl[on[0]]]
+        if len(other):
+            out.append(explain(res, rk[on[0]], rk[other[0]]))
+    return out

@@ -1,0 +1,52 @@
+"""The health summaries on small hand-made resolutions: exact numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from omni.identity import (
+    cluster_size_distribution,
+    linkage_summary,
+    merge_rates,
+    oneid_changes,
+    records_by_source,
+)
+
+
+def test_merge_rates_count_records_whose_oneid_holds_another_source():
+    oneid = pd.Series(["a", "a", "a", "b", "c", "c"])
+    source = pd.Series(["crm", "web", "web", "web", "crm", "crm"])
+    mr = merge_rates(oneid, source)
+    assert list(mr.index) == ["crm", "web"] and mr.index.name == "source" and mr.columns.name == "with"
+    # crm: 3 records, 1 in a profile with web; 2 in a profile with another crm record
+    assert mr.loc["crm", "web"] == pytest.approx(1 / 3) and mr.loc["crm", "crm"] == pytest.approx(2 / 3)
+    # web: 3 records, 2 in profile a (with crm, and with each other)
+    assert mr.loc["web", "crm"] == pytest.approx(2 / 3) and mr.loc["web", "web"] == pytest.approx(2 / 3)
+
+
+def test_size_distribution_buckets_profiles_and_records():
+    dist = cluster_size_distribution(pd.Series(["a"] * 3 + ["b"] + ["c"] * 12)).set_index("size")
+    assert dist.loc["1", "profiles"] == 1 and dist.loc["3-5", "records"] == 3 and dist.loc["11-20", "profiles"] == 1
+    assert dist["records"].sum() == 16 and np.isclose(dist["share_profiles"].sum(), 1.0)
+
+
+def test_records_by_source_and_linkage_summary():
+    ro = pd.DataFrame({"record_key": list("abcdef"), "oneid": ["o1", "o1", "o2", "o3", "o3", "o4"],
+                       "source": ["crm", "ecom_orders", "ecom_orders", "ecom_orders", "ecom_orders", "pos"],
+                       "how": ["strong", "strong", "probabilistic", "account", "account", "none"]})
+    by = records_by_source(ro).set_index("source")
+    assert by.loc["ecom_orders", "records"] == 4 and by.loc["ecom_orders", "oneids"] == 3
+    assert by.loc["ecom_orders", "account"] == 2 and by.loc["pos", "none"] == 1
+    ls = linkage_summary(ro).set_index("linked")
+    assert ls["records"].to_dict() == {"by rule": 1, "by probability": 1, "not linked": 2, "no identifier": 0}
+    assert ls.loc["not linked", "share"] == 0.5
+    with pytest.raises(ValueError, match="no 'how' column"):
+        linkage_summary(ro.drop(columns="how"))
+
+
+def test_oneid_changes_lists_every_kind_in_order():
+    ch = oneid_changes(pd.DataFrame({"change": ["new", "kept", "kept"]}))
+    assert ch.to_dict("list") == {"change": ["kept", "new", "merged_into", "split_from", "retired"],
+                                  "OneIDs": [2, 1, 0, 0, 0]}
