@@ -9,12 +9,12 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from omni.core.orders import is_paid, usable_amount
 from omni.uplift._common import CONTROL, first_bad_row, masked_list, require_columns
 
 ASSIGNMENT_COLUMNS = ("campaign_id", "oneid", "arm", "contacted")
 ORDER_COLUMNS = ("oneid", "order_time", "amount", "status")
 CAMPAIGN_COLUMNS = ("campaign_id", "start_date", "end_date")
-PAID = "paid"
 
 _BOOL_STRINGS = {
     "true": True, "false": False, "1": True, "0": False, "yes": True, "no": False,
@@ -98,8 +98,9 @@ def campaign_outcomes(
         Unified ``campaign_assignments`` (campaign_id, oneid, arm, contacted; assigned_time
         used by ``on_duplicate="first"``).
     orders
-        Unified ``orders`` (oneid, order_time, amount, status). Only ``status == "paid"`` orders
-        count, in every channel. Orders without a oneid are ignored.
+        Unified ``orders`` (oneid, order_time, amount, status). Only paid orders count
+        (:mod:`omni.core.orders`: status ``paid`` after trimming and lower-casing, amount
+        finite and not negative), in every channel. Orders without a oneid are ignored.
     campaigns
         Unified ``campaigns`` (campaign_id, start_date, end_date; arms used to validate the arms
         found in the assignments).
@@ -196,10 +197,7 @@ def campaign_outcomes(
     people = pd.Index(a["oneid"].to_numpy())  # unique now: one hash table for every lookup
 
     # paid orders in [pre_start, end_excl) of assigned people -> person position, then bincount
-    status = orders["status"]
-    paid = (status == PAID).to_numpy(dtype=bool, na_value=False)
-    if not paid.any() and len(orders):
-        paid = (status.astype(str).str.strip().str.lower() == PAID).to_numpy()
+    paid = is_paid(orders["status"])  # the one paid-order rule (omni.core.orders)
     o = orders.loc[paid & orders["oneid"].notna().to_numpy(), list(ORDER_COLUMNS)]
     times = pd.to_datetime(o["order_time"], errors="coerce")
     if times.isna().any():
@@ -218,6 +216,8 @@ def campaign_outcomes(
             f"orders has {int(amount.isna().sum())} paid order(s) with missing/non-numeric amount "
             f"in the analysis window, first: {first!r}"
         )
+    usable = usable_amount(amount)  # negative or infinite amounts never count (omni.core.orders)
+    o, times, pos, amount = o.loc[usable], times.loc[usable], pos[usable], amount.loc[usable]
     amt = amount.to_numpy(dtype="float64")
     in_window = (times >= start).to_numpy()
     n_people = len(people)
