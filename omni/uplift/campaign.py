@@ -355,6 +355,33 @@ def _outcomes(assignments: pd.DataFrame, orders: pd.DataFrame, campaigns: pd.Dat
     return out, len(a)
 
 
+def _arms(row: pd.Series, out: pd.DataFrame) -> list[str]:
+    """Treatment arms in the campaign's order (or sorted), those with people only."""
+    arms_all = parse_arms(row["arms"]) if "arms" in row.index else None
+    arms = [x for x in (arms_all or sorted(out["arm"].unique())) if x != CONTROL]
+    return [x for x in arms if (out["arm"] == x).any()]
+
+
+def _lifts(out: pd.DataFrame, arms: Sequence[str], alpha: float, notes: list[str]
+           ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]:
+    """Conversion and revenue lifts, unadjusted and with CUPED (Holm-adjusted with several arms)."""
+    correction = "holm" if len(arms) > 1 else None
+    lc = lift(out, "converted", alpha=alpha, correction=correction)
+    lr = lift(out, "revenue", alpha=alpha, correction=correction)
+    cc = _safe_cuped(out, "converted", "pre_orders", correction, alpha, notes)
+    cr = _safe_cuped(out, "revenue", "pre_revenue", correction, alpha, notes)
+    return lc, lr, cc, cr
+
+
+def _complier(out: pd.DataFrame, alpha: float, notes: list[str]) -> pd.DataFrame:
+    """The effect on the people actually contacted (empty, with a note, when not estimable)."""
+    try:
+        return complier_lift(out, "converted", alpha=alpha)
+    except ValueError as exc:
+        notes.append(f"effect on the contacted not estimable: {exc}")
+        return pd.DataFrame()
+
+
 def _fit_models(out: pd.DataFrame, arms: Sequence[str], model_features: Sequence[str], s: dict,
                 population: int, cpc: float, coupon: Mapping[str, float], notes: list[str]
                 ) -> tuple[dict[str, dict], list[ModelSkipped]]:
@@ -369,6 +396,26 @@ def _fit_models(out: pd.DataFrame, arms: Sequence[str], model_features: Sequence
         else:
             models[arm] = m
     return models, skipped
+
+
+def _design_checks(out: pd.DataFrame, campaigns: pd.DataFrame, cid: str,
+                   segment_by: Sequence[str], n_rows: int) -> tuple[pd.DataFrame, ...]:
+    """Sample ratio, balance and contamination, and their pass / warn / fail summary."""
+    srm = sample_ratio_check(out, planned_shares(campaigns, cid))
+    balance = balance_check(out, ["pre_revenue", "pre_orders"] + [c for c in segment_by if c in out.columns])
+    contamination = contamination_check(out)
+    return srm, balance, contamination, _checks(srm, balance, contamination, n_rows - len(out))
+
+
+def _recommendation(arms: Sequence[str], effects: pd.DataFrame, models: Mapping[str, dict],
+                    out: pd.DataFrame, margin: float, population: int, cpc: float,
+                    coupon: Mapping[str, float]) -> dict[str, Any]:
+    """:func:`omni.uplift.targeting.recommend`, with the RFM profile of a model-chosen target group."""
+    rec = recommend(arms, effects, models, out, margin, population, cpc, coupon)
+    if rec["basis"] == "model" and "rfm_segment" in out.columns:
+        m = models[rec["arm"]]
+        rec["target_profile"] = target_profile(m["test"], m["score"], rec["top_k"], "rfm_segment")
+    return rec
 
 
 def analyse_campaign(
@@ -401,7 +448,7 @@ def analyse_campaign(
         Unified ``campaign_assignments`` and ``orders`` (keyed by oneid).
     campaigns : DataFrame
         The ``campaigns`` source (campaign_id, name, channel, start_date, end_date, arms,
-        control_share, cost_per_contact, coupon_value).
+        control_share, cost_per_contact, coupon_value); ``campaign_id`` picks the campaign.
     campaign_id : str
     profiles : DataFrame, optional
         Unified profiles (city_tier, age_band) for segments.
@@ -411,10 +458,9 @@ def analyse_campaign(
         Pre-period of ``pre_orders`` / ``pre_revenue`` (CUPED covariates, balance check).
     margin : float
         Gross margin on incremental revenue, for profit.
-    segment_by : sequence of str
-        Covariates to break the conversion lift down by.
-    segment_min_n : int
-        Segments where an arm has fewer people are suppressed (estimates not shown).
+    segment_by, segment_min_n : sequence of str, int
+        Covariates to break the conversion lift down by; segments where an arm has fewer than
+        ``segment_min_n`` people are suppressed (estimates not shown).
     uplift_model : bool
         Fit the T-learner, Qini curve and targeting value (False: only average effects, e.g.
         for the previous month's comparison figures).
@@ -443,43 +489,25 @@ def analyse_campaign(
     notes: list[str] = []
     out, n_rows = _outcomes(assignments, orders, campaigns, row, covariates, profiles, pre_days,
                             clv, notes)
-    arms_all = parse_arms(row["arms"]) if "arms" in row.index else None
-    arms = [x for x in (arms_all or sorted(out["arm"].unique())) if x != CONTROL]
-    arms = [x for x in arms if (out["arm"] == x).any()]
+    arms = _arms(row, out)
     coupon = arm_values(row, "coupon_value", arms)
-    cpc = float(row["cost_per_contact"]) if "cost_per_contact" in row.index and pd.notna(
-        row["cost_per_contact"]) else 0.0
+    cpc = float(row["cost_per_contact"]) if pd.notna(row.get("cost_per_contact")) else 0.0
     info = _campaign_info(row, cid, out, coupon, cpc, n_rows, pre_days)
 
-    srm = sample_ratio_check(out, planned_shares(campaigns, cid))
-    balance = balance_check(out, ["pre_revenue", "pre_orders"] + [c for c in segment_by if c in out.columns])
-    contamination = contamination_check(out)
-    checks = _checks(srm, balance, contamination, n_rows - len(out))
+    srm, balance, contamination, checks = _design_checks(out, campaigns, cid, segment_by, n_rows)
 
-    correction = "holm" if len(arms) > 1 else None
-    lc = lift(out, "converted", alpha=alpha, correction=correction)
-    lr = lift(out, "revenue", alpha=alpha, correction=correction)
-    cc = _safe_cuped(out, "converted", "pre_orders", correction, alpha, notes)
-    cr = _safe_cuped(out, "revenue", "pre_revenue", correction, alpha, notes)
+    lc, lr, cc, cr = _lifts(out, arms, alpha, notes)
     effects = _effects_table(lc, lr, cc, cr)
-    try:
-        cace = complier_lift(out, "converted", alpha=alpha)
-    except ValueError as exc:
-        notes.append(f"effect on the contacted not estimable: {exc}")
-        cace = pd.DataFrame()
+    cace = _complier(out, alpha, notes)
     segments, heterogeneity = _segments(out, segment_by, alpha, segment_min_n, notes)
     power_tab = _power_table(out, arms, effects, alpha, power)
 
     population = int(rollout_size) if rollout_size is not None else len(out)
-    models, skipped = ({}, [])
-    if uplift_model:
-        s = {"test_share": test_share, "seed": seed, "n_boot": n_boot, "model_min_n": model_min_n,
-             "margin": margin, "alpha": alpha}
-        models, skipped = _fit_models(out, arms, model_features, s, population, cpc, coupon, notes)
-    rec = recommend(arms, effects, models, out, margin, population, cpc, coupon)
-    if rec["basis"] == "model" and "rfm_segment" in out.columns:
-        m = models[rec["arm"]]
-        rec["target_profile"] = target_profile(m["test"], m["score"], rec["top_k"], "rfm_segment")
+    settings = {"test_share": test_share, "seed": seed, "n_boot": n_boot,
+                "model_min_n": model_min_n, "margin": margin, "alpha": alpha}
+    models, skipped = (_fit_models(out, arms, model_features, settings, population, cpc, coupon, notes)
+                       if uplift_model else ({}, []))
+    rec = _recommendation(arms, effects, models, out, margin, population, cpc, coupon)
 
     figures = _as_run(out, arms, lc, cr is not None, checks, cpc, coupon, margin, alpha)
     return CampaignAnalysis(
