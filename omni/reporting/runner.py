@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import os
 import platform
 import sys
 import time
@@ -147,6 +149,24 @@ def kernel_death_error(nb_in: Path, nb_out: Path, err: BaseException) -> ReportE
     )
 
 
+@contextlib.contextmanager
+def _dataset_env(data: str):
+    """``OMNI_DATA`` set to the dataset being reported while its notebooks run: ``omni.open`` in a
+    notebook prefers that variable to its ``data`` parameter, so an ``OMNI_DATA`` left in the
+    caller's environment (the test suite sets it) must not point the notebooks at another dataset."""
+    from omni.workspace import DATA_ENV
+
+    before = os.environ.get(DATA_ENV)
+    os.environ[DATA_ENV] = data
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(DATA_ENV, None)
+        else:
+            os.environ[DATA_ENV] = before
+
+
 def _run_one(
     nb_in: Path, nb_out: Path, params: dict[str, Any], cwd: Path, kernel_name: str, progress: bool
 ) -> None:
@@ -268,7 +288,8 @@ def run_report(
         nb_out = month_dir / f"{name}.ipynb"
         say(f"[{i}/{len(paths)}] {name}")
         t = time.perf_counter()
-        _run_one(nb_in, nb_out, run_params, nb_dir, kernel_name, progress)
+        with _dataset_env(str(data)):
+            _run_one(nb_in, nb_out, run_params, nb_dir, kernel_name, progress)
         secs = time.perf_counter() - t
         nb = nbformat.read(nb_out, as_version=4)
         title = notebook_title(nb, name)
