@@ -2,7 +2,13 @@
 regression adjustment), power, heterogeneous uplift (segments, uplift models, Qini) and
 targeting value.
 
-Typical use::
+A month's report::
+
+    import omni
+    r = omni.uplift.analyse_month(omni.open("data/sample"), "2026-10")
+    r.headline, r.campaigns[0].effects, r.compare(r.previous)
+
+Building blocks::
 
     from omni import uplift
     out = uplift.campaign_outcomes(assignments, orders, campaigns, "C0001", covariates=cov)
@@ -15,6 +21,8 @@ Methods, formulas and references: docs/uplift.md.
 
 from __future__ import annotations
 
+from omni.uplift.analysis import analyse_month
+from omni.uplift.campaign import CampaignAnalysis, analyse_campaign
 from omni.uplift.checks import (
     balance_check,
     contamination_check,
@@ -44,13 +52,21 @@ from omni.uplift.hte import (
 )
 from omni.uplift.outcomes import campaign_outcomes, parse_arms
 from omni.uplift.power import SampleSize, minimum_detectable_effect, required_sample_size
+from omni.uplift.result import UpliftResult, UpliftTruth
+from omni.uplift.selection import CampaignSelection, select_campaigns
 from omni.uplift.simulate import SimulatedCampaign, simulate_campaign
 
 __all__ = [
+    "CampaignAnalysis",
+    "CampaignSelection",
     "InteractionUplift",
     "SampleSize",
     "SimulatedCampaign",
     "TwoModelUplift",
+    "UpliftResult",
+    "UpliftTruth",
+    "analyse_campaign",
+    "analyse_month",
     "balance_check",
     "campaign_outcomes",
     "complier_lift",
@@ -71,6 +87,7 @@ __all__ = [
     "regression_lift",
     "required_sample_size",
     "sample_ratio_check",
+    "select_campaigns",
     "simulate_campaign",
     "targeting_value",
     "uplift_by_decile",

@@ -9,6 +9,24 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+__all__ = [
+    "CONTROL",
+    "OUTCOME_COLUMNS",
+    "as_array",
+    "as_treatment",
+    "check_alpha",
+    "compare_groups",
+    "first_bad_row",
+    "group_stats",
+    "is_proportion",
+    "mask_id",
+    "masked_list",
+    "numeric_metric",
+    "require_columns",
+    "resolve_arms",
+    "verdict_text",
+]
+
 CONTROL = "control"
 
 #: Columns of the frame returned by :func:`omni.uplift.campaign_outcomes`.

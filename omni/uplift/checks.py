@@ -11,6 +11,8 @@ from scipy import stats
 from omni.uplift._common import CONTROL, require_columns
 from omni.uplift.outcomes import campaign_row, parse_arms
 
+__all__ = ["balance_check", "contamination_check", "planned_shares", "sample_ratio_check"]
+
 
 def planned_shares(campaigns: pd.DataFrame, campaign_id: object, control: str = CONTROL) -> dict:
     """Planned arm shares of a campaign: ``control_share`` to control, the rest split equally

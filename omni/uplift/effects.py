@@ -25,6 +25,8 @@ from omni.uplift._common import (
     verdict_text,
 )
 
+__all__ = ["complier_lift", "cuped", "cuped_adjust", "cuped_theta", "lift", "regression_lift"]
+
 _CORRECTIONS = (None, "holm", "bonferroni")
 
 

@@ -44,6 +44,21 @@ from omni.uplift._common import (
     verdict_text,
 )
 
+__all__ = [
+    "InteractionUplift",
+    "MISSING_LEVEL",
+    "TwoModelUplift",
+    "coverage",
+    "heterogeneity_test",
+    "holdout_split",
+    "qini_area",
+    "qini_coefficient",
+    "qini_curve",
+    "targeting_value",
+    "uplift_by_decile",
+    "uplift_by_segment",
+]
+
 MISSING_LEVEL = "(missing)"
 _SPLIT_STREAM = 0x5B117
 

@@ -9,12 +9,21 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from omni.core.orders import is_paid, usable_amount
 from omni.uplift._common import CONTROL, first_bad_row, masked_list, require_columns
+
+__all__ = [
+    "ASSIGNMENT_COLUMNS",
+    "CAMPAIGN_COLUMNS",
+    "ORDER_COLUMNS",
+    "campaign_outcomes",
+    "campaign_row",
+    "parse_arms",
+]
 
 ASSIGNMENT_COLUMNS = ("campaign_id", "oneid", "arm", "contacted")
 ORDER_COLUMNS = ("oneid", "order_time", "amount", "status")
 CAMPAIGN_COLUMNS = ("campaign_id", "start_date", "end_date")
-PAID = "paid"
 
 _BOOL_STRINGS = {
     "true": True, "false": False, "1": True, "0": False, "yes": True, "no": False,
@@ -80,60 +89,9 @@ def _to_bool(col: pd.Series, name: str) -> pd.Series:
     return mapped.astype(bool)
 
 
-def campaign_outcomes(
-    assignments: pd.DataFrame,
-    orders: pd.DataFrame,
-    campaigns: pd.DataFrame,
-    campaign_id: object,
-    pre_days: int = 90,
-    covariates: pd.DataFrame | None = None,
-    control: str = CONTROL,
-    on_duplicate: Literal["raise", "drop", "first"] = "raise",
-) -> pd.DataFrame:
-    """Outcomes of one campaign, one row per assigned person.
-
-    Parameters
-    ----------
-    assignments
-        Unified ``campaign_assignments`` (campaign_id, oneid, arm, contacted; assigned_time
-        used by ``on_duplicate="first"``).
-    orders
-        Unified ``orders`` (oneid, order_time, amount, status). Only ``status == "paid"`` orders
-        count, in every channel. Orders without a oneid are ignored.
-    campaigns
-        Unified ``campaigns`` (campaign_id, start_date, end_date; arms used to validate the arms
-        found in the assignments).
-    campaign_id
-        The campaign to analyse.
-    pre_days
-        Length of the pre-period: ``[start_date - pre_days, start_date)``.
-    covariates
-        Optional per-oneid covariates (one row per oneid, e.g. rfm_segment, clv_tier,
-        channel_pref, city_tier), left-joined on ``oneid``.
-    control
-        Label of the control arm.
-    on_duplicate
-        People assigned more than once to the campaign: ``"raise"`` (default, ValueError naming
-        them, masked), ``"drop"`` (remove every row of those people) or ``"first"`` (keep the
-        earliest assignment by assigned_time, then input order).
-
-    Returns
-    -------
-    pandas.DataFrame
-        campaign_id, oneid, arm, treated (arm != control), contacted, converted (any paid order
-        with ``start_date <= order_time < end_date + 1 day``), n_orders and revenue in that
-        window, pre_orders and pre_revenue in the pre-period, then the covariate columns. Rows
-        keep the order of the assignments.
-    """
-    require_columns(assignments, ASSIGNMENT_COLUMNS, "campaign_assignments")
-    require_columns(orders, ORDER_COLUMNS, "orders")
-    require_columns(campaigns, CAMPAIGN_COLUMNS, "campaigns")
-    if not isinstance(pre_days, int | np.integer) or pre_days < 0:
-        raise ValueError(f"pre_days must be a non-negative integer, got {pre_days!r}")
-    if on_duplicate not in ("raise", "drop", "first"):
-        raise ValueError(f"on_duplicate must be 'raise', 'drop' or 'first', got {on_duplicate!r}")
-
-    camp = campaign_row(campaigns, campaign_id)
+def _window(camp: pd.Series, campaign_id: object, pre_days: int
+            ) -> tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp]:
+    """Campaign start, exclusive end (day after end_date) and pre-period start."""
     try:
         start = pd.Timestamp(camp["start_date"]).normalize()
         end_excl = pd.Timestamp(camp["end_date"]).normalize() + pd.Timedelta(days=1)
@@ -145,7 +103,12 @@ def campaign_outcomes(
             f"(got {camp['start_date']} .. {camp['end_date']})"
         )
     pre_start = start - pd.Timedelta(days=int(pre_days))
+    return start, end_excl, pre_start
 
+
+def _assigned(assignments: pd.DataFrame, campaigns: pd.DataFrame, camp: pd.Series,
+              campaign_id: object, control: str, on_duplicate: str) -> pd.DataFrame:
+    """The campaign's assignments (oneid, arm, contacted), validated, one row per person."""
     cid = assignments["campaign_id"]
     sel = (cid == campaign_id).to_numpy(dtype=bool, na_value=False)
     if not sel.any():
@@ -193,13 +156,16 @@ def campaign_outcomes(
             if "assigned_time" in a:
                 a = a.sort_values("assigned_time", kind="stable")
             a = a.loc[~a["oneid"].duplicated(keep="first")].sort_index()
-    people = pd.Index(a["oneid"].to_numpy())  # unique now: one hash table for every lookup
+    return a
 
+
+def _paid_in_window(orders: pd.DataFrame, people: pd.Index, pre_start: pd.Timestamp,
+                    start: pd.Timestamp, end_excl: pd.Timestamp
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Paid orders of ``people`` in ``[pre_start, end_excl)``: person position, amount and
+    whether the order is in the campaign window (else the pre-period)."""
     # paid orders in [pre_start, end_excl) of assigned people -> person position, then bincount
-    status = orders["status"]
-    paid = (status == PAID).to_numpy(dtype=bool, na_value=False)
-    if not paid.any() and len(orders):
-        paid = (status.astype(str).str.strip().str.lower() == PAID).to_numpy()
+    paid = is_paid(orders["status"])  # the one paid-order rule (omni.core.orders)
     o = orders.loc[paid & orders["oneid"].notna().to_numpy(), list(ORDER_COLUMNS)]
     times = pd.to_datetime(o["order_time"], errors="coerce")
     if times.isna().any():
@@ -218,8 +184,98 @@ def campaign_outcomes(
             f"orders has {int(amount.isna().sum())} paid order(s) with missing/non-numeric amount "
             f"in the analysis window, first: {first!r}"
         )
+    usable = usable_amount(amount)  # negative or infinite amounts never count (omni.core.orders)
+    o, times, pos, amount = o.loc[usable], times.loc[usable], pos[usable], amount.loc[usable]
     amt = amount.to_numpy(dtype="float64")
     in_window = (times >= start).to_numpy()
+    return pos, amt, in_window
+
+
+def _join_covariates(out: pd.DataFrame, covariates: pd.DataFrame, people: pd.Index) -> pd.DataFrame:
+    """``out`` with the covariate columns left-joined on oneid."""
+    require_columns(covariates, ["oneid"], "covariates")
+    cov_ids = pd.Index(covariates["oneid"].astype(str).to_numpy())
+    if not cov_ids.is_unique:
+        rep = cov_ids[cov_ids.duplicated()].unique()
+        raise ValueError(
+            f"covariates must have one row per oneid; {len(rep)} oneid(s) repeat: "
+            f"{masked_list(rep)}"
+        )
+    extra = [c for c in covariates.columns if c != "oneid"]
+    clash = [c for c in extra if c in out.columns]
+    if clash:
+        raise ValueError(f"covariates columns clash with outcome columns: {clash}")
+    # left join on oneid through one hash lookup (no sort, no merge validation pass)
+    where = cov_ids.get_indexer(people)
+    found = where >= 0
+    for c in extra:
+        col = covariates[c]
+        vals = col.to_numpy()[np.where(found, where, 0)]
+        joined = pd.Series(vals, index=out.index, dtype=col.dtype)
+        out[c] = joined.where(found) if not found.all() else joined
+    return out
+
+
+def campaign_outcomes(
+    assignments: pd.DataFrame,
+    orders: pd.DataFrame,
+    campaigns: pd.DataFrame,
+    campaign_id: object,
+    pre_days: int = 90,
+    covariates: pd.DataFrame | None = None,
+    control: str = CONTROL,
+    on_duplicate: Literal["raise", "drop", "first"] = "raise",
+) -> pd.DataFrame:
+    """Outcomes of one campaign, one row per assigned person.
+
+    Parameters
+    ----------
+    assignments
+        Unified ``campaign_assignments`` (campaign_id, oneid, arm, contacted; assigned_time
+        used by ``on_duplicate="first"``).
+    orders
+        Unified ``orders`` (oneid, order_time, amount, status). Only paid orders count
+        (:mod:`omni.core.orders`: status ``paid`` after trimming and lower-casing, amount
+        finite and not negative), in every channel. Orders without a oneid are ignored.
+    campaigns
+        Unified ``campaigns`` (campaign_id, start_date, end_date; arms used to validate the arms
+        found in the assignments).
+    campaign_id
+        The campaign to analyse.
+    pre_days
+        Length of the pre-period: ``[start_date - pre_days, start_date)``.
+    covariates
+        Optional per-oneid covariates (one row per oneid, e.g. rfm_segment, clv_tier,
+        channel_pref, city_tier), left-joined on ``oneid``.
+    control
+        Label of the control arm.
+    on_duplicate
+        People assigned more than once to the campaign: ``"raise"`` (default, ValueError naming
+        them, masked), ``"drop"`` (remove every row of those people) or ``"first"`` (keep the
+        earliest assignment by assigned_time, then input order).
+
+    Returns
+    -------
+    pandas.DataFrame
+        campaign_id, oneid, arm, treated (arm != control), contacted, converted (any paid order
+        with ``start_date <= order_time < end_date + 1 day``), n_orders and revenue in that
+        window, pre_orders and pre_revenue in the pre-period, then the covariate columns. Rows
+        keep the order of the assignments.
+    """
+    require_columns(assignments, ASSIGNMENT_COLUMNS, "campaign_assignments")
+    require_columns(orders, ORDER_COLUMNS, "orders")
+    require_columns(campaigns, CAMPAIGN_COLUMNS, "campaigns")
+    if not isinstance(pre_days, int | np.integer) or pre_days < 0:
+        raise ValueError(f"pre_days must be a non-negative integer, got {pre_days!r}")
+    if on_duplicate not in ("raise", "drop", "first"):
+        raise ValueError(f"on_duplicate must be 'raise', 'drop' or 'first', got {on_duplicate!r}")
+
+    camp = campaign_row(campaigns, campaign_id)
+    start, end_excl, pre_start = _window(camp, campaign_id, pre_days)
+    a = _assigned(assignments, campaigns, camp, campaign_id, control, on_duplicate)
+    people = pd.Index(a["oneid"].to_numpy())  # unique now: one hash table for every lookup
+    # paid orders in [pre_start, end_excl) of assigned people -> person position, then bincount
+    pos, amt, in_window = _paid_in_window(orders, people, pre_start, start, end_excl)
     n_people = len(people)
 
     def _count(sel: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
@@ -245,25 +301,4 @@ def campaign_outcomes(
          "revenue", "pre_orders", "pre_revenue"]
     ]
 
-    if covariates is not None:
-        require_columns(covariates, ["oneid"], "covariates")
-        cov_ids = pd.Index(covariates["oneid"].astype(str).to_numpy())
-        if not cov_ids.is_unique:
-            rep = cov_ids[cov_ids.duplicated()].unique()
-            raise ValueError(
-                f"covariates must have one row per oneid; {len(rep)} oneid(s) repeat: "
-                f"{masked_list(rep)}"
-            )
-        extra = [c for c in covariates.columns if c != "oneid"]
-        clash = [c for c in extra if c in out.columns]
-        if clash:
-            raise ValueError(f"covariates columns clash with outcome columns: {clash}")
-        # left join on oneid through one hash lookup (no sort, no merge validation pass)
-        where = cov_ids.get_indexer(people)
-        found = where >= 0
-        for c in extra:
-            col = covariates[c]
-            vals = col.to_numpy()[np.where(found, where, 0)]
-            joined = pd.Series(vals, index=out.index, dtype=col.dtype)
-            out[c] = joined.where(found) if not found.all() else joined
-    return out
+    return out if covariates is None else _join_covariates(out, covariates, people)

@@ -10,6 +10,8 @@ from scipy import optimize, stats
 from statsmodels.stats.power import NormalIndPower, TTestIndPower
 from statsmodels.stats.proportion import proportion_effectsize
 
+__all__ = ["SampleSize", "minimum_detectable_effect", "required_sample_size"]
+
 _METHODS = ("pooled", "unpooled", "arcsine")
 
 

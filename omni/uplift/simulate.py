@@ -17,6 +17,17 @@ import pandas as pd
 
 from omni.uplift._common import CONTROL
 
+__all__ = [
+    "CHANNEL_PREF_ADJ",
+    "DEFAULT_UPLIFT",
+    "ORDER_CHANNELS",
+    "SEGMENTS",
+    "SEGMENT_RATE",
+    "SEGMENT_SHARES",
+    "SimulatedCampaign",
+    "simulate_campaign",
+]
+
 SEGMENTS = ("champions", "loyal", "potential", "at_risk", "hibernating")
 SEGMENT_SHARES = (0.10, 0.20, 0.25, 0.20, 0.25)
 SEGMENT_RATE = (0.030, 0.015, 0.008, 0.004, 0.0015)  # mean paid orders per day

@@ -1,0 +1,355 @@
+"""The uplift report's words: Markdown blocks built from a result, every data value escaped.
+
+Each function returns Markdown for ``omni.reporting.display.note``. Campaign ids and names, arms,
+channels and segment values come from the data: they go through :func:`omni.core.markup.md` /
+:func:`omni.core.markup.escape_md`. What to say is decided from the result's numbers, flags and
+enums (:class:`omni.uplift.selection.SelectionKind`, check results, ``better_than_random``,
+``skipped_models``), never from the text of a warning.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from omni.core.markup import escape_md, md, md_join
+from omni.uplift.campaign import MIN_SEGMENT_EVENTS, CampaignAnalysis
+from omni.uplift.result import UpliftResult, UpliftTruth
+from omni.uplift.selection import CampaignSelection, SelectionKind
+from omni.uplift.tables import CHECK_LABELS, SEGMENT_LABELS, ci, pp
+
+__all__ = [
+    "CUPED_HEAD",
+    "DESIGN_HEAD",
+    "POWER_HEAD",
+    "QINI_HEAD",
+    "SEGMENTS_HEAD",
+    "campaign_intro",
+    "campaign_notes",
+    "campaign_title",
+    "checks_verdict",
+    "comparison",
+    "cuped_head",
+    "cuped_summary",
+    "effect_head",
+    "effect_summary",
+    "model_skipped",
+    "overview",
+    "power_summary",
+    "qini_summary",
+    "recommendation",
+    "recommendation_head",
+    "segments_summary",
+    "selection_sentence",
+    "summary",
+    "truth_summary",
+]
+
+DESIGN_HEAD = ("### Design and checks\nWere people split as planned, alike before the campaign, and "
+               "was the holdout left alone?")
+SEGMENTS_HEAD = ("### Uplift by segment\nThe conversion lift within RFM classes, CLV tiers and city "
+                 "tiers (all measured before the campaign). Segments where an arm has too few people "
+                 "are not estimated.")
+QINI_HEAD = ("### Qini curve: can we find the people who respond?\nAn uplift model (two logistic "
+             "regressions on recency, frequency, spend and CLV before the campaign) is fitted on "
+             "70% of the people and ranks the other 30%; the Qini curve counts the incremental "
+             "buyers reached when the highest-ranked are targeted first, against random targeting.")
+POWER_HEAD = ("### Power: how large an effect could this campaign see?\nThe smallest lift the design "
+              "detects with 80% power at the 5% level, given its size and split.")
+#: Kept for symmetry with the other heads; the CUPED head depends on the pre-period.
+CUPED_HEAD = "### CUPED: the same effect with pre-campaign behaviour taken into account"
+
+
+def _cny(x: float) -> str:
+    return "–" if not np.isfinite(x) else f"{x:,.0f} CNY"
+
+
+def _selection_text(sel: CampaignSelection) -> str:
+    """The plain sentence saying what a selection reports (escaped by the callers)."""
+    labels = ", ".join(f"{c} ({sel.names[c]})" if sel.names else c for c in sel.campaign_ids)
+    if sel.kind is SelectionKind.NO_CAMPAIGNS:
+        return "This dataset has no campaigns."
+    if sel.kind is SelectionKind.BY_PARAMETER:
+        return f"Campaigns chosen by parameter: {labels}."
+    if sel.kind is SelectionKind.ENDED_IN_MONTH:
+        return f"{len(sel.campaign_ids)} campaign(s) ended in {sel.month}: {labels}."
+    if sel.kind is SelectionKind.NONE_ENDED:
+        return f"No campaign had ended by the end of {sel.month}."
+    return (f"No campaign ended in {sel.month}. Shown instead: the most recent campaign that had "
+            f"ended, {labels}, which ended on {sel.last_end:%Y-%m-%d}.")
+
+
+def selection_sentence(sel: CampaignSelection) -> str:
+    """What a selection reports, as escaped Markdown."""
+    return escape_md(_selection_text(sel))
+
+
+# -- the month ---------------------------------------------------------------------------------
+def summary(result: UpliftResult) -> str:
+    """The month in a paragraph: reach, incremental buyers, revenue, cost, the best campaign."""
+    sel = _selection_text(result.selection)
+    best = result.best_campaign()
+    if best is None:
+        return md("{} There is nothing to report.", sel)
+    f = result.month_figures()
+    return md(
+        "{} Together they reached {:,} people and brought {:,.0f} buyers and {:,.0f} CNY of revenue "
+        "that would not have happened without them, for {:,.0f} CNY of contact and coupon cost. The most "
+        "profitable was **{}** ({}): {:,.0f} CNY incremental profit. Effects are per assigned person "
+        "(intention to treat), measured on orders in every channel linked by OneID.",
+        sel, f["people"], f["inc_conversions"], f["inc_revenue"], f["cost"],
+        best.campaign_id, best.info["name"], best.figures["inc_profit"],
+    )
+
+
+def comparison(result: UpliftResult) -> str:
+    """This month against the previous period, in a sentence."""
+    prev = result.previous
+    prev_text = _selection_text(prev.selection)
+    if not prev.selection.campaign_ids:
+        return md("Nothing to compare with: {}", prev_text)
+    if result.previous_is_same:
+        return ("The previous month's report shows the same campaign(s), so nothing changed. "
+                + escape_md(prev_text))
+    cur, before = result.month_figures(), prev.month_figures()
+    d = cur["inc_profit"] - before["inc_profit"]
+    return (f"Previous period: {escape_md(prev_text)} Incremental profit is "
+            f"{abs(d):,.0f} CNY {'higher' if d >= 0 else 'lower'} this month "
+            f"({cur['inc_profit']:,.0f} vs {before['inc_profit']:,.0f} CNY), from "
+            f"{cur['people']:,} people in the experiments vs {before['people']:,}.")
+
+
+def overview(result: UpliftResult) -> str:
+    """Which campaigns raised revenue beyond doubt (interval above zero)."""
+    pos = [a for a in result.campaigns if a.figures["inc_revenue_ci_low"] > 0]
+    return (f"{len(pos)} of {len(result.campaigns)} campaign(s) raised revenue beyond doubt "
+            "(interval above zero)"
+            + (": " + ", ".join(md("{} +{:,.0f} CNY", a.campaign_id, a.figures["inc_revenue"])
+                                for a in pos) if pos else "")
+            + ". Sections per campaign follow.")
+
+
+def truth_summary(truth: UpliftTruth) -> str:
+    """How many reported intervals contain the true effect, and what OneID misses."""
+    seen, seg = truth.buyers_seen, truth.segments
+    return (f"{truth.n_inside} of {len(truth.overall)} reported intervals contain the true effect; "
+            f"with the true identities {truth.n_inside_perfect} of {truth.n_perfect} do. OneID links "
+            f"{seen.min():.0%}–{seen.max():.0%} of the buyers in the campaign windows to the assigned "
+            "person (the others buy where OneID cannot tie the order to them, e.g. on Tmall/JD/Douyin "
+            "under an account not bound to a phone, or in a store without a member card), so lifts "
+            "measured through OneID understate the true effect by about that share; the gap closes as "
+            "identity resolution links more platform orders."
+            + (f" Segment intervals contain the true segment effect in {seg['covered'].sum()} of "
+               f"{seg['segments'].sum()} cases." if len(seg) else ""))
+
+
+# -- one campaign ------------------------------------------------------------------------------
+def campaign_title(an: CampaignAnalysis) -> str:
+    """``## <id> · <name>``."""
+    return md("## {} · {}", an.campaign_id, an.info["name"])
+
+
+def campaign_intro(an: CampaignAnalysis) -> str:
+    """Channel, dates, size, arms, holdout, costs and the outcome measured."""
+    info = an.info
+    coupons = ", ".join(md("{} {:g} CNY", a, v) for a, v in info["coupon_value"].items() if v > 0)
+    return (md("{} campaign from {:%Y-%m-%d} to {:%Y-%m-%d} ({} days), {:,} people randomized into {} "
+               "and a {:.0%} holdout (control); {:g} CNY per contact", info["channel"],
+               info["start_date"], info["end_date"], info["days"], an.figures["n_people"],
+               ", ".join(an.arms), info["control_share"], info["cost_per_contact"])
+            + (f", coupons {coupons}" if coupons else "")
+            + ". Outcome: any paid order in any channel during the campaign window, per assigned "
+            "person (intention to treat).")
+
+
+def checks_verdict(an: CampaignAnalysis) -> str:
+    """Whether the comparison can be trusted, from the check results."""
+    res = an.checks.set_index("check")["result"]
+    fails = [CHECK_LABELS[k] for k in res.index[res == "fail"]]
+    warns = [CHECK_LABELS[k] for k in res.index[res == "warn"]]
+    if not fails and not warns:
+        return "**All checks pass**: the comparison between arms can be trusted."
+    if fails:
+        return md("**Failed: {}.** Do not act on the effects below until the cause is found.",
+                  ", ".join(fails))
+    return md("No check failed; worth a look: {}. The effects below stand, with the caveat stated in "
+              "the table.", ", ".join(warns).lower())
+
+
+def effect_head(an: CampaignAnalysis) -> str:
+    """Heading of the effect subsection."""
+    return ("### Effect\nDifference between each arm and the holdout in the share of people who "
+            "bought, with 95% intervals"
+            + (" (p-values Holm-adjusted across arms)" if len(an.arms) > 1 else "") + ".")
+
+
+def _events(rate: float, n: float) -> float:
+    """Buyers or non-buyers, whichever is fewer, of a group with conversion ``rate``."""
+    k = rate * n
+    return float(min(k, n - k)) if np.isfinite(k) else 0.0
+
+
+def effect_summary(an: CampaignAnalysis, margin: float) -> str:
+    """Each arm's conversion lift in words, the effect on the contacted and the campaign's total."""
+    e = an.effects[(an.effects["adjustment"] == "none") & (an.effects["metric"] == "conversion")]
+    lines = []
+    for r in e.itertuples():
+        verdict = ("a clear increase" if r.significant and r.abs_lift > 0 else
+                   "a clear decrease" if r.significant else "no difference distinguishable from chance")
+        few = min(_events(r.mean_treat, r.n_treat), _events(r.mean_control, r.n_control))
+        caution = (f" Caution: an arm has only {few:.0f} buyers (or non-buyers), too few for the "
+                   "normal approximation behind the interval and test; read the figures as "
+                   "indicative." if few < MIN_SEGMENT_EVENTS else "")
+        lines.append(f"**{escape_md(r.arm)}**: {r.mean_treat:.2%} bought vs {r.mean_control:.2%} in the "
+                     f"holdout, {pp(r.abs_lift)} {ci(r.abs_ci_low, r.abs_ci_high, 100)} — {verdict}.{caution}")
+    if len(an.cace) == 1:
+        cc = an.cace.iloc[0]
+        lines.append(f"Among people actually contacted ({cc['contact_rate_treat']:.1%} of the arm) "
+                     f"the effect is {pp(cc['cace'])} {ci(cc['cace_ci_low'], cc['cace_ci_high'], 100)}.")
+    f = an.figures
+    lines.append(f"Over the campaign: {f['inc_conversions']:,.0f} incremental buyers "
+                 f"{ci(f['inc_conversions_ci_low'], f['inc_conversions_ci_high'], 1, '{:,.0f}')} and "
+                 f"{_cny(f['inc_revenue'])} incremental revenue "
+                 f"{ci(f['inc_revenue_ci_low'], f['inc_revenue_ci_high'], 1, '{:,.0f}')}, for a cost of "
+                 f"{_cny(f['cost'])}: incremental profit {_cny(f['inc_profit'])} at a {margin:.0%} margin.")
+    return " ".join(lines)
+
+
+def cuped_head(an: CampaignAnalysis) -> str:
+    """Heading of the CUPED subsection (names the pre-period)."""
+    return (f"{CUPED_HEAD}\nPeople's orders in the {an.info['pre_days']} days before the start "
+            "predict what they buy during it; subtracting that predictable part (CUPED, Deng et al. "
+            "2013) narrows the intervals without moving the expected effect.")
+
+
+def cuped_summary(an: CampaignAnalysis) -> str | None:
+    """What CUPED gained on revenue (None when only conversion was adjusted)."""
+    ct = an.cuped_table
+    if not len(ct):
+        return "CUPED was not applied: the pre-period covariates are constant."
+    rev = ct[ct["metric"] != "conversion"]
+    if not len(rev):
+        return None
+    r = rev.iloc[0]
+    gain = 1 - r["se_after"] / r["se_before"]
+    how = ("narrower" if gain >= 0 else
+           "wider (on samples this small the arms differ by chance in how well the past predicts)")
+    return (f"Pre-campaign spend explains {r['variance_reduction']:.1%} of the variance of revenue "
+            f"in the window, so the revenue interval is {abs(gain):.1%} {how}"
+            f" ({escape_md(r['arm'])}: {r['lift_after']:+.2f} CNY per person "
+            f"{ci(r['ci_low_after'], r['ci_high_after'])} after vs {r['lift_before']:+.2f} "
+            f"{ci(r['ci_low_before'], r['ci_high_before'])} before)."
+            + (" Small gains mean purchases in the window are mostly not predictable from "
+               "the past year." if r["variance_reduction"] < 0.1 else ""))
+
+
+def _largest_segment_lift(an: CampaignAnalysis) -> str:
+    est = [s.loc[~s["suppressed"]] for s in an.segments.values()]
+    if not any(len(x) for x in est):
+        return ""
+    best = pd.concat(est).sort_values("abs_lift", ascending=False).head(1)
+    if not (len(best) and best["abs_lift"].iloc[0] > 0):
+        return ""
+    b = best.iloc[0]
+    col = next(c for c in an.segments if c in b.index and pd.notna(b[c]))
+    return (f" Largest estimated lift: {escape_md(SEGMENT_LABELS.get(col, col))} '{escape_md(b[col])}' "
+            f"with {escape_md(b['arm'])}, {pp(b['abs_lift'])} {ci(b['abs_ci_low'], b['abs_ci_high'], 100)}.")
+
+
+def segments_summary(an: CampaignAnalysis, alpha: float = 0.05) -> str:
+    """Whether lifts differ between segments (Cochran's Q) and the largest segment lift."""
+    het = an.heterogeneity
+    if not (len(het) and het["p_value"].notna().any()):
+        return ("Too few people per segment to estimate segment lifts reliably: every segment has "
+                "fewer than the minimum in an arm.")
+    h = het.dropna(subset=["p_value"])
+    differ = h[h["p_value"] < alpha]
+    if not len(differ):
+        return ("No segmentation shows lifts that differ more than chance would produce "
+                f"(Cochran's Q, smallest p = {h['p_value'].min():.2g}).")
+    which = sorted({f"{SEGMENT_LABELS.get(r.segment_by, r.segment_by)} ({r.arm}, p = {r.p_value:.2g})"
+                    for r in differ.itertuples()})
+    return f"The lift differs between segments for {md_join(which)}." + _largest_segment_lift(an)
+
+
+def qini_summary(an: CampaignAnalysis) -> str | None:
+    """Whether the uplift model ranks people better than random (None without a model)."""
+    if not an.model:
+        return None
+    good = [a for a, m in an.model.items() if m["better_than_random"]]
+    return ((f"The model ranks people better than random for {md_join(good)}: targeting by it "
+             "reaches more incremental buyers per message. " if good else
+             "The model does not rank people better than random on held-out data: there is no "
+             "reliable way yet to pick the responders, so targeting should not rely on it. ")
+            + "A Qini coefficient of 1 would be the best ranking possible on this sample, 0 is random.")
+
+
+def model_skipped(an: CampaignAnalysis) -> str | None:
+    """The arms without an uplift model and why (None when every arm has one)."""
+    if not an.skipped_models:
+        return None
+    why = [", ".join(f"{n:,} {k}" for k, n in s.short.items())
+           for s in an.skipped_models]
+    needs = [f" (needs {s.min_people:,} people and {s.min_buyers} buyers in each arm)"
+             for s in an.skipped_models]
+    return "No uplift model: " + md_join([f"the training part has {w}{n}" for w, n in
+                                          zip(why, needs, strict=True)], "; ") + "."
+
+
+def recommendation_head(an: CampaignAnalysis) -> str:
+    """Heading of the recommendation subsection."""
+    return ("### Recommendation: who to send to next time\nExpected incremental revenue and profit "
+            f"for an audience of {an.recommendation['population']:,} people like this campaign's, "
+            + ("sending to everyone or only to the share the uplift model ranks highest."
+               if an.model else "sending to everyone (no uplift model could be fitted)."))
+
+
+def recommendation(an: CampaignAnalysis, margin: float) -> str:
+    """Who to send to next time, with the expected incremental revenue, cost and profit."""
+    rec = an.recommendation
+    who = ("everyone eligible" if rec["basis"] == "everyone" else
+           f"the top {rec['top_k']:.0%} by predicted uplift ({rec['n_targeted']:,} people)")
+    interval = ci(rec["inc_revenue_ci_low"], rec["inc_revenue_ci_high"], 1, "{:,.0f}")
+    if not rec["worth_it"]:
+        return (f"**Do not repeat this campaign as it ran.** Its best option ({escape_md(rec['arm'])} "
+                f"to {who}) is expected to lose money: incremental revenue {_cny(rec['inc_revenue'])} "
+                f"{interval} at a {margin:.0%} margin does not cover the cost of {_cny(rec['cost'])}.")
+    text = (f"**Send {escape_md(rec['arm'])} to {who}.** Expected: {rec['inc_conversions']:,.0f} "
+            f"incremental buyers and {_cny(rec['inc_revenue'])} incremental revenue {interval}, cost "
+            f"{_cny(rec['cost'])}, incremental profit {_cny(rec['inc_profit'])}"
+            + (f" (vs {_cny(rec['profit_everyone'])} sending it to everyone)." if rec["basis"] == "model"
+               else "."))
+    if rec["inc_revenue_ci_low"] < 0:
+        text += (" The interval includes a loss: treat this as the best guess, and keep a "
+                 "holdout next time.")
+    return text
+
+
+def power_summary(an: CampaignAnalysis) -> str:
+    """The smallest detectable lift of each arm and whether the test was large enough."""
+    notes = []
+    for r in an.power.itertuples():
+        if not np.isfinite(r.mde_conversion):
+            notes.append(f"**{escape_md(r.arm)}**: the holdout's conversion ({r.baseline_conversion:.2%} of "
+                         f"{r.n_control:,} people) gives no baseline to plan on; a larger holdout is "
+                         "needed before the detectable lift can be stated.")
+            continue
+        s = (f"**{escape_md(r.arm)}**: with {r.n_treat:,} treated and {r.n_control:,} in the holdout and a "
+             f"{r.baseline_conversion:.2%} control conversion, lifts of {pp(r.mde_conversion)} "
+             f"({r.mde_relative:.0%} relative) or more are detected 80% of the time.")
+        if np.isfinite(r.observed_lift) and r.observed_lift > 0 and np.isfinite(r.needed_control):
+            if r.observed_lift >= r.mde_conversion:
+                s += f" The measured lift, {pp(r.observed_lift)}, is above that: the test was large enough."
+            else:
+                s += (f" The measured lift, {pp(r.observed_lift)}, is below it: confirming a lift "
+                      f"of that size needs about {r.needed_treat:,.0f} treated and "
+                      f"{r.needed_control:,.0f} control people at the same split.")
+        elif np.isfinite(r.observed_lift):
+            s += " No positive lift was measured; a larger holdout would be needed to rule out a small effect."
+        notes.append(s)
+    return " ".join(notes)
+
+
+def campaign_notes(an: CampaignAnalysis) -> str | None:
+    """Problems met while analysing the campaign (None when there were none)."""
+    return "*Notes: " + md_join(an.warnings, "; ") + ".*" if an.warnings else None

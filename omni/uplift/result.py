@@ -1,0 +1,205 @@
+"""The campaign uplift result of a month: the campaigns analysed, the month's figures, the headline,
+the comparison with the previous period and the truth check."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from omni.core.figures import compare_figures
+from omni.core.result import Figure, MonthResult
+from omni.uplift.campaign import CampaignAnalysis
+from omni.uplift.selection import CampaignSelection
+from omni.uplift.truth import perfect_identity_lift, truth_check
+
+__all__ = ["MONTH_FIGURES", "UpliftResult", "UpliftTruth", "month_figures"]
+
+#: Month figures: key -> (label, format, better).
+MONTH_FIGURES = {
+    "campaigns": ("campaigns reported", "{:,.0f}", None),
+    "people": ("people in the experiments", "{:,.0f}", None),
+    "checks_passed": ("campaigns passing the design checks", "{:,.0f}", "up"),
+    "significant_arms": ("arms with a significant conversion lift", "{:,.0f}", "up"),
+    "inc_conversions": ("incremental buyers", "{:,.0f}", "up"),
+    "inc_revenue": ("incremental revenue (CNY)", "{:,.0f}", "up"),
+    "cost": ("campaign cost (CNY)", "{:,.0f}", "down"),
+    "inc_profit": ("incremental profit (CNY)", "{:,.0f}", "up"),
+}
+
+
+def month_figures(campaigns: Sequence[CampaignAnalysis]) -> dict[str, Any]:
+    """Key figures of a set of campaigns (summed over campaigns).
+
+    Incremental buyers and revenue are each campaign's pooled treatment-vs-control lift
+    (conversion; revenue per person with CUPED) times its treated people; cost is contacts x
+    cost per contact plus the coupon value of every treated buyer; profit = margin x incremental
+    revenue - cost.
+    """
+    f = [a.figures for a in campaigns]
+    return {
+        "campaigns": len(f),
+        "people": sum(x["n_people"] for x in f),
+        "arms": sum(x["n_arms"] for x in f),
+        "checks_passed": sum(x["checks_failed"] == 0 for x in f),
+        "significant_arms": sum(x["significant_arms"] for x in f),
+        "inc_conversions": float(sum(x["inc_conversions"] for x in f)),
+        "inc_revenue": float(sum(x["inc_revenue"] for x in f)),
+        "cost": float(sum(x["cost"] for x in f)),
+        "inc_profit": float(sum(x["inc_profit"] for x in f)),
+    }
+
+
+@dataclass
+class UpliftTruth:
+    """The truth check of a month's campaigns (synthetic data only).
+
+    Attributes
+    ----------
+    overall : DataFrame
+        campaign_id, arm, metric, adjustment, estimate, ci_low, ci_high, true_effect, inside,
+        mapped_share.
+    segments : DataFrame
+        campaign_id, segment_by, arm, segments (checked), covered.
+    perfect : DataFrame
+        The same lifts measured with the true person ids (campaign_id, arm, metric, estimate,
+        ci_low, ci_high, buyers_seen).
+    """
+
+    overall: pd.DataFrame
+    segments: pd.DataFrame
+    perfect: pd.DataFrame
+
+    @property
+    def n_inside(self) -> int:
+        """Reported intervals that contain the true effect."""
+        return int(self.overall["inside"].sum())
+
+    @property
+    def n_inside_perfect(self) -> int:
+        """Intervals measured with the true identities that contain the true effect."""
+        ok = self.perfect.merge(self.overall[["campaign_id", "arm", "metric", "true_effect"]],
+                                on=["campaign_id", "arm", "metric"])
+        return int(((ok["ci_low"] <= ok["true_effect"]) & (ok["true_effect"] <= ok["ci_high"])).sum())
+
+    @property
+    def n_perfect(self) -> int:
+        """Intervals measured with the true identities that have a true effect to check."""
+        return len(self.perfect.merge(self.overall[["campaign_id", "arm", "metric"]],
+                                      on=["campaign_id", "arm", "metric"]))
+
+    @property
+    def buyers_seen(self) -> pd.Series:
+        """Per campaign: buyers in the window seen through OneID / true buyers."""
+        return self.perfect.drop_duplicates("campaign_id")["buyers_seen"]
+
+
+@dataclass
+class UpliftResult(MonthResult):
+    """Campaign uplift of a month (see :func:`omni.uplift.analyse_month`).
+
+    Attributes
+    ----------
+    selection : CampaignSelection
+        Which campaigns and why.
+    campaigns : list of CampaignAnalysis
+        One analysis per selected campaign.
+    previous : UpliftResult or None
+        The previous month's campaigns (or the latest before it), measured with this month's
+        identity resolution and without uplift models; the same object's campaigns when the
+        previous month shows the same campaigns.
+    inputs : dict
+        The unified tables the campaigns were measured on (assignments, orders, campaigns,
+        record_oneid), kept for :meth:`truth_check`; never shown.
+    """
+
+    selection: CampaignSelection | None = None
+    campaigns: list[CampaignAnalysis] = field(default_factory=list)
+    previous: UpliftResult | None = None
+    inputs: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    @property
+    def margin(self) -> float:
+        """Gross margin used for profit."""
+        return float(self.settings.get("margin", 0.4))
+
+    @property
+    def previous_is_same(self) -> bool:
+        """The previous period shows the same campaigns as this month."""
+        return (self.previous is not None and self.selection is not None
+                and self.previous.selection is not None
+                and self.previous.selection.campaign_ids == self.selection.campaign_ids)
+
+    def month_figures(self) -> dict[str, Any]:
+        """The month's figures (:func:`month_figures`)."""
+        return month_figures(self.campaigns)
+
+    def best_campaign(self) -> CampaignAnalysis | None:
+        """The campaign with the highest incremental profit (None without campaigns)."""
+        return max(self.campaigns, key=lambda a: a.figures["inc_profit"]) if self.campaigns else None
+
+    def figures_list(self) -> list[Figure]:
+        """Headline: campaigns, people, checks passed, significant arms, incremental buyers,
+        revenue and profit."""
+        f = self.month_figures()
+        cny = {"fmt": "{:,.0f}", "unit": "CNY", "better": "up"}
+        return [
+            Figure("campaigns", "campaigns reported", f["campaigns"]),
+            Figure("people", "people in the experiments", f["people"]),
+            Figure("checks_passed", "campaigns passing the design checks",
+                   f"{f['checks_passed']} of {f['campaigns']}"),
+            Figure("significant_arms", "arms with a significant conversion lift",
+                   f"{f['significant_arms']} of {f['arms']}"),
+            Figure("inc_conversions", "incremental buyers", f["inc_conversions"], fmt="{:,.0f}",
+                   better="up"),
+            Figure("inc_revenue", "incremental revenue", f["inc_revenue"], **cny),
+            Figure("inc_profit", f"incremental profit at a {self.margin:.0%} margin",
+                   f["inc_profit"], **cny),
+        ]
+
+    def compare(self, previous: MonthResult | Mapping[str, Any] | None,
+                keys: Sequence[str] | None = None) -> pd.DataFrame:
+        """The month's figures (:data:`MONTH_FIGURES`) against ``previous``'s.
+
+        Parameters
+        ----------
+        previous : UpliftResult, mapping or None
+            Usually :attr:`previous` (one without campaigns counts as None).
+        keys : sequence of str, optional
+            Figures to compare (default: every month figure).
+
+        Returns
+        -------
+        DataFrame
+            See :func:`omni.core.figures.compare_figures`.
+        """
+        if isinstance(previous, UpliftResult):  # a period without campaigns has no figures
+            prev = previous.month_figures() if previous.campaigns else None
+        else:
+            prev = previous.figures() if isinstance(previous, MonthResult) else previous
+        labels = {k: MONTH_FIGURES[k][0] for k in (keys or MONTH_FIGURES)}
+        return compare_figures(self.month_figures(), prev, labels)
+
+    def truth_check(self, truth: Mapping[str, pd.DataFrame] | None) -> UpliftTruth | None:
+        """Do the reported intervals contain the generator's true effects?
+
+        Parameters
+        ----------
+        truth : mapping
+            ``campaign_truth`` and ``record_person`` (the synthetic world's truth tables).
+
+        Returns
+        -------
+        UpliftTruth or None
+            None without truth or without campaigns.
+        """
+        if not truth or not self.campaigns:
+            return None
+        overall, segments = truth_check(self.campaigns, truth["campaign_truth"],
+                                        self.inputs["record_oneid"])
+        perfect = perfect_identity_lift(self.campaigns, self.inputs["assignments"],
+                                        self.inputs["orders"], self.inputs["campaigns"],
+                                        truth["record_person"])
+        return UpliftTruth(overall, segments, perfect)
