@@ -208,14 +208,14 @@ class AudienceFeatures:
         (unless ``settings.include_anonymous``) an identified buyer - as in the value report."""
 
         def compute() -> pd.DataFrame:
-            from omni import value_report as vr
+            from omni.value.customer import customer_orders, identified_orders
 
             o = _require(self.orders, ["oneid", "order_time", "amount", "status"], "orders")
             o = o.loc[o["oneid"].notna().to_numpy()]
             o = o.loc[(pd.to_datetime(o["order_time"]) < self.as_of).to_numpy()]
             if not self.settings.include_anonymous and self.record_oneid is not None and "order_key" in o:
-                o, _ = vr.identified_orders(o, self.record_oneid)
-            clean, _ = vr.valid_orders(o)
+                o, _ = identified_orders(o, self.record_oneid)
+            clean, _ = customer_orders(o)
             return clean
 
         return self._cached(("customer_orders",), compute)
@@ -230,7 +230,7 @@ class AudienceFeatures:
         :func:`omni.value_report.value_month` does (weeks, daily purchase merging)."""
 
         def compute() -> pd.DataFrame:
-            from omni.rfm import rfm_segments, rfm_summary
+            from omni.value.rfm import rfm_segments, rfm_summary
 
             summary = rfm_summary(self.customer_orders(), self.observation_end, freq="W")
             return rfm_segments(summary, threshold=self.settings.rfm_threshold)
@@ -243,13 +243,13 @@ class AudienceFeatures:
         choice on a holdout), else from a model fitted to the summary at ``as_of``."""
 
         def compute() -> pd.DataFrame:
-            from omni import value_report as vr
-            from omni.clv import CLVModel
-            from omni.rfm import rfm_summary
+            from omni.value.clv import CLVModel
+            from omni.value.customer import value_of_orders
+            from omni.value.rfm import rfm_summary
 
             s = self.settings
             if self.month is not None:
-                mv = vr.value_month(
+                mv = value_of_orders(
                     self.customer_orders(), self.month, model=s.clv_model,
                     holdout_weeks=max(s.holdout_weeks, 1), check=s.holdout_weeks > 0,
                     clv_months=s.clv_months, discount_rate_annual=s.discount_rate_annual,

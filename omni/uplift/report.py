@@ -252,8 +252,8 @@ def pre_period_covariates(
         age_band (where available). ``attrs["warnings"]`` lists problems met (e.g. a CLV fit
         that failed), ``attrs["rfm_thresholds"]`` the RFM thresholds.
     """
-    from omni.clv import CLVModel, value_tiers
-    from omni.rfm import rfm_segments, rfm_summary
+    from omni.value.clv import CLVModel, value_tiers
+    from omni.value.rfm import rfm_segments, rfm_summary
 
     require_columns(orders, ["oneid", "order_time", "amount", "status"], "orders")
     start = pd.Timestamp(start_date).normalize()
@@ -1245,7 +1245,7 @@ def _publish_segments(seg: pd.DataFrame, col: str, k: int = 10) -> pd.DataFrame:
                                            "too few people for an estimate"))),
     })
     if col == "rfm_segment":
-        from omni.rfm import SEGMENTS
+        from omni.value.rfm import SEGMENTS
 
         zh = {en: z for z, en in SEGMENTS.values()}
         shown.insert(1, "RFM 分类", d[col].astype(str).map(zh).fillna("无购买").to_numpy())

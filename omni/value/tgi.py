@@ -14,7 +14,7 @@ ratio of proportions), with the variance matched to how the base was obtained:
   log p_s - log(f p_s + (1 - f) p_r) with independent segment and rest gives
   Var = (1/p_s - f/p_b)^2 p_s(1 - p_s)/n_s + ((1 - f)/p_b)^2 p_r(1 - p_r)/n_r.
   Treating the two as independent would double count the segment and give intervals that are
-  too wide (conservative; tests/test_tgi.py shows the coverage).
+  too wide (conservative; tests/value/test_value_tgi.py shows the coverage).
 
 With ``weight_col``, counts are weighted sums and the n in the variances is Kish's effective
 sample size (sum w)^2 / sum w^2 of each group. See ``docs/clv.md``.
@@ -28,9 +28,29 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from omni.core.reference import AGE_BANDS, age_band
+__all__ = [
+    "PANEL_ATTRIBUTES",
+    "TGI_ATTRIBUTES",
+    "UNKNOWN_VALUES",
+    "over_indexed",
+    "panel_tgi",
+    "profile_attributes",
+    "tgi",
+    "tier_tgi",
+]
 
-__all__ = ["AGE_BANDS", "age_band", "tgi"]
+#: Profile attributes profiled with TGI (columns of ``Resolved.profiles``).
+TGI_ATTRIBUTES = ("gender", "age_band", "city_tier", "channel_pref", "channel_mix", "top_category")
+#: Attributes the market panel has.
+PANEL_ATTRIBUTES = ("gender", "age_band", "city_tier")
+#: Profile values that mean "not known" and are left out of TGI shares.
+UNKNOWN_VALUES = ("unknown", "", "none", "null", "nan", "no purchase")
+
+
+def _require(df: pd.DataFrame, cols: Sequence[str], what: str) -> None:
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise ValueError(f"{what} is missing column(s) {missing}; has {list(df.columns)}")
 
 
 
@@ -262,3 +282,129 @@ def tgi(
         "base_size": float(wb.sum()),
     }
     return out
+
+
+def profile_attributes(
+    profiles: pd.DataFrame, customers: pd.Index, attributes: Sequence[str] = TGI_ATTRIBUTES
+) -> pd.DataFrame:
+    """The customers' profile attributes for TGI, with "not known" values as missing.
+
+    Parameters
+    ----------
+    profiles : DataFrame
+        ``Resolved.profiles`` (one row per oneid).
+    customers : Index
+        The customers' oneids (e.g. ``CustomerValue.customers``).
+    attributes : sequence of str
+        Profile columns to keep; ``unknown`` / empty / ``no purchase`` become missing.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by the customers' oneids, one column per attribute (strings, categorical order
+        kept for ordered categoricals such as ``age_band``).
+    """
+    _require(profiles, ["oneid", *attributes], "profiles")
+    pr = profiles.set_index("oneid")
+    if not pr.index.is_unique:
+        raise ValueError("profiles has duplicate oneids")
+    out = pd.DataFrame(index=customers)
+    for a in attributes:
+        col = pr[a].reindex(customers)
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            drop = [c for c in col.cat.categories if str(c).strip().lower() in UNKNOWN_VALUES]
+            keep = [c for c in col.cat.categories if c not in drop]
+            col = col.cat.set_categories(keep)  # (remove_categories would sort them)
+        else:
+            s = col.astype("string")
+            col = s.mask(s.str.strip().str.lower().isin(UNKNOWN_VALUES))
+        out[a] = col
+    return out
+
+
+def tier_tgi(
+    attrs: pd.DataFrame,
+    tiers: pd.Series,
+    tier: str = "A",
+    attributes: Sequence[str] | None = None,
+    min_count: int = 30,
+) -> pd.DataFrame:
+    """TGI of one value tier against all customers (the segment is nested in the base).
+
+    Parameters
+    ----------
+    attrs : DataFrame
+        :func:`profile_attributes` of all customers (index oneid).
+    tiers : Series
+        Value tier per customer (index oneid), e.g. ``CustomerValue.predictions["value_tier"]``.
+    tier : str
+        The tier profiled.
+    attributes : sequence of str, optional
+        Columns of ``attrs`` (default: all). Attributes no customer of the tier has a value for
+        are left out (``attrs["skipped"]`` of the result names them).
+    min_count : int
+        Cells with fewer tier members are suppressed.
+
+    Returns
+    -------
+    DataFrame
+        :func:`tgi` output.
+    """
+    attributes = list(attributes or attrs.columns)
+    t = tiers.reindex(attrs.index).astype(str)
+    seg = attrs[(t == tier).to_numpy()]
+    if seg.empty:
+        raise ValueError(f"no customer in tier {tier!r}")
+    use = [a for a in attributes if seg[a].notna().any()]
+    if not use:
+        raise ValueError(f"no customer in tier {tier!r} has a value for any of {attributes}")
+    out = tgi(seg, attrs, use, min_count=min_count, segment_in_base=True)
+    out.attrs["skipped"] = [a for a in attributes if a not in use]
+    return out
+
+
+def panel_tgi(
+    attrs: pd.DataFrame,
+    panel: pd.DataFrame,
+    attributes: Sequence[str] = PANEL_ATTRIBUTES,
+    min_count: int = 30,
+) -> pd.DataFrame:
+    """TGI of all customers against the market panel (known population counts).
+
+    Only the attributes present in both tables, with values on both sides, are used; panel
+    values are compared as strings.
+    """
+    _require(panel, ["population"], "market_panel")
+    use = [a for a in attributes if a in panel.columns and a in attrs.columns]
+    if not use:
+        raise ValueError(f"market_panel has none of the attributes {list(attributes)}")
+    use = [a for a in use if attrs[a].notna().any() and panel[a].notna().any()]
+    if not use:
+        raise ValueError(
+            f"no customer has a value for any of the panel attributes {list(attributes)}"
+        )
+    base = panel[use + ["population"]].copy()
+    seg = attrs[use].copy()
+    for a in use:  # same value type on both sides; the profile's category order, then the panel's
+        own = (
+            [str(c) for c in seg[a].cat.categories]
+            if isinstance(seg[a].dtype, pd.CategoricalDtype)
+            else []
+        )
+        theirs = [str(c) for c in base[a].astype("category").cat.categories]
+        cats = own + [c for c in theirs if c not in own]
+        cats += sorted(set(seg[a].dropna().astype(str)) - set(cats))
+        base[a] = pd.Categorical(base[a].astype("string"), categories=cats)
+        seg[a] = pd.Categorical(seg[a].astype("string"), categories=cats)
+    return tgi(seg, base, use, min_count=min_count, base_is_population=True)
+
+
+def over_indexed(t: pd.DataFrame, min_tgi: float = 120.0, n: int = 10) -> pd.DataFrame:
+    """Traits that are significantly over-represented: TGI >= ``min_tgi`` and CI above 100.
+
+    Sorted by TGI (largest first), at most ``n`` rows; suppressed cells never appear.
+    """
+    _require(t, ["attribute", "value", "tgi", "ci_low", "significant", "suppressed"], "tgi table")
+    keep = (~t["suppressed"]) & t["significant"] & (t["tgi"] >= min_tgi) & (t["ci_low"] > 100)
+    out = t[keep.to_numpy(dtype=bool)].sort_values("tgi", ascending=False, kind="stable")
+    return out.head(n).reset_index(drop=True)
