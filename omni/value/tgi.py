@@ -110,6 +110,137 @@ def _ordered_values(seg: pd.Series, base: pd.Series, present: Sequence[object]) 
         return sorted(present, key=str)
 
 
+def _check_tgi_args(segment_df, base_df, attributes, weight_col, min_count, alpha, base_is_population,
+                    segment_in_base, base_weight_col) -> str | None:
+    """Validate the arguments of :func:`tgi`; return the base's weight column."""
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha!r}")
+    if not isinstance(min_count, int | np.integer) or min_count < 0:
+        raise ValueError(f"min_count must be a non-negative integer, got {min_count!r}")
+    if base_is_population and segment_in_base:
+        raise ValueError("base_is_population and segment_in_base cannot both be True")
+    if isinstance(attributes, str) or not len(attributes):
+        raise ValueError("attributes must be a non-empty list of column names")
+    for what, df in (("segment_df", segment_df), ("base_df", base_df)):
+        if not isinstance(df, pd.DataFrame):
+            raise ValueError(f"{what} must be a DataFrame, got {type(df).__name__}")
+        missing = [a for a in attributes if a not in df.columns]
+        if missing:
+            raise ValueError(f"{what} is missing attribute column(s) {missing}")
+    if segment_df.empty:
+        raise ValueError("segment_df is empty")
+    if base_weight_col is None:
+        if base_is_population and "population" in base_df.columns:
+            base_weight_col = "population"
+        elif weight_col is not None and weight_col in base_df.columns:
+            base_weight_col = weight_col
+    return base_weight_col
+
+
+def _log_variance(gs, gb, idx, x_s, x_b, n_s, n_b, p_s, p_b, neff_s, base_is_population: bool,
+                  segment_in_base: bool) -> np.ndarray:
+    """Delta-method variance of log TGI for the three kinds of base (module docstring)."""
+    attr_of = idx.get_level_values(0)
+
+    def total(col: pd.Series) -> np.ndarray:
+        return col.groupby(level=0, sort=False).transform("sum").to_numpy(dtype="float64")
+
+    if base_is_population:
+        var = (1 - p_s) / (neff_s * p_s)
+    elif segment_in_base:
+        x_r, n_r = x_b - x_s, n_b - n_s
+        tol = 1e-9 * np.maximum(n_b, 1.0)
+        over = (x_r < -tol) | (n_r < -tol)
+        if over.any():
+            i = int(np.flatnonzero(over)[0])
+            raise ValueError(
+                f"segment_in_base=True but the segment has more {attr_of[i]}="
+                f"{idx[i][1]!r} than the base: the segment is not contained in the base"
+            )
+        x_r, n_r = np.clip(x_r, 0, None), np.clip(n_r, 0, None)
+        neff_r = _kish(n_r, np.clip(total(gb["w2"]) - total(gs["w2"]), 0, None))
+        p_r = np.divide(x_r, n_r, out=np.zeros_like(x_r), where=n_r > 0)
+        f = n_s / n_b
+        var = (1 / p_s - f / p_b) ** 2 * p_s * (1 - p_s) / neff_s
+        var = var + np.where(
+            neff_r > 0,
+            ((1 - f) / p_b) ** 2 * p_r * (1 - p_r) / np.where(neff_r > 0, neff_r, 1),
+            0,
+        )
+    else:
+        neff_b = _kish(n_b, total(gb["w2"]))
+        var = (1 - p_s) / (neff_s * p_s) + (1 - p_b) / (neff_b * p_b)
+    return var
+
+
+def _cell_index(gs: pd.DataFrame, gb: pd.DataFrame, segment_df: pd.DataFrame, base_df: pd.DataFrame,
+                attributes: Sequence[str]) -> pd.MultiIndex:
+    """Every (attribute, value) seen in the segment or the base, in display order."""
+    pairs = pd.concat([gs.index.to_frame(index=False), gb.index.to_frame(index=False)])
+    present = pairs.drop_duplicates().groupby("attribute", sort=False)["value"].agg(list)
+    in_seg = set(gs.index.get_level_values(0))
+    in_base = set(gb.index.get_level_values(0))
+    order = []
+    for attr in attributes:
+        if attr not in in_seg or attr not in in_base:
+            raise ValueError(f"attribute {attr!r} has no non-missing values in the segment or base")
+        seg_col, base_col = segment_df[attr], base_df[attr]
+        order += [(attr, v) for v in _ordered_values(seg_col, base_col, present[attr])]
+    return pd.MultiIndex.from_tuples(order, names=["attribute", "value"])
+
+
+def _method_attrs(alpha: float, min_count: int, ws: np.ndarray, wb: np.ndarray, base_is_population: bool,
+                  segment_in_base: bool, weighted: bool) -> dict:
+    """The ``attrs`` of a :func:`tgi` table: the method and its settings."""
+    return {
+        "method": (
+            "delta method on log TGI; "
+            + (
+                "base = known population (no base variance)"
+                if base_is_population
+                else "segment nested in base (correlated shares)"
+                if segment_in_base
+                else "independent segment and base samples"
+            )
+            + ("; Kish effective sample sizes" if weighted else "")
+        ),
+        "alpha": alpha,
+        "min_count": int(min_count),
+        "segment_size": float(ws.sum()),
+        "base_size": float(wb.sum()),
+    }
+
+
+def _tgi_frame(idx, n_rows, x_s, x_b, p_s, p_b, ratio, se, lo, hi, min_count: int) -> pd.DataFrame:
+    """The :func:`tgi` table: suppression of small cells, missing TGIs and their notes."""
+    attr_of = idx.get_level_values(0)
+    suppressed = n_rows < min_count
+    absent = x_b <= 0
+    index = np.where(absent, np.nan, 100 * ratio)
+    ci_ok = np.isfinite(se) & (x_s > 0) & ~absent & ~suppressed
+    lo, hi = np.where(ci_ok, lo, np.nan), np.where(ci_ok, hi, np.nan)
+    note = np.full(len(idx), None, dtype=object)
+    note[absent] = "absent from base"
+    note[suppressed] = f"suppressed: n < {min_count}"
+    out = pd.DataFrame(
+        {
+            "attribute": np.asarray(attr_of, dtype=object),
+            "value": pd.array(list(idx.get_level_values(1)), dtype=object),
+            "segment_count": pd.array(np.where(suppressed, np.nan, x_s), dtype="Float64"),
+            "segment_share": np.where(suppressed, np.nan, p_s),
+            "base_count": x_b,
+            "base_share": p_b,
+            "tgi": np.where(suppressed, np.nan, index),
+            "ci_low": lo,
+            "ci_high": hi,
+            "significant": (lo > 100) | (hi < 100),
+            "suppressed": suppressed,
+            "note": pd.array(note, dtype="string"),
+        }
+    )
+    return out
+
+
 def tgi(
     segment_df: pd.DataFrame,
     base_df: pd.DataFrame,
@@ -163,46 +294,16 @@ def tgi(
         On missing columns, bad weights (naming the row), an empty segment, an invalid alpha or
         min_count, contradictory options, or a segment larger than the base in nested mode.
     """
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must be in (0, 1), got {alpha!r}")
-    if not isinstance(min_count, int | np.integer) or min_count < 0:
-        raise ValueError(f"min_count must be a non-negative integer, got {min_count!r}")
-    if base_is_population and segment_in_base:
-        raise ValueError("base_is_population and segment_in_base cannot both be True")
-    if isinstance(attributes, str) or not len(attributes):
-        raise ValueError("attributes must be a non-empty list of column names")
-    for what, df in (("segment_df", segment_df), ("base_df", base_df)):
-        if not isinstance(df, pd.DataFrame):
-            raise ValueError(f"{what} must be a DataFrame, got {type(df).__name__}")
-        missing = [a for a in attributes if a not in df.columns]
-        if missing:
-            raise ValueError(f"{what} is missing attribute column(s) {missing}")
-    if segment_df.empty:
-        raise ValueError("segment_df is empty")
-    if base_weight_col is None:
-        if base_is_population and "population" in base_df.columns:
-            base_weight_col = "population"
-        elif weight_col is not None and weight_col in base_df.columns:
-            base_weight_col = weight_col
+    base_weight_col = _check_tgi_args(segment_df, base_df, attributes, weight_col, min_count, alpha,
+                                      base_is_population, segment_in_base, base_weight_col)
     ws = _weights(segment_df, weight_col, "segment_df")
     wb = _weights(base_df, base_weight_col, "base_df")
     z = float(stats.norm.ppf(1 - alpha / 2))
 
     gs = _long_counts(segment_df, attributes, ws)
     gb = _long_counts(base_df, attributes, wb)
-    pairs = pd.concat([gs.index.to_frame(index=False), gb.index.to_frame(index=False)])
-    present = pairs.drop_duplicates().groupby("attribute", sort=False)["value"].agg(list)
-    in_seg = set(gs.index.get_level_values(0))
-    in_base = set(gb.index.get_level_values(0))
-    order = []
-    for attr in attributes:
-        if attr not in in_seg or attr not in in_base:
-            raise ValueError(f"attribute {attr!r} has no non-missing values in the segment or base")
-        seg_col, base_col = segment_df[attr], base_df[attr]
-        order += [(attr, v) for v in _ordered_values(seg_col, base_col, present[attr])]
-    idx = pd.MultiIndex.from_tuples(order, names=["attribute", "value"])
+    idx = _cell_index(gs, gb, segment_df, base_df, attributes)
     gs, gb = gs.reindex(idx, fill_value=0), gb.reindex(idx, fill_value=0)
-    attr_of = idx.get_level_values(0)
 
     def total(col: pd.Series) -> np.ndarray:
         return col.groupby(level=0, sort=False).transform("sum").to_numpy(dtype="float64")
@@ -212,75 +313,13 @@ def tgi(
     neff_s = _kish(n_s, total(gs["w2"]))
     with np.errstate(divide="ignore", invalid="ignore"):
         p_s, p_b = x_s / n_s, x_b / n_b
-        if base_is_population:
-            var = (1 - p_s) / (neff_s * p_s)
-        elif segment_in_base:
-            x_r, n_r = x_b - x_s, n_b - n_s
-            tol = 1e-9 * np.maximum(n_b, 1.0)
-            over = (x_r < -tol) | (n_r < -tol)
-            if over.any():
-                i = int(np.flatnonzero(over)[0])
-                raise ValueError(
-                    f"segment_in_base=True but the segment has more {attr_of[i]}="
-                    f"{idx[i][1]!r} than the base: the segment is not contained in the base"
-                )
-            x_r, n_r = np.clip(x_r, 0, None), np.clip(n_r, 0, None)
-            neff_r = _kish(n_r, np.clip(total(gb["w2"]) - total(gs["w2"]), 0, None))
-            p_r = np.divide(x_r, n_r, out=np.zeros_like(x_r), where=n_r > 0)
-            f = n_s / n_b
-            var = (1 / p_s - f / p_b) ** 2 * p_s * (1 - p_s) / neff_s
-            var = var + np.where(
-                neff_r > 0,
-                ((1 - f) / p_b) ** 2 * p_r * (1 - p_r) / np.where(neff_r > 0, neff_r, 1),
-                0,
-            )
-        else:
-            neff_b = _kish(n_b, total(gb["w2"]))
-            var = (1 - p_s) / (neff_s * p_s) + (1 - p_b) / (neff_b * p_b)
+        var = _log_variance(gs, gb, idx, x_s, x_b, n_s, n_b, p_s, p_b, neff_s, base_is_population, segment_in_base)
         ratio = p_s / p_b
         se = np.sqrt(var)
         lo, hi = 100 * ratio * np.exp(-z * se), 100 * ratio * np.exp(z * se)
-    suppressed = gs["n"].to_numpy() < min_count
-    absent = x_b <= 0
-    index = np.where(absent, np.nan, 100 * ratio)
-    ci_ok = np.isfinite(se) & (x_s > 0) & ~absent & ~suppressed
-    lo, hi = np.where(ci_ok, lo, np.nan), np.where(ci_ok, hi, np.nan)
-    note = np.full(len(idx), None, dtype=object)
-    note[absent] = "absent from base"
-    note[suppressed] = f"suppressed: n < {min_count}"
-    out = pd.DataFrame(
-        {
-            "attribute": np.asarray(attr_of, dtype=object),
-            "value": pd.array(list(idx.get_level_values(1)), dtype=object),
-            "segment_count": pd.array(np.where(suppressed, np.nan, x_s), dtype="Float64"),
-            "segment_share": np.where(suppressed, np.nan, p_s),
-            "base_count": x_b,
-            "base_share": p_b,
-            "tgi": np.where(suppressed, np.nan, index),
-            "ci_low": lo,
-            "ci_high": hi,
-            "significant": (lo > 100) | (hi < 100),
-            "suppressed": suppressed,
-            "note": pd.array(note, dtype="string"),
-        }
-    )
-    out.attrs = {
-        "method": (
-            "delta method on log TGI; "
-            + (
-                "base = known population (no base variance)"
-                if base_is_population
-                else "segment nested in base (correlated shares)"
-                if segment_in_base
-                else "independent segment and base samples"
-            )
-            + ("; Kish effective sample sizes" if weight_col or base_weight_col else "")
-        ),
-        "alpha": alpha,
-        "min_count": int(min_count),
-        "segment_size": float(ws.sum()),
-        "base_size": float(wb.sum()),
-    }
+    out = _tgi_frame(idx, gs["n"].to_numpy(), x_s, x_b, p_s, p_b, ratio, se, lo, hi, min_count)
+    out.attrs = _method_attrs(alpha, min_count, ws, wb, base_is_population, segment_in_base,
+                              bool(weight_col or base_weight_col))
     return out
 
 
