@@ -19,6 +19,57 @@ def _require(df: pd.DataFrame, cols: Sequence[str], what: str) -> None:
         raise ValueError(f"{what} is missing column(s) {missing}; has {list(df.columns)}")
 
 
+def _best_person(value: CustomerValue, record_oneid: pd.DataFrame, record_person: pd.DataFrame,
+                 persons: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each customer OneID's person (most of its records) with the share of its records from them."""
+    m = record_oneid[["record_key", "oneid"]].merge(
+        record_person[["record_key", "person_id"]], on="record_key"
+    )
+    m = m[m["oneid"].isin(value.summary.index)]
+    if m.empty:
+        raise ValueError("no customer's records are in the truth table")
+    cnt = m.groupby(["oneid", "person_id"], sort=True).size().rename("n").reset_index()
+    cnt["purity"] = cnt["n"] / cnt.groupby("oneid")["n"].transform("sum")
+    best = cnt.sort_values(["oneid", "n", "person_id"], ascending=[True, False, True])
+    best = best.drop_duplicates("oneid").set_index("oneid")
+    per = persons.set_index("person_id")
+    missing = ~best["person_id"].isin(per.index)
+    if missing.any():
+        raise ValueError(
+            f"persons has no row for person {best['person_id'][missing.to_numpy()].iloc[0]!r}"
+        )
+    return best, per
+
+
+def _calibration(pa: np.ndarray, alive: np.ndarray, repeat: np.ndarray, bins: int) -> pd.DataFrame:
+    """P(alive) against the true alive share: repeat buyers in ``bins`` equal groups, one-time buyers."""
+    pr, ar = pa[repeat], alive[repeat]
+    parts = []
+    if len(pr):
+        k = max(min(int(bins), len(pr)), 1)
+        b = (stats.rankdata(pr, method="ordinal").astype(np.int64) - 1) * k // len(pr)
+        g = (
+            pd.DataFrame({"bin": b + 1, "p": pr, "alive": ar})
+            .groupby("bin")
+            .agg(customers=("p", "size"), mean_p_alive=("p", "mean"), alive_share=("alive", "mean"))
+            .reset_index()
+        )
+        g.insert(0, "group", [f"repeat buyers, P(alive) {i}/{k}" for i in g["bin"]])
+        parts.append(g.drop(columns="bin"))
+    if (~repeat).any():
+        parts.append(
+            pd.DataFrame(
+                {
+                    "group": ["one-time buyers"],
+                    "customers": [int((~repeat).sum())],
+                    "mean_p_alive": [float(pa[~repeat].mean())],
+                    "alive_share": [float(alive[~repeat].mean())],
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
 def truth_check(
     value: CustomerValue,
     record_oneid: pd.DataFrame,
@@ -69,41 +120,17 @@ def truth_check(
     """
     _require(record_oneid, ["record_key", "oneid"], "record_oneid")
     _require(record_person, ["record_key", "person_id"], "record_person")
-    _require(
-        persons,
-        ["person_id", "purchase_rate", "dropout_rate", "dropout_time", "mean_spend"],
-        "persons",
-    )
+    _require(persons, ["person_id", "purchase_rate", "dropout_rate", "dropout_time", "mean_spend"], "persons")
     if not isinstance(horizon_days, int | np.integer) or horizon_days < 1:
         raise ValueError(f"horizon_days must be a positive integer, got {horizon_days!r}")
-    m = record_oneid[["record_key", "oneid"]].merge(
-        record_person[["record_key", "person_id"]], on="record_key"
-    )
-    m = m[m["oneid"].isin(value.summary.index)]
-    if m.empty:
-        raise ValueError("no customer's records are in the truth table")
-    cnt = m.groupby(["oneid", "person_id"], sort=True).size().rename("n").reset_index()
-    cnt["purity"] = cnt["n"] / cnt.groupby("oneid")["n"].transform("sum")
-    best = cnt.sort_values(["oneid", "n", "person_id"], ascending=[True, False, True])
-    best = best.drop_duplicates("oneid").set_index("oneid")
-    per = persons.set_index("person_id")
-    missing = ~best["person_id"].isin(per.index)
-    if missing.any():
-        raise ValueError(
-            f"persons has no row for person {best['person_id'][missing.to_numpy()].iloc[0]!r}"
-        )
+    best, per = _best_person(value, record_oneid, record_person, persons)
     unit = 7.0 if value.model.freq == "W" else 1.0
-    cust = pd.DataFrame(
-        {
-            "person_id": best["person_id"],
-            "e": value.model.expected_purchases(
-                value.summary.reindex(best.index), horizon_days / unit
-            ).to_numpy(),
-            "clv": value.predictions[value.clv_col].reindex(best.index).to_numpy(),
-            "p_alive": value.predictions["p_alive"].reindex(best.index).to_numpy(),
-        },
-        index=best.index,
-    )
+    cust = pd.DataFrame({
+        "person_id": best["person_id"],
+        "e": value.model.expected_purchases(value.summary.reindex(best.index), horizon_days / unit).to_numpy(),
+        "clv": value.predictions[value.clv_col].reindex(best.index).to_numpy(),
+        "p_alive": value.predictions["p_alive"].reindex(best.index).to_numpy(),
+    }, index=best.index)
     ppl = cust.groupby("person_id").agg(e=("e", "sum"), clv=("clv", "sum"), n=("e", "size"))
     ppl = ppl.join(per[["purchase_rate", "dropout_rate", "dropout_time", "mean_spend"]])
     h = horizon_days / 365.25
@@ -136,31 +163,7 @@ def truth_check(
         "auc_alive": _auc(pa[repeat], alive[repeat]),
         "auc_alive_all": _auc(pa, alive),
     }
-    pr, ar = pa[repeat], alive[repeat]
-    parts = []
-    if len(pr):
-        k = max(min(int(bins), len(pr)), 1)
-        b = (stats.rankdata(pr, method="ordinal").astype(np.int64) - 1) * k // len(pr)
-        g = (
-            pd.DataFrame({"bin": b + 1, "p": pr, "alive": ar})
-            .groupby("bin")
-            .agg(customers=("p", "size"), mean_p_alive=("p", "mean"), alive_share=("alive", "mean"))
-            .reset_index()
-        )
-        g.insert(0, "group", [f"repeat buyers, P(alive) {i}/{k}" for i in g["bin"]])
-        parts.append(g.drop(columns="bin"))
-    if (~repeat).any():
-        parts.append(
-            pd.DataFrame(
-                {
-                    "group": ["one-time buyers"],
-                    "customers": [int((~repeat).sum())],
-                    "mean_p_alive": [float(pa[~repeat].mean())],
-                    "alive_share": [float(alive[~repeat].mean())],
-                }
-            )
-        )
-    return pd.concat(parts, ignore_index=True), figures
+    return _calibration(pa, alive, repeat, bins), figures
 
 
 def _auc(score: np.ndarray, positive: np.ndarray) -> float:
