@@ -153,6 +153,14 @@ def check_params(model: str, prm: dict[str, float], sink: list[str]) -> None:
 
 
 def check_summary(summary: pd.DataFrame, need: Sequence[str] = ()) -> None:
+    """Refuse a customer summary the models cannot use, naming the first offending row.
+
+    Raises
+    ------
+    ValueError
+        Missing columns, no customers, non-finite or negative values, a non-integer frequency,
+        recency after T, recency without a repeat purchase, or (with ``need``) negative spend.
+    """
     if not isinstance(summary, pd.DataFrame):
         raise ValueError(f"summary must be a DataFrame, got {type(summary).__name__}")
     cols = ["frequency", "recency", "T", *need]

@@ -15,10 +15,14 @@ from scipy import special
 
 from omni.value.clv._base import FitFailed, captured, check_params, lifetimes_module
 
+#: Array arguments: one value per (unique) customer row.
+Arr = np.ndarray
+
 __all__ = ["expected", "fit", "log_odds_dead", "loglik_total", "p_alive", "prob_any"]
 
 
-def log_odds_dead(prm: Sequence[float], x, tx, T) -> np.ndarray:
+def log_odds_dead(prm: Sequence[float], x: Arr, tx: Arr, T: Arr) -> np.ndarray:
+    """log of P(dropped out) / P(alive) after ``x`` repeat purchases, the last at ``tx``, age ``T``."""
     r, alpha, a, b = prm
     return (
         (r + x) * (np.log(alpha + T) - np.log(alpha + tx))
@@ -27,11 +31,12 @@ def log_odds_dead(prm: Sequence[float], x, tx, T) -> np.ndarray:
     )
 
 
-def p_alive(prm, x, tx, T) -> np.ndarray:
+def p_alive(prm: Sequence[float], x: Arr, tx: Arr, T: Arr) -> np.ndarray:
+    """P(alive at T); 1 for customers without a repeat purchase (they cannot have dropped out)."""
     return np.where(x == 0, 1.0, special.expit(-log_odds_dead(prm, x, tx, T)))
 
 
-def expected(prm, t, x, tx, T, pa=None) -> np.ndarray:
+def expected(prm: Sequence[float], t: float | Arr, x: Arr, tx: Arr, T: Arr, pa: Arr | None = None) -> np.ndarray:
     """E[X(T, T+t] | x, t_x, T] (Fader, Hardie & Lee 2005, eq. 10), overflow-free.
 
     Euler's transformation turns lifetimes' 2F1(r+x, b+x; a+b+x-1; z) (which overflows for
@@ -50,7 +55,7 @@ def expected(prm, t, x, tx, T, pa=None) -> np.ndarray:
     return np.maximum(e, 0.0)
 
 
-def prob_any(prm, t, x, tx, T, pa=None) -> np.ndarray:
+def prob_any(prm: Sequence[float], t: float | Arr, x: Arr, tx: Arr, T: Arr, pa: Arr | None = None) -> np.ndarray:
     """P(X(T, T+t] >= 1 | x, t_x, T) = P(alive) * (1 - ((alpha+T)/(alpha+T+t))^(r+x))."""
     r, alpha, _, _ = prm
     pa = p_alive(prm, x, tx, T) if pa is None else pa
@@ -58,7 +63,7 @@ def prob_any(prm, t, x, tx, T, pa=None) -> np.ndarray:
 
 
 
-def loglik_total(prm: Sequence[float], x, tx, T, w) -> float:
+def loglik_total(prm: Sequence[float], x: Arr, tx: Arr, T: Arr, w: Arr) -> float:
     """Total log-likelihood of the (weighted) unique rows, lifetimes' formula, no penalizer."""
     lt = lifetimes_module()
     with warnings.catch_warnings():
@@ -69,7 +74,14 @@ def loglik_total(prm: Sequence[float], x, tx, T, w) -> float:
     return float(-nll * w.sum())
 
 
-def fit(x, tx, T, w, penalizer: float, sink: list[str]) -> dict[str, float]:
+def fit(x: Arr, tx: Arr, T: Arr, w: Arr, penalizer: float, sink: list[str]) -> dict[str, float]:
+    """lifetimes' BetaGeoFitter on unique rows with weights ``w``; warnings and output go to ``sink``.
+
+    Raises
+    ------
+    FitFailed
+        When the optimiser fails or the parameters are unusable.
+    """
     lt = lifetimes_module()
     m = lt.BetaGeoFitter(penalizer_coef=penalizer)
     try:

@@ -8,16 +8,21 @@ points). ``prm`` is ``(r, alpha, s, beta)`` with time in the summary's units.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
 from omni.value.clv._base import FitFailed, captured, check_params, log_power_integral
 
+#: Array arguments: one value per (unique) customer row.
+Arr = np.ndarray
+
 __all__ = ["expected", "fit", "log_A0", "log_odds_dead", "loglik", "loglik_total", "p_alive", "prob_any"]
 
 
-def _log_term(prm, x, y) -> np.ndarray:
+def _log_term(prm: Sequence[float], x: Arr, y: Arr) -> np.ndarray:
     """log of 2F1(r+s+x, t; r+s+x+1; |alpha-beta|/(max+y)) / (max+y)^(r+s+x).
 
     A_0 of Fader & Hardie's Pareto/NBD note (eq. 19-20; lifetimes' ``_log_A_0``) is
@@ -37,7 +42,7 @@ def _pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
     return u["a"].to_numpy(), u["b"].to_numpy(), g.ngroup().to_numpy()
 
 
-def log_A0(prm, x, tx, T, pairs=None) -> np.ndarray:
+def log_A0(prm: Sequence[float], x: Arr, tx: Arr, T: Arr, pairs: tuple | None = None) -> np.ndarray:
     """log A_0: exact hypergeometric form where finite, quadrature where it over/underflows.
 
     A_0 = (r+s+x) * int_{t_x}^{T} (alpha+y)^-(r+x) (beta+y)^-(s+1) dy; it is 0 (log -inf) when
@@ -66,7 +71,8 @@ def log_A0(prm, x, tx, T, pairs=None) -> np.ndarray:
     return out
 
 
-def log_odds_dead(prm, x, tx, T) -> np.ndarray:
+def log_odds_dead(prm: Sequence[float], x: Arr, tx: Arr, T: Arr) -> np.ndarray:
+    """log of P(dropped out) / P(alive) after ``x`` repeat purchases, the last at ``tx``, age ``T``."""
     r, alpha, s, beta = prm
     return (
         np.log(s)
@@ -77,7 +83,7 @@ def log_odds_dead(prm, x, tx, T) -> np.ndarray:
     )
 
 
-def loglik(prm, x, tx, T, pairs=None) -> np.ndarray:
+def loglik(prm: Sequence[float], x: Arr, tx: Arr, T: Arr, pairs: tuple | None = None) -> np.ndarray:
     """Per-customer Pareto/NBD log-likelihood (Fader & Hardie note 009, eq. 18)."""
     r, alpha, s, beta = prm
     a1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha) + s * np.log(beta)
@@ -86,11 +92,12 @@ def loglik(prm, x, tx, T, pairs=None) -> np.ndarray:
     return a1 + np.logaddexp(alive, dead)
 
 
-def p_alive(prm, x, tx, T) -> np.ndarray:
+def p_alive(prm: Sequence[float], x: Arr, tx: Arr, T: Arr) -> np.ndarray:
+    """P(alive at T) (note 009, eq. 16)."""
     return special.expit(-log_odds_dead(prm, x, tx, T))
 
 
-def expected(prm, t, x, tx, T, pa=None) -> np.ndarray:
+def expected(prm: Sequence[float], t: float | Arr, x: Arr, tx: Arr, T: Arr, pa: Arr | None = None) -> np.ndarray:
     """E[X(T, T+t] | x, t_x, T] (note 009, eq. 41) = P(alive) (r+x)/(alpha+T) H(t)."""
     r, alpha, s, beta = prm
     bt = beta + T
@@ -102,7 +109,7 @@ def expected(prm, t, x, tx, T, pa=None) -> np.ndarray:
     return pa * (r + x) / (alpha + T) * h
 
 
-def prob_any(prm, t, x, tx, T, pa=None) -> np.ndarray:
+def prob_any(prm: Sequence[float], t: float | Arr, x: Arr, tx: Arr, T: Arr, pa: Arr | None = None) -> np.ndarray:
     """P(X(T, T+t] >= 1 | x, t_x, T) for Pareto/NBD.
 
     Given alive at T, lambda ~ Gamma(r+x, alpha+T) and mu ~ Gamma(s, beta+T) independently, and
@@ -120,12 +127,12 @@ def prob_any(prm, t, x, tx, T, pa=None) -> np.ndarray:
 
 
 
-def loglik_total(prm, x, tx, T, w) -> float:
+def loglik_total(prm: Sequence[float], x: Arr, tx: Arr, T: Arr, w: Arr) -> float:
     """Total log-likelihood of the (weighted) unique rows, no penalizer."""
     return float((w * loglik(prm, x, tx, T)).sum())
 
 
-def fit(x, tx, T, w, penalizer: float, sink: list[str]) -> dict[str, float]:
+def fit(x: Arr, tx: Arr, T: Arr, w: Arr, penalizer: float, sink: list[str]) -> dict[str, float]:
     """Pareto/NBD by L-BFGS-B on log parameters with time scaled to max(T) = 1.
 
     lifetimes' ParetoNBDFitter starts Nelder-Mead from random points (non-deterministic), never
