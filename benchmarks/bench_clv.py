@@ -1,4 +1,4 @@
-"""Benchmark omni.clv: fit/predict time, peak memory and parameter recovery at scale.
+"""Benchmark omni.value.clv: fit/predict time, peak memory and parameter recovery at scale.
 
 Simulates day-level customer summaries (in weeks, recency on a 1/7 grid, customers acquired
 uniformly over two years, 26-week holdout, Gamma-Gamma spend) from BG/NBD and Pareto/NBD with
@@ -23,8 +23,8 @@ import tracemalloc
 import numpy as np
 import pandas as pd
 
-from omni.clv import CLVModel, simulate_summary
-from omni.rfm import rfm_summary
+from omni.value.clv import CLVModel, simulate_summary
+from omni.value.rfm import rfm_summary
 
 TRUTH = {
     "bgnbd": {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426},

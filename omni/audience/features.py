@@ -50,10 +50,10 @@ class AudienceFeatures:
         The ``campaigns`` source (campaign_id, start_date, end_date, arms).
     record_oneid : DataFrame, optional
         ``Resolved.record_oneid``: to leave anonymous orders out of RFM/CLV (see
-        :func:`omni.value_report.identified_orders`).
+        :func:`omni.value.customer.identified_orders`).
     month : str, optional
         ``YYYY-MM`` when ``as_of`` is the end of that month: CLV and RFM then come from
-        :func:`omni.value_report.value_month`, exactly as in the value report.
+        :func:`omni.value.customer.value_of_orders`, exactly as in the value report.
     settings : AudienceSettings, optional
 
     Attributes
@@ -291,7 +291,7 @@ def customer_value(
     Orders count when they are before ``as_of``, with a oneid, a valid amount and (unless
     ``settings.include_anonymous``) an identified buyer, as in the value report. RFM classes come
     from weekly summaries with daily purchases merged; CLV predictions from
-    :func:`omni.value_report.value_month` when ``month`` is set (the value report's model choice on
+    :func:`omni.value.customer.value_of_orders` when ``month`` is set (the value report's model choice on
     a holdout, so tier A here is tier A there), else from a model fitted to the summary at ``as_of``.
 
     Parameters
@@ -301,7 +301,7 @@ def customer_value(
     as_of : Timestamp
         End of the observation, exclusive.
     part : {"rfm", "clv"}
-        :func:`omni.rfm.rfm_segments` or :meth:`omni.clv.CLVModel.predict` of the customers.
+        :func:`omni.value.rfm.rfm_segments` or :meth:`omni.value.clv.CLVModel.predict` of the customers.
     record_oneid : DataFrame, optional
         ``Resolved.record_oneid``, to leave anonymous orders out.
     month : str, optional
@@ -313,22 +313,22 @@ def customer_value(
     DataFrame
         Indexed by oneid.
     """
-    from omni import value_report as vr
-    from omni.clv import CLVModel
-    from omni.rfm import rfm_segments, rfm_summary
+    from omni.value.clv import CLVModel
+    from omni.value.customer import customer_orders, identified_orders, value_of_orders
+    from omni.value.rfm import rfm_segments, rfm_summary
 
     s = settings or AudienceSettings()
     o = _require(orders, ["oneid", "order_time", "amount", "status"], "orders")
     o = o.loc[o["oneid"].notna().to_numpy()]
     o = o.loc[(pd.to_datetime(o["order_time"]) < as_of).to_numpy()]
     if not s.include_anonymous and record_oneid is not None and "order_key" in o:
-        o, _ = vr.identified_orders(o, record_oneid)
-    clean, _ = vr.valid_orders(o)
+        o, _ = identified_orders(o, record_oneid)
+    clean, _ = customer_orders(o)
     observation_end = (as_of - pd.Timedelta(seconds=1)).normalize()
     if part == "rfm":
         return rfm_segments(rfm_summary(clean, observation_end, freq="W"), threshold=s.rfm_threshold)
     if month is not None:
-        mv = vr.value_month(
+        mv = value_of_orders(
             clean, month, model=s.clv_model, holdout_weeks=max(s.holdout_weeks, 1),
             check=s.holdout_weeks > 0, clv_months=s.clv_months,
             discount_rate_annual=s.discount_rate_annual, tier_shares=s.tier_shares,

@@ -23,7 +23,7 @@ __all__ = ["AudienceSet", "build_audiences", "evaluate_rule", "overlap_matrix"]
 
 
 def _rfm_labels() -> tuple[list[str], list[str]]:
-    from omni.rfm import SEGMENT_ORDER_EN, SEGMENT_ORDER_ZH
+    from omni.value.rfm import SEGMENT_ORDER_EN, SEGMENT_ORDER_ZH
 
     return list(SEGMENT_ORDER_ZH), list(SEGMENT_ORDER_EN)
 

@@ -34,11 +34,11 @@ def pre_period_covariates(
 ) -> pd.DataFrame:
     """Covariates of each person measured strictly before a campaign starts.
 
-    RFM class: the 8-class scheme of :func:`omni.rfm.rfm_segments` (mean thresholds) on
-    :func:`omni.rfm.rfm_summary` of every paid order before ``start_date`` (all customers, so
-    the classes mean what they mean in the CRM); CLV tier: :class:`omni.clv.CLVModel`
+    RFM class: the 8-class scheme of :func:`omni.value.rfm.rfm_segments` (mean thresholds) on
+    :func:`omni.value.rfm.rfm_summary` of every paid order before ``start_date`` (all customers, so
+    the classes mean what they mean in the CRM); CLV tier: :class:`omni.value.clv.CLVModel`
     (BG/NBD + Gamma-Gamma, weeks) fitted on the same summary, 12-month discounted CLV cut by
-    :func:`omni.clv.value_tiers` (A top 10%, B next 20%, C next 30%, D rest); channel mix of
+    :func:`omni.value.clv.value_tiers` (A top 10%, B next 20%, C next 30%, D rest); channel mix of
     those orders (online only / store only / omnichannel). People without an order before the
     start are ``"no purchase"`` everywhere. ``city_tier`` and ``age_band`` come from
     ``profiles`` (stable attributes); the profiles' own channel columns are not used because
@@ -66,7 +66,7 @@ def pre_period_covariates(
         age_band (where available). ``attrs["warnings"]`` lists problems met (e.g. a CLV fit
         that failed), ``attrs["rfm_thresholds"]`` the RFM thresholds.
     """
-    from omni.rfm import rfm_segments, rfm_summary
+    from omni.value.rfm import rfm_segments, rfm_summary
 
     require_columns(orders, ["oneid", "order_time", "amount", "status"], "orders")
     start = pd.Timestamp(start_date).normalize()
@@ -126,7 +126,7 @@ def pre_period_covariates(
 def _add_clv(out: pd.DataFrame, summary: pd.DataFrame | None, ids: pd.Index, start: pd.Timestamp,
              clv_months: int, notes: list[str]) -> None:
     """CLV tier and log CLV columns (BG/NBD + Gamma-Gamma on the RFM summary), added to ``out``."""
-    from omni.clv import CLVModel, value_tiers
+    from omni.value.clv import CLVModel, value_tiers
 
     tier = pd.Series(NO_PURCHASE, index=ids, dtype=object)
     log_clv = pd.Series(0.0, index=ids)

@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 
 from omni.privacy import suppress_small
-from omni.rfm import SEGMENTS
 from omni.uplift._common import CONTROL
 from omni.uplift.campaign import CampaignAnalysis
 from omni.uplift.result import MONTH_FIGURES, UpliftResult, UpliftTruth
+from omni.value.rfm import SEGMENTS
 
 __all__ = [
     "CHECK_LABELS",

@@ -1,4 +1,4 @@
-"""Tests of omni.rfm: lifetimes-compatible summaries on CDNOW, status handling, scores, segments."""
+"""Tests of omni.value.rfm: lifetimes-compatible summaries on CDNOW, status handling, scores, segments."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from omni.clv import cdnow_path
-from omni.rfm import (
+from omni.value.clv import cdnow_path
+from omni.value.rfm import (
     SEGMENTS,
     read_cdnow,
     rfm_scores,

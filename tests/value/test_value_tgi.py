@@ -1,4 +1,4 @@
-"""Tests of omni.tgi: hand-computed TGI and intervals, coverage by simulation, suppression."""
+"""Tests of omni.value.tgi: hand-computed TGI and intervals, coverage by simulation, suppression."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from omni.tgi import AGE_BANDS, age_band, tgi
+from omni.core.reference import AGE_BANDS, age_band
+from omni.value.tgi import tgi
 
 
 def _people(counts: dict[str, int], col: str = "gender") -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""Tests of omni.clv: published CDNOW values, agreement with lifetimes, guards, simulation."""
+"""Tests of omni.value.clv: published CDNOW values, agreement with lifetimes, guards, simulation."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from scipy import integrate
 
-from omni import clv as C
-from omni.clv import CLVModel, cdnow_path, simulate_summary, value_tiers
-from omni.rfm import read_cdnow, rfm_summary
+from omni.value.clv import CLVModel, cdnow_path, paretonbd, simulate_summary, value_tiers
+from omni.value.clv._base import log_power_integral
+from omni.value.rfm import read_cdnow, rfm_summary
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -120,7 +120,7 @@ def test_weighted_fit_equals_per_customer_fit(cdnow_cal) -> None:
     for k in "r", "alpha", "a", "b":
         assert ours.params_[k] == pytest.approx(full.params_[k], rel=1e-4)
     sink: list[str] = []
-    p_full = C._fit_pnbd(x, tx, T, np.ones_like(x), 0.0, sink)
+    p_full = paretonbd.fit(x, tx, T, np.ones_like(x), 0.0, sink)
     p_w = CLVModel(model="paretonbd").fit(cdnow_cal).params_
     for k in "r", "alpha", "s", "beta":
         assert p_w[k] == pytest.approx(p_full[k], rel=1e-4)
@@ -260,7 +260,7 @@ def test_pareto_quadrature_fallback_is_accurate() -> None:
 
         ref, _ = integrate.quad(f, tx, T, epsabs=0, epsrel=1e-12, limit=200)
         want = np.log(r + s + x) + np.log(ref) - (r + x) * np.log(alpha + tx)
-        got = C._pnbd_log_A0(prm, np.array([x]), np.array([tx]), np.array([T]))[0]
+        got = paretonbd.log_A0(prm, np.array([x]), np.array([tx]), np.array([T]))[0]
         assert got == pytest.approx(want, rel=1e-9, abs=1e-9)
 
 
@@ -279,7 +279,7 @@ def test_power_integral_against_adaptive_quadrature() -> None:
 
         ref, _ = integrate.quad(f, 0, np.log1p(c0 * D), epsabs=0, epsrel=1e-13, limit=500)
         got = np.exp(
-            C._log_power_integral(
+            log_power_integral(
                 np.array([A]), np.array([B]), np.array([p]), np.array([q]), np.array([D])
             )[0]
         )

@@ -262,6 +262,84 @@ def _holdout_stats(codes: np.ndarray, day: np.ndarray, v: np.ndarray, period: st
     return pd.DataFrame({"n": n, "s": np.add.reduceat(vv, cust)}, index=c[cust])
 
 
+def _check_summary_args(orders, freq, period, returns, include_status, columns) -> tuple[str, ...]:
+    """Validate the options of :func:`rfm_summary`; return the normalized ``include_status``."""
+    if freq not in _UNIT_DAYS:
+        raise ValueError(f"freq must be 'D' or 'W', got {freq!r}")
+    if period not in _UNIT_DAYS:
+        raise ValueError(f"period must be 'D' or 'W', got {period!r}")
+    if returns not in ("exclude", "net"):
+        raise ValueError(f"returns must be 'exclude' or 'net', got {returns!r}")
+    include = tuple(str(s).strip().lower() for s in include_status)
+    if not include:
+        raise ValueError("include_status is empty: no order would count as a purchase")
+    for s in ("cancelled", "refunded"):
+        if s in include:
+            raise ValueError(
+                f"include_status must not contain {s!r}: cancelled orders are always excluded and "
+                "refunded orders are handled by returns='exclude'|'net'"
+            )
+    if not isinstance(orders, pd.DataFrame):
+        raise ValueError(f"orders must be a DataFrame, got {type(orders).__name__}")
+    _require_columns(orders, columns, "orders")
+    return include
+
+
+def _summary_frame(stats: pd.DataFrame, ref_day: int, ref_p: int, unit: float) -> pd.DataFrame:
+    """The summary columns of :func:`rfm_summary` from :func:`_customer_stats`."""
+    out = pd.DataFrame(index=stats.index)
+    out["frequency"] = (stats["n_periods"] - 1).astype("int64")
+    out["recency"] = (stats["last_p"] - stats["first_p"]) / unit
+    out["T"] = (ref_p - stats["first_p"]) / unit
+    repeat = out["frequency"].to_numpy()
+    out["monetary_value"] = np.where(
+        repeat > 0, (stats["v_sum"] - stats["v_first"]) / np.maximum(repeat, 1), 0.0
+    )
+    out["first_purchase"] = stats["first_purchase"]
+    out["last_purchase"] = stats["last_purchase"]
+    out["n_orders"] = stats["n_orders"].astype("int64")
+    out["revenue"] = stats["revenue"].astype("float64")
+    out["days_since_last"] = (ref_day - stats["last_day"]).astype("int64")
+    return out
+
+
+def _summarize(rows: pd.DataFrame, dropped: dict[str, int], end_day: int, cal_day: int | None,
+               calibration_end: object, freq: str, period: str) -> tuple[pd.DataFrame, pd.Index]:
+    """The per-customer rows of :func:`rfm_summary` (index: customer codes) and the customer ids."""
+    day = rows["t"].to_numpy().astype("datetime64[D]").astype("int64")
+    late = day > end_day
+    dropped["after_observation_end"] = int(late.sum())
+    rows, day = rows.loc[~late], day[~late]
+    if rows.empty:
+        raise ValueError("no purchases left after filtering status, customer id and dates")
+
+    codes, uniques = _factorize_sorted(rows["c"])
+    t = rows["t"].to_numpy()
+    v = rows["v"].to_numpy(dtype="float64")
+    unit = _UNIT_DAYS[freq]
+
+    ref_day = end_day if cal_day is None else cal_day
+    in_cal = day <= ref_day
+    if not in_cal.any():
+        raise ValueError(f"no purchases on or before calibration_end ({calibration_end})")
+    stats = _customer_stats(codes[in_cal], day[in_cal], t[in_cal], v[in_cal], period)
+    ref_p = int(_period_start(np.array([ref_day]), period)[0])
+
+    out = _summary_frame(stats, ref_day, ref_p, unit)
+    if cal_day is not None:
+        hold = ~in_cal
+        per = _holdout_stats(codes[hold], day[hold], v[hold], period).reindex(out.index)
+        n_h = per["n"].fillna(0).astype("int64")
+        s_h = per["s"].fillna(0.0)
+        out["frequency_holdout"] = n_h
+        out["monetary_value_holdout"] = np.where(n_h > 0, s_h / np.maximum(n_h, 1), 0.0)
+        out["revenue_holdout"] = s_h.astype("float64")
+        end_p = int(_period_start(np.array([end_day]), period)[0])
+        out["duration_holdout"] = float((end_p - ref_p) / unit)
+
+    return out, uniques
+
+
 def rfm_summary(
     orders: pd.DataFrame,
     observation_end: object,
@@ -343,90 +421,18 @@ def rfm_summary(
     ``monetary_value``; lifetimes' ``calibration_and_holdout_data`` averages raw transactions
     instead, so the two differ for customers with several holdout orders on one day.
     """
-    if freq not in _UNIT_DAYS:
-        raise ValueError(f"freq must be 'D' or 'W', got {freq!r}")
-    if period not in _UNIT_DAYS:
-        raise ValueError(f"period must be 'D' or 'W', got {period!r}")
-    if returns not in ("exclude", "net"):
-        raise ValueError(f"returns must be 'exclude' or 'net', got {returns!r}")
-    include = tuple(str(s).strip().lower() for s in include_status)
-    if not include:
-        raise ValueError("include_status is empty: no order would count as a purchase")
-    for s in ("cancelled", "refunded"):
-        if s in include:
-            raise ValueError(
-                f"include_status must not contain {s!r}: cancelled orders are always excluded and "
-                "refunded orders are handled by returns='exclude'|'net'"
-            )
-    if not isinstance(orders, pd.DataFrame):
-        raise ValueError(f"orders must be a DataFrame, got {type(orders).__name__}")
-    _require_columns(orders, [customer_col, time_col, value_col, status_col], "orders")
-
+    include = _check_summary_args(orders, freq, period, returns, include_status,
+                                  [customer_col, time_col, value_col, status_col])
     end_day = _to_day(observation_end, "observation_end")
     cal_day = None if calibration_end is None else _to_day(calibration_end, "calibration_end")
     if cal_day is not None and cal_day >= end_day:
-        raise ValueError(
-            f"calibration_end ({calibration_end}) must be before "
-            f"observation_end ({observation_end})"
-        )
-
-    rows, dropped = _filter_orders(
-        orders, customer_col, time_col, value_col, status_col, include, returns
-    )
-    day = rows["t"].to_numpy().astype("datetime64[D]").astype("int64")
-    late = day > end_day
-    dropped["after_observation_end"] = int(late.sum())
-    rows, day = rows.loc[~late], day[~late]
-    if rows.empty:
-        raise ValueError("no purchases left after filtering status, customer id and dates")
-
-    codes, uniques = _factorize_sorted(rows["c"])
-    t = rows["t"].to_numpy()
-    v = rows["v"].to_numpy(dtype="float64")
-    unit = _UNIT_DAYS[freq]
-
-    ref_day = end_day if cal_day is None else cal_day
-    in_cal = day <= ref_day
-    if not in_cal.any():
-        raise ValueError(f"no purchases on or before calibration_end ({calibration_end})")
-    stats = _customer_stats(codes[in_cal], day[in_cal], t[in_cal], v[in_cal], period)
-    ref_p = int(_period_start(np.array([ref_day]), period)[0])
-
-    out = pd.DataFrame(index=stats.index)
-    out["frequency"] = (stats["n_periods"] - 1).astype("int64")
-    out["recency"] = (stats["last_p"] - stats["first_p"]) / unit
-    out["T"] = (ref_p - stats["first_p"]) / unit
-    repeat = out["frequency"].to_numpy()
-    out["monetary_value"] = np.where(
-        repeat > 0, (stats["v_sum"] - stats["v_first"]) / np.maximum(repeat, 1), 0.0
-    )
-    out["first_purchase"] = stats["first_purchase"]
-    out["last_purchase"] = stats["last_purchase"]
-    out["n_orders"] = stats["n_orders"].astype("int64")
-    out["revenue"] = stats["revenue"].astype("float64")
-    out["days_since_last"] = (ref_day - stats["last_day"]).astype("int64")
-
-    if cal_day is not None:
-        hold = ~in_cal
-        per = _holdout_stats(codes[hold], day[hold], v[hold], period).reindex(out.index)
-        n_h = per["n"].fillna(0).astype("int64")
-        s_h = per["s"].fillna(0.0)
-        out["frequency_holdout"] = n_h
-        out["monetary_value_holdout"] = np.where(n_h > 0, s_h / np.maximum(n_h, 1), 0.0)
-        out["revenue_holdout"] = s_h.astype("float64")
-        end_p = int(_period_start(np.array([end_day]), period)[0])
-        out["duration_holdout"] = float((end_p - ref_p) / unit)
-
+        raise ValueError(f"calibration_end ({calibration_end}) must be before observation_end ({observation_end})")
+    rows, dropped = _filter_orders(orders, customer_col, time_col, value_col, status_col, include, returns)
+    out, uniques = _summarize(rows, dropped, end_day, cal_day, calibration_end, freq, period)
     out.index = pd.Index(uniques[out.index.to_numpy()], name=customer_col)
-    out.attrs = {
-        "freq": freq,
-        "period": period,
-        "observation_end": _day_to_date(end_day),
-        "calibration_end": None if cal_day is None else _day_to_date(cal_day),
-        "returns": returns,
-        "include_status": list(include),
-        "dropped_rows": dropped,
-    }
+    out.attrs = {"freq": freq, "period": period, "observation_end": _day_to_date(end_day),
+                 "calibration_end": None if cal_day is None else _day_to_date(cal_day), "returns": returns,
+                 "include_status": list(include), "dropped_rows": dropped}
     return out
 
 

@@ -1,4 +1,4 @@
-"""Tests of omni.value_report: the monthly CLV/RFM/TGI report layer (notebook 03)."""
+"""Tests of the value report's building blocks: customer value from orders, tables, churn, TGI, truth."""
 
 from __future__ import annotations
 
@@ -10,9 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from omni import value_report as vr
-from omni.clv import CLVModel, cdnow_path
-from omni.rfm import SEGMENT_ORDER_ZH, read_cdnow
+from omni.core.figures import compare_figures
+from omni.core.month import Month
+from omni.privacy import publishable
+from omni.value import churn, customer, movement, plots, tables, tgi, truth
+from omni.value.clv import CLVModel, cdnow_path
+from omni.value.rfm import SEGMENT_ORDER_ZH, read_cdnow
 
 # ------------------------------------------------------------------------------------ fixtures
 
@@ -23,29 +26,30 @@ def cdnow() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def june(cdnow) -> vr.MonthValue:
+def june(cdnow) -> customer.CustomerValue:
     # 39 weeks before 1998-06-30 is 1997-09-30: the published CDNOW calibration/holdout split
-    return vr.value_month(cdnow, "1998-06", holdout_weeks=39)
+    return customer.value_of_orders(cdnow, "1998-06", holdout_weeks=39)
 
 
 @pytest.fixture(scope="module")
-def may(cdnow, june) -> vr.MonthValue:
-    return vr.value_month(cdnow, "1998-05", model=june.model.model_, check=False)
+def may(cdnow, june) -> customer.CustomerValue:
+    return customer.value_of_orders(cdnow, "1998-05", model=june.model.model_, check=False)
 
 
 # ------------------------------------------------------------------------------------ helpers
 
 
-def test_month_end_day_and_bad_month() -> None:
-    assert vr.month_end_day("2024-02") == pd.Timestamp("2024-02-29")
-    assert vr.month_end_day("2026-12") == pd.Timestamp("2026-12-31")
-    for bad in ("2026-13", "2026/10", "October", "2026-1"):
-        with pytest.raises(ValueError, match="YYYY-MM"):
-            vr.month_end_day(bad)
+def test_as_of_bound_months_and_dates() -> None:
+    assert customer.as_of_bound("2024-02") == pd.Timestamp("2024-03-01")
+    assert customer.as_of_bound(Month.parse("2026-12")) == pd.Timestamp("2027-01-01")
+    assert customer.as_of_bound("2026-06-18") == pd.Timestamp("2026-06-18")
+    for bad in ("2026-13", "2026/10", "October"):
+        with pytest.raises(ValueError):
+            customer.as_of_bound(bad)
 
 
 def test_short_id_keeps_four_characters() -> None:
-    out = vr.short_id(pd.Series(["O000012345", "O999"]))
+    out = churn.short_id(pd.Series(["O000012345", "O999"]))
     assert list(out) == ["O000…", "O999…"]
 
 
@@ -59,22 +63,22 @@ def test_valid_and_identified_orders() -> None:
             "status": ["paid", "paid", "paid", "paid", "refunded"],
         }
     )
-    kept, n_bad = vr.valid_orders(orders)
-    assert list(kept["order_key"]) == ["a", "d"]
-    assert n_bad == 2  # the refunded negative row is not a paid order
+    kept, n_bad = customer.customer_orders(orders)
+    assert list(kept["order_key"]) == ["a", "d"]  # the refunded row is not a paid order
+    assert n_bad == 2
     ro = pd.DataFrame(
         {"record_key": ["a", "b", "c", "d", "e"], "how": ["strong", "none", "none", "weak", "none"]}
     )
-    kept, n_anon = vr.identified_orders(orders, ro)
+    kept, n_anon = customer.identified_orders(orders, ro)
     assert list(kept["order_key"]) == ["a", "d"]
     assert n_anon == 2
     with pytest.raises(ValueError, match="how"):
-        vr.identified_orders(orders, ro.drop(columns="how"))
+        customer.identified_orders(orders, ro.drop(columns="how"))
 
 
 def test_publishable_blanks_small_groups() -> None:
     df = pd.DataFrame({"group": ["x", "y"], "customers": [9, 10], "revenue": [5.0, 7.0]})
-    out = vr.publishable(df, "customers", k=10)
+    out = publishable(df, "customers", k=10)
     assert out["customers"].isna().tolist() == [True, False]
     assert out["revenue"].isna().tolist() == [True, False]
     assert out["group"].tolist() == ["x", "y"]
@@ -83,18 +87,18 @@ def test_publishable_blanks_small_groups() -> None:
 
 def test_top_share_and_concentration() -> None:
     v = np.arange(1, 11, dtype=float)  # 1..10, total 55
-    assert vr.top_share(v, 0.10) == pytest.approx(10 / 55)
-    assert vr.top_share(v, 0.30) == pytest.approx(27 / 55)
-    c = vr.value_concentration(v, points=11)
+    assert tables.top_share(v, 0.10) == pytest.approx(10 / 55)
+    assert tables.top_share(v, 0.30) == pytest.approx(27 / 55)
+    c = tables.value_concentration(v, points=11)
     assert c["value_share"].iloc[0] == 0 and c["value_share"].iloc[-1] == pytest.approx(1)
     assert c["value_share"].iloc[1] == pytest.approx(10 / 55)
     assert np.all(np.diff(c["value_share"]) >= 0)
-    equal = vr.value_concentration(np.ones(100), points=5)
+    equal = tables.value_concentration(np.ones(100), points=5)
     np.testing.assert_allclose(equal["value_share"], equal["customer_share"])
     with pytest.raises(ValueError):
-        vr.top_share(v, 0)
+        tables.top_share(v, 0)
     with pytest.raises(ValueError):
-        vr.value_concentration([np.nan, 1.0])
+        tables.value_concentration([np.nan, 1.0])
 
 
 def test_bootstrap_group_means_width_matches_theory() -> None:
@@ -102,20 +106,20 @@ def test_bootstrap_group_means_width_matches_theory() -> None:
     n = {"a": 400, "b": 1600}
     values = np.concatenate([rng.normal(10, 2, n["a"]), rng.normal(20, 2, n["b"])])
     groups = np.array(["a"] * n["a"] + ["b"] * n["b"])
-    out = vr.bootstrap_group_means(values, groups, n_boot=400, seed=1)
+    out = tables.bootstrap_group_means(values, groups, n_boot=400, seed=1)
     for g, size in n.items():
         width = out.loc[g, "hi"] - out.loc[g, "lo"]
         assert width == pytest.approx(2 * 1.96 * 2 / np.sqrt(size), rel=0.2)
         assert out.loc[g, "lo"] < out.loc[g, "mean"] < out.loc[g, "hi"]
         assert out.loc[g, "n"] == size
-    again = vr.bootstrap_group_means(values, groups, n_boot=400, seed=1)
+    again = tables.bootstrap_group_means(values, groups, n_boot=400, seed=1)
     pd.testing.assert_frame_equal(out, again)
     with pytest.raises(ValueError, match="n_boot"):
-        vr.bootstrap_group_means(values, groups, n_boot=5)
+        tables.bootstrap_group_means(values, groups, n_boot=5)
     with pytest.raises(ValueError, match="finite"):
-        vr.bootstrap_group_means(np.append(values[:-1], np.nan), groups)
+        tables.bootstrap_group_means(np.append(values[:-1], np.nan), groups)
     with pytest.raises(ValueError, match="length"):
-        vr.bootstrap_group_means(values[:10], groups)
+        tables.bootstrap_group_means(values[:10], groups)
 
 
 # ------------------------------------------------------------------------------ one month end
@@ -144,25 +148,27 @@ def test_value_month_reproduces_the_cdnow_holdout_check(june) -> None:
 
 
 def test_value_month_skips_check_without_enough_history(cdnow) -> None:
-    mv = vr.value_month(cdnow, "1997-06", holdout_weeks=40)
+    mv = customer.value_of_orders(cdnow, "1997-06", holdout_weeks=40)
     assert mv.check is None and mv.calibration_end is None
-    assert "calibration end" in mv.check_note
+    assert mv.check_skipped == "too short"
+    assert mv.skipped_calibration_end == pd.Timestamp("1997-06-30") - pd.Timedelta(weeks=40)
+    assert mv.first_purchase == pd.Timestamp("1997-01-01")
     assert mv.model.model_choice_["criterion"] == "loglik"
 
 
 def test_value_month_bad_settings(cdnow) -> None:
     with pytest.raises(ValueError, match="holdout_weeks"):
-        vr.value_month(cdnow, "1998-06", holdout_weeks=0)
+        customer.value_of_orders(cdnow, "1998-06", holdout_weeks=0)
     with pytest.raises(ValueError, match="model"):
-        vr.value_month(cdnow, "1998-06", model="gbm")
+        customer.value_of_orders(cdnow, "1998-06", model="gbm")
     with pytest.raises(ValueError, match="YYYY-MM"):
-        vr.value_month(cdnow, "June 1998")
+        customer.value_of_orders(cdnow, "June 1998")
     with pytest.raises(ValueError, match="missing column"):
-        vr.value_month(cdnow.drop(columns="status"), "1998-06")
+        customer.value_of_orders(cdnow.drop(columns="status"), "1998-06")
 
 
 def test_segment_table(june) -> None:
-    t = vr.segment_table(june, n_boot=100, seed=3)
+    t = tables.segment_table(june, n_boot=100, seed=3)
     assert t["segment"].tolist() == SEGMENT_ORDER_ZH
     shown = t[t["customers"].notna()]
     grp = pd.DataFrame({"s": june.segments["segment"], "c": june.predictions["clv_12m"]})
@@ -178,26 +184,26 @@ def test_segment_table(june) -> None:
 
 
 def test_tier_table(june) -> None:
-    t = vr.tier_table(june)
+    t = tables.tier_table(june)
     assert t["value_tier"].tolist() == ["A", "B", "C", "D"]
     np.testing.assert_allclose(t["customer_share"], [0.1, 0.2, 0.3, 0.4], atol=1 / 2357)
     assert t["clv_share"].sum() == pytest.approx(1)
     assert t["revenue_share"].sum() == pytest.approx(1)
     assert t["min_clv"].is_monotonic_decreasing
     clv = june.predictions["clv_12m"]
-    assert t["clv_share"].iloc[0] == pytest.approx(vr.top_share(clv, 0.10))
+    assert t["clv_share"].iloc[0] == pytest.approx(tables.top_share(clv, 0.10))
 
 
 def test_holdout_table_and_scores(june) -> None:
-    ht = vr.holdout_table(june.check)
+    ht = tables.holdout_table(june.check)
     assert ht["frequency_cal"].tolist() == ["0", "1", "2", "3", "4", "5", "6", "7+"]
     assert ht["n_customers"].sum() == 2357
-    sc = vr.model_scores(june.check)
+    sc = tables.model_scores(june.check)
     assert sc["model"].tolist() == ["Pareto/NBD", "BG/NBD"]
     assert sc["chosen"].tolist() == ["yes", ""]
     assert sc["rmse"].iloc[0] <= sc["rmse"].iloc[1]
     with pytest.raises(ValueError, match="holdout"):
-        vr.holdout_table(CLVModel.from_params("bgnbd", {"r": 1, "alpha": 1, "a": 1, "b": 1}))
+        tables.holdout_table(CLVModel.from_params("bgnbd", {"r": 1, "alpha": 1, "a": 1, "b": 1}))
 
 
 def test_model_parameters_plain_units() -> None:
@@ -206,7 +212,7 @@ def test_model_parameters_plain_units() -> None:
         {"r": 2.0, "alpha": 52.18, "s": 3.0, "beta": 200.0},
         gg_params={"p": 4.0, "q": 3.0, "v": 100.0},
     )
-    t = vr.model_parameters(m).set_index("parameter")["value"]
+    t = tables.model_parameters(m).set_index("parameter")["value"]
     assert t["mean purchase rate while active"] == pytest.approx(2.0 / 52.18 * 365.25 / 7)
     assert t["mean dropout rate"] == pytest.approx(3.0 / 200.0 * 365.25 / 7)
     # Lomax lifetime: median beta (2^(1/s) - 1) weeks; P(tau > 1 year) = (beta / (beta + 52.18))^s
@@ -214,7 +220,7 @@ def test_model_parameters_plain_units() -> None:
     assert t["still active after a year"] == pytest.approx((200.0 / (200.0 + 365.25 / 7)) ** 3)
     assert t["mean spend per purchase"] == pytest.approx(200.0)
     b = CLVModel.from_params("bgnbd", {"r": 1.0, "alpha": 10.0, "a": 1.0, "b": 3.0})
-    tb = vr.model_parameters(b).set_index("parameter")["value"]
+    tb = tables.model_parameters(b).set_index("parameter")["value"]
     assert tb["mean dropout probability per purchase"] == pytest.approx(0.25)
     assert "mean spend per purchase" not in tb.index
 
@@ -223,8 +229,8 @@ def test_model_parameters_plain_units() -> None:
 
 
 def test_churn_watchlist(june, may, cdnow) -> None:
-    prev = vr.restate(june, may)
-    wl, fig = vr.churn_watchlist(june, prev, tier="A", min_drop=0.02, n=20)
+    prev = customer.restate(june, may)
+    wl, fig = churn.churn_watchlist(june, prev, tier="A", min_drop=0.02, n=20)
     assert 0 < len(wl) <= 20
     assert (wl["tier_then"] == "A").all()
     assert (wl["p_alive_change"] <= -0.02).all()
@@ -244,15 +250,15 @@ def test_churn_watchlist(june, may, cdnow) -> None:
     silent = ~then.index.isin(list(june_buyers))
     assert (now[silent] <= then[silent] + 1e-12).all()
     with pytest.raises(ValueError, match="n must"):
-        vr.churn_watchlist(june, prev, n=21)
+        churn.churn_watchlist(june, prev, n=21)
     with pytest.raises(ValueError, match="min_drop"):
-        vr.churn_watchlist(june, prev, min_drop=0)
+        churn.churn_watchlist(june, prev, min_drop=0)
     with pytest.raises(ValueError, match="tier"):
-        vr.churn_watchlist(june, prev, tier="Z")
+        churn.churn_watchlist(june, prev, tier="Z")
 
 
 def test_churn_watchlist_adds_profile_context(june, may) -> None:
-    prev = vr.restate(june, may)
+    prev = customer.restate(june, may)
     profiles = pd.DataFrame(
         {
             "oneid": june.summary.index,
@@ -260,7 +266,7 @@ def test_churn_watchlist_adds_profile_context(june, may) -> None:
             "marketing_opt_out": np.arange(len(june.summary)) % 2 == 0,
         }
     )
-    wl, fig = vr.churn_watchlist(june, prev, profiles, min_drop=0.02)
+    wl, fig = churn.churn_watchlist(june, prev, profiles, min_drop=0.02)
     assert (wl["channel_pref"] == "store").all()
     assert 0 <= fig["contactable"] <= fig["falling"]
 
@@ -294,19 +300,19 @@ def _profiles() -> pd.DataFrame:
 
 def test_profile_attributes_unknown_values_and_order() -> None:
     pr = _profiles()
-    a = vr.profile_attributes(pr, pd.Index(pr["oneid"]))
+    a = tgi.profile_attributes(pr, pd.Index(pr["oneid"]))
     assert list(a.index) == list(pr["oneid"])
     # 'unknown' dropped without re-sorting the categories (remove_categories would sort them)
     assert list(a["city_tier"].cat.categories) == ["1", "new-1", "2", "3", "4+"]
     assert a["city_tier"].isna().sum() == (pr["city_tier"] == "unknown").sum()
     assert a["channel_mix"].isna().sum() == (pr["channel_mix"] == "no purchase").sum()
     with pytest.raises(ValueError, match="missing column"):
-        vr.profile_attributes(pr.drop(columns="gender"), pd.Index(pr["oneid"]))
+        tgi.profile_attributes(pr.drop(columns="gender"), pd.Index(pr["oneid"]))
 
 
 def test_panel_tgi_known_values() -> None:
     pr = _profiles()
-    a = vr.profile_attributes(pr, pd.Index(pr["oneid"]))
+    a = tgi.profile_attributes(pr, pd.Index(pr["oneid"]))
     panel = pd.DataFrame(
         {
             "gender": ["F", "M"],
@@ -315,50 +321,50 @@ def test_panel_tgi_known_values() -> None:
             "population": pd.array([500_000_000, 500_000_000], dtype="Int64"),
         }
     )
-    t = vr.panel_tgi(a, panel, attributes=("gender",)).set_index("value")
+    t = tgi.panel_tgi(a, panel, attributes=("gender",)).set_index("value")
     assert t.loc["F", "tgi"] == pytest.approx(150.0)  # 75% of customers vs 50% of the population
     assert t.loc["M", "tgi"] == pytest.approx(50.0)
     assert t.loc["F", "ci_low"] < 150 < t.loc["F", "ci_high"]
-    tiers = vr.panel_tgi(a, panel, attributes=("city_tier",))
+    tiers = tgi.panel_tgi(a, panel, attributes=("city_tier",))
     assert tiers["value"].tolist()[:2] == ["1", "new-1"]  # the profile's order
     assert tiers.set_index("value").loc["new-1", "note"] == "absent from base"
     with pytest.raises(ValueError, match="none of the attributes"):
-        vr.panel_tgi(a, panel, attributes=("channel_pref",))
+        tgi.panel_tgi(a, panel, attributes=("channel_pref",))
 
 
 def test_tier_tgi_and_over_indexed() -> None:
     pr = _profiles()
-    a = vr.profile_attributes(pr, pd.Index(pr["oneid"]))
+    a = tgi.profile_attributes(pr, pd.Index(pr["oneid"]))
     # tier A = 200 customers, 90% of them women (180 of 750 women, 20 of 250 men)
     tiers = pd.Series("B", index=a.index)
     tiers.iloc[:180] = "A"
     tiers.iloc[750:770] = "A"
-    t = vr.tier_tgi(a, tiers, "A", attributes=["gender"], min_count=30)
+    t = tgi.tier_tgi(a, tiers, "A", attributes=["gender"], min_count=30)
     g = t.set_index("value")
     assert g.loc["F", "tgi"] == pytest.approx(0.9 / 0.75 * 100)
     assert bool(g.loc["M", "suppressed"])  # 20 men < 30
     assert t.attrs["method"].startswith("delta method") and "nested" in t.attrs["method"]
-    ov = vr.over_indexed(t, min_tgi=110)
+    ov = tgi.over_indexed(t, min_tgi=110)
     assert ov["value"].tolist() == ["F"]
-    assert vr.over_indexed(t, min_tgi=130).empty
+    assert tgi.over_indexed(t, min_tgi=130).empty
     with pytest.raises(ValueError, match="no customer"):
-        vr.tier_tgi(a, tiers, "Z")
+        tgi.tier_tgi(a, tiers, "Z")
     # an attribute nobody in the tier has (e.g. no CRM demographics) is skipped, not fatal
     b = a.assign(gender=pd.array([pd.NA] * len(a), dtype="string"))
-    t2 = vr.tier_tgi(b, tiers, "A", attributes=["gender", "top_category"])
+    t2 = tgi.tier_tgi(b, tiers, "A", attributes=["gender", "top_category"])
     assert set(t2["attribute"]) == {"top_category"} and t2.attrs["skipped"] == ["gender"]
     with pytest.raises(ValueError, match="has a value"):
-        vr.tier_tgi(b, tiers, "A", attributes=["gender"])
+        tgi.tier_tgi(b, tiers, "A", attributes=["gender"])
 
 
 def test_plot_tgi_labels_and_suppression() -> None:
     import matplotlib.pyplot as plt
 
     pr = _profiles()
-    a = vr.profile_attributes(pr, pd.Index(pr["oneid"]))
+    a = tgi.profile_attributes(pr, pd.Index(pr["oneid"]))
     tiers = pd.Series(np.where(np.arange(len(a)) < 150, "A", "B"), index=a.index)
-    t = vr.tier_tgi(a, tiers, "A", attributes=["gender", "city_tier"], min_count=30)
-    fig = vr.plot_tgi(
+    t = tgi.tier_tgi(a, tiers, "A", attributes=["gender", "city_tier"], min_count=30)
+    fig = plots.plot_tgi(
         t, "Tier A against all", labels={"gender": "gender", "city_tier": "city tier"}
     )
     axes = [ax for ax in fig.axes if ax.has_data()]
@@ -413,8 +419,8 @@ def test_month_figures_known_counts() -> None:
     )
     orders = pd.concat([base, extra], ignore_index=True)
     orders = orders[orders["order_time"] <= "2026-03-31 23:59"]
-    mv = vr.value_month(orders, "2026-03", check=False, model="bgnbd")
-    f = vr.month_figures(mv, orders)
+    mv = customer.value_of_orders(orders, "2026-03", check=False, model="bgnbd")
+    f = movement.month_figures(mv)
     in_march = orders[(orders["order_time"] >= "2026-03-01")]
     assert f["orders_month"] == len(in_march)
     assert f["revenue_month"] == pytest.approx(in_march["amount"].sum())
@@ -423,7 +429,7 @@ def test_month_figures_known_counts() -> None:
     assert f["new_customers"] == int((first >= "2026-03-01").sum())
     assert f["customers"] == orders["oneid"].nunique()
     assert np.isnan(f["holdout_error_pct"]) and f["model"] == "BG/NBD"
-    cmp = vr.compare_months(
+    cmp = compare_figures(
         f, {**f, "customers": f["customers"] - 5}, {"customers": "customers", "model": "model"}
     )
     assert cmp.loc[0, "change"] == 5 and cmp.loc[0, "relative_change"] == pytest.approx(
@@ -431,15 +437,15 @@ def test_month_figures_known_counts() -> None:
     )
     assert np.isnan(cmp.loc[1, "change"])
     with pytest.raises(ValueError, match="not among"):
-        vr.compare_months(f, f, {"nope": "x"})
+        compare_figures(f, f, {"nope": "x"})
 
 
 def test_segment_migration(june, may) -> None:
-    mig = vr.segment_migration(may.segments, june.segments)
+    mig = movement.segment_migration(may.segments, june.segments)
     assert mig.shape == (9, 8)
     assert mig.to_numpy().sum() == len(june.summary)
     assert mig.loc["new customer"].sum() == len(set(june.summary.index) - set(may.summary.index))
-    zh = vr.segment_migration(may.segments, june.segments, english=False)
+    zh = movement.segment_migration(may.segments, june.segments, english=False)
     assert list(zh.columns) == SEGMENT_ORDER_ZH
 
 
@@ -473,18 +479,22 @@ def _simulated_world(n: int = 6000, seed: int = 2):
     )
     summary.attrs["freq"] = "W"
     model = CLVModel.from_params("paretonbd", prm, gg_params={"p": 6.0, "q": 4.0, "v": 50.0})
-    mv = vr.MonthValue(
-        month="2026-10",
+    mv = customer.CustomerValue(
+        as_of=end + pd.Timedelta(days=1),
         end=end,
+        orders=pd.DataFrame(),
         summary=summary,
         segments=pd.DataFrame(index=summary.index),
         predictions=model.predict(summary),
         model=model,
         check=None,
         calibration_end=None,
+        check_skipped="not run",
+        skipped_calibration_end=None,
+        first_purchase=end,
         invalid_amounts=0,
+        anonymous_orders=0,
         clv_col="clv_12m",
-        settings={},
     )
     weeks_per_year = 365.25 / 7
     # the birth week is T weeks before the end; death tau weeks after the birth
@@ -509,7 +519,7 @@ def _simulated_world(n: int = 6000, seed: int = 2):
 
 def test_truth_check_recovers_the_generating_process() -> None:
     mv, ro, rp, persons, alive = _simulated_world()
-    cal, f = vr.truth_check(mv, ro, rp, persons)
+    cal, f = truth.truth_check(mv, ro, rp, persons)
     assert f["customers"] == f["persons"] == len(persons)
     assert f["split_persons"] == 0 and f["purity"] == 1
     assert f["alive_share"] == pytest.approx(alive.mean())
@@ -527,12 +537,12 @@ def test_truth_check_sums_a_split_person_and_validates() -> None:
     mv, ro, rp, persons, _ = _simulated_world(n=400, seed=3)
     rp = rp.copy()
     rp.loc[1, "person_id"] = rp.loc[0, "person_id"]  # OneIDs 0 and 1 are one person
-    cal, f = vr.truth_check(mv, ro, rp, persons)
+    cal, f = truth.truth_check(mv, ro, rp, persons)
     assert f["persons"] == 399 and f["customers"] == 400
     assert f["split_persons"] == pytest.approx(1 / 399)
     with pytest.raises(ValueError, match="person_id"):
-        vr.truth_check(mv, ro, rp.drop(columns="person_id"), persons)
+        truth.truth_check(mv, ro, rp.drop(columns="person_id"), persons)
     with pytest.raises(ValueError, match="no row for person"):
-        vr.truth_check(mv, ro, rp, persons.iloc[5:])
+        truth.truth_check(mv, ro, rp, persons.iloc[5:])
     with pytest.raises(ValueError, match="truth table"):
-        vr.truth_check(mv, ro.assign(oneid="nobody"), rp, persons)
+        truth.truth_check(mv, ro.assign(oneid="nobody"), rp, persons)

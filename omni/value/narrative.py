@@ -1,0 +1,522 @@
+"""The value report's words: Markdown notes and display tables of a :class:`ValueResult`.
+
+Every note is built with :func:`omni.core.markup.md`, so values from the data (class names, tier
+labels, the currency, attribute values, fit warnings) are escaped. ``*_table(result)`` functions
+return the keyword arguments of :func:`omni.reporting.display.table` (``df``, ``formats``,
+``caption``): the result's tables with the columns named for readers. Nothing here computes beyond
+formatting.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from omni.core.markup import md
+from omni.value.result import ValueResult
+from omni.value.tgi import over_indexed
+
+__all__ = [
+    "PARAMETER_MEANINGS",
+    "TGI_LABELS",
+    "churn",
+    "churn_tables",
+    "comparison",
+    "comparison_tables",
+    "model",
+    "model_not_checked",
+    "model_tables",
+    "no_panel",
+    "no_previous",
+    "no_truth",
+    "panel",
+    "panel_tables",
+    "parameters_table",
+    "rfm",
+    "scores_table",
+    "segments",
+    "segments_table",
+    "summary",
+    "tgi_top",
+    "tgi_top_tables",
+    "tiers",
+    "tiers_table",
+    "truth",
+    "truth_tables",
+]
+
+#: Readable names of the TGI attributes (panel titles, table rows).
+TGI_LABELS = {"gender": "gender", "age_band": "age band", "city_tier": "city tier", "channel_pref": "main sales channel",
+              "channel_mix": "online / offline mix", "top_category": "main category"}
+#: What each row of :func:`omni.value.tables.model_parameters` says (``{unit}``: week or day).
+PARAMETER_MEANINGS = {
+    "r": "shape of the purchase-rate distribution across customers",
+    "alpha": "scale of the purchase rate ({unit}s)",
+    "mean purchase rate while active": "purchases per year, r / alpha",
+    "a": "dropout probability after a purchase ~ Beta(a, b)",
+    "b": "",
+    "mean dropout probability per purchase": "a / (a + b)",
+    "s": "shape of the dropout-rate distribution",
+    "beta": "scale of the dropout rate ({unit}s)",
+    "mean dropout rate": "dropouts per year, s / beta",
+    "median lifetime": "years from the first purchase, beta (2^(1/s) - 1)",
+    "still active after a year": "share of new customers, (beta / (beta + 1 year))^s",
+    "p": "shape of the spend per purchase",
+    "q": "shape of the customers' spend scale",
+    "v": "scale of the customers' spend scale",
+    "mean spend per purchase": "p v / (q - 1), in the order currency",
+}
+
+
+def _shown(df: pd.DataFrame, formats: dict[str, str] | None = None, caption: str | None = None) -> dict[str, Any]:
+    return {"df": df, "formats": formats, "caption": caption}
+
+
+# -- headline --------------------------------------------------------------------------------
+
+
+def summary(r: ValueResult) -> str:
+    """The note under the headline: customers, expected purchases and value, concentration, risk."""
+    f, cv, c = r.month_figures, r.current, r.currency
+    months = cv.settings["clv_months"]
+    text = md(
+        "{customers:,} customers had bought by the end of {month}; {active:,} of them bought in the month ({new:,} for "
+        "the first time) and {repeat:.0%} have bought on more than one day. The {model} + Gamma-Gamma model expects "
+        "{e90:,.0f} purchases from them in the next 90 days and {total:,.0f} {c} of (discounted) spend in the next "
+        "{months} months, {mean:,.0f} {c} per customer on average but very unevenly: the top {top:.0%} (tier {tier}) "
+        "hold {share:.0%} of it, while {risk:.0%} of the repeat buyers have probably lapsed (P(alive) < 50%).",
+        customers=f["customers"], month=r.month, active=f["active_customers"], new=f["new_customers"],
+        repeat=f["repeat_share"], model=f["model"], e90=f["expected_purchases_90d"], total=f["clv_total"], c=c,
+        months=months, mean=f["clv_mean"], top=r.top_share, tier=r.top_tier, share=f["top_share"],
+        risk=f["at_risk_share"])
+    p = r.previous_figures
+    if p is not None:
+        text += md(" Against {prev}: {d:+,} customers, predicted value {rel:+.1%}.", prev=r.previous_month,
+                   d=f["customers"] - p["customers"], rel=f["clv_total"] / p["clv_total"] - 1)
+    if cv.anonymous_orders or cv.invalid_amounts:
+        text += md(" Left out: {n:,} anonymous paid orders (no card, phone or account: never recognizable as a repeat "
+                   "buyer)", n=cv.anonymous_orders)
+        if cv.invalid_amounts:
+            text += md(" and {n:,} paid orders with a missing or negative amount (see the data audit)",
+                       n=cv.invalid_amounts)
+        text += "."
+    return text
+
+
+# -- RFM -------------------------------------------------------------------------------------
+
+
+def rfm(r: ValueResult) -> str:
+    """The RFM distribution and the thresholds of the 8 classes."""
+    s, c = r.current.summary, r.currency
+    thr = r.current.segments.attrs["thresholds"]
+    return md(
+        "Half the customers last bought more than {days:,.0f} days ago; {one:.0%} have a single order and {five:.1%} "
+        "five or more. The median customer has spent {med:,.0f} {c}, the mean is {mean:,.0f} {c}: a few heavy buyers "
+        "pull it up. These {stat}s are the thresholds of the 8 classes below: R {r:,.0f} days, F {f:.2f} orders, "
+        "M {m:,.0f} {c}.",
+        days=s["days_since_last"].median(), one=(s["n_orders"] == 1).mean(), five=(s["n_orders"] >= 5).mean(),
+        med=s["revenue"].median(), mean=s["revenue"].mean(), c=c, stat=thr["statistic"], r=thr["recency_days"],
+        f=thr["frequency"], m=thr["monetary"])
+
+
+def segments_table(r: ValueResult) -> dict[str, Any]:
+    """The 8 RFM classes for readers (mean CLV with its bootstrap interval in one column)."""
+    st, c = r.tables["segments"].copy(), r.currency
+    st["mean CLV (95% interval)"] = [
+        "–" if pd.isna(m) else f"{m:,.0f} ({lo:,.0f}–{hi:,.0f})"
+        for m, lo, hi in zip(st["mean_clv"], st["clv_lo"], st["clv_hi"], strict=True)
+    ]
+    show = st.drop(columns=["mean_clv", "clv_lo", "clv_hi"]).rename(columns={
+        "segment": "class", "segment_en": "class (English)", "customer_share": "share", "revenue": f"revenue ({c})",
+        "revenue_share": "revenue share", "clv_share": "value share", "mean_p_alive": "mean P(alive)",
+        "mean_days_since_last": "mean days since last", "mean_orders": "mean orders"})
+    formats = {"share": "{:.1%}", f"revenue ({c})": "{:,.0f}", "revenue share": "{:.1%}", "value share": "{:.1%}",
+               "mean P(alive)": "{:.2f}", "mean days since last": "{:,.0f}", "mean orders": "{:.1f}"}
+    return _shown(show, formats, f"RFM classes at the end of {r.month} (CLV in {c}; classes of fewer than 10 "
+                                 "customers are blanked)")
+
+
+def segments(r: ValueResult) -> str:
+    """重要价值 against 一般挽留, the largest class and where reactivation pays."""
+    big, c = r.tables["segments"].set_index("segment"), r.currency
+    iv, gw = big.loc["重要价值"], big.loc["一般挽留"]
+    return md(
+        "重要价值 (important value) customers are {ivs:.1%} of the base but brought {ivr:.0%} of the revenue to date "
+        "and hold {ivc:.0%} of the predicted value (mean CLV {ivm:,.0f} {c}). The largest class is **{largest}** "
+        "({lshare:.0%} of customers). 一般挽留 (general win-back: not recent, one-off, low spend) are {gws:.0%} of "
+        "customers with a mean CLV of {gwm:,.0f} {c}: low priority. 重要保持 and 重要挽留 (frequent or high spenders "
+        "who have not bought recently) are where reactivation pays: mean P(alive) {keep:.2f} and {back:.2f}.",
+        ivs=iv["customer_share"], ivr=iv["revenue_share"], ivc=iv["clv_share"], ivm=iv["mean_clv"], c=c,
+        largest=big["customers"].astype(float).idxmax(), lshare=big["customer_share"].astype(float).max(),
+        gws=gw["customer_share"], gwm=gw["mean_clv"], keep=big.loc["重要保持", "mean_p_alive"],
+        back=big.loc["重要挽留", "mean_p_alive"])
+
+
+# -- the model -------------------------------------------------------------------------------
+
+
+def model_not_checked(r: ValueResult) -> str:
+    """Why the holdout check was not run, and how the model was chosen instead."""
+    cv = r.current
+    if cv.check_skipped == "too short":
+        why = md("no purchase before the calibration end {cal:%Y-%m-%d} (first purchase {first:%Y-%m-%d}): the "
+                 "holdout check needs more than {weeks} weeks", cal=cv.skipped_calibration_end,
+                 first=cv.first_purchase, weeks=cv.settings["holdout_weeks"])
+    else:
+        why = "not run"
+    how = ("The model was chosen by log-likelihood on all data." if cv.settings["model"] == "auto" else
+           md("The model is {m}, as set in the parameters.", m=r.month_figures["model"]))
+    return f"The holdout check was not run: {why}. " + how
+
+
+def model_tables(r: ValueResult) -> list[dict[str, Any]]:
+    """The holdout scores (with a check) and the parameters."""
+    return ([scores_table(r)] if r.current.check is not None else []) + [parameters_table(r)]
+
+
+def scores_table(r: ValueResult) -> dict[str, Any]:
+    """Holdout scores of the purchase models, chosen model first."""
+    formats = {"log_likelihood": "{:,.1f}", "rmse": "{:.4f}", "mae": "{:.4f}", "holdout_purchases_predicted": "{:,.0f}",
+               "holdout_purchases_actual": "{:,.0f}", "total_error_pct": "{:+.1f}%"}
+    return _shown(r.tables["scores"], formats, f"Holdout scores ({r.current.check.n_customers_:,} customers with a "
+                                                "purchase before the calibration end)")
+
+
+def _parameters(r: ValueResult) -> pd.DataFrame:
+    unit = "week" if r.current.model.freq == "W" else "day"
+    params = r.tables["parameters"].copy()
+    params["meaning"] = [PARAMETER_MEANINGS.get(p, "").format(unit=unit) for p in params["parameter"]]
+    if "previous_parameters" in r.tables:
+        params["previous month's fit"] = r.tables["previous_parameters"]["value"].to_numpy()
+    return params
+
+
+def parameters_table(r: ValueResult) -> dict[str, Any]:
+    """The fitted parameters with their meaning, this month and the previous month."""
+    fit = f"fit to {r.month}"
+    return _shown(_parameters(r).rename(columns={"value": fit}), {fit: "{:,.3f}", "previous month's fit": "{:,.3f}"},
+                  "Parameters of the chosen model, fitted on all purchases to the month end (time in weeks; "
+                  f"{r.currency})")
+
+
+def _check_text(sc: pd.DataFrame) -> str:
+    c = sc.iloc[0]
+    e = c["total_error_pct"]
+    two = len(sc) > 1
+    text = md("**{m}** predicted the holdout {b} (per-customer RMSE {rmse:.4f}", m=c["model"],
+              b="better" if two else "", rmse=c["rmse"])
+    if two:
+        text += md(" vs {rmse:.4f} for {m}", rmse=sc["rmse"].iloc[-1], m=sc["model"].iloc[-1])
+    text += md("); it expected {p:,.0f} purchases where {a:,.0f} happened ({e:+.1f}%). ",
+               p=c["holdout_purchases_predicted"], a=c["holdout_purchases_actual"], e=e)
+    text += ("That is close. " if abs(e) <= 5 else
+             f"It {'over' if e > 0 else 'under'}-predicts the total: the model assumes steady buying, while promotions "
+             "(618, 双11), campaigns and the mix of new customers move the level from one half year to the next; "
+             "per-customer ranking, which drives the tiers and the watch list, is less affected. ")
+    if two and abs(sc["rmse"].iloc[0] - sc["rmse"].iloc[-1]) < 0.001 * sc["rmse"].iloc[0]:
+        text += ("Where the two models are this close the choice barely changes CLV, but BG/NBD gives every one-time "
+                 "buyer P(alive) = 1, so P(alive) figures here are quoted for repeat buyers. ")
+    return text
+
+
+def model(r: ValueResult) -> str:
+    """How well the model predicted the holdout, what the refitted parameters say, fit warnings."""
+    cv = r.current
+    text = _check_text(r.tables["scores"]) if cv.check is not None else model_not_checked(r) + " "
+    pp = r.tables["parameters"].set_index("parameter")["value"]
+    if "median lifetime" in pp.index:
+        life = md("half of the new customers are still active {y:.1f} years after their first purchase ({a:.0%} after "
+                  "one year)", y=pp["median lifetime"], a=pp["still active after a year"])
+    else:
+        life = md("after each purchase {d:.0%} of the customers drop out, on average",
+                  d=pp["mean dropout probability per purchase"])
+    gi = cv.model.gg_independence_
+    corr = gi.get("corr", float("nan"))
+    text += md("Refitted to {month}: an active customer buys {rate:.2f} times a year on average and spends {spend:,.0f} "
+               "{c} per purchase; ", month=r.month, rate=pp["mean purchase rate while active"],
+               spend=pp["mean spend per purchase"], c=r.currency)
+    text += life + md(". Spend per purchase and purchase frequency are {ind} among repeat buyers (correlation "
+                      "{corr:.2f}), as Gamma-Gamma assumes.",
+                      ind="nearly independent" if abs(gi.get("corr", 0)) < 0.3 else "correlated", corr=corr)
+    warn = cv.model.warnings_ + (cv.check.warnings_ if cv.check is not None else [])
+    if warn:
+        text += " Fit warnings: " + "; ".join(md("{w}", w=w) for w in warn[:3]) + "."
+    return text
+
+
+# -- CLV and tiers ---------------------------------------------------------------------------
+
+
+def tiers_table(r: ValueResult) -> dict[str, Any]:
+    """The value tiers for readers."""
+    tt = r.tables["tiers"].rename(columns={
+        "value_tier": "tier", "customer_share": "share", "min_clv": "lowest CLV", "mean_clv": "mean CLV",
+        "clv_sum": "total CLV", "clv_share": "value share", "mean_p_alive": "mean P(alive)",
+        "expected_purchases_90d": "purchases expected in 90 days", "repeat_buyer_share": "repeat buyers",
+        "revenue_share": "revenue share to date"})
+    formats = {"share": "{:.1%}", "lowest CLV": "{:,.0f}", "mean CLV": "{:,.0f}", "total CLV": "{:,.0f}",
+               "value share": "{:.1%}", "mean P(alive)": "{:.2f}", "purchases expected in 90 days": "{:,.0f}",
+               "repeat buyers": "{:.0%}", "revenue share to date": "{:.1%}"}
+    return _shown(tt, formats, f"Value tiers by {r.current.settings['clv_months']}-month CLV ({r.currency})")
+
+
+def tiers(r: ValueResult) -> str:
+    """The top and the last tier, and value concentration against past revenue."""
+    tt, c, top = r.tables["tiers"].set_index("value_tier"), r.currency, r.top_share
+    ta, td = tt.loc[r.top_tier], tt.iloc[-1]
+    share = r.month_figures["top_share"]
+    rev_top = r.revenue_top_share
+    text = md(
+        "Tier {tier} ({n:,.0f} customers, CLV from {lo:,.0f} {c}) holds {cs:.0%} of the predicted value and brought "
+        "{rs:.0%} of the revenue so far; {rep:.0%} of them are repeat buyers, with a mean P(alive) of {pa:.2f}. The "
+        "last tier ({last}, {ls:.0%} of customers) holds {lcs:.0%}: {once:.0%} of them bought only once, and together "
+        "they are expected to buy {e90:,.0f} times in the next 90 days ({per:.2f} per customer). ",
+        tier=r.top_tier, n=ta["customers"], lo=ta["min_clv"], c=c, cs=ta["clv_share"], rs=ta["revenue_share"],
+        rep=ta["repeat_buyer_share"], pa=ta["mean_p_alive"], last=tt.index[-1], ls=td["customer_share"],
+        lcs=td["clv_share"], once=1 - td["repeat_buyer_share"], e90=td["expected_purchases_90d"],
+        per=td["expected_purchases_90d"] / td["customers"])
+    more = share > rev_top
+    text += md("Predicted value is {more} concentrated than past revenue (top {top:.0%}: {s:.0%} vs {rv:.0%}): ",
+               more="more" if more else "less", top=top, s=share, rv=rev_top)
+    text += ("it weighs recency and frequency, so a big spender who stopped buying keeps revenue but loses CLV." if more
+             else "the spend model pulls each customer's average spend towards the population mean, and past big "
+             "orders do not repeat for sure.")
+    if r.current.model.model_ == "bgnbd":
+        text += (" (BG/NBD gives P(alive) = 1 to customers who bought only once: without a repeat purchase it has not "
+                 "seen them drop out.)")
+    return text
+
+
+# -- churn -----------------------------------------------------------------------------------
+
+
+def no_previous(r: ValueResult) -> str:
+    """There is no previous month end to compare with."""
+    return md("There is no previous month end to compare with ({why}).",
+              why=r.previous_error or f"no purchases before {r.month}")
+
+
+def churn_tables(r: ValueResult) -> list[dict[str, Any]]:
+    """The watch list for readers (none when it is empty or there is no previous month)."""
+    watch = r.tables.get("watchlist")
+    if watch is None or not len(watch):
+        return []
+    m, p, c = r.month, r.previous_month, r.currency
+    wl = watch.drop(columns=["tier_then"]).rename(columns={
+        "segment": "RFM class", "tier_now": "tier now", "revenue": f"revenue ({c})", "days_since_last": "days since last",
+        "p_alive_then": f"P(alive) {p}", "p_alive_now": f"P(alive) {m}", "p_alive_change": "change",
+        "clv_then": f"CLV {p}", "clv_now": f"CLV {m}", "clv_lost": "CLV lost", "channel_pref": "main channel",
+        "marketing_opt_out": "opted out"})
+    if "opted out" in wl.columns:
+        wl["opted out"] = wl["opted out"].map({True: "yes", False: "no"}).fillna("–")
+    formats = {f"revenue ({c})": "{:,.0f}", f"P(alive) {p}": "{:.2f}", f"P(alive) {m}": "{:.2f}", "change": "{:+.2f}",
+               f"CLV {p}": "{:,.0f}", f"CLV {m}": "{:,.0f}", "CLV lost": "{:,.0f}"}
+    drop = r.settings["churn_min_drop"]
+    return [_shown(wl, formats, f"Watch list: tier-{r.top_tier} customers of {p} whose P(alive) fell by {drop:.2f} "
+                                f"or more, most value lost first (CLV in {c})")]
+
+
+def churn(r: ValueResult) -> str:
+    """How many top-tier customers are slipping away and the value at stake."""
+    if r.previous is None:
+        return no_previous(r)
+    wf, c, drop = r.watch_figures, r.currency, r.settings["churn_min_drop"]
+    watch, pts = r.tables["watchlist"], r.tables["churn_points"]
+    text = md(
+        "Of the {hv:,.0f} tier-{tier} customers of {prev}, {silent:.0%} did not buy in {month}; {falling:,.0f} lost "
+        "{pts:.0f} or more points of P(alive). Together they still hold {risk:,.0f} {c} of predicted value after "
+        "losing {lost:,.0f} {c} this month",
+        hv=wf["high_value"], tier=r.top_tier, prev=r.previous_month, silent=(~pts["bought"].to_numpy()).mean(),
+        month=r.month, falling=wf["falling"], pts=drop * 100, risk=wf["clv_at_risk"], c=c, lost=wf["clv_lost"])
+    if np.isfinite(wf["contactable"]):
+        text += md("; {n:,.0f} of them have not opted out of marketing", n=wf["contactable"])
+    text += ". "
+    if len(watch):
+        w0 = watch.iloc[0]
+        text += md("The top of the list bought {n:,} times for {rev:,.0f} {c} but not for {days:,} days: P(alive) "
+                   "{a:.2f} → {b:.2f}. ", n=w0["orders"], rev=w0["revenue"], c=c, days=w0["days_since_last"],
+                   a=w0["p_alive_then"], b=w0["p_alive_now"])
+    return text + ("A reactivation contact (service call, member benefit) costs little next to the value at stake; the "
+                   "full list with ids is available to CRM staff through `omni.value.churn.churn_watchlist` in the "
+                   "analyst environment.")
+
+
+# -- TGI -------------------------------------------------------------------------------------
+
+
+def _over(r: ValueResult, name: str) -> pd.DataFrame:
+    return over_indexed(r.tables[name], min_tgi=r.settings["tgi_highlight"])
+
+
+def _under(t: pd.DataFrame) -> pd.DataFrame:
+    return t[t["significant"] & (t["tgi"] < 100) & ~t["suppressed"]].sort_values("tgi")
+
+
+def tgi_top_tables(r: ValueResult) -> list[dict[str, Any]]:
+    """Traits over-represented in the top tier (none when there is none)."""
+    ov, tier = _over(r, "tgi_top"), r.top_tier
+    if not len(ov):
+        return []
+    df = ov[["attribute", "value", "segment_share", "base_share", "tgi", "ci_low", "ci_high"]].assign(
+        attribute=lambda d: d["attribute"].map(TGI_LABELS)).rename(columns={
+            "segment_share": f"share in tier {tier}", "base_share": "share of all customers"})
+    formats = {f"share in tier {tier}": "{:.1%}", "share of all customers": "{:.1%}", "tgi": "{:.0f}",
+               "ci_low": "{:.0f}", "ci_high": "{:.0f}"}
+    return [_shown(df, formats, f"Traits over-represented in tier {tier} (significant, TGI ≥ "
+                                f"{r.settings['tgi_highlight']})")]
+
+
+def tgi_top(r: ValueResult) -> str:
+    """What sets the top tier apart, and how well the attributes are known."""
+    ov, under, tier = _over(r, "tgi_top"), _under(r.tables["tgi_top"]), r.top_tier
+    if len(ov):
+        text = "Over-represented among the most valuable customers: " + "; ".join(
+            md("**{a} {v}** (TGI {t:.0f}, {s:.0%} of tier {tier} vs {b:.0%} of all)", a=TGI_LABELS[t.attribute],
+               v=t.value, t=t.tgi, s=t.segment_share, tier=tier, b=t.base_share) for t in ov.head(4).itertuples()) + ". "
+    else:
+        text = md("No trait is significantly over-represented in tier {tier} at TGI ≥ {h}. ", tier=tier,
+                  h=r.settings["tgi_highlight"])
+    if len(under):
+        text += "Under-represented: " + "; ".join(
+            md("{a} {v} (TGI {t:.0f})", a=TGI_LABELS[t.attribute], v=t.value, t=t.tgi)
+            for t in under.head(3).itertuples()) + ". "
+    cov = r.attributes.notna().mean()
+    return text + md("Known for {g:.0%} of customers (gender), {a:.0%} (age band) and {c:.0%} (city tier); ",
+                     g=cov["gender"], a=cov["age_band"], c=cov["city_tier"]) + (
+        "buying across channels goes with value because a OneID that joins store and online orders sees more of the "
+        "person's purchases.")
+
+
+def no_panel(r: ValueResult) -> str:
+    """The dataset has no market panel."""
+    return "This dataset has no market panel; the customer base is not compared with the population."
+
+
+def panel_tables(r: ValueResult) -> list[dict[str, Any]]:
+    """Every cell of the customers against the market panel (none without a panel)."""
+    if "tgi_panel" not in r.tables:
+        return []
+    df = r.tables["tgi_panel"][["attribute", "value", "segment_share", "base_share", "tgi", "ci_low", "ci_high",
+                                "note"]].assign(attribute=lambda d: d["attribute"].map(TGI_LABELS)).rename(
+        columns={"segment_share": "share of customers", "base_share": "share of the population"})
+    formats = {"share of customers": "{:.1%}", "share of the population": "{:.1%}", "tgi": "{:.0f}",
+               "ci_low": "{:.0f}", "ci_high": "{:.0f}"}
+    return [_shown(df, formats, "Customers against the market panel, every cell")]
+
+
+def panel(r: ValueResult) -> str:
+    """The groups the brand over- and under-reaches against the population."""
+    if "tgi_panel" not in r.tables:
+        return no_panel(r)
+    ov, low = _over(r, "tgi_panel"), _under(r.tables["tgi_panel"])
+    text = "The brand over-reaches " + ", ".join(
+        md("**{a} {v}** (TGI {t:.0f})", a=TGI_LABELS[t.attribute], v=t.value, t=t.tgi) for t in ov.head(4).itertuples())
+    if len(low):
+        text += ". It under-reaches " + ", ".join(
+            md("{a} {v} (TGI {t:.0f})", a=TGI_LABELS[t.attribute], v=t.value, t=t.tgi) for t in low.head(3).itertuples())
+    return text + (". Over-represented groups are the core market to defend; large under-represented groups are the "
+                   "room for growth, if the product fits them. Demographics come from CRM members, who may differ "
+                   "from platform-only buyers.")
+
+
+# -- month against month ---------------------------------------------------------------------
+
+
+_PCT = {"repeat_share", "top_share", "at_risk_share", "important_value_share"}
+
+
+def comparison_tables(r: ValueResult) -> list[dict[str, Any]]:
+    """This month's figures against the previous month's, formatted for readers (none without one)."""
+    if r.previous is None:
+        return []
+    c, months = r.currency, r.current.settings["clv_months"]
+    labels = {"customers": "customers", "new_customers": "new customers in the month",
+              "active_customers": "customers who bought", "orders_month": "paid orders in the month",
+              "revenue_month": f"revenue in the month ({c})", "repeat_share": "repeat buyers",
+              "clv_total": f"predicted {months}-month value ({c})", "clv_mean": f"mean CLV ({c})",
+              "top_share": f"value share of the top {r.top_share:.0%}",
+              "at_risk_share": "repeat buyers with P(alive) below 50%", "important_value_share": "重要价值 customers",
+              "expected_purchases_90d": "purchases expected in 90 days"}
+    cmp = r.month_over_month()
+    keys = list(cmp["figure"])
+    cmp["figure"] = [labels[k] for k in keys]
+    cmp = cmp[["figure", "previous_month", "this_month", "change", "relative_change"]]
+    for col in ("previous_month", "this_month", "change"):
+        sign = "+" if col == "change" else ""
+        cmp[col] = [f"{v * 100:+.1f} pp" if k in _PCT and col == "change" else f"{v:.1%}" if k in _PCT
+                    else f"{v:{sign},.0f}" for k, v in zip(keys, cmp[col], strict=True)]
+    return [_shown(cmp.rename(columns={"previous_month": r.previous_month, "this_month": str(r.month)}),
+                   {"relative_change": "{:+.1%}"})]
+
+
+def comparison(r: ValueResult) -> str:
+    """Customers, revenue, value and risk against the previous month; movement between classes."""
+    if r.previous is None:
+        return no_previous(r)
+    f, p, c = r.month_figures, r.previous_figures, r.currency
+    mig = r.tables["migration"]
+    stay = np.diag(mig.iloc[:8].to_numpy()).sum() / mig.iloc[:8].to_numpy().sum()
+    iv_row = mig.loc["important value"]
+    return md(
+        "{d:+,} customers ({new:,} new), revenue in the month {rev:,.0f} vs {prev_rev:,.0f} {c}. Predicted {months}-"
+        "month value {pv:,.0f} → {cv:,.0f} {c} ({rel:+.1%}); repeat buyers with P(alive) below 50%: {pr:.1%} → "
+        "{cr:.1%}. {stay:.0%} of last month's customers stayed in their class; of the {niv:,} 重要价值 customers "
+        "{still:.0%} still are. Class thresholds are means over all customers and move a little each month, so part "
+        "of the movement is the thresholds, not the customers.",
+        d=f["customers"] - p["customers"], new=f["new_customers"], rev=f["revenue_month"], prev_rev=p["revenue_month"],
+        c=c, months=r.current.settings["clv_months"], pv=p["clv_total"], cv=f["clv_total"],
+        rel=f["clv_total"] / p["clv_total"] - 1, pr=p["at_risk_share"], cr=f["at_risk_share"], stay=stay,
+        niv=iv_row.sum(), still=iv_row.get("important value", 0) / max(iv_row.sum(), 1))
+
+
+# -- truth -----------------------------------------------------------------------------------
+
+
+def no_truth(r: ValueResult) -> str:
+    """The dataset has no ground truth."""
+    return "This dataset has no ground truth; the model is not checked against the true purchase process."
+
+
+def truth_tables(r: ValueResult) -> list[dict[str, Any]]:
+    """The truth figures and the P(alive) calibration table (none without truth)."""
+    tf = r.truth_figures
+    if tf is None:
+        return []
+    rows = [("customers matched / persons behind them", f"{tf['customers']:,.0f} / {tf['persons']:,.0f}"),
+            ("persons whose orders sit on 2+ OneIDs", f"{tf['split_persons']:.1%}"),
+            ("rank correlation, predicted vs true expected purchases (per person)", f"{tf['rank_corr_purchases']:.2f}"),
+            ("rank correlation, CLV vs true expected spend (per person)", f"{tf['rank_corr_clv']:.2f}"),
+            ("rank correlation with the true purchase rate (active persons)", f"{tf['rank_corr_rate']:.2f}"),
+            ("purchases in the next 12 months: predicted / true organic",
+             f"{tf['predicted_purchases']:,.0f} / {tf['true_purchases']:,.0f}"),
+            ("mean P(alive) / share truly active (all customers)", f"{tf['mean_p_alive']:.1%} / {tf['alive_share']:.1%}"),
+            ("P(alive) ranks active above lapsed: AUC repeat buyers / all customers",
+             f"{tf['auc_alive']:.2f} / {tf['auc_alive_all']:.2f}")]
+    return [_shown(pd.DataFrame(rows, columns=["check", "value"])),
+            _shown(r.tables["truth_calibration"], {"mean_p_alive": "{:.1%}", "alive_share": "{:.1%}"},
+                   "P(alive) calibration")]
+
+
+def truth(r: ValueResult) -> str:
+    """How well the model ranks and totals the true purchases, and why it misses."""
+    if r.truth_figures is None:
+        return no_truth(r)
+    tf, cal = r.truth_figures, r.tables["truth_calibration"]
+    ot = cal[cal["group"] == "one-time buyers"]
+    text = md(
+        "Per person, the predicted purchases rank with the true expected purchases at {rp:.2f} (Spearman) and the CLV "
+        "with the true expected spend at {rc:.2f}; the model knows a person's rate only from the few purchases it saw, "
+        "so the ranks of light buyers are noisy. Among repeat buyers P(alive) separates the still active from the "
+        "lapsed with an AUC of {auc:.2f} (0.5 = chance)", rp=tf["rank_corr_purchases"], rc=tf["rank_corr_clv"],
+        auc=tf["auc_alive"])
+    if r.current.model.model_ == "bgnbd" and len(ot):
+        text += md("; one-time buyers all get P(alive) = 1 from BG/NBD although {a:.0%} of them are active",
+                   a=ot["alive_share"].iloc[0])
+    return text + md(
+        ". In total the model expects {pred:,.0f} purchases in the next 12 months against {true:,.0f} from the true "
+        "organic process: {split:.0%} of the persons have orders on several OneIDs, each of which looks like a lighter, "
+        "shorter-lived customer to the model, and the seasonality of the synthetic world (双11, 618) is not in the "
+        "model.", pred=tf["predicted_purchases"], true=tf["true_purchases"], split=tf["split_persons"])
