@@ -100,3 +100,12 @@ __all__ = [
     "suppress_cells",
     "suppressed_by_identifier",
 ]
+
+
+def __getattr__(name: str):
+    # the presentation modules load matplotlib: imported on first use (omni.<domain>.plots)
+    if name in ("plots", "narrative"):
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -58,3 +58,12 @@ __all__ = [
     "quarantine_reasons", "ranked_issues", "read_checks", "record_count_check", "referential_integrity",
     "robust_z", "source_overview", "timezone_check", "volume_change", "with_issues",
 ]
+
+
+def __getattr__(name: str):
+    # the presentation modules load matplotlib: imported on first use (omni.<domain>.plots)
+    if name in ("plots", "narrative"):
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -36,3 +36,12 @@ __all__ = [
     "value_of_orders",
     "value_tiers",
 ]
+
+
+def __getattr__(name: str):
+    # the presentation modules load matplotlib: imported on first use (omni.<domain>.plots)
+    if name in ("plots", "narrative"):
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
