@@ -14,7 +14,7 @@ import numpy as np
 from omni.attribution.journeys import DIRECT
 from omni.attribution.models import MODEL_LABELS
 from omni.attribution.result import AttributionResult
-from omni.reporting.plots import interval_bars, percent_heatmap
+from omni.reporting.plots import interval_bars, log_scale, percent_heatmap
 
 __all__ = [
     "model_colors",
@@ -162,7 +162,7 @@ def plot_roas(result: AttributionResult, ax: Any = None) -> Any:
                 ax.scatter(v, i, color=colors[m], s=28, zorder=2, label=MODEL_LABELS[m] if i == 0 else None)
     ax.axvline(target, color="#cf222e", ls="--", lw=1, label=f"target ROAS {target:g}")
     positive = bool((paid_roi["roas"].dropna() > 0).all())
-    ax.set_xscale("log" if positive else "symlog", **({} if positive else {"linthresh": 1}))
+    log_scale(ax, "x", symmetric=not positive, linthresh=1)
     ax.set_yticks(range(len(order_ch)), order_ch)
     ax.set_xlabel(f"ROAS: credited revenue per {result.currency or 'unit'} of spend "
                   f"({'log' if positive else 'symmetric log'} scale)")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from omni.identity.result import IdentityResult
-from omni.reporting.plots import percent_heatmap
+from omni.reporting.plots import log_scale, percent_heatmap
 
 __all__ = ["plot_cluster", "plot_merge_rates", "plot_platform_linkage", "plot_profile_sizes"]
 
@@ -38,7 +38,7 @@ def plot_profile_sizes(result: IdentityResult, ax: Any = None) -> Any:
     dist = result.tables["profile_sizes"]
     ax = _axes(ax, (8, 3.5))
     ax.bar(dist["size"].astype(str), dist["profiles"], color="#4c72b0")
-    ax.set_yscale("log")
+    log_scale(ax, "y")
     ax.set_xlabel("records per OneID")
     ax.set_ylabel("OneIDs (log scale)")
     ax.set_title("Profile size distribution")

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["interval_bars", "percent_heatmap"]
+__all__ = ["interval_bars", "log_scale", "percent_heatmap"]
 
 
 def _axes(ax: Any, figsize: tuple[float, float]) -> Any:
@@ -132,4 +132,29 @@ def interval_bars(
         ax.set_xlabel(xlabel)
     if title:
         ax.set_title(title)
+    return ax
+
+
+def _plain_number(x: float, _pos: Any = None) -> str:
+    if x == 0:
+        return "0"
+    if abs(x) >= 1:
+        return f"{x:,.0f}"
+    return f"{x:g}"
+
+
+def log_scale(ax: Any, axis: str = "x", *, symmetric: bool = False, linthresh: float = 1.0) -> Any:
+    """Put ``axis`` ("x" or "y") of ``ax`` on a log (or symmetric log) scale with plain numbers.
+
+    Reports draw text literally (mathtext is off so that a ``$`` in a name from the data stays a
+    ``$``); matplotlib's default log tick labels are mathtext (``10^3``), so log axes label their
+    ticks as plain numbers (``1,000``) instead.
+    """
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    kwargs = {"linthresh": linthresh} if symmetric else {}
+    (ax.set_xscale if axis == "x" else ax.set_yscale)("symlog" if symmetric else "log", **kwargs)
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    target.set_major_formatter(FuncFormatter(_plain_number))
+    target.set_minor_formatter(NullFormatter())
     return ax

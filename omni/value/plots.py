@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from omni.reporting.plots import interval_bars, percent_heatmap
+from omni.reporting.plots import interval_bars, log_scale, percent_heatmap
 from omni.value.clv import MODEL_LABELS
 from omni.value.movement import migration_shares
 from omni.value.narrative import TGI_LABELS
@@ -69,7 +69,7 @@ def plot_rfm_distribution(result: ValueResult) -> Any:
     a2.set_title("Frequency")
     mpos = s["revenue"][s["revenue"] > 0]
     a3.hist(mpos, bins=np.logspace(np.log10(max(mpos.min(), 1.0)), np.log10(mpos.max()), 40), color=_BLUE)
-    a3.set_xscale("log")
+    log_scale(a3, "x")
     a3.set_xlabel(f"total spend per customer (M, {cur}, log scale)")
     a3.set_ylabel("customers")
     a3.set_title("Monetary value")
@@ -131,7 +131,7 @@ def plot_clv_distribution(result: ValueResult) -> Any:
     cpos = clv[clv > 0]
     lo_clv = max(float(cpos.quantile(0.001)), 1.0)  # the few below go into the first bin
     a1.hist(cpos.clip(lower=lo_clv), bins=np.logspace(np.log10(lo_clv), np.log10(cpos.max()), 50), color=_BLUE)
-    a1.set_xscale("log")
+    log_scale(a1, "x")
     tcut = result.tables["tiers"].set_index("value_tier")["min_clv"].astype(float)
     for tier_label, v in tcut.iloc[:-1].items():
         a1.axvline(v, color=_RED, ls="--", lw=0.8)
