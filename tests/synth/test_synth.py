@@ -109,7 +109,7 @@ def test_same_seed_gives_byte_identical_files_and_other_seed_differs(tmp_path):
 
 # -- contract ----------------------------------------------------------------------------------
 def test_every_source_exists_with_declared_columns(world, spec, raw):
-    contract = (Path(__file__).parents[1] / "docs" / "data_contract.md").read_text(encoding="utf-8")
+    contract = (Path(__file__).parents[2] / "docs" / "data_contract.md").read_text(encoding="utf-8")
     assert spec["timezone"] == "Asia/Shanghai" and spec["currency"] == "CNY"
     assert set(spec["sources"]) == set(raw) and len(raw) == 12
     for name, s in spec["sources"].items():

@@ -18,7 +18,7 @@ from omni.privacy import KEY_ENV, PseudonymKeyError
 from omni.reporting.runner import ReportError
 from omni.workspace import DatasetNotFoundError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _one_error_line(err: str) -> str:

@@ -24,7 +24,7 @@ except ImportError:
         class EMTrainingException(Exception):  # type: ignore[no-redef]
             pass
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EM_MESSAGE = ("EM training failed: the m probability of level 'exact' of comparison 'receiver_name' "
               "underflowed to 0 (seen for account 13800138000)")
 

@@ -16,7 +16,7 @@ from omni.privacy import find_raw_pii_in_text, scan_pii
 from omni.reporting.index import previous_month, write_index
 from omni.reporting.runner import ReportError, run_report
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,7 @@ from nbconvert.filters.markdown_mistune import markdown2html_mistune
 from omni.core.markup import CSP
 from omni.reporting.runner import run_report
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 PAYLOADS = [
     "<img src=x onerror=alert(1)>",
