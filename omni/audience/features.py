@@ -18,9 +18,10 @@ import numpy as np
 import pandas as pd
 
 from omni.audience.definitions import AudienceSettings
-from omni.workspace import month_end
+from omni.value.customer import customer_rfm, customer_value
+from omni.workspace import Workspace, month_end
 
-__all__ = ["AudienceFeatures", "customer_value"]
+__all__ = ["AudienceFeatures"]
 
 _NAT = np.iinfo(np.int64).min
 
@@ -48,12 +49,12 @@ class AudienceFeatures:
         The unified tables (only needed by the rules that read them).
     campaigns : DataFrame, optional
         The ``campaigns`` source (campaign_id, start_date, end_date, arms).
-    record_oneid : DataFrame, optional
-        ``Resolved.record_oneid``: to leave anonymous orders out of RFM/CLV (see
-        :func:`omni.value.customer.identified_orders`).
+    workspace : Workspace, optional
+        The dataset the tables come from: the value features (RFM classes, CLV tiers, churn risk)
+        are read from its memoized customer value (needed only by the rules that read them).
     month : str, optional
-        ``YYYY-MM`` when ``as_of`` is the end of that month: CLV and RFM then come from
-        :func:`omni.value.customer.value_of_orders`, exactly as in the value report.
+        ``YYYY-MM``: the month whose resolution the tables are (default: the month of the last
+        instant before ``as_of``).
     settings : AudienceSettings, optional
 
     Attributes
@@ -70,7 +71,7 @@ class AudienceFeatures:
         events: pd.DataFrame | None = None,
         campaign_assignments: pd.DataFrame | None = None,
         campaigns: pd.DataFrame | None = None,
-        record_oneid: pd.DataFrame | None = None,
+        workspace: Workspace | None = None,
         month: str | None = None,
         settings: AudienceSettings | None = None,
     ) -> None:
@@ -89,7 +90,7 @@ class AudienceFeatures:
         self.events = events
         self.campaign_assignments = campaign_assignments
         self.campaigns = campaigns
-        self.record_oneid = record_oneid
+        self.workspace = workspace
         self.settings = settings or AudienceSettings()
         self._cache: dict[tuple, Any] = {}
 
@@ -97,14 +98,15 @@ class AudienceFeatures:
     @classmethod
     def from_resolved(
         cls, resolved, month: str, campaigns: pd.DataFrame | None = None,
-        settings: AudienceSettings | None = None,
+        settings: AudienceSettings | None = None, workspace: Workspace | None = None,
     ) -> AudienceFeatures:
-        """Features of a :class:`omni.workspace.Resolved` at the end of ``month`` (``YYYY-MM``)."""
+        """Features of a :class:`omni.workspace.Resolved` (``workspace.resolve(as_of=month)``) at
+        the end of ``month`` (``YYYY-MM``)."""
         return cls(
             resolved.profiles, month_end(month), orders=resolved.tables.get("orders"),
             events=resolved.tables.get("events"),
             campaign_assignments=resolved.tables.get("campaign_assignments"), campaigns=campaigns,
-            record_oneid=resolved.record_oneid, month=month, settings=settings,
+            workspace=workspace, month=month, settings=settings,
         )
 
     @property
@@ -204,13 +206,29 @@ class AudienceFeatures:
     # -- value ----------------------------------------------------------------------------
     def customer_value(self, part: Literal["rfm", "clv"]) -> pd.DataFrame:
         """RFM segments (``"rfm"``) or CLV predictions (``"clv"``) of the customers, indexed by
-        oneid: :func:`customer_value`, computed once per part (audiences that read no CLV never
-        fit it)."""
+        oneid.
+
+        Customers are the OneIDs with a paid order before ``as_of`` (anonymous buyers only with
+        ``settings.include_anonymous``). ``"rfm"`` reads :func:`omni.value.customer_rfm` (no
+        model fitted), ``"clv"`` :func:`omni.value.customer_value` with the settings' model,
+        holdout check (``holdout_weeks`` 0: none), horizon, discount rate and tier shares: with
+        the defaults at a month end, the value report's own fit.
+        """
         if part not in ("rfm", "clv"):
             raise ValueError(f"part must be 'rfm' or 'clv', got {part!r}")
-        return self._cached(("customer_value", part), lambda: customer_value(
-            self.orders, self.as_of, part, record_oneid=self.record_oneid, month=self.month,
-            settings=self.settings))
+        if self.workspace is None:
+            raise ValueError("RFM classes, CLV tiers and churn risk are read from a workspace; "
+                             "none was given")
+        s = self.settings
+        kw = {"resolution": self.month, "include_anonymous": s.include_anonymous,
+              "rfm_threshold": s.rfm_threshold}
+        if part == "rfm":
+            return customer_rfm(self.workspace, self.as_of, **kw).segments
+        return customer_value(
+            self.workspace, self.as_of, model=s.clv_model, holdout_weeks=max(s.holdout_weeks, 1),
+            check=s.holdout_weeks > 0, clv_months=s.clv_months, discount_rate_annual=s.discount_rate_annual,
+            tier_shares=s.tier_shares, **kw,
+        ).predictions
 
     def rfm_class(self) -> tuple[np.ndarray, np.ndarray]:
         """RFM 8-class labels per person (Chinese, English); None for non-customers."""
@@ -277,68 +295,3 @@ class AudienceFeatures:
 
         return self._cached(("campaign", cid), compute)
 
-
-def customer_value(
-    orders: pd.DataFrame | None,
-    as_of: pd.Timestamp,
-    part: Literal["rfm", "clv"],
-    record_oneid: pd.DataFrame | None = None,
-    month: str | None = None,
-    settings: AudienceSettings | None = None,
-) -> pd.DataFrame:
-    """Customer value as of ``as_of``: the one place audiences call the value models.
-
-    Orders count when they are before ``as_of``, with a oneid, a valid amount and (unless
-    ``settings.include_anonymous``) an identified buyer, as in the value report. RFM classes come
-    from weekly summaries with daily purchases merged; CLV predictions from
-    :func:`omni.value.customer.value_of_orders` when ``month`` is set (the value report's model choice on
-    a holdout, so tier A here is tier A there), else from a model fitted to the summary at ``as_of``.
-
-    Parameters
-    ----------
-    orders : DataFrame
-        The unified orders (``oneid``, ``order_time``, ``amount``, ``status``).
-    as_of : Timestamp
-        End of the observation, exclusive.
-    part : {"rfm", "clv"}
-        :func:`omni.value.rfm.rfm_segments` or :meth:`omni.value.clv.CLVModel.predict` of the customers.
-    record_oneid : DataFrame, optional
-        ``Resolved.record_oneid``, to leave anonymous orders out.
-    month : str, optional
-        ``YYYY-MM`` when ``as_of`` is the end of that month.
-    settings : AudienceSettings, optional
-
-    Returns
-    -------
-    DataFrame
-        Indexed by oneid.
-    """
-    from omni.value.clv import CLVModel
-    from omni.value.customer import customer_orders, identified_orders, value_of_orders
-    from omni.value.rfm import rfm_segments, rfm_summary
-
-    s = settings or AudienceSettings()
-    o = _require(orders, ["oneid", "order_time", "amount", "status"], "orders")
-    o = o.loc[o["oneid"].notna().to_numpy()]
-    o = o.loc[(pd.to_datetime(o["order_time"]) < as_of).to_numpy()]
-    if not s.include_anonymous and record_oneid is not None and "order_key" in o:
-        o, _ = identified_orders(o, record_oneid)
-    clean, _ = customer_orders(o)
-    observation_end = (as_of - pd.Timedelta(seconds=1)).normalize()
-    if part == "rfm":
-        return rfm_segments(rfm_summary(clean, observation_end, freq="W"), threshold=s.rfm_threshold)
-    if month is not None:
-        mv = value_of_orders(
-            clean, month, model=s.clv_model, holdout_weeks=max(s.holdout_weeks, 1),
-            check=s.holdout_weeks > 0, clv_months=s.clv_months,
-            discount_rate_annual=s.discount_rate_annual, tier_shares=s.tier_shares,
-            rfm_threshold=s.rfm_threshold,
-        )
-        return mv.predictions
-    summary = rfm_summary(clean, observation_end, freq="W")
-    model = CLVModel(model=s.clv_model, freq="W", discount_rate_annual=s.discount_rate_annual)
-    model.fit(summary)
-    if model.gg_params_ is None:
-        raise ValueError("the spend model (Gamma-Gamma) could not be fitted, so there are no "
-                         "CLV tiers: " + "; ".join(model.warnings_))
-    return model.predict(summary, months=s.clv_months, tiers=s.tier_shares)

@@ -148,7 +148,7 @@ def prepare_audiences(
              f"{int(oo.sum()):,}", f"{oo.attrs['from_records_only']:,}", f"{len(quarantined):,}")
     t = time.perf_counter()
     feats = AudienceFeatures.from_resolved(res, month, campaigns=ws.dataset.tables.get("campaigns"),
-                                           settings=defs.settings)
+                                           settings=defs.settings, workspace=ws)
     aset = build_audiences(defs, feats, opted_out=oo.to_numpy(), names=list(names) if names else None)
     secs["audiences"] = round(time.perf_counter() - t, 2)
     log.info("  built %d audiences in %.1f s", len(aset.names), secs["audiences"])

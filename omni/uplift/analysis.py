@@ -10,20 +10,22 @@ from omni.core.month import Month
 from omni.uplift.campaign import CampaignAnalysis, analyse_campaign
 from omni.uplift.result import UpliftResult
 from omni.uplift.selection import select_campaigns
+from omni.workspace import Workspace
 
 __all__ = ["analyse_month"]
 
 log = logging.getLogger(__name__)
 
 
-def _analyse(ids: Sequence[str], tables: dict[str, Any], settings: dict[str, Any],
-             **kw: Any) -> list[CampaignAnalysis]:
+def _analyse(ids: Sequence[str], tables: dict[str, Any], settings: dict[str, Any], workspace: Workspace,
+             month: Month, **kw: Any) -> list[CampaignAnalysis]:
     return [analyse_campaign(tables["assignments"], tables["orders"], tables["campaigns"], cid,
-                             profiles=tables["profiles"], **{**settings, **kw}) for cid in ids]
+                             profiles=tables["profiles"], workspace=workspace, resolution=month,
+                             **{**settings, **kw}) for cid in ids]
 
 
 def analyse_month(
-    workspace: Any,
+    workspace: Workspace,
     month: str | Month | None = None,
     *,
     campaigns: Sequence[str] | str | None = None,
@@ -75,13 +77,13 @@ def analyse_month(
     settings = {"pre_days": pre_days, "margin": margin, "segment_min_n": segment_min_n,
                 "n_boot": n_boot, "test_share": test_share, "seed": seed}
     selection = select_campaigns(tables["campaigns"], m, campaigns)
-    analysed = _analyse(selection.campaign_ids, tables, settings)
+    analysed = _analyse(selection.campaign_ids, tables, settings, workspace, m)
     log.info("uplift %s: %d campaign(s) analysed", m, len(analysed))
 
     prev_selection = select_campaigns(tables["campaigns"], m.previous)
     same = prev_selection.campaign_ids == selection.campaign_ids
     prev_campaigns = analysed if same else _analyse(prev_selection.campaign_ids, tables, settings,
-                                                    uplift_model=False)
+                                                    workspace, m, uplift_model=False)
     inputs = {k: v for k, v in tables.items() if k != "profiles" and v is not None}
     inputs["record_oneid"] = res.record_oneid
     previous = UpliftResult(month=m.previous, settings=settings, selection=prev_selection,

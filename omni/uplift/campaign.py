@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from omni.core.month import Month
 from omni.uplift._common import CONTROL, require_columns
 from omni.uplift.checks import (
     balance_check,
@@ -35,6 +36,7 @@ from omni.uplift.targeting import (
     recommend,
     target_profile,
 )
+from omni.workspace import Workspace
 
 __all__ = [
     "CHECKS",
@@ -339,7 +341,8 @@ def _as_run(out: pd.DataFrame, arms: Sequence[str], lc: pd.DataFrame, revenue_cu
 
 def _outcomes(assignments: pd.DataFrame, orders: pd.DataFrame, campaigns: pd.DataFrame,
               row: pd.Series, covariates: pd.DataFrame | None, profiles: pd.DataFrame | None,
-              pre_days: int, clv: bool, notes: list[str]) -> tuple[pd.DataFrame, int]:
+              pre_days: int, clv: bool, notes: list[str], workspace: Workspace | None,
+              resolution: Month | str | None) -> tuple[pd.DataFrame, int]:
     """Per-person outcomes with the pre-period covariates, and the number of assignment rows."""
     cid = str(row["campaign_id"])
     require_columns(assignments, ["campaign_id", "oneid", "arm", "contacted"], "campaign_assignments")
@@ -347,8 +350,11 @@ def _outcomes(assignments: pd.DataFrame, orders: pd.DataFrame, campaigns: pd.Dat
     if len(a) == 0:
         raise ValueError(f"campaign {cid!r} has no rows in campaign_assignments")
     if covariates is None:
+        if workspace is None:
+            raise ValueError(f"campaign {cid!r}: pass covariates= or the workspace= to read them from")
         people = pd.unique(a["oneid"].astype(str))
-        covariates = pre_period_covariates(orders, row["start_date"], profiles, people, clv=clv)
+        covariates = pre_period_covariates(workspace, row["start_date"], people, resolution=resolution,
+                                           profiles=profiles, clv=clv)
     notes.extend(covariates.attrs.get("warnings", []))
     out = campaign_outcomes(a, orders, campaigns, cid, pre_days=pre_days, covariates=covariates,
                             on_duplicate="first")
@@ -439,6 +445,8 @@ def analyse_campaign(
     power: float = 0.8,
     seed: int = 7,
     clv: bool = True,
+    workspace: Workspace | None = None,
+    resolution: Month | str | None = None,
 ) -> CampaignAnalysis:
     """Analyse one randomized campaign.
 
@@ -453,7 +461,8 @@ def analyse_campaign(
     profiles : DataFrame, optional
         Unified profiles (city_tier, age_band) for segments.
     covariates : DataFrame, optional
-        Pre-computed :func:`omni.uplift.covariates.pre_period_covariates` (computed here when None).
+        Pre-computed :func:`omni.uplift.covariates.pre_period_covariates` (read from
+        ``workspace`` when None).
     pre_days : int
         Pre-period of ``pre_orders`` / ``pre_revenue`` (CUPED covariates, balance check).
     margin : float
@@ -476,6 +485,11 @@ def analyse_campaign(
         Seed of the held-out split and the bootstrap.
     clv : bool
         Compute CLV tiers (a CLV model fit per campaign start).
+    workspace : Workspace, optional
+        Where the covariates are read from when ``covariates`` is None
+        (:func:`omni.uplift.covariates.pre_period_covariates`; customer value memoized on it).
+    resolution : Month or str, optional
+        The month whose resolution the covariates read (the report month).
 
     Returns
     -------
@@ -488,7 +502,7 @@ def analyse_campaign(
     cid = str(row["campaign_id"])
     notes: list[str] = []
     out, n_rows = _outcomes(assignments, orders, campaigns, row, covariates, profiles, pre_days,
-                            clv, notes)
+                            clv, notes, workspace, resolution)
     arms = _arms(row, out)
     coupon = arm_values(row, "coupon_value", arms)
     cpc = float(row["cost_per_contact"]) if pd.notna(row.get("cost_per_contact")) else 0.0

@@ -1,8 +1,9 @@
 """Covariates of each person measured before a campaign starts: RFM class, CLV tier, channel mix.
 
-The one place uplift computes customer value as of a date (the campaign start). It is meant to be
-replaced by ``omni.value.customer_value(workspace, as_of)`` once that exists: the signature
-(orders, as of date, profiles, people) and the columns returned are the contract.
+Customer value as of the campaign start is not computed here: it is read from
+:func:`omni.value.customer_rfm` and :func:`omni.value.customer_value` (memoized on the workspace,
+so a campaign analysed twice, or another analysis at the same date and settings, fits the CLV
+model once). :func:`covariates_of_value` turns them into the per-person columns.
 """
 
 from __future__ import annotations
@@ -13,96 +14,146 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from omni.core.month import Month
 from omni.uplift._common import require_columns
+from omni.value.customer import (
+    CustomerRFM,
+    CustomerValue,
+    NoPaidOrdersError,
+    customer_rfm,
+    customer_value,
+)
+from omni.workspace import Workspace
 
-__all__ = ["NO_PURCHASE", "RECENCY_CAP_DAYS", "SEGMENT_COLUMNS", "pre_period_covariates"]
+__all__ = [
+    "NO_PURCHASE",
+    "RECENCY_CAP_DAYS",
+    "SEGMENT_COLUMNS",
+    "VALUE_SETTINGS",
+    "covariates_of_value",
+    "pre_period_covariates",
+]
 
 NO_PURCHASE = "no purchase"
 #: Days since the last purchase are capped here (and people who never bought get the cap).
 RECENCY_CAP_DAYS = 1095
 #: Segment columns produced by :func:`pre_period_covariates`.
 SEGMENT_COLUMNS = ("rfm_segment", "clv_tier", "pre_channel_mix", "city_tier")
+#: The customer value settings of the covariates: every paid order before the start, anonymous
+#: buyers included (so the classes mean what they mean in the CRM), BG/NBD without a holdout check.
+VALUE_SETTINGS = {"include_anonymous": True, "model": "bgnbd", "check": False}
 
 
 def pre_period_covariates(
-    orders: pd.DataFrame,
+    workspace: Workspace,
     start_date: object,
+    people: Sequence[str] | pd.Index,
+    resolution: Month | str | None = None,
     profiles: pd.DataFrame | None = None,
-    people: Sequence[str] | pd.Index | None = None,
     clv: bool = True,
     clv_months: int = 12,
 ) -> pd.DataFrame:
-    """Covariates of each person measured strictly before a campaign starts.
+    """Covariates of each person measured strictly before a campaign starts, from a workspace.
 
-    RFM class: the 8-class scheme of :func:`omni.value.rfm.rfm_segments` (mean thresholds) on
-    :func:`omni.value.rfm.rfm_summary` of every paid order before ``start_date`` (all customers, so
-    the classes mean what they mean in the CRM); CLV tier: :class:`omni.value.clv.CLVModel`
-    (BG/NBD + Gamma-Gamma, weeks) fitted on the same summary, 12-month discounted CLV cut by
-    :func:`omni.value.clv.value_tiers` (A top 10%, B next 20%, C next 30%, D rest); channel mix of
-    those orders (online only / store only / omnichannel). People without an order before the
-    start are ``"no purchase"`` everywhere. ``city_tier`` and ``age_band`` come from
-    ``profiles`` (stable attributes); the profiles' own channel columns are not used because
-    they include orders placed during the campaign (a post-treatment variable).
+    Customer value as of the start day (:func:`omni.value.customer_rfm`,
+    :func:`omni.value.customer_value` with :data:`VALUE_SETTINGS`): RFM class of the 8-class
+    scheme (mean thresholds), CLV tier (BG/NBD + Gamma-Gamma in weeks, 12-month discounted CLV;
+    A top 10%, B next 20%, C next 30%, D rest), then :func:`covariates_of_value`.
 
     Parameters
     ----------
-    orders
-        Unified ``orders`` (oneid, order_time, amount, status, channel).
+    workspace : Workspace
+        The dataset (``omni.open``).
     start_date
         Campaign start; orders on or after its day are ignored.
+    people
+        Oneids to return.
+    resolution : Month or str, optional
+        The month whose resolution (OneIDs, unified orders) is read (the report month); default:
+        the month before the start day.
     profiles
         Unified profiles (oneid, city_tier, age_band), optional.
-    people
-        Oneids to return (default: everyone with an order or a profile).
     clv
-        Fit the CLV model (a few seconds); False leaves ``clv_tier`` and ``log_clv`` out.
+        Read the CLV tiers (a CLV model fit per campaign start and settings); False leaves
+        ``clv_tier`` and ``log_clv`` out and fits nothing.
     clv_months
         CLV horizon in months.
 
     Returns
     -------
     pandas.DataFrame
-        One row per oneid: rfm_segment, clv_tier, log_clv, pre_channel_mix, city_tier,
-        age_band (where available). ``attrs["warnings"]`` lists problems met (e.g. a CLV fit
-        that failed), ``attrs["rfm_thresholds"]`` the RFM thresholds.
+        As :func:`covariates_of_value`.
     """
-    from omni.value.rfm import rfm_segments, rfm_summary
-
-    require_columns(orders, ["oneid", "order_time", "amount", "status"], "orders")
     start = pd.Timestamp(start_date).normalize()
     notes: list[str] = []
-    times = pd.to_datetime(orders["order_time"], errors="coerce")
-    pre = orders.loc[(times < start).to_numpy() & orders["oneid"].notna().to_numpy()]
-    amount = pd.to_numeric(pre["amount"], errors="coerce")
-    bad = (amount < 0).to_numpy(dtype=bool, na_value=False) | amount.isna().to_numpy()
-    if bad.any():  # a data problem for the audit; RFM and CLV need non-negative amounts
-        notes.append(f"{int(bad.sum()):,} order(s) before {start:%Y-%m-%d} with a negative or "
-                     "missing amount left out of the RFM and CLV covariates")
-        pre = pre.loc[~bad]
-    paid_pre = pre[pre["status"].astype(str) == "paid"]
-    if people is None:
-        ids = pd.Index(pd.unique(orders["oneid"].dropna().astype(str)))
-        if profiles is not None:
-            ids = ids.union(pd.Index(profiles["oneid"].astype(str)))
-    else:
-        ids = pd.Index(pd.unique(np.asarray(people, dtype=object).astype(str)))
-    out = pd.DataFrame(index=ids.rename("oneid"))
+    try:
+        rfm = customer_rfm(workspace, start, resolution=resolution, include_anonymous=True)
+    except NoPaidOrdersError:
+        rfm = None
+    value = None
+    if clv and rfm is not None:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                value = customer_value(workspace, start, resolution=resolution, clv_months=clv_months,
+                                       **VALUE_SETTINGS)
+        except (ValueError, RuntimeError, np.linalg.LinAlgError) as exc:
+            notes.append(f"CLV model not fitted before {start:%Y-%m-%d}: {exc}")
+    return covariates_of_value(rfm, start, people, profiles, value=value, clv=clv, notes=notes)
 
-    summary = None
-    if len(paid_pre):
-        summary = rfm_summary(pre, observation_end=start - pd.Timedelta(days=1), freq="W")
-        summary.index = summary.index.astype(str)
-        seg = rfm_segments(summary)
-        out["rfm_segment"] = seg["segment_en"].astype(str).reindex(ids).fillna(NO_PURCHASE)
-        # the R, F, M numbers themselves, on a log scale, for the uplift model
-        days = summary["days_since_last"].reindex(ids).to_numpy(dtype="float64")
-        out["log_recency"] = np.log1p(np.where(np.isnan(days), RECENCY_CAP_DAYS,
-                                               np.minimum(days, RECENCY_CAP_DAYS)))
-        out["log_frequency"] = np.log1p(summary["n_orders"].reindex(ids).fillna(0).to_numpy(
-            dtype="float64"))
-        out["log_monetary"] = np.log1p(summary["revenue"].reindex(ids).fillna(0).to_numpy(
-            dtype="float64"))
-        out.attrs["rfm_thresholds"] = seg.attrs.get("thresholds")
+
+def covariates_of_value(
+    rfm: CustomerRFM | None,
+    start_date: object,
+    people: Sequence[str] | pd.Index,
+    profiles: pd.DataFrame | None = None,
+    value: CustomerValue | None = None,
+    clv: bool = True,
+    notes: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Per-person covariates from customer value as of a campaign start.
+
+    People without a paid order before the start are ``"no purchase"`` everywhere. The channel
+    mix (online only / store only / omnichannel) is that of the paid orders before the start.
+    ``city_tier`` and ``age_band`` come from ``profiles`` (stable attributes); the profiles' own
+    channel columns are not used because they include orders placed during the campaign (a
+    post-treatment variable).
+
+    Parameters
+    ----------
+    rfm : CustomerRFM or None
+        Customers and RFM classes as of the start (None: no paid order before it).
+    start_date
+        Campaign start (for the notes).
+    people
+        Oneids to return.
+    profiles
+        Unified profiles (oneid, city_tier, age_band), optional.
+    value : CustomerValue, optional
+        Customer value as of the start with the same customers (for ``clv_tier``, ``log_clv``).
+    clv
+        Add ``clv_tier`` and ``log_clv``: from ``value``; ``"no purchase"`` and 0 when ``rfm`` is
+        None; missing and 0 when ``value`` is None (the model could not be fitted).
+    notes
+        Problems already met, carried into ``attrs["warnings"]``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per oneid: rfm_segment, log_recency, log_frequency, log_monetary, clv_tier,
+        log_clv, pre_channel_mix, city_tier, age_band (where available).
+        ``attrs["warnings"]`` lists problems met (e.g. a CLV fit that failed),
+        ``attrs["rfm_thresholds"]`` the RFM thresholds.
+    """
+    start = pd.Timestamp(start_date).normalize()
+    notes = list(notes)
+    ids = pd.Index(pd.unique(np.asarray(people, dtype=object).astype(str)))
+    out = pd.DataFrame(index=ids.rename("oneid"))
+    if rfm is not None:
+        if rfm.invalid_amounts:  # a data problem for the audit; RFM and CLV need usable amounts
+            notes.append(f"{rfm.invalid_amounts:,} paid order(s) before {start:%Y-%m-%d} with a negative "
+                         "or missing amount left out of the RFM and CLV covariates")
+        _add_rfm(out, rfm, ids)
     else:
         out["rfm_segment"] = NO_PURCHASE
         out["log_recency"] = np.log1p(RECENCY_CAP_DAYS)
@@ -110,9 +161,9 @@ def pre_period_covariates(
         out["log_monetary"] = 0.0
         notes.append(f"no paid order before {start:%Y-%m-%d}: RFM classes are all 'no purchase'")
     if clv:
-        _add_clv(out, summary, ids, start, clv_months, notes)
-    if "channel" in paid_pre.columns and len(paid_pre):
-        out["pre_channel_mix"] = _channel_mix(paid_pre, ids)
+        _add_clv(out, rfm, value, ids, notes)
+    if rfm is not None and "channel" in rfm.orders.columns:
+        out["pre_channel_mix"] = _channel_mix(rfm.orders, ids)
     if profiles is not None:
         require_columns(profiles, ["oneid"], "profiles")
         prof = profiles.set_index(profiles["oneid"].astype(str))
@@ -123,29 +174,39 @@ def pre_period_covariates(
     return out.reset_index()
 
 
-def _add_clv(out: pd.DataFrame, summary: pd.DataFrame | None, ids: pd.Index, start: pd.Timestamp,
-             clv_months: int, notes: list[str]) -> None:
-    """CLV tier and log CLV columns (BG/NBD + Gamma-Gamma on the RFM summary), added to ``out``."""
-    from omni.value.clv import CLVModel, value_tiers
+def _by_oneid(values: pd.Series) -> pd.Series:
+    """A copy of a per-customer column indexed by the oneid as text (memoized inputs stay as they are)."""
+    return pd.Series(values.to_numpy(), index=values.index.astype(str))
 
+
+def _add_rfm(out: pd.DataFrame, rfm: CustomerRFM, ids: pd.Index) -> None:
+    """RFM class and the R, F, M numbers on a log scale (for the uplift model), added to ``out``."""
+    summary, seg = rfm.summary, rfm.segments
+    out["rfm_segment"] = _by_oneid(seg["segment_en"].astype(str)).reindex(ids).fillna(NO_PURCHASE)
+    days = _by_oneid(summary["days_since_last"]).reindex(ids).to_numpy(dtype="float64")
+    out["log_recency"] = np.log1p(np.where(np.isnan(days), RECENCY_CAP_DAYS,
+                                           np.minimum(days, RECENCY_CAP_DAYS)))
+    out["log_frequency"] = np.log1p(_by_oneid(summary["n_orders"]).reindex(ids).fillna(0).to_numpy(
+        dtype="float64"))
+    out["log_monetary"] = np.log1p(_by_oneid(summary["revenue"]).reindex(ids).fillna(0).to_numpy(
+        dtype="float64"))
+    out.attrs["rfm_thresholds"] = seg.attrs.get("thresholds")
+
+
+def _add_clv(out: pd.DataFrame, rfm: CustomerRFM | None, value: CustomerValue | None, ids: pd.Index,
+             notes: list[str]) -> None:
+    """CLV tier and log CLV columns (from the customer value's predictions), added to ``out``."""
     tier = pd.Series(NO_PURCHASE, index=ids, dtype=object)
     log_clv = pd.Series(0.0, index=ids)
-    if summary is not None:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                model = CLVModel(model="bgnbd", freq="W").fit(summary)
-                value = model.clv(summary, months=clv_months)
-            notes.extend(f"CLV: {w}" for w in model.warnings_)
-            ok = np.isfinite(value.to_numpy(dtype="float64"))
-            value = value.where(ok, 0.0).clip(lower=0.0)
-            tiers = value_tiers(value).astype(str)
-            tier.loc[tiers.index.intersection(ids)] = tiers.reindex(ids).dropna()
-            log_clv = np.log1p(value).reindex(ids).fillna(0.0)
-        except (ValueError, RuntimeError, np.linalg.LinAlgError) as exc:
-            notes.append(f"CLV model not fitted before {start:%Y-%m-%d}: {exc}")
-            tier[:] = np.nan
-            log_clv[:] = 0.0
+    if value is not None:
+        notes.extend(f"CLV: {w}" for w in value.model.warnings_)
+        pred = value.predictions
+        clv = _by_oneid(pred[value.clv_col]).clip(lower=0.0)
+        tiers = _by_oneid(pred["value_tier"].astype(str))
+        tier.loc[tiers.index.intersection(ids)] = tiers.reindex(ids).dropna()
+        log_clv = np.log1p(clv).reindex(ids).fillna(0.0)
+    elif rfm is not None:  # customers, but the model could not be fitted (noted by the caller)
+        tier[:] = np.nan
     out["clv_tier"] = tier
     out["log_clv"] = log_clv.astype("float64")
 

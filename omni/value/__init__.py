@@ -12,10 +12,14 @@
 from omni.value.analysis import analyse_month
 from omni.value.clv import CLVModel, value_tiers
 from omni.value.customer import (
+    CustomerRFM,
     CustomerValue,
+    NoPaidOrdersError,
+    customer_rfm,
     customer_value,
     identified_orders,
     restate,
+    rfm_of_orders,
     value_of_orders,
 )
 from omni.value.result import ValueResult
@@ -24,12 +28,16 @@ from omni.value.rfm import SEGMENTS, rfm_scores, rfm_segments, rfm_summary
 __all__ = [
     "SEGMENTS",
     "CLVModel",
+    "CustomerRFM",
     "CustomerValue",
+    "NoPaidOrdersError",
     "ValueResult",
     "analyse_month",
+    "customer_rfm",
     "customer_value",
     "identified_orders",
     "restate",
+    "rfm_of_orders",
     "rfm_scores",
     "rfm_segments",
     "rfm_summary",

@@ -5,7 +5,9 @@ features read: it takes the paid orders of a workspace's resolution up to ``as_o
 customer summary and the 8-class RFM segments, runs the calibration/holdout check of the purchase
 models, refits the chosen model on all purchases and predicts each customer's P(alive), expected
 purchases, CLV and value tier. It is memoized on the workspace, so the three analyses fit it once
-per date and settings. :func:`value_of_orders` does the same from an orders table (tests, CDNOW).
+per date and settings. :func:`customer_rfm` is its first stage alone (customers, summary, RFM
+classes; no model fitted), memoized too and shared with :func:`customer_value`.
+:func:`value_of_orders` and :func:`rfm_of_orders` do the same from an orders table (tests, CDNOW).
 
 Customers are the OneIDs with at least one paid order (:func:`omni.core.orders.paid_order_mask`)
 before ``as_of``; anonymous orders (a record without any usable identifier) are left out unless
@@ -30,12 +32,16 @@ from omni.workspace import Workspace
 
 __all__ = [
     "FREQ",
+    "CustomerRFM",
     "CustomerValue",
+    "NoPaidOrdersError",
     "as_of_bound",
     "customer_orders",
+    "customer_rfm",
     "customer_value",
     "identified_orders",
     "restate",
+    "rfm_of_orders",
     "value_of_orders",
 ]
 
@@ -193,6 +199,120 @@ def _check_settings(model: str, holdout_weeks: Any, clv_months: Any) -> None:
         raise ValueError(f"clv_months must be a positive integer, got {clv_months!r}")
 
 
+class NoPaidOrdersError(ValueError):
+    """No paid order (with a usable amount and a OneID) before the as-of date: no customers."""
+
+
+@dataclass
+class CustomerRFM:
+    """The customers as of a date and their RFM classes (:func:`customer_rfm`, :func:`rfm_of_orders`).
+
+    The first stage of :class:`CustomerValue`, without the purchase and spend models: what RFM
+    readers (audience classes, campaign covariates) need when no CLV is asked for.
+
+    Attributes
+    ----------
+    as_of, end, orders, summary, segments, invalid_amounts, anonymous_orders
+        As in :class:`CustomerValue`.
+    rfm_threshold : {"mean", "median"}
+        Threshold statistic of the 8-class scheme.
+    """
+
+    as_of: pd.Timestamp
+    end: pd.Timestamp
+    orders: pd.DataFrame
+    summary: pd.DataFrame
+    segments: pd.DataFrame
+    invalid_amounts: int
+    anonymous_orders: int
+    rfm_threshold: str
+
+    @property
+    def customers(self) -> pd.Index:
+        """The customers' OneIDs."""
+        return self.summary.index
+
+
+def rfm_of_orders(
+    orders: pd.DataFrame,
+    as_of: Month | str | pd.Timestamp,
+    rfm_threshold: Literal["mean", "median"] = "mean",
+    anonymous_orders: int = 0,
+) -> CustomerRFM:
+    """The customer summary (weeks, purchases on one day merged) and 8-class RFM segments.
+
+    Parameters
+    ----------
+    orders : DataFrame
+        ``oneid, order_time, amount, status`` (unified ``orders``; other columns kept).
+    as_of : Month, str or Timestamp
+        A month (its end) or an exclusive time bound (:func:`as_of_bound`).
+    rfm_threshold : {"mean", "median"}
+        Threshold statistic of the 8-class scheme.
+    anonymous_orders : int
+        Anonymous paid orders the caller left out (recorded on the result).
+
+    Returns
+    -------
+    CustomerRFM
+
+    Raises
+    ------
+    NoPaidOrdersError
+        When no paid order falls before ``as_of``.
+    ValueError
+        On a bad date, missing columns or bad order rows.
+    """
+    bound = as_of_bound(as_of)
+    end = (bound - pd.Timedelta(seconds=1)).normalize()
+    clean, n_bad = customer_orders(orders, bound)
+    if clean.empty:
+        raise NoPaidOrdersError("no purchases left after filtering status, customer id and dates")
+    summary = rfm_summary(clean, end, freq=FREQ)
+    return CustomerRFM(as_of=bound, end=end, orders=clean, summary=summary,
+                       segments=rfm_segments(summary, threshold=rfm_threshold), invalid_amounts=n_bad,
+                       anonymous_orders=int(anonymous_orders), rfm_threshold=rfm_threshold)
+
+
+def _value_of_rfm(
+    rfm: CustomerRFM,
+    model: str,
+    holdout_weeks: int,
+    check: bool,
+    clv_months: int,
+    discount_rate_annual: float,
+    tier_shares: Sequence[float],
+) -> CustomerValue:
+    """Steps 2 and 3 of :func:`value_of_orders` on a :class:`CustomerRFM`."""
+    clean, summary, end = rfm.orders, rfm.summary, rfm.end
+    hc = None
+    if check:
+        hc = holdout_check(clean, summary, end, holdout_weeks, model, discount_rate_annual, FREQ)
+    checker = hc.model if hc is not None else None
+    final = CLVModel(model=checker.model_ if checker is not None else model, freq=FREQ,
+                     discount_rate_annual=discount_rate_annual).fit(summary)
+    if final.gg_params_ is None:
+        raise ValueError(
+            "the spend model (Gamma-Gamma) could not be fitted, so there is no CLV: "
+            + "; ".join(w for w in final.warnings_ if "Gamma-Gamma" in w)
+        )
+    tiers = tuple(float(s) for s in tier_shares)
+    pred = final.predict(summary, horizons_days=(30, 90), months=int(clv_months), tiers=tiers)
+    return CustomerValue(
+        as_of=rfm.as_of, end=end, orders=clean, summary=summary, segments=rfm.segments,
+        predictions=pred, model=final, check=checker,
+        calibration_end=hc.calibration_end if checker is not None else None,
+        check_skipped="not run" if hc is None else hc.skipped,
+        skipped_calibration_end=hc.calibration_end if hc is not None and checker is None else None,
+        first_purchase=pd.Timestamp(summary["first_purchase"].min()).normalize(),
+        invalid_amounts=rfm.invalid_amounts, anonymous_orders=rfm.anonymous_orders,
+        clv_col=f"clv_{int(clv_months)}m",
+        settings={"model": model, "holdout_weeks": int(holdout_weeks), "check": bool(check),
+                  "clv_months": int(clv_months), "discount_rate_annual": float(discount_rate_annual),
+                  "tier_shares": tiers, "rfm_threshold": rfm.rfm_threshold},
+    )
+
+
 def value_of_orders(
     orders: pd.DataFrame,
     as_of: Month | str | pd.Timestamp,
@@ -249,37 +369,10 @@ def value_of_orders(
         On a bad date or setting, missing columns, no paid orders before ``as_of``, or a spend
         model that could not be fitted (too few repeat buyers: no CLV).
     """
-    bound = as_of_bound(as_of)
-    end = (bound - pd.Timedelta(seconds=1)).normalize()
+    as_of_bound(as_of)  # a bad date is reported before a bad setting
     _check_settings(model, holdout_weeks, clv_months)
-    clean, n_bad = customer_orders(orders, bound)
-    summary = rfm_summary(clean, end, freq=FREQ)
-    segments = rfm_segments(summary, threshold=rfm_threshold)
-    hc = None
-    if check:
-        hc = holdout_check(clean, summary, end, holdout_weeks, model, discount_rate_annual, FREQ)
-    checker = hc.model if hc is not None else None
-    final = CLVModel(model=checker.model_ if checker is not None else model, freq=FREQ,
-                     discount_rate_annual=discount_rate_annual).fit(summary)
-    if final.gg_params_ is None:
-        raise ValueError(
-            "the spend model (Gamma-Gamma) could not be fitted, so there is no CLV: "
-            + "; ".join(w for w in final.warnings_ if "Gamma-Gamma" in w)
-        )
-    tiers = tuple(float(s) for s in tier_shares)
-    pred = final.predict(summary, horizons_days=(30, 90), months=int(clv_months), tiers=tiers)
-    return CustomerValue(
-        as_of=bound, end=end, orders=clean, summary=summary, segments=segments, predictions=pred,
-        model=final, check=checker,
-        calibration_end=hc.calibration_end if checker is not None else None,
-        check_skipped="not run" if hc is None else hc.skipped,
-        skipped_calibration_end=hc.calibration_end if hc is not None and checker is None else None,
-        first_purchase=pd.Timestamp(summary["first_purchase"].min()).normalize(),
-        invalid_amounts=n_bad, anonymous_orders=int(anonymous_orders), clv_col=f"clv_{int(clv_months)}m",
-        settings={"model": model, "holdout_weeks": int(holdout_weeks), "check": bool(check),
-                  "clv_months": int(clv_months), "discount_rate_annual": float(discount_rate_annual),
-                  "tier_shares": tiers, "rfm_threshold": rfm_threshold},
-    )
+    rfm = rfm_of_orders(orders, as_of, rfm_threshold, anonymous_orders)
+    return _value_of_rfm(rfm, model, holdout_weeks, check, clv_months, discount_rate_annual, tier_shares)
 
 
 def customer_value(
@@ -306,7 +399,8 @@ def customer_value(
     * campaign uplift, covariates measured before a campaign starts:
       ``customer_value(ws, start_date, resolution=month, model="bgnbd", check=False,
       include_anonymous=True)`` (orders before the start day);
-    * audience features at an arbitrary ``as_of`` (``settings`` of the audience definitions).
+    * audience features at an arbitrary ``as_of`` (``settings`` of the audience definitions;
+      RFM classes alone through :func:`customer_rfm`, which this reads too).
 
     Parameters
     ----------
@@ -322,7 +416,7 @@ def customer_value(
     include_anonymous : bool
         Count anonymous orders (a OneID of their own, never a repeat buyer) as customers.
     model, holdout_weeks, check, clv_months, discount_rate_annual, tier_shares, rfm_threshold
-        As in :func:`value_of_orders`.
+        As in :func:`value_of_orders` (without ``check``, ``holdout_weeks`` is not used).
 
     Returns
     -------
@@ -336,22 +430,68 @@ def customer_value(
         As :func:`value_of_orders`.
     """
     bound = as_of_bound(as_of)
-    res_month = Month.parse(resolution) if resolution is not None else Month.of(bound - pd.Timedelta(seconds=1))
-    settings = {"resolution": str(res_month), "include_anonymous": bool(include_anonymous), "model": model,
-                "holdout_weeks": holdout_weeks, "check": bool(check), "clv_months": clv_months,
-                "discount_rate_annual": float(discount_rate_annual),
-                "tier_shares": tuple(float(s) for s in tier_shares), "rfm_threshold": rfm_threshold}
+    _check_settings(model, holdout_weeks, clv_months)
+    rfm_kw = {"resolution": _resolution_month(bound, resolution), "include_anonymous": bool(include_anonymous),
+              "rfm_threshold": rfm_threshold}
+    fit_kw = {"model": model, "holdout_weeks": int(holdout_weeks), "check": bool(check),
+              "clv_months": int(clv_months), "discount_rate_annual": float(discount_rate_annual),
+              "tier_shares": tuple(float(s) for s in tier_shares)}
+    # without the check, holdout_weeks changes nothing: callers that differ only there share one
+    key = {**rfm_kw, **fit_kw, "resolution": str(rfm_kw["resolution"])}
+    if not check:
+        key["holdout_weeks"] = None
 
     def compute() -> CustomerValue:
+        return _value_of_rfm(customer_rfm(workspace, bound, **rfm_kw), **fit_kw)
+
+    return workspace.memo(("value.customer_value", bound, tuple(sorted(key.items()))), compute)
+
+
+def _resolution_month(bound: pd.Timestamp, resolution: Month | str | None) -> Month:
+    """The month whose resolution is read: ``resolution``, else the month of the last instant."""
+    return Month.parse(resolution) if resolution is not None else Month.of(bound - pd.Timedelta(seconds=1))
+
+
+def customer_rfm(
+    workspace: Workspace,
+    as_of: Month | str | pd.Timestamp,
+    *,
+    resolution: Month | str | None = None,
+    include_anonymous: bool = False,
+    rfm_threshold: Literal["mean", "median"] = "mean",
+) -> CustomerRFM:
+    """The customers and their RFM classes as of a date, from a workspace; computed once.
+
+    The first stage of :func:`customer_value` (which reads it), for readers that need no CLV:
+    no purchase model is fitted. Parameters as in :func:`customer_value`.
+
+    Returns
+    -------
+    CustomerRFM
+        Memoized on the workspace under ``("value.customer_rfm", as_of, settings)``: do not
+        modify it.
+
+    Raises
+    ------
+    NoPaidOrdersError
+        When no paid order falls before ``as_of``.
+    ValueError
+        As :func:`rfm_of_orders`.
+    """
+    bound = as_of_bound(as_of)
+    res_month = _resolution_month(bound, resolution)
+    key = (("include_anonymous", bool(include_anonymous)), ("resolution", str(res_month)),
+           ("rfm_threshold", rfm_threshold))
+
+    def compute() -> CustomerRFM:
         r = workspace.resolve(as_of=str(res_month))
         orders = r["orders"]
         orders, n_anon = orders.loc[(pd.to_datetime(orders["order_time"]) < bound).to_numpy()], 0
         if not include_anonymous:
             orders, n_anon = identified_orders(orders, r.record_oneid)
-        kw = {k: v for k, v in settings.items() if k not in ("resolution", "include_anonymous")}
-        return value_of_orders(orders, bound, anonymous_orders=n_anon, **kw)
+        return rfm_of_orders(orders, bound, rfm_threshold, anonymous_orders=n_anon)
 
-    return workspace.memo(("value.customer_value", bound, tuple(sorted(settings.items()))), compute)
+    return workspace.memo(("value.customer_rfm", bound, key), compute)
 
 
 def restate(value: CustomerValue, earlier: CustomerValue) -> pd.DataFrame:

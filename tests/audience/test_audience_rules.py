@@ -14,6 +14,7 @@ from omni.audience import (
     overlap_matrix,
     parse_definitions,
 )
+from omni.value import rfm_of_orders
 
 AS_OF = pd.Timestamp("2026-10-31")  # exclusive: the window of 7 days is [10-24 00:00, 10-31 00:00)
 
@@ -198,8 +199,12 @@ def _rfm_features():
     return _features(orders=od)
 
 
-def test_rfm_class_matches_the_eight_class_scheme():
+def test_rfm_class_matches_the_eight_class_scheme(monkeypatch):
     f = _rfm_features()
+    # value features are read from a workspace; here from the same first stage on the hand-made orders
+    with pytest.raises(ValueError, match="read from a workspace; none was given"):
+        f.customer_value("rfm")
+    monkeypatch.setattr(f, "customer_value", lambda part: rfm_of_orders(f.orders, f.as_of).segments)
     defs = _defs({"zh": {"type": "rfm_class", "classes": ["重要价值"]},
                   "en": {"type": "rfm_class", "classes": ["important retain", "general develop"]},
                   "winback": {"type": "rfm_class", "classes": ["重要挽留"]}})

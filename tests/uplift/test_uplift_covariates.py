@@ -7,12 +7,19 @@ import pandas as pd
 import pytest
 
 from omni import uplift as U
-from omni.uplift.covariates import NO_PURCHASE, RECENCY_CAP_DAYS, pre_period_covariates
+from omni.uplift.covariates import NO_PURCHASE, RECENCY_CAP_DAYS, covariates_of_value
+from omni.value import rfm_of_orders, value_of_orders
 
 
 def _orders(rows):
     return pd.DataFrame(rows, columns=["oneid", "order_time", "amount", "status", "channel"]).assign(
         order_time=lambda d: pd.to_datetime(d["order_time"]))
+
+
+def _covariates(orders, start, people, clv=True):
+    """The covariates from customer value of an orders table (the workspace path reads the same)."""
+    value = value_of_orders(orders, start, model="bgnbd", check=False) if clv else None
+    return covariates_of_value(rfm_of_orders(orders, start), start, people, value=value, clv=clv)
 
 
 def test_pre_period_covariates_follow_the_rfm_rules_and_ignore_the_campaign_window():
@@ -31,8 +38,8 @@ def test_pre_period_covariates_follow_the_rfm_rules_and_ignore_the_campaign_wind
         ("E", "2026-05-28", 10.0, "paid", "site"), ("E", "2026-05-29", 10.0, "paid", "site"),
         ("E", "2026-05-31", 10.0, "paid", "site"), ("E", "2026-05-31", 10.0, "paid", "site"),
     ]
-    cov = pre_period_covariates(_orders(rows), start, people=["A", "B", "C", "D", "E", "F"],
-                                clv=False).set_index("oneid")
+    cov = _covariates(_orders(rows), start, people=["A", "B", "C", "D", "E", "F"],
+                      clv=False).set_index("oneid")
     assert cov["rfm_segment"].to_dict() == {
         "A": "important value", "B": "general win-back", "C": "important win-back",
         "D": NO_PURCHASE, "E": "general value", "F": NO_PURCHASE,
@@ -46,18 +53,19 @@ def test_pre_period_covariates_follow_the_rfm_rules_and_ignore_the_campaign_wind
     assert cov.loc["E", "log_frequency"] == pytest.approx(np.log1p(4))
     # orders from the start on never change the covariates (they are outcomes)
     later = rows + [("B", "2026-06-01", 9999.0, "paid", "store"), ("F", "2026-06-05", 10.0, "paid", "jd")]
-    cov2 = pre_period_covariates(_orders(later), start, people=list("ABCDEF"), clv=False)
+    cov2 = _covariates(_orders(later), start, people=list("ABCDEF"), clv=False)
     pd.testing.assert_frame_equal(cov.reset_index(), cov2)
 
 
 def test_pre_period_covariates_drop_negative_amounts_with_a_note_and_tier_clv():
     sim = U.simulate_campaign(3000, seed=5)
     o = sim.orders.copy()
-    o.loc[o.index[5], "amount"] = -12.0
-    cov = pre_period_covariates(o, sim.campaigns["start_date"].iloc[0], people=sim.assignments["oneid"])
+    start = sim.campaigns["start_date"].iloc[0]
+    bad = o.index[((o["status"] == "paid") & (o["order_time"] < start)).to_numpy()][5]
+    o.loc[bad, "amount"] = -12.0
+    cov = _covariates(o, start, people=sim.assignments["oneid"])
     # the negative order is left out, as if it had never been placed, and said so (one note)
-    clean = pre_period_covariates(o.drop(o.index[5]), sim.campaigns["start_date"].iloc[0],
-                                  people=sim.assignments["oneid"])
+    clean = _covariates(o.drop(bad), start, people=sim.assignments["oneid"])
     pd.testing.assert_frame_equal(cov, clean)
     assert len(cov.attrs["warnings"]) == len(clean.attrs["warnings"]) + 1
     tiers = cov["clv_tier"].value_counts()
