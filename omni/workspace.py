@@ -367,7 +367,7 @@ class Workspace:
         return [name for name, s in self.spec.sources.items() if (s.identifiers or name in roles) and s.key]
 
     def _build_records(self, tables=None, keys: bool = True) -> pd.DataFrame:
-        from omni.oneid.inputs import as_datetime as _as_datetime
+        from omni.oneid.state import as_datetime as _as_datetime
         from omni.unify import record_time_column
 
         tables = self.dataset.tables if tables is None else tables

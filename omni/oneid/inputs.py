@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from omni.oneid.config import OneIDConfig
 from omni.oneid.graph import dense_codes, sorted_unique, unique_pairs
-from omni.oneid.state import GraphState, type_order
+from omni.oneid.state import GraphState, as_datetime, type_order
 
 __all__ = ["ID_COLUMNS", "as_datetime", "build_state", "check_ids", "factorize_strings", "record_index",
            "record_positions"]
@@ -145,13 +145,6 @@ def factorize_strings(values) -> tuple[np.ndarray, object]:
     if enc.null_count:
         codes = np.where(enc.is_null().to_numpy(zero_copy_only=False), -1, codes)
     return codes.astype(np.int64), pd.array(enc.dictionary, dtype="string[pyarrow]")
-
-
-def as_datetime(s: pd.Series) -> np.ndarray:
-    """datetime64[ns] values of a Series (no parsing cache pass when it is already datetime)."""
-    if pd.api.types.is_datetime64_dtype(s.dtype):
-        return s.to_numpy("datetime64[ns]")
-    return pd.to_datetime(s, cache=False).to_numpy("datetime64[ns]")
 
 
 def _value_codes(ids: pd.DataFrame, valid: np.ndarray, config: OneIDConfig

@@ -63,6 +63,14 @@ def type_order(config: OneIDConfig, present: Sequence[str] = ()) -> list[str]:
     return types + sorted(set(present) - set(types))
 
 
+
+def as_datetime(s: pd.Series) -> np.ndarray:
+    """datetime64[ns] values of a Series (no parsing cache pass when it is already datetime)."""
+    if pd.api.types.is_datetime64_dtype(s.dtype):
+        return s.to_numpy("datetime64[ns]")
+    return pd.to_datetime(s, cache=False).to_numpy("datetime64[ns]")
+
+
 @dataclass
 class GraphState:
     """Records, identifier values and the distinct (record, value) edges between them.
@@ -219,8 +227,6 @@ class GraphState:
     def record_times(self) -> np.ndarray | None:
         """Record times as int64 nanoseconds (converted once, on first use); None without times."""
         if self._t_rec is None and self.times is not None:
-            from omni.oneid.inputs import as_datetime
-
             self._t_rec = as_datetime(pd.Series(self.times).reset_index(drop=True)).astype("int64")
         return self._t_rec
 

@@ -12,7 +12,7 @@ from omni.oneid.match_features import equals
 from omni.oneid.resolve import Resolution
 
 if TYPE_CHECKING:
-    from omni.oneid.linkage.stage import AccountLinking
+    from omni.oneid.linkage.result import AccountLinking
 
 __all__ = ["LINK_COLUMNS", "agreement", "apply_links", "choose_links", "empty_links", "links_table",
            "merge_links"]

@@ -9,7 +9,6 @@ profiles (:func:`omni.oneid.linkage.decisions.merge_links`).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -17,43 +16,12 @@ import pandas as pd
 
 from omni.oneid.config import OneIDConfig
 from omni.oneid.linkage.decisions import choose_links, empty_links, links_table, merge_links
-from omni.oneid.linkage.matcher import FellegiSunterMatcher, account_matcher, to_arrow
+from omni.oneid.linkage.matcher import account_matcher, to_arrow
+from omni.oneid.linkage.result import AccountLinking
 from omni.oneid.match_features import list_columns, match_units
 from omni.oneid.resolve import Resolution
 
 __all__ = ["AccountLinking", "link_accounts", "match_accounts", "stage_report"]
-
-
-@dataclass
-class AccountLinking:
-    """Everything the probabilistic stage produced (kept for reports and diagnostics).
-
-    Attributes
-    ----------
-    links : DataFrame
-        Accepted links (see :func:`link_accounts`).
-    decisions : DataFrame
-        One row per unbound account: best candidate, probability, weight, margin, decision.
-    matcher : FellegiSunterMatcher or None
-        The fitted matcher (``model_parameters_`` has m and u per level); None when there was
-        nothing to match.
-    n_accounts, n_profiles : int
-    seconds : dict
-    pairs : DataFrame or None
-        Every scored candidate pair (:meth:`FellegiSunterMatcher.predict`).
-    accounts, profiles : DataFrame or None
-        The unit tables (:func:`omni.oneid.match_features.match_units`).
-    """
-
-    links: pd.DataFrame
-    decisions: pd.DataFrame
-    matcher: FellegiSunterMatcher | None
-    n_accounts: int
-    n_profiles: int
-    seconds: dict
-    pairs: pd.DataFrame | None = None
-    accounts: pd.DataFrame | None = None
-    profiles: pd.DataFrame | None = None
 
 
 def match_accounts(
