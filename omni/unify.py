@@ -24,6 +24,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from omni.core.oneid_codec import fixed_width, format_oneids, from_fixed_width, parse_canonical
+from omni.core.reference import age_band, city_tier
+from omni.privacy import mask_name
 
 # role -> unified columns (besides <role>_key, source, oneid)
 UNIFIED_COLUMNS: dict[str, list[str]] = {
@@ -710,9 +712,6 @@ def build_profiles(
         ``name_masked`` (string), ``age_band``, ``city_tier`` (categoricals) and, with orders,
         ``channel_pref``, ``channel_mix``, ``top_category``.
     """
-    from omni.core.reference import age_band, city_tier
-    from omni.privacy import mask_name
-
     n = len(rowmap.oneids)
     names = sorted(rowmap.codes)
     first = np.full(n, _MAX, dtype=np.int64)

@@ -18,13 +18,12 @@ import pandas as pd
 
 from omni.audience.definitions import Definitions, _references, rule_text
 from omni.audience.features import _NAT, AudienceFeatures
+from omni.value.rfm import SEGMENT_ORDER_EN, SEGMENT_ORDER_ZH
 
 __all__ = ["AudienceSet", "build_audiences", "evaluate_rule", "overlap_matrix"]
 
 
 def _rfm_labels() -> tuple[list[str], list[str]]:
-    from omni.value.rfm import SEGMENT_ORDER_EN, SEGMENT_ORDER_ZH
-
     return list(SEGMENT_ORDER_ZH), list(SEGMENT_ORDER_EN)
 
 

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from omni.normalize import as_string, quasi_table
 from omni.oneid.resolve import Resolution
 
 if TYPE_CHECKING:
@@ -103,8 +104,6 @@ def quasi_fields(
     ValueError
         When the quasi table does not line up with the declared columns.
     """
-    from omni.normalize import as_string, quasi_table
-
     q = quasi_table(data, spec, config)
     tables = getattr(data, "tables", data)
     specs = getattr(spec if spec is not None else getattr(data, "spec", None), "sources", spec)

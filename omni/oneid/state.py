@@ -219,6 +219,7 @@ class GraphState:
     def record_times(self) -> np.ndarray | None:
         """Record times as int64 nanoseconds (converted once, on first use); None without times."""
         if self._t_rec is None and self.times is not None:
+            # lazy: omni.oneid.inputs imports this module (GraphState), a cycle at the top
             from omni.oneid.inputs import as_datetime
 
             self._t_rec = as_datetime(pd.Series(self.times).reset_index(drop=True)).astype("int64")

@@ -15,12 +15,14 @@ from typing import Any
 
 import nbformat
 
+from omni.core import Month
 from omni.core.errors import OmniError
 from omni.core.markup import CSP_META, escape_html
 from omni.core.progress import console
 from omni.core.progress import say as progress_line
 from omni.reporting.display import METRICS_MIME
-from omni.workspace import DATA_ENV
+from omni.reporting.index import write_index
+from omni.workspace import DATA_ENV, Workspace
 
 log = logging.getLogger(__name__)
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -242,10 +244,6 @@ def run_report(
     ReportError
         When a notebook fails (names the notebook and cell) or nothing is there to run.
     """
-    from omni.core import Month
-    from omni.reporting.index import write_index
-    from omni.workspace import Workspace
-
     data = Path(data).resolve()
     nb_dir = Path(notebooks).resolve()
     out_root = Path(out).resolve()

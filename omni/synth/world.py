@@ -12,6 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from omni._version import __version__
 from omni.core.progress import console, say
 from omni.synth.behaviour import service_tickets, web_events
 from omni.synth.campaigns import run_campaigns
@@ -449,8 +450,6 @@ def build_params(
     end: str,
 ) -> dict:
     """Settings, channel effects, campaign uplift by segment, hard-case and bad-row counts."""
-    from omni._version import __version__
-
     cfg, p, ids, o, c = w.cfg, w.people, w.ids, w.orders, w.campaigns
     n_orders = len(o)
     repeat = (o.cause == 0) & ~o.acquisition
