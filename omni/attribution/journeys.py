@@ -465,10 +465,7 @@ def build_journeys(
     if null_window not in NULL_WINDOWS:
         raise ValueError(f"null_window must be one of {NULL_WINDOWS}, got {null_window!r}")
     lookback_ns = int(round(lookback_days * _NS_PER_DAY))
-
-    t_oneid, t_time, t_code, channels = _prepare_touches(
-        touchpoints, include_impressions, channel_map
-    )
+    t_oneid, t_time, t_code, channels = _prepare_touches(touchpoints, include_impressions, channel_map)
     conv = conversions_from_orders(conversions, statuses)
     if "order_key" in conv.columns:  # deterministic order of simultaneous conversions
         conv = conv.sort_values("order_key", kind="stable", ignore_index=True)
@@ -479,21 +476,8 @@ def build_journeys(
     m = _match_touches(t_pid, t_time, t_code, c_pid, c_time, len(channels), lookback_ns)
     is_null = _null_touches(m, len(persons), null_end_ns, lookback_ns, null_window)
     rows = _journey_rows(m, is_null, t_code, len(persons), channels.index(DIRECT))
-    all_jid, all_time, all_code, first_row, position, length = rows["touch_rows"]
-    n_j = rows["n_j"]
-
-    # ---- unique paths: trie ids built one position at a time (vectorized over journeys)
-    path_id, rep = _path_ids(all_jid, position, all_code, len(channels), n_j)
-    rep_rows = _gather_rows(first_row[rep], length[rep])
-    paths = Paths(
-        channels,
-        np.concatenate([[0], np.cumsum(length[rep])]),
-        all_code[rep_rows],
-        np.zeros(len(rep)),
-        np.zeros(len(rep)),
-        np.zeros(len(rep)),
-    )
-
+    path_id, paths = _unique_paths(rows, channels)
+    all_jid, all_time, all_code, _, position, _ = rows["touch_rows"]
     touches_long = pd.DataFrame(
         {
             "journey_id": all_jid,
@@ -505,22 +489,31 @@ def build_journeys(
     jf = _journey_frame(conv, m, rows, persons, null_end_ns)
     jf["path"] = pd.Categorical.from_codes(path_id, categories=pd.Index(paths.path, dtype=object))
     jf["path_id"] = path_id
-
     settings = {
-        "lookback_days": lookback_days,
-        "include_impressions": include_impressions,
+        "lookback_days": lookback_days, "include_impressions": include_impressions,
         "channel_map": dict(channel_map) if channel_map else None,
-        "null_journey_end": pd.Timestamp(null_end_ns),
-        "null_window": null_window,
+        "null_journey_end": pd.Timestamp(null_end_ns), "null_window": null_window,
         "statuses": tuple(statuses) if statuses is not None else None,
     }
-    return Journeys(
-        touches=touches_long,
-        journeys=jf,
-        channels=channels,
-        settings=settings,
-        _paths=_count_paths(paths, jf),
+    return Journeys(touches=touches_long, journeys=jf, channels=channels, settings=settings,
+                    _paths=_count_paths(paths, jf))
+
+
+def _unique_paths(rows: dict[str, Any], channels: list[str]) -> tuple[np.ndarray, Paths]:
+    """The path id of every journey and the distinct paths (trie ids built one position at a
+    time, vectorized over journeys); the paths' counts are filled by :func:`_count_paths`."""
+    all_jid, _, all_code, first_row, position, length = rows["touch_rows"]
+    path_id, rep = _path_ids(all_jid, position, all_code, len(channels), rows["n_j"])
+    rep_rows = _gather_rows(first_row[rep], length[rep])
+    paths = Paths(
+        channels,
+        np.concatenate([[0], np.cumsum(length[rep])]),
+        all_code[rep_rows],
+        np.zeros(len(rep)),
+        np.zeros(len(rep)),
+        np.zeros(len(rep)),
     )
+    return path_id, paths
 
 
 def _null_end_ns(null_journey_end: pd.Timestamp | str | None, t_time: np.ndarray, c_time: np.ndarray) -> int:

@@ -540,19 +540,7 @@ def _read_spans(
     main = table.select([f"c{i}" for i in wanted])
     del table
     if not ok:
-        raw = RawTable(
-            frame=_frame(main, spec, list(range(len(wanted)))),
-            rows=valid_idx + 1,
-            bad_rows=inv_idx + 1,
-            file_records=int(lines.nonblank),
-        )
-        raw.issues.append(ReadIssue(
-            "unreconciled",
-            f"{spec.where}: the parser's {total:,} records do not account for the file's "
-            f"{lines.nonblank:,} non-blank lines; row numbers may be off",
-            f"{total:,} vs {lines.nonblank:,}",
-        ))
-        return raw
+        return _unreconciled(spec, main, wanted, valid_idx, inv_idx, lines, total)
 
     looks = (~lines.blank) & (lines.delims == n - 1)
     suspect = [j for j, (p0, p1) in spans.items() if looks[p0 + 1 : p1 + 1].any()]
@@ -621,6 +609,25 @@ def _read_spans(
             f"{len(raw.quote_rows)} rows",
         ))
     _truncation_issue(spec, raw, lines)
+    return raw
+
+
+def _unreconciled(spec: SourceSpec, main: pa.Table, wanted: list[int], valid_idx: np.ndarray,
+                  inv_idx: np.ndarray, lines: _Lines, total: int) -> RawTable:
+    """The parsed records as they are, with an ``unreconciled`` issue: their row numbers are the
+    record numbers, since the records do not tile the file's non-blank lines."""
+    raw = RawTable(
+        frame=_frame(main, spec, list(range(len(wanted)))),
+        rows=valid_idx + 1,
+        bad_rows=inv_idx + 1,
+        file_records=int(lines.nonblank),
+    )
+    raw.issues.append(ReadIssue(
+        "unreconciled",
+        f"{spec.where}: the parser's {total:,} records do not account for the file's "
+        f"{lines.nonblank:,} non-blank lines; row numbers may be off",
+        f"{total:,} vs {lines.nonblank:,}",
+    ))
     return raw
 
 
