@@ -13,6 +13,8 @@ from omni._version import __version__
 from omni.core import Month
 from omni.core.errors import OmniError, OmniWarning, one_line
 
+__all__ = ["build_parser", "main"]
+
 # The commands import their omni packages when they run: omni.synth pulls scipy, omni.workspace and
 # omni.oneid pull networkx and scipy, omni.reporting.runner pulls nbformat/papermill, omni.audience
 # pulls networkx, scipy and yaml. At the top they would add 0.2-1 s to every `omni --help`.

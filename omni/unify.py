@@ -27,6 +27,9 @@ from omni.core.oneid_codec import fixed_width, format_oneids, from_fixed_width, 
 from omni.core.reference import age_band, city_tier
 from omni.privacy import mask_name
 
+__all__ = ["CATEGORY_COLUMNS", "RowMap", "build_profiles", "output_columns", "record_keys",
+           "record_time_column", "source_roles", "unified_table"]
+
 # role -> unified columns (besides <role>_key, source, oneid)
 UNIFIED_COLUMNS: dict[str, list[str]] = {
     "orders": ["channel", "order_time", "amount", "status", "category"],

@@ -50,6 +50,10 @@ from omni.unify import (
     unified_table,
 )
 
+__all__ = ["CacheCheck", "DATA_ENV", "DatasetNotFoundError", "MANIFEST", "Resolved", "Workspace",
+           "check_manifest", "clear_cache", "find_dataset", "month_end", "open_workspace",
+           "verify_cache", "write_manifest"]
+
 log = logging.getLogger(__name__)
 
 UNIFIED = ("orders", "events", "touchpoints", "campaign_assignments")

@@ -38,6 +38,9 @@ import pyarrow.parquet as pq
 from omni.io.errors import DataContractError
 from omni.io.spec import SourceSpec
 
+__all__ = ["RawTable", "ReadIssue", "hanzi_plausibility", "locate_decode_error", "read_csv_raw",
+           "read_parquet_raw", "read_raw"]
+
 log = logging.getLogger(__name__)
 _CHUNK = 1 << 20
 _SCAN_CHUNK = 1 << 24

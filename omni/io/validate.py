@@ -42,6 +42,9 @@ from omni.io.read import RawTable
 from omni.io.spec import SourceSpec
 from omni.privacy import mask_by_type
 
+__all__ = ["DEFAULT_AMOUNT_MAX", "QUARANTINE_COLUMNS", "REASONS", "column_maxima",
+           "empty_quarantine", "validate_source"]
+
 QUARANTINE_COLUMNS: tuple[str, ...] = (
     "source",
     "file",

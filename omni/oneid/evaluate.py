@@ -8,6 +8,8 @@ from scipy.sparse import csr_matrix
 
 from omni.oneid.graph import bipartite_components, dense_codes
 
+__all__ = ["linkable_truth", "pairwise_scores", "scores_by_source_pair"]
+
 
 def _pairs(n: np.ndarray) -> float:
     n = n.astype(np.float64)

@@ -12,6 +12,8 @@ from scipy.sparse import csr_matrix
 from omni import privacy
 from omni.oneid.resolve import Resolution
 
+__all__ = ["Explanation", "LINKING", "explain", "mask_record_key", "mask_value"]
+
 LINKING = {"strong", "weak", "probabilistic"}
 #: Node type of a probabilistic link (omni.oneid.linkage) in an explanation chain.
 PROBABILISTIC_LINK = "probabilistic_link"

@@ -43,6 +43,9 @@ if TYPE_CHECKING:
     from omni.io.spec import DatasetSpec, SourceSpec
     from omni.normalize import NormalizeConfig
 
+__all__ = ["address_role", "concat_quasi_fields", "equals", "list_columns", "mask_phone_values",
+           "match_units", "name_pinyin", "normalize_quasi", "quasi_fields", "unit_kinds"]
+
 #: Features compared by the matcher, by the quasi-identifier field they come from.
 FIELDS: tuple[str, ...] = ("name", "masked_phone", "province", "city", "district", "street")
 QUASI_COLUMNS: tuple[str, ...] = ("record_key", "id_type", "value", "valid", "column")

@@ -24,6 +24,10 @@ from omni.reporting.display import METRICS_MIME
 from omni.reporting.index import write_index
 from omni.workspace import DATA_ENV, Workspace
 
+__all__ = ["NotebookResult", "ReportError", "collect_metrics", "export_html", "header_html",
+           "kernel_death_error", "last_started_cell", "machine_memory_bytes", "notebook_title",
+           "package_versions", "run_report"]
+
 log = logging.getLogger(__name__)
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 VERSIONED_PACKAGES = ("omni", "pandas", "numpy", "scipy", "lifetimes", "statsmodels", "networkx", "papermill", "matplotlib")

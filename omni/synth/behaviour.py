@@ -20,6 +20,8 @@ from omni.synth.reference import EVENT_TYPES
 from omni.synth.text import categorical_draw
 from omni.synth.timeline import ONLINE_HOURS, SERVICE_HOURS, STORE_HOURS, Timeline
 
+__all__ = ["Events", "Tickets", "service_tickets", "web_events"]
+
 PAGE_VIEW, PRODUCT_VIEW, ADD_TO_CART, SEARCH, LOGIN = range(len(EVENT_TYPES))
 BROWSE_TYPE_P = np.array([0.45, 0.30, 0.12, 0.13])  # page_view, product_view, add_to_cart, search
 

@@ -31,6 +31,9 @@ from omni.synth.reference import TOUCH_CHANNELS
 from omni.synth.timeline import Timeline
 from omni.synth.touches import CAMPAIGN, OPEN, SEND, VIA_EMAIL, VIA_OPENID, VIA_PHONE, Touches
 
+__all__ = ["CampaignResult", "ScheduledCampaign", "expected_net_value", "run_campaigns", "schedule",
+           "segments"]
+
 VIA_BY_CHANNEL = {"sms": VIA_PHONE, "email": VIA_EMAIL, "wechat_push": VIA_OPENID}
 
 

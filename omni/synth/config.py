@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 from omni.synth.reference import TIERS, TOUCH_CHANNELS
 
+__all__ = ["CampaignSpec", "SynthConfig", "UPLIFT_SEGMENTS"]
+
 CAMPAIGN_CHANNELS = ("sms", "email", "wechat_push")
 UPLIFT_SEGMENTS = ("dormant", "light", "active_medium", "lapsing_medium", "heavy")
 

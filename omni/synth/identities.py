@@ -45,6 +45,9 @@ from omni.synth.text import (
 )
 from omni.synth.timeline import Timeline
 
+__all__ = ["GIVEN_ALL", "Identities", "device_ids", "draw_identities", "draw_names",
+           "unique_phones", "uuid_matrix"]
+
 GIVEN_ALL: tuple[str, ...] = GIVEN_F + GIVEN_M
 
 

@@ -27,6 +27,8 @@ from omni.synth.reference import (
 from omni.synth.text import categorical_draw
 from omni.synth.timeline import ONLINE_HOURS, STORE_HOURS, YEAR_DAYS, Timeline
 
+__all__ = ["People", "draw_people"]
+
 # Channel index in reference.ORDER_CHANNELS
 SITE, STORE = 3, 4
 

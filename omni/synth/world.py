@@ -59,6 +59,9 @@ from omni.synth.touches import (
 )
 from omni.synth.writer import write_csv, write_json, write_parquet, write_yaml
 
+__all__ = ["STAGES", "build_params", "generate_world", "render_sources", "simulate", "write_source",
+           "write_truth"]
+
 MIN_PERSONS, MAX_PERSONS = 1_000, 1_000_000
 # Every stage draws from its own child of the seed, so changing one stage never shifts another.
 STAGES = (
