@@ -9,7 +9,15 @@ import sys
 import warnings
 from collections.abc import Iterator, Sequence
 
+from omni._version import __version__
+from omni.core import Month
 from omni.core.errors import OmniError, OmniWarning, one_line
+
+__all__ = ["build_parser", "main"]
+
+# The commands import their omni packages when they run: omni.synth pulls scipy, omni.workspace and
+# omni.oneid pull networkx and scipy, omni.reporting.runner pulls nbformat/papermill, omni.audience
+# pulls networkx, scipy and yaml. At the top they would add 0.2-1 s to every `omni --help`.
 
 
 def _month(value: str | None) -> str | None:
@@ -20,13 +28,11 @@ def _month(value: str | None) -> str | None:
     omni.core.MonthError
         Anything but ``YYYY-MM`` of a real month.
     """
-    from omni.core import Month
-
     return None if value is None else str(Month.parse(value))
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
-    from omni.synth import generate_world
+    from omni.synth import generate_world  # lazy: see top
 
     summary = generate_world(
         out=args.out,
@@ -49,6 +55,7 @@ def _cmd_resolve(args: argparse.Namespace) -> int:
 
     import pandas as pd
 
+    # lazy: see the note at the top
     from omni.oneid import OneIDConfig, evaluate_against_truth, linkable_scores
     from omni.oneid.baseline import naive_clusters
     from omni.workspace import Workspace
@@ -84,7 +91,7 @@ def _cmd_resolve(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from omni.reporting.runner import run_report
+    from omni.reporting.runner import run_report  # lazy: see top
 
     # a failing notebook raises ReportError (one line naming the notebook and cell; exit 1)
     month_dir = run_report(
@@ -96,7 +103,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_cache(args: argparse.Namespace) -> int:
-    from omni.workspace import clear_cache, verify_cache
+    from omni.workspace import clear_cache, verify_cache  # lazy: see top
 
     if args.action == "clear":
         removed = clear_cache(args.data)
@@ -136,7 +143,8 @@ def _progress_log(name: str, enabled: bool) -> Iterator[None]:
 def _cmd_audience(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from omni.audience import load_definitions
+    # lazy: see the note at the top
+    from omni.audience import LOG_NAME, export_dataset, load_definitions, prepare_audiences
 
     names = [n.strip() for n in args.only.split(",") if n.strip()] if getattr(args, "only", None) else None
     progress = _progress_log("omni.audience", not getattr(args, "quiet", True))
@@ -147,8 +155,6 @@ def _cmd_audience(args: argparse.Namespace) -> int:
                 print(pd.DataFrame(defs.select(names).describe()).to_string(index=False))
             return 0
         if args.action == "size":
-            from omni.audience import prepare_audiences
-
             with progress:
                 run = prepare_audiences(args.data, _month(args.month), defs, names, progress=not args.quiet)
             sizes = run.audiences.sizes()[["audience", "size", "opted_out", "eligible", "description"]]
@@ -160,8 +166,6 @@ def _cmd_audience(args: argparse.Namespace) -> int:
                     print("\npeople in both (row and column audience):")
                     print(run.audiences.overlap().to_string())
             return 0
-        from omni.audience import export_dataset
-
         platforms = [p.strip() for p in args.platforms.split(",") if p.strip()]
         with progress:
             run, results = export_dataset(args.data, args.out, _month(args.month), defs, names,
@@ -181,15 +185,11 @@ def _cmd_audience(args: argparse.Namespace) -> int:
     print(table[cols].to_string(index=False))
     from pathlib import Path
 
-    from omni.audience import LOG_NAME
-
     print(f"log: {Path(args.out) / LOG_NAME}")
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from omni._version import __version__
-
     parser = argparse.ArgumentParser(
         prog="omni",
         description="Omnichannel customer analytics: synthetic data, OneID, reports.",

@@ -36,7 +36,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from omni.io.cast import TRUE_TOKENS
+from omni.io.cast import TRUE_TOKENS, cast_column
+from omni.io.read import read_raw
+from omni.io.validate import validate_source
+from omni.normalize import identifier_table
+from omni.unify import record_keys
 
 if TYPE_CHECKING:
     from omni.io.spec import DatasetSpec
@@ -162,12 +166,6 @@ def quarantined_opt_outs(
     -------
     QuarantinedOptOuts
     """
-    from omni.io.cast import cast_column
-    from omni.io.read import read_raw
-    from omni.io.validate import validate_source
-    from omni.normalize import identifier_table
-    from omni.unify import record_keys
-
     rows, idparts = [], []
     unreadable_rows = 0
     for name, src in spec.sources.items():
@@ -282,8 +280,6 @@ def apply_quarantined_opt_outs(
 def _opted_out_keys(tables: Mapping[str, pd.DataFrame], keys: Mapping[str, str],
                     columns: Sequence[str]) -> pd.Series:
     """Record keys of the accepted records that opted out."""
-    from omni.unify import record_keys
-
     parts = []
     for name, t in tables.items():
         cols = [c for c in columns if c in t.columns]

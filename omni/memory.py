@@ -12,6 +12,8 @@ import ctypes
 import ctypes.util
 import functools
 
+__all__ = ["release_memory"]
+
 
 @functools.lru_cache(maxsize=1)
 def _malloc_trim():

@@ -33,6 +33,13 @@ if TYPE_CHECKING:
     from omni.io.dataset import Dataset
     from omni.io.spec import DatasetSpec, IdSpec, SourceSpec
 
+__all__ = ["BLOCKED_PHONES", "IDENTIFIER_COLUMNS", "NormalizeConfig", "REASONS", "STRING",
+           "concat_link_tables", "identifier_table", "link_table", "nfkc", "normalize",
+           "normalize_address", "normalize_cookie_id", "normalize_device_id", "normalize_email",
+           "normalize_masked_phone", "normalize_member_id", "normalize_name", "normalize_openid",
+           "normalize_phone", "normalize_platform_buyer", "normalize_unionid", "quasi_table",
+           "to_halfwidth"]
+
 STRING = pd.StringDtype("pyarrow")
 
 # ----------------------------------------------------------------------------------- reasons

@@ -27,6 +27,11 @@ import pandas as pd
 from omni.core.errors import OmniError
 from omni.core.text import as_string, re_sub
 
+__all__ = ["KEY_ENV", "MASK_TYPES", "MIN_KEY_BYTES", "PseudonymKeyError", "check_key_length",
+           "detect_pii", "find_raw_pii_in_text", "is_valid_id_card", "mask_address", "mask_by_type",
+           "mask_email", "mask_frame", "mask_id", "mask_name", "mask_phone", "pseudonymize",
+           "publishable", "scan_pii", "suppress_small"]
+
 KEY_ENV = "OMNI_PSEUDONYM_KEY"
 KEY_HOWTO = f'export {KEY_ENV}=$(python -c "import secrets; print(secrets.token_hex(32))")'
 #: Shortest key accepted from ``OMNI_PSEUDONYM_KEY`` and for audience exports (bytes after

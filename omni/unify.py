@@ -24,6 +24,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from omni.core.oneid_codec import fixed_width, format_oneids, from_fixed_width, parse_canonical
+from omni.core.reference import age_band, city_tier
+from omni.privacy import mask_name
+
+__all__ = ["CATEGORY_COLUMNS", "RowMap", "build_profiles", "output_columns", "record_keys",
+           "record_time_column", "source_roles", "unified_table"]
 
 # role -> unified columns (besides <role>_key, source, oneid)
 UNIFIED_COLUMNS: dict[str, list[str]] = {
@@ -710,11 +715,22 @@ def build_profiles(
         ``name_masked`` (string), ``age_band``, ``city_tier`` (categoricals) and, with orders,
         ``channel_pref``, ``channel_mix``, ``top_category``.
     """
-    from omni.core.reference import age_band, city_tier
-    from omni.privacy import mask_name
-
     n = len(rowmap.oneids)
     names = sorted(rowmap.codes)
+    cols = _record_counts(rowmap, names, n)
+    name, birth_year, city = _attribute_columns(tables, rowmap, n, cols)
+    _derived_columns(cols, name, birth_year, city, as_of, n)
+    if orders is not None and len(orders):
+        _order_columns(orders, rowmap, n, cols)
+    order = ["oneid", "first_seen", "last_seen", "n_records", *[f"n_{s}" for s in names],
+             *[a for a in PROFILE_ATTRIBUTES if a != "name"],
+             *(["name_masked"] if "name" in PROFILE_ATTRIBUTES else []), "age_band", "city_tier",
+             *[c for c in ("channel_pref", "channel_mix", "top_category") if c in cols]]
+    return pd.DataFrame({c: cols[c] for c in order}, copy=False)
+
+
+def _record_counts(rowmap: RowMap, names: list[str], n: int) -> dict[str, Any]:
+    """The profile's ``oneid``, ``first_seen``, ``last_seen``, ``n_records`` and ``n_<source>`` columns."""
     first = np.full(n, _MAX, dtype=np.int64)
     last = np.full(n, _NAT, dtype=np.int64)
     n_records = np.zeros(n, dtype=np.int64)
@@ -738,7 +754,13 @@ def build_profiles(
                             "last_seen": last.view("datetime64[ns]"), "n_records": n_records}
     for s in names:
         cols[f"n_{s}"] = per_src[s]
+    return cols
 
+
+def _attribute_columns(tables: Mapping[str, pd.DataFrame], rowmap: RowMap, n: int,
+                       cols: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """Add the surviving attributes (and the any-true ones) to ``cols``; return the survivors of
+    ``name``, ``birth_year`` and ``city`` (None when no source has them) for the derived columns."""
     birth_year = city = name = None
     for attr in PROFILE_ATTRIBUTES:
         if attr in ANY_TRUE_ATTRIBUTES:
@@ -760,8 +782,13 @@ def build_profiles(
     for attr in ANY_TRUE_ATTRIBUTES:
         if attr not in cols:
             cols[attr] = np.zeros(n, dtype=bool)
+    return name, birth_year, city
 
-    # derived attributes: computed on the distinct values, then spread by code
+
+def _derived_columns(cols: dict[str, Any], name: Any, birth_year: Any, city: Any,
+                     as_of: pd.Timestamp | None, n: int) -> None:
+    """Add ``name_masked``, ``age_band`` and ``city_tier``: computed on the distinct values, then
+    spread by code."""
     if "name" in PROFILE_ATTRIBUTES:
         if name is None:
             cols["name_masked"] = pd.array([pd.NA] * n, dtype="string[pyarrow]")
@@ -789,33 +816,30 @@ def build_profiles(
         tiers = city_tier(distinct).array
         cols["city_tier"] = tiers.take(np.where(idx >= 0, idx, len(tiers) - 1))
 
-    if orders is not None and len(orders):
-        status = orders["status"]
-        if isinstance(status.dtype, pd.CategoricalDtype):
-            cats = list(status.cat.categories.astype(str))
-            paid = np.isin(status.cat.codes.to_numpy(), [i for i, c in enumerate(cats) if c == "paid"])
-        else:
-            paid = (status.astype(str) == "paid").to_numpy()
-        sel = np.flatnonzero(paid)
-        pcode = rowmap.codes_of(orders["oneid"])[sel]
-        if (pcode < 0).any():
-            bad = int(sel[np.flatnonzero(pcode < 0)[0]])
-            raise ValueError(f"orders row {bad}: oneid is not in the row map")
-        ch, ch_labels = _labels(orders["channel"].iloc[sel])
-        cols["channel_pref"] = _top_per_code(pcode, ch, ch_labels, n)
-        online = (ch_labels != "store")[ch] if len(ch) else np.zeros(0, dtype=bool)
-        n_paid = np.bincount(pcode, minlength=n)
-        n_online = np.bincount(pcode[online], minlength=n)
-        mix = np.full(n, 3, dtype=np.int8)
-        mix[n_online == 0] = 2
-        mix[n_online == n_paid] = 1
-        mix[n_paid == 0] = 0
-        cols["channel_mix"] = np.array(["no purchase", "online only", "store only", "omnichannel"],
-                                       dtype=object)[mix]
-        cat, cat_labels = _labels(orders["category"].iloc[sel])
-        cols["top_category"] = _top_per_code(pcode, cat, cat_labels, n)
-    order = ["oneid", "first_seen", "last_seen", "n_records", *[f"n_{s}" for s in names],
-             *[a for a in PROFILE_ATTRIBUTES if a != "name"],
-             *(["name_masked"] if "name" in PROFILE_ATTRIBUTES else []), "age_band", "city_tier",
-             *[c for c in ("channel_pref", "channel_mix", "top_category") if c in cols]]
-    return pd.DataFrame({c: cols[c] for c in order}, copy=False)
+
+def _order_columns(orders: pd.DataFrame, rowmap: RowMap, n: int, cols: dict[str, Any]) -> None:
+    """Add ``channel_pref``, ``channel_mix`` and ``top_category`` from the paid orders."""
+    status = orders["status"]
+    if isinstance(status.dtype, pd.CategoricalDtype):
+        cats = list(status.cat.categories.astype(str))
+        paid = np.isin(status.cat.codes.to_numpy(), [i for i, c in enumerate(cats) if c == "paid"])
+    else:
+        paid = (status.astype(str) == "paid").to_numpy()
+    sel = np.flatnonzero(paid)
+    pcode = rowmap.codes_of(orders["oneid"])[sel]
+    if (pcode < 0).any():
+        bad = int(sel[np.flatnonzero(pcode < 0)[0]])
+        raise ValueError(f"orders row {bad}: oneid is not in the row map")
+    ch, ch_labels = _labels(orders["channel"].iloc[sel])
+    cols["channel_pref"] = _top_per_code(pcode, ch, ch_labels, n)
+    online = (ch_labels != "store")[ch] if len(ch) else np.zeros(0, dtype=bool)
+    n_paid = np.bincount(pcode, minlength=n)
+    n_online = np.bincount(pcode[online], minlength=n)
+    mix = np.full(n, 3, dtype=np.int8)
+    mix[n_online == 0] = 2
+    mix[n_online == n_paid] = 1
+    mix[n_paid == 0] = 0
+    cols["channel_mix"] = np.array(["no purchase", "online only", "store only", "omnichannel"],
+                                   dtype=object)[mix]
+    cat, cat_labels = _labels(orders["category"].iloc[sel])
+    cols["top_category"] = _top_per_code(pcode, cat, cat_labels, n)

@@ -26,11 +26,33 @@ import numpy as np
 import pandas as pd
 
 from omni._version import __version__
+from omni.consent import apply_quarantined_opt_outs, quarantined_opt_outs
 from omni.core.errors import OmniError, OmniWarning, one_line
 from omni.core.files import sha256_file
 from omni.core.month import Month
 from omni.core.progress import console, say
+from omni.io import load_dataset, load_source, read_spec
+from omni.memory import release_memory
+from omni.normalize import concat_link_tables, identifier_table, link_table
+from omni.oneid import linkage
 from omni.oneid.config import OneIDConfig
+from omni.oneid.match_features import concat_quasi_fields, quasi_fields
+from omni.oneid.resolve import Resolution, resolve_identities
+from omni.oneid.stable import assign_oneid_numbers
+from omni.oneid.state import as_datetime as _as_datetime
+from omni.unify import (
+    RowMap,
+    build_profiles,
+    output_columns,
+    record_keys,
+    record_time_column,
+    source_roles,
+    unified_table,
+)
+
+__all__ = ["CacheCheck", "DATA_ENV", "DatasetNotFoundError", "MANIFEST", "Resolved", "Workspace",
+           "check_manifest", "clear_cache", "find_dataset", "month_end", "open_workspace",
+           "verify_cache", "write_manifest"]
 
 log = logging.getLogger(__name__)
 
@@ -228,8 +250,6 @@ class Resolved:
 
     def resolution(self, config: OneIDConfig | None = None):
         """The :class:`omni.oneid.resolve.Resolution` view (for explain and health checks)."""
-        from omni.oneid.resolve import Resolution
-
         rec = self.record_oneid[["record_key", "source", "how"]].copy()
         rec["cluster"] = pd.factorize(self.record_oneid["oneid"])[0]
         return Resolution(records=rec, values=self.values, edges=self.edges, removals=self.removals,
@@ -264,8 +284,6 @@ class Workspace:
     """
 
     def __init__(self, data: str | Path = "data/sample", config: OneIDConfig | None = None, progress: bool = False):
-        from omni.io import read_spec
-
         self.path = find_dataset(data)
         self.spec = read_spec(self.path)
         self.config = config or OneIDConfig()
@@ -308,8 +326,6 @@ class Workspace:
     def dataset(self):
         """The loaded, validated dataset (:func:`omni.io.load_dataset`)."""
         if self._dataset is None:
-            from omni.io import load_dataset
-
             t = time.perf_counter()
             self._dataset = load_dataset(self.path)
             self._say(f"  loaded {len(self._dataset.tables)} sources in {time.perf_counter() - t:.1f} s")
@@ -319,8 +335,6 @@ class Workspace:
     def ids(self) -> pd.DataFrame:
         """The normalized identifier table of every accepted record."""
         if self._ids is None:
-            from omni.normalize import identifier_table
-
             t = time.perf_counter()
             self._ids = identifier_table(self.dataset)
             self._say(f"  normalized {len(self._ids):,} identifiers in {time.perf_counter() - t:.1f} s")
@@ -332,8 +346,6 @@ class Workspace:
         source column and matching field of every row (:func:`omni.normalize.quasi_table` via
         :func:`omni.oneid.match_features.quasi_fields`)."""
         if self._quasi is None:
-            from omni.oneid.match_features import quasi_fields
-
             t = time.perf_counter()
             self._quasi = quasi_fields(self.dataset)
             self._say(f"  normalized {len(self._quasi):,} quasi-identifiers in {time.perf_counter() - t:.1f} s")
@@ -361,15 +373,10 @@ class Workspace:
 
     def _record_sources(self) -> list[str]:
         """Sources whose rows are person records: with identifiers or a unified-table role, and a key."""
-        from omni.unify import source_roles
-
         roles = source_roles(self.spec)
         return [name for name, s in self.spec.sources.items() if (s.identifiers or name in roles) and s.key]
 
     def _build_records(self, tables=None, keys: bool = True) -> pd.DataFrame:
-        from omni.oneid.state import as_datetime as _as_datetime
-        from omni.unify import record_time_column
-
         tables = self.dataset.tables if tables is None else tables
         names = [n for n in self._record_sources() if n in tables]
         src, rows, times = [], [], []
@@ -391,8 +398,6 @@ class Workspace:
 
     def _record_keys(self, tables, names: list[str]) -> pd.Series:
         """``<source>:<key>`` of every record of ``names``, stacked in that order (Arrow strings)."""
-        from omni.unify import record_keys
-
         return pd.concat([record_keys(n, tables[n], self.spec.sources[n].key) for n in names], ignore_index=True)
 
     def _resolution_inputs(self) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, pd.DataFrame], pd.DataFrame | None]:
@@ -408,16 +413,9 @@ class Workspace:
         the rules' inputs take about 1.8 GB instead of 7.7 GB (sources 2.4, identifier table 3.3,
         record index 1.0).
         """
-        from omni.memory import release_memory
-        from omni.normalize import concat_link_tables, link_table
-
         if self._dataset is not None:
             return (link_table(self.dataset), self.records(), self.dataset.tables,
                     self.quasi if self.config.probabilistic else None)
-        from omni.io import load_source
-        from omni.oneid.match_features import concat_quasi_fields, quasi_fields
-        from omni.unify import output_columns
-
         t0 = time.perf_counter()
         names = self._record_sources()
         tables: dict[str, pd.DataFrame] = {}
@@ -492,11 +490,6 @@ class Workspace:
         return self.resolve(as_of)
 
     def _resolve_now(self, as_of: str | None, previous: pd.DataFrame | None) -> Resolved:
-        from omni.memory import release_memory
-        from omni.oneid.resolve import resolve_identities
-        from omni.oneid.stable import assign_oneid_numbers
-        from omni.unify import RowMap, build_profiles, unified_table
-
         t0 = time.perf_counter()
         self._say(f"omni resolve: {self.path.name}" + (f" as of {as_of}" if as_of else ""))
         ids, records, tabs, quasi = self._resolution_inputs()
@@ -550,8 +543,6 @@ class Workspace:
         profiles = build_profiles(tabs, rowmap, as_of=month_end(as_of) if as_of else None,
                                   orders=tables["orders"])
         # consent is a ratchet: a quarantined duplicate of a record still carries its opt-out
-        from omni.consent import apply_quarantined_opt_outs, quarantined_opt_outs
-
         quarantined = quarantined_opt_outs(self.spec, self._dataset.quarantine if self._dataset is not None else None)
         profiles = apply_quarantined_opt_outs(profiles, record_oneid, quarantined)
         t = lap("profiles", t)
@@ -595,10 +586,8 @@ class Workspace:
         resolution, links, failure
             ``failure`` is None when the stage ran.
         """
-        from omni.oneid.linkage import link_accounts
-
         try:
-            merged, links = link_accounts(res, quasi, None, self.config)
+            merged, links = linkage.link_accounts(res, quasi, None, self.config)
             return merged, links, None
         except Exception as err:  # noqa: BLE001 - any failure of the stage degrades to rules only
             failure = (f"the probabilistic account-linking stage failed ({type(err).__name__}: "
@@ -654,8 +643,6 @@ class Workspace:
         frames = {"record_oneid": r.record_oneid, "profiles": r.profiles, "values": r.values,
                   "edges": r.edges, "removals": r.removals, "invalid": r.invalid, "changes": r.changes,
                   "links": r.links, **r.tables}
-        from omni.memory import release_memory
-
         for name, df in frames.items():
             df.to_parquet(d / f"{name}.parquet", index=False)
             release_memory()  # the Arrow copy of each frame, before the next one

@@ -465,26 +465,82 @@ def build_journeys(
     if null_window not in NULL_WINDOWS:
         raise ValueError(f"null_window must be one of {NULL_WINDOWS}, got {null_window!r}")
     lookback_ns = int(round(lookback_days * _NS_PER_DAY))
-
-    t_oneid, t_time, t_code, channels = _prepare_touches(
-        touchpoints, include_impressions, channel_map
-    )
+    t_oneid, t_time, t_code, channels = _prepare_touches(touchpoints, include_impressions, channel_map)
     conv = conversions_from_orders(conversions, statuses)
     if "order_key" in conv.columns:  # deterministic order of simultaneous conversions
         conv = conv.sort_values("order_key", kind="stable", ignore_index=True)
-    direct_code = channels.index(DIRECT)
     persons, t_pid, c_pid = _encode_persons(t_oneid, conv["oneid"])
     c_time = conv["conversion_time"].to_numpy().view(np.int64)
-    n_t, n_c = len(t_time), len(c_time)
+    null_end_ns = _null_end_ns(null_journey_end, t_time, c_time)
 
+    m = _match_touches(t_pid, t_time, t_code, c_pid, c_time, len(channels), lookback_ns)
+    is_null = _null_touches(m, len(persons), null_end_ns, lookback_ns, null_window)
+    rows = _journey_rows(m, is_null, t_code, len(persons), channels.index(DIRECT))
+    path_id, paths = _unique_paths(rows, channels)
+    all_jid, all_time, all_code, _, position, _ = rows["touch_rows"]
+    touches_long = pd.DataFrame(
+        {
+            "journey_id": all_jid,
+            "position": position.astype(np.int32),
+            "channel": pd.Categorical.from_codes(all_code, categories=channels),
+            "touch_time": all_time.view("datetime64[ns]"),
+        }
+    )
+    jf = _journey_frame(conv, m, rows, persons, null_end_ns)
+    jf["path"] = pd.Categorical.from_codes(path_id, categories=pd.Index(paths.path, dtype=object))
+    jf["path_id"] = path_id
+    settings = {
+        "lookback_days": lookback_days, "include_impressions": include_impressions,
+        "channel_map": dict(channel_map) if channel_map else None,
+        "null_journey_end": pd.Timestamp(null_end_ns), "null_window": null_window,
+        "statuses": tuple(statuses) if statuses is not None else None,
+    }
+    return Journeys(touches=touches_long, journeys=jf, channels=channels, settings=settings,
+                    _paths=_count_paths(paths, jf))
+
+
+def _unique_paths(rows: dict[str, Any], channels: list[str]) -> tuple[np.ndarray, Paths]:
+    """The path id of every journey and the distinct paths (trie ids built one position at a
+    time, vectorized over journeys); the paths' counts are filled by :func:`_count_paths`."""
+    all_jid, _, all_code, first_row, position, length = rows["touch_rows"]
+    path_id, rep = _path_ids(all_jid, position, all_code, len(channels), rows["n_j"])
+    rep_rows = _gather_rows(first_row[rep], length[rep])
+    paths = Paths(
+        channels,
+        np.concatenate([[0], np.cumsum(length[rep])]),
+        all_code[rep_rows],
+        np.zeros(len(rep)),
+        np.zeros(len(rep)),
+        np.zeros(len(rep)),
+    )
+    return path_id, paths
+
+
+def _null_end_ns(null_journey_end: pd.Timestamp | str | None, t_time: np.ndarray, c_time: np.ndarray) -> int:
+    """End of the non-converting journeys in ns: the given time, else the latest touch or conversion."""
     if null_journey_end is None:
         candidates = [x.max() for x in (t_time, c_time) if len(x)]
-        null_end_ns = int(max(candidates)) if candidates else 0
-    else:
-        null_end_ns = int(
-            _as_datetime(pd.Series([null_journey_end]), "null_journey_end", "")[0].view(np.int64)
-        )
+        return int(max(candidates)) if candidates else 0
+    return int(_as_datetime(pd.Series([null_journey_end]), "null_journey_end", "")[0].view(np.int64))
 
+
+def _match_touches(
+    t_pid: np.ndarray,
+    t_time: np.ndarray,
+    t_code: np.ndarray,
+    c_pid: np.ndarray,
+    c_time: np.ndarray,
+    n_channels: int,
+    lookback_ns: int,
+) -> dict[str, Any]:
+    """Each touch's first conversion of the same person at or after it (within the lookback).
+
+    Returns a dict of arrays: ``t_rows`` (touch rows in (person, time) order), ``g`` (rank of the
+    first conversion at/after each touch), ``tp``/``tt`` (person, time of each sorted touch),
+    ``converting``, ``keep_conv``, ``conv_rank_orig`` (original conversion row of rank g),
+    ``c_pid_r``/``c_time_r`` (conversions in rank order) and ``n_c``.
+    """
+    n_t, n_c = len(t_time), len(c_time)
     # ---- sort touches and conversions together by (person, time); a touch sorts before a
     # conversion at the same instant so that it counts for that conversion
     pid = np.concatenate([t_pid, c_pid])
@@ -492,7 +548,7 @@ def build_journeys(
     kind = np.concatenate([np.zeros(n_t, np.int8), np.ones(n_c, np.int8)])
     # tie-break at equal times: touches by channel name (input order must not matter), then
     # conversions (by order_key, from the stable pre-sort)
-    tie = np.concatenate([t_code, np.full(n_c, len(channels), dtype=t_code.dtype)])
+    tie = np.concatenate([t_code, np.full(n_c, n_channels, dtype=t_code.dtype)])
     order = np.lexsort((tie, time, pid))
     is_conv = kind[order] == 1
     conv_before = np.cumsum(is_conv) - is_conv  # conversions strictly before each event
@@ -507,35 +563,57 @@ def build_journeys(
     # rank n_c means "no later conversion at all": pad with a person that never matches
     converting = np.append(c_pid_r, -1)[g] == tp
     keep_conv = converting & (np.append(c_time_r, 0)[g] - tt <= lookback_ns)
-    is_null = ~converting & (tt <= null_end_ns)
+    return {"t_rows": t_rows, "g": g, "tp": tp, "tt": tt, "converting": converting,
+            "keep_conv": keep_conv, "conv_rank_orig": conv_rank_orig, "c_pid_r": c_pid_r,
+            "c_time_r": c_time_r, "n_c": n_c}
+
+
+def _null_touches(m: dict[str, Any], n_persons: int, null_end_ns: int, lookback_ns: int,
+                  null_window: str) -> np.ndarray:
+    """Which sorted touches (after a person's last conversion) form its null journey."""
+    tp, tt = m["tp"], m["tt"]
+    is_null = ~m["converting"] & (tt <= null_end_ns)
     if null_window == "end":
         is_null &= tt >= null_end_ns - lookback_ns
     elif null_window == "last_touch" and is_null.any():
         # touches are sorted by (person, time): the last null candidate of a person is its max
         cand = np.flatnonzero(is_null)
         group_last = np.flatnonzero(np.diff(np.append(tp[cand], -1)) != 0)
-        last_of_person = np.zeros(len(persons), dtype=np.int64)
+        last_of_person = np.zeros(n_persons, dtype=np.int64)
         last_of_person[tp[cand][group_last]] = tt[cand][group_last]
         is_null &= tt >= last_of_person[tp] - lookback_ns
-    null_pids = np.unique(tp[is_null])
+    return is_null
 
-    # ---- journey ids: per person its conversion journeys (by time), then its null journey
-    j_pid = np.concatenate([c_pid_r, null_pids])
+
+def _journey_rows(m: dict[str, Any], is_null: np.ndarray, t_code: np.ndarray, n_persons: int,
+                  direct_code: int) -> dict[str, Any]:
+    """Journey ids (per person its conversion journeys by time, then its null journey) and the
+    touch rows of every journey in (journey, time) order, with ``direct`` placeholders for
+    conversions without touches.
+
+    Returns a dict: ``n_j``, ``jid_of`` (journey id of each conversion rank, then null slot),
+    ``j_pid``, ``n_touch`` (kept touches per journey), ``conv_jid`` and ``touch_rows`` =
+    (``all_jid``, ``all_time``, ``all_code``, ``first_row``, ``position``, ``length``).
+    """
+    n_c, g, tp = m["n_c"], m["g"], m["tp"]
+    keep_conv = m["keep_conv"]
+    null_pids = np.unique(tp[is_null])
+    j_pid = np.concatenate([m["c_pid_r"], null_pids])
     j_kind = np.concatenate([np.zeros(n_c, np.int8), np.ones(len(null_pids), np.int8)])
     j_order = np.lexsort((j_kind, j_pid))
     jid_of = np.empty(len(j_pid), dtype=np.int64)
     jid_of[j_order] = np.arange(len(j_pid))
     n_j = len(j_pid)
-    null_slot = np.full(len(persons), -1, dtype=np.int64)
+    null_slot = np.full(n_persons, -1, dtype=np.int64)
     null_slot[null_pids] = np.arange(len(null_pids))
 
     kept = keep_conv | is_null
-    k_rows = t_rows[kept]
+    k_rows = m["t_rows"][kept]
     k_conv = keep_conv[kept]
     k_jid = np.empty(int(kept.sum()), dtype=np.int64)
     k_jid[k_conv] = jid_of[g[kept][k_conv]]
     k_jid[~k_conv] = jid_of[n_c + null_slot[tp[kept][~k_conv]]]
-    k_time = tt[kept]
+    k_time = m["tt"][kept]
     k_code = t_code[k_rows]
 
     # ---- direct placeholders for conversions without touches
@@ -544,46 +622,32 @@ def build_journeys(
     no_touch = n_touch[conv_jid] == 0
     d_jid = conv_jid[no_touch]
     all_jid = np.concatenate([k_jid, d_jid])
-    all_time = np.concatenate([k_time, c_time_r[no_touch]])
+    all_time = np.concatenate([k_time, m["c_time_r"][no_touch]])
     all_code = np.concatenate([k_code, np.full(len(d_jid), direct_code, dtype=k_code.dtype)])
     srt = np.argsort(all_jid, kind="stable")  # kept touches are already in (jid, time) order
     all_jid, all_time, all_code = all_jid[srt], all_time[srt], all_code[srt]
     first_row = np.searchsorted(all_jid, np.arange(n_j))
     position = np.arange(len(all_jid)) - first_row[all_jid]
     length = np.bincount(all_jid, minlength=n_j)
+    return {"n_j": n_j, "jid_of": jid_of, "j_pid": j_pid, "n_touch": n_touch, "conv_jid": conv_jid,
+            "touch_rows": (all_jid, all_time, all_code, first_row, position, length)}
 
-    # ---- unique paths: trie ids built one position at a time (vectorized over journeys)
-    path_id, rep = _path_ids(all_jid, position, all_code, len(channels), n_j)
-    rep_rows = _gather_rows(first_row[rep], length[rep])
-    paths = Paths(
-        channels,
-        np.concatenate([[0], np.cumsum(length[rep])]),
-        all_code[rep_rows],
-        np.zeros(len(rep)),
-        np.zeros(len(rep)),
-        np.zeros(len(rep)),
-    )
-    path_str = paths.path
 
-    # ---- frames
-    touches_long = pd.DataFrame(
-        {
-            "journey_id": all_jid,
-            "position": position.astype(np.int32),
-            "channel": pd.Categorical.from_codes(all_code, categories=channels),
-            "touch_time": all_time.view("datetime64[ns]"),
-        }
-    )
-
+def _journey_frame(conv: pd.DataFrame, m: dict[str, Any], rows: dict[str, Any], persons: np.ndarray,
+                   null_end_ns: int) -> pd.DataFrame:
+    """The journey frame (one row per journey) without its path columns."""
+    n_j, conv_jid, n_touch = rows["n_j"], rows["conv_jid"], rows["n_touch"]
+    all_time, first_row, length = rows["touch_rows"][1], rows["touch_rows"][3], rows["touch_rows"][5]
+    conv_rank_orig = m["conv_rank_orig"]
     converted = np.zeros(n_j, dtype=bool)
     converted[conv_jid] = True
     value = np.zeros(n_j)
     value[conv_jid] = conv["value"].to_numpy()[conv_rank_orig]
     conv_time = np.full(n_j, np.iinfo(np.int64).min, dtype=np.int64)  # NaT
-    conv_time[conv_jid] = c_time_r
+    conv_time[conv_jid] = m["c_time_r"]
     end_time = np.where(converted, conv_time, null_end_ns)
     j_pid_by_id = np.empty(n_j, dtype=np.int64)
-    j_pid_by_id[jid_of] = j_pid
+    j_pid_by_id[rows["jid_of"]] = rows["j_pid"]
     n_touches = np.where(converted & (n_touch == 0), 0, length)
     first_time = np.full(n_j, np.iinfo(np.int64).min, dtype=np.int64)
     has_touch = n_touches > 0
@@ -613,24 +677,7 @@ def build_journeys(
     jf["n_touches"] = n_touches.astype(np.int64)
     jf["first_touch_time"] = first_time.view("datetime64[ns]")
     jf["time_to_convert"] = ttc.view("timedelta64[ns]")
-    jf["path"] = pd.Categorical.from_codes(path_id, categories=pd.Index(path_str, dtype=object))
-    jf["path_id"] = path_id
-
-    settings = {
-        "lookback_days": lookback_days,
-        "include_impressions": include_impressions,
-        "channel_map": dict(channel_map) if channel_map else None,
-        "null_journey_end": pd.Timestamp(null_end_ns),
-        "null_window": null_window,
-        "statuses": tuple(statuses) if statuses is not None else None,
-    }
-    return Journeys(
-        touches=touches_long,
-        journeys=jf,
-        channels=channels,
-        settings=settings,
-        _paths=_count_paths(paths, jf),
-    )
+    return jf
 
 
 # --------------------------------------------------------------------------------------------

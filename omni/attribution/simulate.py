@@ -101,35 +101,11 @@ def simulate_attribution_data(
     rng = np.random.default_rng(seed)
     t0 = pd.Timestamp(start).value
     span = days * 86_400 * 10**9
-    day_ns = 86_400 * 10**9
 
-    t_pid, t_time, t_chan = [], [], []
-    for k in range(len(ch)):  # one vectorized pass per channel
-        reached = np.flatnonzero(rng.random(n_persons) < ch.at[k, "reach"])
-        n_touch = rng.poisson(ch.at[k, "touches"], len(reached))
-        t_pid.append(np.repeat(reached, n_touch))
-        t_time.append(t0 + (rng.random(n_touch.sum()) * span).astype(np.int64))
-        t_chan.append(np.full(n_touch.sum(), k, dtype=np.int64))
-    t_pid = np.concatenate(t_pid)
-    t_time = np.concatenate(t_time)
-    t_chan = np.concatenate(t_chan)
+    t_pid, t_time, t_chan = _draw_touches(rng, ch, n_persons, t0, span)
 
-    triggers = rng.random(len(t_pid)) < ch["trigger"].to_numpy()[t_chan]
-    delay = (rng.exponential(mean_delay_days, triggers.sum()) * day_ns).astype(np.int64)
-    trig_pid, trig_time = t_pid[triggers], t_time[triggers] + delay
-    trig_cause = t_chan[triggers]
-
-    n_org = rng.poisson(organic_rate, n_persons)
-    org_pid = np.repeat(np.arange(n_persons), n_org)
-    org_time = t0 + (rng.random(n_org.sum()) * span).astype(np.int64)
-
-    o_pid = np.concatenate([trig_pid, org_pid])
-    o_time = np.concatenate([trig_time, org_time])
-    o_cause = np.concatenate([trig_cause, np.full(len(org_pid), -1)])
-    seen = o_time < t0 + span
-    o_pid, o_time, o_cause = o_pid[seen], o_time[seen], o_cause[seen]
-    srt = np.lexsort((o_time, o_pid))
-    o_pid, o_time, o_cause = o_pid[srt], o_time[srt], o_cause[srt]
+    o_pid, o_time, o_cause = _draw_orders(rng, ch, t_pid, t_time, t_chan, n_persons, organic_rate,
+                                          mean_delay_days, t0, span)
     n_o = len(o_pid)
 
     t_srt = np.lexsort((t_time, t_pid))
@@ -167,6 +143,56 @@ def simulate_attribution_data(
             "cause": np.where(o_cause >= 0, names[np.maximum(o_cause, 0)], "organic"),
         }
     )
+    spend = _daily_spend(ch, names, t_time, t_chan, t0, start)
+    return SimulatedData(touchpoints, orders, causes, spend, ch.copy())
+
+
+def _draw_touches(rng: np.random.Generator, ch: pd.DataFrame, n_persons: int, t0: int,
+                  span: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Person, time (ns) and channel index of every touch, one vectorized pass per channel."""
+    t_pid, t_time, t_chan = [], [], []
+    for k in range(len(ch)):  # one vectorized pass per channel
+        reached = np.flatnonzero(rng.random(n_persons) < ch.at[k, "reach"])
+        n_touch = rng.poisson(ch.at[k, "touches"], len(reached))
+        t_pid.append(np.repeat(reached, n_touch))
+        t_time.append(t0 + (rng.random(n_touch.sum()) * span).astype(np.int64))
+        t_chan.append(np.full(n_touch.sum(), k, dtype=np.int64))
+    t_pid = np.concatenate(t_pid)
+    t_time = np.concatenate(t_time)
+    t_chan = np.concatenate(t_chan)
+    return t_pid, t_time, t_chan
+
+
+def _draw_orders(
+    rng: np.random.Generator, ch: pd.DataFrame, t_pid: np.ndarray, t_time: np.ndarray, t_chan: np.ndarray,
+    n_persons: int, organic_rate: float, mean_delay_days: float, t0: int, span: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Orders triggered by touches (after an exponential delay) and organic ones, those inside the
+    period, sorted by (person, time): person, time (ns) and cause (channel index, -1 organic)."""
+    day_ns = 86_400 * 10**9
+    triggers = rng.random(len(t_pid)) < ch["trigger"].to_numpy()[t_chan]
+    delay = (rng.exponential(mean_delay_days, triggers.sum()) * day_ns).astype(np.int64)
+    trig_pid, trig_time = t_pid[triggers], t_time[triggers] + delay
+    trig_cause = t_chan[triggers]
+
+    n_org = rng.poisson(organic_rate, n_persons)
+    org_pid = np.repeat(np.arange(n_persons), n_org)
+    org_time = t0 + (rng.random(n_org.sum()) * span).astype(np.int64)
+
+    o_pid = np.concatenate([trig_pid, org_pid])
+    o_time = np.concatenate([trig_time, org_time])
+    o_cause = np.concatenate([trig_cause, np.full(len(org_pid), -1)])
+    seen = o_time < t0 + span
+    o_pid, o_time, o_cause = o_pid[seen], o_time[seen], o_cause[seen]
+    srt = np.lexsort((o_time, o_pid))
+    o_pid, o_time, o_cause = o_pid[srt], o_time[srt], o_cause[srt]
+    return o_pid, o_time, o_cause
+
+
+def _daily_spend(ch: pd.DataFrame, names: np.ndarray, t_time: np.ndarray, t_chan: np.ndarray, t0: int,
+                 start: str) -> pd.DataFrame:
+    """Spend per day and channel: ``date``, ``channel``, ``spend`` (cost per touch summed)."""
+    day_ns = 86_400 * 10**9
     day = (t_time - t0) // day_ns
     cost = ch["cost_per_touch"].to_numpy(dtype=float)[t_chan]
     spend = (
@@ -178,7 +204,7 @@ def simulate_attribution_data(
         0, "date", (pd.Timestamp(start) + pd.to_timedelta(spend.pop("day"), unit="D")).dt.date
     )
     spend["spend"] = spend["spend"].round(2)
-    return SimulatedData(touchpoints, orders, causes, spend, ch.copy())
+    return spend
 
 
 def _keys(prefix: str, n: int) -> np.ndarray:

@@ -193,30 +193,13 @@ def export_audiences(
         Unknown platform or audience, bad ``max_per_type``.
     """
     kid = require_key(key)
-    plats = list(dict.fromkeys(platforms))
-    bad = [p for p in plats if p not in PLATFORMS]
-    if bad or not plats:
-        raise ValueError(f"unknown platform(s) {bad or plats}; known: {list(PLATFORMS)}")
-    if isinstance(max_per_type, bool) or not isinstance(max_per_type, int) or not 1 <= max_per_type <= 3:
-        raise ValueError(f"max_per_type must be 1, 2 or 3, got {max_per_type!r}")
-    todo = list(names) if names else audiences.names
-    for n in todo:
-        audiences.mask(n)  # raises on an unknown name
-    ad = [p for p in plats if p in AD_PLATFORMS]
-    if ad and contacts is None:
-        raise ValueError(f"contacts are needed for platform(s) {ad}")
+    plats, todo, ad = _export_plan(audiences, contacts, platforms, names, max_per_type)
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     people = audiences.people
     sup, run_counts = _suppression(people, suppressed)
     hashed = {p: hashed_platform_values(contacts, p) for p in ad}
-    reached = {}
-    for p, pv in hashed.items():
-        pos = people.get_indexer(pv["oneid"].astype(str).to_numpy())
-        pv["pos"] = pos
-        r = np.zeros(len(people), dtype=bool)
-        r[pos[pos >= 0]] = True
-        reached[p] = r
+    reached = _reached(people, hashed)
     ctx = dict(context or {})
     results: list[ExportResult] = []
     for name in todo:
@@ -238,21 +221,65 @@ def export_audiences(
                                opted_out_identifier_removed=n_id)
             results.append(res)
             if log:
-                entry = {
-                    "time_utc": utc_now(), "user": current_user(), **ctx,
-                    "as_of": str(audiences.as_of), "audience": name,
-                    "description": d.description, "rule": rule_text(d.rule),
-                    "definition_hash": res.definition_hash, "platform": p, "fields": fields,
-                    "hash": algo, "in_audience": n_in, "opted_out_removed": n_out,
-                    "opted_out_identifier_removed": n_id,
-                    "no_identifier": res.no_identifier, "exported": exported, "files": files,
-                    "key_id": kid, "omni_version": __version__, **run_counts,
-                }
-                if contacts is not None and p != "oneid":  # over everyone in the contacts frame
-                    entry["run_shared_values_dropped"] = int(contacts.attrs.get("shared_values", 0))
-                    entry["run_opted_out_values_dropped"] = int(contacts.attrs.get("opted_out_values", 0))
-                append_log(out_dir / LOG_NAME, entry)
+                append_log(out_dir / LOG_NAME, _log_entry(res, audiences, d, algo, kid, ctx, run_counts, contacts))
     return results
+
+
+def _export_plan(audiences: AudienceSet, contacts: pd.DataFrame | None, platforms: Sequence[str],
+                 names: Sequence[str] | None, max_per_type: int) -> tuple[list[str], list[str], list[str]]:
+    """Check the export's arguments: the platforms (deduplicated), the audiences to export and the
+    ad platforms among the platforms.
+
+    Raises
+    ------
+    ValueError
+        Unknown platform or audience, bad ``max_per_type``, ad platforms without contacts.
+    """
+    plats = list(dict.fromkeys(platforms))
+    bad = [p for p in plats if p not in PLATFORMS]
+    if bad or not plats:
+        raise ValueError(f"unknown platform(s) {bad or plats}; known: {list(PLATFORMS)}")
+    if isinstance(max_per_type, bool) or not isinstance(max_per_type, int) or not 1 <= max_per_type <= 3:
+        raise ValueError(f"max_per_type must be 1, 2 or 3, got {max_per_type!r}")
+    todo = list(names) if names else audiences.names
+    for n in todo:
+        audiences.mask(n)  # raises on an unknown name
+    ad = [p for p in plats if p in AD_PLATFORMS]
+    if ad and contacts is None:
+        raise ValueError(f"contacts are needed for platform(s) {ad}")
+    return plats, todo, ad
+
+
+def _reached(people: pd.Index, hashed: dict[str, pd.DataFrame]) -> dict[str, np.ndarray]:
+    """Per ad platform, who (in ``people`` order) has at least one hashed value; sets each
+    platform frame's ``pos`` (position of its OneID in ``people``, -1 when absent)."""
+    reached = {}
+    for p, pv in hashed.items():
+        pos = people.get_indexer(pv["oneid"].astype(str).to_numpy())
+        pv["pos"] = pos
+        r = np.zeros(len(people), dtype=bool)
+        r[pos[pos >= 0]] = True
+        reached[p] = r
+    return reached
+
+
+def _log_entry(res: ExportResult, audiences: AudienceSet, d: Any, algo: Any, kid: str, ctx: dict[str, Any],
+               run_counts: dict[str, Any], contacts: pd.DataFrame | None) -> dict[str, Any]:
+    """The export log's entry for one audience x platform file set."""
+    entry = {
+        "time_utc": utc_now(), "user": current_user(), **ctx,
+        "as_of": str(audiences.as_of), "audience": res.audience,
+        "description": d.description, "rule": rule_text(d.rule),
+        "definition_hash": res.definition_hash, "platform": res.platform, "fields": res.fields,
+        "hash": algo, "in_audience": res.in_audience, "opted_out_removed": res.opted_out_removed,
+        "opted_out_identifier_removed": res.opted_out_identifier_removed,
+        "no_identifier": res.no_identifier, "exported": res.exported, "files": res.files,
+        "key_id": kid, "omni_version": __version__, **run_counts,
+    }
+    if contacts is not None and res.platform != "oneid":  # over everyone in the contacts frame
+        entry["run_shared_values_dropped"] = int(contacts.attrs.get("shared_values", 0))
+        entry["run_opted_out_values_dropped"] = int(contacts.attrs.get("opted_out_values", 0))
+    return entry
 
 
 def _suppression(people: pd.Index, suppressed: pd.Series | None) -> tuple[np.ndarray, dict[str, Any]]:

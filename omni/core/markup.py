@@ -24,6 +24,9 @@ import string
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+__all__ = ["CSP", "CSP_META", "MarkdownFormatter", "escape_html", "escape_md", "md", "md_join",
+           "md_table", "render_markdown"]
+
 #: Content-Security-Policy of every report page: offline, images and fonts inline, no script at all.
 CSP = (
     "default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:; "

@@ -18,6 +18,10 @@ import pyarrow.compute as pc
 
 from omni.core.text import NULL_TOKENS, as_string, re_sub
 
+__all__ = ["TRUE_TOKENS", "cast_bool", "cast_category", "cast_column", "cast_date", "cast_datetime",
+           "cast_epoch", "cast_float", "cast_int", "cast_string", "non_finite_text",
+           "undeclared_epoch"]
+
 TRUE_TOKENS: frozenset[str] = frozenset({"true", "t", "1", "1.0", "yes", "y", "是", "真"})
 FALSE_TOKENS: frozenset[str] = frozenset({"false", "f", "0", "0.0", "no", "n", "否", "假"})
 

@@ -16,6 +16,9 @@ from omni.io.read import ReadIssue, read_raw
 from omni.io.spec import DatasetSpec, SourceSpec, read_spec
 from omni.io.validate import REASONS, empty_quarantine, validate_source
 
+__all__ = ["Dataset", "ISSUE_COLUMNS", "LoadedSource", "dataset_fingerprint", "load_dataset",
+           "load_source"]
+
 log = logging.getLogger(__name__)
 
 COUNT_COLUMNS: tuple[str, ...] = (

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from omni.core.errors import OmniError
 
+__all__ = ["DataContractError"]
+
 
 class DataContractError(OmniError, ValueError):
     """A source file or ``sources.yaml`` breaks the data contract (docs/data_contract.md).

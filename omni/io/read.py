@@ -38,6 +38,9 @@ import pyarrow.parquet as pq
 from omni.io.errors import DataContractError
 from omni.io.spec import SourceSpec
 
+__all__ = ["RawTable", "ReadIssue", "hanzi_plausibility", "locate_decode_error", "read_csv_raw",
+           "read_parquet_raw", "read_raw"]
+
 log = logging.getLogger(__name__)
 _CHUNK = 1 << 20
 _SCAN_CHUNK = 1 << 24
@@ -533,53 +536,14 @@ def _read_spans(
         raw = _unchecked(spec, table, invalid, wanted)
         raw.issues[0] = ReadIssue("unreconciled", f"{spec.where}: unparseable rows not located")
         return raw
-    inv_idx = np.array([num - 2 for num, _ in invalid], dtype=np.int64)
-    is_inv = np.zeros(total, dtype=bool)
-    is_inv[inv_idx] = True
-    valid_idx = np.flatnonzero(~is_inv)
-    nl = np.zeros(total, dtype=np.int64)
-    if nv:
-        per_col = [
-            pc.count_substring(col, "\n").fill_null(0).to_numpy(zero_copy_only=False)
-            for col in table.columns
-        ]
-        nl[valid_idx] = np.sum(per_col, axis=0)
-    nl[inv_idx] = [k for _, k in invalid]
-
+    inv_idx, valid_idx, nl = _record_newlines(table, invalid, total)
     nb_phys = np.flatnonzero(~lines.blank)  # physical index of each non-blank line
-    nb_before = np.concatenate(([0], np.cumsum(~lines.blank)))  # non-blank lines before p
-    n_lines = len(lines.blank)
-    consumed = np.ones(total, dtype=np.int64)
-    spans: dict[int, tuple[int, int]] = {}
-    shift, ok = 0, True
-    for j in np.flatnonzero(nl > 0):  # multi-line records only (few)
-        k = int(j) + shift
-        if k >= len(nb_phys):
-            ok = False
-            break
-        p0 = int(nb_phys[k])
-        p1 = min(p0 + int(nl[j]), n_lines - 1)
-        c = int(nb_before[p1 + 1] - nb_before[p0])
-        consumed[j], spans[int(j)] = c, (p0, p1)
-        shift += c - 1
-    ok = ok and total + shift == len(nb_phys)
+    consumed, spans, ok = _record_spans(nl, lines, nb_phys, total)
 
     main = table.select([f"c{i}" for i in wanted])
     del table
     if not ok:
-        raw = RawTable(
-            frame=_frame(main, spec, list(range(len(wanted)))),
-            rows=valid_idx + 1,
-            bad_rows=inv_idx + 1,
-            file_records=int(lines.nonblank),
-        )
-        raw.issues.append(ReadIssue(
-            "unreconciled",
-            f"{spec.where}: the parser's {total:,} records do not account for the file's "
-            f"{lines.nonblank:,} non-blank lines; row numbers may be off",
-            f"{total:,} vs {lines.nonblank:,}",
-        ))
-        return raw
+        return _unreconciled(spec, main, wanted, valid_idx, inv_idx, lines, total)
 
     looks = (~lines.blank) & (lines.delims == n - 1)
     suspect = [j for j, (p0, p1) in spans.items() if looks[p0 + 1 : p1 + 1].any()]
@@ -613,24 +577,11 @@ def _read_spans(
         body = body[~lines.blank[body]]
         if not len(body):
             continue
-        rows_body = row0 + 1 + np.arange(len(body), dtype=np.int64)
-        with path.open("rb") as f:
-            f.seek(int(lines.start[body[0]]))
-            chunk = f.read(int(lines.end[body[-1]] - lines.start[body[0]]))
-        sub, sub_invalid = _parse(
-            spec, pa.BufferReader(chunk), n, wanted, threads=False, quoting=False,
-            skip_header=False,
-        )
-        sub_inv = np.array([num - 1 for num, _ in sub_invalid], dtype=np.int64)
-        is_sub_inv = np.zeros(len(body), dtype=bool)
-        is_sub_inv[sub_inv] = True
-        odd = (lines.quotes[body] % 2) == 1
-        sub_valid = np.flatnonzero(~is_sub_inv)
-        take = ~odd[sub_valid]
-        tables.append(sub.filter(pa.array(take)))
-        row_parts.append(rows_body[sub_valid[take]])
-        bad_parts.append(rows_body[is_sub_inv & ~odd])
-        for r in rows_body[odd]:
+        sub, good_rows, bad_rows, odd_rows = _reparse_lines(spec, path, n, wanted, lines, body, row0)
+        tables.append(sub)
+        row_parts.append(good_rows)
+        bad_parts.append(bad_rows)
+        for r in odd_rows:
             quote_rows.append(int(r))
             notes.append(f"unbalanced quote closes the value opened at row {row0}")
 
@@ -653,13 +604,7 @@ def _read_spans(
     if total and last not in suspect and _ends_in_open_quote(
         spec, path, int(lines.start[nb_phys[len(nb_phys) - consumed[last]]])
     ):
-        row = int(first_row[last])
-        hit = raw.rows == row
-        raw.frame = raw.frame.loc[~hit].reset_index(drop=True)
-        raw.rows = raw.rows[~hit]
-        raw.bad_rows = raw.bad_rows[raw.bad_rows != row]
-        raw.quote_rows = np.append(raw.quote_rows, row)
-        raw.quote_notes.append("the file ends inside a quoted value")
+        _quarantine_open_end(raw, int(first_row[last]))
     if len(raw.quote_rows) and not suspect:
         raw.issues.append(ReadIssue(
             "unbalanced_quote",
@@ -668,6 +613,99 @@ def _read_spans(
         ))
     _truncation_issue(spec, raw, lines)
     return raw
+
+
+def _unreconciled(spec: SourceSpec, main: pa.Table, wanted: list[int], valid_idx: np.ndarray,
+                  inv_idx: np.ndarray, lines: _Lines, total: int) -> RawTable:
+    """The parsed records as they are, with an ``unreconciled`` issue: their row numbers are the
+    record numbers, since the records do not tile the file's non-blank lines."""
+    raw = RawTable(
+        frame=_frame(main, spec, list(range(len(wanted)))),
+        rows=valid_idx + 1,
+        bad_rows=inv_idx + 1,
+        file_records=int(lines.nonblank),
+    )
+    raw.issues.append(ReadIssue(
+        "unreconciled",
+        f"{spec.where}: the parser's {total:,} records do not account for the file's "
+        f"{lines.nonblank:,} non-blank lines; row numbers may be off",
+        f"{total:,} vs {lines.nonblank:,}",
+    ))
+    return raw
+
+
+def _record_newlines(table: pa.Table, invalid: list, total: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Record indexes of the unparseable and parsed records, and the newlines inside each record."""
+    inv_idx = np.array([num - 2 for num, _ in invalid], dtype=np.int64)
+    is_inv = np.zeros(total, dtype=bool)
+    is_inv[inv_idx] = True
+    valid_idx = np.flatnonzero(~is_inv)
+    nl = np.zeros(total, dtype=np.int64)
+    if table.num_rows:
+        per_col = [
+            pc.count_substring(col, "\n").fill_null(0).to_numpy(zero_copy_only=False)
+            for col in table.columns
+        ]
+        nl[valid_idx] = np.sum(per_col, axis=0)
+    nl[inv_idx] = [k for _, k in invalid]
+    return inv_idx, valid_idx, nl
+
+
+def _record_spans(
+    nl: np.ndarray, lines: _Lines, nb_phys: np.ndarray, total: int
+) -> tuple[np.ndarray, dict[int, tuple[int, int]], bool]:
+    """Lay the multi-line records over the physical lines: the non-blank lines each record
+    consumes, the (first, last) physical line of each multi-line record, and whether the records
+    tile the file's non-blank lines exactly."""
+    nb_before = np.concatenate(([0], np.cumsum(~lines.blank)))  # non-blank lines before p
+    n_lines = len(lines.blank)
+    consumed = np.ones(total, dtype=np.int64)
+    spans: dict[int, tuple[int, int]] = {}
+    shift, ok = 0, True
+    for j in np.flatnonzero(nl > 0):  # multi-line records only (few)
+        k = int(j) + shift
+        if k >= len(nb_phys):
+            ok = False
+            break
+        p0 = int(nb_phys[k])
+        p1 = min(p0 + int(nl[j]), n_lines - 1)
+        c = int(nb_before[p1 + 1] - nb_before[p0])
+        consumed[j], spans[int(j)] = c, (p0, p1)
+        shift += c - 1
+    return consumed, spans, ok and total + shift == len(nb_phys)
+
+
+def _reparse_lines(
+    spec: SourceSpec, path: Path, n: int, wanted: list[int], lines: _Lines, body: np.ndarray, row0: int
+) -> tuple[pa.Table, np.ndarray, np.ndarray, np.ndarray]:
+    """Parse the physical lines ``body`` swallowed by the unbalanced quote at ``row0`` again,
+    without quoting: the parsed rows to keep with their row numbers, the unparseable rows, and
+    the rows with an odd number of quotes (they close the value opened at ``row0``)."""
+    rows_body = row0 + 1 + np.arange(len(body), dtype=np.int64)
+    with path.open("rb") as f:
+        f.seek(int(lines.start[body[0]]))
+        chunk = f.read(int(lines.end[body[-1]] - lines.start[body[0]]))
+    sub, sub_invalid = _parse(
+        spec, pa.BufferReader(chunk), n, wanted, threads=False, quoting=False,
+        skip_header=False,
+    )
+    sub_inv = np.array([num - 1 for num, _ in sub_invalid], dtype=np.int64)
+    is_sub_inv = np.zeros(len(body), dtype=bool)
+    is_sub_inv[sub_inv] = True
+    odd = (lines.quotes[body] % 2) == 1
+    sub_valid = np.flatnonzero(~is_sub_inv)
+    take = ~odd[sub_valid]
+    return sub.filter(pa.array(take)), rows_body[sub_valid[take]], rows_body[is_sub_inv & ~odd], rows_body[odd]
+
+
+def _quarantine_open_end(raw: RawTable, row: int) -> None:
+    """Move ``row`` (the last record, which ends inside a quoted value) to the quote rows."""
+    hit = raw.rows == row
+    raw.frame = raw.frame.loc[~hit].reset_index(drop=True)
+    raw.rows = raw.rows[~hit]
+    raw.bad_rows = raw.bad_rows[raw.bad_rows != row]
+    raw.quote_rows = np.append(raw.quote_rows, row)
+    raw.quote_notes.append("the file ends inside a quoted value")
 
 
 # ------------------------------------------------------------------------------- mojibake

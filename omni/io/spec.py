@@ -22,6 +22,10 @@ import yaml
 
 from omni.io.errors import DataContractError
 
+__all__ = ["COLUMN_TYPES", "DatasetSpec", "FORMATS", "ID_TYPES", "IdSpec", "QUASI_TYPES",
+           "SCOPED_TYPES", "SourceSpec", "check_keys", "check_timezone", "find_spec_file",
+           "parse_source", "parse_spec", "read_spec"]
+
 log = logging.getLogger(__name__)
 
 SPEC_FILE = "sources.yaml"

@@ -40,6 +40,10 @@ from omni.io.cast import cast_column, non_finite_text, undeclared_epoch
 from omni.io.errors import DataContractError
 from omni.io.read import RawTable
 from omni.io.spec import SourceSpec
+from omni.privacy import mask_by_type
+
+__all__ = ["DEFAULT_AMOUNT_MAX", "QUARANTINE_COLUMNS", "REASONS", "column_maxima",
+           "empty_quarantine", "validate_source"]
 
 QUARANTINE_COLUMNS: tuple[str, ...] = (
     "source",
@@ -219,8 +223,6 @@ def _quarantine_rows(
     problems: list[tuple[np.ndarray, str, str]],
     mask_pii: bool,
 ) -> pd.DataFrame:
-    from omni.privacy import mask_by_type
-
     frame = raw.frame
     personal = spec.personal_columns() if mask_pii else {}
     key_is_pii = spec.key in spec.pii

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+__all__ = ["OneIDConfig"]
+
 STRONG_TYPES: tuple[str, ...] = ("member_id", "phone", "email", "unionid", "platform_buyer")
 WEAK_TYPES: tuple[str, ...] = ("openid", "device_id", "cookie_id")
 

@@ -6,6 +6,10 @@ import numpy as np
 import pandas as pd
 from scipy.sparse import csr_matrix
 
+from omni.oneid.graph import bipartite_components, dense_codes
+
+__all__ = ["linkable_truth", "pairwise_scores", "scores_by_source_pair"]
+
 
 def _pairs(n: np.ndarray) -> float:
     n = n.astype(np.float64)
@@ -127,8 +131,6 @@ def linkable_truth(res, truth: pd.DataFrame, types: tuple[str, ...] | None = Non
     ndarray
         A label per record of ``res.records`` (same person and chained by identifiers = same label).
     """
-    from omni.oneid.graph import bipartite_components, dense_codes
-
     cfg = res.config
     types = types or tuple(cfg.strong_types) + tuple(cfg.bridging_types)
     person = (truth.set_index("record_key")["person_id"]

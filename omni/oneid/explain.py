@@ -9,7 +9,10 @@ import numpy as np
 import pandas as pd
 from scipy.sparse import csr_matrix
 
+from omni import privacy
 from omni.oneid.resolve import Resolution
+
+__all__ = ["Explanation", "LINKING", "explain", "mask_record_key", "mask_value"]
 
 LINKING = {"strong", "weak", "probabilistic"}
 #: Node type of a probabilistic link (omni.oneid.linkage) in an explanation chain.
@@ -18,8 +21,6 @@ PROBABILISTIC_LINK = "probabilistic_link"
 
 def mask_value(id_type: str, value: object) -> str:
     """Masked form of an identifier value for explanations and reports (scope prefix kept)."""
-    from omni import privacy
-
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
     if id_type == PROBABILISTIC_LINK:  # probability and field agreement levels: no personal data
@@ -35,8 +36,6 @@ def mask_value(id_type: str, value: object) -> str:
 
 def mask_record_key(key: str) -> str:
     """``source:key`` with the key part masked."""
-    from omni import privacy
-
     source, _, rest = str(key).partition(":")
     return f"{source}:{privacy.mask_id(rest)}"
 

@@ -6,6 +6,9 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
+__all__ = ["bipartite_components", "cooccurrence", "dense_codes", "group_components",
+           "sorted_unique", "unique_pairs"]
+
 
 def bipartite_components(rec: np.ndarray, val: np.ndarray, n_rec: int, n_val: int) -> np.ndarray:
     """Connected components of the bipartite graph records <-> identifier values.

@@ -35,12 +35,16 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from omni.normalize import as_string, quasi_table
 from omni.oneid.resolve import Resolution
 
 if TYPE_CHECKING:
     from omni.io.dataset import Dataset
     from omni.io.spec import DatasetSpec, SourceSpec
     from omni.normalize import NormalizeConfig
+
+__all__ = ["address_role", "concat_quasi_fields", "equals", "list_columns", "mask_phone_values",
+           "match_units", "name_pinyin", "normalize_quasi", "quasi_fields", "unit_kinds"]
 
 #: Features compared by the matcher, by the quasi-identifier field they come from.
 FIELDS: tuple[str, ...] = ("name", "masked_phone", "province", "city", "district", "street")
@@ -103,8 +107,6 @@ def quasi_fields(
     ValueError
         When the quasi table does not line up with the declared columns.
     """
-    from omni.normalize import as_string, quasi_table
-
     q = quasi_table(data, spec, config)
     tables = getattr(data, "tables", data)
     specs = getattr(spec if spec is not None else getattr(data, "spec", None), "sources", spec)

@@ -9,6 +9,9 @@ import pyarrow as pa
 from omni.core.oneid_codec import format_oneids, parse_oneids
 from omni.oneid.graph import dense_codes
 
+__all__ = ["assign_oneid_numbers", "assign_oneids", "format_oneid", "format_oneid_arrow",
+           "parse_oneid"]
+
 
 def format_oneid_arrow(numbers: np.ndarray) -> pa.Array:
     """OneIDs of ``numbers`` as an Arrow string array (see :mod:`omni.core.oneid_codec`)."""

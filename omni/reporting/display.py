@@ -14,6 +14,8 @@ import pandas as pd
 from omni.core.markup import escape_html, md, render_markdown
 from omni.core.result import Figure, MonthResult
 
+__all__ = ["METRICS_MIME", "headline", "note", "table", "use_report_style"]
+
 METRICS_MIME = "application/vnd.omni.metrics+json"
 
 

@@ -10,6 +10,8 @@ from omni.core.markup import CSP_META, escape_html
 from omni.core.month import Month
 from omni.reporting.display import _fmt
 
+__all__ = ["previous_month", "write_index"]
+
 
 def previous_month(month: str) -> str:
     """``YYYY-MM`` of the month before (see :class:`omni.core.Month`)."""

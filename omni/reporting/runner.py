@@ -15,12 +15,18 @@ from typing import Any
 
 import nbformat
 
+from omni.core import Month
 from omni.core.errors import OmniError
 from omni.core.markup import CSP_META, escape_html
 from omni.core.progress import console
 from omni.core.progress import say as progress_line
 from omni.reporting.display import METRICS_MIME
-from omni.workspace import DATA_ENV
+from omni.reporting.index import write_index
+from omni.workspace import DATA_ENV, Workspace
+
+__all__ = ["NotebookResult", "ReportError", "collect_metrics", "export_html", "header_html",
+           "kernel_death_error", "last_started_cell", "machine_memory_bytes", "notebook_title",
+           "package_versions", "run_report"]
 
 log = logging.getLogger(__name__)
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -242,19 +248,10 @@ def run_report(
     ReportError
         When a notebook fails (names the notebook and cell) or nothing is there to run.
     """
-    from omni.core import Month
-    from omni.reporting.index import write_index
-    from omni.workspace import Workspace
-
     data = Path(data).resolve()
     nb_dir = Path(notebooks).resolve()
     out_root = Path(out).resolve()
-    paths = sorted(p for p in nb_dir.glob("[0-9][0-9]_*.ipynb"))
-    if only:
-        paths = [p for p in paths if any(p.name.startswith(o) for o in only)]
-    if not paths:
-        raise ReportError(f"no notebooks to run in {nb_dir} (only={only})",
-                          hint="--notebooks names a folder of NN_name.ipynb files; --only takes their prefixes")
+    paths = _notebook_paths(nb_dir, only)
 
     if progress:
         console()
@@ -285,17 +282,11 @@ def run_report(
         name = nb_in.stem
         nb_out = month_dir / f"{name}.ipynb"
         say(f"[{i}/{len(paths)}] {name}")
-        t = time.perf_counter()
-        _run_one(nb_in, nb_out, run_params, nb_dir, kernel_name, progress)
-        secs = time.perf_counter() - t
-        nb = nbformat.read(nb_out, as_version=4)
-        title = notebook_title(nb, name)
         shown_params = {"dataset": data.name, "month": month, "seed": seed, **(params or {})}
-        header = header_html(title, shown_params, {**facts_common, "run time": f"{secs:.1f} s"})
-        html_path = month_dir / f"{name}.html"
-        export_html(nb_out, html_path, header)
-        results.append(NotebookResult(name, nb_out, html_path, secs, collect_metrics(nb), title))
-        say(f"      done in {secs:.1f} s -> {html_path.relative_to(out_root.parent) if out_root.parent in html_path.parents else html_path}")
+        r = _run_and_export(nb_in, nb_out, run_params, nb_dir, kernel_name, progress, shown_params, facts_common)
+        results.append(r)
+        html_path = r.html
+        say(f"      done in {r.seconds:.1f} s -> {html_path.relative_to(out_root.parent) if out_root.parent in html_path.parents else html_path}")
     metrics = {
         "month": month,
         "dataset": data.name,
@@ -309,3 +300,35 @@ def run_report(
     write_index(month_dir, metrics, out_root, total_seconds=time.perf_counter() - t0)
     say(f"omni report: wrote {month_dir} in {time.perf_counter() - t0:.0f} s")
     return month_dir
+
+
+def _notebook_paths(nb_dir: Path, only: list[str] | None) -> list[Path]:
+    """The ``NN_name.ipynb`` notebooks of ``nb_dir`` in name order (those starting with ``only``).
+
+    Raises
+    ------
+    ReportError
+        When there is none.
+    """
+    paths = sorted(p for p in nb_dir.glob("[0-9][0-9]_*.ipynb"))
+    if only:
+        paths = [p for p in paths if any(p.name.startswith(o) for o in only)]
+    if not paths:
+        raise ReportError(f"no notebooks to run in {nb_dir} (only={only})",
+                          hint="--notebooks names a folder of NN_name.ipynb files; --only takes their prefixes")
+    return paths
+
+
+def _run_and_export(nb_in: Path, nb_out: Path, run_params: dict[str, Any], nb_dir: Path, kernel_name: str,
+                    progress: bool, shown_params: dict[str, Any], facts: dict[str, str]) -> NotebookResult:
+    """Run one notebook, export its HTML next to it (with the report header) and read its metrics."""
+    name = nb_in.stem
+    t = time.perf_counter()
+    _run_one(nb_in, nb_out, run_params, nb_dir, kernel_name, progress)
+    secs = time.perf_counter() - t
+    nb = nbformat.read(nb_out, as_version=4)
+    title = notebook_title(nb, name)
+    header = header_html(title, shown_params, {**facts, "run time": f"{secs:.1f} s"})
+    html_path = nb_out.parent / f"{name}.html"
+    export_html(nb_out, html_path, header)
+    return NotebookResult(name, nb_out, html_path, secs, collect_metrics(nb), title)

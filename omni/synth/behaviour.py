@@ -20,6 +20,8 @@ from omni.synth.reference import EVENT_TYPES
 from omni.synth.text import categorical_draw
 from omni.synth.timeline import ONLINE_HOURS, SERVICE_HOURS, STORE_HOURS, Timeline
 
+__all__ = ["Events", "Tickets", "service_tickets", "web_events"]
+
 PAGE_VIEW, PRODUCT_VIEW, ADD_TO_CART, SEARCH, LOGIN = range(len(EVENT_TYPES))
 BROWSE_TYPE_P = np.array([0.45, 0.30, 0.12, 0.13])  # page_view, product_view, add_to_cart, search
 
@@ -102,19 +104,7 @@ def web_events(
     p_member = _member_at(rng, ids, p_person, orders.t[site])
     p_category = values.category[site]
     # kiosk sessions -------------------------------------------------------------------------------
-    kp = np.flatnonzero(ids.kiosk_of >= 0)
-    k_count = 1 + rng.poisson(cfg.kiosk_sessions_mean - 1, size=len(kp))
-    k_person = np.repeat(kp, k_count)
-    lo = np.maximum(people.acq[k_person], 0.0)
-    hi = np.minimum(people.death[k_person], tl.days)
-    hi = np.where(hi > lo, hi, np.minimum(lo + 30, tl.days))
-    k_t = tl.with_time_of_day(rng, lo + rng.random(len(k_person)) * (hi - lo), STORE_HOURS)
-    k_t = np.minimum(k_t, np.nextafter(tl.days, 0))
-    kiosk = ids.kiosk_of[k_person]
-    k_cookie = ids.kiosk_ck[kiosk]
-    k_device = ids.kiosk_dev[kiosk]
-    k_member = np.where(rng.random(len(k_person)) < 0.6, _member_at(rng, ids, k_person, k_t), -1)
-    k_len = 1 + rng.poisson(1.5, size=len(k_person)) + (k_member >= 0)
+    k_person, k_t, k_cookie, k_device, k_member, k_len = _kiosk_sessions(rng, people, ids, cfg, tl)
 
     # expand sessions into events ------------------------------------------------------------
     sess_person = np.concatenate([s_person, p_person, k_person])
@@ -163,6 +153,26 @@ def web_events(
         device=sess_device[sid][order],
         member=member[order],
     )
+
+
+def _kiosk_sessions(rng: np.random.Generator, people: People, ids: Identities, cfg: SynthConfig,
+                    tl: Timeline) -> tuple[np.ndarray, ...]:
+    """Sessions on the store kiosks: person, time, the kiosk's cookie and device, the member id
+    (when logged in) and the number of events."""
+    kp = np.flatnonzero(ids.kiosk_of >= 0)
+    k_count = 1 + rng.poisson(cfg.kiosk_sessions_mean - 1, size=len(kp))
+    k_person = np.repeat(kp, k_count)
+    lo = np.maximum(people.acq[k_person], 0.0)
+    hi = np.minimum(people.death[k_person], tl.days)
+    hi = np.where(hi > lo, hi, np.minimum(lo + 30, tl.days))
+    k_t = tl.with_time_of_day(rng, lo + rng.random(len(k_person)) * (hi - lo), STORE_HOURS)
+    k_t = np.minimum(k_t, np.nextafter(tl.days, 0))
+    kiosk = ids.kiosk_of[k_person]
+    k_cookie = ids.kiosk_ck[kiosk]
+    k_device = ids.kiosk_dev[kiosk]
+    k_member = np.where(rng.random(len(k_person)) < 0.6, _member_at(rng, ids, k_person, k_t), -1)
+    k_len = 1 + rng.poisson(1.5, size=len(k_person)) + (k_member >= 0)
+    return k_person, k_t, k_cookie, k_device, k_member, k_len
 
 
 def service_tickets(

@@ -31,6 +31,9 @@ from omni.synth.reference import TOUCH_CHANNELS
 from omni.synth.timeline import Timeline
 from omni.synth.touches import CAMPAIGN, OPEN, SEND, VIA_EMAIL, VIA_OPENID, VIA_PHONE, Touches
 
+__all__ = ["CampaignResult", "ScheduledCampaign", "expected_net_value", "run_campaigns", "schedule",
+           "segments"]
+
 VIA_BY_CHANNEL = {"sms": VIA_PHONE, "email": VIA_EMAIL, "wechat_push": VIA_OPENID}
 
 
@@ -108,6 +111,10 @@ def segments(orders: Orders, n: int, start: float, cfg: SynthConfig) -> np.ndarr
     return seg
 
 
+_CAMPAIGN_COLUMNS = ("campaign", "person", "arm", "assigned_t", "contacted", "eval_arm", "segment", "alive",
+                     "p_extra", "p_no_organic", "uplift_conv", "uplift_revenue", "extra")
+
+
 def run_campaigns(
     rng: np.random.Generator,
     people: People,
@@ -121,24 +128,7 @@ def run_campaigns(
     scheduled, skipped = schedule(cfg, tl)
     base = np.array([cfg.uplift_by_segment[s] for s in UPLIFT_SEGMENTS])
     tier_mult = np.asarray(cfg.uplift_tier_mult, float)
-    cols: dict[str, list[np.ndarray]] = {
-        k: []
-        for k in (
-            "campaign",
-            "person",
-            "arm",
-            "assigned_t",
-            "contacted",
-            "eval_arm",
-            "segment",
-            "alive",
-            "p_extra",
-            "p_no_organic",
-            "uplift_conv",
-            "uplift_revenue",
-            "extra",
-        )
-    }
+    cols: dict[str, list[np.ndarray]] = {k: [] for k in _CAMPAIGN_COLUMNS}
     touch_parts: list[Touches] = []
     touch_offset = 0  # index of the next campaign touch (campaign touches are numbered in order)
     extra_orders: list[Orders] = []
@@ -153,77 +143,20 @@ def run_campaigns(
             eligible &= ids.crm_email
         elif spec.channel == "wechat_push":
             eligible &= ids.follow[:, 0] & (ids.follow_t[:, 0] < s)
-        p = np.flatnonzero(eligible & (rng.random(n) < spec.reach))
-        m = len(p)
-        n_arms = len(spec.arms)
-        arm = np.where(rng.random(m) < spec.control_share, 0, 1 + rng.integers(0, n_arms, size=m))
-        assigned_t = s + (9 + rng.random(m)) / 24
-        contact_t = assigned_t + rng.uniform(1 / 1440, 2 / 24, size=m)
-        u = rng.random(m)
-        contacted = np.where(arm > 0, u >= cfg.contact_failure, u < cfg.contamination)
-        eval_arm = np.where(arm > 0, arm - 1, 0)
-        seg = seg_all[p]
-        effects = np.asarray(spec.arm_effects, float)[eval_arm]
-        p_extra = np.clip(base[seg] * tier_mult[people.tier[p]] * effects, 0.0, 0.95)
-        alive = (people.acq[p] <= contact_t) & (contact_t < people.death[p])
-        expo = tl.exposure_years(
-            np.maximum(contact_t, people.acq[p]), np.minimum(e, people.death[p])
+        drawn, contact_t, coupon = _assign_and_contact(
+            rng, k, spec, people, eligible, seg_all, base, tier_mult, cfg, tl, s, e
         )
-        p_no = np.exp(-people.lam[p] * expo)
-        coupon = np.asarray(spec.coupon_values, float)[eval_arm]
-        net = expected_net_value(people.spend_mean[p], cfg.spend_shape, coupon)
-        extra = contacted & alive & (rng.random(m) < p_extra)
-        for key, val in (
-            ("campaign", np.full(m, k)),
-            ("person", p),
-            ("arm", arm),
-            ("assigned_t", assigned_t),
-            ("contacted", contacted),
-            ("eval_arm", eval_arm),
-            ("segment", seg),
-            ("alive", alive),
-            ("p_extra", p_extra),
-            ("p_no_organic", p_no),
-            ("uplift_conv", alive * p_extra * p_no),
-            ("uplift_revenue", alive * p_extra * net),
-            ("extra", extra),
-        ):
+        for key, val in drawn.items():
             cols[key].append(val)
         # contacts are touchpoints carrying the campaign id
         chan = TOUCH_CHANNELS.index(spec.channel)
-        c = np.flatnonzero(contacted)
-        sends = Touches.make(
-            p[c], contact_t[c], chan, SEND, VIA_BY_CHANNEL[spec.channel], campaign=k, kind=CAMPAIGN
-        )
-        touch_parts.append(sends)
+        c = np.flatnonzero(drawn["contacted"])
+        parts = _contact_touches(rng, drawn["person"], c, contact_t, k, spec.channel, cfg, e)
+        touch_parts.extend(parts)
         send_offset = touch_offset
-        touch_offset += len(sends)
-        if spec.channel in cfg.open_rate:
-            hit = rng.random(len(c)) < cfg.open_rate[spec.channel] * 1.3
-            opens = sends.take(np.flatnonzero(hit))
-            opens.ttype = np.full(len(opens), OPEN, np.int8)
-            opens.t = opens.t + rng.exponential(0.25, size=len(opens))
-            opens = opens.take(np.flatnonzero(opens.t < e))
-            touch_parts.append(opens)
-            touch_offset += len(opens)
-        # the extra purchases caused by the campaign
-        x = np.flatnonzero(extra)
-        t = contact_t[x] + rng.random(len(x)) * (e - contact_t[x])
-        px = p[x]
-        x_channel = draw_channel(rng, people, ids, px, t)
-        t = np.minimum(into_store_hours(rng, t, x_channel, tl.days), e - 1e-6)
-        extra_orders.append(
-            Orders(
-                person=px,
-                t=t,
-                channel=x_channel,
-                cause=np.full(len(x), chan + 1),
-                touch=send_offset + np.searchsorted(c, x),
-                campaign=np.full(len(x), k),
-                acquisition=np.zeros(len(x), bool),
-                coupon=coupon[x],
-            )
-        )
+        touch_offset += sum(len(t) for t in parts)
+        extra_orders.append(_extra_orders(rng, people, ids, drawn, contact_t, c, chan, send_offset,
+                                          k, coupon, e, tl))
     arrays = {k: (np.concatenate(v) if v else np.empty(0)) for k, v in cols.items()}
     for key in ("campaign", "person", "arm", "eval_arm", "segment"):
         arrays[key] = arrays[key].astype(np.int64)
@@ -238,3 +171,79 @@ def run_campaigns(
         orders=Orders.concat(extra_orders) if extra_orders else Orders.empty(),
     )
     return result, skipped
+
+
+def _assign_and_contact(
+    rng: np.random.Generator, k: int, spec: CampaignSpec, people: People, eligible: np.ndarray,
+    seg_all: np.ndarray, base: np.ndarray, tier_mult: np.ndarray, cfg: SynthConfig, tl: Timeline,
+    s: float, e: float,
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Draw campaign ``k``'s sample, arms, contacts and extra purchases: the campaign columns
+    (:data:`_CAMPAIGN_COLUMNS`), the contact times and the coupon value of each assigned person."""
+    n = people.n
+    p = np.flatnonzero(eligible & (rng.random(n) < spec.reach))
+    m = len(p)
+    n_arms = len(spec.arms)
+    arm = np.where(rng.random(m) < spec.control_share, 0, 1 + rng.integers(0, n_arms, size=m))
+    assigned_t = s + (9 + rng.random(m)) / 24
+    contact_t = assigned_t + rng.uniform(1 / 1440, 2 / 24, size=m)
+    u = rng.random(m)
+    contacted = np.where(arm > 0, u >= cfg.contact_failure, u < cfg.contamination)
+    eval_arm = np.where(arm > 0, arm - 1, 0)
+    seg = seg_all[p]
+    effects = np.asarray(spec.arm_effects, float)[eval_arm]
+    p_extra = np.clip(base[seg] * tier_mult[people.tier[p]] * effects, 0.0, 0.95)
+    alive = (people.acq[p] <= contact_t) & (contact_t < people.death[p])
+    expo = tl.exposure_years(
+        np.maximum(contact_t, people.acq[p]), np.minimum(e, people.death[p])
+    )
+    p_no = np.exp(-people.lam[p] * expo)
+    coupon = np.asarray(spec.coupon_values, float)[eval_arm]
+    net = expected_net_value(people.spend_mean[p], cfg.spend_shape, coupon)
+    extra = contacted & alive & (rng.random(m) < p_extra)
+    drawn = {
+        "campaign": np.full(m, k), "person": p, "arm": arm, "assigned_t": assigned_t,
+        "contacted": contacted, "eval_arm": eval_arm, "segment": seg, "alive": alive,
+        "p_extra": p_extra, "p_no_organic": p_no, "uplift_conv": alive * p_extra * p_no,
+        "uplift_revenue": alive * p_extra * net, "extra": extra,
+    }
+    return drawn, contact_t, coupon
+
+
+def _contact_touches(rng: np.random.Generator, p: np.ndarray, c: np.ndarray, contact_t: np.ndarray, k: int,
+                     channel: str, cfg: SynthConfig, e: float) -> list[Touches]:
+    """The sends to the contacted people ``p[c]`` and, on channels with an open rate, their opens."""
+    chan = TOUCH_CHANNELS.index(channel)
+    sends = Touches.make(
+        p[c], contact_t[c], chan, SEND, VIA_BY_CHANNEL[channel], campaign=k, kind=CAMPAIGN
+    )
+    parts = [sends]
+    if channel in cfg.open_rate:
+        hit = rng.random(len(c)) < cfg.open_rate[channel] * 1.3
+        opens = sends.take(np.flatnonzero(hit))
+        opens.ttype = np.full(len(opens), OPEN, np.int8)
+        opens.t = opens.t + rng.exponential(0.25, size=len(opens))
+        opens = opens.take(np.flatnonzero(opens.t < e))
+        parts.append(opens)
+    return parts
+
+
+def _extra_orders(rng: np.random.Generator, people: People, ids: Identities, drawn: dict[str, np.ndarray],
+                  contact_t: np.ndarray, c: np.ndarray, chan: int, send_offset: int, k: int,
+                  coupon: np.ndarray, e: float, tl: Timeline) -> Orders:
+    """The extra purchases caused by campaign ``k`` (between the contact and the campaign's end)."""
+    x = np.flatnonzero(drawn["extra"])
+    t = contact_t[x] + rng.random(len(x)) * (e - contact_t[x])
+    px = drawn["person"][x]
+    x_channel = draw_channel(rng, people, ids, px, t)
+    t = np.minimum(into_store_hours(rng, t, x_channel, tl.days), e - 1e-6)
+    return Orders(
+        person=px,
+        t=t,
+        channel=x_channel,
+        cause=np.full(len(x), chan + 1),
+        touch=send_offset + np.searchsorted(c, x),
+        campaign=np.full(len(x), k),
+        acquisition=np.zeros(len(x), bool),
+        coupon=coupon[x],
+    )

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 from omni.synth.reference import TIERS, TOUCH_CHANNELS
 
+__all__ = ["CampaignSpec", "SynthConfig", "UPLIFT_SEGMENTS"]
+
 CAMPAIGN_CHANNELS = ("sms", "email", "wechat_push")
 UPLIFT_SEGMENTS = ("dormant", "light", "active_medium", "lapsing_medium", "heavy")
 
@@ -102,6 +104,28 @@ def _default_touch_effects() -> dict[str, float]:
         "wechat_push:send": 0.04,
         "wechat_push:open": 0.12,
     }
+
+
+#: SynthConfig fields that are probabilities (checked to lie in [0, 1]).
+_PROBABILITY_FIELDS = ("female_share", "preexisting_share", "email_share", "crm_email_given",
+                       "ios_share", "imei_share", "second_device_share", "marketing_opt_out",
+                       "platform_bind_share", "web_login_share", "web_device_on_event",
+                       "intent_search_click", "intent_display_impression", "ticket_per_order",
+                       "ticket_per_refund", "two_phone_share", "second_phone_use",
+                       "phone_change_share", "duplicate_member_share", "duplicate_other_email",
+                       "name_typo_rate", "family_receiver_rate", "work_address_rate",
+                       "address_variant_rate", "shared_device_share", "kiosk_person_share",
+                       "phone_variant_rate", "fullwidth_phone_rate", "email_variant_rate",
+                       "device_case_rate", "zero_idfa_rate", "null_like_rate",
+                       "crm_default_phone_rate", "pos_walkin_share", "pos_card_share",
+                       "pos_default_phone_rate", "bad_row_rate", "wechat_unionid_share",
+                       "contact_failure", "contamination")
+#: SynthConfig fields that must be > 0.
+_POSITIVE_FIELDS = ("purchase_rate_mean", "purchase_rate_shape", "dropout_rate_mean",
+                    "dropout_rate_shape", "spend_shape", "spend_mean", "preexisting_years",
+                    "preference_concentration", "web_events_per_session", "persons_per_store",
+                    "persons_per_kiosk", "trigger_delay_mean_days", "trigger_delay_max_days",
+                    "kiosk_sessions_mean")
 
 
 @dataclass(frozen=True)
@@ -235,74 +259,19 @@ class SynthConfig:
     bad_row_rate: float = 0.0005
 
     def __post_init__(self) -> None:
-        _check_prob(
-            self,
-            [
-                "female_share",
-                "preexisting_share",
-                "email_share",
-                "crm_email_given",
-                "ios_share",
-                "imei_share",
-                "second_device_share",
-                "marketing_opt_out",
-                "platform_bind_share",
-                "web_login_share",
-                "web_device_on_event",
-                "intent_search_click",
-                "intent_display_impression",
-                "ticket_per_order",
-                "ticket_per_refund",
-                "two_phone_share",
-                "second_phone_use",
-                "phone_change_share",
-                "duplicate_member_share",
-                "duplicate_other_email",
-                "name_typo_rate",
-                "family_receiver_rate",
-                "work_address_rate",
-                "address_variant_rate",
-                "shared_device_share",
-                "kiosk_person_share",
-                "phone_variant_rate",
-                "fullwidth_phone_rate",
-                "email_variant_rate",
-                "device_case_rate",
-                "zero_idfa_rate",
-                "null_like_rate",
-                "crm_default_phone_rate",
-                "pos_walkin_share",
-                "pos_card_share",
-                "pos_default_phone_rate",
-                "bad_row_rate",
-                "wechat_unionid_share",
-                "contact_failure",
-                "contamination",
-            ],
-        )
-        positive = [
-            "purchase_rate_mean",
-            "purchase_rate_shape",
-            "dropout_rate_mean",
-            "dropout_rate_shape",
-            "spend_shape",
-            "spend_mean",
-            "preexisting_years",
-            "preference_concentration",
-            "web_events_per_session",
-            "persons_per_store",
-            "persons_per_kiosk",
-            "trigger_delay_mean_days",
-            "trigger_delay_max_days",
-            "kiosk_sessions_mean",
-        ]
-        for name in positive:
+        _check_prob(self, list(_PROBABILITY_FIELDS))
+        for name in _POSITIVE_FIELDS:
             if not getattr(self, name) > 0:
                 raise ValueError(f"SynthConfig.{name} must be > 0, got {getattr(self, name)!r}")
         if self.spend_q <= 1:
             raise ValueError(
                 f"SynthConfig.spend_q must be > 1 (finite mean spend), got {self.spend_q}"
             )
+        self._check_weights_and_lengths()
+        self._check_effects_and_campaigns()
+
+    def _check_weights_and_lengths(self) -> None:
+        """Weight vectors (their length and sum) and the per-tier/age/preference multipliers."""
         _check_weights("age_band_weights", self.age_band_weights, 6)
         _check_weights("tier_weights", self.tier_weights, len(TIERS))
         _check_weights("preference_weights", self.preference_weights, 4)
@@ -329,6 +298,9 @@ class SynthConfig:
                 raise ValueError(
                     f"SynthConfig.{name} needs {n} non-negative values, got {values!r}"
                 )
+
+    def _check_effects_and_campaigns(self) -> None:
+        """Touch effects, uplift segments and the campaign specs."""
         known = {
             f"{c}:{t}" for c in TOUCH_CHANNELS for t in ("impression", "click", "send", "open")
         }

@@ -8,6 +8,7 @@ when sources are written (:mod:`omni.synth.noise`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -44,6 +45,9 @@ from omni.synth.text import (
     unique_ints,
 )
 from omni.synth.timeline import Timeline
+
+__all__ = ["GIVEN_ALL", "Identities", "device_ids", "draw_identities", "draw_names",
+           "unique_phones", "uuid_matrix"]
 
 GIVEN_ALL: tuple[str, ...] = GIVEN_F + GIVEN_M
 
@@ -289,7 +293,40 @@ def draw_identities(
     """Draw every person's identifiers, memberships, devices, WeChat ids and addresses."""
     n = people.n
     name, name_typo, surname, given = draw_names(rng, people)
+    phones = _draw_phones(rng, people, cfg, tl)
+    # email ------------------------------------------------------------------------------------
+    has_email = rng.random(n) < cfg.email_share
+    rows = np.flatnonzero(has_email)
+    email = take(
+        _emails(rng, people, surname, given, rows),
+        np.where(has_email, np.cumsum(has_email) - 1, -1),
+    )
 
+    devices = _draw_devices(rng, people, cfg, tl)
+    stores = _draw_stores(rng, people, cfg, tl, len(devices["kiosk_dev"]))
+    members = _draw_membership(rng, people, cfg, tl, phones, has_email)
+    wechat = _draw_wechat(rng, people, cfg, tl)
+    home, alt, work, work_district = _addresses(rng, people)
+    return Identities(
+        name=name,
+        name_typo=name_typo,
+        surname=surname,
+        email=email,
+        **phones,
+        **devices,
+        **stores,
+        **members,
+        **wechat,
+        home_address=home,
+        home_address_alt=alt,
+        work_address=work,
+        work_district=work_district,
+    )
+
+
+def _draw_phones(rng: np.random.Generator, people: People, cfg: SynthConfig, tl: Timeline) -> dict[str, Any]:
+    """Phones: the current one, an older one for changers (with the change time), a second one."""
+    n = people.n
     # phones -----------------------------------------------------------------------------------
     # a phone change happens inside the span, at least 30 days after acquisition
     lo = np.maximum(people.acq, 0.0) + 30
@@ -305,14 +342,13 @@ def draw_identities(
     phone_change_t = np.full(n, np.inf)
     phone_change_t[changer] = (lo + rng.random(n) * (hi - lo))[changer]
 
-    # email ------------------------------------------------------------------------------------
-    has_email = rng.random(n) < cfg.email_share
-    rows = np.flatnonzero(has_email)
-    email = take(
-        _emails(rng, people, surname, given, rows),
-        np.where(has_email, np.cumsum(has_email) - 1, -1),
-    )
+    return {"phone": phone, "phone_old": phone_old, "phone_change_t": phone_change_t,
+            "phone_second": phone_second}
 
+
+def _draw_devices(rng: np.random.Generator, people: People, cfg: SynthConfig, tl: Timeline) -> dict[str, Any]:
+    """Devices, cookies, kiosks, and families sharing a device (and its browser)."""
+    n = people.n
     # devices and cookies ------------------------------------------------------------------------
     n_dev = 1 + (rng.random(n) < cfg.second_device_share)
     ios0 = rng.random(n) < cfg.ios_share
@@ -359,6 +395,16 @@ def draw_identities(
         dev[a, 1] = dev[b, 0]
         ck[a, 1] = ck[b, 0]
 
+    return {"dev": dev, "dev_ids": dev_ids, "dev_ios": dev_ios, "dev_lat": dev_lat, "ck": ck,
+            "ck_ids": ck_ids, "ck_dev": ck_dev, "share_partner": share_partner,
+            "kiosk_dev": kiosk_dev, "kiosk_ck": kiosk_ck}
+
+
+def _draw_stores(rng: np.random.Generator, people: People, cfg: SynthConfig, tl: Timeline,
+                 n_kiosk: int) -> dict[str, Any]:
+    """Stores per city, each person's home store, the kiosks' stores and who uses a kiosk."""
+    n = people.n
+    active = np.flatnonzero((people.death > 0) & (people.acq < tl.days))
     # stores and kiosks ------------------------------------------------------------------------
     city_share = np.bincount(people.city, minlength=len(CITIES)) + 1.0
     n_stores = max(len(CITIES), int(round(n / cfg.persons_per_store)))
@@ -381,6 +427,16 @@ def draw_identities(
     kiosk_people = rng.choice(active, size=n_kiosk_people, replace=False)
     kiosk_of[kiosk_people] = rng.integers(0, n_kiosk, size=n_kiosk_people)
 
+    return {"store_city": store_city, "store_ids": store_ids, "home_store": home_store,
+            "kiosk_store": kiosk_store, "kiosk_of": kiosk_of}
+
+
+def _draw_membership(rng: np.random.Generator, people: People, cfg: SynthConfig, tl: Timeline,
+                     phones: dict[str, Any], has_email: np.ndarray) -> dict[str, Any]:
+    """Registrations (and duplicate ones), member numbers, channels, consent and CRM contacts."""
+    n = people.n
+    phone, phone_old = phones["phone"], phones["phone_old"]
+    phone_change_t, phone_second = phones["phone_change_t"], phones["phone_second"]
     # membership -------------------------------------------------------------------------------
     member = people.member
     at_first = (people.acq_channel == SITE) | (people.acq_channel == STORE) | (rng.random(n) < 0.5)
@@ -421,6 +477,14 @@ def draw_identities(
         100_000_000 + rng.permutation(member.sum()) * 7 + rng.integers(0, 7, size=member.sum())
     )
 
+    return {"reg_t": reg_t, "reg2_t": reg2_t, "member_no": member_no, "member2_no": member2_no,
+            "register_channel": reg_chan, "opt_out": opt_out, "crm_email": crm_email,
+            "crm_phone": crm_phone, "site_account": site_account}
+
+
+def _draw_wechat(rng: np.random.Generator, people: People, cfg: SynthConfig, tl: Timeline) -> dict[str, Any]:
+    """WeChat: three official-account app ids, who follows which (and when), openids, unionids."""
+    n = people.n
     # WeChat -----------------------------------------------------------------------------------
     app_ids = tuple(
         ("wx" + bytes(random_chars(rng, 1, 16, HEX_LOWER)[0]).decode()) for _ in range(3)
@@ -448,48 +512,5 @@ def draw_identities(
     unionid = fixed_strings(cat(n, uprefix, random_chars(rng, n, 22, BASE64URL)))
     unionid = pc.if_else(pa.array(has_union), unionid, pa.nulls(n, pa.string()))
 
-    home, alt, work, work_district = _addresses(rng, people)
-    return Identities(
-        name=name,
-        name_typo=name_typo,
-        surname=surname,
-        phone=phone,
-        phone_old=phone_old,
-        phone_change_t=phone_change_t,
-        phone_second=phone_second,
-        email=email,
-        crm_email=crm_email,
-        dev=dev,
-        dev_ids=dev_ids,
-        dev_ios=dev_ios,
-        dev_lat=dev_lat,
-        ck=ck,
-        ck_ids=ck_ids,
-        ck_dev=ck_dev,
-        share_partner=share_partner,
-        kiosk_dev=kiosk_dev,
-        kiosk_ck=kiosk_ck,
-        kiosk_store=kiosk_store,
-        kiosk_of=kiosk_of,
-        store_city=store_city,
-        store_ids=store_ids,
-        home_store=home_store,
-        reg_t=reg_t,
-        reg2_t=reg2_t,
-        member_no=member_no,
-        member2_no=member2_no,
-        register_channel=reg_chan,
-        opt_out=opt_out,
-        crm_phone=crm_phone,
-        site_account=site_account,
-        app_ids=app_ids,
-        follow=follow,
-        follow_t=follow_t,
-        openid=openid,
-        openid_values=openid_values,
-        unionid=unionid,
-        home_address=home,
-        home_address_alt=alt,
-        work_address=work,
-        work_district=work_district,
-    )
+    return {"app_ids": app_ids, "follow": follow, "follow_t": follow_t, "openid": openid,
+            "openid_values": openid_values, "unionid": unionid}

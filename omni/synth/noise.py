@@ -18,6 +18,10 @@ import pyarrow.compute as pc
 from omni.synth.config import SynthConfig
 from omni.synth.text import assemble, cat, digit_matrix, fixed_strings, fullwidth_digits, take
 
+__all__ = ["NULL_TOKENS", "device_strings", "email_strings", "inject_bad_rows", "masked_phones",
+           "null_like_tokens", "phone_strings", "swap_case", "take_with_null_likes",
+           "with_null_likes"]
+
 NULL_TOKENS: tuple[str, ...] = ("null", "NULL", "0", "N/A", "")
 ZERO_IDFA = "00000000-0000-0000-0000-000000000000"
 # phone layouts: (weight, builder from an (n, 11) digit matrix)

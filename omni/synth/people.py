@@ -27,6 +27,8 @@ from omni.synth.reference import (
 from omni.synth.text import categorical_draw
 from omni.synth.timeline import ONLINE_HOURS, STORE_HOURS, YEAR_DAYS, Timeline
 
+__all__ = ["People", "draw_people"]
+
 # Channel index in reference.ORDER_CHANNELS
 SITE, STORE = 3, 4
 
@@ -72,25 +74,9 @@ def draw_people(rng: np.random.Generator, n: int, cfg: SynthConfig, tl: Timeline
     """Draw ``n`` people with demographics, preferences and latent purchase parameters."""
     female = rng.random(n) < cfg.female_share
 
-    band_w = np.asarray(cfg.age_band_weights, float)
-    age_band = rng.choice(len(band_w), size=n, p=band_w / band_w.sum())
-    lo = np.array([r[0] for r in AGE_BAND_RANGES])[age_band]
-    hi = np.array([r[1] for r in AGE_BAND_RANGES])[age_band]
-    # within the 50+ band ages thin out with age
-    u = rng.random(n)
-    u = np.where(age_band == len(AGE_BAND_RANGES) - 1, u**1.8, u)
-    age = lo + np.floor(u * (hi - lo + 1)).astype(np.int64)
-    birth_year = tl.start.year - age
+    age_band, age, birth_year = _draw_age(rng, n, cfg, tl)
 
-    tier_of_city = np.array([TIERS.index(c[2]) for c in CITIES])
-    city_w = np.array([c[3] for c in CITIES], float)
-    tier_w = np.asarray(cfg.tier_weights, float)
-    tier_total = np.bincount(tier_of_city, weights=city_w, minlength=len(TIERS))
-    p_city = city_w / tier_total[tier_of_city] * (tier_w / tier_w.sum())[tier_of_city]
-    city = rng.choice(len(CITIES), size=n, p=p_city / p_city.sum())
-    tier = tier_of_city[city]
-    n_districts = np.array([len(c[4]) for c in CITIES])
-    district = np.floor(rng.random(n) * n_districts[city]).astype(np.int64)
+    city, tier, district = _draw_city(rng, n, cfg)
 
     # channel preference, tilted by age: the young buy on platforms (Douyin), the older in stores
     pw = np.tile(np.asarray(cfg.preference_weights, float), (n, 1))
@@ -139,21 +125,7 @@ def draw_people(rng: np.random.Generator, n: int, cfg: SynthConfig, tl: Timeline
     chan_probs[~member, SITE] = 0.0
     chan_probs /= chan_probs.sum(axis=1, keepdims=True)
 
-    # acquisition: some before the span, the rest along it (seasonal: 双11 brings new buyers)
-    pre = rng.random(n) < cfg.preexisting_share
-    acq = np.empty(n)
-    acq[pre] = -rng.random(pre.sum()) * cfg.preexisting_years * YEAR_DAYS
-    acq[~pre] = tl.unclock(rng.random((~pre).sum()) * tl.cum[-1])
-    acq_channel = categorical_draw(rng, chan_probs, np.arange(n))
-    # first purchases happen in opening hours (stores) or mostly in the evening (online)
-    for rows, hours in (
-        (~pre & (acq_channel == STORE), STORE_HOURS),
-        (~pre & (acq_channel != STORE), ONLINE_HOURS),
-    ):
-        acq[rows] = np.minimum(tl.with_time_of_day(rng, acq[rows], hours), np.nextafter(tl.days, 0))
-    life_days = rng.exponential(1.0, size=n) / mu * YEAR_DAYS
-    death = acq + np.minimum(life_days, 200 * YEAR_DAYS)
-    exposure = tl.exposure_years(np.maximum(acq, 0.0), np.minimum(death, tl.days))
+    acq, acq_channel, death, exposure = _draw_acquisition(rng, n, cfg, tl, chan_probs, mu)
 
     return People(
         n=n,
@@ -177,3 +149,52 @@ def draw_people(rng: np.random.Generator, n: int, cfg: SynthConfig, tl: Timeline
         spend_mean=spend_mean,
         exposure=exposure,
     )
+
+
+def _draw_age(rng: np.random.Generator, n: int, cfg: SynthConfig, tl: Timeline) -> tuple[np.ndarray, ...]:
+    """Age band, age (years at the start) and birth year of ``n`` people."""
+    band_w = np.asarray(cfg.age_band_weights, float)
+    age_band = rng.choice(len(band_w), size=n, p=band_w / band_w.sum())
+    lo = np.array([r[0] for r in AGE_BAND_RANGES])[age_band]
+    hi = np.array([r[1] for r in AGE_BAND_RANGES])[age_band]
+    # within the 50+ band ages thin out with age
+    u = rng.random(n)
+    u = np.where(age_band == len(AGE_BAND_RANGES) - 1, u**1.8, u)
+    age = lo + np.floor(u * (hi - lo + 1)).astype(np.int64)
+    birth_year = tl.start.year - age
+    return age_band, age, birth_year
+
+
+def _draw_city(rng: np.random.Generator, n: int, cfg: SynthConfig) -> tuple[np.ndarray, ...]:
+    """City (weighted within its tier by the tier weights), city tier and district of ``n`` people."""
+    tier_of_city = np.array([TIERS.index(c[2]) for c in CITIES])
+    city_w = np.array([c[3] for c in CITIES], float)
+    tier_w = np.asarray(cfg.tier_weights, float)
+    tier_total = np.bincount(tier_of_city, weights=city_w, minlength=len(TIERS))
+    p_city = city_w / tier_total[tier_of_city] * (tier_w / tier_w.sum())[tier_of_city]
+    city = rng.choice(len(CITIES), size=n, p=p_city / p_city.sum())
+    tier = tier_of_city[city]
+    n_districts = np.array([len(c[4]) for c in CITIES])
+    district = np.floor(rng.random(n) * n_districts[city]).astype(np.int64)
+    return city, tier, district
+
+
+def _draw_acquisition(rng: np.random.Generator, n: int, cfg: SynthConfig, tl: Timeline, chan_probs: np.ndarray,
+                      mu: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Acquisition time and channel (some before the span, the rest along it, seasonal: 双11 brings
+    new buyers), dropout time and the alive exposure inside the span, in years."""
+    pre = rng.random(n) < cfg.preexisting_share
+    acq = np.empty(n)
+    acq[pre] = -rng.random(pre.sum()) * cfg.preexisting_years * YEAR_DAYS
+    acq[~pre] = tl.unclock(rng.random((~pre).sum()) * tl.cum[-1])
+    acq_channel = categorical_draw(rng, chan_probs, np.arange(n))
+    # first purchases happen in opening hours (stores) or mostly in the evening (online)
+    for rows, hours in (
+        (~pre & (acq_channel == STORE), STORE_HOURS),
+        (~pre & (acq_channel != STORE), ONLINE_HOURS),
+    ):
+        acq[rows] = np.minimum(tl.with_time_of_day(rng, acq[rows], hours), np.nextafter(tl.days, 0))
+    life_days = rng.exponential(1.0, size=n) / mu * YEAR_DAYS
+    death = acq + np.minimum(life_days, 200 * YEAR_DAYS)
+    exposure = tl.exposure_years(np.maximum(acq, 0.0), np.minimum(death, tl.days))
+    return acq, acq_channel, death, exposure

@@ -17,6 +17,9 @@ from omni.synth.people import SITE, STORE, People
 from omni.synth.text import categorical_draw
 from omni.synth.timeline import ONLINE_HOURS, STORE_HOURS, Timeline
 
+__all__ = ["ORGANIC", "OrderValues", "Orders", "draw_channel", "into_store_hours", "order_values",
+           "organic_orders", "time_of_day"]
+
 ORGANIC = 0  # cause code; touch channel k has cause k + 1
 
 

@@ -9,6 +9,13 @@ from __future__ import annotations
 from omni.core.reference import CITIES as _CORE_CITIES
 from omni.core.reference import TIERS as TIERS  # re-exported for the generator
 
+__all__ = ["AFFINITY_ALPHA", "AGE_BANDS", "AGE_BAND_RANGES", "CATEGORIES", "CITIES", "COMPOUNDS",
+           "DEFAULT_PHONES", "EMAIL_DOMAINS", "EVENT_TYPES", "GIVEN_F", "GIVEN_M",
+           "GIVEN_ZIPF_EXPONENT", "MOBILE_PREFIXES", "OFFICES", "ORDER_CHANNELS", "PANEL_ADULTS",
+           "PANEL_AGE_SHARES", "PANEL_MALE_SHARE", "PANEL_TIER_SHARES", "PANEL_YOUNG_CITY_TILT",
+           "PREFERENCES", "PROVINCE_SHORT", "REGISTER_CHANNELS", "STREETS", "SURNAMES",
+           "TICKET_TOPICS", "TIERS", "TOUCH_CHANNELS", "TOUCH_TYPES", "TYPO_CHARS"]
+
 # Synthetic-world detail per city: (relative weight within its tier, districts).
 _CITY_DETAIL: dict[str, tuple[float, tuple[str, ...]]] = {
     "上海": (1.00, ("浦东新区", "徐汇区", "静安区", "闵行区", "杨浦区")),

@@ -63,6 +63,12 @@ from omni.synth.text import (
 )
 from omni.synth.touches import VIA_COOKIE, VIA_DEVICE, VIA_EMAIL, VIA_OPENID, VIA_PHONE
 
+__all__ = ["CITY_SHORT", "PERSON_SOURCES", "PROVINCE_FULL", "Rendered", "SOURCE_SPECS",
+           "market_panel_counts", "member_at", "member_ids", "render_assignments",
+           "render_campaigns", "render_channel_spend", "render_crm", "render_ecom",
+           "render_market_panel", "render_platform_members", "render_pos", "render_tickets",
+           "render_touchpoints", "render_web_events", "render_wechat", "seq_ids"]
+
 LOCAL_TZ = "Asia/Shanghai"
 CITY_SHORT = [c[0] for c in CITIES]
 CITY_FULL = [c[0] + "市" for c in CITIES]

@@ -13,6 +13,8 @@ from omni.synth.purchases import Orders, OrderValues
 from omni.synth.timeline import Timeline
 from omni.synth.touches import Touches
 
+__all__ = ["World"]
+
 
 @dataclass
 class World:

@@ -12,6 +12,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+__all__ = ["BASE64URL", "HEX_LOWER", "assemble", "cat", "categorical_draw", "date_strings",
+           "digit_matrix", "fixed_strings", "fullwidth_digits", "int_strings", "join", "money",
+           "random_chars", "take", "timestamp_strings", "unique_ints"]
+
 HEX_LOWER = b"0123456789abcdef"
 ALNUM_LOWER = b"0123456789abcdefghijklmnopqrstuvwxyz"
 BASE64URL = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"

@@ -12,6 +12,9 @@ import datetime as dt
 
 import numpy as np
 
+__all__ = ["ONLINE_HOURS", "SERVICE_HOURS", "STORE_HOURS", "Timeline", "YEAR_DAYS", "parse_date",
+           "seasonal_weights"]
+
 DAY = 86_400
 YEAR_DAYS = 365.25
 

@@ -27,6 +27,9 @@ from omni.synth.purchases import Orders, draw_channel, into_store_hours
 from omni.synth.reference import TOUCH_CHANNELS, TOUCH_TYPES
 from omni.synth.timeline import Timeline
 
+__all__ = ["Touches", "ad_identifier", "background_touches", "effect_table", "follow_ups",
+           "intent_touches", "triggered_orders"]
+
 SEARCH, DISPLAY, SOCIAL, SMS, EMAIL, WECHAT = range(6)
 IMPRESSION, CLICK, SEND, OPEN = range(4)
 # identifier a touch carries

@@ -7,14 +7,16 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from omni._version import __version__
 from omni.core.progress import console, say
 from omni.synth.behaviour import service_tickets, web_events
-from omni.synth.campaigns import run_campaigns
+from omni.synth.campaigns import ScheduledCampaign, run_campaigns
 from omni.synth.config import UPLIFT_SEGMENTS, SynthConfig
 from omni.synth.identities import draw_identities
 from omni.synth.people import draw_people
@@ -57,6 +59,9 @@ from omni.synth.touches import (
     triggered_orders,
 )
 from omni.synth.writer import write_csv, write_json, write_parquet, write_yaml
+
+__all__ = ["STAGES", "build_params", "generate_world", "render_sources", "simulate", "write_source",
+           "write_truth"]
 
 MIN_PERSONS, MAX_PERSONS = 1_000, 1_000_000
 # Every stage draws from its own child of the seed, so changing one stage never shifts another.
@@ -449,61 +454,10 @@ def build_params(
     end: str,
 ) -> dict:
     """Settings, channel effects, campaign uplift by segment, hard-case and bad-row counts."""
-    from omni._version import __version__
-
-    cfg, p, ids, o, c = w.cfg, w.people, w.ids, w.orders, w.campaigns
-    n_orders = len(o)
+    cfg, p, o, c = w.cfg, w.people, w.orders, w.campaigns
     repeat = (o.cause == 0) & ~o.acquisition
-    touch_caused = {}
-    n_touch_caused = int((o.cause > 0).sum())
-    for k, ch in enumerate(TOUCH_CHANNELS):
-        sel = o.cause == k + 1
-        count = int(sel.sum())
-        touch_caused[ch] = {
-            "orders": count,
-            "via_campaign": int((sel & (o.campaign >= 0)).sum()),
-            "share_of_orders": count / max(n_orders, 1),
-            "share_of_touch_caused": count / max(n_touch_caused, 1),
-        }
-    campaigns = []
-    for k, sc in enumerate(c.scheduled):
-        sel = c.campaign == k
-        realized = {}
-        for s, seg in enumerate(UPLIFT_SEGMENTS):
-            m = sel & (c.segment == s)
-            realized[seg] = {
-                "members": int(m.sum()),
-                "mean_uplift_conv": float(c.uplift_conv[m].mean()) if m.any() else None,
-            }
-        arm = c.arm[sel]
-        campaigns.append(
-            {
-                "campaign_id": sc.campaign_id,
-                "name": sc.spec.name,
-                "channel": sc.spec.channel,
-                "start_date": str(w.tl.start + _days(sc.start)),
-                "end_date": str(w.tl.start + _days(sc.end)),
-                "arms": list(sc.spec.arms),
-                "arm_effects": dict(zip(sc.spec.arms, sc.spec.arm_effects, strict=True)),
-                "coupon_values": dict(zip(sc.spec.arms, sc.spec.coupon_values, strict=True)),
-                "planned_control_share": sc.spec.control_share,
-                "assigned": int(sel.sum()),
-                "control_share": float((arm == 0).mean()) if len(arm) else None,
-                "contaminated_controls": int((sel & (c.arm == 0) & c.contacted).sum()),
-                "extra_orders": int((sel & c.extra).sum()),
-                "uplift_by_segment_and_tier": {
-                    arm_name: {
-                        seg: {
-                            tier: round(min(cfg.uplift_by_segment[seg] * tm * eff, 0.95), 10)
-                            for tier, tm in zip(TIERS, cfg.uplift_tier_mult, strict=True)
-                        }
-                        for seg in UPLIFT_SEGMENTS
-                    }
-                    for arm_name, eff in zip(sc.spec.arms, sc.spec.arm_effects, strict=True)
-                },
-                "mean_true_uplift_by_segment": realized,
-            }
-        )
+    touch_caused = _touch_caused(o)
+    campaigns = [_campaign_params(w, k, sc) for k, sc in enumerate(c.scheduled)]
     bad = {
         name: {
             kind: {"count": len(keys), "record_keys": [f"{name}:{k}" for k in keys]}
@@ -512,11 +466,6 @@ def build_params(
         for name, r in rendered.items()
         if r.bad_rows
     }
-    pos = rendered["pos_orders"]
-    walkin = pos.extra["walkin"]
-    kiosk_people = int((ids.kiosk_of >= 0).sum())
-    ev = w.events
-    kiosk_events = np.isin(ev.cookie, ids.kiosk_ck)
     return {
         "generator": "omni.synth",
         "omni_version": __version__,
@@ -548,21 +497,89 @@ def build_params(
         "campaigns": campaigns,
         "skipped_campaigns": list(w.skipped_campaigns),
         "bad_rows": bad,
-        "hard_cases": {
-            "members": int((~np.isnan(ids.reg_t)).sum()),
-            "duplicate_members": int((~np.isnan(ids.reg2_t)).sum()),
-            "two_phone_persons": int((ids.phone_second >= 0).sum()),
-            "phone_changed_persons": int((ids.phone_old >= 0).sum()),
-            "shared_device_persons": int((ids.share_partner >= 0).sum()) * 2,
-            "kiosks": len(ids.kiosk_dev),
-            "kiosk_persons": kiosk_people,
-            "kiosk_events": int(kiosk_events.sum()),
-            "pos_walkin_orders": int(walkin.sum()),
-            "pos_walkin_share": float(walkin.mean()) if len(walkin) else None,
-            "pos_default_phone_orders": int(pos.extra["default_phone"].sum()),
-            "lat_devices": int(ids.dev_lat.sum()),
-            "default_phones": ["13800000000", "13888888888"],
+        "hard_cases": _hard_cases(w, rendered),
+    }
+
+
+def _touch_caused(o: Orders) -> dict[str, dict[str, Any]]:
+    """Orders caused by each touch channel (and how many through a campaign), with their shares."""
+    n_orders = len(o)
+    touch_caused = {}
+    n_touch_caused = int((o.cause > 0).sum())
+    for k, ch in enumerate(TOUCH_CHANNELS):
+        sel = o.cause == k + 1
+        count = int(sel.sum())
+        touch_caused[ch] = {
+            "orders": count,
+            "via_campaign": int((sel & (o.campaign >= 0)).sum()),
+            "share_of_orders": count / max(n_orders, 1),
+            "share_of_touch_caused": count / max(n_touch_caused, 1),
+        }
+    return touch_caused
+
+
+def _campaign_params(w: World, k: int, sc: ScheduledCampaign) -> dict[str, Any]:
+    """Campaign ``k``'s settings, assignment counts, configured uplift and realized true uplift."""
+    cfg, c = w.cfg, w.campaigns
+    sel = c.campaign == k
+    realized = {}
+    for s, seg in enumerate(UPLIFT_SEGMENTS):
+        m = sel & (c.segment == s)
+        realized[seg] = {
+            "members": int(m.sum()),
+            "mean_uplift_conv": float(c.uplift_conv[m].mean()) if m.any() else None,
+        }
+    arm = c.arm[sel]
+    return {
+        "campaign_id": sc.campaign_id,
+        "name": sc.spec.name,
+        "channel": sc.spec.channel,
+        "start_date": str(w.tl.start + _days(sc.start)),
+        "end_date": str(w.tl.start + _days(sc.end)),
+        "arms": list(sc.spec.arms),
+        "arm_effects": dict(zip(sc.spec.arms, sc.spec.arm_effects, strict=True)),
+        "coupon_values": dict(zip(sc.spec.arms, sc.spec.coupon_values, strict=True)),
+        "planned_control_share": sc.spec.control_share,
+        "assigned": int(sel.sum()),
+        "control_share": float((arm == 0).mean()) if len(arm) else None,
+        "contaminated_controls": int((sel & (c.arm == 0) & c.contacted).sum()),
+        "extra_orders": int((sel & c.extra).sum()),
+        "uplift_by_segment_and_tier": {
+            arm_name: {
+                seg: {
+                    tier: round(min(cfg.uplift_by_segment[seg] * tm * eff, 0.95), 10)
+                    for tier, tm in zip(TIERS, cfg.uplift_tier_mult, strict=True)
+                }
+                for seg in UPLIFT_SEGMENTS
+            }
+            for arm_name, eff in zip(sc.spec.arms, sc.spec.arm_effects, strict=True)
         },
+        "mean_true_uplift_by_segment": realized,
+    }
+
+
+def _hard_cases(w: World, rendered: dict[str, Rendered]) -> dict[str, Any]:
+    """Counts of the identity hard cases the world contains (duplicates, shared devices, kiosks...)."""
+    ids = w.ids
+    pos = rendered["pos_orders"]
+    walkin = pos.extra["walkin"]
+    kiosk_people = int((ids.kiosk_of >= 0).sum())
+    ev = w.events
+    kiosk_events = np.isin(ev.cookie, ids.kiosk_ck)
+    return {
+        "members": int((~np.isnan(ids.reg_t)).sum()),
+        "duplicate_members": int((~np.isnan(ids.reg2_t)).sum()),
+        "two_phone_persons": int((ids.phone_second >= 0).sum()),
+        "phone_changed_persons": int((ids.phone_old >= 0).sum()),
+        "shared_device_persons": int((ids.share_partner >= 0).sum()) * 2,
+        "kiosks": len(ids.kiosk_dev),
+        "kiosk_persons": kiosk_people,
+        "kiosk_events": int(kiosk_events.sum()),
+        "pos_walkin_orders": int(walkin.sum()),
+        "pos_walkin_share": float(walkin.mean()) if len(walkin) else None,
+        "pos_default_phone_orders": int(pos.extra["default_phone"].sum()),
+        "lat_devices": int(ids.dev_lat.sum()),
+        "default_phones": ["13800000000", "13888888888"],
     }
 
 

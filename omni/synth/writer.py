@@ -16,6 +16,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import yaml
 
+__all__ = ["write_csv", "write_json", "write_parquet", "write_yaml"]
+
 _CSV_OPTIONS = pacsv.WriteOptions(include_header=False, quoting_style="none")
 
 

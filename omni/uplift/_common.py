@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from omni.privacy import mask_id as _privacy_mask_id
+
 __all__ = [
     "CONTROL",
     "OUTCOME_COLUMNS",
@@ -47,8 +49,6 @@ OUTCOME_COLUMNS = (
 def mask_id(value: object) -> str:
     """Mask an identifier for messages with the project's rule (:func:`omni.privacy.mask_id`:
     first 2 + ``…`` + last 2 characters, e.g. ``"O0…56"``)."""
-    from omni.privacy import mask_id as _privacy_mask_id
-
     return str(_privacy_mask_id(str(value)))
 
 

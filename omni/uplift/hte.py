@@ -654,23 +654,8 @@ def targeting_value(
     t = (outcomes["arm"].astype(str) != control).to_numpy().astype("float64")
     conv = numeric_metric(outcomes, "converted")
     rev = numeric_metric(outcomes, "revenue")
-    n = len(s)
-    pop = n if population is None else int(population)
-    order = np.argsort(-s, kind="stable")
-    t, conv, rev = t[order], conv[order], rev[order]
-    # prefix sums give every top-k group's per-arm n, mean and variance in O(n)
-    c = 1.0 - t
-    pre = {
-        name: np.cumsum(arr)
-        for name, arr in {
-            "nt": t, "nc": c, "ct": conv * t, "cc": conv * c, "rt": rev * t, "rc": rev * c,
-            "rt2": rev**2 * t, "rc2": rev**2 * c,
-        }.items()
-    }
-    idx = np.array([max(int(round(k * n)), 1) - 1 for k in ks])
-    g = {name: arr[idx] for name, arr in pre.items()}
-    if (g["nt"] < 2).any() or (g["nc"] < 2).any():
-        raise ValueError("a top-k group has fewer than 2 treated or control people; use larger k")
+    pop = len(s) if population is None else int(population)
+    g = _top_k_sums(s, t, conv, rev, ks)
     ct_m, cc_m = g["ct"] / g["nt"], g["cc"] / g["nc"]
     rt_m, rc_m = g["rt"] / g["nt"], g["rc"] / g["nc"]
     rt_v = (g["rt2"] - g["nt"] * rt_m**2) / (g["nt"] - 1)
@@ -704,6 +689,29 @@ def targeting_value(
             "profit_vs_everyone": profit - profit[-1],
         }
     )
+
+
+def _top_k_sums(s: np.ndarray, t: np.ndarray, conv: np.ndarray, rev: np.ndarray,
+                ks: list[float]) -> dict[str, np.ndarray]:
+    """Per-arm counts and sums (``nt``, ``nc``, ``ct``, ``cc``, ``rt``, ``rc``, ``rt2``, ``rc2``)
+    of each top-k group by score ``s`` (ties by input order), from prefix sums in O(n)."""
+    n = len(s)
+    order = np.argsort(-s, kind="stable")
+    t, conv, rev = t[order], conv[order], rev[order]
+    # prefix sums give every top-k group's per-arm n, mean and variance in O(n)
+    c = 1.0 - t
+    pre = {
+        name: np.cumsum(arr)
+        for name, arr in {
+            "nt": t, "nc": c, "ct": conv * t, "cc": conv * c, "rt": rev * t, "rc": rev * c,
+            "rt2": rev**2 * t, "rc2": rev**2 * c,
+        }.items()
+    }
+    idx = np.array([max(int(round(k * n)), 1) - 1 for k in ks])
+    g = {name: arr[idx] for name, arr in pre.items()}
+    if (g["nt"] < 2).any() or (g["nc"] < 2).any():
+        raise ValueError("a top-k group has fewer than 2 treated or control people; use larger k")
+    return g
 
 
 # ---------------------------------------------------------------------------------------------

@@ -114,8 +114,50 @@ def simulate_campaign(
     n = int(n_persons)
 
     oneid = np.char.add("O", np.char.zfill(np.arange(1, n + 1).astype(str), 9))
-    seg_idx = rng.choice(len(SEGMENTS), size=n, p=SEGMENT_SHARES)
+    seg_idx, pref, city_tier, rate, spend, clv_tier = _draw_people(rng, n)
     segment = np.asarray(SEGMENTS)[seg_idx]
+    arm, contacted, p0, u_base, n_win, extra_rate = _draw_response(
+        rng, n, arms, scale, uplift, control_share, contact_rate, control_contact_rate, seg_idx, pref, rate,
+        window_days)
+    orders = _draw_orders(rng, oneid, spend, rate, n_win, start, end_excl, window_days, pre_days)
+
+    assignments = pd.DataFrame(
+        {
+            "campaign_id": campaign_id,
+            "assignment_key": np.char.add(
+                "campaign_assignments:A", np.char.zfill(np.arange(n).astype(str), 9)
+            ),
+            "oneid": oneid,
+            "arm": arm,
+            "assigned_time": _times(rng, start - pd.Timedelta(days=1), 1, n),
+            "contacted": contacted,
+        }
+    )
+    campaigns = pd.DataFrame(
+        {
+            "campaign_id": [campaign_id],
+            "name": ["simulated campaign"],
+            "channel": ["sms"],
+            "start_date": [start.normalize()],
+            "end_date": [pd.Timestamp(end_date).normalize()],
+            "arms": ["|".join([CONTROL, *arms])],
+            "control_share": [control_share],
+            "cost_per_contact": [cost_per_contact],
+            "coupon_value": [coupon_value],
+        }
+    )
+    covariates = pd.DataFrame(
+        {"oneid": oneid, "rfm_segment": segment, "clv_tier": clv_tier, "channel_pref": pref,
+         "city_tier": city_tier}
+    )
+    rev_per_conversion = spend * (1.0 + extra_rate)  # E[revenue | converted]
+    truth = _campaign_truth(covariates, arms, scale, u_base, p0, contact_rate, rev_per_conversion)
+    return SimulatedCampaign(assignments, orders, campaigns, covariates, truth)
+
+
+def _draw_people(rng: np.random.Generator, n: int) -> tuple[np.ndarray, ...]:
+    """Segment index, preferred channel, city tier, purchase rate, spend and CLV tier per person."""
+    seg_idx = rng.choice(len(SEGMENTS), size=n, p=SEGMENT_SHARES)
     pref = rng.choice(list(CHANNEL_PREF_ADJ), size=n, p=[0.45, 0.30, 0.25])
     city_tier = rng.choice(
         ["tier1", "tier2", "tier3", "tier4", "tier5"], size=n, p=[0.15, 0.30, 0.25, 0.2, 0.1]
@@ -126,7 +168,16 @@ def simulate_campaign(
     clv_tier = np.where(
         value >= np.quantile(value, 0.8), "high", np.where(value >= np.quantile(value, 0.4), "mid", "low")
     )
+    return seg_idx, pref, city_tier, rate, spend, clv_tier
 
+
+def _draw_response(
+    rng: np.random.Generator, n: int, arms: list[str], scale: dict[str, float], uplift: dict[str, float],
+    control_share: float, contact_rate: float, control_contact_rate: float, seg_idx: np.ndarray,
+    pref: np.ndarray, rate: np.ndarray, window_days: int,
+) -> tuple[np.ndarray, ...]:
+    """Arm, contact and conversion draws: arm, contacted, the baseline conversion probability p0,
+    the per-person base uplift, the window's paid orders per person and the extra order rate."""
     # assignment
     shares = [control_share] + [(1.0 - control_share) / len(arms)] * len(arms)
     arm = np.asarray([CONTROL, *arms])[rng.choice(len(arms) + 1, size=n, p=shares)]
@@ -146,7 +197,15 @@ def simulate_campaign(
     converted = rng.random(n) < p0 + np.where(treated & contacted, u_person, 0.0)
     extra_rate = 0.5 * rate * window_days
     n_win = np.where(converted, 1 + rng.poisson(extra_rate), 0)
+    return arm, contacted, p0, u_base, n_win, extra_rate
 
+
+def _draw_orders(
+    rng: np.random.Generator, oneid: np.ndarray, spend: np.ndarray, rate: np.ndarray, n_win: np.ndarray,
+    start: pd.Timestamp, end_excl: pd.Timestamp, window_days: int, pre_days: int,
+) -> pd.DataFrame:
+    """Orders: window, pre-period, after the window (not counted), noise statuses, walk-ins."""
+    n = len(oneid)
     # orders: window, pre-period, after the window (not counted), noise statuses, walk-ins
     n_pre = rng.poisson(rate * pre_days)
     n_post = rng.poisson(rate * 10)
@@ -196,37 +255,14 @@ def simulate_campaign(
     orders = orders[
         ["order_key", "source", "channel", "oneid", "order_time", "amount", "status", "category"]
     ]
+    return orders
 
-    assignments = pd.DataFrame(
-        {
-            "campaign_id": campaign_id,
-            "assignment_key": np.char.add(
-                "campaign_assignments:A", np.char.zfill(np.arange(n).astype(str), 9)
-            ),
-            "oneid": oneid,
-            "arm": arm,
-            "assigned_time": _times(rng, start - pd.Timedelta(days=1), 1, n),
-            "contacted": contacted,
-        }
-    )
-    campaigns = pd.DataFrame(
-        {
-            "campaign_id": [campaign_id],
-            "name": ["simulated campaign"],
-            "channel": ["sms"],
-            "start_date": [start.normalize()],
-            "end_date": [pd.Timestamp(end_date).normalize()],
-            "arms": ["|".join([CONTROL, *arms])],
-            "control_share": [control_share],
-            "cost_per_contact": [cost_per_contact],
-            "coupon_value": [coupon_value],
-        }
-    )
-    covariates = pd.DataFrame(
-        {"oneid": oneid, "rfm_segment": segment, "clv_tier": clv_tier, "channel_pref": pref,
-         "city_tier": city_tier}
-    )
-    rev_per_conversion = spend * (1.0 + extra_rate)  # E[revenue | converted]
+
+def _campaign_truth(
+    covariates: pd.DataFrame, arms: list[str], scale: dict[str, float], u_base: np.ndarray, p0: np.ndarray,
+    contact_rate: float, rev_per_conversion: np.ndarray,
+) -> pd.DataFrame:
+    """Each person's true intention-to-treat uplift per treatment arm, with the covariates."""
     truth_parts = []
     for a in arms:
         u_a = np.clip(u_base * scale[a], -p0, 1.0 - p0) * contact_rate
@@ -241,4 +277,4 @@ def simulate_campaign(
     truth = pd.concat(truth_parts, ignore_index=True)
     truth = truth[["oneid", "arm", "true_uplift_conversion", "true_uplift_revenue",
                    "baseline_conversion", "rfm_segment", "clv_tier", "channel_pref", "city_tier"]]
-    return SimulatedCampaign(assignments, orders, campaigns, covariates, truth)
+    return truth

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from omni.oneid.explain import mask_record_key, mask_value
+
 __all__ = ["explain_link"]
 
 
@@ -18,8 +20,6 @@ def explain_link(links: pd.DataFrame, record_or_account: str) -> str:
     record_or_account : str
         The scoped account (``tmall:tb_...``), its ``account_record`` or the ``target_record``.
     """
-    from omni.oneid.explain import mask_record_key, mask_value
-
     hit = links[(links["account"] == record_or_account)
                 | (links["account_record"] == record_or_account)
                 | (links["target_record"] == record_or_account)]
