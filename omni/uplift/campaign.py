@@ -424,6 +424,17 @@ def _recommendation(arms: Sequence[str], effects: pd.DataFrame, models: Mapping[
     return rec
 
 
+def _average_effects(out: pd.DataFrame, arms: list[str], segment_by: Sequence[str], segment_min_n: int,
+                     alpha: float, power: float, notes: list[str]) -> tuple:
+    """Lifts (plain and CUPED, conversion and revenue), their table, the complier effect, the
+    segment breakdown and the power table of one campaign."""
+    lifts = _lifts(out, arms, alpha, notes)
+    effects = _effects_table(*lifts)
+    cace = _complier(out, alpha, notes)
+    segments = _segments(out, segment_by, alpha, segment_min_n, notes)
+    return lifts, effects, cace, segments, _power_table(out, arms, effects, alpha, power)
+
+
 def analyse_campaign(
     assignments: pd.DataFrame,
     orders: pd.DataFrame,
@@ -510,11 +521,8 @@ def analyse_campaign(
 
     srm, balance, contamination, checks = _design_checks(out, campaigns, cid, segment_by, n_rows)
 
-    lc, lr, cc, cr = _lifts(out, arms, alpha, notes)
-    effects = _effects_table(lc, lr, cc, cr)
-    cace = _complier(out, alpha, notes)
-    segments, heterogeneity = _segments(out, segment_by, alpha, segment_min_n, notes)
-    power_tab = _power_table(out, arms, effects, alpha, power)
+    (lc, lr, cc, cr), effects, cace, (segments, heterogeneity), power_tab = _average_effects(
+        out, arms, segment_by, segment_min_n, alpha, power, notes)
 
     population = int(rollout_size) if rollout_size is not None else len(out)
     settings = {"test_share": test_share, "seed": seed, "n_boot": n_boot,
