@@ -20,6 +20,7 @@ from omni.core.errors import OmniError
 from omni.core.markup import CSP_META, escape_html
 from omni.core.progress import console
 from omni.core.progress import say as progress_line
+from omni.memory import release_memory
 from omni.reporting.display import METRICS_MIME
 from omni.reporting.index import write_index
 from omni.workspace import DATA_ENV, Workspace
@@ -267,13 +268,17 @@ def run_report(
     say(f"omni report: dataset {data.name}, month {month}, {len(paths)} notebook(s)")
     resolved = ws.resolve(as_of=month)  # resolve once (cached on disk) before the notebooks open it
     run_warnings = [str(w) for w in resolved.summary.get("warnings", [])]  # e.g. rules-only fallback
+    fingerprint = ws.fingerprint
+    # the kernels read the resolution from the cache: the runner holds none of it while they run
+    del resolved, ws
+    release_memory()
     for w in run_warnings:
         say(f"omni report: warning: {w}")
     month_dir = out_root / month
     month_dir.mkdir(parents=True, exist_ok=True)
     run_params = {"data": str(data), "month": month, "seed": seed, **(params or {})}
     facts_common = {
-        "data fingerprint": ws.fingerprint[:16],
+        "data fingerprint": fingerprint[:16],
         "run date": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
         "versions": ", ".join(f"{k} {v}" for k, v in package_versions().items()),
     }
@@ -290,7 +295,7 @@ def run_report(
     metrics = {
         "month": month,
         "dataset": data.name,
-        "data_fingerprint": ws.fingerprint,
+        "data_fingerprint": fingerprint,
         "seed": seed,
         **({"warnings": run_warnings} if run_warnings else {}),
         "notebooks": {r.name: {"title": r.title, "seconds": round(r.seconds, 1),
