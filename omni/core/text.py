@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
-__all__ = ["NULL_TOKENS", "STRING", "as_string", "null_tokens", "re_sub"]
+__all__ = ["NULL_TOKENS", "STRING", "as_string", "re_sub"]
 
 #: Tokens read as null in typed (non-string) columns, compared trimmed and lower-cased.
 NULL_TOKENS: frozenset[str] = frozenset(
@@ -52,11 +52,3 @@ def re_sub(s: pd.Series, pattern: str, repl: str) -> pd.Series:
     s = as_string(s)
     out = pc.replace_substring_regex(s.array.__arrow_array__(), pattern=pattern, replacement=repl)
     return pd.Series(pd.arrays.ArrowStringArray(out), index=s.index)
-
-
-def null_tokens(s: pd.Series) -> np.ndarray:
-    """Mask of cells that are null, blank or a null token (see :data:`NULL_TOKENS`)."""
-    if not isinstance(s.dtype, pd.StringDtype):
-        return s.isna().to_numpy()
-    t = s.str.strip().str.lower()
-    return (s.isna() | t.isin(NULL_TOKENS)).to_numpy(dtype=bool, na_value=True)
