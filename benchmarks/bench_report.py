@@ -1,0 +1,110 @@
+"""The monthly report end to end: wall time per stage and notebook, summed RSS of the process tree.
+
+Builds (or reuses) a synthetic world of ``--persons`` people, then runs ``omni report`` on it in a
+child process from raw files (the world's ``processed/`` cache is removed first unless
+``--keep-cache``), sampling the resident memory of the runner and every kernel it starts (psutil,
+summed over the process tree) until it ends. Prints the headline figures too, so that two runs
+(for example two code versions) can be compared figure by figure.
+
+    python benchmarks/bench_report.py --persons 50000
+    python benchmarks/bench_report.py --persons 1000000 --out /tmp/w1m --month 2026-10
+
+Not part of ``make test``: a benchmark measures, it does not assert.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+
+def tree_rss(proc: psutil.Process) -> int:
+    """Resident bytes of ``proc`` and all its descendants (processes that vanish count 0)."""
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def run_sampled(cmd: list[str], interval: float = 1.0) -> tuple[int, float, int, str]:
+    """Run ``cmd``; return (exit code, seconds, peak summed RSS of its process tree, stderr tail)."""
+    t0 = time.perf_counter()
+    child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = psutil.Process(child.pid)
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            try:
+                peak[0] = max(peak[0], tree_rss(proc))
+            except psutil.Error:
+                pass
+            done.wait(interval)
+
+    th = threading.Thread(target=sample, daemon=True)
+    th.start()
+    out, err = child.communicate()
+    done.set()
+    th.join()
+    return child.returncode, time.perf_counter() - t0, peak[0], (err or "")[-4000:]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--persons", type=int, default=50_000)
+    ap.add_argument("--seed", type=int, default=2024)
+    ap.add_argument("--out", default=None, help="world folder (default /tmp/omni_bench_<persons>)")
+    ap.add_argument("--month", default=None, help="report month YYYY-MM (default: last complete)")
+    ap.add_argument("--keep-cache", action="store_true", help="reuse processed/ (default: from raw)")
+    ap.add_argument("--interval", type=float, default=1.0, help="memory sampling interval, seconds")
+    args = ap.parse_args()
+
+    omni = [sys.executable, "-m", "omni"]
+    world = Path(args.out or f"/tmp/omni_bench_{args.persons}")
+    if not (world / "raw" / "sources.yaml").exists():
+        rc, secs, peak, err = run_sampled([*omni, "synth", "--out", str(world), "--persons",
+                                           str(args.persons), "--seed", str(args.seed), "--quiet"])
+        if rc:
+            print(err, file=sys.stderr)
+            return rc
+        print(f"synth {args.persons:,} persons: {secs:.0f} s, peak {peak / 1e9:.2f} GB")
+    if not args.keep_cache:
+        shutil.rmtree(world / "processed", ignore_errors=True)
+    reports = world.parent / f"{world.name}_reports"
+    shutil.rmtree(reports, ignore_errors=True)
+    cmd = [*omni, "report", "--data", str(world), "--out", str(reports)]
+    if args.month:
+        cmd += ["--month", args.month]
+    rc, secs, peak, err = run_sampled(cmd, args.interval)
+    stages = [line.strip() for line in err.splitlines()
+              if line.strip().startswith(("resolved", "linked", "unified", "loaded", "[", "done in", "omni"))]
+    print(f"omni report on {args.persons:,} persons: exit {rc}, {secs:.0f} s wall, "
+          f"peak {peak / 1e9:.2f} GB summed over the process tree")
+    for line in stages[-30:]:
+        print("  " + line)
+    if rc:
+        print(err, file=sys.stderr)
+        return rc
+    month_dir = max(p for p in reports.iterdir() if p.is_dir())
+    metrics = json.loads((month_dir / "metrics.json").read_text(encoding="utf-8"))
+    for nb, v in metrics["notebooks"].items():
+        print(f"{nb}: {v['seconds']:.1f} s")
+        for key, m in v["metrics"].items():
+            print(f"    {key} = {m['value']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
