@@ -84,7 +84,8 @@ def main() -> int:
         shutil.rmtree(world / "processed", ignore_errors=True)
     reports = world.parent / f"{world.name}_reports"
     shutil.rmtree(reports, ignore_errors=True)
-    cmd = [*omni, "report", "--data", str(world), "--out", str(reports)]
+    notebooks = Path(__file__).resolve().parents[1] / "notebooks"
+    cmd = [*omni, "report", "--data", str(world), "--out", str(reports), "--notebooks", str(notebooks)]
     if args.month:
         cmd += ["--month", args.month]
     rc, secs, peak, err = run_sampled(cmd, args.interval)
