@@ -10,6 +10,7 @@
 # %% tags=["parameters"]
 data = "data/sample"  # dataset folder (raw/sources.yaml inside)
 month = None  # report month YYYY-MM, or None for the last complete month in the data
+seed = 7  # passed by the report runner (the audit draws nothing at random)
 
 # %% tags=["remove-cell"]
 import matplotlib.pyplot as plt
