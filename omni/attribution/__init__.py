@@ -76,6 +76,7 @@ from omni.attribution.stats import (
 )
 from omni.attribution.truth import cause_visibility, month_true_shares, touch_shares
 from omni.attribution.uncertainty import bootstrap, bootstrap_shares
+from omni.core.lazy import lazy_submodules
 
 __all__ = [
     "AttributionResult",
@@ -134,10 +135,5 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    # the presentation modules load matplotlib: imported on first use (omni.<domain>.plots)
-    if name in ("plots", "narrative"):
-        import importlib
-
-        return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# the presentation modules load matplotlib: imported on first use (omni.<domain>.plots)
+__getattr__ = lazy_submodules(__name__)

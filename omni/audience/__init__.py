@@ -49,6 +49,7 @@ from omni.consent import (
     quarantined_opt_outs,
     suppressed_by_identifier,
 )
+from omni.core.lazy import lazy_submodules
 
 __all__ = [
     "AD_PLATFORMS",
@@ -102,10 +103,5 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    # the presentation modules load matplotlib: imported on first use (omni.<domain>.plots)
-    if name in ("plots", "narrative"):
-        import importlib
-
-        return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# the presentation modules load matplotlib: imported on first use (omni.<domain>.plots)
+__getattr__ = lazy_submodules(__name__)

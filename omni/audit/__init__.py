@@ -49,6 +49,7 @@ from omni.audit.sources import (
     source_overview,
 )
 from omni.audit.volume import monthly_volume, volume_change
+from omni.core.lazy import lazy_submodules
 
 __all__ = [
     "ISSUE_COLUMNS", "OUTLIER_COLUMNS", "OUTLIER_Z", "READ_CHECK_SEVERITY", "SCORE_CHECKS", "SEVERITY_ORDER",
@@ -60,10 +61,5 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    # the presentation modules load matplotlib: imported on first use (omni.<domain>.plots)
-    if name in ("plots", "narrative"):
-        import importlib
-
-        return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# the presentation modules load matplotlib: imported on first use (omni.<domain>.plots)
+__getattr__ = lazy_submodules(__name__)

@@ -9,6 +9,7 @@ Computation: :mod:`~omni.identity.health` (no truth needed) and :mod:`~omni.iden
 :mod:`~omni.identity.narrative`. The resolution itself is :mod:`omni.oneid`'s.
 """
 
+from omni.core.lazy import lazy_submodules
 from omni.identity.accuracy import (
     accuracy_table,
     link_accuracy,
@@ -51,10 +52,5 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    # the presentation modules load matplotlib: imported on first use (omni.<domain>.plots)
-    if name in ("plots", "narrative"):
-        import importlib
-
-        return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# the presentation modules load matplotlib: imported on first use (omni.<domain>.plots)
+__getattr__ = lazy_submodules(__name__)

@@ -21,6 +21,7 @@ Methods, formulas and references: docs/uplift.md.
 
 from __future__ import annotations
 
+from omni.core.lazy import lazy_submodules
 from omni.uplift.analysis import analyse_month
 from omni.uplift.campaign import CampaignAnalysis, analyse_campaign
 from omni.uplift.checks import (
@@ -95,10 +96,5 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    # the presentation modules load matplotlib: imported on first use (omni.<domain>.plots)
-    if name in ("plots", "narrative"):
-        import importlib
-
-        return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# the presentation modules load matplotlib: imported on first use (omni.<domain>.plots)
+__getattr__ = lazy_submodules(__name__)

@@ -9,6 +9,7 @@
 * Models and building blocks: :mod:`omni.value.rfm`, :mod:`omni.value.clv`, :mod:`omni.value.tgi`.
 """
 
+from omni.core.lazy import lazy_submodules
 from omni.value.analysis import analyse_month
 from omni.value.clv import CLVModel, value_tiers
 from omni.value.customer import (
@@ -46,10 +47,5 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    # the presentation modules load matplotlib: imported on first use (omni.<domain>.plots)
-    if name in ("plots", "narrative"):
-        import importlib
-
-        return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# the presentation modules load matplotlib: imported on first use (omni.<domain>.plots)
+__getattr__ = lazy_submodules(__name__)
