@@ -14,7 +14,7 @@ import numpy as np
 from omni.attribution.journeys import DIRECT
 from omni.attribution.models import MODEL_LABELS
 from omni.attribution.result import AttributionResult
-from omni.reporting.plots import interval_bars, log_scale, percent_heatmap
+from omni.reporting.plots import axes_or_new, interval_bars, log_scale, percent_heatmap
 
 __all__ = [
     "model_colors",
@@ -34,15 +34,6 @@ __all__ = [
 _BLUE, _GREY = "#4c72b0", "#c0c0c0"
 
 
-def _axes(ax: Any, figsize: tuple[float, float]) -> Any:
-    if ax is not None:
-        return ax
-    import matplotlib.pyplot as plt
-
-    _, ax = plt.subplots(figsize=figsize)
-    return ax
-
-
 def model_colors() -> dict[str, Any]:
     """One colour per model (matplotlib's ``tab10``), the same in every chart."""
     import matplotlib.pyplot as plt
@@ -52,7 +43,7 @@ def model_colors() -> dict[str, Any]:
 
 def plot_journey_length(result: AttributionResult, ax: Any = None) -> Any:
     """Share of converting and non-converting journeys by number of touches."""
-    ax = _axes(ax, (5.5, 3.8))
+    ax = axes_or_new(ax, (5.5, 3.8))
     ld = result.tables["lengths"]
     x = np.arange(len(ld))
     ax.bar(x - 0.2, ld["conversion_share"] * 100, width=0.4, label="converting journeys", color=_BLUE)
@@ -67,7 +58,7 @@ def plot_journey_length(result: AttributionResult, ax: Any = None) -> Any:
 
 def plot_time_to_convert(result: AttributionResult, ax: Any = None) -> Any:
     """Touched conversions by days from the first touch to the order."""
-    ax = _axes(ax, (5.5, 3.8))
+    ax = axes_or_new(ax, (5.5, 3.8))
     ttc = result.tables["time_to_convert"]
     ax.bar(ttc["days"], ttc["share"] * 100, color=_BLUE)
     ax.set_xlabel("days from the first touch to the order")
@@ -123,7 +114,7 @@ def plot_transitions(result: AttributionResult, ax: Any = None, max_states: int 
 
 def plot_removal_effects(result: AttributionResult, ax: Any = None) -> Any:
     """Share of conversions lost if each marketing channel were removed (Markov)."""
-    ax = _axes(ax, (5, 4.8))
+    ax = axes_or_new(ax, (5, 4.8))
     re = result.markov.removal_effects_.drop(index=DIRECT, errors="ignore").sort_values()
     re = re[re > 0]
     ax.barh(re.index, re.to_numpy() * 100, color=_BLUE)
@@ -149,7 +140,7 @@ def plot_roas(result: AttributionResult, ax: Any = None) -> Any:
     roi = result.tables["roi"]
     paid_roi = roi[roi["spend"] > 0]
     colors, target = model_colors(), result.settings.get("target_roas", 1.0)
-    ax = _axes(ax, (9, 0.45 * verdict.shape[0] + 2.2))
+    ax = axes_or_new(ax, (9, 0.45 * verdict.shape[0] + 2.2))
     order_ch = verdict.sort_values("roas_max")["channel"].tolist()
     for i, ch in enumerate(order_ch):  # a handful of channels
         rows = paid_roi[paid_roi["channel"] == ch]
@@ -173,7 +164,7 @@ def plot_roas(result: AttributionResult, ax: Any = None) -> Any:
 
 def plot_model_ranks(result: AttributionResult, ax: Any = None) -> Any:
     """Each touch channel's rank by share under each model."""
-    ax = _axes(ax, (10, 4))
+    ax = axes_or_new(ax, (10, 4))
     ranks, models, channels = result.tables["ranks"], result.models, result.channels
     for ch in channels:  # a handful of channels
         ax.plot(range(len(models)), ranks.loc[ch, models], marker="o", label=ch)
@@ -193,7 +184,7 @@ def plot_share_change(result: AttributionResult, ax: Any = None) -> Any:
     sc = result.tables["share_change"]
     sc = sc[sc["channel"] != DIRECT]
     prev = result.previous.month
-    ax = _axes(ax, (9, 3.6))
+    ax = axes_or_new(ax, (9, 3.6))
     x = np.arange(len(sc))
     ax.bar(x - 0.2, sc["previous_share"] * 100, width=0.4, label=str(prev), color=_GREY)
     ax.bar(x + 0.2, sc["share"] * 100, width=0.4, label=str(result.month), color=_BLUE)
@@ -209,7 +200,7 @@ def plot_truth_shares(result: AttributionResult, ax: Any = None) -> Any:
     """Every model's shares of the touch-credited conversions against the true shares."""
     channels, models, colors = result.channels, result.models, model_colors()
     ts = result.tables["touch_shares"].reindex(channels)
-    ax = _axes(ax, (10, 4))
+    ax = axes_or_new(ax, (10, 4))
     x = np.arange(len(channels))
     w = 0.8 / (len(models) + 1)
     ax.bar(x - 0.4 + w / 2, result.true_shares.reindex(channels).fillna(0) * 100, width=w, color="black",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from omni.audit.result import AuditResult
-from omni.reporting.plots import percent_heatmap
+from omni.reporting.plots import axes_or_new, percent_heatmap
 
 __all__ = ["plot_completeness", "plot_overlap", "plot_scores", "plot_volume"]
 
@@ -14,19 +14,10 @@ LOW_SCORE = 80
 _BLUE, _RED = "#4c72b0", "#cf222e"
 
 
-def _axes(ax: Any, figsize: tuple[float, float]) -> Any:
-    if ax is not None:
-        return ax
-    import matplotlib.pyplot as plt
-
-    _, ax = plt.subplots(figsize=figsize)
-    return ax
-
-
 def plot_completeness(result: AuditResult, ax: Any = None) -> Any:
     """Mean filled share of each source's non-identifier columns, in percent."""
     by_source = result.tables["completeness_by_source"]
-    ax = _axes(ax, (8, 3.5))
+    ax = axes_or_new(ax, (8, 3.5))
     ax.barh(by_source["source"], by_source["filled"].to_numpy() * 100, color=_BLUE)
     ax.set_xlabel("mean share of filled values, non-identifier columns (%)")
     ax.set_title("Completeness by source")
@@ -37,7 +28,7 @@ def plot_completeness(result: AuditResult, ax: Any = None) -> Any:
 def plot_volume(result: AuditResult, ax: Any = None) -> Any:
     """Rows per month of every source with rows, in thousands."""
     volume = result.tables["volume"]
-    ax = _axes(ax, (9, 4))
+    ax = axes_or_new(ax, (9, 4))
     for col in volume.columns:
         if volume[col].sum() > 0:
             ax.plot(volume.index.to_timestamp(), volume[col] / 1000, marker="o", ms=3, label=col)
@@ -65,7 +56,7 @@ def plot_overlap(result: AuditResult, ax: Any = None) -> Any:
 def plot_scores(result: AuditResult, ax: Any = None) -> Any:
     """Quality score per source, lowest first; sources below :data:`LOW_SCORE` in red."""
     scores = result.tables["scores"]
-    ax = _axes(ax, (7, 3.5))
+    ax = axes_or_new(ax, (7, 3.5))
     ax.barh(scores["source"], scores["score"], color=[_RED if s < LOW_SCORE else _BLUE for s in scores["score"]])
     ax.set_xlabel("quality score (0-100)")
     ax.set_xlim(0, 100)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from omni.identity.result import IdentityResult
-from omni.reporting.plots import log_scale, percent_heatmap
+from omni.reporting.plots import axes_or_new, log_scale, percent_heatmap
 
 __all__ = ["plot_cluster", "plot_merge_rates", "plot_platform_linkage", "plot_profile_sizes"]
 
@@ -17,18 +17,9 @@ __all__ = ["plot_cluster", "plot_merge_rates", "plot_platform_linkage", "plot_pr
 LINKAGE_COLORS = ["#4c72b0", "#2da44e", "#cf222e", "#999"]
 
 
-def _axes(ax: Any, figsize: tuple[float, float]) -> Any:
-    if ax is not None:
-        return ax
-    import matplotlib.pyplot as plt
-
-    _, ax = plt.subplots(figsize=figsize)
-    return ax
-
-
 def plot_merge_rates(result: IdentityResult, ax: Any = None) -> Any:
     """Heat map of the cross-source merge rates (% of a row source's records)."""
-    ax = _axes(ax, (7, 6))
+    ax = axes_or_new(ax, (7, 6))
     return percent_heatmap(result.tables["merge_rates"], ax=ax, title="Cross-source merge rate (%)",
                            xlabel="joined to a record from", ylabel="records of", colorbar_label="% of records")
 
@@ -36,7 +27,7 @@ def plot_merge_rates(result: IdentityResult, ax: Any = None) -> Any:
 def plot_profile_sizes(result: IdentityResult, ax: Any = None) -> Any:
     """Bars of OneIDs by records per OneID (log scale)."""
     dist = result.tables["profile_sizes"]
-    ax = _axes(ax, (8, 3.5))
+    ax = axes_or_new(ax, (8, 3.5))
     ax.bar(dist["size"].astype(str), dist["profiles"], color="#4c72b0")
     log_scale(ax, "y")
     ax.set_xlabel("records per OneID")
@@ -76,7 +67,7 @@ def plot_cluster(result: IdentityResult, ax: Any = None, seed: int = 7, max_node
     if g.number_of_nodes() > max_nodes:
         return None
     pos = nx.spring_layout(g, seed=seed)
-    ax = _axes(ax, (9, 6))
+    ax = axes_or_new(ax, (9, 6))
     sources = sorted({d["source"] for _, d in g.nodes(data=True) if d["kind"] == "record"})
     cmap = plt.get_cmap("tab10")
     for k, s in enumerate(sources):
@@ -97,7 +88,7 @@ def plot_cluster(result: IdentityResult, ax: Any = None, seed: int = 7, max_node
 def plot_platform_linkage(result: IdentityResult, ax: Any = None) -> Any:
     """Horizontal bars: how platform orders reach a person (% of platform order records)."""
     ls = result.tables["platform_linkage"]
-    ax = _axes(ax, (7, 2.8))
+    ax = axes_or_new(ax, (7, 2.8))
     ax.barh(ls["linked"][::-1], ls["share"][::-1] * 100, color=LINKAGE_COLORS[::-1])
     ax.set_xlabel("share of platform order records (%)")
     ax.set_title("How platform orders reach a person")

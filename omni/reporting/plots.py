@@ -14,10 +14,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["interval_bars", "log_scale", "percent_heatmap"]
+__all__ = ["axes_or_new", "interval_bars", "log_scale", "percent_heatmap"]
 
 
-def _axes(ax: Any, figsize: tuple[float, float]) -> Any:
+def axes_or_new(ax: Any, figsize: tuple[float, float]) -> Any:
+    """``ax`` itself, or the axes of a new figure of ``figsize`` when ``ax`` is None."""
     if ax is not None:
         return ax
     import matplotlib.pyplot as plt
@@ -59,7 +60,7 @@ def percent_heatmap(
     -------
     matplotlib Axes
     """
-    ax = _axes(ax, (max(5.0, 0.55 * shares.shape[1] + 3), max(3.5, 0.45 * shares.shape[0] + 2)))
+    ax = axes_or_new(ax, (max(5.0, 0.55 * shares.shape[1] + 3), max(3.5, 0.45 * shares.shape[0] + 2)))
     pct = shares.to_numpy(dtype=float) * 100
     im = ax.imshow(np.ma.masked_invalid(pct), cmap="Blues", vmin=0, vmax=100, aspect="auto")
     ax.set_xticks(range(shares.shape[1]), [str(c) for c in shares.columns], rotation=40, ha="right",
@@ -116,7 +117,7 @@ def interval_bars(
     """
     est = np.asarray(estimate, dtype=float) * scale
     n = len(est)
-    ax = _axes(ax, (8, max(2.5, 0.4 * n + 1.2)))
+    ax = axes_or_new(ax, (8, max(2.5, 0.4 * n + 1.2)))
     y = np.arange(n)[::-1]
     err = None
     if low is not None and high is not None:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from omni.reporting.plots import interval_bars, log_scale, percent_heatmap
+from omni.reporting.plots import axes_or_new, interval_bars, log_scale, percent_heatmap
 from omni.value.clv import MODEL_LABELS
 from omni.value.movement import migration_shares
 from omni.value.narrative import TGI_LABELS
@@ -39,13 +39,6 @@ def _plt() -> Any:
     import matplotlib.pyplot as plt
 
     return plt
-
-
-def _axes(ax: Any, figsize: tuple[float, float]) -> Any:
-    if ax is not None:
-        return ax
-    _, ax = _plt().subplots(figsize=figsize)
-    return ax
 
 
 def plot_rfm_distribution(result: ValueResult) -> Any:
@@ -81,7 +74,7 @@ def plot_rfm_distribution(result: ValueResult) -> Any:
 def plot_segment_shares(result: ValueResult, ax: Any = None) -> Any:
     """Share of customers, revenue to date and predicted value per RFM class (grouped bars)."""
     st = result.tables["segments"]
-    ax = _axes(ax, (10, 4))
+    ax = axes_or_new(ax, (10, 4))
     x = np.arange(len(st))
     bars = [("customer_share", "customers", _GREY), ("revenue_share", "revenue to date", _BLUE),
             ("clv_share", f"predicted {result.current.settings['clv_months']}-month value", _ORANGE)]
@@ -101,7 +94,7 @@ def plot_holdout(result: ValueResult, ax: Any = None) -> Any:
     chk, ht = result.current.check, result.tables.get("holdout")
     if chk is None or ht is None:
         return None
-    ax = _axes(ax, (9, 3.8))
+    ax = axes_or_new(ax, (9, 3.8))
     xx = np.arange(len(ht))
     ax.bar(xx, ht["actual"].astype(float), color=_GREY, label="actual")
     fitted = [m for m in ("bgnbd", "paretonbd") if f"predicted_{m}" in ht.columns]
@@ -162,7 +155,7 @@ def plot_churn(result: ValueResult, ax: Any = None) -> Any:
     if d is None:
         return None
     month, prev, drop = result.month, result.previous_month, result.settings["churn_min_drop"]
-    ax = _axes(ax, (6.5, 5))
+    ax = axes_or_new(ax, (6.5, 5))
     no = ~d["bought"].to_numpy()
     ax.scatter(d["then"][no], d["now"][no], s=6, alpha=0.35, color=_RED, label=f"no purchase in {month}")
     ax.scatter(d["then"][~no], d["now"][~no], s=6, alpha=0.5, color=_BLUE, label=f"bought in {month}")
@@ -295,7 +288,7 @@ def plot_truth_calibration(result: ValueResult, ax: Any = None) -> Any:
     if cal is None:
         return None
     rb, ot = cal[cal["group"] != "one-time buyers"], cal[cal["group"] == "one-time buyers"]
-    ax = _axes(ax, (6, 4.5))
+    ax = axes_or_new(ax, (6, 4.5))
     ax.plot([0, 100], [0, 100], color="#999", lw=0.8, ls=":", label="perfect calibration")
     ax.plot(rb["mean_p_alive"] * 100, rb["alive_share"] * 100, marker="o", color=_BLUE,
             label="repeat buyers, tenths by P(alive)")
