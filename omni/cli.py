@@ -31,6 +31,17 @@ def _month(value: str | None) -> str | None:
     return None if value is None else str(Month.parse(value))
 
 
+def _positive_int(value: str) -> int:
+    """An argparse type: an integer of at least 1 (argparse reports anything else in one line)."""
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, got {n}")
+    return n
+
+
 def _cmd_synth(args: argparse.Namespace) -> int:
     from omni.synth import generate_world  # lazy: see top
 
@@ -96,7 +107,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     # a failing notebook raises ReportError (one line naming the notebook and cell; exit 1)
     month_dir = run_report(
         data=args.data, month=_month(args.month), notebooks=args.notebooks, out=args.out, seed=args.seed,
-        only=args.only.split(",") if args.only else None, progress=not args.quiet,
+        only=args.only.split(",") if args.only else None, progress=not args.quiet, jobs=args.jobs,
     )
     print(month_dir / "index.html")
     return 0
@@ -229,6 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="reports", help="reports folder (default reports)")
     p.add_argument("--seed", type=int, default=7, help="seed passed to every notebook")
     p.add_argument("--only", default=None, help="comma-separated notebook prefixes, e.g. 01,02")
+    p.add_argument("--jobs", type=_positive_int, default=None,
+                   help="notebooks run at once, each in its own kernel (default 2, 1 on one core)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=_cmd_report)
 

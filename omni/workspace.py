@@ -18,7 +18,7 @@ import shutil
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ from omni.io import load_dataset, load_source, read_spec
 from omni.memory import release_memory
 from omni.normalize import concat_link_tables, identifier_table, link_table
 from omni.oneid import linkage
+from omni.oneid.baseline import naive_labels
 from omni.oneid.config import OneIDConfig
 from omni.oneid.match_features import concat_quasi_fields, quasi_fields
 from omni.oneid.resolve import Resolution, resolve_identities
@@ -228,32 +229,173 @@ def _redact(text: str, limit: int = 300) -> str:
     return _REDACT.sub("<redacted>", one_line(text))[:limit]
 
 
-@dataclass
-class Resolved:
-    """Everything a resolution produced, as plain tables."""
+#: The frames of a resolution besides the unified tables, in the order they are written.
+FRAMES = ("record_oneid", "profiles", "values", "edges", "removals", "invalid", "changes", "links", "naive")
 
-    record_oneid: pd.DataFrame
-    profiles: pd.DataFrame
-    tables: dict[str, pd.DataFrame]
-    values: pd.DataFrame
-    edges: pd.DataFrame
-    removals: pd.DataFrame
-    invalid: pd.DataFrame
-    changes: pd.DataFrame
-    summary: dict = field(default_factory=dict)
-    links: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+def _read_parquet(path: Path, columns: list[str] | None = None, filters: list | None = None) -> pd.DataFrame:
+    """One cached frame (or some of its columns and rows) with Arrow-backed strings."""
+    with pd.option_context("mode.string_storage", "pyarrow"):  # Arrow strings, not Python objects
+        return pd.read_parquet(path, columns=columns, filters=filters)
+
+
+class _LazyTables(dict):
+    """The unified tables of a cached resolution, each read from its Parquet file on first use."""
+
+    def __init__(self, folder: Path, names: tuple[str, ...]):
+        super().__init__()
+        self._folder, self._names = folder, names
+
+    def __missing__(self, name: str) -> pd.DataFrame:
+        if name not in self._names:
+            raise KeyError(name)
+        df = self[name] = _read_parquet(self._folder / f"{name}.parquet")
+        return df
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def __iter__(self):
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def keys(self):  # type: ignore[override]
+        return list(self._names)
+
+    def items(self):  # type: ignore[override]
+        return [(n, self[n]) for n in self._names]
+
+    def values(self):  # type: ignore[override]
+        return [self[n] for n in self._names]
+
+    def get(self, name, default=None):  # type: ignore[override]
+        return self[name] if name in self._names else default
+
+
+class Resolved:
+    """Everything a resolution produced, as plain tables.
+
+    A resolution just computed holds its frames in memory. One read from the cache holds none
+    at first: each frame is read from its Parquet file the first time it is asked for
+    (``r.record_oneid``, ``r["orders"]``), and :meth:`read` takes some columns and rows of a
+    frame without reading the rest, so an analysis holds only what it uses (at 1M persons the
+    whole resolution is about 20 M records and takes 10+ GB as pandas frames).
+    """
+
+    def __init__(self, record_oneid: pd.DataFrame | None = None, profiles: pd.DataFrame | None = None,
+                 tables: dict[str, pd.DataFrame] | None = None, values: pd.DataFrame | None = None,
+                 edges: pd.DataFrame | None = None, removals: pd.DataFrame | None = None,
+                 invalid: pd.DataFrame | None = None, changes: pd.DataFrame | None = None,
+                 summary: dict | None = None, links: pd.DataFrame | None = None,
+                 naive: pd.DataFrame | None = None, *, folder: Path | None = None):
+        self._folder = folder
+        self._frames: dict[str, pd.DataFrame] = {}
+        given = {"record_oneid": record_oneid, "profiles": profiles, "values": values, "edges": edges,
+                 "removals": removals, "invalid": invalid, "changes": changes, "links": links,
+                 "naive": naive}
+        for name, df in given.items():
+            if df is not None:
+                self._frames[name] = df
+            elif folder is None:
+                self._frames[name] = pd.DataFrame()
+        self.tables: dict[str, pd.DataFrame] = (tables if tables is not None else
+                                                _LazyTables(folder, UNIFIED) if folder is not None else {})
+        self.summary: dict = summary if summary is not None else {}
+
+    @classmethod
+    def from_cache(cls, folder: Path) -> Resolved:
+        """A resolution read lazily from its cache folder (frames read on first use)."""
+        return cls(summary=json.loads((folder / "summary.json").read_text(encoding="utf-8")), folder=folder)
+
+    @property
+    def folder(self) -> Path | None:
+        """The cache folder the frames are read from (None for a resolution held in memory)."""
+        return self._folder
+
+    def _frame(self, name: str) -> pd.DataFrame:
+        if name not in self._frames:
+            path = self._folder / f"{name}.parquet"
+            self._frames[name] = _read_parquet(path) if path.exists() else pd.DataFrame()
+        return self._frames[name]
+
+    record_oneid = property(lambda self: self._frame("record_oneid"),
+                            doc="Record -> OneID map: ``record_key``, ``oneid``, ``source``, ``how``.")
+    profiles = property(lambda self: self._frame("profiles"), doc="One row per OneID.")
+    values = property(lambda self: self._frame("values"), doc="Identifier values and their status.")
+    edges = property(lambda self: self._frame("edges"), doc="Record -> identifier-value edges.")
+    removals = property(lambda self: self._frame("removals"), doc="Edges the limits removed.")
+    invalid = property(lambda self: self._frame("invalid"), doc="Invalid identifier rows.")
+    changes = property(lambda self: self._frame("changes"), doc="OneIDs kept, merged, split, new.")
+    links = property(lambda self: self._frame("links"), doc="Accounts linked by probability.")
+    naive = property(lambda self: self._frame("naive"),
+                     doc="The naive baseline's cluster per record (``naive``, aligned with ``record_oneid``).")
 
     def __getitem__(self, name: str) -> pd.DataFrame:
-        if name in ("record_oneid", "profiles"):
-            return getattr(self, name)
+        if name in FRAMES:
+            return self._frame(name)
         return self.tables[name]
+
+    def read(self, name: str, columns: list[str] | None = None, filters: list | None = None) -> pd.DataFrame:
+        """Some columns (and, with ``filters``, some rows) of one frame, without reading the rest.
+
+        Parameters
+        ----------
+        name : str
+            A frame (:data:`FRAMES`) or a unified table (:data:`UNIFIED`).
+        columns : list of str, optional
+            Columns to read (all by default).
+        filters : list, optional
+            Row filters in pyarrow's DNF form (``[("how", "==", "none")]``).
+
+        Notes
+        -----
+        From memory when the frame is already held; from its Parquet file otherwise, in which case
+        nothing is kept (a second call reads again).
+        """
+        held = self._frames.get(name) if name in FRAMES else (
+            dict.get(self.tables, name) if isinstance(self.tables, _LazyTables) else self.tables.get(name))
+        if held is not None or self._folder is None:
+            df = held if held is not None else self[name]
+            if filters:
+                mask = np.ones(len(df), dtype=bool)
+                for col, op, val in filters:
+                    mask &= _compare(df[col], op, val)
+                df = df.loc[mask]
+            return df[columns] if columns is not None else df
+        return _read_parquet(self._folder / f"{name}.parquet", columns=columns, filters=filters)
 
     def resolution(self, config: OneIDConfig | None = None):
         """The :class:`omni.oneid.resolve.Resolution` view (for explain and health checks)."""
-        rec = self.record_oneid[["record_key", "source", "how"]].copy()
-        rec["cluster"] = pd.factorize(self.record_oneid["oneid"])[0]
+        ro = self.read("record_oneid", ["record_key", "source", "how", "oneid"])
+        rec = ro[["record_key", "source", "how"]].copy()
+        rec["cluster"] = pd.factorize(ro["oneid"])[0]
         return Resolution(records=rec, values=self.values, edges=self.edges, removals=self.removals,
                           invalid=self.invalid, config=config or OneIDConfig())
+
+
+def _compare(s: pd.Series, op: str, val: Any) -> np.ndarray:
+    """A boolean mask of ``s op val`` for :meth:`Resolved.read`'s in-memory filters."""
+    if op in ("==", "="):
+        m = s == val
+    elif op == "!=":
+        m = s != val
+    elif op == "<":
+        m = s < val
+    elif op == "<=":
+        m = s <= val
+    elif op == ">":
+        m = s > val
+    elif op == ">=":
+        m = s >= val
+    elif op == "in":
+        m = s.isin(list(val))
+    elif op == "not in":
+        m = ~s.isin(list(val))
+    else:
+        raise ValueError(f"unknown filter operator {op!r}")
+    return np.asarray(m, dtype=bool) if not hasattr(m, "fillna") else m.fillna(False).to_numpy(dtype=bool)
 
 
 @functools.lru_cache(maxsize=1)
@@ -297,6 +439,7 @@ class Workspace:
         self._fingerprint: str | None = None
         self._resolved: dict[str | None, Resolved] = {}
         self._memo: dict[tuple, Any] = {}
+        self._shared_inputs: dict | None = None
 
     # -- basics ---------------------------------------------------------------------------
     def memo(self, key: tuple, compute: Callable[[], Any]) -> Any:
@@ -330,6 +473,21 @@ class Workspace:
             self._dataset = load_dataset(self.path)
             self._say(f"  loaded {len(self._dataset.tables)} sources in {time.perf_counter() - t:.1f} s")
         return self._dataset
+
+    def source(self, name: str) -> pd.DataFrame | None:
+        """One source's accepted rows, loaded and validated alone (None when the dataset has no
+        such source).
+
+        Analyses that read a small source (campaigns, channel spend, a market panel) ask for it
+        here instead of loading the whole dataset: at 1M persons the dataset is 20 M records and
+        several GB, while these tables have hundreds of rows. Taken from the dataset when it is
+        already loaded; read once per workspace otherwise.
+        """
+        if name not in self.spec.sources:
+            return None
+        if self._dataset is not None:
+            return self._dataset.tables.get(name)
+        return self.memo(("workspace.source", name), lambda: load_source(self.spec, name).table)
 
     @property
     def ids(self) -> pd.DataFrame:
@@ -399,6 +557,16 @@ class Workspace:
     def _record_keys(self, tables, names: list[str]) -> pd.Series:
         """``<source>:<key>`` of every record of ``names``, stacked in that order (Arrow strings)."""
         return pd.concat([record_keys(n, tables[n], self.spec.sources[n].key) for n in names], ignore_index=True)
+
+    def _shared_resolution_inputs(self) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, pd.DataFrame], pd.DataFrame | None]:
+        """:meth:`_resolution_inputs`, loaded once while two resolutions share them (the previous
+        month's and this month's; see :meth:`resolve`)."""
+        shared = getattr(self, "_shared_inputs", None)
+        if shared is None:
+            return self._resolution_inputs()
+        if "inputs" not in shared:
+            shared["inputs"] = self._resolution_inputs()
+        return shared["inputs"]
 
     def _resolution_inputs(self) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, pd.DataFrame], pd.DataFrame | None]:
         """What a resolution runs on: the lean identifier table (:func:`omni.normalize.link_table`),
@@ -478,10 +646,23 @@ class Workspace:
                 self._resolved[as_of] = res
                 return res
         if previous is None and stable and as_of is not None:
-            previous = self.resolve(str(Month.parse(as_of).previous), stable=False).record_oneid
-        res = self._resolve_now(as_of, previous)
+            # the previous month and this one are resolved from the same loaded inputs (loading
+            # and normalizing the sources is the larger part of a resolution at scale)
+            self._shared_inputs = {}
+            try:
+                previous = self.resolve(str(Month.parse(as_of).previous), stable=False).record_oneid
+                res = self._resolve_now(as_of, previous)
+            finally:
+                self._shared_inputs = None
+                release_memory()
+        else:
+            res = self._resolve_now(as_of, previous)
         if previous is None or stable:
             self._write_cache(cache, res)
+            if cache.is_dir():  # hold none of it: the frames are read back from the cache on use
+                del res
+                release_memory()
+                res = Resolved.from_cache(cache)
         self._resolved[as_of] = res
         return res
 
@@ -492,7 +673,7 @@ class Workspace:
     def _resolve_now(self, as_of: str | None, previous: pd.DataFrame | None) -> Resolved:
         t0 = time.perf_counter()
         self._say(f"omni resolve: {self.path.name}" + (f" as of {as_of}" if as_of else ""))
-        ids, records, tabs, quasi = self._resolution_inputs()
+        ids, records, tabs, quasi = self._shared_resolution_inputs()
         n_ids = len(ids)
         if as_of is not None:
             end = month_end(as_of)
@@ -528,6 +709,9 @@ class Workspace:
                 self._say(f"  linked {len(links):,} platform accounts by probability in {stages['probabilistic']:.1f} s")
             else:
                 run_warnings.append(failure)
+        # the baseline the identity report compares with: connect every shared value
+        naive = pd.DataFrame({"naive": naive_labels(ids, records).astype(np.int32)})
+        t = lap("naive_baseline", t)
         del ids  # the invalid rows the explanations need are in res.invalid
         numbers, codes, changes = assign_oneid_numbers(res.records[["record_key", "cluster"]], previous)
         rowmap = RowMap.from_numbers(records, numbers, tabs, codes=codes)  # res.records is aligned with records
@@ -571,7 +755,7 @@ class Workspace:
         self._say(f"  unified tables and profiles in {time.perf_counter() - t0:.1f} s total")
         return Resolved(record_oneid=record_oneid, profiles=profiles, tables=tables, values=res.values,
                         edges=res.edges, removals=res.removals, invalid=res.invalid, changes=changes,
-                        summary=summary, links=links)
+                        summary=summary, links=links, naive=naive)
 
     def _link_accounts(self, res, quasi: pd.DataFrame | None):
         """The probabilistic stage (:func:`omni.oneid.linkage.link_accounts`), which never
@@ -642,21 +826,11 @@ class Workspace:
     def _write_frames(self, d: Path, r: Resolved) -> None:
         frames = {"record_oneid": r.record_oneid, "profiles": r.profiles, "values": r.values,
                   "edges": r.edges, "removals": r.removals, "invalid": r.invalid, "changes": r.changes,
-                  "links": r.links, **r.tables}
+                  "links": r.links, "naive": r.naive, **r.tables}
         for name, df in frames.items():
             df.to_parquet(d / f"{name}.parquet", index=False)
             release_memory()  # the Arrow copy of each frame, before the next one
         (d / "summary.json").write_text(json.dumps(r.summary, indent=2, default=str), encoding="utf-8")
 
     def _read_cache(self, d: Path) -> Resolved:
-        def rd(n: str) -> pd.DataFrame:
-            with pd.option_context("mode.string_storage", "pyarrow"):  # Arrow strings, not objects
-                return pd.read_parquet(d / f"{n}.parquet")
-
-        return Resolved(
-            record_oneid=rd("record_oneid"), profiles=rd("profiles"),
-            tables={n: rd(n) for n in UNIFIED}, values=rd("values"), edges=rd("edges"),
-            removals=rd("removals"), invalid=rd("invalid"), changes=rd("changes"),
-            summary=json.loads((d / "summary.json").read_text(encoding="utf-8")),
-            links=rd("links") if (d / "links.parquet").exists() else pd.DataFrame(),
-        )
+        return Resolved.from_cache(d)

@@ -46,9 +46,28 @@ def parse(text: str) -> list[nbformat.NotebookNode]:
     return cells
 
 
+#: A header line ``# omni-notebook: {...}`` (JSON) becomes the notebook's ``omni`` metadata, which
+#: the report runner reads: ``{"needs": "sources"}`` marks a notebook that reads the source files
+#: only, so it runs while the month is being resolved.
+HEADER = re.compile(r"^# omni-notebook:\s*(?P<meta>\{.*\})\s*$")
+
+
+def header(text: str) -> dict:
+    for line in text.splitlines():
+        if MARK.match(line):
+            break
+        m = HEADER.match(line)
+        if m:
+            return json.loads(m.group("meta"))
+    return {}
+
+
 def build(src: Path, out_dir: Path) -> Path:
     nb = nbformat.v4.new_notebook()
-    nb.cells = parse(src.read_text(encoding="utf-8"))
+    text = src.read_text(encoding="utf-8")
+    nb.cells = parse(text)
+    if header(text):
+        nb.metadata["omni"] = header(text)
     for i, c in enumerate(nb.cells):
         c["id"] = f"{src.stem[:2]}-{i:03d}"
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (omni)", "language": "python"}

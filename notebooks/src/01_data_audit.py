@@ -1,3 +1,4 @@
+# omni-notebook: {"needs": "sources"}
 # %% [markdown]
 # # Data audit
 #

@@ -98,7 +98,7 @@ def analyse_month(
                 "headline_model": headline_model, "seed": seed}
     r = workspace.resolve(as_of=str(month))
     tp, orders = r["touchpoints"], r["orders"]
-    spend = workspace.dataset.tables["channel_spend"]
+    spend = workspace.source("channel_spend")
     model_settings = {k: settings[k] for k in ("lookback_days", "include_impressions", "channel_map",
                                                "half_life_days", "markov_order")}
     currency = workspace.spec.currency or ""
@@ -108,7 +108,7 @@ def analyse_month(
         cur.previous = _month_result(prev, month.previous, settings, currency)
         cur.tables["share_change"] = share_change(cur.attribution.table, prev.table, headline_model)
     _describe(cur, r["events"])
-    cur.tables["campaigns"] = active_campaigns(workspace.dataset.tables["campaigns"], month, tp)
+    cur.tables["campaigns"] = active_campaigns(workspace.source("campaigns"), month, tp)
     if workspace.has_truth():
         _check_truth(cur, workspace.truth("orders_cause"), tp)
     return cur

@@ -147,7 +147,7 @@ def prepare_audiences(
     log.info("  consent: %s opted out (%s only on an older record; %s opt-outs on quarantined rows)",
              f"{int(oo.sum()):,}", f"{oo.attrs['from_records_only']:,}", f"{len(quarantined):,}")
     t = time.perf_counter()
-    feats = AudienceFeatures.from_resolved(res, month, campaigns=ws.dataset.tables.get("campaigns"),
+    feats = AudienceFeatures.from_resolved(res, month, campaigns=ws.source("campaigns"),
                                            settings=defs.settings, workspace=ws)
     aset = build_audiences(defs, feats, opted_out=oo.to_numpy(), names=list(names) if names else None)
     secs["audiences"] = round(time.perf_counter() - t, 2)

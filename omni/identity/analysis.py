@@ -48,7 +48,7 @@ def analyse_month(workspace: Workspace, month: str | Month | None = None, *, lar
     ro = r.record_oneid
     n_rec = len(ro)
     how = ro["how"].astype(str).value_counts()
-    naive = naive_clusters(workspace.ids[workspace.ids["record_key"].isin(ro["record_key"])], ro[["record_key"]])
+    naive = _naive(workspace, r)
     tables = _health_tables(r, res, largest, platform_source)
     tables["naive_comparison"] = _naive_comparison(ro, naive)
     result = IdentityResult(
@@ -68,6 +68,15 @@ def analyse_month(workspace: Workspace, month: str | Month | None = None, *, lar
     result.tables.update(_truth_tables(result, workspace, naive))
     result.tables["largest"] = _shown_largest(tables["largest"], ro, res)
     return result
+
+
+def _naive(workspace: Workspace, r: Resolved) -> np.ndarray:
+    """The naive baseline's cluster per record: computed with the resolution (``r.naive``), or
+    from the full identifier table for a resolution made without it."""
+    if len(r.naive) == len(r.record_oneid) and "naive" in r.naive.columns:
+        return r.naive["naive"].to_numpy()
+    ro = r.record_oneid
+    return naive_clusters(workspace.ids[workspace.ids["record_key"].isin(ro["record_key"])], ro[["record_key"]])
 
 
 def _health_tables(r: Resolved, res: Resolution, largest: int, platform_source: str) -> dict[str, pd.DataFrame]:

@@ -205,6 +205,41 @@ def _run_one(
             os.environ[DATA_ENV] = saved
 
 
+#: Seconds per notebook at 1M persons (20 M records), measured on the 2-core project machine
+#: (docs/benchmarks.md); the first run's ETA scales them by the dataset's record count. Later runs
+#: take the previous report's own times.
+SECONDS_AT_1M = {"01": 90.0, "02": 60.0, "03": 120.0, "04": 60.0, "05": 90.0, "06": 90.0}
+
+
+def notebook_needs(nb_path: Path) -> str:
+    """What a notebook reads: ``"sources"`` (the source files only: it may run while the month is
+    resolved) or ``"resolution"`` (the default). From the notebook's ``omni`` metadata."""
+    try:
+        meta = json.loads(nb_path.read_text(encoding="utf-8")).get("metadata", {}).get("omni", {})
+    except (OSError, ValueError):
+        return "resolution"
+    return "sources" if meta.get("needs") == "sources" else "resolution"
+
+
+def _expected_seconds(paths: list[Path], out_root: Path, dataset: str, records: int | None) -> dict[str, float]:
+    """Expected run time of each notebook: its time in the latest earlier report of this dataset,
+    else :data:`SECONDS_AT_1M` scaled by the records (at least 10 s)."""
+    earlier: dict[str, float] = {}
+    for m in sorted(out_root.glob("*/metrics.json"), key=lambda f: f.stat().st_mtime):
+        try:
+            got = json.loads(m.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if got.get("dataset") == dataset:
+            earlier.update({k: float(v.get("seconds", 0)) for k, v in got.get("notebooks", {}).items()})
+    scale = (records or 0) / 20e6
+    return {p.stem: earlier.get(p.stem, max(10.0, SECONDS_AT_1M.get(p.stem[:2], 60.0) * scale)) for p in paths}
+
+
+def _eta(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
+
+
 def run_report(
     data: str | Path = "data/sample",
     month: str | None = None,
@@ -215,6 +250,7 @@ def run_report(
     params: dict[str, Any] | None = None,
     kernel_name: str = "python3",
     progress: bool = True,
+    jobs: int | None = None,
 ) -> Path:
     """Run every notebook for a month and write ``<out>/<month>/``.
 
@@ -238,6 +274,10 @@ def run_report(
         Jupyter kernel (the current environment's ``python3`` by default).
     progress : bool
         Show progress on the console.
+    jobs : int, optional
+        Notebooks run at once, each in its own kernel (default: 2, or 1 on a one-core machine).
+        Notebooks that read only the sources (``{"needs": "sources"}`` in their ``omni``
+        metadata: the data audit) start while the month is being resolved.
 
     Returns
     -------
@@ -249,10 +289,13 @@ def run_report(
     ReportError
         When a notebook fails (names the notebook and cell) or nothing is there to run.
     """
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
     data = Path(data).resolve()
     nb_dir = Path(notebooks).resolve()
     out_root = Path(out).resolve()
     paths = _notebook_paths(nb_dir, only)
+    jobs = max(1, int(jobs if jobs is not None else min(2, os.cpu_count() or 1)))
 
     if progress:
         console()
@@ -265,33 +308,72 @@ def run_report(
     month = str(Month.parse(month)) if month else None  # strict YYYY-MM (MonthError otherwise)
     ws = Workspace(data, progress=progress)
     month = month or ws.last_complete_month()
-    say(f"omni report: dataset {data.name}, month {month}, {len(paths)} notebook(s)")
-    resolved = ws.resolve(as_of=month)  # resolve once (cached on disk) before the notebooks open it
-    run_warnings = [str(w) for w in resolved.summary.get("warnings", [])]  # e.g. rules-only fallback
+    say(f"omni report: dataset {data.name}, month {month}, {len(paths)} notebook(s), {jobs} at a time")
     fingerprint = ws.fingerprint
-    # the kernels read the resolution from the cache: the runner holds none of it while they run
-    del resolved, ws
-    release_memory()
-    for w in run_warnings:
-        say(f"omni report: warning: {w}")
     month_dir = out_root / month
     month_dir.mkdir(parents=True, exist_ok=True)
     run_params = {"data": str(data), "month": month, "seed": seed, **(params or {})}
+    shown_params = {"dataset": data.name, "month": month, "seed": seed, **(params or {})}
     facts_common = {
         "data fingerprint": fingerprint[:16],
         "run date": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
         "versions": ", ".join(f"{k} {v}" for k, v in package_versions().items()),
     }
-    results: list[NotebookResult] = []
-    for i, nb_in in enumerate(paths, 1):
-        name = nb_in.stem
-        nb_out = month_dir / f"{name}.ipynb"
-        say(f"[{i}/{len(paths)}] {name}")
-        shown_params = {"dataset": data.name, "month": month, "seed": seed, **(params or {})}
-        r = _run_and_export(nb_in, nb_out, run_params, nb_dir, kernel_name, progress, shown_params, facts_common)
-        results.append(r)
-        html_path = r.html
-        say(f"      done in {r.seconds:.1f} s -> {html_path.relative_to(out_root.parent) if out_root.parent in html_path.parents else html_path}")
+    early = [p for p in paths if notebook_needs(p) == "sources"]
+    late = [p for p in paths if p not in early]
+    order = {p.stem: i for i, p in enumerate(paths, 1)}
+    results: dict[str, NotebookResult] = {}
+    expected: dict[str, float] = {}
+    run_warnings: list[str] = []
+    saved_env = os.environ.get(DATA_ENV)
+    os.environ[DATA_ENV] = str(data)  # every kernel of this run reads this dataset (see _run_one)
+
+    def run(nb_in: Path) -> NotebookResult:
+        say(f"[{order[nb_in.stem]}/{len(paths)}] {nb_in.stem}: started")
+        return _run_and_export(nb_in, month_dir / f"{nb_in.stem}.ipynb", run_params, nb_dir, kernel_name,
+                               False, shown_params, facts_common)
+
+    def finished(done) -> None:
+        for fut in done:
+            r = fut.result()  # a notebook's ReportError propagates from here
+            results[r.name] = r
+            left = sum(expected.get(p.stem, 0.0) for p in paths if p.stem not in results) / jobs
+            html = r.html.relative_to(out_root.parent) if out_root.parent in r.html.parents else r.html
+            say(f"[{order[r.name]}/{len(paths)}] {r.name}: done in {r.seconds:.1f} s -> {html}"
+                + (f"; about {_eta(left)} left" if len(results) < len(paths) and expected else ""))
+
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="omni-notebook")
+    running: set = set()
+    try:
+        running |= {pool.submit(run, p) for p in early}
+        if late:
+            resolved = ws.resolve(as_of=month)  # resolve once (cached on disk) before the notebooks open it
+            run_warnings = [str(w) for w in resolved.summary.get("warnings", [])]  # e.g. rules-only fallback
+            records = int(resolved.summary.get("records", 0)) or None
+            # the kernels read the resolution from the cache: the runner holds none of it while they run
+            del resolved
+            ws = None
+            release_memory()
+            for w in run_warnings:
+                say(f"omni report: warning: {w}")
+            expected = _expected_seconds(paths, out_root, data.name, records)
+            say(f"omni report: month resolved in {time.perf_counter() - t0:.0f} s; notebooks expected to take "
+                f"about {_eta(sum(expected.values()) / jobs)}")
+        running |= {pool.submit(run, p) for p in late}
+        while running:
+            done, running = wait(running, return_when=FIRST_COMPLETED)
+            finished(done)
+    except BaseException:
+        for f in running:
+            f.cancel()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        if saved_env is None:
+            os.environ.pop(DATA_ENV, None)
+        else:
+            os.environ[DATA_ENV] = saved_env
+    ordered = [results[p.stem] for p in paths]
     metrics = {
         "month": month,
         "dataset": data.name,
@@ -299,7 +381,7 @@ def run_report(
         "seed": seed,
         **({"warnings": run_warnings} if run_warnings else {}),
         "notebooks": {r.name: {"title": r.title, "seconds": round(r.seconds, 1),
-                               "metrics": {m["key"]: m for m in r.metrics}} for r in results},
+                               "metrics": {m["key"]: m for m in r.metrics}} for r in ordered},
     }
     (month_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
     write_index(month_dir, metrics, out_root, total_seconds=time.perf_counter() - t0)

@@ -73,7 +73,7 @@ def analyse_month(
     m = Month.parse(month) if month else Month.parse(workspace.last_complete_month())
     res = workspace.resolve(as_of=str(m))
     tables = {"assignments": res["campaign_assignments"], "orders": res["orders"],
-              "campaigns": workspace.dataset.tables.get("campaigns"), "profiles": res.profiles}
+              "campaigns": workspace.source("campaigns"), "profiles": res.profiles}
     settings = {"pre_days": pre_days, "margin": margin, "segment_min_n": segment_min_n,
                 "n_boot": n_boot, "test_share": test_share, "seed": seed}
     selection = select_campaigns(tables["campaigns"], m, campaigns)

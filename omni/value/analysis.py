@@ -139,7 +139,7 @@ def analyse_month(
     r.attributes = profile_attributes(res.profiles, cur.customers)
     r.tables["tgi_top"] = tier_tgi(r.attributes, cur.predictions["value_tier"], tier=r.top_tier,
                                    min_count=tgi_min_count)
-    panel = workspace.dataset.tables.get("market_panel")
+    panel = workspace.source("market_panel")
     if panel is not None:
         r.tables["tgi_panel"] = panel_tgi(r.attributes, panel, min_count=tgi_min_count)
     if workspace.has_truth():

@@ -1,0 +1,86 @@
+"""The embedded analytical engine: SQL over cached Parquet files and in-memory frames (DuckDB).
+
+A resolution at 1M persons is about 20 M records; as pandas frames the whole of it takes more than
+10 GB, and a join of two such frames on string keys takes minutes. Analyses that need a large join
+or aggregate (truth scoring, per-OneID counts) ask the engine instead: DuckDB reads only the
+columns and row groups a query touches, runs on every core, and spills to disk above its memory
+limit, so the answer comes back as a small frame. Everything else stays pandas.
+
+The connection's settings are the one place for the engine's resource limits:
+
+- ``memory_limit``: :data:`MEMORY_LIMIT` (``OMNI_ENGINE_MEMORY`` overrides it), so a query never
+  takes the memory the notebooks' kernels need;
+- ``threads``: every core (``OMNI_ENGINE_THREADS`` overrides it);
+- ``temp_directory``: where the engine spills (the dataset's ``processed/.engine`` when given).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["MEMORY_LIMIT", "connect", "query"]
+
+#: DuckDB's memory limit for one query (it spills to disk above it).
+MEMORY_LIMIT = "3GB"
+
+
+def connect(temp_dir: str | Path | None = None):
+    """A DuckDB connection with omni's resource limits (see the module notes).
+
+    Parameters
+    ----------
+    temp_dir : path, optional
+        Spill folder (created when needed); DuckDB's default otherwise.
+    """
+    import duckdb
+
+    con = duckdb.connect(config={"memory_limit": os.environ.get("OMNI_ENGINE_MEMORY", MEMORY_LIMIT),
+                                 "preserve_insertion_order": False})
+    threads = os.environ.get("OMNI_ENGINE_THREADS")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    if temp_dir is not None:
+        Path(temp_dir).mkdir(parents=True, exist_ok=True)
+        con.execute("SET temp_directory = ?", [str(temp_dir)])
+    return con
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def query(sql: str, tables: Mapping[str, Path | str | pd.DataFrame], *,
+          params: list | None = None, temp_dir: str | Path | None = None) -> pd.DataFrame:
+    """Run ``sql`` with each entry of ``tables`` visible as a view of that name.
+
+    Parameters
+    ----------
+    sql : str
+        One SQL statement (DuckDB's dialect); ``?`` placeholders take ``params``.
+    tables : mapping
+        View name -> a Parquet file (read on demand: only the columns and row groups the query
+        touches) or a DataFrame (read in place, not copied where DuckDB can avoid it).
+    params : list, optional
+        Values of the ``?`` placeholders.
+    temp_dir : path, optional
+        Spill folder.
+
+    Returns
+    -------
+    DataFrame
+        The result, as pandas.
+    """
+    con = connect(temp_dir)
+    try:
+        for name, t in tables.items():
+            if isinstance(t, pd.DataFrame):
+                con.register(name, t)
+            else:
+                con.execute(f"CREATE VIEW {_quote(name)} AS SELECT * FROM read_parquet(?)", [str(t)])
+        return con.execute(sql, params or []).df()
+    finally:
+        con.close()
