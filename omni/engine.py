@@ -80,7 +80,7 @@ def query(sql: str, tables: Mapping[str, Path | str | pd.DataFrame], *,
             if isinstance(t, pd.DataFrame):
                 con.register(name, t)
             else:
-                con.execute(f"CREATE VIEW {_quote(name)} AS SELECT * FROM read_parquet(?)", [str(t)])
+                con.register(name, con.read_parquet(str(t)))  # a lazy relation: read on demand
         return con.execute(sql, params or []).df()
     finally:
         con.close()

@@ -519,6 +519,27 @@ class Workspace:
             raise FileNotFoundError(f"{p} does not exist: this dataset has no ground truth")
         return pd.read_parquet(p)
 
+    def truth_path(self, name: str = "record_person") -> Path:
+        """The Parquet file of a ground-truth table (for the engine, which reads it on demand)."""
+        p = self.path / "truth" / f"{name}.parquet"
+        if not p.exists():
+            raise FileNotFoundError(f"{p} does not exist: this dataset has no ground truth")
+        return p
+
+    def truth_codes(self, as_of: str | None = None) -> np.ndarray:
+        """The true person of every record of the resolution as of ``as_of``, as integer codes
+        aligned with its ``record_oneid`` (-1: no truth row); one join in the embedded engine,
+        computed once per workspace (:func:`omni.oneid.evaluate.truth_codes`)."""
+        from omni.oneid.evaluate import truth_codes
+
+        def compute() -> np.ndarray:
+            r = self.resolve(as_of)
+            records = (r.folder / "record_oneid.parquet" if r.folder is not None and "record_oneid" not in r._frames
+                       else r.record_oneid)
+            return truth_codes(records, self.truth_path("record_person"), temp_dir=self.path / PROCESSED / ".engine")
+
+        return self.memo(("workspace.truth_codes", as_of), compute)
+
     def truth_params(self) -> dict:
         return json.loads((self.path / "truth" / "params.json").read_text(encoding="utf-8"))
 

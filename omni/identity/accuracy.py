@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from omni.oneid import evaluate_against_truth, linkable_scores
-from omni.oneid.evaluate import scores_by_source_pair
+from omni.oneid.evaluate import pairwise_scores, scores_by_source_pair
 from omni.oneid.resolve import Resolution
 
 __all__ = [
@@ -44,8 +44,10 @@ def accuracy_table(record_oneid: pd.DataFrame, res: Resolution, truth: pd.DataFr
         ``record_key``, ``oneid``, ``how``.
     res : Resolution
         The same resolution's view (for the linkable truth).
-    truth : DataFrame
-        ``record_key``, ``person_id``.
+    truth : DataFrame or ndarray
+        ``record_key``, ``person_id``; or the person codes of
+        :func:`omni.oneid.evaluate.truth_codes`, aligned with ``record_oneid`` (integer keys: the
+        way the report scores large resolutions).
 
     Returns
     -------
@@ -54,8 +56,15 @@ def accuracy_table(record_oneid: pd.DataFrame, res: Resolution, truth: pd.DataFr
         :data:`ACCURACY_COLUMNS`; ``linkable_recall`` is the recall against the true pairs some chain
         of valid identifiers joins (strong-id records only, NaN for ``all``).
     """
-    strong = evaluate_against_truth(record_oneid, truth, strong_only=True)
-    every = evaluate_against_truth(record_oneid, truth, strong_only=False)
+    if isinstance(truth, np.ndarray):  # person codes aligned with record_oneid (truth_codes)
+        _all_in_truth(truth)
+        cluster = res.records["cluster"].to_numpy()
+        strong_mask = (record_oneid["how"].astype(str) == "strong").to_numpy()
+        strong = pairwise_scores(cluster[strong_mask], truth[strong_mask])
+        every = pairwise_scores(cluster, truth)
+    else:
+        strong = evaluate_against_truth(record_oneid, truth, strong_only=True)
+        every = evaluate_against_truth(record_oneid, truth, strong_only=False)
     linkable = linkable_scores(res, truth, strong_only=True)
     rows = [{"records": "with a strong identifier", **strong, "linkable_recall": linkable["recall"]},
             {"records": "all", **every, "linkable_recall": float("nan")}]
@@ -71,6 +80,11 @@ def source_pair_accuracy(record_oneid: pd.DataFrame, truth: pd.DataFrame) -> pd.
         ``source_a``, ``source_b``, ``pred_pairs``, ``true_pairs``, ``tp``, ``precision``, ``recall``,
         ``f1``.
     """
+    if isinstance(truth, np.ndarray):  # person codes aligned with record_oneid (truth_codes)
+        keep = truth >= 0
+        oneid = pd.factorize(record_oneid["oneid"])[0]
+        sp = scores_by_source_pair(oneid[keep], truth[keep], record_oneid["source"].astype(str).to_numpy()[keep])
+        return sp.sort_values("true_pairs", ascending=False)
     m = record_oneid.merge(truth, on="record_key")
     sp = scores_by_source_pair(m["oneid"].to_numpy(), m["person_id"].to_numpy(), m["source"].astype(str).to_numpy())
     return sp.sort_values("true_pairs", ascending=False)
@@ -93,7 +107,17 @@ def naive_accuracy(record_oneid: pd.DataFrame, naive: np.ndarray, truth: pd.Data
     dict
         As :func:`omni.oneid.evaluate.pairwise_scores` (``precision``, ``recall``, ...).
     """
+    if isinstance(truth, np.ndarray):  # person codes aligned with record_oneid (truth_codes)
+        _all_in_truth(truth)
+        strong = (record_oneid["how"].astype(str) == "strong").to_numpy()
+        return pairwise_scores(np.asarray(naive)[strong], truth[strong])
     return evaluate_against_truth(record_oneid.assign(oneid=naive), truth, strong_only=True)
+
+
+def _all_in_truth(codes: np.ndarray) -> None:
+    """As :func:`omni.oneid.evaluate_against_truth`: every record must have a truth row."""
+    if (codes < 0).any():
+        raise ValueError(f"{int((codes < 0).sum())} records have no truth row")
 
 
 def link_accuracy(links: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
@@ -106,6 +130,17 @@ def link_accuracy(links: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
     """
     if not len(links):
         return pd.DataFrame({"links": [0], "right_person": [float("nan")]})
+    if not isinstance(truth, pd.DataFrame):  # the truth's Parquet file: the engine reads only these keys
+        from omni.engine import query
+
+        got = query("SELECT l.i, a.person_id = b.person_id AS ok FROM l "
+                    "LEFT JOIN truth a ON a.record_key = l.account_record "
+                    "LEFT JOIN truth b ON b.record_key = l.target_record",
+                    {"l": links[["account_record", "target_record"]].assign(i=np.arange(len(links))),
+                     "truth": truth})
+        ok = np.zeros(len(links), dtype=bool)
+        ok[got["i"].to_numpy(np.int64)] = got["ok"].fillna(False).to_numpy(dtype=bool)
+        return pd.DataFrame({"links": [len(links)], "right_person": [float(ok.mean())]})
     person = truth.set_index("record_key")["person_id"]
     ok = person.reindex(links["account_record"]).to_numpy() == person.reindex(links["target_record"]).to_numpy()
     return pd.DataFrame({"links": [len(links)], "right_person": [float(ok.mean())]})

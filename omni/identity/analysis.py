@@ -122,16 +122,16 @@ def _truth_tables(result: IdentityResult, workspace: Workspace, naive: np.ndarra
     """The accuracy tables (empty without a truth); the naive comparison gains precision and recall."""
     if not workspace.has_truth():
         return {}
-    truth = workspace.truth()
     r = result.resolved
-    acc = result.truth_check(truth)
+    truth = workspace.truth_codes(str(result.month))  # integer keys: one join in the engine
+    acc = accuracy.accuracy_table(r.record_oneid, result.resolution, truth)
     tables: dict[str, Any] = {"accuracy": acc, "source_pairs": accuracy.source_pair_accuracy(r.record_oneid, truth)}
     nv = accuracy.naive_accuracy(r.record_oneid, naive, truth)
     cmp = result.tables["naive_comparison"]  # rows: the rules (strong-id scores of acc), the naive graph
     cmp["pairwise precision"] = [float(acc["precision"].iloc[0]), nv["precision"]]
     cmp["pairwise recall"] = [float(acc["recall"].iloc[0]), nv["recall"]]
     if len(r.links):
-        tables["link_accuracy"] = accuracy.link_accuracy(r.links, truth)
+        tables["link_accuracy"] = accuracy.link_accuracy(r.links, workspace.truth_path("record_person"))
     return tables
 
 
