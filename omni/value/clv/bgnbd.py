@@ -166,6 +166,9 @@ def loglik_total(prm: Sequence[float], x: Arr, tx: Arr, T: Arr, w: Arr) -> float
 #: ``BaseFitter._fit`` defaults (``0.1 * ones``, ``tol=1e-7``), so both follow the same BFGS path.
 _START = np.full(4, 0.1)
 _GTOL = 1e-7
+#: An unpenalized fit with a parameter outside e^-13.8..e^13.8 (1e-6..1e6, time scaled to
+#: max(T) = 1) has run off towards 0 or infinity: the likelihood has no finite maximum.
+_LOG_LIMIT = float(np.log(1e6))
 
 
 def fit(x: Arr, tx: Arr, T: Arr, w: Arr, penalizer: float, sink: list[str]) -> dict[str, float]:
@@ -176,13 +179,16 @@ def fit(x: Arr, tx: Arr, T: Arr, w: Arr, penalizer: float, sink: list[str]) -> d
     lifetimes' start with the same tolerance, but with the analytic gradient in log parameters
     (:class:`_Rows`) instead of autograd and without the Hessian lifetimes computes for standard
     errors: it reaches lifetimes' parameters (to about 1e-12 on CDNOW) several times faster.
-    Like lifetimes, a BFGS stop without convergence (e.g. "precision loss" when nobody drops
-    out) is a failure; the caller retries with a penalizer. Warnings go to ``sink``.
+    Like lifetimes, a BFGS stop without convergence is a failure; so is an unpenalized fit whose
+    parameters run off beyond 1e-6..1e6 (no finite maximum: nobody drops out, or everybody buys
+    at one rate), where lifetimes' BFGS mostly stops with "precision loss" but sometimes ends
+    there. The caller retries with a penalizer. Warnings go to ``sink``.
 
     Raises
     ------
     FitFailed
-        When the optimiser does not converge or the parameters are unusable.
+        When the optimiser does not converge, an unpenalized fit has no finite maximum, or the
+        parameters are unusable.
     """
     scale = 1.0 / float(np.max(T))
     tx = np.asarray(tx, dtype="float64") * scale
@@ -197,6 +203,15 @@ def fit(x: Arr, tx: Arr, T: Arr, w: Arr, penalizer: float, sink: list[str]) -> d
         raise FitFailed(f"optimiser did not converge: {res.message} (|gradient| {grad:.1e})")
     if not np.isfinite(res.fun):
         raise FitFailed("optimiser found no finite likelihood")
+    off = np.abs(res.x) > _LOG_LIMIT
+    if penalizer == 0 and off.any():
+        # nobody drops out (a -> 0) or all buy at one rate (r, alpha -> inf): BFGS stops
+        # wherever the gradient fades (lifetimes usually reports "precision loss"); fail either
+        # way so that the caller retries with a penalizer, as it did with lifetimes
+        shown = ", ".join(
+            f"{n}={v:.3g}" for n, v, o in zip(("r", "alpha", "a", "b"), np.exp(res.x), off, strict=True) if o
+        )
+        raise FitFailed(f"no finite maximum likelihood: parameters run off ({shown}, time scaled to max(T) = 1)")
     r, alpha, a, b = np.exp(res.x)
     prm = {"r": float(r), "alpha": float(alpha / scale), "a": float(a), "b": float(b)}
     check_params("bgnbd", prm, sink)
