@@ -1,8 +1,10 @@
 """BG/NBD (Fader, Hardie & Lee 2005): purchases at a personal rate, dropout after a purchase.
 
 Predictions are evaluated in log space and with Euler's transformation of the hypergeometric
-term, so heavy buyers with hundreds of purchases stay finite; the fit and the log-likelihood are
-lifetimes' ``BetaGeoFitter``. ``prm`` is ``(r, alpha, a, b)`` with time in the summary's units.
+term, so heavy buyers with hundreds of purchases stay finite. The fit minimises lifetimes'
+``BetaGeoFitter`` objective with an analytic gradient (:class:`_Rows`, :func:`fit`), about ten
+times faster than lifetimes with the same parameters; lifetimes stays the reference in the tests.
+``prm`` is ``(r, alpha, a, b)`` with time in the summary's units.
 """
 
 from __future__ import annotations
@@ -94,7 +96,18 @@ class _Rows:
         self.xm1 = np.maximum(self.ux, 1.0) - 1.0  # b + max(x, 1) - 1 in the dropout term
 
     def loglik(self, prm: Sequence[float], grad: bool = False) -> tuple[float, np.ndarray | None]:
-        """Sum of w * log-likelihood and, with ``grad``, its gradient in (log r, log alpha, log a, log b)."""
+        """Sum of w * log-likelihood and, with ``grad``, its gradient in (log r, log alpha, log a, log b).
+
+        With pi = [x > 0] expit(d) (the posterior probability of having dropped out) and
+        psi = digamma, the partial derivatives of a row's log-likelihood are
+
+        * r:     psi(r+x) - psi(r) + log(alpha) - log(alpha+T) + pi (log(alpha+T) - log(alpha+t_x))
+        * alpha: r/alpha - (r+x)/(alpha+T) + pi (r+x) (1/(alpha+T) - 1/(alpha+t_x))
+        * a:     psi(a+b) - psi(a+b+x) + pi / a
+        * b:     psi(a+b) - psi(a+b+x) + psi(b+x) - psi(b) - pi / (b+x-1)
+
+        and the gradient in log parameters is each multiplied by its parameter.
+        """
         r, alpha, a, b = (float(v) for v in prm)
         ux, gl = self.ux, special.gammaln
         log_at, log_atx = np.log(alpha + self.uT), np.log(alpha + self.utx)
