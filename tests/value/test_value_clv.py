@@ -329,7 +329,7 @@ def test_predict_frame(fitted, cdnow_cal) -> None:
 
 
 def test_convergence_failure_is_retried_with_penalizer() -> None:
-    # nobody ever drops out: lifetimes' BG/NBD optimiser fails ("precision loss")
+    # nobody ever drops out: the unpenalized BG/NBD likelihood has no finite maximum (a -> 0)
     s = pd.DataFrame(
         {
             "frequency": np.arange(50) % 5 + 1,
