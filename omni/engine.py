@@ -28,19 +28,24 @@ __all__ = ["MEMORY_LIMIT", "connect", "query"]
 MEMORY_LIMIT = "3GB"
 
 
-def connect(temp_dir: str | Path | None = None):
+def connect(temp_dir: str | Path | None = None, *, threads: int | None = None,
+            preserve_order: bool = False):
     """A DuckDB connection with omni's resource limits (see the module notes).
 
     Parameters
     ----------
     temp_dir : path, optional
         Spill folder (created when needed); DuckDB's default otherwise.
+    threads : int, optional
+        Threads (default: ``OMNI_ENGINE_THREADS``, else every core).
+    preserve_order : bool
+        Keep insertion order in results without ORDER BY (DuckDB's default; costs memory).
     """
     import duckdb
 
     con = duckdb.connect(config={"memory_limit": os.environ.get("OMNI_ENGINE_MEMORY", MEMORY_LIMIT),
-                                 "preserve_insertion_order": False})
-    threads = os.environ.get("OMNI_ENGINE_THREADS")
+                                 "preserve_insertion_order": bool(preserve_order)})
+    threads = threads or os.environ.get("OMNI_ENGINE_THREADS")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     if temp_dir is not None:

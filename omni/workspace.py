@@ -366,6 +366,15 @@ class Resolved:
             return df[columns] if columns is not None else df
         return _read_parquet(self._folder / f"{name}.parquet", columns=columns, filters=filters)
 
+    def engine_table(self, name: str) -> pd.DataFrame | Path:
+        """What the embedded engine (:mod:`omni.engine`) should read for a frame: the frame when
+        it is held in memory, its Parquet file otherwise (read on demand, never whole)."""
+        held = self._frames.get(name) if name in FRAMES else (
+            dict.get(self.tables, name) if isinstance(self.tables, _LazyTables) else self.tables.get(name))
+        if held is not None or self._folder is None:
+            return held if held is not None else self[name]
+        return self._folder / f"{name}.parquet"
+
     def resolution(self, config: OneIDConfig | None = None):
         """The :class:`omni.oneid.resolve.Resolution` view (for explain and health checks)."""
         ro = self.read("record_oneid", ["record_key", "source", "how", "oneid"])
@@ -534,9 +543,7 @@ class Workspace:
 
         def compute() -> np.ndarray:
             r = self.resolve(as_of)
-            records = (r.folder / "record_oneid.parquet" if r.folder is not None and "record_oneid" not in r._frames
-                       else r.record_oneid)
-            return truth_codes(records, self.truth_path("record_person"), temp_dir=self.path / PROCESSED / ".engine")
+            return truth_codes(r.engine_table("record_oneid"), self.truth_path("record_person"), temp_dir=self.path / PROCESSED / ".engine")
 
         return self.memo(("workspace.truth_codes", as_of), compute)
 

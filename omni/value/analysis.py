@@ -124,7 +124,7 @@ def analyse_month(
                 "tier_shares": tuple(tier_shares), "rfm_threshold": rfm_threshold}
     res = workspace.resolve(as_of=str(month))
     cur = customer_value(workspace, month, resolution=month, **settings)
-    r = ValueResult(month=month, current=cur, currency=workspace.spec.currency or "", record_oneid=res.record_oneid,
+    r = ValueResult(month=month, current=cur, currency=workspace.spec.currency or "", record_oneid=res.engine_table("record_oneid"),
                     top_tier=str(cur.predictions["value_tier"].cat.categories[0]),
                     settings={**settings, "seed": seed, "churn_min_drop": churn_min_drop,
                               "churn_list_size": churn_list_size, "tgi_min_count": tgi_min_count,
@@ -144,5 +144,5 @@ def analyse_month(
         r.tables["tgi_panel"] = panel_tgi(r.attributes, panel, min_count=tgi_min_count)
     if workspace.has_truth():
         r.tables["truth_calibration"], r.truth_figures = truth_check(
-            cur, res.record_oneid, workspace.truth("record_person"), workspace.truth("persons"))
+            cur, res.engine_table("record_oneid"), workspace.truth_path("record_person"), workspace.truth("persons"))
     return r

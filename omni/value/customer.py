@@ -488,7 +488,9 @@ def customer_rfm(
         orders = r["orders"]
         orders, n_anon = orders.loc[(pd.to_datetime(orders["order_time"]) < bound).to_numpy()], 0
         if not include_anonymous:
-            orders, n_anon = identified_orders(orders, r.record_oneid)
+            # only the anonymous records' keys are read (not the 20 M-row map at 1M persons)
+            orders, n_anon = identified_orders(orders, r.read("record_oneid", ["record_key", "how"],
+                                                              filters=[("how", "==", "none")]))
         return rfm_of_orders(orders, bound, rfm_threshold, anonymous_orders=n_anon)
 
     return workspace.memo(("value.customer_rfm", bound, key), compute)

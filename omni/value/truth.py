@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,13 +23,16 @@ def _require(df: pd.DataFrame, cols: Sequence[str], what: str) -> None:
 def _best_person(value: CustomerValue, record_oneid: pd.DataFrame, record_person: pd.DataFrame,
                  persons: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Each customer OneID's person (most of its records) with the share of its records from them."""
-    m = record_oneid[["record_key", "oneid"]].merge(
-        record_person[["record_key", "person_id"]], on="record_key"
-    )
-    m = m[m["oneid"].isin(value.summary.index)]
-    if m.empty:
-        raise ValueError("no customer's records are in the truth table")
-    cnt = m.groupby(["oneid", "person_id"], sort=True).size().rename("n").reset_index()
+    if isinstance(record_oneid, pd.DataFrame) and isinstance(record_person, pd.DataFrame):
+        m = record_oneid[["record_key", "oneid"]].merge(
+            record_person[["record_key", "person_id"]], on="record_key"
+        )
+        m = m[m["oneid"].isin(value.summary.index)]
+        if m.empty:
+            raise ValueError("no customer's records are in the truth table")
+        cnt = m.groupby(["oneid", "person_id"], sort=True).size().rename("n").reset_index()
+    else:  # Parquet files (20 M records at 1M persons): the engine joins, only the counts come back
+        cnt = _person_counts(value.summary.index, record_oneid, record_person)
     cnt["purity"] = cnt["n"] / cnt.groupby("oneid")["n"].transform("sum")
     best = cnt.sort_values(["oneid", "n", "person_id"], ascending=[True, False, True])
     best = best.drop_duplicates("oneid").set_index("oneid")
@@ -39,6 +43,25 @@ def _best_person(value: CustomerValue, record_oneid: pd.DataFrame, record_person
             f"persons has no row for person {best['person_id'][missing.to_numpy()].iloc[0]!r}"
         )
     return best, per
+
+
+def _person_counts(customers: pd.Index, record_oneid: pd.DataFrame | Path,
+                   record_person: pd.DataFrame | Path) -> pd.DataFrame:
+    """Records per (customer OneID, true person), joined in the embedded engine: ``oneid``,
+    ``person_id``, ``n`` sorted by both, as the pandas merge and groupby give them."""
+    from omni.engine import query
+
+    for t, what in ((record_oneid, "record_oneid"), (record_person, "record_person")):
+        if isinstance(t, pd.DataFrame):
+            _require(t, ["record_key", "oneid"] if what == "record_oneid" else ["record_key", "person_id"], what)
+    got = query("SELECT r.oneid, t.person_id, count(*) AS n FROM ro r JOIN rp t ON r.record_key = t.record_key "
+                "JOIN cust c ON r.oneid = c.oneid GROUP BY r.oneid, t.person_id",
+                {"ro": record_oneid, "rp": record_person,
+                 "cust": pd.DataFrame({"oneid": customers.astype(str)})})
+    if got.empty:
+        raise ValueError("no customer's records are in the truth table")
+    got["n"] = got["n"].astype(np.int64)
+    return got.sort_values(["oneid", "person_id"]).reset_index(drop=True)
 
 
 def _calibration(pa: np.ndarray, alive: np.ndarray, repeat: np.ndarray, bins: int) -> pd.DataFrame:
@@ -118,8 +141,10 @@ def truth_check(
         ``mean_p_alive``, ``alive_share``, ``auc_alive`` (how well P(alive) ranks alive above
         dropped-out repeat buyers; 0.5 = chance) and ``auc_alive_all`` (all customers).
     """
-    _require(record_oneid, ["record_key", "oneid"], "record_oneid")
-    _require(record_person, ["record_key", "person_id"], "record_person")
+    if isinstance(record_oneid, pd.DataFrame):
+        _require(record_oneid, ["record_key", "oneid"], "record_oneid")
+    if isinstance(record_person, pd.DataFrame):
+        _require(record_person, ["record_key", "person_id"], "record_person")
     _require(persons, ["person_id", "purchase_rate", "dropout_rate", "dropout_time", "mean_spend"], "persons")
     if not isinstance(horizon_days, int | np.integer) or horizon_days < 1:
         raise ValueError(f"horizon_days must be a positive integer, got {horizon_days!r}")
