@@ -96,7 +96,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     # a failing notebook raises ReportError (one line naming the notebook and cell; exit 1)
     month_dir = run_report(
         data=args.data, month=_month(args.month), notebooks=args.notebooks, out=args.out, seed=args.seed,
-        only=args.only.split(",") if args.only else None, progress=not args.quiet,
+        only=args.only.split(",") if args.only else None, progress=not args.quiet, lang=args.lang,
     )
     print(month_dir / "index.html")
     return 0
@@ -229,6 +229,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="reports", help="reports folder (default reports)")
     p.add_argument("--seed", type=int, default=7, help="seed passed to every notebook")
     p.add_argument("--only", default=None, help="comma-separated notebook prefixes, e.g. 01,02")
+    p.add_argument("--lang", choices=("en", "zh"), default=None,
+                   help="report language (default: report: {lang: ...} in sources.yaml, else en)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=_cmd_report)
 
