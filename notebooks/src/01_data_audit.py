@@ -34,7 +34,7 @@ t = r.tables
 
 # %%
 # NBVAL_CHECK_OUTPUT: headline numbers are deterministic for the test world
-headline(r, title=f"Data audit, {r.month}")
+headline(narrative.headline(r), title=narrative.title(r))
 note(narrative.summary(r))
 
 # %% [markdown] tags=["lang-en"]

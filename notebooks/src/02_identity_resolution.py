@@ -36,7 +36,7 @@ r = omni.identity.analyse_month(ws, month)
 
 # %%
 # NBVAL_CHECK_OUTPUT: headline numbers are deterministic for the test world
-headline(r, title=narrative.title(r))
+headline(narrative.headline(r), title=narrative.title(r))
 
 # %%
 # warnings of the resolution (e.g. the probabilistic stage failed and it fell back to the rules only)

@@ -23,14 +23,15 @@ English one.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from omni.core.errors import OmniError
 
 __all__ = ["DEFAULT_LANG", "LANGS", "LanguageError", "add_terms", "check_lang", "current_lang", "month_label",
-           "short_number", "term", "tr", "unit", "using_lang", "set_lang"]
+           "relabel", "short_number", "term", "tr", "unit", "using_lang", "set_lang"]
 
 #: The report languages.
 LANGS: tuple[str, ...] = ("en", "zh")
@@ -151,3 +152,20 @@ def month_label(month: Any) -> str:
     if _current == "zh" and len(text) == 7 and text[4] == "-" and text[:4].isdigit() and text[5:].isdigit():
         return f"{int(text[:4])}年{int(text[5:])}月"
     return text
+
+
+def relabel(figures: Iterable[Any], labels: Mapping[str, str]) -> list[Any]:
+    """Headline figures with their labels in the current language.
+
+    Parameters
+    ----------
+    figures : iterable of Figure
+        A result's ``headline`` (any frozen dataclass with ``key`` and ``label``).
+    labels : mapping
+        Figure key -> the label in Chinese; used only when the current language is Chinese (a key
+        without a label keeps its English one).
+    """
+    figures = list(figures)
+    if _current != "zh":
+        return figures
+    return [dataclasses.replace(f, label=labels[f.key]) if f.key in labels else f for f in figures]
