@@ -60,7 +60,7 @@ r = omni.value.analyse_month(ws, month, seed=seed, purchase_model=purchase_model
 
 # %%
 # NBVAL_CHECK_OUTPUT: headline numbers are deterministic for the test world
-headline(r, title=f"Customer value at the end of {r.month}")
+headline(nv.headline(r), title=nv.title(r))
 note(nv.summary(r))
 
 # %% [markdown] tags=["lang-en"]
