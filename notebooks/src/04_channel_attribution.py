@@ -47,7 +47,7 @@ r = analyse_month(ws, month, lookback_days=lookback_days, include_impressions=in
 
 # %%
 # NBVAL_CHECK_OUTPUT: headline numbers are deterministic for the test world
-headline(r, title=f"Channel attribution, conversions in {r.month}")
+headline(nr.headline(r), title=nr.title(r))
 note(nr.summary(r))
 
 # %% [markdown] tags=["lang-en"]

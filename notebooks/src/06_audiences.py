@@ -39,7 +39,7 @@ r = omni.audience.analyse_month(ws, month, definitions=definitions, platforms=pl
 
 # %%
 # NBVAL_CHECK_OUTPUT: headline numbers are deterministic for the test world
-headline(r, title=f"Audiences at the end of {r.month}")
+headline(narrative.headline(r), title=narrative.title(r))
 note(narrative.summary(r))
 
 # %% [markdown] tags=["lang-en"]
@@ -52,7 +52,7 @@ note(narrative.summary(r))
 # 各规则在月末选中的人数、其中退订营销的人数，以及仍可激活的人数。低于抑制阈值的人数留空。
 
 # %%
-table(r.tables["sizes"], caption=f"Audiences at the end of {r.month} (counts under {r.k} blanked)")
+table(r.tables["sizes"], caption=narrative.sizes_caption(r))
 plots.plot_sizes(r)
 plt.show()
 note(narrative.largest(r))
@@ -85,7 +85,7 @@ note(narrative.overlap(r))
 # Customer Match 和 Meta 通过邮箱或带国家码手机号的 SHA-256 匹配。被两个 OneID 共用的标识符永远不会导出。
 
 # %%
-table(r.tables["reach"], caption=f"Eligible people reachable per platform and identifier (counts under {r.k} blanked)")
+table(r.tables["reach"], caption=narrative.reach_caption(r))
 plots.plot_reach(r)
 plt.show()
 note(narrative.reach(r))
