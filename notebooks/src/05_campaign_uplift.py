@@ -46,7 +46,7 @@ r = analyse_month(ws, month, campaigns=campaigns, seed=seed, pre_days=pre_days, 
 
 # %%
 # NBVAL_CHECK_OUTPUT: headline numbers are deterministic for the test world
-headline(r, title=f"Campaign uplift, {r.month}")
+headline(un.headline(r), title=un.title(r))
 note(un.summary(r))
 
 # %% [markdown] tags=["lang-en"]
@@ -59,7 +59,7 @@ note(un.summary(r))
 # 上月活动（若上月没有活动结束，则为之前最近的一个活动）的同一组指标，用本月的身份识别结果重新计算。
 
 # %%
-table(ut.month_comparison(r), caption=f"{r.month} vs {r.previous.month}")
+table(ut.month_comparison(r), caption=un.comparison_caption(r))
 note(un.comparison(r))
 
 # %% [markdown] tags=["lang-en"]
@@ -122,7 +122,7 @@ if check is not None:
               caption="Segment intervals (conversion) containing the true segment effect")
     note(un.truth_summary(check))
 else:
-    note("This dataset has no ground truth (or no campaign to check); the truth check is skipped.")
+    note(un.no_truth())
 
 # %% [markdown] tags=["lang-en"]
 # ## How the numbers are made

@@ -11,10 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from omni.core.i18n import tr
 from omni.attribution.journeys import DIRECT
 from omni.attribution.models import MODEL_LABELS
 from omni.attribution.result import AttributionResult
+from omni.core.i18n import tr
 from omni.reporting.plots import axes_or_new, interval_bars, log_scale, percent_heatmap
 
 __all__ = [

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from omni.core.i18n import tr
 from omni.audience.result import AudienceResult
+from omni.core.i18n import tr
 from omni.reporting.plots import percent_heatmap
 
 __all__ = ["plot_overlap", "plot_reach", "plot_sizes"]

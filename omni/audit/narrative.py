@@ -8,9 +8,9 @@ from __future__ import annotations
 import dataclasses
 
 from omni.audit.result import AuditResult
-from omni.core.result import Figure
 from omni.core.i18n import add_terms, current_lang, month_label, relabel, tr
 from omni.core.markup import md
+from omni.core.result import Figure
 
 __all__ = ["clocks", "headline", "no_outliers", "no_quarantine", "summary", "title"]
 
