@@ -35,16 +35,16 @@ def plot_sizes(result: AudienceResult, ax: Any = None) -> Any:
     """
     import matplotlib.pyplot as plt
 
-    shown = result.tables["sizes"].dropna(subset=[tr("people", "人数")])
+    shown = result.tables["sizes"].dropna(subset=["people"])
     if not len(shown):
         return None
     if ax is None:
         _, ax = plt.subplots(figsize=(9, 0.6 + 0.45 * len(shown)))
     y = np.arange(len(shown))
-    ax.barh(y, shown[tr("people", "人数")].astype(float), color="#4c72b0", label=tr("selected by the rule", "规则选中"))
+    ax.barh(y, shown["people"].astype(float), color="#4c72b0", label=tr("selected by the rule", "规则选中"))
     ax.barh(y, shown["opted out"].astype(float).fillna(0), color="#dd8452",
             label=tr("of them opted out (not exported)", "其中已退订（不导出）"))
-    ax.set_yticks(y, [str(a) for a in shown[tr("audience", "人群包")]])
+    ax.set_yticks(y, [str(a) for a in shown["audience"]])
     ax.invert_yaxis()
     ax.set_xlabel(tr("people", "人数"))
     ax.set_ylabel(tr("audience", "人群包"))
@@ -92,7 +92,7 @@ def plot_reach(result: AudienceResult, ax: Any = None) -> Any:
     """
     import matplotlib.pyplot as plt
 
-    reach = result.tables["reach"].set_index(tr("audience", "人群包"))
+    reach = result.tables["reach"].set_index("audience")
     plats = list(result.platforms)
     share = reach[[f"{p} (any)" for p in plats]].astype(float).div(reach["eligible"].astype(float), axis=0)
     if not share.notna().any().any():
