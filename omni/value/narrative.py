@@ -98,6 +98,9 @@ _LABELS_ZH = {"customers": "客户（有已支付订单的已识别 OneID）", "
               "model": "购买模型（留出期总量误差）", "truth_rank_corr": "预测与真实购买的秩相关（按人）"}
 
 
+_STAT_ZH = {"mean": "均值", "median": "中位数"}
+
+
 def title(r: ValueResult) -> str:
     """The headline's title."""
     return tr(f"Customer value at the end of {r.month}", f"客户价值：{month_label(r.month)}末")
@@ -177,7 +180,9 @@ def rfm(r: ValueResult) -> str:
         "{med:,.0f} {c}，均值为 {mean:,.0f} {c}：少数重度买家拉高了均值。这些{stat}就是下面八类的阈值：R {r:,.0f} 天，"
         "F {f:.2f} 单，M {m:,.0f} {c}。"),
         days=s["days_since_last"].median(), one=(s["n_orders"] == 1).mean(), five=(s["n_orders"] >= 5).mean(),
-        med=s["revenue"].median(), mean=s["revenue"].mean(), c=c, stat=thr["statistic"], r=thr["recency_days"],
+        med=s["revenue"].median(), mean=s["revenue"].mean(), c=c,
+        stat=_STAT_ZH.get(thr["statistic"], thr["statistic"]) if current_lang() == "zh" else thr["statistic"],
+        r=thr["recency_days"],
         f=thr["frequency"], m=thr["monetary"])
 
 
