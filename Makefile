@@ -16,7 +16,15 @@ TEST_SEED := 11
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
 
-setup: $(VENV)/.installed ## create .venv with the pinned requirements and omni (editable)
+setup: $(VENV)/.installed fonts ## create .venv with the pinned requirements and omni (editable), and the CJK font
+
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+fonts: ## the CJK font of Chinese report charts (Debian fonts-wqy-microhei; apt-get as root, else says how)
+	@if [ -f $(CJK_FONT) ] || [ -n "$$OMNI_CJK_FONT" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		(DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null 2>&1 || \
+		 (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei)); \
+	else echo "make fonts: Chinese reports (--lang zh) need a CJK font: sudo apt-get install fonts-wqy-microhei, or set OMNI_CJK_FONT to a .ttf/.otf/.ttc file"; fi
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,4 +63,4 @@ lock: ## re-pin requirements.txt from a clean install of the top-level packages
 clean: ## remove generated reports and processed data (keeps raw data and .venv)
 	rm -rf reports/*/ reports/index.html $(DATA)/processed
 
-.PHONY: help setup data report test notebooks lint bench lock clean
+.PHONY: help setup fonts data report test notebooks lint bench lock clean

@@ -108,6 +108,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     month_dir = run_report(
         data=args.data, month=_month(args.month), notebooks=args.notebooks, out=args.out, seed=args.seed,
         only=args.only.split(",") if args.only else None, progress=not args.quiet, jobs=args.jobs,
+        lang=args.lang,
     )
     print(month_dir / "index.html")
     return 0
@@ -242,6 +243,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", default=None, help="comma-separated notebook prefixes, e.g. 01,02")
     p.add_argument("--jobs", type=_positive_int, default=None,
                    help="notebooks run at once, each in its own kernel (default 2, 1 on one core)")
+    p.add_argument("--lang", choices=("en", "zh"), default=None,
+                   help="report language (default: report: {lang: ...} in sources.yaml, else en)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=_cmd_report)
 

@@ -1,4 +1,4 @@
-# %% [markdown]
+# %% [markdown] tags=["lang-en"]
 # # Identity resolution (OneID)
 #
 # Every record from CRM, site/app, Tmall/JD/Douyin, stores, WeChat, service and ad touchpoints is
@@ -8,10 +8,19 @@
 # profiles breaking per-type limits are cut. This report shows how the records came together, what
 # each rule held back, how ids changed since last month, and, on synthetic data, how accurate it is.
 
+# %% [markdown] tags=["lang-zh"]
+# # 身份识别（OneID）
+#
+# 来自 CRM、官网/App、天猫/京东/抖音、门店、微信、客服和广告触点的每条记录都被归到一个人，即 OneID。强标识符
+# （手机号、邮箱、会员 ID、微信 unionid、已绑定的平台 ID）负责关联记录；弱标识符（cookie、设备、单个应用的 openid）
+# 只在明确指向某个人时才把记录挂到这个人身上；共享值（门店自助机、默认手机号）和超出各类型上限的画像会被切开。本报告
+# 展示记录如何汇聚、每条规则拦下了什么、OneID 与上月相比的变化，以及（在合成数据上）识别的准确度。
+
 # %% tags=["parameters"]
 data = "data/sample"  # dataset folder (raw/sources.yaml inside); OMNI_DATA overrides it
 month = None  # report month YYYY-MM, or None for the last complete month in the data
 seed = 7
+lang = "en"  # report language, "en" or "zh" (the runner passes --lang or the dataset's report: {lang})
 
 # %% tags=["remove-cell"]
 import matplotlib.pyplot as plt
@@ -21,40 +30,53 @@ from omni.identity import narrative, plots
 from omni.identity.narrative import FORMATS
 from omni.reporting.display import headline, note, table, use_report_style
 
-use_report_style()
+use_report_style(lang)
 ws = omni.open(data)
 r = omni.identity.analyse_month(ws, month)
 
 # %%
 # NBVAL_CHECK_OUTPUT: headline numbers are deterministic for the test world
-headline(r, title=narrative.title(r))
+headline(narrative.headline(r), title=narrative.title(r))
 
 # %%
 # warnings of the resolution (e.g. the probabilistic stage failed and it fell back to the rules only)
 for w in narrative.warnings(r):
     note(w)
 
-# %% [markdown]
+# %% [markdown] tags=["lang-en"]
 # ## Records to OneIDs, by source
 # How many records each source brought, how many people they belong to, and how they were linked:
 # by a strong identifier, attached through a weak one, or left alone for lack of any usable id
 # (anonymous walk-ins, unknown devices).
 
+# %% [markdown] tags=["lang-zh"]
+# ## 各数据源的记录与 OneID
+# 每个数据源带来多少条记录、属于多少个人，以及它们是如何关联的：通过强标识符、经由弱标识符挂靠，或因没有任何可用 ID
+# 而单独成档（匿名到店顾客、未知设备）。
+
 # %%
 table(r.tables["by_source"], caption="Records by source and how they were linked (account: linked only by a platform account not bound to a person)")
 
-# %% [markdown]
+# %% [markdown] tags=["lang-en"]
 # ## Merge rates between sources
 # Share of a source's records (row) whose OneID also holds a record from another source (column):
 # how far each channel is joined to the others.
+
+# %% [markdown] tags=["lang-zh"]
+# ## 数据源之间的合并率
+# 一个数据源（行）的记录中，其 OneID 同时包含另一个数据源（列）记录的比例：即各渠道与其他渠道打通的程度。
 
 # %%
 plots.plot_merge_rates(r)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] tags=["lang-en"]
 # ## Profile sizes and identifiers per profile
 # Most people leave a handful of records; very large profiles deserve a look (next section).
+
+# %% [markdown] tags=["lang-zh"]
+# ## 画像大小与每个画像的标识符
+# 大多数人只留下少量记录；特别大的画像值得一看（见下一节）。
 
 # %%
 plots.plot_profile_sizes(r)
@@ -63,23 +85,33 @@ table(r.tables["profile_sizes"], formats=FORMATS["profile_sizes"])
 table(r.tables["identifiers_per_profile"], formats=FORMATS["identifiers_per_profile"],
       caption="Distinct linking identifiers per OneID, by type")
 
-# %% [markdown]
+# %% [markdown] tags=["lang-en"]
 # ## The largest profiles and what holds them together
 # A bridging identifier is one whose removal would split the profile: where an over-merge would come
 # from. The drawing shows the largest profile's records (dots, by source) and identifiers (squares,
 # masked).
+
+# %% [markdown] tags=["lang-zh"]
+# ## 最大的画像及其关联纽带
+# 桥接标识符是指一旦去掉画像就会分裂的标识符：过度合并就出在这里。图中画出最大画像的记录（圆点，按数据源着色）和
+# 标识符（方块，已脱敏）。
 
 # %%
 table(r.tables["largest"], caption="Largest OneIDs")
 if plots.plot_cluster(r, seed=seed) is not None:
     plt.show()
 
-# %% [markdown]
+# %% [markdown] tags=["lang-en"]
 # ## What each rule held back
 # Identifier values kept from linking and the records they appear on: invalid or blocked values,
 # shared values (seen with too many people), ambiguous weak ids (a family tablet), and values removed
 # to keep a profile within its per-type limits. Without these rules a naive graph that connects every
 # shared value glues different people together.
+
+# %% [markdown] tags=["lang-zh"]
+# ## 每条规则拦下了什么
+# 不参与关联的标识符值及其所在的记录：无效或被屏蔽的值、共享值（与过多的人一起出现）、有歧义的弱 ID（家庭共用平板），
+# 以及为使画像不超过各类型上限而移除的值。没有这些规则，一个把所有共享值都连起来的朴素图会把不同的人粘在一起。
 
 # %%
 table(r.tables["rule_impact"], formats=FORMATS["rule_impact"], caption="Values held back, by rule")
@@ -87,13 +119,19 @@ table(r.tables["naive_comparison"], formats=FORMATS["naive_comparison"])
 if len(r.tables["limit_removals"]):
     table(r.tables["limit_removals"], caption="Profile-limit splits")
 
-# %% [markdown]
+# %% [markdown] tags=["lang-en"]
 # ## Platform buyers: linked by rule, by probability, or not at all
 # Tmall, JD and Douyin orders carry a platform-scoped buyer id, a receiver name, a masked phone
 # (138****5678) and an address. Accounts bound to a phone through the shop membership are linked by
 # rule; the others go through a Fellegi-Sunter model (Splink on DuckDB, trained without labels by
 # EM) against existing profiles, and are linked only above the match threshold and clearly ahead of
 # the runner-up.
+
+# %% [markdown] tags=["lang-zh"]
+# ## 平台买家：按规则关联、按概率关联或未关联
+# 天猫、京东和抖音的订单带有平台内的买家 ID、收货人姓名、打码手机号（138****5678）和地址。通过店铺会员通与手机号
+# 绑定的账号按规则关联；其余账号经 Fellegi-Sunter 模型（基于 DuckDB 的 Splink，用 EM 无标签训练）与已有画像比对，
+# 只有超过匹配阈值且明显领先第二名时才关联。
 
 # %%
 plots.plot_platform_linkage(r)
@@ -107,20 +145,29 @@ if len(r.tables["model_parameters"]):
 if (links := narrative.link_accuracy(r)) is not None:
     note(links)
 
-# %% [markdown]
+# %% [markdown] tags=["lang-en"]
 # ## OneIDs since last month
 # Last month's ids are kept for the same people; when two profiles merge the older id survives, and a
 # split keeps the id on the larger part.
+
+# %% [markdown] tags=["lang-zh"]
+# ## 与上月相比的 OneID
+# 同一个人沿用上月的 OneID；两个画像合并时保留较早的 ID，拆分时 ID 留在较大的一部分上。
 
 # %%
 table(r.tables["oneid_changes"])
 note(narrative.oneid_changes(r))
 
-# %% [markdown]
+# %% [markdown] tags=["lang-en"]
 # ## Accuracy against the synthetic truth
 # Only on synthetic data, whose generator knows who is who. Pairwise precision: of the record pairs
 # put in one OneID, the share that are truly one person; recall: of the true pairs, the share found.
 # Stated for records carrying a strong identifier (the population OneID rules can link) and for all.
+
+# %% [markdown] tags=["lang-zh"]
+# ## 与合成真值对比的准确度
+# 仅适用于合成数据，其生成器知道谁是谁。成对精确率：被归入同一 OneID 的记录对中，真正属于同一人的比例；召回率：
+# 真实记录对中被找到的比例。分别针对带强标识符的记录（OneID 规则能够关联的人群）和全部记录给出。
 
 # %%
 note(narrative.accuracy(r))
@@ -129,10 +176,15 @@ if r.has_truth:
     table(r.tables["source_pairs"], formats=FORMATS["source_pairs"], caption="By source pair (all records)",
           max_rows=30)
 
-# %% [markdown]
+# %% [markdown] tags=["lang-en"]
 # ## Explaining a link
 # `omni.oneid.explain(res, a, b)` says why two records share a OneID (the chain of identifiers) or
 # which rule kept them apart. Two examples from this month's data:
+
+# %% [markdown] tags=["lang-zh"]
+# ## 解释一次关联
+# `omni.oneid.explain(res, a, b)` 说明两条记录为什么共享一个 OneID（标识符链），或是哪条规则把它们分开。
+# 以下是本月数据中的两个例子：
 
 # %%
 print(narrative.examples(r))

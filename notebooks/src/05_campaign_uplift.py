@@ -1,4 +1,4 @@
-# %% [markdown]
+# %% [markdown] tags=["lang-en"]
 # # Campaign uplift
 #
 # What did the campaigns that ended this month cause? Every campaign here is randomized with a
@@ -8,10 +8,18 @@
 # incremental revenue, and how large an effect the design could detect. On synthetic data it ends
 # by checking the reported intervals against the true effects.
 
+# %% [markdown] tags=["lang-zh"]
+# # 活动增量
+#
+# 本月结束的活动带来了什么？这里的每个活动都是随机分组并设有留出（对照）组的。逐个活动回答：分组和触达是否符合设计，
+# 干预组多买了多少（附区间，并用 CUPED 提高精度），对哪些人有效，增量模型能否找出会响应的人（Qini），下次该发给谁以及
+# 预期的增量收入，以及该设计能检测到多大的效果。在合成数据上，最后检验报告的区间是否覆盖真实效果。
+
 # %% tags=["parameters"]
 data = "data/sample"  # dataset folder (raw/sources.yaml inside)
 month = None  # report month YYYY-MM, or None for the last complete month in the data
 seed = 7
+lang = "en"  # report language, "en" or "zh" (the runner passes --lang or the dataset's report: {lang})
 campaigns = None  # campaign ids, e.g. ["CMP06"], or None for every campaign ending in the month
 pre_days = 365  # pre-period (days before the start) for CUPED and the balance check
 margin = 0.4  # gross margin on incremental revenue, used for profit
@@ -31,29 +39,37 @@ from omni.uplift import plots as up
 from omni.uplift import tables as ut
 from omni.uplift.section import campaign_section
 
-use_report_style()
+use_report_style(lang)
 ws = omni.open(data)
 r = analyse_month(ws, month, campaigns=campaigns, seed=seed, pre_days=pre_days, margin=margin,
                   segment_min_n=segment_min_n, n_boot=n_boot, test_share=test_share)
 
 # %%
 # NBVAL_CHECK_OUTPUT: headline numbers are deterministic for the test world
-headline(r, title=f"Campaign uplift, {r.month}")
+headline(un.headline(r), title=un.title(r))
 note(un.summary(r))
 
-# %% [markdown]
+# %% [markdown] tags=["lang-en"]
 # ## This month against the previous month
 # The same figures for the campaigns of the previous month (or, if none ended then, the most recent
 # campaign before it), recomputed with this month's identity resolution.
 
+# %% [markdown] tags=["lang-zh"]
+# ## 本月与上月对比
+# 上月活动（若上月没有活动结束，则为之前最近的一个活动）的同一组指标，用本月的身份识别结果重新计算。
+
 # %%
-table(ut.month_comparison(r), caption=f"{r.month} vs {r.previous.month}")
+table(ut.month_comparison(r), caption=un.comparison_caption(r))
 note(un.comparison(r))
 
-# %% [markdown]
+# %% [markdown] tags=["lang-en"]
 # ## Campaigns at a glance
 # One line per campaign: size, design checks, what it caused as it ran (all arms together against
 # the holdout, with 95% intervals) and the recommendation for next time.
+
+# %% [markdown] tags=["lang-zh"]
+# ## 活动概览
+# 每个活动一行：规模、设计检查、活动期间带来的效果（所有干预组合并对比留出组，附 95% 区间）以及下次的建议。
 
 # %%
 if r.campaigns:
@@ -63,10 +79,14 @@ if r.campaigns:
     plt.show()
     note(un.overview(r))
 
-# %% [markdown]
+# %% [markdown] tags=["lang-en"]
 # ## Campaign by campaign
 # Each campaign's section: design and checks, the effect, CUPED, uplift by segment, the Qini curve,
 # the recommendation and the power note.
+
+# %% [markdown] tags=["lang-zh"]
+# ## 逐个活动
+# 每个活动一节：设计与检查、效果、CUPED、分人群增量、Qini 曲线、建议和检验功效说明。
 
 # %%
 for campaign in r.campaigns:
@@ -79,12 +99,17 @@ for campaign in r.campaigns:
             display(block.content)
             plt.close(block.content)
 
-# %% [markdown]
+# %% [markdown] tags=["lang-en"]
 # ## Truth check
 # Only on synthetic data, whose generator knows each person's true uplift: do the reported 95%
 # intervals contain the true effect? The same lifts measured with the true person ids instead of
 # OneIDs separate what identity resolution loses (orders it cannot link to the person) from the
 # estimator's own error.
+
+# %% [markdown] tags=["lang-zh"]
+# ## 真值检验
+# 仅适用于合成数据，其生成器知道每个人真实的增量：报告的 95% 区间是否包含真实效果？用真实的个人 ID 代替 OneID 测得的
+# 增量，可以把身份识别造成的损失（无法关联到本人的订单）与估计量自身的误差区分开。
 
 # %%
 truth = ({"campaign_truth": ws.truth("campaign_truth"), "record_person": ws.truth("record_person")}
@@ -97,9 +122,9 @@ if check is not None:
               caption="Segment intervals (conversion) containing the true segment effect")
     note(un.truth_summary(check))
 else:
-    note("This dataset has no ground truth (or no campaign to check); the truth check is skipped.")
+    note(un.no_truth())
 
-# %% [markdown]
+# %% [markdown] tags=["lang-en"]
 # ## How the numbers are made
 # - **Outcome**: a person converted if they placed any paid order, in any channel, from the start to
 #   the end date of the campaign; revenue is the sum of those orders. Orders count only when OneID
@@ -120,3 +145,19 @@ else:
 #   (conservative); profit = margin x incremental revenue - cost.
 # - **Power**: smallest detectable lift at 80% power, 5% two-sided (Fleiss), for the design's size
 #   and split. Details and references: docs/uplift.md.
+
+# %% [markdown] tags=["lang-zh"]
+# ## 数字是怎么来的
+# - **结果指标**：在活动开始到结束日期之间，在任一渠道有已支付订单即算转化；收入为这些订单之和。只有被 OneID 关联到
+#   本人的订单才计入。效果按分配到的组（无论是否触达）比较（意向性分析，ITT）；对已触达者的效果为依从者效应（ITT / 触达率）。
+# - **检查**：用卡方检验样本比例（p < 0.001 时标记），用标准化均值差检验平衡（|SMD| > 0.1），污染（留出组被触达超过 1%）
+#   和触达（干预组未被触达超过 10%）。
+# - **区间**：两比例 z 检验（转化）和 Welch t 检验（收入），95%；多个干预组时 p 值经 Holm 校正。**CUPED** 减去
+#   theta x（前期值 - 其均值），theta = 全体人群上的 cov / var。
+# - **人群分组**（按活动开始前订单计算的 RFM 八类和 CLV 分层；城市级别）仅在每组至少 `segment_min_n` 人时估计；
+#   少于 10 的计数不予显示。Cochran's Q 检验各组增量是否不同。
+# - **增量模型**：每个组一个逻辑回归（T-learner），用 70% 的人训练；Qini 曲线及其系数（bootstrap 区间）在另外 30% 上计算。
+#   目标人群比例在 70% 上选定，在 30% 上估值。成本：触达人数 x 单次触达成本 + 每个干预组买家一张优惠券（保守）；
+#   利润 = 毛利率 x 增量收入 - 成本。
+# - **检验功效**：在 80% 功效、5% 双侧（Fleiss）下，按设计的规模和分组比例可检测到的最小增量。详情与参考文献见 docs/uplift.md。
+

@@ -17,10 +17,14 @@ from omni.attribution.comparison import share_matrix
 from omni.attribution.journeys import DIRECT
 from omni.attribution.models import MODEL_LABELS
 from omni.attribution.result import AttributionResult
+from omni.core.i18n import add_terms, current_lang, month_label, relabel, tr
 from omni.core.markup import md, md_join
+from omni.core.result import Figure
 from omni.privacy import publishable
 
 __all__ = [
+    "headline",
+    "title",
     "campaigns_table",
     "comparison_table",
     "conversion_channels_table",
@@ -46,6 +50,45 @@ __all__ = [
 
 _PCT = "{:.1%}"
 
+#: The report's table columns in Chinese (omni.reporting.display.table looks them up).
+add_terms("zh", {
+    "channel": "渠道", "conversions": "转化数", "conversion_channel": "销售渠道", "conversion_rate": "转化率",
+    "path": "路径", "people": "人数", "journeys": "路径数", "touches": "触点数", "mean_touches": "平均触点数",
+    "online_share": "线上占比", "touched_share": "有触点占比", "visited_share": "访问过占比", "model": "模型",
+    "spend": "花费", "cpa": "CPA", "roas": "ROAS", "cpa_min": "CPA 最低", "cpa_max": "CPA 最高", "roas_min": "ROAS 最低",
+    "roas_max": "ROAS 最高", "verdict": "结论", "models_above_target": "达标模型数", "min_share": "最低份额",
+    "max_share": "最高份额", "min_model": "最低份额模型", "max_model": "最高份额模型", "best_rank": "最好排名",
+    "worst_rank": "最差排名", "rank_stable": "排名稳定", "spread (pp)": "差距（个百分点）", "figure": "指标",
+    "change": "变化", "relative_change": "相对变化", "campaign_id": "活动 ID", "name": "名称", "start_date": "开始日期",
+    "end_date": "结束日期", "total_abs_dev": "总绝对偏差", "max_abs_dev": "最大绝对偏差", "max_dev_channel": "偏差最大渠道",
+    "rank_corr": "秩相关", "caused_conversions": "触点带来的转化", "visible_share": "可见比例", "suppressed": "已隐藏",
+    "share of all conversions": "占全部转化", "share of store orders": "占门店订单", "value": "取值",
+    "top_last_touch": "最常见末次触点", "first touch": "首次触点", "last touch": "末次触点",
+    "last non-direct": "末次非直接", "linear": "线性", "time decay": "时间衰减", "position based": "位置加权",
+})
+
+
+def title(result: AttributionResult) -> str:
+    """The headline's title."""
+    return tr(f"Channel attribution, conversions in {result.month}", f"渠道归因：{month_label(result.month)}的转化")
+
+
+def headline(result: AttributionResult) -> list[Figure]:
+    """The headline figures, labelled in the report language."""
+    hm, lookback = result.model_label, result.settings.get("lookback_days", 30)
+    return relabel(result.headline, {
+        "conversions": "转化数（已支付订单，全部销售渠道）",
+        "touched_share": f"下单前 {lookback} 天内有营销触点的转化",
+        "median_days_to_convert": "从首次触点到下单的中位时长",
+        "attributed_to_touches": f"归因给营销的转化（{hm}）",
+        "top_channel": f"份额最大的渠道（{hm}）",
+        "spend": "营销花费",
+        "blended_cpa": f"付费渠道每个归因转化的花费（{hm}）",
+        "max_model_gap": "各模型对同一渠道份额的最大差距",
+        "truth_deviation": f"{hm}：与真实渠道份额的距离（0-2）",
+        "truth_best_model": "最接近真实份额的模型",
+    })
+
 
 def _label(model: str) -> str:
     return MODEL_LABELS.get(model, model)
@@ -54,14 +97,19 @@ def _label(model: str) -> str:
 def summary(result: AttributionResult) -> str:
     """The month in a paragraph: conversions, touches, credit, spend, disagreement, change."""
     f, top = result.month_figures, result.tables["disagreement"].iloc[0]
-    text = md(
+    zh = current_lang() == "zh"
+    text = md(tr(
         "In {month}, {conv:,} paid orders worth {value:,.0f} {cur} were placed across all sales channels. "
         "{touched:.0%} of them followed a marketing touch on the buyer's OneID within {lookback} days; the rest "
         "have no touch in view and stay with *direct*. The {hm} model credits {att:.1%} of the conversions to "
         "marketing, most to **{top_ch}** ({top_share:.1%} of all conversions); spend was {spend:,.0f} {cur}, "
         "{cpa:,.2f} {cur} per conversion credited to a paid channel. The models disagree most on **{gap_ch}**: "
         "{lo:.1%} of conversions under {lo_m}, {hi:.1%} under {hi_m}.",
-        month=str(result.month), conv=f["conversions"], value=f["value"], cur=result.currency,
+        "{month}全部销售渠道共产生 {conv:,} 笔已支付订单，金额 {value:,.0f} {cur}。其中 {touched:.0%} 在下单前 {lookback} "
+        "天内、在买家的 OneID 上有营销触点；其余没有可见触点，归入 *direct*（直接）。{hm} 模型把 {att:.1%} 的转化归因给营销，"
+        "最多的是 **{top_ch}**（占全部转化的 {top_share:.1%}）；花费 {spend:,.0f} {cur}，付费渠道每个归因转化 {cpa:,.2f} {cur}。"
+        "各模型分歧最大的是 **{gap_ch}**：{lo_m} 下占转化的 {lo:.1%}，{hi_m} 下占 {hi:.1%}。"),
+        month=month_label(result.month) if zh else str(result.month), conv=f["conversions"], value=f["value"], cur=result.currency,
         touched=f["touched_share"], lookback=result.settings["lookback_days"], hm=result.model_label,
         att=f["attributed_to_touches"], top_ch=f["top_channel"], top_share=f["top_share"], spend=f["spend"],
         cpa=f["blended_cpa"], gap_ch=top["channel"], lo=top["min_share"], lo_m=_label(top["min_model"]),
@@ -69,11 +117,13 @@ def summary(result: AttributionResult) -> str:
     )
     if result.previous is not None:
         p = result.previous.month_figures
-        text += md(" Against {prev}: {diff:+,} conversions, marketing's share {p:.1%} → {c:.1%}.",
-                   prev=str(result.previous.month), diff=f["conversions"] - p["conversions"],
+        text += md(tr(" Against {prev}: {diff:+,} conversions, marketing's share {p:.1%} → {c:.1%}.",
+                      "与{prev}相比：转化 {diff:+,}，营销份额 {p:.1%} → {c:.1%}。"),
+                   prev=month_label(result.previous.month) if zh else str(result.previous.month), diff=f["conversions"] - p["conversions"],
                    p=p["attributed_to_touches"], c=f["attributed_to_touches"])
     if result.attribution.invalid_amounts:
-        text += md(" {n} paid order(s) with a missing or negative amount were left out (see the data audit).",
+        text += md(tr(" {n} paid order(s) with a missing or negative amount were left out (see the data audit).",
+                      "{n} 笔金额缺失或为负的已支付订单未计入（见数据审计）。"),
                    n=result.attribution.invalid_amounts)
     return text
 

@@ -14,6 +14,7 @@ import numpy as np
 from omni.attribution.journeys import DIRECT
 from omni.attribution.models import MODEL_LABELS
 from omni.attribution.result import AttributionResult
+from omni.core.i18n import tr
 from omni.reporting.plots import axes_or_new, interval_bars, log_scale, percent_heatmap
 
 __all__ = [
@@ -46,12 +47,12 @@ def plot_journey_length(result: AttributionResult, ax: Any = None) -> Any:
     ax = axes_or_new(ax, (5.5, 3.8))
     ld = result.tables["lengths"]
     x = np.arange(len(ld))
-    ax.bar(x - 0.2, ld["conversion_share"] * 100, width=0.4, label="converting journeys", color=_BLUE)
-    ax.bar(x + 0.2, ld["null_share"] * 100, width=0.4, label="journeys without an order", color=_GREY)
+    ax.bar(x - 0.2, ld["conversion_share"] * 100, width=0.4, label=tr("converting journeys", "转化路径"), color=_BLUE)
+    ax.bar(x + 0.2, ld["null_share"] * 100, width=0.4, label=tr("journeys without an order", "未下单路径"), color=_GREY)
     ax.set_xticks(x, ld["touches"])
-    ax.set_xlabel("touches in the journey (0 = order without any touch)")
-    ax.set_ylabel("share of journeys (%)")
-    ax.set_title("Journey length")
+    ax.set_xlabel(tr("touches in the journey (0 = order without any touch)", "路径中的触点数（0 = 无触点的订单）"))
+    ax.set_ylabel(tr("share of journeys (%)", "路径占比（%）"))
+    ax.set_title(tr("Journey length", "路径长度"))
     ax.legend(fontsize=8)
     return ax
 
@@ -61,9 +62,9 @@ def plot_time_to_convert(result: AttributionResult, ax: Any = None) -> Any:
     ax = axes_or_new(ax, (5.5, 3.8))
     ttc = result.tables["time_to_convert"]
     ax.bar(ttc["days"], ttc["share"] * 100, color=_BLUE)
-    ax.set_xlabel("days from the first touch to the order")
-    ax.set_ylabel("share of touched conversions (%)")
-    ax.set_title("Time to convert")
+    ax.set_xlabel(tr("days from the first touch to the order", "从首次触点到下单的天数"))
+    ax.set_ylabel(tr("share of touched conversions (%)", "有触点转化的占比（%）"))
+    ax.set_title(tr("Time to convert", "转化时长"))
     return ax
 
 
@@ -90,7 +91,7 @@ def plot_model_shares(result: AttributionResult, ncol: int = 3) -> Any:
         ax = axes.flat[k]
         b = boot[boot["channel"] == ch].set_index("model").reindex(models)
         interval_bars([MODEL_LABELS[m] for m in models], b["share"], b["share_lo"], b["share_hi"], ax=ax,
-                      scale=100, colors=[colors[m] for m in models], xlabel="share of conversions (%)", title=ch)
+                      scale=100, colors=[colors[m] for m in models], xlabel=tr("share of conversions (%)", "转化占比（%）"), title=ch)
         if k % ncol:
             ax.set_yticklabels([""] * len(models))
         ax.tick_params(axis="y", labelsize=8)
@@ -108,8 +109,8 @@ def plot_transitions(result: AttributionResult, ax: Any = None, max_states: int 
     counts = mk.transition_counts_.sum(axis=1)
     tm = mk.transition_matrix_.loc[counts.sort_values(ascending=False).index[:max_states]]
     tm = tm.loc[:, (tm > 0).any(axis=0)]
-    return percent_heatmap(tm, ax=ax, title="Transition probabilities (%)", xlabel="next state",
-                           ylabel="current state", colorbar_label="% of exits from the row state")
+    return percent_heatmap(tm, ax=ax, title=tr("Transition probabilities (%)", "转移概率（%）"), xlabel=tr("next state", "下一状态"),
+                           ylabel=tr("current state", "当前状态"), colorbar_label=tr("% of exits from the row state", "离开行状态的 %"))
 
 
 def plot_removal_effects(result: AttributionResult, ax: Any = None) -> Any:
@@ -118,8 +119,8 @@ def plot_removal_effects(result: AttributionResult, ax: Any = None) -> Any:
     re = result.markov.removal_effects_.drop(index=DIRECT, errors="ignore").sort_values()
     re = re[re > 0]
     ax.barh(re.index, re.to_numpy() * 100, color=_BLUE)
-    ax.set_xlabel("conversions lost if the channel is removed (%)")
-    ax.set_title("Removal effects")
+    ax.set_xlabel(tr("conversions lost if the channel is removed (%)", "移除该渠道后损失的转化（%）"))
+    ax.set_title(tr("Removal effects", "移除效应"))
     return ax
 
 
@@ -151,13 +152,14 @@ def plot_roas(result: AttributionResult, ax: Any = None) -> Any:
         for m, v in zip(rows["model"], vals, strict=True):
             if np.isfinite(v):
                 ax.scatter(v, i, color=colors[m], s=28, zorder=2, label=MODEL_LABELS[m] if i == 0 else None)
-    ax.axvline(target, color="#cf222e", ls="--", lw=1, label=f"target ROAS {target:g}")
+    ax.axvline(target, color="#cf222e", ls="--", lw=1, label=tr(f"target ROAS {target:g}", f"目标 ROAS {target:g}"))
     positive = bool((paid_roi["roas"].dropna() > 0).all())
     log_scale(ax, "x", symmetric=not positive, linthresh=1)
     ax.set_yticks(range(len(order_ch)), order_ch)
-    ax.set_xlabel(f"ROAS: credited revenue per {result.currency or 'unit'} of spend "
-                  f"({'log' if positive else 'symmetric log'} scale)")
-    ax.set_title(f"ROAS by channel and model, {result.month}")
+    ax.set_xlabel(tr(f"ROAS: credited revenue per {result.currency or 'unit'} of spend "
+                     f"({'log' if positive else 'symmetric log'} scale)",
+                     f"ROAS：每{result.currency or '单位'}花费带来的归因收入（{'对数' if positive else '对称对数'}刻度）"))
+    ax.set_title(tr(f"ROAS by channel and model, {result.month}", f"各渠道各模型的 ROAS，{result.month}"))
     ax.legend(fontsize=7, ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.18))
     return ax
 
@@ -171,9 +173,9 @@ def plot_model_ranks(result: AttributionResult, ax: Any = None) -> Any:
     ax.set_xticks(range(len(models)), [MODEL_LABELS[m] for m in models], rotation=30, ha="right", fontsize=8)
     ax.set_yticks(range(1, len(channels) + 1))
     ax.invert_yaxis()
-    ax.set_xlabel("attribution model")
-    ax.set_ylabel("channel rank by share (1 = largest)")
-    ax.set_title("Channel ranking under each model")
+    ax.set_xlabel(tr("attribution model", "归因模型"))
+    ax.set_ylabel(tr("channel rank by share (1 = largest)", "按份额的渠道排名（1 = 最大）"))
+    ax.set_title(tr("Channel ranking under each model", "各模型下的渠道排名"))
     ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
     ax.figure.tight_layout()
     return ax
@@ -189,9 +191,9 @@ def plot_share_change(result: AttributionResult, ax: Any = None) -> Any:
     ax.bar(x - 0.2, sc["previous_share"] * 100, width=0.4, label=str(prev), color=_GREY)
     ax.bar(x + 0.2, sc["share"] * 100, width=0.4, label=str(result.month), color=_BLUE)
     ax.set_xticks(x, sc["channel"])
-    ax.set_xlabel("channel")
-    ax.set_ylabel("share of conversions (%)")
-    ax.set_title(f"Channel share of conversions ({result.model_label}), {prev} vs {result.month}")
+    ax.set_xlabel(tr("channel", "渠道"))
+    ax.set_ylabel(tr("share of conversions (%)", "转化占比（%）"))
+    ax.set_title(tr(f"Channel share of conversions ({result.model_label}), {prev} vs {result.month}", f"各渠道转化份额（{result.model_label}），{prev} 对比 {result.month}"))
     ax.legend()
     return ax
 
@@ -204,12 +206,12 @@ def plot_truth_shares(result: AttributionResult, ax: Any = None) -> Any:
     x = np.arange(len(channels))
     w = 0.8 / (len(models) + 1)
     ax.bar(x - 0.4 + w / 2, result.true_shares.reindex(channels).fillna(0) * 100, width=w, color="black",
-           label="true share")
+           label=tr("true share", "真实份额"))
     for k, m in enumerate(models):  # a handful of models
         ax.bar(x - 0.4 + w * (k + 1.5), ts[m] * 100, width=w, color=colors[m], label=MODEL_LABELS[m])
     ax.set_xticks(x, channels)
-    ax.set_xlabel("channel")
-    ax.set_ylabel("share of touch-credited conversions (%)")
-    ax.set_title("Model shares against the true shares of touch-caused conversions")
+    ax.set_xlabel(tr("channel", "渠道"))
+    ax.set_ylabel(tr("share of touch-credited conversions (%)", "触点带来的转化占比（%）"))
+    ax.set_title(tr("Model shares against the true shares of touch-caused conversions", "各模型份额与触点带来转化的真实份额对比"))
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
     return ax

@@ -7,9 +7,43 @@ Audience names and descriptions come from a YAML file a user writes: every value
 from __future__ import annotations
 
 from omni.audience.result import AudienceResult
+from omni.core.i18n import add_terms, month_label, relabel, tr
 from omni.core.markup import md
+from omni.core.result import Figure
 
-__all__ = ["consent", "largest", "overlap", "reach", "summary"]
+#: The report's table columns in Chinese (omni.reporting.display.table looks them up).
+add_terms("zh", {
+    "audience": "人群包", "what it selects": "选择规则", "people": "人数", "opted out": "已退订", "eligible": "可激活",
+    "any platform": "任一平台", "tencent (any)": "腾讯（任一）", "google (any)": "Google（任一）", "meta (any)": "Meta（任一）",
+})
+
+_LABELS_ZH = {"audiences": "已定义的人群包", "people_in_audiences": "至少在一个人群包中的人",
+              "reachable": "其中广告平台可触达（未退订、有可用标识符）", "opted_out_removed": "移除的人群包成员：已退订营销",
+              "reach_share": "有可用手机号、邮箱或设备 ID 的可激活成员"}
+
+
+def title(result: AudienceResult) -> str:
+    """The headline's title."""
+    return tr(f"Audiences at the end of {result.month}", f"人群包：{month_label(result.month)}末")
+
+
+def headline(result: AudienceResult) -> list[Figure]:
+    """The headline figures, labelled in the report language."""
+    return relabel(result.headline, _LABELS_ZH)
+
+
+def sizes_caption(result: AudienceResult) -> str:
+    """Caption of the audience-size table."""
+    return tr(f"Audiences at the end of {result.month} (counts under {result.k} blanked)",
+              f"{month_label(result.month)}末的人群包（少于 {result.k} 的人数留空）")
+
+
+def reach_caption(result: AudienceResult) -> str:
+    """Caption of the reach table."""
+    return tr(f"Eligible people reachable per platform and identifier (counts under {result.k} blanked)",
+              f"各平台、各标识符可触达的可激活人数（少于 {result.k} 的人数留空）")
+
+__all__ = ["consent", "headline", "largest", "overlap", "reach", "reach_caption", "sizes_caption", "summary", "title"]
 
 
 def _count(n: int, k: int) -> str:
@@ -20,12 +54,15 @@ def _count(n: int, k: int) -> str:
 def summary(result: AudienceResult) -> str:
     """How many people the audiences select, how many opted out, how many an ad platform can match."""
     c = result.counts
-    return md(
+    return md(tr(
         "{audiences} audiences select {people:,} distinct people at the end of {month}. {removed:,} of them "
         "opted out of marketing and are removed from every export; of the {eligible:,} who remain, "
         "{reachable:,} ({share:.0%}) carry a phone, email or device id an ad platform can match; the others "
         "can still be reached in-house (app, WeChat, stores) through their pseudonymized OneID.",
-        audiences=c["audiences"], people=c["people_in_audiences"], month=str(result.month),
+        "{month}末 {audiences} 个人群包共选中 {people:,} 个不同的人。其中 {removed:,} 人退订了营销，已从所有导出中移除；"
+        "其余 {eligible:,} 人中，{reachable:,} 人（{share:.0%}）有广告平台可匹配的手机号、邮箱或设备 ID；其他人仍可通过"
+        "假名化的 OneID 在自有触点（App、微信、门店）触达。"),
+        audiences=c["audiences"], people=c["people_in_audiences"], month=month_label(result.month),
         removed=c["opted_out_removed"], eligible=c["eligible"], reachable=c["reachable"],
         share=c["reach_share"],
     )
@@ -34,10 +71,12 @@ def summary(result: AudienceResult) -> str:
 def largest(result: AudienceResult) -> str:
     """The audience with the most eligible members, and why audiences count people, not accounts."""
     if result.largest is None:
-        return "No audience is defined."
-    return md(
+        return tr("No audience is defined.", "没有定义人群包。")
+    return md(tr(
         "The largest audience is **{name}** ({description}). Audiences are built from every channel the "
         "person's OneID joins, so a store buyer who also browses the app is one person, not two.",
+        "最大的人群包是 **{name}**（{description}）。人群包基于此人 OneID 打通的全部渠道构建，因此既在门店购买又浏览 App "
+        "的顾客是一个人，而不是两个。"),
         name=result.largest, description=result.descriptions.get(result.largest, ""),
     )
 

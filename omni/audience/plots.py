@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from omni.audience.result import AudienceResult
+from omni.core.i18n import tr
 from omni.reporting.plots import percent_heatmap
 
 __all__ = ["plot_overlap", "plot_reach", "plot_sizes"]
@@ -40,14 +41,14 @@ def plot_sizes(result: AudienceResult, ax: Any = None) -> Any:
     if ax is None:
         _, ax = plt.subplots(figsize=(9, 0.6 + 0.45 * len(shown)))
     y = np.arange(len(shown))
-    ax.barh(y, shown["people"].astype(float), color="#4c72b0", label="selected by the rule")
+    ax.barh(y, shown["people"].astype(float), color="#4c72b0", label=tr("selected by the rule", "规则选中"))
     ax.barh(y, shown["opted out"].astype(float).fillna(0), color="#dd8452",
-            label="of them opted out (not exported)")
+            label=tr("of them opted out (not exported)", "其中已退订（不导出）"))
     ax.set_yticks(y, [str(a) for a in shown["audience"]])
     ax.invert_yaxis()
-    ax.set_xlabel("people")
-    ax.set_ylabel("audience")
-    ax.set_title("Audience size and opted-out members")
+    ax.set_xlabel(tr("people", "人数"))
+    ax.set_ylabel(tr("audience", "人群包"))
+    ax.set_title(tr("Audience size and opted-out members", "人群包规模与退订成员"))
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     ax.figure.tight_layout()
     return ax
@@ -70,9 +71,9 @@ def plot_overlap(result: AudienceResult, ax: Any = None) -> Any:
     share = result.tables["overlap_share"]
     if share.shape[0] < 2:
         return None
-    ax = percent_heatmap(share, ax=ax, title="People shared by two audiences",
-                         xlabel="also in this audience", ylabel="people of this audience",
-                         colorbar_label="share of the row audience (%)")
+    ax = percent_heatmap(share, ax=ax, title=tr("People shared by two audiences", "两个人群包共有的人"),
+                         xlabel=tr("also in this audience", "同时在此人群包中"), ylabel=tr("people of this audience", "此人群包的人"),
+                         colorbar_label=tr("share of the row audience (%)", "占行人群包的比例（%）"))
     ax.figure.tight_layout()
     return ax
 
@@ -100,9 +101,9 @@ def plot_reach(result: AudienceResult, ax: Any = None) -> Any:
         _, ax = plt.subplots(figsize=(10, 3.8))
     (share * 100).plot.bar(ax=ax, color=[_PLATFORM_COLORS[p] for p in plats])
     ax.legend([_PLATFORM_NAMES[p] for p in plats], loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
-    ax.set_ylabel("share of eligible people (%)")
-    ax.set_xlabel("audience")
-    ax.set_title("Share of each audience a platform can match")
+    ax.set_ylabel(tr("share of eligible people (%)", "占可激活人数的比例（%）"))
+    ax.set_xlabel(tr("audience", "人群包"))
+    ax.set_title(tr("Share of each audience a platform can match", "各平台可匹配的人群包比例"))
     ax.set_ylim(0, 100)
     ax.tick_params(axis="x", labelrotation=30)
     for label in ax.get_xticklabels():

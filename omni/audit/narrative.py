@@ -5,18 +5,68 @@ Every value from the data (source names) is escaped; each function only formats 
 
 from __future__ import annotations
 
-from omni.audit.result import AuditResult
-from omni.core.markup import md
+import dataclasses
 
-__all__ = ["clocks", "no_outliers", "no_quarantine", "summary"]
+from omni.audit.result import AuditResult
+from omni.core.i18n import add_terms, current_lang, month_label, relabel, tr
+from omni.core.markup import md
+from omni.core.result import Figure
+
+__all__ = ["clocks", "headline", "no_outliers", "no_quarantine", "summary", "title"]
+
+#: The report's table columns and captions in Chinese (omni.reporting.display.table looks them up).
+add_terms("zh", {
+    "source": "数据源", "format": "格式", "encoding": "编码", "timezone": "时区", "rows_in": "接收行数",
+    "accepted": "接受行数", "quarantined": "隔离行数", "quarantine_rate": "隔离率", "first": "最早", "last": "最晚",
+    "days_stale": "滞后天数", "rows_this_month": "本月行数", "column": "列", "reason": "原因", "rows": "行数",
+    "example_row": "示例行", "type": "类型", "identifier": "标识符", "filled": "填充率", "required": "必填",
+    "id_type": "标识符类型", "values": "取值数", "valid": "有效", "valid_share": "有效比例", "null_like": "类空值",
+    "invalid_other": "其他无效", "top_invalid_reason": "最常见无效原因", "top_invalid_n": "最常见无效数",
+    "occurrences": "出现次数", "duplicate_rows": "重复行数", "duplicate_share": "重复比例", "previous_mean": "前三月均值",
+    "this_month": "本月", "change": "变化", "best_shift_hours": "最佳偏移（小时）", "corr_at_best": "最佳偏移相关",
+    "corr_at_zero": "零偏移相关", "flag": "标记", "rhythm": "作息", "master": "主数据", "unknown_to_master": "主数据中未知",
+    "unknown_share": "未知比例", "declared_as": "声明为", "detected_as": "检测为", "detected_share": "检出比例",
+    "undeclared": "未声明", "severity": "严重程度", "issue": "问题", "problems": "问题数", "sources": "数据源",
+    "figure": "指标",
+    "Blocked and invalid identifier values by reason": "按原因统计的屏蔽和无效标识符值",
+    "Columns less than 95% filled": "填充率低于 95% 的列",
+    "Identifier values per source and type": "各数据源、各类型的标识符值",
+    "Quarantined cells by source, column and reason (example row = 1-based data row in the file)":
+        "按数据源、列和原因统计的隔离单元格（示例行 = 文件中从 1 开始的数据行号）",
+    "Outlying amounts (row = 1-based data row in the file)": "异常金额（行 = 文件中从 1 开始的数据行号）",
+})
+
+_LABELS_ZH = {"sources": "数据源", "rows_in": "接收行数", "quarantine_rate": "隔离行比例",
+              "reconciled": "行数对账一致的数据源", "high_issues": "高严重度问题", "quality_score": "平均质量得分（0-100）"}
+
+
+def title(result: AuditResult) -> str:
+    """The headline's title."""
+    return tr(f"Data audit, {result.month}", f"数据审计，{month_label(result.month)}")
+
+
+def headline(result: AuditResult) -> list[Figure]:
+    """The headline figures, labelled in the report language."""
+    figs = relabel(result.headline, _LABELS_ZH)
+    if current_lang() == "zh":
+        n = len(result.tables["overview"])
+        figs = [dataclasses.replace(f, value=f"{result.reconciled_sources} / {n}") if f.key == "reconciled" else f
+                for f in figs]
+    return figs
 
 
 def summary(result: AuditResult) -> str:
     """Whether every row is accounted for, and the weakest source with its score."""
     n = len(result.tables["overview"])
     n_rec = result.reconciled_sources
-    lead = "Every row is accounted for" if n_rec == n else "**Not every row is accounted for**"
     worst = result.weakest
+    if current_lang() == "zh":
+        lead = "每一行都有着落" if n_rec == n else "**并非每一行都有着落**"
+        return lead + md(
+            "：{n} 个数据源中有 {n_rec} 个满足 接收行数 = 接受行数 + 隔离行数 = 文件自身统计的记录数。最弱的数据源是"
+            " **{source}**（得分 {score:.0f}/100），原因见文末的问题清单。",
+            n_rec=n_rec, n=n, source=worst["source"], score=float(worst["score"]))
+    lead = "Every row is accounted for" if n_rec == n else "**Not every row is accounted for**"
     return lead + md(
         ": rows received = accepted + quarantined = records counted in the file itself in {n_rec} of {n} "
         "sources. The weakest source is **{source}** (score {score:.0f}/100); the ranked issue list at the "
@@ -26,19 +76,20 @@ def summary(result: AuditResult) -> str:
 
 def no_quarantine() -> str:
     """The note shown instead of the quarantine table when no row was quarantined."""
-    return "No row was quarantined."
+    return tr("No row was quarantined.", "没有行被隔离。")
 
 
 def no_outliers() -> str:
     """The note shown instead of the outlier table when no amount is far from the typical value."""
-    return "No amount is far from its source's typical value."
+    return tr("No amount is far from its source's typical value.", "没有金额远离其数据源的典型值。")
 
 
 def clocks(result: AuditResult) -> str:
     """Which sources' clocks look shifted, and what to check."""
     shifted = result.shifted_clocks
     if shifted.empty:
-        return "No source looks shifted."
-    items = [md("**{source}** ({hours:+d} h)", source=r.source, hours=int(r.best_shift_hours))
-             for r in shifted.itertuples()]
-    return "Shifted: " + ", ".join(items) + ". Check the `timezone` declared for it in sources.yaml."
+        return tr("No source looks shifted.", "没有数据源的时钟看起来有偏移。")
+    items = [md(tr("**{source}** ({hours:+d} h)", "**{source}**（{hours:+d} 小时）"), source=r.source,
+                hours=int(r.best_shift_hours)) for r in shifted.itertuples()]
+    return tr("Shifted: ", "有偏移：") + tr(", ", "、").join(items) + tr(
+        ". Check the `timezone` declared for it in sources.yaml.", "。请检查 sources.yaml 中为其声明的 `timezone`。")

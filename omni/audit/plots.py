@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from omni.audit.result import AuditResult
+from omni.core.i18n import tr
 from omni.reporting.plots import axes_or_new, percent_heatmap
 
 __all__ = ["plot_completeness", "plot_overlap", "plot_scores", "plot_volume"]
@@ -19,8 +20,8 @@ def plot_completeness(result: AuditResult, ax: Any = None) -> Any:
     by_source = result.tables["completeness_by_source"]
     ax = axes_or_new(ax, (8, 3.5))
     ax.barh(by_source["source"], by_source["filled"].to_numpy() * 100, color=_BLUE)
-    ax.set_xlabel("mean share of filled values, non-identifier columns (%)")
-    ax.set_title("Completeness by source")
+    ax.set_xlabel(tr("mean share of filled values, non-identifier columns (%)", "非标识符列的平均填充率（%）"))
+    ax.set_title(tr("Completeness by source", "各数据源完整度"))
     ax.set_xlim(0, 100)
     return ax
 
@@ -32,9 +33,9 @@ def plot_volume(result: AuditResult, ax: Any = None) -> Any:
     for col in volume.columns:
         if volume[col].sum() > 0:
             ax.plot(volume.index.to_timestamp(), volume[col] / 1000, marker="o", ms=3, label=col)
-    ax.set_ylabel("rows per month (thousands)")
-    ax.set_xlabel("month")
-    ax.set_title("Monthly volume by source")
+    ax.set_ylabel(tr("rows per month (thousands)", "每月行数（千）"))
+    ax.set_xlabel(tr("month", "月份"))
+    ax.set_title(tr("Monthly volume by source", "各数据源月度数据量"))
     ax.legend(fontsize=8, ncol=2)
     return ax
 
@@ -46,10 +47,13 @@ def plot_overlap(result: AuditResult, ax: Any = None) -> Any:
         return None
     id_type = result.settings.get("overlap_id_type", "phone")
     short, noun = ("Phones", "phone numbers") if id_type == "phone" else (f"{id_type} values",) * 2
+    short_zh = "手机号" if id_type == "phone" else f"{id_type} 值"
     return percent_heatmap(
-        overlap, ax=ax, title=f"{short} of the row source found in the column source (%)",
-        xlabel="source where the value is found too", ylabel="source of the value",
-        colorbar_label=f"% of distinct {noun}",
+        overlap, ax=ax, title=tr(f"{short} of the row source found in the column source (%)",
+                                 f"行数据源的{short_zh}在列数据源中也出现的比例（%）"),
+        xlabel=tr("source where the value is found too", "同样出现该值的数据源"),
+        ylabel=tr("source of the value", "值所在的数据源"),
+        colorbar_label=tr(f"% of distinct {noun}", f"不同{short_zh}的 %"),
     )
 
 
@@ -58,7 +62,7 @@ def plot_scores(result: AuditResult, ax: Any = None) -> Any:
     scores = result.tables["scores"]
     ax = axes_or_new(ax, (7, 3.5))
     ax.barh(scores["source"], scores["score"], color=[_RED if s < LOW_SCORE else _BLUE for s in scores["score"]])
-    ax.set_xlabel("quality score (0-100)")
+    ax.set_xlabel(tr("quality score (0-100)", "质量得分（0-100）"))
     ax.set_xlim(0, 100)
-    ax.set_title("Quality score by source")
+    ax.set_title(tr("Quality score by source", "各数据源质量得分"))
     return ax

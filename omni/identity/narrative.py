@@ -6,13 +6,16 @@ Each function reads an :class:`~omni.identity.result.IdentityResult` and formats
 
 from __future__ import annotations
 
+from omni.core.i18n import add_terms, current_lang, month_label, relabel, tr
 from omni.core.markup import md
+from omni.core.result import Figure
 from omni.identity.result import IdentityResult
 
 __all__ = [
     "FORMATS",
     "accuracy",
     "examples",
+    "headline",
     "link_accuracy",
     "oneid_changes",
     "probabilistic_stage",
@@ -36,14 +39,46 @@ FORMATS: dict[str, dict[str, str]] = {
 }
 
 
+#: The report's table columns and captions in Chinese (omni.reporting.display.table looks them up).
+add_terms("zh", {
+    "source": "数据源", "records": "记录数", "OneIDs": "OneID 数", "oneids": "OneID 数", "strong": "强标识符",
+    "weak": "弱标识符", "account": "平台账号", "none": "无", "linked": "已关联", "size": "大小",
+    "profiles": "画像数", "share_profiles": "画像占比", "share_records": "记录占比", "id_type": "标识符类型",
+    "mean": "均值", "p50": "中位数", "p99": "99 分位", "max": "最大值", "share_more_than_one": "多于一个的比例",
+    "profiles_with": "含该类型的画像", "oneid": "OneID", "n_records": "记录数", "sources": "数据源",
+    "n_bridges": "桥接标识符数", "reason": "原因", "values": "取值数", "graph": "图", "comparison": "对比",
+    "pairwise precision": "成对精确率", "pairwise recall": "成对召回率", "largest profile (records)": "最大画像（记录数）",
+    "status": "状态", "share": "比例", "label": "标签", "m_probability": "m 概率", "u_probability": "u 概率",
+    "match_weight": "匹配权重", "change": "变化", "precision": "精确率", "recall": "召回率", "f1": "F1",
+    "bcubed_precision": "B³ 精确率", "bcubed_recall": "B³ 召回率", "bcubed_f1": "B³ F1", "source_a": "数据源 A",
+    "source_b": "数据源 B", "pred_pairs": "预测记录对", "true_pairs": "真实记录对", "tp": "正确记录对",
+    "probabilistic": "概率关联",
+    "Records by source and how they were linked (account: linked only by a platform account not bound to a person)":
+        "各数据源的记录及其关联方式（平台账号：仅由未绑定到人的平台账号关联）",
+    "Distinct linking identifiers per OneID, by type": "每个 OneID 的不同关联标识符数，按类型",
+    "Largest OneIDs": "最大的 OneID", "Values held back, by rule": "各规则拦下的值", "Profile-limit splits": "画像上限拆分",
+    "Model parameters: m and u per comparison level (EM, no labels)": "模型参数：各比较级别的 m 和 u（EM，无标签）",
+    "By source pair (all records)": "按数据源对（全部记录）",
+})
+
+_LABELS_ZH = {"records": "已识别记录数", "profiles": "OneID 数（人）", "records_per_profile": "每个 OneID 的记录数",
+              "multi_source_share": "出现在 2 个及以上数据源的 OneID", "anonymous_share": "无可用 ID 的记录",
+              "precision": "成对精确率（强标识符记录）", "recall": "成对召回率（强标识符记录）"}
+
+
 def title(result: IdentityResult) -> str:
     """The headline's title."""
-    return f"OneID, records up to the end of {result.month}"
+    return tr(f"OneID, records up to the end of {result.month}", f"OneID：截至{month_label(result.month)}末的记录")
+
+
+def headline(result: IdentityResult) -> list[Figure]:
+    """The headline figures, labelled in the report language."""
+    return relabel(result.headline, _LABELS_ZH)
 
 
 def warnings(result: IdentityResult) -> list[str]:
     """One bold-led note per warning of the resolution (e.g. the probabilistic stage fell back)."""
-    return [md("**Warning:** {w}", w=w) for w in result.warnings]
+    return [md(tr("**Warning:** {w}", "**警告：** {w}"), w=w) for w in result.warnings]
 
 
 def probabilistic_stage(result: IdentityResult) -> str | None:
@@ -55,6 +90,9 @@ def probabilistic_stage(result: IdentityResult) -> str | None:
         None when the stage did not run at all.
     """
     stage = result.probabilistic
+    if result.stage_failed and current_lang() == "zh":
+        return md("**概率匹配阶段未能运行完成**，因此本次识别只使用确定性规则：本月没有平台账号按概率关联。{error}",
+                  error=stage.get("error", ""))
     if result.stage_failed:
         return md("**The probabilistic stage did not run to the end**, so this resolution uses the deterministic "
                   "rules only: no platform account is linked by probability this month. {error}",
@@ -62,9 +100,12 @@ def probabilistic_stage(result: IdentityResult) -> str | None:
     if not stage:
         return None
     dec = stage.get("decisions", {})
-    return md("{accounts:,} unbound accounts were scored against {profiles:,} profiles over {pairs:,} candidate "
+    return md(tr("{accounts:,} unbound accounts were scored against {profiles:,} profiles over {pairs:,} candidate "
               "pairs (blocked on masked phone and address; never on name alone). Linked: {linked:,}; below the "
               "threshold {threshold:.2f}: {below:,}; no candidate: {none:,}; too close to a runner-up: {ambiguous:,}.",
+                 "{accounts:,} 个未绑定账号与 {profiles:,} 个画像在 {pairs:,} 个候选对上打分（按打码手机号和地址分块，"
+                 "绝不只凭姓名）。已关联：{linked:,}；低于阈值 {threshold:.2f}：{below:,}；无候选：{none:,}；"
+                 "与第二名过于接近：{ambiguous:,}。"),
               accounts=stage.get("accounts", 0), profiles=stage.get("profiles", 0),
               pairs=stage.get("candidate_pairs", 0), linked=dec.get("linked", 0),
               threshold=stage.get("threshold", float("nan")), below=dec.get("below_threshold", 0),
@@ -76,27 +117,32 @@ def link_accuracy(result: IdentityResult) -> str | None:
     la = result.tables.get("link_accuracy")
     if la is None or not len(la) or not la["links"].iloc[0]:
         return None
-    return md("Against the synthetic truth, {ok:.2%} of the {n:,} probabilistic links join the right person.",
+    return md(tr("Against the synthetic truth, {ok:.2%} of the {n:,} probabilistic links join the right person.",
+                 "对照合成真值，{n:,} 个概率关联中有 {ok:.2%} 关联到了正确的人。"),
               ok=float(la["right_person"].iloc[0]), n=int(la["links"].iloc[0]))
 
 
 def oneid_changes(result: IdentityResult) -> str:
     """OneIDs carried over, new, merged and split since last month, in one sentence."""
     ch = result.changes
-    return md("{kept:,} OneIDs carried over from last month, {new:,} new people, {merged:,} ids merged into an "
-              "older one, {split:,} split off.", kept=int(ch["kept"]), new=int(ch["new"]),
+    return md(tr("{kept:,} OneIDs carried over from last month, {new:,} new people, {merged:,} ids merged into an "
+                 "older one, {split:,} split off.",
+                 "沿用上月的 OneID {kept:,} 个，新增 {new:,} 人，{merged:,} 个 ID 并入较早的 ID，拆分出 {split:,} 个。"), kept=int(ch["kept"]), new=int(ch["new"]),
               merged=int(ch["merged_into"]), split=int(ch["split_from"]))
 
 
 def accuracy(result: IdentityResult) -> str:
     """Recall against the full and the linkable truth, or that there is no truth to measure against."""
     if not result.has_truth:
-        return "This dataset has no ground truth; accuracy is not measured."
+        return tr("This dataset has no ground truth; accuracy is not measured.", "此数据集没有真值，不测量准确度。")
     strong = result.tables["accuracy"].iloc[0]
-    return md("Recall on strong-id records is {recall:.4f} against the full truth and {linkable:.4f} against the "
+    return md(tr("Recall on strong-id records is {recall:.4f} against the full truth and {linkable:.4f} against the "
               "*linkable* truth (true pairs joined by some chain of valid identifiers). The gap is data, not "
               "rules: e.g. WeChat followers whose unionid the CRM never recorded and who gave no phone cannot "
               "be linked by any deterministic method.",
+                 "强标识符记录的召回率对照全部真值为 {recall:.4f}，对照*可关联*真值（由某条有效标识符链相连的真实记录对）"
+                 "为 {linkable:.4f}。差距来自数据而非规则：例如 CRM 从未记录其 unionid、也没有留手机号的微信粉丝，"
+                 "任何确定性方法都无法关联。"),
               recall=float(strong["recall"]), linkable=float(strong["linkable_recall"]))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from omni.core.i18n import tr
 from omni.identity.result import IdentityResult
 from omni.reporting.plots import axes_or_new, log_scale, percent_heatmap
 
@@ -20,8 +21,9 @@ LINKAGE_COLORS = ["#4c72b0", "#2da44e", "#cf222e", "#999"]
 def plot_merge_rates(result: IdentityResult, ax: Any = None) -> Any:
     """Heat map of the cross-source merge rates (% of a row source's records)."""
     ax = axes_or_new(ax, (7, 6))
-    return percent_heatmap(result.tables["merge_rates"], ax=ax, title="Cross-source merge rate (%)",
-                           xlabel="joined to a record from", ylabel="records of", colorbar_label="% of records")
+    return percent_heatmap(result.tables["merge_rates"], ax=ax, title=tr("Cross-source merge rate (%)", "跨数据源合并率（%）"),
+                           xlabel=tr("joined to a record from", "与之合并的记录来自"), ylabel=tr("records of", "记录来自"),
+                           colorbar_label=tr("% of records", "记录的 %"))
 
 
 def plot_profile_sizes(result: IdentityResult, ax: Any = None) -> Any:
@@ -30,9 +32,9 @@ def plot_profile_sizes(result: IdentityResult, ax: Any = None) -> Any:
     ax = axes_or_new(ax, (8, 3.5))
     ax.bar(dist["size"].astype(str), dist["profiles"], color="#4c72b0")
     log_scale(ax, "y")
-    ax.set_xlabel("records per OneID")
-    ax.set_ylabel("OneIDs (log scale)")
-    ax.set_title("Profile size distribution")
+    ax.set_xlabel(tr("records per OneID", "每个 OneID 的记录数"))
+    ax.set_ylabel(tr("OneIDs (log scale)", "OneID 数（对数刻度）"))
+    ax.set_title(tr("Profile size distribution", "画像大小分布"))
     return ax
 
 
@@ -79,7 +81,8 @@ def plot_cluster(result: IdentityResult, ax: Any = None, seed: int = 7, max_node
     if len(idn) <= max_labels:
         nx.draw_networkx_labels(g, pos, labels={n: g.nodes[n]["label"] for n in idn}, font_size=6, ax=ax)
     n_records, _ = result.largest_profile
-    ax.set_title(f"Largest OneID: {n_records} records, {len(idn)} identifiers")
+    ax.set_title(tr(f"Largest OneID: {n_records} records, {len(idn)} identifiers",
+                    f"最大的 OneID：{n_records} 条记录，{len(idn)} 个标识符"))
     ax.legend(fontsize=7, loc="upper left")
     ax.axis("off")
     return ax
@@ -90,6 +93,6 @@ def plot_platform_linkage(result: IdentityResult, ax: Any = None) -> Any:
     ls = result.tables["platform_linkage"]
     ax = axes_or_new(ax, (7, 2.8))
     ax.barh(ls["linked"][::-1], ls["share"][::-1] * 100, color=LINKAGE_COLORS[::-1])
-    ax.set_xlabel("share of platform order records (%)")
-    ax.set_title("How platform orders reach a person")
+    ax.set_xlabel(tr("share of platform order records (%)", "占平台订单记录的比例（%）"))
+    ax.set_title(tr("How platform orders reach a person", "平台订单如何关联到人"))
     return ax

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from omni.core.i18n import LanguageError, check_lang
 from omni.io.errors import DataContractError
 
 __all__ = ["COLUMN_TYPES", "DatasetSpec", "FORMATS", "ID_TYPES", "IdSpec", "QUASI_TYPES",
@@ -83,7 +84,9 @@ _SOURCE_KEYS = {
     # opt-in: the file may sit outside the folder of sources.yaml (absolute or ../ path)
     "allow_outside_dataset",
 }
-_DATASET_KEYS = {"dataset", "timezone", "currency", "sources", "description"}
+_DATASET_KEYS = {"dataset", "timezone", "currency", "sources", "description", "report"}
+#: Keys of the top-level ``report:`` mapping (how ``omni report`` writes this dataset's reports).
+_REPORT_KEYS = {"lang"}
 #: Keys of a column declared as a mapping (``amount: {type: float, max: 100000}``).
 _ID_KEYS = {"column", "type", "scope"}
 #: Source keys kept in ``SourceSpec.extra`` (read by omni.unify).
@@ -184,6 +187,8 @@ class DatasetSpec:
     currency: str | None = None
     path: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: The report language ``omni report`` uses unless ``--lang`` says otherwise (``report: {lang: zh}``).
+    report_lang: str | None = None
 
     @property
     def raw_dir(self) -> Path:
@@ -504,12 +509,21 @@ def parse_spec(raw: Any, path: Path | None = None) -> DatasetSpec:
             )
         files[s.file] = s.name
     name = raw.get("dataset") or (path.parent.parent.name if path else "dataset")
+    report = raw.get("report") or {}
+    if not isinstance(report, Mapping):
+        raise DataContractError(f"{where}: 'report' must be a mapping such as {{lang: zh}}")
+    check_keys(report, _REPORT_KEYS, where, "report")
+    try:
+        report_lang = check_lang(report["lang"], f"{where}: report.lang") if "lang" in report else None
+    except LanguageError as e:
+        raise DataContractError(str(e)) from None
     return DatasetSpec(
         name=str(name),
         timezone=tz,
         sources=sources,
         currency=raw.get("currency"),
         path=path,
+        report_lang=report_lang,
     )
 
 

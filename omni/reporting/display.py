@@ -11,10 +11,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from omni.core import i18n
 from omni.core.markup import escape_html, md, render_markdown
 from omni.core.result import Figure, MonthResult
 
-__all__ = ["METRICS_MIME", "headline", "note", "table", "use_report_style"]
+__all__ = ["CJK_FONT_ENV", "METRICS_MIME", "cjk_font_path", "headline", "note", "table", "use_report_style"]
 
 METRICS_MIME = "application/vnd.omni.metrics+json"
 
@@ -29,6 +30,16 @@ def _fmt(value: Any, fmt: str | None) -> str:
     if isinstance(value, (float, np.floating)):
         return f"{value:,.3g}" if abs(value) < 1 else f"{value:,.1f}"
     return str(value)
+
+
+def _fmt_tile(value: Any, fmt: str | None) -> str:
+    """A headline tile's value: as :func:`_fmt`, but large numbers in 万/亿 in Chinese reports."""
+    if (i18n.current_lang() == "zh" and not (fmt and "%" in fmt) and not isinstance(value, bool)
+            and isinstance(value, (int, float, np.integer, np.floating)) and abs(value) >= 1e4):
+        short = i18n.short_number(float(value))
+        if short is not None:
+            return short
+    return _fmt(value, fmt)
 
 
 def headline(metrics: MonthResult | Sequence[Figure | Mapping[str, Any]], title: str | None = None) -> None:
@@ -58,14 +69,17 @@ def headline(metrics: MonthResult | Sequence[Figure | Mapping[str, Any]], title:
             value = int(value)
         elif isinstance(value, (np.floating,)):
             value = float(value)
-        shown = _fmt(value, m.get("fmt")) + (f" {m['unit']}" if m.get("unit") else "")
+        label = i18n.term(m["label"])  # as registered by the domain's narrative (Chinese reports)
+        unit = i18n.unit(m.get("unit"))
+        shown = _fmt_tile(value, m.get("fmt")) + unit
         cards.append(
             f'<div class="omni-kpi"><div class="v">{escape_html(shown)}</div>'
-            f'<div class="l">{escape_html(m["label"])}</div></div>'
+            f'<div class="l">{escape_html(label)}</div></div>'
         )
-        payload.append({k: (value if k == "value" else m.get(k)) for k in ("key", "label", "value", "unit", "fmt", "better")})
+        payload.append({k: (value if k == "value" else label if k == "label" else m.get(k))
+                        for k in ("key", "label", "value", "unit", "fmt", "better")})
     head = f"<h3>{escape_html(title)}</h3>" if title else ""
-    text = "\n".join(f"{p['label']}: {_fmt(p['value'], p.get('fmt'))}{' ' + p['unit'] if p.get('unit') else ''}" for p in payload)
+    text = "\n".join(f"{p['label']}: {_fmt_tile(p['value'], p.get('fmt'))}{i18n.unit(p.get('unit'))}" for p in payload)
     display(
         {
             "text/html": head + '<div class="omni-headline">' + "".join(cards) + "</div>",
@@ -102,17 +116,16 @@ def table(
     formats = dict(formats or {})
     d = df.reset_index() if index else df
     shown = d.head(max_rows)
-    head = "".join(f"<th>{escape_html(str(c))}</th>" for c in shown.columns)
+    head = "".join(f"<th>{escape_html(i18n.term(c))}</th>" for c in shown.columns)
     body = []
     for row in shown.itertuples(index=False):
         cells = []
         for c, v in zip(shown.columns, row, strict=True):
             cells.append(f"<td>{escape_html(_fmt(v, formats.get(str(c))))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    cap = f"<caption style='caption-side:top;text-align:left;font-weight:600'>{escape_html(caption)}</caption>" if caption else ""
-    more = (
-        f"<p class='omni-note'>Showing {max_rows:,} of {len(d):,} rows.</p>" if len(d) > max_rows else ""
-    )
+    cap = f"<caption style='caption-side:top;text-align:left;font-weight:600'>{escape_html(i18n.term(caption))}</caption>" if caption else ""
+    shown_of = i18n.tr(f"Showing {max_rows:,} of {len(d):,} rows.", f"显示 {len(d):,} 行中的前 {max_rows:,} 行。")
+    more = f"<p class='omni-note'>{shown_of}</p>" if len(d) > max_rows else ""
     display(HTML(f"<table class='omni-table'>{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{more}"))
 
 
@@ -141,10 +154,68 @@ def note(template: str, /, *args: Any, **kwargs: Any) -> None:
     display({"text/html": f'<div class="omni-md">{rendered}</div>', "text/markdown": text, "text/plain": plain}, raw=True)
 
 
-def use_report_style() -> None:
-    """Matplotlib defaults for reports: readable sizes, CJK-capable fonts where installed, PNG output."""
+#: Environment variable naming a CJK font file (.ttf/.otf/.ttc) to draw Chinese report charts with.
+CJK_FONT_ENV = "OMNI_CJK_FONT"
+#: Where the system packages put the CJK fonts reports use, first choice first (docs/reports.md):
+#: WenQuanYi Micro Hei (Debian fonts-wqy-microhei, installed by ``make setup`` and ``.ci/run``), then
+#: Noto Sans CJK (fonts-noto-cjk).
+CJK_FONT_FILES = (
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+)
+
+
+def cjk_font_path() -> str | None:
+    """The CJK font file Chinese charts are drawn with: :data:`CJK_FONT_ENV`, else the first of
+    :data:`CJK_FONT_FILES` that exists (None when there is none)."""
+    import os
+
+    given = os.environ.get(CJK_FONT_ENV)
+    if given:
+        if not os.path.isfile(given):
+            raise FileNotFoundError(f"{CJK_FONT_ENV}={given}: no such font file")
+        return given
+    return next((f for f in CJK_FONT_FILES if os.path.isfile(f)), None)
+
+
+def _cjk_font_family() -> str:
+    """Register the CJK font with matplotlib and return its family name.
+
+    Raises
+    ------
+    FileNotFoundError
+        No CJK font is installed: Chinese labels would be drawn as boxes.
+    """
+    from matplotlib import font_manager
+
+    path = cjk_font_path()
+    if path is None:
+        raise FileNotFoundError(
+            "Chinese report charts need a CJK font and none is installed: run `make setup` (it installs the "
+            f"Debian package fonts-wqy-microhei) or set {CJK_FONT_ENV} to a .ttf/.otf/.ttc font file"
+        )
+    font_manager.fontManager.addfont(path)  # also when matplotlib's font cache predates the install
+    return font_manager.FontProperties(fname=path).get_name()
+
+
+def use_report_style(lang: str | None = None) -> None:
+    """Matplotlib defaults for reports: readable sizes, CJK-capable fonts, PNG output.
+
+    Parameters
+    ----------
+    lang : {"en", "zh"}, optional
+        The report language (the notebooks' ``lang`` parameter); sets
+        :func:`omni.core.i18n.current_lang` for the notes, tables and charts that follow. Chinese
+        charts are drawn with the CJK font of :func:`cjk_font_path` (an error when none is installed).
+    """
     import matplotlib as mpl
 
+    if lang is not None:
+        i18n.set_lang(lang)
+    sans = ["Noto Sans CJK SC", "WenQuanYi Zen Hei", "SimHei", "DejaVu Sans"]
+    if i18n.current_lang() == "zh":
+        sans = [_cjk_font_family(), "DejaVu Sans"]
     mpl.rcParams.update(
         {
             "figure.figsize": (8, 4),
@@ -156,7 +227,8 @@ def use_report_style() -> None:
             "axes.spines.right": False,
             "axes.grid": True,
             "grid.alpha": 0.3,
-            "font.sans-serif": ["Noto Sans CJK SC", "WenQuanYi Zen Hei", "SimHei", "DejaVu Sans"],
+            "font.family": "sans-serif",
+            "font.sans-serif": sans,
             "axes.unicode_minus": False,
             "svg.hashsalt": "omni",
             # labels carry data (channel, campaign, category names): a "$" must not start mathtext

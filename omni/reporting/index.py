@@ -6,9 +6,17 @@ import json
 from pathlib import Path
 from typing import Any
 
+from omni.core import i18n
+from omni.core.i18n import month_label, tr
 from omni.core.markup import CSP_META, escape_html
 from omni.core.month import Month
-from omni.reporting.display import _fmt
+from omni.reporting.display import _fmt_tile
+
+# the words of the run's header block on every report page (omni.reporting.runner.header_html)
+i18n.add_terms("zh", {
+    "dataset": "数据集", "month": "月份", "seed": "随机种子", "lang": "语言", "data fingerprint": "数据指纹",
+    "run date": "运行日期", "versions": "软件版本", "run time": "运行时长",
+})
 
 __all__ = ["previous_month", "write_index"]
 
@@ -23,7 +31,7 @@ def _change(cur: Any, prev: Any, better: str | None) -> str:
         return ""
     diff = cur - prev
     if diff == 0:
-        return "no change"
+        return tr("no change", "无变化")
     arrow = "▲" if diff > 0 else "▼"
     good = (diff > 0) == (better == "up") if better in ("up", "down") else None
     color = {True: "#1a7f37", False: "#cf222e", None: "#57606a"}[good]
@@ -31,8 +39,14 @@ def _change(cur: Any, prev: Any, better: str | None) -> str:
     return f'<span style="color:{color}">{arrow} {abs(diff):,.4g}{rel}</span>'
 
 
-def write_index(month_dir: Path, metrics: dict[str, Any], out_root: Path, total_seconds: float) -> Path:
-    """Write ``index.html`` for a month, comparing with the previous month's metrics.json if any."""
+def write_index(month_dir: Path, metrics: dict[str, Any], out_root: Path, total_seconds: float,
+                lang: str = i18n.DEFAULT_LANG) -> Path:
+    """Write ``index.html`` for a month (in ``lang``), comparing with the previous month's metrics.json if any."""
+    with i18n.using_lang(lang):
+        return _write_index(month_dir, metrics, out_root, total_seconds, lang)
+
+
+def _write_index(month_dir: Path, metrics: dict[str, Any], out_root: Path, total_seconds: float, lang: str) -> Path:
     month = metrics["month"]
     prev_file = out_root / previous_month(month) / "metrics.json"
     prev = json.loads(prev_file.read_text(encoding="utf-8")) if prev_file.exists() else None
@@ -42,20 +56,35 @@ def write_index(month_dir: Path, metrics: dict[str, Any], out_root: Path, total_
         for key, m in nb["metrics"].items():
             pm = (prev or {}).get("notebooks", {}).get(name, {}).get("metrics", {}).get(key)
             change = _change(m.get("value"), pm.get("value") if pm else None, m.get("better")) if pm else ""
-            unit = f" {m['unit']}" if m.get("unit") else ""
+            unit = i18n.unit(m.get("unit"))
             rows.append(
                 f"<tr><td>{escape_html(m.get('label') or key)}</td>"
-                f"<td>{escape_html(_fmt(m.get('value'), m.get('fmt')))}{escape_html(unit)}</td><td>{change}</td></tr>"
+                f"<td>{escape_html(_fmt_tile(m.get('value'), m.get('fmt')))}{escape_html(unit)}</td><td>{change}</td></tr>"
             )
-        table = "<table class='omni-table'><thead><tr><th>headline</th><th>this month</th><th>vs previous month</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>" if rows else "<p class='omni-note'>No headline numbers.</p>"
+        heads = "".join(f"<th>{h}</th>" for h in (tr("headline", "核心指标"), tr("this month", "本月"),
+                                                   tr("vs previous month", "环比上月")))
+        table = (f"<table class='omni-table'><thead><tr>{heads}</tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+                 if rows else f"<p class='omni-note'>{tr('No headline numbers.', '无核心指标。')}</p>")
         sections.append(
             f"<section><h2><a href='{escape_html(name)}.html'>{escape_html(nb['title'])}</a></h2>"
-            f"{table}<p class='omni-note'>ran in {nb['seconds']:.1f} s · <a href='{escape_html(name)}.ipynb'>executed notebook</a></p></section>"
+            f"{table}<p class='omni-note'>{tr('ran in', '运行')} {nb['seconds']:.1f} s · "
+            f"<a href='{escape_html(name)}.ipynb'>{tr('executed notebook', '已执行的 notebook')}</a></p></section>"
         )
-    prev_note = (f"Compared with {previous_month(month)}." if prev else
-                 f"No report for {previous_month(month)} in this folder: no month-over-month change shown.")
+    prev_m = month_label(previous_month(month))
+    prev_note = (tr(f"Compared with {prev_m}.", f"与{prev_m}相比。") if prev else
+                 tr(f"No report for {prev_m} in this folder: no month-over-month change shown.",
+                    f"此文件夹中没有{prev_m}的报告：不显示环比变化。"))
+    intro = tr(
+        f"Dataset <b>{escape_html(metrics['dataset'])}</b> · data fingerprint {escape_html(metrics['data_fingerprint'][:16])}"
+        f" · seed {escape_html(metrics['seed'])} · total run time {total_seconds:.0f} s. {prev_note}\n"
+        "Personal data is masked or pseudonymized throughout; small groups are suppressed.",
+        f"数据集 <b>{escape_html(metrics['dataset'])}</b> · 数据指纹 {escape_html(metrics['data_fingerprint'][:16])}"
+        f" · 随机种子 {escape_html(metrics['seed'])} · 总运行时长 {total_seconds:.0f} 秒。{prev_note}\n"
+        "个人信息全程脱敏或假名化；过小的人群不予显示。",
+    )
+    heading = tr(f"omni monthly report · {escape_html(month)}", f"omni 全域用户分析月报 · {escape_html(month_label(month))}")
     page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">{CSP_META}<title>omni report {escape_html(month)}</title>
+<html lang="{lang}"><head><meta charset="utf-8">{CSP_META}<title>{tr("omni report", "omni 月报")} {escape_html(month_label(month))}</title>
 <style>
 body {{ font-family: -apple-system, "Segoe UI", "PingFang SC", "Microsoft YaHei", sans-serif; max-width: 960px; margin: 24px auto; color: #24292f; }}
 h1 {{ font-size: 24px; }} h2 {{ font-size: 18px; margin-top: 28px; }}
@@ -64,9 +93,8 @@ table.omni-table th, table.omni-table td {{ padding: 4px 12px; border-bottom: 1p
 table.omni-table th:first-child, table.omni-table td:first-child {{ text-align: left; }}
 .omni-note {{ color: #57606a; font-size: 13px; }}
 </style></head><body>
-<h1>omni monthly report · {escape_html(month)}</h1>
-<p class="omni-note">Dataset <b>{escape_html(metrics['dataset'])}</b> · data fingerprint {escape_html(metrics['data_fingerprint'][:16])} · seed {escape_html(metrics['seed'])} · total run time {total_seconds:.0f} s. {prev_note}
-Personal data is masked or pseudonymized throughout; small groups are suppressed.</p>
+<h1>{heading}</h1>
+<p class="omni-note">{intro}</p>
 {''.join(sections)}
 </body></html>
 """

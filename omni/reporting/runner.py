@@ -15,7 +15,7 @@ from typing import Any
 
 import nbformat
 
-from omni.core import Month
+from omni.core import Month, i18n
 from omni.core.errors import OmniError
 from omni.core.markup import CSP_META, escape_html
 from omni.core.progress import console
@@ -77,10 +77,20 @@ def collect_metrics(nb: nbformat.NotebookNode) -> list[dict[str, Any]]:
     return found
 
 
-def notebook_title(nb: nbformat.NotebookNode, default: str) -> str:
-    """The first Markdown heading of a notebook."""
+def other_lang_tags(lang: str) -> set[str]:
+    """Cell tags of the languages a report in ``lang`` leaves out (``{"lang-en"}`` for ``"zh"``).
+
+    A notebook's prose cells are written once per language and tagged ``lang-en`` / ``lang-zh``;
+    untagged cells are shown in every language.
+    """
+    return {f"lang-{x}" for x in i18n.LANGS if x != lang}
+
+
+def notebook_title(nb: nbformat.NotebookNode, default: str, lang: str = i18n.DEFAULT_LANG) -> str:
+    """The first Markdown heading of a notebook (of its ``lang`` cells)."""
+    skip = other_lang_tags(lang)
     for cell in nb.cells:
-        if cell.cell_type == "markdown":
+        if cell.cell_type == "markdown" and not skip & set(cell.get("metadata", {}).get("tags", [])):
             for line in cell.source.splitlines():
                 if line.startswith("# "):
                     return line[2:].strip()
@@ -90,14 +100,15 @@ def notebook_title(nb: nbformat.NotebookNode, default: str) -> str:
 def header_html(title: str, params: dict[str, Any], facts: dict[str, Any]) -> str:
     """The run's header block placed on top of every report."""
     rows = "".join(
-        f"<tr><td>{escape_html(str(k))}</td><td>{escape_html(str(v))}</td></tr>"
+        f"<tr><td>{escape_html(i18n.term(k))}</td><td>{escape_html(str(v))}</td></tr>"
         for k, v in list(params.items()) + list(facts.items())
     )
     return f'<div class="omni-header"><h1>{escape_html(title)}</h1><table>{rows}</table></div>'
 
 
-def export_html(nb_path: Path, html_path: Path, header: str) -> None:
-    """Export an executed notebook to self-contained HTML without code, prompts or network fetches."""
+def export_html(nb_path: Path, html_path: Path, header: str, lang: str = i18n.DEFAULT_LANG) -> None:
+    """Export an executed notebook to self-contained HTML without code, prompts or network fetches
+    (and without the prose cells of the languages other than ``lang``)."""
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
 
@@ -109,8 +120,10 @@ def export_html(nb_path: Path, html_path: Path, header: str) -> None:
         exclude_input_prompt=True,
         exclude_output_prompt=True,
         embed_images=True,
+        language_code=lang,
     )
-    tags = TagRemovePreprocessor(remove_cell_tags={"remove_cell", "remove-cell", "injected-parameters", "parameters"})
+    remove = {"remove_cell", "remove-cell", "injected-parameters", "parameters"} | other_lang_tags(lang)
+    tags = TagRemovePreprocessor(remove_cell_tags=remove)
     exporter.register_preprocessor(tags, enabled=True)
     body, _ = exporter.from_notebook_node(nb, resources={"omni_header": header, "omni_csp_meta": CSP_META})
     html_path.write_text(body, encoding="utf-8")
@@ -251,6 +264,7 @@ def run_report(
     kernel_name: str = "python3",
     progress: bool = True,
     jobs: int | None = None,
+    lang: str | None = None,
 ) -> Path:
     """Run every notebook for a month and write ``<out>/<month>/``.
 
@@ -278,6 +292,9 @@ def run_report(
         Notebooks run at once, each in its own kernel (default: 2, or 1 on a one-core machine).
         Notebooks that read only the sources (``{"needs": "sources"}`` in their ``omni``
         metadata: the data audit) start while the month is being resolved.
+    lang : {"en", "zh"}, optional
+        The report language, passed to every notebook as ``lang``; defaults to the dataset's
+        ``report: {lang: ...}`` in sources.yaml, else English.
 
     Returns
     -------
@@ -307,12 +324,13 @@ def run_report(
     t0 = time.perf_counter()
     month = str(Month.parse(month)) if month else None  # strict YYYY-MM (MonthError otherwise)
     ws = Workspace(data, progress=progress)
+    lang = i18n.check_lang(lang, "--lang") if lang is not None else (ws.spec.report_lang or i18n.DEFAULT_LANG)
     month = month or ws.last_complete_month()
     say(f"omni report: dataset {data.name}, month {month}, {len(paths)} notebook(s), {jobs} at a time")
     fingerprint = ws.fingerprint
     month_dir = out_root / month
     month_dir.mkdir(parents=True, exist_ok=True)
-    run_params = {"data": str(data), "month": month, "seed": seed, **(params or {})}
+    run_params = {"data": str(data), "month": month, "seed": seed, "lang": lang, **(params or {})}
     shown_params = {"dataset": data.name, "month": month, "seed": seed, **(params or {})}
     facts_common = {
         "data fingerprint": fingerprint[:16],
@@ -331,7 +349,7 @@ def run_report(
     def run(nb_in: Path) -> NotebookResult:
         say(f"[{order[nb_in.stem]}/{len(paths)}] {nb_in.stem}: started")
         return _run_and_export(nb_in, month_dir / f"{nb_in.stem}.ipynb", run_params, nb_dir, kernel_name,
-                               False, shown_params, facts_common)
+                               False, shown_params, facts_common, lang=lang)
 
     def finished(done) -> None:
         for fut in done:
@@ -379,12 +397,13 @@ def run_report(
         "dataset": data.name,
         "data_fingerprint": fingerprint,
         "seed": seed,
+        "lang": lang,
         **({"warnings": run_warnings} if run_warnings else {}),
         "notebooks": {r.name: {"title": r.title, "seconds": round(r.seconds, 1),
                                "metrics": {m["key"]: m for m in r.metrics}} for r in ordered},
     }
     (month_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-    write_index(month_dir, metrics, out_root, total_seconds=time.perf_counter() - t0)
+    write_index(month_dir, metrics, out_root, total_seconds=time.perf_counter() - t0, lang=lang)
     say(f"omni report: wrote {month_dir} in {time.perf_counter() - t0:.0f} s")
     return month_dir
 
@@ -407,15 +426,17 @@ def _notebook_paths(nb_dir: Path, only: list[str] | None) -> list[Path]:
 
 
 def _run_and_export(nb_in: Path, nb_out: Path, run_params: dict[str, Any], nb_dir: Path, kernel_name: str,
-                    progress: bool, shown_params: dict[str, Any], facts: dict[str, str]) -> NotebookResult:
+                    progress: bool, shown_params: dict[str, Any], facts: dict[str, str],
+                    lang: str = i18n.DEFAULT_LANG) -> NotebookResult:
     """Run one notebook, export its HTML next to it (with the report header) and read its metrics."""
     name = nb_in.stem
     t = time.perf_counter()
     _run_one(nb_in, nb_out, run_params, nb_dir, kernel_name, progress)
     secs = time.perf_counter() - t
     nb = nbformat.read(nb_out, as_version=4)
-    title = notebook_title(nb, name)
-    header = header_html(title, shown_params, {**facts, "run time": f"{secs:.1f} s"})
+    title = notebook_title(nb, name, lang)
+    with i18n.using_lang(lang):
+        header = header_html(title, shown_params, {**facts, "run time": f"{secs:.1f} s"})
     html_path = nb_out.parent / f"{name}.html"
-    export_html(nb_out, html_path, header)
+    export_html(nb_out, html_path, header, lang)
     return NotebookResult(name, nb_out, html_path, secs, collect_metrics(nb), title)

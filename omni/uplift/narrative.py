@@ -9,16 +9,24 @@ enums (:class:`omni.uplift.selection.SelectionKind`, check results, ``better_tha
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 
+from omni.core.i18n import add_terms, current_lang, month_label, relabel, tr
 from omni.core.markup import escape_md, md, md_join
+from omni.core.result import Figure
 from omni.uplift.campaign import MIN_SEGMENT_EVENTS, CampaignAnalysis
 from omni.uplift.result import UpliftResult, UpliftTruth
 from omni.uplift.selection import CampaignSelection, SelectionKind
 from omni.uplift.tables import CHECK_LABELS, SEGMENT_LABELS, ci, pp
 
 __all__ = [
+    "comparison_caption",
+    "headline",
+    "no_truth",
+    "title",
     "CUPED_HEAD",
     "DESIGN_HEAD",
     "POWER_HEAD",
@@ -84,14 +92,72 @@ def selection_sentence(sel: CampaignSelection) -> str:
     return escape_md(_selection_text(sel))
 
 
+#: The report's table columns and captions in Chinese (omni.reporting.display.table looks them up).
+add_terms("zh", {
+    "campaign": "活动", "name": "名称", "ended": "结束日期", "people": "人数", "arms": "干预组", "arm": "组别",
+    "checks": "检查", "check": "检查", "result": "结果", "detail": "详情", "incremental buyers": "增量买家",
+    "incremental revenue (CNY)": "增量收入（元）", "incremental profit (CNY)": "增量利润（元）", "cost (CNY)": "成本（元）",
+    "next time": "下次建议", "send to": "发送给", "treated": "干预组", "control": "对照组", "contacted": "已触达",
+    "control conversion": "对照组转化率", "conversion lift": "转化增量", "relative lift": "相对增量", "lift": "增量",
+    "p-value": "p 值", "95% interval": "95% 区间", "95% interval (pp)": "95% 区间（百分点）",
+    "95% interval (CNY)": "95% 区间（元）", "metric": "指标", "figure": "指标", "this month": "本月", "previous": "上期",
+    "change": "变化", "relative": "相对", "planned share": "计划比例", "actual share": "实际比例",
+    "true effect": "真实效果", "reported (OneID)": "报告值（OneID）", "with true identities": "使用真实身份",
+    "contains truth": "覆盖真值", "contains truth (true identities)": "覆盖真值（真实身份）", "note": "说明",
+    "Arms": "各组", "Checks": "检查", "Conversion lift by RFM class": "按 RFM 类别的转化增量",
+    "True intention-to-treat effect vs reported 95% intervals": "真实意向性效果与报告的 95% 区间",
+    "Segment intervals (conversion) containing the true segment effect": "覆盖真实分组效果的分组区间（转化）",
+    "share covered": "覆盖比例",
+})
+
+
+def title(result: UpliftResult) -> str:
+    """The headline's title."""
+    return tr(f"Campaign uplift, {result.month}", f"活动增量，{month_label(result.month)}")
+
+
+def headline(result: UpliftResult) -> list[Figure]:
+    """The headline figures, labelled in the report language."""
+    f = result.month_figures()
+    figs = relabel(result.headline, {
+        "campaigns": "报告的活动数", "people": "实验人数", "checks_passed": "通过设计检查的活动",
+        "significant_arms": "转化增量显著的干预组", "inc_conversions": "增量买家", "inc_revenue": "增量收入",
+        "inc_profit": f"按 {result.margin:.0%} 毛利率的增量利润"})
+    if current_lang() == "zh":
+        shown = {"checks_passed": f"{f['checks_passed']} / {f['campaigns']}",
+                 "significant_arms": f"{f['significant_arms']} / {f['arms']}"}
+        figs = [dataclasses.replace(x, value=shown[x.key]) if x.key in shown else x for x in figs]
+    return figs
+
+
+def comparison_caption(result: UpliftResult) -> str:
+    """Caption of the month-over-month table."""
+    return tr(f"{result.month} vs {result.previous.month}",
+              f"{month_label(result.month)} 对比 {month_label(result.previous.month)}")
+
+
+def no_truth() -> str:
+    """The note shown when there is no truth to check against."""
+    return tr("This dataset has no ground truth (or no campaign to check); the truth check is skipped.",
+              "此数据集没有真值（或没有可检验的活动），跳过真值检验。")
+
+
 # -- the month ---------------------------------------------------------------------------------
 def summary(result: UpliftResult) -> str:
     """The month in a paragraph: reach, incremental buyers, revenue, cost, the best campaign."""
     sel = _selection_text(result.selection)
     best = result.best_campaign()
     if best is None:
-        return md("{} There is nothing to report.", sel)
+        return md(tr("{} There is nothing to report.", "{} 没有可报告的内容。"), sel)
     f = result.month_figures()
+    if current_lang() == "zh":
+        return md(
+            "{} 这些活动共触达 {:,} 人，带来了没有活动就不会发生的 {:,.0f} 个增量买家和 {:,.0f} 元增量收入，触达和优惠券"
+            "成本为 {:,.0f} 元。利润最高的是 **{}**（{}）：增量利润 {:,.0f} 元。效果按分配到的每个人计算（意向性分析），"
+            "基于 OneID 关联的全渠道订单。",
+            sel, f["people"], f["inc_conversions"], f["inc_revenue"], f["cost"],
+            best.campaign_id, best.info["name"], best.figures["inc_profit"],
+        )
     return md(
         "{} Together they reached {:,} people and brought {:,.0f} buyers and {:,.0f} CNY of revenue "
         "that would not have happened without them, for {:,.0f} CNY of contact and coupon cost. The most "

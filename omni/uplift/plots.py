@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from omni.core.i18n import tr
 from omni.uplift._common import CONTROL
 from omni.uplift.campaign import CampaignAnalysis
 from omni.uplift.result import UpliftResult
@@ -58,9 +59,9 @@ def plot_overview(result: UpliftResult, ax: Any = None) -> Any:
     ax.axvline(0, color="black", lw=0.8)
     ax.set_yticks(y, [f"{a.campaign_id} (ended {a.info['end_date']:%Y-%m-%d})" for a in shown])
     ax.set_ylim(-0.6, len(shown) - 0.4)
-    ax.set_xlabel("incremental revenue, all arms vs holdout (thousand CNY, 95% CI)")
-    ax.set_ylabel("campaign")
-    ax.set_title("Incremental revenue by campaign (blue: this month, grey: previous)")
+    ax.set_xlabel(tr("incremental revenue, all arms vs holdout (thousand CNY, 95% CI)", "增量收入，全部干预组对比留出组（千元，95% 置信区间）"))
+    ax.set_ylabel(tr("campaign", "活动"))
+    ax.set_title(tr("Incremental revenue by campaign (blue: this month, grey: previous)", "各活动增量收入（蓝：本月，灰：上期）"))
     return ax
 
 
@@ -76,9 +77,9 @@ def plot_effects(an: CampaignAnalysis, ax: Any = None, alpha: float = 0.05) -> n
     colors = ["#8c8c8c"] + _PALETTE[: len(an.arms)]
     ax1.bar(groups, 100 * g["mean"].to_numpy(), yerr=100 * z * se.to_numpy(), color=colors,
             capsize=4)
-    ax1.set_ylabel("bought in the campaign window (%)")
-    ax1.set_xlabel("arm")
-    ax1.set_title(f"{an.campaign_id}: conversion by arm (95% CI)")
+    ax1.set_ylabel(tr("bought in the campaign window (%)", "活动期间购买（%）"))
+    ax1.set_xlabel(tr("arm", "组别"))
+    ax1.set_title(tr(f"{an.campaign_id}: conversion by arm (95% CI)", f"{an.campaign_id}：各组转化率（95% 置信区间）"))
     e = an.effects[(an.effects["metric"] == "conversion") & (an.effects["adjustment"] == "none")]
     y = np.arange(len(e))
     lift_, lo_, hi_ = (e[c].to_numpy(dtype="float64") for c in ("abs_lift", "abs_ci_low", "abs_ci_high"))
@@ -87,9 +88,9 @@ def plot_effects(an: CampaignAnalysis, ax: Any = None, alpha: float = 0.05) -> n
     ax2.axvline(0, color="black", lw=0.8)
     ax2.set_yticks(y, e["arm"])
     ax2.set_ylim(-0.8, len(e) - 0.2)
-    ax2.set_xlabel("conversion lift vs control (percentage points)")
-    ax2.set_ylabel("arm")
-    ax2.set_title(f"{an.campaign_id}: lift vs control (95% CI)")
+    ax2.set_xlabel(tr("conversion lift vs control (percentage points)", "相对对照组的转化增量（百分点）"))
+    ax2.set_ylabel(tr("arm", "组别"))
+    ax2.set_title(tr(f"{an.campaign_id}: lift vs control (95% CI)", f"{an.campaign_id}：相对对照组的增量（95% 置信区间）"))
     ax1.figure.tight_layout()
     return np.array([ax1, ax2], dtype=object)
 
@@ -107,9 +108,9 @@ def _cuped_panel(ax: Any, d: Any, metric: str) -> None:
     ax.axvline(0, color="black", lw=0.8)
     ax.set_yticks(range(len(d)), d["arm"])
     ax.set_ylim(-0.7, len(d) - 0.3)
-    ax.set_ylabel("arm")
-    ax.set_xlabel("conversion lift vs control (percentage points)" if metric == "conversion"
-                  else "revenue lift vs control (CNY per person)")
+    ax.set_ylabel(tr("arm", "组别"))
+    ax.set_xlabel(tr("conversion lift vs control (percentage points)", "相对对照组的转化增量（百分点）")
+                  if metric == "conversion" else tr("revenue lift vs control (CNY per person)", "相对对照组的收入增量（元/人）"))
     ax.set_title(metric)
     ax.legend(fontsize=8, loc="best")
 
@@ -142,12 +143,12 @@ def _segment_panel(ax: Any, an: CampaignAnalysis, col: str, overall: Mapping[str
         ax.errorbar(100 * lift_[ok], y[ok], xerr=np.vstack([100 * (lift_ - lo_)[ok], 100 * (hi_ - lift_)[ok]]),
                     fmt="o", color=_PALETTE[j % 4], capsize=3, label=a)
         ax.axvline(100 * overall.get(a, np.nan), color=_PALETTE[j % 4], ls="--", lw=0.8,
-                   label=f"{a}: all people")
+                   label=tr(f"{a}: all people", f"{a}：全体"))
     ax.axvline(0, color="black", lw=0.8)
     ax.set_yticks(range(len(levels)), levels, fontsize=8)
-    ax.set_xlabel("conversion lift (percentage points)")
+    ax.set_xlabel(tr("conversion lift (percentage points)", "转化增量（百分点）"))
     ax.set_ylabel(SEGMENT_LABELS.get(col, col))
-    ax.set_title(f"{an.campaign_id}: lift by {SEGMENT_LABELS.get(col, col)}", fontsize=10)
+    ax.set_title(tr(f"{an.campaign_id}: lift by {SEGMENT_LABELS.get(col, col)}", f"{an.campaign_id}：按{SEGMENT_LABELS.get(col, col)}的增量"), fontsize=10)
 
 
 def plot_segments(an: CampaignAnalysis, ax: Any = None) -> np.ndarray | None:
@@ -179,23 +180,23 @@ def plot_qini(an: CampaignAnalysis, ax: Any = None) -> np.ndarray | None:
     for j, (a, m) in enumerate(an.model.items()):
         c = m["curve"]
         ax1.plot(100 * c["fraction"], c["qini"], color=_PALETTE[j % 4],
-                 label=f"{a}: uplift model (Qini {m['qini']:.2f})")
+                 label=tr(f"{a}: uplift model (Qini {m['qini']:.2f})", f"{a}：增量模型（Qini {m['qini']:.2f}）"))
         ax1.plot(100 * c["fraction"], c["random"], color=_PALETTE[j % 4], ls="--", lw=0.9,
-                 label=f"{a}: random targeting")
+                 label=tr(f"{a}: random targeting", f"{a}：随机选择"))
         d = m["deciles"]
         x = d["bin"].to_numpy() + (j - (k - 1) / 2) * 0.3
         up, lo_, hi_ = (d[c].to_numpy(dtype="float64") for c in ("uplift", "ci_low", "ci_high"))
         ax2.bar(x, 100 * up, width=0.3 if k > 1 else 0.6, color=_PALETTE[j % 4],
                 yerr=np.vstack([100 * (up - lo_), 100 * (hi_ - up)]), capsize=3, label=a, alpha=0.85)
-    ax1.set_xlabel("people targeted, highest predicted uplift first (% of held-out)")
-    ax1.set_ylabel("incremental buyers (held-out people)")
-    ax1.set_title(f"{an.campaign_id}: Qini curve on held-out people")
+    ax1.set_xlabel(tr("people targeted, highest predicted uplift first (% of held-out)", "选中的人，预测增量从高到低（占留出样本的 %）"))
+    ax1.set_ylabel(tr("incremental buyers (held-out people)", "增量买家（留出样本）"))
+    ax1.set_title(tr(f"{an.campaign_id}: Qini curve on held-out people", f"{an.campaign_id}：留出样本上的 Qini 曲线"))
     ax1.legend(fontsize=7)
     ax2.axhline(0, color="black", lw=0.8)
     ax2.set_xticks(range(1, 6), ["top 20%", "2", "3", "4", "bottom 20%"])
-    ax2.set_xlabel("quintile of predicted uplift")
-    ax2.set_ylabel("observed conversion lift (pp)")
-    ax2.set_title(f"{an.campaign_id}: observed lift by predicted quintile")
+    ax2.set_xlabel(tr("quintile of predicted uplift", "预测增量五分位"))
+    ax2.set_ylabel(tr("observed conversion lift (pp)", "观测转化增量（百分点）"))
+    ax2.set_title(tr(f"{an.campaign_id}: observed lift by predicted quintile", f"{an.campaign_id}：各预测五分位的观测增量"))
     if k > 1:
         ax2.legend(fontsize=7)
     ax1.figure.tight_layout()
@@ -213,9 +214,9 @@ def plot_targeting(an: CampaignAnalysis, ax: Any = None) -> Any:
         tv = m["targeting"]
         ax.plot(100 * tv["top_k"], tv["inc_profit"] / 1000, marker="o", color=_PALETTE[j % 4], label=a)
     ax.axhline(0, color="black", lw=0.8)
-    ax.set_xlabel("share of the audience sent to, highest predicted uplift first (%)")
-    ax.set_ylabel("expected incremental profit (thousand CNY)")
-    ax.set_title(f"{an.campaign_id}: profit by share targeted (held-out estimate)")
+    ax.set_xlabel(tr("share of the audience sent to, highest predicted uplift first (%)", "发送人群占比，预测增量从高到低（%）"))
+    ax.set_ylabel(tr("expected incremental profit (thousand CNY)", "预期增量利润（千元）"))
+    ax.set_title(tr(f"{an.campaign_id}: profit by share targeted (held-out estimate)", f"{an.campaign_id}：按发送比例的利润（留出样本估计）"))
     ax.legend(fontsize=8)
     ax.figure.tight_layout()
     return ax

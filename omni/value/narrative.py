@@ -14,7 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from omni.core.i18n import add_terms, current_lang, month_label, relabel, tr
 from omni.core.markup import md
+from omni.core.result import Figure
 from omni.value.result import ValueResult
 from omni.value.tgi import over_indexed
 
@@ -25,6 +27,7 @@ __all__ = [
     "churn_tables",
     "comparison",
     "comparison_tables",
+    "headline",
     "model",
     "model_not_checked",
     "model_tables",
@@ -40,6 +43,7 @@ __all__ = [
     "segments_table",
     "summary",
     "tgi_top",
+    "title",
     "tgi_top_tables",
     "tiers",
     "tiers_table",
@@ -70,6 +74,52 @@ PARAMETER_MEANINGS = {
 }
 
 
+#: The report's table columns, TGI attributes and captions in Chinese (omni.reporting.display.table).
+add_terms("zh", {
+    "gender": "性别", "age band": "年龄段", "city tier": "城市级别", "main sales channel": "主要销售渠道",
+    "online / offline mix": "线上/线下结构", "main category": "主要品类",
+    "RFM class": "RFM 类别", "class (English)": "类别（英文）", "meaning": "含义", "customers": "客户数",
+    "share of customers": "客户占比", "revenue share": "收入占比", "value share": "价值占比", "mean CLV": "平均 CLV",
+    "mean CLV (95% interval)": "平均 CLV（95% 区间）", "mean P(alive)": "平均 P(存活)", "mean days since last": "平均距上次购买天数",
+    "mean orders": "平均订单数", "tier": "分层", "total CLV": "CLV 合计", "lowest CLV": "最低 CLV", "model": "模型",
+    "chosen": "选用", "rmse": "RMSE", "mae": "MAE", "total_error_pct": "总量误差 %", "log_likelihood": "对数似然",
+    "holdout_purchases_actual": "留出期实际购买", "holdout_purchases_predicted": "留出期预测购买", "parameter": "参数",
+    "value": "取值", "note": "说明", "customer": "客户", "CLV lost": "CLV 损失", "days since last": "距上次购买天数",
+    "orders": "订单数", "main channel": "主要渠道", "tier now": "当前分层", "opted out": "已退订", "attribute": "属性",
+    "share in tier A": "A 层中占比", "share of all customers": "全体客户中占比", "tgi": "TGI", "ci_low": "区间下限",
+    "ci_high": "区间上限", "group": "人群", "share of the population": "人口占比", "figure": "指标", "change": "变化",
+    "relative_change": "相对变化", "check": "检查", "alive_share": "存活比例", "mean_p_alive": "平均 P(存活)",
+    "rank": "排名", "repeat buyers": "复购客户", "revenue (CNY)": "收入（元）", "revenue share to date": "累计收入占比",
+    "purchases expected in 90 days": "90 天预期购买", "previous month's fit": "上月拟合", "share": "占比",
+})
+
+_LABELS_ZH = {"customers": "客户（有已支付订单的已识别 OneID）", "repeat_share": "复购率（2 天及以上有购买）",
+              "at_risk_share": "P(存活) 低于 50% 的复购客户", "important_value_share": "重要价值客户占比",
+              "model": "购买模型（留出期总量误差）", "truth_rank_corr": "预测与真实购买的秩相关（按人）"}
+
+
+_STAT_ZH = {"mean": "均值", "median": "中位数"}
+
+
+def title(r: ValueResult) -> str:
+    """The headline's title."""
+    return tr(f"Customer value at the end of {r.month}", f"客户价值：{month_label(r.month)}末")
+
+
+def headline(r: ValueResult) -> list[Figure]:
+    """The headline figures, labelled in the report language."""
+    s, top = r.current.settings, r.top_share
+    drop = r.settings.get("churn_min_drop", 0.05)
+    return relabel(r.headline, {
+        **_LABELS_ZH,
+        "active_customers": f"{month_label(r.month)}有购买的客户",
+        "clv_total": f"未来 {s['clv_months']} 个月预测价值，全部客户（折现）",
+        "clv_mean": f"每位客户平均 {s['clv_months']} 个月 CLV",
+        "top_tier_value_share": f"前 {top:.0%} 客户所占价值比例",
+        "watchlist": f"本月 P(存活) 下降 {drop * 100:.0f} 个百分点以上的 {r.top_tier} 层客户",
+    })
+
+
 def _shown(df: pd.DataFrame, formats: dict[str, str] | None = None, caption: str | None = None) -> dict[str, Any]:
     return {"df": df, "formats": formats, "caption": caption}
 
@@ -81,27 +131,36 @@ def summary(r: ValueResult) -> str:
     """The note under the headline: customers, expected purchases and value, concentration, risk."""
     f, cv, c = r.month_figures, r.current, r.currency
     months = cv.settings["clv_months"]
-    text = md(
+    zh = current_lang() == "zh"
+    text = md(tr(
         "{customers:,} customers had bought by the end of {month}; {active:,} of them bought in the month ({new:,} for "
         "the first time) and {repeat:.0%} have bought on more than one day. The {model} + Gamma-Gamma model expects "
         "{e90:,.0f} purchases from them in the next 90 days and {total:,.0f} {c} of (discounted) spend in the next "
         "{months} months, {mean:,.0f} {c} per customer on average but very unevenly: the top {top:.0%} (tier {tier}) "
         "hold {share:.0%} of it, while {risk:.0%} of the repeat buyers have probably lapsed (P(alive) < 50%).",
-        customers=f["customers"], month=r.month, active=f["active_customers"], new=f["new_customers"],
+        "截至{month}末共有 {customers:,} 位客户购买过；其中 {active:,} 位本月有购买（{new:,} 位为首次购买），{repeat:.0%} "
+        "在不止一天有购买（复购率）。{model} + Gamma-Gamma 模型预计他们未来 90 天购买 {e90:,.0f} 次，未来 {months} 个月（折现）"
+        "消费 {total:,.0f} {c}，平均每位客户 {mean:,.0f} {c}，但分布很不均匀：前 {top:.0%}（{tier} 层）占其中 {share:.0%}，"
+        "而 {risk:.0%} 的复购客户很可能已流失（P(存活) < 50%）。"),
+        customers=f["customers"], month=month_label(r.month) if zh else r.month, active=f["active_customers"], new=f["new_customers"],
         repeat=f["repeat_share"], model=f["model"], e90=f["expected_purchases_90d"], total=f["clv_total"], c=c,
         months=months, mean=f["clv_mean"], top=r.top_share, tier=r.top_tier, share=f["top_share"],
         risk=f["at_risk_share"])
     p = r.previous_figures
     if p is not None:
-        text += md(" Against {prev}: {d:+,} customers, predicted value {rel:+.1%}.", prev=r.previous_month,
+        text += md(tr(" Against {prev}: {d:+,} customers, predicted value {rel:+.1%}.",
+                      "与{prev}相比：客户 {d:+,} 位，预测价值 {rel:+.1%}。"),
+                   prev=month_label(r.previous_month) if zh else r.previous_month,
                    d=f["customers"] - p["customers"], rel=f["clv_total"] / p["clv_total"] - 1)
     if cv.anonymous_orders or cv.invalid_amounts:
-        text += md(" Left out: {n:,} anonymous paid orders (no card, phone or account: never recognizable as a repeat "
-                   "buyer)", n=cv.anonymous_orders)
+        text += md(tr(" Left out: {n:,} anonymous paid orders (no card, phone or account: never recognizable as a repeat "
+                      "buyer)", "未计入：{n:,} 笔匿名已支付订单（没有会员卡、手机号或账号，永远无法识别为复购）"),
+                   n=cv.anonymous_orders)
         if cv.invalid_amounts:
-            text += md(" and {n:,} paid orders with a missing or negative amount (see the data audit)",
+            text += md(tr(" and {n:,} paid orders with a missing or negative amount (see the data audit)",
+                          "，以及 {n:,} 笔金额缺失或为负的已支付订单（见数据审计）"),
                        n=cv.invalid_amounts)
-        text += "."
+        text += tr(".", "。")
     return text
 
 
@@ -112,13 +171,18 @@ def rfm(r: ValueResult) -> str:
     """The RFM distribution and the thresholds of the 8 classes."""
     s, c = r.current.summary, r.currency
     thr = r.current.segments.attrs["thresholds"]
-    return md(
+    return md(tr(
         "Half the customers last bought more than {days:,.0f} days ago; {one:.0%} have a single order and {five:.1%} "
         "five or more. The median customer has spent {med:,.0f} {c}, the mean is {mean:,.0f} {c}: a few heavy buyers "
         "pull it up. These {stat}s are the thresholds of the 8 classes below: R {r:,.0f} days, F {f:.2f} orders, "
         "M {m:,.0f} {c}.",
+        "一半客户最近一次购买在 {days:,.0f} 天以前；{one:.0%} 只有一笔订单，{five:.1%} 有五笔及以上。客户消费中位数为 "
+        "{med:,.0f} {c}，均值为 {mean:,.0f} {c}：少数重度买家拉高了均值。这些{stat}就是下面八类的阈值：R {r:,.0f} 天，"
+        "F {f:.2f} 单，M {m:,.0f} {c}。"),
         days=s["days_since_last"].median(), one=(s["n_orders"] == 1).mean(), five=(s["n_orders"] >= 5).mean(),
-        med=s["revenue"].median(), mean=s["revenue"].mean(), c=c, stat=thr["statistic"], r=thr["recency_days"],
+        med=s["revenue"].median(), mean=s["revenue"].mean(), c=c,
+        stat=_STAT_ZH.get(thr["statistic"], thr["statistic"]) if current_lang() == "zh" else thr["statistic"],
+        r=thr["recency_days"],
         f=thr["frequency"], m=thr["monetary"])
 
 

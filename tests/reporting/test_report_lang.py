@@ -1,0 +1,121 @@
+"""Reports in Chinese (``--lang zh``): the mechanism (omni.core.i18n), the dataset default, the whole
+report of the small world in Chinese, and every domain's chart drawn with no missing glyph."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from omni.core import i18n
+from omni.core.i18n import LanguageError, month_label, short_number, using_lang
+from omni.io.errors import DataContractError
+from omni.io.spec import parse_spec
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = ("01_data_audit", "02_identity_resolution", "03_clv_tgi", "04_channel_attribution",
+             "05_campaign_uplift", "06_audiences")
+
+
+def test_chinese_numbers_and_months():
+    with using_lang("zh"):
+        assert short_number(12_345) == "1.2万"
+        assert short_number(20_000) == "2万"
+        assert short_number(340_000_000) == "3.4亿"
+        assert short_number(-15_000) == "-1.5万"
+        assert short_number(9_999) == "9,999"
+        assert month_label("2026-10") == "2026年10月"
+        assert month_label("2026-01") == "2026年1月"
+        assert i18n.unit("CNY") == "元" and i18n.unit("days") == "天"
+    # English is untouched, and the language is restored after the block
+    assert i18n.current_lang() == "en"
+    assert short_number(12_345) == "12,345" and month_label("2026-10") == "2026-10"
+    assert i18n.unit("CNY") == " CNY"
+
+
+def test_unknown_language_is_one_clear_error():
+    with pytest.raises(LanguageError, match=r"--lang: unknown report language 'fr'; known: en, zh"):
+        i18n.check_lang("fr", "--lang")
+
+
+def _spec(report):
+    raw = {"dataset": "d", "sources": {"s": {"file": "s.csv", "columns": {"a": "string"}}}}
+    if report is not None:
+        raw["report"] = report
+    return parse_spec(raw)
+
+
+def test_dataset_default_language_in_sources_yaml():
+    assert _spec(None).report_lang is None
+    assert _spec({"lang": "zh"}).report_lang == "zh"
+    with pytest.raises(DataContractError, match="report.lang: unknown report language 'cn'"):
+        _spec({"lang": "cn"})
+    with pytest.raises(DataContractError, match="unknown key 'language' in report"):
+        _spec({"language": "zh"})
+
+
+def _build_notebooks(dest: Path) -> Path:
+    """The notebooks built from notebooks/src (their prose cells carry the lang-en / lang-zh tags)."""
+    spec = importlib.util.spec_from_file_location("nbbuild", ROOT / "tools" / "nbbuild.py")
+    nbbuild = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(nbbuild)
+    dest.mkdir(parents=True, exist_ok=True)
+    for src in sorted((ROOT / "notebooks" / "src").glob("[0-9][0-9]_*.py")):
+        nbbuild.build(src, dest)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def zh_report(test_world, tmp_path_factory) -> Path:
+    from omni.reporting.runner import run_report
+
+    tmp = tmp_path_factory.mktemp("zh")
+    nbs = _build_notebooks(tmp / "notebooks")
+    return run_report(data=test_world, month="2026-10", notebooks=nbs, out=tmp / "reports", progress=False,
+                      lang="zh")
+
+
+HEADINGS_ZH = {"01_data_audit": "数据审计", "02_identity_resolution": "身份识别（OneID）",
+               "03_clv_tgi": "客户价值：RFM、CLV 与 TGI", "04_channel_attribution": "渠道归因",
+               "05_campaign_uplift": "活动增量", "06_audiences": "人群包"}
+# sentences of the English report that must not appear in the Chinese one
+ENGLISH = ["Is this month's data fit to analyse?", "Every row is accounted for", "## Sources at a glance",
+           "Sources at a glance", "resolved to one person, the OneID", "Who are the brand's customers",
+           "customers had bought by the end of", "Which marketing channels earn this month's orders",
+           "paid orders worth", "What did the campaigns that ended this month cause?",
+           "Who can marketing act on this month?", "distinct people at the end of", "rows received",
+           "data fingerprint", "Completeness by source"]
+
+
+def test_zh_report_is_chinese_throughout(zh_report):
+    for name, heading in HEADINGS_ZH.items():
+        html = (zh_report / f"{name}.html").read_text(encoding="utf-8")
+        assert '<html lang="zh">' in html
+        assert f"<h1>{heading}</h1>" in html, name
+        assert "数据指纹" in html and "运行时长" in html  # the run's header block
+        for sentence in ENGLISH:
+            assert sentence not in html, f"{name}.html still says {sentence!r}"
+    audit = (zh_report / "01_data_audit.html").read_text(encoding="utf-8")
+    assert "数据源概览" in audit and "<th>接收行数</th>" in audit and "每一行都有着落" in audit
+    metrics = json.loads((zh_report / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["lang"] == "zh"
+    rows = metrics["notebooks"]["01_data_audit"]["metrics"]["rows_in"]
+    assert rows["label"] == "接收行数" and rows["value"] > 10_000  # the key and the figure stay the same
+    # a large headline tile in 万, a month as 2026年10月
+    tile = re.search(r'<div class="v">([^<]*)</div><div class="l">接收行数', audit).group(1)
+    assert tile == f"{rows['value'] / 1e4:.1f}".removesuffix(".0") + "万"
+    value = (zh_report / "03_clv_tgi.html").read_text(encoding="utf-8")
+    assert "2026年10月有购买的客户" in value and re.search(r'<div class="v">[\d.]+万元</div>', value)
+    index = (zh_report / "index.html").read_text(encoding="utf-8")
+    assert "omni 全域用户分析月报 · 2026年10月" in index and "<th>核心指标</th>" in index and "接收行数" in index
+    assert "this month" not in index and "Personal data is masked" not in index
+
+
+def test_zh_charts_have_every_glyph(zh_report):
+    # matplotlib warns "Glyph N (...) missing from font(s) ..." on every character it cannot draw
+    for name in NOTEBOOKS:
+        text = (zh_report / f"{name}.ipynb").read_text(encoding="utf-8")
+        assert "missing from font" not in text, f"{name}: a chart label is drawn as boxes"
