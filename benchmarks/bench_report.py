@@ -37,8 +37,10 @@ def tree_rss(proc: psutil.Process) -> int:
     return total
 
 
-def run_sampled(cmd: list[str], interval: float = 1.0) -> tuple[int, float, int, str]:
-    """Run ``cmd``; return (exit code, seconds, peak summed RSS of its process tree, stderr tail)."""
+def run_sampled(cmd: list[str], interval: float = 1.0,
+                samples: list | None = None) -> tuple[int, float, int, str]:
+    """Run ``cmd``; return (exit code, seconds, peak summed RSS of its process tree, stderr tail).
+    ``samples``, when given, receives ``(seconds, bytes)`` of every sample."""
     t0 = time.perf_counter()
     child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     proc = psutil.Process(child.pid)
@@ -48,7 +50,10 @@ def run_sampled(cmd: list[str], interval: float = 1.0) -> tuple[int, float, int,
     def sample() -> None:
         while not done.is_set():
             try:
-                peak[0] = max(peak[0], tree_rss(proc))
+                rss = tree_rss(proc)
+                peak[0] = max(peak[0], rss)
+                if samples is not None:
+                    samples.append((round(time.perf_counter() - t0, 1), rss))
             except psutil.Error:
                 pass
             done.wait(interval)
@@ -69,6 +74,7 @@ def main() -> int:
     ap.add_argument("--month", default=None, help="report month YYYY-MM (default: last complete)")
     ap.add_argument("--keep-cache", action="store_true", help="reuse processed/ (default: from raw)")
     ap.add_argument("--interval", type=float, default=1.0, help="memory sampling interval, seconds")
+    ap.add_argument("--jobs", type=int, default=None, help="notebooks at once (omni report --jobs)")
     args = ap.parse_args()
 
     omni = [sys.executable, "-m", "omni"]
@@ -88,9 +94,19 @@ def main() -> int:
     cmd = [*omni, "report", "--data", str(world), "--out", str(reports), "--notebooks", str(notebooks)]
     if args.month:
         cmd += ["--month", args.month]
-    rc, secs, peak, err = run_sampled(cmd, args.interval)
+    if args.jobs:
+        cmd += ["--jobs", str(args.jobs)]
+    samples: list[tuple[float, int]] = []
+    rc, secs, peak, err = run_sampled(cmd, args.interval, samples)
+    reports.mkdir(parents=True, exist_ok=True)
+    (reports / "memory.csv").write_text("seconds,rss_bytes\n" + "".join(f"{t},{b}\n" for t, b in samples),
+                                        encoding="utf-8")
     stages = [line.strip() for line in err.splitlines()
               if line.strip().startswith(("resolved", "linked", "unified", "loaded", "[", "done in", "omni"))]
+    for summary in sorted((world / "processed").glob("oneid-*/summary.json")):
+        got = json.loads(summary.read_text(encoding="utf-8"))
+        stages.append(f"resolution as of {got.get('as_of')}: {got.get('seconds')} s "
+                      + ", ".join(f"{k} {v}" for k, v in got.get("stage_seconds", {}).items()))
     print(f"omni report on {args.persons:,} persons: exit {rc}, {secs:.0f} s wall, "
           f"peak {peak / 1e9:.2f} GB summed over the process tree")
     for line in stages[-30:]:

@@ -861,4 +861,11 @@ class Workspace:
         (d / "summary.json").write_text(json.dumps(r.summary, indent=2, default=str), encoding="utf-8")
 
     def _read_cache(self, d: Path) -> Resolved:
+        """The cached resolution, read lazily; every Parquet file's footer (schema and row groups)
+        is read now, so a file that matches its manifest but does not parse is found here (and the
+        folder rebuilt), not later in a notebook."""
+        import pyarrow.parquet as pq
+
+        for f in sorted(d.glob("*.parquet")):
+            pq.ParquetFile(f).metadata  # noqa: B018 - raises on a damaged file
         return Resolved.from_cache(d)
