@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from omni.identity.health import labels
 from omni.oneid import evaluate_against_truth, linkable_scores
 from omni.oneid.evaluate import pairwise_scores, scores_by_source_pair
 from omni.oneid.resolve import Resolution
@@ -71,7 +72,8 @@ def accuracy_table(record_oneid: pd.DataFrame, res: Resolution, truth: pd.DataFr
     return pd.DataFrame(rows)[ACCURACY_COLUMNS]
 
 
-def source_pair_accuracy(record_oneid: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
+def source_pair_accuracy(record_oneid: pd.DataFrame, truth: pd.DataFrame | np.ndarray,
+                         cluster: np.ndarray | None = None) -> pd.DataFrame:
     """Pairwise scores by pair of sources (all records), most true pairs first.
 
     Returns
@@ -82,8 +84,8 @@ def source_pair_accuracy(record_oneid: pd.DataFrame, truth: pd.DataFrame) -> pd.
     """
     if isinstance(truth, np.ndarray):  # person codes aligned with record_oneid (truth_codes)
         keep = truth >= 0
-        oneid = pd.factorize(record_oneid["oneid"])[0]
-        sp = scores_by_source_pair(oneid[keep], truth[keep], record_oneid["source"].astype(str).to_numpy()[keep])
+        oneid = pd.factorize(record_oneid["oneid"])[0] if cluster is None else cluster
+        sp = scores_by_source_pair(oneid[keep], truth[keep], labels(record_oneid["source"])[keep])
         return sp.sort_values("true_pairs", ascending=False)
     m = record_oneid.merge(truth, on="record_key")
     sp = scores_by_source_pair(m["oneid"].to_numpy(), m["person_id"].to_numpy(), m["source"].astype(str).to_numpy())

@@ -46,18 +46,19 @@ def analyse_month(workspace: Workspace, month: str | Month | None = None, *, lar
     r = workspace.resolve(as_of=str(month))
     res = r.resolution()
     ro = r.record_oneid
+    cl = res.records["cluster"].to_numpy()  # the OneID of each record as an integer code
     n_rec = len(ro)
-    how = ro["how"].astype(str).value_counts()
+    how = pd.Series(health.labels(ro["how"])).value_counts()
     naive = _naive(workspace, r)
     tables = _health_tables(r, res, largest, platform_source)
-    tables["naive_comparison"] = _naive_comparison(ro, naive)
+    tables["naive_comparison"] = _naive_comparison(cl, naive)
     result = IdentityResult(
         month=month,
         settings={"largest": largest, "platform_source": platform_source},
         tables=tables,
         records=n_rec,
-        profiles=ro["oneid"].nunique(),
-        multi_source_share=float((ro.groupby("oneid")["source"].nunique() > 1).mean()),
+        profiles=int(cl.max()) + 1 if len(cl) else 0,
+        multi_source_share=_multi_source_share(cl, ro["source"]),
         anonymous_share=float(how.get("none", 0) / n_rec),
         warnings=list(r.summary.get("warnings", [])),
         probabilistic=dict(r.summary.get("probabilistic") or {}),
@@ -86,10 +87,11 @@ def _health_tables(r: Resolved, res: Resolution, largest: int, platform_source: 
     mu = pd.DataFrame(stage.get("model_parameters", []) if stage.get("status") != "failed" else [])
     mu = (mu.dropna(subset=["m_probability"])[MODEL_PARAMETER_COLUMNS] if len(mu)
           else pd.DataFrame(columns=MODEL_PARAMETER_COLUMNS))
+    cl = res.records["cluster"].to_numpy()
     return {
-        "by_source": health.records_by_source(ro),
-        "merge_rates": health.merge_rates(ro["oneid"], ro["source"].astype(str)),
-        "profile_sizes": health.cluster_size_distribution(ro["oneid"]),
+        "by_source": health.records_by_source(ro, cluster=cl),
+        "merge_rates": health.merge_rates(cl, ro["source"]),
+        "profile_sizes": health.cluster_size_distribution(cl),
         "identifiers_per_profile": health.identifiers_per_profile(res),
         "largest": big,
         "cluster_edges": health.cluster_edges(res, int(big["cluster"].iloc[0])) if len(big) else pd.DataFrame(),
@@ -109,12 +111,24 @@ def _shown_largest(big: pd.DataFrame, ro: pd.DataFrame, res: Resolution) -> pd.D
     return show.rename(columns={"cluster": "oneid"})
 
 
-def _naive_comparison(ro: pd.DataFrame, naive: np.ndarray) -> pd.DataFrame:
+def _multi_source_share(cl: np.ndarray, source: pd.Series) -> float:
+    """Share of OneIDs (integer codes ``cl``) whose records come from two or more sources."""
+    if not len(cl):
+        return float("nan")
+    s = (source.cat.codes.to_numpy() if isinstance(source.dtype, pd.CategoricalDtype)
+         else pd.factorize(source)[0]).astype(np.int64)
+    pairs = np.unique(cl.astype(np.int64) * (int(s.max()) + 1) + s)
+    per_oneid = np.bincount(pairs // (int(s.max()) + 1), minlength=int(cl.max()) + 1)
+    return float((per_oneid > 1).mean())
+
+
+def _naive_comparison(cl: np.ndarray, naive: np.ndarray) -> pd.DataFrame:
     naive_sizes = pd.Series(naive).value_counts()
+    sizes = np.bincount(cl) if len(cl) else np.zeros(1, dtype=np.int64)
     return pd.DataFrame({
         "graph": ["omni rules", "naive: connect every shared value"],
-        "profiles": [ro["oneid"].nunique(), len(naive_sizes)],
-        "largest profile (records)": [int(ro["oneid"].value_counts().max()), int(naive_sizes.max())],
+        "profiles": [int((sizes > 0).sum()), len(naive_sizes)],
+        "largest profile (records)": [int(sizes.max()), int(naive_sizes.max())],
     })
 
 
@@ -125,7 +139,8 @@ def _truth_tables(result: IdentityResult, workspace: Workspace, naive: np.ndarra
     r = result.resolved
     truth = workspace.truth_codes(str(result.month))  # integer keys: one join in the engine
     acc = accuracy.accuracy_table(r.record_oneid, result.resolution, truth)
-    tables: dict[str, Any] = {"accuracy": acc, "source_pairs": accuracy.source_pair_accuracy(r.record_oneid, truth)}
+    tables: dict[str, Any] = {"accuracy": acc, "source_pairs": accuracy.source_pair_accuracy(
+        r.record_oneid, truth, cluster=result.resolution.records["cluster"].to_numpy())}
     nv = accuracy.naive_accuracy(r.record_oneid, naive, truth)
     cmp = result.tables["naive_comparison"]  # rows: the rules (strong-id scores of acc), the naive graph
     cmp["pairwise precision"] = [float(acc["precision"].iloc[0]), nv["precision"]]

@@ -23,6 +23,7 @@ __all__ = [
     "cluster_edges",
     "cluster_size_distribution",
     "identifiers_per_profile",
+    "labels",
     "largest_clusters",
     "limit_removals",
     "linkage_summary",
@@ -40,18 +41,31 @@ CHANGE_KINDS = ["kept", "new", "merged_into", "split_from", "retired"]
 _LINKING = ["strong", "weak"]
 
 
+def labels(col: pd.Series) -> np.ndarray:
+    """A column's values as an object array of strings, fast for categoricals (the categories'
+    strings taken by code: no string is made per row, which at 20 M records takes seconds)."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        cats = np.asarray(col.cat.categories.astype(str), dtype=object)
+        codes = col.cat.codes.to_numpy()
+        return np.where(codes >= 0, cats[np.maximum(codes, 0)] if len(cats) else None, "nan")
+    return col.astype(str).to_numpy()
+
+
 def short_oneid(oneid: str) -> str:
     """A OneID shortened for display (its first four characters and an ellipsis)."""
     return str(oneid)[:4] + "…"
 
 
-def records_by_source(record_oneid: pd.DataFrame) -> pd.DataFrame:
+def records_by_source(record_oneid: pd.DataFrame, cluster: np.ndarray | None = None) -> pd.DataFrame:
     """Records per source, the OneIDs they belong to, and how they were linked.
 
     Parameters
     ----------
     record_oneid : DataFrame
         ``record_key``, ``oneid``, ``source``, ``how`` per record.
+    cluster : ndarray of int, optional
+        The OneID of each record as an integer code (``Resolution.records["cluster"]``): counts
+        distinct OneIDs without hashing 20 M strings.
 
     Returns
     -------
@@ -61,10 +75,32 @@ def records_by_source(record_oneid: pd.DataFrame) -> pd.DataFrame:
         bound to a person, or by nothing).
     """
     ro = record_oneid
-    out = ro.assign(how=ro["how"].astype(str)).pivot_table(
-        index="source", columns="how", values="record_key", aggfunc="count", fill_value=0, observed=True)
+    if cluster is None or not isinstance(ro["source"].dtype, pd.CategoricalDtype):
+        out = ro.assign(how=ro["how"].astype(str)).pivot_table(
+            index="source", columns="how", values="record_key", aggfunc="count", fill_value=0, observed=True)
+        out.insert(0, "records", out.sum(axis=1))
+        out.insert(1, "oneids", ro.groupby("source", observed=True)["oneid"].nunique())
+        return out.reset_index()
+    # the same table from integer codes: counts per (source, how) and distinct (source, OneID) pairs
+    src = ro["source"].cat.codes.to_numpy().astype(np.int64)
+    h_codes, h_names = pd.factorize(labels(ro["how"]))
+    k_h = max(len(h_names), 1)
+    cnt = np.bincount(src * k_h + h_codes, minlength=len(ro["source"].cat.categories) * k_h)
+    small = pd.DataFrame({
+        "source": pd.Categorical.from_codes(np.repeat(np.arange(len(ro["source"].cat.categories)), k_h),
+                                            dtype=ro["source"].dtype),
+        "how": np.tile(np.asarray(h_names, dtype=object), len(ro["source"].cat.categories)) if len(h_names)
+        else np.array([], dtype=object),
+        "n": cnt,
+    })
+    small = small[small["n"] > 0]
+    out = small.pivot_table(index="source", columns="how", values="n", aggfunc="sum", fill_value=0, observed=True)
+    out = out.astype(np.int64)
     out.insert(0, "records", out.sum(axis=1))
-    out.insert(1, "oneids", ro.groupby("source", observed=True)["oneid"].nunique())
+    pairs = np.unique(src * np.int64(int(cluster.max()) + 1 if len(cluster) else 1) + cluster)
+    per_src = np.bincount(pairs // np.int64(int(cluster.max()) + 1 if len(cluster) else 1),
+                          minlength=len(ro["source"].cat.categories))
+    out.insert(1, "oneids", pd.Series(per_src[out.index.codes], index=out.index))
     return out.reset_index()
 
 
@@ -86,8 +122,15 @@ def cluster_size_distribution(oneid: pd.Series) -> pd.DataFrame:
 
 
 def _linking_edges(res: Resolution) -> pd.DataFrame:
-    status = res.values["status"].astype(str).to_numpy()
-    return res.edges[np.isin(status[res.edges["val"].to_numpy()], _LINKING)]
+    """The edges on a linking (strong or weak) value; computed once per resolution and kept on it
+    (three tables read them: at 1M persons there are 28 M edges)."""
+    cached = res.__dict__.get("_linking_edges")
+    if cached is not None:
+        return cached
+    linking = np.isin(labels(res.values["status"]), _LINKING)
+    out = res.edges[linking[res.edges["val"].to_numpy()]]
+    res.__dict__["_linking_edges"] = out
+    return out
 
 
 def identifiers_per_profile(res: Resolution, oneid: pd.Series | None = None) -> pd.DataFrame:
@@ -102,7 +145,7 @@ def identifiers_per_profile(res: Resolution, oneid: pd.Series | None = None) -> 
     cl = res.records["cluster"].to_numpy() if oneid is None else pd.factorize(np.asarray(oneid))[0]
     e = _linking_edges(res)
     df = pd.DataFrame({"cl": cl[e["rec"].to_numpy()], "val": e["val"].to_numpy()}).drop_duplicates()
-    df["id_type"] = res.values["id_type"].astype(str).to_numpy()[df["val"].to_numpy()]
+    df["id_type"] = labels(res.values["id_type"])[df["val"].to_numpy()]
     n = df.groupby(["id_type", "cl"]).size()
     g = n.groupby(level="id_type")
     return pd.DataFrame({
@@ -125,7 +168,11 @@ def merge_rates(oneid: pd.Series, source: pd.Series) -> pd.DataFrame:
         profile holds another record of the same source.
     """
     o, _ = pd.factorize(np.asarray(oneid))
-    s, names = pd.factorize(np.asarray(source))
+    if isinstance(getattr(source, "dtype", None), pd.CategoricalDtype):  # codes in first-appearance order
+        s, first = pd.factorize(source.cat.codes.to_numpy())
+        names = pd.Index(np.asarray(source.cat.categories.astype(str), dtype=object)[first])
+    else:
+        s, names = pd.factorize(np.asarray(source))
     k = len(names)
     counts = csr_matrix((np.ones(len(o)), (o, s)), shape=(int(o.max()) + 1 if len(o) else 0, k))
     present = counts.copy()
@@ -155,8 +202,8 @@ def largest_clusters(res: Resolution, oneid: pd.Series | None = None, k: int = 1
     sizes = pd.Series(cl).value_counts().head(k)
     e = _linking_edges(res)
     e_cl = cl[e["rec"].to_numpy()]
-    vtype = res.values["id_type"].astype(str).to_numpy()
-    src = res.records["source"].astype(str).to_numpy()
+    vtype = labels(res.values["id_type"])
+    src = labels(res.records["source"])
     rows = []
     for c, n in sizes.items():  # k profiles
         ee = e[e_cl == c]
@@ -194,14 +241,15 @@ def cluster_edges(res: Resolution, cluster: int) -> pd.DataFrame:
     e = _linking_edges(res)
     e = e[e["rec"].isin(recs)]
     rec, val = e["rec"].to_numpy(), e["val"].to_numpy()
-    vtype = res.values["id_type"].astype(str).to_numpy()[val]
+    all_types = labels(res.values["id_type"])
+    vtype = all_types[val]
     uniq = np.unique(val)  # each identifier masked once (one profile: tens of values)
-    utype = res.values["id_type"].astype(str).to_numpy()[uniq]
+    utype = all_types[uniq]
     umask = [mask_value(t, v) for t, v in zip(utype, res.values["value"].to_numpy()[uniq], strict=True)]
     masked = np.asarray(umask, dtype=object)[np.searchsorted(uniq, val)] if len(uniq) else np.array([], dtype=object)
     return pd.DataFrame({
         "record": ["r" + str(r) for r in rec],
-        "source": res.records["source"].astype(str).to_numpy()[rec],
+        "source": labels(res.records["source"])[rec],
         "identifier": ["v" + str(v) for v in val],
         "id_type": vtype,
         "label": [f"{t}\n{m}" for t, m in zip(vtype, masked, strict=True)],
@@ -217,7 +265,7 @@ def rule_impact(res: Resolution) -> pd.DataFrame:
         ``status``, ``reason``, ``id_type``, ``values``, ``records`` (identifier occurrences).
     """
     v = res.values
-    held = v[~v["status"].astype(str).isin(_LINKING)]
+    held = v[~np.isin(labels(v["status"]), _LINKING)]
     out = (held.assign(reason=held["reason"].fillna(""))
            .groupby(["status", "reason", "id_type"], observed=True)
            .agg(values=("value", "size"), records=("n_records", "sum")).reset_index())
@@ -264,7 +312,13 @@ def linkage_summary(record_oneid: pd.DataFrame, source: str = "ecom_orders") -> 
     for c in ("source", "how"):
         if c not in record_oneid.columns:
             raise ValueError(f"record_oneid has no {c!r} column")
-    how = record_oneid.loc[record_oneid["source"].astype(str) == source, "how"].astype(str)
+    src = record_oneid["source"]
+    if isinstance(src.dtype, pd.CategoricalDtype):
+        cats = [str(c) for c in src.cat.categories]
+        mine = src.cat.codes.to_numpy() == (cats.index(source) if source in cats else -2)
+    else:
+        mine = src.astype(str).to_numpy() == source
+    how = pd.Series(labels(record_oneid["how"])[mine])
     label = how.map({"strong": "by rule", "weak": "by rule", "probabilistic": "by probability",
                      "account": "not linked", "none": "no identifier"})
     order = ["by rule", "by probability", "not linked", "no identifier"]

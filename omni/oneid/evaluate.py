@@ -97,7 +97,11 @@ def scores_by_source_pair(pred: np.ndarray, truth: np.ndarray, source: np.ndarra
     k = len(s_names)
     pred_m = _pair_matrix(np.asarray(pred), s_codes, k)
     true_m = _pair_matrix(np.asarray(truth), s_codes, k)
-    both = pd.factorize(pd.MultiIndex.from_arrays([np.asarray(pred), np.asarray(truth)]))[0]
+    pred, truth = np.asarray(pred), np.asarray(truth)
+    if pred.dtype.kind in "iu" and truth.dtype.kind in "iu" and len(pred) and min(pred.min(), truth.min()) >= 0:
+        both = dense_codes(pred.astype(np.int64) * (int(truth.max()) + 1) + truth.astype(np.int64))[0]
+    else:
+        both = pd.factorize(pd.MultiIndex.from_arrays([pred, truth]))[0]
     tp_m = _pair_matrix(both, s_codes, k)
     rows = []
     for i in range(k):
