@@ -14,7 +14,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["axes_or_new", "interval_bars", "log_scale", "percent_heatmap"]
+__all__ = ["MAX_POINTS", "axes_or_new", "interval_bars", "log_scale", "percent_heatmap", "points_for_picture"]
+
+#: Most points a per-customer scatter draws: above it a fixed random sample is drawn (the figures
+#: around the picture are computed on everyone). At 1M persons a tier has 100k+ customers, which
+#: draw as one blot and take seconds to render.
+MAX_POINTS = 20_000
 
 
 def axes_or_new(ax: Any, figsize: tuple[float, float]) -> Any:
@@ -159,3 +164,19 @@ def log_scale(ax: Any, axis: str = "x", *, symmetric: bool = False, linthresh: f
     target.set_major_formatter(FuncFormatter(_plain_number))
     target.set_minor_formatter(NullFormatter())
     return ax
+
+
+def points_for_picture(df: pd.DataFrame, max_points: int = MAX_POINTS, seed: int = 0) -> tuple[pd.DataFrame, int]:
+    """The rows a per-customer picture draws: all of them up to ``max_points``, else a random
+    sample of that size (fixed ``seed``, row order kept). Only for drawing, never for figures.
+
+    Returns
+    -------
+    (DataFrame, int)
+        The rows to draw and the number of rows there were.
+    """
+    n = len(df)
+    if n <= max_points:
+        return df, n
+    keep = np.sort(np.random.default_rng(seed).choice(n, size=max_points, replace=False))
+    return df.iloc[keep], n

@@ -14,7 +14,13 @@ import numpy as np
 import pandas as pd
 
 from omni.core.i18n import term, tr
-from omni.reporting.plots import axes_or_new, interval_bars, log_scale, percent_heatmap
+from omni.reporting.plots import (
+    axes_or_new,
+    interval_bars,
+    log_scale,
+    percent_heatmap,
+    points_for_picture,
+)
 from omni.value.clv import MODEL_LABELS
 from omni.value.movement import migration_shares
 from omni.value.narrative import TGI_LABELS
@@ -158,6 +164,7 @@ def plot_churn(result: ValueResult, ax: Any = None) -> Any:
         return None
     month, prev, drop = result.month, result.previous_month, result.settings["churn_min_drop"]
     ax = axes_or_new(ax, (6.5, 5))
+    d, n_all = points_for_picture(d)
     no = ~d["bought"].to_numpy()
     ax.scatter(d["then"][no], d["now"][no], s=6, alpha=0.35, color=_RED, label=tr(f"no purchase in {month}", f"{month} 未购买"))
     ax.scatter(d["then"][~no], d["now"][~no], s=6, alpha=0.5, color=_BLUE, label=tr(f"bought in {month}", f"{month} 有购买"))
@@ -168,6 +175,9 @@ def plot_churn(result: ValueResult, ax: Any = None) -> Any:
     ax.set_xlabel(tr(f"P(alive) at the end of {prev}", f"{prev} 月末的 P(存活)"))
     ax.set_ylabel(tr(f"P(alive) at the end of {month}", f"{month} 月末的 P(存活)"))
     ax.set_title(tr(f"Tier-{result.top_tier} customers of {prev}: P(alive) then and now", f"{prev} 的 {result.top_tier} 层客户：当时与现在的 P(存活)"))
+    if len(d) < n_all:
+        ax.text(0.99, 0.01, tr(f"a random {len(d):,} of {n_all:,} customers drawn", f"随机抽取 {n_all:,} 人中的 {len(d):,} 人绘制"),
+                transform=ax.transAxes, ha="right", va="bottom", fontsize=7, color="#555")
     ax.legend(fontsize=8, loc="upper left")
     return ax
 

@@ -1,0 +1,125 @@
+"""The workspace at scale (issue 16): lazy cached resolutions, partial reads, the engine, the
+naive baseline computed with the resolution, truth scores on integer keys. Every check compares
+the scale path with the plain pandas path on the test world: the answers must be the same."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import omni
+from omni.engine import query
+from omni.identity import accuracy
+from omni.normalize import link_table
+from omni.oneid import evaluate_against_truth
+from omni.oneid.baseline import naive_clusters, naive_labels
+from omni.oneid.evaluate import truth_codes
+from omni.workspace import FRAMES, Resolved, Workspace, month_end
+
+MONTH = "2026-10"
+
+
+@pytest.fixture(scope="module")
+def world(test_world, tmp_path_factory):
+    d = tmp_path_factory.mktemp("scale") / "world"
+    shutil.copytree(test_world / "raw", d / "raw")
+    shutil.copytree(test_world / "truth", d / "truth")
+    return d
+
+
+@pytest.fixture(scope="module")
+def resolved(world):
+    ws = Workspace(world)
+    return ws, ws.resolve(as_of=MONTH)
+
+
+def test_a_resolution_is_held_lazily_after_it_is_cached(resolved):
+    ws, r = resolved
+    assert r.folder is not None and r.folder.is_dir()
+    assert r._frames == {}  # nothing read yet: the runner and notebooks hold only what they use
+    n = len(r.record_oneid)
+    assert set(r._frames) == {"record_oneid"} and n == r.summary["records"]
+    fresh = Resolved.from_cache(r.folder)
+    for name in FRAMES:
+        assert (fresh.folder / f"{name}.parquet").exists(), name
+
+
+def test_partial_reads_equal_filtered_frames(resolved):
+    ws, r = resolved
+    fresh = Resolved.from_cache(r.folder)
+    part = fresh.read("record_oneid", ["record_key", "how"], filters=[("how", "==", "none")])
+    whole = fresh.record_oneid
+    want = whole.loc[whole["how"].astype(str) == "none", ["record_key", "how"]]
+    assert len(part) == len(want) > 0
+    assert part["record_key"].tolist() == want["record_key"].tolist()
+    # the same read from memory (a frame already held) gives the same rows
+    held = fresh.read("record_oneid", ["record_key", "how"], filters=[("how", "==", "none")])
+    assert held["record_key"].tolist() == want["record_key"].tolist()
+    with pytest.raises(ValueError, match="unknown filter operator"):
+        fresh.read("record_oneid", ["how"], filters=[("how", "~", "none")])
+
+
+def test_engine_joins_like_pandas(resolved):
+    ws, r = resolved
+    got = query("SELECT source, count(*) AS n FROM ro GROUP BY source ORDER BY source",
+                {"ro": r.engine_table("record_oneid")})
+    want = r.record_oneid["source"].astype(str).value_counts().sort_index()
+    assert dict(zip(got["source"], got["n"], strict=True)) == want.to_dict()
+
+
+def test_naive_baseline_from_the_lean_table_is_the_same_partition(resolved):
+    ws, r = resolved
+    ro = r.record_oneid
+    old = naive_clusters(ws.ids[ws.ids["record_key"].isin(ro["record_key"])], ro[["record_key"]])
+    recs = ws.records()
+    recs = recs[~(recs["time"] >= month_end(MONTH))].reset_index(drop=True)
+    new = naive_labels(link_table(ws.dataset), recs)
+    cached = r.naive["naive"].to_numpy()
+    pairs = pd.DataFrame({"a": old, "b": new, "c": cached})
+    n_old = pairs["a"].nunique()
+    assert n_old < len(old)  # the baseline does glue records together
+    assert pairs[["a", "b"]].drop_duplicates().shape[0] == n_old == pairs["b"].nunique()
+    assert pairs[["a", "c"]].drop_duplicates().shape[0] == n_old == pairs["c"].nunique()
+
+
+def test_truth_codes_give_the_scores_of_the_string_join(resolved):
+    ws, r = resolved
+    truth = ws.truth("record_person")
+    codes = truth_codes(r.engine_table("record_oneid"), ws.truth_path("record_person"))
+    codes_mem = truth_codes(r.record_oneid, truth)
+    assert len(codes) == len(r.record_oneid) and (codes >= 0).all()
+    # the same partition into persons either way
+    assert pd.DataFrame({"a": codes, "b": codes_mem}).drop_duplicates().shape[0] == len(np.unique(codes))
+    res = r.resolution()
+    fast = accuracy.accuracy_table(r.record_oneid, res, codes)
+    slow = accuracy.accuracy_table(r.record_oneid, res, truth)
+    pd.testing.assert_frame_equal(fast, slow)
+    assert fast["precision"].iloc[0] == evaluate_against_truth(r.record_oneid, truth)["precision"]
+    sp_fast = accuracy.source_pair_accuracy(r.record_oneid, codes, cluster=res.records["cluster"].to_numpy())
+    sp_slow = accuracy.source_pair_accuracy(r.record_oneid, truth)
+    pd.testing.assert_frame_equal(sp_fast.reset_index(drop=True), sp_slow.reset_index(drop=True))
+    if len(r.links):
+        pd.testing.assert_frame_equal(accuracy.link_accuracy(r.links, ws.truth_path("record_person")),
+                                      accuracy.link_accuracy(r.links, truth))
+
+
+def test_a_missing_truth_row_is_an_error(resolved):
+    ws, r = resolved
+    truth = ws.truth("record_person").iloc[1:]
+    codes = truth_codes(r.record_oneid, truth)
+    assert (codes == -1).sum() == 1
+    with pytest.raises(ValueError, match="1 records have no truth row"):
+        accuracy.accuracy_table(r.record_oneid, r.resolution(), codes)
+
+
+def test_small_sources_load_alone(world):
+    ws = Workspace(world)
+    campaigns = ws.source("campaigns")
+    assert ws._dataset is None  # the whole dataset was not loaded for one small table
+    assert len(campaigns) > 0 and "campaign_id" in campaigns.columns
+    assert ws.source("no_such_source") is None
+    pd.testing.assert_frame_equal(campaigns.reset_index(drop=True),
+                                  omni.load_dataset(world)["campaigns"].reset_index(drop=True))
