@@ -1,0 +1,74 @@
+"""The report runner's schedule (issue 16): notebooks that read only the sources run while the
+month is being resolved; the others start once the resolution is cached; results keep the
+notebooks' order; --jobs is checked."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import nbformat
+import pytest
+
+from omni.reporting.runner import _expected_seconds, notebook_needs, run_report
+
+PROBE = """import json, os, pathlib, time
+root = pathlib.Path(data) / "processed"
+cached = sorted(p.name for p in root.glob("oneid-{month}-*")) if root.exists() else []
+pathlib.Path(out_file).write_text(json.dumps({{"start": time.time(), "cached": cached}}))
+"""
+
+
+def _probe(path, name: str, out_file: str, needs: str | None) -> None:
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("data = None\nmonth = None\nseed = 0\nlang = 'en'")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [nbformat.v4.new_markdown_cell(f"# {name}"), params,
+                nbformat.v4.new_code_cell(f"out_file = {out_file!r}\n" + PROBE.format(month="2026-10"))]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    if needs:
+        nb.metadata["omni"] = {"needs": needs}
+    nbformat.write(nb, path / f"{name}.ipynb")
+
+
+def test_source_notebooks_run_while_the_month_resolves(test_world, tmp_path):
+    world = tmp_path / "world"
+    shutil.copytree(test_world / "raw", world / "raw")  # no cache: the resolution takes a while
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    _probe(nbs, "01_sources", str(tmp_path / "01.json"), "sources")
+    _probe(nbs, "02_resolved", str(tmp_path / "02.json"), None)
+    assert notebook_needs(nbs / "01_sources.ipynb") == "sources"
+    assert notebook_needs(nbs / "02_resolved.ipynb") == "resolution"
+    month_dir = run_report(data=world, month="2026-10", notebooks=nbs, out=tmp_path / "out", progress=False,
+                           jobs=2)
+    first = json.loads((tmp_path / "01.json").read_text())
+    second = json.loads((tmp_path / "02.json").read_text())
+    assert first["cached"] == []  # it started before the month's resolution was cached
+    assert len(second["cached"]) == 1  # it started after
+    assert first["start"] < second["start"]
+    metrics = json.loads((month_dir / "metrics.json").read_text())
+    assert list(metrics["notebooks"]) == ["01_sources", "02_resolved"]
+
+
+def test_expected_seconds_prefer_the_previous_report(tmp_path):
+    paths = [tmp_path / "01_data_audit.ipynb", tmp_path / "02_identity_resolution.ipynb"]
+    scaled = _expected_seconds(paths, tmp_path, "w", records=20_000_000)
+    assert scaled["01_data_audit"] > 30 and scaled["02_identity_resolution"] > 30
+    small = _expected_seconds(paths, tmp_path, "w", records=60_000)
+    assert small == {"01_data_audit": 10.0, "02_identity_resolution": 10.0}
+    (tmp_path / "2026-09").mkdir()
+    (tmp_path / "2026-09" / "metrics.json").write_text(json.dumps(
+        {"dataset": "w", "notebooks": {"01_data_audit": {"seconds": 42.0}}}))
+    got = _expected_seconds(paths, tmp_path, "w", records=60_000)
+    assert got["01_data_audit"] == 42.0 and got["02_identity_resolution"] == 10.0
+
+
+@pytest.mark.parametrize("jobs", ["0", "-1", "two"])
+def test_bad_jobs_is_one_line_exit_2(jobs, test_world, capsys):
+    from omni.cli import main
+
+    with pytest.raises(SystemExit) as err:
+        main(["report", "--data", str(test_world), "--jobs", jobs])
+    assert err.value.code == 2
+    assert "--jobs" in capsys.readouterr().err
