@@ -449,6 +449,7 @@ class Workspace:
         self._resolved: dict[str | None, Resolved] = {}
         self._memo: dict[tuple, Any] = {}
         self._shared_inputs: dict | None = None
+        self._previous_from: str | None = None
 
     # -- basics ---------------------------------------------------------------------------
     def memo(self, key: tuple, compute: Callable[[], Any]) -> Any:
@@ -674,6 +675,8 @@ class Workspace:
                 self._resolved[as_of] = res
                 return res
         if previous is None and stable and as_of is not None:
+            previous = self._published_previous(str(Month.parse(as_of).previous))
+        if previous is None and stable and as_of is not None:
             # the previous month and this one are resolved from the same loaded inputs (loading
             # and normalizing the sources is the larger part of a resolution at scale)
             self._shared_inputs = {}
@@ -693,6 +696,35 @@ class Workspace:
                 res = Resolved.from_cache(cache)
         self._resolved[as_of] = res
         return res
+
+    def _published_previous(self, month: str) -> pd.DataFrame | None:
+        """Last month's OneIDs as they were published: the ``record_oneid`` of a resolution as of
+        ``month`` cached by an earlier run on earlier files (a monthly job's data grows, so its
+        fingerprint differs), made by the same code and OneID settings. None when there is none
+        (or when the cache for the current files exists: :meth:`resolve` reads it as usual).
+
+        Numbering against what was published keeps this month's OneIDs stable against the ones
+        the previous report and exported audiences used, and saves resolving the previous month
+        again. The newest such resolution is taken; the choice is logged and put in the summary.
+        """
+        if self._cache_dir(month).is_dir():
+            return None
+        root = self.path / PROCESSED
+        found = []
+        for d in root.glob(f"oneid-{month}-*") if root.is_dir() else []:
+            try:
+                summary = json.loads((d / "summary.json").read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if (summary.get("as_of") == month and summary.get("code") == _code_version()
+                    and summary.get("config") == self.config.as_dict() and not check_manifest(d, hashes=False)):
+                found.append((d.stat().st_mtime, d))
+        if not found:
+            return None
+        d = max(found)[1]
+        self._say(f"  OneIDs numbered against the published resolution as of {month} ({d.name})")
+        self._previous_from = d.name
+        return Resolved.from_cache(d).record_oneid
 
     def unified(self, as_of: str | None = None) -> Resolved:
         """Alias of :meth:`resolve` that reads better in notebooks."""
@@ -766,9 +798,12 @@ class Workspace:
             "stage_seconds": stages,
             "as_of": as_of,
             "fingerprint": self.fingerprint,
+            "code": _code_version(),
             "config": self.config.as_dict(),
             "opt_outs_from_quarantine": int(profiles.attrs.get("opt_outs_from_quarantine", 0)),
         }
+        if previous is not None and self._previous_from:
+            summary["previous_from"] = self._previous_from
         if len(links):
             cl = res.records["cluster"].to_numpy()
             first = np.full(int(cl.max()) + 1, -1, dtype=np.int64)

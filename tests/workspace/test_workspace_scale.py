@@ -123,3 +123,23 @@ def test_small_sources_load_alone(world):
     assert ws.source("no_such_source") is None
     pd.testing.assert_frame_equal(campaigns.reset_index(drop=True),
                                   omni.load_dataset(world)["campaigns"].reset_index(drop=True))
+
+
+def test_last_months_published_oneids_are_reused_when_the_files_grew(world, resolved, tmp_path):
+    """A monthly job's files grow, so last month's cache has another fingerprint: this month's
+    OneIDs are numbered against that published resolution instead of resolving it again."""
+    ws, r = resolved
+    d = tmp_path / "grown"
+    shutil.copytree(world / "raw", d / "raw")
+    shutil.copytree(world / "truth", d / "truth")
+    first = Workspace(d)
+    prev = first.resolve(as_of="2026-09", stable=False)
+    spec = d / "raw" / "sources.yaml"
+    spec.write_text(spec.read_text(encoding="utf-8") + "\n# next month's delivery\n", encoding="utf-8")
+    again = Workspace(d)
+    assert again.fingerprint != first.fingerprint
+    now = again.resolve(as_of=MONTH)
+    assert now.summary["previous_from"] == prev.folder.name
+    assert len(list((d / "processed").glob("oneid-2026-09-*"))) == 1  # not resolved again
+    pd.testing.assert_frame_equal(now.record_oneid, r.record_oneid)
+    pd.testing.assert_frame_equal(now.changes, r.changes)
