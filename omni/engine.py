@@ -22,14 +22,18 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["MEMORY_LIMIT", "connect", "query"]
+__all__ = ["LINKAGE_MEMORY_LIMIT", "MEMORY_LIMIT", "connect", "query"]
 
 #: DuckDB's memory limit for one query (it spills to disk above it).
 MEMORY_LIMIT = "3GB"
+#: The memory limit of the probabilistic stage's DuckDB (Splink's model and scoring, the
+#: comparison features): DuckDB's own default is 80 % of the machine, which at 1M persons let the
+#: stage take the resolution's peak to 9.3 GB.
+LINKAGE_MEMORY_LIMIT = "4GB"
 
 
 def connect(temp_dir: str | Path | None = None, *, threads: int | None = None,
-            preserve_order: bool = False):
+            preserve_order: bool = False, memory_limit: str | None = None):
     """A DuckDB connection with omni's resource limits (see the module notes).
 
     Parameters
@@ -40,10 +44,14 @@ def connect(temp_dir: str | Path | None = None, *, threads: int | None = None,
         Threads (default: ``OMNI_ENGINE_THREADS``, else every core).
     preserve_order : bool
         Keep insertion order in results without ORDER BY (DuckDB's default; costs memory).
+    memory_limit : str, optional
+        DuckDB's memory limit (``"4GB"``); default ``OMNI_ENGINE_MEMORY``, else
+        :data:`MEMORY_LIMIT`.
     """
     import duckdb
 
-    con = duckdb.connect(config={"memory_limit": os.environ.get("OMNI_ENGINE_MEMORY", MEMORY_LIMIT),
+    limit = os.environ.get("OMNI_ENGINE_MEMORY") or memory_limit or MEMORY_LIMIT
+    con = duckdb.connect(config={"memory_limit": limit,
                                  "preserve_insertion_order": bool(preserve_order)})
     threads = threads or os.environ.get("OMNI_ENGINE_THREADS")
     if threads:

@@ -217,12 +217,9 @@ def _normalize_select(source: str) -> str:
 
 
 def _connect(threads: int | None = None):
-    import duckdb
+    from omni.engine import LINKAGE_MEMORY_LIMIT, connect
 
-    con = duckdb.connect()
-    if threads:
-        con.execute(f"SET threads TO {int(threads)}")
-    return con
+    return connect(threads=threads, preserve_order=True, memory_limit=LINKAGE_MEMORY_LIMIT)
 
 
 def normalize_quasi(values: pd.Series, field: str) -> pd.Series:

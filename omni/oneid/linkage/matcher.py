@@ -140,7 +140,10 @@ class FellegiSunterMatcher:
         for name, t in (("left", left), ("right", right)):
             if self.unique_id not in getattr(t, "column_names", getattr(t, "columns", [])):
                 raise ValueError(f"{name} table has no {self.unique_id!r} column")
-        db = DuckDBAPI()
+        from omni.engine import LINKAGE_MEMORY_LIMIT, connect
+
+        # Splink's DuckDB within a fixed memory limit (it spills above it), order kept as DuckDB's default
+        db = DuckDBAPI(connection=connect(preserve_order=True, memory_limit=LINKAGE_MEMORY_LIMIT))
         l_df = db.register(to_arrow(left), dataset_display_name=LEFT_NAME)
         r_df = db.register(to_arrow(right), dataset_display_name=RIGHT_NAME)
         return Linker([l_df, r_df], settings, log_level=None)
