@@ -9,7 +9,7 @@ import pandas as pd
 
 from omni.core.month import Month
 from omni.identity import accuracy, health
-from omni.identity.result import IdentityResult
+from omni.identity.result import KNOWN_HOW, IdentityResult
 from omni.oneid.baseline import naive_clusters
 from omni.oneid.explain import Explanation, explain
 from omni.oneid.resolve import Resolution
@@ -48,6 +48,12 @@ def analyse_month(workspace: Workspace, month: str | Month | None = None, *, lar
     ro = r.record_oneid
     n_rec = len(ro)
     how = ro["how"].astype(str).value_counts()
+    n_profiles = ro["oneid"].nunique()
+    # each OneID once: known (a person-level strong id), platform-only (an unbound platform account) or anonymous
+    how_rec = ro["how"].astype(str)
+    known = ro.loc[how_rec.isin(KNOWN_HOW).to_numpy(), "oneid"].unique()
+    account = ro.loc[(how_rec == "account").to_numpy(), "oneid"].unique()
+    platform_only = len(pd.Index(account).difference(pd.Index(known)))
     naive = naive_clusters(workspace.ids[workspace.ids["record_key"].isin(ro["record_key"])], ro[["record_key"]])
     tables = _health_tables(r, res, largest, platform_source)
     tables["naive_comparison"] = _naive_comparison(ro, naive)
@@ -56,7 +62,10 @@ def analyse_month(workspace: Workspace, month: str | Month | None = None, *, lar
         settings={"largest": largest, "platform_source": platform_source},
         tables=tables,
         records=n_rec,
-        profiles=ro["oneid"].nunique(),
+        profiles=n_profiles,
+        known_people=len(known),
+        platform_only=platform_only,
+        anonymous_profiles=int(n_profiles - len(known) - platform_only),
         multi_source_share=float((ro.groupby("oneid")["source"].nunique() > 1).mean()),
         anonymous_share=float(how.get("none", 0) / n_rec),
         warnings=list(r.summary.get("warnings", [])),
@@ -115,6 +124,7 @@ def _truth_tables(result: IdentityResult, workspace: Workspace, naive: np.ndarra
         return {}
     truth = workspace.truth()
     r = result.resolved
+    result.true_people = int(truth.loc[truth["record_key"].isin(r.record_oneid["record_key"]), "person_id"].nunique())
     acc = result.truth_check(truth)
     tables: dict[str, Any] = {"accuracy": acc, "source_pairs": accuracy.source_pair_accuracy(r.record_oneid, truth)}
     nv = accuracy.naive_accuracy(r.record_oneid, naive, truth)

@@ -15,6 +15,7 @@ __all__ = [
     "examples",
     "link_accuracy",
     "oneid_changes",
+    "people",
     "probabilistic_stage",
     "title",
     "warnings",
@@ -39,6 +40,20 @@ FORMATS: dict[str, dict[str, str]] = {
 def title(result: IdentityResult) -> str:
     """The headline's title."""
     return f"OneID, records up to the end of {result.month}"
+
+
+def people(result: IdentityResult) -> str:
+    """What the OneIDs are: known people, platform-only buyers and anonymous profiles (and, on
+    synthetic data, how many people there truly are)."""
+    text = md("The {profiles:,} OneIDs are not all people: **{known:,} known people** carry a phone, email, "
+              "member id or unionid; {platform:,} are buyers known only by one platform account (possibly "
+              "also one of the known people); **{anon:,} anonymous profiles** are cookie-, device- or "
+              "openid-only visitors and records with no usable id, and one person may leave many of them.",
+              profiles=result.profiles, known=result.known_people, platform=result.platform_only,
+              anon=result.anonymous_profiles)
+    if result.true_people is not None:
+        text += md(" On this synthetic dataset the records truly come from **{n:,} people**.", n=result.true_people)
+    return text
 
 
 def warnings(result: IdentityResult) -> list[str]:

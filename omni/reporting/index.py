@@ -9,6 +9,7 @@ from typing import Any
 from omni.core.markup import CSP_META, escape_html
 from omni.core.month import Month
 from omni.reporting.display import _fmt
+from omni.reporting.site import SITE_CSS
 
 __all__ = ["previous_month", "write_index"]
 
@@ -31,8 +32,21 @@ def _change(cur: Any, prev: Any, better: str | None) -> str:
     return f'<span style="color:{color}">{arrow} {abs(diff):,.4g}{rel}</span>'
 
 
-def write_index(month_dir: Path, metrics: dict[str, Any], out_root: Path, total_seconds: float) -> Path:
-    """Write ``index.html`` for a month, comparing with the previous month's metrics.json if any."""
+def write_index(month_dir: Path, metrics: dict[str, Any], out_root: Path, total_seconds: float, nav: str = "") -> Path:
+    """Write ``index.html`` for a month, comparing with the previous month's metrics.json if any.
+
+    Parameters
+    ----------
+    month_dir, out_root : Path
+        The month's folder and the reports folder (where the previous month's folder would be).
+    metrics : dict
+        The run's metrics; a headline metric with a ``section`` (set by
+        :func:`omni.reporting.site.build_site`) links its number to that section.
+    total_seconds : float
+        Run time shown.
+    nav : str
+        The site's sidebar (:func:`omni.reporting.site.build_site`); none when empty.
+    """
     month = metrics["month"]
     prev_file = out_root / previous_month(month) / "metrics.json"
     prev = json.loads(prev_file.read_text(encoding="utf-8")) if prev_file.exists() else None
@@ -43,10 +57,11 @@ def write_index(month_dir: Path, metrics: dict[str, Any], out_root: Path, total_
             pm = (prev or {}).get("notebooks", {}).get(name, {}).get("metrics", {}).get(key)
             change = _change(m.get("value"), pm.get("value") if pm else None, m.get("better")) if pm else ""
             unit = f" {m['unit']}" if m.get("unit") else ""
-            rows.append(
-                f"<tr><td>{escape_html(m.get('label') or key)}</td>"
-                f"<td>{escape_html(_fmt(m.get('value'), m.get('fmt')))}{escape_html(unit)}</td><td>{change}</td></tr>"
-            )
+            shown = escape_html(_fmt(m.get("value"), m.get("fmt"))) + escape_html(unit)
+            if m.get("section"):
+                shown = (f'<a class="omni-kpi-link" href="{escape_html(m["section"])}" '
+                         f'title="the section this number comes from">{shown}</a>')
+            rows.append(f"<tr><td>{escape_html(m.get('label') or key)}</td><td>{shown}</td><td>{change}</td></tr>")
         table = "<table class='omni-table'><thead><tr><th>headline</th><th>this month</th><th>vs previous month</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>" if rows else "<p class='omni-note'>No headline numbers.</p>"
         sections.append(
             f"<section><h2><a href='{escape_html(name)}.html'>{escape_html(nb['title'])}</a></h2>"
@@ -63,7 +78,9 @@ table.omni-table {{ border-collapse: collapse; font-size: 14px; min-width: 560px
 table.omni-table th, table.omni-table td {{ padding: 4px 12px; border-bottom: 1px solid #e5e7eb; text-align: right; }}
 table.omni-table th:first-child, table.omni-table td:first-child {{ text-align: left; }}
 .omni-note {{ color: #57606a; font-size: 13px; }}
-</style></head><body>
+{SITE_CSS}
+</style></head><body{' class="omni-site"' if nav else ""}>
+{nav}
 <h1>omni monthly report · {escape_html(month)}</h1>
 <p class="omni-note">Dataset <b>{escape_html(metrics['dataset'])}</b> · data fingerprint {escape_html(metrics['data_fingerprint'][:16])} · seed {escape_html(metrics['seed'])} · total run time {total_seconds:.0f} s. {prev_note}
 Personal data is masked or pseudonymized throughout; small groups are suppressed.</p>
