@@ -128,6 +128,8 @@ def page_sections(page_html: str) -> tuple[str, list[Section], dict[str, str]]:
 def sidebar_html(pages: Sequence[Page], current: str | None = None, month: str = "") -> str:
     """The sidebar: a link to the index, then every notebook and its ``h2``/``h3`` sections.
 
+    A notebook's sections fold (``<details>``, no script needed): open on that notebook's page.
+
     Parameters
     ----------
     pages : sequence of Page
@@ -144,8 +146,10 @@ def sidebar_html(pages: Sequence[Page], current: str | None = None, month: str =
             f'<li class="h{s.level}"><a href="{_href(p.name, s.id)}">{escape_html(s.title)}</a></li>'
             for s in p.sections
         )
-        items.append(f'<li class="nb"><a href="{_href(p.name)}"{cur}>{escape_html(p.title)}</a>'
-                     + (f"<ul>{subs}</ul>" if subs else "") + "</li>")
+        link = f'<a href="{_href(p.name)}"{cur}>{escape_html(p.title)}</a>'
+        if subs:  # sections fold away (no script: <details>), open on the notebook's own page
+            link = f'<details{" open" if cur else ""}><summary>{link}</summary><ul>{subs}</ul></details>'
+        items.append(f'<li class="nb">{link}</li>')
     label = f"omni report · {escape_html(month)}" if month else "omni report"
     return (f'<nav class="omni-sidebar" aria-label="Report"><a class="omni-home" href="index.html"{home_cur}>'
             f'{label}</a><ul>{"".join(items)}</ul></nav>')
