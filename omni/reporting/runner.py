@@ -162,14 +162,24 @@ def kernel_death_error(nb_in: Path, nb_out: Path, err: BaseException) -> ReportE
 
 
 def kernel_config() -> Any:
-    """Kernel settings of a report run: the IPC transport (Unix sockets in the Jupyter runtime folder)
-    where the platform has it, so the kernel does not listen on TCP ports in plain text (and does not
-    warn "Kernel is running over TCP without encryption" once per notebook). TCP elsewhere."""
+    """Kernel settings of one notebook run: the IPC transport where the platform has it, TCP elsewhere.
+
+    Over IPC the kernel's sockets are files in the user's private Jupyter runtime folder, under a
+    name of their own for each kernel (two runs at once never share one), instead of TCP ports in
+    plain text; the kernel then does not warn "Kernel is running over TCP without encryption".
+    """
+    import uuid
+
+    from jupyter_core.paths import jupyter_runtime_dir
     from traitlets.config import Config
 
     cfg = Config()
     if os.name == "posix":
+        runtime = Path(jupyter_runtime_dir())
+        runtime.mkdir(parents=True, exist_ok=True, mode=0o700)
         cfg.KernelManager.transport = "ipc"
+        # without a path of its own the kernel's sockets would be "kernel-ipc-N" in the working folder
+        cfg.KernelManager.ip = str(runtime / f"omni-{uuid.uuid4().hex[:12]}-ipc")
     return cfg
 
 

@@ -135,9 +135,12 @@ def test_csp_allows_only_the_shipped_script_by_its_hash():
 def test_kernels_talk_over_ipc_not_tcp():
     import os
 
-    cfg = kernel_config()
+    cfg, other = kernel_config(), kernel_config()
     if os.name == "posix":
         assert cfg.KernelManager.transport == "ipc"
+        # sockets of their own for every kernel, in the private runtime folder, short enough for a socket
+        assert cfg.KernelManager.ip != other.KernelManager.ip and Path(cfg.KernelManager.ip).is_absolute()
+        assert len(cfg.KernelManager.ip) + len("-65535") < 104
 
 
 def test_metrics_json_of_a_site_keeps_anchor_and_section(tmp_path):
