@@ -16,7 +16,7 @@ TEST_SEED := 11
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
 
-setup: $(VENV)/.installed fonts ## create .venv with the pinned requirements and omni (editable), and the CJK font
+setup: $(VENV)/.installed fonts browser ## create .venv with the pinned requirements and omni (editable), the CJK font and Chromium
 
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 fonts: ## the CJK font of Chinese report charts (Debian fonts-wqy-microhei; apt-get as root, else says how)
@@ -25,6 +25,16 @@ fonts: ## the CJK font of Chinese report charts (Debian fonts-wqy-microhei; apt-
 		(DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null 2>&1 || \
 		 (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei)); \
 	else echo "make fonts: Chinese reports (--lang zh) need a CJK font: sudo apt-get install fonts-wqy-microhei, or set OMNI_CJK_FONT to a .ttf/.otf/.ttc file"; fi
+
+# Chromium for the browser test (tests/reporting/test_report_browser.py): Debian's package, by apt-get.
+# Without it that test is skipped with a loud reason (a failure under CI=true); OMNI_CHROMIUM names another.
+browser: ## install Chromium (apt-get) for the browser test of the reports
+	@if [ -n "$$OMNI_CHROMIUM" ] || command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then :; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  ($$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium) \
+	  || echo "!! could not install Chromium: the browser test of the reports will be SKIPPED"; \
+	else echo "!! no Chromium and no apt-get: install Chromium (or set OMNI_CHROMIUM), or the browser test is SKIPPED"; fi
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -63,4 +73,4 @@ lock: ## re-pin requirements.txt from a clean install of the top-level packages
 clean: ## remove generated reports and processed data (keeps raw data and .venv)
 	rm -rf reports/*/ reports/index.html $(DATA)/processed
 
-.PHONY: help setup fonts data report test notebooks lint bench lock clean
+.PHONY: help setup fonts browser data report test notebooks lint bench lock clean

@@ -82,8 +82,11 @@ def execute_and_keep_checked(nb_path: Path) -> None:
     marked ``# NBVAL_CHECK_OUTPUT``: those are what nbval compares in ``make test``."""
     import papermill as pm
 
+    from omni.reporting.runner import kernel_config  # the kernel over IPC, as in a report run
+
     tmp = nb_path.with_suffix(".run.ipynb")
-    pm.execute_notebook(str(nb_path), str(tmp), cwd=str(nb_path.parent), kernel_name="python3", progress_bar=False)
+    pm.execute_notebook(str(nb_path), str(tmp), cwd=str(nb_path.parent), kernel_name="python3", progress_bar=False,
+                        config=kernel_config())
     ran = nbformat.read(tmp, as_version=4)
     tmp.unlink()
     nb = nbformat.read(nb_path, as_version=4)

@@ -39,6 +39,10 @@ r = omni.identity.analyse_month(ws, month)
 headline(narrative.headline(r), title=narrative.title(r))
 
 # %%
+# what the OneIDs are: known people, platform-only buyers, anonymous profiles (and the truth, if any)
+note(narrative.people(r))
+
+# %%
 # warnings of the resolution (e.g. the probabilistic stage failed and it fell back to the rules only)
 for w in narrative.warnings(r):
     note(w)

@@ -10,27 +10,43 @@ use markup (``**bold**``); the values substituted into them may not:
 :func:`render_markdown` is the backstop: it turns Markdown into HTML with raw HTML escaped and
 ``javascript:`` (and other harmful) link targets dropped, so a value that skipped :func:`md` still
 cannot become live markup. The report pages also carry :data:`CSP`, a Content-Security-Policy that
-forbids every script. Figures are images, not markup; their labels carry data too, so report figures
+allows exactly one script, the package's own table sorter (:data:`SITE_SCRIPT`, inlined and allowed
+by its SHA-256), and forbids every other script, every network request and every external resource. Figures are images, not markup; their labels carry data too, so report figures
 switch matplotlib's mathtext off (``text.parse_math``, :func:`omni.reporting.display.use_report_style`):
 a ``$`` in a category name is drawn as a dollar sign instead of starting TeX.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 import html
 import numbers
 import string
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
-__all__ = ["CSP", "CSP_META", "MarkdownFormatter", "escape_html", "escape_md", "md", "md_join",
+__all__ = ["CSP", "CSP_META", "SITE_SCRIPT", "SITE_SCRIPT_HASH", "SITE_SCRIPT_TAG", "MarkdownFormatter", "escape_html", "escape_md", "md", "md_join",
            "md_table", "render_markdown"]
 
-#: Content-Security-Policy of every report page: offline, images and fonts inline, no script at all.
+#: The one script a report page may run: sorts, filters and searches large tables offline
+#: (``omni/templates/omni_report/omni_site.js``, shipped in the package, inlined into each page).
+SITE_SCRIPT: str = (Path(__file__).resolve().parent.parent / "templates" / "omni_report" / "omni_site.js").read_text(
+    encoding="utf-8")
+if "</" in SITE_SCRIPT:  # it could close its own <script> element
+    raise RuntimeError("omni_site.js must not contain '</'")
+#: CSP source of :data:`SITE_SCRIPT`: its SHA-256, computed here from the very text that is inlined.
+SITE_SCRIPT_HASH = "'sha256-" + base64.b64encode(hashlib.sha256(SITE_SCRIPT.encode("utf-8")).digest()).decode() + "'"
+#: The inline ``<script>`` element of :data:`SITE_SCRIPT` (byte for byte what the hash covers).
+SITE_SCRIPT_TAG = f"<script>{SITE_SCRIPT}</script>"
+
+#: Content-Security-Policy of every report page: offline (no request of any kind), images and fonts
+#: inline, and no script but :data:`SITE_SCRIPT` (no ``'unsafe-inline'``, no ``eval``, no source).
 CSP = (
-    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:; "
-    "base-uri 'none'; form-action 'none'"
+    f"default-src 'none'; script-src {SITE_SCRIPT_HASH}; img-src data:; style-src 'unsafe-inline'; "
+    "font-src data:; connect-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'"
 )
 #: The ``<meta>`` element that applies :data:`CSP` to a page (put it first in ``<head>``).
 CSP_META = f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'

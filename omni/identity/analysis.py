@@ -9,7 +9,7 @@ import pandas as pd
 
 from omni.core.month import Month
 from omni.identity import accuracy, health
-from omni.identity.result import IdentityResult
+from omni.identity.result import KNOWN_HOW, IdentityResult
 from omni.oneid.baseline import naive_clusters
 from omni.oneid.explain import Explanation, explain
 from omni.oneid.resolve import Resolution
@@ -48,7 +48,13 @@ def analyse_month(workspace: Workspace, month: str | Month | None = None, *, lar
     ro = r.record_oneid
     cl = res.records["cluster"].to_numpy()  # the OneID of each record as an integer code
     n_rec = len(ro)
-    how = pd.Series(health.labels(ro["how"])).value_counts()
+    how_rec = health.labels(ro["how"])
+    how = pd.Series(how_rec).value_counts()
+    n_profiles = int(cl.max()) + 1 if len(cl) else 0
+    # each OneID once: known (a person-level strong id), platform-only (an unbound platform account) or anonymous
+    known = np.unique(cl[np.isin(how_rec, list(KNOWN_HOW))])
+    account = np.unique(cl[how_rec == "account"])
+    platform_only = int(len(np.setdiff1d(account, known, assume_unique=True)))
     naive = _naive(workspace, r)
     tables = _health_tables(r, res, largest, platform_source)
     tables["naive_comparison"] = _naive_comparison(cl, naive)
@@ -57,7 +63,10 @@ def analyse_month(workspace: Workspace, month: str | Month | None = None, *, lar
         settings={"largest": largest, "platform_source": platform_source},
         tables=tables,
         records=n_rec,
-        profiles=int(cl.max()) + 1 if len(cl) else 0,
+        profiles=n_profiles,
+        known_people=len(known),
+        platform_only=platform_only,
+        anonymous_profiles=int(n_profiles - len(known) - platform_only),
         multi_source_share=_multi_source_share(cl, ro["source"]),
         anonymous_share=float(how.get("none", 0) / n_rec),
         warnings=list(r.summary.get("warnings", [])),
@@ -138,6 +147,7 @@ def _truth_tables(result: IdentityResult, workspace: Workspace, naive: np.ndarra
         return {}
     r = result.resolved
     truth = workspace.truth_codes(str(result.month))  # integer keys: one join in the engine
+    result.true_people = int(len(np.unique(truth[truth >= 0])))
     acc = accuracy.accuracy_table(r.record_oneid, result.resolution, truth)
     tables: dict[str, Any] = {"accuracy": acc, "source_pairs": accuracy.source_pair_accuracy(
         r.record_oneid, truth, cluster=result.resolution.records["cluster"].to_numpy())}

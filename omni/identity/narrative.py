@@ -18,6 +18,7 @@ __all__ = [
     "headline",
     "link_accuracy",
     "oneid_changes",
+    "people",
     "probabilistic_stage",
     "title",
     "warnings",
@@ -74,6 +75,20 @@ def title(result: IdentityResult) -> str:
 def headline(result: IdentityResult) -> list[Figure]:
     """The headline figures, labelled in the report language."""
     return relabel(result.headline, _LABELS_ZH)
+
+
+def people(result: IdentityResult) -> str:
+    """What the OneIDs are: known people, platform-only buyers and anonymous profiles (and, on
+    synthetic data, how many people there truly are)."""
+    text = md("The {profiles:,} OneIDs are not all people: **{known:,} known people** carry a phone, email, "
+              "member id or unionid; {platform:,} are buyers known only by one platform account (possibly "
+              "also one of the known people); **{anon:,} anonymous profiles** are cookie-, device- or "
+              "openid-only visitors and records with no usable id, and one person may leave many of them.",
+              profiles=result.profiles, known=result.known_people, platform=result.platform_only,
+              anon=result.anonymous_profiles)
+    if result.true_people is not None:
+        text += md(" On this synthetic dataset the records truly come from **{n:,} people**.", n=result.true_people)
+    return text
 
 
 def warnings(result: IdentityResult) -> list[str]:

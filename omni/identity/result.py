@@ -14,7 +14,13 @@ from omni.oneid.explain import Explanation
 from omni.oneid.resolve import Resolution
 from omni.workspace import Resolved
 
-__all__ = ["TABLES", "IdentityResult"]
+__all__ = ["KNOWN_HOW", "TABLES", "IdentityResult"]
+
+#: How a record is linked (``record_oneid["how"]``) when it carries a person-level strong identifier
+#: (or a platform account linked to one): a OneID with such a record is a known person. A OneID whose
+#: records are linked by a platform account alone (``"account"``) is a platform-only buyer; any other
+#: OneID (weak ids only, or no usable id) is an anonymous profile.
+KNOWN_HOW = ("strong", "probabilistic")
 
 #: The tables of an :class:`IdentityResult` (``result.tables[name]``), in report order. The last four
 #: are there only when the dataset has a truth (synthetic data).
@@ -44,7 +50,20 @@ class IdentityResult(MonthResult):
     Attributes
     ----------
     records, profiles : int
-        Records resolved up to the end of the month, and the OneIDs (people) they make.
+        Records resolved up to the end of the month, and the OneIDs (profiles) they make: known people
+        and anonymous profiles together.
+    known_people : int
+        OneIDs holding a person-level strong identifier (:data:`KNOWN_HOW`: a phone, email, member id
+        or unionid on one of their records, or a platform account bound to one): the people the brand
+        knows.
+    platform_only : int
+        OneIDs known only by one platform buyer account (a strong id, but not bound to a person: the
+        same person may also be a known person or another platform's buyer).
+    anonymous_profiles : int
+        OneIDs with no strong identifier: cookie-, device- or openid-only visitors, and records with
+        no usable id at all. They are profiles, not people: one person may leave many.
+    true_people : int or None
+        On synthetic data, the true number of people behind the records (None without a truth).
     multi_source_share : float
         Share of OneIDs holding records from two sources or more.
     anonymous_share : float
@@ -66,6 +85,10 @@ class IdentityResult(MonthResult):
 
     records: int = 0
     profiles: int = 0
+    known_people: int = 0
+    platform_only: int = 0
+    anonymous_profiles: int = 0
+    true_people: int | None = None
     multi_source_share: float = float("nan")
     anonymous_share: float = float("nan")
     warnings: list[str] = field(default_factory=list)
@@ -85,11 +108,19 @@ class IdentityResult(MonthResult):
         return self.probabilistic.get("status") == "failed"
 
     def figures_list(self) -> list[Figure]:
-        """Records, OneIDs, records per OneID, multi-source and anonymous shares; precision and
-        recall on strong-id records when a truth was checked."""
+        """Records; known people, platform-only buyers and anonymous profiles (and the true number of
+        people on synthetic data); all OneIDs, records per OneID, multi-source and anonymous shares; precision and recall
+        on strong-id records when a truth was checked."""
         figs = [
             Figure("records", "records resolved", self.records),
-            Figure("profiles", "OneIDs (people)", self.profiles),
+            Figure("known_people", "known people (person-level strong id)", self.known_people),
+            Figure("platform_only", "platform-only buyers (one platform account)", self.platform_only),
+            Figure("anonymous_profiles", "anonymous profiles (no strong id)", self.anonymous_profiles),
+        ]
+        if self.true_people is not None:
+            figs.append(Figure("true_people", "people in the synthetic truth", self.true_people))
+        figs += [
+            Figure("profiles", "OneIDs (all profiles)", self.profiles),
             Figure("records_per_profile", "records per OneID",
                    self.records / self.profiles if self.profiles else float("nan"), fmt="{:.2f}"),
             Figure("multi_source_share", "OneIDs seen in 2+ sources", self.multi_source_share,

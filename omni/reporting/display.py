@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import re
@@ -54,6 +55,11 @@ def headline(metrics: MonthResult | Sequence[Figure | Mapping[str, Any]], title:
         and ``better`` (``"up"`` or ``"down"``, for month-over-month arrows in the index).
     title : str, optional
         A heading shown above the cards.
+
+    Notes
+    -----
+    The cards carry an anchor id (from their keys), passed to the runner with each metric
+    (``anchor``): the index links every number to the section of the page it comes from.
     """
     from IPython.display import display
 
@@ -78,11 +84,14 @@ def headline(metrics: MonthResult | Sequence[Figure | Mapping[str, Any]], title:
         )
         payload.append({k: (value if k == "value" else label if k == "label" else m.get(k))
                         for k in ("key", "label", "value", "unit", "fmt", "better")})
+    anchor = "kpi-" + hashlib.sha1("|".join(str(p["key"]) for p in payload).encode("utf-8")).hexdigest()[:10]
+    for p in payload:
+        p["anchor"] = anchor
     head = f"<h3>{escape_html(title)}</h3>" if title else ""
     text = "\n".join(f"{p['label']}: {_fmt_tile(p['value'], p.get('fmt'))}{i18n.unit(p.get('unit'))}" for p in payload)
     display(
         {
-            "text/html": head + '<div class="omni-headline">' + "".join(cards) + "</div>",
+            "text/html": head + f'<div class="omni-headline" id="{anchor}">' + "".join(cards) + "</div>",
             "text/plain": text,
             METRICS_MIME: json.loads(json.dumps(payload, default=str)),
         },

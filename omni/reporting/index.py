@@ -11,6 +11,7 @@ from omni.core.i18n import month_label, tr
 from omni.core.markup import CSP_META, escape_html
 from omni.core.month import Month
 from omni.reporting.display import _fmt_tile
+from omni.reporting.site import SITE_CSS
 
 # the words of the run's header block on every report page (omni.reporting.runner.header_html)
 i18n.add_terms("zh", {
@@ -40,13 +41,29 @@ def _change(cur: Any, prev: Any, better: str | None) -> str:
 
 
 def write_index(month_dir: Path, metrics: dict[str, Any], out_root: Path, total_seconds: float,
-                lang: str = i18n.DEFAULT_LANG) -> Path:
-    """Write ``index.html`` for a month (in ``lang``), comparing with the previous month's metrics.json if any."""
+                lang: str = i18n.DEFAULT_LANG, nav: str = "") -> Path:
+    """Write ``index.html`` for a month (in ``lang``), comparing with the previous month's metrics.json if any.
+
+    Parameters
+    ----------
+    month_dir, out_root : Path
+        The month's folder and the reports folder (where the previous month's folder would be).
+    metrics : dict
+        The run's metrics; a headline metric with a ``section`` (set by
+        :func:`omni.reporting.site.build_site`) links its number to that section.
+    total_seconds : float
+        Run time shown.
+    lang : {"en", "zh"}
+        The page's language.
+    nav : str
+        The site's sidebar (:func:`omni.reporting.site.build_site`); none when empty.
+    """
     with i18n.using_lang(lang):
-        return _write_index(month_dir, metrics, out_root, total_seconds, lang)
+        return _write_index(month_dir, metrics, out_root, total_seconds, lang, nav)
 
 
-def _write_index(month_dir: Path, metrics: dict[str, Any], out_root: Path, total_seconds: float, lang: str) -> Path:
+def _write_index(month_dir: Path, metrics: dict[str, Any], out_root: Path, total_seconds: float, lang: str,
+                 nav: str) -> Path:
     month = metrics["month"]
     prev_file = out_root / previous_month(month) / "metrics.json"
     prev = json.loads(prev_file.read_text(encoding="utf-8")) if prev_file.exists() else None
@@ -57,10 +74,11 @@ def _write_index(month_dir: Path, metrics: dict[str, Any], out_root: Path, total
             pm = (prev or {}).get("notebooks", {}).get(name, {}).get("metrics", {}).get(key)
             change = _change(m.get("value"), pm.get("value") if pm else None, m.get("better")) if pm else ""
             unit = i18n.unit(m.get("unit"))
-            rows.append(
-                f"<tr><td>{escape_html(m.get('label') or key)}</td>"
-                f"<td>{escape_html(_fmt_tile(m.get('value'), m.get('fmt')))}{escape_html(unit)}</td><td>{change}</td></tr>"
-            )
+            shown = escape_html(_fmt_tile(m.get("value"), m.get("fmt"))) + escape_html(unit)
+            if m.get("section"):
+                shown = (f'<a class="omni-kpi-link" href="{escape_html(m["section"])}" '
+                         f'title="{tr("the section this number comes from", "此数字所在的章节")}">{shown}</a>')
+            rows.append(f"<tr><td>{escape_html(m.get('label') or key)}</td><td>{shown}</td><td>{change}</td></tr>")
         heads = "".join(f"<th>{h}</th>" for h in (tr("headline", "核心指标"), tr("this month", "本月"),
                                                    tr("vs previous month", "环比上月")))
         table = (f"<table class='omni-table'><thead><tr>{heads}</tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
@@ -92,7 +110,9 @@ table.omni-table {{ border-collapse: collapse; font-size: 14px; min-width: 560px
 table.omni-table th, table.omni-table td {{ padding: 4px 12px; border-bottom: 1px solid #e5e7eb; text-align: right; }}
 table.omni-table th:first-child, table.omni-table td:first-child {{ text-align: left; }}
 .omni-note {{ color: #57606a; font-size: 13px; }}
-</style></head><body>
+{SITE_CSS}
+</style></head><body{' class="omni-site"' if nav else ""}>
+{nav}
 <h1>{heading}</h1>
 <p class="omni-note">{intro}</p>
 {''.join(sections)}

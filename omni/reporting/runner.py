@@ -17,16 +17,17 @@ import nbformat
 
 from omni.core import Month, i18n
 from omni.core.errors import OmniError
-from omni.core.markup import CSP_META, escape_html
+from omni.core.markup import CSP_META, SITE_SCRIPT_TAG, escape_html
 from omni.core.progress import console
 from omni.core.progress import say as progress_line
 from omni.memory import release_memory
 from omni.reporting.display import METRICS_MIME
 from omni.reporting.index import write_index
+from omni.reporting.site import SITE_CSS, build_site
 from omni.workspace import DATA_ENV, Workspace
 
 __all__ = ["NotebookResult", "ReportError", "collect_metrics", "export_html", "header_html",
-           "kernel_death_error", "last_started_cell", "machine_memory_bytes", "notebook_title",
+           "kernel_config", "kernel_death_error", "last_started_cell", "machine_memory_bytes", "notebook_title",
            "package_versions", "run_report"]
 
 log = logging.getLogger(__name__)
@@ -125,7 +126,8 @@ def export_html(nb_path: Path, html_path: Path, header: str, lang: str = i18n.DE
     remove = {"remove_cell", "remove-cell", "injected-parameters", "parameters"} | other_lang_tags(lang)
     tags = TagRemovePreprocessor(remove_cell_tags=remove)
     exporter.register_preprocessor(tags, enabled=True)
-    body, _ = exporter.from_notebook_node(nb, resources={"omni_header": header, "omni_csp_meta": CSP_META})
+    body, _ = exporter.from_notebook_node(nb, resources={
+        "omni_header": header, "omni_csp_meta": CSP_META, "omni_site_css": SITE_CSS, "omni_site_script": SITE_SCRIPT_TAG})
     html_path.write_text(body, encoding="utf-8")
 
 
@@ -172,6 +174,28 @@ def kernel_death_error(nb_in: Path, nb_out: Path, err: BaseException) -> ReportE
     )
 
 
+def kernel_config() -> Any:
+    """Kernel settings of one notebook run: the IPC transport where the platform has it, TCP elsewhere.
+
+    Over IPC the kernel's sockets are files in the user's private Jupyter runtime folder, under a
+    name of their own for each kernel (two runs at once never share one), instead of TCP ports in
+    plain text; the kernel then does not warn "Kernel is running over TCP without encryption".
+    """
+    import uuid
+
+    from jupyter_core.paths import jupyter_runtime_dir
+    from traitlets.config import Config
+
+    cfg = Config()
+    if os.name == "posix":
+        runtime = Path(jupyter_runtime_dir())
+        runtime.mkdir(parents=True, exist_ok=True, mode=0o700)
+        cfg.KernelManager.transport = "ipc"
+        # without a path of its own the kernel's sockets would be "kernel-ipc-N" in the working folder
+        cfg.KernelManager.ip = str(runtime / f"omni-{uuid.uuid4().hex[:12]}-ipc")
+    return cfg
+
+
 def _run_one(
     nb_in: Path, nb_out: Path, params: dict[str, Any], cwd: Path, kernel_name: str, progress: bool
 ) -> None:
@@ -201,6 +225,7 @@ def _run_one(
             cwd=str(cwd),
             progress_bar=progress,
             request_save_on_cell_execute=True,
+            config=kernel_config(),
         )
     except PapermillExecutionError as err:
         raise ReportError(
@@ -402,8 +427,9 @@ def run_report(
         "notebooks": {r.name: {"title": r.title, "seconds": round(r.seconds, 1),
                                "metrics": {m["key"]: m for m in r.metrics}} for r in ordered},
     }
+    nav = build_site(month_dir, metrics)  # sidebar and contents on every page; headline -> its section
     (month_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-    write_index(month_dir, metrics, out_root, total_seconds=time.perf_counter() - t0, lang=lang)
+    write_index(month_dir, metrics, out_root, total_seconds=time.perf_counter() - t0, lang=lang, nav=nav)
     say(f"omni report: wrote {month_dir} in {time.perf_counter() - t0:.0f} s")
     return month_dir
 

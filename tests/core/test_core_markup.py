@@ -132,9 +132,12 @@ def test_render_markdown_is_a_backstop_for_unescaped_text():
     assert render_markdown(md("**{v}**", v="<b>&")).strip() == "<p><strong>&lt;b&gt;&amp;</strong></p>"
 
 
-def test_csp_forbids_scripts_and_allows_inline_images_and_styles():
+def test_csp_allows_only_the_reports_script_and_inline_images_and_styles():
+    from omni.core.markup import SITE_SCRIPT_HASH
+
     directives = dict(d.strip().split(" ", 1) for d in CSP.split(";"))
-    assert directives["default-src"] == "'none'" and "script-src" not in directives
+    assert directives["default-src"] == "'none'" and directives["script-src"] == SITE_SCRIPT_HASH
+    assert directives["connect-src"] == "'none'"
     assert directives["img-src"] == "data:" and directives["style-src"] == "'unsafe-inline'"
     assert directives["base-uri"] == "'none'" and directives["form-action"] == "'none'"
     meta = _parse(CSP_META).tags

@@ -15,8 +15,10 @@ from omni.identity import TABLES, IdentityResult, analyse_month, plots
 
 matplotlib.use("Agg")
 
-#: notebook 02's headline on the test world before the identity package (metrics.json of 2026-10)
-HEADLINE = {"records": 60458, "profiles": 8958, "records_per_profile": 6.749051127483813,
+#: notebook 02's headline on the test world before the identity package (metrics.json of 2026-10), with
+#: the OneIDs split into known people, platform-only buyers and anonymous profiles, and the truth's people
+HEADLINE = {"records": 60458, "known_people": 2888, "platform_only": 574, "anonymous_profiles": 5496,
+            "true_people": 2923, "profiles": 8958, "records_per_profile": 6.749051127483813,
             "multi_source_share": 0.39048894842598797, "anonymous_share": 0.022263389460451883,
             "precision": 1.0, "recall": 0.9792819973427812}
 
@@ -38,6 +40,30 @@ def test_headline_is_notebook_02s(result):
     assert figs["records_per_profile"].fmt == "{:.2f}" and figs["recall"].better == "up"
     assert figs["anonymous_share"].label == "records with no usable id" and figs["anonymous_share"].better == "down"
     assert isinstance(result.figures()["records"], int)
+
+
+def test_oneids_are_split_into_known_people_platform_buyers_and_anonymous_profiles(result, ws):
+    """The honest labels: OneIDs are not people. Every OneID is counted once in the split; known people
+    come close to the truth's people while all OneIDs are three times as many."""
+    assert result.known_people + result.platform_only + result.anonymous_profiles == result.profiles
+    ro = result.resolved.record_oneid
+    how = ro.assign(how=ro["how"].astype(str)).groupby("oneid")["how"].agg(set)
+    assert result.known_people == sum(bool(h & {"strong", "probabilistic"}) for h in how)
+    assert result.anonymous_profiles == sum(h <= {"weak", "none"} for h in how)
+    truth = ws.truth()
+    assert result.true_people == truth.loc[truth["record_key"].isin(ro["record_key"]), "person_id"].nunique()
+    assert abs(result.known_people - result.true_people) < 0.05 * result.true_people
+    assert result.profiles > 3 * result.true_people
+    labels = {f.key: f.label for f in result.headline}
+    assert labels["profiles"] == "OneIDs (all profiles)"
+    assert not any("(people)" in label for label in labels.values())
+
+
+def test_without_a_truth_no_true_people_figure(result):
+    bare = IdentityResult(month=result.month, records=10, profiles=4, known_people=2, platform_only=1,
+                          anonymous_profiles=1)
+    keys = [f.key for f in bare.headline]
+    assert "true_people" not in keys and keys[:4] == ["records", "known_people", "platform_only", "anonymous_profiles"]
 
 
 def test_every_table_is_there_and_reconciles(result):

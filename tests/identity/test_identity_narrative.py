@@ -53,3 +53,12 @@ def test_changes_and_accuracy_notes_read_the_tables():
     assert narrative.link_accuracy(r) == ("Against the synthetic truth, 100.00% of the 1,017 probabilistic links "
                                           "join the right person.")
     assert narrative.title(r) == "OneID, records up to the end of 2026-10"
+
+
+def test_people_says_oneids_are_not_all_people_and_gives_the_truth():
+    r = IdentityResult(month=OCT, profiles=8958, known_people=2888, platform_only=574, anonymous_profiles=5496)
+    text = render_markdown(narrative.people(r))
+    assert "The 8,958 OneIDs are not all people: <strong>2,888 known people</strong>" in text
+    assert "<strong>5,496 anonymous profiles</strong>" in text and "synthetic" not in text
+    r.true_people = 2923
+    assert "truly come from <strong>2,923 people</strong>" in render_markdown(narrative.people(r))

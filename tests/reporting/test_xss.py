@@ -24,7 +24,7 @@ import pytest
 import yaml
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
-from omni.core.markup import CSP
+from omni.core.markup import CSP, SITE_SCRIPT, SITE_SCRIPT_HASH
 from omni.reporting.runner import run_report
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -147,10 +147,14 @@ class _Page(HTMLParser):
         self.text: list[str] = []
         self.csp: list[str] = []
         self.images = 0
+        self.scripts = 0  # the report's own script (omni.core.markup.SITE_SCRIPT), the only one allowed
+        self._script: list[str] | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "script":
-            self.problems.append(f"<script> element: {attrs}")
+            if attrs:
+                self.problems.append(f"<script> element with attributes: {attrs}")
+            self._script = []
         for k, v in attrs:
             v = (v or "").strip()
             if k.startswith("on"):
@@ -171,7 +175,18 @@ class _Page(HTMLParser):
     handle_startendtag = handle_starttag
 
     def handle_data(self, data: str) -> None:
-        self.text.append(data)
+        if self._script is not None:
+            self._script.append(data)
+        else:
+            self.text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script" and self._script is not None:
+            body, self._script = "".join(self._script), None
+            if body == SITE_SCRIPT:
+                self.scripts += 1
+            else:
+                self.problems.append(f"<script> element that is not the report's own: {body[:80]!r}")
 
 
 def _parse(html: str) -> _Page:
@@ -209,9 +224,12 @@ def test_no_html_page_has_live_markup_and_every_page_has_the_csp(hostile_report)
         page = _parse(path.read_text(encoding="utf-8"))
         assert not page.problems, f"{path.name}: {page.problems[:5]}"
         assert page.csp == [CSP], f"{path.name}: Content-Security-Policy {page.csp}"
-        assert "script-src" not in CSP and "default-src 'none'" in CSP
+        # one script allowed, by its hash: no 'unsafe-inline', no source, no network
+        assert f"script-src {SITE_SCRIPT_HASH};" in CSP and "default-src 'none'" in CSP
+        assert "unsafe" not in CSP.split("script-src")[1].split(";")[0] and "connect-src 'none'" in CSP
         if path.name != "index.html":
             assert page.images > 0, f"{path.name} shows no figure"
+            assert page.scripts == 1, f"{path.name}: {page.scripts} copies of the report's script"
         visible.append("".join(page.text))
     text = "\n".join(visible)
     for p in PAYLOADS:
