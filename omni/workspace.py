@@ -746,7 +746,11 @@ class Workspace:
             stages[name] = round(now - since, 2)
             return now
 
+        # the baseline the identity report compares with (connect every shared value), before the
+        # rules: its scratch arrays are gone by the time the rules and the matching peak
         t = time.perf_counter()
+        naive = pd.DataFrame({"naive": naive_labels(ids, records).astype(np.int32)})
+        t = lap("naive_baseline", t)
         res = resolve_identities(ids, records[[c for c in ("record_key", "source", "row") if c in records.columns]],
                                  self.config, times=records["time"], unknown_records="drop" if as_of else "raise")
         if "record_key" not in records.columns:  # keys from the trimmed tables, once the rules are done
@@ -769,9 +773,6 @@ class Workspace:
                 self._say(f"  linked {len(links):,} platform accounts by probability in {stages['probabilistic']:.1f} s")
             else:
                 run_warnings.append(failure)
-        # the baseline the identity report compares with: connect every shared value
-        naive = pd.DataFrame({"naive": naive_labels(ids, records).astype(np.int32)})
-        t = lap("naive_baseline", t)
         del ids  # the invalid rows the explanations need are in res.invalid
         numbers, codes, changes = assign_oneid_numbers(res.records[["record_key", "cluster"]], previous)
         rowmap = RowMap.from_numbers(records, numbers, tabs, codes=codes)  # res.records is aligned with records

@@ -67,36 +67,37 @@ def naive_labels(ids: pd.DataFrame, records: pd.DataFrame) -> np.ndarray:
     known[known] = i_row[known] < sizes[i_src[known]]
     rec = np.full(len(ids), -1, dtype=np.int64)
     rec[known] = pos[offset[i_src[known]] + i_row[known]]
-    # the value's string: normalized value, else the trimmed lower-cased raw value
-    value = ids["value"]
-    if isinstance(value.dtype, pd.CategoricalDtype):
-        v_codes, v_strings = value.cat.codes.to_numpy(np.int64), pd.Index(value.cat.categories.astype(str))
-    else:
-        arr = value.array.__arrow_array__() if hasattr(value.array, "__arrow_array__") else None
-        if arr is not None and hasattr(arr, "type") and str(arr.type).startswith("dictionary"):
-            import pyarrow as pa
+    # the value's string: normalized value, else the trimmed lower-cased raw value; strings are
+    # compared in Arrow (the value dictionary has millions of entries: no Python string per entry)
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
-            combined = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
-            idx = combined.indices.to_numpy(zero_copy_only=False)
-            v_codes = np.where(combined.is_null().to_numpy(zero_copy_only=False), -1, idx).astype(np.int64)
-            v_strings = pd.Index(combined.dictionary.to_pandas().astype(str))
-        else:
-            v_codes, v_strings = pd.factorize(value.astype("string"), use_na_sentinel=True)
-            v_codes, v_strings = v_codes.astype(np.int64), pd.Index(np.asarray(v_strings, dtype=object).astype(str))
+    value = ids["value"]
+    arr = value.array.__arrow_array__() if hasattr(value.array, "__arrow_array__") else None
+    if arr is not None and str(arr.type).startswith("dictionary"):
+        combined = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+        v_codes = combined.indices.to_numpy(zero_copy_only=False)
+        v_codes = np.where(combined.is_null().to_numpy(zero_copy_only=False), -1, v_codes).astype(np.int64)
+        v_dict = combined.dictionary
+    else:
+        codes, uniq = pd.factorize(value.astype("string"), use_na_sentinel=True)
+        v_codes, v_dict = codes.astype(np.int64), pa.array(np.asarray(uniq, dtype=object), type=pa.large_string())
+    if pa.types.is_string(v_dict.type):
+        v_dict = v_dict.cast(pa.large_string())
     missing = v_codes < 0
-    raw = ids["raw"].astype("string")
-    raw_lower = raw[missing].str.strip().str.lower()
-    # one string dictionary for both: the values' strings, then raw strings not among them
+    raw_lower = ids["raw"].astype("string")[missing].str.strip().str.lower()
     r_codes, r_strings = pd.factorize(raw_lower, use_na_sentinel=True)
-    r_map = v_strings.get_indexer(pd.Index(np.asarray(r_strings, dtype=object).astype(str)))
+    r_arrow = pa.array(np.asarray(r_strings, dtype=object), type=pa.large_string())
+    r_map = pc.fill_null(pc.index_in(r_arrow, value_set=v_dict), -1).to_numpy(zero_copy_only=False).astype(np.int64)
     fresh = r_map < 0
-    r_map[fresh] = len(v_strings) + np.arange(int(fresh.sum()))
+    r_map[fresh] = len(v_dict) + np.arange(int(fresh.sum()))
     s_code = v_codes.copy()
     s_code[missing] = np.where(r_codes >= 0, r_map[np.maximum(r_codes, 0)], -1)
-    n_str = len(v_strings) + int(fresh.sum())
+    v_strings_len = len(v_dict)
+    n_str = v_strings_len + int(fresh.sum())
     empty = np.zeros(n_str + 1, dtype=bool)  # codes of the empty string (never a link)
-    empty[:len(v_strings)] = np.asarray(v_strings == "", dtype=bool)
-    empty[len(v_strings):n_str] = np.asarray(r_strings, dtype=object)[fresh] == ""
+    empty[:v_strings_len] = pc.equal(v_dict, "").fill_null(False).to_numpy(zero_copy_only=False)
+    empty[v_strings_len:n_str] = np.asarray(r_strings, dtype=object)[fresh] == ""
     ok = (s_code >= 0) & (rec >= 0)
     ok[ok] = ~empty[s_code[ok]]
     key = ids["id_type"].cat.codes.to_numpy(np.int64)[ok] * np.int64(n_str + 1) + s_code[ok]
