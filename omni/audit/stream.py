@@ -41,7 +41,7 @@ from omni.memory import release_memory
 from omni.normalize import link_table
 from omni.unify import record_time_column
 
-__all__ = ["SourceSummary", "StreamedParts", "stream_parts", "summarise_source"]
+__all__ = ["SourceSummary", "StreamedParts", "stream_parts", "streamed_tables", "summarise_source"]
 
 
 @dataclass
