@@ -12,7 +12,9 @@ Modules: :mod:`~omni.audit.sources`, :mod:`~omni.audit.completeness`,
 :mod:`~omni.audit.duplicates`, :mod:`~omni.audit.identifiers`, :mod:`~omni.audit.volume`,
 :mod:`~omni.audit.clocks`, :mod:`~omni.audit.pii`, :mod:`~omni.audit.outliers`,
 :mod:`~omni.audit.scores`, :mod:`~omni.audit.issues` (the computation, each taking the loaded
-dataset or the identifier table and returning a DataFrame); :mod:`~omni.audit.analysis`
+dataset or the identifier table and returning a DataFrame, built from per-source parts);
+:mod:`~omni.audit.stream` (the same parts one source at a time, the way :func:`analyse_month`
+runs unless the dataset is loaded already); :mod:`~omni.audit.analysis`
 (:func:`analyse_month`), :mod:`~omni.audit.result` (:class:`AuditResult`); presentation in
 :mod:`~omni.audit.plots` and :mod:`~omni.audit.narrative`.
 """

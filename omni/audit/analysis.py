@@ -16,14 +16,15 @@ from omni.audit.identifiers import (
     referential_integrity,
 )
 from omni.audit.issues import outlier_issues, ranked_issues, with_issues
-from omni.audit.outliers import OUTLIER_Z, amount_outliers
+from omni.audit.outliers import OUTLIER_Z, amount_outliers, outlier_frame
 from omni.audit.pii import pii_inventory
-from omni.audit.result import AuditResult
+from omni.audit.result import TABLES, AuditResult
 from omni.audit.scores import quality_scores
 from omni.audit.sources import quarantine_reasons, read_checks, source_overview
+from omni.audit.stream import stream_parts, streamed_tables
 from omni.audit.volume import monthly_volume, volume_change
 from omni.core.month import Month
-from omni.io import Dataset
+from omni.io import Dataset, DatasetSpec
 from omni.workspace import Workspace
 
 __all__ = ["analyse_month"]
@@ -47,7 +48,10 @@ def analyse_month(
     Parameters
     ----------
     workspace : Workspace
-        The opened dataset (``omni.open(path)``); its loaded dataset and identifier table are read.
+        The opened dataset (``omni.open(path)``). Its sources are loaded and audited one at a
+        time (:mod:`omni.audit.stream`: one source's table in memory at a time, never the whole
+        dataset or identifier table), unless the workspace has its dataset loaded already: then
+        that and its identifier table are read.
     month : str or Month, optional
         Report month ``YYYY-MM``; the last complete month in the data when None.
     volume_months : int
@@ -77,41 +81,55 @@ def analyse_month(
         "overlap_id_type": overlap_id_type, "pii_sample": pii_sample,
     }
     m = Month.parse(month if month is not None else workspace.last_complete_month())
-    tables = _audit_tables(workspace.dataset, workspace.ids, m, settings)
+    if workspace._dataset is not None:  # already loaded (tests, notebooks): read it as it is
+        tables = _audit_tables(workspace.dataset, workspace.ids, m, settings)
+    else:
+        tables = _streamed_audit_tables(workspace.spec, m, settings)
     return AuditResult(month=m, settings=settings, tables=tables)
 
 
 def _audit_tables(ds: Dataset, ids: pd.DataFrame, month: Month, s: dict[str, Any]) -> dict[str, pd.DataFrame]:
     """Every table of :data:`omni.audit.result.TABLES`, from a dataset, its identifiers and the settings."""
-    overview = source_overview(ds, month)
-    comp = completeness(ds)
-    validity = identifier_validity(ids)
-    volume = monthly_volume(ds, month, s["volume_months"])
-    vchange = volume_change(volume, s["baseline_months"])
-    clocks = timezone_check(ds, s["clock_min_rows"])
-    integrity = referential_integrity(ids, s["integrity_id_type"])
-    pii = pii_inventory(ds, s["pii_sample"])
-    qreasons = quarantine_reasons(ds)
-    read = read_checks(ds)
-    outliers = amount_outliers(ds, s["outlier_z"])
-    issues = ranked_issues(overview, qreasons, validity, clocks, integrity, vchange, pii, read=read)
-    return {
-        "overview": overview,
-        "read_checks": read,
-        "quarantine": qreasons,
-        "completeness": comp,
+    parts = {
+        "overview": source_overview(ds, month),
+        "completeness": completeness(ds),
+        "validity": identifier_validity(ids),
+        "junk": junk_values(ids),
+        "volume": monthly_volume(ds, month, s["volume_months"]),
+        "clocks": timezone_check(ds, s["clock_min_rows"]),
+        "integrity": referential_integrity(ids, s["integrity_id_type"]),
+        "overlap": identifier_overlap(ids, s["overlap_id_type"]),
+        "pii": pii_inventory(ds, s["pii_sample"]),
+        "quarantine": quarantine_reasons(ds),
+        "read_checks": read_checks(ds),
+        "outliers": amount_outliers(ds, s["outlier_z"]),
+        "duplicates": duplicate_rows(ds),
+    }
+    return _finish(parts, s)
+
+
+def _streamed_audit_tables(spec: DatasetSpec, month: Month, s: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    """:func:`_audit_tables` with one source in memory at a time (:mod:`omni.audit.stream`)."""
+    parts = streamed_tables(stream_parts(spec, month, s), month, s)
+    v = parts.pop("id_values")
+    parts["outliers"] = outlier_frame(parts["outliers"])
+    parts["integrity"] = referential_integrity(v, s["integrity_id_type"])
+    parts["overlap"] = identifier_overlap(v, s["overlap_id_type"])
+    return _finish(parts, s)
+
+
+def _finish(p: dict[str, pd.DataFrame], s: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    """The tables derived from the checks' own (volume change, scores, issues), in report order."""
+    vchange = volume_change(p["volume"], s["baseline_months"])
+    comp = p["completeness"]
+    issues = ranked_issues(p["overview"], p["quarantine"], p["validity"], p["clocks"], p["integrity"], vchange,
+                           p["pii"], read=p["read_checks"])
+    tables = {
+        **p,
         "completeness_by_source": completeness_by_source(comp).rename_axis("source").reset_index(),
         "incomplete_columns": incomplete_columns(comp),
-        "validity": validity,
-        "junk": junk_values(ids),
-        "outliers": outliers,
-        "duplicates": duplicate_rows(ds),
-        "volume": volume,
         "volume_change": vchange,
-        "clocks": clocks,
-        "integrity": integrity,
-        "overlap": identifier_overlap(ids, s["overlap_id_type"]),
-        "pii": pii,
-        "scores": quality_scores(overview, comp, validity, clocks, s["max_stale_days"]),
-        "issues": with_issues(issues, outlier_issues(outliers, s["outlier_z"])),
+        "scores": quality_scores(p["overview"], comp, p["validity"], p["clocks"], s["max_stale_days"]),
+        "issues": with_issues(issues, outlier_issues(p["outliers"], s["outlier_z"])),
     }
+    return {name: tables[name] for name in TABLES}

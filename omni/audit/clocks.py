@@ -8,7 +8,7 @@ import pandas as pd
 from omni.io import Dataset
 from omni.unify import record_time_column
 
-__all__ = ["hour_histograms", "timezone_check"]
+__all__ = ["hour_histogram", "hour_histograms", "timezone_check", "timezone_check_of"]
 
 
 def hour_histograms(ds: Dataset, min_rows: int = 200) -> dict[str, np.ndarray]:
@@ -23,11 +23,19 @@ def hour_histograms(ds: Dataset, min_rows: int = 200) -> dict[str, np.ndarray]:
         tc = record_time_column(s)
         if t is None or not tc or tc not in t.columns or s.columns.get(tc) != "datetime":
             continue
-        h = pd.to_datetime(t[tc]).dt.hour.dropna().astype(int)
-        if len(h) < min_rows or h.nunique() < 6:  # dates only, or too few rows
-            continue
-        hist[name] = np.bincount(h, minlength=24).astype(float)
+        h = hour_histogram(pd.to_datetime(t[tc]), min_rows)
+        if h is not None:
+            hist[name] = h
     return hist
+
+
+def hour_histogram(times: pd.Series, min_rows: int = 200) -> np.ndarray | None:
+    """Rows per hour of day (24 counts) of one source's record times; None with fewer than
+    ``min_rows`` times or fewer than 6 distinct hours (dates only)."""
+    h = times.dt.hour.dropna().astype(int)
+    if len(h) < min_rows or h.nunique() < 6:  # dates only, or too few rows
+        return None
+    return np.bincount(h, minlength=24).astype(float)
 
 
 def timezone_check(ds: Dataset, min_rows: int = 200, min_rhythm: float = 0.3) -> pd.DataFrame:
@@ -47,7 +55,11 @@ def timezone_check(ds: Dataset, min_rows: int = 200, min_rhythm: float = 0.3) ->
         ``source``, ``rows``, ``rhythm``, ``best_shift_hours``, ``corr_at_best``, ``corr_at_zero``,
         ``flag``.
     """
-    hist = hour_histograms(ds, min_rows)
+    return timezone_check_of(hour_histograms(ds, min_rows), min_rhythm)
+
+
+def timezone_check_of(hist: dict[str, np.ndarray], min_rhythm: float = 0.3) -> pd.DataFrame:
+    """:func:`timezone_check` of the sources' :func:`hour_histogram` (in spec order)."""
     # only sources with a daily rhythm can be compared (uniform send/follow times carry no clock)
     share = {k: v / v.sum() for k, v in hist.items()}
     rhythm = {k: float(p.std() / p.mean()) for k, p in share.items()}

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
-from omni.io import Dataset
+from omni.io import Dataset, SourceSpec
 
-__all__ = ["completeness", "completeness_by_source", "incomplete_columns"]
+__all__ = ["completeness", "completeness_by_source", "completeness_rows", "incomplete_columns"]
 
 
 def completeness(ds: Dataset) -> pd.DataFrame:
@@ -20,17 +22,17 @@ def completeness(ds: Dataset) -> pd.DataFrame:
     DataFrame
         ``source``, ``column``, ``type``, ``filled`` (share in [0, 1]), ``required``, ``identifier``.
     """
-    rows = []
-    for name, s in ds.spec.sources.items():
-        t = ds.tables.get(name)
-        if t is None or not len(t):
-            continue
-        filled = t[list(s.columns)].notna().mean()
-        id_cols = {i.column for i in s.identifiers}
-        for col, share in filled.items():
-            rows.append({"source": name, "column": col, "type": s.columns[col], "filled": float(share),
-                         "required": col in s.required, "identifier": col in id_cols})
-    return pd.DataFrame(rows)
+    return pd.DataFrame([row for name, s in ds.spec.sources.items() for row in completeness_rows(name, s, ds.tables.get(name))])
+
+
+def completeness_rows(name: str, s: SourceSpec, t: pd.DataFrame | None) -> list[dict[str, Any]]:
+    """The rows of :func:`completeness` of one source (none without accepted rows)."""
+    if t is None or not len(t):
+        return []
+    filled = t[list(s.columns)].notna().mean()
+    id_cols = {i.column for i in s.identifiers}
+    return [{"source": name, "column": col, "type": s.columns[col], "filled": float(share),
+             "required": col in s.required, "identifier": col in id_cols} for col, share in filled.items()]
 
 
 def completeness_by_source(comp: pd.DataFrame) -> pd.Series:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
-from omni.io import Dataset
+from omni.io import Dataset, SourceSpec
 
-__all__ = ["duplicate_rows"]
+__all__ = ["duplicate_row", "duplicate_rows"]
 
 
 def duplicate_rows(ds: Dataset) -> pd.DataFrame:
@@ -17,12 +19,14 @@ def duplicate_rows(ds: Dataset) -> pd.DataFrame:
     DataFrame
         ``source``, ``rows``, ``duplicate_rows``, ``duplicate_share``.
     """
-    rows = []
-    for name, s in ds.spec.sources.items():
-        t = ds.tables.get(name)
-        if t is None or not len(t):
-            continue
-        cols = [c for c in s.columns if c != s.key]
-        dup = int(t.duplicated(subset=cols).sum()) if cols else 0
-        rows.append({"source": name, "rows": len(t), "duplicate_rows": dup, "duplicate_share": dup / len(t)})
-    return pd.DataFrame(rows)
+    rows = [duplicate_row(name, s, ds.tables.get(name)) for name, s in ds.spec.sources.items()]
+    return pd.DataFrame([r for r in rows if r is not None])
+
+
+def duplicate_row(name: str, s: SourceSpec, t: pd.DataFrame | None) -> dict[str, Any] | None:
+    """The row of :func:`duplicate_rows` of one source (None without accepted rows)."""
+    if t is None or not len(t):
+        return None
+    cols = [c for c in s.columns if c != s.key]
+    dup = int(t.duplicated(subset=cols).sum()) if cols else 0
+    return {"source": name, "rows": len(t), "duplicate_rows": dup, "duplicate_share": dup / len(t)}

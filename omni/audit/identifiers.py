@@ -9,7 +9,20 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["identifier_overlap", "identifier_validity", "junk_values", "referential_integrity"]
+__all__ = [
+    "identifier_counts", "identifier_overlap", "identifier_validity", "junk_of", "junk_values",
+    "referential_integrity", "validity_of",
+]
+
+
+def identifier_counts(ids: pd.DataFrame) -> pd.DataFrame:
+    """Identifier values per ``source``, ``id_type``, ``valid`` and ``reason``: the small table
+    :func:`validity_of` and :func:`junk_of` read (``n``: values; no value itself).
+
+    Counts of different sources' identifier tables can be stacked (in spec order) and read as one.
+    """
+    return (ids.groupby(["source", "id_type", "valid", "reason"], observed=True, dropna=False)
+            .size().rename("n").reset_index())
 
 
 def identifier_validity(ids: pd.DataFrame) -> pd.DataFrame:
@@ -23,15 +36,21 @@ def identifier_validity(ids: pd.DataFrame) -> pd.DataFrame:
         blocked defaults, all-zero devices, masked phones) and, when any value is invalid,
         ``top_invalid_reason`` and ``top_invalid_n`` (the commonest reason other than null-like).
     """
-    g = ids.groupby(["source", "id_type"], observed=True)
-    out = g.agg(values=("valid", "size"), valid=("valid", "sum")).reset_index()
-    out["valid_share"] = out["valid"] / out["values"]
-    nl = (ids["reason"].astype(str) == "null_like").groupby([ids["source"], ids["id_type"]], observed=True).sum()
-    out["null_like"] = nl.reindex(pd.MultiIndex.from_frame(out[["source", "id_type"]])).fillna(0).astype(int).to_numpy()
+    return validity_of(identifier_counts(ids))
+
+
+def validity_of(counts: pd.DataFrame) -> pd.DataFrame:
+    """:func:`identifier_validity` from :func:`identifier_counts`."""
+    reason = counts["reason"].astype(str)
+    c = counts.assign(nv=counts["n"] * counts["valid"], nl=counts["n"] * (reason == "null_like"))
+    out = (c.groupby(["source", "id_type"], observed=True)
+           .agg(values=("n", "sum"), valid=("nv", "sum"), null_like=("nl", "sum")).reset_index())
+    out.insert(4, "valid_share", out["valid"] / out["values"])
+    out["null_like"] = out["null_like"].astype(int)
     out["invalid_other"] = out["values"] - out["valid"] - out["null_like"]
-    inv = ids[~ids["valid"] & (ids["reason"].astype(str) != "null_like")]
+    inv = counts[~counts["valid"].astype(bool) & (reason != "null_like")]
     if len(inv):
-        top = (inv.groupby(["source", "id_type", "reason"], observed=True).size().rename("n").reset_index()
+        top = (inv.groupby(["source", "id_type", "reason"], observed=True)["n"].sum().reset_index()
                .sort_values("n", ascending=False).drop_duplicates(["source", "id_type"]))
         out = out.merge(top.rename(columns={"reason": "top_invalid_reason", "n": "top_invalid_n"}),
                         on=["source", "id_type"], how="left")
@@ -40,9 +59,14 @@ def identifier_validity(ids: pd.DataFrame) -> pd.DataFrame:
 
 def junk_values(ids: pd.DataFrame) -> pd.DataFrame:
     """Invalid identifier values by reason and type: ``occurrences`` and in how many ``sources``."""
-    inv = ids[~ids["valid"]]
+    return junk_of(identifier_counts(ids))
+
+
+def junk_of(counts: pd.DataFrame) -> pd.DataFrame:
+    """:func:`junk_values` from :func:`identifier_counts`."""
+    inv = counts[~counts["valid"].astype(bool)]
     return (inv.groupby(["reason", "id_type"], observed=True)
-            .agg(occurrences=("valid", "size"), sources=("source", "nunique"))
+            .agg(occurrences=("n", "sum"), sources=("source", "nunique"))
             .reset_index().sort_values("occurrences", ascending=False).reset_index(drop=True))
 
 
@@ -62,10 +86,10 @@ def referential_integrity(ids: pd.DataFrame, id_type: str = "member_id", master:
     if v.empty:
         return pd.DataFrame(columns=["source", "master", "values", "unknown_to_master", "unknown_share"])
     master = master or str(v["source"].value_counts().idxmax())
-    known = set(v.loc[v["source"] == master, "value"])
+    known = pd.Index(v.loc[(v["source"] == master).to_numpy(), "value"].unique())
     rows = []
     for src, g in v[v["source"] != master].groupby("source", observed=True):
-        unknown = int((~g["value"].isin(known)).sum())
+        unknown = int((known.get_indexer(g["value"]) < 0).sum())
         rows.append({"source": src, "master": master, "values": len(g), "unknown_to_master": unknown,
                      "unknown_share": unknown / len(g)})
     return pd.DataFrame(rows)
@@ -82,7 +106,12 @@ def identifier_overlap(ids: pd.DataFrame, id_type: str) -> pd.DataFrame:
     v = ids[(ids["id_type"] == id_type) & ids["valid"]][["source", "value"]].drop_duplicates()
     if v.empty:
         return pd.DataFrame()
-    v = v.assign(source=v["source"].astype(str))
-    m = pd.crosstab(v["value"], v["source"]).astype(bool).astype(np.int64)
-    both = m.T @ m
-    return both.div(np.diag(both), axis=0)
+    src = v["source"].astype(str).to_numpy()
+    names = np.unique(src)
+    codes = pd.factorize(v["value"])[0]
+    col = np.searchsorted(names, src)
+    has = np.zeros((len(names), codes.max() + 1), dtype=bool)  # source x distinct value
+    has[col, codes] = True
+    both = np.array([[int(np.count_nonzero(a & b)) for b in has] for a in has], dtype=np.int64)
+    axis = pd.Index(names, name="source")
+    return pd.DataFrame(both, index=axis, columns=axis).div(np.diag(both), axis=0)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
 from omni.audit.sources import accepted_file_rows
-from omni.io import Dataset
+from omni.io import Dataset, SourceSpec
 
-__all__ = ["OUTLIER_COLUMNS", "OUTLIER_Z", "amount_outliers", "robust_z"]
+__all__ = ["OUTLIER_COLUMNS", "OUTLIER_Z", "amount_outliers", "outlier_frame", "robust_z", "source_outliers"]
 
 #: Robust z (on log amounts) beyond which an amount is listed by :func:`amount_outliers`: about
 #: 150x above (or below) the median for a typical order-size spread (MAD of 0.8 in log units).
@@ -69,24 +71,41 @@ def amount_outliers(ds: Dataset, z: float = OUTLIER_Z, min_rows: int = 30) -> pd
     parts = []
     for name, s in ds.spec.sources.items():
         t = ds.tables.get(name)
-        cols = [c for c in s.columns if c in s.amounts or c in getattr(s, "maxima", {})]
-        if t is None or not len(t) or not cols:
+        parts += source_outliers(name, s, t, lambda name=name: accepted_file_rows(ds, name), z, min_rows)
+    return outlier_frame(parts)
+
+
+def source_outliers(name: str, s: SourceSpec, t: pd.DataFrame | None, file_rows: Callable[[], np.ndarray | None],
+                    z: float = OUTLIER_Z, min_rows: int = 30) -> list[pd.DataFrame]:
+    """The outlying amounts of one source (parts of :func:`outlier_frame`).
+
+    ``file_rows`` gives the 1-based file row of each accepted row (None when unknown); it is
+    called only when an outlier is found.
+    """
+    cols = [c for c in s.columns if c in s.amounts or c in getattr(s, "maxima", {})]
+    if t is None or not len(t) or not cols:
+        return []
+    parts = []
+    rows_of_file = None
+    for col in cols:
+        x = t[col].to_numpy(dtype="float64", na_value=np.nan)
+        found = _column_outliers(x, z, min_rows)
+        if found is None:
             continue
-        file_rows = None
-        for col in cols:
-            x = t[col].to_numpy(dtype="float64", na_value=np.nan)
-            found = _column_outliers(x, z, min_rows)
-            if found is None:
-                continue
-            idx, rz, typical = found
-            if file_rows is None:
-                file_rows = accepted_file_rows(ds, name)
-            rows = (pd.array(file_rows[idx], dtype="Int64") if file_rows is not None
-                    else pd.array([pd.NA] * len(idx), dtype="Int64"))
-            parts.append(pd.DataFrame({
-                "source": name, "row": rows, "column": col, "value": x[idx], "typical": typical,
-                "robust_z": rz, "direction": np.where(rz > 0, "high", "low"),
-            }))
+        idx, rz, typical = found
+        if rows_of_file is None:
+            rows_of_file = file_rows()
+        rows = (pd.array(rows_of_file[idx], dtype="Int64") if rows_of_file is not None
+                else pd.array([pd.NA] * len(idx), dtype="Int64"))
+        parts.append(pd.DataFrame({
+            "source": name, "row": rows, "column": col, "value": x[idx], "typical": typical,
+            "robust_z": rz, "direction": np.where(rz > 0, "high", "low"),
+        }))
+    return parts
+
+
+def outlier_frame(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """:func:`amount_outliers` from the sources' :func:`source_outliers` (in spec order)."""
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype=d) for c, d in zip(OUTLIER_COLUMNS, _OUTLIER_DTYPES, strict=True)})
     out = pd.concat(parts, ignore_index=True)

@@ -8,7 +8,7 @@ from omni.core.month import Month
 from omni.io import Dataset
 from omni.unify import record_time_column
 
-__all__ = ["monthly_volume", "volume_change"]
+__all__ = ["month_counts", "monthly_volume", "volume_change", "volume_frame", "volume_months"]
 
 
 def monthly_volume(ds: Dataset, month: str | Month, months: int = 12) -> pd.DataFrame:
@@ -20,16 +20,30 @@ def monthly_volume(ds: Dataset, month: str | Month, months: int = 12) -> pd.Data
         Wide: one row per month (a ``PeriodIndex`` named ``month``), one column per source with
         a time column.
     """
-    end = Month.parse(month).period
-    idx = pd.period_range(end - months + 1, end, freq="M")
+    idx = volume_months(month, months)
     cols = {}
     for name, s in ds.spec.sources.items():
         t = ds.tables.get(name)
         tc = record_time_column(s)
         if t is None or not tc or tc not in t.columns:
             continue
-        per = pd.to_datetime(t[tc]).dt.to_period("M")
-        cols[name] = per.value_counts().reindex(idx, fill_value=0)
+        cols[name] = month_counts(pd.to_datetime(t[tc]), idx)
+    return volume_frame(cols, idx)
+
+
+def volume_months(month: str | Month, months: int = 12) -> pd.PeriodIndex:
+    """The ``months`` months up to the report month (the rows of :func:`monthly_volume`)."""
+    end = Month.parse(month).period
+    return pd.period_range(end - months + 1, end, freq="M")
+
+
+def month_counts(times: pd.Series, idx: pd.PeriodIndex) -> pd.Series:
+    """Rows per month of ``idx`` (:func:`volume_months`) of one source's record times."""
+    return times.dt.to_period("M").value_counts().reindex(idx, fill_value=0)
+
+
+def volume_frame(cols: dict[str, pd.Series], idx: pd.PeriodIndex) -> pd.DataFrame:
+    """:func:`monthly_volume` from each source's :func:`month_counts` (in spec order)."""
     out = pd.DataFrame(cols, index=idx)
     out.index.name = "month"
     return out
