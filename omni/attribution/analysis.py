@@ -107,7 +107,7 @@ def analyse_month(
         prev = attribute_month(tp, orders, spend, month.previous, **model_settings)
         cur.previous = _month_result(prev, month.previous, settings, currency)
         cur.tables["share_change"] = share_change(cur.attribution.table, prev.table, headline_model)
-    _describe(cur, r["events"])
+    _describe(cur, r.read("events", ["oneid", "event_time"]))  # not the whole table, not kept
     cur.tables["campaigns"] = active_campaigns(workspace.source("campaigns"), month, tp)
     if workspace.has_truth():
         _check_truth(cur, workspace.truth("orders_cause"), tp)

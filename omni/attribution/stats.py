@@ -12,6 +12,7 @@ import pandas as pd
 
 from omni.attribution._common import NS_PER_DAY
 from omni.attribution.journeys import DIRECT, Journeys
+from omni.core.strings import isin
 
 __all__ = [
     "conversion_channel_summary",
@@ -297,8 +298,16 @@ def _visited_before(conv: pd.DataFrame, events: pd.DataFrame, lookback_days: flo
     missing = [col for col in ("oneid", "event_time") if col not in events.columns]
     if missing:
         raise ValueError(f"events is missing column(s) {missing}")
+    # only events that can be the last one before a conversion within the lookback: those of
+    # the buyers, from the lookback before the first conversion to the last conversion
+    lookback = np.timedelta64(int(round(lookback_days * NS_PER_DAY)), "ns")
+    t_ev = pd.to_datetime(events["event_time"])
+    sel = isin(events["oneid"], conv["oneid"])
+    if len(conv):
+        sel &= ((t_ev >= conv["conversion_time"].min() - lookback)
+                & (t_ev <= conv["conversion_time"].max())).to_numpy()
     ev = pd.DataFrame(
-        {"oneid": events["oneid"].astype(object), "t": pd.to_datetime(events["event_time"])}
+        {"oneid": events["oneid"][sel].astype(object), "t": t_ev[sel]}
     ).dropna()
     left = pd.DataFrame(
         {
@@ -310,7 +319,7 @@ def _visited_before(conv: pd.DataFrame, events: pd.DataFrame, lookback_days: flo
     ev = ev.sort_values("t", kind="stable").rename(columns={"t": "event_t"})
     m = pd.merge_asof(left, ev, left_on="t", right_on="event_t", by="oneid", direction="backward")
     gap = (m["t"] - m["event_t"]).to_numpy()
-    ok = ~np.isnat(gap) & (gap <= np.timedelta64(int(round(lookback_days * NS_PER_DAY)), "ns"))
+    ok = ~np.isnat(gap) & (gap <= lookback)
     out = np.zeros(len(conv), dtype=bool)
     out[m["row"].to_numpy()] = ok
     return out

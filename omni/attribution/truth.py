@@ -31,6 +31,8 @@ def _month_causes(causes: pd.DataFrame, journeys: Journeys) -> pd.DataFrame:
     if "order_key" not in jf.columns:
         raise ValueError("journeys carry no order_key: build them from orders with order_key")
     conv = jf.loc[jf["converted"].to_numpy(), ["order_key", "oneid", "conversion_time"]]
+    # the month's rows first (a few thousand of the whole history's): the merge then hashes few keys
+    causes = causes.loc[causes[key].isin(conv["order_key"].astype(object)).to_numpy()]
     out = causes.rename(columns={key: "order_key"}).merge(
         conv.astype({"order_key": object}), on="order_key", how="inner"
     )
@@ -128,6 +130,7 @@ def cause_visibility(
     tp = touchpoints[["touch_key", "oneid", "touch_time", "touch_type"]].rename(
         columns={"oneid": "touch_oneid"}
     )
+    tp = tp.loc[tp["touch_key"].isin(m["touch_key"].dropna()).to_numpy()]  # the causing touches only
     m = m.merge(tp.astype({"touch_key": object}), on="touch_key", how="left")
     cause = m["cause"].astype(str)
     if channel_map:

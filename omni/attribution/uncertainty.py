@@ -84,7 +84,8 @@ def bootstrap(
         draw = rng.multinomial(n_int, p).astype(float)
         c_b, n_b = draw[:n_paths], draw[n_paths:]
         rep = model_fn(paths.with_counts(c_b, n_b, c_b * mean_value))
-        rep = rep.set_index(rep["channel"].astype(str)).reindex(channels, fill_value=0.0)
+        if rep["channel"].astype(str).tolist() != channels:  # (the models list every channel, in order)
+            rep = rep.set_index(rep["channel"].astype(str)).reindex(channels, fill_value=0.0)
         shares[b] = rep["share"].to_numpy()
         convs[b] = rep["conversions"].to_numpy()
 

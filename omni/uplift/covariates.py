@@ -179,17 +179,32 @@ def _by_oneid(values: pd.Series) -> pd.Series:
     return pd.Series(values.to_numpy(), index=values.index.astype(str))
 
 
+class _Lookup:
+    """``_by_oneid(values).reindex(ids)`` for columns sharing one index, with the positions of
+    ``ids`` found once (each reindex would hash every customer's OneID again)."""
+
+    def __init__(self, index: pd.Index, ids: pd.Index):
+        self.index, self.ids = index, ids
+        text = index.astype(str)
+        self.pos = text.get_indexer(ids) if text.is_unique else None
+
+    def __call__(self, values: pd.Series) -> pd.Series:
+        if self.pos is None or values.index is not self.index:
+            return _by_oneid(values).reindex(self.ids)
+        # by position (-1: not a customer, filled as reindex fills it: NaN, ints become floats)
+        return pd.Series(values.to_numpy()).reindex(self.pos).set_axis(self.ids)
+
+
 def _add_rfm(out: pd.DataFrame, rfm: CustomerRFM, ids: pd.Index) -> None:
     """RFM class and the R, F, M numbers on a log scale (for the uplift model), added to ``out``."""
     summary, seg = rfm.summary, rfm.segments
-    out["rfm_segment"] = _by_oneid(seg["segment_en"].astype(str)).reindex(ids).fillna(NO_PURCHASE)
-    days = _by_oneid(summary["days_since_last"]).reindex(ids).to_numpy(dtype="float64")
+    look = _Lookup(summary.index, ids)
+    out["rfm_segment"] = look(seg["segment_en"].astype(str)).fillna(NO_PURCHASE)
+    days = look(summary["days_since_last"]).to_numpy(dtype="float64")
     out["log_recency"] = np.log1p(np.where(np.isnan(days), RECENCY_CAP_DAYS,
                                            np.minimum(days, RECENCY_CAP_DAYS)))
-    out["log_frequency"] = np.log1p(_by_oneid(summary["n_orders"]).reindex(ids).fillna(0).to_numpy(
-        dtype="float64"))
-    out["log_monetary"] = np.log1p(_by_oneid(summary["revenue"]).reindex(ids).fillna(0).to_numpy(
-        dtype="float64"))
+    out["log_frequency"] = np.log1p(look(summary["n_orders"]).fillna(0).to_numpy(dtype="float64"))
+    out["log_monetary"] = np.log1p(look(summary["revenue"]).fillna(0).to_numpy(dtype="float64"))
     out.attrs["rfm_thresholds"] = seg.attrs.get("thresholds")
 
 
@@ -201,10 +216,10 @@ def _add_clv(out: pd.DataFrame, rfm: CustomerRFM | None, value: CustomerValue | 
     if value is not None:
         notes.extend(f"CLV: {w}" for w in value.model.warnings_)
         pred = value.predictions
-        clv = _by_oneid(pred[value.clv_col]).clip(lower=0.0)
-        tiers = _by_oneid(pred["value_tier"].astype(str))
-        tier.loc[tiers.index.intersection(ids)] = tiers.reindex(ids).dropna()
-        log_clv = np.log1p(clv).reindex(ids).fillna(0.0)
+        look = _Lookup(pred.index, ids)
+        tiers = look(pred["value_tier"].astype(str))
+        tier.loc[tiers.notna().to_numpy()] = tiers.dropna()
+        log_clv = np.log1p(look(pred[value.clv_col]).clip(lower=0.0)).fillna(0.0)
     elif rfm is not None:  # customers, but the model could not be fitted (noted by the caller)
         tier[:] = np.nan
     out["clv_tier"] = tier
@@ -213,13 +228,19 @@ def _add_clv(out: pd.DataFrame, rfm: CustomerRFM | None, value: CustomerValue | 
 
 def _channel_mix(paid_pre: pd.DataFrame, ids: pd.Index) -> pd.Series:
     """Online only / store only / omnichannel from the paid orders before the start."""
-    online = (paid_pre["channel"].astype(str) != "store").to_numpy()
-    kinds = (
-        pd.DataFrame({"oneid": paid_pre["oneid"].astype(str).to_numpy(), "online": online})
-        .groupby("oneid")["online"].agg(["any", "all"])
-    )
+    ch = paid_pre["channel"]
+    if isinstance(ch.dtype, pd.CategoricalDtype):  # on the categories, not on every order
+        online = np.append(np.asarray(ch.cat.categories.astype(str)) != "store", True)[ch.cat.codes.to_numpy()]
+    else:
+        online = (ch.astype(str) != "store").to_numpy()
+    # per person (integer codes, not a groupby on the text of every order's OneID)
+    oneid = paid_pre["oneid"]
+    text = isinstance(oneid.dtype, pd.StringDtype) and not oneid.isna().any()
+    codes, people = pd.factorize(oneid if text else oneid.astype(str).to_numpy())
+    n = np.bincount(codes, minlength=len(people))
+    n_online = np.bincount(codes, weights=online, minlength=len(people))
     mix = pd.Series(
-        np.select([kinds["all"], ~kinds["any"]], ["online only", "store only"], "omnichannel"),
-        index=kinds.index,
+        np.select([n_online == n, n_online == 0], ["online only", "store only"], "omnichannel"),
+        index=pd.Index(people).astype(str),
     )
     return mix.reindex(ids).fillna(NO_PURCHASE)

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
 
 from omni.core.month import Month
 from omni.value.churn import churn_watchlist, tier_then_and_now
@@ -22,7 +24,7 @@ from omni.value.tables import (
     value_concentration,
 )
 from omni.value.tgi import panel_tgi, profile_attributes, tier_tgi
-from omni.value.truth import truth_check
+from omni.value.truth import PERSON_COLUMNS, truth_check
 from omni.workspace import Workspace
 
 __all__ = ["analyse_month"]
@@ -36,6 +38,13 @@ def _previous(ws: Workspace, month: Month, cur: CustomerValue, settings: dict) -
     except ValueError as exc:  # no (or too few) purchases up to the previous month end
         return None, str(exc)
     return prev, ""
+
+
+def _truth_persons(ws: Workspace) -> pd.DataFrame:
+    """The truth's persons with only the columns the truth check reads (the table has 35)."""
+    path = ws.truth_path("persons")
+    have = set(pq.read_schema(path).names)
+    return pd.read_parquet(path, columns=[c for c in PERSON_COLUMNS if c in have])
 
 
 def _value_tables(r: ValueResult, n_boot: int, seed: int) -> None:
@@ -144,5 +153,5 @@ def analyse_month(
         r.tables["tgi_panel"] = panel_tgi(r.attributes, panel, min_count=tgi_min_count)
     if workspace.has_truth():
         r.tables["truth_calibration"], r.truth_figures = truth_check(
-            cur, res.engine_table("record_oneid"), workspace.truth_path("record_person"), workspace.truth("persons"))
+            cur, res.engine_table("record_oneid"), workspace.truth_path("record_person"), _truth_persons(workspace))
     return r

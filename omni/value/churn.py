@@ -25,6 +25,22 @@ def short_id(ids: pd.Series | Sequence[object], keep: int = 4) -> pd.Series:
 
 
 
+def _aligner(index: pd.Index, target: pd.Index):
+    """``obj.reindex(target)`` for frames and series indexed by ``index``, with the positions
+    looked up once (each reindex hashes every customer's OneID again)."""
+    pos = index.get_indexer(target) if index.is_unique else None
+    found = pos is not None and bool((pos >= 0).all())
+
+    def align(obj):
+        if found and obj.index is index:
+            out = obj.iloc[pos]
+            out.index = target
+            return out
+        return obj.reindex(target)
+
+    return align
+
+
 def churn_watchlist(
     current: CustomerValue,
     previous_restated: pd.DataFrame,
@@ -72,15 +88,16 @@ def churn_watchlist(
         raise ValueError(
             f"tier {tier!r} is not among the value tiers {sorted(set(prev['value_tier'].astype(str)))}"
         )
-    cur = current.predictions.reindex(prev.index)
+    align = _aligner(current.summary.index, prev.index)
+    cur = align(current.predictions)
     if cur["p_alive"].isna().any():
         raise ValueError("previous_restated has customers that are not in the current month")
-    summ = current.summary.reindex(prev.index)
+    summ = align(current.summary)
     clv = current.clv_col
     d = pd.DataFrame(
         {
             "oneid": prev.index.to_numpy(),
-            "segment": current.segments["segment"].reindex(prev.index).to_numpy(),
+            "segment": align(current.segments["segment"]).to_numpy(),
             "tier_then": prev["value_tier"].astype(str).to_numpy(),
             "tier_now": cur["value_tier"].astype(str).to_numpy(),
             "orders": summ["n_orders"].to_numpy(),
@@ -100,7 +117,8 @@ def churn_watchlist(
     contactable = np.nan
     if profiles is not None:
         _require(profiles, ["oneid"], "profiles")
-        pr = profiles.set_index("oneid")
+        # only the listed customers' rows (the profiles hold every OneID: millions at scale)
+        pr = profiles.loc[profiles["oneid"].isin(hit["oneid"]).to_numpy()].set_index("oneid")
         for col in ("channel_pref", "marketing_opt_out"):
             hit[col] = pr[col].reindex(hit["oneid"]).to_numpy() if col in pr.columns else pd.NA
         if "marketing_opt_out" in pr.columns:

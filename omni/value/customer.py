@@ -26,6 +26,7 @@ import pandas as pd
 
 from omni.core.month import Month
 from omni.core.orders import is_paid, paid_order_mask
+from omni.core.strings import isin
 from omni.value.clv import CLVModel, holdout_check
 from omni.value.rfm import rfm_segments, rfm_summary
 from omni.workspace import Workspace
@@ -102,7 +103,7 @@ def identified_orders(orders: pd.DataFrame, record_oneid: pd.DataFrame) -> tuple
         (record_oneid["how"].astype("string") == "none").to_numpy(dtype=bool, na_value=False),
         "record_key",
     ]
-    anon = orders["order_key"].isin(anon_keys).to_numpy()
+    anon = isin(orders["order_key"], anon_keys)
     return orders.loc[~anon], int((anon & is_paid(orders["status"])).sum())
 
 
@@ -489,11 +490,20 @@ def customer_rfm(
         orders, n_anon = orders.loc[(pd.to_datetime(orders["order_time"]) < bound).to_numpy()], 0
         if not include_anonymous:
             # only the anonymous records' keys are read (not the 20 M-row map at 1M persons)
-            orders, n_anon = identified_orders(orders, r.read("record_oneid", ["record_key", "how"],
-                                                              filters=[("how", "==", "none")]))
+            orders, n_anon = identified_orders(orders, _anonymous_records(workspace, res_month))
         return rfm_of_orders(orders, bound, rfm_threshold, anonymous_orders=n_anon)
 
     return workspace.memo(("value.customer_rfm", bound, key), compute)
+
+
+def _anonymous_records(workspace: Workspace, res_month: Month) -> pd.DataFrame:
+    """The anonymous records (``how == "none"``) of a resolution: ``record_key``, ``how``; read
+    once per workspace (only these keys, not the 20 M-row map at 1M persons)."""
+    def compute() -> pd.DataFrame:
+        r = workspace.resolve(as_of=str(res_month))
+        return r.read("record_oneid", ["record_key", "how"], filters=[("how", "==", "none")])
+
+    return workspace.memo(("value.anonymous_records", str(res_month)), compute)
 
 
 def restate(value: CustomerValue, earlier: CustomerValue) -> pd.DataFrame:
