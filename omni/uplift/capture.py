@@ -266,7 +266,10 @@ def adjusted_lift(outcomes: pd.DataFrame, capture: pd.DataFrame | float | tuple[
     est = d * h
     se = np.sqrt((h * obs["se"].to_numpy(dtype="float64")) ** 2 + (est * dlogh * se_c) ** 2)
     out["abs_lift"], out["se"] = est, se
-    out["abs_ci_low"], out["abs_ci_high"] = est - z * se, est + z * se
+    # the critical value lift used (normal for proportions, Welch's t for numeric metrics)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        crit = np.where(obs["se"] > 0, (obs["abs_ci_high"] - d) / obs["se"], z)
+    out["abs_ci_low"], out["abs_ci_high"] = est - crit * se, est + crit * se
     out["mean_control"] = base
     out["mean_treat"] = base + est
     with np.errstate(divide="ignore", invalid="ignore"):
