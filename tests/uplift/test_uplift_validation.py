@@ -66,15 +66,16 @@ def test_refuters_pass_on_a_real_effect():
 
 
 def test_refute_without_score_and_a_null_effect():
-    """No effect at all: the placebo interval holds the estimate (permutation p-value not small),
-    and the refuters still report their numbers without a score."""
-    rng = np.random.default_rng(9)
-    y, t = rng.standard_normal(3_000), (rng.random(3_000) < 0.5).astype(int)
-    ref = refute(y, t, n_sims=60, seed=2).set_index("refuter")
+    """No effect at all: the placebo (permutation) p-value of the estimate is uniform, so it is
+    below 0.05 in about 5% of campaigns; the refuters report their numbers without a score."""
+    small = 0
+    for seed in range(30):
+        rng = np.random.default_rng(200 + seed)
+        y, t = rng.standard_normal(1_000), (rng.random(1_000) < 0.5).astype(int)
+        ref = refute(y, t, n_sims=40, seed=seed).set_index("refuter")
+        small += ref.loc["placebo treatment", "p_value"] < 0.05
     assert list(ref.index) == ["placebo treatment", "random common cause", "data subset"]
-    lo, hi = ref.loc["placebo treatment", ["ci_low", "ci_high"]]
-    assert lo <= ref.loc["placebo treatment", "estimate"] <= hi
-    assert ref.loc["placebo treatment", "p_value"] > 0.05
+    assert small <= 5  # 1.5 expected
 
 
 def test_validate_cate_and_errors():
