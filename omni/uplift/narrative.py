@@ -33,6 +33,8 @@ __all__ = [
     "cuped_summary",
     "effect_head",
     "effect_summary",
+    "budget_summary",
+    "budget_table",
     "identity_coverage_summary",
     "identity_summary",
     "identity_table",
@@ -46,6 +48,7 @@ __all__ = [
     "selection_sentence",
     "summary",
     "truth_summary",
+    "validation_table",
 ]
 
 DESIGN_HEAD = ("### Design and checks\nWere people split as planned, alike before the campaign, and "
@@ -200,6 +203,48 @@ def identity_coverage_summary(cov: pd.DataFrame) -> str:
             f"arms the observed estimates are {ratio('observed'):.2f} of the truth and the adjusted "
             f"ones {ratio('adjusted'):.2f} (one month's campaigns are noisy: see "
             "benchmarks/bench_uplift_identity.py for the average over many worlds).")
+
+
+def validation_table(v: dict) -> pd.DataFrame:
+    """One line per test of :func:`omni.uplift.validation.validate_cate`: what it estimates, the
+    estimate with its interval or p-value, and the verdict."""
+    blp = v["blp"].set_index("term")
+    cal = v["calibration_summary"]
+    rows = []
+    for term, label in (("ate", "average effect (BLP b)"),
+                        ("heterogeneity", "BLP slope c on the prediction (1 = calibrated, 0 = noise)")):
+        r = blp.loc[term]
+        rows.append({"test": label, "estimate": f"{r['estimate']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]",
+                     "p-value": f"{r['p_value']:.3g}", "verdict": r["verdict"]})
+    rows.append({"test": "calibration by prediction quintile",
+                 "estimate": f"R² {cal['r_squared']:.2f}, score {cal['calibration_score']:.4f}",
+                 "p-value": f"{cal['p_value']:.3g}", "verdict": cal["verdict"]})
+    for r in v["refuters"].itertuples():
+        interval = (f" [{r.ci_low:+.4f}, {r.ci_high:+.4f}]" if np.isfinite(r.ci_low) else "")
+        rows.append({"test": f"refuter: {r.refuter}",
+                     "estimate": f"{r.estimate:+.4f} -> {r.new_effect:+.4f}{interval}",
+                     "p-value": f"{r.p_value:.3g}" if np.isfinite(r.p_value) else "–",
+                     "verdict": r.verdict})
+    return pd.DataFrame(rows)
+
+
+def budget_table(curve: pd.DataFrame, step: float = 0.1) -> pd.DataFrame:
+    """The budget curve at every ``step`` of the share targeted, in CNY."""
+    c = curve[np.isclose((curve["share"] / step) % 1, 0) | np.isclose((curve["share"] / step) % 1, 1)]
+    return pd.DataFrame({
+        "share targeted": [f"{x:.0%}" for x in c["share"]],
+        "people": c["n_targeted"].to_numpy(),
+        "incremental buyers": [f"{x:,.0f} [{lo:,.0f}, {hi:,.0f}]" for x, lo, hi in
+                               zip(c["inc_buyers"], c["inc_buyers_ci_low"], c["inc_buyers_ci_high"], strict=True)],
+        "coupons + contacts (CNY)": [f"{a + b:,.0f}" for a, b in zip(c["coupon_cost"], c["contact_cost"], strict=True)],
+        "incremental profit (CNY)": [f"{x:,.0f} [{lo:,.0f}, {hi:,.0f}]" for x, lo, hi in
+                                     zip(c["inc_profit"], c["inc_profit_ci_low"], c["inc_profit_ci_high"], strict=True)],
+    })
+
+
+def budget_summary(campaign_id: str, arm: str, best: dict) -> str:
+    """The best share of the budget curve, in a sentence."""
+    return md("{} {}: ", campaign_id, arm) + escape_md(str(best["verdict"])) + "."
 
 
 # -- one campaign ------------------------------------------------------------------------------
