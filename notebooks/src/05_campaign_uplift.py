@@ -133,6 +133,9 @@ for campaign in r.campaigns:
         plt.show()
         table(un.budget_table(curve), caption=f"{campaign.campaign_id} {arm}: budget curve")
         note(un.budget_summary(campaign.campaign_id, arm, best_share(curve)))
+if not any(c.model for c in r.campaigns):
+    note("No campaign had an uplift model to rank people with; the recommendation above values "
+         "sending to everyone.")
 
 # %% [markdown]
 # ## Truth check
