@@ -80,6 +80,25 @@ if r.campaigns:
     note(un.overview(r))
 
 # %% [markdown] tags=["lang-en"]
+# ## What OneID sees and what the campaigns caused
+# Effects are measured on the assigned person's OneID. Orders that identity resolution cannot tie
+# to the person (a store purchase without a member card, a Tmall/JD/Douyin account never bound to a
+# phone and not linked by the probabilistic stage) land elsewhere, in every arm alike. The share of
+# orders captured is estimated from the data (walk-in store orders, the linking stage's recall) and
+# the effect is corrected for it; the correction's own uncertainty widens the interval.
+
+# %% [markdown] tags=["lang-zh"]
+# ## OneID 看到的与活动真正带来的
+# 效果按被分配会员的 OneID 计量。身份识别无法归到本人的订单（门店无会员卡的购买、从未绑定手机号且未被概率匹配
+# 链接的天猫/京东/抖音账号）会落在别处，各组一样。被捕获的订单比例由数据估计（门店散客订单、匹配阶段的召回率），
+# 效果据此校正；校正本身的不确定性会加宽区间。
+
+# %%
+if r.campaigns and r.captures:
+    table(un.identity_table(r), caption="Observed effect vs effect adjusted for identity capture (95%)")
+    note(un.identity_summary(r))
+
+# %% [markdown] tags=["lang-en"]
 # ## Campaign by campaign
 # Each campaign's section: design and checks, the effect, CUPED, uplift by segment, the Qini curve,
 # the recommendation and the power note.
@@ -98,6 +117,62 @@ for campaign in r.campaigns:
         else:
             display(block.content)
             plt.close(block.content)
+
+# %% [markdown] tags=["lang-en"]
+# ## Can the predicted uplift be trusted?
+# Each arm's uplift model is checked on the held-out people (never used to fit it), as EconML's
+# DRTester and DoWhy's refuters do. The **best linear predictor** regresses the outcome on the
+# treatment and on the treatment times the prediction: a slope above zero means the model finds
+# people who respond more (1 = its sizes are right). **Calibration** compares the observed effect
+# with the predicted one in five groups of the prediction. The **refuters** must leave the effect
+# alone: a randomly permuted treatment must show none, a random extra covariate must not move it,
+# random 80% subsets must give the same.
+
+# %% [markdown] tags=["lang-zh"]
+# ## 预测的增量可信吗？
+# 每个组的增量模型都在留出的人群上检验（这些人从未用于拟合），做法同 EconML 的 DRTester 和 DoWhy 的反驳检验：
+# **最佳线性预测**检验（斜率大于零说明模型找到了响应更强的人）、按预测五分位的**校准**，以及三项**反驳**
+# （随机置换处理、随机共同原因、随机 80% 子集）。
+
+# %%
+from omni.uplift.validation import validate_cate  # noqa: E402
+
+for campaign in r.campaigns:
+    for arm, m in campaign.model.items():
+        v = validate_cate(m["test"]["converted"], m["test"]["treated"], m["score"], seed=seed)
+        table(un.validation_table(v), caption=f"{campaign.campaign_id} {arm}: uplift model checks")
+        note(v["verdict"])
+if not any(c.model for c in r.campaigns):
+    note("No campaign had an uplift model to check (too few people or buyers).")
+
+# %% [markdown] tags=["lang-en"]
+# ## How many people to target: the budget curve
+# Ranking the held-out people by predicted uplift and targeting the top share, the incremental
+# profit is margin x incremental revenue minus the coupons (every treated buyer redeems one) and the
+# contact cost, scaled to everyone assigned and corrected for identity capture. The band is the 95%
+# interval; a share is worth targeting only where the band stays above zero.
+
+# %% [markdown] tags=["lang-zh"]
+# ## 应该触达多少人：预算曲线
+# 按预测增量给留出人群排序并触达前若干比例，增量利润 = 毛利率 × 增量收入 − 优惠券成本 − 触达成本，按全部分配人数
+# 放大并校正身份捕获率。阴影为 95% 区间；只有区间整体高于零的比例才值得触达。
+
+# %%
+from omni.uplift.budget import best_share, budget_curve  # noqa: E402
+
+for campaign in r.campaigns:
+    for arm, m in campaign.model.items():
+        curve = budget_curve(m["test"], m["score"], coupon_value=campaign.info["coupon_value"].get(arm, 0.0),
+                             margin=margin, cost_per_contact=campaign.info["cost_per_contact"],
+                             population=campaign.info["n_people"],
+                             capture=r.captures.get(campaign.campaign_id))
+        up.plot_budget_curve(curve, title=f"{campaign.campaign_id} {arm}: incremental profit by share targeted")
+        plt.show()
+        table(un.budget_table(curve), caption=f"{campaign.campaign_id} {arm}: budget curve")
+        note(un.budget_summary(campaign.campaign_id, arm, best_share(curve)))
+if not any(c.model for c in r.campaigns):
+    note("No campaign had an uplift model to rank people with; the recommendation above values "
+         "sending to everyone.")
 
 # %% [markdown] tags=["lang-en"]
 # ## Truth check
@@ -121,14 +196,19 @@ if check is not None:
         table(ut.segment_coverage(check), formats={"share covered": "{:.0%}"},
               caption="Segment intervals (conversion) containing the true segment effect")
     note(un.truth_summary(check))
+    if r.captures:
+        note(un.identity_coverage_summary(r.identity_coverage(check)))
 else:
     note(un.no_truth())
 
 # %% [markdown] tags=["lang-en"]
 # ## How the numbers are made
-# - **Outcome**: a person converted if they placed any paid order, in any channel, from the start to
-#   the end date of the campaign; revenue is the sum of those orders. Orders count only when OneID
-#   links them to the person. Effects compare people by the arm they were **assigned** to, contacted
+# - **Outcome**: a person converted if they placed any paid order (refunded and cancelled orders never
+#   count), in any channel, from the start to the end date of the campaign; revenue is the sum of those
+#   orders. Orders count only when OneID links them to the person. **Adjusted for capture**: the
+#   effect divided by the share c of the assigned people's orders OneID captures (for conversion
+#   times (1 - holdout conversion)^(1/c - 1)), c estimated by channel from the data, its uncertainty
+#   added by the delta method. Effects compare people by the arm they were **assigned** to, contacted
 #   or not (intention to treat); the effect on the contacted is the complier effect (ITT / contact rate).
 # - **Checks**: sample ratio by chi-square (flag at p < 0.001), balance by standardized mean differences
 #   (|SMD| > 0.1), contamination (> 1% of the holdout contacted) and reach (> 10% of the treated not

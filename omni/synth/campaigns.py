@@ -12,8 +12,11 @@ A contacted member who is still alive makes an extra purchase in the window with
 where the segment comes from the person's true orders in the 365 days before the start
 (``dormant`` 0 orders, ``light`` 1, ``heavy`` >= heavy_min_orders, otherwise ``lapsing_medium``
 when the last order is older than ``lapsing_days`` else ``active_medium``). The true uplift in
-conversion probability is ``p_extra * P(no organic purchase in the window)`` and in expected
-revenue ``p_extra * E[order value net of the coupon]`` (zero for people who already lapsed).
+conversion probability is ``p_extra * q_paid * P(no paid organic order in the window)`` and in
+expected revenue ``p_extra * q_paid * E[order value net of the coupon]`` (zero for people who
+already lapsed), with ``q_paid`` the probability that an order of the person ends ``paid`` (not
+refunded or cancelled, by their channel mix) and the window the campaign's whole days
+``[start, end + 1)``, the same definition as ``omni.uplift.campaign_outcomes`` (paid orders only).
 """
 
 from __future__ import annotations
@@ -25,14 +28,14 @@ from scipy.special import gammainc
 
 from omni.synth.config import UPLIFT_SEGMENTS, CampaignSpec, SynthConfig
 from omni.synth.identities import Identities
-from omni.synth.people import People
+from omni.synth.people import STORE, People
 from omni.synth.purchases import Orders, draw_channel, into_store_hours
 from omni.synth.reference import TOUCH_CHANNELS
 from omni.synth.timeline import Timeline
 from omni.synth.touches import CAMPAIGN, OPEN, SEND, VIA_EMAIL, VIA_OPENID, VIA_PHONE, Touches
 
-__all__ = ["CampaignResult", "ScheduledCampaign", "expected_net_value", "run_campaigns", "schedule",
-           "segments"]
+__all__ = ["CampaignResult", "ScheduledCampaign", "expected_net_value", "paid_probability",
+           "run_campaigns", "schedule", "segments"]
 
 VIA_BY_CHANNEL = {"sms": VIA_PHONE, "email": VIA_EMAIL, "wechat_push": VIA_OPENID}
 
@@ -92,6 +95,16 @@ def expected_net_value(mean: np.ndarray, shape: float, coupon: np.ndarray) -> np
     k = coupon / 0.9
     e_min = 0.9 * mean * gammainc(shape + 1, k / theta) + coupon * (1 - gammainc(shape, k / theta))
     return np.where(coupon > 0, mean - e_min, mean)
+
+
+def paid_probability(people: People, cfg: SynthConfig) -> np.ndarray:
+    """Probability that an order of each person ends ``paid`` (not refunded or cancelled): the
+    status probabilities of :func:`omni.synth.purchases.order_values` (stores vs online) weighted
+    by the person's channel mix."""
+    ecom = np.asarray(cfg.ecom_status_probs, float)
+    pos = np.asarray(cfg.pos_status_probs, float)
+    store = people.chan_probs[:, STORE]
+    return (1 - store) * ecom[0] / ecom.sum() + store * pos[0] / pos.sum()
 
 
 def segments(orders: Orders, n: int, start: float, cfg: SynthConfig) -> np.ndarray:
@@ -194,18 +207,20 @@ def _assign_and_contact(
     effects = np.asarray(spec.arm_effects, float)[eval_arm]
     p_extra = np.clip(base[seg] * tier_mult[people.tier[p]] * effects, 0.0, 0.95)
     alive = (people.acq[p] <= contact_t) & (contact_t < people.death[p])
-    expo = tl.exposure_years(
-        np.maximum(contact_t, people.acq[p]), np.minimum(e, people.death[p])
-    )
-    p_no = np.exp(-people.lam[p] * expo)
+    # The truth is about *paid* orders in the whole window [s, e), as omni measures conversion:
+    # the extra order counts only if it is paid, and an organic order makes the person convert
+    # anyway only if it is paid (refunded and cancelled orders never convert).
+    q_paid = paid_probability(people, cfg)[p]
+    expo = tl.exposure_years(np.maximum(s, people.acq[p]), np.minimum(e, people.death[p]))
+    p_no = np.exp(-people.lam[p] * q_paid * expo)
     coupon = np.asarray(spec.coupon_values, float)[eval_arm]
     net = expected_net_value(people.spend_mean[p], cfg.spend_shape, coupon)
     extra = contacted & alive & (rng.random(m) < p_extra)
     drawn = {
         "campaign": np.full(m, k), "person": p, "arm": arm, "assigned_t": assigned_t,
         "contacted": contacted, "eval_arm": eval_arm, "segment": seg, "alive": alive,
-        "p_extra": p_extra, "p_no_organic": p_no, "uplift_conv": alive * p_extra * p_no,
-        "uplift_revenue": alive * p_extra * net, "extra": extra,
+        "p_extra": p_extra, "p_no_organic": p_no, "uplift_conv": alive * p_extra * q_paid * p_no,
+        "uplift_revenue": alive * p_extra * q_paid * net, "extra": extra,
     }
     return drawn, contact_t, coupon
 

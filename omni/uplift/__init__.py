@@ -15,6 +15,7 @@ Building blocks::
     uplift.sample_ratio_check(out, uplift.planned_shares(campaigns, "C0001"))
     uplift.lift(out, "converted")
     uplift.cuped(out, "revenue", covariate="pre_revenue")
+    uplift.adjusted_lift(out, uplift.capture_rate(ws, "C0001"))   # corrected for identity capture
 
 Methods, formulas and references: docs/uplift.md.
 """
@@ -23,7 +24,9 @@ from __future__ import annotations
 
 from omni.core.lazy import lazy_submodules
 from omni.uplift.analysis import analyse_month
+from omni.uplift.budget import best_share, budget_curve
 from omni.uplift.campaign import CampaignAnalysis, analyse_campaign
+from omni.uplift.capture import adjusted_lift, capture_rate
 from omni.uplift.checks import (
     balance_check,
     contamination_check,
@@ -56,6 +59,7 @@ from omni.uplift.power import SampleSize, minimum_detectable_effect, required_sa
 from omni.uplift.result import UpliftResult, UpliftTruth
 from omni.uplift.selection import CampaignSelection, select_campaigns
 from omni.uplift.simulate import SimulatedCampaign, simulate_campaign
+from omni.uplift.validation import blp_test, calibration_test, refute, validate_cate
 
 __all__ = [
     "CampaignAnalysis",
@@ -66,10 +70,16 @@ __all__ = [
     "TwoModelUplift",
     "UpliftResult",
     "UpliftTruth",
+    "adjusted_lift",
     "analyse_campaign",
     "analyse_month",
     "balance_check",
+    "best_share",
+    "blp_test",
+    "budget_curve",
+    "calibration_test",
     "campaign_outcomes",
+    "capture_rate",
     "complier_lift",
     "contamination_check",
     "coverage",
@@ -87,12 +97,14 @@ __all__ = [
     "qini_curve",
     "regression_lift",
     "required_sample_size",
+    "refute",
     "sample_ratio_check",
     "select_campaigns",
     "simulate_campaign",
     "targeting_value",
     "uplift_by_decile",
     "uplift_by_segment",
+    "validate_cate",
 ]
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from omni.core.month import Month
 from omni.uplift.campaign import CampaignAnalysis, analyse_campaign
+from omni.uplift.capture import capture_rate
 from omni.uplift.result import UpliftResult
 from omni.uplift.selection import select_campaigns
 from omni.workspace import Workspace
@@ -84,10 +85,17 @@ def analyse_month(
     same = prev_selection.campaign_ids == selection.campaign_ids
     prev_campaigns = analysed if same else _analyse(prev_selection.campaign_ids, tables, settings,
                                                     workspace, m, uplift_model=False)
+    captures = {}
+    for an in analysed:  # what OneID captures of the assigned people's orders (issue #21)
+        try:
+            captures[an.campaign_id] = capture_rate(workspace, an.campaign_id, as_of=str(m),
+                                                    pre_days=pre_days)
+        except ValueError as exc:
+            an.warnings.append(f"identity capture not estimated: {exc}")
     inputs = {k: v for k, v in tables.items() if k != "profiles" and v is not None}
     inputs["record_oneid"] = res.record_oneid
     previous = UpliftResult(month=m.previous, settings=settings, selection=prev_selection,
                             campaigns=prev_campaigns)
     return UpliftResult(month=m, settings={"campaigns": campaigns, **settings},
                         selection=selection, campaigns=analysed, previous=previous,
-                        inputs=inputs)
+                        inputs=inputs, captures=captures)

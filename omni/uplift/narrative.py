@@ -41,6 +41,11 @@ __all__ = [
     "cuped_summary",
     "effect_head",
     "effect_summary",
+    "budget_summary",
+    "budget_table",
+    "identity_coverage_summary",
+    "identity_summary",
+    "identity_table",
     "model_skipped",
     "overview",
     "power_summary",
@@ -51,6 +56,7 @@ __all__ = [
     "selection_sentence",
     "summary",
     "truth_summary",
+    "validation_table",
 ]
 
 DESIGN_HEAD = ("### Design and checks\nWere people split as planned, alike before the campaign, and "
@@ -207,6 +213,104 @@ def truth_summary(truth: UpliftTruth) -> str:
             "identity resolution links more platform orders."
             + (f" Segment intervals contain the true segment effect in {seg['covered'].sum()} of "
                f"{seg['segments'].sum()} cases." if len(seg) else ""))
+
+
+def identity_table(result: UpliftResult) -> pd.DataFrame:
+    """Observed and capture-adjusted effects side by side (one row per campaign, arm, metric)."""
+    e = result.identity_effects()
+    if len(e) == 0:
+        return pd.DataFrame()
+    conv = (e["metric"] == "conversion").to_numpy()
+    sc = np.where(conv, 100.0, 1.0)
+    unit = np.where(conv, " pp", " CNY")
+
+    def est(x: pd.Series, lo: pd.Series, hi: pd.Series) -> list[str]:
+        return [f"{v * k:+.2f}{u} " + ci(a, b, k) for v, a, b, k, u in
+                zip(x, lo, hi, sc, unit, strict=True)]
+
+    return pd.DataFrame({
+        "campaign": e["campaign_id"], "arm": e["arm"], "metric": e["metric"],
+        "observed (OneID)": est(e["observed"], e["observed_ci_low"], e["observed_ci_high"]),
+        "orders captured": [f"{c:.0%} [{lo:.0%}, {hi:.0%}]" for c, lo, hi in
+                            zip(e["capture"], e["capture_ci_low"], e["capture_ci_high"], strict=True)],
+        "adjusted for capture": est(e["adjusted"], e["adjusted_ci_low"], e["adjusted_ci_high"]),
+    })
+
+
+def identity_summary(result: UpliftResult) -> str:
+    """What the capture correction does and which effect to use for what."""
+    e = result.identity_effects()
+    if len(e) == 0:
+        return "Identity capture was not estimated for these campaigns."
+    cap = e.drop_duplicates("campaign_id")
+    lo, hi = cap["capture"].min(), cap["capture"].max()
+    return (f"OneID ties an estimated {lo:.0%}–{hi:.0%} of the assigned people's orders to them "
+            "(store walk-ins without a card and platform accounts nobody could link land on other "
+            "profiles, in both arms). The observed effect is therefore smaller than what the "
+            "campaign caused by about that share. **Use the observed effect to decide whether a "
+            "campaign worked and to compare arms**: its test is valid as it is (the loss is the same "
+            "in every arm) and it does not depend on the capture estimate. **Use the adjusted effect "
+            "for sizes**: incremental buyers, revenue and profit, budgets and ROI, where the observed "
+            "effect under-counts. Its interval is wider because it carries the uncertainty of the "
+            "capture estimate.")
+
+
+def identity_coverage_summary(cov: pd.DataFrame) -> str:
+    """Synthetic data: how often the observed and the adjusted conversion intervals hold the truth."""
+    if len(cov) == 0:
+        return "No arm to check."
+    tsum = cov["true_effect"].sum()
+
+    def ratio(col: str) -> float:
+        return cov[col].sum() / tsum if tsum else np.nan
+
+    return (f"Conversion intervals containing the true effect: observed {int(cov['observed_inside'].sum())} "
+            f"of {len(cov)}, adjusted {int(cov['adjusted_inside'].sum())} of {len(cov)}. Summed over "
+            f"arms the observed estimates are {ratio('observed'):.2f} of the truth and the adjusted "
+            f"ones {ratio('adjusted'):.2f} (one month's campaigns are noisy: see "
+            "benchmarks/bench_uplift_identity.py for the average over many worlds).")
+
+
+def validation_table(v: dict) -> pd.DataFrame:
+    """One line per test of :func:`omni.uplift.validation.validate_cate`: what it estimates, the
+    estimate with its interval or p-value, and the verdict."""
+    blp = v["blp"].set_index("term")
+    cal = v["calibration_summary"]
+    rows = []
+    for term, label in (("ate", "average effect (BLP b)"),
+                        ("heterogeneity", "BLP slope c on the prediction (1 = calibrated, 0 = noise)")):
+        r = blp.loc[term]
+        rows.append({"test": label, "estimate": f"{r['estimate']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]",
+                     "p-value": f"{r['p_value']:.3g}", "verdict": r["verdict"]})
+    rows.append({"test": "calibration by prediction quintile",
+                 "estimate": f"R² {cal['r_squared']:.2f}, score {cal['calibration_score']:.4f}",
+                 "p-value": f"{cal['p_value']:.3g}", "verdict": cal["verdict"]})
+    for r in v["refuters"].itertuples():
+        interval = (f" [{r.ci_low:+.4f}, {r.ci_high:+.4f}]" if np.isfinite(r.ci_low) else "")
+        rows.append({"test": f"refuter: {r.refuter}",
+                     "estimate": f"{r.estimate:+.4f} -> {r.new_effect:+.4f}{interval}",
+                     "p-value": f"{r.p_value:.3g}" if np.isfinite(r.p_value) else "–",
+                     "verdict": r.verdict})
+    return pd.DataFrame(rows)
+
+
+def budget_table(curve: pd.DataFrame, step: float = 0.1) -> pd.DataFrame:
+    """The budget curve at every ``step`` of the share targeted, in CNY."""
+    c = curve[np.isclose((curve["share"] / step) % 1, 0) | np.isclose((curve["share"] / step) % 1, 1)]
+    return pd.DataFrame({
+        "share targeted": [f"{x:.0%}" for x in c["share"]],
+        "people": c["n_targeted"].to_numpy(),
+        "incremental buyers": [f"{x:,.0f} [{lo:,.0f}, {hi:,.0f}]" for x, lo, hi in
+                               zip(c["inc_buyers"], c["inc_buyers_ci_low"], c["inc_buyers_ci_high"], strict=True)],
+        "coupons + contacts (CNY)": [f"{a + b:,.0f}" for a, b in zip(c["coupon_cost"], c["contact_cost"], strict=True)],
+        "incremental profit (CNY)": [f"{x:,.0f} [{lo:,.0f}, {hi:,.0f}]" for x, lo, hi in
+                                     zip(c["inc_profit"], c["inc_profit_ci_low"], c["inc_profit_ci_high"], strict=True)],
+    })
+
+
+def budget_summary(campaign_id: str, arm: str, best: dict) -> str:
+    """The best share of the budget curve, in a sentence."""
+    return md("{} {}: ", campaign_id, arm) + escape_md(str(best["verdict"])) + "."
 
 
 # -- one campaign ------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from omni.uplift.tables import SEGMENT_LABELS
 
 __all__ = [
     "figure_of",
+    "plot_budget_curve",
     "plot_cuped",
     "plot_effects",
     "plot_overview",
@@ -227,3 +228,19 @@ def figure_of(axes: Sequence[Any] | Any) -> Any:
     if axes is None:
         return None
     return np.atleast_1d(np.asarray(axes, dtype=object)).ravel()[0].figure
+
+
+def plot_budget_curve(curve: Any, ax: Any = None, title: str = "Incremental profit by share targeted") -> Any:
+    """Incremental profit (thousand CNY) with its 95% band against the share of people targeted
+    from the uplift ranking (:func:`omni.uplift.budget.budget_curve`)."""
+    ax = _axes(ax, 1, (7, 4))[0]
+    x = 100 * np.asarray(curve["share"], dtype=float)
+    ax.fill_between(x, curve["inc_profit_ci_low"] / 1000, curve["inc_profit_ci_high"] / 1000,
+                    color=_PALETTE[0], alpha=0.2, label="95% interval")
+    ax.plot(x, curve["inc_profit"] / 1000, "o-", color=_PALETTE[0], ms=3, label="incremental profit")
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_xlabel("share of people targeted, highest predicted uplift first (%)")
+    ax.set_ylabel("incremental profit (thousand CNY)")
+    ax.set_title(title)
+    ax.legend(loc="best")
+    return ax

@@ -12,10 +12,11 @@ import pandas as pd
 from omni.core.figures import compare_figures
 from omni.core.result import Figure, MonthResult
 from omni.uplift.campaign import CampaignAnalysis
+from omni.uplift.capture import adjusted_lift
 from omni.uplift.selection import CampaignSelection
 from omni.uplift.truth import perfect_identity_lift, truth_check
 
-__all__ = ["MONTH_FIGURES", "UpliftResult", "UpliftTruth", "month_figures"]
+__all__ = ["MONTH_FIGURES", "UpliftResult", "UpliftTruth", "identity_effects", "month_figures"]
 
 #: Month figures: key -> (label, format, better).
 MONTH_FIGURES = {
@@ -50,6 +51,44 @@ def month_figures(campaigns: Sequence[CampaignAnalysis]) -> dict[str, Any]:
         "cost": float(sum(x["cost"] for x in f)),
         "inc_profit": float(sum(x["inc_profit"] for x in f)),
     }
+
+
+def identity_effects(campaigns: Sequence[CampaignAnalysis], captures: Mapping[str, pd.DataFrame],
+                     alpha: float = 0.05) -> pd.DataFrame:
+    """Observed and capture-adjusted effects side by side, per campaign, arm and metric.
+
+    The observed effect is :func:`omni.uplift.lift` on the campaign's outcomes (what OneID sees);
+    the adjusted one is :func:`omni.uplift.capture.adjusted_lift` with the campaign's
+    :func:`omni.uplift.capture.capture_rate` (the orders OneID cannot tie to the assigned person
+    put back, the capture's uncertainty in the interval).
+
+    Returns
+    -------
+    pandas.DataFrame
+        campaign_id, arm, metric (conversion, revenue per person), capture, capture_ci_low,
+        capture_ci_high, observed, observed_ci_low, observed_ci_high, adjusted, adjusted_ci_low,
+        adjusted_ci_high.
+    """
+    rows = []
+    for an in campaigns:
+        cap = captures.get(an.campaign_id)
+        if cap is None:
+            continue
+        whole = cap[cap["channel"] == "all"].iloc[0]
+        for col, metric in (("converted", "conversion"), ("revenue", "revenue per person")):
+            adj = adjusted_lift(an.outcomes, cap, col, alpha=alpha, arm=an.arms)
+            for r in adj.itertuples():
+                rows.append({"campaign_id": an.campaign_id, "arm": r.arm, "metric": metric,
+                             "capture": float(whole["capture"]),
+                             "capture_ci_low": float(whole["ci_low"]),
+                             "capture_ci_high": float(whole["ci_high"]),
+                             "observed": r.observed_lift, "observed_ci_low": r.observed_ci_low,
+                             "observed_ci_high": r.observed_ci_high, "adjusted": r.abs_lift,
+                             "adjusted_ci_low": r.abs_ci_low, "adjusted_ci_high": r.abs_ci_high})
+    cols = ["campaign_id", "arm", "metric", "capture", "capture_ci_low", "capture_ci_high",
+            "observed", "observed_ci_low", "observed_ci_high", "adjusted", "adjusted_ci_low",
+            "adjusted_ci_high"]
+    return pd.DataFrame(rows, columns=cols)
 
 
 @dataclass
@@ -113,12 +152,35 @@ class UpliftResult(MonthResult):
     inputs : dict
         The unified tables the campaigns were measured on (assignments, orders, campaigns,
         record_oneid), kept for :meth:`truth_check`; never shown.
+    captures : dict
+        Campaign id -> :func:`omni.uplift.capture.capture_rate` (share of the assigned people's
+        orders their OneID captures, by channel); empty when not measured.
     """
 
     selection: CampaignSelection | None = None
     campaigns: list[CampaignAnalysis] = field(default_factory=list)
     previous: UpliftResult | None = None
     inputs: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    captures: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    def identity_effects(self) -> pd.DataFrame:
+        """Observed and capture-adjusted effects side by side (:func:`identity_effects`)."""
+        return identity_effects(self.campaigns, self.captures)
+
+    def identity_coverage(self, truth: UpliftTruth) -> pd.DataFrame:
+        """Synthetic data only: do the observed and the adjusted conversion intervals contain the
+        true effect? One row per arm (campaign_id, arm, true_effect, observed_inside,
+        adjusted_inside)."""
+        eff = self.identity_effects()
+        eff = eff[eff["metric"] == "conversion"]
+        t = truth.overall[truth.overall["metric"] == "conversion"][["campaign_id", "arm", "true_effect"]]
+        m = eff.merge(t, on=["campaign_id", "arm"])
+        tr = m["true_effect"].to_numpy()
+        return m.assign(
+            observed_inside=(m["observed_ci_low"].to_numpy() <= tr) & (tr <= m["observed_ci_high"].to_numpy()),
+            adjusted_inside=(m["adjusted_ci_low"].to_numpy() <= tr) & (tr <= m["adjusted_ci_high"].to_numpy()),
+        )[["campaign_id", "arm", "true_effect", "observed", "adjusted", "observed_inside",
+           "adjusted_inside"]]
 
     @property
     def margin(self) -> float:
