@@ -85,7 +85,8 @@ def naive_labels(ids: pd.DataFrame, records: pd.DataFrame) -> np.ndarray:
     if pa.types.is_string(v_dict.type):
         v_dict = v_dict.cast(pa.large_string())
     missing = v_codes < 0
-    raw_lower = ids["raw"].astype("string")[missing].str.strip().str.lower()
+    # only the rows without a normalized value (invalid ones: 5 % of the rows) become Python strings
+    raw_lower = ids["raw"].iloc[np.flatnonzero(missing)].astype("string").str.strip().str.lower()
     r_codes, r_strings = pd.factorize(raw_lower, use_na_sentinel=True)
     r_arrow = pa.array(np.asarray(r_strings, dtype=object), type=pa.large_string())
     r_map = pc.fill_null(pc.index_in(r_arrow, value_set=v_dict), -1).to_numpy(zero_copy_only=False).astype(np.int64)
