@@ -75,9 +75,13 @@ def order_series(orders: Path | pd.DataFrame, record_oneid: Path | pd.DataFrame,
     first = Month.parse(months[0]).start
     end = Month.parse(month).end
     sql = """
-    WITH paid AS (
-        SELECT o.oneid, o.order_time, o.amount, (a.record_key IS NULL AND o.oneid IS NOT NULL) AS identified
-        FROM orders o LEFT JOIN (SELECT record_key FROM ro WHERE how = 'none') a ON a.record_key = o.order_key
+    WITH anon AS MATERIALIZED (
+        SELECT record_key FROM ro
+        WHERE how = 'none' AND record_key IS NOT NULL AND source IN (SELECT DISTINCT CAST(source AS VARCHAR) FROM orders)),
+    paid AS MATERIALIZED (
+        SELECT o.oneid, o.order_time, o.amount,
+               (o.oneid IS NOT NULL AND o.order_key NOT IN (SELECT record_key FROM anon)) AS identified
+        FROM orders o
         WHERE lower(trim(CAST(o.status AS VARCHAR))) = 'paid' AND isfinite(o.amount) AND o.amount >= 0
           AND o.order_time < ?),
     monthly AS (
