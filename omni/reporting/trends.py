@@ -9,11 +9,13 @@ Three sources, cheapest first:
   month's OneIDs): :func:`order_series`. A series is used for a headline figure only when its value
   for the report month is the figure itself (:func:`validated`).
 
-:func:`sparkline_svg` draws a series as a small inline SVG (no script: the pages' CSP allows none).
+:func:`sparkline_svg` draws a series as a small SVG shown as an inline image (no script: the pages'
+CSP allows none, and an SVG in an ``<img>`` runs nothing).
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 from collections.abc import Mapping
@@ -170,11 +172,12 @@ def _number(x: Any) -> bool:
 
 
 def sparkline_svg(points: Mapping[str, float], label: str, note: str = "", width: int = 96, height: int = 22) -> str:
-    """A small inline SVG line of ``points`` (month -> value, drawn in month order), the last point
-    marked; its title (the tooltip) names ``label``, the months covered and ``note``. Empty for
-    fewer than 3 points.
+    """A small sparkline of ``points`` (month -> value, drawn in month order), the last point marked:
+    an SVG drawn here, shown as an inline ``<img>`` (a ``data:`` URI, which the pages' CSP allows; an
+    SVG in an image runs nothing). Its title (the tooltip) and alt text name ``label``, the months
+    covered and ``note``. Empty for fewer than 3 points.
 
-    All text is escaped; the SVG holds no script and no link.
+    All text is escaped, in the SVG and in the tag.
     """
     pts = sorted((m, float(v)) for m, v in points.items() if _number(v))
     if len(pts) < 3:
@@ -190,7 +193,10 @@ def sparkline_svg(points: Mapping[str, float], label: str, note: str = "", width
     title = tr(f"{label}: {len(pts)} months, {first} to {last}", f"{label}：{len(pts)} 个月，{first} 至 {last}")
     if note:
         title += f" ({note})" if i18n.current_lang() != "zh" else f"（{note}）"
-    return (f'<svg class="omni-spark" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-            f'role="img" aria-label="{escape_html(title)}"><title>{escape_html(title)}</title>'
-            f'<polyline fill="none" stroke="#57606a" stroke-width="1.5" points="{path}"/>'
-            f'<circle cx="{xs[-1]:.1f}" cy="{ys[-1]:.1f}" r="2" fill="#0969da"/></svg>')
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
+           f'<title>{escape_html(title)}</title>'
+           f'<polyline fill="none" stroke="#57606a" stroke-width="1.5" points="{path}"/>'
+           f'<circle cx="{xs[-1]:.1f}" cy="{ys[-1]:.1f}" r="2" fill="#0969da"/></svg>')
+    uri = "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return (f'<img class="omni-spark" width="{width}" height="{height}" src="{uri}" '
+            f'alt="{escape_html(title)}" title="{escape_html(title)}">')

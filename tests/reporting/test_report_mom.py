@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import re
@@ -67,10 +68,10 @@ def test_first_report_trends(first_report):
     assert known == {"months": ["2026-09", "2026-10"], "values": [2817, 2888], "source": "reports"}
 
     rows = _rows((first_report / "index.html").read_text(encoding="utf-8"))
-    assert "<svg" in rows["conversions (paid orders, all sales channels)"]
+    assert 'class="omni-spark"' in rows["conversions (paid orders, all sales channels)"]
     assert "12 months, 2025-11 to 2026-10" in rows["conversions (paid orders, all sales channels)"]
-    assert "<svg" not in rows["known people (person-level strong id)"]  # 2 months: no sparkline
-    assert "<script" not in "".join(rows.values())
+    assert "omni-spark" not in rows["known people (person-level strong id)"]  # 2 months: no sparkline
+    assert "<script" not in "".join(rows.values()) and "<svg" not in "".join(rows.values())
 
 
 def test_second_report_uses_the_first_reports_metrics(first_report, tmp_path):
@@ -104,8 +105,8 @@ def test_second_report_uses_the_first_reports_metrics(first_report, tmp_path):
     rows = _rows(html)
     known_row = rows["known people (person-level strong id)"]
     assert "▲ 10 (+0.3%)" in known_row and "omni-computed" not in known_row
-    assert "<svg" in known_row and "3 months, 2026-09 to 2026-11" in known_row
-    assert "<svg" not in rows["pairwise precision (strong-id records)"]
+    assert "omni-spark" in known_row and "3 months, 2026-09 to 2026-11" in known_row
+    assert "omni-spark" not in rows["pairwise precision (strong-id records)"]
     assert "Compared with the 2026-10 report." in html
 
 
@@ -135,12 +136,20 @@ def test_order_series_matches_the_value_figures(test_world):
     assert s["paid_orders"]["2026-10"] == 351 > f["orders_month"] == 322
 
 
+def _svg_of(tag: str) -> str:
+    uri = re.search(r'src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"', tag)
+    return base64.b64decode(uri.group(1)).decode("utf-8")
+
+
 def test_sparkline_escapes_and_needs_three_points():
     pts = {"2026-08": 1.0, "2026-09": 3.0, "2026-10": 2.0}
-    svg = sparkline_svg(pts, 'a <b>"label"</b> & <script>x</script>', note="n<1>")
-    assert svg.startswith("<svg") and "<script" not in svg and "<b>" not in svg
-    assert "&lt;script&gt;" in svg and "3 months, 2026-08 to 2026-10" in svg
+    tag = sparkline_svg(pts, 'a <b>"label"</b> & <script>x</script>', note="n<1>")
+    assert tag.startswith('<img class="omni-spark"') and tag.count("<") == 1  # one element, text escaped
+    assert "&lt;script&gt;" in tag and "3 months, 2026-08 to 2026-10" in tag
+    svg = _svg_of(tag)
+    assert svg.startswith("<svg") and "<script" not in svg and "<b>" not in svg and "&lt;script&gt;" in svg
+    assert svg.count("<polyline") == 1 and svg.count("<circle") == 1
     assert sparkline_svg({"2026-09": 1.0, "2026-10": 2.0}, "x") == ""
     assert sparkline_svg({"2026-08": 1.0, "2026-09": float("nan"), "2026-10": 2.0}, "x") == ""
-    flat = sparkline_svg({"2026-08": 5, "2026-09": 5, "2026-10": 5}, "flat")
+    flat = _svg_of(sparkline_svg({"2026-08": 5, "2026-09": 5, "2026-10": 5}, "flat"))
     assert "<polyline" in flat and "nan" not in flat
