@@ -33,7 +33,7 @@ def previous_month(month: str) -> str:
     return str(Month.parse(month).previous)
 
 
-def _change(cur: Any, prev: Any, better: str | None) -> str:
+def _change(cur: Any, prev: Any, better: str | None, fmt: str | None = None) -> str:
     if (not isinstance(cur, (int, float)) or not isinstance(prev, (int, float)) or isinstance(cur, bool)
             or isinstance(prev, bool) or not math.isfinite(cur) or not math.isfinite(prev)):
         return ""
@@ -44,7 +44,9 @@ def _change(cur: Any, prev: Any, better: str | None) -> str:
     good = (diff > 0) == (better == "up") if better in ("up", "down") else None
     color = {True: "#1a7f37", False: "#cf222e", None: "#57606a"}[good]
     rel = f" ({diff / prev:+.1%})" if prev else ""
-    return f'<span style="color:{color}">{arrow} {abs(diff):,.4g}{rel}</span>'
+    # a share (shown in %) changes by percentage points
+    size = (f"{abs(diff) * 100:.1f}{tr(' pp', ' 个百分点')}" if fmt and "%" in fmt else f"{abs(diff):,.4g}")
+    return f'<span style="color:{color}">{arrow} {size}{rel}</span>'
 
 
 def compare_months(metrics: dict[str, Any], out_root: Path,
@@ -154,7 +156,7 @@ def _write_index(month_dir: Path, metrics: dict[str, Any], out_root: Path, total
     for name, nb in metrics["notebooks"].items():
         rows = []
         for key, m in nb["metrics"].items():
-            change = _change(m.get("value"), m.get("previous"), m.get("better")) if "previous" in m else ""
+            change = _change(m.get("value"), m.get("previous"), m.get("better"), m.get("fmt")) if "previous" in m else ""
             if change and m.get("previous_from") == COMPUTED_NOW:
                 computed_any = True
                 change += (f' <span class="omni-computed" title="{escape_html(_computed_title())}">'

@@ -54,6 +54,7 @@ def test_first_report_fills_previous_month_computed_now(first_report):
     rows = _rows(html)
     conv = rows["conversions (paid orders, all sales channels)"]
     assert "▲ 92 (+35.5%)" in conv and 'class="omni-computed"' in conv and "computed now" in conv
+    assert "▲ 0.5 pp (+1.3%)" in rows["OneIDs seen in 2+ sources"]  # a share changes by percentage points
     assert "omni-computed" not in rows["pairwise precision (strong-id records)"]
     assert "computed now" in html.split("<section>")[0]  # the page says what the marker means
 
