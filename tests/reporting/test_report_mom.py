@@ -58,6 +58,11 @@ def test_first_report_fills_previous_month_computed_now(first_report):
     assert "omni-computed" not in rows["pairwise precision (strong-id records)"]
     assert "computed now" in html.split("<section>")[0]  # the page says what the marker means
 
+    zh_dir = first_report.parent / "zh" / "2026-10"
+    zh_dir.mkdir(parents=True)
+    zh = write_index(zh_dir, metrics, zh_dir.parent, 1.0, lang="zh").read_text(encoding="utf-8")
+    assert "本次计算" in zh and "computed now" not in zh and "个月，2025年11月 至 2026年10月" in zh
+
 
 def test_first_report_trends(first_report):
     metrics = json.loads((first_report / "metrics.json").read_text(encoding="utf-8"))
