@@ -697,6 +697,25 @@ class Workspace:
         self._resolved[as_of] = res
         return res
 
+    def cached_resolution(self, as_of: str) -> Resolved | None:
+        """The resolution as of month ``as_of`` when this run or an earlier one on the same files
+        made it (held, or in the cache: read lazily), without making one; None otherwise.
+
+        A report reads the previous month's resolution this way (built for stable OneIDs) to give
+        that month's figures at no cost of resolving it. The cache is checked against its manifest
+        by file sizes only (hashing it would take seconds at 1M persons); a folder that fails the
+        check gives None and is left for :meth:`resolve` to rebuild.
+        """
+        if as_of in self._resolved:
+            return self._resolved[as_of]
+        cache = self._cache_dir(as_of)
+        if not cache.is_dir() or check_manifest(cache, hashes=False):
+            return None
+        try:
+            return Resolved.from_cache(cache)
+        except (OSError, ValueError):
+            return None
+
     def _published_previous(self, month: str) -> pd.DataFrame | None:
         """Last month's OneIDs as they were published: the ``record_oneid`` of a resolution as of
         ``month`` cached by an earlier run on earlier files (a monthly job's data grows, so its

@@ -64,6 +64,7 @@ add_terms("zh", {
     "rank_corr": "秩相关", "caused_conversions": "触点带来的转化", "visible_share": "可见比例", "suppressed": "已隐藏",
     "share of all conversions": "占全部转化", "share of store orders": "占门店订单", "value": "取值",
     "top_last_touch": "最常见末次触点", "first touch": "首次触点", "last touch": "末次触点",
+    "causing touch on the buyer's OneID": "引起转化的触点在买家 OneID 上", "and counted in the journey": "且计入旅程",
     "last non-direct": "末次非直接", "linear": "线性", "time decay": "时间衰减", "position based": "位置加权",
 })
 
@@ -133,32 +134,39 @@ def journeys(result: AttributionResult) -> str:
     s = result.stats
     paths = publishable(result.tables["top_paths"], "people")
     shown = paths[paths["people"].notna()]
-    text = md(
+    text = md(tr(
         "{touched:,} of {conv:,} conversions had at least one touch; they saw {mean:.2f} touches on average and "
         "{multi:.0%} of them came through two or more channels. Half converted within {med:.1f} days of their "
         "first touch, 90% within {p90:.1f} days. Of the touched journeys (converting or not) {rate:.1%} ended "
         "in an order.",
+        "{conv:,} 个转化中有 {touched:,} 个至少有一次触点；它们平均经历 {mean:.2f} 次触点，其中 {multi:.0%} 经过两个及以上"
+        "渠道。一半在首次触点后 {med:.1f} 天内转化，90% 在 {p90:.1f} 天内。有触点的旅程（无论是否转化）中 {rate:.1%} "
+        "以下单结束。"),
         touched=s["touched_conversions"], conv=s["conversions"], mean=s["mean_touches"],
         multi=s["multichannel_share"], med=s["median_days_to_convert"], p90=s["p90_days_to_convert"],
         rate=s["touched_conversion_rate"],
     )
     if len(shown):
         p0 = shown.iloc[0]
-        return text + md(" The most converting path is **{path}** ({conv:,.0f} conversions, {rate:.1%} of its "
-                         "journeys convert).", path=p0["path"], conv=p0["conversions"], rate=p0["conversion_rate"])
-    return text + " No touch path was followed by 10 or more people, so none is listed."
+        return text + md(tr(" The most converting path is **{path}** ({conv:,.0f} conversions, {rate:.1%} of its "
+                            "journeys convert).", "转化最多的路径是 **{path}**（{conv:,.0f} 个转化，该路径的旅程中 {rate:.1%} "
+                            "转化）。"), path=p0["path"], conv=p0["conversions"], rate=p0["conversion_rate"])
+    return text + tr(" No touch path was followed by 10 or more people, so none is listed.",
+                     "没有任何触点路径被 10 人及以上走过，因此不列出。")
 
 
 def online_to_offline(result: AttributionResult) -> str:
     """Store purchases with online activity before them."""
     st = result.tables["conversion_channels"].set_index("conversion_channel")
     if "store" not in st.index:
-        return "No store purchases this month."
+        return tr("No store purchases this month.", "本月没有门店购买。")
     s = st.loc["store"]
-    return md(
+    return md(tr(
         "{online:.1%} of the {conv:,} store purchases had online activity in the {lookback} days before: "
         "{touched:.1%} a marketing touch (most often last **{last}**) and {visited:.1%} a visit to the site or "
         "app. Across all channels {all_online:.1%} of orders had either.",
+        "{conv:,} 笔门店购买中，{online:.1%} 在之前 {lookback} 天内有线上行为：{touched:.1%} 有营销触点（最后触点最常见的是 "
+        "**{last}**），{visited:.1%} 访问过网站或 App。在全部渠道中，{all_online:.1%} 的订单有其中之一。"),
         online=s["online_share"], conv=s["conversions"], lookback=result.settings["lookback_days"],
         touched=s["touched_share"], last=s["top_last_touch"] or "–", visited=s["visited_share"],
         all_online=st.loc["all", "online_share"],
@@ -167,7 +175,8 @@ def online_to_offline(result: AttributionResult) -> str:
 
 def no_store_paths(result: AttributionResult) -> str:
     """What the report says when no online path before a store purchase can be listed."""
-    return "No online path before a store purchase was followed by 10 or more people; none is listed."
+    return tr("No online path before a store purchase was followed by 10 or more people; none is listed.",
+              "门店购买前没有任何线上路径被 10 人及以上走过，因此不列出。")
 
 
 def model_shares(result: AttributionResult) -> str:
@@ -178,17 +187,21 @@ def model_shares(result: AttributionResult) -> str:
     direct = wide.loc[DIRECT]
     rate = MODEL_LABELS["shapley_rate"]
     negative = wide.index[(wide[rate] < 0).to_numpy()].tolist() if rate in wide.columns else []
-    text = md(
+    text = md(tr(
         "Under {hm}, **{ch}** earns {s:.1%} of the conversions (95% interval {lo:.1%} to {hi:.1%}). *Direct* "
         "keeps {dmin:.1%} to {dmax:.1%}: orders whose buyer had no touch in view. The rule-based models differ "
         "only in where along a path they put the credit; Markov and the Shapley conversion-count game credit "
         "channels for being on converting paths, while the conversion-rate Shapley game also compares with "
         "journeys that did not convert.",
+        "在 {hm} 模型下，**{ch}** 获得 {s:.1%} 的转化（95% 区间 {lo:.1%} 至 {hi:.1%}）。*Direct*（直接）保留 {dmin:.1%} 至 "
+        "{dmax:.1%}：即买家没有可见触点的订单。基于规则的模型只在路径上的功劳分配位置上不同；Markov 和 Shapley 转化数"
+        "博弈按渠道出现在转化路径上归因，而 Shapley 转化率博弈还会与未转化的旅程比较。"),
         hm=result.model_label, ch=ch, s=b["share"], lo=b["share_lo"], hi=b["share_hi"], dmin=direct.min(),
         dmax=direct.max(),
     )
     if negative:
-        text += " It gives " + md_join(negative, wrap="**") + " a negative share: they reach many people who do not buy."
+        text += (tr(" It gives ", "该模型给 ") + md_join(negative, wrap="**")
+                 + tr(" a negative share: they reach many people who do not buy.", " 负的份额：它们触达了许多不购买的人。"))
     return text
 
 
@@ -197,12 +210,15 @@ def markov(result: AttributionResult) -> str:
     mk = result.markov
     re = mk.removal_effects_.drop(index=DIRECT, errors="ignore").sort_values()
     re = re[re > 0]
-    return md(
+    return md(tr(
         "A journey converts with probability {rate:.1%} ({n:,.0f} journeys, {paths:,} distinct paths; orders "
         "without touches included as the path *direct*). Removing **{ch}** would lose {loss:.1%} of the "
         "conversions, the largest removal effect among the marketing channels. Removal effects overlap (a path "
         "through two channels is lost when either is removed), so they add up to more than the share each "
         "channel finally gets.",
+        "一条旅程的转化概率为 {rate:.1%}（{n:,.0f} 条旅程，{paths:,} 条不同路径；没有触点的订单计为路径 *direct*）。去掉 "
+        "**{ch}** 会损失 {loss:.1%} 的转化，是营销渠道中最大的移除效应。移除效应相互重叠（经过两个渠道的路径去掉其中"
+        "任何一个都会损失），因此加总会超过各渠道最终获得的份额。"),
         rate=mk.conversion_rate_, n=mk.n_journeys_, paths=mk.n_paths_, ch=re.index[-1] if len(re) else "–",
         loss=re.iloc[-1] if len(re) else float("nan"),
     )
@@ -214,14 +230,17 @@ def roi(result: AttributionResult) -> str:
     big, total = rv.iloc[0], rv["spend"].sum()
     verdicts = ". ".join(md("{v}: ", v=v.capitalize()) + md_join(rv.loc[rv["verdict"] == v, "channel"])
                          for v in rv["verdict"].unique())
-    return md(
+    return md(tr(
         "Spend this month: {total:,.0f} {cur}, {part:.0%} of it on **{ch}**, which returns {lo:,.1f} to "
         "{hi:,.1f} {cur} of revenue per {cur} spent depending on the model (CPA {cmin:,.2f} to {cmax:,.2f}). ",
+        "本月花费 {total:,.0f} {cur}，其中 {part:.0%} 投在 **{ch}**；视模型不同，每花 1 {cur} 带来 {lo:,.1f} 至 {hi:,.1f} "
+        "{cur} 收入（CPA {cmin:,.2f} 至 {cmax:,.2f}）。"),
         total=total, cur=cur, part=big["spend"] / total, ch=big["channel"], lo=big["roas_min"],
         hi=big["roas_max"], cmin=big["cpa_min"], cmax=big["cpa_max"],
-    ) + verdicts + (
+    ) + verdicts + tr(
         ". These are averages over all credited conversions; the next unit of spend usually returns less, and a "
-        "channel with a tiny spend shows a huge ROAS on a handful of conversions."
+        "channel with a tiny spend shows a huge ROAS on a handful of conversions.",
+        "。这些是全部归因转化的平均值；下一笔投入的回报通常更低，而花费极小的渠道凭少数几个转化就会显示巨大的 ROAS。"
     )
 
 
@@ -233,16 +252,19 @@ def disagreement(result: AttributionResult) -> str:
     spend_by = result.tables["roi_summary"].set_index("channel")["spend"]
     at_stake = (spend_by.reindex([c for c in moving if c in spend_by.index]).sum() / spend_by.sum()
                 if spend_by.sum() else float("nan"))
-    text = (f"Same rank under every model: **{md_join(stable)}**. " if stable
-            else "No channel keeps its rank under every model. ")
+    text = (tr(f"Same rank under every model: **{md_join(stable)}**. ", f"在所有模型下排名不变：**{md_join(stable)}**。")
+            if stable else tr("No channel keeps its rank under every model. ", "没有任何渠道在所有模型下保持排名。"))
     if moving:
-        text += "Rank depends on the model: " + md_join(moving) + md("; they take {s:.0%} of this month's spend. ",
-                                                                       s=at_stake)
-    return text + md(
+        text += (tr("Rank depends on the model: ", "排名随模型变化：") + md_join(moving)
+                 + md(tr("; they take {s:.0%} of this month's spend. ", "；它们占本月花费的 {s:.0%}。"), s=at_stake))
+    return text + md(tr(
         "The largest gap is **{ch}** ({gap:.1f} share points between {lo} and {hi}). Models that reward being on "
         "many converting paths (Markov, Shapley conversions) favour channels that reach many people; first touch "
         "favours openers of journeys, last touch closers. Shift budget only where the direction holds in every "
         "model, and test the rest with a holdout before moving money.",
+        "差距最大的是 **{ch}**（{lo} 与 {hi} 之间相差 {gap:.1f} 个份额百分点）。奖励出现在众多转化路径上的模型（Markov、"
+        "Shapley 转化数）偏向触达人数多的渠道；首次触点偏向开启旅程的渠道，末次触点偏向促成成交的渠道。只在各模型方向一致"
+        "的地方调整预算，其余先用对照组（holdout）测试再动钱。"),
         ch=top["channel"], gap=top["spread"] * 100, lo=_label(top["min_model"]), hi=_label(top["max_model"]),
     )
 
@@ -251,29 +273,33 @@ def month_change(result: AttributionResult) -> str:
     """Conversions against the previous month, the largest share shift, the month's campaigns."""
     prev_month = result.month.previous
     if result.previous is None:
-        return md("No paid orders in {m} in the data: there is no previous month to compare with.", m=str(prev_month))
+        return md(tr("No paid orders in {m} in the data: there is no previous month to compare with.",
+                     "数据中{m}没有已支付订单：没有可比较的上月。"),
+                  m=month_label(prev_month) if current_lang() == "zh" else str(prev_month))
     f, p = result.month_figures, result.previous.month_figures
     sc = result.tables["share_change"]
     sc = sc[sc["channel"] != DIRECT]
     mover = sc.iloc[sc["change"].abs().to_numpy().argmax()]
     camp = result.tables["campaigns"]
-    text = md(
+    text = md(tr(
         "Conversions {c:,} vs {p:,} ({rel:+.1%}). The largest shift in {hm} share is **{ch}**: {ps:.1%} → "
         "{s:.1%} ({pts:+.1f} points)",
+        "转化 {c:,}，上月 {p:,}（{rel:+.1%}）。{hm} 份额变化最大的是 **{ch}**：{ps:.1%} → {s:.1%}（{pts:+.1f} 个百分点）"),
         c=f["conversions"], p=p["conversions"], rel=f["conversions"] / p["conversions"] - 1, hm=result.model_label,
         ch=mover["channel"], ps=mover["previous_share"], s=mover["share"], pts=mover["change"] * 100,
     )
     if len(camp) and "channel" in camp.columns:
         listed = ", ".join(md("{c} ({h})", c=c, h=h) for c, h in zip(camp["campaign_id"], camp["channel"], strict=True))
-        return text + "; campaigns this month: " + listed + "."
-    return text + "."
+        return text + tr("; campaigns this month: ", "；本月活动：") + listed + tr(".", "。")
+    return text + tr(".", "。")
 
 
 def truth(result: AttributionResult) -> str:
     """How close the models come to the true shares, and how much of the truth the journeys see."""
     tc = result.tables.get("truth")
     if tc is None:
-        return "This dataset has no ground truth; the models are not checked against true channel effects."
+        return tr("This dataset has no ground truth; the models are not checked against true channel effects.",
+                  "此数据集没有真值，模型未与真实渠道效应对照检验。")
     hm, true = result.headline_model, result.true_shares
     ts = result.tables["touch_shares"].reindex(result.channels)
     vv = result.tables["visibility"].set_index("channel")
@@ -281,21 +307,28 @@ def truth(result: AttributionResult) -> str:
     gap = (ts[hm] - true.reindex(result.channels).fillna(0)).sort_values()
     over, under = gap.index[-1], gap.index[0]
     big_enough = vv.drop(index="all").query("caused_conversions >= 10")["visible_share"]  # suppressed cells stay hidden
-    least = md(" (for **{c}** {s:.0%})", c=big_enough.idxmin(), s=big_enough.min()) if len(big_enough) else ""
-    return md(
+    least = md(tr(" (for **{c}** {s:.0%})", "（**{c}** 为 {s:.0%}）"), c=big_enough.idxmin(),
+               s=big_enough.min()) if len(big_enough) else ""
+    return md(tr(
         "{caused:,} of this month's {conv:,} orders were caused by a touch. The closest model is **{best}** "
         "(total deviation {dev:.2f}, rank correlation {corr:.2f}); {hml} is at {hdev:.2f}. {hml} over-credits "
         "**{over}** ({os:.0%} against a true {ot:.0%}) and under-credits **{under}** ({us:.0%} against {ut:.0%}). "
         "Only {vis:.0%} of the causing touches are in view of the journeys",
+        "本月 {conv:,} 笔订单中有 {caused:,} 笔由触点引起。最接近真实的模型是 **{best}**（总偏差 {dev:.2f}，秩相关 "
+        "{corr:.2f}）；{hml} 为 {hdev:.2f}。{hml} 高估了 **{over}**（{os:.0%}，真实为 {ot:.0%}），低估了 **{under}**"
+        "（{us:.0%}，真实为 {ut:.0%}）。引起转化的触点只有 {vis:.0%} 在旅程中可见"),
         caused=int(va["caused_conversions"]), conv=result.month_figures["conversions"], best=_label(best),
         dev=tc.loc[best, "total_abs_dev"], corr=tc.loc[best, "rank_corr"], hml=result.model_label,
         hdev=tc.loc[hm, "total_abs_dev"], over=over, os=ts.loc[over, hm], ot=true.get(over, 0), under=under,
         us=ts.loc[under, hm], ut=true.get(under, 0), vis=va["visible_share"],
-    ) + least + (
+    ) + least + tr(
         ": the rest reached a device or cookie that identity resolution could not tie to the buyer, or fell "
         "outside the lookback or the counted touch types. Every model works from this incomplete picture and "
         "credits what it sees on converting paths, whether or not it caused the order; only randomized holdouts "
-        "(report 05) measure causal effects."
+        "(report 05) measure causal effects.",
+        "：其余触达的设备或 cookie 无法通过身份识别关联到买家，或落在回溯窗口或计入的触点类型之外。每个模型都基于这幅"
+        "不完整的图景，把功劳归给它在转化路径上看到的渠道，无论其是否真正促成了订单；只有随机对照（报告 05）才能衡量"
+        "因果增量。"
     )
 
 
@@ -314,7 +347,8 @@ def paths_table(result: AttributionResult) -> dict[str, Any] | None:
         return None
     return {"df": paths.rename(columns={"share_of_conversions": "share of all conversions"}),
             "formats": {"conversion_rate": _PCT, "value": "{:,.0f}", "share of all conversions": "{:.2%}"},
-            "caption": "Most converting touch paths (people = distinct OneIDs; paths of fewer than 10 people are blanked)"}
+            "caption": tr("Most converting touch paths (people = distinct OneIDs; paths of fewer than 10 people are blanked)",
+                          "转化最多的触点路径（人数 = 不同 OneID 数；少于 10 人的路径留空）")}
 
 
 def conversion_channels_table(result: AttributionResult) -> dict[str, Any]:
@@ -322,7 +356,8 @@ def conversion_channels_table(result: AttributionResult) -> dict[str, Any]:
     return {"df": publishable(result.tables["conversion_channels"], "conversions"),
             "formats": {"value": "{:,.0f}", "touched_share": _PCT, "mean_touches": "{:.2f}", "visited_share": _PCT,
                         "online_share": _PCT},
-            "caption": f"Orders by sales channel and what happened online in the {result.settings['lookback_days']} days before"}
+            "caption": tr(f"Orders by sales channel and what happened online in the {result.settings['lookback_days']} days before",
+                          f"按销售渠道的订单，以及下单前 {result.settings['lookback_days']} 天内的线上行为")}
 
 
 def store_paths_table(result: AttributionResult) -> dict[str, Any] | None:
@@ -332,14 +367,14 @@ def store_paths_table(result: AttributionResult) -> dict[str, Any] | None:
         return None
     return {"df": paths.rename(columns={"share_of_conversions": "share of store orders"}),
             "formats": {"value": "{:,.0f}", "share of store orders": "{:.2%}"},
-            "caption": "Most frequent online paths before a store purchase"}
+            "caption": tr("Most frequent online paths before a store purchase", "门店购买前最常见的线上路径")}
 
 
 def share_table(result: AttributionResult) -> dict[str, Any]:
     """Share of the month's conversions by channel and model."""
     wide = _share_wide(result)
     return {"df": wide, "formats": dict.fromkeys(wide.columns, _PCT), "index": True,
-            "caption": "Share of the month's conversions by channel and model"}
+            "caption": tr("Share of the month's conversions by channel and model", "本月转化按渠道和模型的份额")}
 
 
 def roi_table(result: AttributionResult) -> dict[str, Any]:
@@ -348,8 +383,9 @@ def roi_table(result: AttributionResult) -> dict[str, Any]:
     hm_roi = r[(r["model"] == result.headline_model) & (r["spend"] > 0)].drop(columns="model")
     return {"df": hm_roi,
             "formats": {"spend": "{:,.2f}", "conversions": "{:,.1f}", "value": "{:,.0f}", "cpa": "{:,.2f}", "roas": "{:,.1f}"},
-            "caption": f"Spend, credited conversions and revenue, CPA and ROAS ({result.model_label}; spend and "
-                       f"values in {result.currency})"}
+            "caption": tr(f"Spend, credited conversions and revenue, CPA and ROAS ({result.model_label}; spend and "
+                          f"values in {result.currency})",
+                          f"花费、归因转化与收入、CPA 和 ROAS（{result.model_label}；花费和金额单位 {result.currency}）")}
 
 
 def roi_range_table(result: AttributionResult) -> dict[str, Any]:
@@ -359,8 +395,10 @@ def roi_range_table(result: AttributionResult) -> dict[str, Any]:
     return {"df": rv,
             "formats": {"spend": "{:,.2f}", "roas_min": "{:,.1f}", "roas_max": "{:,.1f}", "cpa_min": "{:,.2f}",
                         "cpa_max": "{:,.2f}"},
-            "caption": f"ROAS and CPA range across the {len(result.models)} models, and the verdict against a "
-                       f"target ROAS of {result.settings['target_roas']:g}"}
+            "caption": tr(f"ROAS and CPA range across the {len(result.models)} models, and the verdict against a "
+                          f"target ROAS of {result.settings['target_roas']:g}",
+                          f"{len(result.models)} 个模型下的 ROAS 与 CPA 范围，以及相对目标 ROAS "
+                          f"{result.settings['target_roas']:g} 的结论")}
 
 
 def disagreement_table(result: AttributionResult) -> dict[str, Any]:
@@ -370,7 +408,7 @@ def disagreement_table(result: AttributionResult) -> dict[str, Any]:
                      spread=d["spread"] * 100, rank_stable=d["rank_stable"].map({True: "yes", False: "no"}))
     return {"df": shown.rename(columns={"spread": "spread (pp)"}),
             "formats": {"min_share": _PCT, "max_share": _PCT, "spread (pp)": "{:.1f}"},
-            "caption": "Share of conversions: lowest and highest across models"}
+            "caption": tr("Share of conversions: lowest and highest across models", "转化份额：各模型中的最低与最高")}
 
 
 def _shown(key: str, col: str, v: Any) -> Any:
@@ -401,7 +439,8 @@ def campaigns_table(result: AttributionResult) -> dict[str, Any] | None:
     if not len(camp):
         return None
     return {"df": publishable(camp, "people"),
-            "caption": f"Campaigns running in {result.month} (touches and people reached this month)"}
+            "caption": tr(f"Campaigns running in {result.month} (touches and people reached this month)",
+                          f"{month_label(result.month)}进行中的活动（本月触点数与触达人数）")}
 
 
 def truth_table(result: AttributionResult) -> dict[str, Any]:
@@ -409,7 +448,7 @@ def truth_table(result: AttributionResult) -> dict[str, Any]:
     tc = result.tables["truth"].reset_index()
     tc = tc.assign(model=tc["model"].map(_label)).sort_values("total_abs_dev")
     return {"df": tc, "formats": {"total_abs_dev": "{:.3f}", "max_abs_dev": "{:.3f}", "rank_corr": "{:.2f}"},
-            "caption": "Distance of each model's shares from the true shares"}
+            "caption": tr("Distance of each model's shares from the true shares", "各模型份额与真实份额的距离")}
 
 
 def visibility_table(result: AttributionResult) -> dict[str, Any]:
@@ -418,5 +457,6 @@ def visibility_table(result: AttributionResult) -> dict[str, Any]:
     return {"df": vis.rename(columns={"on_buyer_oneid": "causing touch on the buyer's OneID",
                                       "in_window": "and counted in the journey"}),
             "formats": {"visible_share": _PCT},
-            "caption": "Touch-caused conversions whose causing touch the journeys can see"}
+            "caption": tr("Touch-caused conversions whose causing touch the journeys can see",
+                          "由触点引起、且该触点在旅程中可见的转化")}
 

@@ -135,6 +135,13 @@ class AttributionResult(MonthResult):
             ]
         return figs
 
+    def previous_headline(self) -> dict[str, Any]:
+        """The previous month's headline figures, from :attr:`previous` (attributed with this
+        month's, on this month's OneIDs); none without a previous month."""
+        if self.previous is None:
+            return {}
+        return {f.key: f.value for f in self.previous.figures_list() if not f.key.startswith("truth_")}
+
     # -- month over month -------------------------------------------------------------------
     def comparison_labels(self) -> dict[str, str]:
         """:data:`COMPARED_FIGURES` with the currency and the headline model filled in."""

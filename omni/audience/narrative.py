@@ -48,7 +48,7 @@ __all__ = ["consent", "headline", "largest", "overlap", "reach", "reach_caption"
 
 def _count(n: int, k: int) -> str:
     """A count, or ``fewer than k`` for a small positive one (zero stays)."""
-    return f"{n:,}" if n >= k or n == 0 else f"fewer than {k}"
+    return f"{n:,}" if n >= k or n == 0 else tr(f"fewer than {k}", f"少于 {k}")
 
 
 def summary(result: AudienceResult) -> str:
@@ -84,13 +84,14 @@ def largest(result: AudienceResult) -> str:
 def overlap(result: AudienceResult) -> str:
     """The two most similar audiences (Jaccard index)."""
     if len(result.descriptions) < 2:
-        return "Only one audience is defined: there is nothing to overlap."
+        return tr("Only one audience is defined: there is nothing to overlap.", "只定义了一个人群包：没有可比较的重叠。")
     pair = result.most_similar
     if pair is None:
-        return "No two audiences share anyone."
-    return md(
+        return tr("No two audiences share anyone.", "任意两个人群包之间都没有共同的人。")
+    return md(tr(
         "The most similar pair is **{a}** and **{b}** (Jaccard {jaccard:.2f}: shared people over people in "
         "either). Cells with fewer than {k} people are left blank.",
+        "最相似的一对是 **{a}** 和 **{b}**（Jaccard {jaccard:.2f}：共同人数除以任一人群包中的人数）。少于 {k} 人的单元格留空。"),
         a=pair["a"], b=pair["b"], jaccard=pair["jaccard"], k=result.k,
     )
 
@@ -99,23 +100,28 @@ def reach(result: AudienceResult) -> str:
     """Which platform matches the most eligible members, by which identifiers."""
     best = result.best_platform
     if best is None:
-        return "No ad platform was counted."
+        return tr("No ad platform was counted.", "没有统计任何广告平台。")
     share = result.membership_shares
-    text = md("Summed over the audiences, **{best}** can match the most eligible members ({s:.0%}).",
+    text = md(tr("Summed over the audiences, **{best}** can match the most eligible members ({s:.0%}).",
+                 "按全部人群包汇总，**{best}** 能匹配的可激活成员最多（{s:.0%}）。"),
               best=best, s=share[best])
-    google = md("Google could match {phone:.0%} of them by phone and {email:.0%} by email",
+    google = md(tr("Google could match {phone:.0%} of them by phone and {email:.0%} by email",
+                   "Google 可通过手机号匹配其中 {phone:.0%}，通过邮箱匹配 {email:.0%}"),
                 phone=share.get("google Phone", 0.0), email=share.get("google Email", 0.0))
     n = result.device_only or 0
-    tencent = md("Tencent also reaches members known only by an app device ({n} audience memberships "
-                 "without a usable phone).", n=f"{n:,.0f}" if n >= result.k else f"fewer than {result.k}")
+    tencent = md(tr("Tencent also reaches members known only by an app device ({n} audience memberships "
+                    "without a usable phone).",
+                    "腾讯还能触达只有 App 设备 ID 的成员（{n} 个人群包成员资格没有可用手机号）。"),
+                 n=f"{n:,.0f}" if n >= result.k else tr(f"fewer than {result.k}", f"少于 {result.k}"))
     has_google, has_tencent = "google" in result.platforms, "tencent" in result.platforms
     if has_google and has_tencent:
-        text += " " + google + "; " + tencent
+        text += tr(" ", "") + google + tr("; ", "；") + tencent
     elif has_google:
-        text += " " + google + "."
+        text += tr(" ", "") + google + tr(".", "。")
     elif has_tencent:
-        text += " " + tencent
-    return text + " A platform's real match rate is lower than this: it only finds people who use it."
+        text += tr(" ", "") + tencent
+    return text + tr(" A platform's real match rate is lower than this: it only finds people who use it.",
+                     "平台的实际匹配率低于此数：它只能找到使用该平台的人。")
 
 
 def consent(result: AudienceResult) -> str:
@@ -124,20 +130,28 @@ def consent(result: AudienceResult) -> str:
     c, k = result.counts, result.k
     records_only = c["opted_out_records_only"]
     if records_only >= k:
-        older = md("{n:,} of them only on an older member record that the profile's most-recent-value rule "
-                   "would have missed. ", n=records_only)
+        older = md(tr("{n:,} of them only on an older member record that the profile's most-recent-value rule "
+                      "would have missed. ", "其中 {n:,} 人只在较早的会员记录上退订，按档案的最新值规则会被漏掉。"),
+                   n=records_only)
     else:
-        older = "a few of them only on an older member record. " if records_only else ""
-    text = (md("{total:,} people have opted out of marketing; ", total=c["opted_out_total"]) + older
-            + md("{removed:,} of them fall into at least one audience and are removed from every export.",
+        older = tr("a few of them only on an older member record. ", "其中少数人只在较早的会员记录上退订。") if records_only else ""
+    text = (md(tr("{total:,} people have opted out of marketing; ", "{total:,} 人退订了营销；"), total=c["opted_out_total"])
+            + older
+            + md(tr("{removed:,} of them fall into at least one audience and are removed from every export.",
+                    "其中 {removed:,} 人属于至少一个人群包，已从所有导出中移除。"),
                  removed=c["opted_out_removed"]))
     n = c["identifier_removed"]
     if n == 0:
-        return text + (" No eligible audience member holds a phone, email or device id of an opted-out record, "
-                       "so suppression by identifier removes nobody else.")
+        return text + tr(" No eligible audience member holds a phone, email or device id of an opted-out record, "
+                         "so suppression by identifier removes nobody else.",
+                         "没有任何可激活的人群包成员持有已退订记录的手机号、邮箱或设备 ID，因此按标识符屏蔽不会再移除任何人。")
     if result.identifier_suppression:
-        return text + md(" The figures above also remove the {n} eligible members who hold a phone, email or "
-                         "device id of an opted-out record (suppression by identifier).", n=_count(n, k))
-    return text + md(" The figures above remove the opted-out OneIDs only: `omni audience export` also removes "
-                     "the {n} eligible members who hold a phone, email or device id of an opted-out record "
-                     "(suppression by identifier).", n=_count(n, k))
+        return text + md(tr(" The figures above also remove the {n} eligible members who hold a phone, email or "
+                            "device id of an opted-out record (suppression by identifier).",
+                            "以上数字还移除了持有已退订记录的手机号、邮箱或设备 ID 的 {n} 名可激活成员（按标识符屏蔽）。"),
+                         n=_count(n, k))
+    return text + md(tr(" The figures above remove the opted-out OneIDs only: `omni audience export` also removes "
+                        "the {n} eligible members who hold a phone, email or device id of an opted-out record "
+                        "(suppression by identifier).",
+                        "以上数字只移除了已退订的 OneID：`omni audience export` 还会移除持有已退订记录的手机号、邮箱或设备 ID "
+                        "的 {n} 名可激活成员（按标识符屏蔽）。"), n=_count(n, k))

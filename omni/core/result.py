@@ -15,6 +15,7 @@ and presents itself through ``omni.<domain>.plots`` (``plot_*(result, ax=None)``
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -47,6 +48,10 @@ class Figure:
         A ``str.format`` pattern such as ``"{:.1%}"``.
     better : {"up", "down"}, optional
         Which direction is good news (arrows in the index).
+    previous : number or str, optional
+        The same figure for the previous month, where the analysis computed it anyway (set by
+        :attr:`MonthResult.headline` from :meth:`MonthResult.previous_headline`); the report's
+        index compares with it when there is no previous report.
     """
 
     key: str
@@ -55,6 +60,7 @@ class Figure:
     unit: str | None = None
     fmt: str | None = None
     better: Literal["up", "down"] | None = None
+    previous: Any = None
 
     def as_dict(self) -> dict[str, Any]:
         """The mapping ``omni.reporting.display.headline`` and ``metrics.json`` read."""
@@ -63,8 +69,11 @@ class Figure:
             value = int(value)
         elif isinstance(value, np.floating):
             value = float(value)
-        return {"key": self.key, "label": self.label, "value": value, "unit": self.unit,
-                "fmt": self.fmt, "better": self.better}
+        out = {"key": self.key, "label": self.label, "value": value, "unit": self.unit,
+               "fmt": self.fmt, "better": self.better}
+        if self.previous is not None:
+            out["previous"] = _plain(self.previous)
+        return out
 
 
 @dataclass
@@ -96,11 +105,23 @@ class MonthResult:
         """Distance from the synthetic world's truth (None where there is no truth to check)."""
         return None
 
+    def previous_headline(self) -> dict[str, Any]:
+        """Headline figure key -> its value for the previous month, for the figures the analysis
+        has for that month without a second analysis (none by default).
+
+        A report's index compares with these ("computed now") when the output folder holds no
+        previous month's report.
+        """
+        return {}
+
     # -- shared -----------------------------------------------------------------------------
     @property
     def headline(self) -> list[Figure]:
-        """The headline figures (see :meth:`figures_list`)."""
-        return self.figures_list()
+        """The headline figures (see :meth:`figures_list`), each with its :attr:`Figure.previous`
+        from :meth:`previous_headline` where there is one."""
+        figs = self.figures_list()
+        prev = {k: v for k, v in self.previous_headline().items() if _is_number(v) or isinstance(v, str)}
+        return [dataclasses.replace(f, previous=prev[f.key]) if f.key in prev else f for f in figs]
 
     def figures(self) -> dict[str, Any]:
         """Figure key -> value."""
@@ -123,6 +144,15 @@ class MonthResult:
             keys = [f.key for f in figs if _is_number(f.value)]
         labels = {f.key: f.label for f in figs}
         return compare_figures(self.figures(), prev, {k: labels[k] for k in keys})
+
+
+def _plain(x: Any) -> Any:
+    """A numpy scalar as the Python number it holds (JSON-ready)."""
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, np.floating):
+        return float(x)
+    return x
 
 
 def _is_number(x: Any) -> bool:

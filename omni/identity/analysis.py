@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from omni.core.month import Month
+from omni.engine import query
 from omni.identity import accuracy, health
 from omni.identity.result import KNOWN_HOW, IdentityResult
 from omni.oneid.baseline import naive_clusters
@@ -15,7 +17,7 @@ from omni.oneid.explain import Explanation, explain
 from omni.oneid.resolve import Resolution
 from omni.workspace import Resolved, Workspace
 
-__all__ = ["MODEL_PARAMETER_COLUMNS", "analyse_month"]
+__all__ = ["MODEL_PARAMETER_COLUMNS", "analyse_month", "previous_figures"]
 
 #: Columns of the ``model_parameters`` table (one row per comparison level).
 MODEL_PARAMETER_COLUMNS = ["comparison", "label", "m_probability", "u_probability", "match_weight"]
@@ -75,9 +77,64 @@ def analyse_month(workspace: Workspace, month: str | Month | None = None, *, lar
         resolved=r,
         resolution=res,
     )
+    result.previous_figures = previous_figures(workspace, month.previous)
     result.tables.update(_truth_tables(result, workspace, naive))
     result.tables["largest"] = _shown_largest(tables["largest"], ro, res)
     return result
+
+
+def previous_figures(workspace: Workspace, month: Month) -> dict[str, Any] | None:
+    """The counts of the headline (records, known people, platform-only buyers, anonymous
+    profiles, OneIDs, records per OneID, multi-source and anonymous shares) of the resolution as of
+    ``month`` when one was made already (the previous month's, built for stable OneIDs), without
+    the truth scoring; None when there is none (a month is never resolved for this).
+
+    A few engine queries over the resolution's files: the OneIDs of the strong- and account-linked
+    records, a count of the records, and the per-source counts of ``profiles`` (one row per OneID).
+    """
+    r = workspace.cached_resolution(str(month))
+    if r is None:
+        return None
+    ro = {"ro": r.engine_table("record_oneid")}
+    strong = ", ".join("'" + h.replace("'", "''") + "'" for h in KNOWN_HOW)
+    # known people and platform-only buyers: the OneIDs of the strong- and account-linked records only
+    ids = query(f"""
+        SELECT count(DISTINCT oneid) FILTER (WHERE how IN ({strong})) AS known, count(DISTINCT oneid) AS either
+        FROM ro WHERE how IN ({strong}, 'account')""", ro).iloc[0]
+    recs = query("SELECT count(*) AS n, count(*) FILTER (WHERE how = 'none') AS n_none FROM ro", ro).iloc[0]
+    profiles = r.engine_table("profiles")
+    per_source = _profile_source_columns(profiles)
+    if per_source:  # one row per OneID with its records per source: no aggregate over the records
+        multi = " + ".join(f'("{c}" > 0)::INT' for c in per_source)
+        got = query(f"SELECT count(*) AS profiles, avg(({multi} >= 2)::INT) AS multi FROM p", {"p": profiles}).iloc[0]
+    else:
+        got = query("""SELECT count(*) AS profiles, avg(multi) AS multi FROM (
+                           SELECT (min(source) <> max(source))::INT AS multi FROM ro GROUP BY oneid)""", ro).iloc[0]
+    n_rec, n_prof = int(recs["n"]), int(got["profiles"])
+    if not n_rec or not n_prof:
+        return None
+    known_n = int(ids["known"])
+    platform = int(ids["either"]) - known_n
+    return {"records": n_rec, "profiles": n_prof, "known_people": known_n, "platform_only": platform,
+            "anonymous_profiles": n_prof - known_n - platform, "records_per_profile": n_rec / n_prof,
+            "multi_source_share": float(got["multi"]), "anonymous_share": int(recs["n_none"]) / n_rec}
+
+
+def _profile_source_columns(profiles: Path | pd.DataFrame) -> list[str]:
+    """The per-source record counts (``n_<source>``) of a resolution's ``profiles`` table (none
+    when it has no ``n_records``: an older layout)."""
+    if isinstance(profiles, pd.DataFrame):
+        names = list(profiles.columns)
+    else:
+        import pyarrow.parquet as pq
+
+        try:
+            names = pq.read_schema(profiles).names
+        except (OSError, ValueError):
+            return []
+    if "n_records" not in names:
+        return []
+    return [c for c in names if c.startswith("n_") and c != "n_records"]
 
 
 def _naive(workspace: Workspace, r: Resolved) -> np.ndarray:

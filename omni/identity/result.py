@@ -81,6 +81,9 @@ class IdentityResult(MonthResult):
         See :data:`TABLES`.
     resolved, resolution
         The resolution the figures come from (for :meth:`truth_check`; never shown).
+    previous_figures : dict or None
+        The previous month's counts (:func:`omni.identity.analysis.previous_figures`), from its
+        resolution when one was made already; None otherwise.
     """
 
     records: int = 0
@@ -96,6 +99,11 @@ class IdentityResult(MonthResult):
     examples: list[Explanation] = field(default_factory=list)
     resolved: Resolved | None = field(default=None, repr=False)
     resolution: Resolution | None = field(default=None, repr=False)
+    previous_figures: dict[str, Any] | None = None
+
+    def previous_headline(self) -> dict[str, Any]:
+        """The previous month's counts (:attr:`previous_figures`); no truth figures."""
+        return dict(self.previous_figures or {})
 
     @property
     def has_truth(self) -> bool:

@@ -52,7 +52,9 @@ def headline(metrics: MonthResult | Sequence[Figure | Mapping[str, Any]], title:
         An analysis result (its ``headline``), or figures: each with ``key`` (stable name for
         metrics.json), ``label`` (shown), ``value`` (a number or short text), and optionally
         ``unit`` (shown after the value), ``fmt`` (a ``str.format`` pattern such as ``"{:.1%}"``)
-        and ``better`` (``"up"`` or ``"down"``, for month-over-month arrows in the index).
+        and ``better`` (``"up"`` or ``"down"``, for month-over-month arrows in the index), and
+        ``previous`` (the figure for the previous month, where the analysis computed it: the index
+        compares with it, marked "computed now", when there is no previous report).
     title : str, optional
         A heading shown above the cards.
 
@@ -84,6 +86,10 @@ def headline(metrics: MonthResult | Sequence[Figure | Mapping[str, Any]], title:
         )
         payload.append({k: (value if k == "value" else label if k == "label" else m.get(k))
                         for k in ("key", "label", "value", "unit", "fmt", "better")})
+        if m.get("previous") is not None:  # the previous month's figure, where the analysis has it
+            prev = m["previous"]
+            payload[-1]["previous"] = (int(prev) if isinstance(prev, np.integer) else
+                                       float(prev) if isinstance(prev, np.floating) else prev)
     anchor = "kpi-" + hashlib.sha1("|".join(str(p["key"]) for p in payload).encode("utf-8")).hexdigest()[:10]
     for p in payload:
         p["anchor"] = anchor

@@ -22,8 +22,9 @@ from omni.core.progress import console
 from omni.core.progress import say as progress_line
 from omni.memory import release_memory
 from omni.reporting.display import METRICS_MIME
-from omni.reporting.index import write_index
+from omni.reporting.index import compare_months, write_index
 from omni.reporting.site import SITE_CSS, build_site
+from omni.reporting.trends import order_series
 from omni.workspace import DATA_ENV, Workspace
 
 __all__ = ["NotebookResult", "ReportError", "collect_metrics", "export_html", "header_html",
@@ -274,6 +275,19 @@ def _expected_seconds(paths: list[Path], out_root: Path, dataset: str, records: 
     return {p.stem: earlier.get(p.stem, max(10.0, SECONDS_AT_1M.get(p.stem[:2], 60.0) * scale)) for p in paths}
 
 
+def _order_series(resolved: Any, month: str, say: Any) -> dict[str, dict[str, float]] | None:
+    """The month's :func:`omni.reporting.trends.order_series` (trends in the index), from the
+    resolution's cached orders; None (said on the console) when they cannot be computed."""
+    t = time.perf_counter()
+    try:
+        got = order_series(resolved.engine_table("orders"), resolved.engine_table("record_oneid"), month)
+    except Exception as err:  # noqa: BLE001 - the trends are an extra: the report goes on without them
+        say(f"omni report: no order trends in the index ({type(err).__name__}: {str(err)[:200]})")
+        return None
+    log.info("order trends computed in %.1f s", time.perf_counter() - t)
+    return got
+
+
 def _eta(seconds: float) -> str:
     return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
 
@@ -368,6 +382,7 @@ def run_report(
     results: dict[str, NotebookResult] = {}
     expected: dict[str, float] = {}
     run_warnings: list[str] = []
+    series: dict[str, dict[str, float]] | None = None
     saved_env = os.environ.get(DATA_ENV)
     os.environ[DATA_ENV] = str(data)  # every kernel of this run reads this dataset (see _run_one)
 
@@ -393,6 +408,7 @@ def run_report(
             resolved = ws.resolve(as_of=month)  # resolve once (cached on disk) before the notebooks open it
             run_warnings = [str(w) for w in resolved.summary.get("warnings", [])]  # e.g. rules-only fallback
             records = int(resolved.summary.get("records", 0)) or None
+            series = _order_series(resolved, month, say)
             # the kernels read the resolution from the cache: the runner holds none of it while they run
             del resolved
             ws = None
@@ -427,6 +443,7 @@ def run_report(
         "notebooks": {r.name: {"title": r.title, "seconds": round(r.seconds, 1),
                                "metrics": {m["key"]: m for m in r.metrics}} for r in ordered},
     }
+    compare_months(metrics, out_root, series)  # previous month and trend of every headline figure
     nav = build_site(month_dir, metrics)  # sidebar and contents on every page; headline -> its section
     (month_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
     write_index(month_dir, metrics, out_root, total_seconds=time.perf_counter() - t0, lang=lang, nav=nav)

@@ -14,7 +14,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from omni.core.i18n import add_terms, current_lang, month_label, relabel, tr
+from omni.core.i18n import add_terms, current_lang, month_label, relabel, term, tr
 from omni.core.markup import escape_md, md, md_join
 from omni.core.result import Figure
 from omni.uplift.campaign import MIN_SEGMENT_EVENTS, CampaignAnalysis
@@ -114,6 +114,22 @@ add_terms("zh", {
     "True intention-to-treat effect vs reported 95% intervals": "真实意向性效果与报告的 95% 区间",
     "Segment intervals (conversion) containing the true segment effect": "覆盖真实分组效果的分组区间（转化）",
     "share covered": "覆盖比例",
+    # the subsection heads (constants: shown through term() by omni.uplift.section)
+    DESIGN_HEAD: "### 设计与检查\n人群是否按计划分组、活动前各组是否相似、对照组是否未被触达？",
+    SEGMENTS_HEAD: "### 分人群增量\n在 RFM 类别、CLV 分层和城市级别（均为活动前测量）内的转化增量。某组人数过少的人群不做估计。",
+    QINI_HEAD: "### Qini 曲线：能否找到会响应的人？\n增量模型（基于活动前的最近购买时间、频次、消费和 CLV 的两个逻辑回归）"
+               "在 70% 的人上拟合，对其余 30% 排序；Qini 曲线统计优先触达排名最高者时获得的增量买家，并与随机触达对比。",
+    POWER_HEAD: "### 检验效能：这个活动能看到多大的效果？\n在给定规模和分组下，设计能以 80% 效能、5% 显著性水平检出的最小增量。",
+    "bought in the window": "窗口期内购买", "revenue in the window (CNY/person)": "窗口期内收入（元/人）",
+    "lift before": "调整前增量", "interval before": "调整前区间", "lift after": "调整后增量", "interval after": "调整后区间",
+    "variance removed": "消除的方差", "interval narrower by": "区间收窄", "buyers treated": "干预组买家",
+    "buyers control": "对照组买家", "Qini coefficient": "Qini 系数", "detectable conversion lift": "可检出的转化增量",
+    "measured lift": "实测增量", "detectable revenue lift (CNY/person, CUPED)": "可检出的收入增量（元/人，CUPED）",
+    "Who is in the target group (held-out people; index 100 = as in everyone)": "目标人群构成（留出样本；指数 100 = 与全体相同）",
+    "Conversion lift by CLV tier": "按 CLV 分层的转化增量",
+    "Conversion lift by channel mix before the campaign": "按活动前渠道结构的转化增量",
+    "control people": "名对照组成员", "treated people": "名干预组成员", "control buyers": "个对照组买家",
+    "treated buyers": "个干预组买家",
 })
 
 
@@ -194,11 +210,12 @@ def comparison(result: UpliftResult) -> str:
 def overview(result: UpliftResult) -> str:
     """Which campaigns raised revenue beyond doubt (interval above zero)."""
     pos = [a for a in result.campaigns if a.figures["inc_revenue_ci_low"] > 0]
-    return (f"{len(pos)} of {len(result.campaigns)} campaign(s) raised revenue beyond doubt "
-            "(interval above zero)"
-            + (": " + ", ".join(md("{} +{:,.0f} CNY", a.campaign_id, a.figures["inc_revenue"])
-                                for a in pos) if pos else "")
-            + ". Sections per campaign follow.")
+    return (tr(f"{len(pos)} of {len(result.campaigns)} campaign(s) raised revenue beyond doubt "
+               "(interval above zero)",
+               f"{len(result.campaigns)} 个活动中有 {len(pos)} 个确定带来了收入增量（区间在零以上）")
+            + (tr(": ", "：") + tr(", ", "、").join(md("{} +{:,.0f} CNY", a.campaign_id, a.figures["inc_revenue"])
+                                                  for a in pos) if pos else "")
+            + tr(". Sections per campaign follow.", "。以下按活动分节。"))
 
 
 def truth_summary(truth: UpliftTruth) -> str:
@@ -338,16 +355,22 @@ def checks_verdict(an: CampaignAnalysis) -> str:
     fails = [CHECK_LABELS[k] for k in res.index[res == "fail"]]
     warns = [CHECK_LABELS[k] for k in res.index[res == "warn"]]
     if not fails and not warns:
-        return "**All checks pass**: the comparison between arms can be trusted."
+        return tr("**All checks pass**: the comparison between arms can be trusted.",
+                  "**全部检查通过**：各组之间的比较可信。")
     if fails:
-        return md("**Failed: {}.** Do not act on the effects below until the cause is found.",
+        return md(tr("**Failed: {}.** Do not act on the effects below until the cause is found.",
+                     "**未通过：{}。** 在查明原因之前，不要依据下面的效果采取行动。"),
                   ", ".join(fails))
-    return md("No check failed; worth a look: {}. The effects below stand, with the caveat stated in "
-              "the table.", ", ".join(warns).lower())
+    return md(tr("No check failed; worth a look: {}. The effects below stand, with the caveat stated in "
+                 "the table.", "没有检查未通过；值得留意：{}。下面的效果成立，但需注意表中所述的保留意见。"),
+              ", ".join(warns).lower())
 
 
 def effect_head(an: CampaignAnalysis) -> str:
     """Heading of the effect subsection."""
+    if current_lang() == "zh":
+        return ("### 效果\n各干预组与对照组在购买人数比例上的差异，附 95% 区间"
+                + ("（p 值经 Holm 多组校正）" if len(an.arms) > 1 else "") + "。")
     return ("### Effect\nDifference between each arm and the holdout in the share of people who "
             "bought, with 95% intervals"
             + (" (p-values Holm-adjusted across arms)" if len(an.arms) > 1 else "") + ".")
@@ -387,9 +410,11 @@ def effect_summary(an: CampaignAnalysis, margin: float) -> str:
 
 def cuped_head(an: CampaignAnalysis) -> str:
     """Heading of the CUPED subsection (names the pre-period)."""
-    return (f"{CUPED_HEAD}\nPeople's orders in the {an.info['pre_days']} days before the start "
-            "predict what they buy during it; subtracting that predictable part (CUPED, Deng et al. "
-            "2013) narrows the intervals without moving the expected effect.")
+    return tr(f"{CUPED_HEAD}\nPeople's orders in the {an.info['pre_days']} days before the start "
+              "predict what they buy during it; subtracting that predictable part (CUPED, Deng et al. "
+              "2013) narrows the intervals without moving the expected effect.",
+              f"### CUPED：考虑活动前行为后的同一效果\n人们在活动开始前 {an.info['pre_days']} 天的订单可以预测其活动期间的"
+              "购买；减去这部分可预测的成分（CUPED，Deng 等 2013）能收窄区间，而不改变预期效果。")
 
 
 def cuped_summary(an: CampaignAnalysis) -> str | None:
@@ -430,13 +455,15 @@ def segments_summary(an: CampaignAnalysis, alpha: float = 0.05) -> str:
     """Whether lifts differ between segments (Cochran's Q) and the largest segment lift."""
     het = an.heterogeneity
     if not (len(het) and het["p_value"].notna().any()):
-        return ("Too few people per segment to estimate segment lifts reliably: every segment has "
-                "fewer than the minimum in an arm.")
+        return tr("Too few people per segment to estimate segment lifts reliably: every segment has "
+                  "fewer than the minimum in an arm.",
+                  "每个人群的人数太少，无法可靠估计分人群增量：每个人群在某一组中都少于最低人数。")
     h = het.dropna(subset=["p_value"])
     differ = h[h["p_value"] < alpha]
     if not len(differ):
-        return ("No segmentation shows lifts that differ more than chance would produce "
-                f"(Cochran's Q, smallest p = {h['p_value'].min():.2g}).")
+        return tr("No segmentation shows lifts that differ more than chance would produce "
+                  f"(Cochran's Q, smallest p = {h['p_value'].min():.2g}).",
+                  f"没有任何分群方式显示出超出随机波动的增量差异（Cochran's Q，最小 p = {h['p_value'].min():.2g}）。")
     which = sorted({f"{SEGMENT_LABELS.get(r.segment_by, r.segment_by)} ({r.arm}, p = {r.p_value:.2g})"
                     for r in differ.itertuples()})
     return f"The lift differs between segments for {md_join(which)}." + _largest_segment_lift(an)
@@ -458,16 +485,23 @@ def model_skipped(an: CampaignAnalysis) -> str | None:
     """The arms without an uplift model and why (None when every arm has one)."""
     if not an.skipped_models:
         return None
-    why = [", ".join(f"{n:,} {k}" for k, n in s.short.items())
+    why = [tr(", ", "、").join(f"{n:,} {term(k)}" for k, n in s.short.items())
            for s in an.skipped_models]
-    needs = [f" (needs {s.min_people:,} people and {s.min_buyers} buyers in each arm)"
+    needs = [tr(f" (needs {s.min_people:,} people and {s.min_buyers} buyers in each arm)",
+                f"（每组需要 {s.min_people:,} 人和 {s.min_buyers} 个买家）")
              for s in an.skipped_models]
-    return "No uplift model: " + md_join([f"the training part has {w}{n}" for w, n in
-                                          zip(why, needs, strict=True)], "; ") + "."
+    return tr("No uplift model: ", "没有增量模型：") + md_join([tr(f"the training part has {w}{n}", f"训练部分只有 {w}{n}")
+                                                          for w, n in zip(why, needs, strict=True)],
+                                                         tr("; ", "；")) + tr(".", "。")
 
 
 def recommendation_head(an: CampaignAnalysis) -> str:
     """Heading of the recommendation subsection."""
+    if current_lang() == "zh":
+        return ("### 建议：下次发给谁\n对一个与本活动相同、规模为 "
+                f"{an.recommendation['population']:,} 人的人群，"
+                + ("发给所有人或只发给增量模型排名最高的一部分人" if an.model else "发给所有人（无法拟合增量模型）")
+                + "时的预期增量收入与利润。")
     return ("### Recommendation: who to send to next time\nExpected incremental revenue and profit "
             f"for an audience of {an.recommendation['population']:,} people like this campaign's, "
             + ("sending to everyone or only to the share the uplift model ranks highest."
@@ -477,21 +511,27 @@ def recommendation_head(an: CampaignAnalysis) -> str:
 def recommendation(an: CampaignAnalysis, margin: float) -> str:
     """Who to send to next time, with the expected incremental revenue, cost and profit."""
     rec = an.recommendation
-    who = ("everyone eligible" if rec["basis"] == "everyone" else
-           f"the top {rec['top_k']:.0%} by predicted uplift ({rec['n_targeted']:,} people)")
+    who = (tr("everyone eligible", "所有可发送的人") if rec["basis"] == "everyone" else
+           tr(f"the top {rec['top_k']:.0%} by predicted uplift ({rec['n_targeted']:,} people)",
+              f"预测增量最高的前 {rec['top_k']:.0%}（{rec['n_targeted']:,} 人）"))
     interval = ci(rec["inc_revenue_ci_low"], rec["inc_revenue_ci_high"], 1, "{:,.0f}")
+    arm = escape_md(rec['arm'])
     if not rec["worth_it"]:
-        return (f"**Do not repeat this campaign as it ran.** Its best option ({escape_md(rec['arm'])} "
-                f"to {who}) is expected to lose money: incremental revenue {_cny(rec['inc_revenue'])} "
-                f"{interval} at a {margin:.0%} margin does not cover the cost of {_cny(rec['cost'])}.")
-    text = (f"**Send {escape_md(rec['arm'])} to {who}.** Expected: {rec['inc_conversions']:,.0f} "
-            f"incremental buyers and {_cny(rec['inc_revenue'])} incremental revenue {interval}, cost "
-            f"{_cny(rec['cost'])}, incremental profit {_cny(rec['inc_profit'])}"
-            + (f" (vs {_cny(rec['profit_everyone'])} sending it to everyone)." if rec["basis"] == "model"
-               else "."))
+        return tr(f"**Do not repeat this campaign as it ran.** Its best option ({arm} "
+                  f"to {who}) is expected to lose money: incremental revenue {_cny(rec['inc_revenue'])} "
+                  f"{interval} at a {margin:.0%} margin does not cover the cost of {_cny(rec['cost'])}.",
+                  f"**不要按原样重复这个活动。** 它的最佳方案（{arm} 发给{who}）预计亏损：按 {margin:.0%} 毛利率，增量收入 "
+                  f"{_cny(rec['inc_revenue'])} {interval} 不足以覆盖 {_cny(rec['cost'])} 的成本。")
+    text = tr(f"**Send {arm} to {who}.** Expected: {rec['inc_conversions']:,.0f} "
+              f"incremental buyers and {_cny(rec['inc_revenue'])} incremental revenue {interval}, cost "
+              f"{_cny(rec['cost'])}, incremental profit {_cny(rec['inc_profit'])}",
+              f"**把 {arm} 发给{who}。** 预计：增量买家 {rec['inc_conversions']:,.0f} 个，增量收入 "
+              f"{_cny(rec['inc_revenue'])} {interval}，成本 {_cny(rec['cost'])}，增量利润 {_cny(rec['inc_profit'])}") + (
+        tr(f" (vs {_cny(rec['profit_everyone'])} sending it to everyone).",
+           f"（发给所有人为 {_cny(rec['profit_everyone'])}）。") if rec["basis"] == "model" else tr(".", "。"))
     if rec["inc_revenue_ci_low"] < 0:
-        text += (" The interval includes a loss: treat this as the best guess, and keep a "
-                 "holdout next time.")
+        text += tr(" The interval includes a loss: treat this as the best guess, and keep a "
+                   "holdout next time.", "区间包含亏损：请把它当作最佳估计，下次继续保留对照组。")
     return text
 
 

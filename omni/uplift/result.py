@@ -221,6 +221,14 @@ class UpliftResult(MonthResult):
                    f["inc_profit"], **cny),
         ]
 
+    def previous_headline(self) -> dict[str, Any]:
+        """The previous month's headline figures, from :attr:`previous` (the campaigns its report
+        shows, measured with this month's identity resolution); none when it has no campaign or
+        when this month's campaigns were chosen by hand."""
+        if self.previous is None or not self.previous.campaigns or self.settings.get("campaigns"):
+            return {}
+        return self.previous.figures()
+
     def compare(self, previous: MonthResult | Mapping[str, Any] | None,
                 keys: Sequence[str] | None = None) -> pd.DataFrame:
         """The month's figures (:data:`MONTH_FIGURES`) against ``previous``'s.

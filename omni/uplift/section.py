@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from omni.core.i18n import term
 from omni.uplift import narrative as N
 from omni.uplift import plots as P
 from omni.uplift import tables as T
@@ -38,7 +39,7 @@ class Block:
 
 
 def _design(an: CampaignAnalysis) -> list[Block]:
-    return [Block("markdown", N.DESIGN_HEAD),
+    return [Block("markdown", term(N.DESIGN_HEAD)),
             Block("table", T.arms_table(an), T.arms_formats(an), "Arms"),
             Block("table", T.checks_table(an), None, "Checks"),
             Block("markdown", N.checks_verdict(an))]
@@ -59,7 +60,7 @@ def _effect(an: CampaignAnalysis, margin: float, alpha: float) -> list[Block]:
 
 
 def _segments(an: CampaignAnalysis, alpha: float) -> list[Block]:
-    out = [Block("markdown", N.SEGMENTS_HEAD)]
+    out = [Block("markdown", term(N.SEGMENTS_HEAD))]
     fig = P.figure_of(P.plot_segments(an))
     if fig is not None:
         out.append(Block("figure", fig))
@@ -71,7 +72,7 @@ def _segments(an: CampaignAnalysis, alpha: float) -> list[Block]:
 
 
 def _targeting(an: CampaignAnalysis, margin: float) -> list[Block]:
-    out = [Block("markdown", N.QINI_HEAD)]
+    out = [Block("markdown", term(N.QINI_HEAD))]
     if an.model:
         out += [Block("figure", P.figure_of(P.plot_qini(an))),
                 Block("table", T.qini_table(an), {"Qini coefficient": "{:+.3f}"}),
@@ -116,7 +117,7 @@ def campaign_section(an: CampaignAnalysis, margin: float = 0.4, alpha: float = 0
     blocks = [Block("markdown", N.campaign_title(an)), Block("markdown", N.campaign_intro(an)),
               *_design(an), *_effect(an, margin, alpha), *_segments(an, alpha),
               *_targeting(an, margin),
-              Block("markdown", N.POWER_HEAD),
+              Block("markdown", term(N.POWER_HEAD)),
               Block("table", T.power_shown(an), {"control conversion": "{:.2%}", "relative": "{:.0%}",
                                                  "detectable revenue lift (CNY/person, CUPED)": "{:.2f}"}),
               Block("markdown", N.power_summary(an))]

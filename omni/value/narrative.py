@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from omni.core.i18n import add_terms, current_lang, month_label, relabel, tr
+from omni.core.i18n import add_terms, current_lang, month_label, relabel, term, tr
 from omni.core.markup import md
 from omni.core.result import Figure
 from omni.value.result import ValueResult
@@ -91,6 +91,9 @@ add_terms("zh", {
     "relative_change": "相对变化", "check": "检查", "alive_share": "存活比例", "mean_p_alive": "平均 P(存活)",
     "rank": "排名", "repeat buyers": "复购客户", "revenue (CNY)": "收入（元）", "revenue share to date": "累计收入占比",
     "purchases expected in 90 days": "90 天预期购买", "previous month's fit": "上月拟合", "share": "占比",
+    "new customers in the month": "本月新客", "customers who bought": "本月有购买的客户",
+    "paid orders in the month": "本月已支付订单", "repeat buyers with P(alive) below 50%": "P(存活) 低于 50% 的复购客户",
+    "重要价值 customers": "重要价值客户",
 })
 
 _LABELS_ZH = {"customers": "客户（有已支付订单的已识别 OneID）", "repeat_share": "复购率（2 天及以上有购买）",
@@ -199,20 +202,25 @@ def segments_table(r: ValueResult) -> dict[str, Any]:
         "mean_days_since_last": "mean days since last", "mean_orders": "mean orders"})
     formats = {"share": "{:.1%}", f"revenue ({c})": "{:,.0f}", "revenue share": "{:.1%}", "value share": "{:.1%}",
                "mean P(alive)": "{:.2f}", "mean days since last": "{:,.0f}", "mean orders": "{:.1f}"}
-    return _shown(show, formats, f"RFM classes at the end of {r.month} (CLV in {c}; classes of fewer than 10 "
-                                 "customers are blanked)")
+    return _shown(show, formats, tr(f"RFM classes at the end of {r.month} (CLV in {c}; classes of fewer than 10 "
+                                    "customers are blanked)",
+                                    f"{month_label(r.month)}末的 RFM 类别（CLV 单位 {c}；少于 10 位客户的类别留空）"))
 
 
 def segments(r: ValueResult) -> str:
     """重要价值 against 一般挽留, the largest class and where reactivation pays."""
     big, c = r.tables["segments"].set_index("segment"), r.currency
     iv, gw = big.loc["重要价值"], big.loc["一般挽留"]
-    return md(
+    return md(tr(
         "重要价值 (important value) customers are {ivs:.1%} of the base but brought {ivr:.0%} of the revenue to date "
         "and hold {ivc:.0%} of the predicted value (mean CLV {ivm:,.0f} {c}). The largest class is **{largest}** "
         "({lshare:.0%} of customers). 一般挽留 (general win-back: not recent, one-off, low spend) are {gws:.0%} of "
         "customers with a mean CLV of {gwm:,.0f} {c}: low priority. 重要保持 and 重要挽留 (frequent or high spenders "
         "who have not bought recently) are where reactivation pays: mean P(alive) {keep:.2f} and {back:.2f}.",
+        "重要价值客户占客户总数的 {ivs:.1%}，却贡献了迄今 {ivr:.0%} 的收入，并持有 {ivc:.0%} 的预测价值（平均 CLV "
+        "{ivm:,.0f} {c}）。人数最多的类别是 **{largest}**（占客户的 {lshare:.0%}）。一般挽留客户（近期未购、只买过一次、"
+        "消费低）占 {gws:.0%}，平均 CLV 为 {gwm:,.0f} {c}：优先级低。重要保持和重要挽留客户（购买频繁或消费高、但近期"
+        "未购）是唤醒最划算的人群：平均 P(存活) 分别为 {keep:.2f} 和 {back:.2f}。"),
         ivs=iv["customer_share"], ivr=iv["revenue_share"], ivc=iv["clv_share"], ivm=iv["mean_clv"], c=c,
         largest=big["customers"].astype(float).idxmax(), lshare=big["customer_share"].astype(float).max(),
         gws=gw["customer_share"], gwm=gw["mean_clv"], keep=big.loc["重要保持", "mean_p_alive"],
@@ -226,14 +234,17 @@ def model_not_checked(r: ValueResult) -> str:
     """Why the holdout check was not run, and how the model was chosen instead."""
     cv = r.current
     if cv.check_skipped == "too short":
-        why = md("no purchase before the calibration end {cal:%Y-%m-%d} (first purchase {first:%Y-%m-%d}): the "
-                 "holdout check needs more than {weeks} weeks", cal=cv.skipped_calibration_end,
+        why = md(tr("no purchase before the calibration end {cal:%Y-%m-%d} (first purchase {first:%Y-%m-%d}): the "
+                    "holdout check needs more than {weeks} weeks",
+                    "校准期截止日 {cal:%Y-%m-%d} 之前没有购买（首次购买 {first:%Y-%m-%d}）：留出期检验需要超过 {weeks} 周的数据"),
+                 cal=cv.skipped_calibration_end,
                  first=cv.first_purchase, weeks=cv.settings["holdout_weeks"])
     else:
-        why = "not run"
-    how = ("The model was chosen by log-likelihood on all data." if cv.settings["model"] == "auto" else
-           md("The model is {m}, as set in the parameters.", m=r.month_figures["model"]))
-    return f"The holdout check was not run: {why}. " + how
+        why = tr("not run", "未运行")
+    how = (tr("The model was chosen by log-likelihood on all data.", "模型按全部数据上的对数似然选择。")
+           if cv.settings["model"] == "auto" else
+           md(tr("The model is {m}, as set in the parameters.", "模型为参数中指定的 {m}。"), m=r.month_figures["model"]))
+    return tr(f"The holdout check was not run: {why}. ", f"未进行留出期检验：{why}。") + how
 
 
 def model_tables(r: ValueResult) -> list[dict[str, Any]]:
@@ -245,8 +256,10 @@ def scores_table(r: ValueResult) -> dict[str, Any]:
     """Holdout scores of the purchase models, chosen model first."""
     formats = {"log_likelihood": "{:,.1f}", "rmse": "{:.4f}", "mae": "{:.4f}", "holdout_purchases_predicted": "{:,.0f}",
                "holdout_purchases_actual": "{:,.0f}", "total_error_pct": "{:+.1f}%"}
-    return _shown(r.tables["scores"], formats, f"Holdout scores ({r.current.check.n_customers_:,} customers with a "
-                                                "purchase before the calibration end)")
+    n = r.current.check.n_customers_
+    return _shown(r.tables["scores"], formats, tr(f"Holdout scores ({n:,} customers with a "
+                                                   "purchase before the calibration end)",
+                                                   f"留出期评分（校准期截止前有购买的 {n:,} 位客户）"))
 
 
 def _parameters(r: ValueResult) -> pd.DataFrame:
@@ -260,29 +273,35 @@ def _parameters(r: ValueResult) -> pd.DataFrame:
 
 def parameters_table(r: ValueResult) -> dict[str, Any]:
     """The fitted parameters with their meaning, this month and the previous month."""
-    fit = f"fit to {r.month}"
+    fit = tr(f"fit to {r.month}", f"拟合至{month_label(r.month)}")
     return _shown(_parameters(r).rename(columns={"value": fit}), {fit: "{:,.3f}", "previous month's fit": "{:,.3f}"},
-                  "Parameters of the chosen model, fitted on all purchases to the month end (time in weeks; "
-                  f"{r.currency})")
+                  tr("Parameters of the chosen model, fitted on all purchases to the month end (time in weeks; "
+                     f"{r.currency})", f"所选模型的参数，基于截至月末的全部购买拟合（时间单位为周；{r.currency}）"))
 
 
 def _check_text(sc: pd.DataFrame) -> str:
     c = sc.iloc[0]
     e = c["total_error_pct"]
     two = len(sc) > 1
-    text = md("**{m}** predicted the holdout {b} (per-customer RMSE {rmse:.4f}", m=c["model"],
-              b="better" if two else "", rmse=c["rmse"])
+    text = md(tr("**{m}** predicted the holdout {b} (per-customer RMSE {rmse:.4f}",
+                 "**{m}** 对留出期的预测{b}（每位客户 RMSE {rmse:.4f}"), m=c["model"],
+              b=tr("better", "更好") if two else "", rmse=c["rmse"])
     if two:
-        text += md(" vs {rmse:.4f} for {m}", rmse=sc["rmse"].iloc[-1], m=sc["model"].iloc[-1])
-    text += md("); it expected {p:,.0f} purchases where {a:,.0f} happened ({e:+.1f}%). ",
+        text += md(tr(" vs {rmse:.4f} for {m}", "，{m} 为 {rmse:.4f}"), rmse=sc["rmse"].iloc[-1], m=sc["model"].iloc[-1])
+    text += md(tr("); it expected {p:,.0f} purchases where {a:,.0f} happened ({e:+.1f}%). ",
+                  "）；预计 {p:,.0f} 次购买，实际 {a:,.0f} 次（{e:+.1f}%）。"),
                p=c["holdout_purchases_predicted"], a=c["holdout_purchases_actual"], e=e)
-    text += ("That is close. " if abs(e) <= 5 else
+    text += (tr("That is close. ", "相当接近。") if abs(e) <= 5 else tr(
              f"It {'over' if e > 0 else 'under'}-predicts the total: the model assumes steady buying, while promotions "
              "(618, 双11), campaigns and the mix of new customers move the level from one half year to the next; "
-             "per-customer ranking, which drives the tiers and the watch list, is less affected. ")
+             "per-customer ranking, which drives the tiers and the watch list, is less affected. ",
+             f"总量{'高估' if e > 0 else '低估'}：模型假设购买节奏稳定，而大促（618、双11）、营销活动和新客结构会让半年与半年之间"
+             "的水平起伏；决定分层和预警名单的客户排序受影响较小。"))
     if two and abs(sc["rmse"].iloc[0] - sc["rmse"].iloc[-1]) < 0.001 * sc["rmse"].iloc[0]:
-        text += ("Where the two models are this close the choice barely changes CLV, but BG/NBD gives every one-time "
-                 "buyer P(alive) = 1, so P(alive) figures here are quoted for repeat buyers. ")
+        text += tr("Where the two models are this close the choice barely changes CLV, but BG/NBD gives every one-time "
+                   "buyer P(alive) = 1, so P(alive) figures here are quoted for repeat buyers. ",
+                   "两个模型如此接近时，选择几乎不影响 CLV；但 BG/NBD 给每位只买过一次的客户 P(存活) = 1，因此这里的 "
+                   "P(存活) 数字只针对复购客户。")
     return text
 
 
@@ -292,22 +311,28 @@ def model(r: ValueResult) -> str:
     text = _check_text(r.tables["scores"]) if cv.check is not None else model_not_checked(r) + " "
     pp = r.tables["parameters"].set_index("parameter")["value"]
     if "median lifetime" in pp.index:
-        life = md("half of the new customers are still active {y:.1f} years after their first purchase ({a:.0%} after "
-                  "one year)", y=pp["median lifetime"], a=pp["still active after a year"])
+        life = md(tr("half of the new customers are still active {y:.1f} years after their first purchase ({a:.0%} after "
+                     "one year)", "一半新客在首次购买 {y:.1f} 年后仍然活跃（一年后为 {a:.0%}）"),
+                  y=pp["median lifetime"], a=pp["still active after a year"])
     else:
-        life = md("after each purchase {d:.0%} of the customers drop out, on average",
+        life = md(tr("after each purchase {d:.0%} of the customers drop out, on average",
+                     "平均每次购买后有 {d:.0%} 的客户流失"),
                   d=pp["mean dropout probability per purchase"])
     gi = cv.model.gg_independence_
     corr = gi.get("corr", float("nan"))
-    text += md("Refitted to {month}: an active customer buys {rate:.2f} times a year on average and spends {spend:,.0f} "
-               "{c} per purchase; ", month=r.month, rate=pp["mean purchase rate while active"],
+    zh = current_lang() == "zh"
+    text += md(tr("Refitted to {month}: an active customer buys {rate:.2f} times a year on average and spends {spend:,.0f} "
+                  "{c} per purchase; ", "按截至{month}的数据重新拟合：活跃客户平均每年购买 {rate:.2f} 次，每次消费 {spend:,.0f} "
+                  "{c}；"), month=month_label(r.month) if zh else r.month, rate=pp["mean purchase rate while active"],
                spend=pp["mean spend per purchase"], c=r.currency)
-    text += life + md(". Spend per purchase and purchase frequency are {ind} among repeat buyers (correlation "
-                      "{corr:.2f}), as Gamma-Gamma assumes.",
-                      ind="nearly independent" if abs(gi.get("corr", 0)) < 0.3 else "correlated", corr=corr)
+    indep = abs(gi.get("corr", 0)) < 0.3
+    text += life + md(tr(". Spend per purchase and purchase frequency are {ind} among repeat buyers (correlation "
+                         "{corr:.2f}), as Gamma-Gamma assumes.",
+                         "。复购客户的每次消费与购买频次{ind}（相关系数 {corr:.2f}），符合 Gamma-Gamma 的假设。"),
+                      ind=(tr("nearly independent", "几乎独立") if indep else tr("correlated", "相关")), corr=corr)
     warn = cv.model.warnings_ + (cv.check.warnings_ if cv.check is not None else [])
     if warn:
-        text += " Fit warnings: " + "; ".join(md("{w}", w=w) for w in warn[:3]) + "."
+        text += tr(" Fit warnings: ", "拟合警告：") + "; ".join(md("{w}", w=w) for w in warn[:3]) + tr(".", "。")
     return text
 
 
@@ -324,7 +349,9 @@ def tiers_table(r: ValueResult) -> dict[str, Any]:
     formats = {"share": "{:.1%}", "lowest CLV": "{:,.0f}", "mean CLV": "{:,.0f}", "total CLV": "{:,.0f}",
                "value share": "{:.1%}", "mean P(alive)": "{:.2f}", "purchases expected in 90 days": "{:,.0f}",
                "repeat buyers": "{:.0%}", "revenue share to date": "{:.1%}"}
-    return _shown(tt, formats, f"Value tiers by {r.current.settings['clv_months']}-month CLV ({r.currency})")
+    months = r.current.settings['clv_months']
+    return _shown(tt, formats, tr(f"Value tiers by {months}-month CLV ({r.currency})",
+                                  f"按 {months} 个月 CLV 划分的价值分层（{r.currency}）"))
 
 
 def tiers(r: ValueResult) -> str:
@@ -333,24 +360,31 @@ def tiers(r: ValueResult) -> str:
     ta, td = tt.loc[r.top_tier], tt.iloc[-1]
     share = r.month_figures["top_share"]
     rev_top = r.revenue_top_share
-    text = md(
+    text = md(tr(
         "Tier {tier} ({n:,.0f} customers, CLV from {lo:,.0f} {c}) holds {cs:.0%} of the predicted value and brought "
         "{rs:.0%} of the revenue so far; {rep:.0%} of them are repeat buyers, with a mean P(alive) of {pa:.2f}. The "
         "last tier ({last}, {ls:.0%} of customers) holds {lcs:.0%}: {once:.0%} of them bought only once, and together "
         "they are expected to buy {e90:,.0f} times in the next 90 days ({per:.2f} per customer). ",
+        "{tier} 层（{n:,.0f} 位客户，CLV 自 {lo:,.0f} {c} 起）持有 {cs:.0%} 的预测价值，贡献了迄今 {rs:.0%} 的收入；其中 "
+        "{rep:.0%} 是复购客户，平均 P(存活) 为 {pa:.2f}。最后一层（{last}，占客户的 {ls:.0%}）持有 {lcs:.0%}：其中 "
+        "{once:.0%} 只买过一次，预计未来 90 天共购买 {e90:,.0f} 次（每位客户 {per:.2f} 次）。"),
         tier=r.top_tier, n=ta["customers"], lo=ta["min_clv"], c=c, cs=ta["clv_share"], rs=ta["revenue_share"],
         rep=ta["repeat_buyer_share"], pa=ta["mean_p_alive"], last=tt.index[-1], ls=td["customer_share"],
         lcs=td["clv_share"], once=1 - td["repeat_buyer_share"], e90=td["expected_purchases_90d"],
         per=td["expected_purchases_90d"] / td["customers"])
     more = share > rev_top
-    text += md("Predicted value is {more} concentrated than past revenue (top {top:.0%}: {s:.0%} vs {rv:.0%}): ",
-               more="more" if more else "less", top=top, s=share, rv=rev_top)
-    text += ("it weighs recency and frequency, so a big spender who stopped buying keeps revenue but loses CLV." if more
-             else "the spend model pulls each customer's average spend towards the population mean, and past big "
-             "orders do not repeat for sure.")
+    text += md(tr("Predicted value is {more} concentrated than past revenue (top {top:.0%}: {s:.0%} vs {rv:.0%}): ",
+                  "预测价值比历史收入{more}集中（前 {top:.0%}：{s:.0%} 对 {rv:.0%}）："),
+               more=(tr("more", "更") if more else tr("less", "不那么")), top=top, s=share, rv=rev_top)
+    text += (tr("it weighs recency and frequency, so a big spender who stopped buying keeps revenue but loses CLV.",
+                "它考虑最近购买时间和频次，因此停止购买的大客户保留了历史收入，却失去了 CLV。") if more
+             else tr("the spend model pulls each customer's average spend towards the population mean, and past big "
+                     "orders do not repeat for sure.",
+                     "消费模型把每位客户的平均消费拉向总体均值，而过去的大单不一定会重复。"))
     if r.current.model.model_ == "bgnbd":
-        text += (" (BG/NBD gives P(alive) = 1 to customers who bought only once: without a repeat purchase it has not "
-                 "seen them drop out.)")
+        text += tr(" (BG/NBD gives P(alive) = 1 to customers who bought only once: without a repeat purchase it has not "
+                   "seen them drop out.)",
+                   "（BG/NBD 给只买过一次的客户 P(存活) = 1：没有复购，它就看不到这些客户流失。）")
     return text
 
 
@@ -359,8 +393,8 @@ def tiers(r: ValueResult) -> str:
 
 def no_previous(r: ValueResult) -> str:
     """There is no previous month end to compare with."""
-    return md("There is no previous month end to compare with ({why}).",
-              why=r.previous_error or f"no purchases before {r.month}")
+    return md(tr("There is no previous month end to compare with ({why}).", "没有可比较的上月末数据（{why}）。"),
+              why=r.previous_error or tr(f"no purchases before {r.month}", f"{month_label(r.month)}之前没有购买"))
 
 
 def churn_tables(r: ValueResult) -> list[dict[str, Any]]:
@@ -379,8 +413,10 @@ def churn_tables(r: ValueResult) -> list[dict[str, Any]]:
     formats = {f"revenue ({c})": "{:,.0f}", f"P(alive) {p}": "{:.2f}", f"P(alive) {m}": "{:.2f}", "change": "{:+.2f}",
                f"CLV {p}": "{:,.0f}", f"CLV {m}": "{:,.0f}", "CLV lost": "{:,.0f}"}
     drop = r.settings["churn_min_drop"]
-    return [_shown(wl, formats, f"Watch list: tier-{r.top_tier} customers of {p} whose P(alive) fell by {drop:.2f} "
-                                f"or more, most value lost first (CLV in {c})")]
+    return [_shown(wl, formats, tr(f"Watch list: tier-{r.top_tier} customers of {p} whose P(alive) fell by {drop:.2f} "
+                                   f"or more, most value lost first (CLV in {c})",
+                                   f"预警名单：{month_label(p)} 的 {r.top_tier} 层客户中 P(存活) 下降 {drop:.2f} 及以上者，"
+                                   f"按损失价值从高到低（CLV 单位 {c}）"))]
 
 
 def churn(r: ValueResult) -> str:
@@ -389,23 +425,32 @@ def churn(r: ValueResult) -> str:
         return no_previous(r)
     wf, c, drop = r.watch_figures, r.currency, r.settings["churn_min_drop"]
     watch, pts = r.tables["watchlist"], r.tables["churn_points"]
-    text = md(
+    zh = current_lang() == "zh"
+    text = md(tr(
         "Of the {hv:,.0f} tier-{tier} customers of {prev}, {silent:.0%} did not buy in {month}; {falling:,.0f} lost "
         "{pts:.0f} or more points of P(alive). Together they still hold {risk:,.0f} {c} of predicted value after "
         "losing {lost:,.0f} {c} this month",
-        hv=wf["high_value"], tier=r.top_tier, prev=r.previous_month, silent=(~pts["bought"].to_numpy()).mean(),
-        month=r.month, falling=wf["falling"], pts=drop * 100, risk=wf["clv_at_risk"], c=c, lost=wf["clv_lost"])
+        "{prev}的 {hv:,.0f} 位 {tier} 层客户中，{silent:.0%} 在{month}没有购买；{falling:,.0f} 位的 P(存活) 下降了 "
+        "{pts:.0f} 个百分点及以上。本月损失 {lost:,.0f} {c} 之后，他们仍持有 {risk:,.0f} {c} 的预测价值"),
+        hv=wf["high_value"], tier=r.top_tier, prev=month_label(r.previous_month) if zh else r.previous_month,
+        silent=(~pts["bought"].to_numpy()).mean(),
+        month=month_label(r.month) if zh else r.month, falling=wf["falling"], pts=drop * 100, risk=wf["clv_at_risk"],
+        c=c, lost=wf["clv_lost"])
     if np.isfinite(wf["contactable"]):
-        text += md("; {n:,.0f} of them have not opted out of marketing", n=wf["contactable"])
-    text += ". "
+        text += md(tr("; {n:,.0f} of them have not opted out of marketing", "；其中 {n:,.0f} 位未退订营销"),
+                   n=wf["contactable"])
+    text += tr(". ", "。")
     if len(watch):
         w0 = watch.iloc[0]
-        text += md("The top of the list bought {n:,} times for {rev:,.0f} {c} but not for {days:,} days: P(alive) "
-                   "{a:.2f} → {b:.2f}. ", n=w0["orders"], rev=w0["revenue"], c=c, days=w0["days_since_last"],
+        text += md(tr("The top of the list bought {n:,} times for {rev:,.0f} {c} but not for {days:,} days: P(alive) "
+                      "{a:.2f} → {b:.2f}. ", "名单第一位购买过 {n:,} 次、共 {rev:,.0f} {c}，但已 {days:,} 天没有购买："
+                      "P(存活) {a:.2f} → {b:.2f}。"), n=w0["orders"], rev=w0["revenue"], c=c, days=w0["days_since_last"],
                    a=w0["p_alive_then"], b=w0["p_alive_now"])
-    return text + ("A reactivation contact (service call, member benefit) costs little next to the value at stake; the "
-                   "full list with ids is available to CRM staff through `omni.value.churn.churn_watchlist` in the "
-                   "analyst environment.")
+    return text + tr("A reactivation contact (service call, member benefit) costs little next to the value at stake; the "
+                     "full list with ids is available to CRM staff through `omni.value.churn.churn_watchlist` in the "
+                     "analyst environment.",
+                     "与所涉价值相比，一次唤醒触达（客服回访、会员权益）成本很低；带 ID 的完整名单可由 CRM 人员在分析环境中通过 "
+                     "`omni.value.churn.churn_watchlist` 获取。")
 
 
 # -- TGI -------------------------------------------------------------------------------------
@@ -429,34 +474,40 @@ def tgi_top_tables(r: ValueResult) -> list[dict[str, Any]]:
             "segment_share": f"share in tier {tier}", "base_share": "share of all customers"})
     formats = {f"share in tier {tier}": "{:.1%}", "share of all customers": "{:.1%}", "tgi": "{:.0f}",
                "ci_low": "{:.0f}", "ci_high": "{:.0f}"}
-    return [_shown(df, formats, f"Traits over-represented in tier {tier} (significant, TGI ≥ "
-                                f"{r.settings['tgi_highlight']})")]
+    h = r.settings['tgi_highlight']
+    return [_shown(df, formats, tr(f"Traits over-represented in tier {tier} (significant, TGI ≥ "
+                                   f"{h})", f"{tier} 层中显著偏高的特征（显著，TGI ≥ {h}）"))]
 
 
 def tgi_top(r: ValueResult) -> str:
     """What sets the top tier apart, and how well the attributes are known."""
     ov, under, tier = _over(r, "tgi_top"), _under(r.tables["tgi_top"]), r.top_tier
     if len(ov):
-        text = "Over-represented among the most valuable customers: " + "; ".join(
-            md("**{a} {v}** (TGI {t:.0f}, {s:.0%} of tier {tier} vs {b:.0%} of all)", a=TGI_LABELS[t.attribute],
-               v=t.value, t=t.tgi, s=t.segment_share, tier=tier, b=t.base_share) for t in ov.head(4).itertuples()) + ". "
+        text = tr("Over-represented among the most valuable customers: ", "最有价值客户中显著偏高的特征：") + tr("; ", "；").join(
+            md(tr("**{a} {v}** (TGI {t:.0f}, {s:.0%} of tier {tier} vs {b:.0%} of all)",
+                  "**{a} {v}**（TGI {t:.0f}，{tier} 层中占 {s:.0%}，全体中占 {b:.0%}）"), a=term(TGI_LABELS[t.attribute]),
+               v=t.value, t=t.tgi, s=t.segment_share, tier=tier, b=t.base_share) for t in ov.head(4).itertuples()) + tr(". ", "。")
     else:
-        text = md("No trait is significantly over-represented in tier {tier} at TGI ≥ {h}. ", tier=tier,
+        text = md(tr("No trait is significantly over-represented in tier {tier} at TGI ≥ {h}. ",
+                     "{tier} 层中没有 TGI ≥ {h} 的显著偏高特征。"), tier=tier,
                   h=r.settings["tgi_highlight"])
     if len(under):
-        text += "Under-represented: " + "; ".join(
-            md("{a} {v} (TGI {t:.0f})", a=TGI_LABELS[t.attribute], v=t.value, t=t.tgi)
-            for t in under.head(3).itertuples()) + ". "
+        text += tr("Under-represented: ", "显著偏低：") + tr("; ", "；").join(
+            md("{a} {v} (TGI {t:.0f})", a=term(TGI_LABELS[t.attribute]), v=t.value, t=t.tgi)
+            for t in under.head(3).itertuples()) + tr(". ", "。")
     cov = r.attributes.notna().mean()
-    return text + md("Known for {g:.0%} of customers (gender), {a:.0%} (age band) and {c:.0%} (city tier); ",
-                     g=cov["gender"], a=cov["age_band"], c=cov["city_tier"]) + (
+    return text + md(tr("Known for {g:.0%} of customers (gender), {a:.0%} (age band) and {c:.0%} (city tier); ",
+                        "已知属性的客户比例：性别 {g:.0%}，年龄段 {a:.0%}，城市级别 {c:.0%}；"),
+                     g=cov["gender"], a=cov["age_band"], c=cov["city_tier"]) + tr(
         "buying across channels goes with value because a OneID that joins store and online orders sees more of the "
-        "person's purchases.")
+        "person's purchases.",
+        "跨渠道购买与高价值相伴，因为把门店和线上订单合并到一个 OneID，就能看到这个人更多的购买。")
 
 
 def no_panel(r: ValueResult) -> str:
     """The dataset has no market panel."""
-    return "This dataset has no market panel; the customer base is not compared with the population."
+    return tr("This dataset has no market panel; the customer base is not compared with the population.",
+              "此数据集没有市场样本（panel），不将客户群与总体人口比较。")
 
 
 def panel_tables(r: ValueResult) -> list[dict[str, Any]]:
@@ -468,7 +519,7 @@ def panel_tables(r: ValueResult) -> list[dict[str, Any]]:
         columns={"segment_share": "share of customers", "base_share": "share of the population"})
     formats = {"share of customers": "{:.1%}", "share of the population": "{:.1%}", "tgi": "{:.0f}",
                "ci_low": "{:.0f}", "ci_high": "{:.0f}"}
-    return [_shown(df, formats, "Customers against the market panel, every cell")]
+    return [_shown(df, formats, tr("Customers against the market panel, every cell", "客户与市场样本对比（全部单元格）"))]
 
 
 def panel(r: ValueResult) -> str:
@@ -476,14 +527,16 @@ def panel(r: ValueResult) -> str:
     if "tgi_panel" not in r.tables:
         return no_panel(r)
     ov, low = _over(r, "tgi_panel"), _under(r.tables["tgi_panel"])
-    text = "The brand over-reaches " + ", ".join(
-        md("**{a} {v}** (TGI {t:.0f})", a=TGI_LABELS[t.attribute], v=t.value, t=t.tgi) for t in ov.head(4).itertuples())
+    text = tr("The brand over-reaches ", "品牌在以下人群中渗透偏高：") + tr(", ", "、").join(
+        md("**{a} {v}** (TGI {t:.0f})", a=term(TGI_LABELS[t.attribute]), v=t.value, t=t.tgi) for t in ov.head(4).itertuples())
     if len(low):
-        text += ". It under-reaches " + ", ".join(
-            md("{a} {v} (TGI {t:.0f})", a=TGI_LABELS[t.attribute], v=t.value, t=t.tgi) for t in low.head(3).itertuples())
-    return text + (". Over-represented groups are the core market to defend; large under-represented groups are the "
-                   "room for growth, if the product fits them. Demographics come from CRM members, who may differ "
-                   "from platform-only buyers.")
+        text += tr(". It under-reaches ", "。渗透偏低的人群：") + tr(", ", "、").join(
+            md("{a} {v} (TGI {t:.0f})", a=term(TGI_LABELS[t.attribute]), v=t.value, t=t.tgi) for t in low.head(3).itertuples())
+    return text + tr(". Over-represented groups are the core market to defend; large under-represented groups are the "
+                     "room for growth, if the product fits them. Demographics come from CRM members, who may differ "
+                     "from platform-only buyers.",
+                     "。偏高的人群是需要守住的核心市场；规模大而偏低的人群是增长空间（前提是产品适合他们）。人口属性来自 CRM "
+                     "会员，可能与仅在平台购买的买家不同。")
 
 
 # -- month against month ---------------------------------------------------------------------
@@ -506,7 +559,7 @@ def comparison_tables(r: ValueResult) -> list[dict[str, Any]]:
               "expected_purchases_90d": "purchases expected in 90 days"}
     cmp = r.month_over_month()
     keys = list(cmp["figure"])
-    cmp["figure"] = [labels[k] for k in keys]
+    cmp["figure"] = [term(labels[k]) for k in keys]
     cmp = cmp[["figure", "previous_month", "this_month", "change", "relative_change"]]
     for col in ("previous_month", "this_month", "change"):
         sign = "+" if col == "change" else ""
@@ -524,12 +577,16 @@ def comparison(r: ValueResult) -> str:
     mig = r.tables["migration"]
     stay = np.diag(mig.iloc[:8].to_numpy()).sum() / mig.iloc[:8].to_numpy().sum()
     iv_row = mig.loc["important value"]
-    return md(
+    return md(tr(
         "{d:+,} customers ({new:,} new), revenue in the month {rev:,.0f} vs {prev_rev:,.0f} {c}. Predicted {months}-"
         "month value {pv:,.0f} → {cv:,.0f} {c} ({rel:+.1%}); repeat buyers with P(alive) below 50%: {pr:.1%} → "
         "{cr:.1%}. {stay:.0%} of last month's customers stayed in their class; of the {niv:,} 重要价值 customers "
         "{still:.0%} still are. Class thresholds are means over all customers and move a little each month, so part "
         "of the movement is the thresholds, not the customers.",
+        "客户 {d:+,} 位（新客 {new:,} 位），本月收入 {rev:,.0f} {c}，上月 {prev_rev:,.0f} {c}。未来 {months} 个月预测价值 "
+        "{pv:,.0f} → {cv:,.0f} {c}（{rel:+.1%}）；P(存活) 低于 50% 的复购客户：{pr:.1%} → {cr:.1%}。上月客户中 {stay:.0%} "
+        "留在原类别；{niv:,} 位重要价值客户中 {still:.0%} 仍是重要价值。类别阈值是全体客户的均值，每月略有变动，"
+        "因此部分变动来自阈值而非客户本身。"),
         d=f["customers"] - p["customers"], new=f["new_customers"], rev=f["revenue_month"], prev_rev=p["revenue_month"],
         c=c, months=r.current.settings["clv_months"], pv=p["clv_total"], cv=f["clv_total"],
         rel=f["clv_total"] / p["clv_total"] - 1, pr=p["at_risk_share"], cr=f["at_risk_share"], stay=stay,
@@ -541,7 +598,8 @@ def comparison(r: ValueResult) -> str:
 
 def no_truth(r: ValueResult) -> str:
     """The dataset has no ground truth."""
-    return "This dataset has no ground truth; the model is not checked against the true purchase process."
+    return tr("This dataset has no ground truth; the model is not checked against the true purchase process.",
+              "此数据集没有真值，模型未与真实购买过程对照检验。")
 
 
 def truth_tables(r: ValueResult) -> list[dict[str, Any]]:
@@ -549,19 +607,25 @@ def truth_tables(r: ValueResult) -> list[dict[str, Any]]:
     tf = r.truth_figures
     if tf is None:
         return []
-    rows = [("customers matched / persons behind them", f"{tf['customers']:,.0f} / {tf['persons']:,.0f}"),
-            ("persons whose orders sit on 2+ OneIDs", f"{tf['split_persons']:.1%}"),
-            ("rank correlation, predicted vs true expected purchases (per person)", f"{tf['rank_corr_purchases']:.2f}"),
-            ("rank correlation, CLV vs true expected spend (per person)", f"{tf['rank_corr_clv']:.2f}"),
-            ("rank correlation with the true purchase rate (active persons)", f"{tf['rank_corr_rate']:.2f}"),
-            ("purchases in the next 12 months: predicted / true organic",
+    rows = [(tr("customers matched / persons behind them", "匹配到的客户 / 背后的真实人数"),
+             f"{tf['customers']:,.0f} / {tf['persons']:,.0f}"),
+            (tr("persons whose orders sit on 2+ OneIDs", "订单分散在 2 个及以上 OneID 的人"), f"{tf['split_persons']:.1%}"),
+            (tr("rank correlation, predicted vs true expected purchases (per person)",
+                "预测购买与真实期望购买的秩相关（按人）"), f"{tf['rank_corr_purchases']:.2f}"),
+            (tr("rank correlation, CLV vs true expected spend (per person)", "CLV 与真实期望消费的秩相关（按人）"),
+             f"{tf['rank_corr_clv']:.2f}"),
+            (tr("rank correlation with the true purchase rate (active persons)", "与真实购买率的秩相关（活跃的人）"),
+             f"{tf['rank_corr_rate']:.2f}"),
+            (tr("purchases in the next 12 months: predicted / true organic", "未来 12 个月购买：预测 / 真实自然购买"),
              f"{tf['predicted_purchases']:,.0f} / {tf['true_purchases']:,.0f}"),
-            ("mean P(alive) / share truly active (all customers)", f"{tf['mean_p_alive']:.1%} / {tf['alive_share']:.1%}"),
-            ("P(alive) ranks active above lapsed: AUC repeat buyers / all customers",
+            (tr("mean P(alive) / share truly active (all customers)", "平均 P(存活) / 真实活跃比例（全部客户）"),
+             f"{tf['mean_p_alive']:.1%} / {tf['alive_share']:.1%}"),
+            (tr("P(alive) ranks active above lapsed: AUC repeat buyers / all customers",
+                "P(存活) 把活跃排在流失之前：AUC 复购客户 / 全部客户"),
              f"{tf['auc_alive']:.2f} / {tf['auc_alive_all']:.2f}")]
     return [_shown(pd.DataFrame(rows, columns=["check", "value"])),
             _shown(r.tables["truth_calibration"], {"mean_p_alive": "{:.1%}", "alive_share": "{:.1%}"},
-                   "P(alive) calibration")]
+                   tr("P(alive) calibration", "P(存活) 校准"))]
 
 
 def truth(r: ValueResult) -> str:
@@ -570,17 +634,24 @@ def truth(r: ValueResult) -> str:
         return no_truth(r)
     tf, cal = r.truth_figures, r.tables["truth_calibration"]
     ot = cal[cal["group"] == "one-time buyers"]
-    text = md(
+    text = md(tr(
         "Per person, the predicted purchases rank with the true expected purchases at {rp:.2f} (Spearman) and the CLV "
         "with the true expected spend at {rc:.2f}; the model knows a person's rate only from the few purchases it saw, "
         "so the ranks of light buyers are noisy. Among repeat buyers P(alive) separates the still active from the "
-        "lapsed with an AUC of {auc:.2f} (0.5 = chance)", rp=tf["rank_corr_purchases"], rc=tf["rank_corr_clv"],
+        "lapsed with an AUC of {auc:.2f} (0.5 = chance)",
+        "按人计，预测购买与真实期望购买的秩相关为 {rp:.2f}（Spearman），CLV 与真实期望消费的秩相关为 {rc:.2f}；模型只能"
+        "从看到的少数几次购买推断一个人的购买率，因此轻度买家的排序噪声较大。在复购客户中，P(存活) 区分仍活跃与已流失"
+        "客户的 AUC 为 {auc:.2f}（0.5 = 随机）"), rp=tf["rank_corr_purchases"], rc=tf["rank_corr_clv"],
         auc=tf["auc_alive"])
     if r.current.model.model_ == "bgnbd" and len(ot):
-        text += md("; one-time buyers all get P(alive) = 1 from BG/NBD although {a:.0%} of them are active",
+        text += md(tr("; one-time buyers all get P(alive) = 1 from BG/NBD although {a:.0%} of them are active",
+                      "；BG/NBD 给所有只买过一次的客户 P(存活) = 1，而其中实际只有 {a:.0%} 仍活跃"),
                    a=ot["alive_share"].iloc[0])
-    return text + md(
+    return text + md(tr(
         ". In total the model expects {pred:,.0f} purchases in the next 12 months against {true:,.0f} from the true "
         "organic process: {split:.0%} of the persons have orders on several OneIDs, each of which looks like a lighter, "
         "shorter-lived customer to the model, and the seasonality of the synthetic world (双11, 618) is not in the "
-        "model.", pred=tf["predicted_purchases"], true=tf["true_purchases"], split=tf["split_persons"])
+        "model.",
+        "。总量上，模型预计未来 12 个月购买 {pred:,.0f} 次，真实自然购买过程为 {true:,.0f} 次：{split:.0%} 的人的订单分散在"
+        "多个 OneID 上，每个 OneID 在模型看来都是更轻、更短命的客户；而且模拟世界的季节性（双11、618）不在模型中。"),
+        pred=tf["predicted_purchases"], true=tf["true_purchases"], split=tf["split_persons"])

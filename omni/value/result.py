@@ -110,6 +110,15 @@ class ValueResult(MonthResult):
                                self.truth_figures["rank_corr_purchases"], fmt="{:.2f}", better="up"))
         return figs
 
+    def previous_headline(self) -> dict[str, Any]:
+        """The headline figures at the previous month end that the analysis computed anyway
+        (:attr:`previous_figures`: customers, value and risk; on this month's OneIDs)."""
+        p = self.previous_figures or {}
+        keys = {"customers": "customers", "active_customers": "active_customers", "repeat_share": "repeat_share",
+                "clv_total": "clv_total", "clv_mean": "clv_mean", "top_tier_value_share": "top_share",
+                "at_risk_share": "at_risk_share", "important_value_share": "important_value_share"}
+        return {k: p[v] for k, v in keys.items() if v in p}
+
     def month_over_month(self) -> pd.DataFrame:
         """:data:`MONTH_FIGURES` at this and the previous month end (``figure`` holds the keys).
 
