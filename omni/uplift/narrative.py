@@ -294,9 +294,9 @@ def validation_table(v: dict) -> pd.DataFrame:
     blp = v["blp"].set_index("term")
     cal = v["calibration_summary"]
     rows = []
-    for term, label in (("ate", "average effect (BLP b)"),
-                        ("heterogeneity", "BLP slope c on the prediction (1 = calibrated, 0 = noise)")):
-        r = blp.loc[term]
+    for blp_term, label in (("ate", "average effect (BLP b)"),
+                            ("heterogeneity", "BLP slope c on the prediction (1 = calibrated, 0 = noise)")):
+        r = blp.loc[blp_term]
         rows.append({"test": label, "estimate": f"{r['estimate']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]",
                      "p-value": f"{r['p_value']:.3g}", "verdict": r["verdict"]})
     rows.append({"test": "calibration by prediction quintile",
