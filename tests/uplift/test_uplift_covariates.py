@@ -67,7 +67,9 @@ def test_pre_period_covariates_drop_negative_amounts_with_a_note_and_tier_clv():
     # the negative order is left out, as if it had never been placed, and said so (one note)
     clean = _covariates(o.drop(bad), start, people=sim.assignments["oneid"])
     pd.testing.assert_frame_equal(cov, clean)
-    assert len(cov.attrs["warnings"]) == len(clean.attrs["warnings"]) + 1
+    # (compared by content: a model-fit note may come and go with floating-point paths on a busy machine)
+    assert sum(f"1 paid order(s) before {start:%Y-%m-%d} with a negative" in w for w in cov.attrs["warnings"]) == 1
+    assert not any("with a negative" in w for w in clean.attrs["warnings"])
     tiers = cov["clv_tier"].value_counts()
     buyers = (cov["rfm_segment"] != NO_PURCHASE).sum()
     assert set(tiers.index) <= {"A", "B", "C", "D", NO_PURCHASE}
