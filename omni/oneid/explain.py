@@ -123,7 +123,9 @@ def _positions(keys: pd.Series, wanted: list[str]) -> list[int]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    arr = keys.array.__arrow_array__() if hasattr(keys.array, "__arrow_array__") else pa.array(keys.astype(str))
+    from omni.core.strings import arrow_strings
+
+    arr = arrow_strings(keys)
     return [int(pc.index(arr, pa.scalar(str(k), type=arr.type)).as_py()) for k in wanted]
 
 

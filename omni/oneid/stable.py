@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from omni.core.oneid_codec import format_oneids, parse_oneids
+from omni.core.strings import index_in
 from omni.oneid.graph import dense_codes
 
 __all__ = ["assign_oneid_numbers", "assign_oneids", "format_oneid", "format_oneid_arrow",
@@ -27,16 +27,6 @@ def format_oneid(numbers: np.ndarray) -> np.ndarray:
 def parse_oneid(oneids: pd.Series) -> np.ndarray:
     """The numbers of OneIDs (inverse of :func:`format_oneid`), naming the first bad row."""
     return parse_oneids(oneids)
-
-
-def _large_strings(s: pd.Series) -> pa.Array:
-    """A key column as one Arrow ``large_string`` array (no Python string per row)."""
-    arr = s.array.__arrow_array__() if hasattr(s.array, "__arrow_array__") else pa.array(s.astype(str), from_pandas=True)
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    if pa.types.is_dictionary(arr.type):
-        arr = arr.dictionary_decode()
-    return arr.cast(pa.large_string())
 
 
 def _other_ids(other: np.ndarray) -> np.ndarray:
@@ -106,9 +96,7 @@ def assign_oneid_numbers(
         # each record's previous OneID number: a hash join in Arrow on the record keys (first row
         # of a key, as drop_duplicates kept it); at 20 M records pandas' reindex on string keys took
         # minutes and several GB of Python strings
-        pos = pc.index_in(_large_strings(clusters["record_key"]),
-                          value_set=_large_strings(previous["record_key"]))
-        pos = pc.fill_null(pos, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        pos = index_in(clusters["record_key"], previous["record_key"])
         has = pos >= 0
         cell = (
             pd.DataFrame({"prev": prev_num.to_numpy()[pos[has]].astype(np.int64), "cl": codes[has]})
