@@ -130,6 +130,24 @@ add_terms("zh", {
     "Conversion lift by channel mix before the campaign": "按活动前渠道结构的转化增量",
     "control people": "名对照组成员", "treated people": "名干预组成员", "control buyers": "个对照组买家",
     "treated buyers": "个干预组买家",
+    # month figures, design checks, segmentations (omni.uplift.result / omni.uplift.tables)
+    "campaigns reported": "报告的活动数", "people in the experiments": "实验人数",
+    "campaigns passing the design checks": "通过设计检查的活动", "arms with a significant conversion lift": "转化增量显著的干预组",
+    "campaign cost (CNY)": "活动成本（元）",
+    CHECK_LABELS["sample_ratio"]: "分组比例符合计划（样本比例）", CHECK_LABELS["balance"]: "活动前各组相似（平衡性）",
+    CHECK_LABELS["holdout_untouched"]: "对照组未被打扰（对照组未触达）", CHECK_LABELS["treated_reached"]: "实验组已触达",
+    CHECK_LABELS["one_assignment"]: "每人只分配一次",
+    "RFM class": "RFM 类别", "CLV tier": "CLV 分层", "channel mix before the campaign": "活动前渠道结构",
+    "city tier": "城市级别", "age band": "年龄段", "channel": "渠道",
+    "Conversion lift by city tier": "按城市级别的转化增量", "Conversion lift by age band": "按年龄段的转化增量",
+    "95% bootstrap interval": "95% 自助法区间", "resamples": "重抽样次数", "people fitted": "拟合人数",
+    "people held out": "留出人数", "verdict": "结论", "test": "检验", "estimate": "估计值",
+    "share targeted": "触达比例", "coupons + contacts (CNY)": "优惠券 + 触达（元）",
+    "observed (OneID)": "观测值（OneID）", "orders captured": "捕获的订单", "adjusted for capture": "按捕获率调整",
+    "bought: treated vs control": "购买：实验组 vs 对照组", "buyers seen by OneID": "OneID 看到的买家",
+    "share_targeted": "目标人群占比", "share_everyone": "全体占比", "index": "指数", "people_targeted": "目标人数",
+    "Observed effect vs effect adjusted for identity capture (95%)": "观测效果与按身份捕获率调整后的效果（95%）",
+    "segment_by": "分群方式", "segments": "人群数", "covered": "覆盖数",
 })
 
 
@@ -239,7 +257,7 @@ def identity_table(result: UpliftResult) -> pd.DataFrame:
         return pd.DataFrame()
     conv = (e["metric"] == "conversion").to_numpy()
     sc = np.where(conv, 100.0, 1.0)
-    unit = np.where(conv, " pp", " CNY")
+    unit = np.where(conv, tr(" pp", " 个百分点"), tr(" CNY", " 元"))
 
     def est(x: pd.Series, lo: pd.Series, hi: pd.Series) -> list[str]:
         return [f"{v * k:+.2f}{u} " + ci(a, b, k) for v, a, b, k, u in
@@ -258,9 +276,14 @@ def identity_summary(result: UpliftResult) -> str:
     """What the capture correction does and which effect to use for what."""
     e = result.identity_effects()
     if len(e) == 0:
-        return "Identity capture was not estimated for these campaigns."
+        return tr("Identity capture was not estimated for these campaigns.", "这些活动没有估计身份捕获率。")
     cap = e.drop_duplicates("campaign_id")
     lo, hi = cap["capture"].min(), cap["capture"].max()
+    if current_lang() == "zh":
+        return (f"OneID 估计能把被分配者 {lo:.0%}–{hi:.0%} 的订单归到本人（无会员卡的门店散客订单和无人能关联的平台账号"
+                "会落在其他档案上，各组一样）。因此观测效果比活动真正带来的效果小约这一比例。**判断活动是否有效、比较各组时，"
+                "用观测效果**：它的检验本身有效（各组损失相同），也不依赖捕获率估计。**估计规模时用调整后的效果**：增量买家、"
+                "收入和利润、预算和 ROI，这些观测效果会少算。它的区间更宽，因为包含了捕获率估计的不确定性。")
     return (f"OneID ties an estimated {lo:.0%}–{hi:.0%} of the assigned people's orders to them "
             "(store walk-ins without a card and platform accounts nobody could link land on other "
             "profiles, in both arms). The observed effect is therefore smaller than what the "
@@ -294,17 +317,19 @@ def validation_table(v: dict) -> pd.DataFrame:
     blp = v["blp"].set_index("term")
     cal = v["calibration_summary"]
     rows = []
-    for blp_term, label in (("ate", "average effect (BLP b)"),
-                            ("heterogeneity", "BLP slope c on the prediction (1 = calibrated, 0 = noise)")):
+    for blp_term, label in (("ate", tr("average effect (BLP b)", "平均效果（BLP b）")),
+                            ("heterogeneity", tr("BLP slope c on the prediction (1 = calibrated, 0 = noise)",
+                                                 "对预测值的 BLP 斜率 c（1 = 已校准，0 = 噪声）"))):
         r = blp.loc[blp_term]
         rows.append({"test": label, "estimate": f"{r['estimate']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]",
                      "p-value": f"{r['p_value']:.3g}", "verdict": r["verdict"]})
-    rows.append({"test": "calibration by prediction quintile",
-                 "estimate": f"R² {cal['r_squared']:.2f}, score {cal['calibration_score']:.4f}",
+    rows.append({"test": tr("calibration by prediction quintile", "按预测五分位校准"),
+                 "estimate": tr(f"R² {cal['r_squared']:.2f}, score {cal['calibration_score']:.4f}",
+                                f"R² {cal['r_squared']:.2f}，得分 {cal['calibration_score']:.4f}"),
                  "p-value": f"{cal['p_value']:.3g}", "verdict": cal["verdict"]})
     for r in v["refuters"].itertuples():
         interval = (f" [{r.ci_low:+.4f}, {r.ci_high:+.4f}]" if np.isfinite(r.ci_low) else "")
-        rows.append({"test": f"refuter: {r.refuter}",
+        rows.append({"test": tr(f"refuter: {r.refuter}", f"反驳检验：{r.refuter}"),
                      "estimate": f"{r.estimate:+.4f} -> {r.new_effect:+.4f}{interval}",
                      "p-value": f"{r.p_value:.3g}" if np.isfinite(r.p_value) else "–",
                      "verdict": r.verdict})
@@ -327,7 +352,7 @@ def budget_table(curve: pd.DataFrame, step: float = 0.1) -> pd.DataFrame:
 
 def budget_summary(campaign_id: str, arm: str, best: dict) -> str:
     """The best share of the budget curve, in a sentence."""
-    return md("{} {}: ", campaign_id, arm) + escape_md(str(best["verdict"])) + "."
+    return md(tr("{} {}: ", "{} {}："), campaign_id, arm) + escape_md(str(best["verdict"])) + tr(".", "。")
 
 
 # -- one campaign ------------------------------------------------------------------------------
