@@ -140,10 +140,10 @@ from omni.uplift.validation import validate_cate  # noqa: E402
 for campaign in r.campaigns:
     for arm, m in campaign.model.items():
         v = validate_cate(m["test"]["converted"], m["test"]["treated"], m["score"], seed=seed)
-        table(un.validation_table(v), caption=f"{campaign.campaign_id} {arm}: uplift model checks")
-        note(v["verdict"])
+        table(un.validation_table(v), caption=un.validation_caption(campaign.campaign_id, arm))
+        note(un.validation_verdict(v))
 if not any(c.model for c in r.campaigns):
-    note("No campaign had an uplift model to check (too few people or buyers).")
+    note(un.no_model_to_check())
 
 # %% [markdown] tags=["lang-en"]
 # ## How many people to target: the budget curve
@@ -168,11 +168,10 @@ for campaign in r.campaigns:
                              capture=r.captures.get(campaign.campaign_id))
         up.plot_budget_curve(curve, title=f"{campaign.campaign_id} {arm}: incremental profit by share targeted")
         plt.show()
-        table(un.budget_table(curve), caption=f"{campaign.campaign_id} {arm}: budget curve")
+        table(un.budget_table(curve), caption=un.budget_caption(campaign.campaign_id, arm))
         note(un.budget_summary(campaign.campaign_id, arm, best_share(curve)))
 if not any(c.model for c in r.campaigns):
-    note("No campaign had an uplift model to rank people with; the recommendation above values "
-         "sending to everyone.")
+    note(un.no_model_to_rank())
 
 # %% [markdown] tags=["lang-en"]
 # ## Truth check

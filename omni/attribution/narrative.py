@@ -224,12 +224,23 @@ def markov(result: AttributionResult) -> str:
     )
 
 
+#: ROI verdicts (omni.attribution.roi) in Chinese.
+_VERDICT_ZH = {"above target in every model": "所有模型下均高于目标", "below target in every model": "所有模型下均低于目标",
+               "depends on the model": "取决于模型"}
+
+
+def _verdict(v: str) -> str:
+    """An ROI verdict in the report language."""
+    return tr(v, _VERDICT_ZH.get(v, v))
+
+
 def roi(result: AttributionResult) -> str:
     """Where the spend went, its return under the models, and the verdicts."""
     rv, cur = result.tables["roi_summary"], result.currency
     big, total = rv.iloc[0], rv["spend"].sum()
-    verdicts = ". ".join(md("{v}: ", v=v.capitalize()) + md_join(rv.loc[rv["verdict"] == v, "channel"])
-                         for v in rv["verdict"].unique())
+    verdicts = tr(". ", "。").join(md(tr("{v}: ", "{v}："), v=tr(v.capitalize(), _verdict(v)))
+                                  + md_join(rv.loc[rv["verdict"] == v, "channel"], tr(", ", "、"))
+                                  for v in rv["verdict"].unique())
     return md(tr(
         "Spend this month: {total:,.0f} {cur}, {part:.0%} of it on **{ch}**, which returns {lo:,.1f} to "
         "{hi:,.1f} {cur} of revenue per {cur} spent depending on the model (CPA {cmin:,.2f} to {cmax:,.2f}). ",
@@ -391,7 +402,8 @@ def roi_table(result: AttributionResult) -> dict[str, Any]:
 def roi_range_table(result: AttributionResult) -> dict[str, Any]:
     """ROAS and CPA range across the models and the verdict against the target."""
     rv = result.tables["roi_summary"]
-    rv = rv.assign(min_model=rv["min_model"].map(_label), max_model=rv["max_model"].map(_label))
+    rv = rv.assign(min_model=rv["min_model"].map(_label), max_model=rv["max_model"].map(_label),
+                   verdict=rv["verdict"].map(_verdict))
     return {"df": rv,
             "formats": {"spend": "{:,.2f}", "roas_min": "{:,.1f}", "roas_max": "{:,.1f}", "cpa_min": "{:,.2f}",
                         "cpa_max": "{:,.2f}"},

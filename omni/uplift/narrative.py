@@ -57,6 +57,11 @@ __all__ = [
     "summary",
     "truth_summary",
     "validation_table",
+    "budget_caption",
+    "no_model_to_check",
+    "no_model_to_rank",
+    "validation_caption",
+    "validation_verdict",
 ]
 
 DESIGN_HEAD = ("### Design and checks\nWere people split as planned, alike before the campaign, and "
@@ -130,6 +135,24 @@ add_terms("zh", {
     "Conversion lift by channel mix before the campaign": "按活动前渠道结构的转化增量",
     "control people": "名对照组成员", "treated people": "名干预组成员", "control buyers": "个对照组买家",
     "treated buyers": "个干预组买家",
+    # month figures, design checks, segmentations (omni.uplift.result / omni.uplift.tables)
+    "campaigns reported": "报告的活动数", "people in the experiments": "实验人数",
+    "campaigns passing the design checks": "通过设计检查的活动", "arms with a significant conversion lift": "转化增量显著的干预组",
+    "campaign cost (CNY)": "活动成本（元）",
+    CHECK_LABELS["sample_ratio"]: "分组比例符合计划（样本比例）", CHECK_LABELS["balance"]: "活动前各组相似（平衡性）",
+    CHECK_LABELS["holdout_untouched"]: "对照组未被打扰（对照组未触达）", CHECK_LABELS["treated_reached"]: "实验组已触达",
+    CHECK_LABELS["one_assignment"]: "每人只分配一次",
+    "RFM class": "RFM 类别", "CLV tier": "CLV 分层", "channel mix before the campaign": "活动前渠道结构",
+    "city tier": "城市级别", "age band": "年龄段", "channel": "渠道",
+    "Conversion lift by city tier": "按城市级别的转化增量", "Conversion lift by age band": "按年龄段的转化增量",
+    "95% bootstrap interval": "95% 自助法区间", "resamples": "重抽样次数", "people fitted": "拟合人数",
+    "people held out": "留出人数", "verdict": "结论", "test": "检验", "estimate": "估计值",
+    "share targeted": "触达比例", "coupons + contacts (CNY)": "优惠券 + 触达（元）",
+    "observed (OneID)": "观测值（OneID）", "orders captured": "捕获的订单", "adjusted for capture": "按捕获率调整",
+    "bought: treated vs control": "购买：实验组 vs 对照组", "buyers seen by OneID": "OneID 看到的买家",
+    "share_targeted": "目标人群占比", "share_everyone": "全体占比", "index": "指数", "people_targeted": "目标人数",
+    "Observed effect vs effect adjusted for identity capture (95%)": "观测效果与按身份捕获率调整后的效果（95%）",
+    "segment_by": "分群方式", "segments": "人群数", "covered": "覆盖数",
 })
 
 
@@ -201,6 +224,10 @@ def comparison(result: UpliftResult) -> str:
                 + escape_md(prev_text))
     cur, before = result.month_figures(), prev.month_figures()
     d = cur["inc_profit"] - before["inc_profit"]
+    if current_lang() == "zh":
+        return (f"上期：{escape_md(prev_text)} 本月增量利润{'增加' if d >= 0 else '减少'} {abs(d):,.0f} 元"
+                f"（{cur['inc_profit']:,.0f} 元 vs {before['inc_profit']:,.0f} 元），实验人数 {cur['people']:,} vs "
+                f"{before['people']:,}。")
     return (f"Previous period: {escape_md(prev_text)} Incremental profit is "
             f"{abs(d):,.0f} CNY {'higher' if d >= 0 else 'lower'} this month "
             f"({cur['inc_profit']:,.0f} vs {before['inc_profit']:,.0f} CNY), from "
@@ -239,7 +266,7 @@ def identity_table(result: UpliftResult) -> pd.DataFrame:
         return pd.DataFrame()
     conv = (e["metric"] == "conversion").to_numpy()
     sc = np.where(conv, 100.0, 1.0)
-    unit = np.where(conv, " pp", " CNY")
+    unit = np.where(conv, tr(" pp", " 个百分点"), tr(" CNY", " 元"))
 
     def est(x: pd.Series, lo: pd.Series, hi: pd.Series) -> list[str]:
         return [f"{v * k:+.2f}{u} " + ci(a, b, k) for v, a, b, k, u in
@@ -258,9 +285,14 @@ def identity_summary(result: UpliftResult) -> str:
     """What the capture correction does and which effect to use for what."""
     e = result.identity_effects()
     if len(e) == 0:
-        return "Identity capture was not estimated for these campaigns."
+        return tr("Identity capture was not estimated for these campaigns.", "这些活动没有估计身份捕获率。")
     cap = e.drop_duplicates("campaign_id")
     lo, hi = cap["capture"].min(), cap["capture"].max()
+    if current_lang() == "zh":
+        return (f"OneID 估计能把被分配者 {lo:.0%}–{hi:.0%} 的订单归到本人（无会员卡的门店散客订单和无人能关联的平台账号"
+                "会落在其他档案上，各组一样）。因此观测效果比活动真正带来的效果小约这一比例。**判断活动是否有效、比较各组时，"
+                "用观测效果**：它的检验本身有效（各组损失相同），也不依赖捕获率估计。**估计规模时用调整后的效果**：增量买家、"
+                "收入和利润、预算和 ROI，这些观测效果会少算。它的区间更宽，因为包含了捕获率估计的不确定性。")
     return (f"OneID ties an estimated {lo:.0%}–{hi:.0%} of the assigned people's orders to them "
             "(store walk-ins without a card and platform accounts nobody could link land on other "
             "profiles, in both arms). The observed effect is therefore smaller than what the "
@@ -294,17 +326,19 @@ def validation_table(v: dict) -> pd.DataFrame:
     blp = v["blp"].set_index("term")
     cal = v["calibration_summary"]
     rows = []
-    for blp_term, label in (("ate", "average effect (BLP b)"),
-                            ("heterogeneity", "BLP slope c on the prediction (1 = calibrated, 0 = noise)")):
+    for blp_term, label in (("ate", tr("average effect (BLP b)", "平均效果（BLP b）")),
+                            ("heterogeneity", tr("BLP slope c on the prediction (1 = calibrated, 0 = noise)",
+                                                 "对预测值的 BLP 斜率 c（1 = 已校准，0 = 噪声）"))):
         r = blp.loc[blp_term]
         rows.append({"test": label, "estimate": f"{r['estimate']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]",
                      "p-value": f"{r['p_value']:.3g}", "verdict": r["verdict"]})
-    rows.append({"test": "calibration by prediction quintile",
-                 "estimate": f"R² {cal['r_squared']:.2f}, score {cal['calibration_score']:.4f}",
+    rows.append({"test": tr("calibration by prediction quintile", "按预测五分位校准"),
+                 "estimate": tr(f"R² {cal['r_squared']:.2f}, score {cal['calibration_score']:.4f}",
+                                f"R² {cal['r_squared']:.2f}，得分 {cal['calibration_score']:.4f}"),
                  "p-value": f"{cal['p_value']:.3g}", "verdict": cal["verdict"]})
     for r in v["refuters"].itertuples():
         interval = (f" [{r.ci_low:+.4f}, {r.ci_high:+.4f}]" if np.isfinite(r.ci_low) else "")
-        rows.append({"test": f"refuter: {r.refuter}",
+        rows.append({"test": tr(f"refuter: {r.refuter}", f"反驳检验：{r.refuter}"),
                      "estimate": f"{r.estimate:+.4f} -> {r.new_effect:+.4f}{interval}",
                      "p-value": f"{r.p_value:.3g}" if np.isfinite(r.p_value) else "–",
                      "verdict": r.verdict})
@@ -327,7 +361,54 @@ def budget_table(curve: pd.DataFrame, step: float = 0.1) -> pd.DataFrame:
 
 def budget_summary(campaign_id: str, arm: str, best: dict) -> str:
     """The best share of the budget curve, in a sentence."""
+    if current_lang() == "zh":
+        share, profit, lo, hi = (best[k] for k in ("share", "inc_profit", "inc_profit_ci_low", "inc_profit_ci_high"))
+        if not np.isfinite(profit):
+            verdict = "没有可估值的触达比例"
+        elif lo > 0:
+            verdict = f"触达前 {share:.0%} 比不发送多赚 {profit:,.0f} 元（95% 区间 {lo:,.0f} 至 {hi:,.0f}）"
+        elif profit > 0:
+            verdict = (f"前 {share:.0%} 看起来有利润（{profit:,.0f} 元），但区间包含亏损（{lo:,.0f} 至 {hi:,.0f}）："
+                       "扩大规模前请再次测试")
+        else:
+            verdict = "在这个优惠券成本和毛利率下，触达任何比例的人都不盈利"
+        return md("{} {}：", campaign_id, arm) + verdict + "。"
     return md("{} {}: ", campaign_id, arm) + escape_md(str(best["verdict"])) + "."
+
+
+def validation_caption(campaign_id: str, arm: str) -> str:
+    """Caption of an arm's uplift model checks (escaped by the table)."""
+    return tr(f"{campaign_id} {arm}: uplift model checks", f"{campaign_id} {arm}：增量模型检验")
+
+
+def budget_caption(campaign_id: str, arm: str) -> str:
+    """Caption of an arm's budget curve table."""
+    return tr(f"{campaign_id} {arm}: budget curve", f"{campaign_id} {arm}：预算曲线")
+
+
+def validation_verdict(v: dict, alpha: float = 0.05) -> str:
+    """The uplift model checks in one sentence (:func:`omni.uplift.validation.validate_cate`'s
+    verdict in English; the same decisions, from its numbers, in Chinese)."""
+    if current_lang() != "zh":
+        return str(v["verdict"])
+    ref = v["refuters"]
+    finds = v["blp"]["p_value"].iloc[1] < alpha
+    failed = ref.loc[~ref["passed"], "refuter"]
+    return ("预测的增量" + ("能" if finds else "不能") + "找到响应更强的人；"
+            + ("其规模已校准" if v["calibration_summary"]["p_value"] >= alpha else "其规模未校准（用于排序，不用于估计规模）")
+            + ("；所有反驳检验均通过。" if not len(failed) else md("；未通过的反驳检验：{}。", "、".join(failed))))
+
+
+def no_model_to_check() -> str:
+    """The note when no campaign had an uplift model to validate."""
+    return tr("No campaign had an uplift model to check (too few people or buyers).",
+              "没有活动有可检验的增量模型（人数或买家太少）。")
+
+
+def no_model_to_rank() -> str:
+    """The note when no campaign had an uplift model for the budget curve."""
+    return tr("No campaign had an uplift model to rank people with; the recommendation above values "
+              "sending to everyone.", "没有活动有可用于排序的增量模型；上面的建议按发给所有人估值。")
 
 
 # -- one campaign ------------------------------------------------------------------------------
@@ -339,6 +420,13 @@ def campaign_title(an: CampaignAnalysis) -> str:
 def campaign_intro(an: CampaignAnalysis) -> str:
     """Channel, dates, size, arms, holdout, costs and the outcome measured."""
     info = an.info
+    if current_lang() == "zh":
+        coupons = "、".join(md("{} {:g} 元", a, v) for a, v in info["coupon_value"].items() if v > 0)
+        return (md("{} 活动，{:%Y-%m-%d} 至 {:%Y-%m-%d}（{} 天），{:,} 人随机分入 {} 和 {:.0%} 的对照组；每次触达 {:g} 元",
+                   info["channel"], info["start_date"], info["end_date"], info["days"], an.figures["n_people"],
+                   "、".join(an.arms), info["control_share"], info["cost_per_contact"])
+                + (f"，优惠券 {coupons}" if coupons else "")
+                + "。结果指标：活动窗口内任一渠道的任一已支付订单，按每个被分配的人计算（意向性分析）。")
     coupons = ", ".join(md("{} {:g} CNY", a, v) for a, v in info["coupon_value"].items() if v > 0)
     return (md("{} campaign from {:%Y-%m-%d} to {:%Y-%m-%d} ({} days), {:,} people randomized into {} "
                "and a {:.0%} holdout (control); {:g} CNY per contact", info["channel"],
@@ -352,8 +440,8 @@ def campaign_intro(an: CampaignAnalysis) -> str:
 def checks_verdict(an: CampaignAnalysis) -> str:
     """Whether the comparison can be trusted, from the check results."""
     res = an.checks.set_index("check")["result"]
-    fails = [CHECK_LABELS[k] for k in res.index[res == "fail"]]
-    warns = [CHECK_LABELS[k] for k in res.index[res == "warn"]]
+    fails = [term(CHECK_LABELS[k]) for k in res.index[res == "fail"]]
+    warns = [term(CHECK_LABELS[k]) for k in res.index[res == "warn"]]
     if not fails and not warns:
         return tr("**All checks pass**: the comparison between arms can be trusted.",
                   "**全部检查通过**：各组之间的比较可信。")
@@ -385,6 +473,8 @@ def _events(rate: float, n: float) -> float:
 def effect_summary(an: CampaignAnalysis, margin: float) -> str:
     """Each arm's conversion lift in words, the effect on the contacted and the campaign's total."""
     e = an.effects[(an.effects["adjustment"] == "none") & (an.effects["metric"] == "conversion")]
+    if current_lang() == "zh":
+        return _effect_summary_zh(an, e, margin)
     lines = []
     for r in e.itertuples():
         verdict = ("a clear increase" if r.significant and r.abs_lift > 0 else
@@ -408,6 +498,29 @@ def effect_summary(an: CampaignAnalysis, margin: float) -> str:
     return " ".join(lines)
 
 
+def _effect_summary_zh(an: CampaignAnalysis, e: pd.DataFrame, margin: float) -> str:
+    """:func:`effect_summary` in Chinese."""
+    lines = []
+    for r in e.itertuples():
+        verdict = ("明确提升" if r.significant and r.abs_lift > 0 else
+                   "明确下降" if r.significant else "与随机波动无法区分")
+        few = min(_events(r.mean_treat, r.n_treat), _events(r.mean_control, r.n_control))
+        caution = (f"注意：某组只有 {few:.0f} 个买家（或未购买者），不足以支撑区间和检验所依赖的正态近似，"
+                   "数字仅供参考。" if few < MIN_SEGMENT_EVENTS else "")
+        lines.append(f"**{escape_md(r.arm)}**：{r.mean_treat:.2%} 购买，对照组为 {r.mean_control:.2%}，"
+                     f"{pp(r.abs_lift)} {ci(r.abs_ci_low, r.abs_ci_high, 100)}——{verdict}。{caution}")
+    if len(an.cace) == 1:
+        cc = an.cace.iloc[0]
+        lines.append(f"在实际被触达的人中（占该组 {cc['contact_rate_treat']:.1%}），效果为 {pp(cc['cace'])} "
+                     f"{ci(cc['cace_ci_low'], cc['cace_ci_high'], 100)}。")
+    f = an.figures
+    lines.append(f"整个活动：增量买家 {f['inc_conversions']:,.0f} 个 "
+                 f"{ci(f['inc_conversions_ci_low'], f['inc_conversions_ci_high'], 1, '{:,.0f}')}，增量收入 "
+                 f"{_cny(f['inc_revenue'])} {ci(f['inc_revenue_ci_low'], f['inc_revenue_ci_high'], 1, '{:,.0f}')}，"
+                 f"成本 {_cny(f['cost'])}：按 {margin:.0%} 毛利率的增量利润为 {_cny(f['inc_profit'])}。")
+    return "".join(lines)
+
+
 def cuped_head(an: CampaignAnalysis) -> str:
     """Heading of the CUPED subsection (names the pre-period)."""
     return tr(f"{CUPED_HEAD}\nPeople's orders in the {an.info['pre_days']} days before the start "
@@ -421,12 +534,20 @@ def cuped_summary(an: CampaignAnalysis) -> str | None:
     """What CUPED gained on revenue (None when only conversion was adjusted)."""
     ct = an.cuped_table
     if not len(ct):
-        return "CUPED was not applied: the pre-period covariates are constant."
+        return tr("CUPED was not applied: the pre-period covariates are constant.",
+                  "未应用 CUPED：活动前协变量为常数。")
     rev = ct[ct["metric"] != "conversion"]
     if not len(rev):
         return None
     r = rev.iloc[0]
     gain = 1 - r["se_after"] / r["se_before"]
+    if current_lang() == "zh":
+        return (f"活动前消费解释了窗口期收入方差的 {r['variance_reduction']:.1%}，因此收入区间"
+                + (f"收窄 {abs(gain):.1%}" if gain >= 0 else
+                   f"变宽 {abs(gain):.1%}（样本这么小时，各组中过去对现在的预测力会随机不同）")
+                + f"（{escape_md(r['arm'])}：调整后每人 {r['lift_after']:+.2f} 元 {ci(r['ci_low_after'], r['ci_high_after'])}，"
+                f"调整前 {r['lift_before']:+.2f} {ci(r['ci_low_before'], r['ci_high_before'])}）。"
+                + ("收益较小说明窗口期内的购买大多无法从过去一年预测。" if r["variance_reduction"] < 0.1 else ""))
     how = ("narrower" if gain >= 0 else
            "wider (on samples this small the arms differ by chance in how well the past predicts)")
     return (f"Pre-campaign spend explains {r['variance_reduction']:.1%} of the variance of revenue "
@@ -447,6 +568,9 @@ def _largest_segment_lift(an: CampaignAnalysis) -> str:
         return ""
     b = best.iloc[0]
     col = next(c for c in an.segments if c in b.index and pd.notna(b[c]))
+    if current_lang() == "zh":
+        return (f"估计增量最大的是 {escape_md(term(SEGMENT_LABELS.get(col, col)))}「{escape_md(b[col])}」"
+                f"中的 {escape_md(b['arm'])}：{pp(b['abs_lift'])} {ci(b['abs_ci_low'], b['abs_ci_high'], 100)}。")
     return (f" Largest estimated lift: {escape_md(SEGMENT_LABELS.get(col, col))} '{escape_md(b[col])}' "
             f"with {escape_md(b['arm'])}, {pp(b['abs_lift'])} {ci(b['abs_ci_low'], b['abs_ci_high'], 100)}.")
 
@@ -464,9 +588,11 @@ def segments_summary(an: CampaignAnalysis, alpha: float = 0.05) -> str:
         return tr("No segmentation shows lifts that differ more than chance would produce "
                   f"(Cochran's Q, smallest p = {h['p_value'].min():.2g}).",
                   f"没有任何分群方式显示出超出随机波动的增量差异（Cochran's Q，最小 p = {h['p_value'].min():.2g}）。")
-    which = sorted({f"{SEGMENT_LABELS.get(r.segment_by, r.segment_by)} ({r.arm}, p = {r.p_value:.2g})"
+    which = sorted({tr(f"{SEGMENT_LABELS.get(r.segment_by, r.segment_by)} ({r.arm}, p = {r.p_value:.2g})",
+                       f"{term(SEGMENT_LABELS.get(r.segment_by, r.segment_by))}（{r.arm}，p = {r.p_value:.2g}）")
                     for r in differ.itertuples()})
-    return f"The lift differs between segments for {md_join(which)}." + _largest_segment_lift(an)
+    return (tr(f"The lift differs between segments for {md_join(which)}.",
+               f"以下分群方式的增量在人群间存在差异：{md_join(which, '、')}。") + _largest_segment_lift(an))
 
 
 def qini_summary(an: CampaignAnalysis) -> str | None:
@@ -474,6 +600,10 @@ def qini_summary(an: CampaignAnalysis) -> str | None:
     if not an.model:
         return None
     good = [a for a, m in an.model.items() if m["better_than_random"]]
+    if current_lang() == "zh":
+        return ((f"对 {md_join(good, '、')}，模型的排序优于随机：按它定向，每条消息能触达更多增量买家。" if good else
+                 "在留出数据上，模型的排序不优于随机：目前还没有可靠的方法挑出响应者，定向不应依赖它。")
+                + "Qini 系数为 1 表示在此样本上可能的最佳排序，0 表示随机。")
     return ((f"The model ranks people better than random for {md_join(good)}: targeting by it "
              "reaches more incremental buyers per message. " if good else
              "The model does not rank people better than random on held-out data: there is no "
@@ -537,6 +667,8 @@ def recommendation(an: CampaignAnalysis, margin: float) -> str:
 
 def power_summary(an: CampaignAnalysis) -> str:
     """The smallest detectable lift of each arm and whether the test was large enough."""
+    if current_lang() == "zh":
+        return _power_summary_zh(an)
     notes = []
     for r in an.power.itertuples():
         if not np.isfinite(r.mde_conversion):
@@ -560,6 +692,28 @@ def power_summary(an: CampaignAnalysis) -> str:
     return " ".join(notes)
 
 
+def _power_summary_zh(an: CampaignAnalysis) -> str:
+    """:func:`power_summary` in Chinese."""
+    notes = []
+    for r in an.power.itertuples():
+        if not np.isfinite(r.mde_conversion):
+            notes.append(f"**{escape_md(r.arm)}**：对照组转化率（{r.n_control:,} 人中 {r.baseline_conversion:.2%}）"
+                         "无法作为规划基线；需要更大的对照组才能给出可检出的增量。")
+            continue
+        s = (f"**{escape_md(r.arm)}**：实验组 {r.n_treat:,} 人、对照组 {r.n_control:,} 人、对照组转化率 "
+             f"{r.baseline_conversion:.2%} 时，{pp(r.mde_conversion)}（相对 {r.mde_relative:.0%}）及以上的增量有 80% 的概率被检出。")
+        if np.isfinite(r.observed_lift) and r.observed_lift > 0 and np.isfinite(r.needed_control):
+            if r.observed_lift >= r.mde_conversion:
+                s += f"实测增量 {pp(r.observed_lift)} 高于此值：测试规模足够。"
+            else:
+                s += (f"实测增量 {pp(r.observed_lift)} 低于此值：要确认这么大的增量，在相同分组比例下约需实验组 "
+                      f"{r.needed_treat:,.0f} 人、对照组 {r.needed_control:,.0f} 人。")
+        elif np.isfinite(r.observed_lift):
+            s += "没有测到正的增量；需要更大的对照组才能排除小的效果。"
+        notes.append(s)
+    return "".join(notes)
+
+
 def campaign_notes(an: CampaignAnalysis) -> str | None:
     """Problems met while analysing the campaign (None when there were none)."""
-    return "*Notes: " + md_join(an.warnings, "; ") + ".*" if an.warnings else None
+    return tr("*Notes: ", "*说明：") + md_join(an.warnings, tr("; ", "；")) + tr(".*", "。*") if an.warnings else None

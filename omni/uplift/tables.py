@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from omni.core.i18n import term, tr
 from omni.privacy import suppress_small
 from omni.uplift._common import CONTROL
 from omni.uplift.campaign import CampaignAnalysis
@@ -57,7 +58,7 @@ CHECK_LABELS = {
 
 def pp(x: float) -> str:
     """A share as signed percentage points (``+1.23 pp``), ``–`` when not finite."""
-    return "–" if not np.isfinite(x) else f"{100 * x:+.2f} pp"
+    return "–" if not np.isfinite(x) else f"{100 * x:+.2f}" + _PP()
 
 
 def ci(lo: float, hi: float, scale: float = 1.0, fmt: str = "{:+.2f}") -> str:
@@ -65,6 +66,16 @@ def ci(lo: float, hi: float, scale: float = 1.0, fmt: str = "{:+.2f}") -> str:
     if not (np.isfinite(lo) and np.isfinite(hi)):
         return "–"
     return "[" + fmt.format(lo * scale) + ", " + fmt.format(hi * scale) + "]"
+
+
+def _CNY() -> str:  # noqa: N802
+    """The money unit after a value: `` CNY`` (English) or ``元``."""
+    return tr(" CNY", " 元")
+
+
+def _PP() -> str:  # noqa: N802
+    """The percentage-point unit after a value: `` pp`` (English) or `` 个百分点``."""
+    return tr(" pp", " 个百分点")
 
 
 def _pct(x: float, fmt: str) -> str:
@@ -81,11 +92,11 @@ def month_comparison(result: UpliftResult) -> pd.DataFrame:
         change = ""
         if prev is not None:
             d = cur - prev
-            change = ("no change" if np.isclose(d, 0) else
+            change = (tr("no change", "无变化") if np.isclose(d, 0) else
                       fmt.format(d) if d < 0 else "+" + fmt.format(d))
             if prev and not np.isclose(d, 0):
                 change += f" ({d / abs(prev):+.0%})"
-        rows.append({"figure": label, "this month": fmt.format(cur),
+        rows.append({"figure": term(label), "this month": fmt.format(cur),
                      "previous": "–" if prev is None else fmt.format(prev),
                      "change": change or "–"})
     return pd.DataFrame(rows)
@@ -96,9 +107,10 @@ def overview_table(campaigns: Sequence[CampaignAnalysis]) -> pd.DataFrame:
     rows = []
     for an in campaigns:
         f, i, rec = an.figures, an.info, an.recommendation
-        checks = ("FAIL" if f["checks_failed"] else
-                  f"pass ({f['checks_warned']} to look at)" if f["checks_warned"] else "pass")
-        who = "everyone" if rec["basis"] == "everyone" else f"top {rec['top_k']:.0%}"
+        checks = (tr("FAIL", "未通过") if f["checks_failed"] else
+                  tr(f"pass ({f['checks_warned']} to look at)", f"通过（{f['checks_warned']} 项需留意）")
+                  if f["checks_warned"] else tr("pass", "通过"))
+        who = tr("everyone", "所有人") if rec["basis"] == "everyone" else tr(f"top {rec['top_k']:.0%}", f"前 {rec['top_k']:.0%}")
         rows.append({
             "campaign": an.campaign_id, "name": i["name"], "channel": i["channel"],
             "ended": f"{i['end_date']:%Y-%m-%d}", "people": f["n_people"],
@@ -109,7 +121,8 @@ def overview_table(campaigns: Sequence[CampaignAnalysis]) -> pd.DataFrame:
             "incremental revenue (CNY)": f"{f['inc_revenue']:,.0f} "
                                          + ci(f["inc_revenue_ci_low"], f["inc_revenue_ci_high"], 1, "{:,.0f}"),
             "cost (CNY)": f["cost"], "incremental profit (CNY)": f["inc_profit"],
-            "next time": f"{rec['arm']} to {who}" if rec["worth_it"] else "do not repeat as run",
+            "next time": (tr(f"{rec['arm']} to {who}", f"{rec['arm']} 发给{who}") if rec["worth_it"]
+                          else tr("do not repeat as run", "不按原样重复")),
         })
     return pd.DataFrame(rows)
 
@@ -122,7 +135,7 @@ def truth_table(truth: UpliftTruth) -> pd.DataFrame:
         return pd.DataFrame()
     conv = (overall["metric"] == "conversion").to_numpy()
     sc = np.where(conv, 100.0, 1.0)
-    unit = np.where(conv, " pp", " CNY")
+    unit = np.where(conv, _PP(), _CNY())
 
     def est(e: pd.Series, lo: pd.Series, hi: pd.Series) -> list[str]:
         return [f"{x * k:+.2f}{u} " + ci(a, b, k) for x, a, b, k, u in
@@ -132,7 +145,7 @@ def truth_table(truth: UpliftTruth) -> pd.DataFrame:
         "campaign": overall["campaign_id"], "arm": overall["arm"], "metric": overall["metric"],
         "true effect": [f"{x * k:+.2f}{u}" for x, k, u in zip(overall["true_effect"], sc, unit, strict=True)],
         "reported (OneID)": est(overall["estimate"], overall["ci_low"], overall["ci_high"]),
-        "contains truth": np.where(overall["inside"], "yes", "NO"),
+        "contains truth": np.where(overall["inside"], tr("yes", "是"), tr("NO", "否")),
     })
     if perfect is not None and len(perfect):
         p = overall[["campaign_id", "arm", "metric"]].merge(
@@ -140,7 +153,7 @@ def truth_table(truth: UpliftTruth) -> pd.DataFrame:
         shown["with true identities"] = est(p["estimate"], p["ci_low"], p["ci_high"])
         inside = (p["ci_low"] <= overall["true_effect"].to_numpy()) & (
             overall["true_effect"].to_numpy() <= p["ci_high"])
-        shown["contains truth (true identities)"] = np.where(inside, "yes", "NO")
+        shown["contains truth (true identities)"] = np.where(inside, tr("yes", "是"), tr("NO", "否"))
         shown["buyers seen by OneID"] = [f"{x:.0%}" if np.isfinite(x) else "–" for x in p["buyers_seen"]]
     return shown
 
@@ -162,7 +175,7 @@ def arms_table(an: CampaignAnalysis) -> pd.DataFrame:
     d.insert(1, "planned share", an.srm.set_index("arm")["planned_share"].reindex(d.index))
     d.insert(2, "actual share", d["people"] / d["people"].sum())
     return d.reset_index().rename(columns={
-        "pre_revenue": f"spend in the {pre_days} days before (CNY/person)",
+        "pre_revenue": _pre_spend(pre_days),
         "revenue": "revenue in the window (CNY/person)", "bought": "bought in the window",
         "contacted": "contacted"})
 
@@ -171,35 +184,49 @@ def arms_formats(an: CampaignAnalysis) -> dict[str, str]:
     """Formats of :func:`arms_table`."""
     return {"planned share": "{:.1%}", "actual share": "{:.1%}", "contacted": "{:.1%}",
             "bought in the window": "{:.2%}", "revenue in the window (CNY/person)": "{:.2f}",
-            f"spend in the {an.info['pre_days']} days before (CNY/person)": "{:.2f}"}
+            _pre_spend(an.info["pre_days"]): "{:.2f}"}
+
+
+def _pre_spend(pre_days: int) -> str:
+    """The arms table's column of spend before the campaign."""
+    return tr(f"spend in the {pre_days} days before (CNY/person)", f"活动前 {pre_days} 天消费（元/人）")
 
 
 def _check_details(an: CampaignAnalysis) -> dict[str, str]:
     srm, balance, contamination = an.srm, an.balance, an.contamination
     s = srm.iloc[0]
-    parts = ", ".join(f"{r.arm} {r.share:.1%} (plan {r.planned_share:.1%})" for r in srm.itertuples())
+    parts = tr(", ", "，").join(tr(f"{r.arm} {r.share:.1%} (plan {r.planned_share:.1%})",
+                                   f"{r.arm} {r.share:.1%}（计划 {r.planned_share:.1%}）") for r in srm.itertuples())
     flagged = balance[balance["flag"]]
     if len(flagged):
         w = balance.loc[balance["smd"].abs().idxmax()]
         lev = f" = {w['level']}" if w["level"] is not None and pd.notna(w["level"]) else ""
-        bal = (f"{len(flagged)} of {len(balance)} covariate levels differ by |SMD| > 0.1; largest "
-               f"{w['covariate']}{lev} in {w['arm']} (SMD {w['smd']:+.2f}); estimates are "
-               "adjusted for pre-period spend")
+        bal = tr(f"{len(flagged)} of {len(balance)} covariate levels differ by |SMD| > 0.1; largest "
+                 f"{w['covariate']}{lev} in {w['arm']} (SMD {w['smd']:+.2f}); estimates are "
+                 "adjusted for pre-period spend",
+                 f"{len(balance)} 个协变量水平中有 {len(flagged)} 个的 |SMD| > 0.1；最大的是 {w['arm']} 中的 "
+                 f"{w['covariate']}{lev}（SMD {w['smd']:+.2f}）；估计已按活动前消费调整")
     else:
-        bal = f"all {len(balance)} covariate levels within |SMD| <= 0.1"
+        bal = tr(f"all {len(balance)} covariate levels within |SMD| <= 0.1",
+                 f"全部 {len(balance)} 个协变量水平的 |SMD| <= 0.1")
     c = contamination[contamination["role"] == "control"].iloc[0]
     t = contamination[contamination["role"] == "treatment"]
     worst = t.loc[t["problem_share"].idxmax()]
     dup, n = an.n_duplicates, an.info["n_people"]
     return {
-        "sample_ratio": f"p = {s['p_value']:.2g}; {parts}",
+        "sample_ratio": f"p = {s['p_value']:.2g}{tr('; ', '；')}{parts}",
         "balance": bal,
-        "holdout_untouched": f"{int(c['n_contacted']):,} of {int(c['n']):,} control people contacted "
-                             f"({c['share_contacted']:.2%}; limit {c['threshold']:.0%})",
-        "treated_reached": f"{worst['problem_share']:.1%} of arm {worst['arm']} not contacted "
-                           f"(limit {worst['threshold']:.0%}); effects are per assigned person (ITT)",
-        "one_assignment": (f"{dup:,} people assigned twice (member records merged by OneID); first "
-                           "assignment kept" if dup else f"{n:,} people, each assigned once"),
+        "holdout_untouched": tr(f"{int(c['n_contacted']):,} of {int(c['n']):,} control people contacted "
+                                f"({c['share_contacted']:.2%}; limit {c['threshold']:.0%})",
+                                f"对照组 {int(c['n']):,} 人中有 {int(c['n_contacted']):,} 人被触达"
+                                f"（{c['share_contacted']:.2%}；上限 {c['threshold']:.0%}）"),
+        "treated_reached": tr(f"{worst['problem_share']:.1%} of arm {worst['arm']} not contacted "
+                              f"(limit {worst['threshold']:.0%}); effects are per assigned person (ITT)",
+                              f"{worst['arm']} 组有 {worst['problem_share']:.1%} 未被触达"
+                              f"（上限 {worst['threshold']:.0%}）；效果按每个被分配的人计算（意向性分析）"),
+        "one_assignment": (tr(f"{dup:,} people assigned twice (member records merged by OneID); first "
+                              "assignment kept", f"{dup:,} 人被分配两次（会员记录经 OneID 合并）；保留首次分配")
+                           if dup else tr(f"{n:,} people, each assigned once", f"{n:,} 人，每人只分配一次")),
     }
 
 
@@ -207,7 +234,7 @@ def checks_table(an: CampaignAnalysis) -> pd.DataFrame:
     """The design checks in plain words: check, result (PASS/WARN/FAIL), detail."""
     details = _check_details(an)
     return pd.DataFrame({
-        "check": [CHECK_LABELS[k] for k in an.checks["check"]],
+        "check": [term(CHECK_LABELS[k]) for k in an.checks["check"]],
         "result": an.checks["result"].str.upper().to_numpy(),
         "detail": [details[k] for k in an.checks["check"]],
     })
@@ -219,14 +246,14 @@ def effects_shown(an: CampaignAnalysis) -> pd.DataFrame:
     conv = (e["metric"] == "conversion").to_numpy()
 
     def value(x: float, c: bool) -> str:
-        return f"{x:.2%}" if c else f"{x:.2f} CNY"
+        return f"{x:.2%}" if c else f"{x:.2f}" + _CNY()
 
     return pd.DataFrame({
         "arm": e["arm"], "metric": e["metric"],
         "treated": [value(x, c) for x, c in zip(e["mean_treat"], conv, strict=True)],
         "control": [value(x, c) for x, c in zip(e["mean_control"], conv, strict=True)],
-        "lift": [pp(x) if c else f"{x:+.2f} CNY" for x, c in zip(e["abs_lift"], conv, strict=True)],
-        "95% interval": [ci(lo, hi, 100) + " pp" if c else ci(lo, hi) + " CNY"
+        "lift": [pp(x) if c else f"{x:+.2f}" + _CNY() for x, c in zip(e["abs_lift"], conv, strict=True)],
+        "95% interval": [ci(lo, hi, 100) + _PP() if c else ci(lo, hi) + _CNY()
                          for lo, hi, c in zip(e["abs_ci_low"], e["abs_ci_high"], conv, strict=True)],
         "relative lift": [_pct(x, "{:+.0%}") for x in e["rel_lift"]],
         "p-value": e["p_value"],
@@ -238,7 +265,7 @@ def cuped_shown(an: CampaignAnalysis) -> pd.DataFrame:
     ct = an.cuped_table
     conv = ct["metric"] == "conversion"
     sc = np.where(conv, 100.0, 1.0)
-    unit = np.where(conv, " pp", " CNY")
+    unit = np.where(conv, _PP(), _CNY())
     return pd.DataFrame({
         "arm": ct["arm"], "metric": ct["metric"],
         "lift before": [f"{x * s:+.2f}{u}" for x, s, u in zip(ct["lift_before"], sc, unit, strict=True)],
@@ -266,10 +293,10 @@ def segments_shown(seg: pd.DataFrame, col: str, k: int = 10) -> pd.DataFrame:
         "conversion lift": [pp(x) for x in d["abs_lift"]],
         "95% interval (pp)": [ci(lo, hi, 100) for lo, hi in zip(d["abs_ci_low"], d["abs_ci_high"], strict=True)],
         "revenue lift (CNY/person)": [_pct(x, "{:+.2f}") for x in d["rev_lift"]],
-        "note": np.where(d["small"], "fewer than 10 people: counts hidden",
+        "note": np.where(d["small"], tr("fewer than 10 people: counts hidden", "少于 10 人：人数已隐藏"),
                          np.where(~d["suppressed"].astype(bool), "",
-                                  np.where(few_events, "too few buyers for an estimate",
-                                           "too few people for an estimate"))),
+                                  np.where(few_events, tr("too few buyers for an estimate", "买家太少，无法估计"),
+                                           tr("too few people for an estimate", "人数太少，无法估计")))),
     })
     if col == "rfm_segment":
         zh = {en: z for z, en in SEGMENTS.values()}
@@ -283,8 +310,8 @@ def qini_table(an: CampaignAnalysis) -> pd.DataFrame:
         {"arm": a, "Qini coefficient": m["qini"],
          "95% bootstrap interval": ci(m["qini_ci_low"], m["qini_ci_high"], 1, "{:+.3f}"),
          "resamples": m["n_boot"], "people fitted": m["n_train"], "people held out": m["n_test"],
-         "verdict": ("ranks better than random" if m["better_than_random"] else
-                     "not distinguishable from random")}
+         "verdict": (tr("ranks better than random", "排序优于随机") if m["better_than_random"] else
+                     tr("not distinguishable from random", "与随机无法区分"))}
         for a, m in an.model.items()])
 
 
@@ -293,7 +320,8 @@ def options_table(an: CampaignAnalysis) -> pd.DataFrame:
     opt = an.recommendation["options"]
     return pd.DataFrame({
         "arm": opt["arm"],
-        "send to": [("everyone" if b == "everyone" else f"top {k:.0%} by predicted uplift")
+        "send to": [(tr("everyone", "所有人") if b == "everyone" else
+                     tr(f"top {k:.0%} by predicted uplift", f"预测增量最高的前 {k:.0%}"))
                     for b, k in zip(opt["basis"], opt["top_k"], strict=True)],
         "people": opt["n_targeted"],
         "incremental buyers": opt["inc_conversions"],

@@ -72,6 +72,24 @@ PARAMETER_MEANINGS = {
     "v": "scale of the customers' spend scale",
     "mean spend per purchase": "p v / (q - 1), in the order currency",
 }
+#: :data:`PARAMETER_MEANINGS` in Chinese (``{unit}``: 周 or 天).
+PARAMETER_MEANINGS_ZH = {
+    "r": "购买率在客户间分布的形状参数",
+    "alpha": "购买率的尺度参数（{unit}）",
+    "mean purchase rate while active": "每年购买次数，r / alpha",
+    "a": "每次购买后流失概率 ~ Beta(a, b)",
+    "b": "",
+    "mean dropout probability per purchase": "a / (a + b)",
+    "s": "流失率分布的形状参数",
+    "beta": "流失率的尺度参数（{unit}）",
+    "mean dropout rate": "每年流失，s / beta",
+    "median lifetime": "自首次购买起的年数，beta (2^(1/s) - 1)",
+    "still active after a year": "新客户占比，(beta / (beta + 1 年))^s",
+    "p": "每次消费的形状参数",
+    "q": "客户消费尺度的形状参数",
+    "v": "客户消费尺度的尺度参数",
+    "mean spend per purchase": "p v / (q - 1)，以订单币种计",
+}
 
 
 #: The report's table columns, TGI attributes and captions in Chinese (omni.reporting.display.table).
@@ -265,7 +283,9 @@ def scores_table(r: ValueResult) -> dict[str, Any]:
 def _parameters(r: ValueResult) -> pd.DataFrame:
     unit = "week" if r.current.model.freq == "W" else "day"
     params = r.tables["parameters"].copy()
-    params["meaning"] = [PARAMETER_MEANINGS.get(p, "").format(unit=unit) for p in params["parameter"]]
+    meanings = PARAMETER_MEANINGS_ZH if current_lang() == "zh" else PARAMETER_MEANINGS
+    unit = tr(unit, {"week": "周", "day": "天"}[unit])
+    params["meaning"] = [meanings.get(p, "").format(unit=unit) for p in params["parameter"]]
     if "previous_parameters" in r.tables:
         params["previous month's fit"] = r.tables["previous_parameters"]["value"].to_numpy()
     return params
@@ -552,9 +572,10 @@ def comparison_tables(r: ValueResult) -> list[dict[str, Any]]:
     c, months = r.currency, r.current.settings["clv_months"]
     labels = {"customers": "customers", "new_customers": "new customers in the month",
               "active_customers": "customers who bought", "orders_month": "paid orders in the month",
-              "revenue_month": f"revenue in the month ({c})", "repeat_share": "repeat buyers",
-              "clv_total": f"predicted {months}-month value ({c})", "clv_mean": f"mean CLV ({c})",
-              "top_share": f"value share of the top {r.top_share:.0%}",
+              "revenue_month": tr(f"revenue in the month ({c})", f"本月收入（{c}）"), "repeat_share": "repeat buyers",
+              "clv_total": tr(f"predicted {months}-month value ({c})", f"未来 {months} 个月预测价值（{c}）"),
+              "clv_mean": tr(f"mean CLV ({c})", f"平均 CLV（{c}）"),
+              "top_share": tr(f"value share of the top {r.top_share:.0%}", f"前 {r.top_share:.0%} 客户的价值占比"),
               "at_risk_share": "repeat buyers with P(alive) below 50%", "important_value_share": "重要价值 customers",
               "expected_purchases_90d": "purchases expected in 90 days"}
     cmp = r.month_over_month()
@@ -563,7 +584,7 @@ def comparison_tables(r: ValueResult) -> list[dict[str, Any]]:
     cmp = cmp[["figure", "previous_month", "this_month", "change", "relative_change"]]
     for col in ("previous_month", "this_month", "change"):
         sign = "+" if col == "change" else ""
-        cmp[col] = [f"{v * 100:+.1f} pp" if k in _PCT and col == "change" else f"{v:.1%}" if k in _PCT
+        cmp[col] = [f"{v * 100:+.1f}" + tr(" pp", " 个百分点") if k in _PCT and col == "change" else f"{v:.1%}" if k in _PCT
                     else f"{v:{sign},.0f}" for k, v in zip(keys, cmp[col], strict=True)]
     return [_shown(cmp.rename(columns={"previous_month": r.previous_month, "this_month": str(r.month)}),
                    {"relative_change": "{:+.1%}"})]
