@@ -16,7 +16,7 @@ TEST_SEED := 11
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
 
-setup: $(VENV)/.installed fonts browser ## create .venv with the pinned requirements and omni (editable), the CJK font and Chromium
+setup: $(VENV)/.installed fonts browser java ## create .venv with the pinned requirements and omni (editable), the CJK font, Chromium and a Java check
 
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 fonts: ## the CJK font of Chinese report charts (Debian fonts-wqy-microhei; apt-get as root, else says how)
@@ -35,6 +35,15 @@ browser: ## install Chromium (apt-get) for the browser test of the reports
 	  ($$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium) \
 	  || echo "!! could not install Chromium: the browser test of the reports will be SKIPPED"; \
 	else echo "!! no Chromium and no apt-get: install Chromium (or set OMNI_CHROMIUM), or the browser test is SKIPPED"; fi
+
+# Java for the Spark engine (pyspark 4 needs Java 17+): checked, installed by apt-get when missing.
+java: ## check Java 17+ for the Spark engine (apt-get installs openjdk-17-jre-headless when missing)
+	@if command -v java >/dev/null 2>&1 && java -version 2>&1 | grep -Eq 'version "(1[7-9]|[2-9][0-9])'; then :; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  ($$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq openjdk-17-jre-headless) \
+	  || echo "!! could not install Java 17: the Spark engine (omni resolve --engine spark) and its tests need it"; \
+	else echo "!! no Java 17+: the Spark engine (omni resolve --engine spark) and its tests need it"; fi
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -73,4 +82,4 @@ lock: ## re-pin requirements.txt from a clean install of the top-level packages
 clean: ## remove generated reports and processed data (keeps raw data and .venv)
 	rm -rf reports/*/ reports/index.html $(DATA)/processed
 
-.PHONY: help setup fonts browser data report test notebooks lint bench lock clean
+.PHONY: help setup fonts browser java data report test notebooks lint bench lock clean
