@@ -201,6 +201,6 @@ table(t["pii"], formats={"detected_share": "{:.0%}"}, max_rows=40)
 # 得分是五项检查（接受比例、完整度、标识符有效性、新鲜度、时钟）的平均值，范围 0 到 100。
 
 # %%
-table(t["issues"], max_rows=30)
+table(narrative.issues_table(r), max_rows=30)
 plots.plot_scores(r)
 plt.show()

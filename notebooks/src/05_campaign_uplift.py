@@ -166,7 +166,7 @@ for campaign in r.campaigns:
                              margin=margin, cost_per_contact=campaign.info["cost_per_contact"],
                              population=campaign.info["n_people"],
                              capture=r.captures.get(campaign.campaign_id))
-        up.plot_budget_curve(curve, title=f"{campaign.campaign_id} {arm}: incremental profit by share targeted")
+        up.plot_budget_curve(curve, title=un.budget_curve_title(campaign.campaign_id, arm))
         plt.show()
         table(un.budget_table(curve), caption=un.budget_caption(campaign.campaign_id, arm))
         note(un.budget_summary(campaign.campaign_id, arm, best_share(curve)))

@@ -17,7 +17,7 @@ from omni.attribution.comparison import share_matrix
 from omni.attribution.journeys import DIRECT
 from omni.attribution.models import MODEL_LABELS
 from omni.attribution.result import AttributionResult
-from omni.core.i18n import add_terms, current_lang, month_label, relabel, tr
+from omni.core.i18n import add_terms, current_lang, month_label, relabel, term, tr
 from omni.core.markup import md, md_join
 from omni.core.result import Figure
 from omni.privacy import publishable
@@ -68,6 +68,24 @@ add_terms("zh", {
     "last non-direct": "末次非直接", "linear": "线性", "time decay": "时间衰减", "position based": "位置加权",
 })
 
+#: Category labels in the tables' cells (omni.reporting.display.table translates cells too).
+add_terms("zh", {
+    # touchpoint channels (paths are shown step by step: :func:`path_label`)
+    "display": "展示广告", "search": "搜索广告", "sms": "短信", "email": "邮件", "social_kol": "社交/KOL",
+    "wechat_push": "微信推送", "direct": "直接", "all": "全部",
+    # sales channels
+    "store": "门店", "site": "官网", "tmall": "天猫", "jd": "京东", "douyin": "抖音",
+    # models
+    "Shapley (conv. rate)": "Shapley（转化率）", "Shapley (conversions)": "Shapley（转化数）",
+    # month-over-month rows
+    "conversions with a touch": "有触点的转化", "touches per touched conversion": "每个有触点转化的触点数",
+    "median days to convert": "转化天数中位数", "credited to marketing (Markov)": "归因于营销（Markov）",
+    "spend (CNY)": "花费（元）", "revenue (CNY)": "收入（元）", "spend per credited conversion (CNY)": "每个归因转化的花费（元）",
+    "ROAS of paid channels (Markov)": "付费渠道 ROAS（Markov）", "top channel (Markov)": "首要渠道（Markov）",
+    # small groups blanked (omni.privacy.suppress)
+    **{f"fewer than {k}": f"少于 {k}" for k in range(2, 101)},
+})
+
 
 def title(result: AttributionResult) -> str:
     """The headline's title."""
@@ -92,7 +110,8 @@ def headline(result: AttributionResult) -> list[Figure]:
 
 
 def _label(model: str) -> str:
-    return MODEL_LABELS.get(model, model)
+    """A model's name in the report's language."""
+    return term(MODEL_LABELS.get(model, model))
 
 
 def summary(result: AttributionResult) -> str:
@@ -112,8 +131,8 @@ def summary(result: AttributionResult) -> str:
         "各模型分歧最大的是 **{gap_ch}**：{lo_m} 下占转化的 {lo:.1%}，{hi_m} 下占 {hi:.1%}。"),
         month=month_label(result.month) if zh else str(result.month), conv=f["conversions"], value=f["value"], cur=result.currency,
         touched=f["touched_share"], lookback=result.settings["lookback_days"], hm=result.model_label,
-        att=f["attributed_to_touches"], top_ch=f["top_channel"], top_share=f["top_share"], spend=f["spend"],
-        cpa=f["blended_cpa"], gap_ch=top["channel"], lo=top["min_share"], lo_m=_label(top["min_model"]),
+        att=f["attributed_to_touches"], top_ch=term(f["top_channel"]), top_share=f["top_share"], spend=f["spend"],
+        cpa=f["blended_cpa"], gap_ch=term(top["channel"]), lo=top["min_share"], lo_m=_label(top["min_model"]),
         hi=top["max_share"], hi_m=_label(top["max_model"]),
     )
     if result.previous is not None:
@@ -196,7 +215,7 @@ def model_shares(result: AttributionResult) -> str:
         "在 {hm} 模型下，**{ch}** 获得 {s:.1%} 的转化（95% 区间 {lo:.1%} 至 {hi:.1%}）。*Direct*（直接）保留 {dmin:.1%} 至 "
         "{dmax:.1%}：即买家没有可见触点的订单。基于规则的模型只在路径上的功劳分配位置上不同；Markov 和 Shapley 转化数"
         "博弈按渠道出现在转化路径上归因，而 Shapley 转化率博弈还会与未转化的旅程比较。"),
-        hm=result.model_label, ch=ch, s=b["share"], lo=b["share_lo"], hi=b["share_hi"], dmin=direct.min(),
+        hm=result.model_label, ch=term(ch), s=b["share"], lo=b["share_lo"], hi=b["share_hi"], dmin=direct.min(),
         dmax=direct.max(),
     )
     if negative:
@@ -219,7 +238,7 @@ def markov(result: AttributionResult) -> str:
         "一条旅程的转化概率为 {rate:.1%}（{n:,.0f} 条旅程，{paths:,} 条不同路径；没有触点的订单计为路径 *direct*）。去掉 "
         "**{ch}** 会损失 {loss:.1%} 的转化，是营销渠道中最大的移除效应。移除效应相互重叠（经过两个渠道的路径去掉其中"
         "任何一个都会损失），因此加总会超过各渠道最终获得的份额。"),
-        rate=mk.conversion_rate_, n=mk.n_journeys_, paths=mk.n_paths_, ch=re.index[-1] if len(re) else "–",
+        rate=mk.conversion_rate_, n=mk.n_journeys_, paths=mk.n_paths_, ch=term(re.index[-1]) if len(re) else "–",
         loss=re.iloc[-1] if len(re) else float("nan"),
     )
 
@@ -239,14 +258,14 @@ def roi(result: AttributionResult) -> str:
     rv, cur = result.tables["roi_summary"], result.currency
     big, total = rv.iloc[0], rv["spend"].sum()
     verdicts = tr(". ", "。").join(md(tr("{v}: ", "{v}："), v=tr(v.capitalize(), _verdict(v)))
-                                  + md_join(rv.loc[rv["verdict"] == v, "channel"], tr(", ", "、"))
+                                  + md_join(rv.loc[rv["verdict"] == v, "channel"].map(term), tr(", ", "、"))
                                   for v in rv["verdict"].unique())
     return md(tr(
         "Spend this month: {total:,.0f} {cur}, {part:.0%} of it on **{ch}**, which returns {lo:,.1f} to "
         "{hi:,.1f} {cur} of revenue per {cur} spent depending on the model (CPA {cmin:,.2f} to {cmax:,.2f}). ",
         "本月花费 {total:,.0f} {cur}，其中 {part:.0%} 投在 **{ch}**；视模型不同，每花 1 {cur} 带来 {lo:,.1f} 至 {hi:,.1f} "
         "{cur} 收入（CPA {cmin:,.2f} 至 {cmax:,.2f}）。"),
-        total=total, cur=cur, part=big["spend"] / total, ch=big["channel"], lo=big["roas_min"],
+        total=total, cur=cur, part=big["spend"] / total, ch=term(big["channel"]), lo=big["roas_min"],
         hi=big["roas_max"], cmin=big["cpa_min"], cmax=big["cpa_max"],
     ) + verdicts + tr(
         ". These are averages over all credited conversions; the next unit of spend usually returns less, and a "
@@ -276,7 +295,7 @@ def disagreement(result: AttributionResult) -> str:
         "差距最大的是 **{ch}**（{lo} 与 {hi} 之间相差 {gap:.1f} 个份额百分点）。奖励出现在众多转化路径上的模型（Markov、"
         "Shapley 转化数）偏向触达人数多的渠道；首次触点偏向开启旅程的渠道，末次触点偏向促成成交的渠道。只在各模型方向一致"
         "的地方调整预算，其余先用对照组（holdout）测试再动钱。"),
-        ch=top["channel"], gap=top["spread"] * 100, lo=_label(top["min_model"]), hi=_label(top["max_model"]),
+        ch=term(top["channel"]), gap=top["spread"] * 100, lo=_label(top["min_model"]), hi=_label(top["max_model"]),
     )
 
 
@@ -297,7 +316,7 @@ def month_change(result: AttributionResult) -> str:
         "{s:.1%} ({pts:+.1f} points)",
         "转化 {c:,}，上月 {p:,}（{rel:+.1%}）。{hm} 份额变化最大的是 **{ch}**：{ps:.1%} → {s:.1%}（{pts:+.1f} 个百分点）"),
         c=f["conversions"], p=p["conversions"], rel=f["conversions"] / p["conversions"] - 1, hm=result.model_label,
-        ch=mover["channel"], ps=mover["previous_share"], s=mover["share"], pts=mover["change"] * 100,
+        ch=term(mover["channel"]), ps=mover["previous_share"], s=mover["share"], pts=mover["change"] * 100,
     )
     if len(camp) and "channel" in camp.columns:
         listed = ", ".join(md("{c} ({h})", c=c, h=h) for c, h in zip(camp["campaign_id"], camp["channel"], strict=True))
@@ -330,7 +349,7 @@ def truth(result: AttributionResult) -> str:
         "（{us:.0%}，真实为 {ut:.0%}）。引起转化的触点只有 {vis:.0%} 在旅程中可见"),
         caused=int(va["caused_conversions"]), conv=result.month_figures["conversions"], best=_label(best),
         dev=tc.loc[best, "total_abs_dev"], corr=tc.loc[best, "rank_corr"], hml=result.model_label,
-        hdev=tc.loc[hm, "total_abs_dev"], over=over, os=ts.loc[over, hm], ot=true.get(over, 0), under=under,
+        hdev=tc.loc[hm, "total_abs_dev"], over=term(over), os=ts.loc[over, hm], ot=true.get(over, 0), under=term(under),
         us=ts.loc[under, hm], ut=true.get(under, 0), vis=va["visible_share"],
     ) + least + tr(
         ": the rest reached a device or cookie that identity resolution could not tie to the buyer, or fell "
@@ -351,12 +370,19 @@ def _share_wide(result: AttributionResult) -> pd.DataFrame:
     return wide.rename(columns=MODEL_LABELS)
 
 
+def _paths_in_lang(paths: pd.DataFrame) -> pd.DataFrame:
+    """``paths`` with each step of its ``path`` column in the report's language (``展示广告 > 短信``)."""
+    if current_lang() == "en" or "path" not in paths:
+        return paths
+    return paths.assign(path=paths["path"].map(lambda p: " > ".join(term(s) for s in str(p).split(" > "))))
+
+
 def paths_table(result: AttributionResult) -> dict[str, Any] | None:
     """The most converting touch paths (None when none was followed by 10 or more people)."""
     paths = publishable(result.tables["top_paths"], "people")
     if not paths["people"].notna().any():
         return None
-    return {"df": paths.rename(columns={"share_of_conversions": "share of all conversions"}),
+    return {"df": _paths_in_lang(paths).rename(columns={"share_of_conversions": "share of all conversions"}),
             "formats": {"conversion_rate": _PCT, "value": "{:,.0f}", "share of all conversions": "{:.2%}"},
             "caption": tr("Most converting touch paths (people = distinct OneIDs; paths of fewer than 10 people are blanked)",
                           "转化最多的触点路径（人数 = 不同 OneID 数；少于 10 人的路径留空）")}
@@ -376,7 +402,7 @@ def store_paths_table(result: AttributionResult) -> dict[str, Any] | None:
     paths = publishable(result.tables["store_paths"], "people")
     if not paths["people"].notna().any():
         return None
-    return {"df": paths.rename(columns={"share_of_conversions": "share of store orders"}),
+    return {"df": _paths_in_lang(paths).rename(columns={"share_of_conversions": "share of store orders"}),
             "formats": {"value": "{:,.0f}", "share of store orders": "{:.2%}"},
             "caption": tr("Most frequent online paths before a store purchase", "门店购买前最常见的线上路径")}
 

@@ -14,7 +14,7 @@ import numpy as np
 from omni.attribution.journeys import DIRECT
 from omni.attribution.models import MODEL_LABELS
 from omni.attribution.result import AttributionResult
-from omni.core.i18n import tr
+from omni.core.i18n import month_label, tr
 from omni.reporting.plots import axes_or_new, interval_bars, log_scale, percent_heatmap
 
 __all__ = [
@@ -97,7 +97,8 @@ def plot_model_shares(result: AttributionResult, ncol: int = 3) -> Any:
         ax.tick_params(axis="y", labelsize=8)
     for ax in list(axes.flat)[len(channels):]:
         ax.axis("off")
-    fig.suptitle(f"Channel share of the conversions in {result.month}, by model (95% bootstrap intervals)",
+    fig.suptitle(tr(f"Channel share of the conversions in {result.month}, by model (95% bootstrap intervals)",
+                    f"{month_label(result.month)}各渠道的转化占比，按模型（95% bootstrap 区间）"),
                  fontweight="bold")
     fig.tight_layout()
     return axes

@@ -27,6 +27,8 @@ from typing import Any
 
 import yaml
 
+from omni.core.i18n import tr
+
 __all__ = [
     "COMBINATORS",
     "DEFAULT_DEFINITIONS",
@@ -225,11 +227,18 @@ class AudienceDefinition:
     rule : dict
         The validated rule tree with defaults filled in.
     description : str
+    description_zh : str
+        The description in Chinese reports (``description_zh:`` in the YAML; optional).
     """
 
     name: str
     rule: dict
     description: str = ""
+    description_zh: str = ""
+
+    def described(self) -> str:
+        """The description in the report's language (the English one where no Chinese is given)."""
+        return tr(self.description, self.description_zh or self.description)
 
 
 @dataclass
@@ -448,16 +457,17 @@ def parse_definitions(data: Mapping[str, Any], source: str = "<dict>") -> Defini
             )
         if not isinstance(body, Mapping):
             raise ValueError(f"audience {name!r}: must be a mapping with 'rule' (and 'description')")
-        extra = sorted(set(body) - {"description", "rule"})
+        extra = sorted(set(body) - {"description", "description_zh", "rule"})
         if extra:
-            raise ValueError(f"audience {name!r}: unknown key(s) {extra}; expected description, rule")
+            raise ValueError(f"audience {name!r}: unknown key(s) {extra}; expected description, description_zh, rule")
         if "rule" not in body:
             raise ValueError(f"audience {name!r}: missing 'rule'")
         try:
             rule = _validate_rule(body["rule"], "rule", names)
         except ValueError as exc:
             raise ValueError(f"audience {name!r}: {exc}") from None
-        out[name] = AudienceDefinition(name=name, rule=rule, description=str(body.get("description") or ""))
+        out[name] = AudienceDefinition(name=name, rule=rule, description=str(body.get("description") or ""),
+                                       description_zh=str(body.get("description_zh") or ""))
     _check_cycles({n: d.rule for n, d in out.items()})
     return Definitions(out, settings, source)
 

@@ -152,7 +152,7 @@ class AudienceSet:
             size = int(m.sum())
             out = int((m & self.opted_out).sum())
             d = self.definitions[n]
-            rows.append({"audience": n, "description": d.description, "size": size, "opted_out": out,
+            rows.append({"audience": n, "description": d.described(), "size": size, "opted_out": out,
                          "eligible": size - out, "rule": rule_text(d.rule),
                          "definition_hash": self.hashes.get(n, "")[:12]})
         return pd.DataFrame(rows, columns=["audience", "description", "size", "opted_out", "eligible",

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import dataclasses
 
+import pandas as pd
+
 from omni.audit.result import AuditResult
 from omni.core.i18n import add_terms, current_lang, month_label, relabel, tr
 from omni.core.markup import md
 from omni.core.result import Figure
 
-__all__ = ["clocks", "headline", "no_outliers", "no_quarantine", "summary", "title"]
+__all__ = ["clocks", "headline", "issues_table", "no_outliers", "no_quarantine", "summary", "title"]
 
 #: The report's table columns and captions in Chinese (omni.reporting.display.table looks them up).
 add_terms("zh", {
@@ -35,6 +37,25 @@ add_terms("zh", {
         "按数据源、列和原因统计的隔离单元格（示例行 = 文件中从 1 开始的数据行号）",
     "Outlying amounts (row = 1-based data row in the file)": "异常金额（行 = 文件中从 1 开始的数据行号）",
 })
+
+#: Severities of the ranked issues.
+_SEVERITY_ZH = {"high": "高", "medium": "中", "low": "低"}
+
+
+def issues_table(result: AuditResult) -> pd.DataFrame:
+    """The ranked issues in the report's language: ``severity``, ``source``, ``issue``, ``figure``.
+
+    Each finding is worded in both languages where it is found (:mod:`omni.audit.issues`); this
+    picks the report's and names the severities in it.
+    """
+    t = result.tables["issues"]
+    out = t[["severity", "source", "issue", "figure"]].copy()
+    if current_lang() == "zh" and "issue_zh" in t:
+        out["severity"] = t["severity"].map(_SEVERITY_ZH).fillna(t["severity"])
+        out["issue"] = t["issue_zh"].fillna(t["issue"])
+        out["figure"] = t["figure_zh"].fillna(t["figure"])
+    return out
+
 
 _LABELS_ZH = {"sources": "数据源", "rows_in": "接收行数", "quarantine_rate": "隔离行比例",
               "reconciled": "行数对账一致的数据源", "high_issues": "高严重度问题", "quality_score": "平均质量得分（0-100）"}

@@ -168,4 +168,22 @@ def relabel(figures: Iterable[Any], labels: Mapping[str, str]) -> list[Any]:
     figures = list(figures)
     if _current != "zh":
         return figures
-    return [dataclasses.replace(f, label=labels[f.key]) if f.key in labels else f for f in figures]
+    out = []
+    for f in figures:
+        if f.key in labels:
+            f = dataclasses.replace(f, label=labels[f.key])
+        if isinstance(getattr(f, "value", None), str):  # a named value: "sms", "time decay (0.60)"
+            f = dataclasses.replace(f, value=_named_value(f.value))
+        if isinstance(getattr(f, "previous", None), str):
+            f = dataclasses.replace(f, previous=_named_value(f.previous))
+        out.append(f)
+    return out
+
+
+def _named_value(text: str) -> str:
+    """A headline's text value in the current language: its name as a registered term, a trailing
+    parenthesis kept (``time decay (0.60)`` -> ``时间衰减（0.60）``)."""
+    head, sep, tail = text.partition(" (")
+    if sep and tail.endswith(")"):
+        return f"{term(head)}（{tail[:-1]}）"
+    return term(text)

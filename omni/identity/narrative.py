@@ -62,7 +62,32 @@ add_terms("zh", {
     "By source pair (all records)": "按数据源对（全部记录）",
 })
 
-_LABELS_ZH = {"records": "已识别记录数", "profiles": "OneID 数（人）", "records_per_profile": "每个 OneID 的记录数",
+#: Category labels in the tables' cells (omni.reporting.display.table translates cells too).
+add_terms("zh", {
+    # how the rules held values back
+    "shared": "共享值", "bridge": "桥接值", "invalid": "无效值", "over_limit": "超出上限", "ambiguous_weak": "歧义弱标识符",
+    "not_linking": "不参与关联",
+    # the two graphs compared
+    "omni rules": "omni 规则", "naive: connect every shared value": "朴素做法：共享值全部相连",
+    # how platform orders reached a person
+    "by rule": "规则关联", "by probability": "概率关联", "not linked": "未关联", "no identifier": "无标识符",
+    # stable OneIDs month over month
+    "kept": "保留", "new": "新增", "merged_into": "并入", "split_from": "拆分自", "retired": "停用",
+    # record counts
+    "all": "全部", "with a strong identifier": "有强标识符",
+    # the probabilistic model's comparison levels (omni.oneid.linkage.comparisons)
+    "phone": "手机号", "name": "姓名", "address": "地址", "different": "不同",
+    "primary masked phone equal": "主掩码手机号相同", "a masked phone shared": "有一个掩码手机号相同",
+    "primary name equal": "主姓名相同", "a name shared": "有一个姓名相同", "same pinyin (homophone)": "拼音相同（同音）",
+    "one character apart": "相差一个字", "same surname": "同姓",
+    "same road, number and room": "同路、同门牌、同房号", "same road and number": "同路同门牌", "same road": "同一条路",
+    "same district": "同区", "same city, district unknown": "同城（区未知）", "same city, other district": "同城不同区",
+    "same province": "同省",
+})
+
+_LABELS_ZH = {"records": "已识别记录数", "profiles": "OneID 数（全部画像）", "known_people": "已知的人（有人级强标识符）",
+              "platform_only": "仅平台买家（一个平台账号）", "anonymous_profiles": "匿名画像（无强标识符）",
+              "true_people": "合成真值中的人数", "records_per_profile": "每个 OneID 的记录数",
               "multi_source_share": "出现在 2 个及以上数据源的 OneID", "anonymous_share": "无可用 ID 的记录",
               "precision": "成对精确率（强标识符记录）", "recall": "成对召回率（强标识符记录）"}
 
@@ -80,14 +105,18 @@ def headline(result: IdentityResult) -> list[Figure]:
 def people(result: IdentityResult) -> str:
     """What the OneIDs are: known people, platform-only buyers and anonymous profiles (and, on
     synthetic data, how many people there truly are)."""
-    text = md("The {profiles:,} OneIDs are not all people: **{known:,} known people** carry a phone, email, "
-              "member id or unionid; {platform:,} are buyers known only by one platform account (possibly "
-              "also one of the known people); **{anon:,} anonymous profiles** are cookie-, device- or "
-              "openid-only visitors and records with no usable id, and one person may leave many of them.",
+    text = md(tr("The {profiles:,} OneIDs are not all people: **{known:,} known people** carry a phone, email, "
+                 "member id or unionid; {platform:,} are buyers known only by one platform account (possibly "
+                 "also one of the known people); **{anon:,} anonymous profiles** are cookie-, device- or "
+                 "openid-only visitors and records with no usable id, and one person may leave many of them.",
+                 "{profiles:,} 个 OneID 并不都是人：**{known:,} 个已知的人**有手机号、邮箱、会员 ID 或 unionid；"
+                 "{platform:,} 个是只通过一个平台账号认识的买家（可能也是某个已知的人）；**{anon:,} 个匿名画像**"
+                 "是只有 cookie、设备或 openid 的访客以及没有可用 ID 的记录，一个人可能留下许多个。"),
               profiles=result.profiles, known=result.known_people, platform=result.platform_only,
               anon=result.anonymous_profiles)
     if result.true_people is not None:
-        text += md(" On this synthetic dataset the records truly come from **{n:,} people**.", n=result.true_people)
+        text += md(tr(" On this synthetic dataset the records truly come from **{n:,} people**.",
+                      "在这份合成数据上，这些记录实际来自 **{n:,} 个人**。"), n=result.true_people)
     return text
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 from scipy.sparse import csr_matrix
 
 from omni import privacy
+from omni.core.i18n import tr
 from omni.oneid.resolve import Resolution
 
 __all__ = ["Explanation", "LINKING", "explain", "mask_record_key", "mask_value"]
@@ -64,9 +65,10 @@ class Explanation:
 
     def __str__(self) -> str:
         lines = [self.verdict]
+        kinds = {"record": tr("record", "记录"), "identifier": tr("identifier", "标识符")}
         for row in self.path.itertuples():
             extra = f" [{row.status}{': ' + row.reason if row.reason else ''}]" if row.kind == "identifier" else ""
-            lines.append(f"  {row.step:>2}. {row.kind:<10} {row.label}{extra}")
+            lines.append(f"  {row.step:>2}. {kinds.get(row.kind, row.kind):<10} {row.label}{extra}")
         return "\n".join(lines)
 
 
@@ -222,12 +224,17 @@ def explain(res: Resolution, record_a: str, record_b: str, max_hops: int = 4,
     blockers = path[(path["kind"] == "identifier") & ~path["status"].isin(LINKING)]
     a, b = mask_record_key(record_a), mask_record_key(record_b)
     if same:
-        verdict = f"{a} and {b} share a OneID: linked through {len(path) // 2} identifier(s)."
+        verdict = tr(f"{a} and {b} share a OneID: linked through {len(path) // 2} identifier(s).",
+                     f"{a} 与 {b} 共享一个 OneID：通过 {len(path) // 2} 个标识符相连。")
         if path.empty or len(blockers):
-            verdict = f"{a} and {b} share a OneID (their chain is longer than {max_hops} identifiers)."
+            verdict = tr(f"{a} and {b} share a OneID (their chain is longer than {max_hops} identifiers).",
+                         f"{a} 与 {b} 共享一个 OneID（它们之间的链长于 {max_hops} 个标识符）。")
     elif path.empty:
-        verdict = f"{a} and {b} have different OneIDs: no identifier chain joins them within {max_hops} hops."
+        verdict = tr(f"{a} and {b} have different OneIDs: no identifier chain joins them within {max_hops} hops.",
+                     f"{a} 与 {b} 属于不同的 OneID：{max_hops} 跳之内没有标识符链把它们连起来。")
     else:
-        rules = ", ".join(sorted({f"{r.label} is {r.status} ({r.reason})" for r in blockers.itertuples()}))
-        verdict = f"{a} and {b} have different OneIDs: the chain between them is cut because {rules}."
+        rules = tr(", ", "；").join(sorted({tr(f"{r.label} is {r.status} ({r.reason})", f"{r.label} 为 {r.status}（{r.reason}）")
+                                          for r in blockers.itertuples()}))
+        verdict = tr(f"{a} and {b} have different OneIDs: the chain between them is cut because {rules}.",
+                     f"{a} 与 {b} 属于不同的 OneID：它们之间的链被切断，因为 {rules}。")
     return Explanation(same_oneid=same, path=path, blockers=blockers.reset_index(drop=True), verdict=verdict)

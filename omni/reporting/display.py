@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import logging
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -136,7 +137,10 @@ def table(
     for row in shown.itertuples(index=False):
         cells = []
         for c, v in zip(shown.columns, row, strict=True):
-            cells.append(f"<td>{escape_html(_fmt(v, formats.get(str(c))))}</td>")
+            text = _fmt(v, formats.get(str(c)))
+            if isinstance(v, str):  # category labels registered by the domains (Chinese reports)
+                text = i18n.term(text)
+            cells.append(f"<td>{escape_html(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     cap = f"<caption style='caption-side:top;text-align:left;font-weight:600'>{escape_html(i18n.term(caption))}</caption>" if caption else ""
     shown_of = i18n.tr(f"Showing {max_rows:,} of {len(d):,} rows.", f"显示 {len(d):,} 行中的前 {max_rows:,} 行。")
@@ -214,6 +218,20 @@ def _cjk_font_family() -> str:
     return font_manager.FontProperties(fname=path).get_name()
 
 
+class _SingleWeightFont(logging.Filter):
+    """Drops matplotlib's "Failed to find font weight bold" notice: the CJK font has one weight,
+    which bold titles then use (nothing is missing from the picture). Other messages pass."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("findfont: Failed to find font weight")
+
+
+def _quiet_single_weight_font() -> None:
+    log = logging.getLogger("matplotlib.font_manager")
+    if not any(isinstance(f, _SingleWeightFont) for f in log.filters):
+        log.addFilter(_SingleWeightFont())
+
+
 def use_report_style(lang: str | None = None) -> None:
     """Matplotlib defaults for reports: readable sizes, CJK-capable fonts, PNG output.
 
@@ -231,6 +249,7 @@ def use_report_style(lang: str | None = None) -> None:
     sans = ["Noto Sans CJK SC", "WenQuanYi Zen Hei", "SimHei", "DejaVu Sans"]
     if i18n.current_lang() == "zh":
         sans = [_cjk_font_family(), "DejaVu Sans"]
+        _quiet_single_weight_font()
     mpl.rcParams.update(
         {
             "figure.figsize": (8, 4),

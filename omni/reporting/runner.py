@@ -444,7 +444,8 @@ def run_report(
                                "metrics": {m["key"]: m for m in r.metrics}} for r in ordered},
     }
     compare_months(metrics, out_root, series)  # previous month and trend of every headline figure
-    nav = build_site(month_dir, metrics)  # sidebar and contents on every page; headline -> its section
+    with i18n.using_lang(lang):  # sidebar and contents on every page; headline -> its section
+        nav = build_site(month_dir, metrics)
     (month_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
     write_index(month_dir, metrics, out_root, total_seconds=time.perf_counter() - t0, lang=lang, nav=nav)
     say(f"omni report: wrote {month_dir} in {time.perf_counter() - t0:.0f} s")

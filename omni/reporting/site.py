@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from omni.core.i18n import month_label, tr
 from omni.core.markup import escape_html
 
 __all__ = ["NAV_MARK", "SITE_CSS", "Page", "Section", "build_site", "page_sections", "sidebar_html", "toc_html"]
@@ -150,8 +151,9 @@ def sidebar_html(pages: Sequence[Page], current: str | None = None, month: str =
         if subs:  # sections fold away (no script: <details>), open on the notebook's own page
             link = f'<details{" open" if cur else ""}><summary>{link}</summary><ul>{subs}</ul></details>'
         items.append(f'<li class="nb">{link}</li>')
-    label = f"omni report · {escape_html(month)}" if month else "omni report"
-    return (f'<nav class="omni-sidebar" aria-label="Report"><a class="omni-home" href="index.html"{home_cur}>'
+    name = tr("omni report", "omni 报告")
+    label = f"{name} · {escape_html(month_label(month) if month else '')}" if month else name
+    return (f'<nav class="omni-sidebar" aria-label="{tr("Report", "报告")}"><a class="omni-home" href="index.html"{home_cur}>'
             f'{label}</a><ul>{"".join(items)}</ul></nav>')
 
 
@@ -163,7 +165,8 @@ def toc_html(sections: Sequence[Section]) -> str:
         f'<li class="h{s.level}"><a href="#{escape_html(quote(s.id, safe=_FRAGMENT_SAFE))}">{escape_html(s.title)}</a></li>'
         for s in sections
     )
-    return f'<nav class="omni-toc" aria-label="On this page"><div class="omni-toc-title">On this page</div><ul>{items}</ul></nav>'
+    here = tr("On this page", "本页目录")
+    return f'<nav class="omni-toc" aria-label="{here}"><div class="omni-toc-title">{here}</div><ul>{items}</ul></nav>'
 
 
 def _with_nav(page_html: str, nav: str, classes: str) -> str:

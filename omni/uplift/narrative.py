@@ -21,6 +21,7 @@ from omni.uplift.campaign import MIN_SEGMENT_EVENTS, CampaignAnalysis
 from omni.uplift.result import UpliftResult, UpliftTruth
 from omni.uplift.selection import CampaignSelection, SelectionKind
 from omni.uplift.tables import CHECK_LABELS, SEGMENT_LABELS, ci, pp
+from omni.value.rfm import SEGMENTS
 
 __all__ = [
     "comparison_caption",
@@ -57,7 +58,7 @@ __all__ = [
     "summary",
     "truth_summary",
     "validation_table",
-    "budget_caption",
+    "budget_caption", "budget_curve_title",
     "no_model_to_check",
     "no_model_to_rank",
     "validation_caption",
@@ -85,17 +86,20 @@ def _cny(x: float) -> str:
 
 def _selection_text(sel: CampaignSelection) -> str:
     """The plain sentence saying what a selection reports (escaped by the callers)."""
-    labels = ", ".join(f"{c} ({sel.names[c]})" if sel.names else c for c in sel.campaign_ids)
+    labels = tr(", ", "、").join(f"{c} ({sel.names[c]})" if sel.names else c for c in sel.campaign_ids)
+    month = month_label(sel.month)
     if sel.kind is SelectionKind.NO_CAMPAIGNS:
-        return "This dataset has no campaigns."
+        return tr("This dataset has no campaigns.", "该数据集没有活动。")
     if sel.kind is SelectionKind.BY_PARAMETER:
-        return f"Campaigns chosen by parameter: {labels}."
+        return tr(f"Campaigns chosen by parameter: {labels}.", f"按参数选择的活动：{labels}。")
     if sel.kind is SelectionKind.ENDED_IN_MONTH:
-        return f"{len(sel.campaign_ids)} campaign(s) ended in {sel.month}: {labels}."
+        return tr(f"{len(sel.campaign_ids)} campaign(s) ended in {sel.month}: {labels}.",
+                  f"{month}结束的活动 {len(sel.campaign_ids)} 个：{labels}。")
     if sel.kind is SelectionKind.NONE_ENDED:
-        return f"No campaign had ended by the end of {sel.month}."
-    return (f"No campaign ended in {sel.month}. Shown instead: the most recent campaign that had "
-            f"ended, {labels}, which ended on {sel.last_end:%Y-%m-%d}.")
+        return tr(f"No campaign had ended by the end of {sel.month}.", f"截至{month}末还没有结束的活动。")
+    return tr(f"No campaign ended in {sel.month}. Shown instead: the most recent campaign that had "
+              f"ended, {labels}, which ended on {sel.last_end:%Y-%m-%d}.",
+              f"{month}没有结束的活动。改为展示最近一个已结束的活动：{labels}，结束于 {sel.last_end:%Y-%m-%d}。")
 
 
 def selection_sentence(sel: CampaignSelection) -> str:
@@ -153,6 +157,15 @@ add_terms("zh", {
     "share_targeted": "目标人群占比", "share_everyone": "全体占比", "index": "指数", "people_targeted": "目标人数",
     "Observed effect vs effect adjusted for identity capture (95%)": "观测效果与按身份捕获率调整后的效果（95%）",
     "segment_by": "分群方式", "segments": "人群数", "covered": "覆盖数",
+})
+
+#: Category labels in the tables' cells (omni.reporting.display.table translates cells too).
+add_terms("zh", {
+    "revenue lift (CNY/person)": "收入增量（元/人）",
+    "conversion": "转化", "revenue per person": "人均收入", "control": "对照组", "no purchase": "无购买",
+    "sms": "短信", "wechat_push": "微信推送", "email": "邮件",
+    # the RFM classes' English names (uplift by RFM class)
+    **{en: zh for zh, en in SEGMENTS.values()},
 })
 
 
@@ -248,6 +261,12 @@ def overview(result: UpliftResult) -> str:
 def truth_summary(truth: UpliftTruth) -> str:
     """How many reported intervals contain the true effect, and what OneID misses."""
     seen, seg = truth.buyers_seen, truth.segments
+    if current_lang() == "zh":
+        return (f"报告的 {len(truth.overall)} 个区间中有 {truth.n_inside} 个包含真实效果；用真实身份时 {truth.n_perfect} 个中有 "
+                f"{truth.n_inside_perfect} 个包含。OneID 能把活动窗口内 {seen.min():.0%}–{seen.max():.0%} 的买家归到被分配的人"
+                "（其余买家在 OneID 无法关联订单的地方购买，例如用未绑定手机号的账号在天猫/京东/抖音购买，或在门店无会员卡购买），"
+                "因此经 OneID 测得的增量大约按这一比例低估真实效果；身份识别关联的平台订单越多，差距越小。"
+                + (f"分群区间在 {seg['segments'].sum()} 个情形中有 {seg['covered'].sum()} 个包含真实分群效果。" if len(seg) else ""))
     return (f"{truth.n_inside} of {len(truth.overall)} reported intervals contain the true effect; "
             f"with the true identities {truth.n_inside_perfect} of {truth.n_perfect} do. OneID links "
             f"{seen.min():.0%}–{seen.max():.0%} of the buyers in the campaign windows to the assigned "
@@ -307,12 +326,16 @@ def identity_summary(result: UpliftResult) -> str:
 def identity_coverage_summary(cov: pd.DataFrame) -> str:
     """Synthetic data: how often the observed and the adjusted conversion intervals hold the truth."""
     if len(cov) == 0:
-        return "No arm to check."
+        return tr("No arm to check.", "没有可检查的组。")
     tsum = cov["true_effect"].sum()
 
     def ratio(col: str) -> float:
         return cov[col].sum() / tsum if tsum else np.nan
 
+    if current_lang() == "zh":
+        return (f"包含真实效果的转化区间：观测 {len(cov)} 个中 {int(cov['observed_inside'].sum())} 个，调整后 {len(cov)} 个中 "
+                f"{int(cov['adjusted_inside'].sum())} 个。按组加总，观测估计是真值的 {ratio('observed'):.2f}，调整后是 "
+                f"{ratio('adjusted'):.2f}（单月的活动噪声较大：多个世界的平均见 benchmarks/bench_uplift_identity.py）。")
     return (f"Conversion intervals containing the true effect: observed {int(cov['observed_inside'].sum())} "
             f"of {len(cov)}, adjusted {int(cov['adjusted_inside'].sum())} of {len(cov)}. Summed over "
             f"arms the observed estimates are {ratio('observed'):.2f} of the truth and the adjusted "
@@ -379,6 +402,11 @@ def budget_summary(campaign_id: str, arm: str, best: dict) -> str:
 def validation_caption(campaign_id: str, arm: str) -> str:
     """Caption of an arm's uplift model checks (escaped by the table)."""
     return tr(f"{campaign_id} {arm}: uplift model checks", f"{campaign_id} {arm}：增量模型检验")
+
+
+def budget_curve_title(campaign_id: str, arm: str) -> str:
+    """Title of an arm's budget curve chart."""
+    return tr(f"{campaign_id} {arm}: incremental profit by share targeted", f"{campaign_id} {arm}：增量利润与触达占比")
 
 
 def budget_caption(campaign_id: str, arm: str) -> str:

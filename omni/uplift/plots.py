@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from omni.core.i18n import tr
+from omni.core.i18n import term, tr
 from omni.uplift._common import CONTROL
 from omni.uplift.campaign import CampaignAnalysis
 from omni.uplift.result import UpliftResult
@@ -112,7 +112,7 @@ def _cuped_panel(ax: Any, d: Any, metric: str) -> None:
     ax.set_ylabel(tr("arm", "组别"))
     ax.set_xlabel(tr("conversion lift vs control (percentage points)", "相对对照组的转化增量（百分点）")
                   if metric == "conversion" else tr("revenue lift vs control (CNY per person)", "相对对照组的收入增量（元/人）"))
-    ax.set_title(metric)
+    ax.set_title(term(metric))
     ax.legend(fontsize=8, loc="best")
 
 
@@ -126,7 +126,8 @@ def plot_cuped(an: CampaignAnalysis, ax: Any = None) -> np.ndarray | None:
     for a, metric in zip(axes, metrics, strict=True):
         _cuped_panel(a, ct[ct["metric"] == metric].reset_index(drop=True), metric)
     fig = axes[0].figure
-    fig.suptitle(f"{an.campaign_id}: lift before and after CUPED (95% CI)", fontweight="bold")
+    fig.suptitle(tr(f"{an.campaign_id}: lift before and after CUPED (95% CI)",
+                    f"{an.campaign_id}：CUPED 调整前后的增量（95% 置信区间）"), fontweight="bold")
     fig.tight_layout()
     return axes
 
@@ -230,17 +231,18 @@ def figure_of(axes: Sequence[Any] | Any) -> Any:
     return np.atleast_1d(np.asarray(axes, dtype=object)).ravel()[0].figure
 
 
-def plot_budget_curve(curve: Any, ax: Any = None, title: str = "Incremental profit by share targeted") -> Any:
+def plot_budget_curve(curve: Any, ax: Any = None, title: str | None = None) -> Any:
     """Incremental profit (thousand CNY) with its 95% band against the share of people targeted
     from the uplift ranking (:func:`omni.uplift.budget.budget_curve`)."""
     ax = _axes(ax, 1, (7, 4))[0]
     x = 100 * np.asarray(curve["share"], dtype=float)
     ax.fill_between(x, curve["inc_profit_ci_low"] / 1000, curve["inc_profit_ci_high"] / 1000,
-                    color=_PALETTE[0], alpha=0.2, label="95% interval")
-    ax.plot(x, curve["inc_profit"] / 1000, "o-", color=_PALETTE[0], ms=3, label="incremental profit")
+                    color=_PALETTE[0], alpha=0.2, label=tr("95% interval", "95% 区间"))
+    ax.plot(x, curve["inc_profit"] / 1000, "o-", color=_PALETTE[0], ms=3, label=tr("incremental profit", "增量利润"))
     ax.axhline(0, color="black", lw=0.8)
-    ax.set_xlabel("share of people targeted, highest predicted uplift first (%)")
-    ax.set_ylabel("incremental profit (thousand CNY)")
-    ax.set_title(title)
+    ax.set_xlabel(tr("share of people targeted, highest predicted uplift first (%)",
+                     "触达人群占比，按预测增量从高到低（%）"))
+    ax.set_ylabel(tr("incremental profit (thousand CNY)", "增量利润（千元）"))
+    ax.set_title(title if title is not None else tr("Incremental profit by share targeted", "增量利润与触达占比"))
     ax.legend(loc="best")
     return ax

@@ -200,7 +200,7 @@ def _check_details(an: CampaignAnalysis) -> dict[str, str]:
     flagged = balance[balance["flag"]]
     if len(flagged):
         w = balance.loc[balance["smd"].abs().idxmax()]
-        lev = f" = {w['level']}" if w["level"] is not None and pd.notna(w["level"]) else ""
+        lev = f" = {term(w['level'])}" if w["level"] is not None and pd.notna(w["level"]) else ""
         bal = tr(f"{len(flagged)} of {len(balance)} covariate levels differ by |SMD| > 0.1; largest "
                  f"{w['covariate']}{lev} in {w['arm']} (SMD {w['smd']:+.2f}); estimates are "
                  "adjusted for pre-period spend",

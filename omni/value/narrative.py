@@ -18,6 +18,7 @@ from omni.core.i18n import add_terms, current_lang, month_label, relabel, term, 
 from omni.core.markup import md
 from omni.core.result import Figure
 from omni.value.result import ValueResult
+from omni.value.rfm import SEGMENTS
 from omni.value.tgi import over_indexed
 
 __all__ = [
@@ -112,6 +113,24 @@ add_terms("zh", {
     "new customers in the month": "本月新客", "customers who bought": "本月有购买的客户",
     "paid orders in the month": "本月已支付订单", "repeat buyers with P(alive) below 50%": "P(存活) 低于 50% 的复购客户",
     "重要价值 customers": "重要价值客户",
+})
+
+#: Category labels in the tables' cells (omni.reporting.display.table translates cells too).
+add_terms("zh", {
+    "one-time buyers": "一次性购买客户", "yes": "是", "no": "否",
+    **{f"repeat buyers, P(alive) {i}/{k}": f"复购客户，P(存活) 第 {i}/{k} 组" for k in range(2, 21) for i in range(1, k + 1)},
+    # the fitted model's parameters
+    "mean purchase rate while active": "活跃期平均购买率", "mean dropout rate": "平均流失率", "median lifetime": "生命周期中位数",
+    "still active after a year": "一年后仍活跃", "mean spend per purchase": "每次购买平均消费",
+    # profile attributes and their values
+    "city tier": "城市等级", "age band": "年龄段", "gender": "性别", "main category": "主要品类",
+    "main sales channel": "主要销售渠道", "online / offline mix": "线上/线下构成", "omnichannel": "全渠道",
+    "online only": "仅线上", "offline only": "仅线下", "new-1": "新一线", "female": "女", "male": "男",
+    # sales channels
+    "store": "门店", "site": "官网", "tmall": "天猫", "jd": "京东", "douyin": "抖音", "wechat": "微信",
+    "no purchase": "无购买",
+    # the RFM classes' English names (the scheme of omni.value.rfm)
+    **{en: zh for zh, en in SEGMENTS.values()},
 })
 
 _LABELS_ZH = {"customers": "客户（有已支付订单的已识别 OneID）", "repeat_share": "复购率（2 天及以上有购买）",
@@ -506,14 +525,14 @@ def tgi_top(r: ValueResult) -> str:
         text = tr("Over-represented among the most valuable customers: ", "最有价值客户中显著偏高的特征：") + tr("; ", "；").join(
             md(tr("**{a} {v}** (TGI {t:.0f}, {s:.0%} of tier {tier} vs {b:.0%} of all)",
                   "**{a} {v}**（TGI {t:.0f}，{tier} 层中占 {s:.0%}，全体中占 {b:.0%}）"), a=term(TGI_LABELS[t.attribute]),
-               v=t.value, t=t.tgi, s=t.segment_share, tier=tier, b=t.base_share) for t in ov.head(4).itertuples()) + tr(". ", "。")
+               v=term(t.value), t=t.tgi, s=t.segment_share, tier=tier, b=t.base_share) for t in ov.head(4).itertuples()) + tr(". ", "。")
     else:
         text = md(tr("No trait is significantly over-represented in tier {tier} at TGI ≥ {h}. ",
                      "{tier} 层中没有 TGI ≥ {h} 的显著偏高特征。"), tier=tier,
                   h=r.settings["tgi_highlight"])
     if len(under):
         text += tr("Under-represented: ", "显著偏低：") + tr("; ", "；").join(
-            md("{a} {v} (TGI {t:.0f})", a=term(TGI_LABELS[t.attribute]), v=t.value, t=t.tgi)
+            md("{a} {v} (TGI {t:.0f})", a=term(TGI_LABELS[t.attribute]), v=term(t.value), t=t.tgi)
             for t in under.head(3).itertuples()) + tr(". ", "。")
     cov = r.attributes.notna().mean()
     return text + md(tr("Known for {g:.0%} of customers (gender), {a:.0%} (age band) and {c:.0%} (city tier); ",
@@ -548,10 +567,10 @@ def panel(r: ValueResult) -> str:
         return no_panel(r)
     ov, low = _over(r, "tgi_panel"), _under(r.tables["tgi_panel"])
     text = tr("The brand over-reaches ", "品牌在以下人群中渗透偏高：") + tr(", ", "、").join(
-        md("**{a} {v}** (TGI {t:.0f})", a=term(TGI_LABELS[t.attribute]), v=t.value, t=t.tgi) for t in ov.head(4).itertuples())
+        md("**{a} {v}** (TGI {t:.0f})", a=term(TGI_LABELS[t.attribute]), v=term(t.value), t=t.tgi) for t in ov.head(4).itertuples())
     if len(low):
         text += tr(". It under-reaches ", "。渗透偏低的人群：") + tr(", ", "、").join(
-            md("{a} {v} (TGI {t:.0f})", a=term(TGI_LABELS[t.attribute]), v=t.value, t=t.tgi) for t in low.head(3).itertuples())
+            md("{a} {v} (TGI {t:.0f})", a=term(TGI_LABELS[t.attribute]), v=term(t.value), t=t.tgi) for t in low.head(3).itertuples())
     return text + tr(". Over-represented groups are the core market to defend; large under-represented groups are the "
                      "room for growth, if the product fits them. Demographics come from CRM members, who may differ "
                      "from platform-only buyers.",

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from omni.core.i18n import term, tr
+from omni.core.i18n import month_label, term, tr
 from omni.reporting.plots import (
     axes_or_new,
     interval_bars,
@@ -73,7 +73,8 @@ def plot_rfm_distribution(result: ValueResult) -> Any:
     a3.set_xlabel(tr(f"total spend per customer (M, {cur}, log scale)", f"每位客户消费总额（M，{cur}，对数刻度）"))
     a3.set_ylabel(tr("customers", "客户数"))
     a3.set_title(tr("Monetary value", "消费金额"))
-    fig.suptitle(f"RFM distribution of {len(s):,} customers at the end of {result.month}", fontweight="bold")
+    fig.suptitle(tr(f"RFM distribution of {len(s):,} customers at the end of {result.month}",
+                    f"{month_label(result.month)}末 {len(s):,} 位客户的 RFM 分布"), fontweight="bold")
     fig.tight_layout()
     return fig
 

@@ -324,3 +324,18 @@ def test_defaults_load_and_hash_tracks_effective_definition():
     # a reference hashes as the rule it points to
     g = _defs({"base": {"type": "browse_abandon", "days": 7}, "x": {"audience": "base"}})
     assert g.hash("x") == a.hash("x")
+
+
+def test_chinese_descriptions_for_chinese_reports():
+    from omni.core.i18n import using_lang
+
+    defs = parse_definitions({"audiences": {
+        "x": {"description": "bought lately", "description_zh": "近期购买", "rule": {"type": "bought"}},
+        "y": {"description": "only English", "rule": {"type": "bought"}}}})
+    assert [d.described() for d in defs] == ["bought lately", "only English"]
+    with using_lang("zh"):
+        assert [d.described() for d in defs] == ["近期购买", "only English"]  # falls back to English
+    with pytest.raises(ValueError, match=r"unknown key\(s\) \['descripton_zh'\]; expected description, description_zh, rule"):
+        parse_definitions({"audiences": {"x": {"descripton_zh": "typo", "rule": {"type": "bought"}}}})
+    # every default audience has its Chinese description
+    assert all(d.description_zh for d in load_definitions())

@@ -86,6 +86,27 @@ def test_pii_inventory_flags_undeclared_personal_data(test_world, tmp_path):
     bad, ok = crm_medium(ds_bad, inv), crm_medium(ds_ok, pii_inventory(ds_ok))
     assert len(bad) == len(ok) + 1
     assert (bad["figure"] == "").sum() == (ok["figure"] == "").sum() + 1  # a finding without a count
+    new = bad[~bad["issue"].isin(ok["issue"])].iloc[0]  # the finding, worded in both report languages
+    assert new["issue"] == "column 'name' holds personal data (name) but is not declared"
+    assert new["issue_zh"] == "列 'name' 含个人信息（name）但未声明"
+
+
+def test_issues_table_in_the_report_language():
+    from omni.audit.narrative import issues_table
+    from omni.audit.result import AuditResult
+    from omni.core.i18n import using_lang
+
+    issues = pd.DataFrame([("high", "pos", "rows quarantined", "9 (1.00%)", "有行被隔离", "9 (1.00%)"),
+                           ("low", "web", "stale: last record long before month end", "15 days",
+                            "数据陈旧：最后一条记录远早于月末", "15 天")],
+                          columns=["severity", "source", "issue", "figure", "issue_zh", "figure_zh"])
+    from omni.core.month import Month
+
+    r = AuditResult(month=Month.parse("2026-10"), tables={"issues": issues})
+    assert issues_table(r).values.tolist() == issues[["severity", "source", "issue", "figure"]].values.tolist()
+    with using_lang("zh"):
+        assert issues_table(r).values.tolist() == [["高", "pos", "有行被隔离", "9 (1.00%)"],
+                                                   ["低", "web", "数据陈旧：最后一条记录远早于月末", "15 天"]]
 
 
 def test_referential_integrity_counts_unknown_member_ids():

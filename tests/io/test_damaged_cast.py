@@ -362,7 +362,8 @@ def test_audit_lists_outlying_amounts_with_their_file_rows(world, tmp_path) -> N
     issues = audit.outlier_issues(out)
     assert issues[["severity", "source"]].values.tolist() == [["medium", "ecom_orders"]]
     assert issues["figure"].iloc[0] == "3 row(s), e.g. row 1201: 0.001"  # the largest |z|
-    merged = audit.with_issues(pd.DataFrame([("high", "x", "a", ""), ("low", "y", "b", "")],
+    assert issues["figure_zh"].iloc[0] == "3 行，例如第 1201 行：0.001"  # the same finding in Chinese
+    merged = audit.with_issues(pd.DataFrame([("high", "x", "a", "", "甲", ""), ("low", "y", "b", "", "乙", "")],
                                             columns=issues.columns), issues)
     assert merged["severity"].tolist() == ["high", "medium", "low"]
 

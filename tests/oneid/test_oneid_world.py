@@ -99,6 +99,13 @@ def test_explain_links_and_blockers(ws, resolved):
     assert "shared" in set(e2.blockers["status"])
     text = str(e2)
     assert "+86" not in text and "@" not in text  # masked
+    assert "have different OneIDs: the chain between them is cut because" in e2.verdict
+    from omni.core.i18n import using_lang
+    with using_lang("zh"):  # the report's language (notebook 02 in Chinese)
+        zh = explain(res, keys[recs[0]], keys[other[0]])
+        zh_text = str(zh)
+    assert "属于不同的 OneID：它们之间的链被切断" in zh.verdict and "为 shared（" in zh.verdict
+    assert "标识符" in zh_text and zh.path.equals(e2.path)  # the same chain, told in Chinese
 
 
 def test_cache_roundtrip(ws, resolved, test_world):

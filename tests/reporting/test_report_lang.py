@@ -119,3 +119,75 @@ def test_zh_charts_have_every_glyph(zh_report):
     for name in NOTEBOOKS:
         text = (zh_report / f"{name}.ipynb").read_text(encoding="utf-8")
         assert "missing from font" not in text, f"{name}: a chart label is drawn as boxes"
+
+
+# Names that stay as they are in a Chinese report: methods, metrics and platforms known by these names.
+KEPT_NAMES = set("""OneID OneIDs RFM TGI CLV ROI ROAS BG NBD CUPED Qini AUUC Markov Shapley KOL UTM GMV SKU
+Tmall JD Douyin WeChat POS CSV HTML ID IDs CI BLP ITT CATE ATE Gamma Pareto Splink DuckDB PASS WARN FAIL
+tencent google meta HASH Email Phone email phone alpha beta""".split())
+
+
+def _english_runs(html: str) -> list[str]:
+    """Runs of two or more English words in the page's prose and tables (code cells, scripts and
+    styles left out). Technical codes (``wechat_push``, ``CMP05``) and the names above don't count."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    for el in soup(["script", "style", "pre", "code"]):
+        el.decompose()
+    for el in soup.select(".jp-InputArea"):
+        el.decompose()
+    runs = []
+    for line in soup.get_text("\n").splitlines():
+        for m in re.findall(r"[A-Za-z][A-Za-z' \-]{3,}[A-Za-z]", line):
+            words = [w for w in re.findall(r"[A-Za-z_0-9]+", m) if w not in KEPT_NAMES and len(w) > 2
+                     and "_" not in w and not any(c.isdigit() for c in w)]
+            if len(words) >= 2:
+                runs.append(m.strip())
+    return runs
+
+
+def test_zh_report_has_no_english_left(zh_report):
+    # the whole report: table cells (category labels, issue texts, model and channel names), prose,
+    # headline values, the site's navigation; and no font notice in any output
+    for name in (*NOTEBOOKS, "index"):
+        html = (zh_report / f"{name}.html").read_text(encoding="utf-8")
+        assert _english_runs(html) == [], f"{name}.html"
+        assert "Failed to find font" not in html
+    audit = (zh_report / "01_data_audit.html").read_text(encoding="utf-8")
+    assert "本页目录" in audit and "omni 报告 · 2026年10月" in audit
+    attribution = (zh_report / "04_channel_attribution.html").read_text(encoding="utf-8")
+    assert "<td>短信</td>" in attribution and "<td>首次触点</td>" in attribution
+    audiences = (zh_report / "06_audiences.html").read_text(encoding="utf-8")
+    assert "近 7 天浏览或加购了商品" in audiences  # description_zh of the default audiences
+
+
+def test_table_cells_take_registered_terms_only_in_chinese(monkeypatch):
+    import IPython.display
+    import pandas as pd
+
+    import omni.attribution.narrative  # noqa: F401  (registers its terms)
+    from omni.reporting.display import table
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj.data))
+    df = pd.DataFrame({"channel": ["sms", "my campaign <b>"], "n": [1, 2]})
+    for lang, want in (("en", "<td>sms</td>"), ("zh", "<td>短信</td>")):
+        with using_lang(lang):
+            table(df)
+        html = shown[-1]
+        assert want in html
+        assert "<td>my campaign &lt;b&gt;</td>" in html  # data text: not a term, escaped as ever
+
+
+def test_named_headline_values_in_chinese():
+    import omni.attribution.narrative  # noqa: F401
+    from omni.core.result import Figure
+    figs = [Figure("best", "closest model", "time decay (0.60)", previous="last touch (0.71)"),
+            Figure("top", "top channel", "sms"), Figure("n", "orders", 3)]
+    with using_lang("zh"):
+        got = i18n.relabel(figs, {"best": "最接近真实的模型"})
+    assert [(f.label, f.value) for f in got] == [("最接近真实的模型", "时间衰减（0.60）"), ("top channel", "短信"),
+                                                 ("orders", 3)]
+    assert got[0].previous == "末次触点（0.71）"
+    assert i18n.relabel(figs, {"best": "x"}) == figs  # English: untouched
