@@ -197,6 +197,26 @@ def kernel_config() -> Any:
     return cfg
 
 
+def _kernel_manager_class() -> type:
+    """The kernel manager of report runs: jupyter_client's, except that shutting a kernel down does
+    not interrupt it first.
+
+    jupyter_client sends SIGINT before every shutdown request (to stop a running cell); a report's
+    kernel is shut down only after its last cell, so the interrupt stops nothing and the idle kernel
+    logs "KeyboardInterrupt caught in kernel" on the runner's terminal instead. A kernel that does
+    not stop on the shutdown request is still killed (jupyter_client's own fallback).
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    class ReportKernelManager(AsyncKernelManager):
+        async def _async_interrupt_kernel(self) -> None:
+            if self.shutting_down:
+                return
+            await super()._async_interrupt_kernel()
+
+    return ReportKernelManager
+
+
 def _run_one(
     nb_in: Path, nb_out: Path, params: dict[str, Any], cwd: Path, kernel_name: str, progress: bool
 ) -> None:
@@ -227,6 +247,7 @@ def _run_one(
             progress_bar=progress,
             request_save_on_cell_execute=True,
             config=kernel_config(),
+            kernel_manager_class=_kernel_manager_class(),
         )
     except PapermillExecutionError as err:
         raise ReportError(

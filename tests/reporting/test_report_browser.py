@@ -231,6 +231,8 @@ def test_report_run_prints_no_tcp_kernel_warning(report_run):
     _, stderr = report_run
     assert "[1/6] 01_data_audit" in stderr or "01_data_audit" in stderr  # the run's progress is on stderr
     assert "without encryption" not in stderr and "Kernel is running over TCP" not in stderr
+    # shutting the finished kernels down does not interrupt them (runner._kernel_manager_class)
+    assert "KeyboardInterrupt" not in stderr
 
 
 def test_every_page_opens_without_console_errors_or_network_requests(visits):
