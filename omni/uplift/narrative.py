@@ -162,6 +162,9 @@ add_terms("zh", {
 #: Category labels in the tables' cells (omni.reporting.display.table translates cells too).
 add_terms("zh", {
     "revenue lift (CNY/person)": "收入增量（元/人）",
+    # the refuters of omni.uplift.validation.refute
+    "placebo treatment": "安慰剂处理", "random common cause": "随机共同原因", "data subset": "数据子集",
+    "placebo treatment (prediction slope)": "安慰剂处理（预测斜率）",
     "conversion": "转化", "revenue per person": "人均收入", "control": "对照组", "no purchase": "无购买",
     "sms": "短信", "wechat_push": "微信推送", "email": "邮件",
     # the RFM classes' English names (uplift by RFM class)
@@ -354,17 +357,17 @@ def validation_table(v: dict) -> pd.DataFrame:
                                                  "对预测值的 BLP 斜率 c（1 = 已校准，0 = 噪声）"))):
         r = blp.loc[blp_term]
         rows.append({"test": label, "estimate": f"{r['estimate']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]",
-                     "p-value": f"{r['p_value']:.3g}", "verdict": r["verdict"]})
+                     "p-value": f"{r['p_value']:.3g}", "verdict": tr(r["verdict"], r.get("verdict_zh", r["verdict"]))})
     rows.append({"test": tr("calibration by prediction quintile", "按预测五分位校准"),
                  "estimate": tr(f"R² {cal['r_squared']:.2f}, score {cal['calibration_score']:.4f}",
                                 f"R² {cal['r_squared']:.2f}，得分 {cal['calibration_score']:.4f}"),
-                 "p-value": f"{cal['p_value']:.3g}", "verdict": cal["verdict"]})
+                 "p-value": f"{cal['p_value']:.3g}", "verdict": tr(cal["verdict"], cal.get("verdict_zh", cal["verdict"]))})
     for r in v["refuters"].itertuples():
         interval = (f" [{r.ci_low:+.4f}, {r.ci_high:+.4f}]" if np.isfinite(r.ci_low) else "")
-        rows.append({"test": tr(f"refuter: {r.refuter}", f"反驳检验：{r.refuter}"),
+        rows.append({"test": tr(f"refuter: {r.refuter}", f"反驳检验：{term(r.refuter)}"),
                      "estimate": f"{r.estimate:+.4f} -> {r.new_effect:+.4f}{interval}",
                      "p-value": f"{r.p_value:.3g}" if np.isfinite(r.p_value) else "–",
-                     "verdict": r.verdict})
+                     "verdict": tr(r.verdict, getattr(r, "verdict_zh", r.verdict))})
     return pd.DataFrame(rows)
 
 
@@ -597,7 +600,7 @@ def _largest_segment_lift(an: CampaignAnalysis) -> str:
     b = best.iloc[0]
     col = next(c for c in an.segments if c in b.index and pd.notna(b[c]))
     if current_lang() == "zh":
-        return (f"估计增量最大的是 {escape_md(term(SEGMENT_LABELS.get(col, col)))}「{escape_md(b[col])}」"
+        return (f"估计增量最大的是 {escape_md(term(SEGMENT_LABELS.get(col, col)))}「{escape_md(term(b[col]))}」"
                 f"中的 {escape_md(b['arm'])}：{pp(b['abs_lift'])} {ci(b['abs_ci_low'], b['abs_ci_high'], 100)}。")
     return (f" Largest estimated lift: {escape_md(SEGMENT_LABELS.get(col, col))} '{escape_md(b[col])}' "
             f"with {escape_md(b['arm'])}, {pp(b['abs_lift'])} {ci(b['abs_ci_low'], b['abs_ci_high'], 100)}.")

@@ -74,10 +74,13 @@ def blp_test(y: object, treatment: object, score: object, alpha: float = 0.05) -
         het = (f"no evidence that the prediction ranks people by their uplift (slope {b[2]:.2f}, "
                f"p = {p_het:.2f}): treat it as noise")
     ate = ("an average effect is found" if p_ate < alpha else "no average effect is found")
+    het_zh = (f"预测能找到响应更强的人（斜率 {b[2]:.2f}，1 = 已校准）：按它排序优于随机" if p_het < alpha else
+              f"没有证据表明预测能按增量给人排序（斜率 {b[2]:.2f}，p = {p_het:.2f}）：视为噪声")
+    ate_zh = "发现平均效果" if p_ate < alpha else "未发现平均效果"
     return pd.DataFrame({
         "term": ["ate", "heterogeneity"], "estimate": b[1:], "se": se[1:],
         "ci_low": b[1:] - z * se[1:], "ci_high": b[1:] + z * se[1:],
-        "p_value": [p_ate, p_het], "verdict": [ate, het]})
+        "p_value": [p_ate, p_het], "verdict": [ate, het], "verdict_zh": [ate_zh, het_zh]})
 
 
 def calibration_test(y: object, treatment: object, score: object, n_groups: int = 5,
@@ -126,8 +129,10 @@ def calibration_test(y: object, treatment: object, score: object, n_groups: int 
                if pv >= alpha else
                f"not calibrated: the observed effects by group differ from the predictions (p = {pv:.3g}); "
                "use the ranking, not the predicted sizes")
+    verdict_zh = (f"已校准：各组观测效果与预测一致（p = {pv:.2f}）" if pv >= alpha else
+                  f"未校准：各组观测效果与预测不一致（p = {pv:.3g}）；用排序，不用预测的规模")
     return groups, {"calibration_score": score_, "r_squared": 1 - score_ / base if base > 0 else np.nan,
-                    "chi2": chi2, "df": df, "p_value": pv, "verdict": verdict}
+                    "chi2": chi2, "df": df, "p_value": pv, "verdict": verdict, "verdict_zh": verdict_zh}
 
 
 def _ate(y: np.ndarray, t: np.ndarray, extra: np.ndarray | None = None) -> tuple[float, float]:
@@ -172,7 +177,8 @@ def refute(y: object, treatment: object, score: object | None = None, n_sims: in
     rows = [{"refuter": "placebo treatment", "estimate": est, "new_effect": float(placebo.mean()),
              "ci_low": float(lo), "ci_high": float(hi), "p_value": float(p_perm), "passed": placebo_ok,
              "verdict": ("passed: a random treatment has no effect (placebo interval contains 0)"
-                         if placebo_ok else "FAILED: a random treatment shows an effect")}]
+                         if placebo_ok else "FAILED: a random treatment shows an effect"),
+             "verdict_zh": ("通过：随机处理没有效果（安慰剂区间包含 0）" if placebo_ok else "未通过：随机处理显示出效果")}]
     # random common cause
     new, _ = _ate(y, t, rng.standard_normal(n))
     moved = abs(new - est) / se if se > 0 else 0.0
@@ -181,7 +187,8 @@ def refute(y: object, treatment: object, score: object | None = None, n_sims: in
                  "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan, "passed": rcc_ok,
                  "verdict": (f"passed: a random covariate moves the effect by {moved:.2f} standard errors"
                              if rcc_ok else f"FAILED: a random covariate moves the effect by {moved:.2f} "
-                             "standard errors")})
+                             "standard errors"),
+                 "verdict_zh": f"{'通过' if rcc_ok else '未通过'}：随机协变量使效果移动 {moved:.2f} 个标准误"})
     # data subset
     m = int(round(subset_share * n))
     subs = []
@@ -199,7 +206,8 @@ def refute(y: object, treatment: object, score: object | None = None, n_sims: in
     rows.append({"refuter": "data subset", "estimate": est, "new_effect": float(subs.mean()),
                  "ci_low": float(slo), "ci_high": float(shi), "p_value": p_sub, "passed": sub_ok,
                  "verdict": ("passed: random subsets give the same effect" if sub_ok
-                             else "FAILED: the effect changes on random subsets")})
+                             else "FAILED: the effect changes on random subsets"),
+                 "verdict_zh": "通过：随机子集给出相同的效果" if sub_ok else "未通过：效果在随机子集上改变"})
     if score is not None:
         s = as_array(score, "score", n)
         sc = s - s.mean()
@@ -216,7 +224,9 @@ def refute(y: object, treatment: object, score: object | None = None, n_sims: in
                      "new_effect": float(slopes.mean()), "ci_low": float(plo), "ci_high": float(phi),
                      "p_value": float(p_sl), "passed": ok,
                      "verdict": ("passed: under a random treatment the prediction explains nothing"
-                                 if ok else "FAILED: the prediction 'explains' a random treatment")})
+                                 if ok else "FAILED: the prediction 'explains' a random treatment"),
+                     "verdict_zh": ("通过：在随机处理下预测解释不了任何东西" if ok
+                                    else "未通过：预测“解释”了随机处理")})
     return pd.DataFrame(rows)
 
 

@@ -122,6 +122,7 @@ add_terms("zh", {
     # the fitted model's parameters
     "mean purchase rate while active": "活跃期平均购买率", "mean dropout rate": "平均流失率", "median lifetime": "生命周期中位数",
     "still active after a year": "一年后仍活跃", "mean spend per purchase": "每次购买平均消费",
+    "mean dropout probability per purchase": "每次购买后的平均流失概率", "store only": "仅门店",
     # profile attributes and their values
     "city tier": "城市等级", "age band": "年龄段", "gender": "性别", "main category": "主要品类",
     "main sales channel": "主要销售渠道", "online / offline mix": "线上/线下构成", "omnichannel": "全渠道",

@@ -63,6 +63,8 @@ def test_refuters_pass_on_a_real_effect():
     assert abs(ref.loc["random common cause", "new_effect"] - ref.loc["random common cause", "estimate"]) < 0.02
     assert ref.loc["placebo treatment (prediction slope)", "ci_low"] < 0 < ref.loc[
         "placebo treatment (prediction slope)", "ci_high"]
+    # each verdict in both report languages, decided once
+    assert ref["verdict"].str.startswith("passed").all() and ref["verdict_zh"].str.startswith("通过").all()
 
 
 def test_refute_without_score_and_a_null_effect():
