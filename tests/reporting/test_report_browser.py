@@ -365,3 +365,45 @@ def test_the_policy_blocks_any_other_script_and_the_test_sees_it(browser, tmp_pa
     assert requests == ["http://example.invalid/x.png"], requests
     blocked = [e["params"].get("blockedReason") for e in events if e["method"] == "Network.loadingFailed"]
     assert "csp" in blocked, blocked
+
+
+# Every distinct non-ASCII character of the page drawn in the page's own font stack on a canvas (the
+# same font fallback as the page's text) and compared with two unassigned code points, which every
+# font draws as its missing-glyph box: a character drawn like them is a box for the reader.
+_MISSING_GLYPHS_JS = r"""(() => {
+  const family = getComputedStyle(document.querySelector('main') || document.body).fontFamily;
+  const c = document.createElement('canvas'); c.width = 40; c.height = 40;
+  const ctx = c.getContext('2d', {willReadFrequently: true});
+  ctx.font = `24px ${family}`; ctx.textBaseline = 'top';
+  const draw = ch => { ctx.clearRect(0, 0, 40, 40); ctx.fillText(ch, 4, 4); return ctx.getImageData(0, 0, 40, 40).data.join(','); };
+  const boxes = new Set([draw('\u0378'), draw('\u0379')]);
+  const chars = [...new Set(document.body.innerText)].filter(ch => ch.codePointAt(0) > 0x2000 && ch.trim());
+  return {family, checked: chars.length, cjk: chars.filter(ch => /[\u4e00-\u9fff]/.test(ch)).length,
+          missing: chars.filter(ch => boxes.has(draw(ch))), probe_is_box: boxes.has(draw('\u0378'))};
+})()"""
+
+
+@pytest.fixture(scope="module")
+def zh_report_run(test_world, tmp_path_factory) -> Path:
+    """The test world's report in Chinese (``omni report --lang zh``), as a reader gets it."""
+    out = tmp_path_factory.mktemp("site-zh")
+    run = subprocess.run([sys.executable, "-m", "omni", "report", "--data", str(test_world), "--month", MONTH,
+                          "--out", str(out), "--lang", "zh", "--quiet"], cwd=ROOT, capture_output=True, text=True,
+                         timeout=1200)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return out / MONTH
+
+
+def test_zh_pages_show_no_missing_glyph_boxes(zh_report_run, browser):
+    OUT.mkdir(parents=True, exist_ok=True)
+    pages = sorted(zh_report_run.glob("*.html"))
+    assert len(pages) == 7
+    for path in pages:
+        events = browser.open(path.as_uri())
+        errors, requests = problems(events, path.as_uri())
+        assert not errors and not requests, path.name
+        got = browser.js(_MISSING_GLYPHS_JS)
+        assert got["probe_is_box"], "the probe must see an unassigned code point as a box"
+        assert got["cjk"] > 100, f"{path.name}: hardly any Chinese text ({got['cjk']} characters)"
+        assert got["missing"] == [], f"{path.name}: drawn as boxes in {got['family']}: {''.join(got['missing'][:40])}"
+        browser.screenshot(OUT / f"zh-{path.stem}.png")
