@@ -43,6 +43,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 from pyspark.sql import DataFrame, SparkSession
 
 from omni.core.errors import OmniError
@@ -59,6 +61,13 @@ __all__ = ["ORD_SHIFT", "SparkInputs", "load_inputs", "record_sources"]
 #: ``ord`` of an identifier row = source position << ORD_SHIFT + row position in its source's table.
 ORD_SHIFT = 40
 
+#: Explicit Parquet schemas of the staged tables (a column that is null in one source must not
+#: become another type there: Spark reads the files of all sources as one table).
+_IDS_SCHEMA = pa.schema([("src", pa.int32()), ("row", pa.int64()), ("ord", pa.int64()), ("id_type", pa.string()),
+                         ("raw", pa.string()), ("value", pa.string()), ("valid", pa.bool_()),
+                         ("reason", pa.string())])
+_RECORDS_SCHEMA = pa.schema([("src", pa.int32()), ("row", pa.int64()), ("record_key", pa.string()),
+                             ("time_ns", pa.int64())])
 _COUNTS_SCHEMA = ("source string, rows_in long, accepted long, quarantined long, file_records long, "
                   "seconds double, error_module string, error_class string, error string, hint string")
 
@@ -141,7 +150,8 @@ def _load_one(spec: DatasetSpec, names: list[str], staging: str, with_quasi: boo
                 "valid": lt["valid"].to_numpy(bool),
                 "reason": lt["reason"].astype(object).where(lt["reason"].notna(), None).to_numpy(dtype=object),
             })
-            ids.to_parquet(stage / "ids" / f"{name}.parquet", index=False)
+            pq.write_table(pa.Table.from_pandas(ids, schema=_IDS_SCHEMA, preserve_index=False),
+                           stage / "ids" / f"{name}.parquet")
         tc = record_time_column(sspec)
         times = (as_datetime(t[tc]).astype("int64") if tc in t.columns else np.full(len(t), np.iinfo(np.int64).min))
         rec = pd.DataFrame({
@@ -151,7 +161,8 @@ def _load_one(spec: DatasetSpec, names: list[str], staging: str, with_quasi: boo
             "time_ns": pd.array(times, dtype="Int64"),
         })
         rec.loc[times == np.iinfo(np.int64).min, "time_ns"] = pd.NA  # NaT: no record time
-        rec.to_parquet(stage / "records" / f"{name}.parquet", index=False)
+        pq.write_table(pa.Table.from_pandas(rec, schema=_RECORDS_SCHEMA, preserve_index=False),
+                       stage / "records" / f"{name}.parquet")
         t[output_columns(spec, name)].to_parquet(stage / "tables" / f"{name}.parquet", index=False)
         if with_quasi and sspec.quasi_identifiers:
             quasi_fields({name: t}, spec).to_parquet(stage / "quasi" / f"{name}.parquet", index=False)
