@@ -89,20 +89,19 @@ def _is_star_forest(e: DataFrame) -> bool:
     return deep == 0
 
 
-def _on_driver(e: DataFrame, nodes: DataFrame) -> DataFrame:
+def _on_driver(edges: DataFrame, src: str, dst: str) -> DataFrame:
     """The same labels computed on the driver (a small graph)."""
-    pe = e.toPandas()
-    node = nodes.toPandas()["node"].to_numpy(np.int64)
-    node.sort()
-    x = np.searchsorted(node, pe["x"].to_numpy(np.int64))
-    p = np.searchsorted(node, pe["p"].to_numpy(np.int64))
+    pe = edges.select(F.col(src).cast("long").alias("s"), F.col(dst).cast("long").alias("d")).toPandas()
+    a, b = pe["s"].to_numpy(np.int64), pe["d"].to_numpy(np.int64)
+    node = np.unique(np.concatenate([a, b]))
     n = len(node)
+    x, p = np.searchsorted(node, a), np.searchsorted(node, b)
     graph = coo_matrix((np.ones(len(x), dtype=np.int8), (x, p)), shape=(n, n))
     lab = _scipy_components(graph, directed=False)[1] if n else np.zeros(0, dtype=np.int64)
-    smallest = np.full(int(lab.max()) + 1 if len(lab) else 0, np.iinfo(np.int64).max, dtype=np.int64)
+    smallest = np.full(int(lab.max()) + 1 if n else 0, np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(smallest, lab, node)
     out = pd.DataFrame({"node": node, "label": smallest[lab]})
-    return e.sparkSession.createDataFrame(out, schema="node long, label long")
+    return edges.sparkSession.createDataFrame(out, schema="node long, label long")
 
 
 def connected_components(edges: DataFrame, src: str = "src", dst: str = "dst",
@@ -119,7 +118,7 @@ def connected_components(edges: DataFrame, src: str = "src", dst: str = "dst",
     checkpoint_every : int
         Checkpoint the working edges every this many rounds.
     local : int, optional
-        Solve on the driver when there are at most this many distinct edges (default
+        Solve on the driver when there are at most this many edges (default
         :func:`local_below`; 0 always runs the distributed rounds).
 
     Returns
@@ -133,13 +132,16 @@ def connected_components(edges: DataFrame, src: str = "src", dst: str = "dst",
     RuntimeError
         If the edges are not a star forest after :data:`MAX_ROUNDS` rounds (a bug, not data).
     """
+    limit = local_below() if local is None else local
+    if limit > 0:
+        edges = edges.localCheckpoint(eager=True)
+        if edges.count() <= limit:
+            return _on_driver(edges, src, dst)
     e = (edges.select(F.greatest(src, dst).cast("long").alias("x"), F.least(src, dst).cast("long").alias("p"))
          .where(F.col("x") != F.col("p")).distinct())
     nodes = edges.select(F.col(src).cast("long").alias("node")).unionByName(
         edges.select(F.col(dst).cast("long").alias("node"))).distinct()
     e = e.localCheckpoint(eager=True)
-    if e.count() <= (local_below() if local is None else local):
-        return _on_driver(e, nodes)
     for rnd in range(1, MAX_ROUNDS + 1):
         e = _small_star(_large_star(e))
         e = e.checkpoint(eager=True) if rnd % checkpoint_every == 0 else e.persist()

@@ -63,7 +63,8 @@ _NAT = int(np.iinfo(np.int64).min)
 
 
 def _checkpoint(df: DataFrame) -> DataFrame:
-    return df.localCheckpoint(eager=True)
+    """Cut the lineage (materialized by the first action that reads it: no job of its own)."""
+    return df.localCheckpoint(eager=False)
 
 
 def _linking_edges(g: SparkGraph) -> DataFrame:
