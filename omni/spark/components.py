@@ -21,11 +21,11 @@ halves its depth at every round here. A run stops with an error after :data:`MAX
 rounds (to the session's checkpoint directory) so that the query plan and lineage do not grow
 with the rounds.
 
-Small graphs: below ``local_below`` edges (:data:`LOCAL_BELOW`, ``OMNI_SPARK_LOCAL_CC``) the edges
-are collected and the components computed on the driver by SciPy's
-``connected_components`` (as the embedded engine's :mod:`omni.oneid.graph`), with the same labels. A round of the distributed
-algorithm costs a few Spark jobs whatever the size, so a graph of a few thousand edges would wait
-on job scheduling, not on work; tests force the distributed path with ``local_below=0``.
+Small graphs: below ``local`` edges (:data:`LOCAL_BELOW`, ``OMNI_SPARK_LOCAL_CC``) the edges are
+collected and the components computed on the driver by SciPy (as the embedded engine's
+:mod:`omni.oneid.graph` does), with the same labels. A round of the distributed algorithm costs a
+few Spark jobs whatever the graph's size, so a graph of a few thousand edges would wait on job
+scheduling, not on work. The tests force the distributed path with ``local=0``.
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ import numpy as np
 import pandas as pd
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components as _scipy_components
 

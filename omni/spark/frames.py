@@ -25,6 +25,6 @@ def dense_index(df: DataFrame, order: list[str], name: str) -> DataFrame:
     off = F.element_at(F.array(*[F.lit(int(o)) for o in offsets]), F.col("_pid") + 1) if pids else F.lit(0)
     # partition ids are dense 0..k-1 after a range sort: the offset array is indexed by them
     if pids and pids != list(range(len(pids))):
-        off = F.create_map(*[x for p, o in zip(pids, offsets) for x in (F.lit(p), F.lit(int(o)))])[F.col("_pid")]
+        off = F.create_map(*[x for p, o in zip(pids, offsets, strict=True) for x in (F.lit(p), F.lit(int(o)))])[F.col("_pid")]
     w = Window.partitionBy("_pid").orderBy(*order)
     return s.withColumn(name, off + F.row_number().over(w) - 1).drop("_pid")

@@ -134,7 +134,7 @@ def build_graph(ids: DataFrame, records: DataFrame, n_rec: int, config: OneIDCon
     masks = GraphState.from_edges(np.zeros(0, np.int32), np.zeros(0, np.int32), 0, np.zeros(0, np.int64),
                                   types, config)
     initial = [STATUS_WEAK if w else STATUS_STRONG if s else STATUS_OTHER
-               for s, w in zip(masks.strong_type_mask, masks.weak_type_mask)]
+               for s, w in zip(masks.strong_type_mask, masks.weak_type_mask, strict=True)]
     values = (values.join(n_records, "val")
               .withColumn("status", by_type(initial).cast("int"))
               .withColumn("reason", F.lit(None).cast("string"))

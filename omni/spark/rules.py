@@ -95,8 +95,8 @@ def mark_shared_values(g: SparkGraph) -> SparkGraph:
     cols = [f"c{i}" for i in range(g.n_types)]
     cooc = cooc.select("val", *[F.col(str(i)).alias(f"c{i}") for i in range(g.n_types)])
     v = g.values.join(cooc, "val", "left").fillna(0, subset=cols)
-    strong_max = _greatest([c for c, s in zip(cols, m.strong_cols) if s])
-    weak_max = _greatest([c for c, w in zip(cols, m.weak_type_mask) if w])
+    strong_max = _greatest([c for c, s in zip(cols, m.strong_cols, strict=True) if s])
+    weak_max = _greatest([c for c, w in zip(cols, m.weak_type_mask, strict=True) if w])
     cap = by_type([int(x) for x in m.per_type(config.max_records)])
     why = (F.when(strong_max > config.max_cooccurring, 1).when(weak_max > config.max_cooccurring_weak, 2)
            .when(F.col("n_records") > cap, 3).otherwise(0))

@@ -41,7 +41,7 @@ def _expected(edges: pd.DataFrame) -> dict[int, int]:
     val = np.r_[np.arange(n_e), np.arange(n_e)]
     lab = bipartite_components(rec, val, len(node), n_e)
     smallest = pd.Series(node).groupby(lab).transform("min").to_numpy()
-    return dict(zip(node.tolist(), smallest.tolist()))
+    return dict(zip(node.tolist(), smallest.tolist(), strict=True))
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,7 @@ def solved(spark):
 def test_components_match_the_embedded_engine(solved, name):
     edges, starts, distributed, on_driver = solved
     want = _expected(edges)
-    got = dict(zip(distributed["node"].tolist(), distributed["label"].tolist()))
+    got = dict(zip(distributed["node"].tolist(), distributed["label"].tolist(), strict=True))
     lo = starts[name]
     hi = lo + 3 * CASES[name][1] + 7
     mine = {k: v for k, v in want.items() if lo <= k < hi}
@@ -65,7 +65,7 @@ def test_components_match_the_embedded_engine(solved, name):
     labels = {got[k] for k in mine}
     assert len(labels) == (2 if name == "two_cliques" else 1)
     assert min(labels) == lo + 7  # a component is labelled by its smallest node
-    assert dict(zip(on_driver["node"].tolist(), on_driver["label"].tolist())) == got
+    assert dict(zip(on_driver["node"].tolist(), on_driver["label"].tolist(), strict=True)) == got
 
 
 def test_every_node_is_listed_once(solved):
@@ -77,4 +77,4 @@ def test_every_node_is_listed_once(solved):
 def test_bipartite_labels_are_the_smallest_record(spark):
     rec_val = pd.DataFrame({"rec": [0, 1, 1, 2, 4, 5], "val": [0, 0, 1, 1, 2, 2]})
     got = bipartite_labels(spark.createDataFrame(rec_val), n_rec=6, local=0).toPandas()
-    assert dict(zip(got["rec"], got["label"])) == {0: 0, 1: 0, 2: 0, 4: 4, 5: 4}
+    assert dict(zip(got["rec"], got["label"], strict=True)) == {0: 0, 1: 0, 2: 0, 4: 4, 5: 4}

@@ -110,7 +110,7 @@ def both(spark) -> dict[str, tuple[View, View]]:
         records = pd.concat([p[1] for p in parts], ignore_index=True)
         times = pd.concat([p[2] for p in parts], ignore_index=True)
         on_spark = resolve_ids_spark(ids, records, cfg, times=times, spark=spark)
-        for n, (i, r, t) in zip(names, parts):
+        for n, (i, r, t) in zip(names, parts, strict=True):
             out[n] = (View(resolve_identities(i, r, cfg, times=t), n), View(on_spark, n))
     return out
 
