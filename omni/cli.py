@@ -72,7 +72,8 @@ def _cmd_resolve(args: argparse.Namespace) -> int:
     from omni.workspace import Workspace
 
     as_of = _month(args.as_of)
-    ws = Workspace(args.data, config=OneIDConfig(probabilistic=not args.rules_only), progress=not args.quiet)
+    ws = Workspace(args.data, config=OneIDConfig(probabilistic=not args.rules_only), progress=not args.quiet,
+                   engine=args.engine, master=args.master)
     previous = pd.read_parquet(args.previous) if args.previous else None
     res = ws.resolve(as_of=as_of, previous=previous, stable=as_of is not None)
     out = dict(res.summary)
@@ -231,6 +232,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--evaluate", choices=("auto", "yes", "no"), default="auto",
                    help="score against the ground truth of a synthetic dataset (auto: when it has truth and "
                         f"at most {EVAL_MAX_RECORDS:,} records; the scoring joins on string keys and is slow above)")
+    p.add_argument("--engine", choices=("embedded", "spark"), default="embedded",
+                   help="where the resolution runs: this machine (default) or Apache Spark (same outputs)")
+    p.add_argument("--master", default=None,
+                   help="Spark master with --engine spark: local[2] (default), spark://host:7077, yarn, k8s://...")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=_cmd_resolve)
 

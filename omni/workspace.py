@@ -420,6 +420,12 @@ def _code_version() -> str:
     return _hash_files(files)[:16]
 
 
+#: Resolution engines: ``embedded`` (pandas, NumPy and DuckDB on this machine, the default) and
+#: ``spark`` (:mod:`omni.spark`). Both give the same outputs (the parity tests check it), so the
+#: cache key does not name the engine: a resolution cached by one is read by the other.
+ENGINES = ("embedded", "spark")
+
+
 class Workspace:
     """A dataset folder opened for analysis.
 
@@ -432,9 +438,20 @@ class Workspace:
         Identity rules.
     progress : bool
         Print progress lines to stderr.
+    engine : {"embedded", "spark"}
+        Where the deterministic resolution runs (:data:`ENGINES`; ``spark``: loading, normalizing
+        and the OneID rules on Apache Spark, :func:`omni.spark.resolve.resolve_spark`).
+    master : str, optional
+        The Spark master with ``engine="spark"`` (``local[2]``, ``spark://...``, ``yarn``; default
+        :func:`omni.spark.session.get_session`'s).
     """
 
-    def __init__(self, data: str | Path = "data/sample", config: OneIDConfig | None = None, progress: bool = False):
+    def __init__(self, data: str | Path = "data/sample", config: OneIDConfig | None = None, progress: bool = False,
+                 engine: str = "embedded", master: str | None = None):
+        if engine not in ENGINES:
+            raise ValueError(f"engine must be one of {list(ENGINES)}, not {engine!r}")
+        self.engine = engine
+        self.master = master
         self.path = find_dataset(data)
         self.spec = read_spec(self.path)
         self.config = config or OneIDConfig()
@@ -684,6 +701,8 @@ class Workspace:
                 previous = self.resolve(str(Month.parse(as_of).previous), stable=False).record_oneid
                 res = self._resolve_now(as_of, previous)
             finally:
+                if "spark" in self._shared_inputs:
+                    self._shared_inputs["spark"].close()  # the Spark tasks' staging folder
                 self._shared_inputs = None
                 release_memory()
         else:
@@ -752,12 +771,7 @@ class Workspace:
     def _resolve_now(self, as_of: str | None, previous: pd.DataFrame | None) -> Resolved:
         t0 = time.perf_counter()
         self._say(f"omni resolve: {self.path.name}" + (f" as of {as_of}" if as_of else ""))
-        ids, records, tabs, quasi = self._shared_resolution_inputs()
-        n_ids = len(ids)
-        if as_of is not None:
-            end = month_end(as_of)
-            records = records[~(records["time"] >= end)].reset_index(drop=True)
-        stages: dict[str, float] = {"inputs": round(time.perf_counter() - t0, 2)}
+        stages: dict[str, float] = {}
 
         def lap(name: str, since: float) -> float:
             release_memory()  # freed Arrow pages and heap back to the OS between stages
@@ -765,23 +779,14 @@ class Workspace:
             stages[name] = round(now - since, 2)
             return now
 
-        # the baseline the identity report compares with (connect every shared value), before the
-        # rules: its scratch arrays are gone by the time the rules and the matching peak
-        t = time.perf_counter()
-        naive = pd.DataFrame({"naive": naive_labels(ids, records).astype(np.int32)})
-        t = lap("naive_baseline", t)
-        res = resolve_identities(ids, records[[c for c in ("record_key", "source", "row") if c in records.columns]],
-                                 self.config, times=records["time"], unknown_records="drop" if as_of else "raise")
-        if "record_key" not in records.columns:  # keys from the trimmed tables, once the rules are done
-            names = list(records["source"].cat.categories)
-            keys = self._record_keys(tabs, names).array
-            if as_of is not None:  # after the time cut: the kept records' places in the full stack
-                offset = np.r_[0, np.cumsum([len(tabs[n]) for n in names])[:-1]].astype(np.int64)
-                keys = keys.take(offset[records["source"].cat.codes.to_numpy()] + records["row"].to_numpy(np.int64))
-            records.insert(0, "record_key", keys)
-            res.records.insert(0, "record_key", keys)
-        t = lap("rules", t)
+        if self.engine == "spark":
+            res, records, tabs, quasi, naive, n_ids = self._resolve_spark(as_of, stages)
+            t = time.perf_counter()
+        else:
+            res, records, tabs, quasi, naive, n_ids = self._resolve_embedded(as_of, stages, lap, t0)
+            t = time.perf_counter()
         self._say(f"  resolved {len(records):,} records into {res.n_clusters:,} profiles in {stages['rules']:.1f} s")
+
         links = pd.DataFrame()
         run_warnings: list[str] = []
         if self.config.probabilistic:
@@ -792,7 +797,6 @@ class Workspace:
                 self._say(f"  linked {len(links):,} platform accounts by probability in {stages['probabilistic']:.1f} s")
             else:
                 run_warnings.append(failure)
-        del ids  # the invalid rows the explanations need are in res.invalid
         numbers, codes, changes = assign_oneid_numbers(res.records[["record_key", "cluster"]], previous)
         rowmap = RowMap.from_numbers(records, numbers, tabs, codes=codes)  # res.records is aligned with records
         record_oneid = pd.DataFrame({
@@ -822,6 +826,8 @@ class Workspace:
             "config": self.config.as_dict(),
             "opt_outs_from_quarantine": int(profiles.attrs.get("opt_outs_from_quarantine", 0)),
         }
+        if self.engine != "embedded":
+            summary["engine"] = self.engine
         if previous is not None and self._previous_from:
             summary["previous_from"] = self._previous_from
         if len(links):
@@ -839,6 +845,64 @@ class Workspace:
         return Resolved(record_oneid=record_oneid, profiles=profiles, tables=tables, values=res.values,
                         edges=res.edges, removals=res.removals, invalid=res.invalid, changes=changes,
                         summary=summary, links=links, naive=naive)
+
+    def _resolve_embedded(self, as_of: str | None, stages: dict, lap: Callable, t0: float):
+        """Inputs, naive baseline and rules on this machine (pandas and NumPy)."""
+        ids, records, tabs, quasi = self._shared_resolution_inputs()
+        n_ids = len(ids)
+        if as_of is not None:
+            end = month_end(as_of)
+            records = records[~(records["time"] >= end)].reset_index(drop=True)
+        stages["inputs"] = round(time.perf_counter() - t0, 2)
+        # the baseline the identity report compares with (connect every shared value), before the
+        # rules: its scratch arrays are gone by the time the rules and the matching peak
+        t = time.perf_counter()
+        naive = pd.DataFrame({"naive": naive_labels(ids, records).astype(np.int32)})
+        t = lap("naive_baseline", t)
+        res = resolve_identities(ids, records[[c for c in ("record_key", "source", "row") if c in records.columns]],
+                                 self.config, times=records["time"], unknown_records="drop" if as_of else "raise")
+        if "record_key" not in records.columns:  # keys from the trimmed tables, once the rules are done
+            names = list(records["source"].cat.categories)
+            keys = self._record_keys(tabs, names).array
+            if as_of is not None:  # after the time cut: the kept records' places in the full stack
+                offset = np.r_[0, np.cumsum([len(tabs[n]) for n in names])[:-1]].astype(np.int64)
+                keys = keys.take(offset[records["source"].cat.codes.to_numpy()] + records["row"].to_numpy(np.int64))
+            records.insert(0, "record_key", keys)
+            res.records.insert(0, "record_key", keys)
+        lap("rules", t)
+        del ids  # the invalid rows the explanations need are in res.invalid
+        return res, records, tabs, quasi, naive, n_ids
+
+    def _resolve_spark(self, as_of: str | None, stages: dict):
+        """Inputs, naive baseline and rules on Spark (:func:`omni.spark.resolve.resolve_spark`);
+        the sources are loaded once for the two resolutions of a report month."""
+        from omni.spark.load import load_inputs
+        from omni.spark.resolve import resolve_spark
+        from omni.spark.session import get_session
+
+        spark = get_session(self.master)
+        shared = self._shared_inputs
+        inputs = shared.get("spark") if shared is not None else None
+        load_seconds = 0.0
+        if inputs is None:
+            t = time.perf_counter()
+            inputs = load_inputs(spark, self.spec, probabilistic=self.config.probabilistic)
+            load_seconds = time.perf_counter() - t
+            self._say(f"  loaded and normalized {len(inputs.names)} sources in Spark tasks in {load_seconds:.1f} s")
+            if shared is not None:
+                shared["spark"] = inputs
+        try:
+            sr = resolve_spark(self.spec, month_end(as_of) if as_of else None, self.config, spark=spark,
+                               inputs=inputs)
+        finally:
+            if shared is None:
+                inputs.close()
+        stages.update(sr.stages)
+        stages["inputs"] = round(stages.get("inputs", 0.0) + load_seconds, 2)
+        records = sr.records
+        records.insert(0, "record_key", sr.resolution.records["record_key"].array)
+        naive = pd.DataFrame({"naive": sr.naive})
+        return sr.resolution, records, inputs.tables, inputs.quasi, naive, sr.n_ids
 
     def _link_accounts(self, res, quasi: pd.DataFrame | None):
         """The probabilistic stage (:func:`omni.oneid.linkage.link_accounts`), which never

@@ -17,6 +17,7 @@ benchmarks run Spark the same way:
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -85,6 +86,8 @@ def get_session(master: str | None = None, *, app_name: str = "omni", partitions
     master = master or os.environ.get("OMNI_SPARK_MASTER") or "local[2]"
     partitions = int(partitions or os.environ.get("OMNI_SPARK_PARTITIONS") or SHUFFLE_PARTITIONS)
     memory = driver_memory or os.environ.get("OMNI_SPARK_DRIVER_MEMORY") or DRIVER_MEMORY
+    if master.startswith("local"):  # Python workers run omni's interpreter (its venv), not python3
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = (SparkSession.builder.master(master).appName(app_name)
                .config("spark.jars", similarity_jar_location())
                .config("spark.driver.memory", memory)

@@ -1,0 +1,255 @@
+"""Reading the ``sources.yaml`` contract on Spark: one Spark task per source file runs the
+embedded loader and normalization.
+
+Why not Spark's own CSV reader with the casts applied per partition: the embedded loader
+(:mod:`omni.io.read`) counts every CSV file's records independently of the parser, works out
+quoted values that span lines, quarantines a line opened by an unbalanced quote and reads the
+lines it swallowed again, detects mojibake and truncated last lines, and numbers every row by its
+line in the file. Those checks need the whole file in order; a split of the file into partitions
+would cut quoted values and lose the row numbers, and the duplicate-key quarantine needs every
+row of the source. Rewriting them for Spark would be a second copy of every rule. So a task of
+the Spark job loads one source with :func:`omni.io.load_source` (read, cast, validate,
+quarantine: the one copy of those rules), checks its counts reconcile (rows in = accepted +
+quarantined), normalizes its identifiers with :func:`omni.normalize.link_table` (the one copy of
+the normalization) and writes three Parquet files to the staging folder:
+
+- ``ids/<source>.parquet``: the lean identifier table of the source plus ``ord`` (the row's
+  position in the embedded engine's stacked table, which orders value codes);
+- ``records/<source>.parquet``: ``src`` (position of the source among the record sources),
+  ``row``, ``record_key``, ``time_ns`` (the record time, local, as int64 nanoseconds; null: none);
+- ``tables/<source>.parquet``: the columns the unified tables and profiles read
+  (:func:`omni.unify.output_columns`), and ``quasi/<source>.parquet`` with the probabilistic stage.
+
+The sources are loaded in parallel (one task each, largest file first); the identifier and record
+tables are then read by Spark from the staging folder and everything downstream (value codes,
+shared values, components, rules) runs on Spark DataFrames. The unit of parallelism of this step is
+the file: a source of one huge file is loaded by one task (a cluster's executor needs memory for
+that file, as the embedded engine does).
+
+Paths: the staging folder must be visible to the driver and to every executor (local disk in
+``local[...]`` mode; a shared mount such as ``/dbfs/...`` or NFS on a cluster: ``staging=``). Source
+files are read by the tasks with the embedded loader, which reads local (or mounted) paths; HDFS or
+object-store URIs (``hdfs://``, ``s3a://``) are not read by this step yet (see docs/scale_out.md).
+"""
+
+from __future__ import annotations
+
+import importlib
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pyspark.sql import DataFrame, SparkSession
+
+from omni.core.errors import OmniError
+from omni.io import load_source
+from omni.io.errors import DataContractError
+from omni.io.spec import DatasetSpec
+from omni.normalize import link_table
+from omni.oneid.match_features import concat_quasi_fields, quasi_fields
+from omni.oneid.state import as_datetime
+from omni.unify import output_columns, record_keys, record_time_column, source_roles
+
+__all__ = ["ORD_SHIFT", "SparkInputs", "load_inputs", "record_sources"]
+
+#: ``ord`` of an identifier row = source position << ORD_SHIFT + row position in its source's table.
+ORD_SHIFT = 40
+
+#: Explicit Parquet schemas of the staged tables (a column that is null in one source must not
+#: become another type there: Spark reads the files of all sources as one table).
+_IDS_SCHEMA = pa.schema([("src", pa.int32()), ("row", pa.int64()), ("ord", pa.int64()), ("id_type", pa.string()),
+                         ("raw", pa.string()), ("value", pa.string()), ("valid", pa.bool_()),
+                         ("reason", pa.string())])
+_RECORDS_SCHEMA = pa.schema([("src", pa.int32()), ("row", pa.int64()), ("record_key", pa.string()),
+                             ("time_ns", pa.int64())])
+_COUNTS_SCHEMA = ("source string, rows_in long, accepted long, quarantined long, file_records long, "
+                  "seconds double, error_module string, error_class string, error string, hint string")
+
+
+def record_sources(spec: DatasetSpec) -> list[str]:
+    """Sources whose rows are person records: with identifiers or a unified-table role, and a key
+    (as :meth:`omni.workspace.Workspace._record_sources`)."""
+    roles = source_roles(spec)
+    return [name for name, s in spec.sources.items() if (s.identifiers or name in roles) and s.key]
+
+
+@dataclass
+class SparkInputs:
+    """What a Spark resolution runs on.
+
+    Attributes
+    ----------
+    ids : DataFrame (Spark)
+        The lean identifier table of every record source: ``src``, ``row``, ``ord``, ``id_type``,
+        ``raw``, ``value``, ``valid``, ``reason``.
+    records : DataFrame (Spark)
+        ``src``, ``row``, ``record_key``, ``time_ns``.
+    names : list of str
+        The record sources, in spec order (``src`` is a position in it).
+    tables : dict of str to pandas DataFrame
+        The columns of each source that the unified tables and profiles read.
+    quasi : pandas DataFrame or None
+        The quasi table of the probabilistic stage (None without it).
+    counts : pandas DataFrame
+        Per source: ``rows_in``, ``accepted``, ``quarantined``, ``file_records``, ``seconds``.
+    staging : Path
+        The staging folder (removed by :meth:`close`).
+    """
+
+    ids: DataFrame
+    records: DataFrame
+    names: list[str]
+    tables: dict[str, pd.DataFrame]
+    quasi: pd.DataFrame | None
+    counts: pd.DataFrame
+    staging: Path
+    owned: bool = field(default=True, repr=False)
+
+    def close(self) -> None:
+        """Remove the staging folder (when this run created it)."""
+        if self.owned:
+            shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def _load_task(spec: DatasetSpec, names: list[str], staging: str, with_quasi: bool):
+    """The body of the Spark tasks: load, validate and normalize the sources of a partition."""
+
+    def run(batches):
+        for batch in batches:
+            for name in batch["source"]:
+                yield _load_one(spec, names, staging, with_quasi, str(name))
+
+    return run
+
+
+def _load_one(spec: DatasetSpec, names: list[str], staging: str, with_quasi: bool, name: str) -> pd.DataFrame:
+    out = {"source": [name], "rows_in": [0], "accepted": [0], "quarantined": [0], "file_records": [None],
+           "seconds": [0.0], "error_module": [None], "error_class": [None], "error": [None], "hint": [None]}
+    t0 = time.perf_counter()
+    try:
+        ls = load_source(spec, name)
+        t = ls.table
+        i = names.index(name)
+        stage = Path(staging)
+        sspec = spec.sources[name]
+        if sspec.identifiers:
+            lt = link_table({name: t}, spec, sources=[name], encode=False)
+            ids = pd.DataFrame({
+                "src": np.full(len(lt), i, dtype=np.int32),
+                "row": lt["row"].to_numpy(np.int64),
+                "ord": (np.int64(i) << np.int64(ORD_SHIFT)) + np.arange(len(lt), dtype=np.int64),
+                "id_type": lt["id_type"].astype(str).to_numpy(dtype=object),
+                "raw": lt["raw"].astype(object).where(lt["raw"].notna(), None).to_numpy(dtype=object),
+                "value": lt["value"].astype(object).where(lt["value"].notna(), None).to_numpy(dtype=object),
+                "valid": lt["valid"].to_numpy(bool),
+                "reason": lt["reason"].astype(object).where(lt["reason"].notna(), None).to_numpy(dtype=object),
+            })
+            pq.write_table(pa.Table.from_pandas(ids, schema=_IDS_SCHEMA, preserve_index=False),
+                           stage / "ids" / f"{name}.parquet")
+        tc = record_time_column(sspec)
+        times = (as_datetime(t[tc]).astype("int64") if tc in t.columns else np.full(len(t), np.iinfo(np.int64).min))
+        rec = pd.DataFrame({
+            "src": np.full(len(t), i, dtype=np.int32),
+            "row": np.arange(len(t), dtype=np.int64),
+            "record_key": record_keys(name, t, sspec.key).astype(object).to_numpy(dtype=object),
+            "time_ns": pd.array(times, dtype="Int64"),
+        })
+        rec.loc[times == np.iinfo(np.int64).min, "time_ns"] = pd.NA  # NaT: no record time
+        pq.write_table(pa.Table.from_pandas(rec, schema=_RECORDS_SCHEMA, preserve_index=False),
+                       stage / "records" / f"{name}.parquet")
+        t[output_columns(spec, name)].to_parquet(stage / "tables" / f"{name}.parquet", index=False)
+        if with_quasi and sspec.quasi_identifiers:
+            quasi_fields({name: t}, spec).to_parquet(stage / "quasi" / f"{name}.parquet", index=False)
+        out.update(rows_in=[ls.rows_in], accepted=[ls.accepted], quarantined=[ls.quarantined],
+                   file_records=[ls.file_records])
+    except (OmniError, ValueError) as err:  # expected errors travel back to the driver, one line
+        out.update(error_module=[type(err).__module__], error_class=[type(err).__qualname__],
+                   error=[getattr(err, "message", str(err))], hint=[getattr(err, "hint", None)])
+    out["seconds"] = [time.perf_counter() - t0]
+    return pd.DataFrame(out)
+
+
+def _raise(row: pd.Series) -> None:
+    """Raise on the driver the error a task caught (same class, message and hint)."""
+    try:
+        cls = getattr(importlib.import_module(row["error_module"]), row["error_class"])
+    except (ImportError, AttributeError):
+        cls = DataContractError
+    if isinstance(cls, type) and issubclass(cls, OmniError):
+        raise cls(row["error"], hint=row["hint"])
+    raise cls(row["error"])
+
+
+def _read_stage(folder: Path, names: list[str]) -> dict[str, pd.DataFrame]:
+    with pd.option_context("mode.string_storage", "pyarrow"):
+        return {n: pd.read_parquet(folder / f"{n}.parquet") for n in names if (folder / f"{n}.parquet").exists()}
+
+
+def load_inputs(spark: SparkSession, spec: DatasetSpec, *, probabilistic: bool = False,
+                staging: str | Path | None = None) -> SparkInputs:
+    """Load, validate and normalize every record source in Spark tasks (one per source).
+
+    Parameters
+    ----------
+    spark : SparkSession
+    spec : DatasetSpec
+        The parsed contract.
+    probabilistic : bool
+        Also build the quasi table of the probabilistic stage.
+    staging : path, optional
+        A folder visible to the driver and the executors (default: a new temporary folder next
+        to the dataset's cache, removed by :meth:`SparkInputs.close`).
+
+    Returns
+    -------
+    SparkInputs
+
+    Raises
+    ------
+    DataContractError
+        A missing source file (checked on the driver before any task starts) or any file-level
+        problem a task met (the same one-line error as the embedded engine's).
+    """
+    names = record_sources(spec)
+    for n in names:  # the missing-file error before any task starts, as load_dataset does
+        p = spec.file_path(n)
+        if not p.is_file():
+            raise DataContractError(f"{spec[n].where}: file not found at {str(p)!r}")
+    owned = staging is None
+    if staging is None:
+        base = spec.raw_dir.parent / "processed"
+        base.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".spark-stage-", dir=base))
+    stage = Path(staging)
+    for sub in ("ids", "records", "tables", "quasi"):
+        (stage / sub).mkdir(parents=True, exist_ok=True)
+    sizes = {n: spec.file_path(n).stat().st_size for n in names}
+    order = sorted(names, key=lambda n: (-sizes[n], names.index(n)))  # largest file first
+    jobs = spark.createDataFrame(pd.DataFrame({"source": order})).repartition(len(order), "source") \
+        if len(order) > 1 else spark.createDataFrame(pd.DataFrame({"source": order}))
+    counts = jobs.mapInPandas(_load_task(spec, names, str(stage), probabilistic), _COUNTS_SCHEMA).toPandas()
+    failed = counts[counts["error"].notna()]
+    if len(failed):
+        first = failed.assign(pos=failed["source"].map(names.index)).sort_values("pos").iloc[0]
+        shutil.rmtree(stage, ignore_errors=True) if owned else None
+        _raise(first)
+    bad = counts[counts["rows_in"] != counts["accepted"] + counts["quarantined"]]
+    if len(bad):  # an internal invariant, as in load_source
+        raise RuntimeError(f"counts do not reconcile for source(s) {list(bad['source'])}")
+    counts = counts.set_index("source").loc[names].reset_index()
+    tables = _read_stage(stage / "tables", names)
+    quasi = None
+    if probabilistic:
+        parts = _read_stage(stage / "quasi", names)
+        quasi = concat_quasi_fields([parts[n] for n in names if n in parts], list(spec.sources))
+    ids = spark.read.parquet(str(stage / "ids"))
+    records = spark.read.parquet(str(stage / "records"))
+    return SparkInputs(ids=ids, records=records, names=names, tables=tables, quasi=quasi,
+                       counts=counts.drop(columns=["error_module", "error_class", "error", "hint"]),
+                       staging=stage, owned=owned)

@@ -1,0 +1,251 @@
+"""The deterministic OneID resolution on Spark: ``omni resolve --engine spark``.
+
+:func:`resolve_spark` is the Spark twin of the inputs and rules part of
+:meth:`omni.workspace.Workspace._resolve_now`:
+
+1. the record sources are loaded, validated and normalized in Spark tasks (:mod:`omni.spark.load`);
+2. records get their positions after the as-of cut, identifier values their codes
+   (:mod:`omni.spark.graph`);
+3. the naive baseline (connect every shared value) and the rules (:mod:`omni.spark.rules`) run on
+   Spark DataFrames;
+4. the outputs are collected into the embedded engine's :class:`omni.oneid.resolve.Resolution`
+   (records with ``cluster`` and ``how``, values with ``status`` and ``reason``, edges, removals,
+   invalid rows), numbered as the embedded engine numbers them.
+
+What follows a resolution is the same code for both engines: the workspace numbers the OneIDs
+against the previous month (:func:`omni.oneid.stable.assign_oneid_numbers`), builds the unified
+tables and profiles (:mod:`omni.unify`) on the driver from the source columns the Spark tasks
+staged, and writes the cache in the one Parquet layout (``Workspace._write_cache``), so
+``Resolved.from_cache``, the notebooks and ``omni report`` read a Spark resolution unchanged.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.functions import pandas_udf
+from pyspark.sql.types import StringType
+
+from omni.io.spec import DatasetSpec
+from omni.oneid.config import OneIDConfig
+from omni.oneid.graph import dense_codes
+from omni.oneid.inputs import record_index, record_positions
+from omni.oneid.resolve import Resolution
+from omni.oneid.state import HOW_NAMES, REMOVAL_COLUMNS, STATUS_NAMES
+from omni.spark.components import bipartite_labels
+from omni.spark.graph import SparkGraph, build_graph, position_records
+from omni.spark.load import SparkInputs, load_inputs
+from omni.spark.rules import RULES
+from omni.spark.session import get_session
+
+__all__ = ["SparkResolution", "resolve_graph", "resolve_ids_spark", "resolve_spark"]
+
+
+@dataclass
+class SparkResolution:
+    """A Spark resolution and what the workspace needs to finish it.
+
+    Attributes
+    ----------
+    resolution : Resolution
+        The embedded engine's frames (``records`` has ``record_key`` and ``source``).
+    records : pandas DataFrame
+        ``source`` (categorical of the record sources), ``row``, ``time`` of every resolved record,
+        aligned with ``resolution.records``.
+    naive : ndarray of int32
+        The naive baseline's cluster of every record.
+    n_ids : int
+        Identifier rows of the record sources (before the as-of cut), as the embedded summary counts.
+    stages : dict
+        Seconds per stage.
+    """
+
+    resolution: Resolution
+    records: pd.DataFrame
+    naive: np.ndarray
+    n_ids: int
+    stages: dict[str, float] = field(default_factory=dict)
+
+
+def _values_frame(g: SparkGraph) -> pd.DataFrame:
+    v = g.values.select("val", "t", "value", "n_records", "status", "reason").toPandas().sort_values("val")
+    types = np.asarray(g.types, dtype=object)
+    return pd.DataFrame({
+        "id_type": pd.Categorical(types[v["t"].to_numpy(np.int64)]),
+        "value": pd.array(v["value"].to_numpy(dtype=object), dtype="string"),
+        "n_records": v["n_records"].to_numpy(np.int64),
+        "status": pd.Categorical.from_codes(v["status"].to_numpy(np.int8), categories=list(STATUS_NAMES)),
+        "reason": v["reason"].astype(object).where(v["reason"].notna(), None).to_numpy(dtype=object),
+    })
+
+
+def _removals_frame(g: SparkGraph) -> pd.DataFrame:
+    if not g.removals:
+        return pd.DataFrame(columns=list(REMOVAL_COLUMNS))
+    out = pd.concat(g.removals, ignore_index=True)
+    # the embedded engine lists a round's bridges, then its values beyond a limit
+    out["_rule"] = out["rule"].map({"bridge": 0, "beyond_limit": 1})
+    out = out.sort_values(["round", "_rule", "val"], kind="stable").drop(columns="_rule")
+    return out.astype({"round": np.int64, "val": np.int64, "component_size": np.int64}).reset_index(drop=True)
+
+
+def resolve_graph(g: SparkGraph) -> tuple[Resolution, np.ndarray]:
+    """Run the rules on a graph and collect the outputs.
+
+    Returns
+    -------
+    resolution : Resolution
+        ``records`` holds ``cluster`` and ``how`` only (the caller adds the record columns).
+    labels : ndarray of int64
+        The final component label of every record (its smallest record position).
+    """
+    for rule in RULES:
+        g = rule(g)
+    recs = (g.times.select("rec").join(g.labels, "rec", "left").join(g.how, "rec", "left")
+            .select("rec", F.coalesce("label", "rec").alias("label"), "how").toPandas().sort_values("rec"))
+    labels = recs["label"].to_numpy(np.int64)
+    cluster, _ = dense_codes(labels)
+    how = recs["how"].fillna(HOW_NAMES.index("none")).to_numpy(np.int8)
+    records = pd.DataFrame({"cluster": cluster.astype(np.int64),
+                            "how": pd.Categorical.from_codes(how, categories=list(HOW_NAMES))})
+    e = g.edges.toPandas().sort_values(["rec", "val"])
+    small = max(g.n_rec, g.n_val) < 2**31 - 1
+    edges = pd.DataFrame({"rec": e["rec"].to_numpy(np.int32 if small else np.int64),
+                          "val": e["val"].to_numpy(np.int32 if small else np.int64)})
+    inv = g.invalid.toPandas().sort_values("ord")
+    invalid = pd.DataFrame({
+        "rec": inv["rec"].to_numpy(np.int64),
+        "id_type": inv["id_type"].to_numpy(dtype=object),
+        "raw": pd.array(inv["raw"].to_numpy(dtype=object), dtype="string"),
+        "reason": inv["reason"].to_numpy(dtype=object),
+    })
+    res = Resolution(records=records, values=_values_frame(g), edges=edges, removals=_removals_frame(g),
+                     invalid=invalid, config=g.config, rule_counts=dict(g.counts))
+    return res, labels
+
+
+def _naive_raw_text(raw: pd.Series) -> pd.Series:
+    """The naive baseline's text of a value without a normalized one (as
+    :func:`omni.oneid.baseline.naive_labels`: trimmed, lower-cased raw value)."""
+    return raw.astype("string").str.strip().str.lower()
+
+
+def naive_labels_spark(ids: DataFrame, n_rec: int) -> np.ndarray:
+    """:func:`omni.oneid.baseline.naive_labels` on Spark: components of records sharing any
+    non-empty identifier text of one type; labels numbered by first record, as SciPy numbers
+    the embedded engine's."""
+    text = F.coalesce(F.col("value"), pandas_udf(_naive_raw_text, StringType())(F.col("raw")))
+    keyed = ids.select("rec", F.col("id_type"), text.alias("key")).where(F.col("key").isNotNull() & (F.col("key") != ""))
+    codes = keyed.select("id_type", "key").distinct().withColumn("val", F.monotonically_increasing_id())
+    lab = bipartite_labels(keyed.join(codes, ["id_type", "key"]).select("rec", "val").distinct(), n_rec).toPandas()
+    labels = np.arange(n_rec, dtype=np.int64)
+    labels[lab["rec"].to_numpy(np.int64)] = lab["label"].to_numpy(np.int64)
+    return dense_codes(labels)[0].astype(np.int32)
+
+
+def resolve_spark(spec: DatasetSpec, as_of_end: pd.Timestamp | None = None, config: OneIDConfig | None = None,
+                  *, spark: SparkSession | None = None, inputs: SparkInputs | None = None,
+                  naive: bool = True) -> SparkResolution:
+    """Resolve a dataset's records on Spark (the deterministic rules).
+
+    Parameters
+    ----------
+    spec : DatasetSpec
+        The dataset's contract.
+    as_of_end : Timestamp, optional
+        Resolve the records dated before this instant (local time; records without a time are
+        kept); all records when None.
+    config : OneIDConfig, optional
+    spark : SparkSession, optional
+        Default :func:`omni.spark.session.get_session`.
+    inputs : SparkInputs, optional
+        Sources already loaded by :func:`omni.spark.load.load_inputs` (two resolutions of one
+        report share them); loaded here otherwise (and the staging removed at the end).
+    naive : bool
+        Also compute the naive baseline.
+
+    Returns
+    -------
+    SparkResolution
+    """
+    config = config or OneIDConfig()
+    spark = spark or get_session()
+    t0 = time.perf_counter()
+    own = inputs is None
+    if inputs is None:
+        inputs = load_inputs(spark, spec, probabilistic=config.probabilistic)
+    try:
+        stages = {"inputs": round(time.perf_counter() - t0, 2)}
+        t = time.perf_counter()
+        end_ns = None if as_of_end is None else int(pd.Timestamp(as_of_end).value)
+        recs = position_records(inputs.records, end_ns)
+        recs = recs.localCheckpoint(eager=True)
+        n_rec = recs.count()
+        n_ids = inputs.ids.count()
+        ids = inputs.ids.join(recs.select("src", "row", "rec"), ["src", "row"])
+        ids = ids.select("rec", "ord", "id_type", "value", "valid", "raw", "reason").localCheckpoint(eager=True)
+        naive_lab = naive_labels_spark(ids, n_rec) if naive else np.zeros(0, np.int32)
+        stages["naive_baseline"] = round(time.perf_counter() - t, 2)
+        t = time.perf_counter()
+        g = build_graph(ids, recs.select("rec", "time_ns"), n_rec, config)
+        res, _ = resolve_graph(g)
+        r = recs.select("rec", "src", "row", "record_key", "time_ns").toPandas().sort_values("rec")
+        names = inputs.names
+        time_ns = r["time_ns"].astype("Int64").to_numpy(dtype=np.int64, na_value=np.iinfo(np.int64).min)
+        records = pd.DataFrame({
+            "source": pd.Categorical.from_codes(r["src"].to_numpy(np.int16), categories=names),
+            "row": r["row"].to_numpy(np.int64),
+            "time": time_ns.view("datetime64[ns]"),
+        })
+        keys = pd.array(r["record_key"].to_numpy(dtype=object), dtype="string[pyarrow]")
+        res.records["source"] = records["source"]
+        res.records.insert(0, "record_key", keys)
+        stages["rules"] = round(time.perf_counter() - t, 2)
+        return SparkResolution(resolution=res, records=records, naive=naive_lab, n_ids=int(n_ids), stages=stages)
+    finally:
+        if own:
+            inputs.close()
+
+
+def resolve_ids_spark(ids: pd.DataFrame, records: pd.DataFrame | None = None, config: OneIDConfig | None = None,
+                      times: pd.Series | None = None, unknown_records: str = "raise", *,
+                      spark: SparkSession | None = None) -> Resolution:
+    """:func:`omni.oneid.resolve.resolve_identities` with the rules run on Spark: the same
+    arguments and the same :class:`Resolution` (for small hand-made identifier tables; a dataset
+    goes through :func:`resolve_spark`). Record positions are worked out on the driver with the
+    embedded functions."""
+    spark = spark or get_session()
+    records = record_index(ids, records)
+    rec_all = record_positions(ids, records, unknown_records)
+    keep = rec_all >= 0
+    ids = ids[keep].reset_index(drop=True)
+    t_ns = (pd.to_datetime(pd.Series(times).reset_index(drop=True)).to_numpy("datetime64[ns]").astype(np.int64)
+            if times is not None else np.full(len(records), np.iinfo(np.int64).min))
+    p_ids = pd.DataFrame({
+        "rec": rec_all[keep].astype(np.int64),
+        "ord": np.arange(len(ids), dtype=np.int64),
+        "id_type": ids["id_type"].astype(str).to_numpy(dtype=object),
+        "value": ids["value"].astype(object).where(ids["value"].notna(), None).to_numpy(dtype=object),
+        "valid": ids["valid"].fillna(False).to_numpy(dtype=bool),
+        "raw": (ids["raw"].astype(object).where(ids["raw"].notna(), None).to_numpy(dtype=object)
+                if "raw" in ids.columns else None),
+        "reason": (ids["reason"].astype(object).where(ids["reason"].notna(), None).to_numpy(dtype=object)
+                   if "reason" in ids.columns else None),
+    })
+    schema = "rec long, ord long, id_type string, value string, valid boolean, raw string, reason string"
+    s_ids = spark.createDataFrame(p_ids, schema=schema)
+    tn = pd.DataFrame({"rec": np.arange(len(records), dtype=np.int64),
+                       "time_ns": pd.array(np.where(t_ns == np.iinfo(np.int64).min, 0, t_ns), dtype="Int64")})
+    tn.loc[t_ns == np.iinfo(np.int64).min, "time_ns"] = pd.NA
+    s_recs = spark.createDataFrame(tn, schema="rec long, time_ns long")
+    g = build_graph(s_ids, s_recs, len(records), config)
+    res, _ = resolve_graph(g)
+    out = records[[c for c in ("record_key", "source", "row") if c in records.columns
+                   and (c != "row" or "record_key" not in records.columns)]].copy()
+    res.records = pd.concat([out.reset_index(drop=True), res.records], axis=1)
+    return res
