@@ -449,6 +449,8 @@ class Workspace:
         self._resolved: dict[str | None, Resolved] = {}
         self._memo: dict[tuple, Any] = {}
         self._shared_inputs: dict | None = None
+        self._month_inputs: tuple | None = None
+        self._data_end: pd.Timestamp | None = None
         self._previous_from: str | None = None
 
     # -- basics ---------------------------------------------------------------------------
@@ -480,6 +482,7 @@ class Workspace:
         """The loaded, validated dataset (:func:`omni.io.load_dataset`)."""
         if self._dataset is None:
             t = time.perf_counter()
+            self._month_inputs = None  # the resolution's inputs come from the dataset now
             self._dataset = load_dataset(self.path)
             self._say(f"  loaded {len(self._dataset.tables)} sources in {time.perf_counter() - t:.1f} s")
         return self._dataset
@@ -589,8 +592,14 @@ class Workspace:
 
     def _shared_resolution_inputs(self) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, pd.DataFrame], pd.DataFrame | None]:
         """:meth:`_resolution_inputs`, loaded once while two resolutions share them (the previous
-        month's and this month's; see :meth:`resolve`)."""
+        month's and this month's; see :meth:`resolve`), or taken from :meth:`data_end`, which
+        loaded them to find the report month."""
         shared = getattr(self, "_shared_inputs", None)
+        if self._month_inputs is not None:  # handed over once: the workspace keeps them no longer
+            got, self._month_inputs = self._month_inputs, None
+            if shared is not None:
+                shared["inputs"] = got
+            return got
         if shared is None:
             return self._resolution_inputs()
         if "inputs" not in shared:
@@ -642,8 +651,38 @@ class Workspace:
         return ids, self._build_records(tables, keys=False), tables, quasi
 
     def data_end(self) -> pd.Timestamp:
-        """Latest record time in the data."""
-        return pd.Timestamp(self.records()["time"].max())
+        """Latest record time in the data.
+
+        Found without loading the dataset where it can be (at 1M persons the dataset and its
+        record index take several GB): from the loaded records when they are; else from the
+        summary of a cached resolution of the same files and code (``data_end``); else from the
+        resolution's inputs (the sources loaded one at a time, :meth:`_resolution_inputs`), which
+        the workspace then keeps for the next resolution only, since a report resolves the month
+        it just found.
+        """
+        if self._data_end is None:
+            if self._dataset is not None or self._records is not None:
+                self._data_end = pd.Timestamp(self.records()["time"].max())
+            else:
+                self._data_end = self._cached_data_end()
+            if self._data_end is None:
+                inputs = self._month_inputs or self._resolution_inputs()
+                self._month_inputs = inputs
+                self._data_end = pd.Timestamp(inputs[1]["time"].max())
+        return self._data_end
+
+    def _cached_data_end(self) -> pd.Timestamp | None:
+        """``data_end`` of a cached resolution made from these files by this code (None if none)."""
+        root = self.path / PROCESSED
+        for d in sorted(root.glob("oneid-*")) if root.is_dir() else []:
+            try:
+                summary = json.loads((d / "summary.json").read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if (summary.get("fingerprint") == self.fingerprint and summary.get("code") == _code_version()
+                    and summary.get("data_end")):
+                return pd.Timestamp(summary["data_end"])
+        return None
 
     def last_complete_month(self) -> str:
         """The last month whose final day is covered by the data (``YYYY-MM``)."""
@@ -673,6 +712,7 @@ class Workspace:
             res = self._load_cache(cache)
             if res is not None:
                 self._resolved[as_of] = res
+                self._month_inputs = None  # loaded by data_end for a resolution not needed now
                 return res
         if previous is None and stable and as_of is not None:
             previous = self._published_previous(str(Month.parse(as_of).previous))
@@ -754,6 +794,7 @@ class Workspace:
         self._say(f"omni resolve: {self.path.name}" + (f" as of {as_of}" if as_of else ""))
         ids, records, tabs, quasi = self._shared_resolution_inputs()
         n_ids = len(ids)
+        data_end = records["time"].max()
         if as_of is not None:
             end = month_end(as_of)
             records = records[~(records["time"] >= end)].reset_index(drop=True)
@@ -821,6 +862,7 @@ class Workspace:
             "code": _code_version(),
             "config": self.config.as_dict(),
             "opt_outs_from_quarantine": int(profiles.attrs.get("opt_outs_from_quarantine", 0)),
+            "data_end": None if pd.isna(data_end) else pd.Timestamp(data_end).isoformat(),
         }
         if previous is not None and self._previous_from:
             summary["previous_from"] = self._previous_from

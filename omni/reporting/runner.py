@@ -407,6 +407,9 @@ def run_report(
     series: dict[str, dict[str, float]] | None = None
     budget = parse_memory(memory_budget) if memory_budget is not None else default_budget()
     memory = estimate_memory(paths, out_root, data.name, _records_hint(ws, month))
+    if not late:  # nothing to resolve: let go of the sources the month was found with, if any
+        ws = None
+        release_memory()
     resolution_peak = 0
     saved_env = os.environ.get(DATA_ENV)
     os.environ[DATA_ENV] = str(data)  # every kernel of this run reads this dataset (see _run_one)
