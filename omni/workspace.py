@@ -597,11 +597,13 @@ class Workspace:
         shared = getattr(self, "_shared_inputs", None)
         if self._month_inputs is not None:  # handed over once: the workspace keeps them no longer
             got, self._month_inputs = self._month_inputs, None
-            if shared is not None:
+            if shared is not None and not shared.get("last"):
                 shared["inputs"] = got
             return got
         if shared is None:
             return self._resolution_inputs()
+        if shared.get("last") and "inputs" in shared:  # the last user: the resolution frees each
+            return shared.pop("inputs")                 # part when done with it (ids, quasi)
         if "inputs" not in shared:
             shared["inputs"] = self._resolution_inputs()
         return shared["inputs"]
@@ -721,8 +723,14 @@ class Workspace:
             # and normalizing the sources is the larger part of a resolution at scale)
             self._shared_inputs = {}
             try:
-                previous = self.resolve(str(Month.parse(as_of).previous), stable=False).record_oneid
-                res = self._resolve_now(as_of, previous)
+                earlier = self.resolve(str(Month.parse(as_of).previous), stable=False)
+                # only the two columns the numbering reads, not kept by the Resolved, and handed
+                # over in a box the resolution empties: freed as soon as this month is numbered
+                carry = {"previous": earlier.read("record_oneid", ["record_key", "oneid"])}
+                del earlier
+                self._shared_inputs["last"] = True  # this month is the inputs' last user
+                res = self._resolve_now(as_of, carry)
+                del carry
             finally:
                 self._shared_inputs = None
                 release_memory()
@@ -783,14 +791,20 @@ class Workspace:
         d = max(found)[1]
         self._say(f"  OneIDs numbered against the published resolution as of {month} ({d.name})")
         self._previous_from = d.name
-        return Resolved.from_cache(d).record_oneid
+        return Resolved.from_cache(d).read("record_oneid", ["record_key", "oneid"])
 
     def unified(self, as_of: str | None = None) -> Resolved:
         """Alias of :meth:`resolve` that reads better in notebooks."""
         return self.resolve(as_of)
 
-    def _resolve_now(self, as_of: str | None, previous: pd.DataFrame | None) -> Resolved:
+    def _resolve_now(self, as_of: str | None, previous: pd.DataFrame | dict | None) -> Resolved:
+        """One resolution as of ``as_of``. ``previous``: the earlier ``record_oneid`` (``record_key``,
+        ``oneid``) to number against, or a dict holding it under ``"previous"``, which this empties
+        so that the frame is freed once the OneIDs are numbered (the caller holds no other reference)."""
         t0 = time.perf_counter()
+        carry = previous if isinstance(previous, dict) else {"previous": previous}
+        del previous
+        numbered_against = carry.get("previous") is not None
         self._say(f"omni resolve: {self.path.name}" + (f" as of {as_of}" if as_of else ""))
         ids, records, tabs, quasi = self._shared_resolution_inputs()
         n_ids = len(ids)
@@ -834,7 +848,7 @@ class Workspace:
             else:
                 run_warnings.append(failure)
         del ids  # the invalid rows the explanations need are in res.invalid
-        numbers, codes, changes = assign_oneid_numbers(res.records[["record_key", "cluster"]], previous)
+        numbers, codes, changes = assign_oneid_numbers(res.records[["record_key", "cluster"]], carry.pop("previous"))
         rowmap = RowMap.from_numbers(records, numbers, tabs, codes=codes)  # res.records is aligned with records
         record_oneid = pd.DataFrame({
             "record_key": res.records["record_key"].array,
@@ -864,7 +878,7 @@ class Workspace:
             "opt_outs_from_quarantine": int(profiles.attrs.get("opt_outs_from_quarantine", 0)),
             "data_end": None if pd.isna(data_end) else pd.Timestamp(data_end).isoformat(),
         }
-        if previous is not None and self._previous_from:
+        if numbered_against and self._previous_from:
             summary["previous_from"] = self._previous_from
         if len(links):
             cl = res.records["cluster"].to_numpy()
