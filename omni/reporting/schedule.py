@@ -39,7 +39,7 @@ KERNEL_BASE_GB = 0.4
 #: number prefix (docs/benchmarks.md); ``resolution`` is the runner's own peak while it resolves
 #: the month and the previous one. A notebook's metadata (``memory_gb_at_1m``) overrides these.
 MEMORY_GB_AT_1M = {"01": 4.0, "02": 5.0, "03": 4.0, "04": 3.0, "05": 4.0, "06": 9.0,
-                   "resolution": 9.0}
+                   "resolution": 12.5}
 #: Share of the machine's available memory a report may plan for when no budget is given.
 DEFAULT_BUDGET_SHARE = 0.5
 
