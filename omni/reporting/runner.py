@@ -31,6 +31,7 @@ from omni.reporting.schedule import (
     format_gb,
     notebook_meta,
     parse_memory,
+    resident_gb,
     startable,
 )
 from omni.reporting.site import SITE_CSS, build_site
@@ -451,6 +452,7 @@ def run_report(
                     f"{', '.join(now)} running, budget {format_gb(budget or 0)}")
 
     pending = [p.stem for p in early]
+    busy: list[str] = []
     try:
         with peaks:
             if late:
@@ -469,6 +471,9 @@ def run_report(
                     say(f"omni report: warning: {w}")
                 expected = _expected_seconds(paths, out_root, data.name, records)
                 memory = estimate_memory(paths, out_root, data.name, records)
+                # what the runner keeps after resolving (freed pages the allocators hold) counts too
+                memory["runner"] = resident_gb()
+                busy = ["runner"]
                 say(f"omni report: month resolved in {time.perf_counter() - t0:.0f} s; notebooks expected to take "
                     f"about {_eta(sum(expected.values()) / jobs)}")
             pending += [p.stem for p in late]
@@ -476,7 +481,7 @@ def run_report(
                 say(f"omni report: memory budget {format_gb(budget)}; notebooks expected to take "
                     + ", ".join(f"{n[:2]} {format_gb(memory[n])}" for n in pending))
             while pending or running:
-                start(pending, [])
+                start(pending, busy)
                 done, _ = wait(list(running), return_when=FIRST_COMPLETED)
                 for fut in done:
                     running.pop(fut)

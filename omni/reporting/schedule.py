@@ -29,17 +29,17 @@ from typing import Any
 
 __all__ = ["KERNEL_BASE_GB", "MEMORY_GB_AT_1M", "RECORDS_AT_1M", "KernelPeaks", "available_memory",
            "default_budget", "earlier_metrics", "estimate_memory", "format_gb", "notebook_memory_at_1m",
-           "notebook_meta", "parse_memory", "startable"]
+           "notebook_meta", "parse_memory", "resident_gb", "startable"]
 
 #: Records of the 1M-person synthetic world (the scale of :data:`MEMORY_GB_AT_1M`).
 RECORDS_AT_1M = 20e6
 #: A kernel with omni, pandas and matplotlib imported, before it reads any data (GB).
 KERNEL_BASE_GB = 0.4
 #: Peak GB of each notebook's kernel at 1M persons (20 M records) on the project machine, by
-#: number prefix (docs/benchmarks.md); ``resolution`` is the runner's own peak while it resolves
+#: number prefix (the report run of docs/benchmarks.md, 2026-12-04); ``resolution`` is the runner's own peak while it resolves
 #: the month and the previous one. A notebook's metadata (``memory_gb_at_1m``) overrides these.
-MEMORY_GB_AT_1M = {"01": 4.0, "02": 5.0, "03": 4.0, "04": 3.0, "05": 4.0, "06": 9.0,
-                   "resolution": 12.5}
+MEMORY_GB_AT_1M = {"01": 3.9, "02": 8.2, "03": 4.3, "04": 2.6, "05": 3.5, "06": 10.4,
+                   "resolution": 11.4}
 #: Share of the machine's available memory a report may plan for when no budget is given.
 DEFAULT_BUDGET_SHARE = 0.5
 
@@ -70,6 +70,16 @@ def parse_memory(text: str | float | int) -> float:
 def format_gb(gb: float) -> str:
     """``12.0 GB``."""
     return f"{gb:.1f} GB"
+
+
+def resident_gb() -> float:
+    """This process's resident memory now, in GB (0 where it cannot be read)."""
+    try:
+        import psutil
+
+        return psutil.Process().memory_info().rss / 2**30
+    except Exception:  # noqa: BLE001 - unknown: counted as nothing
+        return 0.0
 
 
 def available_memory() -> float | None:
@@ -172,7 +182,8 @@ def startable(pending: Sequence[str], running: Iterable[str], estimates: Mapping
     own stay within ``budget``; a later, lighter notebook may start while an earlier one waits for
     memory. When nothing runs the first pending notebook starts whatever its estimate (it would
     never fit otherwise). ``running`` may name the runner's ``"resolution"``, which takes memory
-    but no job slot.
+    but no job slot, and ``"runner"``, the memory the runner itself keeps while the notebooks run
+    (it counts against the budget but never makes a notebook wait forever).
 
     Parameters
     ----------
@@ -192,14 +203,15 @@ def startable(pending: Sequence[str], running: Iterable[str], estimates: Mapping
     list of str
     """
     running = list(running)
-    slots = jobs - sum(1 for r in running if r != "resolution")
+    slots = jobs - sum(1 for r in running if r not in ("resolution", "runner"))
     used = sum(estimates.get(r, 0.0) for r in running)
+    others = [r for r in running if r != "runner"]
     out: list[str] = []
     for name in pending:
         if slots <= 0:
             break
         need = estimates.get(name, 0.0)
-        if budget is None or used + need <= budget or not (running or out):
+        if budget is None or used + need <= budget or not (others or out):
             out.append(name)
             used += need
             slots -= 1

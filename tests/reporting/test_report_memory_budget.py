@@ -82,6 +82,13 @@ def test_startable_edges():
     assert startable(["03", "04"], ["resolution"], AT_1M, 100.0, 2) == ["03", "04"]
     assert startable(["03"], ["02", "04"], AT_1M, 100.0, 2) == []
     assert startable([], [], AT_1M, 1.0, 2) == []
+    # what the runner keeps after resolving counts against the budget, takes no slot, and never
+    # keeps a notebook waiting when no other notebook runs
+    est = {**AT_1M, "runner": 2.3}
+    assert startable(["06"], ["runner"], est, 12.0, 2) == ["06"]
+    assert startable(["03", "04"], ["runner"], est, 100.0, 2) == ["03", "04"]
+    assert startable(["02", "04"], ["runner", "03"], est, 9.0, 2) == []  # 2.3 + 4 + (5 or 3) > 9
+    assert startable(["02", "04"], ["runner", "03"], est, 9.5, 2) == ["04"]
 
 
 def test_parse_memory():
