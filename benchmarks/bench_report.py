@@ -75,6 +75,7 @@ def main() -> int:
     ap.add_argument("--keep-cache", action="store_true", help="reuse processed/ (default: from raw)")
     ap.add_argument("--interval", type=float, default=1.0, help="memory sampling interval, seconds")
     ap.add_argument("--jobs", type=int, default=None, help="notebooks at once (omni report --jobs)")
+    ap.add_argument("--memory-budget", default=None, help="omni report --memory-budget (default: the runner's)")
     args = ap.parse_args()
 
     omni = [sys.executable, "-m", "omni"]
@@ -96,6 +97,8 @@ def main() -> int:
         cmd += ["--month", args.month]
     if args.jobs:
         cmd += ["--jobs", str(args.jobs)]
+    if args.memory_budget:
+        cmd += ["--memory-budget", args.memory_budget]
     samples: list[tuple[float, int]] = []
     rc, secs, peak, err = run_sampled(cmd, args.interval, samples)
     reports.mkdir(parents=True, exist_ok=True)
@@ -116,8 +119,10 @@ def main() -> int:
         return rc
     month_dir = max(p for p in reports.iterdir() if p.is_dir())
     metrics = json.loads((month_dir / "metrics.json").read_text(encoding="utf-8"))
+    print(f"month {metrics['month']}, memory budget {metrics.get('memory_budget_gb', '-')} GB, runner's peak "
+          f"while resolving {metrics.get('resolution_peak_gb', '-')} GB")
     for nb, v in metrics["notebooks"].items():
-        print(f"{nb}: {v['seconds']:.1f} s")
+        print(f"{nb}: {v['seconds']:.1f} s, kernel peak {v.get('peak_gb', '-')} GB")
         for key, m in v["metrics"].items():
             print(f"    {key} = {m['value']}")
     return 0

@@ -42,6 +42,16 @@ def _positive_int(value: str) -> int:
     return n
 
 
+def _memory_size(value: str) -> float:
+    """An argparse type: a memory size (``12GB``, ``800MB``, ``12``) in GB."""
+    from omni.reporting.schedule import parse_memory  # lazy: see top
+
+    try:
+        return parse_memory(value)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
 def _cmd_synth(args: argparse.Namespace) -> int:
     from omni.synth import generate_world  # lazy: see top
 
@@ -109,7 +119,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     month_dir = run_report(
         data=args.data, month=_month(args.month), notebooks=args.notebooks, out=args.out, seed=args.seed,
         only=args.only.split(",") if args.only else None, progress=not args.quiet, jobs=args.jobs,
-        lang=args.lang,
+        lang=args.lang, memory_budget=args.memory_budget,
     )
     print(month_dir / "index.html")
     return 0
@@ -248,6 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", default=None, help="comma-separated notebook prefixes, e.g. 01,02")
     p.add_argument("--jobs", type=_positive_int, default=None,
                    help="notebooks run at once, each in its own kernel (default 2, 1 on one core)")
+    p.add_argument("--memory-budget", dest="memory_budget", type=_memory_size, default=None,
+                   help="memory the running notebooks may take together by their estimates, e.g. 12GB; a "
+                        "notebook waits while it would not fit (default: half the memory available at the start)")
     p.add_argument("--lang", choices=("en", "zh"), default=None,
                    help="report language (default: report: {lang: ...} in sources.yaml, else en)")
     p.add_argument("--quiet", action="store_true", help="no progress output")

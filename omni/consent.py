@@ -263,7 +263,8 @@ def apply_quarantined_opt_outs(
         profiles.attrs["opt_outs_from_quarantine"] = 0
         return profiles
     hit = _isin(_arrow(record_oneid["record_key"]), _arrow(keys))
-    who = pd.Index(pd.unique(record_oneid["oneid"].to_numpy()[hit])).astype(str)
+    # only the hit rows become Python strings (at 1M persons the whole column is 20 M of them)
+    who = pd.Index(pd.unique(record_oneid["oneid"].iloc[np.flatnonzero(hit)].to_numpy())).astype(str)
     mark = profiles["oneid"].astype(str).isin(who).to_numpy()
     before = profiles[column].fillna(False).to_numpy(dtype=bool) if column in profiles else np.zeros(len(profiles), bool)
     new = int((mark & ~before).sum())

@@ -20,9 +20,10 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-__all__ = ["LINKAGE_MEMORY_LIMIT", "MEMORY_LIMIT", "connect", "query"]
+__all__ = ["LINKAGE_MEMORY_LIMIT", "MEMORY_LIMIT", "connect", "lookup", "query"]
 
 #: DuckDB's memory limit for one query (it spills to disk above it).
 MEMORY_LIMIT = "3GB"
@@ -97,3 +98,49 @@ def query(sql: str, tables: Mapping[str, Path | str | pd.DataFrame], *,
         return con.execute(sql, params or []).df()
     finally:
         con.close()
+
+
+def lookup(keys: pd.Series, table: pd.DataFrame | Path | str, key: str, value: str, name: str,
+           temp_dir: str | Path | None = None) -> np.ndarray:
+    """``table[value]`` of each of ``keys`` (matched on ``table[key]``), as text.
+
+    One join in the engine: with ``table`` a Parquet file only its two columns are read and only
+    the rows of ``keys`` come back, so a small set of keys is looked up in a table of every record
+    (20 M rows at 1M persons) without loading it.
+
+    Parameters
+    ----------
+    keys : Series
+        The keys to look up (compared as text).
+    table : DataFrame or path
+        The table (or its Parquet file) with columns ``key`` and ``value``.
+    key, value : str
+        Its key column and the column wanted.
+    name : str
+        The table's name, for the error.
+    temp_dir : path, optional
+        Spill folder.
+
+    Returns
+    -------
+    ndarray of object
+        ``value`` (as str) per key, aligned with ``keys``; NaN where ``table`` has no row for the
+        key (or a missing value).
+
+    Raises
+    ------
+    ValueError
+        When ``table`` has more than one row for a key asked for.
+    """
+    k = pd.DataFrame({"pos": np.arange(len(keys), dtype=np.int64),
+                      "k": pd.Series(keys).astype(str).to_numpy()})
+    t = table[[key, value]] if isinstance(table, pd.DataFrame) else Path(table)
+    got = query(f"SELECT k.pos, CAST(t.{_quote(value)} AS VARCHAR) AS v FROM k JOIN t ON k.k = t.{_quote(key)} "
+                f"WHERE t.{_quote(value)} IS NOT NULL", {"k": k, "t": t}, temp_dir=temp_dir)
+    pos = got["pos"].to_numpy(np.int64)
+    repeated = len(pos) - len(np.unique(pos))
+    if repeated:
+        raise ValueError(f"{name} has more than one row for {repeated} {key} value(s): a {key} must name one row")
+    out = np.full(len(k), np.nan, dtype=object)
+    out[pos] = got["v"].to_numpy(dtype=object)
+    return out

@@ -466,6 +466,8 @@ class Workspace:
         self._resolved: dict[str | None, Resolved] = {}
         self._memo: dict[tuple, Any] = {}
         self._shared_inputs: dict | None = None
+        self._month_inputs: tuple | None = None
+        self._data_end: pd.Timestamp | None = None
         self._previous_from: str | None = None
 
     # -- basics ---------------------------------------------------------------------------
@@ -497,6 +499,7 @@ class Workspace:
         """The loaded, validated dataset (:func:`omni.io.load_dataset`)."""
         if self._dataset is None:
             t = time.perf_counter()
+            self._month_inputs = None  # the resolution's inputs come from the dataset now
             self._dataset = load_dataset(self.path)
             self._say(f"  loaded {len(self._dataset.tables)} sources in {time.perf_counter() - t:.1f} s")
         return self._dataset
@@ -606,10 +609,18 @@ class Workspace:
 
     def _shared_resolution_inputs(self) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, pd.DataFrame], pd.DataFrame | None]:
         """:meth:`_resolution_inputs`, loaded once while two resolutions share them (the previous
-        month's and this month's; see :meth:`resolve`)."""
+        month's and this month's; see :meth:`resolve`), or taken from :meth:`data_end`, which
+        loaded them to find the report month."""
         shared = getattr(self, "_shared_inputs", None)
+        if self._month_inputs is not None:  # handed over once: the workspace keeps them no longer
+            got, self._month_inputs = self._month_inputs, None
+            if shared is not None and not shared.get("last"):
+                shared["inputs"] = got
+            return got
         if shared is None:
             return self._resolution_inputs()
+        if shared.get("last") and "inputs" in shared:  # the last user: the resolution frees each
+            return shared.pop("inputs")                 # part when done with it (ids, quasi)
         if "inputs" not in shared:
             shared["inputs"] = self._resolution_inputs()
         return shared["inputs"]
@@ -659,8 +670,38 @@ class Workspace:
         return ids, self._build_records(tables, keys=False), tables, quasi
 
     def data_end(self) -> pd.Timestamp:
-        """Latest record time in the data."""
-        return pd.Timestamp(self.records()["time"].max())
+        """Latest record time in the data.
+
+        Found without loading the dataset where it can be (at 1M persons the dataset and its
+        record index take several GB): from the loaded records when they are; else from the
+        summary of a cached resolution of the same files and code (``data_end``); else from the
+        resolution's inputs (the sources loaded one at a time, :meth:`_resolution_inputs`), which
+        the workspace then keeps for the next resolution only, since a report resolves the month
+        it just found.
+        """
+        if self._data_end is None:
+            if self._dataset is not None or self._records is not None:
+                self._data_end = pd.Timestamp(self.records()["time"].max())
+            else:
+                self._data_end = self._cached_data_end()
+            if self._data_end is None:
+                inputs = self._month_inputs or self._resolution_inputs()
+                self._month_inputs = inputs
+                self._data_end = pd.Timestamp(inputs[1]["time"].max())
+        return self._data_end
+
+    def _cached_data_end(self) -> pd.Timestamp | None:
+        """``data_end`` of a cached resolution made from these files by this code (None if none)."""
+        root = self.path / PROCESSED
+        for d in sorted(root.glob("oneid-*")) if root.is_dir() else []:
+            try:
+                summary = json.loads((d / "summary.json").read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if (summary.get("fingerprint") == self.fingerprint and summary.get("code") == _code_version()
+                    and summary.get("data_end")):
+                return pd.Timestamp(summary["data_end"])
+        return None
 
     def last_complete_month(self) -> str:
         """The last month whose final day is covered by the data (``YYYY-MM``)."""
@@ -690,6 +731,7 @@ class Workspace:
             res = self._load_cache(cache)
             if res is not None:
                 self._resolved[as_of] = res
+                self._month_inputs = None  # loaded by data_end for a resolution not needed now
                 return res
         if previous is None and stable and as_of is not None:
             previous = self._published_previous(str(Month.parse(as_of).previous))
@@ -698,8 +740,14 @@ class Workspace:
             # and normalizing the sources is the larger part of a resolution at scale)
             self._shared_inputs = {}
             try:
-                previous = self.resolve(str(Month.parse(as_of).previous), stable=False).record_oneid
-                res = self._resolve_now(as_of, previous)
+                earlier = self.resolve(str(Month.parse(as_of).previous), stable=False)
+                # only the two columns the numbering reads, not kept by the Resolved, and handed
+                # over in a box the resolution empties: freed as soon as this month is numbered
+                carry = {"previous": earlier.read("record_oneid", ["record_key", "oneid"])}
+                del earlier
+                self._shared_inputs["last"] = True  # this month is the inputs' last user
+                res = self._resolve_now(as_of, carry)
+                del carry
             finally:
                 if "spark" in self._shared_inputs:
                     self._shared_inputs["spark"].close()  # the Spark tasks' staging folder
@@ -762,14 +810,20 @@ class Workspace:
         d = max(found)[1]
         self._say(f"  OneIDs numbered against the published resolution as of {month} ({d.name})")
         self._previous_from = d.name
-        return Resolved.from_cache(d).record_oneid
+        return Resolved.from_cache(d).read("record_oneid", ["record_key", "oneid"])
 
     def unified(self, as_of: str | None = None) -> Resolved:
         """Alias of :meth:`resolve` that reads better in notebooks."""
         return self.resolve(as_of)
 
-    def _resolve_now(self, as_of: str | None, previous: pd.DataFrame | None) -> Resolved:
+    def _resolve_now(self, as_of: str | None, previous: pd.DataFrame | dict | None) -> Resolved:
+        """One resolution as of ``as_of``. ``previous``: the earlier ``record_oneid`` (``record_key``,
+        ``oneid``) to number against, or a dict holding it under ``"previous"``, which this empties
+        so that the frame is freed once the OneIDs are numbered (the caller holds no other reference)."""
         t0 = time.perf_counter()
+        carry = previous if isinstance(previous, dict) else {"previous": previous}
+        del previous
+        numbered_against = carry.get("previous") is not None
         self._say(f"omni resolve: {self.path.name}" + (f" as of {as_of}" if as_of else ""))
         stages: dict[str, float] = {}
 
@@ -780,10 +834,10 @@ class Workspace:
             return now
 
         if self.engine == "spark":
-            res, records, tabs, quasi, naive, n_ids = self._resolve_spark(as_of, stages)
+            res, records, tabs, quasi, naive, n_ids, data_end = self._resolve_spark(as_of, stages)
             t = time.perf_counter()
         else:
-            res, records, tabs, quasi, naive, n_ids = self._resolve_embedded(as_of, stages, lap, t0)
+            res, records, tabs, quasi, naive, n_ids, data_end = self._resolve_embedded(as_of, stages, lap, t0)
             t = time.perf_counter()
         self._say(f"  resolved {len(records):,} records into {res.n_clusters:,} profiles in {stages['rules']:.1f} s")
 
@@ -797,7 +851,7 @@ class Workspace:
                 self._say(f"  linked {len(links):,} platform accounts by probability in {stages['probabilistic']:.1f} s")
             else:
                 run_warnings.append(failure)
-        numbers, codes, changes = assign_oneid_numbers(res.records[["record_key", "cluster"]], previous)
+        numbers, codes, changes = assign_oneid_numbers(res.records[["record_key", "cluster"]], carry.pop("previous"))
         rowmap = RowMap.from_numbers(records, numbers, tabs, codes=codes)  # res.records is aligned with records
         record_oneid = pd.DataFrame({
             "record_key": res.records["record_key"].array,
@@ -825,10 +879,11 @@ class Workspace:
             "code": _code_version(),
             "config": self.config.as_dict(),
             "opt_outs_from_quarantine": int(profiles.attrs.get("opt_outs_from_quarantine", 0)),
+            "data_end": None if pd.isna(data_end) else pd.Timestamp(data_end).isoformat(),
         }
         if self.engine != "embedded":
             summary["engine"] = self.engine
-        if previous is not None and self._previous_from:
+        if numbered_against and self._previous_from:
             summary["previous_from"] = self._previous_from
         if len(links):
             cl = res.records["cluster"].to_numpy()
@@ -850,6 +905,7 @@ class Workspace:
         """Inputs, naive baseline and rules on this machine (pandas and NumPy)."""
         ids, records, tabs, quasi = self._shared_resolution_inputs()
         n_ids = len(ids)
+        data_end = records["time"].max()  # of all records: the report month is read from it
         if as_of is not None:
             end = month_end(as_of)
             records = records[~(records["time"] >= end)].reset_index(drop=True)
@@ -871,7 +927,7 @@ class Workspace:
             res.records.insert(0, "record_key", keys)
         lap("rules", t)
         del ids  # the invalid rows the explanations need are in res.invalid
-        return res, records, tabs, quasi, naive, n_ids
+        return res, records, tabs, quasi, naive, n_ids, data_end
 
     def _resolve_spark(self, as_of: str | None, stages: dict):
         """Inputs, naive baseline and rules on Spark (:func:`omni.spark.resolve.resolve_spark`);
@@ -902,7 +958,9 @@ class Workspace:
         records = sr.records
         records.insert(0, "record_key", sr.resolution.records["record_key"].array)
         naive = pd.DataFrame({"naive": sr.naive})
-        return sr.resolution, records, inputs.tables, inputs.quasi, naive, sr.n_ids
+        end_ns = inputs.records.agg({"time_ns": "max"}).collect()[0][0]  # of all records, as embedded
+        data_end = pd.Timestamp(end_ns) if end_ns is not None else pd.NaT
+        return sr.resolution, records, inputs.tables, inputs.quasi, naive, sr.n_ids, data_end
 
     def _link_accounts(self, res, quasi: pd.DataFrame | None):
         """The probabilistic stage (:func:`omni.oneid.linkage.link_accounts`), which never

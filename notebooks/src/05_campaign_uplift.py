@@ -186,9 +186,7 @@ if not any(c.model for c in r.campaigns):
 # 增量，可以把身份识别造成的损失（无法关联到本人的订单）与估计量自身的误差区分开。
 
 # %%
-truth = ({"campaign_truth": ws.truth("campaign_truth"), "record_person": ws.truth("record_person")}
-         if ws.has_truth() else None)
-check = r.truth_check(truth)
+check = r.truth_check(ws)  # the truth's Parquet files, joined in the engine on the analysed keys only
 if check is not None:
     table(ut.truth_table(check), caption="True intention-to-treat effect vs reported 95% intervals")
     if len(check.segments):

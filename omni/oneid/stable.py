@@ -98,12 +98,13 @@ def assign_oneid_numbers(
         # minutes and several GB of Python strings
         pos = index_in(clusters["record_key"], previous["record_key"])
         has = pos >= 0
-        cell = (
-            pd.DataFrame({"prev": prev_num.to_numpy()[pos[has]].astype(np.int64), "cl": codes[has]})
-            .value_counts()
-            .rename("n")
-            .reset_index()
-        )
+        # records per (previous id, cluster): one int64 key per pair, counted by a sort (pandas'
+        # two-column value_counts took several GB at 20 M records)
+        prev_of = prev_num.to_numpy()[pos[has]].astype(np.int64)
+        del pos
+        pair, n = np.unique(prev_of * np.int64(n_cl) + codes[has], return_counts=True)
+        del prev_of
+        cell = pd.DataFrame({"prev": pair // n_cl, "cl": pair % n_cl, "n": n})
         # each previous id goes to the cluster holding most of its records
         cell = cell.sort_values(["prev", "n", "cl"], ascending=[True, False, True])
         home = cell.drop_duplicates("prev")

@@ -23,6 +23,17 @@ from omni.core.progress import say as progress_line
 from omni.memory import release_memory
 from omni.reporting.display import METRICS_MIME
 from omni.reporting.index import compare_months, write_index
+from omni.reporting.schedule import (
+    KernelPeaks,
+    default_budget,
+    earlier_metrics,
+    estimate_memory,
+    format_gb,
+    notebook_meta,
+    parse_memory,
+    resident_gb,
+    startable,
+)
 from omni.reporting.site import SITE_CSS, build_site
 from omni.reporting.trends import order_series
 from omni.workspace import DATA_ENV, Workspace
@@ -175,12 +186,14 @@ def kernel_death_error(nb_in: Path, nb_out: Path, err: BaseException) -> ReportE
     )
 
 
-def kernel_config() -> Any:
+def kernel_config(tag: str | None = None) -> Any:
     """Kernel settings of one notebook run: the IPC transport where the platform has it, TCP elsewhere.
 
     Over IPC the kernel's sockets are files in the user's private Jupyter runtime folder, under a
     name of their own for each kernel (two runs at once never share one), instead of TCP ports in
     plain text; the kernel then does not warn "Kernel is running over TCP without encryption".
+    ``tag`` (default: random) is part of that name, so the runner can tell its kernels apart
+    (:class:`omni.reporting.schedule.KernelPeaks`).
     """
     import uuid
 
@@ -193,7 +206,7 @@ def kernel_config() -> Any:
         runtime.mkdir(parents=True, exist_ok=True, mode=0o700)
         cfg.KernelManager.transport = "ipc"
         # without a path of its own the kernel's sockets would be "kernel-ipc-N" in the working folder
-        cfg.KernelManager.ip = str(runtime / f"omni-{uuid.uuid4().hex[:12]}-ipc")
+        cfg.KernelManager.ip = str(runtime / f"omni-{tag or uuid.uuid4().hex[:12]}-ipc")
     return cfg
 
 
@@ -218,7 +231,8 @@ def _kernel_manager_class() -> type:
 
 
 def _run_one(
-    nb_in: Path, nb_out: Path, params: dict[str, Any], cwd: Path, kernel_name: str, progress: bool
+    nb_in: Path, nb_out: Path, params: dict[str, Any], cwd: Path, kernel_name: str, progress: bool,
+    tag: str | None = None,
 ) -> None:
     """Execute one notebook with papermill into ``nb_out``.
 
@@ -246,7 +260,7 @@ def _run_one(
             cwd=str(cwd),
             progress_bar=progress,
             request_save_on_cell_execute=True,
-            config=kernel_config(),
+            config=kernel_config(tag),
             kernel_manager_class=_kernel_manager_class(),
         )
     except PapermillExecutionError as err:
@@ -274,24 +288,15 @@ SECONDS_AT_1M = {"01": 90.0, "02": 60.0, "03": 120.0, "04": 60.0, "05": 90.0, "0
 def notebook_needs(nb_path: Path) -> str:
     """What a notebook reads: ``"sources"`` (the source files only: it may run while the month is
     resolved) or ``"resolution"`` (the default). From the notebook's ``omni`` metadata."""
-    try:
-        meta = json.loads(nb_path.read_text(encoding="utf-8")).get("metadata", {}).get("omni", {})
-    except (OSError, ValueError):
-        return "resolution"
-    return "sources" if meta.get("needs") == "sources" else "resolution"
+    return "sources" if notebook_meta(nb_path).get("needs") == "sources" else "resolution"
 
 
 def _expected_seconds(paths: list[Path], out_root: Path, dataset: str, records: int | None) -> dict[str, float]:
     """Expected run time of each notebook: its time in the latest earlier report of this dataset,
     else :data:`SECONDS_AT_1M` scaled by the records (at least 10 s)."""
     earlier: dict[str, float] = {}
-    for m in sorted(out_root.glob("*/metrics.json"), key=lambda f: f.stat().st_mtime):
-        try:
-            got = json.loads(m.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        if got.get("dataset") == dataset:
-            earlier.update({k: float(v.get("seconds", 0)) for k, v in got.get("notebooks", {}).items()})
+    for got in earlier_metrics(out_root, dataset):
+        earlier.update({k: float(v.get("seconds", 0)) for k, v in got.get("notebooks", {}).items()})
     scale = (records or 0) / 20e6
     return {p.stem: earlier.get(p.stem, max(10.0, SECONDS_AT_1M.get(p.stem[:2], 60.0) * scale)) for p in paths}
 
@@ -307,6 +312,17 @@ def _order_series(resolved: Any, month: str, say: Any) -> dict[str, dict[str, fl
         return None
     log.info("order trends computed in %.1f s", time.perf_counter() - t)
     return got
+
+
+def _records_hint(ws: Workspace, month: str) -> int:
+    """The dataset's records before the month is resolved, for the memory estimates of what starts
+    while it is: the cached resolution's count, else from the size of the source files (the
+    1M-person world: 20 M records in 0.88 GB of CSV and Parquet)."""
+    cached = ws.cached_resolution(month)
+    if cached is not None and cached.summary.get("records"):
+        return int(cached.summary["records"])
+    size = sum(ws.spec.file_path(n).stat().st_size for n in ws.spec.sources if ws.spec.file_path(n).exists())
+    return int(size / 44)
 
 
 def _eta(seconds: float) -> str:
@@ -325,6 +341,7 @@ def run_report(
     progress: bool = True,
     jobs: int | None = None,
     lang: str | None = None,
+    memory_budget: float | str | None = None,
 ) -> Path:
     """Run every notebook for a month and write ``<out>/<month>/``.
 
@@ -355,6 +372,10 @@ def run_report(
     lang : {"en", "zh"}, optional
         The report language, passed to every notebook as ``lang``; defaults to the dataset's
         ``report: {lang: ...}`` in sources.yaml, else English.
+    memory_budget : float or str, optional
+        GB (or ``"12GB"``) the running notebooks' kernels and the runner's resolution may take
+        together by their estimates (:mod:`omni.reporting.schedule`): a notebook waits while it
+        would not fit. Default: half the memory available when the run starts.
 
     Returns
     -------
@@ -366,6 +387,7 @@ def run_report(
     ReportError
         When a notebook fails (names the notebook and cell) or nothing is there to run.
     """
+    import uuid
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
     data = Path(data).resolve()
@@ -400,17 +422,28 @@ def run_report(
     early = [p for p in paths if notebook_needs(p) == "sources"]
     late = [p for p in paths if p not in early]
     order = {p.stem: i for i, p in enumerate(paths, 1)}
+    by_name = {p.stem: p for p in paths}
     results: dict[str, NotebookResult] = {}
     expected: dict[str, float] = {}
     run_warnings: list[str] = []
     series: dict[str, dict[str, float]] | None = None
+    budget = parse_memory(memory_budget) if memory_budget is not None else default_budget()
+    memory = estimate_memory(paths, out_root, data.name, _records_hint(ws, month))
+    if not late:  # nothing to resolve: let go of the sources the month was found with, if any
+        ws = None
+        release_memory()
+    resolution_peak = 0
     saved_env = os.environ.get(DATA_ENV)
     os.environ[DATA_ENV] = str(data)  # every kernel of this run reads this dataset (see _run_one)
+    peaks = KernelPeaks()
+    tag = uuid.uuid4().hex[:8]
 
     def run(nb_in: Path) -> NotebookResult:
         say(f"[{order[nb_in.stem]}/{len(paths)}] {nb_in.stem}: started")
+        peaks.watch(f"{tag}{order[nb_in.stem]:02d}", nb_in.stem)
         return _run_and_export(nb_in, month_dir / f"{nb_in.stem}.ipynb", run_params, nb_dir, kernel_name,
-                               False, shown_params, facts_common, lang=lang)
+                               False, shown_params, facts_common, lang=lang,
+                               tag=f"{tag}{order[nb_in.stem]:02d}")
 
     def finished(done) -> None:
         for fut in done:
@@ -422,27 +455,58 @@ def run_report(
                 + (f"; about {_eta(left)} left" if len(results) < len(paths) and expected else ""))
 
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="omni-notebook")
-    running: set = set()
+    running: dict = {}  # future -> notebook stem
+    waiting: set[str] = set()
+
+    def start(pending: list[str], busy: list[str]) -> None:
+        """Start what fits (:func:`startable`); say once which notebook waits for memory."""
+        go = startable(pending, [*busy, *running.values()], memory, budget, jobs)
+        for name in go:
+            pending.remove(name)
+            running[pool.submit(run, by_name[name])] = name
+        slots = jobs - len(running)
+        for name in pending[:slots] if slots > 0 else []:
+            if name not in waiting:
+                waiting.add(name)
+                now = [*busy, *running.values()]
+                say(f"omni report: {name} (about {format_gb(memory[name])}) waits for memory: "
+                    f"{', '.join(now)} running, budget {format_gb(budget or 0)}")
+
+    pending = [p.stem for p in early]
+    busy: list[str] = []
     try:
-        running |= {pool.submit(run, p) for p in early}
-        if late:
-            resolved = ws.resolve(as_of=month)  # resolve once (cached on disk) before the notebooks open it
-            run_warnings = [str(w) for w in resolved.summary.get("warnings", [])]  # e.g. rules-only fallback
-            records = int(resolved.summary.get("records", 0)) or None
-            series = _order_series(resolved, month, say)
-            # the kernels read the resolution from the cache: the runner holds none of it while they run
-            del resolved
-            ws = None
-            release_memory()
-            for w in run_warnings:
-                say(f"omni report: warning: {w}")
-            expected = _expected_seconds(paths, out_root, data.name, records)
-            say(f"omni report: month resolved in {time.perf_counter() - t0:.0f} s; notebooks expected to take "
-                f"about {_eta(sum(expected.values()) / jobs)}")
-        running |= {pool.submit(run, p) for p in late}
-        while running:
-            done, running = wait(running, return_when=FIRST_COMPLETED)
-            finished(done)
+        with peaks:
+            if late:
+                start(pending, ["resolution"])
+                peaks.reset_runner()
+                resolved = ws.resolve(as_of=month)  # resolve once (cached on disk) before the notebooks open it
+                run_warnings = [str(w) for w in resolved.summary.get("warnings", [])]  # e.g. rules-only fallback
+                records = int(resolved.summary.get("records", 0)) or None
+                series = _order_series(resolved, month, say)
+                resolution_peak = peaks.reset_runner()
+                # the kernels read the resolution from the cache: the runner holds none of it while they run
+                del resolved
+                ws = None
+                release_memory()
+                for w in run_warnings:
+                    say(f"omni report: warning: {w}")
+                expected = _expected_seconds(paths, out_root, data.name, records)
+                memory = estimate_memory(paths, out_root, data.name, records)
+                # what the runner keeps after resolving (freed pages the allocators hold) counts too
+                memory["runner"] = resident_gb()
+                busy = ["runner"]
+                say(f"omni report: month resolved in {time.perf_counter() - t0:.0f} s; notebooks expected to take "
+                    f"about {_eta(sum(expected.values()) / jobs)}")
+            pending += [p.stem for p in late]
+            if budget is not None and any(memory[n] > budget / 2 for n in pending):
+                say(f"omni report: memory budget {format_gb(budget)}; notebooks expected to take "
+                    + ", ".join(f"{n[:2]} {format_gb(memory[n])}" for n in pending))
+            while pending or running:
+                start(pending, busy)
+                done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                for fut in done:
+                    running.pop(fut)
+                finished(done)
     except BaseException:
         for f in running:
             f.cancel()
@@ -461,7 +525,11 @@ def run_report(
         "seed": seed,
         "lang": lang,
         **({"warnings": run_warnings} if run_warnings else {}),
+        **({"records": records} if records else {}),
+        **({"memory_budget_gb": round(budget, 2)} if budget is not None else {}),
+        **({"resolution_peak_gb": round(resolution_peak / 2**30, 2)} if resolution_peak else {}),
         "notebooks": {r.name: {"title": r.title, "seconds": round(r.seconds, 1),
+                               **({"peak_gb": round(peaks.peaks[r.name] / 2**30, 2)} if r.name in peaks.peaks else {}),
                                "metrics": {m["key"]: m for m in r.metrics}} for r in ordered},
     }
     compare_months(metrics, out_root, series)  # previous month and trend of every headline figure
@@ -492,11 +560,11 @@ def _notebook_paths(nb_dir: Path, only: list[str] | None) -> list[Path]:
 
 def _run_and_export(nb_in: Path, nb_out: Path, run_params: dict[str, Any], nb_dir: Path, kernel_name: str,
                     progress: bool, shown_params: dict[str, Any], facts: dict[str, str],
-                    lang: str = i18n.DEFAULT_LANG) -> NotebookResult:
+                    lang: str = i18n.DEFAULT_LANG, tag: str | None = None) -> NotebookResult:
     """Run one notebook, export its HTML next to it (with the report header) and read its metrics."""
     name = nb_in.stem
     t = time.perf_counter()
-    _run_one(nb_in, nb_out, run_params, nb_dir, kernel_name, progress)
+    _run_one(nb_in, nb_out, run_params, nb_dir, kernel_name, progress, tag)
     secs = time.perf_counter() - t
     nb = nbformat.read(nb_out, as_version=4)
     title = notebook_title(nb, name, lang)

@@ -93,7 +93,7 @@ def analyse_month(
         except ValueError as exc:
             an.warnings.append(f"identity capture not estimated: {exc}")
     inputs = {k: v for k, v in tables.items() if k != "profiles" and v is not None}
-    inputs["record_oneid"] = res.record_oneid
+    inputs["record_oneid"] = res.engine_table("record_oneid")  # a file when cached: never loaded whole
     previous = UpliftResult(month=m.previous, settings=settings, selection=prev_selection,
                             campaigns=prev_campaigns)
     return UpliftResult(month=m, settings={"campaigns": campaigns, **settings},

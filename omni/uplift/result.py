@@ -15,6 +15,7 @@ from omni.uplift.campaign import CampaignAnalysis
 from omni.uplift.capture import adjusted_lift
 from omni.uplift.selection import CampaignSelection
 from omni.uplift.truth import perfect_identity_lift, truth_check
+from omni.workspace import PROCESSED
 
 __all__ = ["MONTH_FIGURES", "UpliftResult", "UpliftTruth", "identity_effects", "month_figures"]
 
@@ -150,8 +151,9 @@ class UpliftResult(MonthResult):
         identity resolution and without uplift models; the same object's campaigns when the
         previous month shows the same campaigns.
     inputs : dict
-        The unified tables the campaigns were measured on (assignments, orders, campaigns,
-        record_oneid), kept for :meth:`truth_check`; never shown.
+        The unified tables the campaigns were measured on (assignments, orders, campaigns) and
+        the resolution's ``record_oneid`` (its Parquet file when the resolution is cached: read
+        by the engine, never whole), kept for :meth:`truth_check`; never shown.
     captures : dict
         Campaign id -> :func:`omni.uplift.capture.capture_rate` (share of the assigned people's
         orders their OneID captures, by channel); empty when not measured.
@@ -160,7 +162,7 @@ class UpliftResult(MonthResult):
     selection: CampaignSelection | None = None
     campaigns: list[CampaignAnalysis] = field(default_factory=list)
     previous: UpliftResult | None = None
-    inputs: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    inputs: dict[str, Any] = field(default_factory=dict, repr=False)
     captures: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     def identity_effects(self) -> pd.DataFrame:
@@ -252,24 +254,32 @@ class UpliftResult(MonthResult):
         labels = {k: MONTH_FIGURES[k][0] for k in (keys or MONTH_FIGURES)}
         return compare_figures(self.month_figures(), prev, labels)
 
-    def truth_check(self, truth: Mapping[str, pd.DataFrame] | None) -> UpliftTruth | None:
+    def truth_check(self, truth: Any) -> UpliftTruth | None:
         """Do the reported intervals contain the generator's true effects?
 
         Parameters
         ----------
-        truth : mapping
-            ``campaign_truth`` and ``record_person`` (the synthetic world's truth tables).
+        truth : Workspace, mapping or None
+            The workspace (its ``truth/`` Parquet files are read by the embedded engine, never
+            whole: what a report does at any size), or a mapping of ``campaign_truth`` and
+            ``record_person`` (the synthetic world's truth tables, as frames or Parquet files).
 
         Returns
         -------
         UpliftTruth or None
             None without truth or without campaigns.
         """
+        temp_dir = None
+        if hasattr(truth, "truth_path"):  # a workspace
+            if not truth.has_truth():
+                return None
+            temp_dir = truth.path / PROCESSED / ".engine"
+            truth = {name: truth.truth_path(name) for name in ("campaign_truth", "record_person")}
         if not truth or not self.campaigns:
             return None
         overall, segments = truth_check(self.campaigns, truth["campaign_truth"],
-                                        self.inputs["record_oneid"])
+                                        self.inputs["record_oneid"], temp_dir=temp_dir)
         perfect = perfect_identity_lift(self.campaigns, self.inputs["assignments"],
                                         self.inputs["orders"], self.inputs["campaigns"],
-                                        truth["record_person"])
+                                        truth["record_person"], temp_dir=temp_dir)
         return UpliftTruth(overall, segments, perfect)

@@ -3,6 +3,8 @@ hand-made outcomes and on a simulated campaign whose orders are captured with a 
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -49,8 +51,9 @@ def _workspace(stage=STAGE):
                           __getitem__=None)
     resolved = type("R", (), {"__getitem__": lambda self, k: tables[k]})()
     resolved.record_oneid, resolved.summary = res.record_oneid, res.summary
-    return SimpleNamespace(resolve=lambda as_of=None: resolved,
-                           dataset=SimpleNamespace(tables={"campaigns": campaigns}))
+    resolved.engine_table = lambda name: {"record_oneid": record_oneid}[name]
+    return SimpleNamespace(resolve=lambda as_of=None: resolved, path=Path(tempfile.mkdtemp()),
+                           source=lambda name: {"campaigns": campaigns}.get(name))
 
 
 def test_linkage_recall_bounds_and_midpoint():
