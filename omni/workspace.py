@@ -948,6 +948,8 @@ class Workspace:
             if shared is not None:
                 shared["spark"] = inputs
         try:
+            end_ns = inputs.records.agg({"time_ns": "max"}).collect()[0][0]  # of all records, as embedded
+            data_end = pd.Timestamp(end_ns) if end_ns is not None else pd.NaT
             sr = resolve_spark(self.spec, month_end(as_of) if as_of else None, self.config, spark=spark,
                                inputs=inputs)
         finally:
@@ -958,8 +960,6 @@ class Workspace:
         records = sr.records
         records.insert(0, "record_key", sr.resolution.records["record_key"].array)
         naive = pd.DataFrame({"naive": sr.naive})
-        end_ns = inputs.records.agg({"time_ns": "max"}).collect()[0][0]  # of all records, as embedded
-        data_end = pd.Timestamp(end_ns) if end_ns is not None else pd.NaT
         return sr.resolution, records, inputs.tables, inputs.quasi, naive, sr.n_ids, data_end
 
     def _link_accounts(self, res, quasi: pd.DataFrame | None):
