@@ -73,8 +73,9 @@ def child_embedded(world: Path, out: Path) -> dict:
 
 
 def child_spark(world: Path, out: Path, master: str) -> dict:
-    from omni.oneid.config import OneIDConfig
     from omni.spark.resolve import resolve_spark  # built with the deterministic rules on Spark
+
+    from omni.oneid.config import OneIDConfig
     from omni.spark.session import get_session
 
     spark = get_session(master)

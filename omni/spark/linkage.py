@@ -27,6 +27,7 @@ from __future__ import annotations
 import copy
 import logging
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -145,8 +146,12 @@ class SparkFellegiSunterMatcher(FellegiSunterMatcher):
         if isinstance(settings, SettingsCreator):
             settings = settings.create_settings_dict("duckdb")
         db = SparkAPI(spark_session=self.spark)  # registers the similarity jar's functions
-        l_df = db.register(as_spark(self.spark, left), dataset_display_name=LEFT_NAME)
-        r_df = db.register(as_spark(self.spark, right), dataset_display_name=RIGHT_NAME)
+        # temporary views are the session's: each linker registers its inputs under its own names
+        tag = uuid.uuid4().hex[:8]
+        l_df = db.register(as_spark(self.spark, left), dataset_display_name=LEFT_NAME,
+                           table_name=f"omni_{LEFT_NAME}_{tag}")
+        r_df = db.register(as_spark(self.spark, right), dataset_display_name=RIGHT_NAME,
+                           table_name=f"omni_{RIGHT_NAME}_{tag}")
         return Linker([l_df, r_df], spark_model(settings), log_level=None)
 
     def use_model(self, model: dict[str, Any], left: Any, right: Any) -> SparkFellegiSunterMatcher:

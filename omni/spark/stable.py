@@ -10,8 +10,9 @@ largest id ever issued, in record order.
 "Record order" and "comes first" are a cluster's first record: its smallest ``rec`` (the record's
 position in the embedded engine's record table), or its smallest record key when there is no
 ``rec`` column. Cluster labels need not be dense. Every step is a join, an aggregate or a window
-partitioned by an id or a cluster; the new ids are numbered by a sort and ``zipWithIndex``, so no
-step gathers the records on one machine.
+partitioned by an id or a cluster; the new ids are numbered within range partitions of the
+record order and shifted by the sizes of the partitions before them, so no step gathers the
+records on one machine.
 """
 
 from __future__ import annotations
@@ -52,6 +53,31 @@ def _session(spark: SparkSession | None) -> SparkSession:
 
         spark = get_session()
     return spark
+
+
+def _number_in_order(spark: SparkSession, df: DataFrame, by: str, start: int) -> DataFrame:
+    """``cluster``, ``number``: ``start``, ``start + 1``, ... in the order of ``by`` (unique).
+
+    Range-partitioned on ``by``, numbered within each partition, shifted by the sizes of the
+    partitions before it (a handful of counts on the driver): no partition holds more than its
+    share of the rows, unlike a window over the whole table.
+    """
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    parts = max(1, int(spark.conf.get("spark.sql.shuffle.partitions", "8")))
+    ranged = (df.repartitionByRange(parts, by)
+              .withColumn("_p", F.spark_partition_id())
+              .withColumn("_i", F.row_number().over(Window.partitionBy("_p").orderBy(by)))
+              .localCheckpoint())  # materialized once: the range bounds are sampled
+    counts = sorted((r["_p"], r["n"]) for r in ranged.groupBy("_p").agg(F.count(F.lit(1)).alias("n")).collect())
+    offsets, total = [], start - 1
+    for p, n in counts:
+        offsets.append((p, total))
+        total += n
+    off = spark.createDataFrame(offsets or [(0, 0)], "_p int, _o long")
+    return (ranged.join(F.broadcast(off), "_p")
+            .select("cluster", (F.col("_o") + F.col("_i")).cast("long").alias("number")))
 
 
 def assign_oneid_numbers_spark(clusters: Any, previous: Any | None = None,
@@ -99,16 +125,16 @@ def assign_oneid_numbers_spark(clusters: Any, previous: Any | None = None,
         previous = as_spark(spark, previous)
         prev = previous.select("record_key", F.col("oneid").cast("string").alias("oneid"),
                                parse_oneid_col(F.col("oneid").cast("string")).alias("prev"))
-        bad = prev.where(F.col("prev").isNull())
-        n_bad = bad.count()
-        if n_bad:
+        # one pass: the largest id issued, and the values that are not OneIDs
+        stats = prev.agg(F.max("prev").alias("m"), F.sum(F.col("prev").isNull().cast("long")).alias("bad"),
+                         F.min(F.when(F.col("prev").isNull(), F.col("record_key"))).alias("key")).first()
+        if stats["bad"]:
             from omni.oneid.explain import mask_record_key
 
-            key = bad.select("record_key").first()["record_key"]
-            raise ValueError(f"previous map: {n_bad:,} value(s) are not a OneID ({ONEID_PREFIX} + "
-                             f"{ONEID_DIGITS} digits), e.g. the one of record {mask_record_key(str(key))}")
+            raise ValueError(f"previous map: {stats['bad']:,} value(s) are not a OneID ({ONEID_PREFIX} + "
+                             f"{ONEID_DIGITS} digits), e.g. the one of record {mask_record_key(str(stats['key']))}")
         prev = prev.groupBy("record_key").agg(F.min("prev").alias("prev")).persist()
-        top = prev.agg(F.max("prev").alias("m")).first()["m"]
+        top = stats["m"]
         if top is not None:
             next_number = int(top) + 1
             cell = (clusters.select("record_key", F.col("cluster").cast("long").alias("cluster"))
@@ -136,9 +162,7 @@ def assign_oneid_numbers_spark(clusters: Any, previous: Any | None = None,
             ]
     # clusters with no previous id: new ids in record order, after the largest id ever issued
     fresh = cl if keep is None else cl.join(keep.select("cluster"), "cluster", "left_anti")
-    ranked = (fresh.select("cluster", "first").orderBy("first").rdd.zipWithIndex()
-              .map(lambda r: (r[0]["cluster"], next_number + r[1])))
-    new_num = spark.createDataFrame(ranked, "cluster long, number long")
+    new_num = _number_in_order(spark, fresh.select("cluster", "first"), "first", next_number)
     numbers = new_num if keep is None else new_num.unionByName(
         keep.select("cluster", F.col("prev").alias("number")))
     numbers = numbers.join(cl, "cluster").select("cluster", "number", "first", "size").persist()
