@@ -121,14 +121,19 @@ class SparkFellegiSunterMatcher(FellegiSunterMatcher):
     spark : SparkSession
     keep_top : int or None
         Candidates kept per left record (2: the best and the runner-up, all the decisions read).
+    break_lineage_method : str, optional
+        How Splink materializes its intermediate tables (``parquet``, its default outside
+        Databricks, in the checkpoint directory; ``persist``; ``checkpoint``; ``delta_lake_table``).
     **kwargs
         As :class:`~omni.oneid.linkage.matcher.FellegiSunterMatcher`.
     """
 
-    def __init__(self, *args: Any, spark: SparkSession, keep_top: int | None = 2, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, spark: SparkSession, keep_top: int | None = 2,
+                 break_lineage_method: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.spark = spark
         self.keep_top = keep_top
+        self.break_lineage_method = break_lineage_method
         self.training_rules = [to_spark_sql(r) for r in self.training_rules]
         self.deterministic_rules = [to_spark_sql(r) for r in self.deterministic_rules]
 
@@ -145,7 +150,8 @@ class SparkFellegiSunterMatcher(FellegiSunterMatcher):
                 raise ValueError(f"{name} table has no {self.unique_id!r} column")
         if isinstance(settings, SettingsCreator):
             settings = settings.create_settings_dict("duckdb")
-        db = SparkAPI(spark_session=self.spark)  # registers the similarity jar's functions
+        # registers the similarity jar's functions
+        db = SparkAPI(spark_session=self.spark, break_lineage_method=self.break_lineage_method)
         # temporary views are the session's: each linker registers its inputs under its own names
         tag = uuid.uuid4().hex[:8]
         l_df = db.register(as_spark(self.spark, left), dataset_display_name=LEFT_NAME,
@@ -222,7 +228,8 @@ class SparkFellegiSunterMatcher(FellegiSunterMatcher):
 
 
 def spark_account_matcher(spark: SparkSession, seed: int = 7, u_max_pairs: float = 3e6,
-                          em_max_pairs: float = 5e5, keep_top: int | None = 2) -> SparkFellegiSunterMatcher:
+                          em_max_pairs: float = 5e5, keep_top: int | None = 2,
+                          break_lineage_method: str | None = None) -> SparkFellegiSunterMatcher:
     """The embedded stage's account matcher (:func:`omni.oneid.linkage.account_matcher`) on Spark."""
     return SparkFellegiSunterMatcher(
         comparisons=account_comparisons(),
@@ -235,6 +242,7 @@ def spark_account_matcher(spark: SparkSession, seed: int = 7, u_max_pairs: float
         em_max_pairs=em_max_pairs,
         spark=spark,
         keep_top=keep_top,
+        break_lineage_method=break_lineage_method,
     )
 
 
@@ -256,6 +264,8 @@ class SparkLinking:
     matcher : SparkFellegiSunterMatcher or None
     stage : dict
         :func:`omni.oneid.linkage.stage_report`, ``candidate_pairs`` counted on Spark.
+    accounts, profiles : pyspark.sql.DataFrame or None
+        The unit tables (:func:`omni.spark.match_units.match_units_spark`), with ``keep_units``.
     """
 
     records: Any
@@ -263,6 +273,8 @@ class SparkLinking:
     decisions: pd.DataFrame
     matcher: SparkFellegiSunterMatcher | None
     stage: dict = field(default_factory=dict)
+    accounts: Any = None
+    profiles: Any = None
 
 
 def _first_records(records: DataFrame, clusters: np.ndarray, how: str | None, spark: SparkSession
@@ -281,8 +293,8 @@ def _first_records(records: DataFrame, clusters: np.ndarray, how: str | None, sp
 
 
 def link_accounts_spark(records: Any, quasi: Any, edges: Any, config: OneIDConfig | None = None,
-                        spark: SparkSession | None = None, model: dict[str, Any] | None = None
-                        ) -> SparkLinking:
+                        spark: SparkSession | None = None, model: dict[str, Any] | None = None,
+                        break_lineage_method: str | None = None, keep_units: bool = False) -> SparkLinking:
     """Link unbound platform accounts to existing profiles on Spark (the probabilistic stage).
 
     Parameters
@@ -298,6 +310,10 @@ def link_accounts_spark(records: Any, quasi: Any, edges: Any, config: OneIDConfi
     model : dict, optional
         A trained model to score with instead of training (Splink's JSON of
         ``FellegiSunterMatcher.model_``, DuckDB or Spark dialect).
+    break_lineage_method : str, optional
+        How Splink materializes its intermediate tables (:class:`SparkFellegiSunterMatcher`).
+    keep_units : bool
+        Return the unit tables too (kept cached; the caller unpersists them).
 
     Returns
     -------
@@ -322,10 +338,11 @@ def link_accounts_spark(records: Any, quasi: Any, edges: Any, config: OneIDConfi
     seconds = {"features": time.perf_counter() - t0}
     if n_acc == 0 or n_prof == 0:
         out = AccountLinking(empty_links(), pd.DataFrame(), None, n_acc, n_prof, seconds)
-        return SparkLinking(records, empty_links(), pd.DataFrame(), None, stage_report(out, config))
+        return SparkLinking(records, empty_links(), pd.DataFrame(), None, stage_report(out, config),
+                            accounts if keep_units else None, profiles if keep_units else None)
     cols = [*MATCH_COLUMNS, *LIST_COLUMNS]
     left, right = accounts.select(*cols), profiles.select(*cols)
-    matcher = spark_account_matcher(spark, seed=config.match_seed)
+    matcher = spark_account_matcher(spark, seed=config.match_seed, break_lineage_method=break_lineage_method)
     t = time.perf_counter()
     if model is None:
         matcher.fit(left, right)
@@ -375,10 +392,11 @@ def link_accounts_spark(records: Any, quasi: Any, edges: Any, config: OneIDConfi
     report = stage_report(AccountLinking(links, decisions, matcher, n_acc, n_prof, seconds), config)
     report["candidate_pairs"] = int(matcher.n_pairs_ or 0)
     report["engine"] = "spark"
-    accounts.unpersist()
-    profiles.unpersist()
+    if not keep_units:
+        accounts, profiles = accounts.unpersist(), profiles.unpersist()
     return SparkLinking(records, links[[*LINK_COLUMNS, *[c for c in links.columns if c not in LINK_COLUMNS]]],
-                        decisions, matcher, report)
+                        decisions, matcher, report, accounts if keep_units else None,
+                        profiles if keep_units else None)
 
 
 def jaro_winkler_check(spark: SparkSession) -> float:

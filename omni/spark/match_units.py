@@ -20,7 +20,7 @@ The inputs are the embedded engine's frames, as Spark DataFrames (or pandas fram
 Every step is the embedded stage's, in Spark SQL functions: quasi values normalized with the same
 regular expressions (:data:`omni.oneid.match_features.NORMALIZE_SQL`, written for Java's regex
 engine here), names read as pinyin by the same function (:func:`~omni.oneid.match_features.name_pinyin`,
-run on the executors per distinct name), the profile's own phones masked and ranked first, the
+once per distinct name, on the driver), the profile's own phones masked and ranked first, the
 mode (most weight, ties: smallest value) and the sorted distinct values of every feature.
 """
 
@@ -138,18 +138,18 @@ def normalize_values(df: DataFrame) -> DataFrame:
     return df.withColumn("nv", nv).withColumn("road", rd).drop("_t", "_road", "_num", "_rest")
 
 
-def _pinyin(df: DataFrame) -> DataFrame:
-    """``v`` -> ``py``: tone-less pinyin of distinct names, on the executors."""
-    from pyspark.sql import functions as F
-    from pyspark.sql.types import StringType
+def _pinyin(spark: SparkSession, names: DataFrame) -> DataFrame:
+    """``v`` -> ``py``: tone-less pinyin of the distinct names (:func:`~omni.oneid.match_features.name_pinyin`).
 
-    @F.pandas_udf(StringType())
-    def py(s: pd.Series) -> pd.Series:
-        from omni.oneid.match_features import name_pinyin
+    Read on the driver: the distinct names are bounded by the name space (a few hundred thousand
+    at a million persons), not by the records, and the executors then need no Python of omni's.
+    """
+    from omni.oneid.match_features import name_pinyin
 
-        return name_pinyin(s.astype("string")).astype(object)
-
-    return df.withColumn("py", py(F.col("v")))
+    v = names.toPandas()["v"]
+    py = name_pinyin(v.astype("string"))
+    frame = pd.DataFrame({"v": v.astype(object), "py": py.astype(object).where(py.notna(), None)})
+    return spark.createDataFrame(frame, "v string, py string")
 
 
 def _quasi_rows(spark: SparkSession, quasi: DataFrame) -> DataFrame:
@@ -231,7 +231,7 @@ def match_units_spark(records: Any, quasi: Any, edges: Any, spark: SparkSession 
            .agg(F.count(F.lit(1)).alias("w")))
     raw = raw.persist()
     dv = normalize_values(raw.select("field", "v").distinct())
-    names = _pinyin(raw.where(F.col("field") == "name").select("v").distinct())
+    names = _pinyin(spark, raw.where(F.col("field") == "name").select("v").distinct())
     rj = raw.join(dv, ["field", "v"])
     feat = (
         rj.where(F.col("nv").isNotNull() & (F.col("nv") != ""))

@@ -17,7 +17,6 @@ benchmarks run Spark the same way:
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 from pathlib import Path
 
@@ -84,8 +83,6 @@ def get_session(master: str | None = None, *, app_name: str = "omni", partitions
     from splink.internals.spark.jar_location import similarity_jar_location
 
     master = master or os.environ.get("OMNI_SPARK_MASTER") or "local[2]"
-    # Python workers (the stage's pandas UDFs) run this interpreter, not the PATH's python3
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     partitions = int(partitions or os.environ.get("OMNI_SPARK_PARTITIONS") or SHUFFLE_PARTITIONS)
     memory = driver_memory or os.environ.get("OMNI_SPARK_DRIVER_MEMORY") or DRIVER_MEMORY
     builder = (SparkSession.builder.master(master).appName(app_name)

@@ -17,7 +17,7 @@ from omni.oneid.linkage import link_accounts, match_accounts
 from omni.oneid.match_features import normalize_quasi
 from omni.oneid.resolve import resolve_identities
 from omni.spark.linkage import jaro_winkler_check, link_accounts_spark, spark_model, to_spark_sql
-from omni.spark.match_units import match_units_spark, normalize_values, resolution_frames
+from omni.spark.match_units import normalize_values, resolution_frames
 from omni.spark.session import get_session
 from omni.workspace import Workspace
 
@@ -45,7 +45,7 @@ def world(test_world):
 def spark_stage(world, spark):
     """The Spark stage scoring with the embedded stage's trained model."""
     return link_accounts_spark(world["records"], world["quasi"], world["edges"], OneIDConfig(),
-                               spark=spark, model=world["embedded"].matcher.model_)
+                               spark=spark, model=world["embedded"].matcher.model_, keep_units=True)
 
 
 def _cells(v):
@@ -92,8 +92,8 @@ def test_normalization_equals_the_embedded_rules_on_every_distinct_value(world, 
             assert (g["road"].reindex(vals).fillna("<NA>").to_numpy() == road.fillna("<NA>").to_numpy()).all()
 
 
-def test_units_equal_the_embedded_units_cell_for_cell(world, spark):
-    left, right = match_units_spark(world["records"], world["quasi"], world["edges"], spark)
+def test_units_equal_the_embedded_units_cell_for_cell(world, spark_stage):
+    left, right = spark_stage.accounts, spark_stage.profiles
     emb = world["embedded"]
     for got, want in ((left.toPandas(), emb.accounts), (right.toPandas(), emb.profiles)):
         got = got.sort_values("unique_id").reset_index(drop=True)
