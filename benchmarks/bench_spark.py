@@ -39,16 +39,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_report import run_sampled  # noqa: E402
 
 
-def _partition_codes(keys, labels):
-    """Canonical cluster codes per record key (first appearance in key order)."""
-    import numpy as np
-    import pandas as pd
-
-    order = np.argsort(np.asarray(keys, dtype=object), kind="stable")
-    codes = pd.factorize(np.asarray(labels)[order])[0]
-    return np.asarray(keys, dtype=object)[order], codes
-
-
 def _write_partition(path: Path, keys, labels) -> None:
     import pandas as pd
 
@@ -152,17 +142,18 @@ def child_stages_spark(world: Path, out: Path, master: str) -> dict:
 
 
 def same_partition(a: Path, b: Path) -> tuple[bool, int]:
-    """Whether two record -> label files hold the same partition; records that differ."""
+    """Whether two record -> label files hold the same partition, and how many records sit in
+    clusters that do not correspond one to one (split or merged differently)."""
     import pandas as pd
 
     x, y = pd.read_parquet(a), pd.read_parquet(b)
-    if len(x) != len(y):
-        return False, abs(len(x) - len(y))
-    kx, cx = _partition_codes(x["record_key"].to_numpy(dtype=object), x["label"].to_numpy())
-    ky, cy = _partition_codes(y["record_key"].to_numpy(dtype=object), y["label"].to_numpy())
-    if not (kx == ky).all():
-        return False, int((kx != ky).sum())
-    diff = int((cx != cy).sum())
+    m = x.merge(y, on="record_key", how="outer", suffixes=("_a", "_b"), indicator=True)
+    only = int((m["_merge"] != "both").sum())
+    m = m[m["_merge"] == "both"]
+    pairs = m[["label_a", "label_b"]].drop_duplicates()
+    bad_a = pairs["label_a"][pairs["label_a"].duplicated()].unique()
+    bad_b = pairs["label_b"][pairs["label_b"].duplicated()].unique()
+    diff = int((m["label_a"].isin(bad_a) | m["label_b"].isin(bad_b)).sum()) + only
     return diff == 0, diff
 
 
