@@ -65,12 +65,11 @@ def child_embedded(world: Path, out: Path) -> dict:
 def child_spark(world: Path, out: Path, master: str) -> dict:
     from omni.spark.resolve import resolve_spark  # built with the deterministic rules on Spark
 
-    from omni.oneid.config import OneIDConfig
     from omni.spark.session import get_session
 
     spark = get_session(master)
     t = time.perf_counter()
-    res = resolve_spark(world, spark=spark, config=OneIDConfig(probabilistic=True))
+    res = resolve_spark(world, spark=spark)  # OneIDConfig() default: probabilistic stage on
     rec = res.records
     if hasattr(rec, "toPandas"):
         label = "oneid" if "oneid" in rec.columns else "cluster"
