@@ -148,6 +148,10 @@ class FellegiSunterMatcher:
         r_df = db.register(to_arrow(right), dataset_display_name=RIGHT_NAME)
         return Linker([l_df, r_df], settings, log_level=None)
 
+    def _n_rows(self, table: pd.DataFrame | pa.Table) -> int:
+        """Rows of an input table (a subclass on another backend counts its own tables)."""
+        return len(table)
+
     @staticmethod
     def _quiet() -> None:
         logging.getLogger("splink").setLevel(logging.ERROR)
@@ -167,8 +171,9 @@ class FellegiSunterMatcher:
         self
         """
         self._quiet()
-        if len(left) == 0 or len(right) == 0:
-            raise ValueError(f"cannot fit on empty tables (left {len(left)}, right {len(right)})")
+        n_left, n_right = self._n_rows(left), self._n_rows(right)
+        if n_left == 0 or n_right == 0:
+            raise ValueError(f"cannot fit on empty tables (left {n_left}, right {n_right})")
         t = time.perf_counter()
         linker = self._linker(left, right, self._settings())
         timings = {"register": time.perf_counter() - t}
