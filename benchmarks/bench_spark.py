@@ -7,12 +7,12 @@ JVM that ``pyspark`` starts):
 
 * ``embedded``: :meth:`omni.workspace.Workspace.resolve` of the whole world, from raw files, with
   the probabilistic stage on (``OneIDConfig(probabilistic=True)``);
-* ``spark``: ``omni.spark.resolve.resolve_spark(world, spark=get_session(master))`` with the same
-  configuration.
+* ``spark``: the same resolution with ``Workspace(..., engine="spark", master=master)``, as
+  ``omni resolve --engine spark`` runs it.
 
-When ``omni.spark.resolve`` is not there (the deterministic rules on Spark are built separately),
-``--stages`` measures the Spark stages this package already has on the embedded engine's
-deterministic resolution instead: the probabilistic stage (:func:`omni.spark.linkage.link_accounts_spark`
+``--stages`` measures the Spark-native probabilistic stage and stable numbering alone (not yet
+wired into ``--engine spark``, which runs those two on the driver as the embedded engine does),
+on the embedded engine's deterministic resolution: the probabilistic stage (:func:`omni.spark.linkage.link_accounts_spark`
 against :func:`omni.oneid.linkage.link_accounts`) and the stable numbering
 (:func:`omni.spark.stable.assign_oneids_spark` against :func:`omni.oneid.stable.assign_oneid_numbers`),
 the input preparation untimed in both.
@@ -63,22 +63,20 @@ def child_embedded(world: Path, out: Path) -> dict:
 
 
 def child_spark(world: Path, out: Path, master: str) -> dict:
-    from omni.spark.resolve import resolve_spark  # built with the deterministic rules on Spark
+    """The whole resolution on Spark, as ``omni resolve --engine spark`` runs it (inputs and rules on
+    Spark, the rest shared with the embedded engine: see docs/design.md, "The Spark engine")."""
+    from omni.oneid.config import OneIDConfig
+    from omni.workspace import Workspace
 
-    from omni.spark.session import get_session
-
-    spark = get_session(master)
+    shutil.rmtree(world / "processed", ignore_errors=True)
     t = time.perf_counter()
-    res = resolve_spark(world, spark=spark)  # OneIDConfig() default: probabilistic stage on
-    rec = res.records
-    if hasattr(rec, "toPandas"):
-        label = "oneid" if "oneid" in rec.columns else "cluster"
-        rec = rec.select("record_key", label).toPandas()
-    else:
-        label = "oneid" if "oneid" in rec.columns else "cluster"
+    ws = Workspace(world, OneIDConfig(probabilistic=True), engine="spark", master=master)
+    res = ws.resolve(None)
     seconds = time.perf_counter() - t
-    _write_partition(out, rec["record_key"].to_numpy(dtype=object), rec[label].to_numpy())
-    return {"seconds": seconds, "records": len(rec)}
+    ro = res.read("record_oneid", columns=["record_key", "oneid"])
+    _write_partition(out, ro["record_key"].to_numpy(dtype=object), ro["oneid"].to_numpy(dtype=object))
+    return {"seconds": seconds, "records": len(ro), "links": int(res.summary.get("probabilistic_links", 0)),
+            "stage_seconds": res.summary.get("stage_seconds", {})}
 
 
 def _stage_inputs(world: Path):
@@ -224,12 +222,6 @@ def main() -> int:
         return 0
 
     stages = args.stages
-    if not stages:
-        try:
-            import omni.spark.resolve  # noqa: F401
-        except ImportError:
-            print("omni.spark.resolve is not there yet: measuring the Spark stages (--stages)")
-            stages = True
     worlds = []
     if args.data:
         worlds.append(Path(args.data))
