@@ -41,7 +41,7 @@ from omni.oneid.linkage.comparisons import (
     account_deterministic_rules,
     account_training_rules,
 )
-from omni.oneid.linkage.decisions import LINK_COLUMNS, agreement, choose_links, empty_links
+from omni.oneid.linkage.decisions import LINK_COLUMNS, agreement, decide, empty_links
 from omni.oneid.linkage.matcher import (
     LEFT_NAME,
     RIGHT_NAME,
@@ -193,19 +193,8 @@ class SparkFellegiSunterMatcher(FellegiSunterMatcher):
         from pyspark.sql import Window
         from pyspark.sql import functions as F
 
-        if not hasattr(self, "model_"):
-            raise ValueError("the matcher is not fitted: call fit(left, right) first")
-        self._quiet()
-        f_left, f_right, linker = self._fitted
-        left = f_left if left is None else left
-        right = f_right if right is None else right
-        if linker is None or left is not f_left or right is not f_right:
-            linker = self._linker(left, right, self.model_)
-            if left is f_left and right is f_right:
-                self._fitted = (left, right, linker)
         t = time.perf_counter()
-        pred = linker.inference.predict(threshold_match_weight=threshold_match_weight,
-                                        warning_mode="never")
+        pred = self._prediction(left, right, threshold_match_weight)
         sdf = pred.as_spark_dataframe()
         uid = self.unique_id
         swap = F.col("source_dataset_l") == F.lit(RIGHT_NAME)
@@ -353,12 +342,7 @@ def link_accounts_spark(records: Any, quasi: Any, edges: Any, config: OneIDConfi
     pairs = matcher.predict()
     seconds["predict"] = time.perf_counter() - t
     t = time.perf_counter()
-    decisions = choose_links(
-        pairs, acc, prof, config.match_threshold, config.match_margin,
-        config.max_accounts_per_platform, config.max_per_profile.get("platform_buyer"))
-    best = pairs.drop_duplicates("left_id").set_index("left_id")
-    gam = [c for c in pairs.columns if c.startswith("gamma_")]
-    decisions = pd.concat([decisions, best[gam].reindex(decisions["left_id"]).reset_index(drop=True)], axis=1)
+    decisions = decide(pairs, acc, prof, config)
     linked = decisions[decisions["decision"] == "linked"].reset_index(drop=True)
     links = empty_links()
     if len(linked):

@@ -3,7 +3,7 @@ linked account clusters into their profiles."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -14,7 +14,7 @@ from omni.oneid.resolve import Resolution
 if TYPE_CHECKING:
     from omni.oneid.linkage.result import AccountLinking
 
-__all__ = ["LINK_COLUMNS", "agreement", "apply_links", "choose_links", "empty_links", "links_table",
+__all__ = ["LINK_COLUMNS", "agreement", "apply_links", "choose_links", "decide", "empty_links", "links_table",
            "merge_links"]
 
 LINK_COLUMNS: tuple[str, ...] = (
@@ -295,3 +295,14 @@ def merge_links(res: Resolution, out: AccountLinking) -> tuple[Resolution, pd.Da
     merged, new_of_old = _merge_clusters(res, src, dst)
     links["target_cluster"] = new_of_old[dst]
     return merged, links
+
+
+def decide(pairs: pd.DataFrame, accounts: pd.DataFrame, profiles: pd.DataFrame, config: Any) -> pd.DataFrame:
+    """:func:`choose_links` under ``config``'s rules (an :class:`omni.oneid.config.OneIDConfig`:
+    threshold, margin, per-platform and per-profile limits), with the best candidate's comparison
+    levels (``gamma_*``) beside each decision; what both engines' probabilistic stages decide with."""
+    decisions = choose_links(pairs, accounts, profiles, config.match_threshold, config.match_margin,
+                             config.max_accounts_per_platform, config.max_per_profile.get("platform_buyer"))
+    best = pairs.drop_duplicates("left_id").set_index("left_id")
+    gam = [c for c in pairs.columns if c.startswith("gamma_")]
+    return pd.concat([decisions, best[gam].reindex(decisions["left_id"]).reset_index(drop=True)], axis=1)

@@ -197,6 +197,21 @@ class FellegiSunterMatcher:
         self._fitted = (left, right, None)
         return self
 
+    def _prediction(self, left: Any, right: Any, threshold_match_weight: float | None) -> Any:
+        """Splink's prediction of the fitted model on ``left`` x ``right`` (default: the tables it was
+        fitted on, whose linker is reused); the backend's own table (``predict`` reads it)."""
+        if not hasattr(self, "model_"):
+            raise ValueError("the matcher is not fitted: call fit(left, right) first")
+        self._quiet()
+        f_left, f_right, linker = self._fitted
+        left = f_left if left is None else left
+        right = f_right if right is None else right
+        if linker is None or left is not f_left or right is not f_right:
+            linker = self._linker(left, right, self.model_)
+            if left is f_left and right is f_right:
+                self._fitted = (left, right, linker)
+        return linker.inference.predict(threshold_match_weight=threshold_match_weight, warning_mode="never")
+
     def predict(self, left: pd.DataFrame | pa.Table | None = None,
                 right: pd.DataFrame | pa.Table | None = None,
                 threshold_match_weight: float | None = None) -> pd.DataFrame:
@@ -216,19 +231,8 @@ class FellegiSunterMatcher:
             ``gamma_<comparison>`` column per comparison (the level reached; -1 = missing).
             Sorted by ``left_id``, descending ``match_weight``, ``right_id``.
         """
-        if not hasattr(self, "model_"):
-            raise ValueError("the matcher is not fitted: call fit(left, right) first")
-        self._quiet()
-        f_left, f_right, linker = self._fitted
-        left = f_left if left is None else left
-        right = f_right if right is None else right
-        if linker is None or left is not f_left or right is not f_right:
-            linker = self._linker(left, right, self.model_)
-            if left is f_left and right is f_right:
-                self._fitted = (left, right, linker)
         t = time.perf_counter()
-        pred = linker.inference.predict(threshold_match_weight=threshold_match_weight,
-                                        warning_mode="never")
+        pred = self._prediction(left, right, threshold_match_weight)
         df = pred.as_pandas_dataframe()
         pred.drop_table_from_database_and_remove_from_cache()
         self.timings_["predict"] = time.perf_counter() - t

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from omni.oneid.config import OneIDConfig
-from omni.oneid.linkage.decisions import choose_links, empty_links, links_table, merge_links
+from omni.oneid.linkage.decisions import decide, empty_links, links_table, merge_links
 from omni.oneid.linkage.matcher import account_matcher, to_arrow
 from omni.oneid.linkage.result import AccountLinking
 from omni.oneid.match_features import list_columns, match_units
@@ -53,13 +53,7 @@ def match_accounts(
     pairs = matcher.predict()
     seconds["predict"] = time.perf_counter() - t
     t = time.perf_counter()
-    decisions = choose_links(
-        pairs, accounts, profiles, config.match_threshold, config.match_margin,
-        config.max_accounts_per_platform, config.max_per_profile.get("platform_buyer"))
-    best = pairs.drop_duplicates("left_id").set_index("left_id")
-    gam = [c for c in pairs.columns if c.startswith("gamma_")]
-    g = best[gam].reindex(decisions["left_id"]).reset_index(drop=True)
-    decisions = pd.concat([decisions, g], axis=1)
+    decisions = decide(pairs, accounts, profiles, config)
     linked = decisions[decisions["decision"] == "linked"].reset_index(drop=True)
     links = links_table(res, linked, accounts, matcher.model_parameters_)
     seconds["decide"] = time.perf_counter() - t
