@@ -257,7 +257,9 @@ def _run_one(
             str(nb_out),
             parameters=params,
             kernel_name=kernel_name,
-            cwd=str(cwd),
+            # the kernel starts in ``cwd`` (nbclient's resources path); papermill's own ``cwd=``
+            # would chdir this whole process, which notebooks run in threads side by side race on
+            resources={"metadata": {"path": str(cwd)}},
             progress_bar=progress,
             request_save_on_cell_execute=True,
             config=kernel_config(tag),

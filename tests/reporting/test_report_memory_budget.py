@@ -6,6 +6,8 @@ together."""
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -143,10 +145,10 @@ def test_estimates_scale_with_records_and_learn_from_the_previous_report(tmp_pat
     assert other["05_campaign_uplift"] == pytest.approx(MEMORY_GB_AT_1M["05"])
 
 
-PROBE = """import json, pathlib, time
+PROBE = """import json, os, pathlib, time
 t = time.time()
 time.sleep(1.5)
-pathlib.Path({out!r}).write_text(json.dumps({{"start": t, "end": time.time()}}))
+pathlib.Path({out!r}).write_text(json.dumps({{"start": t, "end": time.time(), "cwd": os.getcwd()}}))
 """
 
 
@@ -165,12 +167,18 @@ def test_report_runs_two_heavy_notebooks_one_after_the_other(test_world, tmp_pat
     (out / "2026-09" / "metrics.json").write_text(json.dumps(
         {"dataset": test_world.name, "notebooks": {"01_heavy": {"peak_gb": 3.0}, "02_heavy": {"peak_gb": 3.0},
                                                    "03_light": {"peak_gb": 0.5}}}))
+    here = os.getcwd()
     month_dir = run_report(data=test_world, month="2026-10", notebooks=nbs, out=out, progress=False, jobs=2,
                            memory_budget="4GB")
+    # notebooks run side by side in threads: none may move this process's working directory (papermill's
+    # cwd= would chdir it, racing), yet each kernel starts in the notebooks' folder
+    assert os.getcwd() == here
     t = {n: json.loads((tmp_path / f"{n}.json").read_text()) for n in ("01_heavy", "02_heavy", "03_light")}
+    assert {Path(v["cwd"]).resolve() for v in t.values()} == {nbs.resolve()}
     assert t["01_heavy"]["end"] <= t["02_heavy"]["start"]  # 3 + 3 GB > 4 GB: one after the other
     assert t["03_light"]["start"] < t["01_heavy"]["end"]  # 0.5 GB fits beside the first
     metrics = json.loads((month_dir / "metrics.json").read_text())
     assert metrics["memory_budget_gb"] == 4.0 and metrics["records"] > 50_000
     peaks = {k: v.get("peak_gb") for k, v in metrics["notebooks"].items()}
     assert all(p is not None and 0.02 < p < 3 for p in peaks.values()), peaks  # each kernel measured
+
