@@ -35,17 +35,12 @@ import numpy as np
 import pandas as pd
 
 from omni.oneid.config import OneIDConfig
-from omni.oneid.linkage.comparisons import (
-    account_blocking_rules,
-    account_comparisons,
-    account_deterministic_rules,
-    account_training_rules,
-)
 from omni.oneid.linkage.decisions import LINK_COLUMNS, agreement, decide, empty_links
 from omni.oneid.linkage.matcher import (
     LEFT_NAME,
     RIGHT_NAME,
     FellegiSunterMatcher,
+    account_matcher,
     model_parameters,
 )
 from omni.oneid.linkage.result import AccountLinking
@@ -220,19 +215,9 @@ def spark_account_matcher(spark: SparkSession, seed: int = 7, u_max_pairs: float
                           em_max_pairs: float = 5e5, keep_top: int | None = 2,
                           break_lineage_method: str | None = None) -> SparkFellegiSunterMatcher:
     """The embedded stage's account matcher (:func:`omni.oneid.linkage.account_matcher`) on Spark."""
-    return SparkFellegiSunterMatcher(
-        comparisons=account_comparisons(),
-        blocking_rules=account_blocking_rules(),
-        training_rules=account_training_rules(),
-        deterministic_rules=account_deterministic_rules(),
-        deterministic_recall=0.7,
-        u_max_pairs=u_max_pairs,
-        seed=seed,
-        em_max_pairs=em_max_pairs,
-        spark=spark,
-        keep_top=keep_top,
-        break_lineage_method=break_lineage_method,
-    )
+    return account_matcher(seed=seed, u_max_pairs=u_max_pairs, em_max_pairs=em_max_pairs,
+                           matcher_class=SparkFellegiSunterMatcher, spark=spark, keep_top=keep_top,
+                           break_lineage_method=break_lineage_method)
 
 
 @dataclass

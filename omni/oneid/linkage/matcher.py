@@ -346,15 +346,16 @@ def model_parameters(model: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def account_matcher(seed: int = 7, u_max_pairs: float = 3e6,
-                    em_max_pairs: float = 5e5) -> FellegiSunterMatcher:
+def account_matcher(seed: int = 7, u_max_pairs: float = 3e6, em_max_pairs: float = 5e5,
+                    matcher_class: type | None = None, **backend: Any) -> FellegiSunterMatcher:
     """The matcher for platform accounts against profiles.
 
     u from 3 million random pairs; each EM block capped at 500,000 pairs (at a million persons
     the same-phone block holds about a million; a sample of that size gives the same m to three
-    decimals at a third of the time).
+    decimals at a third of the time). ``matcher_class`` and ``backend`` give the same settings to
+    another backend's matcher (:func:`omni.spark.linkage.spark_account_matcher`).
     """
-    return FellegiSunterMatcher(
+    return (matcher_class or FellegiSunterMatcher)(
         comparisons=account_comparisons(),
         blocking_rules=account_blocking_rules(),
         training_rules=account_training_rules(),
@@ -363,4 +364,5 @@ def account_matcher(seed: int = 7, u_max_pairs: float = 3e6,
         u_max_pairs=u_max_pairs,
         seed=seed,
         em_max_pairs=em_max_pairs,
+        **backend,
     )
