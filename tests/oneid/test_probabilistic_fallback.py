@@ -105,7 +105,7 @@ def test_report_notebook_02_shows_the_fallback(world_copy, failing_stage, tmp_pa
     nbbuild.build(ROOT / "notebooks" / "src" / "02_identity_resolution.py", nb_dir)
     with pytest.warns(OmniWarning):
         month_dir = run_report(data=world_copy, month="2026-10", notebooks=nb_dir, out=tmp_path / "out",
-                               progress=False)
+                               progress=False, isolate=False)  # the patched stage lives in this process
     page = (month_dir / "02_identity_resolution.html").read_text(encoding="utf-8")
     assert "<strong>Warning:</strong> the probabilistic account-linking stage failed (EMTrainingException" in page
     assert "<strong>The probabilistic stage did not run to the end</strong>" in page
