@@ -150,6 +150,7 @@ class Recommender:
     on_sale: np.ndarray  # bool per item: launched by the end of the target month
     line_of_item: np.ndarray | None = None
     weights: dict[str, float] = field(default_factory=dict)
+    segment_names: np.ndarray | None = None  # label of each popularity segment code
 
     def component(self, name: str, users: np.ndarray) -> np.ndarray:
         """Dense scores of ``users`` (codes) for every item from one model."""
