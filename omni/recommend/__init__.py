@@ -6,7 +6,12 @@ OneID into one history per person; models from a time-aware popularity baseline 
 per-OneID lists in the cache that audiences can activate. See docs/recommendations.md.
 """
 
-from omni.recommend.analysis import analyse_month, choose_weights, load_interactions, recommend_lists
+from omni.recommend.analysis import (
+           analyse_month,
+           choose_weights,
+           load_interactions,
+           recommend_lists,
+)
 from omni.recommend.data import build_interactions, catalogue_from, line_reconciliation
 from omni.recommend.evaluation import paired_bootstrap, per_user_metrics
 from omni.recommend.models import fit_recommender, history_at

@@ -23,7 +23,6 @@ from omni.recommend.data import Interactions, build_interactions, catalogue_from
 from omni.recommend.evaluation import list_metrics, paired_bootstrap, per_user_metrics, truth_matrix
 from omni.recommend.models import COMPONENTS, Recommender, fit_recommender, history_at
 from omni.recommend.result import RecommendResult
-from omni.recommend.rules import in_season
 from omni.recommend.topk import topk_table, write_topk
 from omni.recommend.truth import oracle_lists
 from omni.workspace import Workspace
