@@ -78,7 +78,7 @@ def _allowed(inter: Interactions, target: Month) -> np.ndarray:
 
 def recommender_at(inter: Interactions, segment: tuple[np.ndarray, np.ndarray], end: Month, *, channel: str | None = None,
                    factors: int = 32, iterations: int = 15, half_life_days: float = 60.0, seed: int = 7,
-                   threads: int = 0) -> Recommender:
+                   threads: int = 1) -> Recommender:
     """Every model fitted on the interactions before the start of ``end`` (for month ``end``)."""
     h = history_at(inter.purchases, inter.views, inter.n_users, inter.catalogue.n, end.start,
                    half_life_days=half_life_days, channel=channel)
@@ -92,7 +92,7 @@ def recommender_at(inter: Interactions, segment: tuple[np.ndarray, np.ndarray], 
 
 def recommend_lists(ws: Workspace, month: Month | str, *, k: int = 20, factors: int = 32, iterations: int = 15,
                     half_life_days: float = 60.0, exclude_days: float = 30.0, max_per_category: int = 4,
-                    seed: int = 7, threads: int = 0) -> pd.DataFrame:
+                    seed: int = 7, threads: int = 1) -> pd.DataFrame:
     """Only the lists (no evaluation): blend weights from the validation month, models fitted up
     to the end of ``month``, rules applied, the table written to the cache and returned."""
     month = Month.parse(month)
@@ -178,7 +178,7 @@ def analyse_month(
     n_boot: int = 200,
     seed: int = 7,
     single_channels: Sequence[str] = SINGLE_CHANNELS,
-    threads: int = 0,
+    threads: int = 1,
     write_table: bool = True,
 ) -> RecommendResult:
     """Recommendations at the end of ``month``: models compared on ``month``, lists for the next.
@@ -203,7 +203,7 @@ def analyse_month(
     single_channels : sequence of str
         Channels of the omnichannel-vs-single-channel comparison.
     threads : int
-        Threads of ``implicit`` (0: all cores).
+        Threads of ``implicit`` (0: all cores; 1 is fastest on a busy 2-core machine).
     write_table : bool
         Write the top-k table to the cache (:func:`omni.recommend.topk.write_topk`).
     """

@@ -240,7 +240,7 @@ def _implicit_factors(kind: str, matrix: sp.csr_matrix, factors: int, iterations
 
 def fit_recommender(h: History, segment: np.ndarray, repeat: np.ndarray, on_sale: np.ndarray,
                     line_of_item: np.ndarray | None = None, *, factors: int = 32, iterations: int = 15,
-                    alpha: float = 20.0, neighbours: int = 50, seed: int = 7, threads: int = 0,
+                    alpha: float = 20.0, neighbours: int = 50, seed: int = 7, threads: int = 1,
                     components: Sequence[str] = COMPONENTS) -> Recommender:
     """Fit every model on ``h``.
 
