@@ -111,6 +111,7 @@ RULE_TYPES: dict[str, dict[str, tuple[Any, Any]]] = {
         "contacted": (_check_bool, False),
     },
     "profile": {"column": (_check_str, _REQUIRED), "values": (_check_str_list, _REQUIRED)},
+    "top_category": {"category": (_check_str_list, _REQUIRED), "k": (_check_int, 3)},
 }
 
 RULE_HELP: dict[str, str] = {
@@ -121,6 +122,7 @@ RULE_HELP: dict[str, str] = {
     "bought": "placed `min_orders`+ orders in the channel(s) / category(ies), in the last `days` days",
     "campaign_responder": "assigned to a treatment arm of the campaign and bought within its window",
     "profile": "a profile column (city_tier, gender, channel_mix, ...) has one of `values`",
+    "top_category": "the top `k` recommendations for next month (omni.recommend) include a SKU of `category`",
 }
 
 

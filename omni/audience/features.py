@@ -263,6 +263,26 @@ class AudienceFeatures:
 
         return self._cached(("clv",), compute)
 
+    # -- recommendations ------------------------------------------------------------------
+    def top_category(self, categories: Sequence[str], k: int = 3) -> np.ndarray:
+        """People whose top ``k`` recommendations (:func:`omni.recommend.load_topk`, the lists made
+        at the end of :attr:`month`) include a SKU of one of ``categories``."""
+        if self.workspace is None or self.month is None:
+            raise ValueError("top_category reads the recommendations of a workspace's month; none was given")
+
+        def compute():
+            from omni.recommend.topk import load_topk
+
+            return load_topk(self.workspace, self.month)
+
+        t = self._cached(("topk",), compute)
+        known = set(t["category"].astype(str).unique())
+        bad = [c for c in categories if c not in known]
+        if bad:
+            raise ValueError(f"top_category.category: unknown category(ies) {bad}; the lists hold {sorted(known)}")
+        sel = (t["rank"].to_numpy() <= k) & t["category"].astype(str).isin(list(categories)).to_numpy()
+        return self.mask_of(t.loc[sel, "oneid"].astype(str).unique())
+
     # -- campaigns ------------------------------------------------------------------------
     def resolve_campaign(self, campaign: str) -> str:
         """A campaign id, or ``latest``: the campaign with the latest end date before ``as_of``."""

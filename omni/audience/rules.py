@@ -77,6 +77,8 @@ def _leaf(rule: dict, f: AudienceFeatures, where: str) -> np.ndarray:
             raise ValueError(f"{where}.column: profiles have no column {col!r}; they have {list(f.profiles.columns)}")
         vals = f.profiles[col].astype("string").str.strip()
         return vals.isin(rule["values"]).to_numpy(dtype=bool, na_value=False)
+    if t == "top_category":
+        return f.top_category(rule["category"], rule["k"])
     raise ValueError(f"{where}.type: unknown rule type {t!r}")  # parse_definitions prevents this
 
 

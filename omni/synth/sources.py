@@ -67,7 +67,8 @@ __all__ = ["CITY_SHORT", "PERSON_SOURCES", "PROVINCE_FULL", "Rendered", "SOURCE_
            "market_panel_counts", "member_at", "member_ids", "render_assignments",
            "render_campaigns", "render_channel_spend", "render_crm", "render_ecom",
            "render_market_panel", "render_platform_members", "render_pos", "render_tickets",
-           "render_touchpoints", "render_web_events", "render_wechat", "seq_ids"]
+           "render_order_lines", "render_product_views", "render_products", "render_touchpoints",
+           "render_web_events", "render_wechat", "seq_ids"]
 
 LOCAL_TZ = "Asia/Shanghai"
 CITY_SHORT = [c[0] for c in CITIES]
@@ -363,6 +364,46 @@ SOURCE_SPECS: dict[str, dict] = {
             "population": "int",
         },
         ["cell_id", "gender", "age_band", "city_tier", "population"],
+    ),
+    # products (issue 19): the catalogue, order line items and the SKU of product views
+    "products": _spec(
+        "products.csv",
+        "sku",
+        {
+            "sku": "string",
+            "product_line": "string",
+            "category": "category",
+            "price_tier": "category",
+            "list_price": "float",
+            "launch_date": "date",
+            "season": "category",
+            "repeat_item": "bool",
+        },
+        ["sku", "category", "list_price"],
+        amounts=["list_price"],
+    ),
+    "order_lines": _spec(
+        "order_lines.csv",
+        "line_id",
+        {
+            "line_id": "string",
+            "order_source": "category",
+            "order_id": "string",
+            "line_no": "int",
+            "sku": "string",
+            "quantity": "int",
+            "unit_price": "float",
+            "amount": "float",
+        },
+        ["line_id", "order_source", "order_id", "sku", "quantity", "amount"],
+        amounts=["unit_price", "amount"],
+    ),
+    "product_views": _spec(
+        "product_views.parquet",
+        "event_id",
+        {"event_id": "string", "sku": "string"},
+        ["event_id", "sku"],
+        fmt="parquet",
     ),
 }
 PERSON_SOURCES = (
@@ -896,3 +937,67 @@ def render_market_panel(w: World, rng: np.random.Generator) -> Rendered:
         "population": pa.array(pop, pa.int64()),
     }
     return Rendered("market_panel", cols)
+
+
+# -- products (issue 19) ---------------------------------------------------------------------------
+def render_products(w: World, rng: np.random.Generator) -> Rendered:
+    from omni.synth.products import SEASONS, TIER_NAMES, launch_dates
+
+    c = w.products.catalogue
+    cols = {
+        "sku": c.sku_ids(),
+        "product_line": take(c.line_name, c.line),
+        "category": take(CATEGORIES, c.category),
+        "price_tier": take(TIER_NAMES, c.tier),
+        "list_price": money(c.price_cents),
+        "launch_date": date_strings(launch_dates(c, w.tl)),
+        "season": take(SEASONS, c.season),
+        "repeat_item": pa.array(c.repeat),
+    }
+    return Rendered("products", cols)
+
+
+def render_order_lines(
+    w: World, rng: np.random.Generator, ecom: Rendered, pos: Rendered
+) -> Rendered:
+    """One row per order line; ``order_id`` is the order's key in its source (before bad rows)."""
+    li, c = w.products.lines, w.products.catalogue
+    n_orders = len(w.orders)
+    src = np.full(n_orders, -1, np.int64)
+    at = np.full(n_orders, -1, np.int64)
+    for k, r in enumerate((ecom, pos)):
+        rows = r.extra["order_rows"]
+        src[rows], at[rows] = k, np.arange(len(rows))
+    s, a = src[li.order], at[li.order]
+    n = len(li.order)
+    order_id = assemble(
+        n, [(np.flatnonzero(s == k), r.keys.take(pa.array(a[s == k]))) for k, r in enumerate((ecom, pos))]
+    )
+    keys = seq_ids("OL", n, 10)
+    cols = {
+        "line_id": keys,
+        "order_source": take(("ecom_orders", "pos_orders"), s),
+        "order_id": order_id,
+        "line_no": pa.array(li.line_no, pa.int64()),
+        "sku": c.sku_ids().take(pa.array(li.sku)),
+        "quantity": pa.array(li.quantity, pa.int64()),
+        "unit_price": money(c.price_cents[li.sku]),
+        "amount": money(li.cents),
+    }
+    bad = inject_bad_rows(
+        rng,
+        cols,
+        keys,
+        {"negative_amount": "amount", "non_numeric_amount": "amount", "missing_key": "line_id"},
+        w.cfg.bad_row_rate,
+    )
+    return Rendered("order_lines", cols, bad_rows=bad, keys=keys)
+
+
+def render_product_views(w: World, rng: np.random.Generator, web: Rendered) -> Rendered:
+    pw = w.products
+    cols = {
+        "event_id": web.keys.take(pa.array(pw.view_event)),
+        "sku": pw.catalogue.sku_ids().take(pa.array(pw.view_sku)),
+    }
+    return Rendered("product_views", cols)

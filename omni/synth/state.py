@@ -9,6 +9,7 @@ from omni.synth.campaigns import CampaignResult
 from omni.synth.config import SynthConfig
 from omni.synth.identities import Identities
 from omni.synth.people import People
+from omni.synth.products import ProductWorld
 from omni.synth.purchases import Orders, OrderValues
 from omni.synth.timeline import Timeline
 from omni.synth.touches import Touches
@@ -31,3 +32,4 @@ class World:
     events: Events
     tickets: Tickets
     skipped_campaigns: list[str]
+    products: ProductWorld | None = None  # issue 19: catalogue, tastes, line items, views

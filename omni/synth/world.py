@@ -15,11 +15,12 @@ import pyarrow.parquet as pq
 
 from omni._version import __version__
 from omni.core.progress import console, say
-from omni.synth.behaviour import service_tickets, web_events
+from omni.synth.behaviour import ADD_TO_CART, PRODUCT_VIEW, service_tickets, web_events
 from omni.synth.campaigns import ScheduledCampaign, run_campaigns
 from omni.synth.config import UPLIFT_SEGMENTS, SynthConfig
 from omni.synth.identities import draw_identities
 from omni.synth.people import draw_people
+from omni.synth.products import PRODUCT_STREAM, draw_products, expected_weights
 from omni.synth.purchases import Orders, order_values, organic_orders
 from omni.synth.reference import (
     AGE_BANDS,
@@ -41,8 +42,11 @@ from omni.synth.sources import (
     render_crm,
     render_ecom,
     render_market_panel,
+    render_order_lines,
     render_platform_members,
     render_pos,
+    render_product_views,
+    render_products,
     render_tickets,
     render_touchpoints,
     render_web_events,
@@ -163,6 +167,10 @@ def simulate(
     events = web_events(rng["web"], people, ids, orders, values, cfg, tl)
     tickets = service_tickets(rng["tickets"], people, ids, orders, values, cfg, tl)
     progress.step("web events and service tickets")
+    # products last, from their own stream: the draws above (and their files) do not change
+    products = draw_products(np.random.default_rng([seed, PRODUCT_STREAM]), people, orders, values,
+                             events, tl, (PRODUCT_VIEW, ADD_TO_CART))
+    progress.step("products, line items and product views")
     return World(
         cfg=cfg,
         tl=tl,
@@ -175,6 +183,7 @@ def simulate(
         events=events,
         tickets=tickets,
         skipped_campaigns=skipped,
+        products=products,
     )
 
 
@@ -220,6 +229,20 @@ def render_sources(w: World, seed: int, raw: Path | None = None) -> dict[str, Re
                 if pending is not None:
                     pending.result()  # at most one source waiting to be written
                 pending = pool.submit(_write_and_drop, r, raw)
+        if w.products is not None:
+            # products (issue 19): their own stream, rendered after every other source
+            prng = np.random.default_rng([seed, PRODUCT_STREAM, 1])
+            for r in (
+                render_products(w, prng),
+                render_order_lines(w, prng, out["ecom_orders"], out["pos_orders"]),
+                render_product_views(w, prng, out["web_events"]),
+            ):
+                r.rows = len(r)
+                out[r.name] = r
+                if raw is not None:
+                    if pending is not None:
+                        pending.result()
+                    pending = pool.submit(_write_and_drop, r, raw)
         if pending is not None:
             pending.result()
     return out
@@ -434,6 +457,9 @@ def write_truth(
     )
     write_parquet(ct, truth / "campaign_truth.parquet")
 
+    if w.products is not None:
+        _write_product_truth(w, person_ids, truth)
+
     params = build_params(w, rendered, causes, persons, seed, start, end)
     write_json(params, truth / "params.json")
     return {
@@ -581,6 +607,45 @@ def _hard_cases(w: World, rendered: dict[str, Rendered]) -> dict[str, Any]:
         "lat_devices": int(ids.dev_lat.sum()),
         "default_phones": ["13800000000", "13888888888"],
     }
+
+
+#: Rows of ``truth/taste.parquet`` kept per person (the best by expected lines per order).
+TASTE_TOP = 30
+
+
+def _write_product_truth(w: World, person_ids: pa.Array, truth: Path, chunk: int = 100_000) -> None:
+    """``truth/products.parquet`` (the catalogue's latent side) and ``truth/taste.parquet``: per
+    person the SKUs of her taste with their expected lines per order (on sale, in season): the
+    best achievable ranking (the oracle) follows from it."""
+    pw = w.products
+    c = pw.catalogue
+    skus = c.sku_ids()
+    write_parquet(
+        {
+            "sku": skus,
+            "popularity": pa.array(c.pop),
+            "repeat_item": pa.array(c.repeat),
+            "cycle_days": pa.array(np.where(c.repeat, c.cycle, np.nan)),
+            "complement_sku": skus.take(pa.array(c.complement)),
+            "launch_day": pa.array(c.launch),
+            "season": pa.array(c.season.astype(np.int64)),
+        },
+        truth / "products.parquet",
+    )
+    schema = pa.schema([("person_id", pa.string()), ("sku", pa.string()), ("weight", pa.float64())])
+    with pq.ParquetWriter(truth / "taste.parquet", schema, compression="zstd",
+                          compression_level=1) as writer:
+        for s in range(0, w.people.n, chunk):
+            rows = np.arange(s, min(s + chunk, w.people.n))
+            person, sku, weight = expected_weights(c, pw.tastes, w.people.affinity, rows)
+            order = np.lexsort((sku, -weight, person))
+            person, sku, weight = person[order], sku[order], weight[order]
+            start = np.r_[True, person[1:] != person[:-1]]
+            rank = np.arange(len(person)) - np.maximum.accumulate(np.where(start, np.arange(len(person)), 0))
+            keep = rank < TASTE_TOP
+            writer.write_table(pa.table([person_ids.take(pa.array(person[keep])),
+                                         skus.take(pa.array(sku[keep])), pa.array(weight[keep])],
+                                        schema=schema))
 
 
 def _days(k: int) -> dt.timedelta:

@@ -42,7 +42,7 @@ def _assert_same(a, b) -> None:
 def test_streamed_audit_equals_the_whole_dataset_audit(test_world, kw):
     streamed, loaded = _both(test_world, **kw)
     _assert_same(streamed, loaded)
-    assert streamed.tables["overview"]["rows_in"].sum() == 66736  # the test world's headline figure
+    assert streamed.tables["overview"]["rows_in"].sum() == 89032  # the test world's headline figure
     assert len(streamed.tables["integrity"]) and streamed.tables["overlap"].shape[0] >= 2
 
 

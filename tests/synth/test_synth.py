@@ -100,7 +100,7 @@ def test_same_seed_gives_byte_identical_files_and_other_seed_differs(tmp_path):
     c = generate_world(tmp_path / "c" / "ds", persons=1_500, seed=4)
     fa, fb, fc = (_files(Path(x["out"])) for x in (a, b, c))
     assert fa.keys() == fb.keys() == fc.keys()
-    assert len(fa) == 18  # 12 sources + sources.yaml + 5 truth files
+    assert len(fa) == 23  # 15 sources + sources.yaml + 7 truth files (products: issue 19)
     for name in fa:
         assert fa[name] == fb[name], f"{name} differs between two runs with the same seed"
     differing = [n for n in fa if fa[n] != fc[n]]
@@ -111,7 +111,7 @@ def test_same_seed_gives_byte_identical_files_and_other_seed_differs(tmp_path):
 def test_every_source_exists_with_declared_columns(world, spec, raw):
     contract = (Path(__file__).parents[2] / "docs" / "data_contract.md").read_text(encoding="utf-8")
     assert spec["timezone"] == "Asia/Shanghai" and spec["currency"] == "CNY"
-    assert set(spec["sources"]) == set(raw) and len(raw) == 12
+    assert set(spec["sources"]) == set(raw) and len(raw) == 15
     for name, s in spec["sources"].items():
         assert f"| {name} | {s['file']}" in contract, f"{name} not in the contract table"
         df = raw[name]
@@ -418,7 +418,7 @@ def test_people_hard_cases(raw, truth, params, person_of):
 
 def test_bad_rows_are_recorded_exactly(raw, params):
     bad = params["bad_rows"]
-    assert set(bad) == {"crm_members", "ecom_orders", "pos_orders", "service_tickets"}
+    assert set(bad) == {"crm_members", "ecom_orders", "pos_orders", "service_tickets", "order_lines"}
     time_col = {
         "crm_members": "register_time",
         "ecom_orders": "order_time",
@@ -430,14 +430,16 @@ def test_bad_rows_are_recorded_exactly(raw, params):
         "ecom_orders": "order_id",
         "pos_orders": "order_id",
         "service_tickets": "ticket_id",
+        "order_lines": "line_id",
     }
     total = 0
     for source, kinds in bad.items():
         df = raw[source]
-        parsed = pd.to_datetime(df[time_col[source]], format="%Y-%m-%d %H:%M:%S", errors="coerce")
-        assert parsed.isna().sum() == kinds["bad_date"]["count"], source
-        bad_keys = {k.split(":", 1)[1] for k in kinds["bad_date"]["record_keys"]}
-        assert set(df.loc[parsed.isna(), key_col[source]].dropna()) <= bad_keys
+        if source in time_col:  # order lines carry no time: no bad dates
+            parsed = pd.to_datetime(df[time_col[source]], format="%Y-%m-%d %H:%M:%S", errors="coerce")
+            assert parsed.isna().sum() == kinds["bad_date"]["count"], source
+            bad_keys = {k.split(":", 1)[1] for k in kinds["bad_date"]["record_keys"]}
+            assert set(df.loc[parsed.isna(), key_col[source]].dropna()) <= bad_keys
         assert df[key_col[source]].isna().sum() == kinds["missing_key"]["count"]
         if "amount" in df:
             amount = pd.to_numeric(df["amount"], errors="coerce")

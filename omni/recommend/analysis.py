@@ -1,0 +1,364 @@
+"""``analyse_month``: fit, choose the blend, evaluate against popularity and the oracle, and write
+the per-OneID top-k table.
+
+Protocol for report month ``M`` (never leave-one-out):
+
+* blend weights are chosen on a validation month: models fitted on everything before ``M-1``,
+  scored on the purchases of ``M-1``;
+* the comparison: models fitted on everything before ``M``, scored on the purchases of ``M``
+  (every model, the truth's oracle, single-channel fits), with paired bootstrap intervals;
+* the lists: fitted on everything up to the end of ``M``, for ``M+1``, business rules applied.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from omni.core.month import Month
+from omni.recommend.data import Interactions, build_interactions, catalogue_from
+from omni.recommend.evaluation import list_metrics, paired_bootstrap, per_user_metrics, truth_matrix
+from omni.recommend.models import COMPONENTS, Recommender, fit_recommender, history_at
+from omni.recommend.result import RecommendResult
+from omni.recommend.topk import topk_table, write_topk
+from omni.recommend.truth import oracle_lists
+from omni.workspace import Workspace
+
+__all__ = ["analyse_month", "choose_weights", "load_interactions", "recommend_lists", "recommender_at",
+           "segment_labels"]
+
+WEIGHT_GRID = (0.0, 0.5, 1.0, 2.0)
+SINGLE_CHANNELS = ("tmall", "jd", "douyin", "site", "store")
+
+
+def load_interactions(ws: Workspace, month: Month) -> tuple[Interactions, pd.DataFrame]:
+    """Paid order lines and views per OneID up to the end of ``month`` (its resolution), and the
+    profiles."""
+    from omni.io import load_source
+
+    for name in ("products", "order_lines"):
+        if name not in ws.spec.sources:
+            raise ValueError(f"the dataset has no {name!r} source: recommendations need the product "
+                             "catalogue and order line items (docs/data_contract.md)")
+    res = ws.resolve(as_of=str(month))
+    loaded = load_source(ws.spec, "order_lines")
+    lines = loaded.table
+    cat = catalogue_from(ws.source("products"))
+    orders = res.read("orders", columns=["order_key", "oneid", "order_time", "channel", "amount", "status"])
+    events = views = None
+    if "product_views" in ws.spec.sources:
+        views = ws.source("product_views")
+        events = res.read("events", columns=["event_key", "oneid", "event_time"])
+    inter = build_interactions(orders, lines, cat, events, views, rows_in=loaded.rows_in,
+                               quarantined=loaded.quarantined)
+    return inter, res.profiles
+
+
+def segment_labels(profiles: pd.DataFrame, oneids) -> np.ndarray:
+    """Popularity segment of each OneID: gender x age band from its profile (unknown: ``?``)."""
+    p = profiles.set_index(profiles["oneid"].astype(str)).reindex(pd.Index(oneids).astype(str))
+    g = p["gender"].astype("string").fillna("?") if "gender" in p else pd.Series("?", index=p.index)
+    a = p["age_band"].astype("string").fillna("?") if "age_band" in p else pd.Series("?", index=p.index)
+    return (g + "|" + a).to_numpy(dtype=object)
+
+
+def _segments(profiles: pd.DataFrame, users: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    codes, names = pd.factorize(segment_labels(profiles, users), sort=True)
+    return codes.astype(np.int64), np.asarray(names, dtype=object)
+
+
+def _allowed(inter: Interactions, target: Month) -> np.ndarray:
+    """On sale in the target month: launched by its end (the catalogue lists planned launches)."""
+    launch = inter.catalogue.launch
+    return ~(launch >= np.datetime64(target.end, "ns"))
+
+
+def recommender_at(inter: Interactions, segment: tuple[np.ndarray, np.ndarray], end: Month, *, channel: str | None = None,
+                   factors: int = 32, iterations: int = 15, half_life_days: float = 60.0, seed: int = 7,
+                   threads: int = 1) -> Recommender:
+    """Every model fitted on the interactions before the start of ``end`` (for month ``end``)."""
+    h = history_at(inter.purchases, inter.views, inter.n_users, inter.catalogue.n, end.start,
+                   half_life_days=half_life_days, channel=channel)
+    line = inter.catalogue.column("product_line")
+    line_codes = pd.factorize(pd.Series(line).astype("string"))[0] if line[0] is not None else None
+    rec = fit_recommender(h, segment[0], inter.catalogue.repeat, _allowed(inter, end), line_codes,
+                          factors=factors, iterations=iterations, seed=seed, threads=threads)
+    rec.segment_names = segment[1]
+    return rec
+
+
+def recommend_lists(ws: Workspace, month: Month | str, *, k: int = 20, factors: int = 32, iterations: int = 15,
+                    half_life_days: float = 60.0, exclude_days: float = 30.0, max_per_category: int = 4,
+                    seed: int = 7, threads: int = 1) -> pd.DataFrame:
+    """Only the lists (no evaluation): blend weights from the validation month, models fitted up
+    to the end of ``month``, rules applied, the table written to the cache and returned."""
+    month = Month.parse(month)
+    inter, profiles = load_interactions(ws, month)
+    segment = _segments(profiles, inter.users)
+    fit = {"factors": factors, "iterations": iterations, "half_life_days": half_life_days, "seed": seed,
+           "threads": threads}
+    v_users, v_truth = _test_truth(inter, month)
+    rec_v = recommender_at(inter, segment, month, **fit)
+    weights = choose_weights(rec_v, v_users, v_truth, k=k) if len(v_users) else {"popularity": 1.0}
+    final = recommender_at(inter, segment, month.next, **fit)
+    final.weights = weights
+    table, _ = topk_table(final, inter, profiles, month.next, k=k, exclude_days=exclude_days,
+                          max_per_category=max_per_category)
+    write_topk(ws, month, table, {"weights": weights, "k": k, **fit, "exclude_days": exclude_days,
+                                  "max_per_category": max_per_category})
+    return table
+
+
+def _test_truth(inter: Interactions, month: Month):
+    p = inter.purchases
+    sel = (p["time"].to_numpy() >= np.datetime64(month.start, "ns")) & (p["time"].to_numpy() < np.datetime64(month.end, "ns"))
+    users = np.unique(p["user"].to_numpy()[sel])
+    t = truth_matrix(p["user"].to_numpy()[sel], p["item"].to_numpy()[sel], inter.n_users, inter.catalogue.n)
+    return users, t[users]
+
+
+def choose_weights(rec: Recommender, users: np.ndarray, truth, k: int = 20,
+                   grid: Sequence[float] = WEIGHT_GRID) -> dict[str, float]:
+    """Blend weights by coordinate ascent on recall@``k`` (two passes over the models, the grid
+    ``grid`` for each, popularity's weight starting at 1)."""
+    comps = {c: s for c in COMPONENTS if (s := rec.component(c, users)) is not None}
+    z = {c: _z(s) for c, s in comps.items()}
+    w = dict.fromkeys(comps, 0.0)
+    w["popularity"] = 1.0
+
+    def score(weights):
+        s = sum(weights[c] * z[c] for c in z if weights[c])
+        s = np.where(rec.on_sale[None, :], rec._cold_items(s.astype(np.float32)), -np.inf)
+        from omni.recommend.models import top_k
+
+        return per_user_metrics(top_k(s, k), truth)[f"recall@{k}"].mean()
+
+    best = score(w)
+    for _ in range(2):
+        for c in comps:
+            for g in grid:
+                trial = {**w, c: g}
+                if not any(trial.values()):
+                    continue
+                v = score(trial)
+                if v > best + 1e-12:
+                    best, w = v, trial
+    return {c: float(v) for c, v in w.items() if v}
+
+
+def _z(s):
+    from omni.recommend.models import zscore_rows
+
+    return zscore_rows(np.asarray(s, np.float32))
+
+
+def _eval_segments(inter: Interactions, users: np.ndarray, month: Month, rfm: pd.Series | None) -> pd.DataFrame:
+    p = inter.purchases
+    before = p.loc[p["time"].to_numpy() < np.datetime64(month.start, "ns")]
+    n_ch = before.groupby("user")["channel"].nunique().reindex(users).fillna(0).to_numpy()
+    mix = np.where(n_ch == 0, "new", np.where(n_ch == 1, "single-channel", "omnichannel"))
+    out = pd.DataFrame({"new_vs_returning": np.where(n_ch == 0, "new", "returning"), "channel_mix": mix})
+    out["rfm_class"] = (rfm.reindex(inter.users[users]).fillna("new").to_numpy() if rfm is not None else "n/a")
+    return out
+
+
+def analyse_month(
+    workspace: Workspace,
+    month: Month | str | None = None,
+    *,
+    k: int = 20,
+    factors: int = 32,
+    iterations: int = 15,
+    half_life_days: float = 60.0,
+    exclude_days: float = 30.0,
+    max_per_category: int = 4,
+    n_boot: int = 200,
+    seed: int = 7,
+    single_channels: Sequence[str] = SINGLE_CHANNELS,
+    threads: int = 1,
+    write_table: bool = True,
+) -> RecommendResult:
+    """Recommendations at the end of ``month``: models compared on ``month``, lists for the next.
+
+    Parameters
+    ----------
+    workspace : Workspace
+    month : Month or str, optional
+        ``YYYY-MM``; default the last complete month.
+    k : int
+        List length (the top-k table and recall@k).
+    factors, iterations : int
+        ALS/BPR latent factors and iterations.
+    half_life_days : float
+        Recency half-life of purchases (views: half of it).
+    exclude_days : float
+        Business rule: nothing bought in the last days (except repeat items).
+    max_per_category : int
+        Business rule: at most this many SKUs of one category per list.
+    n_boot, seed : int
+        Paired bootstrap replicates over people and their seed (also ALS/BPR's ``random_state``).
+    single_channels : sequence of str
+        Channels of the omnichannel-vs-single-channel comparison.
+    threads : int
+        Threads of ``implicit`` (0: all cores; 1 is fastest on a busy 2-core machine).
+    write_table : bool
+        Write the top-k table to the cache (:func:`omni.recommend.topk.write_topk`).
+    """
+    t0 = time.perf_counter()
+    month = Month.parse(month or workspace.last_complete_month())
+    inter, profiles = load_interactions(workspace, month)
+    segment = _segments(profiles, inter.users)
+    fit = {"factors": factors, "iterations": iterations, "half_life_days": half_life_days, "seed": seed,
+           "threads": threads}
+    # 1. validation month: the blend's weights
+    val = month.previous
+    v_users, v_truth = _test_truth(inter, val)
+    rec_v = recommender_at(inter, segment, val, **fit)
+    weights = choose_weights(rec_v, v_users, v_truth, k=k) if len(v_users) else {"popularity": 1.0}
+    # 2. test month: every model, the oracle, per segment, single channel
+    rec = recommender_at(inter, segment, month, **fit)
+    rec.weights = weights
+    users, truth = _test_truth(inter, month)
+    models = [c for c in COMPONENTS if getattr(rec, {"als": "als_user", "bpr": "bpr_user"}.get(c, "history")) is not None]
+    recs = {m: rec.recommend(m, users, k) for m in [*models, "blend"]}
+    train_counts = np.asarray(rec.history.count.sum(axis=0)).ravel()
+    oracle, mapped = (None, None)
+    if workspace.has_truth():
+        oracle, mapped = oracle_lists(workspace, month, inter, users, k)
+        recs["oracle"] = oracle
+    per_user = {m: per_user_metrics(r, truth) for m, r in recs.items()}
+    rfm = _rfm(workspace, month)
+    seg = _eval_segments(inter, users, month, rfm)
+    result = RecommendResult(month=month, settings={"k": k, **fit, "exclude_days": exclude_days,
+                                                    "max_per_category": max_per_category, "n_boot": n_boot},
+                             weights=weights, n_users=len(users), n_items=inter.catalogue.n)
+    result.tables["reconciliation"] = inter.reconciliation
+    result.tables["models"] = _model_table(per_user, recs, inter.catalogue.n, train_counts, n_boot, seed)
+    result.tables["segments"] = _segment_table(per_user, seg, ["popularity", "blend"])
+    if oracle is not None:
+        result.tables["oracle_gap"] = _gap_table(result.tables["models"])
+        result.oracle_mapped = float(mapped.mean()) if len(mapped) else float("nan")
+    result.tables["single_channel"] = _single_channel(inter, segment, month, users, truth, weights, k, fit,
+                                                      single_channels, n_boot, seed)
+    # 3. the lists for the next month
+    final = recommender_at(inter, segment, month.next, **fit)
+    final.weights = weights
+    table, excluded = topk_table(final, inter, profiles, month.next, k=k, exclude_days=exclude_days,
+                                 max_per_category=max_per_category)
+    result.topk = table
+    result.opted_out = excluded
+    result.tables["by_segment_category"] = _what_is_recommended(table, profiles)
+    result.examples = _examples(inter, table, month)
+    if write_table:
+        result.topk_path = write_topk(workspace, month, table, {"weights": weights, **result.settings})
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+def _rfm(ws: Workspace, month: Month) -> pd.Series | None:
+    try:
+        from omni.value.customer import customer_rfm
+
+        seg = customer_rfm(ws, month.previous, resolution=month).segments
+        return seg["segment_en"].astype(str)
+    except (ValueError, KeyError):  # no paid order before the month
+        return None
+
+
+def _model_table(per_user, recs, n_items, train_counts, n_boot, seed) -> pd.DataFrame:
+    rows = []
+    boots = {m: paired_bootstrap({x: per_user[x][m].to_numpy() for x in per_user}, "popularity",
+                                 n_boot=n_boot, seed=seed) for m in per_user["popularity"].columns}
+    for model in per_user:
+        row = {"model": model}
+        for metric, b in boots.items():
+            row[metric] = b.loc[model, "mean"]
+            row[f"{metric} low"], row[f"{metric} high"] = b.loc[model, "ci_low"], b.loc[model, "ci_high"]
+        b = boots["recall@20"]
+        row["lift@20"], row["lift@20 low"], row["lift@20 high"] = (b.loc[model, "lift"], b.loc[model, "lift_low"],
+                                                                   b.loc[model, "lift_high"])
+        row.update(list_metrics(recs[model], n_items, train_counts))
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("model")
+
+
+def _gap_table(models: pd.DataFrame) -> pd.DataFrame:
+    pop, orc = models.loc["popularity", "recall@20"], models.loc["oracle", "recall@20"]
+    gap = orc - pop
+    out = pd.DataFrame({"recall@20": models["recall@20"]})
+    out["gap closed"] = (models["recall@20"] - pop) / gap if gap > 0 else np.nan
+    return out.drop(index="oracle")
+
+
+def _segment_table(per_user, seg: pd.DataFrame, models: list[str]) -> pd.DataFrame:
+    rows = []
+    for col in seg.columns:
+        for value, idx in seg.groupby(col).indices.items():
+            row = {"segment": col, "value": value, "people": len(idx)}
+            for m in models:
+                row[f"{m} recall@20"] = per_user[m]["recall@20"].to_numpy()[idx].mean()
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _single_channel(inter, segment, month, users, truth, weights, k, fit, channels, n_boot, seed) -> pd.DataFrame:
+    """The blend fitted on one channel's orders only against the omnichannel blend, on the people
+    with an order in that channel before the month (paired, same truth: all their purchases)."""
+    p = inter.purchases
+    before = p.loc[p["time"].to_numpy() < np.datetime64(month.start, "ns")]
+    omni_rec = recommender_at(inter, segment, month, **fit)
+    omni_rec.weights = weights
+    rows = []
+    for ch in channels:
+        had = np.unique(before.loc[before["channel"].to_numpy() == ch, "user"].to_numpy())
+        sel = np.isin(users, had)
+        if sel.sum() < 5:
+            continue
+        u = users[sel]
+        single = recommender_at(inter, segment, month, channel=ch, **fit)
+        single.weights = {c: w for c, w in weights.items() if c != "coview"}
+        r_omni = per_user_metrics(omni_rec.recommend("blend", u, k), truth[np.flatnonzero(sel)])
+        r_single = per_user_metrics(single.recommend("blend", u, k), truth[np.flatnonzero(sel)])
+        b = paired_bootstrap({"single": r_single["recall@20"].to_numpy(), "omni": r_omni["recall@20"].to_numpy()},
+                             "single", n_boot=n_boot, seed=seed)
+        rows.append({"channel": ch, "people": int(sel.sum()), "single-channel recall@20": b.loc["single", "mean"],
+                     "omnichannel recall@20": b.loc["omni", "mean"], "lift": b.loc["omni", "lift"],
+                     "lift low": b.loc["omni", "lift_low"], "lift high": b.loc["omni", "lift_high"]})
+    return pd.DataFrame(rows)
+
+
+def _what_is_recommended(table: pd.DataFrame, profiles: pd.DataFrame) -> pd.DataFrame:
+    if table.empty:
+        return pd.DataFrame()
+    top3 = table.loc[table["rank"] <= 3]
+    seg = profiles.set_index("oneid")["channel_mix"] if "channel_mix" in profiles else None
+    s = top3.assign(segment=seg.reindex(top3["oneid"]).to_numpy() if seg is not None else "all")
+    out = pd.crosstab(s["segment"].astype(str), s["category"].astype(str), normalize="index")
+    return out
+
+
+def _examples(inter: Interactions, table: pd.DataFrame, month: Month, n: int = 3) -> pd.DataFrame:
+    """Three people with the longest histories: masked OneID, their recent categories, their top-5."""
+    from omni.privacy import mask_id
+
+    p = inter.purchases
+    counts = p.groupby("user").size().sort_values(ascending=False, kind="stable")
+    have = set(table["oneid"])
+    rows = []
+    cat = inter.catalogue.table
+    for u in counts.index:
+        oid = inter.users[u]
+        if oid not in have:
+            continue
+        hist = p.loc[p["user"].to_numpy() == u].sort_values("time").tail(5)
+        top = table.loc[table["oneid"] == oid].sort_values("rank").head(5)
+        rows.append({"person": mask_id(pd.Series([oid])).iloc[0], "orders to date": int(counts[u]),
+                     "recent purchases": ", ".join(cat["sku"].to_numpy()[hist["item"]] + " (" +
+                                                   cat["category"].astype(str).to_numpy()[hist["item"]] + ")"),
+                     "recommended next": ", ".join(top["sku"].astype(str) + " (" + top["category"].astype(str) + ")")})
+        if len(rows) >= n:
+            break
+    return pd.DataFrame(rows)

@@ -1,0 +1,195 @@
+"""Purchases and product views per OneID: order lines joined to their orders' OneIDs.
+
+Line items arrive as their own source (``order_lines``: ``order_source``, ``order_id``, ``sku``,
+``quantity``, ``amount``), loaded through the io contract like every source (rows failing it are
+quarantined with a reason). A line reaches a person through its order's record: the unified
+orders carry ``order_key`` (``<source>:<order id>``) and the order's OneID, so no raw identifier is
+read here. Views (``product_views``: ``event_id``, ``sku``) reach a person through their web
+event the same way.
+
+:func:`line_reconciliation` counts every line: rows in = accepted + quarantined; accepted = joined
+to a paid order + to an unpaid order (refunded, cancelled) + order not accepted + unknown SKU.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from omni.core.orders import paid_order_mask
+
+__all__ = ["Catalogue", "Interactions", "build_interactions", "catalogue_from", "line_reconciliation"]
+
+#: What the catalogue source must have.
+CATALOGUE_COLUMNS = ("sku", "category")
+
+
+@dataclass
+class Catalogue:
+    """The SKUs (index = item code) with their attributes."""
+
+    table: pd.DataFrame  # sku, category, product_line, price_tier, launch_date, season, repeat_item
+
+    @property
+    def n(self) -> int:
+        return len(self.table)
+
+    @property
+    def skus(self) -> np.ndarray:
+        return self.table["sku"].to_numpy(dtype=object)
+
+    def codes(self, skus: pd.Series) -> np.ndarray:
+        """Item code of each SKU (-1: not in the catalogue)."""
+        return pd.Index(self.table["sku"]).get_indexer(pd.Index(skus.astype(str)))
+
+    def column(self, name: str, default=None) -> np.ndarray:
+        if name in self.table:
+            return self.table[name].to_numpy()
+        return np.full(self.n, default, dtype=object)
+
+    @property
+    def repeat(self) -> np.ndarray:
+        r = self.table["repeat_item"] if "repeat_item" in self.table else pd.Series(False, index=self.table.index)
+        return r.fillna(False).to_numpy(dtype=bool)
+
+    @property
+    def category_codes(self) -> tuple[np.ndarray, list[str]]:
+        codes, names = pd.factorize(self.table["category"].astype(str), sort=True)
+        return codes.astype(np.int64), list(names)
+
+    @property
+    def launch(self) -> np.ndarray:
+        if "launch_date" not in self.table:
+            return np.full(self.n, np.datetime64("NaT"), "datetime64[ns]")
+        return pd.to_datetime(self.table["launch_date"], errors="coerce").to_numpy("datetime64[ns]")
+
+
+def catalogue_from(products: pd.DataFrame) -> Catalogue:
+    """The ``products`` source as a :class:`Catalogue` (sorted by SKU; duplicates kept once).
+
+    Raises
+    ------
+    ValueError
+        When a column the recommender needs is missing.
+    """
+    missing = [c for c in CATALOGUE_COLUMNS if c not in products.columns]
+    if missing:
+        raise ValueError(f"source products: missing column(s) {missing}; it has {list(products.columns)}")
+    t = products.copy()
+    t["sku"] = t["sku"].astype(str)
+    t = t.drop_duplicates("sku").sort_values("sku", kind="stable").reset_index(drop=True)
+    return Catalogue(t)
+
+
+@dataclass
+class Interactions:
+    """Paid purchases and views as integer codes.
+
+    Attributes
+    ----------
+    users : Index
+        OneIDs (user code = position).
+    purchases : DataFrame
+        ``user``, ``item``, ``time`` (datetime64), ``channel`` (str), ``quantity``: one row per paid
+        order line.
+    views : DataFrame
+        ``user``, ``item``, ``time``.
+    reconciliation : DataFrame
+        :func:`line_reconciliation`.
+    """
+
+    users: pd.Index
+    purchases: pd.DataFrame
+    views: pd.DataFrame
+    catalogue: Catalogue
+    reconciliation: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def n_users(self) -> int:
+        return len(self.users)
+
+
+def line_reconciliation(rows_in: int, quarantined: int, accepted: int, paid: int, unpaid: int,
+                        no_order: int, unknown_sku: int, amount_mismatch: int) -> pd.DataFrame:
+    """Where every line went (``check`` rows: counts reconcile, see the module docstring)."""
+    rows = [("lines in the file", rows_in), ("quarantined by the contract", quarantined),
+            ("accepted", accepted), ("joined to a paid order", paid),
+            ("joined to a refunded or cancelled order", unpaid), ("order not accepted (quarantined or missing)", no_order),
+            ("SKU not in the catalogue", unknown_sku),
+            ("orders whose line amounts do not sum to the order amount", amount_mismatch)]
+    out = pd.DataFrame(rows, columns=["lines", "count"])
+    out.attrs["reconciles"] = (rows_in == accepted + quarantined) and (accepted == paid + unpaid + no_order + unknown_sku)
+    return out
+
+
+def build_interactions(orders: pd.DataFrame, lines: pd.DataFrame, catalogue: Catalogue,
+                       events: pd.DataFrame | None = None, views: pd.DataFrame | None = None,
+                       rows_in: int | None = None, quarantined: int = 0) -> Interactions:
+    """Join line items to the unified orders (and views to the unified events) by record key.
+
+    Parameters
+    ----------
+    orders : DataFrame
+        Unified orders: ``order_key``, ``oneid``, ``order_time``, ``channel``, ``amount``, ``status``.
+    lines : DataFrame
+        Accepted rows of ``order_lines``: ``order_source``, ``order_id``, ``sku``, ``quantity``,
+        ``amount``.
+    catalogue : Catalogue
+    events, views : DataFrame, optional
+        Unified events (``event_key``, ``oneid``, ``event_time``) and the ``product_views`` source
+        (``event_id``, ``sku``).
+    rows_in, quarantined : int
+        The contract's counts of ``order_lines`` (for the reconciliation).
+    """
+    key = lines["order_source"].astype(str) + ":" + lines["order_id"].astype(str)
+    o = orders[["order_key", "oneid", "order_time", "channel", "amount", "status"]]
+    o = o.loc[o["oneid"].notna().to_numpy()]
+    pos = pd.Index(o["order_key"].astype(str)).get_indexer(key)
+    item = catalogue.codes(lines["sku"])
+    found = pos >= 0
+    paid_orders = paid_order_mask(o)
+    is_paid = np.zeros(len(lines), bool)
+    is_paid[found] = paid_orders[pos[found]]
+    known = item >= 0
+    n_lines = len(lines)
+    # amounts: lines of an accepted order sum to its amount (within a cent)
+    la = pd.to_numeric(lines["amount"], errors="coerce").to_numpy(dtype=float)
+    sums = np.bincount(pos[found], weights=la[found], minlength=len(o))
+    has = np.bincount(pos[found], minlength=len(o)) > 0
+    oa = pd.to_numeric(o["amount"], errors="coerce").to_numpy(dtype=float)
+    mismatch = int((has & (np.abs(sums - oa) > 0.005)).sum())
+    rec = line_reconciliation(
+        rows_in if rows_in is not None else n_lines + quarantined, quarantined, n_lines,
+        int((found & known & is_paid).sum()), int((found & known & ~is_paid).sum()), int((~found).sum()),
+        int((found & ~known).sum()), mismatch)
+    sel = found & known & is_paid
+    ok = o.iloc[pos[sel]]
+    users, ucode = _users(ok["oneid"], None if events is None else events["oneid"])
+    purchases = pd.DataFrame({
+        "user": ucode[: len(ok)],
+        "item": item[sel].astype(np.int64),
+        "time": pd.to_datetime(ok["order_time"]).to_numpy("datetime64[ns]"),
+        "channel": ok["channel"].astype(str).to_numpy(),
+        "quantity": pd.to_numeric(lines["quantity"], errors="coerce").fillna(1).to_numpy()[sel],
+    })
+    vdf = pd.DataFrame({"user": np.empty(0, np.int64), "item": np.empty(0, np.int64),
+                        "time": np.empty(0, "datetime64[ns]")})
+    if events is not None and views is not None and len(views):
+        e = events.loc[events["oneid"].notna().to_numpy()]
+        vpos = pd.Index(e["event_key"].astype(str)).get_indexer("web_events:" + views["event_id"].astype(str))
+        vitem = catalogue.codes(views["sku"])
+        vs = (vpos >= 0) & (vitem >= 0)
+        ev = e.iloc[vpos[vs]]
+        vdf = pd.DataFrame({"user": users.get_indexer(ev["oneid"].astype(str)), "item": vitem[vs].astype(np.int64),
+                            "time": pd.to_datetime(ev["event_time"]).to_numpy("datetime64[ns]")})
+    return Interactions(users, purchases, vdf, catalogue, rec)
+
+
+def _users(buyers: pd.Series, viewers: pd.Series | None) -> tuple[pd.Index, np.ndarray]:
+    """OneIDs of the buyers then the viewers (codes in order of first appearance by OneID)."""
+    parts = [buyers.astype(str)] + ([] if viewers is None else [viewers.dropna().astype(str)])
+    allv = pd.concat(parts, ignore_index=True)
+    codes, uniques = pd.factorize(allv, sort=True)
+    return pd.Index(uniques, name="oneid"), codes

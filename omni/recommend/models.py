@@ -1,0 +1,282 @@
+"""The recommenders: time-aware popularity, buy again, co-purchase and co-view neighbours, ALS and
+BPR (the ``implicit`` package, on CPU), and their blend.
+
+Everything is fitted on a :class:`History` (the interactions before a cut-off) and scores users in
+chunks (:meth:`Recommender.scores`: a dense ``users x items`` block per model), so every person
+can be scored at 1M people without an all-pairs matrix in memory.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+__all__ = ["COMPONENTS", "History", "Recommender", "fit_recommender", "history_at", "top_k",
+           "zscore_rows"]
+
+#: Models scored by :class:`Recommender` (``popularity`` is the baseline).
+COMPONENTS = ("popularity", "buy_again", "copurchase", "coview", "als", "bpr")
+DAY = np.timedelta64(1, "D")
+
+
+@dataclass
+class History:
+    """Interactions before ``end`` as sparse matrices (users x items).
+
+    Attributes
+    ----------
+    bought : csr_matrix
+        Recency-weighted purchase lines (half-life ``half_life_days``).
+    count : csr_matrix
+        Purchase lines (quantities ignored).
+    last_days : csr_matrix
+        Days from the last purchase of the item to ``end`` (+1, so 0 means never).
+    viewed : csr_matrix
+        Recency-weighted views.
+    recent_pop : ndarray
+        Recency-weighted purchases of each item (all users).
+    """
+
+    end: np.datetime64
+    n_users: int
+    n_items: int
+    bought: sp.csr_matrix
+    count: sp.csr_matrix
+    last_days: sp.csr_matrix
+    viewed: sp.csr_matrix
+    item_interval: np.ndarray  # median days between two purchases of the item by one person
+    channel_mask: str | None = None
+
+
+def _csr(user, item, w, shape) -> sp.csr_matrix:
+    m = sp.csr_matrix((np.asarray(w, np.float32), (np.asarray(user), np.asarray(item))), shape=shape)
+    m.sum_duplicates()
+    return m
+
+
+def history_at(purchases: pd.DataFrame, views: pd.DataFrame, n_users: int, n_items: int,
+               end: np.datetime64 | pd.Timestamp, half_life_days: float = 60.0,
+               channel: str | None = None) -> History:
+    """The interactions strictly before ``end`` (optionally the purchases of one ``channel`` only,
+    and then no views: a platform sees neither the brand's site nor the other channels)."""
+    end = np.datetime64(pd.Timestamp(end), "ns")
+    p = purchases.loc[(purchases["time"].to_numpy() < end)]
+    if channel is not None:
+        p = p.loc[(p["channel"].to_numpy() == channel)]
+        v = views.iloc[:0]
+    else:
+        v = views.loc[views["time"].to_numpy() < end]
+    shape = (n_users, n_items)
+    age = (end - p["time"].to_numpy()) / DAY
+    decay = np.exp(-np.log(2) * age / half_life_days)
+    bought = _csr(p["user"], p["item"], decay, shape)
+    count = _csr(p["user"], p["item"], np.ones(len(p)), shape)
+    # last purchase: max over (user, item) of -age -> days since
+    key = p["user"].to_numpy(np.int64) * n_items + p["item"].to_numpy(np.int64)
+    order = np.lexsort((age, key))
+    k_s, a_s = key[order], age[order]
+    first = np.r_[True, k_s[1:] != k_s[:-1]] if len(k_s) else np.zeros(0, bool)
+    last = sp.csr_matrix((a_s[first] + 1.0, (k_s[first] // n_items, k_s[first] % n_items)), shape=shape)
+    # inter-purchase intervals of the same item by the same person
+    same = np.r_[False, k_s[1:] == k_s[:-1]] if len(k_s) else np.zeros(0, bool)
+    gaps = np.r_[0.0, np.diff(a_s)] if len(a_s) else np.zeros(0)  # ages ascend within a key
+    gi = (k_s % n_items)[same]
+    gv = gaps[same]
+    interval = np.full(n_items, np.nan)
+    if len(gi):
+        g = pd.Series(gv[gv > 1]).groupby(gi[gv > 1]).median()
+        interval[g.index.to_numpy()] = g.to_numpy()
+    vage = (end - v["time"].to_numpy()) / DAY
+    viewed = _csr(v["user"], v["item"], np.exp(-np.log(2) * vage / (half_life_days / 2)), shape)
+    return History(end, n_users, n_items, bought, count, last, viewed, interval, channel)
+
+
+def zscore_rows(s: np.ndarray) -> np.ndarray:
+    """Each row standardized (mean 0, sd 1); constant rows become 0."""
+    m = s.mean(axis=1, keepdims=True)
+    sd = s.std(axis=1, keepdims=True)
+    return np.where(sd > 1e-12, (s - m) / np.maximum(sd, 1e-12), 0.0).astype(np.float32)
+
+
+def top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Item codes of the ``k`` best scores per row, best first (ties: lower code)."""
+    k = min(k, scores.shape[1])
+    part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    ps = np.take_along_axis(scores, part, axis=1)
+    order = np.lexsort((part, -ps), axis=1)
+    return np.take_along_axis(part, order, axis=1)
+
+
+def _neighbours(a: sp.csr_matrix, b: sp.csr_matrix, keep: int) -> sp.csr_matrix:
+    """Item-item cosine of the binary co-occurrence ``a.T @ b`` (diagonal 0), top ``keep`` per row."""
+    a1 = (a > 0).astype(np.float32)
+    b1 = (b > 0).astype(np.float32)
+    c = (a1.T @ b1).tocsr()
+    c.setdiag(0)
+    c.eliminate_zeros()
+    na = np.sqrt(np.asarray(a1.sum(axis=0)).ravel())
+    nb = np.sqrt(np.asarray(b1.sum(axis=0)).ravel())
+    c = sp.diags(1 / np.maximum(na, 1)) @ c @ sp.diags(1 / np.maximum(nb, 1))
+    c = c.tocsr()
+    if keep and c.nnz:
+        for i in range(c.shape[0]):  # per item (thousands of SKUs), not per record
+            s, e = c.indptr[i], c.indptr[i + 1]
+            if e - s > keep:
+                d = c.data[s:e]
+                d[d < np.partition(d, len(d) - keep)[len(d) - keep]] = 0
+        c.eliminate_zeros()
+    return c.astype(np.float32)
+
+
+@dataclass
+class Recommender:
+    """Fitted models over one :class:`History`; :meth:`scores` gives each model's scores."""
+
+    history: History
+    segment: np.ndarray  # popularity segment of each user
+    pop_by_segment: np.ndarray  # (segments, items)
+    copurchase: sp.csr_matrix
+    coview: sp.csr_matrix
+    als_user: np.ndarray | None
+    als_item: np.ndarray | None
+    bpr_user: np.ndarray | None
+    bpr_item: np.ndarray | None
+    repeat: np.ndarray
+    on_sale: np.ndarray  # bool per item: launched by the end of the target month
+    line_of_item: np.ndarray | None = None
+    weights: dict[str, float] = field(default_factory=dict)
+    segment_names: np.ndarray | None = None  # label of each popularity segment code
+
+    def component(self, name: str, users: np.ndarray) -> np.ndarray:
+        """Dense scores of ``users`` (codes) for every item from one model."""
+        h = self.history
+        if name == "popularity":
+            return self.pop_by_segment[self.segment[users]]
+        if name == "buy_again":
+            cnt = h.count[users].toarray()
+            days = h.last_days[users].toarray() - 1.0
+            interval = np.where(np.isfinite(h.item_interval), h.item_interval, 90.0)
+            due = days / interval[None, :]
+            timing = np.where(self.repeat[None, :], np.exp(-0.5 * ((due - 1.0) / 0.7) ** 2) + 0.15,
+                              0.15 * np.exp(-days / 365.0))
+            return np.where(cnt > 0, np.sqrt(cnt) * timing, 0.0).astype(np.float32)
+        if name == "copurchase":
+            return np.asarray((h.bought[users] @ self.copurchase).todense(), np.float32)
+        if name == "coview":
+            return np.asarray((h.viewed[users] @ self.coview).todense(), np.float32)
+        if name == "als":
+            return self.als_user[users] @ self.als_item.T
+        if name == "bpr":
+            return self.bpr_user[users] @ self.bpr_item.T
+        raise ValueError(f"unknown model {name!r}; known: {list(COMPONENTS)} and 'blend'")
+
+    def scores(self, name: str, users: np.ndarray, weights: Mapping[str, float] | None = None) -> np.ndarray:
+        """Scores of ``users`` for every item: one model, or ``"blend"`` (the weighted sum of the
+        models' per-user standardized scores; new SKUs get their product line's mean score).
+        Items not on sale get -inf."""
+        if name == "blend":
+            w = dict(self.weights if weights is None else weights)
+            s = np.zeros((len(users), self.history.n_items), np.float32)
+            for comp, wt in w.items():
+                if wt:
+                    s += np.float32(wt) * zscore_rows(self.component(comp, users))
+            s = self._cold_items(s)
+        else:
+            s = self.component(name, users).astype(np.float32, copy=False)
+        return np.where(self.on_sale[None, :], s, -np.inf).astype(np.float32)
+
+    def _cold_items(self, s: np.ndarray) -> np.ndarray:
+        """SKUs nobody bought or viewed yet enter with their product line's mean score."""
+        if self.line_of_item is None:
+            return s
+        seen = (np.asarray(self.history.count.sum(axis=0)).ravel() + np.asarray(self.history.viewed.sum(axis=0)).ravel()) > 0
+        cold = ~seen & self.on_sale
+        if not cold.any():
+            return s
+        line = self.line_of_item
+        warm = seen & (line >= 0)
+        n_lines = int(line.max()) + 1 if len(line) else 0
+        m = sp.csr_matrix((np.ones(warm.sum(), np.float32), (np.flatnonzero(warm), line[warm])),
+                          shape=(len(line), n_lines))
+        per_line = np.asarray(m.sum(axis=0)).ravel()
+        mean = (s @ m) / np.maximum(per_line, 1)[None, :]
+        ci = np.flatnonzero(cold & (line >= 0))
+        s[:, ci] = np.where(per_line[line[ci]] > 0, mean[:, line[ci]], s[:, ci])
+        return s
+
+    def recommend(self, name: str, users: np.ndarray, k: int, chunk: int = 20_000,
+                  weights: Mapping[str, float] | None = None) -> np.ndarray:
+        """Top-``k`` item codes per user (rows in ``users`` order)."""
+        out = np.empty((len(users), min(k, self.history.n_items)), np.int64)
+        for s in range(0, len(users), chunk):
+            out[s:s + chunk] = top_k(self.scores(name, users[s:s + chunk], weights), k)
+        return out
+
+
+def _implicit_factors(kind: str, matrix: sp.csr_matrix, factors: int, iterations: int, seed: int,
+                      threads: int) -> tuple[np.ndarray, np.ndarray]:
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1, "blas"):
+        if kind == "als":
+            from implicit.cpu.als import AlternatingLeastSquares
+
+            m = AlternatingLeastSquares(factors=factors, regularization=0.1, iterations=iterations,
+                                        random_state=seed, num_threads=threads)
+        else:
+            from implicit.cpu.bpr import BayesianPersonalizedRanking
+
+            m = BayesianPersonalizedRanking(factors=factors, learning_rate=0.05, regularization=0.01,
+                                            iterations=iterations * 6, random_state=seed, num_threads=threads)
+        m.fit(matrix, show_progress=False)
+    return np.asarray(m.user_factors, np.float32), np.asarray(m.item_factors, np.float32)
+
+
+def fit_recommender(h: History, segment: np.ndarray, repeat: np.ndarray, on_sale: np.ndarray,
+                    line_of_item: np.ndarray | None = None, *, factors: int = 32, iterations: int = 15,
+                    alpha: float = 20.0, neighbours: int = 50, seed: int = 7, threads: int = 1,
+                    components: Sequence[str] = COMPONENTS) -> Recommender:
+    """Fit every model on ``h``.
+
+    Parameters
+    ----------
+    h : History
+    segment : ndarray
+        Popularity segment code of each user (new people get the list of their segment).
+    repeat, on_sale : ndarray of bool
+        Per item: bought again (consumables); launched by the end of the target month.
+    line_of_item : ndarray, optional
+        Product-line code per item (-1 unknown): how new SKUs enter the blend.
+    factors, iterations, alpha : int, int, float
+        ALS/BPR latent factors and iterations; ALS confidence ``1 + alpha * weight``.
+    neighbours : int
+        Co-purchase and co-view neighbours kept per item.
+    seed, threads : int
+        ``random_state`` and threads of ``implicit`` (0: all cores).
+    """
+    n_seg = int(segment.max()) + 1 if len(segment) else 1
+    seg_pop = np.zeros((n_seg, h.n_items), np.float32)
+    b = h.bought.tocoo()
+    np.add.at(seg_pop, (segment[b.row], b.col), b.data)
+    overall = seg_pop.sum(axis=0)
+    seg_pop = seg_pop / np.maximum(seg_pop.sum(axis=1, keepdims=True), 1e-9)
+    overall = overall / max(overall.sum(), 1e-9)
+    pop = (0.6 * seg_pop + 0.4 * overall[None, :]).astype(np.float32)
+    cop = _neighbours(h.count, h.count, neighbours) if "copurchase" in components else sp.csr_matrix((h.n_items, h.n_items))
+    cov = (_neighbours(h.viewed, h.count, neighbours) if "coview" in components and h.viewed.nnz
+           else sp.csr_matrix((h.n_items, h.n_items), dtype=np.float32))
+    conf = (h.bought + 0.3 * h.viewed).tocsr().astype(np.float32)
+    conf.data = (alpha * conf.data).astype(np.float32)
+    als_u = als_i = bpr_u = bpr_i = None
+    if "als" in components and conf.nnz:
+        als_u, als_i = _implicit_factors("als", conf, factors, iterations, seed, threads)
+    if "bpr" in components and conf.nnz:
+        binary = (h.count + h.viewed > 0).astype(np.float32).tocsr()
+        bpr_u, bpr_i = _implicit_factors("bpr", binary, factors, iterations, seed, threads)
+    return Recommender(h, segment, pop, cop, cov, als_u, als_i, bpr_u, bpr_i, repeat, on_sale, line_of_item)

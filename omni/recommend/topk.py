@@ -1,0 +1,132 @@
+"""The per-OneID top-k table: the lists for the month after the report month, business rules
+applied, in the cache (``processed/recommend-<month>/topk.parquet``, keyed by OneID).
+
+Audience rules read it (``top_category``: "the top 3 includes category X") through
+:func:`load_topk`, so ``omni audience export`` can activate the recommendations.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from omni._version import __version__
+from omni.core.month import Month
+from omni.recommend.rules import apply_rules, in_season
+from omni.workspace import PROCESSED, Workspace, check_manifest, write_manifest
+
+__all__ = ["TOPK_FILE", "load_topk", "topk_dir", "topk_table", "write_topk"]
+
+TOPK_FILE = "topk.parquet"
+
+
+def topk_dir(ws: Workspace, month: Month | str) -> Path:
+    """The cache folder of the lists made at the end of ``month``."""
+    return ws.path / PROCESSED / f"recommend-{Month.parse(month)}"
+
+
+def topk_table(rec, inter, profiles: pd.DataFrame, target: Month, *, k: int = 20, exclude_days: float = 30.0,
+               max_per_category: int | None = 4, chunk: int = 20_000) -> tuple[pd.DataFrame, int]:
+    """Top-``k`` SKUs of every person with a profile for month ``target``, rules applied.
+
+    People with purchases or views get the blend; the rest (cold start) get the popular list of
+    their segment (gender x age band). People who opted out of marketing get no list.
+
+    Returns
+    -------
+    (DataFrame, int)
+        ``oneid``, ``rank`` (1 = best), ``sku``, ``category``, sorted by OneID and rank; and the
+        number of people left out because they opted out.
+    """
+    cat = inter.catalogue
+    cat_codes, cat_names = cat.category_codes
+    allowed = rec.on_sale & in_season(cat.column("season", "all_year"), target.month)
+    p = profiles[["oneid"]].copy()
+    p["oneid"] = p["oneid"].astype(str)
+    opted = (profiles["marketing_opt_out"].fillna(False).to_numpy(dtype=bool)
+             if "marketing_opt_out" in profiles else np.zeros(len(p), bool))
+    people = pd.Index(p["oneid"].to_numpy()[~opted])
+    pos = inter.users.get_indexer(people)
+    out_items = np.full((len(people), k), -1, np.int64)
+    warm = np.flatnonzero(pos >= 0)
+    for s in range(0, len(warm), chunk):
+        rows = warm[s:s + chunk]
+        u = pos[rows]
+        scores = rec.scores("blend", u)
+        out_items[rows] = _pad(apply_rules(scores, rec.history.last_days[u], cat.repeat, allowed, cat_codes, k,
+                                           exclude_days, max_per_category), k)
+    cold = np.flatnonzero(pos < 0)
+    if len(cold):
+        from omni.recommend.analysis import segment_labels
+
+        labels = segment_labels(profiles, people[cold])
+        known = pd.Index(rec.segment_names) if getattr(rec, "segment_names", None) is not None else pd.Index([])
+        code = known.get_indexer(labels)
+        code = np.where(code >= 0, code, 0)
+        import scipy.sparse as sp
+
+        for c in np.unique(code):
+            s = np.where(allowed, rec.pop_by_segment[c], -np.inf)[None, :]
+            lst = _pad(apply_rules(s, sp.csr_matrix((1, cat.n)), cat.repeat, allowed, cat_codes, k, exclude_days,
+                                   max_per_category), k)
+            out_items[cold[code == c]] = lst[0]
+    n = len(people)
+    rank = np.tile(np.arange(1, k + 1), n)
+    oneid = pa.array(people.to_numpy(), pa.string()).take(pa.array(np.repeat(np.arange(n), k)))
+    items = out_items.ravel()
+    keep = items >= 0
+    table = pd.DataFrame({
+        "oneid": pd.array(oneid.filter(pa.array(keep)), dtype="string[pyarrow]"),
+        "rank": rank[keep].astype(np.int16),
+        "sku": pd.Categorical.from_codes(items[keep], categories=cat.skus.astype(str)),
+        "category": pd.Categorical.from_codes(cat_codes[items[keep]], categories=cat_names),
+    })
+    order = np.lexsort((table["rank"].to_numpy(), table["oneid"].to_numpy(dtype=object)))
+    return table.iloc[order].reset_index(drop=True), int(opted.sum())
+
+
+def _pad(a: np.ndarray, k: int) -> np.ndarray:
+    if a.shape[1] >= k:
+        return a[:, :k]
+    return np.hstack([a, np.full((a.shape[0], k - a.shape[1]), -1, a.dtype)])
+
+
+def write_topk(ws: Workspace, month: Month | str, table: pd.DataFrame, settings: dict[str, Any]) -> Path:
+    """Write the table (Parquet) with ``meta.json`` (data fingerprint, omni version, settings) and a
+    manifest, into a temporary folder renamed into place."""
+    d = topk_dir(ws, month)
+    tmp = d.with_name(d.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    pq.write_table(pa.Table.from_pandas(table, preserve_index=False), tmp / TOPK_FILE, compression="zstd")
+    meta = {"month": str(Month.parse(month)), "fingerprint": ws.fingerprint, "omni": __version__,
+            "settings": settings, "rows": len(table), "people": int(table["oneid"].nunique())}
+    (tmp / "meta.json").write_text(json.dumps(meta, indent=1, default=str), encoding="utf-8")
+    write_manifest(tmp)
+    shutil.rmtree(d, ignore_errors=True)
+    tmp.rename(d)
+    return d / TOPK_FILE
+
+
+def load_topk(ws: Workspace, month: Month | str, **settings: Any) -> pd.DataFrame:
+    """The cached top-k table of ``month`` (made now, with the default settings, when the cache has
+    none for these files and this omni, or it fails its manifest)."""
+    d = topk_dir(ws, month)
+    try:
+        meta = json.loads((d / "meta.json").read_text(encoding="utf-8"))
+        fresh = meta.get("fingerprint") == ws.fingerprint and meta.get("omni") == __version__
+        if fresh and not check_manifest(d):
+            return pd.read_parquet(d / TOPK_FILE)
+    except (OSError, ValueError):
+        pass
+    from omni.recommend.analysis import recommend_lists
+
+    recommend_lists(ws, month, **settings)
+    return pd.read_parquet(d / TOPK_FILE)

@@ -1,0 +1,200 @@
+"""omni.recommend: models on hand-built histories, rules, the bootstrap, the io contract of order
+lines, and the whole analysis on the test world (against popularity and the truth's oracle)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+from omni.recommend.data import build_interactions, catalogue_from
+from omni.recommend.evaluation import paired_bootstrap, per_user_metrics, truth_matrix
+from omni.recommend.models import fit_recommender, history_at
+from omni.recommend.rules import apply_rules, cap_per_category, in_season
+
+# -- a tiny hand-built world: 4 SKUs, 3 people ------------------------------------------------------
+CAT = catalogue_from(pd.DataFrame({
+    "sku": ["A", "B", "C", "D"], "category": ["skincare", "skincare", "makeup", "makeup"],
+    "product_line": ["s1", "s1", "m1", "m1"], "season": ["all_year"] * 3 + ["spring_summer"],
+    "repeat_item": [True, False, False, False], "launch_date": ["2020-01-01"] * 4,
+}))
+T = pd.Timestamp
+
+
+def _purchases(rows):
+    return pd.DataFrame(rows, columns=["user", "item", "time", "channel"]).assign(quantity=1)
+
+
+def _tiny():
+    # person 0 buys the refill A every 30 days; person 1 buys A with C (twice) ; person 2 buys C once
+    p = _purchases([
+        (0, 0, T("2026-06-01"), "tmall"), (0, 0, T("2026-07-01"), "tmall"), (0, 0, T("2026-07-31"), "store"),
+        (1, 0, T("2026-05-10"), "jd"), (1, 2, T("2026-05-10"), "jd"),
+        (1, 0, T("2026-08-01"), "jd"), (1, 2, T("2026-08-01"), "jd"),
+        (2, 2, T("2026-08-20"), "site"),
+    ])
+    v = pd.DataFrame({"user": [2], "item": [3], "time": [T("2026-08-21")]})
+    return p, v
+
+
+def test_buy_again_and_co_purchase_lists_are_exact():
+    p, v = _tiny()
+    h = history_at(p, v, 3, 4, T("2026-09-01"))
+    assert h.item_interval[0] == pytest.approx(30.0)  # gaps between two A purchases: 30, 30, 83
+    rec = fit_recommender(h, np.zeros(3, np.int64), CAT.repeat, np.ones(4, bool),
+                          components=("popularity", "buy_again", "copurchase"))
+    ba = rec.component("buy_again", np.arange(3))
+    # person 0: A bought 3 times, 32 days ago with a 30-day cycle: due, the top score of the matrix
+    assert np.argmax(ba[0]) == 0 and ba[0, 1:].max() == 0 and ba[0, 0] == ba.max()
+    # person 2 bought C once, a non-repeat item 12 days ago: small, only C
+    assert np.flatnonzero(ba[2]).tolist() == [2] and ba[2, 2] < 0.2
+    # A and C were bought together by person 1 only: cosine 1 / sqrt(2 * 2) = 0.5
+    assert rec.copurchase[0, 2] == pytest.approx(0.5) and rec.copurchase[0, 1] == 0
+    assert rec.recommend("copurchase", np.array([2]), 1).tolist() == [[0]]  # C's buyer -> A
+
+
+def test_the_interval_is_the_median_gap_of_one_person_buying_one_item_again():
+    p = _purchases([(0, 0, T("2026-01-01"), "tmall"), (0, 0, T("2026-01-31"), "tmall"), (0, 0, T("2026-03-02"), "tmall"),
+                    (1, 0, T("2026-02-01"), "jd"), (1, 0, T("2026-04-02"), "jd")])
+    h = history_at(p, p.iloc[:0][["user", "item", "time"]], 2, 4, T("2026-05-01"))
+    assert h.item_interval[0] == pytest.approx(30.0)  # gaps 30, 30, 60 -> median 30
+    assert np.isnan(h.item_interval[1])
+
+
+def test_business_rules_exclude_what_they_must():
+    scores = np.array([[4.0, 3.0, 2.0, 1.0], [4.0, 3.0, 2.0, 1.0]], np.float32)
+    last = sp.csr_matrix(np.array([[5.0, 5.0, 0, 0], [0, 0, 0, 0]]))  # person 0 bought A and B 4 days ago
+    allowed = in_season(CAT.column("season"), 11)  # D is spring-summer: out in November
+    assert allowed.tolist() == [True, True, True, False]
+    cats = CAT.category_codes[0]
+    got = apply_rules(scores, last, CAT.repeat, allowed, cats, k=3, exclude_days=30, max_per_category=None)
+    assert got[0].tolist() == [0, 2, -1]  # A is a refill: kept; B just bought: out; D out of season
+    assert got[1].tolist() == [0, 1, 2]
+    capped = cap_per_category(np.array([[0, 1, 2, 3]]), cats, k=3, cap=1)
+    assert capped.tolist() == [[0, 2, -1]]
+
+
+def test_metrics_and_paired_bootstrap_on_known_cases():
+    truth = truth_matrix(np.array([0, 0, 1]), np.array([1, 3, 2]), 2, 4)
+    recs = np.array([[1, 0, 2, 3], [0, 1, 3, 2]])
+    m = per_user_metrics(recs, truth)
+    assert m["recall@20"].tolist() == [1.0, 1.0]
+    assert m["map@12"].tolist() == pytest.approx([(1 + 2 / 4) / 2, 1 / 4])
+    assert m["ndcg@10"][0] == pytest.approx((1 + 1 / np.log2(5)) / (1 + 1 / np.log2(3)))
+    # model b is exactly 1.5 x model a for every person: every resample gives a lift of +50 %
+    a = np.random.default_rng(1).uniform(0.1, 1, 500)
+    b = paired_bootstrap({"a": a, "b": 1.5 * a}, "a", n_boot=100, seed=3)
+    assert b.loc["b", "lift"] == pytest.approx(0.5)
+    assert b.loc["b", "lift_low"] == pytest.approx(0.5) and b.loc["b", "lift_high"] == pytest.approx(0.5)
+    assert b.loc["a", "ci_low"] < a.mean() < b.loc["a", "ci_high"]
+    # a constant metric has a zero-width interval
+    c = paired_bootstrap({"x": np.full(50, 0.25)}, "x", n_boot=20)
+    assert c.loc["x", "ci_low"] == c.loc["x", "ci_high"] == 0.25
+
+
+def test_lines_join_orders_by_record_and_reconcile():
+    orders = pd.DataFrame({"order_key": ["ecom_orders:1", "ecom_orders:2", "pos_orders:S-1"],
+                           "oneid": ["O1", "O2", "O1"], "order_time": pd.to_datetime(["2026-01-01"] * 3),
+                           "channel": ["tmall", "jd", "store"], "amount": [100.0, 50.0, 30.0],
+                           "status": ["paid", "refunded", "paid"]})
+    lines = pd.DataFrame({"order_source": ["ecom_orders", "ecom_orders", "ecom_orders", "pos_orders", "pos_orders",
+                                           "ecom_orders"],
+                          "order_id": ["1", "1", "2", "S-1", "S-9", "1"], "sku": ["A", "C", "B", "A", "A", "Z"],
+                          "quantity": [1, 1, 1, 1, 1, 1], "amount": [60.0, 40.0, 50.0, 25.0, 5.0, 1.0]})
+    inter = build_interactions(orders, lines, CAT, rows_in=8, quarantined=2)
+    rec = inter.reconciliation.set_index("lines")["count"]
+    assert rec["joined to a paid order"] == 3 and rec["joined to a refunded or cancelled order"] == 1
+    assert rec["order not accepted (quarantined or missing)"] == 1 and rec["SKU not in the catalogue"] == 1
+    assert inter.reconciliation.attrs["reconciles"]
+    # order 1: 60 + 40 (+ the unknown SKU's 1.00) != 100; S-1: 25 != 30
+    assert rec["orders whose line amounts do not sum to the order amount"] == 2
+    assert list(inter.users) == ["O1"] and sorted(inter.purchases["item"]) == [0, 0, 2]
+
+
+def test_bad_line_items_are_quarantined_with_reasons(test_world):
+    from omni.io import load_source
+    from omni.io.spec import read_spec
+
+    r = load_source(read_spec(test_world), "order_lines")
+    assert r.rows_in == r.accepted + r.quarantined and r.quarantined == 6
+    reasons = r.quarantine["reason"].astype(str).value_counts().to_dict()
+    assert reasons == {"negative_amount": 2, "null_required": 1, "unparseable_float": 3}
+    lines = pd.read_csv(test_world / "raw" / "order_lines.csv", dtype=str)
+    orders = pd.read_csv(test_world / "raw" / "ecom_orders.csv", dtype=str)
+    amt = pd.to_numeric(lines["amount"], errors="coerce")
+    ok = lines.loc[amt.notna() & (amt >= 0) & (lines["order_source"] == "ecom_orders")]
+    sums = ok.assign(c=(pd.to_numeric(ok["amount"]) * 100).round()).groupby("order_id")["c"].sum()
+    o = orders.set_index("order_id")["amount"].pipe(pd.to_numeric, errors="coerce").mul(100).round()
+    both = sums.index.intersection(o.index)
+    # the rule: line amounts sum to the order amount to the cent (the last line absorbs the rounding)
+    assert (sums[both] == o[both]).mean() > 0.998
+
+
+@pytest.fixture(scope="module")
+def result(test_world):
+    import omni
+    from omni.recommend import analyse_month
+
+    return analyse_month(omni.open(test_world), "2026-10", n_boot=100, single_channels=("tmall", "store"))
+
+
+def test_the_blend_beats_popularity_and_stays_below_the_oracle(result):
+    m = result.tables["models"]
+    assert result.best_model == "blend"
+    assert m.loc["blend", "recall@20"] > m.loc["popularity", "recall@20"]
+    assert m.loc["blend", "lift@20 low"] > 0  # the paired interval excludes no lift
+    assert m.loc["oracle", "recall@20"] > m.loc["blend", "recall@20"] + 0.1
+    gap = result.tables["oracle_gap"]
+    assert 0 < gap.loc["blend", "gap closed"] < 1 and gap.loc["popularity", "gap closed"] == 0
+    assert result.oracle_mapped > 0.95
+    assert result.tables["reconciliation"].attrs["reconciles"]
+    sc = result.tables["single_channel"].set_index("channel")
+    assert (sc["omnichannel recall@20"] > sc["single-channel recall@20"]).all()
+    keys = [f.key for f in result.headline]
+    assert keys[:5] == ["rec_people", "rec_recall20_popularity", "rec_best_model", "rec_recall20_best",
+                        "rec_lift_recall20"]
+
+
+def test_topk_table_is_keyed_by_oneid_and_leaves_out_opted_out_people(result, test_world):
+    import omni
+
+    t = result.topk
+    assert t.groupby("oneid")["rank"].max().max() == 20 and not t.duplicated(["oneid", "rank"]).any()
+    assert t["oneid"].str.fullmatch(r"O\d+").all()
+    ws = omni.open(test_world)
+    prof = ws.resolve(as_of="2026-10").profiles
+    opted = set(prof.loc[prof["marketing_opt_out"].fillna(False).astype(bool), "oneid"].astype(str))
+    assert result.opted_out == len(opted) > 0 and not opted & set(t["oneid"])
+    # at most 4 per category in each list; nothing out of season in November
+    assert t.groupby(["oneid", "category"], observed=True).size().max() <= 4
+    products = ws.source("products").set_index("sku")
+    assert not (products.loc[t["sku"].astype(str), "season"] == "spring_summer").any()
+    cached = pd.read_parquet(result.topk_path)
+    assert len(cached) == len(t) and cached["oneid"].is_monotonic_increasing
+    # the examples show masked OneIDs only
+    assert not set(result.examples["person"]) & set(t["oneid"])
+
+
+def test_audience_export_activates_top_category(result, test_world, tmp_path, monkeypatch, capsys):
+    from omni.cli import main
+
+    defs = tmp_path / "aud.yaml"
+    defs.write_text("audiences:\n  next_skincare:\n    description: skincare in the top 3\n"
+                    "    rule: {type: top_category, category: skincare, k: 3}\n", encoding="utf-8")
+    monkeypatch.setenv("OMNI_PSEUDONYM_KEY", "k" * 40)
+    out = tmp_path / "out"
+    assert main(["audience", "export", "--data", str(test_world), "--month", "2026-10", "--definitions", str(defs),
+                 "--platforms", "oneid", "--out", str(out), "--quiet"]) == 0
+    t = result.topk
+    want = set(t.loc[(t["rank"] <= 3) & (t["category"] == "skincare"), "oneid"])
+    files = list(out.glob("*.csv"))
+    assert len(files) == 1
+    exported = pd.read_csv(files[0], dtype=str)
+    assert 0 < len(exported) <= len(want)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("audiences:\n  x:\n    description: d\n    rule: {type: top_category, category: shoes}\n",
+                   encoding="utf-8")
+    assert main(["audience", "export", "--data", str(test_world), "--month", "2026-10", "--definitions", str(bad),
+                 "--platforms", "oneid", "--out", str(tmp_path / "o2"), "--quiet"]) == 2
+    assert "unknown category(ies) ['shoes']" in capsys.readouterr().err
