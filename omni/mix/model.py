@@ -23,7 +23,10 @@ inflated for the weeks' autocorrelation); draws of it give the intervals.
 
 from __future__ import annotations
 
+import time
+
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -34,6 +37,7 @@ from omni.core.calendar import PEAKS, retail_peaks
 from omni.mix.adstock import geometric_adstock, hill
 from omni.mix.experiments import counterfactual_spend, experiment_design
 from omni.mix.inputs import MixPanel
+from omni.mix.optimise import plan_response
 
 __all__ = ["MarketingMixModel", "MixPriors"]
 
@@ -240,6 +244,7 @@ class MarketingMixModel:
         MarketingMixModel
             self, fitted.
         """
+        t0 = time.perf_counter()
         self._setup(panel)
         self._spend = panel.spend
         self.channels_, self.regions_, self.dates_ = list(panel.channels), list(panel.regions), panel.dates
@@ -288,6 +293,7 @@ class MarketingMixModel:
         self.contributions_ = self.predict_contributions(panel.spend)
         self._laplace(panel)
         self.lifts_ = self._lift_table(lifts)
+        self.fit_seconds_ = time.perf_counter() - t0
         return self
 
     def _daily_baseline(self, panel: MixPanel, coef: np.ndarray) -> np.ndarray:
@@ -430,6 +436,22 @@ class MarketingMixModel:
         ids = [e["experiment_id"] for e in self._design]
         out = lifts.set_index("experiment_id").loc[ids].reset_index()
         out["model_orders"] = model
+        return out
+
+    def responses(self, panel: MixPanel, days: slice, draw: int | None = None
+                  ) -> list[Callable[[np.ndarray], np.ndarray]]:
+        """Each channel's incremental revenue over ``days`` as a function of its budget there
+        (:func:`omni.mix.optimise.plan_response`), at the optimum or at a posterior draw."""
+        d = self.draws_ if draw is not None else None
+        value = panel.aov[days]
+        out = []
+        for c in range(len(self.channels_)):
+            dec = d["decay"][draw, c] if d else self.decay_[c]
+            a = geometric_adstock(panel.spend[:, :, c], dec)[days]
+            out.append(plan_response(
+                a, self.scale_, value, d["beta"][draw, c] if d else self.beta_[c],
+                d["half_saturation"][draw, c] if d else self.half_saturation_[c],
+                d["slope"][draw, c] if d else self.slope_[c], float(panel.spend[days, :, c].sum())))
         return out
 
     def summary(self) -> dict[str, Any]:

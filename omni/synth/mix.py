@@ -30,7 +30,7 @@ from omni.synth.reference import TOUCH_CHANNELS
 from omni.synth.timeline import Timeline
 from omni.synth.writer import write_csv, write_json, write_parquet, write_yaml
 
-__all__ = ["MIX_CHANNELS", "MIX_SOURCE_SPECS", "MIX_STREAM", "REGIONS", "MixConfig", "MixWorld",
+__all__ = ["MIX_CHANNELS", "MIX_SOURCE_SPECS", "MIX_STREAM", "REGIONS", "MixConfig", "MixWorld", "default_mix_config",
            "channel_response", "generate_mix", "simulate_mix", "write_mix"]
 
 #: Tag of the mix's random stream (its own child of the world's seed).
@@ -310,7 +310,7 @@ def simulate_mix(seed: int, start: str | dt.date, end: str | dt.date, cfg: MixCo
             if not presale_any[window].any() and not clash:
                 break
         used.setdefault(c, []).append((s0, s0 + n_days))
-        n_treat = min(cfg.experiment_regions, max(n_r - 2, 1))
+        n_treat = min(cfg.experiment_regions, max(n_r // 3, 1))  # controls outnumber the dark
         treated = np.sort(rng.choice(n_r, n_treat, replace=False))
         spend[s0:s0 + n_days, treated, k] = 0.0
         impressions[s0:s0 + n_days, treated, k] = 0.0
@@ -468,6 +468,12 @@ def write_mix(m: MixWorld, out: str | Path, seed: int, cfg: MixConfig | None = N
     write_json(params, truth / "mix_params.json")
     return {"media_spend": len(dates), "regional_sales": len(sd), "geo_experiments": len(rows),
             "mix_contributions": inc.size}
+
+
+def default_mix_config(persons: int) -> MixConfig:
+    """The mix of a world of ``persons`` people: 30 regions, 10 below 10,000 persons (small test
+    worlds stay quick to model)."""
+    return MixConfig(regions=30 if persons >= 10_000 else 10)
 
 
 def generate_mix(out: str | Path, seed: int, start: str = "2024-01-01", end: str = "2026-10-31",
