@@ -24,9 +24,8 @@ inflated for the weeks' autocorrelation); draws of it give the intervals.
 from __future__ import annotations
 
 import time
-
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np

@@ -18,8 +18,8 @@ from omni.core.progress import console, say
 from omni.synth.behaviour import service_tickets, web_events
 from omni.synth.campaigns import ScheduledCampaign, run_campaigns
 from omni.synth.config import UPLIFT_SEGMENTS, SynthConfig
-from omni.synth.mix import MixConfig, default_mix_config, simulate_mix, write_mix
 from omni.synth.identities import draw_identities
+from omni.synth.mix import MixConfig, default_mix_config, simulate_mix, write_mix
 from omni.synth.people import draw_people
 from omni.synth.purchases import Orders, order_values, organic_orders
 from omni.synth.reference import (
