@@ -18,7 +18,7 @@ from omni.mix.model import MarketingMixModel
 from omni.mix.optimise import allocate, plan_response
 from omni.mix.result import MixResult
 from omni.mix.triangulate import calibrated_paths, triangulate
-from omni.workspace import Workspace, open_workspace
+from omni.workspace import Workspace
 
 __all__ = ["analyse_month", "mix_workspace"]
 
@@ -35,7 +35,7 @@ def mix_workspace(workspace: Workspace, mix_data: str | Path | None = None) -> W
     if not (path / "raw" / "sources.yaml").exists():
         raise ValueError(f"no marketing mix data at {path} (raw/sources.yaml with media_spend, "
                          f"regional_sales and geo_experiments: docs/data_contract.md)")
-    return open_workspace(path)
+    return Workspace(path)  # not open_workspace: OMNI_DATA names the person-level dataset
 
 
 def analyse_month(
