@@ -100,7 +100,7 @@ def test_same_seed_gives_byte_identical_files_and_other_seed_differs(tmp_path):
     c = generate_world(tmp_path / "c" / "ds", persons=1_500, seed=4)
     fa, fb, fc = (_files(Path(x["out"])) for x in (a, b, c))
     assert fa.keys() == fb.keys() == fc.keys()
-    assert len(fa) == 18  # 12 sources + sources.yaml + 5 truth files
+    assert len(fa) == 24  # 12 sources + sources.yaml + 5 truth files + the mix (3 sources, sources.yaml, 2 truth)
     for name in fa:
         assert fa[name] == fb[name], f"{name} differs between two runs with the same seed"
     differing = [n for n in fa if fa[n] != fc[n]]
