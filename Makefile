@@ -60,7 +60,7 @@ $(DATA)/raw/sources.yaml:
 report: data ## run every notebook for a month into reports/<month>/ (MONTH=YYYY-MM, default: last complete month)
 	$(BIN)/omni report --data $(DATA) $(if $(MONTH),--month $(MONTH))
 
-test: setup $(TEST_DATA)/raw/sources.yaml ## run the test suite (unit, integration, notebooks via nbval)
+test: setup $(TEST_DATA)/raw/sources.yaml $(TEST_DATA)/mix/raw/sources.yaml ## run the test suite (unit, integration, notebooks via nbval)
 	OMNI_DATA=$(TEST_DATA) $(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax tests notebooks
 
 # the test world belongs to the tests: rebuilt when the generator changes (a world made by an older
@@ -68,8 +68,12 @@ test: setup $(TEST_DATA)/raw/sources.yaml ## run the test suite (unit, integrati
 SYNTH_SOURCES := $(wildcard omni/synth/*.py)
 
 $(TEST_DATA)/raw/sources.yaml: $(SYNTH_SOURCES)
-	rm -rf $(TEST_DATA)/raw $(TEST_DATA)/truth $(TEST_DATA)/processed
+	rm -rf $(TEST_DATA)/raw $(TEST_DATA)/truth $(TEST_DATA)/processed $(TEST_DATA)/mix
 	$(BIN)/omni synth --out $(TEST_DATA) --persons $(TEST_PERSONS) --seed $(TEST_SEED) --quiet
+
+# the marketing mix next to a test world written before it existed (omni synth writes both now)
+$(TEST_DATA)/mix/raw/sources.yaml: $(TEST_DATA)/raw/sources.yaml
+	$(BIN)/omni synth --out $(TEST_DATA) --persons $(TEST_PERSONS) --seed $(TEST_SEED) --quiet --mix-only
 
 notebooks: setup $(TEST_DATA)/raw/sources.yaml ## rebuild notebooks/*.ipynb from notebooks/src/*.py and refresh their checked outputs
 	OMNI_DATA=$(TEST_DATA) $(BIN)/python tools/nbbuild.py --execute

@@ -55,6 +55,14 @@ def _memory_size(value: str) -> float:
 def _cmd_synth(args: argparse.Namespace) -> int:
     from omni.synth import generate_world  # lazy: see top
 
+    if args.mix_only:
+        from omni.synth.mix import default_mix_config, generate_mix
+
+        rows = generate_mix(f"{args.out}/mix", args.seed, args.start, args.end,
+                            default_mix_config(args.persons))
+        if not args.quiet:
+            print(f"wrote {args.out}/mix: " + ", ".join(f"{k}={v:,}" for k, v in rows.items()))
+        return 0
     summary = generate_world(
         out=args.out,
         persons=args.persons,
@@ -230,6 +238,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--start", default="2024-01-01", help="first day of the data (YYYY-MM-DD)")
     p.add_argument("--end", default="2026-10-31", help="last day of the data (YYYY-MM-DD)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--mix-only", action="store_true",
+                   help="write only the marketing mix dataset (<out>/mix) next to an existing world")
     p.set_defaults(func=_cmd_synth)
 
     p = sub.add_parser("resolve", help="resolve every record to a OneID and write the unified tables")

@@ -19,6 +19,7 @@ from omni.synth.behaviour import ADD_TO_CART, PRODUCT_VIEW, service_tickets, web
 from omni.synth.campaigns import ScheduledCampaign, run_campaigns
 from omni.synth.config import UPLIFT_SEGMENTS, SynthConfig
 from omni.synth.identities import draw_identities
+from omni.synth.mix import MixConfig, default_mix_config, simulate_mix, write_mix
 from omni.synth.people import draw_people
 from omni.synth.products import PRODUCT_STREAM, draw_products, expected_weights
 from omni.synth.purchases import Orders, order_values, organic_orders
@@ -274,6 +275,7 @@ def generate_world(
     end: str = "2026-10-31",
     progress: bool = False,
     config: SynthConfig | None = None,
+    mix: MixConfig | bool = True,
 ) -> dict:
     """Simulate a beauty/fashion brand's omnichannel customers and write a dataset folder.
 
@@ -291,6 +293,10 @@ def generate_world(
         Print one line per stage with elapsed seconds on stderr.
     config : SynthConfig, optional
         Every rate and knob; defaults to ``SynthConfig()``.
+    mix : MixConfig or bool
+        Also write the marketing mix dataset into ``out/mix`` (:mod:`omni.synth.mix`, its own
+        random stream: the files above do not change). True: 30 regions (10 below 10,000
+        persons, to keep small test worlds quick); False: none.
 
     Returns
     -------
@@ -322,6 +328,13 @@ def generate_world(
     clock.step("render and write raw sources")
     truth_rows = write_truth(world, rendered, truth, persons, int(seed), start, end)
     clock.step("write truth")
+    if mix is not False:
+        mcfg = mix if isinstance(mix, MixConfig) else default_mix_config(persons)
+        # as params.json holds them, so that `omni synth --mix-only` writes the same files
+        shares = {c: round(v["share_of_touch_caused"], 10) for c, v in _touch_caused(world.orders).items()}
+        mrows = write_mix(simulate_mix(int(seed), start, end, mcfg, shares), out / "mix", int(seed), mcfg)
+        truth_rows.update({f"mix/{k}": v for k, v in mrows.items()})
+        clock.step("marketing mix")
     rows = {name: r.rows for name, r in rendered.items()}
     return {
         "out": str(out),

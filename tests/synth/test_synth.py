@@ -100,7 +100,9 @@ def test_same_seed_gives_byte_identical_files_and_other_seed_differs(tmp_path):
     c = generate_world(tmp_path / "c" / "ds", persons=1_500, seed=4)
     fa, fb, fc = (_files(Path(x["out"])) for x in (a, b, c))
     assert fa.keys() == fb.keys() == fc.keys()
-    assert len(fa) == 23  # 15 sources + sources.yaml + 7 truth files (products: issue 19)
+    # 15 sources + sources.yaml + 7 truth files (products: issue 19) + the mix dataset (3 sources,
+    # sources.yaml, 2 truth files: issue 20)
+    assert len(fa) == 29
     for name in fa:
         assert fa[name] == fb[name], f"{name} differs between two runs with the same seed"
     differing = [n for n in fa if fa[n] != fc[n]]

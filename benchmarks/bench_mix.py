@@ -1,0 +1,93 @@
+"""Benchmark: the marketing mix model against the synthetic truth over many seeds.
+
+Each seed simulates the mix world (omni.synth.mix: 2 years 10 months x 30 regions x 8 channels, six
+geo lift experiments), measures the experiments, fits the calibrated MMM and checks it against the
+truth. Targets (issue 20): total incremental orders within +-15 %; channel shares' total absolute
+deviation <= 0.20; the 90 % intervals hold the true channel contributions for >= 80 % of
+channel-seeds; the optimiser's plan earns >= 90 % of the truth-optimal incremental revenue at the
+same spend (last 52 weeks, budgets 0.5x-2x); fit <= 2 min.
+
+    .venv/bin/python benchmarks/bench_mix.py --seeds 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import pandas as pd
+
+from omni.mix import MarketingMixModel, allocate, build_panel, measure_lifts
+from omni.mix.analysis import true_responses
+from omni.synth.mix import MixConfig, simulate_mix
+
+
+def frames(m):
+    t, r, c = m.spend.shape
+    spend = pd.DataFrame({"date": np.repeat(m.days, r * c), "region": np.tile(np.repeat(m.regions, c), t),
+                          "channel": np.tile(m.channels, t * r), "spend": m.spend.reshape(-1)})
+    sales = pd.DataFrame({"date": np.repeat(m.days, r), "region": np.tile(m.regions, t),
+                          "orders": m.orders.reshape(-1), "revenue": m.revenue.reshape(-1),
+                          "price_index": m.price_index.reshape(-1)})
+    exp = pd.DataFrame([(e["experiment_id"], e["channel"], reg, "dark" if k in e["treated"] else "control",
+                         m.days[e["start"]], m.days[e["end"]]) for e in m.experiments
+                        for k, reg in enumerate(m.regions)],
+                       columns=["experiment_id", "channel", "region", "arm", "start_date", "end_date"])
+    return sales, spend[spend["spend"] > 0], exp
+
+
+def one(seed: int, cfg: MixConfig) -> dict:
+    m = simulate_mix(seed, "2024-01-01", "2026-10-31", cfg)
+    sales, spend, exp = frames(m)
+    panel = build_panel(sales, spend, channels=list(m.channels))
+    lifts = measure_lifts(exp, panel)
+    t0 = time.perf_counter()
+    model = MarketingMixModel(n_draws=200, seed=seed).fit(panel, exp, lifts)
+    fit_s = time.perf_counter() - t0
+    tot = model.channel_totals(panel)
+    true = m.incremental.sum(axis=(0, 1))
+    share, tshare = tot["orders"].to_numpy() / tot["orders"].sum(), true / true.sum()
+    covered = (true >= tot["orders_lo"].to_numpy()) & (true <= tot["orders_hi"].to_numpy())
+    days = slice(len(panel.dates) - 364, len(panel.dates))
+    cur = panel.spend[days].sum(axis=(0, 1))
+    fit_f, true_f = model.responses(panel, days), true_responses(m.params, panel, days)
+    rec = allocate(lambda c, b: fit_f[c](b), cur, list(m.channels))["recommended"].to_numpy()
+    best = allocate(lambda c, b: true_f[c](b), cur, list(m.channels))
+    got = sum(float(f(rec[c:c + 1])[0]) for c, f in enumerate(true_f))
+    return {"seed": seed, "total_ratio": tot["orders"].sum() / true.sum(), "tad": np.abs(share - tshare).sum(),
+            "coverage": covered.mean(), "covered": int(covered.sum()), "channels": len(true),
+            "plan_vs_optimal": got / best["response_recommended"].sum(),
+            "current_vs_optimal": best["response_current"].sum() / best["response_recommended"].sum(),
+            "fit_s": fit_s}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=int, default=20)
+    ap.add_argument("--first", type=int, default=1)
+    args = ap.parse_args(argv)
+    cfg = MixConfig()
+    rows = []
+    for s in range(args.first, args.first + args.seeds):
+        r = one(s, cfg)
+        rows.append(r)
+        print(f"seed {s:3d}: total {r['total_ratio'] - 1:+6.1%}  TAD {r['tad']:.3f}  coverage {r['covered']}/{r['channels']}"
+              f"  plan {r['plan_vs_optimal']:.1%} (current {r['current_vs_optimal']:.1%})  fit {r['fit_s']:.1f} s",
+              flush=True)
+    d = pd.DataFrame(rows)
+    within = (d["total_ratio"] - 1).abs() <= 0.15
+    print(f"\n{len(d)} seeds, {cfg.regions} regions x {len(cfg.channels)} channels, 2024-01-01..2026-10-31")
+    print(f"total incremental within +-15 %: {within.sum()}/{len(d)} seeds (median error "
+          f"{(d['total_ratio'] - 1).abs().median():.1%}, worst {(d['total_ratio'] - 1).abs().max():.1%})  target: all")
+    print(f"channel share TAD: median {d['tad'].median():.3f}, mean {d['tad'].mean():.3f}, worst {d['tad'].max():.3f};"
+          f" <= 0.20 in {(d['tad'] <= 0.20).sum()}/{len(d)} seeds  target: <= 0.20")
+    print(f"90 % interval coverage: {d['covered'].sum() / d['channels'].sum():.1%} of channel-seeds  target: >= 80 %")
+    print(f"optimiser: {d['plan_vs_optimal'].mean():.1%} of the truth-optimal revenue on average, worst "
+          f"{d['plan_vs_optimal'].min():.1%} (current plan {d['current_vs_optimal'].mean():.1%})  target: >= 90 %")
+    print(f"fit time: median {d['fit_s'].median():.1f} s, worst {d['fit_s'].max():.1f} s  target: <= 120 s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
