@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import os
+import pickle
 import re
 import shutil
 import time
@@ -51,7 +52,7 @@ from omni.unify import (
     unified_table,
 )
 
-__all__ = ["CacheCheck", "DATA_ENV", "DatasetNotFoundError", "MANIFEST", "Resolved", "Workspace",
+__all__ = ["CacheCheck", "DATA_ENV", "SHARE_ENV", "DatasetNotFoundError", "MANIFEST", "Resolved", "Workspace",
            "check_manifest", "clear_cache", "find_dataset", "month_end", "open_workspace",
            "verify_cache", "write_manifest"]
 
@@ -77,6 +78,9 @@ class DatasetNotFoundError(OmniError, FileNotFoundError):
 #: Environment variable that points every notebook at another dataset (the test suite runs the
 #: notebooks on the small test world with it). It is read here only.
 DATA_ENV = "OMNI_DATA"
+#: Environment variable (``1``) that makes workspaces share derived results through the dataset's
+#: ``processed/memo/`` (:meth:`Workspace.memo`); ``omni report`` sets it for its kernels.
+SHARE_ENV = "OMNI_SHARE"
 
 
 def open_workspace(data: str | Path = "data/sample", **kwargs: Any) -> Workspace:
@@ -420,6 +424,15 @@ def _code_version() -> str:
     return _hash_files(files)[:16]
 
 
+@functools.cache
+def _package_version(package: str) -> str:
+    """sha256 of an omni subpackage's sources (``"value"``: omni/value/**.py)."""
+    root = Path(__file__).resolve().parent / package
+    if not root.is_dir():
+        raise ValueError(f"no omni subpackage {package!r}")
+    return _hash_files(sorted(root.rglob("*.py")))[:16]
+
+
 #: Resolution engines: ``embedded`` (pandas, NumPy and DuckDB on this machine, the default) and
 #: ``spark`` (:mod:`omni.spark`). Both give the same outputs (the parity tests check it), so the
 #: cache key does not name the engine: a resolution cached by one is read by the other.
@@ -444,10 +457,15 @@ class Workspace:
     master : str, optional
         The Spark master with ``engine="spark"`` (``local[2]``, ``spark://...``, ``yarn``; default
         :func:`omni.spark.session.get_session`'s).
+    share : bool, optional
+        Keep derived results that other processes on the same files will ask for (customer
+        value) in ``processed/memo/`` and read them from there (:meth:`memo`). Default: the
+        ``OMNI_SHARE`` environment variable is ``1``, which ``omni report`` sets for its notebooks'
+        kernels (the value report's fit is then read, not redone, by the audiences' kernel).
     """
 
     def __init__(self, data: str | Path = "data/sample", config: OneIDConfig | None = None, progress: bool = False,
-                 engine: str = "embedded", master: str | None = None):
+                 engine: str = "embedded", master: str | None = None, share: bool | None = None):
         if engine not in ENGINES:
             raise ValueError(f"engine must be one of {list(ENGINES)}, not {engine!r}")
         self.engine = engine
@@ -465,22 +483,61 @@ class Workspace:
         self._fingerprint: str | None = None
         self._resolved: dict[str | None, Resolved] = {}
         self._memo: dict[tuple, Any] = {}
+        self.share = bool(share) if share is not None else os.environ.get(SHARE_ENV) == "1"
         self._shared_inputs: dict | None = None
         self._month_inputs: tuple | None = None
         self._data_end: pd.Timestamp | None = None
         self._previous_from: str | None = None
 
     # -- basics ---------------------------------------------------------------------------
-    def memo(self, key: tuple, compute: Callable[[], Any]) -> Any:
+    def memo(self, key: tuple, compute: Callable[[], Any], *, persist: str | None = None) -> Any:
         """The value cached under ``key`` in this workspace, computed once by ``compute()``.
 
         Analyses share derived results through it (customer value as of a date is computed
         once per resolution and date and read by value, uplift and audiences). ``key`` must name
         everything the value depends on besides the dataset (as-of month, settings).
+
+        Parameters
+        ----------
+        key : tuple
+            What the value depends on besides the dataset; its ``repr`` names it on disk.
+        compute : callable
+            Makes the value.
+        persist : str, optional
+            The omni subpackage whose code makes the value (``"value"``). In a workspace opened
+            with ``share`` the value is also kept in ``processed/memo/`` (pickled), so another
+            process on the same files (the report's notebooks run in kernels of their own) reads
+            it instead of computing it again. The file's name hashes the data fingerprint, the
+            OneID settings, the resolution's code and that subpackage's code, so a change to any
+            of them computes afresh. Only values the package made itself are read back from there.
         """
-        if key not in self._memo:
-            self._memo[key] = compute()
-        return self._memo[key]
+        if key in self._memo:
+            return self._memo[key]
+        path = self._memo_path(key, persist) if persist and self.share else None
+        if path is not None and path.is_file():
+            try:
+                self._memo[key] = pickle.loads(path.read_bytes())
+                log.info("read %s from %s", key[0], path.name)
+                return self._memo[key]
+            except Exception as err:  # noqa: BLE001 - a damaged or stale file is computed again
+                log.info("memo %s unreadable (%s): computed again", path.name, type(err).__name__)
+        value = compute()
+        self._memo[key] = value
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(f".{os.getpid()}.tmp")
+                tmp.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+                os.replace(tmp, path)  # atomic: a reader never sees half a file
+            except OSError as err:  # a read-only dataset folder: the value stays in this process
+                log.info("memo %s not written (%s)", path.name, err)
+        return value
+
+    def _memo_path(self, key: tuple, package: str) -> Path:
+        code = _package_version(package)
+        name = json.dumps({"fp": self.fingerprint, "cfg": self.config.as_dict(), "v": __version__,
+                           "code": _code_version(), package: code, "key": repr(key)}, sort_keys=True)
+        return self.path / PROCESSED / "memo" / f"{package}-{hashlib.sha256(name.encode()).hexdigest()[:20]}.pkl"
 
     def _say(self, msg: str) -> None:
         if self.progress:

@@ -36,7 +36,7 @@ from omni.reporting.schedule import (
     startable,
 )
 from omni.reporting.site import SITE_CSS, build_site
-from omni.workspace import DATA_ENV, Workspace
+from omni.workspace import DATA_ENV, SHARE_ENV, Workspace
 
 __all__ = ["NotebookResult", "ReportError", "collect_metrics", "export_html", "header_html",
            "kernel_config", "kernel_death_error", "last_started_cell", "machine_memory_bytes", "notebook_title",
@@ -430,8 +430,9 @@ def run_report(
         ws = None
         release_memory()
     resolution_peak = 0
-    saved_env = os.environ.get(DATA_ENV)
+    saved_env = {k: os.environ.get(k) for k in (DATA_ENV, SHARE_ENV)}
     os.environ[DATA_ENV] = str(data)  # every kernel of this run reads this dataset (see _run_one)
+    os.environ[SHARE_ENV] = "1"  # and shares derived results (customer value) with the others
     peaks = KernelPeaks()
     tag = uuid.uuid4().hex[:8]
 
@@ -515,10 +516,11 @@ def run_report(
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-        if saved_env is None:
-            os.environ.pop(DATA_ENV, None)
-        else:
-            os.environ[DATA_ENV] = saved_env
+        for k, v in saved_env.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
     ordered = [results[p.stem] for p in paths]
     metrics = {
         "month": month,

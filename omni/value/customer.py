@@ -445,7 +445,7 @@ def customer_value(
     def compute() -> CustomerValue:
         return _value_of_rfm(customer_rfm(workspace, bound, **rfm_kw), **fit_kw)
 
-    return workspace.memo(("value.customer_value", bound, tuple(sorted(key.items()))), compute)
+    return workspace.memo(("value.customer_value", bound, tuple(sorted(key.items()))), compute, persist="value")
 
 
 def _resolution_month(bound: pd.Timestamp, resolution: Month | str | None) -> Month:
