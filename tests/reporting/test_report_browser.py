@@ -31,6 +31,7 @@ import pytest
 from omni.core.markup import CSP_META
 
 ROOT = Path(__file__).resolve().parents[2]
+N_NOTEBOOKS = len(list((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")))
 MONTH = "2026-10"
 OUT = Path(os.environ.get("OMNI_BROWSER_OUT") or ROOT / "tests" / "output" / "browser")
 
@@ -236,7 +237,7 @@ def test_report_run_prints_no_tcp_kernel_warning(report_run):
 
 
 def test_every_page_opens_without_console_errors_or_network_requests(visits):
-    assert len(visits) == 7, sorted(visits)  # the index and six notebooks
+    assert len(visits) == N_NOTEBOOKS + 1, sorted(visits)  # the index and every notebook
     for name, v in visits.items():
         assert not v["errors"], f"{name}: console errors {v['errors'][:5]}"
         assert not v["requests"], f"{name}: network requests {v['requests'][:5]}"
@@ -397,7 +398,7 @@ def zh_report_run(test_world, tmp_path_factory) -> Path:
 def test_zh_pages_show_no_missing_glyph_boxes(zh_report_run, browser):
     OUT.mkdir(parents=True, exist_ok=True)
     pages = sorted(zh_report_run.glob("*.html"))
-    assert len(pages) == 7
+    assert len(pages) == N_NOTEBOOKS + 1
     for path in pages:
         events = browser.open(path.as_uri())
         errors, requests = problems(events, path.as_uri())

@@ -28,6 +28,7 @@ from omni.core.markup import CSP, SITE_SCRIPT, SITE_SCRIPT_HASH
 from omni.reporting.runner import run_report
 
 ROOT = Path(__file__).resolve().parents[2]
+N_NOTEBOOKS = len(list((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")))
 
 PAYLOADS = [
     "<img src=x onerror=alert(1)>",
@@ -50,6 +51,8 @@ CATEGORY_COLUMNS = [
     ("pos_orders", "city"),
     ("crm_members", "register_channel"),
     ("service_tickets", "topic"),
+    ("products", "category"),
+    ("products", "product_line"),
 ]
 ROW_COLUMNS = [
     ("crm_members", "city"),
@@ -65,6 +68,12 @@ ROW_COLUMNS = [
 SHARED_COLUMNS = {
     "channel": [("touchpoints", "channel"), ("channel_spend", "channel"), ("campaigns", "channel")],
     "platform": [("ecom_orders", "platform"), ("platform_members", "platform")],
+}
+# the marketing-mix dataset beside the world (``<world>/mix``): its channels are the world's (mapped
+# alike, so the triangulation still lines the two up) and its regions are shared by its three sources
+MIX_SHARED_COLUMNS = {
+    "channel": [("media_spend", "channel"), ("geo_experiments", "channel")],
+    "region": [("media_spend", "region"), ("regional_sales", "region"), ("geo_experiments", "region")],
 }
 
 
@@ -105,11 +114,42 @@ def plant(world: Path) -> dict[str, int]:
 
     for name, col in CATEGORY_COLUMNS:
         apply(name, col, _hostile(frames[name][col].astype("string"), payloads))
-    for columns in SHARED_COLUMNS.values():
-        values = pd.concat([frames[n][c].astype("string") for n, c in columns])
+    mix_raw = world / "mix" / "raw"
+    mix_spec = yaml.safe_load((mix_raw / "sources.yaml").read_text(encoding="utf-8"))
+    mix = {name: _read(mix_raw, mix_spec, name) for name in mix_spec["sources"]}
+    renamed: dict[str, str] = {}  # the mix's channels and regions, also renamed in its truth
+    for key, columns in SHARED_COLUMNS.items():
+        values = pd.concat([frames[n][c].astype("string") for n, c in columns]
+                           + [mix[n][c].astype("string") for n, c in MIX_SHARED_COLUMNS.get(key, [])])
         mapping = _hostile(values, cycle([p for p in PAYLOADS if ">" not in p]))
         for name, col in columns:
             apply(name, col, mapping)
+        if key in MIX_SHARED_COLUMNS:
+            renamed.update(mapping)
+    regions = pd.concat([mix[n][c].astype("string") for n, c in MIX_SHARED_COLUMNS["region"]])
+    renamed.update(_hostile(regions, cycle(PAYLOADS)))
+    for name, col in [c for cols in MIX_SHARED_COLUMNS.values() for c in cols]:
+        old = mix[name][col].astype("string")
+        new = old.map(lambda v: renamed.get(v, v))
+        changed[f"mix.{name}.{col}"] = int((new != old).sum())
+        mix[name][col] = new
+    truth = world / "mix" / "truth"
+    contrib = pd.read_parquet(truth / "mix_contributions.parquet")
+    for col in ("region", "channel"):
+        contrib[col] = contrib[col].map(lambda v: renamed.get(v, v))
+    contrib.to_parquet(truth / "mix_contributions.parquet", index=False)
+
+    def rename(x):
+        if isinstance(x, dict):
+            return {renamed.get(k, k): rename(v) for k, v in x.items()}
+        if isinstance(x, list):
+            return [rename(v) for v in x]
+        return renamed.get(x, x) if isinstance(x, str) else x
+
+    params = json.loads((truth / "mix_params.json").read_text(encoding="utf-8"))
+    (truth / "mix_params.json").write_text(json.dumps(rename(params), ensure_ascii=False), encoding="utf-8")
+    for name, df in mix.items():
+        _write(mix_raw, mix_spec, name, df)
     for name, col in ROW_COLUMNS:
         df = frames[name]
         s = df[col].astype("string")
@@ -218,7 +258,7 @@ def test_payloads_planted_in_every_free_text_column(hostile_report):
 def test_no_html_page_has_live_markup_and_every_page_has_the_csp(hostile_report):
     month_dir, _ = hostile_report
     pages = sorted(month_dir.glob("*.html"))
-    assert len(pages) == 7  # six notebooks and the index
+    assert len(pages) == N_NOTEBOOKS + 1  # every notebook and the index
     visible = []
     for path in pages:
         page = _parse(path.read_text(encoding="utf-8"))
@@ -242,7 +282,7 @@ def test_no_html_page_has_live_markup_and_every_page_has_the_csp(hostile_report)
 def test_no_notebook_output_has_live_markup(hostile_report):
     month_dir, _ = hostile_report
     notebooks = sorted(month_dir.glob("*.ipynb"))
-    assert len(notebooks) == 6
+    assert len(notebooks) == N_NOTEBOOKS
     shown = []
     for path in notebooks:
         nb = nbformat.read(path, as_version=4)
