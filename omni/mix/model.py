@@ -118,6 +118,13 @@ class MarketingMixModel:
     covariance: str = "driscoll_kraay"
     hac_lags: int | None = None
 
+    def __post_init__(self) -> None:
+        if self.covariance not in ("driscoll_kraay", "laplace"):
+            raise ValueError(f"MarketingMixModel.covariance must be 'driscoll_kraay' or 'laplace', "
+                             f"got {self.covariance!r}")
+        if self.hac_lags is not None and self.hac_lags < 0:
+            raise ValueError(f"MarketingMixModel.hac_lags must be >= 0, got {self.hac_lags}")
+
     # -- design ---------------------------------------------------------------------------------
     def _setup(self, panel: MixPanel) -> None:
         t_days, n_r, n_c = panel.spend.shape
