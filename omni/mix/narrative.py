@@ -97,7 +97,8 @@ def roas_table(result: MixResult) -> dict[str, Any]:
     cols = ["spend", "orders", "orders_interval", "revenue", "share", "roas", "roas_interval"]
     return {"df": ch[cols], "index": True, "formats": {"spend": "{:,.0f}", "orders": "{:,.0f}",
             "revenue": "{:,.0f}", "share": "{:.1%}", "roas": "{:.2f}"},
-            "caption": tr("90% intervals from the Laplace posterior", "90% 区间来自 Laplace 后验")}
+            "caption": tr("90% intervals from the posterior (its covariance robust to shocks common to all "
+                          "regions in a week)", "90% 区间来自后验（协方差对各地区同周的共同冲击稳健）")}
 
 
 def lifts_table(result: MixResult) -> dict[str, Any] | None:
