@@ -33,7 +33,12 @@ def main() -> None:
     args = ap.parse_args()
     out = Path(args.out or f"/tmp/bench_recommend/w{args.persons}")
     import omni
-    from omni.recommend.analysis import _segments, load_interactions, recommender_at
+    from omni.recommend.analysis import (
+        _segments,
+        load_interactions,
+        recommender_at,
+        used_components,
+    )
     from omni.recommend.topk import topk_table
 
     if not (out / "raw" / "sources.yaml").exists():
@@ -53,8 +58,9 @@ def main() -> None:
     inter, profiles = load_interactions(ws, month)
     t1 = time.perf_counter()
     seg = _segments(profiles, inter.users)
-    rec = recommender_at(inter, seg, month.next)
-    rec.weights = {"popularity": 1.0, "buy_again": 0.5, "copurchase": 0.5, "coview": 1.0, "bpr": 1.0}
+    weights = {"popularity": 1.0, "buy_again": 0.5, "copurchase": 0.5, "coview": 1.0, "bpr": 1.0}
+    rec = recommender_at(inter, seg, month.next, components=used_components(weights))  # what the lists read
+    rec.weights = weights
     t2 = time.perf_counter()
     table, _ = topk_table(rec, inter, profiles, month.next, k=20)
     t3 = time.perf_counter()

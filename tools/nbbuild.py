@@ -103,6 +103,9 @@ def execute_and_keep_checked(nb_path: Path) -> None:
 
 if __name__ == "__main__":
     root = Path(__file__).resolve().parent.parent
+    unknown = [a for a in sys.argv[1:] if a.startswith("-") and a != "--execute"]
+    if unknown:  # an unknown flag must not build (without --execute the checked outputs are dropped)
+        sys.exit(f"nbbuild: unknown option(s) {unknown}; usage: nbbuild.py [--execute] [notebooks/src/NN_name.py ...]")
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     srcs = [Path(p) for p in args] or sorted((root / "notebooks" / "src").glob("[0-9][0-9]_*.py"))
     for s in srcs:

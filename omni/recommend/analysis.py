@@ -13,7 +13,7 @@ Protocol for report month ``M`` (never leave-one-out):
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -27,7 +27,7 @@ from omni.recommend.topk import topk_table, write_topk
 from omni.recommend.truth import oracle_lists
 from omni.workspace import Workspace
 
-__all__ = ["analyse_month", "choose_weights", "load_interactions", "recommend_lists", "recommender_at",
+__all__ = ["analyse_month", "choose_weights", "load_interactions", "recommend_lists", "recommender_at", "used_components",
            "segment_labels"]
 
 WEIGHT_GRID = (0.0, 0.5, 1.0, 2.0)
@@ -78,14 +78,16 @@ def _allowed(inter: Interactions, target: Month) -> np.ndarray:
 
 def recommender_at(inter: Interactions, segment: tuple[np.ndarray, np.ndarray], end: Month, *, channel: str | None = None,
                    factors: int = 32, iterations: int = 15, half_life_days: float = 60.0, seed: int = 7,
-                   threads: int = 1) -> Recommender:
-    """Every model fitted on the interactions before the start of ``end`` (for month ``end``)."""
+                   threads: int = 1, components: Sequence[str] = COMPONENTS) -> Recommender:
+    """The models fitted on the interactions before the start of ``end`` (for month ``end``):
+    every one, or only ``components`` (a blend's lists need only the models it weighs)."""
     h = history_at(inter.purchases, inter.views, inter.n_users, inter.catalogue.n, end.start,
                    half_life_days=half_life_days, channel=channel)
     line = inter.catalogue.column("product_line")
     line_codes = pd.factorize(pd.Series(line).astype("string"))[0] if line[0] is not None else None
     rec = fit_recommender(h, segment[0], inter.catalogue.repeat, _allowed(inter, end), line_codes,
-                          factors=factors, iterations=iterations, seed=seed, threads=threads)
+                          factors=factors, iterations=iterations, seed=seed, threads=threads,
+                          components=components)
     rec.segment_names = segment[1]
     return rec
 
@@ -103,13 +105,18 @@ def recommend_lists(ws: Workspace, month: Month | str, *, k: int = 20, factors: 
     v_users, v_truth = _test_truth(inter, month)
     rec_v = recommender_at(inter, segment, month, **fit)
     weights = choose_weights(rec_v, v_users, v_truth, k=k) if len(v_users) else {"popularity": 1.0}
-    final = recommender_at(inter, segment, month.next, **fit)
+    final = recommender_at(inter, segment, month.next, components=used_components(weights), **fit)
     final.weights = weights
     table, _ = topk_table(final, inter, profiles, month.next, k=k, exclude_days=exclude_days,
                           max_per_category=max_per_category)
     write_topk(ws, month, table, {"weights": weights, "k": k, **fit, "exclude_days": exclude_days,
                                   "max_per_category": max_per_category})
     return table
+
+
+def used_components(weights: Mapping[str, float]) -> list[str]:
+    """The models a blend with these weights reads (non-zero weight)."""
+    return [c for c in COMPONENTS if weights.get(c)]
 
 
 def _test_truth(inter: Interactions, month: Month):
@@ -241,10 +248,10 @@ def analyse_month(
     if oracle is not None:
         result.tables["oracle_gap"] = _gap_table(result.tables["models"])
         result.oracle_mapped = float(mapped.mean()) if len(mapped) else float("nan")
-    result.tables["single_channel"] = _single_channel(inter, segment, month, users, truth, weights, k, fit,
+    result.tables["single_channel"] = _single_channel(inter, segment, month, users, truth, rec, k, fit,
                                                       single_channels, n_boot, seed)
-    # 3. the lists for the next month
-    final = recommender_at(inter, segment, month.next, **fit)
+    # 3. the lists for the next month (only the models the blend weighs are fitted)
+    final = recommender_at(inter, segment, month.next, components=used_components(weights), **fit)
     final.weights = weights
     table, excluded = topk_table(final, inter, profiles, month.next, k=k, exclude_days=exclude_days,
                                  max_per_category=max_per_category)
@@ -304,13 +311,14 @@ def _segment_table(per_user, seg: pd.DataFrame, models: list[str]) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
-def _single_channel(inter, segment, month, users, truth, weights, k, fit, channels, n_boot, seed) -> pd.DataFrame:
-    """The blend fitted on one channel's orders only against the omnichannel blend, on the people
-    with an order in that channel before the month (paired, same truth: all their purchases)."""
+def _single_channel(inter, segment, month, users, truth, omni_rec, k, fit, channels, n_boot, seed) -> pd.DataFrame:
+    """The blend fitted on one channel's orders only against the omnichannel blend (``omni_rec``,
+    the test month's recommender with the blend's weights), on the people with an order in that
+    channel before the month (paired, same truth: all their purchases)."""
     p = inter.purchases
     before = p.loc[p["time"].to_numpy() < np.datetime64(month.start, "ns")]
-    omni_rec = recommender_at(inter, segment, month, **fit)
-    omni_rec.weights = weights
+    weights = omni_rec.weights
+    single_weights = {c: w for c, w in weights.items() if c != "coview"}
     rows = []
     for ch in channels:
         had = np.unique(before.loc[before["channel"].to_numpy() == ch, "user"].to_numpy())
@@ -318,8 +326,8 @@ def _single_channel(inter, segment, month, users, truth, weights, k, fit, channe
         if sel.sum() < 5:
             continue
         u = users[sel]
-        single = recommender_at(inter, segment, month, channel=ch, **fit)
-        single.weights = {c: w for c, w in weights.items() if c != "coview"}
+        single = recommender_at(inter, segment, month, channel=ch, components=used_components(single_weights), **fit)
+        single.weights = single_weights
         r_omni = per_user_metrics(omni_rec.recommend("blend", u, k), truth[np.flatnonzero(sel)])
         r_single = per_user_metrics(single.recommend("blend", u, k), truth[np.flatnonzero(sel)])
         b = paired_bootstrap({"single": r_single["recall@20"].to_numpy(), "omni": r_omni["recall@20"].to_numpy()},
