@@ -111,6 +111,14 @@ class SparkInputs:
     staging: Path
     owned: bool = field(default=True, repr=False)
 
+    def quasi_frame(self, spark: SparkSession) -> DataFrame | None:
+        """The staged quasi table as a Spark DataFrame (``record_key``, ``value``, ``valid``,
+        ``field``), for the probabilistic stage on Spark; None without it."""
+        folder = self.staging / "quasi"
+        if not any(folder.glob("*.parquet")):
+            return None
+        return spark.read.parquet(str(folder)).select("record_key", "value", "valid", "field")
+
     def close(self) -> None:
         """Remove the staging folder (when this run created it)."""
         if self.owned:
@@ -192,7 +200,7 @@ def _read_stage(folder: Path, names: list[str]) -> dict[str, pd.DataFrame]:
 
 
 def load_inputs(spark: SparkSession, spec: DatasetSpec, *, probabilistic: bool = False,
-                staging: str | Path | None = None) -> SparkInputs:
+                staging: str | Path | None = None, quasi_on_driver: bool = True) -> SparkInputs:
     """Load, validate and normalize every record source in Spark tasks (one per source).
 
     Parameters
@@ -205,6 +213,9 @@ def load_inputs(spark: SparkSession, spec: DatasetSpec, *, probabilistic: bool =
     staging : path, optional
         A folder visible to the driver and the executors (default: a new temporary folder next
         to the dataset's cache, removed by :meth:`SparkInputs.close`).
+    quasi_on_driver : bool
+        Also read the quasi table into ``SparkInputs.quasi`` (pandas); the Spark stage reads it
+        with :meth:`SparkInputs.quasi_frame` instead.
 
     Returns
     -------
@@ -245,7 +256,7 @@ def load_inputs(spark: SparkSession, spec: DatasetSpec, *, probabilistic: bool =
     counts = counts.set_index("source").loc[names].reset_index()
     tables = _read_stage(stage / "tables", names)
     quasi = None
-    if probabilistic:
+    if probabilistic and quasi_on_driver:
         parts = _read_stage(stage / "quasi", names)
         quasi = concat_quasi_fields([parts[n] for n in names if n in parts], list(spec.sources))
     ids = spark.read.parquet(str(stage / "ids"))
