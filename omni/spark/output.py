@@ -53,10 +53,9 @@ def conform(batch: pd.DataFrame, template: pd.DataFrame) -> pd.DataFrame:
             cat = pd.Categorical(s.astype(object).where(s.notna(), None), dtype=dt)
             lost = np.asarray(cat.codes < 0) & s.notna().to_numpy()
             if lost.any():
-                raise ValueError(f"column {c!r}: {int(lost.sum())} value(s) outside its categories, "
-                                 f"e.g. {s[lost].iloc[0]!r}")
+                raise ValueError(f"column {c!r}: {int(lost.sum())} value(s) outside its categories")
             out[c] = cat
-        elif dt == object:
+        elif pd.api.types.is_object_dtype(dt):
             out[c] = s.astype(object).where(s.notna(), None).to_numpy(dtype=object)
         elif isinstance(dt, pd.StringDtype):
             out[c] = s.astype(object).where(s.notna(), None).astype(dt).array
@@ -75,7 +74,7 @@ def schema_of(template: pd.DataFrame) -> pa.Schema:
         dt = template[c].dtype
         if isinstance(dt, pd.CategoricalDtype):
             row[c] = pd.Categorical(list(dt.categories[:1]) or [None], dtype=dt)
-        elif dt == object or isinstance(dt, pd.StringDtype):
+        elif pd.api.types.is_object_dtype(dt) or isinstance(dt, pd.StringDtype):
             row[c] = pd.array(["x"], dtype=dt)
         else:
             row[c] = np.zeros(1, dtype=dt)
