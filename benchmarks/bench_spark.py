@@ -8,10 +8,14 @@ JVM that ``pyspark`` starts):
 * ``embedded``: :meth:`omni.workspace.Workspace.resolve` of the whole world, from raw files, with
   the probabilistic stage on (``OneIDConfig(probabilistic=True)``);
 * ``spark``: the same resolution with ``Workspace(..., engine="spark", master=master)``, as
-  ``omni resolve --engine spark`` runs it.
+  ``omni resolve --engine spark`` runs it (rules, probabilistic stage trained on Spark, stable
+  numbering and the record-level cache files on Spark; unified tables and profiles on the driver).
 
-``--stages`` measures the Spark-native probabilistic stage and stable numbering alone (not yet
-wired into ``--engine spark``, which runs those two on the driver as the embedded engine does),
+The world is read, never written: each child resolves a work folder whose ``raw`` is a symbolic
+link to the world's (the cache and the Spark staging go there), so a shared world such as
+``/tmp/r1m/w`` is left as it is.
+
+``--stages`` measures the Spark-native probabilistic stage and stable numbering alone,
 on the embedded engine's deterministic resolution: the probabilistic stage (:func:`omni.spark.linkage.link_accounts_spark`
 against :func:`omni.oneid.linkage.link_accounts`) and the stable numbering
 (:func:`omni.spark.stable.assign_oneids_spark` against :func:`omni.oneid.stable.assign_oneid_numbers`),
@@ -154,14 +158,25 @@ def same_partition(a: Path, b: Path) -> tuple[bool, int]:
     return diff == 0, diff
 
 
+def _work_world(world: Path, work: Path) -> Path:
+    """A folder whose ``raw`` links to the world's: what the children resolve and write into."""
+    w = work / "world"
+    w.mkdir(parents=True, exist_ok=True)
+    link = w / "raw"
+    if not link.exists():
+        link.symlink_to((world / "raw").resolve(), target_is_directory=True)
+    return w
+
+
 def run_world(world: Path, stages: bool, master: str, interval: float) -> dict:
     work = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench_spark_{world.name}"
     work.mkdir(parents=True, exist_ok=True)
+    resolved = _work_world(world, work)
     kinds = ("stages_embedded", "stages_spark") if stages else ("embedded", "spark")
     out: dict = {"world": str(world), "mode": "stages" if stages else "resolve", "master": master}
     for kind in kinds:
         part = work / f"{kind}.parquet"
-        cmd = [sys.executable, __file__, "--child", kind, "--data", str(world), "--part", str(part),
+        cmd = [sys.executable, __file__, "--child", kind, "--data", str(resolved), "--part", str(part),
                "--master", master]
         code, seconds, peak, err = run_sampled(cmd, interval=interval)
         res = {"exit": code, "wall_seconds": round(seconds, 1), "peak_gb": round(peak / 1e9, 2)}

@@ -449,14 +449,22 @@ class Workspace:
     master : str, optional
         The Spark master with ``engine="spark"`` (``local[2]``, ``spark://...``, ``yarn``; default
         :func:`omni.spark.session.get_session`'s).
+    raw_uri : str, optional
+        With ``engine="spark"``: read the source files from this folder of a Hadoop file system
+        (``hdfs://...``, ``s3a://...``, ``file://...``) instead of the folder of ``sources.yaml``
+        (:func:`omni.spark.load.load_inputs`); the dataset folder then needs only
+        ``raw/sources.yaml`` and holds the cache.
     """
 
     def __init__(self, data: str | Path = "data/sample", config: OneIDConfig | None = None, progress: bool = False,
-                 engine: str = "embedded", master: str | None = None):
+                 engine: str = "embedded", master: str | None = None, raw_uri: str | None = None):
         if engine not in ENGINES:
             raise ValueError(f"engine must be one of {list(ENGINES)}, not {engine!r}")
+        if raw_uri is not None and engine != "spark":
+            raise ValueError("source files at a URI (raw_uri) are read by the Spark engine only: use engine='spark'")
         self.engine = engine
         self.master = master
+        self.raw_uri = raw_uri
         self.path = find_dataset(data)
         self.spec = read_spec(self.path)
         self.config = config or OneIDConfig()
@@ -495,6 +503,13 @@ class Workspace:
     def fingerprint(self) -> str:
         """sha256 of sources.yaml and every source file."""
         if self._fingerprint is None:
+            if self.raw_uri is not None:  # files on a Hadoop file system: their sizes and times
+                from omni.spark.load import uri_stamp
+                from omni.spark.session import get_session
+
+                stamp = uri_stamp(get_session(self.master), self.spec, self.raw_uri)
+                self._fingerprint = _hash_files([self.spec.path], extra=stamp)
+                return self._fingerprint
             files = [self.spec.path] + [self.spec.file_path(s) for s in self.spec.sources]
             self._fingerprint = _hash_files([f for f in files if f.exists()])
         return self._fingerprint
@@ -948,7 +963,8 @@ class Workspace:
         load_seconds = 0.0
         if inputs is None:
             t = time.perf_counter()
-            inputs = load_inputs(spark, self.spec, probabilistic=self.config.probabilistic, quasi_on_driver=False)
+            inputs = load_inputs(spark, self.spec, probabilistic=self.config.probabilistic, quasi_on_driver=False,
+                                 raw_uri=self.raw_uri)
             load_seconds = time.perf_counter() - t
             self._say(f"  loaded and normalized {len(inputs.names)} sources in Spark tasks in {load_seconds:.1f} s")
             if shared is not None:
@@ -988,7 +1004,7 @@ class Workspace:
         del r
         tables = {role: unified_table(role, tabs, self.spec, rowmap) for role in UNIFIED}
         profiles = build_profiles(tabs, rowmap, as_of=month_end(as_of) if as_of else None, orders=tables["orders"])
-        quarantined = quarantined_opt_outs(self.spec, None)
+        quarantined = inputs.opt_outs  # found by the loader tasks
         if len(quarantined.rows):
             record_oneid = pd.DataFrame({"record_key": records["record_key"].array,
                                          "oneid": rowmap.oneid_strings(rowmap.record_codes)})

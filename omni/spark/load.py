@@ -52,6 +52,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pyspark.sql import DataFrame, SparkSession
 
+from omni.consent import CONSENT_COLUMNS, QuarantinedOptOuts, quarantined_opt_outs
 from omni.core.errors import OmniError
 from omni.io import load_source
 from omni.io.errors import DataContractError
@@ -61,7 +62,7 @@ from omni.oneid.match_features import concat_quasi_fields, quasi_fields
 from omni.oneid.state import as_datetime
 from omni.unify import output_columns, record_keys, record_time_column, source_roles
 
-__all__ = ["ORD_SHIFT", "SparkInputs", "load_inputs", "record_sources"]
+__all__ = ["ORD_SHIFT", "SparkInputs", "load_inputs", "record_sources", "source_uris", "uri_stamp"]
 
 #: ``ord`` of an identifier row = source position << ORD_SHIFT + row position in its source's table.
 ORD_SHIFT = 40
@@ -105,6 +106,9 @@ class SparkInputs:
         Per source: ``rows_in``, ``accepted``, ``quarantined``, ``file_records``, ``seconds``.
     staging : Path
         The staging folder (removed by :meth:`close`).
+    opt_outs : QuarantinedOptOuts
+        The opt-outs of quarantined rows of the record sources (:func:`omni.consent.quarantined_opt_outs`,
+        found by the task that loaded each source; ``rows`` only).
     """
 
     ids: DataFrame
@@ -114,6 +118,7 @@ class SparkInputs:
     quasi: pd.DataFrame | None
     counts: pd.DataFrame
     staging: Path
+    opt_outs: QuarantinedOptOuts | None = None
     owned: bool = field(default=True, repr=False)
 
     def quasi_frame(self, spark: SparkSession) -> DataFrame | None:
@@ -179,6 +184,11 @@ def _load_one(spec: DatasetSpec, names: list[str], staging: str, with_quasi: boo
         t[output_columns(spec, name)].to_parquet(stage / "tables" / f"{name}.parquet", index=False)
         if with_quasi and sspec.quasi_identifiers:
             quasi_fields({name: t}, spec).to_parquet(stage / "quasi" / f"{name}.parquet", index=False)
+        if any(c in sspec.columns for c in CONSENT_COLUMNS) and len(ls.quarantine):
+            # opt-outs of quarantined duplicates, read from the file this task holds (the consent rule)
+            own = dataclasses.replace(spec, sources={name: sspec})
+            quarantined_opt_outs(own, ls.quarantine).rows.to_parquet(stage / "optouts" / f"{name}.parquet",
+                                                                     index=False)
         out.update(rows_in=[ls.rows_in], accepted=[ls.accepted], quarantined=[ls.quarantined],
                    file_records=[ls.file_records])
     except (OmniError, ValueError) as err:  # expected errors travel back to the driver, one line
@@ -257,6 +267,21 @@ def source_uris(spark: SparkSession, spec: DatasetSpec, names: list[str], raw_ur
     return out
 
 
+def uri_stamp(spark: SparkSession, spec: DatasetSpec, raw_uri: str) -> bytes:
+    """What identifies the source files under ``raw_uri`` for a cache key: each existing file's
+    qualified URI, size and modification time (the files are not read)."""
+    sc = spark.sparkContext
+    jvm, conf = sc._jvm, sc._jsc.hadoopConfiguration()
+    parts = [raw_uri]
+    for n in spec.sources:
+        path = jvm.org.apache.hadoop.fs.Path(f"{raw_uri.rstrip('/')}/{spec[n].file}")
+        fs = path.getFileSystem(conf)
+        if fs.isFile(path):
+            st = fs.getFileStatus(path)
+            parts.append(f"{n}\t{fs.makeQualified(path).toString()}\t{st.getLen()}\t{st.getModificationTime()}")
+    return "\n".join(parts).encode("utf-8")
+
+
 def load_inputs(spark: SparkSession, spec: DatasetSpec, *, probabilistic: bool = False,
                 staging: str | Path | None = None, quasi_on_driver: bool = True,
                 raw_uri: str | None = None) -> SparkInputs:
@@ -304,7 +329,7 @@ def load_inputs(spark: SparkSession, spec: DatasetSpec, *, probabilistic: bool =
         base.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".spark-stage-", dir=base))
     stage = Path(staging)
-    for sub in ("ids", "records", "tables", "quasi"):
+    for sub in ("ids", "records", "tables", "quasi", "optouts"):
         (stage / sub).mkdir(parents=True, exist_ok=True)
     sizes = ({n: uris[n][1] for n in names} if uris is not None else
              {n: spec.file_path(n).stat().st_size for n in names})
@@ -330,12 +355,15 @@ def load_inputs(spark: SparkSession, spec: DatasetSpec, *, probabilistic: bool =
         raise RuntimeError(f"counts do not reconcile for source(s) {list(bad['source'])}")
     counts = counts.set_index("source").loc[names].reset_index()
     tables = _read_stage(stage / "tables", names)
+    opt_outs = QuarantinedOptOuts.empty()
+    if parts := list(_read_stage(stage / "optouts", names).values()):
+        opt_outs.rows = pd.concat(parts, ignore_index=True)
     quasi = None
     if probabilistic and quasi_on_driver:
         parts = _read_stage(stage / "quasi", names)
         quasi = concat_quasi_fields([parts[n] for n in names if n in parts], list(spec.sources))
     ids = spark.read.parquet(str(stage / "ids"))
     records = spark.read.parquet(str(stage / "records"))
-    return SparkInputs(ids=ids, records=records, names=names, tables=tables, quasi=quasi,
+    return SparkInputs(ids=ids, records=records, names=names, tables=tables, quasi=quasi, opt_outs=opt_outs,
                        counts=counts.drop(columns=["error_module", "error_class", "error", "hint"]),
                        staging=stage, owned=owned)

@@ -5,7 +5,8 @@
   reads it and gives the same record -> OneID map, unified tables and profiles as the embedded
   engine, and the same links;
 - as of the test world's second-to-last month (stable OneIDs against the month before, both
-  resolved on Spark from one load): the same record partition, ``how``, value statuses, OneIDs;
+  resolved on Spark from one load of the files read from a ``file://`` URI): the same record
+  partition, ``how``, value statuses, OneIDs, profiles and unified tables;
 - bad input gives the embedded engine's one-line error.
 """
 
@@ -68,19 +69,22 @@ def test_cli_spark_resolution_is_read_by_the_workspace_unchanged(spark, embedded
     b = want.links.sort_values("account").reset_index(drop=True)
     weights = ["match_probability", "match_weight", "second_weight", "margin"]
     pd.testing.assert_frame_equal(a.drop(columns=weights), b.drop(columns=weights))
-    assert np.allclose(a["match_weight"], b["match_weight"], atol=0.5)
-    # the record-level files were written by the Spark writer task (1M-row groups), not by pandas
-    folder = got.folder
-    assert pq.ParquetFile(folder / "record_oneid.parquet").metadata.row_group(0).num_rows == 60_458
-    assert pq.ParquetFile(folder / "edges.parquet").schema_arrow.equals(
-        pq.ParquetFile(want.folder / "edges.parquet").schema_arrow)
+    diff = (a["match_weight"] - b["match_weight"]).abs()
+    assert diff.max() < 2 and np.corrcoef(a["match_weight"], b["match_weight"])[0, 1] > 0.99
+    for name in ("record_oneid", "values", "edges", "invalid", "changes", "naive"):  # written by Spark
+        assert pq.read_schema(got.folder / f"{name}.parquet").equals(pq.read_schema(want.folder / f"{name}.parquet"))
 
 
 def test_as_of_resolution_on_spark_matches_the_embedded_engine(spark, test_world, tmp_path):
     cfg = OneIDConfig(probabilistic=False)
     emb = Workspace(test_world, config=cfg)
     as_of = str(Month.parse(emb.last_complete_month()).previous)
-    spk = Workspace(_copy(test_world, tmp_path / "world"), config=cfg, engine="spark")
+    # the source files read from a Hadoop-filesystem URI (file://: the code path of hdfs:// and
+    # s3a://); the dataset folder holds sources.yaml and the cache only
+    (tmp_path / "world" / "raw").mkdir(parents=True)
+    shutil.copy(test_world / "raw" / "sources.yaml", tmp_path / "world" / "raw")
+    spk = Workspace(tmp_path / "world", config=cfg, engine="spark",
+                    raw_uri=(test_world / "raw").resolve().as_uri())
     got, want = spk.resolve(as_of), emb.resolve(as_of)
     a, b = got.record_oneid, want.record_oneid
     assert 0 < len(a) == len(b) < 60_458
@@ -90,6 +94,8 @@ def test_as_of_resolution_on_spark_matches_the_embedded_engine(spark, test_world
     assert a["oneid"].equals(b["oneid"])  # stably numbered against the previous month alike
     pd.testing.assert_frame_equal(got.values, want.values)
     pd.testing.assert_frame_equal(got.changes, want.changes)
+    for name in ("profiles", "orders", "events"):
+        pd.testing.assert_frame_equal(got[name], want[name], obj=name)
     prev = str(Month.parse(as_of).previous)  # resolved on Spark from the same load
     assert spk.cached_resolution(prev).record_oneid.equals(emb.resolve(prev, stable=False).record_oneid)
 
