@@ -80,7 +80,8 @@ def child_spark(world: Path, out: Path, master: str) -> dict:
     ro = res.read("record_oneid", columns=["record_key", "oneid"])
     _write_partition(out, ro["record_key"].to_numpy(dtype=object), ro["oneid"].to_numpy(dtype=object))
     return {"seconds": seconds, "records": len(ro), "links": int(res.summary.get("probabilistic_links", 0)),
-            "stage_seconds": res.summary.get("stage_seconds", {})}
+            "stage_seconds": res.summary.get("stage_seconds", {}),
+            "probabilistic_seconds": res.summary.get("probabilistic", {}).get("seconds", {})}
 
 
 def _stage_inputs(world: Path):
