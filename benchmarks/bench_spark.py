@@ -81,7 +81,8 @@ def child_spark(world: Path, out: Path, master: str) -> dict:
     _write_partition(out, ro["record_key"].to_numpy(dtype=object), ro["oneid"].to_numpy(dtype=object))
     return {"seconds": seconds, "records": len(ro), "links": int(res.summary.get("probabilistic_links", 0)),
             "stage_seconds": res.summary.get("stage_seconds", {}),
-            "probabilistic_seconds": res.summary.get("probabilistic", {}).get("seconds", {})}
+            "probabilistic_seconds": res.summary.get("probabilistic", {}).get("seconds", {}),
+            "component_rounds": res.summary.get("spark_component_rounds", [])}
 
 
 def _stage_inputs(world: Path):

@@ -1027,6 +1027,7 @@ class Workspace:
             "opt_outs_from_quarantine": int(profiles.attrs.get("opt_outs_from_quarantine", 0)),
             "data_end": None if pd.isna(out.data_end) else pd.Timestamp(out.data_end).isoformat(),
             "engine": "spark",
+            "spark_component_rounds": out.component_rounds,
         }
         if numbered_against and self._previous_from:
             summary["previous_from"] = self._previous_from

@@ -34,6 +34,7 @@ from pyspark.sql import functions as F
 from omni.core.oneid_codec import format_oneids
 from omni.oneid.config import OneIDConfig
 from omni.oneid.state import HOW_NAMES, STATUS_NAMES
+from omni.spark.components import ROUNDS
 from omni.spark.frames import dense_index
 from omni.spark.linkage import link_accounts_spark
 from omni.spark.load import SparkInputs
@@ -69,6 +70,9 @@ class SparkOutputs:
         The latest record time of all records (before the as-of cut).
     stages : dict
         Seconds per stage.
+    component_rounds : list of int
+        The rounds of each distributed connected-components run of the rules (graphs solved on
+        the driver are not listed).
     """
 
     frames: dict[str, tuple[DataFrame, pd.DataFrame, str]]
@@ -82,6 +86,7 @@ class SparkOutputs:
     n_ids: int
     data_end: Any
     stages: dict[str, float] = field(default_factory=dict)
+    component_rounds: list[int] = field(default_factory=list)
 
     def write(self, name: str, path: Path) -> int:
         """Write one frame as the cache file ``path`` (:func:`omni.spark.output.write_frame`)."""
@@ -161,8 +166,10 @@ def resolve_outputs(spark: SparkSession, spec: Any, inputs: SparkInputs, as_of_e
     say = say or (lambda _msg: None)
     end_ns = inputs.records.agg(F.max("time_ns")).collect()[0][0]  # of all records, as embedded
     data_end = pd.Timestamp(end_ns) if end_ns is not None else pd.NaT
+    first_run = len(ROUNDS)
     sr = resolve_spark(spec, as_of_end, config, spark=spark, inputs=inputs)
     stages = dict(sr.stages)
+    rounds = list(ROUNDS[first_run:])
     recs = sr.records.select("rec", "src", "row", "record_key", "time_ns", F.col("label").alias("cluster"), "how")
     links, failure = pd.DataFrame(), None
     t = time.perf_counter()
@@ -221,4 +228,4 @@ def resolve_outputs(spark: SparkSession, spec: Any, inputs: SparkInputs, as_of_e
         frames["naive"] = (sr.naive, tpl["naive"], "rec")
     return SparkOutputs(frames=frames, records=records, names=names, removals=sr.removals, links=links,
                         failure=failure, n_rec=sr.n_rec, n_clusters=int(n_clusters), n_ids=sr.n_ids,
-                        data_end=data_end, stages=stages)
+                        data_end=data_end, stages=stages, component_rounds=rounds)
