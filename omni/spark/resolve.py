@@ -114,7 +114,8 @@ class SparkResolution:
         r = self.records.toPandas().sort_values("rec")
         cluster, _ = dense_codes(r["label"].to_numpy(np.int64))
         time_ns = r["time_ns"].astype("Int64").to_numpy(dtype=np.int64, na_value=np.iinfo(np.int64).min)
-        source = pd.Categorical.from_codes(r["src"].to_numpy(np.int16), categories=self.names)
+        names = self.names or ["records"]  # a hand-made identifier table has no sources
+        source = pd.Categorical.from_codes(r["src"].to_numpy(np.int16), categories=names)
         records = pd.DataFrame({"source": source, "row": r["row"].to_numpy(np.int64),
                                 "time": time_ns.view("datetime64[ns]")})
         out = pd.DataFrame({
