@@ -444,8 +444,10 @@ class Workspace:
     progress : bool
         Print progress lines to stderr.
     engine : {"embedded", "spark"}
-        Where the deterministic resolution runs (:data:`ENGINES`; ``spark``: loading, normalizing
-        and the OneID rules on Apache Spark, :func:`omni.spark.resolve.resolve_spark`).
+        Where the resolution runs (:data:`ENGINES`; ``spark``: loading, normalizing, the OneID
+        rules, the probabilistic stage, stable numbering and the record-level cache files on Apache
+        Spark, :func:`omni.spark.pipeline.resolve_outputs`; the unified tables and profiles on the
+        driver).
     master : str, optional
         The Spark master with ``engine="spark"`` (``local[2]``, ``spark://...``, ``yarn``; default
         :func:`omni.spark.session.get_session`'s).

@@ -1,4 +1,4 @@
-"""The deterministic OneID resolution on Spark: ``omni resolve --engine spark``.
+"""The deterministic OneID resolution on Spark: the rules' part of ``omni resolve --engine spark``.
 
 :func:`resolve_spark` is the Spark twin of the inputs and rules part of
 :meth:`omni.workspace.Workspace._resolve_now`:
@@ -8,15 +8,14 @@
    (:mod:`omni.spark.graph`);
 3. the naive baseline (connect every shared value) and the rules (:mod:`omni.spark.rules`) run on
    Spark DataFrames;
-4. the outputs are collected into the embedded engine's :class:`omni.oneid.resolve.Resolution`
-   (records with ``cluster`` and ``how``, values with ``status`` and ``reason``, edges, removals,
-   invalid rows), numbered as the embedded engine numbers them.
+4. the outputs stay Spark DataFrames (:class:`SparkResolution`: records with their component
+   label and ``how``, values with ``status`` and ``reason``, edges, invalid rows; the removals,
+   a few rows per over-limit component, as pandas), numbered as the embedded engine numbers them.
+   :meth:`SparkResolution.collect` gives the embedded :class:`omni.oneid.resolve.Resolution`
+   for small data and tests.
 
-What follows a resolution is the same code for both engines: the workspace numbers the OneIDs
-against the previous month (:func:`omni.oneid.stable.assign_oneid_numbers`), builds the unified
-tables and profiles (:mod:`omni.unify`) on the driver from the source columns the Spark tasks
-staged, and writes the cache in the one Parquet layout (``Workspace._write_cache``), so
-``Resolved.from_cache``, the notebooks and ``omni report`` read a Spark resolution unchanged.
+:mod:`omni.spark.pipeline` continues on Spark (the probabilistic stage, stable numbering, the
+cache files); the workspace builds the unified tables and profiles on the driver.
 """
 
 from __future__ import annotations
