@@ -11,8 +11,8 @@ JVM that ``pyspark`` starts):
   ``omni resolve --engine spark`` runs it (rules, probabilistic stage trained on Spark, stable
   numbering and the record-level cache files on Spark; unified tables and profiles on the driver).
 
-The world is read, never written: each child resolves a work folder whose ``raw`` is a symbolic
-link to the world's (the cache and the Spark staging go there), so a shared world such as
+The world is read, never written: each child resolves a work folder whose ``raw`` holds hard links
+to the world's files (the cache and the Spark staging go there), so a shared world such as
 ``/tmp/r1m/w`` is left as it is.
 
 ``--stages`` measures the Spark-native probabilistic stage and stable numbering alone,
@@ -161,12 +161,18 @@ def same_partition(a: Path, b: Path) -> tuple[bool, int]:
 
 
 def _work_world(world: Path, work: Path) -> Path:
-    """A folder whose ``raw`` links to the world's: what the children resolve and write into."""
+    """A folder whose ``raw`` holds hard links to the world's files (a copy across file systems):
+    what the children resolve and write into. (Not a symbolic link: the workspace resolves the
+    path of ``sources.yaml`` and would write next to the world's own ``raw``.)"""
     w = work / "world"
-    w.mkdir(parents=True, exist_ok=True)
-    link = w / "raw"
-    if not link.exists():
-        link.symlink_to((world / "raw").resolve(), target_is_directory=True)
+    raw = w / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    for f in (world / "raw").iterdir():
+        if f.is_file() and not (raw / f.name).exists():
+            try:
+                os.link(f, raw / f.name)
+            except OSError:
+                shutil.copy2(f, raw / f.name)
     return w
 
 
