@@ -8,10 +8,14 @@ JVM that ``pyspark`` starts):
 * ``embedded``: :meth:`omni.workspace.Workspace.resolve` of the whole world, from raw files, with
   the probabilistic stage on (``OneIDConfig(probabilistic=True)``);
 * ``spark``: the same resolution with ``Workspace(..., engine="spark", master=master)``, as
-  ``omni resolve --engine spark`` runs it.
+  ``omni resolve --engine spark`` runs it (rules, probabilistic stage trained on Spark, stable
+  numbering and the record-level cache files on Spark; unified tables and profiles on the driver).
 
-``--stages`` measures the Spark-native probabilistic stage and stable numbering alone (not yet
-wired into ``--engine spark``, which runs those two on the driver as the embedded engine does),
+The world is read, never written: each child resolves a work folder whose ``raw`` holds hard links
+to the world's files (the cache and the Spark staging go there), so a shared world such as
+``/tmp/r1m/w`` is left as it is.
+
+``--stages`` measures the Spark-native probabilistic stage and stable numbering alone,
 on the embedded engine's deterministic resolution: the probabilistic stage (:func:`omni.spark.linkage.link_accounts_spark`
 against :func:`omni.oneid.linkage.link_accounts`) and the stable numbering
 (:func:`omni.spark.stable.assign_oneids_spark` against :func:`omni.oneid.stable.assign_oneid_numbers`),
@@ -76,7 +80,9 @@ def child_spark(world: Path, out: Path, master: str) -> dict:
     ro = res.read("record_oneid", columns=["record_key", "oneid"])
     _write_partition(out, ro["record_key"].to_numpy(dtype=object), ro["oneid"].to_numpy(dtype=object))
     return {"seconds": seconds, "records": len(ro), "links": int(res.summary.get("probabilistic_links", 0)),
-            "stage_seconds": res.summary.get("stage_seconds", {})}
+            "stage_seconds": res.summary.get("stage_seconds", {}),
+            "probabilistic_seconds": res.summary.get("probabilistic", {}).get("seconds", {}),
+            "component_rounds": res.summary.get("spark_component_rounds", [])}
 
 
 def _stage_inputs(world: Path):
@@ -154,14 +160,31 @@ def same_partition(a: Path, b: Path) -> tuple[bool, int]:
     return diff == 0, diff
 
 
+def _work_world(world: Path, work: Path) -> Path:
+    """A folder whose ``raw`` holds hard links to the world's files (a copy across file systems):
+    what the children resolve and write into. (Not a symbolic link: the workspace resolves the
+    path of ``sources.yaml`` and would write next to the world's own ``raw``.)"""
+    w = work / "world"
+    raw = w / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    for f in (world / "raw").iterdir():
+        if f.is_file() and not (raw / f.name).exists():
+            try:
+                os.link(f, raw / f.name)
+            except OSError:
+                shutil.copy2(f, raw / f.name)
+    return w
+
+
 def run_world(world: Path, stages: bool, master: str, interval: float) -> dict:
     work = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench_spark_{world.name}"
     work.mkdir(parents=True, exist_ok=True)
+    resolved = _work_world(world, work)
     kinds = ("stages_embedded", "stages_spark") if stages else ("embedded", "spark")
     out: dict = {"world": str(world), "mode": "stages" if stages else "resolve", "master": master}
     for kind in kinds:
         part = work / f"{kind}.parquet"
-        cmd = [sys.executable, __file__, "--child", kind, "--data", str(world), "--part", str(part),
+        cmd = [sys.executable, __file__, "--child", kind, "--data", str(resolved), "--part", str(part),
                "--master", master]
         code, seconds, peak, err = run_sampled(cmd, interval=interval)
         res = {"exit": code, "wall_seconds": round(seconds, 1), "peak_gb": round(peak / 1e9, 2)}

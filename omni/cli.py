@@ -91,7 +91,7 @@ def _cmd_resolve(args: argparse.Namespace) -> int:
 
     as_of = _month(args.as_of)
     ws = Workspace(args.data, config=OneIDConfig(probabilistic=not args.rules_only), progress=not args.quiet,
-                   engine=args.engine, master=args.master)
+                   engine=args.engine, master=args.master, raw_uri=args.raw_uri)
     previous = pd.read_parquet(args.previous) if args.previous else None
     res = ws.resolve(as_of=as_of, previous=previous, stable=as_of is not None)
     out = dict(res.summary)
@@ -256,6 +256,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where the resolution runs: this machine (default) or Apache Spark (same outputs)")
     p.add_argument("--master", default=None,
                    help="Spark master with --engine spark: local[2] (default), spark://host:7077, yarn, k8s://...")
+    p.add_argument("--raw-uri", dest="raw_uri", default=None,
+                   help="with --engine spark: read the source files from this folder of a Hadoop file system "
+                        "(hdfs://..., s3a://..., file://...); --data then needs only raw/sources.yaml")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=_cmd_resolve)
 

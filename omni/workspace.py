@@ -293,16 +293,19 @@ class Resolved:
                  edges: pd.DataFrame | None = None, removals: pd.DataFrame | None = None,
                  invalid: pd.DataFrame | None = None, changes: pd.DataFrame | None = None,
                  summary: dict | None = None, links: pd.DataFrame | None = None,
-                 naive: pd.DataFrame | None = None, *, folder: Path | None = None):
+                 naive: pd.DataFrame | None = None, *, folder: Path | None = None, deferred: Any = None):
         self._folder = folder
         self._frames: dict[str, pd.DataFrame] = {}
+        # frames held elsewhere (a Spark resolution's :class:`omni.spark.pipeline.SparkOutputs`):
+        # written to the cache by it, collected only when asked for without a cache
+        self._deferred = deferred
         given = {"record_oneid": record_oneid, "profiles": profiles, "values": values, "edges": edges,
                  "removals": removals, "invalid": invalid, "changes": changes, "links": links,
                  "naive": naive}
         for name, df in given.items():
             if df is not None:
                 self._frames[name] = df
-            elif folder is None:
+            elif folder is None and not (deferred is not None and name in deferred.frames):
                 self._frames[name] = pd.DataFrame()
         self.tables: dict[str, pd.DataFrame] = (tables if tables is not None else
                                                 _LazyTables(folder, UNIFIED) if folder is not None else {})
@@ -319,6 +322,8 @@ class Resolved:
         return self._folder
 
     def _frame(self, name: str) -> pd.DataFrame:
+        if name not in self._frames and self._deferred is not None and name in self._deferred.frames:
+            self._frames[name] = self._deferred.collect(name)
         if name not in self._frames:
             path = self._folder / f"{name}.parquet"
             self._frames[name] = _read_parquet(path) if path.exists() else pd.DataFrame()
@@ -452,11 +457,18 @@ class Workspace:
     progress : bool
         Print progress lines to stderr.
     engine : {"embedded", "spark"}
-        Where the deterministic resolution runs (:data:`ENGINES`; ``spark``: loading, normalizing
-        and the OneID rules on Apache Spark, :func:`omni.spark.resolve.resolve_spark`).
+        Where the resolution runs (:data:`ENGINES`; ``spark``: loading, normalizing, the OneID
+        rules, the probabilistic stage, stable numbering and the record-level cache files on Apache
+        Spark, :func:`omni.spark.pipeline.resolve_outputs`; the unified tables and profiles on the
+        driver).
     master : str, optional
         The Spark master with ``engine="spark"`` (``local[2]``, ``spark://...``, ``yarn``; default
         :func:`omni.spark.session.get_session`'s).
+    raw_uri : str, optional
+        With ``engine="spark"``: read the source files from this folder of a Hadoop file system
+        (``hdfs://...``, ``s3a://...``, ``file://...``) instead of the folder of ``sources.yaml``
+        (:func:`omni.spark.load.load_inputs`); the dataset folder then needs only
+        ``raw/sources.yaml`` and holds the cache.
     share : bool, optional
         Keep derived results that other processes on the same files will ask for (customer
         value) in ``processed/memo/`` and read them from there (:meth:`memo`). Default: the
@@ -465,11 +477,15 @@ class Workspace:
     """
 
     def __init__(self, data: str | Path = "data/sample", config: OneIDConfig | None = None, progress: bool = False,
-                 engine: str = "embedded", master: str | None = None, share: bool | None = None):
+                 engine: str = "embedded", master: str | None = None, raw_uri: str | None = None,
+                 share: bool | None = None):
         if engine not in ENGINES:
             raise ValueError(f"engine must be one of {list(ENGINES)}, not {engine!r}")
+        if raw_uri is not None and engine != "spark":
+            raise ValueError("source files at a URI (raw_uri) are read by the Spark engine only: use engine='spark'")
         self.engine = engine
         self.master = master
+        self.raw_uri = raw_uri
         self.path = find_dataset(data)
         self.spec = read_spec(self.path)
         self.config = config or OneIDConfig()
@@ -547,6 +563,13 @@ class Workspace:
     def fingerprint(self) -> str:
         """sha256 of sources.yaml and every source file."""
         if self._fingerprint is None:
+            if self.raw_uri is not None:  # files on a Hadoop file system: their sizes and times
+                from omni.spark.load import uri_stamp
+                from omni.spark.session import get_session
+
+                stamp = uri_stamp(get_session(self.master), self.spec, self.raw_uri)
+                self._fingerprint = _hash_files([self.spec.path], extra=stamp)
+                return self._fingerprint
             files = [self.spec.path] + [self.spec.file_path(s) for s in self.spec.sources]
             self._fingerprint = _hash_files([f for f in files if f.exists()])
         return self._fingerprint
@@ -800,7 +823,9 @@ class Workspace:
                 earlier = self.resolve(str(Month.parse(as_of).previous), stable=False)
                 # only the two columns the numbering reads, not kept by the Resolved, and handed
                 # over in a box the resolution empties: freed as soon as this month is numbered
-                carry = {"previous": earlier.read("record_oneid", ["record_key", "oneid"])}
+                carry = {"previous": earlier.folder / "record_oneid.parquet"
+                         if self.engine == "spark" and earlier.folder is not None
+                         else earlier.read("record_oneid", ["record_key", "oneid"])}
                 del earlier
                 self._shared_inputs["last"] = True  # this month is the inputs' last user
                 res = self._resolve_now(as_of, carry)
@@ -882,6 +907,8 @@ class Workspace:
         del previous
         numbered_against = carry.get("previous") is not None
         self._say(f"omni resolve: {self.path.name}" + (f" as of {as_of}" if as_of else ""))
+        if self.engine == "spark":
+            return self._resolve_now_spark(as_of, carry, numbered_against, t0)
         stages: dict[str, float] = {}
 
         def lap(name: str, since: float) -> float:
@@ -890,12 +917,8 @@ class Workspace:
             stages[name] = round(now - since, 2)
             return now
 
-        if self.engine == "spark":
-            res, records, tabs, quasi, naive, n_ids, data_end = self._resolve_spark(as_of, stages)
-            t = time.perf_counter()
-        else:
-            res, records, tabs, quasi, naive, n_ids, data_end = self._resolve_embedded(as_of, stages, lap, t0)
-            t = time.perf_counter()
+        res, records, tabs, quasi, naive, n_ids, data_end = self._resolve_embedded(as_of, stages, lap, t0)
+        t = time.perf_counter()
         self._say(f"  resolved {len(records):,} records into {res.n_clusters:,} profiles in {stages['rules']:.1f} s")
 
         links = pd.DataFrame()
@@ -938,8 +961,6 @@ class Workspace:
             "opt_outs_from_quarantine": int(profiles.attrs.get("opt_outs_from_quarantine", 0)),
             "data_end": None if pd.isna(data_end) else pd.Timestamp(data_end).isoformat(),
         }
-        if self.engine != "embedded":
-            summary["engine"] = self.engine
         if numbered_against and self._previous_from:
             summary["previous_from"] = self._previous_from
         if len(links):
@@ -986,11 +1007,14 @@ class Workspace:
         del ids  # the invalid rows the explanations need are in res.invalid
         return res, records, tabs, quasi, naive, n_ids, data_end
 
-    def _resolve_spark(self, as_of: str | None, stages: dict):
-        """Inputs, naive baseline and rules on Spark (:func:`omni.spark.resolve.resolve_spark`);
-        the sources are loaded once for the two resolutions of a report month."""
+    def _resolve_now_spark(self, as_of: str | None, carry: dict, numbered_against: bool, t0: float) -> Resolved:
+        """One resolution on Spark (:func:`omni.spark.pipeline.resolve_outputs`): rules,
+        probabilistic stage, stable numbering and the record-level outputs on Spark DataFrames,
+        written into the cache by Spark; the unified tables and profiles by the embedded code from
+        the staged source columns and each record's OneID number. The sources are loaded once for
+        the two resolutions of a report month."""
         from omni.spark.load import load_inputs
-        from omni.spark.resolve import resolve_spark
+        from omni.spark.pipeline import resolve_outputs
         from omni.spark.session import get_session
 
         spark = get_session(self.master)
@@ -999,25 +1023,82 @@ class Workspace:
         load_seconds = 0.0
         if inputs is None:
             t = time.perf_counter()
-            inputs = load_inputs(spark, self.spec, probabilistic=self.config.probabilistic)
+            inputs = load_inputs(spark, self.spec, probabilistic=self.config.probabilistic, quasi_on_driver=False,
+                                 raw_uri=self.raw_uri)
             load_seconds = time.perf_counter() - t
             self._say(f"  loaded and normalized {len(inputs.names)} sources in Spark tasks in {load_seconds:.1f} s")
             if shared is not None:
                 shared["spark"] = inputs
+        run_warnings: list[str] = []
+
+        def failed(err: BaseException) -> str:
+            text = self._stage_failure(err)
+            run_warnings.append(text)
+            return text
+
         try:
-            end_ns = inputs.records.agg({"time_ns": "max"}).collect()[0][0]  # of all records, as embedded
-            data_end = pd.Timestamp(end_ns) if end_ns is not None else pd.NaT
-            sr = resolve_spark(self.spec, month_end(as_of) if as_of else None, self.config, spark=spark,
-                               inputs=inputs)
+            out = resolve_outputs(spark, self.spec, inputs, month_end(as_of) if as_of else None, self.config,
+                                  carry.pop("previous"), failure_text=failed, say=self._say)
         finally:
             if shared is None:
                 inputs.close()
-        stages.update(sr.stages)
+        stages = out.stages
         stages["inputs"] = round(stages.get("inputs", 0.0) + load_seconds, 2)
-        records = sr.records
-        records.insert(0, "record_key", sr.resolution.records["record_key"].array)
-        naive = pd.DataFrame({"naive": sr.naive})
-        return sr.resolution, records, inputs.tables, inputs.quasi, naive, sr.n_ids, data_end
+        self._say(f"  resolved {out.n_rec:,} records into {out.n_clusters:,} profiles on Spark")
+        t = time.perf_counter()
+        tabs = inputs.tables
+        r = out.records
+        names = out.names
+        src = r["src"].to_numpy(np.int64)
+        rows = r["row"].to_numpy(np.int64)
+        offset = np.r_[0, np.cumsum([len(tabs[n]) for n in names])[:-1]].astype(np.int64)
+        keys = self._record_keys(tabs, names).array.take(offset[src] + rows)
+        time_ns = r["time_ns"].astype("Int64").to_numpy(dtype=np.int64, na_value=np.iinfo(np.int64).min)
+        records = pd.DataFrame({
+            "record_key": keys,
+            "source": pd.Categorical.from_codes(src.astype(np.int16), categories=names),
+            "row": rows,
+            "time": time_ns.view("datetime64[ns]"),
+        })
+        rowmap = RowMap.from_numbers(records, r["number"].to_numpy(np.int64), tabs)
+        del r
+        tables = {role: unified_table(role, tabs, self.spec, rowmap) for role in UNIFIED}
+        profiles = build_profiles(tabs, rowmap, as_of=month_end(as_of) if as_of else None, orders=tables["orders"])
+        quarantined = inputs.opt_outs  # found by the loader tasks
+        if len(quarantined.rows):
+            record_oneid = pd.DataFrame({"record_key": records["record_key"].array,
+                                         "oneid": rowmap.oneid_strings(rowmap.record_codes)})
+            profiles = apply_quarantined_opt_outs(profiles, record_oneid, quarantined)
+            del record_oneid
+        else:
+            profiles.attrs["opt_outs_from_quarantine"] = 0
+        stages["unified_tables_profiles"] = round(time.perf_counter() - t, 2)
+        links = out.links
+        summary = {
+            "records": int(out.n_rec),
+            "profiles": int(len(rowmap.oneids)),
+            "identifiers": int(out.n_ids),
+            "seconds": round(time.perf_counter() - t0, 2),
+            "stage_seconds": stages,
+            "as_of": as_of,
+            "fingerprint": self.fingerprint,
+            "code": _code_version(),
+            "config": self.config.as_dict(),
+            "opt_outs_from_quarantine": int(profiles.attrs.get("opt_outs_from_quarantine", 0)),
+            "data_end": None if pd.isna(out.data_end) else pd.Timestamp(out.data_end).isoformat(),
+            "engine": "spark",
+            "spark_component_rounds": out.component_rounds,
+        }
+        if numbered_against and self._previous_from:
+            summary["previous_from"] = self._previous_from
+        summary["probabilistic_links"] = int(len(links))
+        summary["probabilistic"] = links.attrs.get("stage", {})
+        if run_warnings:
+            summary["probabilistic"] = {"status": "failed", "fallback": "rules only", "error": run_warnings[0]}
+            summary["warnings"] = run_warnings
+        self._say(f"  unified tables and profiles in {time.perf_counter() - t0:.1f} s total")
+        return Resolved(profiles=profiles, tables=tables, removals=out.removals, summary=summary, links=links,
+                        deferred=out)
 
     def _link_accounts(self, res, quasi: pd.DataFrame | None):
         """The probabilistic stage (:func:`omni.oneid.linkage.link_accounts`), which never
@@ -1036,12 +1117,16 @@ class Workspace:
             merged, links = linkage.link_accounts(res, quasi, None, self.config)
             return merged, links, None
         except Exception as err:  # noqa: BLE001 - any failure of the stage degrades to rules only
-            failure = (f"the probabilistic account-linking stage failed ({type(err).__name__}: "
-                       f"{_redact(str(err))}); this resolution uses the deterministic rules only, so no "
-                       "platform account is linked by probability")
-            warnings.warn(failure, OmniWarning, stacklevel=3)
-            self._say(f"  WARNING: {failure}")
-            return res, pd.DataFrame(), failure
+            return res, pd.DataFrame(), self._stage_failure(err)
+
+    def _stage_failure(self, err: BaseException) -> str:
+        """Warn that the probabilistic stage failed and return the failure text (both engines)."""
+        failure = (f"the probabilistic account-linking stage failed ({type(err).__name__}: "
+                   f"{_redact(str(err))}); this resolution uses the deterministic rules only, so no "
+                   "platform account is linked by probability")
+        warnings.warn(failure, OmniWarning, stacklevel=4)
+        self._say(f"  WARNING: {failure}")
+        return failure
 
     def _load_cache(self, d: Path) -> Resolved | None:
         """Read a cached resolution after checking it against its manifest (sizes, and sha256 with
@@ -1086,10 +1171,12 @@ class Workspace:
             shutil.rmtree(tmp, ignore_errors=True)
 
     def _write_frames(self, d: Path, r: Resolved) -> None:
-        frames = {"record_oneid": r.record_oneid, "profiles": r.profiles, "values": r.values,
-                  "edges": r.edges, "removals": r.removals, "invalid": r.invalid, "changes": r.changes,
-                  "links": r.links, "naive": r.naive, **r.tables}
-        for name, df in frames.items():
+        deferred = r._deferred
+        for name in [*FRAMES, *r.tables]:
+            if deferred is not None and name in deferred.frames and name not in r._frames:
+                deferred.write(name, d / f"{name}.parquet")  # written by Spark
+                continue
+            df = r[name] if name in FRAMES else r.tables[name]
             df.to_parquet(d / f"{name}.parquet", index=False)
             release_memory()  # the Arrow copy of each frame, before the next one
         (d / "summary.json").write_text(json.dumps(r.summary, indent=2, default=str), encoding="utf-8")

@@ -52,6 +52,9 @@ def local_below() -> int:
 
 #: Checkpoint the edge frame every this many rounds (cuts the lineage of the iteration).
 CHECKPOINT_EVERY = 2
+#: The rounds of every distributed run in this process (what the resolution reports).
+ROUNDS: list[int] = []
+
 #: Safety bound on the rounds (O(log² n): 64 rounds is far beyond any real graph).
 MAX_ROUNDS = 64
 
@@ -145,6 +148,7 @@ def connected_components(edges: DataFrame, src: str = "src", dst: str = "dst",
         e = _small_star(_large_star(e))
         e = e.checkpoint(eager=True) if rnd % checkpoint_every == 0 else e.persist()
         if _is_star_forest(e):
+            ROUNDS.append(rnd)
             break
     else:  # pragma: no cover - a bound O(log² n) keeps far below it
         raise RuntimeError(f"connected components did not converge in {MAX_ROUNDS} rounds")

@@ -28,18 +28,23 @@ that file, as the embedded engine does).
 
 Paths: the staging folder must be visible to the driver and to every executor (local disk in
 ``local[...]`` mode; a shared mount such as ``/dbfs/...`` or NFS on a cluster: ``staging=``). Source
-files are read by the tasks with the embedded loader, which reads local (or mounted) paths; HDFS or
-object-store URIs (``hdfs://``, ``s3a://``) are not read by this step yet (see docs/scale_out.md).
+files are read by the tasks from local (or mounted) paths, or, with ``raw_uri=``, from any Hadoop
+file system Spark is configured for (``hdfs://``, ``s3a://``, ``file://``): Spark reads the bytes
+of each file (``binaryFiles``) and the task hands them to the same embedded loader through a local
+temporary file (see docs/scale_out.md).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
+import os
 import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlparse
 
 import numpy as np
 import pandas as pd
@@ -47,6 +52,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pyspark.sql import DataFrame, SparkSession
 
+from omni.consent import CONSENT_COLUMNS, QuarantinedOptOuts, quarantined_opt_outs
 from omni.core.errors import OmniError
 from omni.io import load_source
 from omni.io.errors import DataContractError
@@ -56,7 +62,7 @@ from omni.oneid.match_features import concat_quasi_fields, quasi_fields
 from omni.oneid.state import as_datetime
 from omni.unify import output_columns, record_keys, record_time_column, source_roles
 
-__all__ = ["ORD_SHIFT", "SparkInputs", "load_inputs", "record_sources"]
+__all__ = ["ORD_SHIFT", "SparkInputs", "load_inputs", "record_sources", "source_uris", "uri_stamp"]
 
 #: ``ord`` of an identifier row = source position << ORD_SHIFT + row position in its source's table.
 ORD_SHIFT = 40
@@ -100,6 +106,9 @@ class SparkInputs:
         Per source: ``rows_in``, ``accepted``, ``quarantined``, ``file_records``, ``seconds``.
     staging : Path
         The staging folder (removed by :meth:`close`).
+    opt_outs : QuarantinedOptOuts
+        The opt-outs of quarantined rows of the record sources (:func:`omni.consent.quarantined_opt_outs`,
+        found by the task that loaded each source; ``rows`` only).
     """
 
     ids: DataFrame
@@ -109,7 +118,16 @@ class SparkInputs:
     quasi: pd.DataFrame | None
     counts: pd.DataFrame
     staging: Path
+    opt_outs: QuarantinedOptOuts | None = None
     owned: bool = field(default=True, repr=False)
+
+    def quasi_frame(self, spark: SparkSession) -> DataFrame | None:
+        """The staged quasi table as a Spark DataFrame (``record_key``, ``value``, ``valid``,
+        ``field``), for the probabilistic stage on Spark; None without it."""
+        folder = self.staging / "quasi"
+        if not any(folder.glob("*.parquet")):
+            return None
+        return spark.read.parquet(str(folder)).select("record_key", "value", "valid", "field")
 
     def close(self) -> None:
         """Remove the staging folder (when this run created it)."""
@@ -166,6 +184,11 @@ def _load_one(spec: DatasetSpec, names: list[str], staging: str, with_quasi: boo
         t[output_columns(spec, name)].to_parquet(stage / "tables" / f"{name}.parquet", index=False)
         if with_quasi and sspec.quasi_identifiers:
             quasi_fields({name: t}, spec).to_parquet(stage / "quasi" / f"{name}.parquet", index=False)
+        if any(c in sspec.columns for c in CONSENT_COLUMNS) and len(ls.quarantine):
+            # opt-outs of quarantined duplicates, read from the file this task holds (the consent rule)
+            own = dataclasses.replace(spec, sources={name: sspec})
+            quarantined_opt_outs(own, ls.quarantine).rows.to_parquet(stage / "optouts" / f"{name}.parquet",
+                                                                     index=False)
         out.update(rows_in=[ls.rows_in], accepted=[ls.accepted], quarantined=[ls.quarantined],
                    file_records=[ls.file_records])
     except (OmniError, ValueError) as err:  # expected errors travel back to the driver, one line
@@ -191,8 +214,77 @@ def _read_stage(folder: Path, names: list[str]) -> dict[str, pd.DataFrame]:
         return {n: pd.read_parquet(folder / f"{n}.parquet") for n in names if (folder / f"{n}.parquet").exists()}
 
 
+def _bytes_task(spec: DatasetSpec, names: list[str], staging: str, with_quasi: bool, where: dict[str, str]):
+    """The body of the Spark tasks over ``binaryFiles``: each file's bytes go to a local
+    temporary folder under the source's file name and are loaded by the embedded loader
+    (:func:`_load_one`), so encodings, quarantine and row numbers are the same rules."""
+
+    def run(pairs):
+        for uri, content in pairs:
+            name = where.get(uri) or where.get(_plain_path(uri))
+            if name is None:  # pragma: no cover - binaryFiles names the files it was given
+                raise RuntimeError(f"binaryFiles returned a file that was not asked for: {uri}")
+            tmp = Path(tempfile.mkdtemp(prefix="omni-src-"))
+            try:
+                local = tmp / spec[name].file
+                local.parent.mkdir(parents=True, exist_ok=True)
+                local.write_bytes(content)
+                del content
+                out = _load_one(dataclasses.replace(spec, path=tmp / "sources.yaml"), names, staging, with_quasi,
+                                name)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+            yield out.iloc[0].to_dict()
+
+    return run
+
+
+def _plain_path(uri: str) -> str:
+    """A URI's scheme and path without authority quirks (``file:/x`` and ``file:///x`` alike)."""
+    u = urlparse(uri)
+    return f"{u.scheme}:{os.path.normpath(u.path)}"
+
+
+def source_uris(spark: SparkSession, spec: DatasetSpec, names: list[str], raw_uri: str) -> dict[str, tuple[str, int]]:
+    """Each source's file under ``raw_uri`` (``hdfs://...``, ``s3a://...``, ``file://...``): its
+    URI as the Hadoop file system qualifies it and its size.
+
+    Raises
+    ------
+    DataContractError
+        A missing file, with the embedded engine's message.
+    """
+    sc = spark.sparkContext
+    jvm, conf = sc._jvm, sc._jsc.hadoopConfiguration()
+    out = {}
+    for n in names:
+        uri = f"{raw_uri.rstrip('/')}/{spec[n].file}"
+        path = jvm.org.apache.hadoop.fs.Path(uri)
+        fs = path.getFileSystem(conf)
+        if not fs.isFile(path):
+            raise DataContractError(f"{spec[n].where}: file not found at {uri!r}")
+        out[n] = (fs.makeQualified(path).toString(), int(fs.getFileStatus(path).getLen()))
+    return out
+
+
+def uri_stamp(spark: SparkSession, spec: DatasetSpec, raw_uri: str) -> bytes:
+    """What identifies the source files under ``raw_uri`` for a cache key: each existing file's
+    qualified URI, size and modification time (the files are not read)."""
+    sc = spark.sparkContext
+    jvm, conf = sc._jvm, sc._jsc.hadoopConfiguration()
+    parts = [raw_uri]
+    for n in spec.sources:
+        path = jvm.org.apache.hadoop.fs.Path(f"{raw_uri.rstrip('/')}/{spec[n].file}")
+        fs = path.getFileSystem(conf)
+        if fs.isFile(path):
+            st = fs.getFileStatus(path)
+            parts.append(f"{n}\t{fs.makeQualified(path).toString()}\t{st.getLen()}\t{st.getModificationTime()}")
+    return "\n".join(parts).encode("utf-8")
+
+
 def load_inputs(spark: SparkSession, spec: DatasetSpec, *, probabilistic: bool = False,
-                staging: str | Path | None = None) -> SparkInputs:
+                staging: str | Path | None = None, quasi_on_driver: bool = True,
+                raw_uri: str | None = None) -> SparkInputs:
     """Load, validate and normalize every record source in Spark tasks (one per source).
 
     Parameters
@@ -205,6 +297,15 @@ def load_inputs(spark: SparkSession, spec: DatasetSpec, *, probabilistic: bool =
     staging : path, optional
         A folder visible to the driver and the executors (default: a new temporary folder next
         to the dataset's cache, removed by :meth:`SparkInputs.close`).
+    quasi_on_driver : bool
+        Also read the quasi table into ``SparkInputs.quasi`` (pandas); the Spark stage reads it
+        with :meth:`SparkInputs.quasi_frame` instead.
+    raw_uri : str, optional
+        Read the source files from this folder of a Hadoop file system (``hdfs://nn/brand/raw``,
+        ``s3a://bucket/brand/raw``, ``file:///data/brand/raw``) instead of the folder of
+        ``sources.yaml``: Spark reads each file's bytes (``binaryFiles``, with the session's
+        Hadoop configuration and credentials) and the task loads them with the embedded loader.
+        A file is one task and is held in its memory whole, as the embedded loader holds it.
 
     Returns
     -------
@@ -217,7 +318,8 @@ def load_inputs(spark: SparkSession, spec: DatasetSpec, *, probabilistic: bool =
         problem a task met (the same one-line error as the embedded engine's).
     """
     names = record_sources(spec)
-    for n in names:  # the missing-file error before any task starts, as load_dataset does
+    uris = source_uris(spark, spec, names, raw_uri) if raw_uri is not None else None
+    for n in names if uris is None else []:  # the missing-file error before any task starts
         p = spec.file_path(n)
         if not p.is_file():
             raise DataContractError(f"{spec[n].where}: file not found at {str(p)!r}")
@@ -227,13 +329,22 @@ def load_inputs(spark: SparkSession, spec: DatasetSpec, *, probabilistic: bool =
         base.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".spark-stage-", dir=base))
     stage = Path(staging)
-    for sub in ("ids", "records", "tables", "quasi"):
+    for sub in ("ids", "records", "tables", "quasi", "optouts"):
         (stage / sub).mkdir(parents=True, exist_ok=True)
-    sizes = {n: spec.file_path(n).stat().st_size for n in names}
+    sizes = ({n: uris[n][1] for n in names} if uris is not None else
+             {n: spec.file_path(n).stat().st_size for n in names})
     order = sorted(names, key=lambda n: (-sizes[n], names.index(n)))  # largest file first
-    jobs = spark.createDataFrame(pd.DataFrame({"source": order})).repartition(len(order), "source") \
-        if len(order) > 1 else spark.createDataFrame(pd.DataFrame({"source": order}))
-    counts = jobs.mapInPandas(_load_task(spec, names, str(stage), probabilistic), _COUNTS_SCHEMA).toPandas()
+    if uris is not None:
+        where = {}
+        for n in names:
+            where[uris[n][0]] = where[_plain_path(uris[n][0])] = n
+        files = spark.sparkContext.binaryFiles(",".join(uris[n][0] for n in order), minPartitions=len(order))
+        rows = files.mapPartitions(_bytes_task(spec, names, str(stage), probabilistic, where)).collect()
+        counts = pd.DataFrame(rows, columns=[c.split()[0] for c in _COUNTS_SCHEMA.split(", ")])
+    else:
+        jobs = spark.createDataFrame(pd.DataFrame({"source": order})).repartition(len(order), "source") \
+            if len(order) > 1 else spark.createDataFrame(pd.DataFrame({"source": order}))
+        counts = jobs.mapInPandas(_load_task(spec, names, str(stage), probabilistic), _COUNTS_SCHEMA).toPandas()
     failed = counts[counts["error"].notna()]
     if len(failed):
         first = failed.assign(pos=failed["source"].map(names.index)).sort_values("pos").iloc[0]
@@ -244,12 +355,15 @@ def load_inputs(spark: SparkSession, spec: DatasetSpec, *, probabilistic: bool =
         raise RuntimeError(f"counts do not reconcile for source(s) {list(bad['source'])}")
     counts = counts.set_index("source").loc[names].reset_index()
     tables = _read_stage(stage / "tables", names)
+    opt_outs = QuarantinedOptOuts.empty()
+    if parts := list(_read_stage(stage / "optouts", names).values()):
+        opt_outs.rows = pd.concat(parts, ignore_index=True)
     quasi = None
-    if probabilistic:
+    if probabilistic and quasi_on_driver:
         parts = _read_stage(stage / "quasi", names)
         quasi = concat_quasi_fields([parts[n] for n in names if n in parts], list(spec.sources))
     ids = spark.read.parquet(str(stage / "ids"))
     records = spark.read.parquet(str(stage / "records"))
-    return SparkInputs(ids=ids, records=records, names=names, tables=tables, quasi=quasi,
+    return SparkInputs(ids=ids, records=records, names=names, tables=tables, quasi=quasi, opt_outs=opt_outs,
                        counts=counts.drop(columns=["error_module", "error_class", "error", "hint"]),
                        staging=stage, owned=owned)

@@ -1,4 +1,4 @@
-"""The deterministic OneID resolution on Spark: ``omni resolve --engine spark``.
+"""The deterministic OneID resolution on Spark: the rules' part of ``omni resolve --engine spark``.
 
 :func:`resolve_spark` is the Spark twin of the inputs and rules part of
 :meth:`omni.workspace.Workspace._resolve_now`:
@@ -8,15 +8,14 @@
    (:mod:`omni.spark.graph`);
 3. the naive baseline (connect every shared value) and the rules (:mod:`omni.spark.rules`) run on
    Spark DataFrames;
-4. the outputs are collected into the embedded engine's :class:`omni.oneid.resolve.Resolution`
-   (records with ``cluster`` and ``how``, values with ``status`` and ``reason``, edges, removals,
-   invalid rows), numbered as the embedded engine numbers them.
+4. the outputs stay Spark DataFrames (:class:`SparkResolution`: records with their component
+   label and ``how``, values with ``status`` and ``reason``, edges, invalid rows; the removals,
+   a few rows per over-limit component, as pandas), numbered as the embedded engine numbers them.
+   :meth:`SparkResolution.collect` gives the embedded :class:`omni.oneid.resolve.Resolution`
+   for small data and tests.
 
-What follows a resolution is the same code for both engines: the workspace numbers the OneIDs
-against the previous month (:func:`omni.oneid.stable.assign_oneid_numbers`), builds the unified
-tables and profiles (:mod:`omni.unify`) on the driver from the source columns the Spark tasks
-staged, and writes the cache in the one Parquet layout (``Workspace._write_cache``), so
-``Resolved.from_cache``, the notebooks and ``omni report`` read a Spark resolution unchanged.
+:mod:`omni.spark.pipeline` continues on Spark (the probabilistic stage, stable numbering, the
+cache files); the workspace builds the unified tables and profiles on the driver.
 """
 
 from __future__ import annotations
@@ -38,6 +37,7 @@ from omni.oneid.inputs import record_index, record_positions
 from omni.oneid.resolve import Resolution
 from omni.oneid.state import HOW_NAMES, REMOVAL_COLUMNS, STATUS_NAMES
 from omni.spark.components import bipartite_labels
+from omni.spark.frames import dense_index
 from omni.spark.graph import SparkGraph, build_graph, position_records
 from omni.spark.load import SparkInputs, load_inputs
 from omni.spark.rules import RULES
@@ -48,40 +48,104 @@ __all__ = ["SparkResolution", "resolve_graph", "resolve_ids_spark", "resolve_spa
 
 @dataclass
 class SparkResolution:
-    """A Spark resolution and what the workspace needs to finish it.
+    """A Spark resolution: the rules' outputs as Spark DataFrames, nothing collected.
 
     Attributes
     ----------
-    resolution : Resolution
-        The embedded engine's frames (``records`` has ``record_key`` and ``source``).
-    records : pandas DataFrame
-        ``source`` (categorical of the record sources), ``row``, ``time`` of every resolved record,
-        aligned with ``resolution.records``.
-    naive : ndarray of int32
-        The naive baseline's cluster of every record.
-    n_ids : int
-        Identifier rows of the record sources (before the as-of cut), as the embedded summary counts.
+    records : pyspark.sql.DataFrame
+        One row per resolved record: ``rec`` (position in the embedded record table), ``src``
+        (position in ``names``), ``row``, ``record_key``, ``time_ns``, ``label`` (the component's
+        smallest ``rec``) and ``how`` (a name of :data:`omni.oneid.state.HOW_NAMES`).
+    values : pyspark.sql.DataFrame
+        ``val``, ``id_type``, ``value``, ``n_records``, ``status`` (a name of ``STATUS_NAMES``),
+        ``reason``: the embedded ``values`` frame, ``val`` its row.
+    edges : pyspark.sql.DataFrame
+        ``rec``, ``val``.
+    invalid : pyspark.sql.DataFrame
+        ``ord`` (row order), ``rec``, ``id_type``, ``raw``, ``reason``.
+    removals : pandas DataFrame
+        The limit rule's removals (a few rows per over-limit component).
+    naive : pyspark.sql.DataFrame or None
+        ``rec``, ``naive`` (the naive baseline's dense cluster, numbered by first record).
+    names, types : list of str
+        The record sources (``src``) and identifier types (codes of ``values``).
+    config : OneIDConfig
+    rule_counts : dict
+    n_rec, n_val, n_ids : int
+        Records, values, and identifier rows of the record sources (before the as-of cut).
     stages : dict
         Seconds per stage.
     """
 
-    resolution: Resolution
-    records: pd.DataFrame
-    naive: np.ndarray
+    records: DataFrame
+    values: DataFrame
+    edges: DataFrame
+    invalid: DataFrame
+    removals: pd.DataFrame
+    naive: DataFrame | None
+    names: list[str]
+    types: list[str]
+    config: OneIDConfig
+    rule_counts: dict[str, int]
+    n_rec: int
+    n_val: int
     n_ids: int
     stages: dict[str, float] = field(default_factory=dict)
 
+    def linking_edges(self) -> DataFrame:
+        """``record_key``, ``id_type``, ``value``, ``status`` of every edge: what the probabilistic
+        stage reads (:func:`omni.spark.match_units.resolution_frames`'s ``edges``)."""
+        v = self.values.select("val", "id_type", "value", "status")
+        return (self.edges.join(self.records.select("rec", "record_key"), "rec").join(v, "val")
+                .select("record_key", "id_type", "value", "status"))
 
-def _values_frame(g: SparkGraph) -> pd.DataFrame:
-    v = g.values.select("val", "t", "value", "n_records", "status", "reason").toPandas().sort_values("val")
-    types = np.asarray(g.types, dtype=object)
-    return pd.DataFrame({
-        "id_type": pd.Categorical(types[v["t"].to_numpy(np.int64)]),
-        "value": pd.array(v["value"].to_numpy(dtype=object), dtype="string"),
-        "n_records": v["n_records"].to_numpy(np.int64),
-        "status": pd.Categorical.from_codes(v["status"].to_numpy(np.int8), categories=list(STATUS_NAMES)),
-        "reason": v["reason"].astype(object).where(v["reason"].notna(), None).to_numpy(dtype=object),
-    })
+    def collect(self) -> tuple[Resolution, pd.DataFrame, np.ndarray]:
+        """The embedded engine's :class:`Resolution` on the driver (small inputs and tests).
+
+        Returns
+        -------
+        resolution : Resolution
+            ``records``: ``record_key``, ``cluster`` (dense, in record order), ``how``, ``source``.
+        records : pandas DataFrame
+            ``source``, ``row``, ``time`` of every record.
+        naive : ndarray of int32
+        """
+        r = self.records.toPandas().sort_values("rec")
+        cluster, _ = dense_codes(r["label"].to_numpy(np.int64))
+        time_ns = r["time_ns"].astype("Int64").to_numpy(dtype=np.int64, na_value=np.iinfo(np.int64).min)
+        names = self.names or ["records"]  # a hand-made identifier table has no sources
+        source = pd.Categorical.from_codes(r["src"].to_numpy(np.int16), categories=names)
+        records = pd.DataFrame({"source": source, "row": r["row"].to_numpy(np.int64),
+                                "time": time_ns.view("datetime64[ns]")})
+        out = pd.DataFrame({
+            "record_key": pd.array(r["record_key"].to_numpy(dtype=object), dtype="string[pyarrow]"),
+            "cluster": cluster.astype(np.int64),
+            "how": pd.Categorical(r["how"].to_numpy(dtype=object), categories=list(HOW_NAMES)),
+            "source": source,
+        })
+        v = self.values.toPandas().sort_values("val")
+        values = pd.DataFrame({
+            "id_type": pd.Categorical(v["id_type"].to_numpy(dtype=object)),
+            "value": pd.array(v["value"].to_numpy(dtype=object), dtype="string"),
+            "n_records": v["n_records"].to_numpy(np.int64),
+            "status": pd.Categorical(v["status"].to_numpy(dtype=object), categories=list(STATUS_NAMES)),
+            "reason": v["reason"].astype(object).where(v["reason"].notna(), None).to_numpy(dtype=object),
+        })
+        e = self.edges.toPandas().sort_values(["rec", "val"])
+        dt = np.int32 if max(self.n_rec, self.n_val) < 2**31 - 1 else np.int64
+        edges = pd.DataFrame({"rec": e["rec"].to_numpy(dt), "val": e["val"].to_numpy(dt)})
+        inv = self.invalid.toPandas().sort_values("ord")
+        invalid = pd.DataFrame({
+            "rec": inv["rec"].to_numpy(np.int64),
+            "id_type": inv["id_type"].to_numpy(dtype=object),
+            "raw": pd.array(inv["raw"].to_numpy(dtype=object), dtype="string"),
+            "reason": inv["reason"].to_numpy(dtype=object),
+        })
+        res = Resolution(records=out, values=values, edges=edges, removals=self.removals, invalid=invalid,
+                         config=self.config, rule_counts=dict(self.rule_counts))
+        naive = (np.zeros(0, np.int32) if self.naive is None else
+                 self.naive.toPandas().sort_values("rec")["naive"].to_numpy(np.int32))
+        return res, records, naive
 
 
 def _removals_frame(g: SparkGraph) -> pd.DataFrame:
@@ -94,39 +158,27 @@ def _removals_frame(g: SparkGraph) -> pd.DataFrame:
     return out.astype({"round": np.int64, "val": np.int64, "component_size": np.int64}).reset_index(drop=True)
 
 
-def resolve_graph(g: SparkGraph) -> tuple[Resolution, np.ndarray]:
-    """Run the rules on a graph and collect the outputs.
+def _names(codes, col: str):
+    """Names of a column of codes (``codes[i]`` for code ``i``)."""
+    return F.element_at(F.array(*[F.lit(c) for c in codes]), F.col(col).cast("int") + 1)
 
-    Returns
-    -------
-    resolution : Resolution
-        ``records`` holds ``cluster`` and ``how`` only (the caller adds the record columns).
-    labels : ndarray of int64
-        The final component label of every record (its smallest record position).
+
+def resolve_graph(g: SparkGraph, records: DataFrame) -> SparkResolution:
+    """Run the rules on a graph; the outputs stay Spark DataFrames.
+
+    ``records`` has ``rec`` and the record columns (``src``, ``row``, ``record_key``, ``time_ns``);
+    the result's ``names``, ``n_ids``, ``naive`` and ``stages`` are left for the caller.
     """
     for rule in RULES:
         g = rule(g)
-    recs = (g.times.select("rec").join(g.labels, "rec", "left").join(g.how, "rec", "left")
-            .select("rec", F.coalesce("label", "rec").alias("label"), "how").toPandas().sort_values("rec"))
-    labels = recs["label"].to_numpy(np.int64)
-    cluster, _ = dense_codes(labels)
-    how = recs["how"].fillna(HOW_NAMES.index("none")).to_numpy(np.int8)
-    records = pd.DataFrame({"cluster": cluster.astype(np.int64),
-                            "how": pd.Categorical.from_codes(how, categories=list(HOW_NAMES))})
-    e = g.edges.toPandas().sort_values(["rec", "val"])
-    small = max(g.n_rec, g.n_val) < 2**31 - 1
-    edges = pd.DataFrame({"rec": e["rec"].to_numpy(np.int32 if small else np.int64),
-                          "val": e["val"].to_numpy(np.int32 if small else np.int64)})
-    inv = g.invalid.toPandas().sort_values("ord")
-    invalid = pd.DataFrame({
-        "rec": inv["rec"].to_numpy(np.int64),
-        "id_type": inv["id_type"].to_numpy(dtype=object),
-        "raw": pd.array(inv["raw"].to_numpy(dtype=object), dtype="string"),
-        "reason": inv["reason"].to_numpy(dtype=object),
-    })
-    res = Resolution(records=records, values=_values_frame(g), edges=edges, removals=_removals_frame(g),
-                     invalid=invalid, config=g.config, rule_counts=dict(g.counts))
-    return res, labels
+    recs = (records.join(g.labels, "rec", "left").join(g.how, "rec", "left")
+            .select("rec", "src", "row", "record_key", "time_ns", F.coalesce("label", "rec").alias("label"),
+                    F.coalesce(_names(HOW_NAMES, "how"), F.lit("none")).alias("how")))
+    values = g.values.select("val", _names(g.types, "t").alias("id_type"), "value", "n_records",
+                             _names(STATUS_NAMES, "status").alias("status"), "reason")
+    return SparkResolution(records=recs, values=values, edges=g.edges, invalid=g.invalid,
+                           removals=_removals_frame(g), naive=None, names=[], types=list(g.types),
+                           config=g.config, rule_counts=dict(g.counts), n_rec=g.n_rec, n_val=g.n_val, n_ids=0)
 
 
 def _naive_raw_text(raw: pd.Series) -> pd.Series:
@@ -135,17 +187,24 @@ def _naive_raw_text(raw: pd.Series) -> pd.Series:
     return raw.astype("string").str.strip().str.lower()
 
 
-def naive_labels_spark(ids: DataFrame, n_rec: int) -> np.ndarray:
+def dense_labels(labels: DataFrame, name: str) -> DataFrame:
+    """``rec``, ``name``: the labels (``rec``, ``label``: a component's smallest ``rec``) as dense
+    codes numbered by first record, as :func:`omni.oneid.graph.dense_codes` numbers them."""
+    codes = dense_index(labels.select("label").distinct(), ["label"], name)
+    return labels.join(codes, "label").select("rec", F.col(name).cast("long").alias(name))
+
+
+def naive_labels_spark(ids: DataFrame, recs: DataFrame, n_rec: int) -> DataFrame:
     """:func:`omni.oneid.baseline.naive_labels` on Spark: components of records sharing any
-    non-empty identifier text of one type; labels numbered by first record, as SciPy numbers
-    the embedded engine's."""
+    non-empty identifier text of one type; ``rec``, ``naive`` (int) numbered by first record, as
+    SciPy numbers the embedded engine's."""
     text = F.coalesce(F.col("value"), pandas_udf(_naive_raw_text, StringType())(F.col("raw")))
     keyed = ids.select("rec", F.col("id_type"), text.alias("key")).where(F.col("key").isNotNull() & (F.col("key") != ""))
     codes = keyed.select("id_type", "key").distinct().withColumn("val", F.monotonically_increasing_id())
-    lab = bipartite_labels(keyed.join(codes, ["id_type", "key"]).select("rec", "val").distinct(), n_rec).toPandas()
-    labels = np.arange(n_rec, dtype=np.int64)
-    labels[lab["rec"].to_numpy(np.int64)] = lab["label"].to_numpy(np.int64)
-    return dense_codes(labels)[0].astype(np.int32)
+    lab = bipartite_labels(keyed.join(codes, ["id_type", "key"]).select("rec", "val").distinct(), n_rec)
+    every = recs.select("rec").join(lab, "rec", "left").select("rec", F.coalesce("label", "rec").alias("label"))
+    out = dense_labels(every, "naive")
+    return out.select("rec", F.col("naive").cast("int").alias("naive"))
 
 
 def resolve_spark(spec: DatasetSpec, as_of_end: pd.Timestamp | None = None, config: OneIDConfig | None = None,
@@ -165,13 +224,15 @@ def resolve_spark(spec: DatasetSpec, as_of_end: pd.Timestamp | None = None, conf
         Default :func:`omni.spark.session.get_session`.
     inputs : SparkInputs, optional
         Sources already loaded by :func:`omni.spark.load.load_inputs` (two resolutions of one
-        report share them); loaded here otherwise (and the staging removed at the end).
+        report share them, and they must outlive the returned frames); when None they are loaded
+        here and the returned frames are materialized before the staging folder is removed.
     naive : bool
         Also compute the naive baseline.
 
     Returns
     -------
     SparkResolution
+        Lazy Spark DataFrames over checkpointed intermediate tables.
     """
     config = config or OneIDConfig()
     spark = spark or get_session()
@@ -189,24 +250,19 @@ def resolve_spark(spec: DatasetSpec, as_of_end: pd.Timestamp | None = None, conf
         n_ids = inputs.ids.count()
         ids = inputs.ids.join(recs.select("src", "row", "rec"), ["src", "row"])
         ids = ids.select("rec", "ord", "id_type", "value", "valid", "raw", "reason").localCheckpoint(eager=True)
-        naive_lab = naive_labels_spark(ids, n_rec) if naive else np.zeros(0, np.int32)
+        naive_df = naive_labels_spark(ids, recs, n_rec).localCheckpoint(eager=True) if naive else None
         stages["naive_baseline"] = round(time.perf_counter() - t, 2)
         t = time.perf_counter()
         g = build_graph(ids, recs.select("rec", "time_ns"), n_rec, config)
-        res, _ = resolve_graph(g)
-        r = recs.select("rec", "src", "row", "record_key", "time_ns").toPandas().sort_values("rec")
-        names = inputs.names
-        time_ns = r["time_ns"].astype("Int64").to_numpy(dtype=np.int64, na_value=np.iinfo(np.int64).min)
-        records = pd.DataFrame({
-            "source": pd.Categorical.from_codes(r["src"].to_numpy(np.int16), categories=names),
-            "row": r["row"].to_numpy(np.int64),
-            "time": time_ns.view("datetime64[ns]"),
-        })
-        keys = pd.array(r["record_key"].to_numpy(dtype=object), dtype="string[pyarrow]")
-        res.records["source"] = records["source"]
-        res.records.insert(0, "record_key", keys)
+        sr = resolve_graph(g, recs.select("rec", "src", "row", "record_key", "time_ns"))
+        sr.records = sr.records.localCheckpoint(eager=True)
+        if own:  # nothing may read the staging folder once it is gone
+            sr.values = sr.values.localCheckpoint(eager=True)
+            sr.invalid = sr.invalid.localCheckpoint(eager=True)
+        sr.names, sr.n_ids, sr.naive = list(inputs.names), int(n_ids), naive_df
         stages["rules"] = round(time.perf_counter() - t, 2)
-        return SparkResolution(resolution=res, records=records, naive=naive_lab, n_ids=int(n_ids), stages=stages)
+        sr.stages = stages
+        return sr
     finally:
         if own:
             inputs.close()
@@ -244,7 +300,10 @@ def resolve_ids_spark(ids: pd.DataFrame, records: pd.DataFrame | None = None, co
     tn.loc[t_ns == np.iinfo(np.int64).min, "time_ns"] = pd.NA
     s_recs = spark.createDataFrame(tn, schema="rec long, time_ns long")
     g = build_graph(s_ids, s_recs, len(records), config)
-    res, _ = resolve_graph(g)
+    keyless = s_recs.select("rec", F.lit(0).alias("src"), F.col("rec").alias("row"),
+                            F.lit(None).cast("string").alias("record_key"), "time_ns")
+    res, _, _ = resolve_graph(g, keyless).collect()
+    res.records = res.records[["cluster", "how"]]
     out = records[[c for c in ("record_key", "source", "row") if c in records.columns
                    and (c != "row" or "record_key" not in records.columns)]].copy()
     res.records = pd.concat([out.reset_index(drop=True), res.records], axis=1)

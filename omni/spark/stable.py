@@ -55,6 +55,14 @@ def _session(spark: SparkSession | None) -> SparkSession:
     return spark
 
 
+def _order(kind: int, key: Column) -> Column:
+    """The ``order`` of a change row: the embedded table's order (kept by cluster, merged and
+    retired by previous id, new by number; in that order) as one long."""
+    from pyspark.sql import functions as F
+
+    return (F.lit(kind).cast("long") * F.lit(1 << 50) + key.cast("long")).alias("order")
+
+
 def _number_in_order(spark: SparkSession, df: DataFrame, by: str, start: int) -> DataFrame:
     """``cluster``, ``number``: ``start``, ``start + 1``, ... in the order of ``by`` (unique).
 
@@ -100,7 +108,8 @@ def assign_oneid_numbers_spark(clusters: Any, previous: Any | None = None,
     changes : pyspark.sql.DataFrame
         ``oneid``, ``change`` (kept, merged_into, retired, new, split_from), ``other`` (the id
         merged into or split from; null otherwise), ``n_records``: the rows of
-        :func:`omni.oneid.stable.assign_oneid_numbers`'s ``changes``.
+        :func:`omni.oneid.stable.assign_oneid_numbers`'s ``changes``; ``order`` (long) sorts them
+        as the embedded table lists them.
 
     Raises
     ------
@@ -148,17 +157,19 @@ def assign_oneid_numbers_spark(clusters: Any, previous: Any | None = None,
             by_cl = Window.partitionBy("cluster").orderBy(F.col("prev").asc())
             home = (home.withColumn("_r", F.row_number().over(by_cl))
                     .withColumn("into", F.first("prev").over(by_cl))).persist()
-            keep = home.where(F.col("_r") == 1).select("cluster", "prev", "n")
+            keep = home.where(F.col("_r") == 1).select("cluster", "prev", "n", "first")
             merged = home.where(F.col("_r") > 1)
             split = cell.join(home.select("prev", "cluster"), ["prev", "cluster"], "left_anti")
             retired = prev.select("prev").distinct().join(cell.select("prev").distinct(), "prev", "left_anti")
             events += [
                 keep.select(F.col("prev").alias("num"), F.lit("kept").alias("change"),
-                            F.lit(None).cast("long").alias("other"), F.col("n").alias("n_records")),
+                            F.lit(None).cast("long").alias("other"), F.col("n").alias("n_records"),
+                            _order(0, F.col("first"))),
                 merged.select(F.col("prev").alias("num"), F.lit("merged_into").alias("change"),
-                              F.col("into").alias("other"), F.col("n").alias("n_records")),
+                              F.col("into").alias("other"), F.col("n").alias("n_records"), _order(1, F.col("prev"))),
                 retired.select(F.col("prev").alias("num"), F.lit("retired").alias("change"),
-                               F.lit(None).cast("long").alias("other"), F.lit(0).cast("long").alias("n_records")),
+                               F.lit(None).cast("long").alias("other"), F.lit(0).cast("long").alias("n_records"),
+                               _order(2, F.col("prev"))),
             ]
     # clusters with no previous id: new ids in record order, after the largest id ever issued
     fresh = cl if keep is None else cl.join(keep.select("cluster"), "cluster", "left_anti")
@@ -176,13 +187,13 @@ def assign_oneid_numbers_spark(clusters: Any, previous: Any | None = None,
     events.append(new_ev.select(
         F.col("number").alias("num"),
         F.when(F.col("parent").isNotNull(), F.lit("split_from")).otherwise(F.lit("new")).alias("change"),
-        F.col("parent").alias("other"), F.col("size").alias("n_records")))
+        F.col("parent").alias("other"), F.col("size").alias("n_records"), _order(3, F.col("number"))))
     ev = events[0]
     for e in events[1:]:
         ev = ev.unionByName(e)
     changes = ev.select(format_oneid_col(F.col("num")).alias("oneid"), "change",
                         F.when(F.col("other").isNotNull(), format_oneid_col(F.col("other"))).alias("other"),
-                        F.col("n_records").cast("long").alias("n_records"))
+                        F.col("n_records").cast("long").alias("n_records"), "order")
     return numbers, changes
 
 

@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 
 from omni.oneid.config import OneIDConfig
-from omni.oneid.linkage import link_accounts, match_accounts
+from omni.oneid.linkage import match_accounts
+from omni.oneid.linkage.decisions import merge_links
 from omni.oneid.match_features import normalize_quasi
 from omni.oneid.resolve import resolve_identities
 from omni.spark.linkage import jaro_winkler_check, link_accounts_spark, spark_model, to_spark_sql
@@ -35,7 +36,7 @@ def world(test_world):
                              times=records["time"])
     quasi = ws.quasi
     embedded = match_accounts(res, quasi, ws.ids, OneIDConfig())
-    merged, links = link_accounts(res, quasi, ws.ids, OneIDConfig())
+    merged, links = merge_links(res, embedded)  # link_accounts without fitting the model again
     frames = resolution_frames(res)
     q = quasi[["record_key", "value", "valid", "field"]]
     return {"res": res, "quasi": q, "embedded": embedded, "merged": merged, "links": links, **frames}
