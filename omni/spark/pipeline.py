@@ -219,8 +219,9 @@ def resolve_outputs(spark: SparkSession, spec: Any, inputs: SparkInputs, as_of_e
         "record_oneid": (ro.select("rec", "record_key", format_oneid_col(F.col("number")).alias("oneid"),
                                    src_name.alias("source"), "how"), tpl["record_oneid"], "rec"),
         "values": (sr.values, tpl["values"], "val"),
-        "edges": (sr.edges.withColumn("_o", F.col("rec") * F.lit(max(sr.n_val, 1)) + F.col("val")),
-                  tpl["edges"], "_o"),
+        # (rec, val) as one long key: rec and val may be ints, whose product overflows (ANSI error)
+        "edges": (sr.edges.withColumn("_o", F.col("rec").cast("long") * F.lit(max(sr.n_val, 1)).cast("long")
+                                      + F.col("val").cast("long")), tpl["edges"], "_o"),
         "invalid": (sr.invalid, tpl["invalid"], "ord"),
         "changes": (changes, tpl["changes"], "order"),
     }
