@@ -24,23 +24,9 @@ from omni.mix.analysis import true_responses
 from omni.synth.mix import MixConfig, simulate_mix
 
 
-def frames(m):
-    t, r, c = m.spend.shape
-    spend = pd.DataFrame({"date": np.repeat(m.days, r * c), "region": np.tile(np.repeat(m.regions, c), t),
-                          "channel": np.tile(m.channels, t * r), "spend": m.spend.reshape(-1)})
-    sales = pd.DataFrame({"date": np.repeat(m.days, r), "region": np.tile(m.regions, t),
-                          "orders": m.orders.reshape(-1), "revenue": m.revenue.reshape(-1),
-                          "price_index": m.price_index.reshape(-1)})
-    exp = pd.DataFrame([(e["experiment_id"], e["channel"], reg, "dark" if k in e["treated"] else "control",
-                         m.days[e["start"]], m.days[e["end"]]) for e in m.experiments
-                        for k, reg in enumerate(m.regions)],
-                       columns=["experiment_id", "channel", "region", "arm", "start_date", "end_date"])
-    return sales, spend[spend["spend"] > 0], exp
-
-
 def one(seed: int, cfg: MixConfig) -> dict:
     m = simulate_mix(seed, "2024-01-01", "2026-10-31", cfg)
-    sales, spend, exp = frames(m)
+    sales, spend, exp = m.frames()
     panel = build_panel(sales, spend, channels=list(m.channels))
     lifts = measure_lifts(exp, panel)
     t0 = time.perf_counter()

@@ -26,3 +26,20 @@ def test_world() -> Path:
         generate_world(out=TEST_WORLD, persons=TEST_PERSONS, seed=TEST_SEED, progress=False)
     os.environ.setdefault("OMNI_DATA", str(TEST_WORLD))
     return TEST_WORLD
+
+
+@pytest.fixture()
+def clv_fits(monkeypatch) -> list[str]:
+    """Every ``CLVModel.fit`` call (purchase model(s) + Gamma-Gamma), by model setting: how a test
+    sees whether customer value was fitted or read (memoized, or shared through the cache)."""
+    from omni.value import CLVModel
+
+    calls: list[str] = []
+    fit = CLVModel.fit
+
+    def counted(self, summary):
+        calls.append(self.model)
+        return fit(self, summary)
+
+    monkeypatch.setattr(CLVModel, "fit", counted)
+    return calls

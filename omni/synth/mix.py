@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 from scipy.signal import lfilter
 
@@ -156,6 +157,23 @@ class MixWorld:
     aov: np.ndarray  # T x R, average order value
     experiments: list[dict[str, Any]]
     params: dict[str, Any]
+
+    def frames(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        """The world as the loader would give it, without writing files: daily regional sales
+        (date, region, orders, revenue, price_index), the spend that ran (date, region, channel,
+        spend; rows with spend only) and the lift tests' arms (experiment_id, channel, region,
+        arm, start_date, end_date)."""
+        t, r, c = self.spend.shape
+        spend = pd.DataFrame({"date": np.repeat(self.days, r * c), "region": np.tile(np.repeat(self.regions, c), t),
+                              "channel": np.tile(self.channels, t * r), "spend": self.spend.reshape(-1)})
+        sales = pd.DataFrame({"date": np.repeat(self.days, r), "region": np.tile(self.regions, t),
+                              "orders": self.orders.reshape(-1), "revenue": self.revenue.reshape(-1),
+                              "price_index": self.price_index.reshape(-1)})
+        exp = pd.DataFrame([(e["experiment_id"], e["channel"], reg, "dark" if k in e["treated"] else "control",
+                             self.days[e["start"]], self.days[e["end"]]) for e in self.experiments
+                            for k, reg in enumerate(self.regions)],
+                           columns=["experiment_id", "channel", "region", "arm", "start_date", "end_date"])
+        return sales, spend[spend["spend"] > 0], exp
 
 
 def channel_response(spend: np.ndarray, decay: float, half_sat: float, slope: float, beta: float,

@@ -9,7 +9,7 @@ import pytest
 from omni.audience import AudienceFeatures
 from omni.audience.definitions import AudienceSettings
 from omni.uplift.covariates import VALUE_SETTINGS, pre_period_covariates
-from omni.value import CLVModel, customer_rfm, customer_value
+from omni.value import customer_rfm, customer_value
 from omni.workspace import Workspace
 
 MONTH = "2026-10"
@@ -17,17 +17,8 @@ START = "2026-10-01"  # campaign CMP05 of the test world starts on the first day
 
 
 @pytest.fixture()
-def fits(monkeypatch) -> list[str]:
-    """Every CLVModel.fit call (purchase model(s) + Gamma-Gamma), by model setting."""
-    calls: list[str] = []
-    fit = CLVModel.fit
-
-    def counted(self, summary):
-        calls.append(self.model)
-        return fit(self, summary)
-
-    monkeypatch.setattr(CLVModel, "fit", counted)
-    return calls
+def fits(clv_fits) -> list[str]:
+    return clv_fits
 
 
 @pytest.fixture(scope="module")

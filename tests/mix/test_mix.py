@@ -25,17 +25,8 @@ def _small_panel(seed: int = 3, regions: int = 8, experiments: int = 3):
     cfg = MixConfig(regions=regions, experiments=experiments, experiment_regions=3,
                     channels=("search", "display", "social_kol"), bad_spend_rows=0)
     m = simulate_mix(seed, "2024-01-01", "2025-12-31", cfg)
-    t, r, c = m.spend.shape
-    spend = pd.DataFrame({"date": np.repeat(m.days, r * c), "region": np.tile(np.repeat(m.regions, c), t),
-                          "channel": np.tile(m.channels, t * r), "spend": m.spend.reshape(-1)})
-    sales = pd.DataFrame({"date": np.repeat(m.days, r), "region": np.tile(m.regions, t),
-                          "orders": m.orders.reshape(-1), "revenue": m.revenue.reshape(-1),
-                          "price_index": m.price_index.reshape(-1)})
-    exp = pd.DataFrame([(e["experiment_id"], e["channel"], reg, "dark" if k in e["treated"] else "control",
-                         m.days[e["start"]], m.days[e["end"]]) for e in m.experiments
-                        for k, reg in enumerate(m.regions)],
-                       columns=["experiment_id", "channel", "region", "arm", "start_date", "end_date"])
-    return m, build_panel(sales, spend[spend["spend"] > 0], channels=list(m.channels)), exp
+    sales, spend, exp = m.frames()
+    return m, build_panel(sales, spend, channels=list(m.channels)), exp
 
 
 @pytest.fixture(scope="module")

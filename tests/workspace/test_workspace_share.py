@@ -9,7 +9,7 @@ import shutil
 import pandas as pd
 import pytest
 
-from omni.value import CLVModel, customer_value
+from omni.value import customer_value
 from omni.workspace import SHARE_ENV, Workspace
 
 MONTH = "2026-10"
@@ -24,16 +24,8 @@ def world(test_world, tmp_path_factory):
 
 
 @pytest.fixture()
-def fits(monkeypatch) -> list[str]:
-    calls: list[str] = []
-    fit = CLVModel.fit
-
-    def counted(self, summary):
-        calls.append(self.model)
-        return fit(self, summary)
-
-    monkeypatch.setattr(CLVModel, "fit", counted)
-    return calls
+def fits(clv_fits) -> list[str]:
+    return clv_fits
 
 
 def test_a_second_process_reads_the_value_instead_of_fitting(world, fits):
