@@ -898,6 +898,27 @@ class Workspace:
         """Alias of :meth:`resolve` that reads better in notebooks."""
         return self.resolve(as_of)
 
+    def _summary(self, records: int, profiles_n: int, n_ids: int, t0: float, stages: dict, as_of: str | None,
+                 profiles: pd.DataFrame, data_end: Any, engine: dict, numbered_against: bool) -> dict:
+        """A resolution's ``summary.json`` (either engine): counts, timings, what it was made from."""
+        summary = {
+            "records": int(records),
+            "profiles": int(profiles_n),
+            "identifiers": int(n_ids),
+            "seconds": round(time.perf_counter() - t0, 2),
+            "stage_seconds": stages,
+            "as_of": as_of,
+            "fingerprint": self.fingerprint,
+            "code": _code_version(),
+            "config": self.config.as_dict(),
+            "opt_outs_from_quarantine": int(profiles.attrs.get("opt_outs_from_quarantine", 0)),
+            "data_end": None if pd.isna(data_end) else pd.Timestamp(data_end).isoformat(),
+            **engine,
+        }
+        if numbered_against and self._previous_from:
+            summary["previous_from"] = self._previous_from
+        return summary
+
     def _resolve_now(self, as_of: str | None, previous: pd.DataFrame | dict | None) -> Resolved:
         """One resolution as of ``as_of``. ``previous``: the earlier ``record_oneid`` (``record_key``,
         ``oneid``) to number against, or a dict holding it under ``"previous"``, which this empties
@@ -948,21 +969,8 @@ class Workspace:
         quarantined = quarantined_opt_outs(self.spec, self._dataset.quarantine if self._dataset is not None else None)
         profiles = apply_quarantined_opt_outs(profiles, record_oneid, quarantined)
         t = lap("profiles", t)
-        summary = {
-            "records": int(len(records)),
-            "profiles": int(len(rowmap.oneids)),
-            "identifiers": int(n_ids),
-            "seconds": round(time.perf_counter() - t0, 2),
-            "stage_seconds": stages,
-            "as_of": as_of,
-            "fingerprint": self.fingerprint,
-            "code": _code_version(),
-            "config": self.config.as_dict(),
-            "opt_outs_from_quarantine": int(profiles.attrs.get("opt_outs_from_quarantine", 0)),
-            "data_end": None if pd.isna(data_end) else pd.Timestamp(data_end).isoformat(),
-        }
-        if numbered_against and self._previous_from:
-            summary["previous_from"] = self._previous_from
+        summary = self._summary(len(records), len(rowmap.oneids), n_ids, t0, stages, as_of, profiles, data_end,
+                                {}, numbered_against)
         if len(links):
             cl = res.records["cluster"].to_numpy()
             first = np.full(int(cl.max()) + 1, -1, dtype=np.int64)
@@ -1074,23 +1082,9 @@ class Workspace:
             profiles.attrs["opt_outs_from_quarantine"] = 0
         stages["unified_tables_profiles"] = round(time.perf_counter() - t, 2)
         links = out.links
-        summary = {
-            "records": int(out.n_rec),
-            "profiles": int(len(rowmap.oneids)),
-            "identifiers": int(out.n_ids),
-            "seconds": round(time.perf_counter() - t0, 2),
-            "stage_seconds": stages,
-            "as_of": as_of,
-            "fingerprint": self.fingerprint,
-            "code": _code_version(),
-            "config": self.config.as_dict(),
-            "opt_outs_from_quarantine": int(profiles.attrs.get("opt_outs_from_quarantine", 0)),
-            "data_end": None if pd.isna(out.data_end) else pd.Timestamp(out.data_end).isoformat(),
-            "engine": "spark",
-            "spark_component_rounds": out.component_rounds,
-        }
-        if numbered_against and self._previous_from:
-            summary["previous_from"] = self._previous_from
+        summary = self._summary(out.n_rec, len(rowmap.oneids), out.n_ids, t0, stages, as_of, profiles, out.data_end,
+                                {"engine": "spark", "spark_component_rounds": out.component_rounds},
+                                numbered_against)
         summary["probabilistic_links"] = int(len(links))
         summary["probabilistic"] = links.attrs.get("stage", {})
         if run_warnings:
