@@ -21,7 +21,14 @@ import pandas as pd
 from omni.core.month import Month
 from omni.recommend.data import Interactions, build_interactions, catalogue_from
 from omni.recommend.evaluation import list_metrics, paired_bootstrap, per_user_metrics, truth_matrix
-from omni.recommend.models import COMPONENTS, Recommender, fit_recommender, history_at
+from omni.recommend.models import (
+    COMPONENTS,
+    Recommender,
+    fit_recommender,
+    history_at,
+    in_chunks,
+    top_k,
+)
 from omni.recommend.result import RecommendResult
 from omni.recommend.topk import topk_table, write_topk
 from omni.recommend.truth import oracle_lists
@@ -31,6 +38,8 @@ __all__ = ["analyse_month", "choose_weights", "load_interactions", "recommend_li
            "segment_labels"]
 
 WEIGHT_GRID = (0.0, 0.5, 1.0, 2.0)
+#: People the models are compared on (and the blend's weights chosen on): a random sample above it.
+EVAL_PEOPLE = 100_000
 SINGLE_CHANNELS = ("tmall", "jd", "douyin", "site", "store")
 
 
@@ -94,24 +103,41 @@ def recommender_at(inter: Interactions, segment: tuple[np.ndarray, np.ndarray], 
 
 def recommend_lists(ws: Workspace, month: Month | str, *, k: int = 20, factors: int = 32, iterations: int = 15,
                     half_life_days: float = 60.0, exclude_days: float = 30.0, max_per_category: int = 4,
-                    seed: int = 7, threads: int = 1) -> pd.DataFrame:
-    """Only the lists (no evaluation): blend weights from the validation month, models fitted up
-    to the end of ``month``, rules applied, the table written to the cache and returned."""
+                    seed: int = 7, threads: int = 1, eval_people: int | None = EVAL_PEOPLE) -> pd.DataFrame:
+    """Only the lists (no evaluation): blend weights from the validation month (on at most
+    ``eval_people`` people, see :func:`analyse_month`), models fitted up to the end of ``month``
+    on everyone, rules applied, the table written to the cache and returned."""
     month = Month.parse(month)
     inter, profiles = load_interactions(ws, month)
     segment = _segments(profiles, inter.users)
     fit = {"factors": factors, "iterations": iterations, "half_life_days": half_life_days, "seed": seed,
            "threads": threads}
-    v_users, v_truth = _test_truth(inter, month)
-    rec_v = recommender_at(inter, segment, month, **fit)
-    weights = choose_weights(rec_v, v_users, v_truth, k=k) if len(v_users) else {"popularity": 1.0}
+    ev, ev_segment = _evaluation_people(inter, profiles, segment, eval_people, seed)
+    weights = _weights_on(ev, ev_segment, month, k, fit)
     final = recommender_at(inter, segment, month.next, components=used_components(weights), **fit)
     final.weights = weights
     table, _ = topk_table(final, inter, profiles, month.next, k=k, exclude_days=exclude_days,
                           max_per_category=max_per_category)
     write_topk(ws, month, table, {"weights": weights, "k": k, **fit, "exclude_days": exclude_days,
-                                  "max_per_category": max_per_category})
+                                  "max_per_category": max_per_category, "eval_people": eval_people})
     return table
+
+
+def _evaluation_people(inter: Interactions, profiles: pd.DataFrame, segment: tuple[np.ndarray, np.ndarray],
+                       eval_people: int | None, seed: int) -> tuple[Interactions, tuple[np.ndarray, np.ndarray]]:
+    """Everyone's interactions, or those of ``eval_people`` people drawn at random (``seed``) when
+    more people have any, with their popularity segments."""
+    ev = inter.sample(eval_people, seed) if eval_people else inter
+    return ev, (segment if ev is inter else _segments(profiles, ev.users))
+
+
+def _weights_on(inter: Interactions, segment: tuple[np.ndarray, np.ndarray], month: Month, k: int,
+                fit: Mapping) -> dict[str, float]:
+    """The blend's weights chosen on the buyers of ``month`` (models fitted before it)."""
+    users, truth = _test_truth(inter, month)
+    if not len(users):
+        return {"popularity": 1.0}
+    return choose_weights(recommender_at(inter, segment, month, **fit), users, truth, k=k)
 
 
 def used_components(weights: Mapping[str, float]) -> list[str]:
@@ -128,20 +154,22 @@ def _test_truth(inter: Interactions, month: Month):
 
 
 def choose_weights(rec: Recommender, users: np.ndarray, truth, k: int = 20,
-                   grid: Sequence[float] = WEIGHT_GRID) -> dict[str, float]:
+                   grid: Sequence[float] = WEIGHT_GRID, chunk: int = 20_000) -> dict[str, float]:
     """Blend weights by coordinate ascent on recall@``k`` (two passes over the models, the grid
     ``grid`` for each, popularity's weight starting at 1)."""
-    comps = {c: s for c in COMPONENTS if (s := rec.component(c, users)) is not None}
-    z = {c: _z(s) for c, s in comps.items()}
+    comps = [c for c in COMPONENTS if rec.fitted(c)]
+    parts = rec.blend_parts(users, components=comps)
     w = dict.fromkeys(comps, 0.0)
     w["popularity"] = 1.0
 
     def score(weights):
-        s = sum(weights[c] * z[c] for c in z if weights[c])
-        s = np.where(rec.on_sale[None, :], rec._cold_items(s.astype(np.float32)), -np.inf)
-        from omni.recommend.models import top_k
+        lists = np.empty((len(users), min(k, rec.history.n_items)), np.int64)
 
-        return per_user_metrics(top_k(s, k), truth)[f"recall@{k}"].mean()
+        def one(s: int) -> None:
+            lists[s:s + chunk] = top_k(parts.scores(weights, slice(s, s + chunk)), k)
+
+        in_chunks(one, range(0, len(users), chunk))
+        return per_user_metrics(lists, truth)[f"recall@{k}"].mean()
 
     best = score(w)
     for _ in range(2):
@@ -154,12 +182,6 @@ def choose_weights(rec: Recommender, users: np.ndarray, truth, k: int = 20,
                 if v > best + 1e-12:
                     best, w = v, trial
     return {c: float(v) for c, v in w.items() if v}
-
-
-def _z(s):
-    from omni.recommend.models import zscore_rows
-
-    return zscore_rows(np.asarray(s, np.float32))
 
 
 def _eval_segments(inter: Interactions, users: np.ndarray, month: Month, rfm: pd.Series | None) -> pd.DataFrame:
@@ -187,6 +209,7 @@ def analyse_month(
     single_channels: Sequence[str] = SINGLE_CHANNELS,
     threads: int = 1,
     write_table: bool = True,
+    eval_people: int | None = EVAL_PEOPLE,
 ) -> RecommendResult:
     """Recommendations at the end of ``month``: models compared on ``month``, lists for the next.
 
@@ -213,6 +236,10 @@ def analyse_month(
         Threads of ``implicit`` (0: all cores; 1 is fastest on a busy 2-core machine).
     write_table : bool
         Write the top-k table to the cache (:func:`omni.recommend.topk.write_topk`).
+    eval_people : int or None
+        The comparison, the blend's weights and the single-channel fits use at most this many
+        people with any purchase or view, drawn at random (``seed``) with all their history; the
+        lists are always fitted on everyone. ``None``: everyone.
     """
     t0 = time.perf_counter()
     month = Month.parse(month or workspace.last_complete_month())
@@ -220,35 +247,35 @@ def analyse_month(
     segment = _segments(profiles, inter.users)
     fit = {"factors": factors, "iterations": iterations, "half_life_days": half_life_days, "seed": seed,
            "threads": threads}
+    ev, ev_segment = _evaluation_people(inter, profiles, segment, eval_people, seed)
     # 1. validation month: the blend's weights
-    val = month.previous
-    v_users, v_truth = _test_truth(inter, val)
-    rec_v = recommender_at(inter, segment, val, **fit)
-    weights = choose_weights(rec_v, v_users, v_truth, k=k) if len(v_users) else {"popularity": 1.0}
+    weights = _weights_on(ev, ev_segment, month.previous, k, fit)
     # 2. test month: every model, the oracle, per segment, single channel
-    rec = recommender_at(inter, segment, month, **fit)
+    rec = recommender_at(ev, ev_segment, month, **fit)
     rec.weights = weights
-    users, truth = _test_truth(inter, month)
-    models = [c for c in COMPONENTS if getattr(rec, {"als": "als_user", "bpr": "bpr_user"}.get(c, "history")) is not None]
+    users, truth = _test_truth(ev, month)
+    models = [c for c in COMPONENTS if rec.fitted(c)]
     recs = {m: rec.recommend(m, users, k) for m in [*models, "blend"]}
     train_counts = np.asarray(rec.history.count.sum(axis=0)).ravel()
     oracle, mapped = (None, None)
     if workspace.has_truth():
-        oracle, mapped = oracle_lists(workspace, month, inter, users, k)
+        oracle, mapped = oracle_lists(workspace, month, ev, users, k)
         recs["oracle"] = oracle
     per_user = {m: per_user_metrics(r, truth) for m, r in recs.items()}
     rfm = _rfm(workspace, month)
-    seg = _eval_segments(inter, users, month, rfm)
+    seg = _eval_segments(ev, users, month, rfm)
     result = RecommendResult(month=month, settings={"k": k, **fit, "exclude_days": exclude_days,
-                                                    "max_per_category": max_per_category, "n_boot": n_boot},
-                             weights=weights, n_users=len(users), n_items=inter.catalogue.n)
+                                                    "max_per_category": max_per_category, "n_boot": n_boot,
+                                                    "eval_people": eval_people},
+                             weights=weights, n_users=len(users), n_items=inter.catalogue.n,
+                             eval_people=ev.n_users, all_people=inter.n_users)
     result.tables["reconciliation"] = inter.reconciliation
     result.tables["models"] = _model_table(per_user, recs, inter.catalogue.n, train_counts, n_boot, seed)
     result.tables["segments"] = _segment_table(per_user, seg, ["popularity", "blend"])
     if oracle is not None:
         result.tables["oracle_gap"] = _gap_table(result.tables["models"])
         result.oracle_mapped = float(mapped.mean()) if len(mapped) else float("nan")
-    result.tables["single_channel"] = _single_channel(inter, segment, month, users, truth, rec, k, fit,
+    result.tables["single_channel"] = _single_channel(ev, ev_segment, month, users, truth, rec, k, fit,
                                                       single_channels, n_boot, seed)
     # 3. the lists for the next month (only the models the blend weighs are fitted)
     final = recommender_at(inter, segment, month.next, components=used_components(weights), **fit)

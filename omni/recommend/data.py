@@ -110,6 +110,21 @@ class Interactions:
     def n_users(self) -> int:
         return len(self.users)
 
+    def sample(self, n: int, seed: int) -> Interactions:
+        """The interactions of ``n`` people drawn at random (``seed``) among everyone with any,
+        renumbered; the catalogue and the reconciliation are unchanged. ``n >= n_users``: self."""
+        if n >= self.n_users:
+            return self
+        keep = np.sort(np.random.default_rng(seed).choice(self.n_users, size=n, replace=False))
+        code = np.full(self.n_users, -1, np.int64)
+        code[keep] = np.arange(n)
+
+        def sub(t: pd.DataFrame) -> pd.DataFrame:
+            c = code[t["user"].to_numpy()]
+            return t.loc[c >= 0].assign(user=c[c >= 0]).reset_index(drop=True)
+
+        return Interactions(self.users[keep], sub(self.purchases), sub(self.views), self.catalogue, self.reconciliation)
+
 
 def line_reconciliation(rows_in: int, quarantined: int, accepted: int, paid: int, unpaid: int,
                         no_order: int, unknown_sku: int, amount_mismatch: int) -> pd.DataFrame:

@@ -9,15 +9,16 @@ can be scored at 1M people without an all-pairs matrix in memory.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-__all__ = ["COMPONENTS", "History", "Recommender", "fit_recommender", "history_at", "top_k",
-           "zscore_rows"]
+__all__ = ["COMPONENTS", "BlendParts", "History", "Recommender", "fit_recommender", "history_at", "in_chunks",
+           "top_k"]
 
 #: Models scored by :class:`Recommender` (``popularity`` is the baseline).
 COMPONENTS = ("popularity", "buy_again", "copurchase", "coview", "als", "bpr")
@@ -96,13 +97,6 @@ def history_at(purchases: pd.DataFrame, views: pd.DataFrame, n_users: int, n_ite
     return History(end, n_users, n_items, bought, count, last, viewed, interval, channel)
 
 
-def zscore_rows(s: np.ndarray) -> np.ndarray:
-    """Each row standardized (mean 0, sd 1); constant rows become 0."""
-    m = s.mean(axis=1, keepdims=True)
-    sd = s.std(axis=1, keepdims=True)
-    return np.where(sd > 1e-12, (s - m) / np.maximum(sd, 1e-12), 0.0).astype(np.float32)
-
-
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     """Item codes of the ``k`` best scores per row, best first (ties: lower code)."""
     k = min(k, scores.shape[1])
@@ -177,24 +171,95 @@ class Recommender:
 
     def scores(self, name: str, users: np.ndarray, weights: Mapping[str, float] | None = None) -> np.ndarray:
         """Scores of ``users`` for every item: one model, or ``"blend"`` (the weighted sum of the
-        models' per-user standardized scores; new SKUs get their product line's mean score).
-        Items not on sale get -inf."""
+        models' per-user standardized scores, see :meth:`blend_parts`; new SKUs get their product
+        line's mean score). Items not on sale get -inf."""
         if name == "blend":
-            w = dict(self.weights if weights is None else weights)
-            s = np.zeros((len(users), self.history.n_items), np.float32)
-            for comp, wt in w.items():
-                if wt:
-                    s += np.float32(wt) * zscore_rows(self.component(comp, users))
-            s = self._cold_items(s)
-        else:
-            s = self.component(name, users).astype(np.float32, copy=False)
+            return self.blend_parts(users).scores(self.weights if weights is None else weights)
+        s = self.component(name, users).astype(np.float32, copy=False)
         return np.where(self.on_sale[None, :], s, -np.inf).astype(np.float32)
+
+    def blend_parts(self, users: np.ndarray, components: Sequence[str] | None = None) -> BlendParts:
+        """Each model's scores of ``users`` divided by their row's standard deviation over items,
+        kept as low-rank and sparse terms (no ``users x items`` matrix per model).
+
+        A model's z-scores are ``(s - mean) / sd`` per row. The mean only shifts a row by a
+        constant, which no ranking sees, so the blend ranks by ``sum_c w_c s_c / sd_c``: the
+        factor models' and popularity's rows are low-rank (their sd comes from the factors' Gram
+        matrix), buy again and the neighbours are sparse (their sd from the non-zeros).
+        ``components``: the models to keep (default: every fitted one with a weight, or all).
+        """
+        users = np.asarray(users)
+        if components is None:
+            components = [c for c in COMPONENTS if self.fitted(c) and (not self.weights or self.weights.get(c))]
+        low: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        sparse: dict[str, sp.csr_matrix] = {}
+        n_items = self.history.n_items
+        for c in components:
+            if c == "popularity":
+                seg = self.segment[users]
+                pop = self.pop_by_segment.astype(np.float64)
+                sd = pop.std(axis=1)
+                inv = np.where(sd > 1e-12, 1.0 / np.maximum(sd, 1e-12), 0.0)
+                a = np.zeros((len(users), pop.shape[0]), np.float32)
+                a[np.arange(len(users)), seg] = inv[seg]
+                low[c] = (a, self.pop_by_segment)  # segments x items
+            elif c in ("als", "bpr"):
+                u, v = (self.als_user, self.als_item) if c == "als" else (self.bpr_user, self.bpr_item)
+                a = u[users].astype(np.float64)
+                v64 = v.astype(np.float64)
+                mean = a @ v64.mean(axis=0)
+                msq = np.einsum("ij,jk,ik->i", a, (v64.T @ v64) / n_items, a)
+                sd = np.sqrt(np.maximum(msq - mean * mean, 0.0))
+                inv = np.where(sd > 1e-12, 1.0 / np.maximum(sd, 1e-12), 0.0)
+                low[c] = ((a * inv[:, None]).astype(np.float32), np.ascontiguousarray(v.T))
+            else:
+                m = self._sparse_component(c, users)
+                s1 = np.asarray(m.sum(axis=1), np.float64).ravel()
+                s2 = np.asarray(m.multiply(m).sum(axis=1), np.float64).ravel()
+                mean = s1 / n_items
+                sd = np.sqrt(np.maximum(s2 / n_items - mean * mean, 0.0))
+                inv = np.where(sd > 1e-12, 1.0 / np.maximum(sd, 1e-12), 0.0)
+                sparse[c] = (sp.diags(inv.astype(np.float32)) @ m).tocsr()
+        return BlendParts(self, len(users), low, sparse)
+
+    def fitted(self, name: str) -> bool:
+        """Whether model ``name`` was fitted (ALS and BPR only when asked for)."""
+        return {"als": self.als_user, "bpr": self.bpr_user}.get(name, self.history) is not None
+
+    def _sparse_component(self, name: str, users: np.ndarray) -> sp.csr_matrix:
+        """Buy again, co-purchase or co-view scores of ``users`` as a sparse matrix (the same
+        values as :meth:`component`, zero where it is zero)."""
+        h = self.history
+        if name == "buy_again":
+            cnt = h.count[users].tocsr()
+            cnt.sort_indices()
+            last = h.last_days[users].tocsr()
+            last.sort_indices()
+            days = last.data.astype(np.float64) - 1.0
+            item = last.indices
+            interval = np.where(np.isfinite(h.item_interval), h.item_interval, 90.0)
+            due = days / interval[item]
+            rep = self.repeat[item]
+            timing = np.where(rep, np.exp(-0.5 * ((due - 1.0) / 0.7) ** 2) + 0.15, 0.15 * np.exp(-days / 365.0))
+            out = sp.csr_matrix((timing.astype(np.float32), last.indices, last.indptr), shape=last.shape)
+            return out.multiply(cnt.sqrt()).tocsr().astype(np.float32)
+        if name == "copurchase":
+            return (h.bought[users] @ self.copurchase).tocsr().astype(np.float32)
+        if name == "coview":
+            return (h.viewed[users] @ self.coview).tocsr().astype(np.float32)
+        raise ValueError(f"{name!r} is not a sparse model")
+
+    @cached_property
+    def seen_items(self) -> np.ndarray:
+        """Bool per item: bought or viewed in the history."""
+        h = self.history
+        return (np.asarray(h.count.sum(axis=0)).ravel() + np.asarray(h.viewed.sum(axis=0)).ravel()) > 0
 
     def _cold_items(self, s: np.ndarray) -> np.ndarray:
         """SKUs nobody bought or viewed yet enter with their product line's mean score."""
         if self.line_of_item is None:
             return s
-        seen = (np.asarray(self.history.count.sum(axis=0)).ravel() + np.asarray(self.history.viewed.sum(axis=0)).ravel()) > 0
+        seen = self.seen_items
         cold = ~seen & self.on_sale
         if not cold.any():
             return s
@@ -213,9 +278,68 @@ class Recommender:
                   weights: Mapping[str, float] | None = None) -> np.ndarray:
         """Top-``k`` item codes per user (rows in ``users`` order)."""
         out = np.empty((len(users), min(k, self.history.n_items)), np.int64)
-        for s in range(0, len(users), chunk):
+
+        def one(s: int) -> None:
             out[s:s + chunk] = top_k(self.scores(name, users[s:s + chunk], weights), k)
+
+        in_chunks(one, range(0, len(users), chunk))
         return out
+
+
+def in_chunks(fn: Callable[[int], None], starts: Sequence[int], workers: int | None = None) -> None:
+    """``fn(start)`` for every chunk start, on ``workers`` threads (default: up to 2 cores; numpy
+    and BLAS release the GIL, BLAS runs one thread each). Each call writes its own rows, so the
+    result does not depend on the threads' order."""
+    workers = workers or min(2, os.cpu_count() or 1)
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1, "blas"):
+        if workers == 1 or len(starts) < 2:
+            for s in starts:
+                fn(s)
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(workers) as pool:
+            for f in [pool.submit(fn, s) for s in starts]:
+                f.result()
+
+
+@dataclass
+class BlendParts:
+    """The blend's terms for ``n`` users (:meth:`Recommender.blend_parts`): per model, either a
+    low-rank pair ``(a, b)`` with scores ``a @ b`` (``a``: users x r, ``b``: r x items) or a sparse
+    users x items matrix, each already divided by the row's standard deviation."""
+
+    recommender: Recommender
+    n: int
+    low: dict[str, tuple[np.ndarray, np.ndarray]]
+    sparse: dict[str, sp.csr_matrix]
+
+    def scores(self, weights: Mapping[str, float], rows: slice | np.ndarray = slice(None)) -> np.ndarray:
+        """The blend's scores of the users ``rows`` (positions among this object's users) for
+        ``weights``, as one dense block; new SKUs take their line's mean, items not on sale -inf."""
+        missing = [c for c, w in weights.items() if w and c not in self.low and c not in self.sparse]
+        if missing:
+            raise ValueError(f"the blend weighs {missing}, which these parts do not hold")
+        n_rows = len(np.arange(self.n)[rows])
+        a = [np.float32(weights[c]) * a[rows] for c, (a, _) in self.low.items() if weights.get(c)]
+        b = [b for c, (_, b) in self.low.items() if weights.get(c)]
+        if a:
+            s = np.ascontiguousarray(np.hstack(a)) @ np.ascontiguousarray(np.vstack(b))
+        else:
+            s = np.zeros((n_rows, self.recommender.history.n_items), np.float32)
+        total = None
+        for c, m in self.sparse.items():
+            if weights.get(c):
+                t = np.float32(weights[c]) * m[rows]
+                total = t if total is None else total + t
+        if total is not None and total.nnz:
+            t = total.tocoo()
+            s[t.row, t.col] += t.data
+        s = self.recommender._cold_items(s.astype(np.float32, copy=False))
+        s[:, ~self.recommender.on_sale] = -np.inf
+        return s
 
 
 def _implicit_factors(kind: str, matrix: sp.csr_matrix, factors: int, iterations: int, seed: int,

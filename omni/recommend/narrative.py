@@ -70,13 +70,27 @@ def summary(r: RecommendResult) -> str:
            "({l:+.0%}, 95% CI {lo:+.0%} to {hi:+.0%}).", m=str(r.month), n=r.n_users, b=term(best),
            r=m.loc[best, "recall@20"], p=m.loc["popularity", "recall@20"], l=m.loc[best, "lift@20"],
            lo=m.loc[best, "lift@20 low"], hi=m.loc[best, "lift@20 high"]) + extra_en
-        + md(" Blend weights (chosen on {v}): {w}.", v=str(r.month.previous), w=w),
+        + md(" Blend weights (chosen on {v}): {w}.", v=str(r.month.previous), w=w) + _sample_en(r),
         md("用 {m} 之前的全部数据拟合，在 {m} 有购买的 {n:,} 人上评估：最佳模型 **{b}** 的前 20 个推荐覆盖了他们所购商品的 "
            "{r:.1%}，时间加权热门为 {p:.1%}（{l:+.0%}，95% 置信区间 {lo:+.0%} 至 {hi:+.0%}）。", m=str(r.month), n=r.n_users,
            b=term(best), r=m.loc[best, "recall@20"], p=m.loc["popularity", "recall@20"], l=m.loc[best, "lift@20"],
            lo=m.loc[best, "lift@20 low"], hi=m.loc[best, "lift@20 high"]) + extra_zh
-        + md("融合权重（在 {v} 上选定）：{w}。", v=str(r.month.previous), w=w),
+        + md("融合权重（在 {v} 上选定）：{w}。", v=str(r.month.previous), w=w) + _sample_zh(r),
     )
+
+
+def _sample_en(r: RecommendResult) -> str:
+    if not r.all_people or r.eval_people >= r.all_people:
+        return ""
+    return md(" The models were compared on a random sample of {e:,} of the {a:,} people with a purchase or view "
+              "(with all their history); the lists are fitted on everyone.", e=r.eval_people, a=r.all_people)
+
+
+def _sample_zh(r: RecommendResult) -> str:
+    if not r.all_people or r.eval_people >= r.all_people:
+        return ""
+    return md("模型对比基于有购买或浏览的 {a:,} 人中随机抽取的 {e:,} 人（含其全部历史）；推荐列表在全部人群上拟合。",
+              e=r.eval_people, a=r.all_people)
 
 
 def omnichannel(r: RecommendResult) -> str:

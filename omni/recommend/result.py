@@ -25,6 +25,9 @@ class RecommendResult(MonthResult):
         The blend's weights, chosen on the validation month (the month before).
     n_users, n_items : int
         People scored in the test month (buyers of ``month``) and SKUs in the catalogue.
+    eval_people, all_people : int
+        People with any purchase or view the models were compared on, and in all (the lists
+        cover everyone; the comparison a random sample when ``eval_people < all_people``).
     topk : DataFrame
         The lists for the next month (``oneid``, ``rank``, ``sku``, ``category``), rules applied.
     topk_path : Path or None
@@ -44,6 +47,8 @@ class RecommendResult(MonthResult):
     weights: dict[str, float] = field(default_factory=dict)
     n_users: int = 0
     n_items: int = 0
+    eval_people: int = 0
+    all_people: int = 0
     topk: pd.DataFrame = field(default_factory=pd.DataFrame)
     topk_path: Path | None = None
     opted_out: int = 0

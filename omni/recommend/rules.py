@@ -58,14 +58,19 @@ def apply_rules(scores: np.ndarray, last_days: sp.csr_matrix, repeat: np.ndarray
     category : ndarray of int
         Category code per item.
     """
-    s = np.where(allowed[None, :], scores, -np.inf)
-    recent = last_days.copy().tocsr()
-    recent.data = ((recent.data > 0) & (recent.data - 1 < exclude_days)).astype(np.float32)
-    blocked = (recent.toarray() > 0) & ~repeat[None, :]
-    s = np.where(blocked, -np.inf, s)
+    cols = np.flatnonzero(allowed)  # rank only what may be shown
+    s = np.ascontiguousarray(scores[:, cols], dtype=np.float32)
+    recent = last_days.tocoo()
+    at = np.full(len(allowed), -1, np.int64)
+    at[cols] = np.arange(len(cols))
+    blocked = (recent.data > 0) & (recent.data - 1 < exclude_days) & ~repeat[recent.col] & (at[recent.col] >= 0)
+    s[recent.row[blocked], at[recent.col[blocked]]] = -np.inf
     m = min(s.shape[1], max(3 * k, k + 20))
-    part = np.argpartition(-s, m - 1, axis=1)[:, :m]
+    if m == 0:
+        return np.full((s.shape[0], 0), -1, np.int64)
+    part = np.argpartition(s, s.shape[1] - m, axis=1)[:, s.shape[1] - m:]
     ps = np.take_along_axis(s, part, axis=1)
+    part = cols[part]  # item codes: ties go to the lower code
     order = np.lexsort((part, -ps), axis=1)
     ranked = np.take_along_axis(part, order, axis=1)
     ranked = np.where(np.isfinite(np.take_along_axis(ps, order, axis=1)), ranked, -1)

@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 
 from omni._version import __version__
 from omni.core.month import Month
+from omni.recommend.models import in_chunks
 from omni.recommend.rules import apply_rules, in_season
 from omni.workspace import PROCESSED, Workspace, check_manifest, write_manifest
 
@@ -52,16 +53,18 @@ def topk_table(rec, inter, profiles: pd.DataFrame, target: Month, *, k: int = 20
     p["oneid"] = p["oneid"].astype(str)
     opted = (profiles["marketing_opt_out"].fillna(False).to_numpy(dtype=bool)
              if "marketing_opt_out" in profiles else np.zeros(len(p), bool))
-    people = pd.Index(p["oneid"].to_numpy()[~opted])
+    people = pd.Index(p["oneid"].to_numpy()[~opted]).sort_values()  # the table's order: OneID, then rank
     pos = inter.users.get_indexer(people)
     out_items = np.full((len(people), k), -1, np.int64)
     warm = np.flatnonzero(pos >= 0)
-    for s in range(0, len(warm), chunk):
+
+    def one(s: int) -> None:
         rows = warm[s:s + chunk]
         u = pos[rows]
-        scores = rec.scores("blend", u)
-        out_items[rows] = _pad(apply_rules(scores, rec.history.last_days[u], cat.repeat, allowed, cat_codes, k,
-                                           exclude_days, max_per_category), k)
+        out_items[rows] = _pad(apply_rules(rec.scores("blend", u), rec.history.last_days[u], cat.repeat, allowed,
+                                           cat_codes, k, exclude_days, max_per_category), k)
+
+    in_chunks(one, range(0, len(warm), chunk))
     cold = np.flatnonzero(pos < 0)
     if len(cold):
         from omni.recommend.analysis import segment_labels
@@ -88,8 +91,7 @@ def topk_table(rec, inter, profiles: pd.DataFrame, target: Month, *, k: int = 20
         "sku": pd.Categorical.from_codes(items[keep], categories=cat.skus.astype(str)),
         "category": pd.Categorical.from_codes(cat_codes[items[keep]], categories=cat_names),
     })
-    order = np.lexsort((table["rank"].to_numpy(), table["oneid"].to_numpy(dtype=object)))
-    return table.iloc[order].reset_index(drop=True), int(opted.sum())
+    return table, int(opted.sum())
 
 
 def _pad(a: np.ndarray, k: int) -> np.ndarray:

@@ -54,6 +54,36 @@ def test_buy_again_and_co_purchase_lists_are_exact():
     assert rec.recommend("copurchase", np.array([2]), 1).tolist() == [[0]]  # C's buyer -> A
 
 
+def test_the_blend_ranks_as_the_sum_of_weighted_z_scores():
+    """The low-rank + sparse blend equals the weighted sum of each model's per-person z-scores
+    over all items, up to one constant per person (which no ranking sees)."""
+    rng = np.random.default_rng(5)
+    n_users, n_items = 40, 12
+    p = _purchases([(int(u), int(i), T("2026-01-01") + pd.Timedelta(days=int(d)), "tmall")
+                    for u, i, d in zip(rng.integers(0, n_users, 300), rng.integers(0, n_items, 300),
+                                       rng.integers(0, 240, 300), strict=True)])
+    v = pd.DataFrame({"user": rng.integers(0, n_users, 200), "item": rng.integers(0, n_items, 200),
+                      "time": T("2026-05-01") + pd.to_timedelta(rng.integers(0, 100, 200), "D")})
+    h = history_at(p, v, n_users, n_items, T("2026-09-01"))
+    rec = fit_recommender(h, rng.integers(0, 3, n_users), rng.random(n_items) < 0.3, np.ones(n_items, bool),
+                          factors=4, iterations=3)
+    w = {"popularity": 1.0, "buy_again": 2.0, "copurchase": 0.5, "coview": 1.0, "als": 0.5, "bpr": 1.0}
+    users = np.arange(n_users)
+
+    def z(s):
+        sd = s.std(axis=1, keepdims=True)
+        return np.where(sd > 1e-12, (s - s.mean(axis=1, keepdims=True)) / np.maximum(sd, 1e-12), 0.0)
+
+    want = sum(wt * z(rec.component(c, users).astype(np.float64)) for c, wt in w.items())
+    got = rec.scores("blend", users, w).astype(np.float64)
+    shift = got - want
+    assert np.ptp(shift, axis=1).max() < 1e-4  # one constant per row
+    assert np.ptp(shift[:, 0]) > 0.1  # ... which differs between people (the means are dropped)
+    parts = rec.blend_parts(users[:5], components=["popularity"])
+    with pytest.raises(ValueError, match="do not hold"):
+        parts.scores({"bpr": 1.0})
+
+
 def test_the_interval_is_the_median_gap_of_one_person_buying_one_item_again():
     p = _purchases([(0, 0, T("2026-01-01"), "tmall"), (0, 0, T("2026-01-31"), "tmall"), (0, 0, T("2026-03-02"), "tmall"),
                     (1, 0, T("2026-02-01"), "jd"), (1, 0, T("2026-04-02"), "jd")])
@@ -154,6 +184,21 @@ def test_the_blend_beats_popularity_and_stays_below_the_oracle(result):
     keys = [f.key for f in result.headline]
     assert keys[:5] == ["rec_people", "rec_recall20_popularity", "rec_best_model", "rec_recall20_best",
                         "rec_lift_recall20"]
+
+
+def test_the_comparison_runs_on_a_sample_and_the_lists_on_everyone(result, test_world):
+    import omni
+    from omni.recommend import analyse_month
+    from omni.recommend.narrative import summary
+
+    small = analyse_month(omni.open(test_world), "2026-10", n_boot=20, single_channels=("tmall",), eval_people=1500,
+                          write_table=False)
+    assert small.eval_people == 1500 < small.all_people == result.all_people == result.eval_people
+    assert small.n_users < result.n_users  # the sample's buyers of the test month
+    # the lists cover the same people (fitted on everyone); the weights came from the sample
+    assert set(small.topk["oneid"]) == set(result.topk["oneid"])
+    assert "random sample of 1,500 of the" in summary(small)
+    assert "random sample" not in summary(result)
 
 
 def test_topk_table_is_keyed_by_oneid_and_leaves_out_opted_out_people(result, test_world):
