@@ -32,6 +32,8 @@ class Block:
         A table's caption (shown in the report language where the term is registered).
     max_rows : int
         Rows of a table shown.
+    index : bool
+        Show a table's index as its first column.
     """
 
     kind: Literal["markdown", "table", "figure"]
@@ -39,6 +41,7 @@ class Block:
     formats: dict[str, str] | None = None
     caption: str | None = None
     max_rows: int = 25
+    index: bool = False
 
 
 def figure_of(axes: Sequence[Any] | Any) -> Any:
@@ -57,11 +60,13 @@ def markdown(text: str | None) -> list[Block]:
 
 def table(shown: Mapping[str, Any] | None, **kwargs: Any) -> list[Block]:
     """A table block from the keyword arguments of :func:`omni.reporting.display.table` (``df``,
-    ``formats``, ``caption``, ``max_rows``), as the narratives return them; none for None."""
+    ``formats``, ``caption``, ``max_rows``, ``index``), as the narratives return them (``kwargs``
+    override them); none for None."""
     if shown is None:
         return []
     shown = {**shown, **kwargs}
-    return [Block("table", shown["df"], shown.get("formats"), shown.get("caption"), shown.get("max_rows", 25))]
+    return [Block("table", shown["df"], shown.get("formats"), shown.get("caption"), shown.get("max_rows", 25),
+                  shown.get("index", False))]
 
 
 def figure(axes: Any) -> list[Block]:

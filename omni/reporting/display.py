@@ -190,7 +190,8 @@ def show(blocks: Iterable[Block]) -> None:
         if block.kind == "markdown":
             note(block.content)
         elif block.kind == "table":
-            table(block.content, formats=block.formats, caption=block.caption, max_rows=block.max_rows)
+            table(block.content, formats=block.formats, max_rows=block.max_rows, caption=block.caption,
+                  index=block.index)
         elif block.kind == "figure":
             display(block.content)
             plt.close(block.content)
