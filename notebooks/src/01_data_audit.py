@@ -22,16 +22,14 @@ seed = 7  # passed by the report runner (the audit draws nothing at random)
 lang = "en"  # report language, "en" or "zh" (the runner passes --lang or the dataset's report: {lang})
 
 # %% tags=["remove-cell"]
-import matplotlib.pyplot as plt
-
 import omni
-from omni.audit import narrative, plots
-from omni.reporting.display import headline, note, table, use_report_style
+from omni.audit import narrative
+from omni.audit import section as s
+from omni.reporting.display import headline, note, show, use_report_style
 
 use_report_style(lang)
 ws = omni.open(data)
 r = omni.audit.analyse_month(ws, month)
-t = r.tables
 
 # %%
 # NBVAL_CHECK_OUTPUT: headline numbers are deterministic for the test world
@@ -48,12 +46,7 @@ note(narrative.summary(r))
 # 每个数据源接收、接受和隔离的行数，覆盖的时间范围，以及新鲜度（最后一条记录距报告月末的天数）。
 
 # %%
-table(
-    t["overview"][["source", "format", "encoding", "timezone", "rows_in", "accepted", "quarantined",
-                   "quarantine_rate", "first", "last", "days_stale", "rows_this_month"]],
-    formats={"quarantine_rate": "{:.3%}", "days_stale": "{:.1f}", "first": "{:%Y-%m-%d}", "last": "{:%Y-%m-%d}",
-             "rows_this_month": "{:,.0f}"},
-)
+show(s.sources(r))
 
 # %% [markdown] tags=["lang-en"]
 # ## Quarantined rows and why
@@ -65,73 +58,43 @@ table(
 # 未通过校验的行会连同原因另行保存，绝不悄悄丢弃。一行可能有多个问题单元格。
 
 # %%
-if t["quarantine"].empty:
-    note(narrative.no_quarantine())
-else:
-    table(t["quarantine"],
-          caption="Quarantined cells by source, column and reason (example row = 1-based data row in the file)")
+show(s.quarantine(r))
 
 # %% [markdown] tags=["lang-en"]
 # ## Completeness
-# Share of rows with a value, per column. Identifier columns are often sparse by design (not every
-# order has a member card), so the chart and the quality score count the other columns; required
-# columns must be complete.
 
 # %% [markdown] tags=["lang-zh"]
 # ## 完整度
-# 每列有值的行所占比例。标识符列本来就常常稀疏（并非每笔订单都有会员卡），因此图表和质量得分只计其他列；必填列必须完整。
 
 # %%
-plots.plot_completeness(r)
-plt.show()
-table(t["incomplete_columns"][["source", "column", "type", "identifier", "filled", "required"]],
-      formats={"filled": "{:.1%}"}, caption="Columns less than 95% filled")
+show(s.completeness(r))  # what counts, the chart, the columns less than 95% filled
 
 # %% [markdown] tags=["lang-en"]
 # ## Identifier validity and junk values
-# Identifiers are normalized (phones to E.164, emails lower-cased, device ids canonical, WeChat and
-# platform ids scoped). Values that cannot identify anyone (null-like strings, store default phones,
-# all-zero device ids, masked phones, malformed values) are blocked from linking.
 
 # %% [markdown] tags=["lang-zh"]
 # ## 标识符有效性与垃圾值
-# 标识符先经过标准化（手机号转为 E.164，邮箱转小写，设备 ID 规范化，微信和平台 ID 加作用域）。无法识别任何人的值
-# （类空值字符串、门店默认手机号、全零设备 ID、打码手机号、格式错误的值）不参与关联。
 
 # %%
-table(t["validity"], formats={"valid_share": "{:.2%}", "top_invalid_n": "{:,.0f}"},
-      caption="Identifier values per source and type")
-table(t["junk"], caption="Blocked and invalid identifier values by reason")
+show(s.identifiers(r))  # how identifiers are normalized and blocked, validity, junk values
 
 # %% [markdown] tags=["lang-en"]
 # ## Outlying amounts
-# Amounts that pass validation (finite, not negative, under the column's `max`) but sit far from their
-# source's typical value: robust z-score on the log amount (median and MAD per source and column),
-# beyond 5. Listed by file row number for review; they stay in the analysis.
 
 # %% [markdown] tags=["lang-zh"]
 # ## 异常金额
-# 通过校验（有限、非负、低于该列的 `max`）但远离所在数据源典型值的金额：按数据源和列计算对数金额的稳健 z 分数
-# （中位数与 MAD），超过 5 即列出。按文件行号列出以供复核；它们仍保留在分析中。
 
 # %%
-if t["outliers"].empty:
-    note(narrative.no_outliers())
-else:
-    table(t["outliers"], formats={"value": "{:,.2f}", "typical": "{:,.2f}", "robust_z": "{:+.1f}"},
-          max_rows=30, caption="Outlying amounts (row = 1-based data row in the file)")
+show(s.outliers(r))  # robust z-score of the log amount beyond 5, by file row number
 
 # %% [markdown] tags=["lang-en"]
 # ## Duplicates
-# Accepted rows identical to another row in every column but the record key (duplicate keys
-# themselves are quarantined above).
 
 # %% [markdown] tags=["lang-zh"]
 # ## 重复
-# 除记录主键外所有列都与另一行相同的已接受行（主键重复的行已在上文隔离）。
 
 # %%
-table(t["duplicates"], formats={"duplicate_share": "{:.2%}"})
+show(s.duplicates(r))  # rows identical but for the record key
 
 # %% [markdown] tags=["lang-en"]
 # ## Volume over time
@@ -142,54 +105,34 @@ table(t["duplicates"], formats={"duplicate_share": "{:.2%}"})
 # 近 12 个月每个数据源的月行数；本月与前三个月均值相比。
 
 # %%
-plots.plot_volume(r)
-plt.show()
-table(t["volume_change"], formats={"previous_mean": "{:,.0f}", "change": "{:+.1%}", "this_month": "{:,.0f}"})
+show(s.volume(r))
 
 # %% [markdown] tags=["lang-en"]
 # ## Clocks and timezones
-# People's daily rhythm is the same in every channel, so a source whose hour-of-day profile is shifted
-# against the others was probably stamped in another timezone (UTC exports read as Beijing time show
-# a shift of -8 h). The loader converts each source from its declared timezone; a flag here means the
-# declaration is probably wrong.
 
 # %% [markdown] tags=["lang-zh"]
 # ## 时钟与时区
-# 人们一天中的作息在各个渠道是一样的，因此某个数据源的分时分布若与其他数据源错开，多半是按另一个时区打的时间戳
-# （按北京时间读取的 UTC 导出会错开 -8 小时）。加载时按各数据源声明的时区换算；此处标记说明声明很可能有误。
 
 # %%
-if len(t["clocks"]):
-    table(t["clocks"], formats={"corr_at_best": "{:.2f}", "corr_at_zero": "{:.2f}"})
-    note(narrative.clocks(r))
+show(s.clocks(r))  # hour-of-day profiles against the other sources: a shift means a wrong timezone
 
 # %% [markdown] tags=["lang-en"]
 # ## Referential integrity and overlap between sources
-# Member ids used in orders, events and campaigns should exist in the CRM. Overlap: the share of one
-# source's phone numbers also present in another (how much each channel can be joined on phone).
 
 # %% [markdown] tags=["lang-zh"]
 # ## 引用完整性与数据源重合度
-# 订单、行为和活动中使用的会员 ID 应当存在于 CRM 中。重合度：一个数据源的手机号有多大比例也出现在另一个数据源中
-# （即各渠道可以靠手机号打通的程度）。
 
 # %%
-if len(t["integrity"]):
-    table(t["integrity"], formats={"unknown_share": "{:.2%}"})
-plots.plot_overlap(r)
-plt.show()
+show(s.integrity(r))  # member ids unknown to the CRM; phone overlap between sources
 
 # %% [markdown] tags=["lang-en"]
 # ## Personal data inventory
-# Columns holding personal data, as declared in sources.yaml and as detected in the values. An
-# undeclared detection is an issue: it would escape masking.
 
 # %% [markdown] tags=["lang-zh"]
 # ## 个人信息清单
-# 含有个人信息的列，包括 sources.yaml 中声明的和从取值中检测到的。检测到但未声明的列是一个问题：它会逃过脱敏。
 
 # %%
-table(t["pii"], formats={"detected_share": "{:.0%}"}, max_rows=40)
+show(s.pii(r))  # declared and detected; an undeclared detection is an issue
 
 # %% [markdown] tags=["lang-en"]
 # ## Issues, most severe first, and the quality score per source
@@ -201,6 +144,4 @@ table(t["pii"], formats={"detected_share": "{:.0%}"}, max_rows=40)
 # 得分是五项检查（接受比例、完整度、标识符有效性、新鲜度、时钟）的平均值，范围 0 到 100。
 
 # %%
-table(narrative.issues_table(r), max_rows=30)
-plots.plot_scores(r)
-plt.show()
+show(s.issues(r))

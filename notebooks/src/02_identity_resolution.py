@@ -23,12 +23,10 @@ seed = 7
 lang = "en"  # report language, "en" or "zh" (the runner passes --lang or the dataset's report: {lang})
 
 # %% tags=["remove-cell"]
-import matplotlib.pyplot as plt
-
 import omni
-from omni.identity import narrative, plots
-from omni.identity.narrative import FORMATS
-from omni.reporting.display import headline, note, table, use_report_style
+from omni.identity import narrative
+from omni.identity import section as s
+from omni.reporting.display import headline, show, use_report_style
 
 use_report_style(lang)
 ws = omni.open(data)
@@ -39,13 +37,9 @@ r = omni.identity.analyse_month(ws, month)
 headline(narrative.headline(r), title=narrative.title(r))
 
 # %%
-# what the OneIDs are: known people, platform-only buyers, anonymous profiles (and the truth, if any)
-note(narrative.people(r))
-
-# %%
-# warnings of the resolution (e.g. the probabilistic stage failed and it fell back to the rules only)
-for w in narrative.warnings(r):
-    note(w)
+# what the OneIDs are (known people, platform-only buyers, anonymous profiles, the truth if any), and
+# the resolution's warnings (e.g. the probabilistic stage failed and it fell back to the rules only)
+show(s.people(r))
 
 # %% [markdown] tags=["lang-en"]
 # ## Records to OneIDs, by source
@@ -59,7 +53,7 @@ for w in narrative.warnings(r):
 # 而单独成档（匿名到店顾客、未知设备）。
 
 # %%
-table(r.tables["by_source"], caption="Records by source and how they were linked (account: linked only by a platform account not bound to a person)")
+show(s.sources(r))
 
 # %% [markdown] tags=["lang-en"]
 # ## Merge rates between sources
@@ -71,8 +65,7 @@ table(r.tables["by_source"], caption="Records by source and how they were linked
 # 一个数据源（行）的记录中，其 OneID 同时包含另一个数据源（列）记录的比例：即各渠道与其他渠道打通的程度。
 
 # %%
-plots.plot_merge_rates(r)
-plt.show()
+show(s.merge_rates(r))
 
 # %% [markdown] tags=["lang-en"]
 # ## Profile sizes and identifiers per profile
@@ -83,11 +76,7 @@ plt.show()
 # 大多数人只留下少量记录；特别大的画像值得一看（见下一节）。
 
 # %%
-plots.plot_profile_sizes(r)
-plt.show()
-table(r.tables["profile_sizes"], formats=FORMATS["profile_sizes"])
-table(r.tables["identifiers_per_profile"], formats=FORMATS["identifiers_per_profile"],
-      caption="Distinct linking identifiers per OneID, by type")
+show(s.profiles(r))
 
 # %% [markdown] tags=["lang-en"]
 # ## The largest profiles and what holds them together
@@ -101,53 +90,25 @@ table(r.tables["identifiers_per_profile"], formats=FORMATS["identifiers_per_prof
 # 标识符（方块，已脱敏）。
 
 # %%
-table(r.tables["largest"], caption="Largest OneIDs")
-if plots.plot_cluster(r, seed=seed) is not None:
-    plt.show()
+show(s.largest(r, seed=seed))
 
 # %% [markdown] tags=["lang-en"]
 # ## What each rule held back
-# Identifier values kept from linking and the records they appear on: invalid or blocked values,
-# shared values (seen with too many people), ambiguous weak ids (a family tablet), and values removed
-# to keep a profile within its per-type limits. Without these rules a naive graph that connects every
-# shared value glues different people together.
 
 # %% [markdown] tags=["lang-zh"]
 # ## 每条规则拦下了什么
-# 不参与关联的标识符值及其所在的记录：无效或被屏蔽的值、共享值（与过多的人一起出现）、有歧义的弱 ID（家庭共用平板），
-# 以及为使画像不超过各类型上限而移除的值。没有这些规则，一个把所有共享值都连起来的朴素图会把不同的人粘在一起。
 
 # %%
-table(r.tables["rule_impact"], formats=FORMATS["rule_impact"], caption="Values held back, by rule")
-table(r.tables["naive_comparison"], formats=FORMATS["naive_comparison"])
-if len(r.tables["limit_removals"]):
-    table(r.tables["limit_removals"], caption="Profile-limit splits")
+show(s.rules(r))  # invalid, shared, ambiguous and over-limit values; the naive graph compared
 
 # %% [markdown] tags=["lang-en"]
 # ## Platform buyers: linked by rule, by probability, or not at all
-# Tmall, JD and Douyin orders carry a platform-scoped buyer id, a receiver name, a masked phone
-# (138****5678) and an address. Accounts bound to a phone through the shop membership are linked by
-# rule; the others go through a Fellegi-Sunter model (Splink on DuckDB, trained without labels by
-# EM) against existing profiles, and are linked only above the match threshold and clearly ahead of
-# the runner-up.
 
 # %% [markdown] tags=["lang-zh"]
 # ## 平台买家：按规则关联、按概率关联或未关联
-# 天猫、京东和抖音的订单带有平台内的买家 ID、收货人姓名、打码手机号（138****5678）和地址。通过店铺会员通与手机号
-# 绑定的账号按规则关联；其余账号经 Fellegi-Sunter 模型（基于 DuckDB 的 Splink，用 EM 无标签训练）与已有画像比对，
-# 只有超过匹配阈值且明显领先第二名时才关联。
 
 # %%
-plots.plot_platform_linkage(r)
-plt.show()
-table(r.tables["platform_linkage"], formats=FORMATS["platform_linkage"])
-if (stage := narrative.probabilistic_stage(r)) is not None:
-    note(stage)
-if len(r.tables["model_parameters"]):
-    table(r.tables["model_parameters"], formats=FORMATS["model_parameters"],
-          caption="Model parameters: m and u per comparison level (EM, no labels)", max_rows=30)
-if (links := narrative.link_accuracy(r)) is not None:
-    note(links)
+show(s.platforms(r))  # bound accounts by rule; the others by a Fellegi-Sunter model (Splink), above a threshold
 
 # %% [markdown] tags=["lang-en"]
 # ## OneIDs since last month
@@ -159,26 +120,16 @@ if (links := narrative.link_accuracy(r)) is not None:
 # 同一个人沿用上月的 OneID；两个画像合并时保留较早的 ID，拆分时 ID 留在较大的一部分上。
 
 # %%
-table(r.tables["oneid_changes"])
-note(narrative.oneid_changes(r))
+show(s.changes(r))
 
 # %% [markdown] tags=["lang-en"]
 # ## Accuracy against the synthetic truth
-# Only on synthetic data, whose generator knows who is who. Pairwise precision: of the record pairs
-# put in one OneID, the share that are truly one person; recall: of the true pairs, the share found.
-# Stated for records carrying a strong identifier (the population OneID rules can link) and for all.
 
 # %% [markdown] tags=["lang-zh"]
 # ## 与合成真值对比的准确度
-# 仅适用于合成数据，其生成器知道谁是谁。成对精确率：被归入同一 OneID 的记录对中，真正属于同一人的比例；召回率：
-# 真实记录对中被找到的比例。分别针对带强标识符的记录（OneID 规则能够关联的人群）和全部记录给出。
 
 # %%
-note(narrative.accuracy(r))
-if r.has_truth:
-    table(r.tables["accuracy"].drop(columns="linkable_recall"), formats=FORMATS["accuracy"])
-    table(r.tables["source_pairs"], formats=FORMATS["source_pairs"], caption="By source pair (all records)",
-          max_rows=30)
+show(s.accuracy(r))  # pairwise precision and recall, strong-id records and all (synthetic data only)
 
 # %% [markdown] tags=["lang-en"]
 # ## Explaining a link

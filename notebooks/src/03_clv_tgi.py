@@ -34,21 +34,10 @@ tgi_highlight = 120  # call out traits significantly over-represented with at le
 n_boot = 200  # bootstrap replicates for the intervals of the mean CLV per RFM class
 
 # %% tags=["remove-cell"]
-import matplotlib.pyplot as plt
-
 import omni
-from omni.reporting.display import headline, note, table, use_report_style
+from omni.reporting.display import headline, note, show, use_report_style
 from omni.value import narrative as nv
-from omni.value import plots
-
-
-def section(chart, tables, text):
-    """Show a section's chart (drawn before this call), then its tables and its note, in this order."""
-    plt.show()
-    for shown in tables:
-        table(**shown)
-    note(text)
-
+from omni.value import section as s
 
 use_report_style(lang)
 ws = omni.open(data)
@@ -73,7 +62,7 @@ note(nv.summary(r))
 # R 为距客户最近一次购买的天数，F 为已支付订单数，M 为消费总额，均截至月末，覆盖该客户 OneID 打通的全部渠道。
 
 # %%
-section(plots.plot_rfm_distribution(r), [], nv.rfm(r))
+show(s.rfm(r))
 
 # %% [markdown] tags=["lang-en"]
 # ## The 8 RFM classes
@@ -87,24 +76,16 @@ section(plots.plot_rfm_distribution(r), [], nv.rfm(r))
 # （近期、高频、高消费）到一般挽留（三者皆否）共八类。平均 CLV 附 95% bootstrap 区间（在各类内重抽客户）。
 
 # %%
-section(plots.plot_segment_shares(r), [nv.segments_table(r)], nv.segments(r))
+show(s.segments(r))
 
 # %% [markdown] tags=["lang-en"]
 # ## The purchase model and how well it predicts
-# BG/NBD and Pareto/NBD describe each customer as buying at a steady personal rate until an unseen
-# dropout. To check them, both are fitted on the purchases up to the calibration end and asked to
-# predict each customer's purchases in the held-out weeks that follow; the model with the smaller
-# error (RMSE per customer) is refitted on all purchases up to the month end and used for the
-# predictions. Gamma-Gamma predicts the spend per purchase.
 
 # %% [markdown] tags=["lang-zh"]
 # ## 购买模型及其预测能力
-# BG/NBD 和 Pareto/NBD 把每位客户描述为以稳定的个人速率购买，直到某个看不见的时点流失。为检验模型，两者都用校准期末
-# 之前的购买拟合，再预测其后留出各周中每位客户的购买；误差（每位客户的 RMSE）较小的模型用截至月末的全部购买重新拟合，
-# 用于预测。Gamma-Gamma 模型预测每次购买的客单价。
 
 # %%
-section(plots.plot_holdout(r), nv.model_tables(r), nv.model(r))
+show(s.model(r))  # BG/NBD or Pareto/NBD checked on the held-out weeks; Gamma-Gamma for the spend
 
 # %% [markdown] tags=["lang-en"]
 # ## CLV and the value tiers
@@ -118,53 +99,34 @@ section(plots.plot_holdout(r), nv.model_tables(r), nv.model(r))
 # A 为前 10%，B 为其后 20%，C 为再后 30%，D 为其余。
 
 # %%
-section(plots.plot_clv_distribution(r), [nv.tiers_table(r)], nv.tiers(r))
+show(s.tiers(r))
 
 # %% [markdown] tags=["lang-en"]
 # ## Churn risk: high-value customers slipping away
-# P(alive) is the model's probability that a customer still buys from the brand. It falls every month
-# without a purchase, fastest for customers who used to buy often. The watch list holds the customers
-# who were in the top value tier at the previous month end and whose P(alive) has fallen since, most
-# value lost first; both dates use this month's model so the change is the customer's silence, not a
-# refit. Ids are shortened.
 
 # %% [markdown] tags=["lang-zh"]
 # ## 流失风险：正在流失的高价值客户
-# P(存活) 是模型给出的客户仍在本品牌购买的概率。没有购买的每个月它都会下降，过去购买越频繁的客户降得越快。观察名单
-# 列出上月末属于最高价值层、此后 P(存活) 下降的客户，损失价值最大的在前；两个时点都用本月的模型，因此变化来自客户的
-# 沉默而非模型重拟合。ID 已缩短。
 
 # %%
-section(plots.plot_churn(r), nv.churn_tables(r), nv.churn(r))
+show(s.churn(r))  # P(alive) of last month's top tier then and now; the watch list (ids shortened)
 
 # %% [markdown] tags=["lang-en"]
 # ## Who the top-tier customers are (TGI against all customers)
-# TGI = share of a trait among the tier-A customers ÷ its share among all customers × 100: above 100
-# the trait is more common among the most valuable customers. Intervals account for tier A being part
-# of all customers. Demographics (gender, age, city) come from the CRM and are known for members only;
-# channels and categories come from every customer's orders.
 
 # %% [markdown] tags=["lang-zh"]
 # ## 最高价值层客户画像（相对全体客户的 TGI）
-# TGI = 某特征在 A 层客户中的占比 ÷ 在全体客户中的占比 × 100：高于 100 说明该特征在最有价值的客户中更常见。区间考虑了
-# A 层本身是全体客户的一部分。人口属性（性别、年龄、城市）来自 CRM，仅会员已知；渠道和品类来自每位客户的订单。
 
 # %%
-section(plots.plot_tgi_top(r), nv.tgi_top_tables(r), nv.tgi_top(r))
+show(s.tgi_top(r))  # TGI = a trait's share in tier A / its share in all customers x 100
 
 # %% [markdown] tags=["lang-en"]
 # ## The customer base against the market (TGI against the market panel)
-# The third-party panel gives the adult population by gender, age band and city tier: TGI shows which
-# groups the brand reaches more (above 100) or less than their weight in the population. The panel is a
-# census-like count, so only the customers' side carries sampling error.
 
 # %% [markdown] tags=["lang-zh"]
 # ## 客户群与市场对比（相对市场样本的 TGI）
-# 第三方样本给出按性别、年龄段和城市级别划分的成年人口：TGI 显示品牌触达哪些人群多于（高于 100）或少于其人口占比。
-# 样本是类普查的计数，因此只有客户一侧带有抽样误差。
 
 # %%
-section(plots.plot_tgi_panel(r), nv.panel_tables(r), nv.panel(r))
+show(s.panel(r))  # TGI of all customers against the market panel's population
 
 # %% [markdown] tags=["lang-en"]
 # ## This month against the previous month
@@ -176,25 +138,13 @@ section(plots.plot_tgi_panel(r), nv.panel_tables(r), nv.panel(r))
 # 上月末的同一组指标（模型用截至当时的购买重新拟合，OneID 相同），以及本月客户在 RFM 各类之间的迁移。
 
 # %%
-for shown in nv.comparison_tables(r):
-    table(**shown)
-plots.plot_migration(r)
-plt.show()
-note(nv.comparison(r))
+show(s.comparison(r))  # the previous month end's figures, the RFM migration and what changed
 
 # %% [markdown] tags=["lang-en"]
 # ## Truth check (synthetic data only)
-# The synthetic world's generator knows each person's purchase rate while active, dropout rate and
-# dropout date. Each customer OneID is mapped to the person most of its records belong to; a person
-# whose orders sit on several OneIDs (unlinked platform accounts) is compared through the sum of their
-# predictions. The true expected organic purchases of the next 12 months follow from the person's
-# rates if still active at the month end (orders caused by ads and campaigns are not included).
 
 # %% [markdown] tags=["lang-zh"]
 # ## 真值检验（仅合成数据）
-# 合成世界的生成器知道每个人活跃时的购买速率、流失速率和流失日期。每个客户 OneID 对应到其多数记录所属的人；订单分散在
-# 多个 OneID 上的人（未关联的平台账号）用其预测之和比较。若此人在月末仍活跃，其未来 12 个月真实的预期自然购买次数由其
-# 速率推出（不含广告和活动带来的订单）。
 
 # %%
-section(plots.plot_truth_calibration(r), nv.truth_tables(r), nv.truth(r))
+show(s.truth(r))  # predictions against the generator's rates and dropout dates

@@ -32,12 +32,11 @@ target_roas = 1.0  # ROAS a channel must reach to pay back (1: revenue equals sp
 headline_model = "markov"  # model behind the headline channel figures
 
 # %% tags=["remove-cell"]
-import matplotlib.pyplot as plt
-
 import omni
-from omni.attribution import analyse_month, plots
+from omni.attribution import analyse_month
 from omni.attribution import narrative as nr
-from omni.reporting.display import headline, note, table, use_report_style
+from omni.attribution import section as s
+from omni.reporting.display import headline, note, show, use_report_style
 
 use_report_style(lang)
 ws = omni.open(data)
@@ -62,11 +61,7 @@ note(nr.summary(r))
 # 构成未转化路径。多数订单没有任何触点；有触点的订单中以短路径为主。
 
 # %%
-plots.plot_journeys(r)
-plt.show()
-if (t := nr.paths_table(r)) is not None:
-    table(**t)
-note(nr.journeys(r))
+show(s.journeys(r))
 
 # %% [markdown] tags=["lang-en"]
 # ## Online to offline
@@ -80,12 +75,7 @@ note(nr.journeys(r))
 # （OneID）层面才能看到的“线上研究、线下购买”路径。
 
 # %%
-table(**nr.conversion_channels_table(r))
-if (t := nr.store_paths_table(r)) is not None:
-    table(**t)
-else:
-    note(nr.no_store_paths(r))
-note(nr.online_to_offline(r))
+show(s.online_to_offline(r))
 
 # %% [markdown] tags=["lang-en"]
 # ## Channel shares by model
@@ -99,10 +89,7 @@ note(nr.online_to_offline(r))
 # 95% bootstrap 区间（重抽路径；所有基于路径的模型使用相同的重抽样本）。
 
 # %%
-plots.plot_model_shares(r)
-plt.show()
-table(**nr.share_table(r))
-note(nr.model_shares(r))
+show(s.shares(r))
 
 # %% [markdown] tags=["lang-en"]
 # ## The Markov chain: transitions and removal effects
@@ -116,9 +103,7 @@ note(nr.model_shares(r))
 # 每条路径都终止于 *null*，会损失的转化比例，在吸收链上精确计算；马尔可夫模型按此比例分配转化。
 
 # %%
-plots.plot_markov(r)
-plt.show()
-note(nr.markov(r))
+show(s.markov(r))
 
 # %% [markdown] tags=["lang-en"]
 # ## Return on spend per channel and model
@@ -132,66 +117,31 @@ note(nr.markov(r))
 # 虚线是参数中设定的目标 ROAS。
 
 # %%
-plots.plot_roas(r)
-plt.show()
-table(**nr.roi_table(r))
-table(**nr.roi_range_table(r))
-note(nr.roi(r))
+show(s.roas(r))
 
 # %% [markdown] tags=["lang-en"]
 # ## Where the models disagree, and what it means for budget
-# For each channel the lowest and highest share any model gives it, and its rank among the channels
-# under the most and least favourable model. A channel whose rank holds in every model can be
-# funded on any of them; where the models disagree the budget decision depends on a modelling
-# choice that observational data cannot settle, and a holdout test (report 05) should decide.
 
 # %% [markdown] tags=["lang-zh"]
 # ## 模型的分歧及其对预算的含义
-# 每个渠道在各模型中得到的最低和最高份额，以及它在最有利和最不利的模型下的排名。排名在所有模型中都稳定的渠道，
-# 按任何一个模型投放都可以；模型有分歧时，预算决定取决于观测数据无法判定的建模选择，应由留出组测试（报告 05）来决定。
 
 # %%
-plots.plot_model_ranks(r)
-plt.show()
-table(**nr.disagreement_table(r))
-note(nr.disagreement(r))
+show(s.disagreement(r))  # each channel's share range and ranks; where models disagree, a holdout test decides
 
 # %% [markdown] tags=["lang-en"]
 # ## This month against the previous month
-# The same journeys, models and spend for the previous month (its conversions and the touches before
-# them), restated on this month's OneIDs so that both months rest on the same identity graph; the
-# change in the key figures and in each channel's share, and the campaigns that ran this month.
 
 # %% [markdown] tags=["lang-zh"]
 # ## 本月与上月对比
-# 上月的同一套路径、模型和花费（上月的转化及其之前的触点），按本月的 OneID 重新表述，使两个月基于同一张身份图；
-# 关键指标和各渠道份额的变化，以及本月进行的活动。
 
 # %%
-if r.previous is not None:
-    table(**nr.comparison_table(r))
-    plots.plot_share_change(r)
-    plt.show()
-    if (t := nr.campaigns_table(r)) is not None:
-        table(**t)
-note(nr.month_change(r))
+show(s.comparison(r))  # the previous month restated on this month's OneIDs
 
 # %% [markdown] tags=["lang-en"]
 # ## Truth check (synthetic data only)
-# The generator records which orders a touch caused and through which channel. The true share of
-# a channel is its part of the touch-caused conversions among this month's orders; each model's
-# shares are renormalized over the marketing channels (*direct* left out) and compared. Total
-# absolute deviation runs from 0 (exact) to 2 (disjoint).
 
 # %% [markdown] tags=["lang-zh"]
 # ## 真值检验（仅合成数据）
-# 生成器记录了哪些订单由触点带来、经过哪个渠道。一个渠道的真实份额是它在本月订单中由触点带来的转化里所占的部分；
-# 各模型的份额在营销渠道之间重新归一化（不含 *direct*）后进行比较。总绝对偏差从 0（完全一致）到 2（完全不重合）。
 
 # %%
-if r.true_shares is not None:
-    plots.plot_truth_shares(r)
-    plt.show()
-    table(**nr.truth_table(r))
-    table(**nr.visibility_table(r))
-note(nr.truth(r))
+show(s.truth(r))  # each model's shares against the generator's touch-caused conversions

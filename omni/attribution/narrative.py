@@ -30,6 +30,7 @@ __all__ = [
     "conversion_channels_table",
     "disagreement",
     "disagreement_table",
+    "intro",
     "journeys",
     "markov",
     "model_shares",
@@ -498,3 +499,35 @@ def visibility_table(result: AttributionResult) -> dict[str, Any]:
             "caption": tr("Touch-caused conversions whose causing touch the journeys can see",
                           "由触点引起、且该触点在旅程中可见的转化")}
 
+
+
+# The longer section introductions (what a comparison means), shown under the notebook's headings.
+_INTROS = {
+    "disagreement": (
+        "For each channel the lowest and highest share any model gives it, and its rank among the channels\n"
+        "under the most and least favourable model. A channel whose rank holds in every model can be\n"
+        "funded on any of them; where the models disagree the budget decision depends on a modelling\n"
+        "choice that observational data cannot settle, and a holdout test (report 05) should decide.",
+        "每个渠道在各模型中得到的最低和最高份额，以及它在最有利和最不利的模型下的排名。排名在所有模型中都稳定的渠道，\n"
+        "按任何一个模型投放都可以；模型有分歧时，预算决定取决于观测数据无法判定的建模选择，应由留出组测试（报告 05）来决定。"),
+    "comparison": (
+        "The same journeys, models and spend for the previous month (its conversions and the touches before\n"
+        "them), restated on this month's OneIDs so that both months rest on the same identity graph; the\n"
+        "change in the key figures and in each channel's share, and the campaigns that ran this month.",
+        "上月的同一套路径、模型和花费（上月的转化及其之前的触点），按本月的 OneID 重新表述，使两个月基于同一张身份图；\n"
+        "关键指标和各渠道份额的变化，以及本月进行的活动。"),
+    "truth": (
+        "The generator records which orders a touch caused and through which channel. The true share of\n"
+        "a channel is its part of the touch-caused conversions among this month's orders; each model's\n"
+        "shares are renormalized over the marketing channels (*direct* left out) and compared. Total\n"
+        "absolute deviation runs from 0 (exact) to 2 (disjoint).",
+        "生成器记录了哪些订单由触点带来、经过哪个渠道。一个渠道的真实份额是它在本月订单中由触点带来的转化里所占的部分；\n"
+        "各模型的份额在营销渠道之间重新归一化（不含 *direct*）后进行比较。总绝对偏差从 0（完全一致）到 2（完全不重合）。"),
+}
+
+
+def intro(section: str) -> str:
+    """The introduction of a report section (``"disagreement"``, ``"comparison"``, ``"truth"``): what
+    the comparison shows and means, in the report language."""
+    en, zh = _INTROS[section]
+    return tr(en, zh)

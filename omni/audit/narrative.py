@@ -14,7 +14,7 @@ from omni.core.i18n import add_terms, current_lang, month_label, relabel, tr
 from omni.core.markup import md
 from omni.core.result import Figure
 
-__all__ = ["clocks", "headline", "issues_table", "no_outliers", "no_quarantine", "summary", "title"]
+__all__ = ["clocks", "headline", "intro", "issues_table", "no_outliers", "no_quarantine", "summary", "title"]
 
 #: The report's table columns and captions in Chinese (omni.reporting.display.table looks them up).
 add_terms("zh", {
@@ -114,3 +114,53 @@ def clocks(result: AuditResult) -> str:
                 hours=int(r.best_shift_hours)) for r in shifted.itertuples()]
     return tr("Shifted: ", "有偏移：") + tr(", ", "、").join(items) + tr(
         ". Check the `timezone` declared for it in sources.yaml.", "。请检查 sources.yaml 中为其声明的 `timezone`。")
+
+
+# The longer section introductions (what a check counts and how), shown under the notebook's headings.
+_INTROS = {
+    "completeness": (
+        "Share of rows with a value, per column. Identifier columns are often sparse by design (not every\n"
+        "order has a member card), so the chart and the quality score count the other columns; required\n"
+        "columns must be complete.",
+        "每列有值的行所占比例。标识符列本来就常常稀疏（并非每笔订单都有会员卡），因此图表和质量得分只计其他列；必填列必须完整。"),
+    "identifiers": (
+        "Identifiers are normalized (phones to E.164, emails lower-cased, device ids canonical, WeChat and\n"
+        "platform ids scoped). Values that cannot identify anyone (null-like strings, store default phones,\n"
+        "all-zero device ids, masked phones, malformed values) are blocked from linking.",
+        "标识符先经过标准化（手机号转为 E.164，邮箱转小写，设备 ID 规范化，微信和平台 ID 加作用域）。无法识别任何人的值\n"
+        "（类空值字符串、门店默认手机号、全零设备 ID、打码手机号、格式错误的值）不参与关联。"),
+    "outliers": (
+        "Amounts that pass validation (finite, not negative, under the column's `max`) but sit far from their\n"
+        "source's typical value: robust z-score on the log amount (median and MAD per source and column),\n"
+        "beyond 5. Listed by file row number for review; they stay in the analysis.",
+        "通过校验（有限、非负、低于该列的 `max`）但远离所在数据源典型值的金额：按数据源和列计算对数金额的稳健 z 分数\n"
+        "（中位数与 MAD），超过 5 即列出。按文件行号列出以供复核；它们仍保留在分析中。"),
+    "clocks": (
+        "People's daily rhythm is the same in every channel, so a source whose hour-of-day profile is shifted\n"
+        "against the others was probably stamped in another timezone (UTC exports read as Beijing time show\n"
+        "a shift of -8 h). The loader converts each source from its declared timezone; a flag here means the\n"
+        "declaration is probably wrong.",
+        "人们一天中的作息在各个渠道是一样的，因此某个数据源的分时分布若与其他数据源错开，多半是按另一个时区打的时间戳\n"
+        "（按北京时间读取的 UTC 导出会错开 -8 小时）。加载时按各数据源声明的时区换算；此处标记说明声明很可能有误。"),
+    "integrity": (
+        "Member ids used in orders, events and campaigns should exist in the CRM. Overlap: the share of one\n"
+        "source's phone numbers also present in another (how much each channel can be joined on phone).",
+        "订单、行为和活动中使用的会员 ID 应当存在于 CRM 中。重合度：一个数据源的手机号有多大比例也出现在另一个数据源中\n"
+        "（即各渠道可以靠手机号打通的程度）。"),
+    "duplicates": (
+        "Accepted rows identical to another row in every column but the record key (duplicate keys\n"
+        "themselves are quarantined above).",
+        "除记录主键外所有列都与另一行相同的已接受行（主键重复的行已在上文隔离）。"),
+    "pii": (
+        "Columns holding personal data, as declared in sources.yaml and as detected in the values. An\n"
+        "undeclared detection is an issue: it would escape masking.",
+        "含有个人信息的列，包括 sources.yaml 中声明的和从取值中检测到的。检测到但未声明的列是一个问题：它会逃过脱敏。"),
+}
+
+
+def intro(section: str) -> str:
+    """The introduction of a report section (``"completeness"``, ``"identifiers"``, ``"outliers"``,
+    ``"duplicates"``, ``"clocks"``, ``"integrity"``, ``"pii"``): what the check counts and how, in the
+    report language."""
+    en, zh = _INTROS[section]
+    return tr(en, zh)

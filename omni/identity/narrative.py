@@ -16,6 +16,7 @@ __all__ = [
     "accuracy",
     "examples",
     "headline",
+    "intro",
     "link_accuracy",
     "oneid_changes",
     "people",
@@ -193,3 +194,37 @@ def accuracy(result: IdentityResult) -> str:
 def examples(result: IdentityResult) -> str:
     """The explained example pairs as plain text (record keys and identifiers masked)."""
     return "\n\n".join(str(e) for e in result.examples)
+
+
+# The longer section introductions (what a rule or a measure does), shown under the notebook's headings.
+_INTROS = {
+    "rules": (
+        "Identifier values kept from linking and the records they appear on: invalid or blocked values,\n"
+        "shared values (seen with too many people), ambiguous weak ids (a family tablet), and values removed\n"
+        "to keep a profile within its per-type limits. Without these rules a naive graph that connects every\n"
+        "shared value glues different people together.",
+        "不参与关联的标识符值及其所在的记录：无效或被屏蔽的值、共享值（与过多的人一起出现）、有歧义的弱 ID（家庭共用平板），\n"
+        "以及为使画像不超过各类型上限而移除的值。没有这些规则，一个把所有共享值都连起来的朴素图会把不同的人粘在一起。"),
+    "platforms": (
+        "Tmall, JD and Douyin orders carry a platform-scoped buyer id, a receiver name, a masked phone\n"
+        "(138****5678) and an address. Accounts bound to a phone through the shop membership are linked by\n"
+        "rule; the others go through a Fellegi-Sunter model (Splink on DuckDB, trained without labels by\n"
+        "EM) against existing profiles, and are linked only above the match threshold and clearly ahead of\n"
+        "the runner-up.",
+        "天猫、京东和抖音的订单带有平台内的买家 ID、收货人姓名、打码手机号（138****5678）和地址。通过店铺会员通与手机号\n"
+        "绑定的账号按规则关联；其余账号经 Fellegi-Sunter 模型（基于 DuckDB 的 Splink，用 EM 无标签训练）与已有画像比对，\n"
+        "只有超过匹配阈值且明显领先第二名时才关联。"),
+    "accuracy": (
+        "Only on synthetic data, whose generator knows who is who. Pairwise precision: of the record pairs\n"
+        "put in one OneID, the share that are truly one person; recall: of the true pairs, the share found.\n"
+        "Stated for records carrying a strong identifier (the population OneID rules can link) and for all.",
+        "仅适用于合成数据，其生成器知道谁是谁。成对精确率：被归入同一 OneID 的记录对中，真正属于同一人的比例；召回率：\n"
+        "真实记录对中被找到的比例。分别针对带强标识符的记录（OneID 规则能够关联的人群）和全部记录给出。"),
+}
+
+
+def intro(section: str) -> str:
+    """The introduction of a report section (``"rules"``, ``"platforms"``, ``"accuracy"``): what the
+    rules, the linkage or the measure do, in the report language."""
+    en, zh = _INTROS[section]
+    return tr(en, zh)

@@ -7,17 +7,18 @@ import html
 import json
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from omni.core import i18n
+from omni.core.blocks import Block
 from omni.core.markup import escape_html, md, render_markdown
 from omni.core.result import Figure, MonthResult
 
-__all__ = ["CJK_FONT_ENV", "METRICS_MIME", "cjk_font_path", "headline", "note", "table", "use_report_style"]
+__all__ = ["CJK_FONT_ENV", "METRICS_MIME", "cjk_font_path", "headline", "note", "show", "table", "use_report_style"]
 
 METRICS_MIME = "application/vnd.omni.metrics+json"
 
@@ -171,6 +172,31 @@ def note(template: str, /, *args: Any, **kwargs: Any) -> None:
     rendered = render_markdown(text)
     plain = html.unescape(re.sub(r"<[^>]*>", "", rendered)).strip()  # what a reader sees, for consoles
     display({"text/html": f'<div class="omni-md">{rendered}</div>', "text/markdown": text, "text/plain": plain}, raw=True)
+
+
+def show(blocks: Iterable[Block]) -> None:
+    """Show a section's blocks in order: Markdown with :func:`note`, tables with :func:`table`,
+    figures as images (each figure closed once shown).
+
+    Parameters
+    ----------
+    blocks : iterable of omni.core.blocks.Block
+        As a domain's ``section.py`` returns them.
+    """
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
+    for block in blocks:
+        if block.kind == "markdown":
+            note(block.content)
+        elif block.kind == "table":
+            table(block.content, formats=block.formats, max_rows=block.max_rows, caption=block.caption,
+                  index=block.index)
+        elif block.kind == "figure":
+            display(block.content)
+            plt.close(block.content)
+        else:
+            raise ValueError(f"show: unknown block kind {block.kind!r} (markdown, table or figure)")
 
 
 #: Environment variable naming a CJK font file (.ttf/.otf/.ttc) to draw Chinese report charts with.

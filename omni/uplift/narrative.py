@@ -63,6 +63,8 @@ __all__ = [
     "no_model_to_rank",
     "validation_caption",
     "validation_verdict",
+    "methods",
+    "validation_intro",
 ]
 
 DESIGN_HEAD = ("### Design and checks\nWere people split as planned, alike before the campaign, and "
@@ -400,6 +402,20 @@ def budget_summary(campaign_id: str, arm: str, best: dict) -> str:
             verdict = "在这个优惠券成本和毛利率下，触达任何比例的人都不盈利"
         return md("{} {}：", campaign_id, arm) + verdict + "。"
     return md("{} {}: ", campaign_id, arm) + escape_md(str(best["verdict"])) + "."
+
+
+def validation_intro() -> str:
+    """What the uplift model checks test (the validation section's introduction)."""
+    return tr("Each arm's uplift model is checked on the held-out people (never used to fit it), as EconML's\n"
+              "DRTester and DoWhy's refuters do. The **best linear predictor** regresses the outcome on the\n"
+              "treatment and on the treatment times the prediction: a slope above zero means the model finds\n"
+              "people who respond more (1 = its sizes are right). **Calibration** compares the observed effect\n"
+              "with the predicted one in five groups of the prediction. The **refuters** must leave the effect\n"
+              "alone: a randomly permuted treatment must show none, a random extra covariate must not move it,\n"
+              "random 80% subsets must give the same.",
+              "每个组的增量模型都在留出的人群上检验（这些人从未用于拟合），做法同 EconML 的 DRTester 和 DoWhy 的反驳检验：\n"
+              "**最佳线性预测**检验（斜率大于零说明模型找到了响应更强的人）、按预测五分位的**校准**，以及三项**反驳**\n"
+              "（随机置换处理、随机共同原因、随机 80% 子集）。")
 
 
 def validation_caption(campaign_id: str, arm: str) -> str:
@@ -748,3 +764,49 @@ def _power_summary_zh(an: CampaignAnalysis) -> str:
 def campaign_notes(an: CampaignAnalysis) -> str | None:
     """Problems met while analysing the campaign (None when there were none)."""
     return tr("*Notes: ", "*说明：") + md_join(an.warnings, tr("; ", "；")) + tr(".*", "。*") if an.warnings else None
+
+
+# -- how the numbers are made ------------------------------------------------------------------
+_METHODS_EN = """\
+- **Outcome**: a person converted if they placed any paid order (refunded and cancelled orders never
+  count), in any channel, from the start to the end date of the campaign; revenue is the sum of those
+  orders. Orders count only when OneID links them to the person. **Adjusted for capture**: the
+  effect divided by the share c of the assigned people's orders OneID captures (for conversion
+  times (1 - holdout conversion)^(1/c - 1)), c estimated by channel from the data, its uncertainty
+  added by the delta method. Effects compare people by the arm they were **assigned** to, contacted
+  or not (intention to treat); the effect on the contacted is the complier effect (ITT / contact rate).
+- **Checks**: sample ratio by chi-square (flag at p < 0.001), balance by standardized mean differences
+  (|SMD| > 0.1), contamination (> 1% of the holdout contacted) and reach (> 10% of the treated not
+  contacted).
+- **Intervals**: two-proportion z (conversion) and Welch t (revenue), 95%; with several arms the
+  p-values are Holm-adjusted. **CUPED** subtracts theta x (pre-period value - its mean), theta =
+  cov / var over all people.
+- **Segments** (RFM 8 classes and CLV tiers from orders before the start; city tier) are estimated
+  only with at least `segment_min_n` people per arm; counts under 10 are hidden. Cochran's Q tests
+  whether the lifts differ.
+- **Uplift model**: one logistic regression per arm (T-learner) on 70% of the people; the Qini curve
+  and its coefficient (bootstrap interval) on the other 30%. The share to target is chosen on the
+  70% and valued on the 30%. Costs: contacts x cost per contact + a coupon for every treated buyer
+  (conservative); profit = margin x incremental revenue - cost.
+- **Power**: smallest detectable lift at 80% power, 5% two-sided (Fleiss), for the design's size
+  and split. Details and references: docs/uplift.md."""
+
+_METHODS_ZH = """\
+- **结果指标**：在活动开始到结束日期之间，在任一渠道有已支付订单即算转化；收入为这些订单之和。只有被 OneID 关联到
+  本人的订单才计入。效果按分配到的组（无论是否触达）比较（意向性分析，ITT）；对已触达者的效果为依从者效应（ITT / 触达率）。
+- **检查**：用卡方检验样本比例（p < 0.001 时标记），用标准化均值差检验平衡（|SMD| > 0.1），污染（留出组被触达超过 1%）
+  和触达（干预组未被触达超过 10%）。
+- **区间**：两比例 z 检验（转化）和 Welch t 检验（收入），95%；多个干预组时 p 值经 Holm 校正。**CUPED** 减去
+  theta x（前期值 - 其均值），theta = 全体人群上的 cov / var。
+- **人群分组**（按活动开始前订单计算的 RFM 八类和 CLV 分层；城市级别）仅在每组至少 `segment_min_n` 人时估计；
+  少于 10 的计数不予显示。Cochran's Q 检验各组增量是否不同。
+- **增量模型**：每个组一个逻辑回归（T-learner），用 70% 的人训练；Qini 曲线及其系数（bootstrap 区间）在另外 30% 上计算。
+  目标人群比例在 70% 上选定，在 30% 上估值。成本：触达人数 x 单次触达成本 + 每个干预组买家一张优惠券（保守）；
+  利润 = 毛利率 x 增量收入 - 成本。
+- **检验功效**：在 80% 功效、5% 双侧（Fleiss）下，按设计的规模和分组比例可检测到的最小增量。详情与参考文献见 docs/uplift.md。"""
+
+
+def methods() -> str:
+    """How the numbers are made (outcome, checks, intervals, segments, uplift model, power): a
+    Markdown list written in the code, no data in it."""
+    return tr(_METHODS_EN, _METHODS_ZH)

@@ -7,11 +7,12 @@ the data and are drawn as typed (mathtext is off in report style).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
+from omni.core.blocks import figure_of
 from omni.core.i18n import term, tr
 from omni.uplift._common import CONTROL
 from omni.uplift.campaign import CampaignAnalysis
@@ -222,13 +223,6 @@ def plot_targeting(an: CampaignAnalysis, ax: Any = None) -> Any:
     ax.legend(fontsize=8)
     ax.figure.tight_layout()
     return ax
-
-
-def figure_of(axes: Sequence[Any] | Any) -> Any:
-    """The matplotlib Figure of what a ``plot_*`` function returned (None stays None)."""
-    if axes is None:
-        return None
-    return np.atleast_1d(np.asarray(axes, dtype=object)).ravel()[0].figure
 
 
 def plot_budget_curve(curve: Any, ax: Any = None, title: str | None = None) -> Any:

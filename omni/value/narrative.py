@@ -29,6 +29,7 @@ __all__ = [
     "comparison",
     "comparison_tables",
     "headline",
+    "intro",
     "model",
     "model_not_checked",
     "model_tables",
@@ -696,3 +697,55 @@ def truth(r: ValueResult) -> str:
         "。总量上，模型预计未来 12 个月购买 {pred:,.0f} 次，真实自然购买过程为 {true:,.0f} 次：{split:.0%} 的人的订单分散在"
         "多个 OneID 上，每个 OneID 在模型看来都是更轻、更短命的客户；而且模拟世界的季节性（双11、618）不在模型中。"),
         pred=tf["predicted_purchases"], true=tf["true_purchases"], split=tf["split_persons"])
+
+
+# The longer section introductions (what a model or measure is), shown under the notebook's headings.
+_INTROS = {
+    "model": (
+        "BG/NBD and Pareto/NBD describe each customer as buying at a steady personal rate until an unseen\n"
+        "dropout. To check them, both are fitted on the purchases up to the calibration end and asked to\n"
+        "predict each customer's purchases in the held-out weeks that follow; the model with the smaller\n"
+        "error (RMSE per customer) is refitted on all purchases up to the month end and used for the\n"
+        "predictions. Gamma-Gamma predicts the spend per purchase.",
+        "BG/NBD 和 Pareto/NBD 把每位客户描述为以稳定的个人速率购买，直到某个看不见的时点流失。为检验模型，两者都用校准期末\n"
+        "之前的购买拟合，再预测其后留出各周中每位客户的购买；误差（每位客户的 RMSE）较小的模型用截至月末的全部购买重新拟合，\n"
+        "用于预测。Gamma-Gamma 模型预测每次购买的客单价。"),
+    "churn": (
+        "P(alive) is the model's probability that a customer still buys from the brand. It falls every month\n"
+        "without a purchase, fastest for customers who used to buy often. The watch list holds the customers\n"
+        "who were in the top value tier at the previous month end and whose P(alive) has fallen since, most\n"
+        "value lost first; both dates use this month's model so the change is the customer's silence, not a\n"
+        "refit. Ids are shortened.",
+        "P(存活) 是模型给出的客户仍在本品牌购买的概率。没有购买的每个月它都会下降，过去购买越频繁的客户降得越快。观察名单\n"
+        "列出上月末属于最高价值层、此后 P(存活) 下降的客户，损失价值最大的在前；两个时点都用本月的模型，因此变化来自客户的\n"
+        "沉默而非模型重拟合。ID 已缩短。"),
+    "tgi_top": (
+        "TGI = share of a trait among the tier-A customers ÷ its share among all customers × 100: above 100\n"
+        "the trait is more common among the most valuable customers. Intervals account for tier A being part\n"
+        "of all customers. Demographics (gender, age, city) come from the CRM and are known for members only;\n"
+        "channels and categories come from every customer's orders.",
+        "TGI = 某特征在 A 层客户中的占比 ÷ 在全体客户中的占比 × 100：高于 100 说明该特征在最有价值的客户中更常见。区间考虑了\n"
+        "A 层本身是全体客户的一部分。人口属性（性别、年龄、城市）来自 CRM，仅会员已知；渠道和品类来自每位客户的订单。"),
+    "panel": (
+        "The third-party panel gives the adult population by gender, age band and city tier: TGI shows which\n"
+        "groups the brand reaches more (above 100) or less than their weight in the population. The panel is a\n"
+        "census-like count, so only the customers' side carries sampling error.",
+        "第三方样本给出按性别、年龄段和城市级别划分的成年人口：TGI 显示品牌触达哪些人群多于（高于 100）或少于其人口占比。\n"
+        "样本是类普查的计数，因此只有客户一侧带有抽样误差。"),
+    "truth": (
+        "The synthetic world's generator knows each person's purchase rate while active, dropout rate and\n"
+        "dropout date. Each customer OneID is mapped to the person most of its records belong to; a person\n"
+        "whose orders sit on several OneIDs (unlinked platform accounts) is compared through the sum of their\n"
+        "predictions. The true expected organic purchases of the next 12 months follow from the person's\n"
+        "rates if still active at the month end (orders caused by ads and campaigns are not included).",
+        "合成世界的生成器知道每个人活跃时的购买速率、流失速率和流失日期。每个客户 OneID 对应到其多数记录所属的人；订单分散在\n"
+        "多个 OneID 上的人（未关联的平台账号）用其预测之和比较。若此人在月末仍活跃，其未来 12 个月真实的预期自然购买次数由其\n"
+        "速率推出（不含广告和活动带来的订单）。"),
+}
+
+
+def intro(section: str) -> str:
+    """The introduction of a report section (``"model"``, ``"churn"``, ``"tgi_top"``, ``"panel"``,
+    ``"truth"``): what the model or the measure is, in the report language."""
+    en, zh = _INTROS[section]
+    return tr(en, zh)

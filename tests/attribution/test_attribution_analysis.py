@@ -111,3 +111,21 @@ def test_plots_draw_labelled_axes(result):
         ax = fn(result)
         assert ax.get_xlabel() and ax.get_title()
     plt.close("all")
+
+
+def test_sections_show_chart_tables_and_note_in_the_notebooks_order(result):
+    import matplotlib.pyplot as plt
+
+    from omni.attribution import section
+
+    shares = section.shares(result)
+    assert [b.kind for b in shares] == ["figure", "table", "markdown"]
+    assert shares[1].index and shares[1].caption == nr.share_table(result)["caption"]  # the models as columns
+    assert shares[2].content == nr.model_shares(result)
+    o2o = section.online_to_offline(result)
+    assert o2o[0].caption == nr.conversion_channels_table(result)["caption"] and o2o[-1].content == nr.online_to_offline(result)
+    # without a previous month: the introduction and the note only
+    bare = dataclasses.replace(result, previous=None)
+    assert [b.content for b in section.comparison(bare)] == [nr.intro("comparison"), nr.month_change(bare)]
+    assert [b.kind for b in section.truth(result)] == ["markdown", "figure", "table", "table", "markdown"]
+    plt.close("all")

@@ -120,3 +120,35 @@ def test_plots_draw_labelled_axes(result):
     plt.close(ax.figure)
     empty = AuditResult(month=result.month, tables={"overlap": pd.DataFrame()})
     assert plots.plot_overlap(empty) is None
+
+
+def test_sections_show_the_notebooks_tables_and_texts_in_reading_order(result):
+    import dataclasses
+
+    import matplotlib.pyplot as plt
+
+    from omni.audit import section
+    from omni.core.i18n import using_lang
+
+    [src] = section.sources(result)
+    assert src.kind == "table" and src.content["rows_in"].sum() == 89032
+    assert list(src.content.columns) == ["source", "format", "encoding", "timezone", "rows_in", "accepted",
+                                         "quarantined", "quarantine_rate", "first", "last", "days_stale",
+                                         "rows_this_month"]
+    [q] = section.quarantine(result)  # 8 rows of the test world were quarantined
+    assert q.kind == "table" and q.content is result.tables["quarantine"] and q.caption.startswith("Quarantined cells")
+    clean = dataclasses.replace(result, tables={**result.tables, "quarantine": result.tables["quarantine"].iloc[:0],
+                                                "clocks": result.tables["clocks"].iloc[:0]})
+    assert [b.content for b in section.quarantine(clean)] == [narrative.no_quarantine()]
+    # the longer introductions come first, in the report's language; the table and verdict where sources were compared
+    clocks = section.clocks(result)
+    assert [b.kind for b in clocks] == ["markdown", "table", "markdown"]
+    assert clocks[0].content.startswith("People's daily rhythm") and clocks[2].content == narrative.clocks(result)
+    assert [b.content for b in section.clocks(clean)] == [narrative.intro("clocks")]
+    with using_lang("zh"):
+        assert section.clocks(clean)[0].content.startswith("人们一天中的作息")
+    issues = section.issues(result)
+    assert [b.kind for b in issues] == ["table", "figure"] and issues[0].max_rows == 30
+    pd.testing.assert_frame_equal(issues[0].content, narrative.issues_table(result))
+    assert [b.kind for b in section.completeness(result)] == ["markdown", "figure", "table"]
+    plt.close("all")

@@ -147,3 +147,30 @@ def test_plots_label_their_axes(result):
     assert ax.get_title() == f"Largest OneID: {n_records} records, {n_ids} identifiers"
     assert plots.plot_cluster(result, max_nodes=3) is None
     plt.close("all")
+
+
+def test_sections_show_the_notebooks_tables_and_texts_in_reading_order(result):
+    import dataclasses
+
+    import matplotlib.pyplot as plt
+
+    from omni.identity import narrative, section
+    from omni.identity.narrative import FORMATS
+
+    people = section.people(dataclasses.replace(result, warnings=["the probabilistic stage failed"]))
+    assert [b.content for b in people] == [narrative.people(result), "**Warning:** the probabilistic stage failed"]
+    rules = section.rules(result)
+    assert rules[0].content == narrative.intro("rules") and rules[0].content.startswith("Identifier values kept")
+    assert [(b.content is result.tables[n], b.formats) for b, n in zip(rules[1:3], ("rule_impact", "naive_comparison"),
+                                                                       strict=True)] == [
+        (True, FORMATS["rule_impact"]), (True, FORMATS["naive_comparison"])]
+    platforms = section.platforms(result)
+    assert [b.kind for b in platforms[:3]] == ["markdown", "figure", "table"]
+    assert platforms[2].content is result.tables["platform_linkage"]
+    accuracy = section.accuracy(result)  # the test world has a truth: the scores and the source pairs
+    assert [b.kind for b in accuracy] == ["markdown", "markdown", "table", "table"]
+    assert "linkable_recall" not in accuracy[2].content and accuracy[3].max_rows == 30
+    no_truth = {k: v for k, v in result.tables.items() if k != "accuracy"}
+    blind = section.accuracy(dataclasses.replace(result, tables=no_truth))
+    assert [b.content for b in blind][1] == "This dataset has no ground truth; accuracy is not measured." and len(blind) == 2
+    plt.close("all")

@@ -33,8 +33,12 @@ def test_notebook_02_narrative_shows_the_warning_and_the_fallback():
         "status": "ok", "accounts": 10, "profiles": 20, "candidate_pairs": 30, "threshold": 0.95,
         "decisions": {"linked": 4, "below_threshold": 3, "no_candidate": 2, "ambiguous": 1}})
     assert narrative.probabilistic_stage(ran).startswith("10 unbound accounts were scored against 20 profiles")
+    # notebook 02 shows them: the warnings after the people note, the stage in the platform section
+    from omni.identity import section
+
+    assert [b.content for b in section.people(failed)][1:] == [shown]  # (the stage: test_probabilistic_fallback)
     src = (ROOT / "notebooks" / "src" / "02_identity_resolution.py").read_text(encoding="utf-8")
-    assert "narrative.warnings(r)" in src and "narrative.probabilistic_stage(r)" in src
+    assert "show(s.people(r))" in src and "show(s.platforms(r))" in src
 
 
 def test_changes_and_accuracy_notes_read_the_tables():

@@ -81,3 +81,51 @@ def test_data_text_is_escaped_in_the_narrative(analysis, payload):
     for text in (N.campaign_title(hostile), N.campaign_intro(hostile), N.effect_summary(hostile, 0.4),
                  N.cuped_summary(hostile), N.recommendation(hostile, 0.4), N.power_summary(hostile)):
         assert payload not in text and "<img" not in text
+
+
+def _month(analyses, margin=0.4):
+    from omni.core.month import Month
+    from omni.uplift.result import UpliftResult
+    from omni.uplift.selection import select_campaigns
+
+    sel = select_campaigns(None, "2026-10")
+    sel.campaign_ids = [a.campaign_id for a in analyses]
+    return UpliftResult(month=Month(2026, 10), settings={"margin": margin}, selection=sel, campaigns=list(analyses))
+
+
+def test_validation_and_budget_sections_show_each_arms_checks(analysis):
+    from omni.uplift import section as S
+    from omni.uplift.budget import best_share, budget_curve
+    from omni.uplift.validation import validate_cate
+
+    r = _month([analysis], margin=0.3)
+    assert list(analysis.model) == ["coupon_a", "coupon_b"]
+    blocks = list(S.validation_section(r, seed=5))
+    assert [b.kind for b in blocks] == ["markdown"] + ["table", "markdown"] * 2
+    assert blocks[0].content == N.validation_intro() and "**best linear predictor**" in blocks[0].content
+    m = analysis.model["coupon_b"]
+    v = validate_cate(m["test"]["converted"], m["test"]["treated"], m["score"], seed=5)
+    pd.testing.assert_frame_equal(blocks[3].content, N.validation_table(v))  # the same seed, the same numbers
+    assert blocks[3].caption == "C0001 coupon_b: uplift model checks" and blocks[4].content == N.validation_verdict(v)
+
+    blocks = list(S.budget_section(r))  # the margin of the result (0.3) unless given
+    assert [b.kind for b in blocks] == ["figure", "table", "markdown"] * 2
+    curve = budget_curve(m["test"], m["score"], coupon_value=50.0, margin=0.3,
+                         cost_per_contact=analysis.info["cost_per_contact"], population=analysis.info["n_people"])
+    pd.testing.assert_frame_equal(blocks[4].content, N.budget_table(curve))
+    assert blocks[4].caption == "C0001 coupon_b: budget curve"
+    assert blocks[5].content == N.budget_summary("C0001", "coupon_b", best_share(curve))
+    assert blocks[3].content.axes[0].get_title() == "C0001 coupon_b: incremental profit by share targeted"
+    plt.close("all")
+
+
+def test_sections_without_a_model_or_a_truth_say_so(analysis):
+    from omni.uplift import section as S
+
+    r = _month([dataclasses.replace(analysis, model={})])
+    assert [b.content for b in S.validation_section(r)] == [N.validation_intro(), N.no_model_to_check()]
+    assert [b.content for b in S.budget_section(r)] == [N.no_model_to_rank()]
+    assert [b.content for b in S.truth_section(r, None)] == [N.no_truth()]
+    assert S.identity_section(r) == []  # no capture measured: no identity table
+    empty = _month([])
+    assert S.overview_section(empty) == [] and list(S.campaign_sections(empty)) == []

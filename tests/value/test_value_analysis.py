@@ -128,3 +128,23 @@ def test_plots_draw_labelled_axes(result) -> None:
     assert all("TGI" in a.get_xlabel() for a in fig.axes if a.has_data())
     assert plots.plot_holdout(result).get_ylabel() == "mean purchases in the holdout per customer"
     plt.close("all")
+
+
+def test_sections_show_chart_tables_and_note_in_the_notebooks_order(result) -> None:
+    import matplotlib.pyplot as plt
+
+    from omni.core.i18n import using_lang
+    from omni.value import section
+
+    model = section.model(result)  # introduction, holdout chart, the model's tables, its note
+    n = len(narrative.model_tables(result))
+    assert [b.kind for b in model] == ["markdown", "figure"] + ["table"] * n + ["markdown"] and n >= 1
+    assert model[0].content.startswith("BG/NBD and Pareto/NBD") and model[-1].content == narrative.model(result)
+    pd.testing.assert_frame_equal(model[2].content, narrative.model_tables(result)[0]["df"])
+    with using_lang("zh"):
+        assert section.churn(result)[0].content.startswith("P(存活) 是模型给出的")
+    cmp = section.comparison(result)  # the tables first, then the migration chart, then the note
+    kinds = [b.kind for b in cmp]
+    assert kinds == ["table"] * len(narrative.comparison_tables(result)) + ["figure", "markdown"]
+    assert [b.kind for b in section.rfm(result)] == ["figure", "markdown"]  # a chart and its note, no table
+    plt.close("all")
