@@ -3,9 +3,10 @@
     python benchmarks/bench_recommend.py --persons 200000 [--out /tmp/rec19/w200k] [--month 2026-10]
 
 Synthesizes a world under ``--out`` when it has none (products and line items included), resolves
-it, then times (1) loading the interactions, (2) fitting the models up to the month end and making
-the top-20 list of every person with a profile (business rules applied), and reports the peak RSS
-of the process and the evaluation figures of ``omni.recommend.analyse_month`` (recall@20 per model,
+it, then times (1) loading the interactions, (2) choosing the blend's weights on the month (on at
+most ``EVAL_PEOPLE`` people, as ``recommend_lists`` does), (3) fitting the models the blend weighs on
+everyone up to the month end and making the top-20 list of every person with a profile (business
+rules applied): (3) is the target's "fit plus top-20". It reports the peak RSS of the process and the evaluation figures of ``omni.recommend.analyse_month`` (recall@20 per model,
 lift over popularity, oracle gap closed, omnichannel vs single channel). Heavy sizes (over ~200k
 persons): run under ``flock /work/wt/heavy.lock``.
 """
@@ -34,7 +35,10 @@ def main() -> None:
     out = Path(args.out or f"/tmp/bench_recommend/w{args.persons}")
     import omni
     from omni.recommend.analysis import (
+        EVAL_PEOPLE,
+        _evaluation_people,
         _segments,
+        _weights_on,
         load_interactions,
         recommender_at,
         used_components,
@@ -58,16 +62,21 @@ def main() -> None:
     inter, profiles = load_interactions(ws, month)
     t1 = time.perf_counter()
     seg = _segments(profiles, inter.users)
-    weights = {"popularity": 1.0, "buy_again": 0.5, "copurchase": 0.5, "coview": 1.0, "bpr": 1.0}
-    rec = recommender_at(inter, seg, month.next, components=used_components(weights))  # what the lists read
+    fit = {"factors": 32, "iterations": 15, "half_life_days": 60.0, "seed": 7, "threads": 1}
+    # the blend's weights, as recommend_lists chooses them (on at most EVAL_PEOPLE people)
+    ev, ev_seg = _evaluation_people(inter, profiles, seg, EVAL_PEOPLE, 7)
+    weights = _weights_on(ev, ev_seg, month, 20, fit)
+    t_w = time.perf_counter()
+    rec = recommender_at(inter, seg, month.next, components=used_components(weights), **fit)  # what the lists read
     rec.weights = weights
     t2 = time.perf_counter()
     table, _ = topk_table(rec, inter, profiles, month.next, k=20)
     t3 = time.perf_counter()
     fig = {"persons": args.persons, "people_with_lists": int(table["oneid"].nunique()), "skus": inter.catalogue.n,
            "purchase_lines": len(inter.purchases), "views": len(inter.views),
-           "load_s": round(t1 - t0, 1), "fit_s": round(t2 - t1, 1), "top20_s": round(t3 - t2, 1),
-           "fit_plus_top20_s": round(t3 - t1, 1), "peak_gb": round(_peak_gb(), 2)}
+           "load_s": round(t1 - t0, 1), "weights_s": round(t_w - t1, 1), "weights": weights,
+           "fit_s": round(t2 - t_w, 1), "top20_s": round(t3 - t2, 1),
+           "fit_plus_top20_s": round(t3 - t_w, 1), "peak_gb": round(_peak_gb(), 2)}
     print(json.dumps(fig))
     if not args.no_eval:
         from omni.recommend import analyse_month

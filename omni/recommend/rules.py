@@ -44,7 +44,7 @@ def cap_per_category(ranked: np.ndarray, category: np.ndarray, k: int, cap: int 
 
 def apply_rules(scores: np.ndarray, last_days: sp.csr_matrix, repeat: np.ndarray, allowed: np.ndarray,
                 category: np.ndarray, k: int, exclude_days: float = 30.0,
-                max_per_category: int | None = 4) -> np.ndarray:
+                max_per_category: int | None = 4, columns: np.ndarray | None = None) -> np.ndarray:
     """Top-``k`` item codes per row after the rules (-1 where fewer than ``k`` may be shown).
 
     Parameters
@@ -57,9 +57,17 @@ def apply_rules(scores: np.ndarray, last_days: sp.csr_matrix, repeat: np.ndarray
         Per item: a repeat item; in season and launched in the target month.
     category : ndarray of int
         Category code per item.
+    columns : ndarray of int, optional
+        The items ``scores`` holds, when it holds only some (``np.flatnonzero(allowed)`` or more);
+        default every item. The array is then changed in place.
     """
     cols = np.flatnonzero(allowed)  # rank only what may be shown
-    s = np.ascontiguousarray(scores[:, cols], dtype=np.float32)
+    if columns is None:
+        s = np.ascontiguousarray(scores[:, cols], dtype=np.float32)
+    elif np.array_equal(columns, cols):
+        s = scores
+    else:
+        s = np.ascontiguousarray(scores[:, np.searchsorted(columns, cols)], dtype=np.float32)
     recent = last_days.tocoo()
     at = np.full(len(allowed), -1, np.int64)
     at[cols] = np.arange(len(cols))

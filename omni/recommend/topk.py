@@ -58,11 +58,14 @@ def topk_table(rec, inter, profiles: pd.DataFrame, target: Month, *, k: int = 20
     out_items = np.full((len(people), k), -1, np.int64)
     warm = np.flatnonzero(pos >= 0)
 
+    cols = np.flatnonzero(allowed)  # the blend is computed for what may be shown only
+
     def one(s: int) -> None:
         rows = warm[s:s + chunk]
         u = pos[rows]
-        out_items[rows] = _pad(apply_rules(rec.scores("blend", u), rec.history.last_days[u], cat.repeat, allowed,
-                                           cat_codes, k, exclude_days, max_per_category), k)
+        scores = rec.blend_parts(u).scores(rec.weights, columns=cols)
+        out_items[rows] = _pad(apply_rules(scores, rec.history.last_days[u], cat.repeat, allowed, cat_codes, k,
+                                           exclude_days, max_per_category, columns=cols), k)
 
     in_chunks(one, range(0, len(warm), chunk))
     cold = np.flatnonzero(pos < 0)

@@ -64,8 +64,10 @@ def test_the_blend_ranks_as_the_sum_of_weighted_z_scores():
                                        rng.integers(0, 240, 300), strict=True)])
     v = pd.DataFrame({"user": rng.integers(0, n_users, 200), "item": rng.integers(0, n_items, 200),
                       "time": T("2026-05-01") + pd.to_timedelta(rng.integers(0, 100, 200), "D")})
+    p, v = p.loc[p["item"] != 11], v.loc[v["item"] != 11]  # SKU 11 is new: nobody bought or viewed it
     h = history_at(p, v, n_users, n_items, T("2026-09-01"))
-    rec = fit_recommender(h, rng.integers(0, 3, n_users), rng.random(n_items) < 0.3, np.ones(n_items, bool),
+    line = np.arange(n_items) % 3  # product lines 0, 1, 2
+    rec = fit_recommender(h, rng.integers(0, 3, n_users), rng.random(n_items) < 0.3, np.ones(n_items, bool), line,
                           factors=4, iterations=3)
     w = {"popularity": 1.0, "buy_again": 2.0, "copurchase": 0.5, "coview": 1.0, "als": 0.5, "bpr": 1.0}
     users = np.arange(n_users)
@@ -75,10 +77,13 @@ def test_the_blend_ranks_as_the_sum_of_weighted_z_scores():
         return np.where(sd > 1e-12, (s - s.mean(axis=1, keepdims=True)) / np.maximum(sd, 1e-12), 0.0)
 
     want = sum(wt * z(rec.component(c, users).astype(np.float64)) for c, wt in w.items())
+    want[:, 11] = want[:, [2, 5, 8]].mean(axis=1)  # the new SKU: its line's mean
     got = rec.scores("blend", users, w).astype(np.float64)
     shift = got - want
     assert np.ptp(shift, axis=1).max() < 1e-4  # one constant per row
     assert np.ptp(shift[:, 0]) > 0.1  # ... which differs between people (the means are dropped)
+    cols = np.array([1, 4, 11])
+    assert np.allclose(rec.blend_parts(users).scores(w, columns=cols), got[:, cols], atol=1e-5)
     parts = rec.blend_parts(users[:5], components=["popularity"])
     with pytest.raises(ValueError, match="do not hold"):
         parts.scores({"bpr": 1.0})

@@ -135,7 +135,7 @@ def _english_runs(html: str) -> list[str]:
     soup = BeautifulSoup(html, "html.parser")
     for el in soup(["script", "style", "pre", "code"]):
         el.decompose()
-    for el in soup.select(".jp-InputArea"):
+    for el in soup.select(".jp-CodeCell .jp-InputArea"):  # code; a Markdown cell's prose is read
         el.decompose()
     runs = []
     for line in soup.get_text("\n").splitlines():
