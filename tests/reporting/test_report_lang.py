@@ -124,7 +124,7 @@ def test_zh_charts_have_every_glyph(zh_report):
 # Names that stay as they are in a Chinese report: methods, metrics and platforms known by these names.
 KEPT_NAMES = set("""OneID OneIDs RFM TGI CLV ROI ROAS BG NBD CUPED Qini AUUC Markov Shapley KOL UTM GMV SKU
 Tmall JD Douyin WeChat POS CSV HTML ID IDs CI BLP ITT CATE ATE Gamma Pareto Fellegi Sunter Splink DuckDB PASS WARN FAIL
-tencent google meta HASH Email Phone email phone alpha beta""".split())
+tencent google meta HASH Email Phone email phone alpha beta Customer Match""".split())  # Customer Match: Google's product
 
 
 def _english_runs(html: str) -> list[str]:
