@@ -438,6 +438,15 @@ def _package_version(package: str) -> str:
     return _hash_files(sorted(root.rglob("*.py")))[:16]
 
 
+def _linkage_summary(summary: dict, links: pd.DataFrame, run_warnings: list[str]) -> None:
+    """The probabilistic stage's part of a resolution's summary (both engines), in place."""
+    summary["probabilistic_links"] = int(len(links))
+    summary["probabilistic"] = links.attrs.get("stage", {})
+    if run_warnings:
+        summary["probabilistic"] = {"status": "failed", "fallback": "rules only", "error": run_warnings[0]}
+        summary["warnings"] = run_warnings
+
+
 #: Resolution engines: ``embedded`` (pandas, NumPy and DuckDB on this machine, the default) and
 #: ``spark`` (:mod:`omni.spark`). Both give the same outputs (the parity tests check it), so the
 #: cache key does not name the engine: a resolution cached by one is read by the other.
@@ -977,11 +986,7 @@ class Workspace:
             first[cl[::-1]] = np.arange(len(cl) - 1, -1, -1)  # first record of each cluster
             links["oneid"] = np.asarray(record_oneid["oneid"].array.take(first[links["target_cluster"].to_numpy()]),
                                         dtype=object)
-        summary["probabilistic_links"] = int(len(links))
-        summary["probabilistic"] = links.attrs.get("stage", {})
-        if run_warnings:
-            summary["probabilistic"] = {"status": "failed", "fallback": "rules only", "error": run_warnings[0]}
-            summary["warnings"] = run_warnings
+        _linkage_summary(summary, links, run_warnings)
         self._say(f"  unified tables and profiles in {time.perf_counter() - t0:.1f} s total")
         return Resolved(record_oneid=record_oneid, profiles=profiles, tables=tables, values=res.values,
                         edges=res.edges, removals=res.removals, invalid=res.invalid, changes=changes,
@@ -1085,11 +1090,7 @@ class Workspace:
         summary = self._summary(out.n_rec, len(rowmap.oneids), out.n_ids, t0, stages, as_of, profiles, out.data_end,
                                 {"engine": "spark", "spark_component_rounds": out.component_rounds},
                                 numbered_against)
-        summary["probabilistic_links"] = int(len(links))
-        summary["probabilistic"] = links.attrs.get("stage", {})
-        if run_warnings:
-            summary["probabilistic"] = {"status": "failed", "fallback": "rules only", "error": run_warnings[0]}
-            summary["warnings"] = run_warnings
+        _linkage_summary(summary, links, run_warnings)
         self._say(f"  unified tables and profiles in {time.perf_counter() - t0:.1f} s total")
         return Resolved(profiles=profiles, tables=tables, removals=out.removals, summary=summary, links=links,
                         deferred=out)
