@@ -50,7 +50,8 @@ def title(r: RecommendResult) -> str:
 
 def headline(r: RecommendResult) -> list[Figure]:
     """The headline figures, labelled in the report language."""
-    return relabel(r.headline, {**_LABELS_ZH, "rec_people": f"评估人数（{month_label(r.month)}的买家）"})
+    sample = f"，抽样 {r.eval_people:,} 人中" if r.sampled else ""
+    return relabel(r.headline, {**_LABELS_ZH, "rec_people": f"评估人数（{month_label(r.month)}的买家{sample}）"})
 
 
 def summary(r: RecommendResult) -> str:
@@ -80,14 +81,14 @@ def summary(r: RecommendResult) -> str:
 
 
 def _sample_en(r: RecommendResult) -> str:
-    if not r.all_people or r.eval_people >= r.all_people:
+    if not r.sampled:
         return ""
     return md(" The models were compared on a random sample of {e:,} of the {a:,} people with a purchase or view "
               "(with all their history); the lists are fitted on everyone.", e=r.eval_people, a=r.all_people)
 
 
 def _sample_zh(r: RecommendResult) -> str:
-    if not r.all_people or r.eval_people >= r.all_people:
+    if not r.sampled:
         return ""
     return md("模型对比基于有购买或浏览的 {a:,} 人中随机抽取的 {e:,} 人（含其全部历史）；推荐列表在全部人群上拟合。",
               e=r.eval_people, a=r.all_people)

@@ -62,12 +62,21 @@ class RecommendResult(MonthResult):
         m = self.tables["models"].drop(index="oracle", errors="ignore")
         return str(m["recall@20"].idxmax())
 
+    @property
+    def sampled(self) -> bool:
+        """Whether the models were compared on a random sample of the people (``eval_people``)."""
+        return bool(self.all_people) and self.eval_people < self.all_people
+
+    @property
+    def _in_sample(self) -> str:
+        return f" among {self.eval_people:,} sampled people" if self.sampled else ""
+
     def figures_list(self) -> list[Figure]:
         """The headline: recall@20 of popularity and the best model, the lift, the gap closed."""
         m = self.tables["models"]
         best = self.best_model
         figs = [
-            Figure("rec_people", f"people scored (buyers of {self.month})", self.n_users, fmt="{:,}"),
+            Figure("rec_people", f"people scored (buyers of {self.month}{self._in_sample})", self.n_users, fmt="{:,}"),
             Figure("rec_recall20_popularity", "recall@20, time-aware popularity", m.loc["popularity", "recall@20"],
                    fmt="{:.3f}", better="up"),
             Figure("rec_best_model", "best model (recall@20)", best),

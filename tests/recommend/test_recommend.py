@@ -204,6 +204,9 @@ def test_the_comparison_runs_on_a_sample_and_the_lists_on_everyone(result, test_
     assert set(small.topk["oneid"]) == set(result.topk["oneid"])
     assert "random sample of 1,500 of the" in summary(small)
     assert "random sample" not in summary(result)
+    label = {f.key: f.label for f in small.headline}["rec_people"]
+    assert label == "people scored (buyers of 2026-10 among 1,500 sampled people)"
+    assert {f.key: f.label for f in result.headline}["rec_people"] == "people scored (buyers of 2026-10)"
 
 
 def test_topk_table_is_keyed_by_oneid_and_leaves_out_opted_out_people(result, test_world):
