@@ -416,6 +416,58 @@ def _compare(s: pd.Series, op: str, val: Any) -> np.ndarray:
     return np.asarray(m, dtype=bool) if not hasattr(m, "fillna") else m.fillna(False).to_numpy(dtype=bool)
 
 
+def _spill_inputs(inputs: tuple, under: Path) -> Path:
+    """Write a resolution's inputs (identifier table, records, source tables, quasi table or None)
+    as uncompressed Arrow files into a new hidden folder under ``under``; returns the folder."""
+    import tempfile
+
+    import pyarrow as pa
+    import pyarrow.feather as feather
+
+    ids, records, tabs, quasi = inputs
+    under.mkdir(parents=True, exist_ok=True)
+    d = Path(tempfile.mkdtemp(prefix=".inputs-", dir=under))
+    frames = {"ids": ids, "records": records, **{f"tab.{n}": t for n, t in tabs.items()},
+              **({"quasi": quasi} if quasi is not None else {})}
+    columns = {}
+    for name, df in frames.items():
+        # Arrow-backed columns (Arrow strings, ArrowDtype) go as they are and come back wrapped
+        # again; pandas' metadata would make Python strings and categoricals of them
+        backed = {c: "string" if isinstance(t, pd.StringDtype) else "arrow" for c, t in df.dtypes.items()
+                  if isinstance(t, pd.ArrowDtype) or (isinstance(t, pd.StringDtype) and t.storage == "pyarrow")}
+        plain = [c for c in df.columns if c not in backed]
+        feather.write_feather(pa.Table.from_pandas(df, columns=plain, preserve_index=False), d / f"{name}.arrow",
+                              compression="uncompressed")
+        feather.write_feather(pa.table({c: df[c].array.__arrow_array__() for c in backed}),
+                              d / f"{name}.backed.arrow", compression="uncompressed")
+        columns[name] = [(c, backed.get(c, "plain"), t) for c, t in df.dtypes.items()]
+    # the column dtypes as they were (a categorical's categories keep their own dtype); this
+    # process's own file, read back by it alone
+    (d / "columns.pkl").write_bytes(pickle.dumps({"frames": list(frames), "columns": columns}))
+    return d
+
+
+def _unspill_inputs(d: Path, remove: bool) -> tuple:
+    """The inputs :func:`_spill_inputs` wrote to ``d`` (the same frames, dtypes and order);
+    ``remove`` deletes the folder once read."""
+    import pyarrow.feather as feather
+
+    meta = pickle.loads((d / "columns.pkl").read_bytes())  # noqa: S301 - written by _spill_inputs
+    names, frames = meta["frames"], {}
+    for n in names:
+        plain = feather.read_table(d / f"{n}.arrow", memory_map=False).to_pandas()
+        backed = feather.read_table(d / f"{n}.backed.arrow", memory_map=False)
+        frames[n] = pd.DataFrame({c: (plain[c] if plain[c].dtype == t else plain[c].astype(t)).array
+                                  if kind == "plain" else pd.arrays.ArrowStringArray(backed.column(c))
+                                  if kind == "string" else pd.arrays.ArrowExtensionArray(backed.column(c))
+                                  for c, kind, t in meta["columns"][n]}, copy=False)
+        del plain, backed
+    if remove:
+        shutil.rmtree(d, ignore_errors=True)
+    tabs = {n.split(".", 1)[1]: frames[n] for n in names if n.startswith("tab.")}
+    return frames["ids"], frames["records"], tabs, frames.get("quasi")
+
+
 @functools.lru_cache(maxsize=1)
 def _code_version() -> str:
     """sha256 of the package sources that shape a resolution (io, normalize, oneid, unify,
@@ -699,20 +751,28 @@ class Workspace:
     def _shared_resolution_inputs(self) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, pd.DataFrame], pd.DataFrame | None]:
         """:meth:`_resolution_inputs`, loaded once while two resolutions share them (the previous
         month's and this month's; see :meth:`resolve`), or taken from :meth:`data_end`, which
-        loaded them to find the report month."""
-        shared = getattr(self, "_shared_inputs", None)
+        loaded them to find the report month.
+
+        While two resolutions share them, the inputs wait on disk (:func:`_spill_inputs`, Arrow
+        files in the dataset's processed folder) instead of in memory: the first resolution frees
+        each part when done with it (the identifiers after the rules, the quasi table after the
+        matching) and the second reads them back. At 1M persons that is about 4 GB less at the
+        first resolution's peak, for a few seconds of writing and reading.
+        """
+        shared = self._shared_inputs
         if self._month_inputs is not None:  # handed over once: the workspace keeps them no longer
             got, self._month_inputs = self._month_inputs, None
-            if shared is not None and not shared.get("last"):
-                shared["inputs"] = got
+            if shared is not None and not shared.get("last") and "spilled" not in shared:
+                shared["spilled"] = _spill_inputs(got, self.path / PROCESSED)
             return got
         if shared is None:
             return self._resolution_inputs()
-        if shared.get("last") and "inputs" in shared:  # the last user: the resolution frees each
-            return shared.pop("inputs")                 # part when done with it (ids, quasi)
-        if "inputs" not in shared:
-            shared["inputs"] = self._resolution_inputs()
-        return shared["inputs"]
+        if "spilled" in shared:
+            return _unspill_inputs(shared["spilled"], remove=bool(shared.get("last")))
+        got = self._resolution_inputs()
+        if not shared.get("last"):
+            shared["spilled"] = _spill_inputs(got, self.path / PROCESSED)
+        return got
 
     def _resolution_inputs(self) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, pd.DataFrame], pd.DataFrame | None]:
         """What a resolution runs on: the lean identifier table (:func:`omni.normalize.link_table`),
@@ -842,6 +902,8 @@ class Workspace:
             finally:
                 if "spark" in self._shared_inputs:
                     self._shared_inputs["spark"].close()  # the Spark tasks' staging folder
+                if "spilled" in self._shared_inputs:  # not read back (the second resolution failed)
+                    shutil.rmtree(self._shared_inputs["spilled"], ignore_errors=True)
                 self._shared_inputs = None
                 release_memory()
         else:
@@ -963,12 +1025,25 @@ class Workspace:
                 run_warnings.append(failure)
         numbers, codes, changes = assign_oneid_numbers(res.records[["record_key", "cluster"]], carry.pop("previous"))
         rowmap = RowMap.from_numbers(records, numbers, tabs, codes=codes)  # res.records is aligned with records
+        n_records = len(records)
+        del records, numbers, codes
         record_oneid = pd.DataFrame({
             "record_key": res.records["record_key"].array,
             "oneid": rowmap.oneid_strings(rowmap.record_codes),
             "source": res.records["source"].array,
             "how": res.records["how"].array,
         })
+        if len(links):
+            cl = res.records["cluster"].to_numpy()
+            first = np.full(int(cl.max()) + 1, -1, dtype=np.int64)
+            first[cl[::-1]] = np.arange(len(cl) - 1, -1, -1)  # first record of each cluster
+            links["oneid"] = np.asarray(record_oneid["oneid"].array.take(first[links["target_cluster"].to_numpy()]),
+                                        dtype=object)
+            del cl, first
+        # the per-record frames are done with: record_oneid holds what the outputs need of them
+        # (at 1M persons about 0.7 GB less through the unified tables, profiles and the cache)
+        values, edges, removals, invalid = res.values, res.edges, res.removals, res.invalid
+        del res
         t = lap("oneids", t)
         tables = {role: unified_table(role, tabs, self.spec, rowmap) for role in UNIFIED}
         t = lap("unified_tables", t)
@@ -976,20 +1051,16 @@ class Workspace:
                                   orders=tables["orders"])
         # consent is a ratchet: a quarantined duplicate of a record still carries its opt-out
         quarantined = quarantined_opt_outs(self.spec, self._dataset.quarantine if self._dataset is not None else None)
+        n_oneids = len(rowmap.oneids)
+        del tabs, rowmap  # before the consent check hashes every record key
         profiles = apply_quarantined_opt_outs(profiles, record_oneid, quarantined)
         t = lap("profiles", t)
-        summary = self._summary(len(records), len(rowmap.oneids), n_ids, t0, stages, as_of, profiles, data_end,
+        summary = self._summary(n_records, n_oneids, n_ids, t0, stages, as_of, profiles, data_end,
                                 {}, numbered_against)
-        if len(links):
-            cl = res.records["cluster"].to_numpy()
-            first = np.full(int(cl.max()) + 1, -1, dtype=np.int64)
-            first[cl[::-1]] = np.arange(len(cl) - 1, -1, -1)  # first record of each cluster
-            links["oneid"] = np.asarray(record_oneid["oneid"].array.take(first[links["target_cluster"].to_numpy()]),
-                                        dtype=object)
         _linkage_summary(summary, links, run_warnings)
         self._say(f"  unified tables and profiles in {time.perf_counter() - t0:.1f} s total")
-        return Resolved(record_oneid=record_oneid, profiles=profiles, tables=tables, values=res.values,
-                        edges=res.edges, removals=res.removals, invalid=res.invalid, changes=changes,
+        return Resolved(record_oneid=record_oneid, profiles=profiles, tables=tables, values=values,
+                        edges=edges, removals=removals, invalid=invalid, changes=changes,
                         summary=summary, links=links, naive=naive)
 
     def _resolve_embedded(self, as_of: str | None, stages: dict, lap: Callable, t0: float):
