@@ -1023,7 +1023,12 @@ class Workspace:
                 self._say(f"  linked {len(links):,} platform accounts by probability in {stages['probabilistic']:.1f} s")
             else:
                 run_warnings.append(failure)
-        numbers, codes, changes = assign_oneid_numbers(res.records[["record_key", "cluster"]], carry.pop("previous"))
+        aligned = None  # last month's records, when it was resolved from these inputs: those before its end
+        if numbered_against and as_of is not None:
+            aligned = np.flatnonzero(~(records["time"].to_numpy() >= month_end(str(Month.parse(as_of).previous))))
+        numbers, codes, changes = assign_oneid_numbers(res.records[["record_key", "cluster"]], carry.pop("previous"),
+                                                       aligned)
+        del aligned
         rowmap = RowMap.from_numbers(records, numbers, tabs, codes=codes)  # res.records is aligned with records
         n_records = len(records)
         del records, numbers, codes

@@ -102,6 +102,8 @@ def parse_oneids(oneids: pd.Series | pa.Array, what: str = "previous map") -> np
     arr = oneids if isinstance(oneids, pa.Array) else pa.array(pd.Series(oneids, dtype="string[pyarrow]").array)
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
+    if pa.types.is_large_string(arr.type) and arr.nbytes < 2**31:  # as Parquet gives them back
+        arr = arr.cast(pa.string())
     num = parse_canonical(arr) if pa.types.is_string(arr.type) else None
     if num is not None:
         return num

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from omni.core.oneid_codec import format_oneids, parse_oneids
-from omni.core.strings import index_in
+from omni.core.strings import arrow_strings, index_in
 from omni.oneid.graph import dense_codes
 
 __all__ = ["assign_oneid_numbers", "assign_oneids", "format_oneid", "format_oneid_arrow",
@@ -69,10 +70,27 @@ def assign_oneids(
     return out, changes
 
 
+def _previous_positions(keys: pd.Series, previous_keys: pd.Series, aligned: np.ndarray | None) -> np.ndarray:
+    """Each record's row in the previous map (-1: not there). ``aligned``, when given, says where
+    the previous map's records should be (its rows in order); it is used only if every key there
+    is the previous map's key, else (and without it) a hash join on the keys finds them."""
+    if aligned is not None and len(aligned) == len(previous_keys) and len(aligned):
+        here, there = arrow_strings(keys).take(pa.array(aligned)), arrow_strings(previous_keys)
+        if here.null_count == 0 and there.null_count == 0 and pc.all(pc.equal(here, there)).as_py():
+            pos = np.full(len(keys), -1, dtype=np.int64)
+            pos[aligned] = np.arange(len(aligned), dtype=np.int64)
+            return pos
+    return index_in(keys, previous_keys)
+
+
 def assign_oneid_numbers(
-    clusters: pd.DataFrame, previous: pd.DataFrame | None = None
+    clusters: pd.DataFrame, previous: pd.DataFrame | None = None, aligned: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
     """:func:`assign_oneids` without the strings: the OneID number of every cluster.
+
+    ``aligned`` (optional): the rows of ``clusters`` that hold the previous map's records, in its
+    order, when the caller knows them (last month resolved from the same files: the records
+    before its end). Checked key by key; on any difference the keys are joined as without it.
 
     Returns
     -------
@@ -96,7 +114,7 @@ def assign_oneid_numbers(
         # each record's previous OneID number: a hash join in Arrow on the record keys (first row
         # of a key, as drop_duplicates kept it); at 20 M records pandas' reindex on string keys took
         # minutes and several GB of Python strings
-        pos = index_in(clusters["record_key"], previous["record_key"])
+        pos = _previous_positions(clusters["record_key"], previous["record_key"], aligned)
         has = pos >= 0
         # records per (previous id, cluster): one int64 key per pair, counted by a sort (pandas'
         # two-column value_counts took several GB at 20 M records)

@@ -257,3 +257,30 @@ def test_unbound_platform_account_links_its_orders_but_is_not_person_level():
     assert same(res, "ecom:1", "ecom:2") and not same(res, "ecom:1", "crm:1")
     assert how["ecom:1"] == "account" and how["ecom:3"] == "strong"
     assert same(res, "ecom:3", "crm:1")
+
+
+def test_numbering_with_aligned_positions_equals_the_key_join_and_checks_them(monkeypatch):
+    """Last month resolved from the same files: its records are this month's before its end, in
+    order, so their rows can be given instead of joining keys. The numbers are the key join's;
+    rows that do not hold the previous keys are not trusted (the keys are joined instead)."""
+    from omni.oneid.stable import assign_oneid_numbers
+
+    now = pd.DataFrame({"record_key": pd.array(["a", "x", "b", "c", "y", "d"], dtype="string[pyarrow]"),
+                        "cluster": [0, 0, 1, 2, 2, 3]})
+    prev = pd.DataFrame({"record_key": pd.array(["a", "b", "c", "d"], dtype="string[pyarrow]"),
+                         "oneid": ["O000000004", "O000000002", "O000000002", "O000000001"]})
+    want = assign_oneid_numbers(now, prev)
+    for aligned in (np.array([0, 2, 3, 5]), np.array([0, 1, 3, 5]), np.array([0, 2])):  # right, wrong, short
+        got = assign_oneid_numbers(now, prev, aligned)
+        assert got[0].tolist() == want[0].tolist() == [4, 2, 5, 1]  # b's id split: c keeps none, new 5
+        assert got[1].tolist() == want[1].tolist()
+        pd.testing.assert_frame_equal(got[2], want[2])
+    from omni.oneid import stable
+
+    def no_join(*args):
+        raise AssertionError("the keys were joined")
+
+    monkeypatch.setattr(stable, "index_in", no_join)  # the right rows need no join at all
+    assert assign_oneid_numbers(now, prev, np.array([0, 2, 3, 5]))[0].tolist() == [4, 2, 5, 1]
+    with pytest.raises(AssertionError, match="joined"):
+        assign_oneid_numbers(now, prev, np.array([0, 1, 3, 5]))
