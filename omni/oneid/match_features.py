@@ -36,6 +36,7 @@ import pandas as pd
 import pyarrow as pa
 
 from omni.normalize import as_string, quasi_table
+from omni.oneid.inputs import record_positions
 from omni.oneid.resolve import Resolution
 
 if TYPE_CHECKING:
@@ -349,39 +350,9 @@ def _codes_as_dictionary(cat: pd.Categorical, names: Sequence[str]) -> pa.Dictio
                                           pa.array(list(names), type=pa.string()))
 
 
-def _quasi_record_positions(rec: pd.DataFrame, quasi: pd.DataFrame) -> np.ndarray | None:
-    """Each quasi row's position in ``rec`` (-1: its record is not there, e.g. after the time cut
-    of an as-of resolution), found by ``source`` and ``row`` (the row in the source table both were
-    built from); None when either table lacks those columns (then the caller joins on
-    ``record_key``). Record keys are unique (a duplicate key is quarantined), so this is the
-    record the key join would find."""
-    if not {"source", "row"} <= set(rec.columns) or not {"source", "row"} <= set(quasi.columns):
-        return None
-    rsrc = pd.Categorical(rec["source"])
-    names = [str(c) for c in rsrc.categories]
-    shift = np.int64(2**32)
-    rkey = rsrc.codes.astype(np.int64) * shift + rec["row"].to_numpy(np.int64)
-    order = None
-    if len(rkey) > 1 and not (np.diff(rkey) > 0).all():  # stacked source by source, rows ascending
-        order = np.argsort(rkey, kind="stable")
-        rkey = rkey[order]
-    qsrc = pd.Categorical(quasi["source"])
-    to_rec = np.array([names.index(str(c)) if str(c) in names else -1 for c in qsrc.categories] + [-1],
-                      dtype=np.int64)  # one per source name, not per row
-    qcode = to_rec[np.where(qsrc.codes >= 0, qsrc.codes, len(qsrc.categories))]
-    qkey = qcode * shift + quasi["row"].to_numpy(np.int64)
-    if not len(rkey):
-        return np.full(len(qkey), -1, dtype=np.int64)
-    at = np.minimum(np.searchsorted(rkey, qkey), len(rkey) - 1)
-    hit = (qcode >= 0) & (rkey[at] == qkey)
-    pos = at if order is None else order[at]
-    return np.where(hit, pos, -1)
-
-
-def _quasi_rows(quasi: pd.DataFrame, keys: bool = True) -> pa.Table:
-    """The quasi table as Arrow: ``record_key`` (unless ``keys`` is False), ``field``, ``v``,
-    ``valid`` (no row-wise work in Python: categoricals become dictionary arrays, strings are
-    passed through)."""
+def _quasi_rows(quasi: pd.DataFrame) -> pa.Table:
+    """The quasi table as Arrow: ``field``, ``v``, ``valid`` (no row-wise work in Python:
+    categoricals become dictionary arrays, strings are passed through)."""
     missing = [c for c in QUASI_COLUMNS if c not in quasi.columns]
     if missing:
         hint = (" (build it with omni.oneid.match_features.quasi_fields, which adds the source "
@@ -400,7 +371,6 @@ def _quasi_rows(quasi: pd.DataFrame, keys: bool = True) -> pa.Table:
         field = _codes_as_dictionary(pd.Categorical.from_codes(codes, categories=range(len(uniq))),
                                      roles)
     return pa.table({
-        **({"record_key": _arrow_strings(quasi["record_key"])} if keys else {}),
         "field": field,
         "v": _arrow_strings(quasi["value"]),
         "valid": pa.array(quasi["valid"].fillna(False).to_numpy(dtype=bool)),
@@ -421,34 +391,17 @@ def _features(res: Resolution, quasi: pd.DataFrame, unit_side: np.ndarray,
     rec = res.records
     cl = rec["cluster"].to_numpy()
     side = unit_side[cl]
-    pos = _quasi_record_positions(rec, quasi)
-    if pos is not None:
-        # each quasi row's record found by (source, row): integers, no join on 20 M key strings
-        # (the join on record_key below held about 2.8 GB more at 1M persons)
-        found = pos >= 0
-        at = np.where(found, pos, 0)
-        take = np.flatnonzero(found & (side[at] > 0))
-        q = _quasi_rows(quasi, keys=False).take(pa.array(take))
-        con.register("q", q.append_column("unit", pa.array(cl[at[take]], type=pa.int64()))
-                     .append_column("side", pa.array(side[at[take]], type=pa.int8())))
-        matched = "SELECT q.side, q.unit, q.field, q.v, q.valid FROM q"
-    else:
-        keep = side > 0
-        if "source" in quasi.columns and "source" in rec.columns:  # only records that can have quasi ids
-            src = pd.Categorical(rec["source"])
-            q_src = pd.Categorical(quasi["source"])
-            present = q_src.categories[np.unique(q_src.codes[q_src.codes >= 0])]
-            ok_code = np.r_[src.categories.isin(present), False]
-            keep &= ok_code[np.where(src.codes >= 0, src.codes, len(src.categories))]
-        sel = np.flatnonzero(keep)
-        con.register("recs", pa.table({
-            "record_key": _arrow_strings(rec["record_key"].iloc[sel]),
-            "unit": pa.array(cl[sel], type=pa.int64()),
-            "side": pa.array(side[sel], type=pa.int8()),
-        }))
-        con.register("q", _quasi_rows(quasi))
-        matched = ("SELECT r.side, r.unit, q.field, q.v, q.valid "
-                   "FROM q JOIN recs r ON CAST(q.record_key AS VARCHAR) = CAST(r.record_key AS VARCHAR)")
+    # each quasi row's record: by (source, row), integers, when both tables have them (a
+    # resolution from the sources; a join on 20 M key strings held 2.8 GB more at 1M persons),
+    # else by key; rows of records not resolved here (after an as-of cut) find none
+    pos = record_positions(quasi, rec, unknown="skip")
+    found = pos >= 0
+    at = np.where(found, pos, 0)
+    take = np.flatnonzero(found & (side[at] > 0))
+    q = _quasi_rows(quasi).take(pa.array(take))
+    con.register("q", q.append_column("unit", pa.array(cl[at[take]], type=pa.int64()))
+                 .append_column("side", pa.array(side[at[take]], type=pa.int8())))
+    del pos, found, at, take, q
     con.register("ph", pa.table({
         "unit": pa.array(phones["unit"].to_numpy(np.int64)),
         "v": pa.array(phones["masked"].to_numpy(dtype=object), type=pa.string()),
@@ -458,7 +411,7 @@ def _features(res: Resolution, quasi: pd.DataFrame, unit_side: np.ndarray,
         CREATE TEMP TABLE raw AS
         SELECT m.side, m.unit, CAST(m.field AS VARCHAR) AS field, CAST(m.v AS VARCHAR) AS v,
                count(*) AS w
-        FROM ({matched}) m
+        FROM q m
         WHERE m.valid AND m.v IS NOT NULL AND CAST(m.field AS VARCHAR) IN ({_FIELD_LIST})
         GROUP BY ALL
     """)

@@ -340,17 +340,19 @@ def test_per_source_quasi_tables_stack_into_the_whole_and_resolve_the_same(test_
     assert report(a) == report(b)
 
 
-def test_quasi_rows_find_their_records_by_source_and_row_as_the_key_join_does(test_world, monkeypatch):
+def test_quasi_rows_find_their_records_by_source_and_row_as_by_key(test_world):
     """A resolution from the sources finds each quasi row's record by (source, row), integers,
-    instead of joining 20 M key strings: the records found are the key join's, also after the
+    instead of matching 20 M key strings: the records found are the keys' records, also after the
     time cut of an earlier month, and the units' features are identical."""
-    from omni.oneid import match_features
+    import dataclasses
+
+    from omni.oneid.inputs import record_positions
 
     staged = Workspace(test_world)
     res, *_ = staged._resolve_embedded("2026-09", {}, lambda name, since: 0.0, 0.0)
     quasi = staged._resolution_inputs()[3]
     assert "row" in res.records.columns
-    pos = match_features._quasi_record_positions(res.records, quasi)
+    pos = record_positions(quasi, res.records, unknown="skip")
     keys = res.records["record_key"].astype(str).to_numpy()
     qkeys = quasi["record_key"].astype(str).to_numpy()
     found = pos >= 0
@@ -358,7 +360,6 @@ def test_quasi_rows_find_their_records_by_source_and_row_as_the_key_join_does(te
     assert (keys[pos[found]] == qkeys[found]).all()
     assert not np.isin(qkeys[~found], keys).any()
     by_rows = match_units(res, quasi)
-    monkeypatch.setattr(match_features, "_quasi_record_positions", lambda rec, q: None)
-    by_keys = match_units(res, quasi)
+    by_keys = match_units(dataclasses.replace(res, records=res.records.drop(columns="row")), quasi)
     for a, b in zip(by_rows, by_keys, strict=True):
         pd.testing.assert_frame_equal(a, b)
