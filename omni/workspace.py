@@ -32,6 +32,7 @@ from omni.core.errors import OmniError, OmniWarning, one_line
 from omni.core.files import sha256_file
 from omni.core.month import Month
 from omni.core.progress import console, say
+from omni.core.spill import read_spilled, spill_frames
 from omni.io import load_dataset, load_source, read_spec
 from omni.memory import release_memory
 from omni.normalize import concat_link_tables, identifier_table, link_table
@@ -417,54 +418,17 @@ def _compare(s: pd.Series, op: str, val: Any) -> np.ndarray:
 
 
 def _spill_inputs(inputs: tuple, under: Path) -> Path:
-    """Write a resolution's inputs (identifier table, records, source tables, quasi table or None)
-    as uncompressed Arrow files into a new hidden folder under ``under``; returns the folder."""
-    import tempfile
-
-    import pyarrow as pa
-    import pyarrow.feather as feather
-
+    """Write a resolution's inputs (identifier table, records, source tables, quasi table or
+    None) to a new hidden folder under ``under`` (:func:`omni.core.spill.spill_frames`)."""
     ids, records, tabs, quasi = inputs
-    under.mkdir(parents=True, exist_ok=True)
-    d = Path(tempfile.mkdtemp(prefix=".inputs-", dir=under))
-    frames = {"ids": ids, "records": records, **{f"tab.{n}": t for n, t in tabs.items()},
-              **({"quasi": quasi} if quasi is not None else {})}
-    columns = {}
-    for name, df in frames.items():
-        # Arrow-backed columns (Arrow strings, ArrowDtype) go as they are and come back wrapped
-        # again; pandas' metadata would make Python strings and categoricals of them
-        backed = {c: "string" if isinstance(t, pd.StringDtype) else "arrow" for c, t in df.dtypes.items()
-                  if isinstance(t, pd.ArrowDtype) or (isinstance(t, pd.StringDtype) and t.storage == "pyarrow")}
-        plain = [c for c in df.columns if c not in backed]
-        feather.write_feather(pa.Table.from_pandas(df, columns=plain, preserve_index=False), d / f"{name}.arrow",
-                              compression="uncompressed")
-        feather.write_feather(pa.table({c: df[c].array.__arrow_array__() for c in backed}),
-                              d / f"{name}.backed.arrow", compression="uncompressed")
-        columns[name] = [(c, backed.get(c, "plain"), t) for c, t in df.dtypes.items()]
-    # the column dtypes as they were (a categorical's categories keep their own dtype); this
-    # process's own file, read back by it alone
-    (d / "columns.pkl").write_bytes(pickle.dumps({"frames": list(frames), "columns": columns}))
-    return d
+    return spill_frames({"ids": ids, "records": records, **{f"tab.{n}": t for n, t in tabs.items()},
+                         **({"quasi": quasi} if quasi is not None else {})}, under, "inputs")
 
 
 def _unspill_inputs(d: Path, remove: bool) -> tuple:
-    """The inputs :func:`_spill_inputs` wrote to ``d`` (the same frames, dtypes and order);
-    ``remove`` deletes the folder once read."""
-    import pyarrow.feather as feather
-
-    meta = pickle.loads((d / "columns.pkl").read_bytes())  # noqa: S301 - written by _spill_inputs
-    names, frames = meta["frames"], {}
-    for n in names:
-        plain = feather.read_table(d / f"{n}.arrow", memory_map=False).to_pandas()
-        backed = feather.read_table(d / f"{n}.backed.arrow", memory_map=False)
-        frames[n] = pd.DataFrame({c: (plain[c] if plain[c].dtype == t else plain[c].astype(t)).array
-                                  if kind == "plain" else pd.arrays.ArrowStringArray(backed.column(c))
-                                  if kind == "string" else pd.arrays.ArrowExtensionArray(backed.column(c))
-                                  for c, kind, t in meta["columns"][n]}, copy=False)
-        del plain, backed
-    if remove:
-        shutil.rmtree(d, ignore_errors=True)
-    tabs = {n.split(".", 1)[1]: frames[n] for n in names if n.startswith("tab.")}
+    """The inputs :func:`_spill_inputs` wrote to ``d``; ``remove`` deletes the folder once read."""
+    frames = read_spilled(d, remove)
+    tabs = {n.split(".", 1)[1]: t for n, t in frames.items() if n.startswith("tab.")}
     return frames["ids"], frames["records"], tabs, frames.get("quasi")
 
 
@@ -1016,7 +980,22 @@ class Workspace:
         links = pd.DataFrame()
         run_warnings: list[str] = []
         if self.config.probabilistic:
-            res, links, failure = self._link_accounts(res, quasi)
+            # the stage's own peak (DuckDB, Splink) comes on top of what is held: the records and
+            # the source tables, which only the outputs read, wait on disk meanwhile (at 1M
+            # persons 1.6 GB for a few seconds of writing and reading)
+            parked = (spill_frames({"records": records, **{f"tab.{n}": v for n, v in tabs.items()}},
+                                   self.path / PROCESSED, "outputs-inputs")
+                      if self._dataset is None else None)  # a loaded dataset holds its tables anyway
+            if parked is not None:
+                del records, tabs
+            try:
+                res, links, failure = self._link_accounts(res, quasi)
+            finally:
+                if parked is not None:
+                    back = read_spilled(parked)
+                    records = back.pop("records")
+                    tabs = {n.split(".", 1)[1]: v for n, v in back.items()}
+                    del back
             del quasi
             t = lap("probabilistic", t)
             if failure is None:
