@@ -30,6 +30,7 @@ from omni.reporting.schedule import (
     earlier_metrics,
     estimate_memory,
     format_gb,
+    longest_first,
     notebook_meta,
     parse_memory,
     resident_gb,
@@ -284,7 +285,7 @@ def _run_one(
 #: Seconds per notebook at 1M persons (20 M records), measured on the 2-core project machine
 #: (docs/benchmarks.md); the first run's ETA scales them by the dataset's record count. Later runs
 #: take the previous report's own times.
-SECONDS_AT_1M = {"01": 90.0, "02": 60.0, "03": 120.0, "04": 60.0, "05": 90.0, "06": 90.0}
+SECONDS_AT_1M = {"01": 100.0, "02": 130.0, "03": 57.0, "04": 41.0, "05": 78.0, "06": 123.0, "07": 306.0, "08": 44.0}
 
 
 def notebook_needs(nb_path: Path) -> str:
@@ -498,7 +499,7 @@ def run_report(
                 busy = ["runner"]
                 say(f"omni report: month resolved in {time.perf_counter() - t0:.0f} s; notebooks expected to take "
                     f"about {_eta(sum(expected.values()) / jobs)}")
-            pending += [p.stem for p in late]
+            pending += longest_first([p.stem for p in late], expected)
             if budget is not None and any(memory[n] > budget / 2 for n in pending):
                 say(f"omni report: memory budget {format_gb(budget)}; notebooks expected to take "
                     + ", ".join(f"{n[:2]} {format_gb(memory[n])}" for n in pending))

@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["KERNEL_BASE_GB", "MEMORY_GB_AT_1M", "RECORDS_AT_1M", "KernelPeaks", "available_memory",
-           "default_budget", "earlier_metrics", "estimate_memory", "format_gb", "notebook_memory_at_1m",
-           "notebook_meta", "parse_memory", "resident_gb", "startable"]
+           "default_budget", "earlier_metrics", "estimate_memory", "format_gb", "longest_first",
+           "notebook_memory_at_1m", "notebook_meta", "parse_memory", "resident_gb", "startable"]
 
 #: Records of the 1M-person synthetic world (the scale of :data:`MEMORY_GB_AT_1M`).
 RECORDS_AT_1M = 20e6
@@ -172,6 +172,15 @@ def estimate_memory(paths: Sequence[Path], out_root: Path, dataset: str, records
     out = {p.stem: measured.get(p.stem, _scaled(notebook_memory_at_1m(p), records)) for p in paths}
     out["resolution"] = measured.get("resolution", _scaled(MEMORY_GB_AT_1M["resolution"], records))
     return out
+
+
+def longest_first(names: Sequence[str], seconds: Mapping[str, float]) -> list[str]:
+    """``names`` by expected run time, longest first (ties keep their order): the order in which
+    :func:`startable` is offered the notebooks that wait for the resolution. Starting the longest
+    first (the "longest processing time" rule) keeps a long notebook from starting last beside an
+    idle job slot; at 1M persons the recommendations notebook alone takes about a third of the
+    notebooks' time."""
+    return sorted(names, key=lambda n: -float(seconds.get(n, 0.0)))
 
 
 def startable(pending: Sequence[str], running: Iterable[str], estimates: Mapping[str, float],
