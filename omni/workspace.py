@@ -988,10 +988,12 @@ class Workspace:
                       if self._dataset is None else None)  # a loaded dataset holds its tables anyway
             if parked is not None:
                 del records, tabs
+                release_memory()  # their Arrow strings' pages too, not only the pool's bookkeeping
             try:
                 res, links, failure = self._link_accounts(res, quasi)
             finally:
                 if parked is not None:
+                    release_memory()  # the stage's own scratch, before reading them back
                     back = read_spilled(parked)
                     records = back.pop("records")
                     tabs = {n.split(".", 1)[1]: v for n, v in back.items()}
