@@ -855,10 +855,12 @@ class Workspace:
             try:
                 earlier = self.resolve(str(Month.parse(as_of).previous), stable=False)
                 # only the two columns the numbering reads, not kept by the Resolved, and handed
-                # over in a box the resolution empties: freed as soon as this month is numbered
-                carry = {"previous": earlier.folder / "record_oneid.parquet"
-                         if self.engine == "spark" and earlier.folder is not None
-                         else earlier.read("record_oneid", ["record_key", "oneid"])}
+                # over in a box the resolution empties: read when this month is numbered (not
+                # held through its rules and matching: 0.7 GB at 1M) and freed right after
+                previous_map = functools.partial(earlier.read, "record_oneid", ["record_key", "oneid"])
+                carry = {"previous": previous_map if self.engine != "spark" else
+                         earlier.folder / "record_oneid.parquet" if earlier.folder is not None else previous_map()}
+                del previous_map
                 del earlier
                 self._shared_inputs["last"] = True  # this month is the inputs' last user
                 res = self._resolve_now(as_of, carry)
@@ -1007,8 +1009,10 @@ class Workspace:
         aligned = None  # last month's records, when it was resolved from these inputs: those before its end
         if numbered_against and as_of is not None:
             aligned = np.flatnonzero(~(records["time"].to_numpy() >= month_end(str(Month.parse(as_of).previous))))
-        numbers, codes, changes = assign_oneid_numbers(res.records[["record_key", "cluster"]], carry.pop("previous"),
-                                                       aligned)
+        previous = carry.pop("previous")
+        numbers, codes, changes = assign_oneid_numbers(res.records[["record_key", "cluster"]],
+                                                       previous() if callable(previous) else previous, aligned)
+        del previous
         del aligned
         rowmap = RowMap.from_numbers(records, numbers, tabs, codes=codes)  # res.records is aligned with records
         n_records = len(records)
