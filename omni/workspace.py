@@ -9,6 +9,7 @@ costs a read.
 from __future__ import annotations
 
 import functools
+import gc
 import hashlib
 import json
 import logging
@@ -1174,6 +1175,11 @@ class Workspace:
             return merged, links, None
         except Exception as err:  # noqa: BLE001 - any failure of the stage degrades to rules only
             return res, pd.DataFrame(), self._stage_failure(err)
+        finally:
+            # Splink's linkers and their DuckDB connections end up in reference cycles: until the
+            # cyclic collector runs they keep their databases (GBs of pairs at 1M persons) under
+            # the outputs' peak and the next month's resolution
+            gc.collect()
 
     def _stage_failure(self, err: BaseException) -> str:
         """Warn that the probabilistic stage failed and return the failure text (both engines)."""
