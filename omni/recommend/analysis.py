@@ -21,6 +21,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from omni.core.month import Month
+from omni.core.strings import index_in
 from omni.recommend.data import Interactions, build_interactions, catalogue_from
 from omni.recommend.evaluation import list_metrics, paired_bootstrap, per_user_metrics, truth_matrix
 from omni.recommend.models import (
@@ -37,7 +38,7 @@ from omni.recommend.truth import oracle_lists
 from omni.workspace import Workspace
 
 __all__ = ["analyse_month", "choose_weights", "load_interactions", "recommend_lists", "recommender_at", "used_components",
-           "segment_labels"]
+           "segment_labels", "segment_labels_at"]
 
 WEIGHT_GRID = (0.0, 0.5, 1.0, 2.0)
 #: People the models are compared on (and the blend's weights chosen on): a random sample above it.
@@ -70,10 +71,26 @@ def load_interactions(ws: Workspace, month: Month) -> tuple[Interactions, pd.Dat
 
 def segment_labels(profiles: pd.DataFrame, oneids) -> np.ndarray:
     """Popularity segment of each OneID: gender x age band from its profile (unknown: ``?``)."""
-    p = profiles.set_index(profiles["oneid"].astype(str)).reindex(pd.Index(oneids).astype(str))
-    g = p["gender"].astype("string").fillna("?") if "gender" in p else pd.Series("?", index=p.index)
-    a = p["age_band"].astype("string").fillna("?") if "age_band" in p else pd.Series("?", index=p.index)
-    return (g + "|" + a).to_numpy(dtype=object)
+    rows = index_in(pd.Index(oneids).astype(str), profiles["oneid"].astype(str))
+    return segment_labels_at(profiles, rows)
+
+
+def segment_labels_at(profiles: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+    """The segment label (``gender|age_band``) of the profiles' rows ``rows`` (-1: no profile)."""
+    have = rows >= 0
+
+    def part(col: str) -> tuple[np.ndarray, np.ndarray]:  # code per row, and the spelled values
+        v = pd.Series("?", index=np.arange(len(rows)), dtype="string")
+        if col in profiles:
+            v[have] = profiles[col].iloc[rows[have]].astype("string").fillna("?").to_numpy()
+        codes, names = pd.factorize(v)
+        return codes, np.asarray(names, dtype=object)
+
+    g, gn = part("gender")
+    a, an = part("age_band")
+    combo, inverse = np.unique(g * len(an) + a, return_inverse=True)
+    labels = np.array([gn[c // len(an)] + "|" + an[c % len(an)] for c in combo], dtype=object)  # a few dozen
+    return labels[inverse] if len(rows) else np.empty(0, dtype=object)
 
 
 def _segments(profiles: pd.DataFrame, users: pd.Index) -> tuple[np.ndarray, np.ndarray]:

@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from omni.core.orders import paid_order_mask
+from omni.core.strings import arrow_strings
 
 __all__ = ["Catalogue", "Interactions", "build_interactions", "catalogue_from", "line_reconciliation"]
 
@@ -163,12 +164,12 @@ def build_interactions(orders: pd.DataFrame, lines: pd.DataFrame, catalogue: Cat
     # the joins run on Arrow strings (hash lookups in C++, no Python string per line); a key with a
     # missing part joins nothing, like a key no order has
     colon = pa.scalar(":", pa.large_string())
-    key = pc.binary_join_element_wise(_strings(lines["order_source"]), _strings(lines["order_id"]), colon)
+    key = pc.binary_join_element_wise(arrow_strings(lines["order_source"]), arrow_strings(lines["order_id"]), colon)
     o = orders[["order_key", "oneid", "order_time", "channel", "amount", "status"]]
     o = o.loc[o["oneid"].notna().to_numpy()]
-    pos = _positions(key, _strings(o["order_key"]))
+    pos = _positions(key, arrow_strings(o["order_key"]))
     skus = pa.array(catalogue.skus.astype(str), pa.large_string())
-    item = _positions(_strings(lines["sku"]), skus)
+    item = _positions(arrow_strings(lines["sku"]), skus)
     found = pos >= 0
     paid_orders = paid_order_mask(o)
     is_paid = np.zeros(len(lines), bool)
@@ -188,7 +189,7 @@ def build_interactions(orders: pd.DataFrame, lines: pd.DataFrame, catalogue: Cat
     sel = found & known & is_paid
     at = pos[sel]  # the order of each purchase line
     e = None if events is None else events.loc[events["oneid"].notna().to_numpy()]
-    users, ucode = _users(_strings(o["oneid"]).take(pa.array(at)), None if e is None else _strings(e["oneid"]))
+    users, ucode = _users(arrow_strings(o["oneid"]).take(pa.array(at)), None if e is None else arrow_strings(e["oneid"]))
     purchases = pd.DataFrame({
         "user": ucode[: len(at)],
         "item": item[sel].astype(np.int64),
@@ -200,30 +201,13 @@ def build_interactions(orders: pd.DataFrame, lines: pd.DataFrame, catalogue: Cat
                         "time": np.empty(0, "datetime64[ns]")})
     if e is not None and views is not None and len(views):
         vpos = _positions(pc.binary_join_element_wise(pa.scalar("web_events", pa.large_string()),
-                                                    _strings(views["event_id"]), colon),
-                          _strings(e["event_key"]))
-        vitem = _positions(_strings(views["sku"]), skus)
+                                                    arrow_strings(views["event_id"]), colon),
+                          arrow_strings(e["event_key"]))
+        vitem = _positions(arrow_strings(views["sku"]), skus)
         vs = (vpos >= 0) & (vitem >= 0)
         vdf = pd.DataFrame({"user": ucode[len(at):][vpos[vs]], "item": vitem[vs].astype(np.int64),
                             "time": pd.to_datetime(e["event_time"]).to_numpy("datetime64[ns]")[vpos[vs]]})
     return Interactions(users, purchases, vdf, catalogue, rec)
-
-
-def _strings(s: pd.Series) -> pa.Array:
-    """The values of ``s`` as Arrow (large) strings, spelled as ``astype(str)`` spells them (no
-    copy for Arrow-backed strings); missing values stay missing."""
-    if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
-        a = pa.array(s.array)
-    elif isinstance(s.dtype, pd.CategoricalDtype):
-        cats = _strings(pd.Series(s.cat.categories))
-        codes = s.cat.codes.to_numpy()
-        return cats.take(pa.array(codes, mask=codes < 0))
-    else:
-        v = s.to_numpy(dtype=object)
-        a = pa.array(np.where(pd.isna(v), None, s.astype(str).to_numpy(dtype=object)), pa.large_string())
-    if isinstance(a, pa.ChunkedArray):
-        a = a.combine_chunks()
-    return a.cast(pa.large_string())
 
 
 def _positions(values: pa.Array, of: pa.Array) -> np.ndarray:

@@ -102,9 +102,9 @@ def topk_lists(rec, inter, profiles: pd.DataFrame, target: Month, *, k: int = 20
     in_chunks(one, range(0, len(warm), chunk))
     cold = np.flatnonzero(pos < 0)
     if len(cold):
-        from omni.recommend.analysis import segment_labels
+        from omni.recommend.analysis import segment_labels_at
 
-        labels = segment_labels(profiles, people[cold])
+        labels = segment_labels_at(profiles, rows_of[cold])
         known = pd.Index(rec.segment_names) if getattr(rec, "segment_names", None) is not None else pd.Index([])
         code = known.get_indexer(labels)
         code = np.where(code >= 0, code, 0)
