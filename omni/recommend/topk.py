@@ -16,10 +16,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from omni._version import __version__
 from omni.core.month import Month
+from omni.core.strings import arrow_strings, index_in
 from omni.recommend.models import in_chunks
 from omni.recommend.rules import apply_rules, in_season
 from omni.workspace import PROCESSED, Workspace, check_manifest, write_manifest
@@ -83,10 +85,13 @@ def topk_lists(rec, inter, profiles: pd.DataFrame, target: Month, *, k: int = 20
     opted = (profiles["marketing_opt_out"].fillna(False).to_numpy(dtype=bool)
              if "marketing_opt_out" in profiles else np.zeros(len(profiles), bool))
     listed = np.flatnonzero(~opted)
-    # the table's order: OneID, then rank
-    people, order = pd.Index(profiles["oneid"].astype(str).to_numpy()[listed]).sort_values(return_indexer=True)
+    # the table's order: OneID (sorted in Arrow: code point order, as Python sorts str), then rank
+    oid = profiles["oneid"]
+    oneids = arrow_strings(oid if isinstance(oid.dtype, pd.StringDtype) else oid.astype(str)).take(pa.array(listed))
+    order = np.asarray(pc.array_sort_indices(oneids), dtype=np.int64)
+    people = pd.Index(oneids.take(pa.array(order)).to_numpy(zero_copy_only=False).astype(object))
     rows_of = listed[order]
-    pos = inter.users.get_indexer(people)
+    pos = index_in(people, inter.users)
     out_items = np.full((len(people), k), -1, np.int64)
     warm = np.flatnonzero(pos >= 0)
 
