@@ -12,8 +12,10 @@ Protocol for report month ``M`` (never leave-one-out):
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -26,7 +28,10 @@ from omni.recommend.data import Interactions, build_interactions, catalogue_from
 from omni.recommend.evaluation import list_metrics, paired_bootstrap, per_user_metrics, truth_matrix
 from omni.recommend.models import (
     COMPONENTS,
+    FitStopped,
+    History,
     Recommender,
+    fit_factors,
     fit_recommender,
     history_at,
     in_chunks,
@@ -106,16 +111,21 @@ def _allowed(inter: Interactions, target: Month) -> np.ndarray:
 
 def recommender_at(inter: Interactions, segment: tuple[np.ndarray, np.ndarray], end: Month, *, channel: str | None = None,
                    factors: int = 32, iterations: int = 15, half_life_days: float = 60.0, seed: int = 7,
-                   threads: int = 1, components: Sequence[str] = COMPONENTS) -> Recommender:
+                   threads: int = 1, components: Sequence[str] = COMPONENTS, history: History | None = None,
+                   fitted: Mapping[str, Callable[[], tuple[np.ndarray, np.ndarray] | None]] | None = None
+                   ) -> Recommender:
     """The models fitted on the interactions before the start of ``end`` (for month ``end``):
-    every one, or only ``components`` (a blend's lists need only the models it weighs)."""
-    h = history_at(inter.purchases, inter.views, inter.n_users, inter.catalogue.n, end.start,
-                   half_life_days=half_life_days, channel=channel)
+    every one, or only ``components`` (a blend's lists need only the models it weighs).
+    ``history``: that history when the caller made it already; ``fitted``: factor models fitted
+    elsewhere (:func:`omni.recommend.models.fit_recommender`)."""
+    h = history if history is not None else history_at(inter.purchases, inter.views, inter.n_users,
+                                                       inter.catalogue.n, end.start,
+                                                       half_life_days=half_life_days, channel=channel)
     line = inter.catalogue.column("product_line")
     line_codes = pd.factorize(pd.Series(line).astype("string"))[0] if line[0] is not None else None
     rec = fit_recommender(h, segment[0], inter.catalogue.repeat, _allowed(inter, end), line_codes,
                           factors=factors, iterations=iterations, seed=seed, threads=threads,
-                          components=components)
+                          components=components, fitted=fitted)
     rec.segment_names = segment[1]
     return rec
 
@@ -266,19 +276,36 @@ def analyse_month(
     segment = _segments(profiles, inter.users)
     fit = {"factors": factors, "iterations": iterations, "half_life_days": half_life_days, "seed": seed,
            "threads": threads}
-    ev, ev_segment = _evaluation_people(inter, profiles, segment, eval_people, seed)
-    # 1. validation month: the blend's weights
-    weights = _weights_on(ev, ev_segment, month.previous, k, fit)
-    # 3. (started now) the lists' models, fitted on everyone on a thread of their own while the
-    # comparison runs: each fit is deterministic on its own threads (see fit_recommender), and BLAS
-    # stays on one thread per caller for the whole overlap
+    # 3. (started first) BPR for the lists, the longest fit, on everyone on a thread of its own
+    # while the weights are chosen and the models compared on the sample; stopped after its next
+    # epoch if the weights leave it out. Each fit is deterministic on its own threads (see
+    # fit_recommender), and BLAS stays on one thread per caller throughout.
+    final_h = history_at(inter.purchases, inter.views, inter.n_users, inter.catalogue.n, month.next.start,
+                         half_life_days=half_life_days)
+    stop = threading.Event()
     with threadpool_limits(1, "blas"), ThreadPoolExecutor(1) as background:
         _import_implicit()
-        final_fit = background.submit(recommender_at, inter, segment, month.next,
-                                      components=used_components(weights), **fit)
-        result = _compare(workspace, month, inter, ev, ev_segment, weights, k, fit, exclude_days,
-                          max_per_category, n_boot, seed, single_channels, eval_people)
-        final = final_fit.result()
+        bpr = background.submit(fit_factors, "bpr", final_h, factors=factors, iterations=iterations, seed=seed,
+                                threads=threads, stop=stop)
+        try:
+            ev, ev_segment = _evaluation_people(inter, profiles, segment, eval_people, seed)
+            # 1. validation month: the blend's weights
+            weights = _weights_on(ev, ev_segment, month.previous, k, fit)
+            used = used_components(weights)
+            if "bpr" not in used:
+                stop.set()
+            # 2. test month: every model, the oracle, per segment, single channel
+            result = _compare(workspace, month, inter, ev, ev_segment, weights, k, fit, exclude_days,
+                              max_per_category, n_boot, seed, single_channels, eval_people)
+            # 3. the lists' other models (ALS beside BPR's last epochs); BPR's factors waited for
+            final = recommender_at(inter, segment, month.next, components=used, history=final_h,
+                                   fitted={"bpr": bpr.result} if "bpr" in used else None, **fit)
+        finally:
+            stop.set()  # a no-op once BPR is done; otherwise (an error above) it ends within an epoch
+        if "bpr" not in used:
+            with contextlib.suppress(FitStopped):
+                bpr.result()
+    del final_h
     final.weights = weights
     lists = topk_lists(final, inter, profiles, month.next, k=k, exclude_days=exclude_days,
                        max_per_category=max_per_category)
