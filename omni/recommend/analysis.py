@@ -35,6 +35,7 @@ from omni.recommend.models import (
     fit_recommender,
     history_at,
     in_chunks,
+    reserve_core,
     top_k,
 )
 from omni.recommend.result import RecommendResult
@@ -287,6 +288,9 @@ def analyse_month(
         _import_implicit()
         bpr = background.submit(fit_factors, "bpr", final_h, factors=factors, iterations=iterations, seed=seed,
                                 threads=threads, stop=stop)
+        # the rest runs on the other core(s) until BPR is done, so that BPR (the longest path) keeps one
+        release = reserve_core()
+        bpr.add_done_callback(lambda _: release())
         try:
             ev, ev_segment = _evaluation_people(inter, profiles, segment, eval_people, seed)
             # 1. validation month: the blend's weights
@@ -302,6 +306,7 @@ def analyse_month(
                                    fitted={"bpr": bpr.result} if "bpr" in used else None, **fit)
         finally:
             stop.set()  # a no-op once BPR is done; otherwise (an error above) it ends within an epoch
+            release()
         if "bpr" not in used:
             with contextlib.suppress(FitStopped):
                 bpr.result()

@@ -19,7 +19,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 __all__ = ["COMPONENTS", "BlendParts", "FitStopped", "History", "Recommender", "factor_matrix", "fit_factors",
-           "fit_recommender", "history_at", "in_chunks", "top_k"]
+           "fit_recommender", "history_at", "in_chunks", "reserve_core", "top_k"]
 
 #: Models scored by :class:`Recommender` (``popularity`` is the baseline).
 COMPONENTS = ("popularity", "buy_again", "copurchase", "coview", "als", "bpr")
@@ -294,11 +294,39 @@ class Recommender:
         return out
 
 
+_reserved_cores = 0
+_reserve_lock = threading.Lock()
+
+
+def reserve_core() -> Callable[[], None]:
+    """Keep one core for work running beside (a fit on a thread of its own): :func:`in_chunks`
+    and :func:`fit_recommender` use one thread fewer until the returned release is called (once;
+    later calls do nothing). The threads never change a result, only how long it takes."""
+    global _reserved_cores
+    with _reserve_lock:
+        _reserved_cores += 1
+    released = []
+
+    def release() -> None:
+        global _reserved_cores
+        with _reserve_lock:
+            if not released:
+                released.append(True)
+                _reserved_cores -= 1
+
+    return release
+
+
+def _cores() -> int:
+    """Cores free for this process's own threads (:func:`reserve_core`)."""
+    return max(1, (os.cpu_count() or 1) - _reserved_cores)
+
+
 def in_chunks(fn: Callable[[int], None], starts: Sequence[int], workers: int | None = None) -> None:
-    """``fn(start)`` for every chunk start, on ``workers`` threads (default: up to 2 cores; numpy
-    and BLAS release the GIL, BLAS runs one thread each). Each call writes its own rows, so the
-    result does not depend on the threads' order."""
-    workers = workers or min(2, os.cpu_count() or 1)
+    """``fn(start)`` for every chunk start, on ``workers`` threads (default: up to 2 free cores;
+    numpy and BLAS release the GIL, BLAS runs one thread each). Each call writes its own rows, so
+    the result does not depend on the threads' order."""
+    workers = workers or min(2, _cores())
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(1, "blas"):
@@ -460,7 +488,7 @@ def fit_recommender(h: History, segment: np.ndarray, repeat: np.ndarray, on_sale
         import implicit.cpu.bpr  # noqa: F401
     # ALS and BPR fit side by side on their own threads (implicit runs without the GIL; each fit
     # on ``threads`` threads, so the factors do not depend on how many run at once)
-    with threadpool_limits(1, "blas"), ThreadPoolExecutor(max(1, min(len(todo), os.cpu_count() or 1))) as pool:
+    with threadpool_limits(1, "blas"), ThreadPoolExecutor(max(1, min(len(todo), _cores()))) as pool:
         jobs = {k: pool.submit(_implicit_factors, k, m, factors, iterations, seed, threads) for k, m in todo.items()}
         n_seg = int(segment.max()) + 1 if len(segment) else 1
         seg_pop = np.zeros((n_seg, h.n_items), np.float32)
