@@ -12,30 +12,39 @@ Protocol for report month ``M`` (never leave-one-out):
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from omni.core.month import Month
+from omni.core.strings import index_in
 from omni.recommend.data import Interactions, build_interactions, catalogue_from
 from omni.recommend.evaluation import list_metrics, paired_bootstrap, per_user_metrics, truth_matrix
 from omni.recommend.models import (
     COMPONENTS,
+    FitStopped,
+    History,
     Recommender,
+    fit_factors,
     fit_recommender,
     history_at,
     in_chunks,
+    reserve_core,
     top_k,
 )
 from omni.recommend.result import RecommendResult
-from omni.recommend.topk import topk_table, write_topk
+from omni.recommend.topk import Lists, lists_table, topk_lists, topk_table, write_topk
 from omni.recommend.truth import oracle_lists
 from omni.workspace import Workspace
 
 __all__ = ["analyse_month", "choose_weights", "load_interactions", "recommend_lists", "recommender_at", "used_components",
-           "segment_labels"]
+           "segment_labels", "segment_labels_at"]
 
 WEIGHT_GRID = (0.0, 0.5, 1.0, 2.0)
 #: People the models are compared on (and the blend's weights chosen on): a random sample above it.
@@ -68,10 +77,26 @@ def load_interactions(ws: Workspace, month: Month) -> tuple[Interactions, pd.Dat
 
 def segment_labels(profiles: pd.DataFrame, oneids) -> np.ndarray:
     """Popularity segment of each OneID: gender x age band from its profile (unknown: ``?``)."""
-    p = profiles.set_index(profiles["oneid"].astype(str)).reindex(pd.Index(oneids).astype(str))
-    g = p["gender"].astype("string").fillna("?") if "gender" in p else pd.Series("?", index=p.index)
-    a = p["age_band"].astype("string").fillna("?") if "age_band" in p else pd.Series("?", index=p.index)
-    return (g + "|" + a).to_numpy(dtype=object)
+    rows = index_in(pd.Index(oneids).astype(str), profiles["oneid"].astype(str))
+    return segment_labels_at(profiles, rows)
+
+
+def segment_labels_at(profiles: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+    """The segment label (``gender|age_band``) of the profiles' rows ``rows`` (-1: no profile)."""
+    have = rows >= 0
+
+    def part(col: str) -> tuple[np.ndarray, np.ndarray]:  # code per row, and the spelled values
+        v = pd.Series("?", index=np.arange(len(rows)), dtype="string")
+        if col in profiles:
+            v[have] = profiles[col].iloc[rows[have]].astype("string").fillna("?").to_numpy()
+        codes, names = pd.factorize(v)
+        return codes, np.asarray(names, dtype=object)
+
+    g, gn = part("gender")
+    a, an = part("age_band")
+    combo, inverse = np.unique(g * len(an) + a, return_inverse=True)
+    labels = np.array([gn[c // len(an)] + "|" + an[c % len(an)] for c in combo], dtype=object)  # a few dozen
+    return labels[inverse] if len(rows) else np.empty(0, dtype=object)
 
 
 def _segments(profiles: pd.DataFrame, users: pd.Index) -> tuple[np.ndarray, np.ndarray]:
@@ -87,16 +112,21 @@ def _allowed(inter: Interactions, target: Month) -> np.ndarray:
 
 def recommender_at(inter: Interactions, segment: tuple[np.ndarray, np.ndarray], end: Month, *, channel: str | None = None,
                    factors: int = 32, iterations: int = 15, half_life_days: float = 60.0, seed: int = 7,
-                   threads: int = 1, components: Sequence[str] = COMPONENTS) -> Recommender:
+                   threads: int = 1, components: Sequence[str] = COMPONENTS, history: History | None = None,
+                   fitted: Mapping[str, Callable[[], tuple[np.ndarray, np.ndarray] | None]] | None = None
+                   ) -> Recommender:
     """The models fitted on the interactions before the start of ``end`` (for month ``end``):
-    every one, or only ``components`` (a blend's lists need only the models it weighs)."""
-    h = history_at(inter.purchases, inter.views, inter.n_users, inter.catalogue.n, end.start,
-                   half_life_days=half_life_days, channel=channel)
+    every one, or only ``components`` (a blend's lists need only the models it weighs).
+    ``history``: that history when the caller made it already; ``fitted``: factor models fitted
+    elsewhere (:func:`omni.recommend.models.fit_recommender`)."""
+    h = history if history is not None else history_at(inter.purchases, inter.views, inter.n_users,
+                                                       inter.catalogue.n, end.start,
+                                                       half_life_days=half_life_days, channel=channel)
     line = inter.catalogue.column("product_line")
     line_codes = pd.factorize(pd.Series(line).astype("string"))[0] if line[0] is not None else None
     rec = fit_recommender(h, segment[0], inter.catalogue.repeat, _allowed(inter, end), line_codes,
                           factors=factors, iterations=iterations, seed=seed, threads=threads,
-                          components=components)
+                          components=components, fitted=fitted)
     rec.segment_names = segment[1]
     return rec
 
@@ -247,10 +277,61 @@ def analyse_month(
     segment = _segments(profiles, inter.users)
     fit = {"factors": factors, "iterations": iterations, "half_life_days": half_life_days, "seed": seed,
            "threads": threads}
-    ev, ev_segment = _evaluation_people(inter, profiles, segment, eval_people, seed)
-    # 1. validation month: the blend's weights
-    weights = _weights_on(ev, ev_segment, month.previous, k, fit)
-    # 2. test month: every model, the oracle, per segment, single channel
+    # 3. (started first) BPR for the lists, the longest fit, on everyone on a thread of its own
+    # while the weights are chosen and the models compared on the sample; stopped after its next
+    # epoch if the weights leave it out. Each fit is deterministic on its own threads (see
+    # fit_recommender), and BLAS stays on one thread per caller throughout.
+    final_h = history_at(inter.purchases, inter.views, inter.n_users, inter.catalogue.n, month.next.start,
+                         half_life_days=half_life_days)
+    stop = threading.Event()
+    with threadpool_limits(1, "blas"), ThreadPoolExecutor(1) as background:
+        _import_implicit()
+        bpr = background.submit(fit_factors, "bpr", final_h, factors=factors, iterations=iterations, seed=seed,
+                                threads=threads, stop=stop)
+        # the rest runs on the other core(s) until BPR is done, so that BPR (the longest path) keeps one
+        release = reserve_core()
+        bpr.add_done_callback(lambda _: release())
+        try:
+            ev, ev_segment = _evaluation_people(inter, profiles, segment, eval_people, seed)
+            # 1. validation month: the blend's weights
+            weights = _weights_on(ev, ev_segment, month.previous, k, fit)
+            used = used_components(weights)
+            if "bpr" not in used:
+                stop.set()
+            # 2. test month: every model, the oracle, per segment, single channel
+            result = _compare(workspace, month, inter, ev, ev_segment, weights, k, fit, exclude_days,
+                              max_per_category, n_boot, seed, single_channels, eval_people)
+            # 3. the lists' other models (ALS beside BPR's last epochs); BPR's factors waited for
+            final = recommender_at(inter, segment, month.next, components=used, history=final_h,
+                                   fitted={"bpr": bpr.result} if "bpr" in used else None, **fit)
+        finally:
+            stop.set()  # a no-op once BPR is done; otherwise (an error above) it ends within an epoch
+            release()
+        if "bpr" not in used:
+            with contextlib.suppress(FitStopped):
+                bpr.result()
+    del final_h
+    final.weights = weights
+    lists = topk_lists(final, inter, profiles, month.next, k=k, exclude_days=exclude_days,
+                       max_per_category=max_per_category)
+    del final
+    result.topk = lists_table(lists, inter.catalogue)
+    result.opted_out = lists.opted_out
+    result.tables["by_segment_category"] = _what_is_recommended(lists, inter.catalogue, profiles)
+    result.examples = _examples(inter, lists, month)
+    if write_table:
+        result.topk_path = write_topk(workspace, month, result.topk, {"weights": weights, **result.settings},
+                                      people=int((lists.items >= 0).any(axis=1).sum()))
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+def _compare(workspace: Workspace, month: Month, inter: Interactions, ev: Interactions,
+             ev_segment: tuple[np.ndarray, np.ndarray], weights: dict[str, float], k: int, fit: Mapping,
+             exclude_days: float, max_per_category: int, n_boot: int, seed: int,
+             single_channels: Sequence[str], eval_people: int | None) -> RecommendResult:
+    """2. The test month ``month`` on the evaluation people ``ev``: every model, the oracle, per
+    segment, single channel (the result without the lists)."""
     rec = recommender_at(ev, ev_segment, month, **fit)
     rec.weights = weights
     users, truth = _test_truth(ev, month)
@@ -277,19 +358,14 @@ def analyse_month(
         result.oracle_mapped = float(mapped.mean()) if len(mapped) else float("nan")
     result.tables["single_channel"] = _single_channel(ev, ev_segment, month, users, truth, rec, k, fit,
                                                       single_channels, n_boot, seed)
-    # 3. the lists for the next month (only the models the blend weighs are fitted)
-    final = recommender_at(inter, segment, month.next, components=used_components(weights), **fit)
-    final.weights = weights
-    table, excluded = topk_table(final, inter, profiles, month.next, k=k, exclude_days=exclude_days,
-                                 max_per_category=max_per_category)
-    result.topk = table
-    result.opted_out = excluded
-    result.tables["by_segment_category"] = _what_is_recommended(table, profiles)
-    result.examples = _examples(inter, table, month)
-    if write_table:
-        result.topk_path = write_topk(workspace, month, table, {"weights": weights, **result.settings})
-    result.seconds = time.perf_counter() - t0
     return result
+
+
+def _import_implicit() -> None:
+    """Import ``implicit``'s CPU models in this thread, before threads fit them (two threads
+    importing one module at once can deadlock)."""
+    import implicit.cpu.als
+    import implicit.cpu.bpr  # noqa: F401
 
 
 def _rfm(ws: Workspace, month: Month) -> pd.Series | None:
@@ -365,35 +441,52 @@ def _single_channel(inter, segment, month, users, truth, omni_rec, k, fit, chann
     return pd.DataFrame(rows)
 
 
-def _what_is_recommended(table: pd.DataFrame, profiles: pd.DataFrame) -> pd.DataFrame:
-    if table.empty:
+def _what_is_recommended(lists: Lists, catalogue, profiles: pd.DataFrame) -> pd.DataFrame:
+    """Share of each category among the top 3 of the lists, per channel mix (``all`` without it):
+    the crosstab of the top-3 rows of the top-k table, from the item codes per person."""
+    top3 = lists.items[:, :3]
+    listed = top3 >= 0
+    if not listed.any():
         return pd.DataFrame()
-    top3 = table.loc[table["rank"] <= 3]
-    seg = profiles.set_index("oneid")["channel_mix"] if "channel_mix" in profiles else None
-    s = top3.assign(segment=seg.reindex(top3["oneid"]).to_numpy() if seg is not None else "all")
-    out = pd.crosstab(s["segment"].astype(str), s["category"].astype(str), normalize="index")
+    if "channel_mix" in profiles:
+        seg = pd.Series(profiles["channel_mix"].to_numpy()[lists.profile_row]).astype(str).to_numpy()
+    else:
+        seg = np.full(len(lists.people), "all", dtype=object)
+    seg_codes, seg_names = pd.factorize(seg, sort=True)
+    cat_codes, cat_names = catalogue.category_codes
+    person = np.broadcast_to(seg_codes[:, None], top3.shape)[listed]
+    category = cat_codes[top3[listed]]
+    counts = np.bincount(person * len(cat_names) + category, minlength=len(seg_names) * len(cat_names))
+    counts = counts.reshape(len(seg_names), len(cat_names))
+    rows, cols = np.flatnonzero(counts.sum(axis=1) > 0), np.flatnonzero(counts.sum(axis=0) > 0)
+    counts = counts[np.ix_(rows, cols)]
+    out = pd.DataFrame(counts / counts.sum(axis=1, keepdims=True),
+                       index=pd.Index(np.asarray(seg_names, dtype=object)[rows], name="segment"),
+                       columns=pd.Index(np.asarray(cat_names, dtype=object)[cols], name="category"))
     return out
 
 
-def _examples(inter: Interactions, table: pd.DataFrame, month: Month, n: int = 3) -> pd.DataFrame:
+def _examples(inter: Interactions, lists: Lists, month: Month, n: int = 3) -> pd.DataFrame:
     """Three people with the longest histories: masked OneID, their recent categories, their top-5."""
     from omni.privacy import mask_id
 
     p = inter.purchases
     counts = p.groupby("user").size().sort_values(ascending=False, kind="stable")
-    have = set(table["oneid"])
+    people = lists.people.to_numpy()  # sorted: a person's row by binary search
     rows = []
     cat = inter.catalogue.table
+    skus, cats = cat["sku"].astype(str).to_numpy(), cat["category"].astype(str).to_numpy()
     for u in counts.index:
         oid = inter.users[u]
-        if oid not in have:
-            continue
+        row = int(np.searchsorted(people, oid))
+        if row == len(people) or people[row] != oid or not (lists.items[row] >= 0).any():
+            continue  # no list (opted out, or no SKU may be shown)
         hist = p.loc[p["user"].to_numpy() == u].sort_values("time").tail(5)
-        top = table.loc[table["oneid"] == oid].sort_values("rank").head(5)
+        top = lists.items[row][lists.items[row] >= 0][:5]
         rows.append({"person": mask_id(pd.Series([oid])).iloc[0], "orders to date": int(counts[u]),
                      "recent purchases": ", ".join(cat["sku"].to_numpy()[hist["item"]] + " (" +
                                                    cat["category"].astype(str).to_numpy()[hist["item"]] + ")"),
-                     "recommended next": ", ".join(top["sku"].astype(str) + " (" + top["category"].astype(str) + ")")})
+                     "recommended next": ", ".join(skus[top] + " (" + cats[top] + ")")})
         if len(rows) >= n:
             break
     return pd.DataFrame(rows)

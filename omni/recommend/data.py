@@ -17,8 +17,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from omni.core.orders import paid_order_mask
+from omni.core.strings import arrow_strings
 
 __all__ = ["Catalogue", "Interactions", "build_interactions", "catalogue_from", "line_reconciliation"]
 
@@ -158,11 +161,15 @@ def build_interactions(orders: pd.DataFrame, lines: pd.DataFrame, catalogue: Cat
     rows_in, quarantined : int
         The contract's counts of ``order_lines`` (for the reconciliation).
     """
-    key = lines["order_source"].astype(str) + ":" + lines["order_id"].astype(str)
+    # the joins run on Arrow strings (hash lookups in C++, no Python string per line); a key with a
+    # missing part joins nothing, like a key no order has
+    colon = pa.scalar(":", pa.large_string())
+    key = pc.binary_join_element_wise(arrow_strings(lines["order_source"]), arrow_strings(lines["order_id"]), colon)
     o = orders[["order_key", "oneid", "order_time", "channel", "amount", "status"]]
     o = o.loc[o["oneid"].notna().to_numpy()]
-    pos = pd.Index(o["order_key"].astype(str)).get_indexer(key)
-    item = catalogue.codes(lines["sku"])
+    pos = _positions(key, arrow_strings(o["order_key"]))
+    skus = pa.array(catalogue.skus.astype(str), pa.large_string())
+    item = _positions(arrow_strings(lines["sku"]), skus)
     found = pos >= 0
     paid_orders = paid_order_mask(o)
     is_paid = np.zeros(len(lines), bool)
@@ -180,31 +187,42 @@ def build_interactions(orders: pd.DataFrame, lines: pd.DataFrame, catalogue: Cat
         int((found & known & is_paid).sum()), int((found & known & ~is_paid).sum()), int((~found).sum()),
         int((found & ~known).sum()), mismatch)
     sel = found & known & is_paid
-    ok = o.iloc[pos[sel]]
-    users, ucode = _users(ok["oneid"], None if events is None else events["oneid"])
+    at = pos[sel]  # the order of each purchase line
+    e = None if events is None else events.loc[events["oneid"].notna().to_numpy()]
+    users, ucode = _users(arrow_strings(o["oneid"]).take(pa.array(at)), None if e is None else arrow_strings(e["oneid"]))
     purchases = pd.DataFrame({
-        "user": ucode[: len(ok)],
+        "user": ucode[: len(at)],
         "item": item[sel].astype(np.int64),
-        "time": pd.to_datetime(ok["order_time"]).to_numpy("datetime64[ns]"),
-        "channel": ok["channel"].astype(str).to_numpy(),
+        "time": pd.to_datetime(o["order_time"]).to_numpy("datetime64[ns]")[at],
+        "channel": o["channel"].astype(str).to_numpy()[at],
         "quantity": pd.to_numeric(lines["quantity"], errors="coerce").fillna(1).to_numpy()[sel],
     })
     vdf = pd.DataFrame({"user": np.empty(0, np.int64), "item": np.empty(0, np.int64),
                         "time": np.empty(0, "datetime64[ns]")})
-    if events is not None and views is not None and len(views):
-        e = events.loc[events["oneid"].notna().to_numpy()]
-        vpos = pd.Index(e["event_key"].astype(str)).get_indexer("web_events:" + views["event_id"].astype(str))
-        vitem = catalogue.codes(views["sku"])
+    if e is not None and views is not None and len(views):
+        vpos = _positions(pc.binary_join_element_wise(pa.scalar("web_events", pa.large_string()),
+                                                    arrow_strings(views["event_id"]), colon),
+                          arrow_strings(e["event_key"]))
+        vitem = _positions(arrow_strings(views["sku"]), skus)
         vs = (vpos >= 0) & (vitem >= 0)
-        ev = e.iloc[vpos[vs]]
-        vdf = pd.DataFrame({"user": users.get_indexer(ev["oneid"].astype(str)), "item": vitem[vs].astype(np.int64),
-                            "time": pd.to_datetime(ev["event_time"]).to_numpy("datetime64[ns]")})
+        vdf = pd.DataFrame({"user": ucode[len(at):][vpos[vs]], "item": vitem[vs].astype(np.int64),
+                            "time": pd.to_datetime(e["event_time"]).to_numpy("datetime64[ns]")[vpos[vs]]})
     return Interactions(users, purchases, vdf, catalogue, rec)
 
 
-def _users(buyers: pd.Series, viewers: pd.Series | None) -> tuple[pd.Index, np.ndarray]:
-    """OneIDs of the buyers then the viewers (codes in order of first appearance by OneID)."""
-    parts = [buyers.astype(str)] + ([] if viewers is None else [viewers.dropna().astype(str)])
-    allv = pd.concat(parts, ignore_index=True)
-    codes, uniques = pd.factorize(allv, sort=True)
-    return pd.Index(uniques, name="oneid"), codes
+def _positions(values: pa.Array, of: pa.Array) -> np.ndarray:
+    """Position of each value in ``of`` (its values unique; -1: not there or missing)."""
+    return np.asarray(pc.fill_null(pc.index_in(values, value_set=of), -1), dtype=np.int64)
+
+
+def _users(buyers: pa.Array, viewers: pa.Array | None) -> tuple[pd.Index, np.ndarray]:
+    """OneIDs of the buyers and the viewers, sorted (user code = position), and the code of each
+    of the buyers then of the viewers."""
+    allv = buyers if viewers is None else pa.concat_arrays([buyers, viewers])
+    enc = allv.dictionary_encode()
+    order = np.asarray(pc.array_sort_indices(enc.dictionary))  # code point order, as Python sorts str
+    rank = np.empty(len(order), np.int64)
+    rank[order] = np.arange(len(order))
+    codes = rank[np.asarray(enc.indices, dtype=np.int64)]
+    uniques = enc.dictionary.take(pa.array(order)).to_numpy(zero_copy_only=False)
+    return pd.Index(uniques.astype(object), name="oneid"), codes

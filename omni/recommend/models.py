@@ -9,6 +9,7 @@ can be scored at 1M people without an all-pairs matrix in memory.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -17,8 +18,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-__all__ = ["COMPONENTS", "BlendParts", "History", "Recommender", "fit_recommender", "history_at", "in_chunks",
-           "top_k"]
+__all__ = ["COMPONENTS", "BlendParts", "FitStopped", "History", "Recommender", "factor_matrix", "fit_factors",
+           "fit_recommender", "history_at", "in_chunks", "reserve_core", "top_k"]
 
 #: Models scored by :class:`Recommender` (``popularity`` is the baseline).
 COMPONENTS = ("popularity", "buy_again", "copurchase", "coview", "als", "bpr")
@@ -293,11 +294,39 @@ class Recommender:
         return out
 
 
+_reserved_cores = 0
+_reserve_lock = threading.Lock()
+
+
+def reserve_core() -> Callable[[], None]:
+    """Keep one core for work running beside (a fit on a thread of its own): :func:`in_chunks`
+    and :func:`fit_recommender` use one thread fewer until the returned release is called (once;
+    later calls do nothing). The threads never change a result, only how long it takes."""
+    global _reserved_cores
+    with _reserve_lock:
+        _reserved_cores += 1
+    released = []
+
+    def release() -> None:
+        global _reserved_cores
+        with _reserve_lock:
+            if not released:
+                released.append(True)
+                _reserved_cores -= 1
+
+    return release
+
+
+def _cores() -> int:
+    """Cores free for this process's own threads (:func:`reserve_core`)."""
+    return max(1, (os.cpu_count() or 1) - _reserved_cores)
+
+
 def in_chunks(fn: Callable[[int], None], starts: Sequence[int], workers: int | None = None) -> None:
-    """``fn(start)`` for every chunk start, on ``workers`` threads (default: up to 2 cores; numpy
-    and BLAS release the GIL, BLAS runs one thread each). Each call writes its own rows, so the
-    result does not depend on the threads' order."""
-    workers = workers or min(2, os.cpu_count() or 1)
+    """``fn(start)`` for every chunk start, on ``workers`` threads (default: up to 2 free cores;
+    numpy and BLAS release the GIL, BLAS runs one thread each). Each call writes its own rows, so
+    the result does not depend on the threads' order."""
+    workers = workers or min(2, _cores())
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(1, "blas"):
@@ -359,8 +388,12 @@ BPR_EPOCHS_PER_ITERATION = 3
 BPR_LEARNING_RATE = 0.1
 
 
+class FitStopped(Exception):
+    """A factor model's fit stopped on request (:func:`fit_factors`'s ``stop``)."""
+
+
 def _implicit_factors(kind: str, matrix: sp.csr_matrix, factors: int, iterations: int, seed: int,
-                      threads: int) -> tuple[np.ndarray, np.ndarray]:
+                      threads: int, stop: threading.Event | None = None) -> tuple[np.ndarray, np.ndarray]:
     """ALS or BPR factors (``implicit``; call inside ``threadpool_limits(1, "blas")``)."""
     if kind == "als":
         from implicit.cpu.als import AlternatingLeastSquares
@@ -373,14 +406,54 @@ def _implicit_factors(kind: str, matrix: sp.csr_matrix, factors: int, iterations
         m = BayesianPersonalizedRanking(factors=factors, learning_rate=BPR_LEARNING_RATE, regularization=0.01,
                                         iterations=iterations * BPR_EPOCHS_PER_ITERATION, random_state=seed,
                                         num_threads=threads)
-    m.fit(matrix, show_progress=False)
+
+    def check(*_) -> None:  # after every epoch (no effect on the fit)
+        if stop.is_set():
+            raise FitStopped(kind)
+
+    m.fit(matrix, show_progress=False, callback=check if stop is not None else None)
     return np.asarray(m.user_factors, np.float32), np.asarray(m.item_factors, np.float32)
+
+
+def factor_matrix(kind: str, h: History, alpha: float = 20.0) -> sp.csr_matrix | None:
+    """The users x items matrix ALS (``"als"``: confidence ``alpha`` x the recency-weighted
+    purchases and 0.3 x views) or BPR (``"bpr"``: bought or viewed) is fitted on; None when the
+    history has no purchase or view (nothing to fit)."""
+    conf = (h.bought + 0.3 * h.viewed).tocsr().astype(np.float32)
+    if not conf.nnz:
+        return None
+    if kind == "bpr":
+        return (h.count + h.viewed > 0).astype(np.float32).tocsr()
+    conf.data = (alpha * conf.data).astype(np.float32)
+    return conf
+
+
+def fit_factors(kind: str, h: History, *, factors: int = 32, iterations: int = 15, alpha: float = 20.0,
+                seed: int = 7, threads: int = 1,
+                stop: threading.Event | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+    """ALS or BPR factors of ``h`` as :func:`fit_recommender` fits them (the same numbers), for a
+    caller that fits one on a thread of its own; None when there is nothing to fit.
+
+    Parameters
+    ----------
+    stop : threading.Event, optional
+        Checked after every epoch: once set, the fit stops with :class:`FitStopped`.
+    """
+    from threadpoolctl import threadpool_limits
+
+    matrix = factor_matrix(kind, h, alpha)
+    if matrix is None:
+        return None
+    with threadpool_limits(1, "blas"):
+        return _implicit_factors(kind, matrix, factors, iterations, seed, threads, stop)
 
 
 def fit_recommender(h: History, segment: np.ndarray, repeat: np.ndarray, on_sale: np.ndarray,
                     line_of_item: np.ndarray | None = None, *, factors: int = 32, iterations: int = 15,
                     alpha: float = 20.0, neighbours: int = 50, seed: int = 7, threads: int = 1,
-                    components: Sequence[str] = COMPONENTS) -> Recommender:
+                    components: Sequence[str] = COMPONENTS,
+                    fitted: Mapping[str, Callable[[], tuple[np.ndarray, np.ndarray] | None]] | None = None
+                    ) -> Recommender:
     """Fit every model on ``h``.
 
     Parameters
@@ -398,25 +471,24 @@ def fit_recommender(h: History, segment: np.ndarray, repeat: np.ndarray, on_sale
         Co-purchase and co-view neighbours kept per item.
     seed, threads : int
         ``random_state`` and threads of ``implicit`` (0: all cores).
+    fitted : mapping, optional
+        ``"als"`` or ``"bpr"`` -> a callable giving that model's factors, fitted elsewhere on the
+        same history and settings (:func:`fit_factors`, e.g. on another thread: the call waits).
     """
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from concurrent.futures import ThreadPoolExecutor
 
     from threadpoolctl import threadpool_limits
 
-    conf = (h.bought + 0.3 * h.viewed).tocsr().astype(np.float32)
-    conf.data = (alpha * conf.data).astype(np.float32)
-    todo = {}
-    if "als" in components and conf.nnz:
-        todo["als"] = conf
-    if "bpr" in components and conf.nnz:
-        todo["bpr"] = (h.count + h.viewed > 0).astype(np.float32).tocsr()
+    fitted = fitted or {}
+    todo = {k: factor_matrix(k, h, alpha) for k in ("als", "bpr") if k in components and k not in fitted}
+    todo = {k: m for k, m in todo.items() if m is not None}
     if todo:  # imported here, once: two threads importing one module deadlock
         import implicit.cpu.als
         import implicit.cpu.bpr  # noqa: F401
     # ALS and BPR fit side by side on their own threads (implicit runs without the GIL; each fit
     # on ``threads`` threads, so the factors do not depend on how many run at once)
-    with threadpool_limits(1, "blas"), ThreadPoolExecutor(max(1, min(len(todo), os.cpu_count() or 1))) as pool:
+    with threadpool_limits(1, "blas"), ThreadPoolExecutor(max(1, min(len(todo), _cores()))) as pool:
         jobs = {k: pool.submit(_implicit_factors, k, m, factors, iterations, seed, threads) for k, m in todo.items()}
         n_seg = int(segment.max()) + 1 if len(segment) else 1
         seg_pop = np.zeros((n_seg, h.n_items), np.float32)
@@ -430,6 +502,7 @@ def fit_recommender(h: History, segment: np.ndarray, repeat: np.ndarray, on_sale
                else sp.csr_matrix((h.n_items, h.n_items)))
         cov = (_neighbours(h.viewed, h.count, neighbours) if "coview" in components and h.viewed.nnz
                else sp.csr_matrix((h.n_items, h.n_items), dtype=np.float32))
-        als_u, als_i = jobs["als"].result() if "als" in jobs else (None, None)
-        bpr_u, bpr_i = jobs["bpr"].result() if "bpr" in jobs else (None, None)
+        got = {k: jobs[k].result() for k in jobs} | {k: f() for k, f in fitted.items() if k in components}
+        als_u, als_i = got.get("als") or (None, None)
+        bpr_u, bpr_i = got.get("bpr") or (None, None)
     return Recommender(h, segment, pop, cop, cov, als_u, als_i, bpr_u, bpr_i, repeat, on_sale, line_of_item)

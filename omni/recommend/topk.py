@@ -9,21 +9,24 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from omni._version import __version__
 from omni.core.month import Month
+from omni.core.strings import arrow_strings, index_in
 from omni.recommend.models import in_chunks
 from omni.recommend.rules import apply_rules, in_season
 from omni.workspace import PROCESSED, Workspace, check_manifest, write_manifest
 
-__all__ = ["TOPK_FILE", "load_topk", "topk_dir", "topk_table", "write_topk"]
+__all__ = ["TOPK_FILE", "Lists", "lists_table", "load_topk", "topk_dir", "topk_lists", "topk_table", "write_topk"]
 
 TOPK_FILE = "topk.parquet"
 
@@ -31,6 +34,28 @@ TOPK_FILE = "topk.parquet"
 def topk_dir(ws: Workspace, month: Month | str) -> Path:
     """The cache folder of the lists made at the end of ``month``."""
     return ws.path / PROCESSED / f"recommend-{Month.parse(month)}"
+
+
+@dataclass
+class Lists:
+    """The lists in compact form (:func:`topk_lists`): one row per person.
+
+    Attributes
+    ----------
+    people : Index
+        OneIDs with a list (everyone with a profile but the opted-out), sorted.
+    items : ndarray (people, k)
+        Item codes, best first (-1: none).
+    profile_row : ndarray
+        Each person's row in the profiles.
+    opted_out : int
+        People left out because they opted out.
+    """
+
+    people: pd.Index
+    items: np.ndarray
+    profile_row: np.ndarray
+    opted_out: int
 
 
 def topk_table(rec, inter, profiles: pd.DataFrame, target: Month, *, k: int = 20, exclude_days: float = 30.0,
@@ -46,15 +71,27 @@ def topk_table(rec, inter, profiles: pd.DataFrame, target: Month, *, k: int = 20
         ``oneid``, ``rank`` (1 = best), ``sku``, ``category``, sorted by OneID and rank; and the
         number of people left out because they opted out.
     """
+    lists = topk_lists(rec, inter, profiles, target, k=k, exclude_days=exclude_days,
+                       max_per_category=max_per_category, chunk=chunk)
+    return lists_table(lists, inter.catalogue), lists.opted_out
+
+
+def topk_lists(rec, inter, profiles: pd.DataFrame, target: Month, *, k: int = 20, exclude_days: float = 30.0,
+               max_per_category: int | None = 4, chunk: int = 20_000) -> Lists:
+    """The lists of :func:`topk_table` in compact form (item codes per person)."""
     cat = inter.catalogue
-    cat_codes, cat_names = cat.category_codes
+    cat_codes, _ = cat.category_codes
     allowed = rec.on_sale & in_season(cat.column("season", "all_year"), target.month)
-    p = profiles[["oneid"]].copy()
-    p["oneid"] = p["oneid"].astype(str)
     opted = (profiles["marketing_opt_out"].fillna(False).to_numpy(dtype=bool)
-             if "marketing_opt_out" in profiles else np.zeros(len(p), bool))
-    people = pd.Index(p["oneid"].to_numpy()[~opted]).sort_values()  # the table's order: OneID, then rank
-    pos = inter.users.get_indexer(people)
+             if "marketing_opt_out" in profiles else np.zeros(len(profiles), bool))
+    listed = np.flatnonzero(~opted)
+    # the table's order: OneID (sorted in Arrow: code point order, as Python sorts str), then rank
+    oid = profiles["oneid"]
+    oneids = arrow_strings(oid if isinstance(oid.dtype, pd.StringDtype) else oid.astype(str)).take(pa.array(listed))
+    order = np.asarray(pc.array_sort_indices(oneids), dtype=np.int64)
+    people = pd.Index(oneids.take(pa.array(order)).to_numpy(zero_copy_only=False).astype(object))
+    rows_of = listed[order]
+    pos = index_in(people, inter.users)
     out_items = np.full((len(people), k), -1, np.int64)
     warm = np.flatnonzero(pos >= 0)
 
@@ -70,9 +107,9 @@ def topk_table(rec, inter, profiles: pd.DataFrame, target: Month, *, k: int = 20
     in_chunks(one, range(0, len(warm), chunk))
     cold = np.flatnonzero(pos < 0)
     if len(cold):
-        from omni.recommend.analysis import segment_labels
+        from omni.recommend.analysis import segment_labels_at
 
-        labels = segment_labels(profiles, people[cold])
+        labels = segment_labels_at(profiles, rows_of[cold])
         known = pd.Index(rec.segment_names) if getattr(rec, "segment_names", None) is not None else pd.Index([])
         code = known.get_indexer(labels)
         code = np.where(code >= 0, code, 0)
@@ -83,18 +120,24 @@ def topk_table(rec, inter, profiles: pd.DataFrame, target: Month, *, k: int = 20
             lst = _pad(apply_rules(s, sp.csr_matrix((1, cat.n)), cat.repeat, allowed, cat_codes, k, exclude_days,
                                    max_per_category), k)
             out_items[cold[code == c]] = lst[0]
-    n = len(people)
-    rank = np.tile(np.arange(1, k + 1), n)
-    oneid = pa.array(people.to_numpy(), pa.string()).take(pa.array(np.repeat(np.arange(n), k)))
-    items = out_items.ravel()
+    return Lists(people, out_items, rows_of, int(opted.sum()))
+
+
+def lists_table(lists: Lists, catalogue) -> pd.DataFrame:
+    """The lists as the top-k table: ``oneid``, ``rank``, ``sku``, ``category`` (no row where a
+    list runs short), sorted by OneID and rank."""
+    cat_codes, cat_names = catalogue.category_codes
+    n, k = lists.items.shape
+    items = lists.items.ravel()
     keep = items >= 0
-    table = pd.DataFrame({
-        "oneid": pd.array(oneid.filter(pa.array(keep)), dtype="string[pyarrow]"),
-        "rank": rank[keep].astype(np.int16),
-        "sku": pd.Categorical.from_codes(items[keep], categories=cat.skus.astype(str)),
+    person = np.repeat(np.arange(n), k)[keep]
+    return pd.DataFrame({
+        "oneid": pd.array(pa.array(lists.people.to_numpy(), pa.string()).take(pa.array(person)),
+                          dtype="string[pyarrow]"),
+        "rank": np.tile(np.arange(1, k + 1), n)[keep].astype(np.int16),
+        "sku": pd.Categorical.from_codes(items[keep], categories=catalogue.skus.astype(str)),
         "category": pd.Categorical.from_codes(cat_codes[items[keep]], categories=cat_names),
     })
-    return table, int(opted.sum())
 
 
 def _pad(a: np.ndarray, k: int) -> np.ndarray:
@@ -103,16 +146,18 @@ def _pad(a: np.ndarray, k: int) -> np.ndarray:
     return np.hstack([a, np.full((a.shape[0], k - a.shape[1]), -1, a.dtype)])
 
 
-def write_topk(ws: Workspace, month: Month | str, table: pd.DataFrame, settings: dict[str, Any]) -> Path:
+def write_topk(ws: Workspace, month: Month | str, table: pd.DataFrame, settings: dict[str, Any],
+               people: int | None = None) -> Path:
     """Write the table (Parquet) with ``meta.json`` (data fingerprint, omni version, settings) and a
-    manifest, into a temporary folder renamed into place."""
+    manifest, into a temporary folder renamed into place. ``people``: the number of OneIDs in the
+    table when the caller knows it (counted otherwise)."""
     d = topk_dir(ws, month)
     tmp = d.with_name(d.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     pq.write_table(pa.Table.from_pandas(table, preserve_index=False), tmp / TOPK_FILE, compression="zstd")
     meta = {"month": str(Month.parse(month)), "fingerprint": ws.fingerprint, "omni": __version__,
-            "settings": settings, "rows": len(table), "people": int(table["oneid"].nunique())}
+            "settings": settings, "rows": len(table), "people": int(table["oneid"].nunique()) if people is None else int(people)}
     (tmp / "meta.json").write_text(json.dumps(meta, indent=1, default=str), encoding="utf-8")
     write_manifest(tmp)
     shutil.rmtree(d, ignore_errors=True)

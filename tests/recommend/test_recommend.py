@@ -251,3 +251,74 @@ def test_audience_export_activates_top_category(result, test_world, tmp_path, mo
     assert main(["audience", "export", "--data", str(test_world), "--month", "2026-10", "--definitions", str(bad),
                  "--platforms", "oneid", "--out", str(tmp_path / "o2"), "--quiet"]) == 2
     assert "unknown category(ies) ['shoes']" in capsys.readouterr().err
+
+
+def test_lines_join_the_same_with_arrow_strings_and_categories():
+    # the join reads Arrow strings: Arrow-backed and categorical columns give what object columns
+    # give, and a line whose order id is missing joins nothing (counted as "order not accepted")
+    orders = pd.DataFrame({"order_key": pd.array(["ecom_orders:1", "pos_orders:S-1"], dtype="string[pyarrow]"),
+                           "oneid": pd.array(["O2", "O1"], dtype="string[pyarrow]"),
+                           "order_time": pd.to_datetime(["2026-01-01", "2026-01-02"]),
+                           "channel": pd.Categorical(["tmall", "store"]), "amount": [10.0, 5.0],
+                           "status": pd.Categorical(["paid", "paid"])})
+    lines = pd.DataFrame({"order_source": pd.Categorical(["ecom_orders", "pos_orders", "ecom_orders"]),
+                          "order_id": pd.array(["1", "S-1", None], dtype="string[pyarrow]"),
+                          "sku": pd.array(["A", "C", "A"], dtype="string[pyarrow]"), "quantity": [1, 2, 1],
+                          "amount": [10.0, 5.0, 1.0]})
+    inter = build_interactions(orders, lines, CAT)
+    obj = build_interactions(orders.astype({"order_key": object, "oneid": object, "channel": object}),
+                             lines.astype({"order_source": object, "order_id": object, "sku": object}).fillna("x"),
+                             CAT)
+    assert list(inter.users) == list(obj.users) == ["O1", "O2"]  # sorted, codes = positions
+    pd.testing.assert_frame_equal(inter.purchases, obj.purchases)
+    assert inter.purchases[["user", "item", "channel", "quantity"]].values.tolist() == [[1, 0, "tmall", 1],
+                                                                                        [0, 2, "store", 2]]
+    rec = inter.reconciliation.set_index("lines")["count"]
+    assert rec["order not accepted (quarantined or missing)"] == 1 and inter.reconciliation.attrs["reconciles"]
+
+
+def test_factors_fitted_on_their_own_thread_are_the_same_and_stop_on_request():
+    import threading
+
+    from omni.recommend.models import FitStopped, fit_factors
+
+    p, v = _tiny()
+    h = history_at(p, v, 3, CAT.n, T("2026-09-01"))
+    rec = fit_recommender(h, np.zeros(3, np.int64), CAT.repeat, np.ones(CAT.n, bool), factors=4, iterations=3)
+    bpr = fit_factors("bpr", h, factors=4, iterations=3)
+    assert np.array_equal(bpr[0], rec.bpr_user) and np.array_equal(bpr[1], rec.bpr_item)
+    als = fit_factors("als", h, factors=4, iterations=3)
+    assert np.array_equal(als[0], rec.als_user)
+    # factors handed in are used as they are; the other model is fitted as usual
+    again = fit_recommender(h, np.zeros(3, np.int64), CAT.repeat, np.ones(CAT.n, bool), factors=4, iterations=3,
+                            fitted={"bpr": lambda: bpr})
+    assert np.array_equal(again.bpr_user, rec.bpr_user) and np.array_equal(again.als_user, rec.als_user)
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(FitStopped):
+        fit_factors("bpr", h, factors=4, iterations=3, stop=stop)
+
+
+def test_top3_categories_and_examples_read_the_lists_as_the_table_has_them(result, test_world):
+    import omni
+    from omni.core.month import Month
+    from omni.privacy import mask_id
+    from omni.recommend.analysis import load_interactions
+
+    t = result.topk
+    prof = omni.open(test_world).resolve(as_of="2026-10").profiles
+    top3 = t.loc[t["rank"] <= 3]
+    seg = prof.set_index("oneid")["channel_mix"].reindex(top3["oneid"]).to_numpy()
+    want = pd.crosstab(pd.Series(seg).astype(str).rename("segment"),
+                       top3["category"].astype(str).reset_index(drop=True).rename("category"), normalize="index")
+    pd.testing.assert_frame_equal(result.tables["by_segment_category"], want, check_exact=True)
+    # the examples: the three people with the most purchase lines who have a list, each with the
+    # first five rows of the table
+    inter, _ = load_interactions(omni.open(test_world), Month.parse("2026-10"))
+    counts = inter.purchases.groupby("user").size().sort_values(ascending=False, kind="stable")
+    have = set(t["oneid"])
+    firsts = [inter.users[u] for u in counts.index if inter.users[u] in have][:3]
+    assert list(result.examples["person"]) == [mask_id(pd.Series([o])).iloc[0] for o in firsts]
+    for oid, got in zip(firsts, result.examples["recommended next"], strict=True):
+        rows = t.loc[t["oneid"] == oid].sort_values("rank").head(5)
+        assert got == ", ".join(rows["sku"].astype(str) + " (" + rows["category"].astype(str) + ")")
