@@ -46,19 +46,23 @@ def analyse_month(workspace: Workspace, month: str | Month | None = None, *, lar
     """
     month = Month.parse(month if month is not None else workspace.last_complete_month())
     r = workspace.resolve(as_of=str(month))
+    # one read of record_oneid: the view's records (key, source, how and the OneID as an integer
+    # code) stand for it everywhere below; the OneID strings (20 M at 1M persons) are never held
     res = r.resolution()
-    ro = r.record_oneid
-    cl = res.records["cluster"].to_numpy()  # the OneID of each record as an integer code
+    ro = res.records
+    cl = ro["cluster"].to_numpy()  # the OneID of each record as an integer code
     n_rec = len(ro)
     how_rec = health.labels(ro["how"])
-    how = pd.Series(how_rec).value_counts()
+    n_none = int((how_rec == "none").sum())
     n_profiles = int(cl.max()) + 1 if len(cl) else 0
     # each OneID once: known (a person-level strong id), platform-only (an unbound platform account) or anonymous
     known = np.unique(cl[np.isin(how_rec, list(KNOWN_HOW))])
     account = np.unique(cl[how_rec == "account"])
+    del how_rec
     platform_only = int(len(np.setdiff1d(account, known, assume_unique=True)))
-    naive = _naive(workspace, r)
+    naive = _naive(workspace, r, res)
     tables = _health_tables(r, res, largest, platform_source)
+    res.__dict__.pop("_linking_edges", None)  # the health tables' cache (28 M edges at 1M persons)
     tables["naive_comparison"] = _naive_comparison(cl, naive)
     result = IdentityResult(
         month=month,
@@ -70,16 +74,17 @@ def analyse_month(workspace: Workspace, month: str | Month | None = None, *, lar
         platform_only=platform_only,
         anonymous_profiles=int(n_profiles - len(known) - platform_only),
         multi_source_share=_multi_source_share(cl, ro["source"]),
-        anonymous_share=float(how.get("none", 0) / n_rec),
+        anonymous_share=float(n_none / n_rec),
         warnings=list(r.summary.get("warnings", [])),
         probabilistic=dict(r.summary.get("probabilistic") or {}),
         examples=_examples(res, int(tables["largest"]["cluster"].iloc[0])) if len(tables["largest"]) else [],
         resolved=r,
         resolution=res,
     )
+    res.__dict__.pop("_explain_graph", None)  # explain's cache: the whole record-identifier graph
     result.previous_figures = previous_figures(workspace, month.previous)
     result.tables.update(_truth_tables(result, workspace, naive))
-    result.tables["largest"] = _shown_largest(tables["largest"], ro, res)
+    result.tables["largest"] = _shown_largest(tables["largest"], r, res)
     return result
 
 
@@ -137,17 +142,19 @@ def _profile_source_columns(profiles: Path | pd.DataFrame) -> list[str]:
     return [c for c in names if c.startswith("n_") and c != "n_records"]
 
 
-def _naive(workspace: Workspace, r: Resolved) -> np.ndarray:
+def _naive(workspace: Workspace, r: Resolved, res: Resolution) -> np.ndarray:
     """The naive baseline's cluster per record: computed with the resolution (``r.naive``), or
     from the full identifier table for a resolution made without it."""
-    if len(r.naive) == len(r.record_oneid) and "naive" in r.naive.columns:
+    ro = res.records
+    if len(r.naive) == len(ro) and "naive" in r.naive.columns:
         return r.naive["naive"].to_numpy()
-    ro = r.record_oneid
     return naive_clusters(workspace.ids[workspace.ids["record_key"].isin(ro["record_key"])], ro[["record_key"]])
 
 
 def _health_tables(r: Resolved, res: Resolution, largest: int, platform_source: str) -> dict[str, pd.DataFrame]:
-    ro = r.record_oneid
+    # the view's records (record_key, source, how, cluster) serve for record_oneid; the OneID
+    # strings only where the source column is not categorical (records_by_source counts them)
+    ro = res.records if isinstance(res.records["source"].dtype, pd.CategoricalDtype) else r.record_oneid
     big = health.largest_clusters(res, k=largest)
     stage = r.summary.get("probabilistic") or {}
     mu = pd.DataFrame(stage.get("model_parameters", []) if stage.get("status") != "failed" else [])
@@ -169,11 +176,14 @@ def _health_tables(r: Resolved, res: Resolution, largest: int, platform_source: 
     }
 
 
-def _shown_largest(big: pd.DataFrame, ro: pd.DataFrame, res: Resolution) -> pd.DataFrame:
+def _shown_largest(big: pd.DataFrame, r: Resolved, res: Resolution) -> pd.DataFrame:
     """The largest profiles as shown: the OneID shortened in place of the cluster number, no bridge list."""
     show = big.drop(columns=["bridges"]).copy()
-    first = pd.Series(np.arange(len(ro))).groupby(res.records["cluster"].to_numpy()).first()
-    show["cluster"] = [health.short_oneid(ro["oneid"].iloc[int(first[c])]) for c in big["cluster"]]
+    cl = res.records["cluster"].to_numpy()
+    first = pd.Series(np.arange(len(cl))).groupby(cl).first()
+    rows = [int(first[c]) for c in big["cluster"]]
+    oneid = r.read("record_oneid", ["oneid"])["oneid"]  # read for these few rows, not kept
+    show["cluster"] = [health.short_oneid(oneid.iloc[i]) for i in rows]
     return show.rename(columns={"cluster": "oneid"})
 
 
@@ -205,10 +215,11 @@ def _truth_tables(result: IdentityResult, workspace: Workspace, naive: np.ndarra
     r = result.resolved
     truth = workspace.truth_codes(str(result.month))  # integer keys: one join in the engine
     result.true_people = int(len(np.unique(truth[truth >= 0])))
-    acc = accuracy.accuracy_table(r.record_oneid, result.resolution, truth)
+    ro = result.resolution.records  # record_key, source, how, cluster: what the scores read of record_oneid
+    acc = accuracy.accuracy_table(ro, result.resolution, truth)
     tables: dict[str, Any] = {"accuracy": acc, "source_pairs": accuracy.source_pair_accuracy(
-        r.record_oneid, truth, cluster=result.resolution.records["cluster"].to_numpy())}
-    nv = accuracy.naive_accuracy(r.record_oneid, naive, truth)
+        ro, truth, cluster=ro["cluster"].to_numpy())}
+    nv = accuracy.naive_accuracy(ro, naive, truth)
     cmp = result.tables["naive_comparison"]  # rows: the rules (strong-id scores of acc), the naive graph
     cmp["pairwise precision"] = [float(acc["precision"].iloc[0]), nv["precision"]]
     cmp["pairwise recall"] = [float(acc["recall"].iloc[0]), nv["recall"]]
