@@ -23,8 +23,8 @@ import pyarrow.compute as pc
 
 from omni.audience.hashing import PLATFORM_FIELDS
 
-__all__ = ["CONTACT_TYPES", "contact_identifiers", "contacts_of_codes", "device_kind", "oneid_codes_of", "platform_values",
-           "record_codes"]
+__all__ = ["CONTACT_TYPES", "contact_identifiers", "contacts_of_codes", "device_kind", "oneid_codes", "oneid_codes_of",
+           "platform_values", "record_codes"]
 
 CONTACT_TYPES: tuple[str, ...] = ("phone", "email", "device_id")
 _STRING = pd.StringDtype("pyarrow")
@@ -80,6 +80,28 @@ def device_kind(values: pd.Series, raw: pd.Series | None = None) -> pd.Series:
     return pd.Series(kind, index=values.index, dtype=object)
 
 
+def _chunked(s: pd.Series) -> pa.ChunkedArray:
+    """A string column as Arrow chunks, not copied into one array (a 20 M-row column is 0.5 GB)."""
+    arr = (pa.array(s.array) if isinstance(s.dtype, pd.StringDtype | pd.ArrowDtype)
+           else pa.array(s.astype(str).to_numpy(), from_pandas=True))
+    return arr if isinstance(arr, pa.ChunkedArray) else pa.chunked_array([arr])
+
+
+def _int_codes(arr: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Integer codes (indices of a dictionary array, positions of an index_in) as int32, -1 where null."""
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    out = [c.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32, copy=False) for c in chunks]
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.int32)
+
+
+def oneid_codes(oneid: pd.Series) -> tuple[np.ndarray, pa.Array]:
+    """A OneID column as integer codes: ``(codes, oneids)``, ``oneids[codes[i]]`` the OneID of row
+    ``i`` (codes -1 where null; ``oneids`` each OneID once, in order of first appearance)."""
+    enc = _chunked(oneid).dictionary_encode()
+    dictionary = enc.chunks[0].dictionary if enc.num_chunks else pa.array([], type=pa.string())
+    return _int_codes(pa.chunked_array([c.indices for c in enc.chunks], type=pa.int32())), dictionary.cast(pa.string())
+
+
 def record_codes(record_oneid: pd.DataFrame) -> tuple[pa.Array, np.ndarray, pa.Array]:
     """A ``record_oneid`` map (``record_key``, ``oneid``) as Arrow keys and integer OneID codes.
 
@@ -95,23 +117,17 @@ def record_codes(record_oneid: pd.DataFrame) -> tuple[pa.Array, np.ndarray, pa.A
     need = [c for c in ("record_key", "oneid") if c not in record_oneid.columns]
     if need:
         raise ValueError(f"record_oneid is missing column(s) {need}")
-    enc = _arrow(record_oneid["oneid"]).dictionary_encode()
-    codes = enc.indices.to_numpy(zero_copy_only=False)
-    codes = np.where(np.isnan(codes), -1, codes).astype(np.int32) if codes.dtype.kind == "f" else codes.astype(np.int32)
-    return _arrow(record_oneid["record_key"]), codes, enc.dictionary.cast(pa.string())
+    codes, oneids = oneid_codes(record_oneid["oneid"])
+    return _arrow(record_oneid["record_key"]), codes, oneids
 
 
 def oneid_codes_of(keys: pd.Series | pa.Array, record_keys: pa.Array, codes: np.ndarray) -> np.ndarray:
     """The OneID code (:func:`record_codes`) of the record of each key in ``keys`` (-1: a record
     not in the map, e.g. one after the resolution's month). One hash of the map's keys."""
-    k = keys if isinstance(keys, pa.Array) else _arrow(keys)
-    pos = pc.index_in(k, value_set=record_keys).to_numpy(zero_copy_only=False)
-    if pos.dtype.kind == "f":  # nulls: keys not in the map
-        found = ~np.isnan(pos)
-        out = np.full(len(pos), -1, dtype=np.int32)
-        out[found] = codes[pos[found].astype(np.int64)]
-        return out
-    return codes[pos.astype(np.int64)]
+    k = keys if isinstance(keys, pa.Array | pa.ChunkedArray) else _chunked(keys)
+    pos = _int_codes(pc.index_in(k, value_set=record_keys.cast(pa.large_string())
+                                 if pa.types.is_large_string(k.type) else record_keys.cast(pa.string())))
+    return np.where(pos >= 0, codes[np.maximum(pos, 0)] if len(codes) else -1, -1).astype(np.int32)
 
 
 def contact_identifiers(

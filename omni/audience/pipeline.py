@@ -24,7 +24,7 @@ from omni.audience.definitions import Definitions, load_definitions
 from omni.audience.export import ExportResult, export_audiences, require_key
 from omni.audience.features import AudienceFeatures, table_columns
 from omni.audience.hashing import PLATFORMS
-from omni.audience.identifiers import contacts_of_codes, oneid_codes_of, record_codes
+from omni.audience.identifiers import contacts_of_codes, oneid_codes, oneid_codes_of
 from omni.audience.rules import AudienceSet, build_audiences
 from omni.consent import (
     CONSENT_COLUMNS,
@@ -297,9 +297,12 @@ _STRING = pd.StringDtype("pyarrow")
 
 def _isin(values: pd.Series, among: pd.Series) -> np.ndarray:
     """``values.isin(among)`` on Arrow strings, without a Python object per value."""
-    arr = pa.array(values.array)
-    return pc.is_in(arr, value_set=pa.array(among.astype(_STRING).array).cast(arr.type)).to_numpy(
-        zero_copy_only=False).astype(bool)
+    arr = pa.array(values.astype(_STRING).array)
+    among = pa.array(among.astype(_STRING).array)
+    among = among.combine_chunks() if isinstance(among, pa.ChunkedArray) else among
+    got = pc.is_in(arr, value_set=among.cast(arr.type))
+    return (np.concatenate([c.to_numpy(zero_copy_only=False) for c in got.chunks]) if isinstance(got, pa.ChunkedArray)
+            else got.to_numpy(zero_copy_only=False)).astype(bool)
 
 
 def _profiles(res, defs: Definitions) -> pd.DataFrame:
@@ -330,12 +333,14 @@ def _links(res, ids: pd.DataFrame, keys: pd.Series | None = None) -> tuple[OneID
     """:class:`OneIDLinks` of the identifier rows ``ids`` (one read of ``record_oneid``'s two
     columns and one hash join of the record keys), and, given ``keys``, the rows of
     ``record_oneid`` (``record_key``, ``oneid``) of those record keys."""
-    ro = res.read("record_oneid", ["record_key", "oneid"])
-    rkeys, codes, oneids = record_codes(ro)
-    del ro
+    codes, oneids = oneid_codes(res.read("record_oneid", ["oneid"])["oneid"])  # 3 M OneIDs, not 20 M strings
+    rkeys = pa.array(res.read("record_oneid", ["record_key"])["record_key"].array)
+    rkeys = rkeys.combine_chunks() if isinstance(rkeys, pa.ChunkedArray) else rkeys
     sub = None
     if keys is not None:
-        hit = pc.is_in(rkeys, value_set=pa.array(keys.array).cast(rkeys.type)).to_numpy(zero_copy_only=False)
+        want = pa.array(keys.astype(_STRING).array)
+        want = want.combine_chunks() if isinstance(want, pa.ChunkedArray) else want
+        hit = pc.is_in(rkeys, value_set=want.cast(rkeys.type)).to_numpy(zero_copy_only=False)
         hit = np.flatnonzero(hit)
         sub = pd.DataFrame({"record_key": rkeys.take(pa.array(hit)).to_pandas(types_mapper=pd.ArrowDtype),
                             "oneid": oneids.take(pa.array(codes[hit])).to_pandas(types_mapper=pd.ArrowDtype)})
