@@ -172,8 +172,21 @@ def _health_tables(r: Resolved, res: Resolution, largest: int, platform_source: 
         "limit_removals": health.limit_removals(r.removals),
         "platform_linkage": health.linkage_summary(ro, platform_source),
         "model_parameters": mu,
-        "oneid_changes": health.oneid_changes(r.changes),
+        "oneid_changes": health.oneid_changes(_columns(r, "changes", ["change"])),
     }
+
+
+def _columns(r: Resolved, name: str, columns: list[str]) -> pd.DataFrame:
+    """Some columns of one of ``r``'s frames (the whole frame when it lacks one of them), read
+    without holding the rest (``changes`` and ``links`` carry a OneID string per row)."""
+    src = r.engine_table(name)
+    if isinstance(src, pd.DataFrame):
+        have = list(src.columns)
+    else:
+        import pyarrow.parquet as pq
+
+        have = pq.read_schema(src).names if src.exists() else []
+    return r.read(name, columns) if all(c in have for c in columns) else r[name]
 
 
 def _shown_largest(big: pd.DataFrame, r: Resolved, res: Resolution) -> pd.DataFrame:
@@ -223,8 +236,9 @@ def _truth_tables(result: IdentityResult, workspace: Workspace, naive: np.ndarra
     cmp = result.tables["naive_comparison"]  # rows: the rules (strong-id scores of acc), the naive graph
     cmp["pairwise precision"] = [float(acc["precision"].iloc[0]), nv["precision"]]
     cmp["pairwise recall"] = [float(acc["recall"].iloc[0]), nv["recall"]]
-    if len(r.links):
-        tables["link_accuracy"] = accuracy.link_accuracy(r.links, workspace.truth_path("record_person"))
+    links = _columns(r, "links", ["account_record", "target_record"])
+    if len(links):
+        tables["link_accuracy"] = accuracy.link_accuracy(links, workspace.truth_path("record_person"))
     return tables
 
 
