@@ -203,6 +203,7 @@ class AudienceRun:
             links = self._links()
             self._contacts = contacts_of_codes(self._inputs().ids, links.code, links.oneids, people=union,
                                                opted_out=self.opted_out)
+            release_memory()  # the joins' scratch (GBs at 1M persons) before the next step
             self.seconds["contacts"] = round(time.perf_counter() - t, 2)
         return self._contacts
 
@@ -227,6 +228,7 @@ class AudienceRun:
                                links.oneids.take(pa.array(links.code[maybe])).to_numpy(zero_copy_only=False)})
             ro = ro.drop_duplicates("record_key", ignore_index=True).astype(_STRING)
             self._suppressed = suppressed_by_identifier(ids, ro, values, people=self.audiences.people)
+            release_memory()
             self.seconds["suppression"] = round(time.perf_counter() - t, 2)
         return self._suppressed
 
@@ -277,6 +279,7 @@ def prepare_audiences(
     opted = pd.concat([_opted_out_keys(inputs.tables, keys, CONSENT_COLUMNS),
                        quarantined.rows["record_key"].dropna().astype(_STRING)], ignore_index=True)
     links, ro_opted = _links(res, inputs.ids, opted)
+    release_memory()
     oo = consent_opted_out(profiles, ro_opted, inputs.tables, keys, quarantined=quarantined)
     del ro_opted
     secs["consent"] = round(time.perf_counter() - t, 2)
@@ -286,6 +289,7 @@ def prepare_audiences(
     feats = AudienceFeatures.from_resolved(res, month, campaigns=ws.source("campaigns"),
                                            settings=defs.settings, workspace=ws, profiles=profiles)
     aset = build_audiences(defs, feats, opted_out=oo.to_numpy(), names=list(names) if names else None)
+    release_memory()
     secs["audiences"] = round(time.perf_counter() - t, 2)
     log.info("  built %d audiences in %.1f s", len(aset.names), secs["audiences"])
     return AudienceRun(workspace=ws, month=month, resolved=res, features=feats, audiences=aset,

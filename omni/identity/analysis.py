@@ -12,6 +12,7 @@ from omni.core.month import Month
 from omni.engine import query
 from omni.identity import accuracy, health
 from omni.identity.result import KNOWN_HOW, IdentityResult
+from omni.memory import release_memory
 from omni.oneid.baseline import naive_clusters
 from omni.oneid.explain import Explanation, explain
 from omni.oneid.resolve import Resolution
@@ -63,6 +64,7 @@ def analyse_month(workspace: Workspace, month: str | Month | None = None, *, lar
     naive = _naive(workspace, r, res)
     tables = _health_tables(r, res, largest, platform_source)
     res.__dict__.pop("_linking_edges", None)  # the health tables' cache (28 M edges at 1M persons)
+    release_memory()
     tables["naive_comparison"] = _naive_comparison(cl, naive)
     result = IdentityResult(
         month=month,
@@ -81,7 +83,7 @@ def analyse_month(workspace: Workspace, month: str | Month | None = None, *, lar
         resolved=r,
         resolution=res,
     )
-    res.__dict__.pop("_explain_graph", None)  # explain's cache: the whole record-identifier graph
+    release_memory()  # the examples' scratch, before the truth scoring
     result.previous_figures = previous_figures(workspace, month.previous)
     result.tables.update(_truth_tables(result, workspace, naive))
     result.tables["largest"] = _shown_largest(tables["largest"], r, res)
