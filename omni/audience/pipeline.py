@@ -219,15 +219,19 @@ class AudienceRun:
             ws = self.workspace
             keys = {n: s.key for n, s in ws.spec.sources.items() if s.key}
             inputs = self._inputs()
-            values = opt_out_identifiers(inputs.ids, inputs.tables, keys, self.quarantined)
-            # the records that can carry one of those values: suppressed_by_identifier reads no other
-            links = self._links()
             ids = inputs.ids
-            maybe = _isin(ids["value"], values["value"]) & (links.code >= 0)
-            ro = pd.DataFrame({"record_key": ids["record_key"].loc[maybe].to_numpy(), "oneid":
-                               links.oneids.take(pa.array(links.code[maybe])).to_numpy(zero_copy_only=False)})
+            # each function is given the identifier rows it can read, not the 20 M-row tables: the
+            # rows of opted-out records, then the rows carrying one of their values (and the
+            # records of those rows only, from the OneID codes)
+            opted = _isin(ids["record_key"], _opted_out_keys(inputs.tables, keys, CONSENT_COLUMNS))
+            values = opt_out_identifiers(ids.loc[opted], inputs.tables, keys, self.quarantined)
+            links = self._links()
+            maybe = _isin(ids["value"], values["value"])
+            held = maybe & (links.code >= 0)
+            ro = pd.DataFrame({"record_key": ids["record_key"].loc[held].to_numpy(), "oneid":
+                               links.oneids.take(pa.array(links.code[held])).to_numpy(zero_copy_only=False)})
             ro = ro.drop_duplicates("record_key", ignore_index=True).astype(_STRING)
-            self._suppressed = suppressed_by_identifier(ids, ro, values, people=self.audiences.people)
+            self._suppressed = suppressed_by_identifier(ids.loc[maybe], ro, values, people=self.audiences.people)
             release_memory()
             self.seconds["suppression"] = round(time.perf_counter() - t, 2)
         return self._suppressed
