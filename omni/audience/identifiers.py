@@ -231,36 +231,46 @@ def contacts_of_codes(
     sel &= code >= 0  # records the resolution holds
     value, id_type, code = value.filter(pa.array(sel)), id_type[sel], code[sel]
     raw = raw.filter(pa.array(sel)) if raw is not None else None
-    df = pd.DataFrame({"code": code, "id_type": id_type, "value": value.to_pandas(types_mapper=pd.ArrowDtype),
-                       "raw": raw.to_pandas(types_mapper=pd.ArrowDtype) if raw is not None else pd.NA})
-    del value, raw
-    df["value"] = df["value"].astype(_STRING)
-    df["device_kind"] = None
-    dev = (df["id_type"] == "device_id").to_numpy()
+    dev = id_type == "device_id"
+    kinds = np.full(len(code), None, dtype=object)
     if dev.any():
-        df.loc[dev, "device_kind"] = device_kind(df.loc[dev, "value"],
-                                                 df.loc[dev, "raw"] if "raw" in ids.columns else None).to_numpy()
-    per = (df.groupby(["code", "id_type", "value"], observed=True, sort=False)
-             .agg(n_records=("code", "size"), device_kind=("device_kind", "first")).reset_index())
-    del df
-    per["n_records"] = per["n_records"].astype(pd.ArrowDtype(pa.int64()))  # as counted on Arrow keys
-    pair = per.groupby(["id_type", "value"], observed=True, sort=False).ngroup().to_numpy()
-    shared = np.bincount(pair, minlength=int(pair.max()) + 1 if len(pair) else 0)[pair] > 1
-    blocked = np.zeros(len(per), dtype=bool)
-    pcode = per["code"].to_numpy()
+        kinds[dev] = device_kind(pd.Series(value.filter(pa.array(dev)).to_pandas(types_mapper=pd.ArrowDtype), dtype=_STRING),
+                                 pd.Series(raw.filter(pa.array(dev)).to_pandas(types_mapper=pd.ArrowDtype))
+                                 if raw is not None else None).to_numpy()
+    del raw
+    # one row per (OneID, type, value) from integer keys: OneID code, type code, value code
+    tcode, tnames = pd.factorize(id_type)
+    enc = value.dictionary_encode()
+    vdict, nv = enc.dictionary, max(len(enc.dictionary), 1)
+    pair_all = tcode.astype(np.int64) * nv + enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    del enc, value, id_type
+    span = max(len(tnames), 1) * nv
+    ukey, first, n_records = np.unique(code.astype(np.int64) * span + pair_all, return_index=True, return_counts=True)
+    pcode, pair = ukey // span, ukey % span
+    dkind = kinds[first]  # a device id's kind is one per value: the first row's
+    del ukey, first, pair_all, kinds
+    _, pair_id, holders = np.unique(pair, return_inverse=True, return_counts=True)
+    shared = holders[pair_id] > 1
+    blocked = np.zeros(len(pair), dtype=bool)
     if opted_out is not None:
         oo = opted_out.astype(bool)
         flagged = _isin(oneids, _arrow(pd.Series(pd.Index(oo.index[oo.to_numpy()]).astype(str))))
-        held_by_oo = flagged[pcode] if n_codes else np.zeros(len(per), dtype=bool)
+        held_by_oo = flagged[pcode] if n_codes else np.zeros(len(pair), dtype=bool)
         if held_by_oo.any():
-            blocked = np.isin(pair, np.unique(pair[held_by_oo]))
-    n_shared = len(np.unique(pair[shared]))
-    n_blocked = len(np.unique(pair[blocked & ~shared]))
+            blocked = np.isin(pair_id, np.unique(pair_id[held_by_oo]))
+    n_shared = int((holders > 1).sum())
+    n_blocked = len(np.unique(pair_id[blocked & ~shared]))
     ok = ~shared & ~blocked
     if chosen is not None:
-        ok &= chosen[pcode] if n_codes else np.zeros(len(per), dtype=bool)
-    out = per.loc[ok]
-    out.insert(0, "oneid", oneids.take(pa.array(out["code"].to_numpy())).to_numpy(zero_copy_only=False))
+        ok &= chosen[pcode] if n_codes else np.zeros(len(pair), dtype=bool)
+    pcode, pair = pcode[ok], pair[ok]
+    out = pd.DataFrame({
+        "oneid": oneids.take(pa.array(pcode)).to_numpy(zero_copy_only=False).astype(object),
+        "id_type": np.asarray(tnames, dtype=object)[pair // nv],
+        "value": pd.Series(vdict.take(pa.array(pair % nv)).to_pandas(types_mapper=pd.ArrowDtype), dtype=_STRING),
+        "device_kind": dkind[ok],
+        "n_records": pd.Series(n_records[ok].astype(np.int64), dtype=pd.ArrowDtype(pa.int64())),  # counts, as on Arrow keys
+    })
     out = out.sort_values(["oneid", "id_type", "n_records", "value"], ascending=[True, True, False, True],
                           kind="stable").reset_index(drop=True)
     out = out[["oneid", "id_type", "value", "device_kind", "n_records"]]
