@@ -85,19 +85,23 @@ def consent_inputs(ws: Workspace) -> ConsentInputs:
         ds = ws.dataset
         return ConsentInputs(tables=ds.tables, quarantine=ds.quarantine, ids=ws.ids)
     tables: dict[str, pd.DataFrame] = {}
-    quarantine: list[pd.DataFrame] = []
-    ids: list[pd.DataFrame] = []
+    quarantine: dict[str, pd.DataFrame] = {}
+    ids: dict[str, pd.DataFrame] = {}
+    todo = []
     for name, src in ws.spec.sources.items():
         consent = [c for c in CONSENT_COLUMNS if c in src.columns]
         # only the identifier columns of the suppressible types are normalized (same rows, same order)
         wanted = [i for i in src.identifiers if i.type in SUPPRESSION_TYPES]
-        if not consent and not wanted:
-            continue
+        if consent or wanted:
+            todo.append((name, src, consent, wanted))
+    # the largest file first, while little else is held; stacked in spec order afterwards
+    size = {n: ws.spec.file_path(n).stat().st_size if ws.spec.file_path(n).exists() else 0 for n, *_ in todo}
+    for name, src, consent, wanted in sorted(todo, key=lambda x: -size[x[0]]):
         loaded = load_source(ws.spec, name)
         t = loaded.table
         if consent:
             tables[name] = t[[c for c in dict.fromkeys([src.key, *consent]) if c in t.columns]] if src.key else t
-            quarantine.append(loaded.quarantine)
+            quarantine[name] = loaded.quarantine
         del loaded
         if wanted:
             it = identifier_table({name: t}, {name: dataclasses.replace(src, identifiers=wanted)}, sources=[name])
@@ -106,15 +110,17 @@ def consent_inputs(ws: Workspace) -> ConsentInputs:
             part = it.loc[keep, _ID_COLUMNS].reset_index(drop=True)
             del it
             part["raw"] = _device_raw(part)
-            ids.append(part)
+            ids[name] = part
         else:
             del t
         release_memory()
-    q = pd.concat(quarantine, ignore_index=True) if quarantine else None
+    order = [n for n, *_ in todo]
+    tables = {n: tables[n] for n in order if n in tables}
+    q = pd.concat([quarantine[n] for n in order if n in quarantine], ignore_index=True) if quarantine else None
     if q is not None:
         q["source"] = q["source"].astype(str)
         q["reason"] = q["reason"].astype(str)
-    idf = (pd.concat(ids, ignore_index=True) if ids else
+    idf = (pd.concat([ids.pop(n) for n in order if n in ids], ignore_index=True) if ids else
            pd.DataFrame({c: pd.Series([], dtype=object) for c in _ID_COLUMNS}).astype({"valid": bool}))
     return ConsentInputs(tables=tables, quarantine=q, ids=idf)
 
