@@ -209,16 +209,17 @@ def contacts_of_codes(
     if len(code) != len(ids):
         raise ValueError(f"code has {len(code)} rows, ids {len(ids)}")
     keep = _contact_rows(ids, id_types)
-    idf = ids.loc[keep]
+    # only the three columns read, filtered as Arrow chunks (no copy of the other columns)
+    mask = pa.array(keep)
+    value = _chunked(ids["value"]).filter(mask).combine_chunks()
+    raw = _chunked(ids["raw"]).filter(mask).combine_chunks() if "raw" in ids.columns else None
     code = np.asarray(code)[keep]
-    value = _arrow(idf["value"])
-    raw = _arrow(idf["raw"]) if "raw" in idf.columns else None
-    it = idf["id_type"]
+    it = ids["id_type"]
     if isinstance(it.dtype, pd.CategoricalDtype):
-        id_type = np.asarray(it.cat.categories.astype(str), dtype=object)[it.cat.codes.to_numpy()]
+        id_type = np.asarray(it.cat.categories.astype(str), dtype=object)[it.cat.codes.to_numpy()[keep]]
     else:
-        id_type = it.astype(str).to_numpy(dtype=object)
-    del idf
+        id_type = it.astype(str).to_numpy(dtype=object)[keep]
+    del mask
     n_codes = len(oneids)
     chosen = None
     if people is not None:
