@@ -19,11 +19,19 @@ import pandas as pd
 
 from omni.audience.definitions import AudienceSettings
 from omni.value.customer import customer_rfm, customer_value
-from omni.workspace import Workspace, month_end
+from omni.workspace import FRAMES, Workspace, month_end
 
 __all__ = ["AudienceFeatures"]
 
 _NAT = np.iinfo(np.int64).min
+
+#: The columns of the unified tables that the rules read (:meth:`AudienceFeatures.from_resolved`
+#: reads only these: at 1M persons the keys and source columns it leaves are about 1 GB).
+TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "orders": ("oneid", "order_time", "amount", "status", "channel", "category"),
+    "events": ("oneid", "event_time", "event_type", "category"),
+    "campaign_assignments": ("campaign_id", "oneid", "arm", "contacted", "assigned_time"),
+}
 
 
 def _require(df: pd.DataFrame | None, cols: Sequence[str], what: str) -> pd.DataFrame:
@@ -33,6 +41,30 @@ def _require(df: pd.DataFrame | None, cols: Sequence[str], what: str) -> pd.Data
     if missing:
         raise ValueError(f"{what} is missing column(s) {missing}; it has {list(df.columns)}")
     return df
+
+
+def table_columns(resolved, name: str) -> list[str] | None:
+    """The columns of a frame or unified table of a :class:`omni.workspace.Resolved` (read from
+    the Parquet schema when the table is not held); None when it has no such table."""
+    if name not in resolved.tables and name not in FRAMES:
+        return None
+    src = resolved.engine_table(name)
+    if isinstance(src, pd.DataFrame):
+        return list(src.columns)
+    if not src.exists():
+        return None
+    import pyarrow.parquet as pq
+
+    return list(pq.read_schema(src).names)
+
+
+def _read_columns(resolved, name: str) -> pd.DataFrame | None:
+    """A unified table with only its :data:`TABLE_COLUMNS` (all of it when one is missing)."""
+    have = table_columns(resolved, name)
+    if have is None:
+        return None
+    want = TABLE_COLUMNS[name]
+    return resolved.read(name, [c for c in have if c in want] if all(c in have for c in want) else None)
 
 
 class AudienceFeatures:
@@ -99,13 +131,19 @@ class AudienceFeatures:
     def from_resolved(
         cls, resolved, month: str, campaigns: pd.DataFrame | None = None,
         settings: AudienceSettings | None = None, workspace: Workspace | None = None,
+        profiles: pd.DataFrame | None = None,
     ) -> AudienceFeatures:
         """Features of a :class:`omni.workspace.Resolved` (``workspace.resolve(as_of=month)``) at
-        the end of ``month`` (``YYYY-MM``)."""
+        the end of ``month`` (``YYYY-MM``).
+
+        Only the columns of :data:`TABLE_COLUMNS` are read from the unified tables (a table
+        missing some of them is read as it is, so a rule's error names its columns). ``profiles``
+        replaces ``resolved.profiles`` (e.g. some of its columns only).
+        """
+        tables = {name: _read_columns(resolved, name) for name in TABLE_COLUMNS}
         return cls(
-            resolved.profiles, month_end(month), orders=resolved.tables.get("orders"),
-            events=resolved.tables.get("events"),
-            campaign_assignments=resolved.tables.get("campaign_assignments"), campaigns=campaigns,
+            resolved.profiles if profiles is None else profiles, month_end(month), orders=tables["orders"],
+            events=tables["events"], campaign_assignments=tables["campaign_assignments"], campaigns=campaigns,
             workspace=workspace, month=month, settings=settings,
         )
 

@@ -23,7 +23,8 @@ import pyarrow.compute as pc
 
 from omni.audience.hashing import PLATFORM_FIELDS
 
-__all__ = ["CONTACT_TYPES", "contact_identifiers", "device_kind", "platform_values"]
+__all__ = ["CONTACT_TYPES", "contact_identifiers", "contacts_of_codes", "device_kind", "oneid_codes", "oneid_codes_of",
+           "platform_values", "record_codes"]
 
 CONTACT_TYPES: tuple[str, ...] = ("phone", "email", "device_id")
 _STRING = pd.StringDtype("pyarrow")
@@ -79,6 +80,56 @@ def device_kind(values: pd.Series, raw: pd.Series | None = None) -> pd.Series:
     return pd.Series(kind, index=values.index, dtype=object)
 
 
+def _chunked(s: pd.Series) -> pa.ChunkedArray:
+    """A string column as Arrow chunks, not copied into one array (a 20 M-row column is 0.5 GB)."""
+    arr = (pa.array(s.array) if isinstance(s.dtype, pd.StringDtype | pd.ArrowDtype)
+           else pa.array(s.astype(str).to_numpy(), from_pandas=True))
+    return arr if isinstance(arr, pa.ChunkedArray) else pa.chunked_array([arr])
+
+
+def _int_codes(arr: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Integer codes (indices of a dictionary array, positions of an index_in) as int32, -1 where null."""
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    out = [c.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32, copy=False) for c in chunks]
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.int32)
+
+
+def oneid_codes(oneid: pd.Series) -> tuple[np.ndarray, pa.Array]:
+    """A OneID column as integer codes: ``(codes, oneids)``, ``oneids[codes[i]]`` the OneID of row
+    ``i`` (codes -1 where null; ``oneids`` each OneID once, in order of first appearance)."""
+    enc = _chunked(oneid).dictionary_encode()
+    dictionary = enc.chunks[0].dictionary if enc.num_chunks else pa.array([], type=pa.string())
+    return _int_codes(pa.chunked_array([c.indices for c in enc.chunks], type=pa.int32())), dictionary.cast(pa.string())
+
+
+def record_codes(record_oneid: pd.DataFrame) -> tuple[pa.Array, np.ndarray, pa.Array]:
+    """A ``record_oneid`` map (``record_key``, ``oneid``) as Arrow keys and integer OneID codes.
+
+    Returns
+    -------
+    keys : pyarrow.Array
+        The record keys, in row order.
+    codes : ndarray of int32
+        The OneID of each row as a position in ``oneids`` (-1 where null).
+    oneids : pyarrow.Array
+        Each OneID once (string), in order of first appearance.
+    """
+    need = [c for c in ("record_key", "oneid") if c not in record_oneid.columns]
+    if need:
+        raise ValueError(f"record_oneid is missing column(s) {need}")
+    codes, oneids = oneid_codes(record_oneid["oneid"])
+    return _arrow(record_oneid["record_key"]), codes, oneids
+
+
+def oneid_codes_of(keys: pd.Series | pa.Array, record_keys: pa.Array, codes: np.ndarray) -> np.ndarray:
+    """The OneID code (:func:`record_codes`) of the record of each key in ``keys`` (-1: a record
+    not in the map, e.g. one after the resolution's month). One hash of the map's keys."""
+    k = keys if isinstance(keys, pa.Array | pa.ChunkedArray) else _chunked(keys)
+    pos = _int_codes(pc.index_in(k, value_set=record_keys.cast(pa.large_string())
+                                 if pa.types.is_large_string(k.type) else record_keys.cast(pa.string())))
+    return np.where(pos >= 0, codes[np.maximum(pos, 0)] if len(codes) else -1, -1).astype(np.int32)
+
+
 def contact_identifiers(
     ids: pd.DataFrame,
     record_oneid: pd.DataFrame,
@@ -91,7 +142,8 @@ def contact_identifiers(
     Parameters
     ----------
     ids : DataFrame
-        The normalized identifier table (``Workspace.ids``: record_key, id_type, raw, value, valid).
+        The normalized identifier table (``Workspace.ids``: record_key, id_type, raw, value, valid;
+        ``raw`` is read for device ids only).
     record_oneid : DataFrame
         ``record_key``, ``oneid``.
     people : list-like of str, optional
@@ -109,62 +161,117 @@ def contact_identifiers(
         n_records (descending) and value. ``attrs``: ``shared_values`` (values dropped because
         2+ OneIDs hold them), ``opted_out_values`` (dropped because an opted-out person holds them).
     """
-    need = [c for c in ("record_key", "id_type", "value", "valid") if c not in ids.columns]
+    _check_ids(ids)
+    keys, codes, oneids = record_codes(record_oneid)
+    keep = _contact_rows(ids, id_types)
+    code = oneid_codes_of(ids["record_key"].loc[keep], keys, codes)
+    del keys, codes
+    return contacts_of_codes(ids.loc[keep], code, oneids, people=people, opted_out=opted_out)
+
+
+def _check_ids(ids: pd.DataFrame, cols: Sequence[str] = ("record_key", "id_type", "value", "valid")) -> None:
+    need = [c for c in cols if c not in ids.columns]
     if need:
         raise ValueError(f"identifier table is missing column(s) {need}; it has {list(ids.columns)}")
-    need = [c for c in ("record_key", "oneid") if c not in record_oneid.columns]
-    if need:
-        raise ValueError(f"record_oneid is missing column(s) {need}")
-    keep = ids["id_type"].isin(list(id_types)).to_numpy(dtype=bool) & ids["valid"].to_numpy(dtype=bool)
-    idf = ids.loc[keep]
-    value = _arrow(idf["value"])
-    rkey = _arrow(idf["record_key"])
-    raw = _arrow(idf["raw"]) if "raw" in idf.columns else None
-    it = idf["id_type"]
+
+
+def _contact_rows(ids: pd.DataFrame, id_types: Sequence[str] = CONTACT_TYPES) -> np.ndarray:
+    """The valid rows of ``ids`` of the given types."""
+    return ids["id_type"].isin(list(id_types)).to_numpy(dtype=bool) & ids["valid"].to_numpy(dtype=bool)
+
+
+def contacts_of_codes(
+    ids: pd.DataFrame,
+    code: np.ndarray,
+    oneids: pa.Array,
+    people: Sequence[str] | pd.Index | None = None,
+    opted_out: pd.Series | None = None,
+    id_types: Sequence[str] = CONTACT_TYPES,
+) -> pd.DataFrame:
+    """:func:`contact_identifiers` from the OneID code of each identifier row.
+
+    The records are joined to their OneIDs once (:func:`oneid_codes_of`), and everything after
+    works on integer codes: no per-row OneID string is made but for the rows returned.
+
+    Parameters
+    ----------
+    ids : DataFrame
+        Identifier rows (``id_type``, ``value``, ``valid``; ``raw`` for device ids).
+    code : ndarray of int
+        The OneID code of each row of ``ids`` (a position in ``oneids``; -1: a record the
+        resolution does not hold, left out).
+    oneids : pyarrow.Array
+        OneIDs by code.
+    people, opted_out, id_types
+        As :func:`contact_identifiers`.
+    """
+    _check_ids(ids, ("id_type", "value", "valid"))
+    if len(code) != len(ids):
+        raise ValueError(f"code has {len(code)} rows, ids {len(ids)}")
+    keep = _contact_rows(ids, id_types)
+    # only the three columns read, filtered as Arrow chunks (no copy of the other columns)
+    mask = pa.array(keep)
+    value = _chunked(ids["value"]).filter(mask).combine_chunks()
+    raw = _chunked(ids["raw"]).filter(mask).combine_chunks() if "raw" in ids.columns else None
+    code = np.asarray(code)[keep]
+    it = ids["id_type"]
     if isinstance(it.dtype, pd.CategoricalDtype):
-        id_type = np.asarray(it.cat.categories.astype(str), dtype=object)[it.cat.codes.to_numpy()]
+        id_type = np.asarray(it.cat.categories.astype(str), dtype=object)[it.cat.codes.to_numpy()[keep]]
     else:
-        id_type = it.astype(str).to_numpy(dtype=object)
-    ro_key = _arrow(record_oneid["record_key"])
-    ro_oneid = _arrow(record_oneid["oneid"])
+        id_type = it.astype(str).to_numpy(dtype=object)[keep]
+    del mask
+    n_codes = len(oneids)
+    chosen = None
     if people is not None:
         # values carried by the people's records, then every record carrying those values
-        mine = _isin(ro_oneid, _arrow(pd.Series(pd.Index(people).astype(str))))
-        own = _isin(rkey, ro_key.filter(pa.array(mine)))
+        chosen = _isin(oneids, _arrow(pd.Series(pd.Index(people).astype(str))))
+        own = (code >= 0) & chosen[np.maximum(code, 0)]
         sel = _isin(value, pc.unique(value.filter(pa.array(own))))
-        value, rkey, id_type = value.filter(pa.array(sel)), rkey.filter(pa.array(sel)), id_type[sel]
-        raw = raw.filter(pa.array(sel)) if raw is not None else None
-    ro_sel = pa.array(_isin(ro_key, pc.unique(rkey)))
-    ro = pd.DataFrame({"record_key": ro_key.filter(ro_sel).to_pandas(types_mapper=pd.ArrowDtype),
-                       "oneid": ro_oneid.filter(ro_sel).to_numpy(zero_copy_only=False)})
-    df = pd.DataFrame({"record_key": rkey.to_pandas(types_mapper=pd.ArrowDtype), "id_type": id_type,
-                       "value": value.to_pandas(types_mapper=pd.ArrowDtype),
-                       "raw": raw.to_pandas(types_mapper=pd.ArrowDtype) if raw is not None else pd.NA})
-    df = df.merge(ro, on="record_key", how="inner")
-    df["value"] = df["value"].astype(_STRING)
-    df["device_kind"] = None
-    dev = (df["id_type"] == "device_id").to_numpy()
+    else:
+        sel = np.ones(len(code), dtype=bool)
+    sel &= code >= 0  # records the resolution holds
+    value, id_type, code = value.filter(pa.array(sel)), id_type[sel], code[sel]
+    raw = raw.filter(pa.array(sel)) if raw is not None else None
+    dev = id_type == "device_id"
+    kinds = np.full(len(code), None, dtype=object)
     if dev.any():
-        df.loc[dev, "device_kind"] = device_kind(df.loc[dev, "value"],
-                                                 df.loc[dev, "raw"] if raw is not None else None).to_numpy()
-    per = (df.groupby(["oneid", "id_type", "value"], observed=True, sort=False)
-             .agg(n_records=("record_key", "size"), device_kind=("device_kind", "first")).reset_index())
-    holders = per.groupby(["id_type", "value"], observed=True)["oneid"].transform("size").to_numpy()
-    shared = holders > 1
-    blocked = np.zeros(len(per), dtype=bool)
+        kinds[dev] = device_kind(pd.Series(value.filter(pa.array(dev)).to_pandas(types_mapper=pd.ArrowDtype), dtype=_STRING),
+                                 pd.Series(raw.filter(pa.array(dev)).to_pandas(types_mapper=pd.ArrowDtype))
+                                 if raw is not None else None).to_numpy()
+    del raw
+    # one row per (OneID, type, value) from integer keys: OneID code, type code, value code
+    tcode, tnames = pd.factorize(id_type)
+    enc = value.dictionary_encode()
+    vdict, nv = enc.dictionary, max(len(enc.dictionary), 1)
+    pair_all = tcode.astype(np.int64) * nv + enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    del enc, value, id_type
+    span = max(len(tnames), 1) * nv
+    ukey, first, n_records = np.unique(code.astype(np.int64) * span + pair_all, return_index=True, return_counts=True)
+    pcode, pair = ukey // span, ukey % span
+    dkind = kinds[first]  # a device id's kind is one per value: the first row's
+    del ukey, first, pair_all, kinds
+    _, pair_id, holders = np.unique(pair, return_inverse=True, return_counts=True)
+    shared = holders[pair_id] > 1
+    blocked = np.zeros(len(pair), dtype=bool)
     if opted_out is not None:
         oo = opted_out.astype(bool)
-        flagged = pd.Index(oo.index[oo.to_numpy()]).astype(str)
-        held_by_oo = per["oneid"].isin(flagged).to_numpy()
+        flagged = _isin(oneids, _arrow(pd.Series(pd.Index(oo.index[oo.to_numpy()]).astype(str))))
+        held_by_oo = flagged[pcode] if n_codes else np.zeros(len(pair), dtype=bool)
         if held_by_oo.any():
-            bad = per.loc[held_by_oo, ["id_type", "value"]].drop_duplicates()
-            key = per["id_type"] + "\x1f" + per["value"].astype(str)
-            blocked = key.isin(bad["id_type"] + "\x1f" + bad["value"].astype(str)).to_numpy()
-    n_shared = per.loc[shared, ["id_type", "value"]].drop_duplicates().shape[0]
-    n_blocked = per.loc[blocked & ~shared, ["id_type", "value"]].drop_duplicates().shape[0]
-    out = per.loc[~shared & ~blocked]
-    if people is not None:
-        out = out.loc[out["oneid"].isin(pd.Index(people).astype(str)).to_numpy()]
+            blocked = np.isin(pair_id, np.unique(pair_id[held_by_oo]))
+    n_shared = int((holders > 1).sum())
+    n_blocked = len(np.unique(pair_id[blocked & ~shared]))
+    ok = ~shared & ~blocked
+    if chosen is not None:
+        ok &= chosen[pcode] if n_codes else np.zeros(len(pair), dtype=bool)
+    pcode, pair = pcode[ok], pair[ok]
+    out = pd.DataFrame({
+        "oneid": oneids.take(pa.array(pcode)).to_numpy(zero_copy_only=False).astype(object),
+        "id_type": np.asarray(tnames, dtype=object)[pair // nv],
+        "value": pd.Series(vdict.take(pa.array(pair % nv)).to_pandas(types_mapper=pd.ArrowDtype), dtype=_STRING),
+        "device_kind": dkind[ok],
+        "n_records": pd.Series(n_records[ok].astype(np.int64), dtype=pd.ArrowDtype(pa.int64())),  # counts, as on Arrow keys
+    })
     out = out.sort_values(["oneid", "id_type", "n_records", "value"], ascending=[True, True, False, True],
                           kind="stable").reset_index(drop=True)
     out = out[["oneid", "id_type", "value", "device_kind", "n_records"]]

@@ -8,24 +8,29 @@ own (:mod:`~omni.audience.definitions`, :mod:`~omni.audience.features`,
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from omni.audience.definitions import Definitions, load_definitions
 from omni.audience.export import ExportResult, export_audiences, require_key
-from omni.audience.features import AudienceFeatures
+from omni.audience.features import AudienceFeatures, table_columns
 from omni.audience.hashing import PLATFORMS
-from omni.audience.identifiers import contact_identifiers
+from omni.audience.identifiers import contacts_of_codes, oneid_codes, oneid_codes_of
 from omni.audience.rules import AudienceSet, build_audiences
 from omni.consent import (
     CONSENT_COLUMNS,
     SUPPRESSION_TYPES,
     QuarantinedOptOuts,
+    _opted_out_keys,
     opt_out_identifiers,
     quarantined_opt_outs,
     suppressed_by_identifier,
@@ -58,7 +63,9 @@ class ConsentInputs:
         The quarantined problems of those sources (``Dataset.quarantine`` rows).
     ids : DataFrame
         The valid identifiers of :data:`omni.consent.SUPPRESSION_TYPES` (which hold the contact
-        types) of every accepted record: ``record_key``, ``id_type``, ``raw``, ``value``, ``valid``.
+        types) of every accepted record: ``record_key``, ``id_type``, ``raw``, ``value``, ``valid``
+        (loaded one source at a time, ``raw`` is kept for device ids only: the one type whose raw
+        form is read, :func:`omni.audience.device_kind`).
     """
 
     tables: dict[str, pd.DataFrame]
@@ -78,31 +85,70 @@ def consent_inputs(ws: Workspace) -> ConsentInputs:
         ds = ws.dataset
         return ConsentInputs(tables=ds.tables, quarantine=ds.quarantine, ids=ws.ids)
     tables: dict[str, pd.DataFrame] = {}
-    quarantine: list[pd.DataFrame] = []
-    ids: list[pd.DataFrame] = []
+    quarantine: dict[str, pd.DataFrame] = {}
+    ids: dict[str, pd.DataFrame] = {}
+    todo = []
     for name, src in ws.spec.sources.items():
         consent = [c for c in CONSENT_COLUMNS if c in src.columns]
-        if not consent and not src.identifiers:
-            continue
+        # only the identifier columns of the suppressible types are normalized (same rows, same order)
+        wanted = [i for i in src.identifiers if i.type in SUPPRESSION_TYPES]
+        if consent or wanted:
+            todo.append((name, src, consent, wanted))
+    # the largest file first, while little else is held; stacked in spec order afterwards
+    size = {n: ws.spec.file_path(n).stat().st_size if ws.spec.file_path(n).exists() else 0 for n, *_ in todo}
+    for name, src, consent, wanted in sorted(todo, key=lambda x: -size[x[0]]):
         loaded = load_source(ws.spec, name)
         t = loaded.table
         if consent:
             tables[name] = t[[c for c in dict.fromkeys([src.key, *consent]) if c in t.columns]] if src.key else t
-            quarantine.append(loaded.quarantine)
-        if src.identifiers:
-            it = identifier_table({name: t}, ws.spec, sources=[name])
+            quarantine[name] = loaded.quarantine
+        del loaded
+        if wanted:
+            it = identifier_table({name: t}, {name: dataclasses.replace(src, identifiers=wanted)}, sources=[name])
+            del t
             keep = it["valid"].to_numpy(dtype=bool) & it["id_type"].isin(list(SUPPRESSION_TYPES)).to_numpy(dtype=bool)
-            ids.append(it.loc[keep, _ID_COLUMNS].reset_index(drop=True))
+            part = it.loc[keep, _ID_COLUMNS].reset_index(drop=True)
             del it
-        del loaded, t
+            part["raw"] = _device_raw(part)
+            ids[name] = part
+        else:
+            del t
         release_memory()
-    q = pd.concat(quarantine, ignore_index=True) if quarantine else None
+    order = [n for n, *_ in todo]
+    tables = {n: tables[n] for n in order if n in tables}
+    q = pd.concat([quarantine[n] for n in order if n in quarantine], ignore_index=True) if quarantine else None
     if q is not None:
         q["source"] = q["source"].astype(str)
         q["reason"] = q["reason"].astype(str)
-    idf = (pd.concat(ids, ignore_index=True) if ids else
+    idf = (pd.concat([ids.pop(n) for n in order if n in ids], ignore_index=True) if ids else
            pd.DataFrame({c: pd.Series([], dtype=object) for c in _ID_COLUMNS}).astype({"valid": bool}))
     return ConsentInputs(tables=tables, quarantine=q, ids=idf)
+
+
+def _device_raw(ids: pd.DataFrame) -> pd.Series:
+    """The ``raw`` column of identifier rows with the raw strings of device ids only (null elsewhere:
+    only a device id's raw form is read, for its kind)."""
+    raw = pa.array(ids["raw"].array)  # Arrow strings (chunked or not)
+    dev = (ids["id_type"] == "device_id").to_numpy(dtype=bool)
+    pick = pa.array(np.arange(len(ids), dtype=np.int64), mask=~dev)  # a null index takes no bytes
+    return pd.Series(pd.arrays.ArrowStringArray(raw.take(pick).cast(pa.large_string())), index=ids.index)
+
+
+@dataclass
+class OneIDLinks:
+    """Which OneID each identifier row of :class:`ConsentInputs` belongs to, as integer codes.
+
+    Attributes
+    ----------
+    code : ndarray of int32
+        Per row of ``ConsentInputs.ids``: a position in ``oneids`` (-1: a record the resolution
+        does not hold, e.g. one after its month).
+    oneids : pyarrow.Array
+        The resolution's OneIDs by code.
+    """
+
+    code: np.ndarray
+    oneids: pa.Array
 
 
 @dataclass
@@ -135,11 +181,17 @@ class AudienceRun:
     _contacts: pd.DataFrame | None = None
     _suppressed: pd.Series | None = None
     inputs: ConsentInputs | None = None
+    links: OneIDLinks | None = None
 
     def _inputs(self) -> ConsentInputs:
         if self.inputs is None:
             self.inputs = consent_inputs(self.workspace)
         return self.inputs
+
+    def _links(self) -> OneIDLinks:
+        if self.links is None:
+            self.links = _links(self.resolved, self._inputs().ids)[0]
+        return self.links
 
     @property
     def context(self) -> dict:
@@ -154,8 +206,10 @@ class AudienceRun:
         if self._contacts is None:
             t = time.perf_counter()
             union = self.audiences.people[self.audiences.union()]
-            self._contacts = contact_identifiers(self._inputs().ids, self.resolved.record_oneid,
-                                                 people=union, opted_out=self.opted_out)
+            links = self._links()
+            self._contacts = contacts_of_codes(self._inputs().ids, links.code, links.oneids, people=union,
+                                               opted_out=self.opted_out)
+            release_memory()  # the joins' scratch (GBs at 1M persons) before the next step
             self.seconds["contacts"] = round(time.perf_counter() - t, 2)
         return self._contacts
 
@@ -171,9 +225,20 @@ class AudienceRun:
             ws = self.workspace
             keys = {n: s.key for n, s in ws.spec.sources.items() if s.key}
             inputs = self._inputs()
-            values = opt_out_identifiers(inputs.ids, inputs.tables, keys, self.quarantined)
-            self._suppressed = suppressed_by_identifier(inputs.ids, self.resolved.record_oneid, values,
-                                                        people=self.audiences.people)
+            ids = inputs.ids
+            # each function is given the identifier rows it can read, not the 20 M-row tables: the
+            # rows of opted-out records, then the rows carrying one of their values (and the
+            # records of those rows only, from the OneID codes)
+            opted = _isin(ids["record_key"], _opted_out_keys(inputs.tables, keys, CONSENT_COLUMNS))
+            values = opt_out_identifiers(ids.loc[opted], inputs.tables, keys, self.quarantined)
+            links = self._links()
+            maybe = _isin(ids["value"], values["value"])
+            held = maybe & (links.code >= 0)
+            ro = pd.DataFrame({"record_key": ids["record_key"].loc[held].to_numpy(), "oneid":
+                               links.oneids.take(pa.array(links.code[held])).to_numpy(zero_copy_only=False)})
+            ro = ro.drop_duplicates("record_key", ignore_index=True).astype(_STRING)
+            self._suppressed = suppressed_by_identifier(ids.loc[maybe], ro, values, people=self.audiences.people)
+            release_memory()
             self.seconds["suppression"] = round(time.perf_counter() - t, 2)
         return self._suppressed
 
@@ -219,18 +284,83 @@ def prepare_audiences(
     keys = {n: s.key for n, s in ws.spec.sources.items() if s.key}
     inputs = consent_inputs(ws)
     quarantined = quarantined_opt_outs(ws.spec, inputs.quarantine)
-    oo = consent_opted_out(res.profiles, res.record_oneid, inputs.tables, keys, quarantined=quarantined)
+    profiles = _profiles(res, defs)
+    # the records of opted-out rows: the only rows of record_oneid that opted_out reads
+    opted = pd.concat([_opted_out_keys(inputs.tables, keys, CONSENT_COLUMNS),
+                       quarantined.rows["record_key"].dropna().astype(_STRING)], ignore_index=True)
+    links, ro_opted = _links(res, inputs.ids, opted)
+    release_memory()
+    oo = consent_opted_out(profiles, ro_opted, inputs.tables, keys, quarantined=quarantined)
+    del ro_opted
     secs["consent"] = round(time.perf_counter() - t, 2)
     log.info("  consent: %s opted out (%s only on an older record; %s opt-outs on quarantined rows)",
              f"{int(oo.sum()):,}", f"{oo.attrs['from_records_only']:,}", f"{len(quarantined):,}")
     t = time.perf_counter()
     feats = AudienceFeatures.from_resolved(res, month, campaigns=ws.source("campaigns"),
-                                           settings=defs.settings, workspace=ws)
+                                           settings=defs.settings, workspace=ws, profiles=profiles)
     aset = build_audiences(defs, feats, opted_out=oo.to_numpy(), names=list(names) if names else None)
+    release_memory()
     secs["audiences"] = round(time.perf_counter() - t, 2)
     log.info("  built %d audiences in %.1f s", len(aset.names), secs["audiences"])
     return AudienceRun(workspace=ws, month=month, resolved=res, features=feats, audiences=aset,
-                       opted_out=oo, quarantined=quarantined, seconds=secs, inputs=inputs)
+                       opted_out=oo, quarantined=quarantined, seconds=secs, inputs=inputs, links=links)
+
+
+_STRING = pd.StringDtype("pyarrow")
+
+
+def _isin(values: pd.Series, among: pd.Series) -> np.ndarray:
+    """``values.isin(among)`` on Arrow strings, without a Python object per value."""
+    arr = pa.array(values.astype(_STRING).array)
+    among = pa.array(among.astype(_STRING).array)
+    among = among.combine_chunks() if isinstance(among, pa.ChunkedArray) else among
+    got = pc.is_in(arr, value_set=among.cast(arr.type))
+    return (np.concatenate([c.to_numpy(zero_copy_only=False) for c in got.chunks]) if isinstance(got, pa.ChunkedArray)
+            else got.to_numpy(zero_copy_only=False)).astype(bool)
+
+
+def _profiles(res, defs: Definitions) -> pd.DataFrame:
+    """The columns of ``res.profiles`` that consent and the definitions read: ``oneid``, the
+    consent columns and the columns of ``profile`` rules (every column when a rule names one the
+    profiles lack, so that its error lists them)."""
+    have = table_columns(res, "profiles")
+    if have is None:
+        return res.profiles
+    used = {r["column"] for a in defs.audiences.values() for r in _leaves(a.rule) if r.get("type") == "profile"}
+    if any(c not in have for c in used):
+        return res.profiles
+    return res.read("profiles", [c for c in have if c == "oneid" or c in CONSENT_COLUMNS or c in used])
+
+
+def _leaves(rule: dict):
+    """The leaf rules of a rule (``all``/``any``/``not`` walked)."""
+    if "all" in rule or "any" in rule:
+        for r in rule.get("all", rule.get("any", [])):
+            yield from _leaves(r)
+    elif "not" in rule:
+        yield from _leaves(rule["not"])
+    else:
+        yield rule
+
+
+def _links(res, ids: pd.DataFrame, keys: pd.Series | None = None) -> tuple[OneIDLinks, pd.DataFrame | None]:
+    """:class:`OneIDLinks` of the identifier rows ``ids`` (one read of ``record_oneid``'s two
+    columns and one hash join of the record keys), and, given ``keys``, the rows of
+    ``record_oneid`` (``record_key``, ``oneid``) of those record keys."""
+    codes, oneids = oneid_codes(res.read("record_oneid", ["oneid"])["oneid"])  # 3 M OneIDs, not 20 M strings
+    rkeys = pa.array(res.read("record_oneid", ["record_key"])["record_key"].array)
+    rkeys = rkeys.combine_chunks() if isinstance(rkeys, pa.ChunkedArray) else rkeys
+    sub = None
+    if keys is not None:
+        want = pa.array(keys.astype(_STRING).array)
+        want = want.combine_chunks() if isinstance(want, pa.ChunkedArray) else want
+        hit = pc.is_in(rkeys, value_set=want.cast(rkeys.type)).to_numpy(zero_copy_only=False)
+        hit = np.flatnonzero(hit)
+        sub = pd.DataFrame({"record_key": rkeys.take(pa.array(hit)).to_pandas(types_mapper=pd.ArrowDtype),
+                            "oneid": oneids.take(pa.array(codes[hit])).to_pandas(types_mapper=pd.ArrowDtype)})
+        sub = sub.astype(_STRING)
+    code = oneid_codes_of(ids["record_key"], rkeys, codes)
+    return OneIDLinks(code=code, oneids=oneids), sub
 
 
 def export_dataset(

@@ -12,6 +12,7 @@ from omni.core.month import Month
 from omni.engine import query
 from omni.identity import accuracy, health
 from omni.identity.result import KNOWN_HOW, IdentityResult
+from omni.memory import release_memory
 from omni.oneid.baseline import naive_clusters
 from omni.oneid.explain import Explanation, explain
 from omni.oneid.resolve import Resolution
@@ -46,19 +47,24 @@ def analyse_month(workspace: Workspace, month: str | Month | None = None, *, lar
     """
     month = Month.parse(month if month is not None else workspace.last_complete_month())
     r = workspace.resolve(as_of=str(month))
+    # one read of record_oneid: the view's records (key, source, how and the OneID as an integer
+    # code) stand for it everywhere below; the OneID strings (20 M at 1M persons) are never held
     res = r.resolution()
-    ro = r.record_oneid
-    cl = res.records["cluster"].to_numpy()  # the OneID of each record as an integer code
+    ro = res.records
+    cl = ro["cluster"].to_numpy()  # the OneID of each record as an integer code
     n_rec = len(ro)
     how_rec = health.labels(ro["how"])
-    how = pd.Series(how_rec).value_counts()
+    n_none = int((how_rec == "none").sum())
     n_profiles = int(cl.max()) + 1 if len(cl) else 0
     # each OneID once: known (a person-level strong id), platform-only (an unbound platform account) or anonymous
     known = np.unique(cl[np.isin(how_rec, list(KNOWN_HOW))])
     account = np.unique(cl[how_rec == "account"])
+    del how_rec
     platform_only = int(len(np.setdiff1d(account, known, assume_unique=True)))
-    naive = _naive(workspace, r)
+    naive = _naive(workspace, r, res)
     tables = _health_tables(r, res, largest, platform_source)
+    res.__dict__.pop("_linking_edges", None)  # the health tables' cache (28 M edges at 1M persons)
+    release_memory()
     tables["naive_comparison"] = _naive_comparison(cl, naive)
     result = IdentityResult(
         month=month,
@@ -70,16 +76,17 @@ def analyse_month(workspace: Workspace, month: str | Month | None = None, *, lar
         platform_only=platform_only,
         anonymous_profiles=int(n_profiles - len(known) - platform_only),
         multi_source_share=_multi_source_share(cl, ro["source"]),
-        anonymous_share=float(how.get("none", 0) / n_rec),
+        anonymous_share=float(n_none / n_rec),
         warnings=list(r.summary.get("warnings", [])),
         probabilistic=dict(r.summary.get("probabilistic") or {}),
         examples=_examples(res, int(tables["largest"]["cluster"].iloc[0])) if len(tables["largest"]) else [],
         resolved=r,
         resolution=res,
     )
+    release_memory()  # the examples' scratch, before the truth scoring
     result.previous_figures = previous_figures(workspace, month.previous)
     result.tables.update(_truth_tables(result, workspace, naive))
-    result.tables["largest"] = _shown_largest(tables["largest"], ro, res)
+    result.tables["largest"] = _shown_largest(tables["largest"], r, res)
     return result
 
 
@@ -137,17 +144,19 @@ def _profile_source_columns(profiles: Path | pd.DataFrame) -> list[str]:
     return [c for c in names if c.startswith("n_") and c != "n_records"]
 
 
-def _naive(workspace: Workspace, r: Resolved) -> np.ndarray:
+def _naive(workspace: Workspace, r: Resolved, res: Resolution) -> np.ndarray:
     """The naive baseline's cluster per record: computed with the resolution (``r.naive``), or
     from the full identifier table for a resolution made without it."""
-    if len(r.naive) == len(r.record_oneid) and "naive" in r.naive.columns:
+    ro = res.records
+    if len(r.naive) == len(ro) and "naive" in r.naive.columns:
         return r.naive["naive"].to_numpy()
-    ro = r.record_oneid
     return naive_clusters(workspace.ids[workspace.ids["record_key"].isin(ro["record_key"])], ro[["record_key"]])
 
 
 def _health_tables(r: Resolved, res: Resolution, largest: int, platform_source: str) -> dict[str, pd.DataFrame]:
-    ro = r.record_oneid
+    # the view's records (record_key, source, how, cluster) serve for record_oneid; the OneID
+    # strings only where the source column is not categorical (records_by_source counts them)
+    ro = res.records if isinstance(res.records["source"].dtype, pd.CategoricalDtype) else r.record_oneid
     big = health.largest_clusters(res, k=largest)
     stage = r.summary.get("probabilistic") or {}
     mu = pd.DataFrame(stage.get("model_parameters", []) if stage.get("status") != "failed" else [])
@@ -165,15 +174,31 @@ def _health_tables(r: Resolved, res: Resolution, largest: int, platform_source: 
         "limit_removals": health.limit_removals(r.removals),
         "platform_linkage": health.linkage_summary(ro, platform_source),
         "model_parameters": mu,
-        "oneid_changes": health.oneid_changes(r.changes),
+        "oneid_changes": health.oneid_changes(_columns(r, "changes", ["change"])),
     }
 
 
-def _shown_largest(big: pd.DataFrame, ro: pd.DataFrame, res: Resolution) -> pd.DataFrame:
+def _columns(r: Resolved, name: str, columns: list[str]) -> pd.DataFrame:
+    """Some columns of one of ``r``'s frames (the whole frame when it lacks one of them), read
+    without holding the rest (``changes`` and ``links`` carry a OneID string per row)."""
+    src = r.engine_table(name)
+    if isinstance(src, pd.DataFrame):
+        have = list(src.columns)
+    else:
+        import pyarrow.parquet as pq
+
+        have = pq.read_schema(src).names if src.exists() else []
+    return r.read(name, columns) if all(c in have for c in columns) else r[name]
+
+
+def _shown_largest(big: pd.DataFrame, r: Resolved, res: Resolution) -> pd.DataFrame:
     """The largest profiles as shown: the OneID shortened in place of the cluster number, no bridge list."""
     show = big.drop(columns=["bridges"]).copy()
-    first = pd.Series(np.arange(len(ro))).groupby(res.records["cluster"].to_numpy()).first()
-    show["cluster"] = [health.short_oneid(ro["oneid"].iloc[int(first[c])]) for c in big["cluster"]]
+    cl = res.records["cluster"].to_numpy()
+    first = pd.Series(np.arange(len(cl))).groupby(cl).first()
+    rows = [int(first[c]) for c in big["cluster"]]
+    oneid = r.read("record_oneid", ["oneid"])["oneid"]  # read for these few rows, not kept
+    show["cluster"] = [health.short_oneid(oneid.iloc[i]) for i in rows]
     return show.rename(columns={"cluster": "oneid"})
 
 
@@ -205,30 +230,98 @@ def _truth_tables(result: IdentityResult, workspace: Workspace, naive: np.ndarra
     r = result.resolved
     truth = workspace.truth_codes(str(result.month))  # integer keys: one join in the engine
     result.true_people = int(len(np.unique(truth[truth >= 0])))
-    acc = accuracy.accuracy_table(r.record_oneid, result.resolution, truth)
+    ro = result.resolution.records  # record_key, source, how, cluster: what the scores read of record_oneid
+    acc = accuracy.accuracy_table(ro, result.resolution, truth)
     tables: dict[str, Any] = {"accuracy": acc, "source_pairs": accuracy.source_pair_accuracy(
-        r.record_oneid, truth, cluster=result.resolution.records["cluster"].to_numpy())}
-    nv = accuracy.naive_accuracy(r.record_oneid, naive, truth)
+        ro, truth, cluster=ro["cluster"].to_numpy())}
+    nv = accuracy.naive_accuracy(ro, naive, truth)
     cmp = result.tables["naive_comparison"]  # rows: the rules (strong-id scores of acc), the naive graph
     cmp["pairwise precision"] = [float(acc["precision"].iloc[0]), nv["precision"]]
     cmp["pairwise recall"] = [float(acc["recall"].iloc[0]), nv["recall"]]
-    if len(r.links):
-        tables["link_accuracy"] = accuracy.link_accuracy(r.links, workspace.truth_path("record_person"))
+    links = _columns(r, "links", ["account_record", "target_record"])
+    if len(links):
+        tables["link_accuracy"] = accuracy.link_accuracy(links, workspace.truth_path("record_person"))
     return tables
 
 
 def _examples(res: Resolution, cluster: int) -> list[Explanation]:
     """Two explained pairs: the first two records of ``cluster`` (linked), and two records on the
-    most shared value that the rules kept apart."""
-    rk = res.records["record_key"].to_numpy()
+    most shared value that the rules kept apart.
+
+    Each pair is explained on the part of the resolution its explanation can reach
+    (:func:`_explain_scope`), not on the whole record-identifier graph (at 1M persons, 20 M
+    records and 28 M edges: GBs for two explanations)."""
+    rk = res.records["record_key"]
     cl = res.records["cluster"].to_numpy()
     recs = np.flatnonzero(cl == cluster)
-    out = [explain(res, rk[recs[0]], rk[recs[1]])] if len(recs) >= 2 else []
+    pairs = [(int(recs[0]), int(recs[1]))] if len(recs) >= 2 else []
     shared = res.values[res.values["status"].astype(str) == "shared"]
     if len(shared):
         v = int(shared["n_records"].idxmax())
         on = res.edges.loc[res.edges["val"] == v, "rec"].to_numpy()
         other = on[cl[on] != cl[on[0]]]
         if len(other):
-            out.append(explain(res, rk[on[0]], rk[other[0]]))
-    return out
+            pairs.append((int(on[0]), int(other[0])))
+    return [explain(_explain_scope(res, [a, b]), str(rk.iloc[a]), str(rk.iloc[b])) for a, b in pairs]
+
+
+def _explain_scope(res: Resolution, starts: list[int], max_hops: int = 4, expand_max: int = 200) -> Resolution:
+    """The part of ``res`` that :func:`omni.oneid.explain.explain` reads to explain records
+    ``starts`` (positions), as a resolution of its own with the same explanation.
+
+    ``explain`` walks at most ``max_hops`` identifiers from each record, through identifiers held
+    by at most ``expand_max`` records, over the nodes of ``explain``'s graph (valid values, and
+    invalid raw values by type and lower-cased text). The same walk is made here on the edge
+    arrays, and the scope keeps every node it meets with all of that node's edges: the nodes'
+    degrees, the records met and their order are those of the whole graph, and records and nodes
+    keep their relative order (the shortest path's ties break the same way).
+    """
+    e_rec, e_val = res.edges["rec"].to_numpy(), res.edges["val"].to_numpy()
+    n_rec, n_val = len(res.records), len(res.values)
+    inv = res.invalid
+    if len(inv):  # the invalid nodes as explain makes them (omni.oneid.explain._node_tables)
+        key = inv["id_type"].astype(str) + "\x1f" + inv["raw"].astype(str).str.strip().str.lower()
+        codes = pd.factorize(key)[0]
+        i_rec, i_node = inv["rec"].to_numpy(), n_val + codes
+        n_nodes = n_val + int(codes.max()) + 1
+        pairs = np.unique(i_rec.astype(np.int64) * n_nodes + i_node)  # degrees count distinct records
+        i_deg = np.bincount(pairs % n_nodes, minlength=n_nodes)
+        del key, pairs
+    else:
+        i_rec = i_node = np.zeros(0, dtype=np.int64)
+        n_nodes = n_val
+        i_deg = np.zeros(n_nodes, dtype=np.int64)
+    degree = i_deg
+    degree[:n_val] += np.bincount(e_val, minlength=n_val)
+    met = np.zeros(n_nodes, dtype=bool)
+    for start in starts:  # explain's ego walk from each record
+        seen_r = np.zeros(n_rec, dtype=bool)
+        seen_v = np.zeros(n_nodes, dtype=bool)
+        seen_r[start] = True
+        frontier = np.array([start])
+        for _ in range(max_hops):
+            at = np.zeros(n_rec, dtype=bool)
+            at[frontier] = True
+            v = np.unique(np.r_[e_val[at[e_rec]], i_node[at[i_rec]]])
+            v = v[~seen_v[v]]
+            seen_v[v] = True
+            small = np.zeros(n_nodes, dtype=bool)
+            small[v[degree[v] <= expand_max]] = True
+            r = np.unique(np.r_[e_rec[small[e_val]], i_rec[small[i_node]]])
+            r = r[~seen_r[r]]
+            if len(r) == 0:
+                break
+            seen_r[r] = True
+            frontier = r
+        met |= seen_v
+    keep_e = met[:n_val][e_val]
+    keep_i = met[i_node] if len(inv) else np.zeros(0, dtype=bool)
+    recs = np.unique(np.r_[np.asarray(starts), e_rec[keep_e], i_rec[keep_i]])
+    vals = np.flatnonzero(met[:n_val])
+    records = res.records.iloc[recs].reset_index(drop=True)
+    edges = pd.DataFrame({"rec": np.searchsorted(recs, e_rec[keep_e]), "val": np.searchsorted(vals, e_val[keep_e])})
+    invalid = inv.iloc[np.flatnonzero(keep_i)].reset_index(drop=True) if len(inv) else inv
+    if len(invalid):
+        invalid["rec"] = np.searchsorted(recs, invalid["rec"].to_numpy())
+    return Resolution(records=records, values=res.values.iloc[vals].reset_index(drop=True), edges=edges,
+                      removals=res.removals, invalid=invalid, config=res.config, rule_counts=res.rule_counts)

@@ -36,9 +36,10 @@ RECORDS_AT_1M = 20e6
 #: A kernel with omni, pandas and matplotlib imported, before it reads any data (GB).
 KERNEL_BASE_GB = 0.4
 #: Peak GB of each notebook's kernel at 1M persons (20 M records) on the project machine, by
-#: number prefix (the report runs of docs/benchmarks.md, 2026-12-04 and 07-08 on 2026-12-05); ``resolution`` is the runner's own peak while it resolves
+#: number prefix (the report runs of docs/benchmarks.md, 2026-12-04 and 07-08 on 2026-12-05; 02 and 06 measured
+#: again on 2026-12-05 after their kernels stopped holding whole frames: 4.6 and 6.4 GB); ``resolution`` is the runner's own peak while it resolves
 #: the month and the previous one. A notebook's metadata (``memory_gb_at_1m``) overrides these.
-MEMORY_GB_AT_1M = {"01": 3.9, "02": 8.3, "03": 4.3, "04": 2.6, "05": 3.5, "06": 10.8, "07": 7.9, "08": 2.2,
+MEMORY_GB_AT_1M = {"01": 3.9, "02": 4.8, "03": 4.3, "04": 2.6, "05": 3.5, "06": 6.5, "07": 7.9, "08": 2.2,
                    "resolution": 11.4}
 #: Share of the machine's available memory a report may plan for when no budget is given.
 DEFAULT_BUDGET_SHARE = 0.5
