@@ -285,7 +285,7 @@ def _run_one(
 #: Seconds per notebook at 1M persons (20 M records), measured on the 2-core project machine
 #: (docs/benchmarks.md); the first run's ETA scales them by the dataset's record count. Later runs
 #: take the previous report's own times.
-SECONDS_AT_1M = {"01": 100.0, "02": 130.0, "03": 57.0, "04": 41.0, "05": 78.0, "06": 123.0, "07": 306.0, "08": 44.0}
+SECONDS_AT_1M = {"01": 100.0, "02": 133.0, "03": 57.0, "04": 41.0, "05": 78.0, "06": 102.0, "07": 205.0, "08": 44.0}
 
 
 def notebook_needs(nb_path: Path) -> str:
