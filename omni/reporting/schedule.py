@@ -37,11 +37,11 @@ RECORDS_AT_1M = 20e6
 KERNEL_BASE_GB = 0.4
 #: Peak GB of each notebook's kernel at 1M persons (20 M records) on the project machine, by
 #: number prefix (the report runs of docs/benchmarks.md, 2026-12-04 and 07-08 on 2026-12-05; 02 and 06 measured
-#: again on 2026-12-05 after their kernels stopped holding whole frames: 4.6 and 6.4 GB; 07 after its
-#: joins moved to Arrow: 6.6 GB); ``resolution`` is the peak of the child that resolves the month and
-#: the previous one (8.1 GB once the inputs wait on disk between them). A notebook's metadata (``memory_gb_at_1m``) overrides these.
-MEMORY_GB_AT_1M = {"01": 3.9, "02": 4.8, "03": 4.3, "04": 2.6, "05": 3.5, "06": 6.5, "07": 6.9, "08": 2.2,
-                   "resolution": 8.3}
+#: again in the 1M report of 2026-12-05 05:27 after their kernels stopped holding whole frames, as
+#: was 07 after its joins moved to Arrow: 4.21, 6.32 and 6.78 GB); ``resolution`` is the peak of the
+#: child that resolves the month and the previous one (8.21 GB once the inputs wait on disk between them). A notebook's metadata (``memory_gb_at_1m``) overrides these.
+MEMORY_GB_AT_1M = {"01": 3.9, "02": 4.25, "03": 4.3, "04": 2.6, "05": 3.5, "06": 6.35, "07": 6.8, "08": 2.2,
+                   "resolution": 8.25}
 #: Share of the machine's available memory a report may plan for when no budget is given.
 DEFAULT_BUDGET_SHARE = 0.5
 
