@@ -418,19 +418,21 @@ def _compare(s: pd.Series, op: str, val: Any) -> np.ndarray:
     return np.asarray(m, dtype=bool) if not hasattr(m, "fillna") else m.fillna(False).to_numpy(dtype=bool)
 
 
-def _spill_inputs(inputs: tuple, under: Path) -> Path:
-    """Write a resolution's inputs (identifier table, records, source tables, quasi table or
-    None) to a new hidden folder under ``under`` (:func:`omni.core.spill.spill_frames`)."""
+def _spill_inputs(inputs: tuple, under: Path, prefix: str = "inputs") -> Path:
+    """Write a resolution's inputs (identifier table, records, source tables, quasi table; the
+    tables may be None, the source tables empty) to a new hidden folder under ``under``
+    (:func:`omni.core.spill.spill_frames`)."""
     ids, records, tabs, quasi = inputs
-    return spill_frames({"ids": ids, "records": records, **{f"tab.{n}": t for n, t in tabs.items()},
-                         **({"quasi": quasi} if quasi is not None else {})}, under, "inputs")
+    frames = {"ids": ids, "records": records, **{f"tab.{n}": t for n, t in tabs.items()}, "quasi": quasi}
+    return spill_frames({n: f for n, f in frames.items() if f is not None}, under, prefix)
 
 
 def _unspill_inputs(d: Path, remove: bool) -> tuple:
-    """The inputs :func:`_spill_inputs` wrote to ``d``; ``remove`` deletes the folder once read."""
+    """The inputs :func:`_spill_inputs` wrote to ``d`` (None for a table it was not given);
+    ``remove`` deletes the folder once read."""
     frames = read_spilled(d, remove)
     tabs = {n.split(".", 1)[1]: t for n, t in frames.items() if n.startswith("tab.")}
-    return frames["ids"], frames["records"], tabs, frames.get("quasi")
+    return frames.get("ids"), frames.get("records"), tabs, frames.get("quasi")
 
 
 @functools.lru_cache(maxsize=1)
@@ -986,8 +988,7 @@ class Workspace:
             # the stage's own peak (DuckDB, Splink) comes on top of what is held: the records and
             # the source tables, which only the outputs read, wait on disk meanwhile (at 1M
             # persons 1.6 GB for a few seconds of writing and reading)
-            parked = (spill_frames({"records": records, **{f"tab.{n}": v for n, v in tabs.items()}},
-                                   self.path / PROCESSED, "outputs-inputs")
+            parked = (_spill_inputs((None, records, tabs, None), self.path / PROCESSED, "outputs-inputs")
                       if self._dataset is None else None)  # a loaded dataset holds its tables anyway
             if parked is not None:
                 del records, tabs
@@ -997,10 +998,7 @@ class Workspace:
             finally:
                 if parked is not None:
                     release_memory()  # the stage's own scratch, before reading them back
-                    back = read_spilled(parked)
-                    records = back.pop("records")
-                    tabs = {n.split(".", 1)[1]: v for n, v in back.items()}
-                    del back
+                    _, records, tabs, _ = _unspill_inputs(parked, remove=True)
             del quasi
             t = lap("probabilistic", t)
             if failure is None:
