@@ -427,10 +427,11 @@ def _spill_inputs(inputs: tuple, under: Path, prefix: str = "inputs") -> Path:
     return spill_frames({n: f for n, f in frames.items() if f is not None}, under, prefix)
 
 
-def _unspill_inputs(d: Path, remove: bool) -> tuple:
-    """The inputs :func:`_spill_inputs` wrote to ``d`` (None for a table it was not given);
-    ``remove`` deletes the folder once read."""
-    frames = read_spilled(d, remove)
+def _unspill_inputs(d: Path, remove: bool, parts: tuple[str, ...] = ("ids", "records", "tabs", "quasi")) -> tuple:
+    """The inputs :func:`_spill_inputs` wrote to ``d`` (None for a table it was not given or not
+    asked for in ``parts``, no source tables without ``"tabs"``); ``remove`` deletes the folder
+    once read."""
+    frames = read_spilled(d, remove, which=lambda n: ("tabs" if n.startswith("tab.") else n) in parts)
     tabs = {n.split(".", 1)[1]: t for n, t in frames.items() if n.startswith("tab.")}
     return frames.get("ids"), frames.get("records"), tabs, frames.get("quasi")
 
@@ -724,7 +725,10 @@ class Workspace:
         files in the dataset's processed folder) instead of in memory: the first resolution frees
         each part when done with it (the identifiers after the rules, the quasi table after the
         matching) and the second reads them back. At 1M persons that is about 4 GB less at the
-        first resolution's peak, for a few seconds of writing and reading.
+        first resolution's peak, for a few seconds of writing and reading. Both resolutions read
+        the source and quasi tables from there only after their rules, and the source tables
+        again after the numbering (:meth:`_inputs_on_disk`): this returns the identifiers and
+        records alone once the inputs wait on disk.
         """
         shared = self._shared_inputs
         if self._month_inputs is not None:  # handed over once: the workspace keeps them no longer
@@ -734,12 +738,19 @@ class Workspace:
             return got
         if shared is None:
             return self._resolution_inputs()
-        if "spilled" in shared:
-            return _unspill_inputs(shared["spilled"], remove=bool(shared.get("last")))
+        if "spilled" in shared:  # the source and quasi tables stay on disk until asked for
+            return _unspill_inputs(shared["spilled"], remove=False, parts=("ids", "records"))
         got = self._resolution_inputs()
         if not shared.get("last"):
             shared["spilled"] = _spill_inputs(got, self.path / PROCESSED)
         return got
+
+    def _inputs_on_disk(self) -> Path | None:
+        """The folder where the shared inputs wait (:meth:`_shared_resolution_inputs`) when this
+        resolution reads its source and quasi tables from there only when it needs them (not
+        with a loaded dataset, which holds its tables anyway); None otherwise."""
+        shared = self._shared_inputs
+        return shared.get("spilled") if shared is not None and self._dataset is None else None
 
     def _resolution_inputs(self) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, pd.DataFrame], pd.DataFrame | None]:
         """What a resolution runs on: the lean identifier table (:func:`omni.normalize.link_table`),
@@ -871,7 +882,7 @@ class Workspace:
             finally:
                 if "spark" in self._shared_inputs:
                     self._shared_inputs["spark"].close()  # the Spark tasks' staging folder
-                if "spilled" in self._shared_inputs:  # not read back (the second resolution failed)
+                if "spilled" in self._shared_inputs:  # read by both months (or the second failed)
                     shutil.rmtree(self._shared_inputs["spilled"], ignore_errors=True)
                 self._shared_inputs = None
                 release_memory()
@@ -979,6 +990,7 @@ class Workspace:
             return now
 
         res, records, tabs, quasi, naive, n_ids, data_end = self._resolve_embedded(as_of, stages, lap, t0)
+        on_disk = self._inputs_on_disk()
         t = time.perf_counter()
         self._say(f"  resolved {len(records):,} records into {res.n_clusters:,} profiles in {stages['rules']:.1f} s")
 
@@ -988,7 +1000,9 @@ class Workspace:
             # the stage's own peak (DuckDB, Splink) comes on top of what is held: the records and
             # the source tables, which only the outputs read, wait on disk meanwhile (at 1M
             # persons 1.6 GB for a few seconds of writing and reading)
-            parked = (_spill_inputs((None, records, tabs, None), self.path / PROCESSED, "outputs-inputs")
+            # (the source tables already there when the inputs are shared: read after the numbering)
+            parked = (_spill_inputs((None, records, {} if on_disk else tabs, None), self.path / PROCESSED,
+                                    "outputs-inputs")
                       if self._dataset is None else None)  # a loaded dataset holds its tables anyway
             if parked is not None:
                 del records, tabs
@@ -1013,6 +1027,9 @@ class Workspace:
                                                        previous() if callable(previous) else previous, aligned)
         del previous
         del aligned
+        if on_disk is not None and not tabs:  # the shared source tables, once the numbering is done
+            release_memory()
+            _, _, tabs, _ = _unspill_inputs(on_disk, remove=False, parts=("tabs",))
         rowmap = RowMap.from_numbers(records, numbers, tabs, codes=codes)  # res.records is aligned with records
         n_records = len(records)
         del records, numbers, codes
@@ -1055,6 +1072,10 @@ class Workspace:
     def _resolve_embedded(self, as_of: str | None, stages: dict, lap: Callable, t0: float):
         """Inputs, naive baseline and rules on this machine (pandas and NumPy)."""
         ids, records, tabs, quasi = self._shared_resolution_inputs()
+        on_disk = self._inputs_on_disk()
+        if on_disk is not None:  # the source and quasi tables wait there through the baseline and
+            tabs, quasi = {}, None  # the rules (at 1M persons 1.5 GB less at their peaks)
+            release_memory()
         n_ids = len(ids)
         data_end = records["time"].max()  # of all records: the report month is read from it
         if as_of is not None:
@@ -1068,6 +1089,11 @@ class Workspace:
         t = lap("naive_baseline", t)
         res = resolve_identities(ids, records[[c for c in ("record_key", "source", "row") if c in records.columns]],
                                  self.config, times=records["time"], unknown_records="drop" if as_of else "raise")
+        if on_disk is not None:
+            del ids
+            release_memory()
+            _, _, tabs, quasi = _unspill_inputs(on_disk, remove=False,
+                                                parts=("tabs", "quasi") if self.config.probabilistic else ("tabs",))
         if "record_key" not in records.columns:  # keys from the trimmed tables, once the rules are done
             names = list(records["source"].cat.categories)
             keys = self._record_keys(tabs, names).array
@@ -1077,7 +1103,7 @@ class Workspace:
             records.insert(0, "record_key", keys)
             res.records.insert(0, "record_key", keys)
         lap("rules", t)
-        del ids  # the invalid rows the explanations need are in res.invalid
+        ids = None  # the invalid rows the explanations need are in res.invalid
         return res, records, tabs, quasi, naive, n_ids, data_end
 
     def _resolve_now_spark(self, as_of: str | None, carry: dict, numbered_against: bool, t0: float) -> Resolved:

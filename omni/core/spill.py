@@ -12,7 +12,7 @@ from __future__ import annotations
 import pickle
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -59,14 +59,16 @@ def spill_frames(frames: Mapping[str, pd.DataFrame], under: Path, prefix: str = 
     return d
 
 
-def read_spilled(d: Path, remove: bool = True) -> dict[str, pd.DataFrame]:
+def read_spilled(d: Path, remove: bool = True, which: Callable[[str], bool] | None = None) -> dict[str, pd.DataFrame]:
     """The frames :func:`spill_frames` wrote to ``d``, in their order; ``remove`` deletes the
-    folder once read."""
+    folder once read; ``which`` (a test on the frame names) reads only some of them."""
     import pyarrow.feather as feather
 
     meta = pickle.loads((d / "columns.pkl").read_bytes())  # noqa: S301 - written by spill_frames
     frames = {}
     for n in meta["frames"]:
+        if which is not None and not which(n):
+            continue
         plain = feather.read_table(d / f"{n}.arrow", memory_map=False).to_pandas()
         backed = feather.read_table(d / f"{n}.backed.arrow", memory_map=False)
         frames[n] = pd.DataFrame({c: (plain[c] if plain[c].dtype == t else plain[c].astype(t)).array

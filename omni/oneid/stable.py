@@ -70,16 +70,47 @@ def assign_oneids(
     return out, changes
 
 
+def _own_arrow(values: pd.Series) -> pa.Array | pa.ChunkedArray:
+    """A string column's own Arrow data (no copy) when it has some, else converted once."""
+    arr = getattr(values, "array", values)
+    if hasattr(arr, "_pa_array"):
+        return arr._pa_array
+    return arrow_strings(values)
+
+
+def _combined(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """One ``large_string`` array of a (small) slice."""
+    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    return arr.cast(pa.large_string()) if arr.type != pa.large_string() else arr
+
+
+def _same_keys_at(keys: pd.Series, previous_keys: pd.Series, aligned: np.ndarray, block: int = 1 << 20) -> bool:
+    """Whether ``keys[aligned[i]] == previous_keys[i]`` for every ``i`` (no missing key; ``aligned``
+    increasing), compared a block at a time: the whole columns taken and cast at once held three copies of 20 M keys
+    (about 2 GB at 1M persons) at the resolution's peak."""
+    here, there = _own_arrow(keys), _own_arrow(previous_keys)
+    if here.null_count or there.null_count:
+        return False
+    if len(aligned) > 1 and not (np.diff(aligned) > 0).all():
+        return False  # the rows of records in time order, as the caller builds them, increase
+    for i in range(0, len(aligned), block):
+        at = aligned[i:i + block]
+        a = _combined(here.slice(int(at[0]), int(at[-1] - at[0]) + 1)).take(pa.array(at - at[0]))
+        b = _combined(there.slice(i, len(at)))
+        if not pc.all(pc.equal(a, b)).as_py():
+            return False
+    return True
+
+
 def _previous_positions(keys: pd.Series, previous_keys: pd.Series, aligned: np.ndarray | None) -> np.ndarray:
     """Each record's row in the previous map (-1: not there). ``aligned``, when given, says where
     the previous map's records should be (its rows in order); it is used only if every key there
     is the previous map's key, else (and without it) a hash join on the keys finds them."""
-    if aligned is not None and len(aligned) == len(previous_keys) and len(aligned):
-        here, there = arrow_strings(keys).take(pa.array(aligned)), arrow_strings(previous_keys)
-        if here.null_count == 0 and there.null_count == 0 and pc.all(pc.equal(here, there)).as_py():
-            pos = np.full(len(keys), -1, dtype=np.int64)
-            pos[aligned] = np.arange(len(aligned), dtype=np.int64)
-            return pos
+    if (aligned is not None and len(aligned) == len(previous_keys) and len(aligned)
+            and _same_keys_at(keys, previous_keys, aligned)):
+        pos = np.full(len(keys), -1, dtype=np.int64)
+        pos[aligned] = np.arange(len(aligned), dtype=np.int64)
+        return pos
     return index_in(keys, previous_keys)
 
 
@@ -108,13 +139,15 @@ def assign_oneid_numbers(
     assigned = np.full(n_cl, -1, dtype=np.int64)
     events: list[pd.DataFrame] = []
     next_number = 1
-    if previous is not None and len(previous):
+    had_previous = previous is not None and len(previous) > 0
+    if had_previous:
         prev_num = pd.Series(parse_oneid(previous["oneid"]))
         next_number = int(prev_num.max()) + 1
         # each record's previous OneID number: a hash join in Arrow on the record keys (first row
         # of a key, as drop_duplicates kept it); at 20 M records pandas' reindex on string keys took
         # minutes and several GB of Python strings
         pos = _previous_positions(clusters["record_key"], previous["record_key"], aligned)
+        del previous  # its strings (0.7 GB at 1M persons) are done with; the caller hands it over
         has = pos >= 0
         # records per (previous id, cluster): one int64 key per pair, counted by a sort (pandas'
         # two-column value_counts took several GB at 20 M records)
@@ -144,7 +177,7 @@ def assign_oneid_numbers(
     new_cl = np.flatnonzero(assigned < 0)
     assigned[new_cl] = next_number + np.arange(len(new_cl))
     new_events = pd.DataFrame({"num": assigned[new_cl], "change": "new", "other": -1, "n_records": size[new_cl]})
-    if previous is not None and len(previous) and len(split):
+    if had_previous and len(split):
         # clusters that took part of a previous id's records but not the id: new ids split off it
         split_cl = split[["cl", "prev"]].drop_duplicates("cl")
         split_cl = split_cl[np.isin(split_cl["cl"].to_numpy(), new_cl)]

@@ -284,3 +284,28 @@ def test_numbering_with_aligned_positions_equals_the_key_join_and_checks_them(mo
     assert assign_oneid_numbers(now, prev, np.array([0, 2, 3, 5]))[0].tolist() == [4, 2, 5, 1]
     with pytest.raises(AssertionError, match="joined"):
         assign_oneid_numbers(now, prev, np.array([0, 1, 3, 5]))
+
+
+def test_aligned_keys_are_checked_block_by_block_on_chunked_columns():
+    """The check of the aligned rows runs a block at a time on the columns' own (chunked) Arrow
+    data: a wrong key in a later block, a missing key or rows out of order send the numbering to
+    the key join, whatever the block size; the right rows pass."""
+    from omni.oneid.stable import _same_keys_at
+
+    keys = [f"src:{i:05d}" for i in range(1000)]
+    now = pd.concat([pd.Series(pd.array(keys[:300], dtype="string[pyarrow]")),
+                     pd.Series(pd.array(keys[300:], dtype="string[pyarrow]"))], ignore_index=True)
+    assert now.array._pa_array.num_chunks == 2  # as the stacked record keys come
+    aligned = np.arange(0, 1000, 3)
+    prev = pd.Series(pd.array([keys[i] for i in aligned], dtype="string[pyarrow]"))
+    for block in (1, 7, 64, 1 << 20):
+        assert _same_keys_at(now, prev, aligned, block=block)
+        wrong = prev.copy()
+        wrong.iloc[len(prev) - 2] = "src:other"  # in the last blocks only
+        assert not _same_keys_at(now, wrong, aligned, block=block)
+        missing = prev.copy()
+        missing.iloc[5] = None
+        assert not _same_keys_at(now, missing, aligned, block=block)
+    swapped = aligned.copy()
+    swapped[[3, 4]] = swapped[[4, 3]]  # the keys match, but rows out of order are not trusted
+    assert not _same_keys_at(now, pd.Series(pd.array([keys[i] for i in swapped], dtype="string[pyarrow]")), swapped)

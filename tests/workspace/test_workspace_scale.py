@@ -30,10 +30,24 @@ def world(test_world, tmp_path_factory):
     return d
 
 
+#: What the resolution of ``resolved`` read back from the folders where its inputs wait: (folder, parts).
+READS: list[tuple[str, tuple[str, ...]]] = []
+
+
 @pytest.fixture(scope="module")
 def resolved(world):
-    ws = Workspace(world)
-    return ws, ws.resolve(as_of=MONTH)
+    import omni.workspace as wsmod
+
+    real = wsmod._unspill_inputs
+
+    def spy(d, remove, parts=("ids", "records", "tabs", "quasi")):
+        READS.append((d.name.split("-")[0], tuple(parts)))
+        return real(d, remove, parts)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(wsmod, "_unspill_inputs", spy)
+        ws = Workspace(world)
+        return ws, ws.resolve(as_of=MONTH)
 
 
 def test_a_resolution_is_held_lazily_after_it_is_cached(resolved):
@@ -161,6 +175,16 @@ def test_inputs_shared_by_two_months_wait_on_disk_unchanged(world, resolved):
         pd.testing.assert_frame_equal(t, back[2][name])
     assert r.summary["records"] == len(r.record_oneid) and r.summary["probabilistic_links"] > 0
     assert not [p for p in (world / "processed").iterdir() if p.name.startswith((".inputs-", ".outputs-inputs-"))]
+
+
+def test_source_and_quasi_tables_wait_on_disk_through_the_baseline_and_the_rules(resolved):
+    """While two months share the inputs, each resolution reads the identifiers and records, and
+    only after the rules the source and quasi tables; during the matching only the records are
+    parked, and the source tables come back once the OneIDs are numbered (at 1M persons the
+    baseline, the rules and the numbering peaked with all of them held)."""
+    everything = ("ids", "records", "tabs", "quasi")
+    month = [(".inputs", ("tabs", "quasi")), (".outputs", everything), (".inputs", ("tabs",))]
+    assert READS == month + [(".inputs", ("ids", "records"))] + month
 
 
 def test_the_matching_leaves_no_splink_linker_alive(world):
