@@ -39,9 +39,11 @@ KERNEL_BASE_GB = 0.4
 #: number prefix (the report runs of docs/benchmarks.md, 2026-12-04 and 07-08 on 2026-12-05; 02 and 06 measured
 #: again in the 1M report of 2026-12-05 05:27 after their kernels stopped holding whole frames, as
 #: was 07 after its joins moved to Arrow: 4.21, 6.32 and 6.78 GB); ``resolution`` is the peak of the
-#: child that resolves the month and the previous one (8.21 GB once the inputs wait on disk between them). A notebook's metadata (``memory_gb_at_1m``) overrides these.
+#: child that resolves the month and the previous one (8.21 GB once the inputs wait on disk between them;
+#: 6.97 and 7.10 GB on 2026-12-05 07:39 and 07:48 once the source and quasi tables wait there through
+#: the rules and the numbering: the matching's peak). A notebook's metadata (``memory_gb_at_1m``) overrides these.
 MEMORY_GB_AT_1M = {"01": 3.9, "02": 4.25, "03": 4.3, "04": 2.6, "05": 3.5, "06": 6.35, "07": 6.8, "08": 2.2,
-                   "resolution": 8.25}
+                   "resolution": 7.15}
 #: Share of the machine's available memory a report may plan for when no budget is given.
 DEFAULT_BUDGET_SHARE = 0.5
 
