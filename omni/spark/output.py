@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pyspark.sql import DataFrame
 
-__all__ = ["ROW_GROUP_ROWS", "conform", "order_keys", "schema_of", "write_frame"]
+__all__ = ["ARROW_TYPES", "ROW_GROUP_ROWS", "collect_frame", "conform", "order_keys", "schema_of", "write_frame"]
 
 #: Rows per row group of a written file (batches are buffered up to this).
 ROW_GROUP_ROWS = 1 << 20
@@ -67,9 +67,16 @@ def conform(batch: pd.DataFrame, template: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, columns=list(template.columns))
 
 
+#: ``template.attrs`` key: column -> Arrow type of an object column that does not hold strings
+#: (pandas infers the type from the values: a nullable boolean column with a missing value is an
+#: object column of booleans and ``NA``, written as Arrow booleans).
+ARROW_TYPES = "arrow_types"
+
+
 def schema_of(template: pd.DataFrame) -> pa.Schema:
     """The Arrow schema (with the pandas metadata) pandas writes for a frame of ``template``'s
-    dtypes holding data: object columns are strings (a zero-row frame would give them no type)."""
+    dtypes holding data: object columns are strings (a zero-row frame would give them no type)
+    unless ``template.attrs[ARROW_TYPES]`` names their type."""
     row = {}
     for c in template.columns:
         dt = template[c].dtype
@@ -79,7 +86,11 @@ def schema_of(template: pd.DataFrame) -> pa.Schema:
             row[c] = pd.array(["x"], dtype=dt)
         else:
             row[c] = np.zeros(1, dtype=dt)
-    return pa.Schema.from_pandas(pd.DataFrame(row), preserve_index=False)
+    schema = pa.Schema.from_pandas(pd.DataFrame(row), preserve_index=False)
+    for c, typ in template.attrs.get(ARROW_TYPES, {}).items():
+        i = schema.get_field_index(c)
+        schema = schema.set(i, schema.field(i).with_type(typ))
+    return schema
 
 
 def order_keys(order: str | Sequence[str]) -> list[str]:
@@ -169,3 +180,12 @@ def write_frame(df: DataFrame, path: str | Path, template: pd.DataFrame, order: 
         template.to_parquet(path, index=False)
         return 0
     return int(sum(r["rows"] for r in counts))
+
+
+def collect_frame(df: DataFrame, template: pd.DataFrame, order: str | Sequence[str]) -> pd.DataFrame:
+    """A Spark DataFrame on the driver as the embedded engine holds the frame: the template's
+    columns and dtypes, rows sorted by ``order`` (for a resolution that is not cached; small data)."""
+    keys = order_keys(order)
+    cols = list(dict.fromkeys([*template.columns, *keys]))
+    pdf = df.select(*cols).toPandas().sort_values(keys, kind="stable").reset_index(drop=True)
+    return conform(pdf, template) if len(pdf) else template.copy()

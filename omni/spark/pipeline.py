@@ -38,7 +38,7 @@ from omni.spark.components import ROUNDS
 from omni.spark.frames import dense_index
 from omni.spark.linkage import link_accounts_spark
 from omni.spark.load import SparkInputs
-from omni.spark.output import conform, order_keys, write_frame
+from omni.spark.output import collect_frame, write_frame
 from omni.spark.resolve import SparkResolution, resolve_spark
 from omni.spark.stable import assign_oneid_numbers_spark, format_oneid_col
 
@@ -98,11 +98,7 @@ class SparkOutputs:
     def collect(self, name: str) -> pd.DataFrame:
         """One frame on the driver, as the embedded engine holds it (for a resolution that is not
         cached; small data)."""
-        df, template, order = self.frames[name]
-        keys = order_keys(order)
-        cols = list(dict.fromkeys([*template.columns, *keys]))
-        pdf = df.select(*cols).toPandas().sort_values(keys, kind="stable").reset_index(drop=True)
-        return conform(pdf, template) if len(pdf) else template.copy()
+        return collect_frame(*self.frames[name])
 
 
 def _templates(sr: SparkResolution, small: bool) -> dict[str, pd.DataFrame]:

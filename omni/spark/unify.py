@@ -42,10 +42,12 @@ import pandas as pd
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
+from pyspark.sql.pandas.types import to_arrow_type
 
 from omni.consent import QuarantinedOptOuts
 from omni.core.reference import age_band, city_tier
 from omni.privacy import mask_name
+from omni.spark.output import ARROW_TYPES
 from omni.spark.stable import format_oneid_col
 from omni.unify import (
     ANY_TRUE_ATTRIBUTES,
@@ -228,6 +230,11 @@ def unified_table_spark(role: str, spec: Any, tables: Mapping[str, DataFrame], t
     categories = {c: sorted_categories(list(row[c])) for c in cats}
     with_nulls = _masked_nulls(tables, templates, [n for n, _ in parts])
     template = unified_template(role, {n: templates[n] for n, _ in parts}, spec, with_nulls, categories)
+    # an object column of booleans or numbers (a missing value in a nullable column, or a source
+    # without the column): pandas writes the values' type, so does the writer task
+    types = {f.name: f.dataType for f in df.schema.fields}
+    template.attrs[ARROW_TYPES] = {c: to_arrow_type(types[c]) for c in template.columns
+                                   if template[c].dtype == object and not isinstance(types[c], T.StringType)}
     return df, template, UNIFIED_ORDER
 
 
