@@ -489,9 +489,9 @@ class Workspace:
         Print progress lines to stderr.
     engine : {"embedded", "spark"}
         Where the resolution runs (:data:`ENGINES`; ``spark``: loading, normalizing, the OneID
-        rules, the probabilistic stage, stable numbering and the record-level cache files on Apache
-        Spark, :func:`omni.spark.pipeline.resolve_outputs`; the unified tables and profiles on the
-        driver).
+        rules, the probabilistic stage, stable numbering, the unified tables, the profiles and every
+        cache file on Apache Spark, :func:`omni.spark.pipeline.resolve_outputs` and
+        :func:`omni.spark.unify.unify_outputs`).
     master : str, optional
         The Spark master with ``engine="spark"`` (``local[2]``, ``spark://...``, ``yarn``; default
         :func:`omni.spark.session.get_session`'s).
