@@ -31,10 +31,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pyspark.sql import DataFrame
 
-__all__ = ["ARROW_TYPES", "ROW_GROUP_ROWS", "collect_frame", "conform", "order_keys", "schema_of", "write_frame"]
+__all__ = ["ARROW_TYPES", "NA_VALUES", "ROW_GROUP_ROWS", "collect_frame", "conform", "order_keys", "schema_of", "write_frame"]
 
 #: Rows per row group of a written file (batches are buffered up to this).
 ROW_GROUP_ROWS = 1 << 20
+#: ``template.attrs`` key: column -> the missing value of an object column as the embedded frame
+#: holds it (``np.nan``, ``pd.NA``; default None). The written file is the same either way (a null).
+NA_VALUES = "na_values"
 
 
 def conform(batch: pd.DataFrame, template: pd.DataFrame) -> pd.DataFrame:
@@ -47,6 +50,7 @@ def conform(batch: pd.DataFrame, template: pd.DataFrame) -> pd.DataFrame:
         When a value is not among a categorical column's categories (it would become null).
     """
     out = {}
+    missing = template.attrs.get(NA_VALUES, {})
     for c in template.columns:
         dt = template[c].dtype
         s = batch[c]
@@ -57,7 +61,7 @@ def conform(batch: pd.DataFrame, template: pd.DataFrame) -> pd.DataFrame:
                 raise ValueError(f"column {c!r}: {int(lost.sum())} value(s) outside its categories")
             out[c] = cat
         elif pd.api.types.is_object_dtype(dt):
-            out[c] = s.astype(object).where(s.notna(), None).to_numpy(dtype=object)
+            out[c] = s.astype(object).where(s.notna(), missing.get(c)).to_numpy(dtype=object)
         elif isinstance(dt, pd.StringDtype):
             out[c] = s.astype(object).where(s.notna(), None).astype(dt).array
         elif dt.kind == "M":

@@ -47,7 +47,7 @@ from pyspark.sql.pandas.types import to_arrow_type
 from omni.consent import QuarantinedOptOuts
 from omni.core.reference import age_band, city_tier
 from omni.privacy import mask_name
-from omni.spark.output import ARROW_TYPES
+from omni.spark.output import ARROW_TYPES, NA_VALUES
 from omni.spark.stable import format_oneid_col
 from omni.unify import (
     ANY_TRUE_ATTRIBUTES,
@@ -137,7 +137,16 @@ def profiles_template(templates: Mapping[str, pd.DataFrame], present: list[str],
     out = build_profiles(tabs, _empty_rowmap(present), as_of=pd.Timestamp(0))
     for c in _ORDER_COLUMNS if with_orders else ():
         out[c] = pd.Series([], dtype=object)
+    # missing values as the embedded profiles hold them: NaN (an attribute no record has, the order
+    # columns of people without paid orders), NA for an attribute no source has
+    out.attrs[NA_VALUES] = {c: pd.NA if c in PROFILE_ATTRIBUTES and not _sourced(c, tabs) else np.nan
+                            for c in out.columns if out[c].dtype == object}
     return out
+
+
+def _sourced(attr: str, tables: Mapping[str, pd.DataFrame]) -> bool:
+    """Whether any candidate source of a profile attribute has its column."""
+    return any(s in tables and c in tables[s].columns for s, c in PROFILE_ATTRIBUTES[attr])
 
 
 # -- unified tables -------------------------------------------------------------------------------
@@ -235,6 +244,8 @@ def unified_table_spark(role: str, spec: Any, tables: Mapping[str, DataFrame], t
     types = {f.name: f.dataType for f in df.schema.fields}
     template.attrs[ARROW_TYPES] = {c: to_arrow_type(types[c]) for c in template.columns
                                    if template[c].dtype == object and not isinstance(types[c], T.StringType)}
+    # NA as the embedded table holds it (a nullable column's values, or a column no source has)
+    template.attrs[NA_VALUES] = {c: pd.NA for c in template.columns if template[c].dtype == object}
     return df, template, UNIFIED_ORDER
 
 
