@@ -66,7 +66,7 @@ from omni.unify import (
     unified_table,
 )
 
-__all__ = ["UNIFIED_ORDER", "SparkUnified", "build_profiles_spark", "latest_values", "profiles_template",
+__all__ = ["UNIFIED_ORDER", "SparkUnified", "build_profiles_spark", "latest_value", "profiles_template",
            "unified_table_spark", "unified_template", "unify_outputs"]
 
 #: The write order of a unified table: time (missing: last), source position in spec order, row.
@@ -258,51 +258,36 @@ def _empty_frame(spark: SparkSession, template: pd.DataFrame) -> DataFrame:
 
 # -- profiles -------------------------------------------------------------------------------------
 
-def latest_values(table: DataFrame, value: str, records: DataFrame) -> DataFrame:
-    """Survivorship within one source: per OneID number, ``value`` of its latest record among those
-    with a value (missing times count as the oldest; equal times: the first row), as
-    :func:`omni.unify.build_profiles` picks it.
-
-    Parameters
-    ----------
-    table : DataFrame
-        ``row`` and ``value``.
-    records : DataFrame
-        ``row``, ``time_ns`` (null: none) and ``number`` of the source's resolved records.
-
-    Returns
-    -------
-    DataFrame
-        ``number``, ``value``.
-    """
-    won = (table.select("row", value).where(F.col(value).isNotNull()).join(records, "row")
-           .groupBy("number")
-           .agg(F.max(F.struct(F.coalesce(F.col("time_ns"), F.lit(_MIN)).alias("t"), (-F.col("row")).alias("r"),
-                               F.col(value).alias("v"))).alias("w")))
-    return won.select("number", F.col("w.v").alias(value))
-
-
-def _top_label(paid: DataFrame, col: str, out: str) -> DataFrame:
-    """Per number, the most frequent label of ``col`` among its paid orders (ties: the first label
-    in sort order; a missing value is the label :data:`omni.unify.MISSING_LABEL`)."""
-    lab = F.coalesce(F.col(col).cast("string"), F.lit(MISSING_LABEL))
-    counted = paid.groupBy("number", lab.alias("lab")).count()
-    return (counted.groupBy("number").agg(F.min(F.struct((-F.col("count")).alias("c"), F.col("lab"))).alias("w"))
-            .select("number", F.col("w.lab").alias(out)))
+def latest_value(value: Column) -> Column:
+    """The survivorship rule as one aggregate over a person's records (``time_ns``, ``row`` and
+    ``value`` columns): the value of the latest record that has one (missing times count as the
+    oldest; equal times: the first row), as :func:`omni.unify.build_profiles` picks it. Null when
+    no record has a value."""
+    key = F.struct(F.coalesce(F.col("time_ns"), F.lit(_MIN)).alias("t"), (-F.col("row")).alias("r"),
+                   value.alias("v"))
+    return F.max(F.when(value.isNotNull(), key))["v"]
 
 
 def _order_columns(orders: DataFrame) -> DataFrame:
-    """``channel_pref``, ``channel_mix`` (without the people with no paid order) and
-    ``top_category`` per number, from the paid orders."""
-    paid = orders.where(F.col("status").cast("string") == PAID_STATUS).select(
-        F.col("number"), "channel", "category")
-    online = F.coalesce(F.col("channel").cast("string"), F.lit(MISSING_LABEL)) != STORE_CHANNEL
-    mix = (paid.groupBy("number").agg(F.count(F.lit(1)).alias("n_paid"), F.sum(online.cast("long")).alias("n_online"))
-           .select("number", F.when(F.col("n_online") == F.col("n_paid"), F.lit(CHANNEL_MIX[1]))
-                   .when(F.col("n_online") == 0, F.lit(CHANNEL_MIX[2]))
-                   .otherwise(F.lit(CHANNEL_MIX[3])).alias("channel_mix")))
-    return (_top_label(paid, "channel", "channel_pref").join(mix, "number", "outer")
-            .join(_top_label(paid, "category", "top_category"), "number", "outer"))
+    """``channel_pref``, ``top_category`` (the most frequent label among the paid orders; ties: the
+    first label in sort order; a missing value is the label :data:`omni.unify.MISSING_LABEL`) and
+    ``channel_mix`` per number of the people with a paid order: two aggregations."""
+    paid = orders.where(F.col("status").cast("string") == PAID_STATUS)
+    labels = {"channel": "channel_pref", "category": "top_category"}
+    pairs = F.explode(F.array(*[F.struct(F.lit(c).alias("kind"),
+                                         F.coalesce(F.col(c).cast("string"), F.lit(MISSING_LABEL)).alias("lab"))
+                                for c in labels]))
+    counted = (paid.select("number", pairs.alias("p")).groupBy("number", F.col("p.kind").alias("kind"),
+                                                             F.col("p.lab").alias("lab")).count())
+    is_ch = F.col("kind") == "channel"
+    agg = counted.groupBy("number").agg(
+        *[F.min(F.when(F.col("kind") == c, F.struct((-F.col("count")).alias("c"), F.col("lab"))))["lab"].alias(out)
+          for c, out in labels.items()],
+        F.sum(F.when(is_ch, F.col("count"))).alias("n_paid"),
+        F.sum(F.when(is_ch & (F.col("lab") != STORE_CHANNEL), F.col("count")).otherwise(0)).alias("n_online"))
+    mix = (F.when(F.col("n_online") == F.col("n_paid"), F.lit(CHANNEL_MIX[1]))
+           .when(F.col("n_online") == 0, F.lit(CHANNEL_MIX[2])).otherwise(F.lit(CHANNEL_MIX[3])))
+    return agg.select("number", "channel_pref", mix.alias("channel_mix"), "top_category")
 
 
 def _derive(ref_year: int, columns: list[str]):
@@ -326,12 +311,29 @@ def _derive(ref_year: int, columns: list[str]):
     return run
 
 
+def _candidates(tables: Mapping[str, DataFrame], templates: Mapping[str, pd.DataFrame], present: list[str]
+                ) -> dict[str, list[tuple[str, str]]]:
+    """Per profile attribute, its candidate (source, column) pairs that exist, in order of trust."""
+    out = {}
+    for attr, cands in PROFILE_ATTRIBUTES.items():
+        out[attr] = [(s, c) for s, c in cands if s in tables and s in present and c in templates[s].columns]
+        for s, c in out[attr] if attr in ANY_TRUE_ATTRIBUTES else ():
+            if not pd.api.types.is_bool_dtype(templates[s][c].dtype):
+                raise ValueError(f"{s}.{c} is not boolean (true/false): {templates[s][c].dtype}")
+    return out
+
+
 def build_profiles_spark(spark: SparkSession, tables: Mapping[str, DataFrame],
                          templates: Mapping[str, pd.DataFrame], resolved: DataFrame, names: list[str],
                          present: list[str], as_of: pd.Timestamp | None = None, orders: DataFrame | None = None,
                          quarantined: QuarantinedOptOuts | None = None) -> tuple[DataFrame, pd.DataFrame, str, int]:
     """One golden record per OneID on Spark (:func:`omni.unify.build_profiles`, then
     :func:`omni.consent.apply_quarantined_opt_outs`).
+
+    Every record contributes one row (its source, time, row and, for the sources that are
+    candidates of an attribute, the candidate columns): one aggregation per OneID number gives the
+    first and last seen, the counts, each candidate's surviving value (:func:`latest_value`) and
+    the any-true attributes; the paid orders give the order columns (:func:`_order_columns`).
 
     Parameters
     ----------
@@ -355,56 +357,52 @@ def build_profiles_spark(spark: SparkSession, tables: Mapping[str, DataFrame],
     -------
     DataFrame, template, order, opt_outs_from_quarantine
     """
-    recs = resolved.select("src", "row", "time_ns", "number")
     present = sorted(present)
-    counts = recs.groupBy("number").agg(
-        F.coalesce(F.min("time_ns"), F.lit(_MIN)).alias("first_seen"),
-        F.coalesce(F.max("time_ns"), F.lit(_MIN)).alias("last_seen"),
-        F.count(F.lit(1)).alias("n_records"),
-        *[F.sum((F.col("src") == names.index(s)).cast("long")).alias(f"n_{s}") for s in present])
-    prof = counts
-    for attr, cands in PROFILE_ATTRIBUTES.items():
-        usable = [(s, c) for s, c in cands if s in tables and c in templates[s].columns and s in present]
+    cands = _candidates(tables, templates, present)
+    slots = [(attr, k, s, c) for attr, cs in cands.items() for k, (s, c) in enumerate(cs)]
+    recs = resolved.select("src", "row", "time_ns", "number")
+    parts = []
+    for s in present:  # the records of each source, with the columns it is a candidate for
+        mine = [(f"_{attr}_{k}", c) for attr, k, src, c in slots if src == s]
+        r = recs.where(F.col("src") == names.index(s))
+        if mine:
+            r = r.join(tables[s].select("row", *{c for _, c in mine}), "row")
+        parts.append((r, dict(mine)))
+    kinds = {slot: tables[s].schema[c].dataType for attr, k, s, c in slots for slot in [f"_{attr}_{k}"]}
+    rows = reduce(lambda a, b: a.unionByName(b), [
+        r.select("number", "src", "row", "time_ns",
+                 *[(F.col(mine[slot]) if slot in mine else F.lit(None).cast(kind)).alias(slot)
+                   for slot, kind in kinds.items()])
+        for r, mine in parts])
+    aggs = [F.min("time_ns").alias("first_seen"), F.max("time_ns").alias("last_seen"),
+            F.count(F.lit(1)).alias("n_records"),
+            *[F.sum((F.col("src") == names.index(s)).cast("long")).alias(f"n_{s}") for s in present]]
+    for attr, cs in cands.items():
+        slot_cols = [F.col(f"_{attr}_{k}") for k in range(len(cs))]
         if attr in ANY_TRUE_ATTRIBUTES:
-            flags = []
-            for s, c in usable:
-                if not pd.api.types.is_bool_dtype(templates[s][c].dtype):
-                    raise ValueError(f"{s}.{c} is not boolean (true/false): {templates[s][c].dtype}")
-                r = recs.where(F.col("src") == names.index(s)).select("row", "number")
-                flags.append(tables[s].where(F.col(c)).select("row").join(r, "row").select("number"))
-            if flags:
-                hit = reduce(lambda a, b: a.unionByName(b), flags).distinct().withColumn(attr, F.lit(True))
-                prof = prof.join(hit, "number", "left")
-            prof = prof.withColumn(attr, F.coalesce(F.col(attr), F.lit(False)) if flags else F.lit(False))
+            said = reduce(lambda x, y: x | y, [F.coalesce(c, F.lit(False)) for c in slot_cols], F.lit(False))
+            aggs.append(F.coalesce(F.bool_or(said), F.lit(False)).alias(attr))  # any record says true
             continue
-        if not usable:
-            prof = prof.withColumn(attr, F.lit(None).cast("string"))
+        if not cs:
+            aggs.append(F.lit(None).cast("string").alias(attr))
             continue
         numeric = all(pd.api.types.is_numeric_dtype(templates[s][c].dtype)
-                      and not pd.api.types.is_bool_dtype(templates[s][c].dtype) for s, c in usable)
-        vals = []
-        for k, (s, c) in enumerate(usable):
-            r = recs.where(F.col("src") == names.index(s)).select("row", "time_ns", "number")
-            won = latest_values(tables[s], c, r).withColumnRenamed(c, f"_{attr}_{k}")
-            prof = prof.join(won, "number", "left")
-            vals.append(F.col(f"_{attr}_{k}"))
-        value = F.coalesce(*vals) if len(vals) > 1 else vals[0]
-        prof = prof.withColumn(attr, value.cast("double") if numeric else value) \
-            .drop(*[f"_{attr}_{k}" for k in range(len(usable))])
+                      and not pd.api.types.is_bool_dtype(templates[s][c].dtype) for s, c in cs)
+        value = F.coalesce(*[latest_value(c) for c in slot_cols])  # the most trusted source with a value
+        aggs.append((value.cast("double") if numeric else value).alias(attr))
+    prof = rows.groupBy("number").agg(*aggs).withColumns(
+        {c: F.coalesce(F.col(c), F.lit(_MIN)) for c in ("first_seen", "last_seen")})
     with_orders = orders is not None and not orders.isEmpty()
     if with_orders:
         prof = prof.join(_order_columns(orders), "number", "left").withColumn(
             "channel_mix", F.coalesce(F.col("channel_mix"), F.lit(CHANNEL_MIX[0])))
     new = 0
     keys = quarantined.rows["record_key"].dropna() if quarantined is not None else pd.Series([], dtype=object)
-    for attr in ("name", "birth_year", "city"):  # what the derived columns read
-        if attr not in prof.columns:
-            prof = prof.withColumn(attr, F.lit(None).cast("string"))
     if len(keys) and "marketing_opt_out" in prof.columns:
         k = spark.createDataFrame(pd.DataFrame({"record_key": keys.astype(object).to_numpy()}),
                                   "record_key string").distinct()
         who = resolved.join(F.broadcast(k), "record_key").select("number").distinct().withColumn("_q", F.lit(True))
-        prof = prof.join(who, "number", "left")
+        prof = prof.join(who, "number", "left").localCheckpoint(eager=True)
         new = prof.where(F.col("_q") & ~F.col("marketing_opt_out")).count()
         prof = prof.withColumn("marketing_opt_out", F.col("marketing_opt_out") | F.coalesce(F.col("_q"), F.lit(False))) \
             .drop("_q")
