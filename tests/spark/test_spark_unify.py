@@ -49,11 +49,11 @@ def _quarantined(keys: list[str]) -> QuarantinedOptOuts:
 
 
 def _both(spark, tmp_path: Path, cut: str | None = None, tweak=None, quarantined: QuarantinedOptOuts | None = None,
-          no_role: str | None = None):
+          no_role: str | None = None, as_of: pd.Timestamp | None = AS_OF):
     """The embedded and the Spark frames of the world (records before ``cut``), read back from
     the Parquet files each engine writes (once compared as held in memory), and both engines'
     counts of quarantine opt-outs. ``no_role``: a source that feeds no unified table (its records
-    still count in the profiles)."""
+    still count in the profiles). ``as_of`` None: the age bands' year is the latest record's."""
     tables, records, numbers, spec = world()
     if no_role is not None:  # not in the spec's roles
         spec = SimpleNamespace(sources={n: s for n, s in spec.sources.items() if n != no_role})
@@ -65,7 +65,7 @@ def _both(spark, tmp_path: Path, cut: str | None = None, tweak=None, quarantined
     # embedded
     rm = RowMap.from_numbers(records, numbers, tables)
     want = {role: unified_table(role, tables, spec, rm) for role in UNIFIED_COLUMNS}
-    prof = build_profiles(tables, rm, as_of=AS_OF, orders=want["orders"])
+    prof = build_profiles(tables, rm, as_of=as_of, orders=want["orders"])
     if quarantined is not None:
         ro = pd.DataFrame({"record_key": records["record_key"].array, "oneid": rm.oneid_strings(rm.record_codes)})
         prof = apply_quarantined_opt_outs(prof, ro, quarantined)
@@ -86,7 +86,7 @@ def _both(spark, tmp_path: Path, cut: str | None = None, tweak=None, quarantined
     inputs = SimpleNamespace(templates={n: t.iloc[:0] for n, t in tables.items()},
                              opt_outs=quarantined if quarantined is not None else QuarantinedOptOuts.empty(),
                              table_frame=lambda s, n: s.read.parquet(str(stage / f"{n}.parquet")))
-    got = unify_outputs(spark, spec, inputs, spark.read.parquet(str(tmp_path / "resolved.parquet")), names, AS_OF)
+    got = unify_outputs(spark, spec, inputs, spark.read.parquet(str(tmp_path / "resolved.parquet")), names, as_of)
     a, b = {}, {}
     for name, (df, template, order) in got.frames.items():
         # held in memory (a resolution that is not cached), then through the cache files
@@ -136,18 +136,22 @@ def test_survivorship_tables_and_quarantine_opt_outs_on_spark_equal_the_embedded
 
 def _missing_values(tables: dict) -> None:
     """A missing order time (sorted last), a missing contacted flag (a nullable column with a
-    missing value: an object column in the embedded table) and ties of time across sources."""
+    missing value: an object column in the embedded table), and C born in 2006 (17 in 2023, 18 in
+    2024: the age band's reference year matters)."""
     tables["ecom_orders"].loc[1, "order_time"] = pd.NaT
     tables["pos_orders"].loc[0, "order_time"] = pd.NaT
     tables["campaign_assignments"]["contacted"] = pd.array([None], dtype="boolean")
+    tables["crm_members"].loc[2, "birth_year"] = 2006
 
 
 @pytest.mark.filterwarnings("error::FutureWarning")
 @pytest.mark.parametrize("cut", ["2024-06-01", "2024-01-01"])
 def test_after_a_cut_and_with_missing_values_spark_equals_the_embedded_twin(spark, tmp_path, cut):
-    # with the later cut, the touchpoints feed no table: an empty one, their records still counted
-    got, want, new, _ = _both(spark, tmp_path, cut=cut, tweak=_missing_values,
-                              no_role="touchpoints" if cut == "2024-06-01" else None)
+    # with the later cut, the touchpoints feed no table: an empty one, their records still counted;
+    # with the earlier, no as-of date: the age bands as of the latest record's year (2023)
+    late = cut == "2024-06-01"
+    got, want, new, _ = _both(spark, tmp_path, cut=cut, tweak=_missing_values, no_role="touchpoints" if late else None,
+                              as_of=AS_OF if late else None)
     _equal(got, want)
     assert new == 0
     if cut == "2024-06-01":  # missing times last, in source then row order
@@ -155,7 +159,10 @@ def test_after_a_cut_and_with_missing_values_spark_equals_the_embedded_twin(spar
         assert len(got["touchpoints"]) == 0 and got["profiles"]["n_touchpoints"].sum() == 2
         contacted = got["campaign_assignments"]["contacted"]
         assert contacted.dtype == object and contacted.isna().all()
-        assert got["profiles"].set_index("oneid").loc[format_oneid(np.array([A]))[0], "name_masked"] == "张*"
+        prof = got["profiles"].set_index("oneid")
+        assert prof.loc[format_oneid(np.array([A]))[0], "name_masked"] == "张*"
+        assert prof.loc[format_oneid(np.array([C]))[0], "age_band"] == "18-24"  # 18 in 2024
     else:  # nothing left of the orders: no order columns in the profiles, as embedded
         assert len(got["orders"]) == 0 and "channel_pref" not in got["profiles"].columns
         assert list(got["profiles"]["oneid"]) == list(format_oneid(np.array([C, E])))
+        assert pd.isna(got["profiles"]["age_band"].iloc[0])  # C: 17 in 2023, under the bands
