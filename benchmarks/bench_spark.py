@@ -9,7 +9,7 @@ JVM that ``pyspark`` starts):
   the probabilistic stage on (``OneIDConfig(probabilistic=True)``);
 * ``spark``: the same resolution with ``Workspace(..., engine="spark", master=master)``, as
   ``omni resolve --engine spark`` runs it (rules, probabilistic stage trained on Spark, stable
-  numbering and the record-level cache files on Spark; unified tables and profiles on the driver).
+  numbering, the unified tables, the profiles and every cache file on Spark).
 
 The world is read, never written: each child resolves a work folder whose ``raw`` holds hard links
 to the world's files (the cache and the Spark staging go there), so a shared world such as

@@ -27,8 +27,9 @@ from omni.core.oneid_codec import fixed_width, format_oneids, from_fixed_width, 
 from omni.core.reference import age_band, city_tier
 from omni.privacy import mask_name
 
-__all__ = ["CATEGORY_COLUMNS", "RowMap", "build_profiles", "output_columns", "record_keys",
-           "record_time_column", "source_roles", "unified_table"]
+__all__ = ["ANY_TRUE_ATTRIBUTES", "CATEGORY_COLUMNS", "CHANNEL_MIX", "KEY_NAME", "MISSING_LABEL", "PAID_STATUS",
+           "PROFILE_ATTRIBUTES", "STORE_CHANNEL", "UNIFIED_COLUMNS", "RowMap", "build_profiles", "output_columns",
+           "record_keys", "record_time_column", "sorted_categories", "source_roles", "unified_table"]
 
 # role -> unified columns (besides <role>_key, source, oneid)
 UNIFIED_COLUMNS: dict[str, list[str]] = {
@@ -62,6 +63,17 @@ PROFILE_ATTRIBUTES: dict[str, list[tuple[str, str]]] = {
 #: Profile attributes that are true if ANY record of the person says so (consent: an opt-out
 #: must not be undone by a newer or duplicate record), instead of survivorship.
 ANY_TRUE_ATTRIBUTES: tuple[str, ...] = ("marketing_opt_out",)
+
+# the profile's order columns (``channel_pref``, ``channel_mix``, ``top_category``)
+#: The order status that counts as a purchase.
+PAID_STATUS = "paid"
+#: The sales channel of the stores: every other channel (a missing one too) is online.
+STORE_CHANNEL = "store"
+#: ``channel_mix`` labels: no paid order, only online, only in store, both.
+CHANNEL_MIX: tuple[str, str, str, str] = ("no purchase", "online only", "store only", "omnichannel")
+#: The label of a missing channel or category when the most frequent one is counted (what
+#: ``astype(str)`` makes of a missing value: it is counted like any other label).
+MISSING_LABEL = "nan"
 
 _NAT = np.iinfo(np.int64).min
 _MAX = np.iinfo(np.int64).max
@@ -422,8 +434,9 @@ def _category_codes(piece: tuple[str, Any]) -> tuple[np.ndarray | None, list]:
     return codes, list(np.asarray(uniq, dtype=object))
 
 
-def _sorted_values(values: list) -> list:
-    """Distinct values in the order ``astype("category")`` gives them (sorted when sortable)."""
+def sorted_categories(values: list) -> list:
+    """Distinct values in the order ``astype("category")`` gives them (sorted when sortable): the
+    categories of a unified table's categorical column."""
     idx = pd.Index(values).unique()
     try:
         return list(idx.sort_values())
@@ -436,7 +449,7 @@ def _stack_category(pieces: Sequence[tuple[str, Any]], lengths: Sequence[int],
     """A categorical column stacked from per-source pieces, categories = values present, sorted
     (as ``astype("category")`` of the stacked values)."""
     local = [_category_codes(p) for p in pieces]
-    union = _sorted_values([v for _, vals in local for v in vals])
+    union = sorted_categories([v for _, vals in local for v in vals])
     where = {v: i for i, v in enumerate(union)}
     dt = _small_int(len(union) + 1)
     mapped = []
@@ -643,7 +656,7 @@ def _labels(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """``pd.factorize(s.astype(str), sort=True)`` without a string per row: codes, labels."""
     if isinstance(s.dtype, pd.CategoricalDtype):
         codes = s.cat.codes.to_numpy()
-        names = [str(c) for c in s.cat.categories] + ["nan"]
+        names = [str(c) for c in s.cat.categories] + [MISSING_LABEL]
         ext = np.where(codes < 0, len(names) - 1, codes)
         used = np.bincount(ext, minlength=len(names)) > 0
         labels = sorted({names[i] for i in np.flatnonzero(used)})
@@ -822,9 +835,9 @@ def _order_columns(orders: pd.DataFrame, rowmap: RowMap, n: int, cols: dict[str,
     status = orders["status"]
     if isinstance(status.dtype, pd.CategoricalDtype):
         cats = list(status.cat.categories.astype(str))
-        paid = np.isin(status.cat.codes.to_numpy(), [i for i, c in enumerate(cats) if c == "paid"])
+        paid = np.isin(status.cat.codes.to_numpy(), [i for i, c in enumerate(cats) if c == PAID_STATUS])
     else:
-        paid = (status.astype(str) == "paid").to_numpy()
+        paid = (status.astype(str) == PAID_STATUS).to_numpy()
     sel = np.flatnonzero(paid)
     pcode = rowmap.codes_of(orders["oneid"])[sel]
     if (pcode < 0).any():
@@ -832,14 +845,13 @@ def _order_columns(orders: pd.DataFrame, rowmap: RowMap, n: int, cols: dict[str,
         raise ValueError(f"orders row {bad}: oneid is not in the row map")
     ch, ch_labels = _labels(orders["channel"].iloc[sel])
     cols["channel_pref"] = _top_per_code(pcode, ch, ch_labels, n)
-    online = (ch_labels != "store")[ch] if len(ch) else np.zeros(0, dtype=bool)
+    online = (ch_labels != STORE_CHANNEL)[ch] if len(ch) else np.zeros(0, dtype=bool)
     n_paid = np.bincount(pcode, minlength=n)
     n_online = np.bincount(pcode[online], minlength=n)
     mix = np.full(n, 3, dtype=np.int8)
     mix[n_online == 0] = 2
     mix[n_online == n_paid] = 1
     mix[n_paid == 0] = 0
-    cols["channel_mix"] = np.array(["no purchase", "online only", "store only", "omnichannel"],
-                                   dtype=object)[mix]
+    cols["channel_mix"] = np.array(CHANNEL_MIX, dtype=object)[mix]
     cat, cat_labels = _labels(orders["category"].iloc[sel])
     cols["top_category"] = _top_per_code(pcode, cat, cat_labels, n)

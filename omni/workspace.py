@@ -246,16 +246,17 @@ def _read_parquet(path: Path, columns: list[str] | None = None, filters: list | 
 
 
 class _LazyTables(dict):
-    """The unified tables of a cached resolution, each read from its Parquet file on first use."""
+    """The unified tables of a cached resolution, each read from its Parquet file on first use
+    (or, with ``load``, made by it: a Spark resolution's tables collected when not cached)."""
 
-    def __init__(self, folder: Path, names: tuple[str, ...]):
+    def __init__(self, folder: Path | None, names: tuple[str, ...], load: Callable[[str], pd.DataFrame] | None = None):
         super().__init__()
-        self._folder, self._names = folder, names
+        self._folder, self._names, self._load = folder, names, load
 
     def __missing__(self, name: str) -> pd.DataFrame:
         if name not in self._names:
             raise KeyError(name)
-        df = self[name] = _read_parquet(self._folder / f"{name}.parquet")
+        df = self[name] = self._load(name) if self._load is not None else _read_parquet(self._folder / f"{name}.parquet")
         return df
 
     def __contains__(self, name: object) -> bool:
@@ -309,8 +310,10 @@ class Resolved:
                 self._frames[name] = df
             elif folder is None and not (deferred is not None and name in deferred.frames):
                 self._frames[name] = pd.DataFrame()
-        self.tables: dict[str, pd.DataFrame] = (tables if tables is not None else
-                                                _LazyTables(folder, UNIFIED) if folder is not None else {})
+        self.tables: dict[str, pd.DataFrame] = (
+            tables if tables is not None else _LazyTables(folder, UNIFIED) if folder is not None else
+            _LazyTables(None, UNIFIED, deferred.collect) if deferred is not None and set(UNIFIED) <= set(deferred.frames)
+            else {})
         self.summary: dict = summary if summary is not None else {}
 
     @classmethod
@@ -487,9 +490,9 @@ class Workspace:
         Print progress lines to stderr.
     engine : {"embedded", "spark"}
         Where the resolution runs (:data:`ENGINES`; ``spark``: loading, normalizing, the OneID
-        rules, the probabilistic stage, stable numbering and the record-level cache files on Apache
-        Spark, :func:`omni.spark.pipeline.resolve_outputs`; the unified tables and profiles on the
-        driver).
+        rules, the probabilistic stage, stable numbering, the unified tables, the profiles and every
+        cache file on Apache Spark, :func:`omni.spark.pipeline.resolve_outputs` and
+        :func:`omni.spark.unify.unify_outputs`).
     master : str, optional
         The Spark master with ``engine="spark"`` (``local[2]``, ``spark://...``, ``yarn``; default
         :func:`omni.spark.session.get_session`'s).
@@ -950,7 +953,7 @@ class Workspace:
         return self.resolve(as_of)
 
     def _summary(self, records: int, profiles_n: int, n_ids: int, t0: float, stages: dict, as_of: str | None,
-                 profiles: pd.DataFrame, data_end: Any, engine: dict, numbered_against: bool) -> dict:
+                 opt_outs_from_quarantine: int, data_end: Any, engine: dict, numbered_against: bool) -> dict:
         """A resolution's ``summary.json`` (either engine): counts, timings, what it was made from."""
         summary = {
             "records": int(records),
@@ -962,7 +965,7 @@ class Workspace:
             "fingerprint": self.fingerprint,
             "code": _code_version(),
             "config": self.config.as_dict(),
-            "opt_outs_from_quarantine": int(profiles.attrs.get("opt_outs_from_quarantine", 0)),
+            "opt_outs_from_quarantine": int(opt_outs_from_quarantine),
             "data_end": None if pd.isna(data_end) else pd.Timestamp(data_end).isoformat(),
             **engine,
         }
@@ -1061,8 +1064,8 @@ class Workspace:
         del tabs, rowmap  # before the consent check hashes every record key
         profiles = apply_quarantined_opt_outs(profiles, record_oneid, quarantined)
         t = lap("profiles", t)
-        summary = self._summary(n_records, n_oneids, n_ids, t0, stages, as_of, profiles, data_end,
-                                {}, numbered_against)
+        summary = self._summary(n_records, n_oneids, n_ids, t0, stages, as_of,
+                                profiles.attrs.get("opt_outs_from_quarantine", 0), data_end, {}, numbered_against)
         _linkage_summary(summary, links, run_warnings)
         self._say(f"  unified tables and profiles in {time.perf_counter() - t0:.1f} s total")
         return Resolved(record_oneid=record_oneid, profiles=profiles, tables=tables, values=values,
@@ -1108,13 +1111,14 @@ class Workspace:
 
     def _resolve_now_spark(self, as_of: str | None, carry: dict, numbered_against: bool, t0: float) -> Resolved:
         """One resolution on Spark (:func:`omni.spark.pipeline.resolve_outputs`): rules,
-        probabilistic stage, stable numbering and the record-level outputs on Spark DataFrames,
-        written into the cache by Spark; the unified tables and profiles by the embedded code from
-        the staged source columns and each record's OneID number. The sources are loaded once for
-        the two resolutions of a report month."""
+        probabilistic stage, stable numbering and the record-level outputs, then the unified tables
+        and profiles (:func:`omni.spark.unify.unify_outputs`) on Spark DataFrames, written into
+        the cache by Spark; no record-level table is collected to the driver. The sources are
+        loaded once for the two resolutions of a report month."""
         from omni.spark.load import load_inputs
         from omni.spark.pipeline import resolve_outputs
         from omni.spark.session import get_session
+        from omni.spark.unify import unify_outputs
 
         spark = get_session(self.master)
         shared = self._shared_inputs
@@ -1138,48 +1142,26 @@ class Workspace:
         try:
             out = resolve_outputs(spark, self.spec, inputs, month_end(as_of) if as_of else None, self.config,
                                   carry.pop("previous"), failure_text=failed, say=self._say)
+            self._say(f"  resolved {out.n_rec:,} records into {out.n_clusters:,} profiles on Spark")
+            t = time.perf_counter()
+            # read from the staging folder: checkpointed before it goes
+            unified = unify_outputs(spark, self.spec, inputs, out.resolved, out.names,
+                                    month_end(as_of) if as_of else None)
         finally:
             if shared is None:
                 inputs.close()
+        out.frames.update(unified.frames)
         stages = out.stages
         stages["inputs"] = round(stages.get("inputs", 0.0) + load_seconds, 2)
-        self._say(f"  resolved {out.n_rec:,} records into {out.n_clusters:,} profiles on Spark")
-        t = time.perf_counter()
-        tabs = inputs.tables
-        r = out.records
-        names = out.names
-        src = r["src"].to_numpy(np.int64)
-        rows = r["row"].to_numpy(np.int64)
-        offset = np.r_[0, np.cumsum([len(tabs[n]) for n in names])[:-1]].astype(np.int64)
-        keys = self._record_keys(tabs, names).array.take(offset[src] + rows)
-        time_ns = r["time_ns"].astype("Int64").to_numpy(dtype=np.int64, na_value=np.iinfo(np.int64).min)
-        records = pd.DataFrame({
-            "record_key": keys,
-            "source": pd.Categorical.from_codes(src.astype(np.int16), categories=names),
-            "row": rows,
-            "time": time_ns.view("datetime64[ns]"),
-        })
-        rowmap = RowMap.from_numbers(records, r["number"].to_numpy(np.int64), tabs)
-        del r
-        tables = {role: unified_table(role, tabs, self.spec, rowmap) for role in UNIFIED}
-        profiles = build_profiles(tabs, rowmap, as_of=month_end(as_of) if as_of else None, orders=tables["orders"])
-        quarantined = inputs.opt_outs  # found by the loader tasks
-        if len(quarantined.rows):
-            record_oneid = pd.DataFrame({"record_key": records["record_key"].array,
-                                         "oneid": rowmap.oneid_strings(rowmap.record_codes)})
-            profiles = apply_quarantined_opt_outs(profiles, record_oneid, quarantined)
-            del record_oneid
-        else:
-            profiles.attrs["opt_outs_from_quarantine"] = 0
         stages["unified_tables_profiles"] = round(time.perf_counter() - t, 2)
         links = out.links
-        summary = self._summary(out.n_rec, len(rowmap.oneids), out.n_ids, t0, stages, as_of, profiles, out.data_end,
+        summary = self._summary(out.n_rec, out.n_clusters, out.n_ids, t0, stages, as_of,
+                                unified.opt_outs_from_quarantine, out.data_end,
                                 {"engine": "spark", "spark_component_rounds": out.component_rounds},
                                 numbered_against)
         _linkage_summary(summary, links, run_warnings)
         self._say(f"  unified tables and profiles in {time.perf_counter() - t0:.1f} s total")
-        return Resolved(profiles=profiles, tables=tables, removals=out.removals, summary=summary, links=links,
-                        deferred=out)
+        return Resolved(removals=out.removals, summary=summary, links=links, deferred=out)
 
     def _link_accounts(self, res, quasi: pd.DataFrame | None):
         """The probabilistic stage (:func:`omni.oneid.linkage.link_accounts`), which never
@@ -1259,7 +1241,8 @@ class Workspace:
     def _write_frames(self, d: Path, r: Resolved) -> None:
         deferred = r._deferred
         for name in [*FRAMES, *r.tables]:
-            if deferred is not None and name in deferred.frames and name not in r._frames:
+            held = name in r._frames if name in FRAMES else dict.__contains__(r.tables, name)
+            if deferred is not None and name in deferred.frames and not held:
                 deferred.write(name, d / f"{name}.parquet")  # written by Spark
                 continue
             df = r[name] if name in FRAMES else r.tables[name]

@@ -18,7 +18,9 @@ the normalization) and writes three Parquet files to the staging folder:
 - ``records/<source>.parquet``: ``src`` (position of the source among the record sources),
   ``row``, ``record_key``, ``time_ns`` (the record time, local, as int64 nanoseconds; null: none);
 - ``tables/<source>.parquet``: the columns the unified tables and profiles read
-  (:func:`omni.unify.output_columns`), and ``quasi/<source>.parquet`` with the probabilistic stage.
+  (:func:`omni.unify.output_columns`) as Spark reads them (:func:`spark_table`: ``row``, datetimes
+  as int64 nanoseconds, categoricals as their values), with ``templates/<source>.parquet``, zero
+  rows of their pandas dtypes; and ``quasi/<source>.parquet`` with the probabilistic stage.
 
 The sources are loaded in parallel (one task each, largest file first); the identifier and record
 tables are then read by Spark from the staging folder and everything downstream (value codes,
@@ -62,7 +64,7 @@ from omni.oneid.match_features import concat_quasi_fields, quasi_fields
 from omni.oneid.state import as_datetime
 from omni.unify import output_columns, record_keys, record_time_column, source_roles
 
-__all__ = ["ORD_SHIFT", "SparkInputs", "load_inputs", "record_sources", "source_uris", "uri_stamp"]
+__all__ = ["ORD_SHIFT", "SparkInputs", "load_inputs", "record_sources", "source_uris", "spark_table", "uri_stamp"]
 
 #: ``ord`` of an identifier row = source position << ORD_SHIFT + row position in its source's table.
 ORD_SHIFT = 40
@@ -98,8 +100,9 @@ class SparkInputs:
         ``src``, ``row``, ``record_key``, ``time_ns``.
     names : list of str
         The record sources, in spec order (``src`` is a position in it).
-    tables : dict of str to pandas DataFrame
-        The columns of each source that the unified tables and profiles read.
+    templates : dict of str to pandas DataFrame
+        Zero rows of the columns of each source that the unified tables and profiles read, with
+        their pandas dtypes (the data stays in the staging folder: :meth:`table_frame`).
     quasi : pandas DataFrame or None
         The quasi table of the probabilistic stage (None without it).
     counts : pandas DataFrame
@@ -114,7 +117,7 @@ class SparkInputs:
     ids: DataFrame
     records: DataFrame
     names: list[str]
-    tables: dict[str, pd.DataFrame]
+    templates: dict[str, pd.DataFrame]
     quasi: pd.DataFrame | None
     counts: pd.DataFrame
     staging: Path
@@ -128,6 +131,11 @@ class SparkInputs:
         if not any(folder.glob("*.parquet")):
             return None
         return spark.read.parquet(str(folder)).select("record_key", "value", "valid", "field")
+
+    def table_frame(self, spark: SparkSession, name: str) -> DataFrame:
+        """The staged columns of source ``name`` as a Spark DataFrame (:func:`spark_table`:
+        ``row``, the source's position in its table, then the columns of its template)."""
+        return spark.read.parquet(str(self.staging / "tables" / f"{name}.parquet"))
 
     def close(self) -> None:
         """Remove the staging folder (when this run created it)."""
@@ -181,7 +189,10 @@ def _load_one(spec: DatasetSpec, names: list[str], staging: str, with_quasi: boo
         rec.loc[times == np.iinfo(np.int64).min, "time_ns"] = pd.NA  # NaT: no record time
         pq.write_table(pa.Table.from_pandas(rec, schema=_RECORDS_SCHEMA, preserve_index=False),
                        stage / "records" / f"{name}.parquet")
-        t[output_columns(spec, name)].to_parquet(stage / "tables" / f"{name}.parquet", index=False)
+        out_cols = t[output_columns(spec, name)]
+        pq.write_table(spark_table(out_cols), stage / "tables" / f"{name}.parquet")
+        out_cols.iloc[:0].to_parquet(stage / "templates" / f"{name}.parquet", index=False)
+        del out_cols
         if with_quasi and sspec.quasi_identifiers:
             quasi_fields({name: t}, spec).to_parquet(stage / "quasi" / f"{name}.parquet", index=False)
         if any(c in sspec.columns for c in CONSENT_COLUMNS) and len(ls.quarantine):
@@ -196,6 +207,25 @@ def _load_one(spec: DatasetSpec, names: list[str], staging: str, with_quasi: boo
                    error=[getattr(err, "message", str(err))], hint=[getattr(err, "hint", None)])
     out["seconds"] = [time.perf_counter() - t0]
     return pd.DataFrame(out)
+
+
+def spark_table(table: pd.DataFrame) -> pa.Table:
+    """A source table's columns as Spark reads them back exactly: ``row`` (the position in the
+    table, int64) first, datetimes as int64 nanoseconds (null: NaT; Spark's timestamps hold
+    microseconds and it does not read Parquet's nanosecond timestamps), categoricals as their
+    values, a column with no value as strings (Spark cannot read Parquet's null type)."""
+    cols: dict[str, pa.Array] = {"row": pa.array(np.arange(len(table), dtype=np.int64))}
+    for c in table.columns:
+        s = table[c]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            s = s.astype(s.cat.categories.dtype)
+        if s.dtype.kind == "M" and getattr(s.dtype, "tz", None) is None:
+            ns = s.to_numpy(dtype="datetime64[ns]").view(np.int64)
+            cols[c] = pa.array(ns, mask=s.isna().to_numpy())
+            continue
+        arr = pa.array(s, from_pandas=True)
+        cols[c] = arr.cast(pa.string()) if pa.types.is_null(arr.type) else arr
+    return pa.table(cols)
 
 
 def _raise(row: pd.Series) -> None:
@@ -329,7 +359,7 @@ def load_inputs(spark: SparkSession, spec: DatasetSpec, *, probabilistic: bool =
         base.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".spark-stage-", dir=base))
     stage = Path(staging)
-    for sub in ("ids", "records", "tables", "quasi", "optouts"):
+    for sub in ("ids", "records", "tables", "templates", "quasi", "optouts"):
         (stage / sub).mkdir(parents=True, exist_ok=True)
     sizes = ({n: uris[n][1] for n in names} if uris is not None else
              {n: spec.file_path(n).stat().st_size for n in names})
@@ -354,7 +384,7 @@ def load_inputs(spark: SparkSession, spec: DatasetSpec, *, probabilistic: bool =
     if len(bad):  # an internal invariant, as in load_source
         raise RuntimeError(f"counts do not reconcile for source(s) {list(bad['source'])}")
     counts = counts.set_index("source").loc[names].reset_index()
-    tables = _read_stage(stage / "tables", names)
+    templates = _read_stage(stage / "templates", names)
     opt_outs = QuarantinedOptOuts.empty()
     if parts := list(_read_stage(stage / "optouts", names).values()):
         opt_outs.rows = pd.concat(parts, ignore_index=True)
@@ -364,6 +394,6 @@ def load_inputs(spark: SparkSession, spec: DatasetSpec, *, probabilistic: bool =
         quasi = concat_quasi_fields([parts[n] for n in names if n in parts], list(spec.sources))
     ids = spark.read.parquet(str(stage / "ids"))
     records = spark.read.parquet(str(stage / "records"))
-    return SparkInputs(ids=ids, records=records, names=names, tables=tables, quasi=quasi, opt_outs=opt_outs,
+    return SparkInputs(ids=ids, records=records, names=names, templates=templates, quasi=quasi, opt_outs=opt_outs,
                        counts=counts.drop(columns=["error_module", "error_class", "error", "hint"]),
                        staging=stage, owned=owned)

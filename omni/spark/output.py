@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -30,10 +31,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pyspark.sql import DataFrame
 
-__all__ = ["ROW_GROUP_ROWS", "conform", "schema_of", "write_frame"]
+__all__ = ["ARROW_TYPES", "NA_VALUES", "ROW_GROUP_ROWS", "collect_frame", "conform", "order_keys", "schema_of", "write_frame"]
 
 #: Rows per row group of a written file (batches are buffered up to this).
 ROW_GROUP_ROWS = 1 << 20
+#: ``template.attrs`` key: column -> the missing value of an object column as the embedded frame
+#: holds it (``np.nan``, ``pd.NA``; default None). The written file is the same either way (a null).
+NA_VALUES = "na_values"
 
 
 def conform(batch: pd.DataFrame, template: pd.DataFrame) -> pd.DataFrame:
@@ -46,6 +50,7 @@ def conform(batch: pd.DataFrame, template: pd.DataFrame) -> pd.DataFrame:
         When a value is not among a categorical column's categories (it would become null).
     """
     out = {}
+    missing = template.attrs.get(NA_VALUES, {})
     for c in template.columns:
         dt = template[c].dtype
         s = batch[c]
@@ -56,7 +61,7 @@ def conform(batch: pd.DataFrame, template: pd.DataFrame) -> pd.DataFrame:
                 raise ValueError(f"column {c!r}: {int(lost.sum())} value(s) outside its categories")
             out[c] = cat
         elif pd.api.types.is_object_dtype(dt):
-            out[c] = s.astype(object).where(s.notna(), None).to_numpy(dtype=object)
+            out[c] = s.astype(object).where(s.notna(), missing.get(c)).to_numpy(dtype=object)
         elif isinstance(dt, pd.StringDtype):
             out[c] = s.astype(object).where(s.notna(), None).astype(dt).array
         elif dt.kind == "M":
@@ -66,9 +71,16 @@ def conform(batch: pd.DataFrame, template: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, columns=list(template.columns))
 
 
+#: ``template.attrs`` key: column -> Arrow type of an object column that does not hold strings
+#: (pandas infers the type from the values: a nullable boolean column with a missing value is an
+#: object column of booleans and ``NA``, written as Arrow booleans).
+ARROW_TYPES = "arrow_types"
+
+
 def schema_of(template: pd.DataFrame) -> pa.Schema:
     """The Arrow schema (with the pandas metadata) pandas writes for a frame of ``template``'s
-    dtypes holding data: object columns are strings (a zero-row frame would give them no type)."""
+    dtypes holding data: object columns are strings (a zero-row frame would give them no type)
+    unless ``template.attrs[ARROW_TYPES]`` names their type."""
     row = {}
     for c in template.columns:
         dt = template[c].dtype
@@ -78,11 +90,36 @@ def schema_of(template: pd.DataFrame) -> pa.Schema:
             row[c] = pd.array(["x"], dtype=dt)
         else:
             row[c] = np.zeros(1, dtype=dt)
-    return pa.Schema.from_pandas(pd.DataFrame(row), preserve_index=False)
+    schema = pa.Schema.from_pandas(pd.DataFrame(row), preserve_index=False)
+    for c, typ in template.attrs.get(ARROW_TYPES, {}).items():
+        i = schema.get_field_index(c)
+        schema = schema.set(i, schema.field(i).with_type(typ))
+    return schema
 
 
-def _writer(path: str, template: pd.DataFrame, order: str):
+def order_keys(order: str | Sequence[str]) -> list[str]:
+    """The column or columns that give a frame's row order, as a list."""
+    return [order] if isinstance(order, str) else list(order)
+
+
+def _descends(first: list | None, keys: list[np.ndarray]) -> bool:
+    """Whether rows given by their key columns (compared in turn) ever go down: from the row
+    ``first`` (the previous batch's last keys, None: none) to the first row, or between rows."""
+    if first is not None:
+        keys = [np.r_[np.asarray([f], dtype=k.dtype), k] for f, k in zip(first, keys, strict=True)]
+    if len(keys[0]) < 2:
+        return False
+    down = np.zeros(len(keys[0]) - 1, dtype=bool)
+    tied = np.ones(len(keys[0]) - 1, dtype=bool)
+    for k in keys:
+        down |= tied & (k[1:] < k[:-1])
+        tied &= k[1:] == k[:-1]
+    return bool(down.any())
+
+
+def _writer(path: str, template: pd.DataFrame, order: str | Sequence[str]):
     schema = schema_of(template)
+    keys = order_keys(order)
 
     def run(batches):
         tmp = f"{path}.{uuid.uuid4().hex[:8]}.tmp"
@@ -92,10 +129,10 @@ def _writer(path: str, template: pd.DataFrame, order: str):
             for b in batches:
                 if not len(b):
                     continue
-                key = b[order].to_numpy()
-                if (last is not None and key[0] < last) or (len(key) > 1 and (key[1:] < key[:-1]).any()):
+                key = [b[k].to_numpy() for k in keys]
+                if _descends(last, key):
                     raise RuntimeError(f"{Path(path).name}: rows out of {order!r} order in the writer task")
-                last = key[-1]
+                last = [k[-1] for k in key]
                 held.append(conform(b, template))
                 if sum(map(len, held)) >= ROW_GROUP_ROWS:
                     writer.write_table(pa.Table.from_pandas(pd.concat(held, ignore_index=True), schema=schema,
@@ -117,7 +154,7 @@ def _writer(path: str, template: pd.DataFrame, order: str):
     return run
 
 
-def write_frame(df: DataFrame, path: str | Path, template: pd.DataFrame, order: str) -> int:
+def write_frame(df: DataFrame, path: str | Path, template: pd.DataFrame, order: str | Sequence[str]) -> int:
     """Write a Spark DataFrame as one Parquet file of the embedded cache, sorted by ``order``.
 
     Parameters
@@ -128,8 +165,9 @@ def write_frame(df: DataFrame, path: str | Path, template: pd.DataFrame, order: 
         The file to write (replaced atomically; visible to the executors, see the module notes).
     template : pandas DataFrame
         Zero rows with the embedded frame's columns and dtypes.
-    order : str
-        A column whose values are unique and give the rows' order.
+    order : str or sequence of str
+        A column whose values are unique and give the rows' order, or columns whose values
+        together are unique (rows sorted by the first, then the next, ...).
 
     Returns
     -------
@@ -137,11 +175,21 @@ def write_frame(df: DataFrame, path: str | Path, template: pd.DataFrame, order: 
         Rows written.
     """
     path = str(path)
-    cols = list(dict.fromkeys([*template.columns, order]))
-    ordered = df.select(*cols).orderBy(order).localCheckpoint(eager=True)  # sorted in parallel, once
+    keys = order_keys(order)
+    cols = list(dict.fromkeys([*template.columns, *keys]))
+    ordered = df.select(*cols).orderBy(*keys).localCheckpoint(eager=True)  # sorted in parallel, once
     counts = (ordered.coalesce(1)
               .mapInPandas(_writer(path, template, order), "rows long").collect())
     if not Path(path).exists():  # a frame without partitions: no task ran
         template.to_parquet(path, index=False)
         return 0
     return int(sum(r["rows"] for r in counts))
+
+
+def collect_frame(df: DataFrame, template: pd.DataFrame, order: str | Sequence[str]) -> pd.DataFrame:
+    """A Spark DataFrame on the driver as the embedded engine holds the frame: the template's
+    columns and dtypes, rows sorted by ``order`` (for a resolution that is not cached; small data)."""
+    keys = order_keys(order)
+    cols = list(dict.fromkeys([*template.columns, *keys]))
+    pdf = df.select(*cols).toPandas().sort_values(keys, kind="stable").reset_index(drop=True)
+    return conform(pdf, template) if len(pdf) else template.copy()

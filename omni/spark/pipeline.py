@@ -12,10 +12,10 @@ One month's resolution, every record-level step on Spark DataFrames:
    ``naive``) as Spark DataFrames, with the embedded frames' dtypes and order, which
    :func:`omni.spark.output.write_frame` writes into the cache folder.
 
-What still runs on the driver (the workspace does it with the embedded code): the unified tables
-and the profiles. They read the source columns the loader tasks staged and each record's OneID
-number, which is the one record-level table collected here (``rec`` order: four integers per
-record, no strings); the record keys are rebuilt from the staged tables.
+The unified tables and the profiles are built on Spark too, from :attr:`SparkOutputs.resolved`
+(each resolved record's OneID number) and the source columns the loader tasks staged
+(:func:`omni.spark.unify.unify_outputs`, called by the workspace): no record-level table is
+collected to the driver.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from omni.spark.components import ROUNDS
 from omni.spark.frames import dense_index
 from omni.spark.linkage import link_accounts_spark
 from omni.spark.load import SparkInputs
-from omni.spark.output import conform, write_frame
+from omni.spark.output import collect_frame, write_frame
 from omni.spark.resolve import SparkResolution, resolve_spark
 from omni.spark.stable import assign_oneid_numbers_spark, format_oneid_col
 
@@ -54,10 +54,12 @@ class SparkOutputs:
     Attributes
     ----------
     frames : dict
-        Name -> (Spark DataFrame, zero-row pandas template of the embedded frame, order column):
-        ``record_oneid``, ``values``, ``edges``, ``invalid``, ``changes`` and ``naive``.
-    records : pandas DataFrame
-        ``src``, ``row``, ``time_ns``, ``number`` (OneID number) of every record in ``rec`` order.
+        Name -> (Spark DataFrame, zero-row pandas template of the embedded frame, order column or
+        columns): ``record_oneid``, ``values``, ``edges``, ``invalid``, ``changes`` and ``naive``
+        (the workspace adds the unified tables and ``profiles``, :func:`omni.spark.unify.unify_outputs`).
+    resolved : DataFrame (Spark)
+        ``rec``, ``src``, ``row``, ``record_key``, ``time_ns``, ``number`` (OneID number) of every
+        resolved record (checkpointed).
     names : list of str
         The record sources (``src`` is a position in it).
     removals, links : pandas DataFrame
@@ -75,8 +77,8 @@ class SparkOutputs:
         the driver are not listed).
     """
 
-    frames: dict[str, tuple[DataFrame, pd.DataFrame, str]]
-    records: pd.DataFrame
+    frames: dict[str, tuple[DataFrame, pd.DataFrame, Any]]
+    resolved: DataFrame
     names: list[str]
     removals: pd.DataFrame
     links: pd.DataFrame
@@ -96,10 +98,7 @@ class SparkOutputs:
     def collect(self, name: str) -> pd.DataFrame:
         """One frame on the driver, as the embedded engine holds it (for a resolution that is not
         cached; small data)."""
-        df, template, order = self.frames[name]
-        cols = list(dict.fromkeys([*template.columns, order]))
-        pdf = df.select(*cols).toPandas().sort_values(order, kind="stable").reset_index(drop=True)
-        return conform(pdf, template) if len(pdf) else template.copy()
+        return collect_frame(*self.frames[name])
 
 
 def _templates(sr: SparkResolution, small: bool) -> dict[str, pd.DataFrame]:
@@ -207,8 +206,6 @@ def resolve_outputs(spark: SparkSession, spec: Any, inputs: SparkInputs, as_of_e
         links["target_cluster"] = dense["code"].reindex(tc).to_numpy(np.int64)
         links["oneid"] = np.asarray(format_oneids(dense["number"].reindex(tc).to_numpy(np.int64)).to_pylist(),
                                     dtype=object)
-    # the driver's share: each record's OneID number, four integers per record
-    records = ro.select("rec", "src", "row", "time_ns", "number").toPandas().sort_values("rec").reset_index(drop=True)
     stages["oneids"] = round(time.perf_counter() - t, 2)
 
     names = list(sr.names)
@@ -227,6 +224,7 @@ def resolve_outputs(spark: SparkSession, spec: Any, inputs: SparkInputs, as_of_e
     }
     if sr.naive is not None:
         frames["naive"] = (sr.naive, tpl["naive"], "rec")
-    return SparkOutputs(frames=frames, records=records, names=names, removals=sr.removals, links=links,
+    return SparkOutputs(frames=frames, resolved=ro.select("rec", "src", "row", "record_key", "time_ns", "number"),
+                        names=names, removals=sr.removals, links=links,
                         failure=failure, n_rec=sr.n_rec, n_clusters=int(n_clusters), n_ids=sr.n_ids,
                         data_end=data_end, stages=stages, component_rounds=rounds)

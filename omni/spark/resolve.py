@@ -15,7 +15,7 @@
    for small data and tests.
 
 :mod:`omni.spark.pipeline` continues on Spark (the probabilistic stage, stable numbering, the
-cache files); the workspace builds the unified tables and profiles on the driver.
+cache files) and :mod:`omni.spark.unify` builds the unified tables and profiles.
 """
 
 from __future__ import annotations

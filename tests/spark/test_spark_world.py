@@ -7,7 +7,8 @@
   identity notebook runs on it;
 - as of the test world's second-to-last month (stable OneIDs against the month before, both
   resolved on Spark from one load of the files read from a ``file://`` URI): the same record
-  partition, ``how``, value statuses, OneIDs, profiles and unified tables;
+  partition, ``how``, value statuses, OneIDs, profiles and unified tables (built on Spark,
+  :mod:`omni.spark.unify`; its hand-made cases are in test_spark_unify.py);
 - bad input gives the embedded engine's one-line error.
 """
 
@@ -114,8 +115,9 @@ def test_as_of_resolution_on_spark_matches_the_embedded_engine(spark, test_world
     assert a["oneid"].equals(b["oneid"])  # stably numbered against the previous month alike
     pd.testing.assert_frame_equal(got.values, want.values)
     pd.testing.assert_frame_equal(got.changes, want.changes)
-    for name in ("profiles", "orders", "events"):
+    for name in ("profiles", "orders", "events", "touchpoints", "campaign_assignments"):  # built on Spark
         pd.testing.assert_frame_equal(got[name], want[name], obj=name)
+    assert got.summary["opt_outs_from_quarantine"] == want.summary["opt_outs_from_quarantine"]
     prev = str(Month.parse(as_of).previous)  # resolved on Spark from the same load
     assert spk.cached_resolution(prev).record_oneid.equals(emb.resolve(prev, stable=False).record_oneid)
 
