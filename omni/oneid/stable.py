@@ -73,8 +73,8 @@ def assign_oneids(
 def _own_arrow(values: pd.Series) -> pa.Array | pa.ChunkedArray:
     """A string column's own Arrow data (no copy) when it has some, else converted once."""
     arr = getattr(values, "array", values)
-    if hasattr(arr, "_pa_array"):
-        return arr._pa_array
+    if isinstance(arr, pd.arrays.ArrowStringArray | pd.arrays.ArrowExtensionArray):
+        return arr.__arrow_array__()
     return arrow_strings(values)
 
 

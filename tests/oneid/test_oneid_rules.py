@@ -295,7 +295,7 @@ def test_aligned_keys_are_checked_block_by_block_on_chunked_columns():
     keys = [f"src:{i:05d}" for i in range(1000)]
     now = pd.concat([pd.Series(pd.array(keys[:300], dtype="string[pyarrow]")),
                      pd.Series(pd.array(keys[300:], dtype="string[pyarrow]"))], ignore_index=True)
-    assert now.array._pa_array.num_chunks == 2  # as the stacked record keys come
+    assert now.array.__arrow_array__().num_chunks == 2  # as the stacked record keys come
     aligned = np.arange(0, 1000, 3)
     prev = pd.Series(pd.array([keys[i] for i in aligned], dtype="string[pyarrow]"))
     for block in (1, 7, 64, 1 << 20):
