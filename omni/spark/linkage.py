@@ -41,6 +41,7 @@ from omni.oneid.linkage.matcher import (
     RIGHT_NAME,
     FellegiSunterMatcher,
     account_matcher,
+    fill_unobserved_u,
     model_parameters,
 )
 from omni.oneid.linkage.result import AccountLinking
@@ -169,6 +170,7 @@ class SparkFellegiSunterMatcher(FellegiSunterMatcher):
         -------
         self
         """
+        model, self.u_not_observed_ = fill_unobserved_u(model)
         self.model_ = spark_model(model)
         self.probability_two_random_records_match_ = float(model["probability_two_random_records_match"])
         self.model_parameters_ = model_parameters(self.model_)

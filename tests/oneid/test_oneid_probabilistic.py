@@ -139,6 +139,31 @@ def test_model_parameters_are_reported_and_sensible(matcher):
     assert 0 < matcher.probability_two_random_records_match_ < 0.01
 
 
+def test_a_level_no_random_pair_reaches_keeps_its_evidence(stage):
+    """Rare agreement levels (a shared masked phone, the same full address) can see no pair in the
+    u sample (at a million persons they did, with 3 M pairs): Splink's saved model then has no u
+    for them, and a linker loaded from it scored their pairs at the next weaker level (the same
+    full address as the same city)."""
+    from omni.oneid.linkage.matcher import U_NOT_OBSERVED, to_arrow
+
+    cols = ["unique_id", "name", "mphone", "city", "street", *list_columns(stage.accounts)]
+    left, right = to_arrow(stage.accounts[cols]), to_arrow(stage.profiles[cols])
+    small = account_matcher(u_max_pairs=300).fit(left, right)
+    missing = {(d["comparison"], d["label"]) for d in small.u_not_observed_}
+    assert ("address", "same road, number and room") in missing  # ~1 random pair in 10^5 agrees
+    p = small.model_parameters_.set_index(["comparison", "label"])
+    for key in missing:
+        assert p.loc[key, "u_probability"] == U_NOT_OBSERVED
+        assert np.isfinite(p.loc[key, "match_weight"]) and p.loc[key, "match_weight"] > 0
+    observed = stage.matcher.model_parameters_.set_index(["comparison", "label"])
+    other = [k for k in p.index if k not in missing and p.loc[k, "m_probability"] == p.loc[k, "m_probability"]]
+    assert np.isfinite(p.loc[other, "match_weight"]).all() and not stage.matcher.u_not_observed_
+    pairs = small.predict()
+    assert pairs["match_weight"].notna().all()
+    full = pairs["gamma_address"] == observed.loc[("address", "same road, number and room"), "level"]
+    assert full.sum() > 100 and (pairs.loc[full, "match_probability"] > 0.5).mean() > 0.9
+
+
 def test_apply_links_merges_accounts_into_profiles(world, stage):
     ws, res, _ = world
     links = stage.links.copy()

@@ -24,7 +24,8 @@ from omni.oneid.linkage.comparisons import (
     account_training_rules,
 )
 
-__all__ = ["LEFT_NAME", "RIGHT_NAME", "FellegiSunterMatcher", "account_matcher", "floor_m",
+__all__ = ["LEFT_NAME", "RIGHT_NAME", "U_NOT_OBSERVED", "FellegiSunterMatcher", "account_matcher", "fill_unobserved_u",
+           "floor_m",
            "model_parameters", "to_arrow"]
 
 LEFT_NAME, RIGHT_NAME = "left_input", "right_input"
@@ -78,6 +79,9 @@ class FellegiSunterMatcher:
     probability_two_random_records_match_ : float
     model_ : dict
         The trained Splink model (settings with parameters; loads into ``splink.Linker``).
+    u_not_observed_ : list of dict
+        The levels (``comparison``, ``label``) that no randomly sampled pair reached; their u is
+        :data:`U_NOT_OBSERVED` (:func:`fill_unobserved_u`).
     n_pairs_ : int
         Candidate pairs scored by the last :meth:`predict`.
     timings_ : dict
@@ -189,7 +193,8 @@ class FellegiSunterMatcher:
             linker.training.estimate_parameters_using_expectation_maximisation(
                 rule, max_pairs=self.em_max_pairs)
         timings["em"] = time.perf_counter() - t
-        self.model_ = floor_m(linker.misc.save_model_to_json(), self.m_floor)
+        model, self.u_not_observed_ = fill_unobserved_u(linker.misc.save_model_to_json())
+        self.model_ = floor_m(model, self.m_floor)
         self.probability_two_random_records_match_ = float(
             self.model_["probability_two_random_records_match"])
         self.model_parameters_ = model_parameters(self.model_)
@@ -302,6 +307,48 @@ class FellegiSunterMatcher:
         out = out.sort_values(["left_id", "match_weight", "right_id"],
                               ascending=[True, False, True], kind="stable")
         return out.reset_index(drop=True)
+
+
+#: u probability of a comparison level that no randomly sampled pair reached: the stand-in Splink
+#: itself uses for such a level within a session (``ComparisonLevel.u_probability`` of a level
+#: "not observed in training dataset"). Splink's saved model leaves the level's u out, and a
+#: linker loaded from that model drops the level from the comparison: its pairs fall through to
+#: the next weaker level (the same full address scores as the same city). Rare agreement levels (a
+#: shared masked phone, the same full address) reach this as the profiles grow: about one random
+#: pair in a million agrees on them, and the u sample is 3 M pairs (at 1M persons, 2026-10, both
+#: levels were missed and no link was made on them).
+U_NOT_OBSERVED = 1e-6
+
+
+def fill_unobserved_u(model: dict[str, Any], u: float = U_NOT_OBSERVED) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    """A copy of a Splink model in which every non-null level has a u probability.
+
+    Parameters
+    ----------
+    model : dict
+        Splink's saved model (``linker.misc.save_model_to_json()``).
+    u : float
+        The u of a level the sampling never reached (:data:`U_NOT_OBSERVED`).
+
+    Returns
+    -------
+    model : dict
+        The copy; levels with a u keep it unchanged.
+    filled : list of dict
+        ``comparison`` and ``label`` of every level that got ``u``.
+    """
+    import copy
+
+    out = copy.deepcopy(model)
+    filled = []
+    for comp in out["comparisons"]:
+        for lv in comp["comparison_levels"]:
+            if lv.get("is_null_level") or isinstance(lv.get("u_probability"), int | float):
+                continue
+            lv["u_probability"] = float(u)
+            filled.append({"comparison": comp["output_column_name"],
+                           "label": lv.get("label_for_charts", lv["sql_condition"])})
+    return out, filled
 
 
 def floor_m(model: dict[str, Any], floor: float) -> dict[str, Any]:

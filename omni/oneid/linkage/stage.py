@@ -111,7 +111,8 @@ def stage_report(out: AccountLinking, config: OneIDConfig) -> dict[str, Any]:
         ``threshold``, ``margin``, ``max_accounts_per_platform``, ``prior`` (probability two
         random records match), ``model_parameters`` (one dict per comparison level: comparison,
         level, label, m_probability, u_probability, match_weight; None for null levels),
-        ``seconds``.
+        ``u_not_observed`` (the levels no random pair reached, given
+        :data:`~omni.oneid.linkage.matcher.U_NOT_OBSERVED`), ``seconds``.
     """
     m = out.matcher
     params = []
@@ -132,5 +133,6 @@ def stage_report(out: AccountLinking, config: OneIDConfig) -> dict[str, Any]:
         "max_accounts_per_platform": config.max_accounts_per_platform,
         "prior": float(m.probability_two_random_records_match_) if m is not None else None,
         "model_parameters": params,
+        "u_not_observed": list(getattr(m, "u_not_observed_", [])) if m is not None else [],
         "seconds": {k: round(float(v), 2) for k, v in out.seconds.items()},
     }
