@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from omni.oneid.graph import bipartite_components
+from omni.spark import components
 from omni.spark.components import bipartite_labels, connected_components
 
 CASES = {  # name -> (edges on local node ids, number of nodes)
@@ -49,13 +50,17 @@ def solved(spark):
     edges, starts = _graph()
     df = spark.createDataFrame(edges)
     distributed = connected_components(df, local=0).toPandas()
+    distributed_rounds = components.ROUNDS[-1]
     on_driver = connected_components(df, local=10**9).toPandas()
-    return edges, starts, distributed, on_driver
+    # one distributed round, then what is left (fewer edges than the limit) on the driver
+    mixed = connected_components(df, local=len(edges) - 1).toPandas()
+    mixed_rounds = components.ROUNDS[-1]
+    return edges, starts, distributed, on_driver, mixed, (distributed_rounds, mixed_rounds)
 
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_components_match_the_embedded_engine(solved, name):
-    edges, starts, distributed, on_driver = solved
+    edges, starts, distributed, on_driver, mixed, _ = solved
     want = _expected(edges)
     got = dict(zip(distributed["node"].tolist(), distributed["label"].tolist(), strict=True))
     lo = starts[name]
@@ -66,10 +71,29 @@ def test_components_match_the_embedded_engine(solved, name):
     assert len(labels) == (2 if name == "two_cliques" else 1)
     assert min(labels) == lo + 7  # a component is labelled by its smallest node
     assert dict(zip(on_driver["node"].tolist(), on_driver["label"].tolist(), strict=True)) == got
+    assert dict(zip(mixed["node"].tolist(), mixed["label"].tolist(), strict=True)) == got
+
+
+def test_the_rest_goes_to_the_driver_once_it_is_small(solved):
+    *_, (distributed_rounds, mixed_rounds) = solved
+    assert mixed_rounds == 1 < distributed_rounds  # the long chain needs several rounds alone
+
+
+def test_finished_stars_leave_the_working_set(spark):
+    e = spark.createDataFrame(pd.DataFrame({
+        "x": [2, 3, 4,  11, 12,  21, 22,  31, 32],
+        "p": [1, 1, 1,  10, 11,  20, 20,  30, 30]}))  # star | chain | shared child below | ok
+    e = e.unionByName(spark.createDataFrame(pd.DataFrame({"x": [22], "p": [21]})))  # 22: two parents
+    got = components._mark_finished(e).toPandas()
+    done = {(r.x, r.p): r.done for r in got.itertuples()}
+    assert done == {(2, 1): True, (3, 1): True, (4, 1): True,  # a star: a whole component
+                    (11, 10): False, (12, 11): False,  # 11 is a parent and a child
+                    (21, 20): False, (22, 20): False, (22, 21): False,  # 22 has two parents
+                    (31, 30): True, (32, 30): True}
 
 
 def test_every_node_is_listed_once(solved):
-    edges, _, distributed, _ = solved
+    edges, _, distributed, *_ = solved
     assert distributed["node"].is_unique
     assert set(distributed["node"]) == set(edges["src"]) | set(edges["dst"])
 
