@@ -140,3 +140,26 @@ def test_links_and_merged_partition_equal_the_embedded_stage(world, spark_stage)
     assert (s_codes == e_codes).all()  # the same record partition
     assert (rec["how"].to_numpy() == merged["how"].astype(str).to_numpy()).all()
     assert (rec["how"] == "probabilistic").sum() == int(b["n_records"].sum())
+
+
+def test_a_model_without_a_levels_u_keeps_the_level_on_spark(world, spark):
+    """A model whose u sample missed a level (Splink's JSON then has no u for it) scores that
+    level's pairs at the level, with u = U_NOT_OBSERVED, as the embedded matcher does."""
+    import copy
+
+    from omni.oneid.linkage.matcher import U_NOT_OBSERVED
+    from omni.spark.linkage import spark_account_matcher
+
+    model = copy.deepcopy(world["embedded"].matcher.model_)
+    phone = next(c for c in model["comparisons"] if c["output_column_name"] == "phone")
+    shared = next(lv for lv in phone["comparison_levels"] if lv.get("label_for_charts") == "a masked phone shared")
+    del shared["u_probability"]
+    acc, prof = world["embedded"].accounts, world["embedded"].profiles
+    from omni.oneid.match_features import list_columns
+
+    cols = ["unique_id", "name", "mphone", "city", "street", *list_columns(acc)]
+    m = spark_account_matcher(spark).use_model(model, acc[cols], prof[cols])
+    assert m.u_not_observed_ == [{"comparison": "phone", "label": "a masked phone shared"}]
+    p = m.model_parameters_.set_index(["comparison", "label"])
+    assert p.loc[("phone", "a masked phone shared"), "u_probability"] == U_NOT_OBSERVED
+    assert "u_probability" not in shared  # the caller's model is not changed
