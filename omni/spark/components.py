@@ -172,7 +172,7 @@ def connected_components(edges: DataFrame, src: str = "src", dst: str = "dst",
     for rnd in range(1, MAX_ROUNDS + 1):
         e = _small_star(_large_star(e))
         e = _mark_finished(e)
-        e = e.checkpoint(eager=True) if rnd % checkpoint_every == 0 else e.localCheckpoint(eager=True)
+        e = e.checkpoint(eager=True) if rnd % checkpoint_every == 0 else e.persist()
         done.append(e.where("done").select("x", "p"))
         e = e.where(~F.col("done")).select("x", "p")
         left = e.count()

@@ -81,7 +81,7 @@ class FellegiSunterMatcher:
         The trained Splink model (settings with parameters; loads into ``splink.Linker``).
     u_not_observed_ : list of dict
         The levels (``comparison``, ``label``) that no randomly sampled pair reached; their u is
-        :data:`U_NOT_OBSERVED` (:func:`fill_unobserved_u`).
+        ``max(U_NOT_OBSERVED, 1 / u_max_pairs)`` (:func:`fill_unobserved_u`).
     n_pairs_ : int
         Candidate pairs scored by the last :meth:`predict`.
     timings_ : dict
@@ -193,7 +193,8 @@ class FellegiSunterMatcher:
             linker.training.estimate_parameters_using_expectation_maximisation(
                 rule, max_pairs=self.em_max_pairs)
         timings["em"] = time.perf_counter() - t
-        model, self.u_not_observed_ = fill_unobserved_u(linker.misc.save_model_to_json())
+        model, self.u_not_observed_ = fill_unobserved_u(linker.misc.save_model_to_json(),
+                                                        max(U_NOT_OBSERVED, 1.0 / self.u_max_pairs))
         self.model_ = floor_m(model, self.m_floor)
         self.probability_two_random_records_match_ = float(
             self.model_["probability_two_random_records_match"])
@@ -309,26 +310,30 @@ class FellegiSunterMatcher:
         return out.reset_index(drop=True)
 
 
-#: u probability of a comparison level that no randomly sampled pair reached: the stand-in Splink
-#: itself uses for such a level within a session (``ComparisonLevel.u_probability`` of a level
-#: "not observed in training dataset"). Splink's saved model leaves the level's u out, and a
-#: linker loaded from that model drops the level from the comparison: its pairs fall through to
-#: the next weaker level (the same full address scores as the same city). Rare agreement levels (a
-#: shared masked phone, the same full address) reach this as the profiles grow: about one random
-#: pair in a million agrees on them, and the u sample is 3 M pairs (at 1M persons, 2026-10, both
-#: levels were missed and no link was made on them).
+#: Smallest u given to a comparison level that no randomly sampled pair reached (the value Splink
+#: itself gives a level marked "not observed in training dataset"). Splink's saved model leaves
+#: such a level's u out, and a linker loaded from it falls back to a stand-in u by the level's
+#: position (about 1e-3 for a top level, where a real u is near 1e-6): the level's evidence shrinks
+#: by some ten bits. In our runs no candidate pair then came out at that level at all (the test
+#: world with a 300-pair u sample: 0 pairs on the same full address instead of 582; 1M persons,
+#: 2026-10, where the 3 M-pair sample missed "a masked phone shared" and "same road, number and
+#: room": 0 links on the full address against 164,080 the month before). Rare agreement levels get
+#: there as the profiles grow: about one random pair in a million agrees on them.
 U_NOT_OBSERVED = 1e-6
 
 
 def fill_unobserved_u(model: dict[str, Any], u: float = U_NOT_OBSERVED) -> tuple[dict[str, Any], list[dict[str, str]]]:
-    """A copy of a Splink model in which every non-null level has a u probability.
+    """A copy of a Splink model in which every level but the null and the ``ELSE`` ones has a u
+    probability.
 
     Parameters
     ----------
     model : dict
         Splink's saved model (``linker.misc.save_model_to_json()``).
     u : float
-        The u of a level the sampling never reached (:data:`U_NOT_OBSERVED`).
+        The u of a level the sampling never reached: with ``n`` pairs sampled and none at the
+        level, u is below about ``1/n``; :meth:`FellegiSunterMatcher.fit` gives
+        ``max(U_NOT_OBSERVED, 1 / u_max_pairs)``.
 
     Returns
     -------
@@ -343,7 +348,8 @@ def fill_unobserved_u(model: dict[str, Any], u: float = U_NOT_OBSERVED) -> tuple
     filled = []
     for comp in out["comparisons"]:
         for lv in comp["comparison_levels"]:
-            if lv.get("is_null_level") or isinstance(lv.get("u_probability"), int | float):
+            if (lv.get("is_null_level") or isinstance(lv.get("u_probability"), int | float)
+                    or str(lv.get("sql_condition", "")).strip().upper() == "ELSE"):
                 continue
             lv["u_probability"] = float(u)
             filled.append({"comparison": comp["output_column_name"],
