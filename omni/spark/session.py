@@ -94,6 +94,7 @@ def get_session(master: str | None = None, *, app_name: str = "omni", partitions
                .config("spark.sql.shuffle.partitions", str(partitions))
                .config("spark.default.parallelism", str(partitions))
                .config("spark.sql.session.timeZone", "UTC")
+               .config("spark.sql.warehouse.dir", str(Path(tempfile.gettempdir()) / "omni-spark-warehouse"))
                .config("spark.ui.enabled", "false")
                .config("spark.ui.showConsoleProgress", "false")
                .config("spark.sql.adaptive.enabled", "true"))
