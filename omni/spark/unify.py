@@ -46,6 +46,7 @@ from pyspark.sql.pandas.types import to_arrow_type
 
 from omni.consent import QuarantinedOptOuts
 from omni.core.reference import age_band, city_tier
+from omni.io.errors import DataContractError
 from omni.privacy import mask_name
 from omni.spark.output import ARROW_TYPES, NA_VALUES
 from omni.spark.stable import format_oneid_col
@@ -212,8 +213,10 @@ def unified_table_spark(role: str, spec: Any, tables: Mapping[str, DataFrame], t
         if time_col is not None:
             src = mapping.get(time_col, time_col)
             if src.startswith("=") or src not in t.columns or templates[name][src].dtype.kind != "M":
-                raise ValueError(f"source {name!r}: the {role} table's time column {time_col!r} must be a "
-                                 "datetime column of the source on the Spark engine")
+                raise DataContractError(
+                    f"source {name!r}: the {role} table's time column {time_col!r} must be a datetime column "
+                    "of the source on the Spark engine", hint="declare the column with type datetime in "
+                    "raw/sources.yaml, or resolve with the embedded engine")
         i = names.index(name)
         recs = resolved.where(F.col("src") == i).select("row", "record_key", "number")
         cols: list[Column] = [F.col("record_key").alias(key_col), F.lit(name).alias("source"),
@@ -319,7 +322,9 @@ def _candidates(tables: Mapping[str, DataFrame], templates: Mapping[str, pd.Data
         out[attr] = [(s, c) for s, c in cands if s in tables and s in present and c in templates[s].columns]
         for s, c in out[attr] if attr in ANY_TRUE_ATTRIBUTES else ():
             if not pd.api.types.is_bool_dtype(templates[s][c].dtype):
-                raise ValueError(f"{s}.{c} is not boolean (true/false): {templates[s][c].dtype}")
+                raise DataContractError(f"source {s!r}: column {c!r} is not boolean (true/false) but "
+                                        f"{templates[s][c].dtype} on the Spark engine",
+                                        hint="declare the column with type bool in raw/sources.yaml")
     return out
 
 
