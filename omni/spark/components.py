@@ -40,6 +40,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from functools import reduce
 
 import numpy as np
 import pandas as pd
@@ -184,19 +185,11 @@ def connected_components(edges: DataFrame, src: str = "src", dst: str = "dst",
             break
     else:  # pragma: no cover - a bound O(log² n) keeps far below it
         raise RuntimeError(f"connected components did not converge in {MAX_ROUNDS} rounds")
-    parent = _union(done)
-    parent = parent.select(F.col("x").alias("node"), F.col("p").alias("label"))
+    parent = reduce(DataFrame.unionByName, done).select(F.col("x").alias("node"), F.col("p").alias("label"))
     if solved is not None:
         parent = parent.unionByName(solved.where(F.col("node") != F.col("label")))
     return (nodes.join(parent, "node", "left")
             .select("node", F.coalesce("label", "node").alias("label")))
-
-
-def _union(frames: list[DataFrame]) -> DataFrame:
-    out = frames[0]
-    for f in frames[1:]:
-        out = out.unionByName(f)
-    return out
 
 
 def bipartite_labels(rec_val: DataFrame, n_rec: int, rec: str = "rec", val: str = "val",

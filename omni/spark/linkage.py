@@ -39,6 +39,7 @@ from omni.oneid.linkage.decisions import LINK_COLUMNS, agreement, decide, empty_
 from omni.oneid.linkage.matcher import (
     LEFT_NAME,
     RIGHT_NAME,
+    U_NOT_OBSERVED,
     FellegiSunterMatcher,
     account_matcher,
     fill_unobserved_u,
@@ -170,7 +171,7 @@ class SparkFellegiSunterMatcher(FellegiSunterMatcher):
         -------
         self
         """
-        model, self.u_not_observed_ = fill_unobserved_u(model)
+        model, self.u_not_observed_ = fill_unobserved_u(model, max(U_NOT_OBSERVED, 1.0 / self.u_max_pairs))
         self.model_ = spark_model(model)
         self.probability_two_random_records_match_ = float(model["probability_two_random_records_match"])
         self.model_parameters_ = model_parameters(self.model_)

@@ -24,9 +24,8 @@ from omni.oneid.linkage.comparisons import (
     account_training_rules,
 )
 
-__all__ = ["LEFT_NAME", "RIGHT_NAME", "U_NOT_OBSERVED", "FellegiSunterMatcher", "account_matcher", "fill_unobserved_u",
-           "floor_m",
-           "model_parameters", "to_arrow"]
+__all__ = ["LEFT_NAME", "RIGHT_NAME", "U_NOT_OBSERVED", "FellegiSunterMatcher", "account_matcher",
+           "fill_unobserved_u", "floor_m", "model_parameters", "to_arrow"]
 
 LEFT_NAME, RIGHT_NAME = "left_input", "right_input"
 
