@@ -114,6 +114,20 @@ def _previous_positions(keys: pd.Series, previous_keys: pd.Series, aligned: np.n
     return index_in(keys, previous_keys)
 
 
+def _absent(values: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """The distinct ``values`` not in ``present``, sorted (``np.setdiff1d``), for non-negative
+    integers: by marks on a boolean array when the largest value is not much more than the
+    values' count (OneID numbers: 20 M of them at 1M persons sorted twice took 7 s), else by
+    ``np.setdiff1d``."""
+    top = int(max(values.max(initial=-1), present.max(initial=-1)))
+    if values.min(initial=0) < 0 or present.min(initial=0) < 0 or top > 4 * (len(values) + len(present)) + (1 << 20):
+        return np.setdiff1d(values, present)
+    seen = np.zeros(top + 1, dtype=bool)
+    seen[values] = True
+    seen[present] = False
+    return np.flatnonzero(seen).astype(values.dtype, copy=False)
+
+
 def assign_oneid_numbers(
     clusters: pd.DataFrame, previous: pd.DataFrame | None = None, aligned: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
@@ -168,7 +182,7 @@ def assign_oneid_numbers(
         )
         split = cell.merge(home[["prev", "cl"]], on=["prev", "cl"], how="left", indicator=True)
         split = split[split["_merge"] == "left_only"]
-        retired = np.setdiff1d(prev_num.unique(), cell["prev"].unique())
+        retired = _absent(prev_num.to_numpy(), cell["prev"].to_numpy())
         events += [
             pd.DataFrame({"num": keep["prev"].to_numpy(), "change": "kept", "other": -1, "n_records": keep["n"].to_numpy()}),
             pd.DataFrame({"num": merged["prev"].to_numpy(), "change": "merged_into", "other": merged["into"].to_numpy(), "n_records": merged["n"].to_numpy()}),

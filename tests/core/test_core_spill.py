@@ -38,3 +38,34 @@ def test_a_kept_folder_reads_twice_and_a_missing_one_is_an_error(tmp_path):
     pd.testing.assert_frame_equal(read_spilled(d, remove=False)["f"], read_spilled(d)["f"])
     with pytest.raises(FileNotFoundError):
         read_spilled(d)
+
+
+def test_a_folder_written_on_a_thread_is_waited_for_and_its_failure_raised(tmp_path, monkeypatch):
+    import threading
+
+    import omni.core.spill as spill
+
+    gate = threading.Event()
+    real = spill._write_frames
+
+    def slow(frames, d):  # the reader must wait for the writer, however long it takes
+        gate.wait(5)
+        real(frames, d)
+
+    monkeypatch.setattr(spill, "_write_frames", slow)
+    frames = {"b": _frame(), "a": _frame().iloc[:1]}
+    d = spill_frames(frames, tmp_path, "bg", background=True)
+    assert not (d / "columns.pkl").exists()  # returned before anything was written
+    threading.Timer(0.2, gate.set).start()
+    back = read_spilled(d)
+    assert list(back) == ["b", "a"]
+    pd.testing.assert_frame_equal(back["b"], frames["b"])
+
+    def broken(frames, d):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(spill, "_write_frames", broken)
+    d = spill_frames(frames, tmp_path, "full", background=True)
+    with pytest.raises(OSError, match="No space left"):
+        read_spilled(d)
+    spill.wait_spilled(d)  # reported once: the folder is no longer pending

@@ -309,3 +309,16 @@ def test_aligned_keys_are_checked_block_by_block_on_chunked_columns():
     swapped = aligned.copy()
     swapped[[3, 4]] = swapped[[4, 3]]  # the keys match, but rows out of order are not trusted
     assert not _same_keys_at(now, pd.Series(pd.array([keys[i] for i in swapped], dtype="string[pyarrow]")), swapped)
+
+
+def test_retired_numbers_by_marks_are_setdiff1d_whatever_the_range():
+    from omni.oneid.stable import _absent
+
+    rng = np.random.default_rng(3)
+    for top in (1, 50, 10**6, 10**12):  # marks for dense numbers; np.setdiff1d when they are sparse
+        values = rng.integers(0, top, 200)
+        present = np.r_[values[::3], rng.integers(0, top, 20)]
+        got = _absent(values, present)
+        np.testing.assert_array_equal(got, np.setdiff1d(values, present))
+        assert got.dtype == values.dtype
+    assert _absent(np.array([4, 4, 9]), np.array([], dtype=np.int64)).tolist() == [4, 9]
