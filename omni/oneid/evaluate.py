@@ -147,8 +147,12 @@ def linkable_truth(res, truth: pd.DataFrame, types: tuple[str, ...] | None = Non
                   .reindex(res.records["record_key"].to_numpy()).to_numpy())
         pcode, _ = pd.factorize(person)
     e = res.edges
-    vt = res.values["id_type"].astype(str).to_numpy()
-    keep = np.isin(vt[e["val"].to_numpy()], types)
+    vt = res.values["id_type"]
+    if isinstance(vt.dtype, pd.CategoricalDtype):  # per category, then by code: no string per edge
+        wanted = np.r_[np.isin(np.asarray(vt.cat.categories.astype(str), dtype=object), list(types)), False]
+        keep = wanted[vt.cat.codes.to_numpy()[e["val"].to_numpy()]]  # code -1 (missing) -> False
+    else:
+        keep = np.isin(vt.astype(str).to_numpy()[e["val"].to_numpy()], types)
     rec = e["rec"].to_numpy()[keep]
     val = e["val"].to_numpy()[keep]
     node, uniq = dense_codes((pcode[rec].astype(np.int64) + 1) * np.int64(len(vt) + 1) + val)

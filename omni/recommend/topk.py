@@ -147,12 +147,11 @@ def lists_table(lists: Lists, catalogue, chunk: int = 1 << 19) -> pd.DataFrame:
     person = np.repeat(np.arange(n, dtype=np.int32 if n < 2**31 else np.int64), per_person)
     oneid = pd.array(pa.array(lists.people.to_numpy(), pa.string()).take(pa.array(person)), dtype="string[pyarrow]")
     del person
-    return pd.DataFrame({
-        "oneid": oneid,
-        "rank": rank,
-        "sku": pd.Categorical.from_codes(items, categories=catalogue.skus.astype(str)),
-        "category": pd.Categorical.from_codes(np.asarray(cat_codes)[items], categories=cat_names),
-    })
+    sku = pd.Categorical.from_codes(items, categories=catalogue.skus.astype(str))
+    category = np.asarray(cat_codes).astype(np.int32 if len(cat_names) < 2**31 else np.int64)[items]
+    del items
+    category = pd.Categorical.from_codes(category, categories=cat_names)
+    return pd.DataFrame({"oneid": oneid, "rank": rank, "sku": sku, "category": category}, copy=False)
 
 
 def _pad(a: np.ndarray, k: int) -> np.ndarray:

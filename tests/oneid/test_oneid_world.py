@@ -164,3 +164,18 @@ def test_a_resolution_loads_sources_one_at_a_time_and_matches_the_loaded_dataset
             pd.testing.assert_frame_equal(a.tables[role], b.tables[role], obj=role)
         assert a.summary["records"] == b.summary["records"]
     assert a.summary["identifiers"] == len(loaded.ids) and a.summary["records"] < len(loaded.records())
+
+
+def test_linkable_truth_reads_the_id_type_codes_as_the_strings(resolved):
+    from omni.oneid.evaluate import linkable_truth
+
+    res = resolved.resolution()
+    truth = np.arange(len(res.records)) % 997  # any person codes: the chains are what is compared
+    got = linkable_truth(res, truth)
+    import copy
+
+    as_strings = copy.copy(res)  # the module's resolution itself stays as it is
+    as_strings.values = res.values.assign(id_type=res.values["id_type"].astype(str))
+    assert isinstance(res.values["id_type"].dtype, pd.CategoricalDtype)
+    np.testing.assert_array_equal(got, linkable_truth(as_strings, truth))
+    assert len(np.unique(got)) < len(got)
