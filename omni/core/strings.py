@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["arrow_strings", "index_in", "isin"]
+__all__ = ["arrow_strings", "equals_text", "index_in", "isin"]
 
 
 def _is_text(values: Any) -> bool:
@@ -52,3 +52,14 @@ def isin(values: pd.Series | pd.Index, candidates: pd.Series | pd.Index) -> np.n
         return np.asarray(pd.Series(values).isin(candidates), dtype=bool)
     got = pc.is_in(arrow_strings(values), value_set=arrow_strings(candidates).drop_null())
     return got.to_numpy(zero_copy_only=False).astype(bool)
+
+
+def equals_text(values: pd.Series, text: str) -> np.ndarray:
+    """``(values.astype(str) == text).to_numpy()`` without a Python string per row when
+    ``values`` is categorical: its categories are compared once and read through the codes (a
+    missing value reads ``"nan"``, as ``astype(str)`` spells it). At 20 M records the per-row
+    strings took 4 s and 1.2 GB. Other columns go through ``astype(str)`` unchanged."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        hit = np.r_[np.asarray(values.cat.categories.astype(str), dtype=object) == text, text == "nan"]
+        return hit.astype(bool)[values.cat.codes.to_numpy()]
+    return (values.astype(str) == text).to_numpy(dtype=bool)

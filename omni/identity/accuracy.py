@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from omni.core.strings import equals_text
 from omni.identity.health import labels
 from omni.oneid import evaluate_against_truth, linkable_scores
 from omni.oneid.evaluate import pairwise_scores, scores_by_source_pair
@@ -60,7 +61,7 @@ def accuracy_table(record_oneid: pd.DataFrame, res: Resolution, truth: pd.DataFr
     if isinstance(truth, np.ndarray):  # person codes aligned with record_oneid (truth_codes)
         _all_in_truth(truth)
         cluster = res.records["cluster"].to_numpy()
-        strong_mask = (record_oneid["how"].astype(str) == "strong").to_numpy()
+        strong_mask = equals_text(record_oneid["how"], "strong")
         strong = pairwise_scores(cluster[strong_mask], truth[strong_mask])
         every = pairwise_scores(cluster, truth)
     else:
@@ -111,7 +112,7 @@ def naive_accuracy(record_oneid: pd.DataFrame, naive: np.ndarray, truth: pd.Data
     """
     if isinstance(truth, np.ndarray):  # person codes aligned with record_oneid (truth_codes)
         _all_in_truth(truth)
-        strong = (record_oneid["how"].astype(str) == "strong").to_numpy()
+        strong = equals_text(record_oneid["how"], "strong")
         return pairwise_scores(np.asarray(naive)[strong], truth[strong])
     return evaluate_against_truth(record_oneid.assign(oneid=naive), truth, strong_only=True)
 

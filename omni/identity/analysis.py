@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from omni.core.month import Month
+from omni.core.strings import equals_text
 from omni.engine import query
 from omni.identity import accuracy, health
 from omni.identity.result import KNOWN_HOW, IdentityResult
@@ -255,7 +256,7 @@ def _examples(res: Resolution, cluster: int) -> list[Explanation]:
     cl = res.records["cluster"].to_numpy()
     recs = np.flatnonzero(cl == cluster)
     pairs = [(int(recs[0]), int(recs[1]))] if len(recs) >= 2 else []
-    shared = res.values[res.values["status"].astype(str) == "shared"]
+    shared = res.values[equals_text(res.values["status"], "shared")]
     if len(shared):
         v = int(shared["n_records"].idxmax())
         on = res.edges.loc[res.edges["val"] == v, "rec"].to_numpy()

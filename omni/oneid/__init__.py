@@ -4,6 +4,7 @@ See :mod:`omni.oneid.resolve` for the algorithm and :class:`omni.oneid.config.On
 rules. ``explain`` says why two records share (or do not share) a OneID.
 """
 
+from omni.core.strings import equals_text
 from omni.oneid.config import OneIDConfig
 from omni.oneid.evaluate import linkable_truth, pairwise_scores, scores_by_source_pair
 from omni.oneid.explain import Explanation, explain
@@ -42,7 +43,7 @@ def evaluate_against_truth(record_oneid, truth, strong_only: bool = True) -> dic
     if m["person_id"].isna().any():
         raise ValueError(f"{int(m['person_id'].isna().sum())} records have no truth row")
     if strong_only:
-        m = m[m["how"].astype(str) == "strong"]
+        m = m[equals_text(m["how"], "strong")]
     return pairwise_scores(m["oneid"].to_numpy(), m["person_id"].to_numpy())
 
 
@@ -50,5 +51,5 @@ def linkable_scores(res, truth, strong_only: bool = True) -> dict:
     """Pairwise scores against :func:`linkable_truth`: recall over the true pairs that some chain of
     valid identifiers connects (what any deterministic method could find)."""
     lt = linkable_truth(res, truth)
-    keep = (res.records["how"].astype(str) == "strong").to_numpy() if strong_only else slice(None)
+    keep = equals_text(res.records["how"], "strong") if strong_only else slice(None)
     return pairwise_scores(res.records["cluster"].to_numpy()[keep], lt[keep])
