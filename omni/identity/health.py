@@ -155,7 +155,13 @@ def identifiers_per_profile(res: Resolution, oneid: pd.Series | None = None) -> 
     """
     cl = res.records["cluster"].to_numpy() if oneid is None else pd.factorize(np.asarray(oneid))[0]
     e = _linking_edges(res)
-    df = pd.DataFrame({"cl": cl[e["rec"].to_numpy()], "val": e["val"].to_numpy()}).drop_duplicates()
+    df = pd.DataFrame({"cl": cl[e["rec"].to_numpy()], "val": e["val"].to_numpy()})
+    width = int(df["val"].max()) + 1 if len(df) else 1
+    if len(df) and int(df["cl"].max()) < (2**62) // width:  # one integer per (profile, value) pair
+        df = df[~pd.Series(df["cl"].to_numpy(np.int64) * np.int64(width) + df["val"].to_numpy(np.int64)).duplicated()
+                .to_numpy()]
+    else:
+        df = df.drop_duplicates()
     df["id_type"] = labels(res.values["id_type"])[df["val"].to_numpy()]
     n = df.groupby(["id_type", "cl"]).size()
     g = n.groupby(level="id_type")

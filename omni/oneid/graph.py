@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -136,11 +137,11 @@ def cooccurrence(
 
 
 def dense_codes(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Factorize non-negative integers in order of first appearance, without hashing.
+    """Factorize non-negative integers in order of first appearance.
 
     Equivalent to ``pd.factorize(x)`` for int arrays: codes 0..k-1 numbered by first appearance,
     and the distinct values in that order. A presence table over the value range when that range is
-    small relative to ``len(x)``, a sort otherwise.
+    small relative to ``len(x)``, pandas' hash table otherwise.
 
     Returns
     -------
@@ -165,14 +166,7 @@ def dense_codes(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         rank = np.empty(top, dtype=idx)
         rank[uniques] = np.arange(len(uniques), dtype=idx)
         return rank[x].astype(np.int64), uniques
-    order = np.argsort(x, kind="stable")
-    xs = x[order]
-    start = np.r_[True, xs[1:] != xs[:-1]]
-    grp = np.cumsum(start) - 1  # group of each sorted element, in value order
-    first_pos = order[start]  # first appearance of each distinct value (stable sort)
-    by_first = np.argsort(first_pos, kind="stable")
-    rank = np.empty(len(first_pos), dtype=np.int64)
-    rank[by_first] = np.arange(len(first_pos), dtype=np.int64)
-    codes = np.empty(n, dtype=np.int64)
-    codes[order] = rank[grp]
-    return codes, xs[start][by_first]
+    # sparse values: a hash table (pandas' factorize numbers them by first appearance too); two
+    # stable sorts of the values and their first positions took 1.6 times as long
+    codes, uniques = pd.factorize(x, sort=False)
+    return codes.astype(np.int64, copy=False), np.asarray(uniques, dtype=np.int64)

@@ -63,3 +63,18 @@ def test_records_by_source_from_integer_oneids_is_the_pivot_table(test_world):
     fast = fast.assign(source=fast["source"].astype(str)).sort_values("source").reset_index(drop=True)
     pd.testing.assert_frame_equal(fast, slow, check_dtype=False, check_names=False)
     assert fast["oneids"].sum() > len(np.unique(ro["oneid"]))  # some OneIDs span sources
+
+
+def test_identifiers_per_profile_counts_each_profile_value_pair_once(test_world):
+    from omni.identity.health import _linking_edges, identifiers_per_profile, labels
+
+    res = Workspace(test_world).resolve().resolution()
+    got = identifiers_per_profile(res)
+    e = _linking_edges(res)  # the reference: pairs made unique by pandas
+    cl = res.records["cluster"].to_numpy()
+    df = pd.DataFrame({"cl": cl[e["rec"].to_numpy()], "val": e["val"].to_numpy()}).drop_duplicates()
+    df["id_type"] = labels(res.values["id_type"])[df["val"].to_numpy()]
+    n = df.groupby(["id_type", "cl"]).size()
+    assert got.set_index("id_type")["profiles_with"].to_dict() == n.groupby(level="id_type").size().to_dict()
+    assert got.set_index("id_type")["max"].to_dict() == n.groupby(level="id_type").max().to_dict()
+    assert (got["share_more_than_one"] > 0).any()

@@ -322,3 +322,20 @@ def test_retired_numbers_by_marks_are_setdiff1d_whatever_the_range():
         np.testing.assert_array_equal(got, np.setdiff1d(values, present))
         assert got.dtype == values.dtype
     assert _absent(np.array([4, 4, 9]), np.array([], dtype=np.int64)).tolist() == [4, 9]
+
+
+def test_dense_codes_number_values_by_first_appearance_on_both_paths():
+    from omni.oneid.graph import dense_codes
+
+    rng = np.random.default_rng(5)
+    for top in (3, 500, 10**6, 10**15):  # marks over a small range; a hash table for sparse values
+        x = rng.integers(0, top, 2_000)
+        codes, uniques = dense_codes(x)
+        u, first, inv = np.unique(x, return_index=True, return_inverse=True)
+        rank = np.empty(len(u), np.int64)
+        rank[np.argsort(first, kind="stable")] = np.arange(len(u))
+        np.testing.assert_array_equal(codes, rank[inv])
+        np.testing.assert_array_equal(uniques, x[np.sort(first)])
+        assert codes.dtype == np.int64 and uniques.dtype == np.int64
+    with pytest.raises(ValueError, match="non-negative"):
+        dense_codes(np.array([3, -1]))
