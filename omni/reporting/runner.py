@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import logging
@@ -26,7 +25,6 @@ from omni.reporting.display import METRICS_MIME
 from omni.reporting.index import compare_months, write_index
 from omni.reporting.resolver import ResolverProcess, records_hint, resolve_month
 from omni.reporting.schedule import (
-    BACKGROUND_NICE,
     KernelPeaks,
     default_budget,
     earlier_metrics,
@@ -213,17 +211,14 @@ def kernel_config(tag: str | None = None) -> Any:
     return cfg
 
 
-def _kernel_manager_class(nice: int = 0) -> type:
+def _kernel_manager_class() -> type:
     """The kernel manager of report runs: jupyter_client's, except that shutting a kernel down does
-    not interrupt it first, and that the kernel runs ``nice`` steps below the runner's priority.
+    not interrupt it first.
 
     jupyter_client sends SIGINT before every shutdown request (to stop a running cell); a report's
     kernel is shut down only after its last cell, so the interrupt stops nothing and the idle kernel
     logs "KeyboardInterrupt caught in kernel" on the runner's terminal instead. A kernel that does
     not stop on the shutdown request is still killed (jupyter_client's own fallback).
-
-    The priority is set once the kernel has started, before it runs a cell: the threads it starts
-    later (a fit on a thread of its own, the engine's threads) inherit it.
     """
     from jupyter_client.manager import AsyncKernelManager
 
@@ -233,22 +228,14 @@ def _kernel_manager_class(nice: int = 0) -> type:
                 return
             await super()._async_interrupt_kernel()
 
-        async def _async_post_start_kernel(self, **kw: Any) -> None:
-            await super()._async_post_start_kernel(**kw)
-            pid = getattr(self.provisioner, "pid", None)
-            if nice and pid:
-                with contextlib.suppress(OSError, AttributeError):  # not permitted, or no such call
-                    os.setpriority(os.PRIO_PROCESS, pid, os.getpriority(os.PRIO_PROCESS, 0) + nice)
-
     return ReportKernelManager
 
 
 def _run_one(
     nb_in: Path, nb_out: Path, params: dict[str, Any], cwd: Path, kernel_name: str, progress: bool,
-    tag: str | None = None, nice: int = 0,
+    tag: str | None = None,
 ) -> None:
-    """Execute one notebook with papermill into ``nb_out`` (its kernel ``nice`` steps below this
-    process's priority).
+    """Execute one notebook with papermill into ``nb_out``.
 
     Raises
     ------
@@ -277,7 +264,7 @@ def _run_one(
             progress_bar=progress,
             request_save_on_cell_execute=True,
             config=kernel_config(tag),
-            kernel_manager_class=_kernel_manager_class(nice),
+            kernel_manager_class=_kernel_manager_class(),
         )
     except PapermillExecutionError as err:
         raise ReportError(
@@ -335,7 +322,6 @@ def run_report(
     lang: str | None = None,
     memory_budget: float | str | None = None,
     isolate: bool = True,
-    background_nice: int = BACKGROUND_NICE,
 ) -> Path:
     """Run every notebook for a month and write ``<out>/<month>/``.
 
@@ -375,12 +361,6 @@ def run_report(
         the resolution held goes back to the system before the heavier notebooks start (at 1M
         people the runner kept 2.3 GB of freed pages). False resolves in this process (a caller
         that patched the resolution, or a debugger).
-    background_nice : int
-        Priority steps (``nice``) below the runner's for the kernels off the critical path: while
-        the month is resolved, the notebooks beside the resolution; after it, every notebook but
-        the longest expected one. The critical path then keeps its cores (on 2 cores at 1M
-        persons the recommendations notebook took 306 s beside other notebooks, 187 s alone);
-        the others use what it leaves. 0: every kernel at the runner's priority.
 
     Returns
     -------
@@ -457,17 +437,12 @@ def run_report(
     peaks = KernelPeaks()
     tag = uuid.uuid4().hex[:8]
 
-    # the critical path keeps the runner's priority: the resolution while it runs (when notebooks
-    # wait for it), then the longest of the notebooks that waited for it
-    critical = ["resolution" if late else None]
-
     def run(nb_in: Path) -> NotebookResult:
-        nice = 0 if nb_in.stem == critical[0] or critical[0] is None else max(0, int(background_nice))
-        say(f"[{order[nb_in.stem]}/{len(paths)}] {nb_in.stem}: started" + (f" (nice {nice})" if nice else ""))
+        say(f"[{order[nb_in.stem]}/{len(paths)}] {nb_in.stem}: started")
         peaks.watch(f"{tag}{order[nb_in.stem]:02d}", nb_in.stem)
         return _run_and_export(nb_in, month_dir / f"{nb_in.stem}.ipynb", run_params, nb_dir, kernel_name,
                                False, shown_params, facts_common, lang=lang,
-                               tag=f"{tag}{order[nb_in.stem]:02d}", nice=nice)
+                               tag=f"{tag}{order[nb_in.stem]:02d}")
 
     def finished(done) -> None:
         for fut in done:
@@ -524,9 +499,7 @@ def run_report(
                 busy = ["runner"]
                 say(f"omni report: month resolved in {time.perf_counter() - t0:.0f} s; notebooks expected to take "
                     f"about {_eta(sum(expected.values()) / jobs)}")
-            late_order = longest_first([p.stem for p in late], expected)
-            pending += late_order
-            critical[0] = late_order[0] if len(late_order) > 1 and jobs > 1 else None
+            pending += longest_first([p.stem for p in late], expected)
             if budget is not None and any(memory[n] > budget / 2 for n in pending):
                 say(f"omni report: memory budget {format_gb(budget)}; notebooks expected to take "
                     + ", ".join(f"{n[:2]} {format_gb(memory[n])}" for n in pending))
@@ -592,11 +565,11 @@ def _notebook_paths(nb_dir: Path, only: list[str] | None) -> list[Path]:
 
 def _run_and_export(nb_in: Path, nb_out: Path, run_params: dict[str, Any], nb_dir: Path, kernel_name: str,
                     progress: bool, shown_params: dict[str, Any], facts: dict[str, str],
-                    lang: str = i18n.DEFAULT_LANG, tag: str | None = None, nice: int = 0) -> NotebookResult:
+                    lang: str = i18n.DEFAULT_LANG, tag: str | None = None) -> NotebookResult:
     """Run one notebook, export its HTML next to it (with the report header) and read its metrics."""
     name = nb_in.stem
     t = time.perf_counter()
-    _run_one(nb_in, nb_out, run_params, nb_dir, kernel_name, progress, tag, nice)
+    _run_one(nb_in, nb_out, run_params, nb_dir, kernel_name, progress, tag)
     secs = time.perf_counter() - t
     nb = nbformat.read(nb_out, as_version=4)
     title = notebook_title(nb, name, lang)

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["BACKGROUND_NICE", "KERNEL_BASE_GB", "MEMORY_GB_AT_1M", "RECORDS_AT_1M", "KernelPeaks", "available_memory",
+__all__ = ["KERNEL_BASE_GB", "MEMORY_GB_AT_1M", "RECORDS_AT_1M", "KernelPeaks", "available_memory",
            "default_budget", "earlier_metrics", "estimate_memory", "format_gb", "longest_first",
            "notebook_memory_at_1m", "notebook_meta", "parse_memory", "resident_gb", "startable"]
 
@@ -46,9 +46,6 @@ KERNEL_BASE_GB = 0.4
 #: plus the kernel's own). A notebook's metadata (``memory_gb_at_1m``) overrides these.
 MEMORY_GB_AT_1M = {"01": 3.9, "02": 4.25, "03": 4.3, "04": 2.6, "05": 3.5, "06": 6.35, "07": 6.2, "08": 2.2,
                    "resolution": 7.15}
-#: Priority steps (``nice``) below the runner's for the kernels off the report's critical path
-#: (:func:`omni.reporting.runner.run_report`, ``background_nice``).
-BACKGROUND_NICE = 5
 #: Share of the machine's available memory a report may plan for when no budget is given.
 DEFAULT_BUDGET_SHARE = 0.5
 

@@ -59,26 +59,3 @@ def test_cli_report_prints_kernel_death_on_one_line(test_world, tmp_path, capsys
     assert len(lines) == 1 and "Traceback" not in err
     assert "01_dies.ipynb" in lines[0] and "out of memory" in lines[0] and "(hint: " in lines[0]
     assert (tmp_path / "out" / "2026-10" / "01_dies.ipynb").exists()
-
-
-def test_a_kernel_off_the_critical_path_runs_at_a_lower_priority(tmp_path):
-    """The kernel and the thread it starts run ``nice`` steps below the runner; 0 keeps its priority."""
-    import os
-    import threading
-
-    nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell("seed = 0")
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(
-        "import os, threading\nseen = []\nt = threading.Thread(target=lambda: seen.append(os.getpriority(os.PRIO_PROCESS, 0)))\n"
-        "t.start(); t.join()\nprint('NICE', os.getpriority(os.PRIO_PROCESS, 0), seen[0])")]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb_in = tmp_path / "01_nice.ipynb"
-    nbformat.write(nb, nb_in)
-    mine = os.getpriority(os.PRIO_PROCESS, 0)
-    assert threading.current_thread() is threading.main_thread()
-    for nice in (0, 3):
-        out = tmp_path / f"out{nice}.ipynb"
-        _run_one(nb_in, out, {"seed": 1}, tmp_path, "python3", progress=False, nice=nice)
-        text = "".join(o.get("text", "") for o in nbformat.read(out, as_version=4).cells[-1].outputs)
-        assert f"NICE {mine + nice} {mine + nice}" in text
