@@ -209,8 +209,7 @@ def _multi_source_share(cl: np.ndarray, source: pd.Series) -> float:
         return float("nan")
     s = (source.cat.codes.to_numpy() if isinstance(source.dtype, pd.CategoricalDtype)
          else pd.factorize(source)[0]).astype(np.int64)
-    pairs = np.unique(cl.astype(np.int64) * (int(s.max()) + 1) + s)
-    per_oneid = np.bincount(pairs // (int(s.max()) + 1), minlength=int(cl.max()) + 1)
+    per_oneid = health.distinct_per_group(cl.astype(np.int64), s, int(cl.max()) + 1)
     return float((per_oneid > 1).mean())
 
 

@@ -78,3 +78,15 @@ def test_identifiers_per_profile_counts_each_profile_value_pair_once(test_world)
     assert got.set_index("id_type")["profiles_with"].to_dict() == n.groupby(level="id_type").size().to_dict()
     assert got.set_index("id_type")["max"].to_dict() == n.groupby(level="id_type").max().to_dict()
     assert (got["share_more_than_one"] > 0).any()
+
+
+def test_distinct_per_group_by_marks_and_by_sort_agree():
+    from omni.identity.health import distinct_per_group
+
+    rng = np.random.default_rng(2)
+    group = rng.integers(0, 4, 500)
+    for top in (30, 2**40):  # a small table of marks; values too wide for one: a sort of the pairs
+        value = rng.integers(0, top, 500)
+        value[::7] = value[0]  # repeats within and across groups
+        want = [len(np.unique(value[group == g])) for g in range(5)]
+        assert distinct_per_group(group, value, 5).tolist() == want
