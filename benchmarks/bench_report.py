@@ -9,6 +9,9 @@ summed over the process tree) until it ends. Prints the headline figures too, so
     python benchmarks/bench_report.py --persons 50000
     python benchmarks/bench_report.py --persons 1000000 --out /tmp/w1m --month 2026-10
 
+The run is also written to ``<world>_reports/bench.json`` (wall time, the tree's peak, each
+resolution's stages, each notebook's time and kernel peak), which ``paper_model.py`` reads.
+
 Not part of ``make test``: a benchmark measures, it does not assert.
 """
 
@@ -87,6 +90,9 @@ def main() -> int:
             print(err, file=sys.stderr)
             return rc
         print(f"synth {args.persons:,} persons: {secs:.0f} s, peak {peak / 1e9:.2f} GB")
+        synth = {"seconds": round(secs, 1), "peak_gb": round(peak / 2**30, 2)}
+    else:
+        synth = None
     if not args.keep_cache:
         shutil.rmtree(world / "processed", ignore_errors=True)
     reports = world.parent / f"{world.name}_reports"
@@ -106,8 +112,12 @@ def main() -> int:
                                         encoding="utf-8")
     stages = [line.strip() for line in err.splitlines()
               if line.strip().startswith(("resolved", "linked", "unified", "loaded", "[", "done in", "omni"))]
+    run = {"persons": args.persons, "seed": args.seed, "exit": rc, "seconds": round(secs, 1),
+           "tree_peak_gb": round(peak / 2**30, 2), "keep_cache": args.keep_cache, "resolutions": [],
+           **({"synth": synth} if synth else {})}
     for summary in sorted((world / "processed").glob("oneid-*/summary.json")):
         got = json.loads(summary.read_text(encoding="utf-8"))
+        run["resolutions"].append({k: got.get(k) for k in ("as_of", "records", "seconds", "stage_seconds")})
         stages.append(f"resolution as of {got.get('as_of')}: {got.get('seconds')} s "
                       + ", ".join(f"{k} {v}" for k, v in got.get("stage_seconds", {}).items()))
     print(f"omni report on {args.persons:,} persons: exit {rc}, {secs:.0f} s wall, "
@@ -119,6 +129,11 @@ def main() -> int:
         return rc
     month_dir = max(p for p in reports.iterdir() if p.is_dir())
     metrics = json.loads((month_dir / "metrics.json").read_text(encoding="utf-8"))
+    # the run in one file, for benchmarks/paper_model.py (time and memory against the records)
+    run.update({"month": metrics["month"], "records": metrics.get("records"),
+                "resolution_peak_gb": metrics.get("resolution_peak_gb"),
+                "notebooks": {nb: {k: v.get(k) for k in ("seconds", "peak_gb")} for nb, v in metrics["notebooks"].items()}})
+    (reports / "bench.json").write_text(json.dumps(run, indent=2) + "\n", encoding="utf-8")
     print(f"month {metrics['month']}, memory budget {metrics.get('memory_budget_gb', '-')} GB, runner's peak "
           f"while resolving {metrics.get('resolution_peak_gb', '-')} GB")
     for nb, v in metrics["notebooks"].items():

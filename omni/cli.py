@@ -233,7 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("synth", help="write a synthetic omnichannel dataset with ground truth")
     p.add_argument("--out", default="data/sample", help="dataset folder to write (default data/sample)")
-    p.add_argument("--persons", type=int, default=50_000, help="number of people (1,000 to 1,000,000)")
+    p.add_argument("--persons", type=int, default=50_000, help="number of people (1,000 to 5,000,000)")
     p.add_argument("--seed", type=int, default=7, help="random seed (same seed, same files)")
     p.add_argument("--start", default="2024-01-01", help="first day of the data (YYYY-MM-DD)")
     p.add_argument("--end", default="2026-10-31", help="last day of the data (YYYY-MM-DD)")

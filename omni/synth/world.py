@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 
 from omni._version import __version__
 from omni.core.progress import console, say
+from omni.memory import release_memory
 from omni.synth.behaviour import ADD_TO_CART, PRODUCT_VIEW, service_tickets, web_events
 from omni.synth.campaigns import ScheduledCampaign, run_campaigns
 from omni.synth.config import UPLIFT_SEGMENTS, SynthConfig
@@ -68,7 +69,9 @@ from omni.synth.writer import write_csv, write_json, write_parquet, write_yaml
 __all__ = ["STAGES", "build_params", "generate_world", "render_sources", "simulate", "write_source",
            "write_truth"]
 
-MIN_PERSONS, MAX_PERSONS = 1_000, 1_000_000
+#: 5M persons (about 100 M records) is the largest world measured on the project machine: 19 min,
+#: an 18.6 GB peak (docs/benchmarks.md); the world is held in memory, about 3 GB per million persons.
+MIN_PERSONS, MAX_PERSONS = 1_000, 5_000_000
 # Every stage draws from its own child of the seed, so changing one stage never shifts another.
 STAGES = (
     "people",
@@ -107,6 +110,7 @@ class _Progress:
             console()
 
     def step(self, what: str) -> None:
+        release_memory()  # each stage's freed scratch back to the OS (GBs at millions of persons)
         now = time.perf_counter()
         if self.enabled:
             say(f"[omni synth] {what}: {now - self.last:.1f}s (total {now - self.t0:.1f}s)", log)
@@ -252,6 +256,7 @@ def render_sources(w: World, seed: int, raw: Path | None = None) -> dict[str, Re
 def _write_and_drop(r: Rendered, raw: Path) -> None:
     write_source(r, raw)
     r.columns = {}
+    release_memory()
 
 
 def write_source(r: Rendered, raw: Path) -> None:
@@ -284,7 +289,8 @@ def generate_world(
     out : str or Path
         Dataset folder; ``raw/`` (sources + ``sources.yaml``) and ``truth/`` are written in it.
     persons : int
-        Number of people, 1,000 to 1,000,000. Record counts scale linearly.
+        Number of people, 1,000 to 5,000,000. Record counts scale linearly (about 20 per
+        person); 5M persons take about 19 min and 19 GB of memory.
     seed : int
         Random seed; the same seed (and arguments) gives byte-identical files.
     start, end : str

@@ -39,10 +39,12 @@ def write_csv(columns: dict[str, pa.Array], path: Path, encoding: str = "utf-8")
         raise ValueError(
             f"{path.name}: column(s) {bad} hold values with a comma, quote or newline"
         ) from None
-    data = header + sink.getvalue().to_pybytes()
+    body = sink.getvalue()  # Arrow's buffer, written as it is (no copy of a GB-sized file)
     if encoding.lower() not in ("utf-8", "utf8"):
-        data = data.decode("utf-8").encode(encoding)
-    path.write_bytes(data)
+        body = memoryview(body).tobytes().decode("utf-8").encode(encoding)
+    with open(path, "wb") as f:
+        f.write(header)
+        f.write(body)
 
 
 def write_parquet(
