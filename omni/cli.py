@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import sys
 import warnings
 from collections.abc import Iterator, Sequence
@@ -12,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from omni._version import __version__
 from omni.core import Month
 from omni.core.errors import OmniError, OmniWarning, one_line
+from omni.memory import MEMORY_CHECK_ENV
 
 __all__ = ["build_parser", "main"]
 
@@ -260,6 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --engine spark: read the source files from this folder of a Hadoop file system "
                         "(hdfs://..., s3a://..., file://...); --data then needs only raw/sources.yaml")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--no-memory-check", dest="no_memory_check", action="store_true",
+                   help="resolve even when the records look too many for the memory available (OMNI_MEMORY_CHECK=off)")
     p.set_defaults(func=_cmd_resolve)
 
     p = sub.add_parser("report", help="run the notebooks for a month and write reviewer HTML")
@@ -277,6 +281,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=("en", "zh"), default=None,
                    help="report language (default: report: {lang: ...} in sources.yaml, else en)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--no-memory-check", dest="no_memory_check", action="store_true",
+                   help="resolve even when the records look too many for the memory available (OMNI_MEMORY_CHECK=off)")
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("audience", help="list, size and export audiences (hashed per ad platform, consent applied)")
@@ -341,6 +347,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = bool(getattr(args, "debug", False))
     previous_format = warnings.formatwarning
     warnings.formatwarning = _format_warning
+    saved_check = os.environ.get(MEMORY_CHECK_ENV)
+    if getattr(args, "no_memory_check", False):
+        os.environ[MEMORY_CHECK_ENV] = "off"  # read by the resolution, here or in the report's child
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
@@ -359,3 +368,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     finally:
         warnings.formatwarning = previous_format
+        if saved_check is None:
+            os.environ.pop(MEMORY_CHECK_ENV, None)
+        else:
+            os.environ[MEMORY_CHECK_ENV] = saved_check

@@ -11,8 +11,32 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+import os
+from pathlib import Path
 
-__all__ = ["release_memory"]
+from omni.core.errors import OmniError
+
+__all__ = ["MEMORY_CHECK_ENV", "RESOLUTION_BASE_GB", "RESOLUTION_GB_PER_M_RECORDS", "InsufficientMemoryError",
+           "available_memory",
+           "check_resolution_memory", "release_memory", "resolution_memory_gb"]
+
+#: The embedded resolution's peak, in GB: a base plus so much per million records. Measured on the
+#: project machine (docs/benchmarks.md, "Time and memory against the records"): 1.0 GB at 1.0 M
+#: records, 2.3 GB at 5.0 M, 6.9 GB at 20.1 M (a report's two months), 7.66 GB for the default
+#: ``omni resolve`` at 20.1 M; at 100.6 M records (5M persons) it was killed at 24.4 GB while
+#: still loading the sources.
+RESOLUTION_BASE_GB = 0.4
+RESOLUTION_GB_PER_M_RECORDS = 0.36
+#: ``OMNI_MEMORY_CHECK=off`` skips :func:`check_resolution_memory` (``--no-memory-check``).
+MEMORY_CHECK_ENV = "OMNI_MEMORY_CHECK"
+
+
+class InsufficientMemoryError(OmniError):
+    """A resolution would need more memory than the machine has available: it is refused before
+    it starts, instead of being killed by the system minutes later."""
+
+    default_hint = ("resolve on Spark (omni resolve --engine spark; out of core), on a machine with more "
+                    "memory, or pass --no-memory-check (OMNI_MEMORY_CHECK=off) to try anyway")
 
 
 @functools.lru_cache(maxsize=1)
@@ -37,3 +61,62 @@ def release_memory() -> None:
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
+
+
+def available_memory() -> float | None:
+    """Memory available for new work now, in GB (Linux's MemAvailable; psutil elsewhere; None
+    where neither says)."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024 / 2**30
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        import psutil
+
+        return psutil.virtual_memory().available / 2**30
+    except Exception:  # noqa: BLE001 - no way to know: the caller runs without a budget
+        return None
+
+
+def resolution_memory_gb(records: int | float) -> float:
+    """Expected peak GB of the embedded resolution of ``records`` records
+    (:data:`RESOLUTION_BASE_GB` + :data:`RESOLUTION_GB_PER_M_RECORDS` per million)."""
+    return RESOLUTION_BASE_GB + RESOLUTION_GB_PER_M_RECORDS * max(float(records), 0.0) / 1e6
+
+
+def check_resolution_memory(records: int | float, where: str, available: float | None = None) -> float:
+    """Refuse a resolution whose expected peak (:func:`resolution_memory_gb`) passes the memory
+    available now: at 5M persons (100 M records) it would need about 37 GB and be killed by the
+    system after minutes of loading on a 24 GB machine.
+
+    Parameters
+    ----------
+    records : int or float
+        The records to resolve (an estimate is enough: :meth:`omni.workspace.Workspace.estimated_records`).
+    where : str
+        What is resolved, for the message (the dataset's name).
+    available : float, optional
+        GB available; default :func:`available_memory` (unknown: no check).
+
+    Returns
+    -------
+    float
+        The expected peak, GB.
+
+    Raises
+    ------
+    InsufficientMemoryError
+        One line naming the records, the GB needed and the GB available; not raised when
+        ``OMNI_MEMORY_CHECK`` is ``off`` (or ``0``, ``no``, ``false``).
+    """
+    need = resolution_memory_gb(records)
+    if os.environ.get(MEMORY_CHECK_ENV, "").strip().lower() in ("off", "0", "no", "false"):
+        return need
+    avail = available_memory() if available is None else available
+    if avail is not None and need > avail:
+        raise InsufficientMemoryError(
+            f"{where}: about {records / 1e6:,.1f} M records; resolving them on this machine needs about "
+            f"{need:.1f} GB and {avail:.1f} GB are available")
+    return need

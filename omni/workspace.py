@@ -35,7 +35,8 @@ from omni.core.month import Month
 from omni.core.progress import console, say
 from omni.core.spill import read_spilled, spill_frames, wait_spilled
 from omni.io import load_dataset, load_source, read_spec
-from omni.memory import release_memory
+from omni.io.read import estimate_rows
+from omni.memory import check_resolution_memory, release_memory
 from omni.normalize import concat_link_tables, identifier_table, link_table
 from omni.oneid import linkage
 from omni.oneid.baseline import naive_labels
@@ -691,6 +692,11 @@ class Workspace:
             self._records = self._build_records()
         return self._records
 
+    def estimated_records(self) -> int:
+        """The records of the person sources, estimated from their files without reading them
+        (:func:`omni.io.read.estimate_rows`): what a resolution will load."""
+        return sum(estimate_rows(self.spec.sources[n], self.spec.file_path(n)) for n in self._record_sources())
+
     def _record_sources(self) -> list[str]:
         """Sources whose rows are person records: with identifiers or a unified-table role, and a key."""
         roles = source_roles(self.spec)
@@ -773,6 +779,9 @@ class Workspace:
         if self._dataset is not None:
             return (link_table(self.dataset), self.records(), self.dataset.tables,
                     self.quasi if self.config.probabilistic else None)
+        # refused now, from the files' sizes, rather than killed by the system after minutes of
+        # loading (5M persons: 100 M records, about 37 GB; docs/benchmarks.md)
+        check_resolution_memory(self.estimated_records(), self.path.name)
         t0 = time.perf_counter()
         names = self._record_sources()
         tables: dict[str, pd.DataFrame] = {}

@@ -27,6 +27,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from omni.memory import available_memory
+
 __all__ = ["KERNEL_BASE_GB", "MEMORY_GB_AT_1M", "RECORDS_AT_1M", "KernelPeaks", "available_memory",
            "default_budget", "earlier_metrics", "estimate_memory", "format_gb", "longest_first",
            "notebook_memory_at_1m", "notebook_meta", "parse_memory", "resident_gb", "startable"]
@@ -86,23 +88,6 @@ def resident_gb() -> float:
         return psutil.Process().memory_info().rss / 2**30
     except Exception:  # noqa: BLE001 - unknown: counted as nothing
         return 0.0
-
-
-def available_memory() -> float | None:
-    """Memory available for new work now, in GB (Linux's MemAvailable; psutil elsewhere; None
-    where neither says)."""
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024 / 2**30
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        import psutil
-
-        return psutil.virtual_memory().available / 2**30
-    except Exception:  # noqa: BLE001 - no way to know: the caller runs without a budget
-        return None
 
 
 def default_budget() -> float | None:
