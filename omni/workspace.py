@@ -781,7 +781,8 @@ class Workspace:
                     self.quasi if self.config.probabilistic else None)
         # refused now, from the files' sizes, rather than killed by the system after minutes of
         # loading (5M persons: 100 M records, about 37 GB; docs/benchmarks.md)
-        check_resolution_memory(self.estimated_records(), self.path.name)
+        if self.engine != "spark":  # Spark loads in tasks and spills
+            check_resolution_memory(self.estimated_records(), self.path.name)
         t0 = time.perf_counter()
         names = self._record_sources()
         tables: dict[str, pd.DataFrame] = {}
