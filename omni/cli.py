@@ -306,6 +306,8 @@ def build_parser() -> argparse.ArgumentParser:
         a.add_argument("--definitions", default=None, help="audience definitions YAML (default: omni's defaults)")
         a.add_argument("--only", default=None, help="comma-separated audience names (default: all)")
         a.add_argument("--quiet", action="store_true", help="no progress output")
+        a.add_argument("--no-memory-check", dest="no_memory_check", action="store_true",
+                       help="resolve even when the records look too many for the memory available (OMNI_MEMORY_CHECK=off)")
     p.set_defaults(func=_cmd_audience)
 
     p = sub.add_parser("cache", help="check or remove the cached resolutions under <data>/processed")

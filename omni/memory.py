@@ -116,7 +116,8 @@ def check_resolution_memory(records: int | float, where: str, available: float |
         return need
     avail = available_memory() if available is None else available
     if avail is not None and need > avail:
+        count = f"{records / 1e6:,.1f} M" if records >= 1e6 else f"{records:,.0f}"
         raise InsufficientMemoryError(
-            f"{where}: about {records / 1e6:,.1f} M records; resolving them on this machine needs about "
+            f"{where}: about {count} records; loading and resolving them on this machine needs about "
             f"{need:.1f} GB and {avail:.1f} GB are available")
     return need

@@ -1102,17 +1102,10 @@ class Workspace:
             records = records[~(records["time"] >= end)].reset_index(drop=True)
         stages["inputs"] = round(time.perf_counter() - t0, 2)
         # the baseline the identity report compares with (connect every shared value), before the
-        # rules: its scratch arrays are gone by the time the rules and the matching peak. Not for
-        # the previous month resolved only to number this one against (its OneIDs and counts are
-        # read, never its baseline: 18 s at 1M persons); a report of that month made later from
-        # this cache computes it in the identity analysis (``omni.identity.analysis``)
+        # rules: its scratch arrays are gone by the time the rules and the matching peak
         t = time.perf_counter()
-        shared = self._shared_inputs
-        if shared is not None and not shared.get("last"):
-            naive = pd.DataFrame()
-        else:
-            naive = pd.DataFrame({"naive": naive_labels(ids, records).astype(np.int32)})
-            t = lap("naive_baseline", t)
+        naive = pd.DataFrame({"naive": naive_labels(ids, records).astype(np.int32)})
+        t = lap("naive_baseline", t)
         res = resolve_identities(ids, records[[c for c in ("record_key", "source", "row") if c in records.columns]],
                                  self.config, times=records["time"], unknown_records="drop" if as_of else "raise")
         if on_disk is not None:

@@ -839,8 +839,10 @@ ROW_SAMPLE_BYTES = 1 << 20
 def estimate_rows(spec: SourceSpec, path: Path) -> int:
     """The rows of a source file, without reading it: a Parquet file's metadata (exact), or a CSV
     file's size over the mean length of its lines in its first MiB (exact for a smaller file;
-    within a few percent for the exports of a source, whose lines are alike). 0 when the file is
-    missing or cannot be read: an estimate never fails."""
+    within a few percent for the exports of a source, whose lines are alike). Lines end at
+    ``\\n`` (``\\r\\n`` included), or at ``\\r`` in a file without any ``\\n``; an encoding that is not
+    ASCII-compatible (UTF-16) is decoded to count them. 0 when the file is missing or cannot be
+    read: an estimate never fails."""
     try:
         if spec.format == "parquet":
             return int(pq.ParquetFile(path).metadata.num_rows)
@@ -849,7 +851,15 @@ def estimate_rows(spec: SourceSpec, path: Path) -> int:
             head = f.read(ROW_SAMPLE_BYTES)
     except (OSError, ValueError, pa.ArrowException):
         return 0
-    lines = head.count(b"\n") + (0 if head.endswith(b"\n") or not head else 1)
+    if not head:
+        return 0
+    try:
+        ascii_compatible = "\n,".encode(spec.encoding) == b"\n,"
+    except LookupError:
+        ascii_compatible = True
+    text = head if ascii_compatible else head.decode(spec.encoding, errors="ignore").encode("utf-8")
+    end = b"\n" if b"\n" in text else b"\r"
+    breaks = text.count(end)
     if len(head) >= size:  # the whole file: exact, but for its header
-        return max(lines - 1, 0)
-    return max(int(round(size * max(head.count(b"\n"), 1) / len(head))) - 1, 0)
+        return max(breaks + (0 if text.endswith(end) else 1) - 1, 0)
+    return max(int(round(size * max(breaks, 1) / len(head))) - 1, 0)

@@ -40,11 +40,12 @@ def write_csv(columns: dict[str, pa.Array], path: Path, encoding: str = "utf-8")
             f"{path.name}: column(s) {bad} hold values with a comma, quote or newline"
         ) from None
     body = sink.getvalue()  # Arrow's buffer, written as it is (no copy of a GB-sized file)
-    if encoding.lower() not in ("utf-8", "utf8"):
-        body = memoryview(body).tobytes().decode("utf-8").encode(encoding)
     with open(path, "wb") as f:
-        f.write(header)
-        f.write(body)
+        if encoding.lower() in ("utf-8", "utf8"):
+            f.write(header)
+            f.write(body)
+        else:  # header and rows encoded as one text (one byte-order mark, if the codec writes one)
+            f.write((header.decode("utf-8") + memoryview(body).tobytes().decode("utf-8")).encode(encoding))
 
 
 def write_parquet(

@@ -652,3 +652,15 @@ def test_orders_follow_the_seasons(raw):
     assert per_day["06-18"] > 2 * per_day.median()
     store_hours = pd.to_datetime(raw["pos_orders"]["order_time"], errors="coerce").dt.hour
     assert store_hours.dropna().between(10, 22).mean() > 0.97
+
+
+def test_csv_header_and_rows_share_the_file_encoding(tmp_path):
+    """A non-UTF-8 file is one text in its encoding: the header too, with one byte-order mark."""
+    import pyarrow as pa
+
+    from omni.synth.writer import write_csv
+
+    cols = {"姓名": pa.array(["张三", "李四"]), "n": pa.array([1, 2])}
+    for enc in ("gbk", "utf-16", "utf-8"):
+        write_csv(cols, tmp_path / "x.csv", enc)
+        assert (tmp_path / "x.csv").read_bytes() == "姓名,n\n张三,1\n李四,2\n".encode(enc), enc

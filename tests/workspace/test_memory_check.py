@@ -55,6 +55,16 @@ def test_rows_are_estimated_from_the_files(tmp_path, test_world):
     pq.write_table(pa.table({"k": list(range(1234))}), tmp_path / "t.parquet")
     assert estimate_rows(_spec("parquet"), tmp_path / "t.parquet") == 1234
     assert estimate_rows(_spec("csv"), tmp_path / "missing.csv") == 0
+    for data, rows in ((b"", 0), (b"key,n\n", 0), (b"key,n", 0), (b"key,n\r\nA,1\r\nB,2\r\n", 2),
+                       (b"key,n\rA,1\rB,2", 2)):
+        small.write_bytes(data)
+        assert estimate_rows(_spec("csv"), small) == rows, data
+    # an encoding that is not ASCII-compatible is decoded to count lines (a CJK character of
+    # UTF-16 may hold the byte of a newline): within 1 % for a large file
+    wide = tmp_path / "wide.csv"
+    wide.write_bytes(("key,city\n" + "".join(f"K{i:07d},上海\n" for i in range(150_000))).encode("utf-16"))
+    spec16 = SourceSpec(name="x", file="x", format="csv", encoding="utf-16")
+    assert abs(estimate_rows(spec16, wide) - 150_000) / 150_000 < 0.01
     # the test world's person records, against the rows the synthetic world wrote
     rows = json.loads((test_world / "truth" / "params.json").read_text())["rows"]
     ws = Workspace(test_world)
@@ -82,17 +92,17 @@ def test_a_resolution_that_cannot_fit_is_refused_before_loading(world, monkeypat
     import omni.workspace as wsmod
 
     monkeypatch.setattr(wsmod, "load_source", lambda *a, **k: loads.append(a) or pytest.fail("loaded"))
-    with pytest.raises(InsufficientMemoryError, match="world: about 0.1 M records"):
+    with pytest.raises(InsufficientMemoryError, match="world: about 60,460 records; loading and resolving"):
         Workspace(world).resolve(as_of="2026-10")
     assert loads == [] and not any((world / PROCESSED).glob("oneid-*"))
     # the command line: one line, exit 2, no traceback
     assert main(["resolve", "--data", str(world), "--quiet"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("omni: error: world: about 0.1 M records") and "\n" not in err
+    assert err.startswith("omni: error: world: about 60,460 records") and "\n" not in err
     assert "Traceback" not in err
 
 
-def test_the_check_can_be_overridden(world, monkeypatch, capsys):
+def test_the_check_can_be_overridden_and_a_cached_run_is_not_checked(world, monkeypatch, capsys):
     monkeypatch.delenv(MEMORY_CHECK_ENV, raising=False)
     monkeypatch.setattr(omni.memory, "available_memory", lambda: 0.05)
     assert main(["resolve", "--data", str(world), "--quiet", "--rules-only", "--evaluate", "no",
@@ -100,3 +110,14 @@ def test_the_check_can_be_overridden(world, monkeypatch, capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["records"] == 60_458
     assert MEMORY_CHECK_ENV not in os.environ  # restored after the command
+    # the same resolution again: read from the cache, nothing loaded, nothing to check
+    assert main(["resolve", "--data", str(world), "--quiet", "--rules-only", "--evaluate", "no"]) == 0
+    assert json.loads(capsys.readouterr().out)["records"] == 60_458
+    # a value set before the command is put back as it was; the audience commands take the flag too
+    monkeypatch.setenv(MEMORY_CHECK_ENV, "on")
+    assert main(["resolve", "--data", str(world), "--quiet", "--rules-only", "--evaluate", "no",
+                 "--no-memory-check"]) == 0
+    assert os.environ[MEMORY_CHECK_ENV] == "on"
+    from omni.cli import build_parser
+
+    assert build_parser().parse_args(["audience", "size", "--no-memory-check"]).no_memory_check

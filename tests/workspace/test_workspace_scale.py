@@ -203,26 +203,3 @@ def test_the_matching_leaves_no_splink_linker_alive(world):
         assert r.summary["probabilistic_links"] > 0 and linkers() <= before
     finally:
         gc.enable()
-
-
-def test_the_previous_month_is_resolved_without_the_naive_baseline(resolved, world, tmp_path):
-    """The month before the report month is resolved to number it against; its naive baseline is
-    never read there, so it is not computed (18 s at 1M persons). A report of that month made
-    later from the same cache computes it in the identity analysis: the same comparison as when
-    the month is the one reported."""
-    from omni.identity import analyse_month
-
-    ws, r = resolved
-    earlier = ws.cached_resolution("2026-09")
-    assert earlier is not None and len(earlier.naive) == 0
-    assert "naive_baseline" not in earlier.summary["stage_seconds"]
-    assert "naive_baseline" in r.summary["stage_seconds"] and len(r.naive) == len(r.record_oneid)
-    later = analyse_month(Workspace(world), "2026-09").tables["naive_comparison"]  # from the cache
-    fresh = tmp_path / "fresh"
-    shutil.copytree(world / "raw", fresh / "raw")
-    shutil.copytree(world / "truth", fresh / "truth")
-    ws2 = Workspace(fresh)
-    own = analyse_month(ws2, "2026-09")  # resolves 2026-08, then 2026-09 with its baseline
-    assert len(ws2.resolve("2026-09").naive) == len(ws2.resolve("2026-09").record_oneid)
-    pd.testing.assert_frame_equal(later, own.tables["naive_comparison"])
-    assert later.set_index("graph").loc["naive: connect every shared value", "pairwise precision"] < 0.5
