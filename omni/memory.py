@@ -17,8 +17,7 @@ from pathlib import Path
 from omni.core.errors import OmniError
 
 __all__ = ["MEMORY_CHECK_ENV", "RESOLUTION_BASE_GB", "RESOLUTION_GB_PER_M_RECORDS", "InsufficientMemoryError",
-           "available_memory",
-           "check_resolution_memory", "release_memory", "resolution_memory_gb"]
+           "available_memory", "check_resolution_memory", "release_memory", "resolution_memory_gb"]
 
 #: The embedded resolution's peak, in GB: a base plus so much per million records. Measured on the
 #: project machine (docs/benchmarks.md, "Time and memory against the records"): 1.0 GB at 1.0 M
