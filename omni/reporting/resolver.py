@@ -53,14 +53,12 @@ class ResolutionError(OmniError, RuntimeError):
 
 def records_hint(ws: Any, month: str) -> int:
     """The dataset's records before the month is resolved, for the memory estimates of what starts
-    while it is: the cached resolution's count, else from the size of the record sources' files
-    (the 1M-person world: 20 M records in 0.88 GB of CSV and Parquet)."""
+    while it is: the cached resolution's count, else the person records counted from the files
+    (:meth:`omni.workspace.Workspace.estimated_records`, which the memory check reads too)."""
     cached = ws.cached_resolution(month)
     if cached is not None and cached.summary.get("records"):
         return int(cached.summary["records"])
-    # only the sources whose rows are person records (not products, order lines or views)
-    size = sum(ws.spec.file_path(n).stat().st_size for n in ws._record_sources() if ws.spec.file_path(n).exists())
-    return int(size / 44)
+    return int(ws.estimated_records())
 
 
 def resolve_month(ws: Any, month: str | None, send: Any, progress_log: logging.Logger | None = None) -> None:
