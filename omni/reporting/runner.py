@@ -211,9 +211,27 @@ def kernel_config(tag: str | None = None) -> Any:
     return cfg
 
 
-def _kernel_manager_class() -> type:
+#: Niceness of the kernels of notebooks that run while the month is resolved (the data audit): the
+#: resolution is the report's critical path and uses both cores at times (DuckDB, Arrow's CSV
+#: reader, writing in the background); the audit has minutes to spare and takes what is left.
+BESIDE_RESOLUTION_NICE = 10
+
+
+def kernel_command(cmd: list[str], nice: int = 0) -> list[str]:
+    """The kernel's command line, started through ``nice -n <nice>`` when ``nice`` is positive and
+    the system has ``nice`` (POSIX); unchanged otherwise. ``nice`` execs the kernel: the process
+    (and every thread it starts) keeps the kernel's pid and runs at the lower priority."""
+    import shutil
+
+    if nice <= 0 or os.name != "posix":
+        return cmd
+    tool = shutil.which("nice")
+    return [tool, "-n", str(int(nice)), *cmd] if tool else cmd
+
+
+def _kernel_manager_class(nice: int = 0) -> type:
     """The kernel manager of report runs: jupyter_client's, except that shutting a kernel down does
-    not interrupt it first.
+    not interrupt it first, and the kernel runs at niceness ``nice`` (:func:`kernel_command`).
 
     jupyter_client sends SIGINT before every shutdown request (to stop a running cell); a report's
     kernel is shut down only after its last cell, so the interrupt stops nothing and the idle kernel
@@ -228,14 +246,17 @@ def _kernel_manager_class() -> type:
                 return
             await super()._async_interrupt_kernel()
 
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+            await super()._async_launch_kernel(kernel_command(kernel_cmd, nice), **kw)
+
     return ReportKernelManager
 
 
 def _run_one(
     nb_in: Path, nb_out: Path, params: dict[str, Any], cwd: Path, kernel_name: str, progress: bool,
-    tag: str | None = None,
+    tag: str | None = None, nice: int = 0,
 ) -> None:
-    """Execute one notebook with papermill into ``nb_out``.
+    """Execute one notebook with papermill into ``nb_out`` (its kernel at niceness ``nice``).
 
     Raises
     ------
@@ -264,7 +285,7 @@ def _run_one(
             progress_bar=progress,
             request_save_on_cell_execute=True,
             config=kernel_config(tag),
-            kernel_manager_class=_kernel_manager_class(),
+            kernel_manager_class=_kernel_manager_class(nice),
         )
     except PapermillExecutionError as err:
         raise ReportError(
@@ -442,7 +463,8 @@ def run_report(
         peaks.watch(f"{tag}{order[nb_in.stem]:02d}", nb_in.stem)
         return _run_and_export(nb_in, month_dir / f"{nb_in.stem}.ipynb", run_params, nb_dir, kernel_name,
                                False, shown_params, facts_common, lang=lang,
-                               tag=f"{tag}{order[nb_in.stem]:02d}")
+                               tag=f"{tag}{order[nb_in.stem]:02d}",
+                               nice=BESIDE_RESOLUTION_NICE if late and nb_in in early else 0)
 
     def finished(done) -> None:
         for fut in done:
@@ -565,11 +587,11 @@ def _notebook_paths(nb_dir: Path, only: list[str] | None) -> list[Path]:
 
 def _run_and_export(nb_in: Path, nb_out: Path, run_params: dict[str, Any], nb_dir: Path, kernel_name: str,
                     progress: bool, shown_params: dict[str, Any], facts: dict[str, str],
-                    lang: str = i18n.DEFAULT_LANG, tag: str | None = None) -> NotebookResult:
+                    lang: str = i18n.DEFAULT_LANG, tag: str | None = None, nice: int = 0) -> NotebookResult:
     """Run one notebook, export its HTML next to it (with the report header) and read its metrics."""
     name = nb_in.stem
     t = time.perf_counter()
-    _run_one(nb_in, nb_out, run_params, nb_dir, kernel_name, progress, tag)
+    _run_one(nb_in, nb_out, run_params, nb_dir, kernel_name, progress, tag, nice)
     secs = time.perf_counter() - t
     nb = nbformat.read(nb_out, as_version=4)
     title = notebook_title(nb, name, lang)

@@ -1,21 +1,28 @@
 """The report runner's schedule (issue 16): notebooks that read only the sources run while the
-month is being resolved; the others start once the resolution is cached; results keep the
-notebooks' order; --jobs is checked."""
+month is being resolved, at a lower priority (the resolution is the critical path); the others
+start once the resolution is cached; results keep the notebooks' order; --jobs is checked."""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 
 import nbformat
 import pytest
 
-from omni.reporting.runner import _expected_seconds, notebook_needs, run_report
+from omni.reporting.runner import (
+    BESIDE_RESOLUTION_NICE,
+    _expected_seconds,
+    kernel_command,
+    notebook_needs,
+    run_report,
+)
 
 PROBE = """import json, os, pathlib, time
 root = pathlib.Path(data) / "processed"
 cached = sorted(p.name for p in root.glob("oneid-{month}-*")) if root.exists() else []
-pathlib.Path(out_file).write_text(json.dumps({{"start": time.time(), "cached": cached}}))
+pathlib.Path(out_file).write_text(json.dumps({{"start": time.time(), "cached": cached, "nice": os.nice(0)}}))
 """
 
 
@@ -47,8 +54,21 @@ def test_source_notebooks_run_while_the_month_resolves(test_world, tmp_path):
     assert first["cached"] == []  # it started before the month's resolution was cached
     assert len(second["cached"]) == 1  # it started after
     assert first["start"] < second["start"]
+    # the audit-like notebook yields the cores to the resolution; the others run at the runner's priority
+    base = os.nice(0)
+    assert first["nice"] == min(base + BESIDE_RESOLUTION_NICE, 19) and second["nice"] == base
     metrics = json.loads((month_dir / "metrics.json").read_text())
     assert list(metrics["notebooks"]) == ["01_sources", "02_resolved"]
+
+
+def test_kernel_command_nice():
+    cmd = ["python", "-m", "ipykernel_launcher", "-f", "c.json"]
+    assert kernel_command(cmd, 0) == cmd
+    niced = kernel_command(cmd, 10)
+    if os.name == "posix" and shutil.which("nice"):
+        assert niced[1:3] == ["-n", "10"] and niced[3:] == cmd and niced[0].endswith("nice")
+    else:
+        assert niced == cmd
 
 
 def test_expected_seconds_prefer_the_previous_report(tmp_path):
