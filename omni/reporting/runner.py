@@ -8,6 +8,7 @@ import logging
 import os
 import platform
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -39,9 +40,9 @@ from omni.reporting.schedule import (
 from omni.reporting.site import SITE_CSS, build_site
 from omni.workspace import DATA_ENV, SHARE_ENV, Workspace
 
-__all__ = ["NotebookResult", "ReportError", "collect_metrics", "export_html", "header_html",
-           "kernel_config", "kernel_death_error", "last_started_cell", "machine_memory_bytes", "notebook_title",
-           "package_versions", "run_report"]
+__all__ = ["NotebookResult", "ReportError", "collect_metrics", "export_html", "header_html", "kernel_command",
+           "kernel_config", "kernel_death_error", "kernel_nice", "last_started_cell", "machine_memory_bytes",
+           "notebook_title", "package_versions", "run_report"]
 
 log = logging.getLogger(__name__)
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -217,6 +218,27 @@ def kernel_config(tag: str | None = None) -> Any:
 BESIDE_RESOLUTION_NICE = 10
 
 
+#: Niceness of a notebook's kernel that starts beside a notebook expected to take longer: the longest
+#: one is the schedule's critical path (at 1M people 07, about 300 s, with two threads at times),
+#: and the shorter ones fill the cores it leaves.
+BESIDE_LONGER_NICE = 5
+
+
+def kernel_nice(name: str, running: Sequence[str], expected: Mapping[str, float],
+                beside_resolution: bool = False) -> int:
+    """The niceness a notebook's kernel starts at: :data:`BESIDE_RESOLUTION_NICE` for one that runs
+    while the month is resolved, :data:`BESIDE_LONGER_NICE` when a notebook already running is
+    expected to take longer than this one (``expected``: seconds per notebook), else 0.
+
+    Priorities only share the cores: every figure is the same at any niceness."""
+    if beside_resolution:
+        return BESIDE_RESOLUTION_NICE
+    mine = expected.get(name)
+    if mine is not None and any(expected.get(r, 0.0) > mine for r in running):
+        return BESIDE_LONGER_NICE
+    return 0
+
+
 def kernel_command(cmd: list[str], nice: int = 0) -> list[str]:
     """The kernel's command line, started through ``nice -n <nice>`` when ``nice`` is positive and
     the system has ``nice`` (POSIX); unchanged otherwise. ``nice`` execs the kernel: the process
@@ -306,7 +328,7 @@ def _run_one(
 #: Seconds per notebook at 1M persons (20 M records), measured on the 2-core project machine
 #: (docs/benchmarks.md); the first run's ETA scales them by the dataset's record count. Later runs
 #: take the previous report's own times.
-SECONDS_AT_1M = {"01": 100.0, "02": 133.0, "03": 57.0, "04": 41.0, "05": 78.0, "06": 102.0, "07": 205.0, "08": 44.0}
+SECONDS_AT_1M = {"01": 100.0, "02": 90.0, "03": 61.0, "04": 45.0, "05": 86.0, "06": 95.0, "07": 300.0, "08": 40.0}
 
 
 def notebook_needs(nb_path: Path) -> str:
@@ -369,7 +391,9 @@ def run_report(
     jobs : int, optional
         Notebooks run at once, each in its own kernel (default: 2, or 1 on a one-core machine).
         Notebooks that read only the sources (``{"needs": "sources"}`` in their ``omni``
-        metadata: the data audit) start while the month is being resolved.
+        metadata: the data audit) start while the month is being resolved, at a lower priority
+        than the resolution; a notebook that starts beside one expected to take longer runs at a
+        lower priority than it (:func:`kernel_nice`).
     lang : {"en", "zh"}, optional
         The report language, passed to every notebook as ``lang``; defaults to the dataset's
         ``report: {lang: ...}`` in sources.yaml, else English.
@@ -458,13 +482,12 @@ def run_report(
     peaks = KernelPeaks()
     tag = uuid.uuid4().hex[:8]
 
-    def run(nb_in: Path) -> NotebookResult:
+    def run(nb_in: Path, nice: int) -> NotebookResult:
         say(f"[{order[nb_in.stem]}/{len(paths)}] {nb_in.stem}: started")
         peaks.watch(f"{tag}{order[nb_in.stem]:02d}", nb_in.stem)
         return _run_and_export(nb_in, month_dir / f"{nb_in.stem}.ipynb", run_params, nb_dir, kernel_name,
                                False, shown_params, facts_common, lang=lang,
-                               tag=f"{tag}{order[nb_in.stem]:02d}",
-                               nice=BESIDE_RESOLUTION_NICE if late and nb_in in early else 0)
+                               tag=f"{tag}{order[nb_in.stem]:02d}", nice=nice)
 
     def finished(done) -> None:
         for fut in done:
@@ -484,7 +507,9 @@ def run_report(
         go = startable(pending, [*busy, *running.values()], memory, budget, jobs)
         for name in go:
             pending.remove(name)
-            running[pool.submit(run, by_name[name])] = name
+            nice = kernel_nice(name, [*busy, *running.values()], expected,
+                               beside_resolution=bool(late) and by_name[name] in early)
+            running[pool.submit(run, by_name[name], nice)] = name
         slots = jobs - len(running)
         for name in pending[:slots] if slots > 0 else []:
             if name not in waiting:

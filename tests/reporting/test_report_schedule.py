@@ -12,9 +12,11 @@ import nbformat
 import pytest
 
 from omni.reporting.runner import (
+    BESIDE_LONGER_NICE,
     BESIDE_RESOLUTION_NICE,
     _expected_seconds,
     kernel_command,
+    kernel_nice,
     notebook_needs,
     run_report,
 )
@@ -69,6 +71,16 @@ def test_kernel_command_nice():
         assert niced[1:3] == ["-n", "10"] and niced[3:] == cmd and niced[0].endswith("nice")
     else:
         assert niced == cmd
+
+
+def test_kernel_nice_yields_to_the_resolution_and_to_longer_notebooks():
+    expected = {"02_identity": 90.0, "07_recs": 300.0, "06_aud": 95.0}
+    assert kernel_nice("01_audit", ["resolution"], {}, beside_resolution=True) == BESIDE_RESOLUTION_NICE
+    assert kernel_nice("07_recs", [], expected) == 0  # the longest starts first, at full priority
+    assert kernel_nice("02_identity", ["runner", "07_recs"], expected) == BESIDE_LONGER_NICE
+    assert kernel_nice("06_aud", ["runner", "02_identity"], expected) == 0  # beside a shorter one
+    assert kernel_nice("06_aud", ["runner"], {}) == 0  # nothing known: no change
+    assert 0 < BESIDE_LONGER_NICE < BESIDE_RESOLUTION_NICE <= 19
 
 
 def test_expected_seconds_prefer_the_previous_report(tmp_path):
