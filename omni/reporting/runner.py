@@ -41,8 +41,8 @@ from omni.reporting.site import SITE_CSS, build_site
 from omni.workspace import DATA_ENV, SHARE_ENV, Workspace
 
 __all__ = ["NotebookResult", "ReportError", "collect_metrics", "export_html", "header_html", "kernel_command",
-           "kernel_config", "kernel_death_error", "kernel_nice", "last_started_cell", "machine_memory_bytes",
-           "notebook_title", "package_versions", "run_report"]
+           "kernel_config", "kernel_death_error", "kernel_nice", "last_started_cell", "lower_session_priority",
+           "machine_memory_bytes", "notebook_title", "package_versions", "run_report"]
 
 log = logging.getLogger(__name__)
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -251,6 +251,25 @@ def kernel_command(cmd: list[str], nice: int = 0) -> list[str]:
     return [tool, "-n", str(int(nice)), *cmd] if tool else cmd
 
 
+def lower_session_priority(pid: int | None, nice: int) -> bool:
+    """Give the kernel's session (its Linux *autogroup*) niceness ``nice``; True when set.
+
+    jupyter_client starts every kernel in a session of its own, and where the kernel schedules by
+    autogroup (``/proc/sys/kernel/sched_autogroup_enabled``, on by default on desktop and many
+    server kernels) the cores are shared between sessions first: a process's own niceness then
+    weighs only against the processes of its session, and a kernel alone in its session would
+    take a full share beside any other. The session's niceness (``/proc/<pid>/autogroup``) is
+    what lowers it against the runner's resolution and the other kernels. Nothing happens on
+    other systems or when ``nice`` is not positive."""
+    if not pid or nice <= 0:
+        return False
+    try:
+        Path(f"/proc/{int(pid)}/autogroup").write_text(str(int(min(nice, 19))))
+    except OSError:  # no autogroups here (or not allowed): the process niceness is all there is
+        return False
+    return True
+
+
 def _kernel_manager_class(nice: int = 0) -> type:
     """The kernel manager of report runs: jupyter_client's, except that shutting a kernel down does
     not interrupt it first, and the kernel runs at niceness ``nice`` (:func:`kernel_command`).
@@ -258,7 +277,8 @@ def _kernel_manager_class(nice: int = 0) -> type:
     jupyter_client sends SIGINT before every shutdown request (to stop a running cell); a report's
     kernel is shut down only after its last cell, so the interrupt stops nothing and the idle kernel
     logs "KeyboardInterrupt caught in kernel" on the runner's terminal instead. A kernel that does
-    not stop on the shutdown request is still killed (jupyter_client's own fallback).
+    not stop on the shutdown request is still killed (jupyter_client's own fallback). The kernel's
+    session gets the same niceness (:func:`lower_session_priority`).
     """
     from jupyter_client.manager import AsyncKernelManager
 
@@ -270,6 +290,7 @@ def _kernel_manager_class(nice: int = 0) -> type:
 
         async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
             await super()._async_launch_kernel(kernel_command(kernel_cmd, nice), **kw)
+            lower_session_priority(getattr(self.provisioner, "pid", None), nice)
 
     return ReportKernelManager
 

@@ -135,9 +135,11 @@ def capture_rate(workspace: Any, campaign_id: str, *, as_of: str | None = None, 
     start = pd.Timestamp(camp["start_date"]).normalize()
     end = pd.Timestamp(camp["end_date"]).normalize() + pd.Timedelta(days=1)
     # the stage that placed each order: its key looked up in record_oneid by the engine (at 1M
-    # persons record_oneid has 20 M rows; the orders are a quarter of them)
-    every_how = lookup(orders["order_key"], res.engine_table("record_oneid"), "record_key", "how",
-                       "record_oneid", temp_dir=workspace.path / PROCESSED / ".engine").astype(str)
+    # persons record_oneid has 20 M rows; the orders are a quarter of them), once per resolution
+    # for every campaign of the month (about 7 s each at 1M)
+    every_how = workspace.memo(("uplift.order_how", as_of), lambda: lookup(
+        orders["order_key"], res.engine_table("record_oneid"), "record_key", "how", "record_oneid",
+        temp_dir=workspace.path / PROCESSED / ".engine").astype(str))
     sel = assignments["campaign_id"].astype(str) == str(campaign_id)
     people = pd.Index(assignments.loc[sel, "oneid"].dropna().astype(str).unique())
     if len(people) == 0:

@@ -52,8 +52,11 @@ def _workspace(stage=STAGE):
     resolved = type("R", (), {"__getitem__": lambda self, k: tables[k]})()
     resolved.record_oneid, resolved.summary = res.record_oneid, res.summary
     resolved.engine_table = lambda name: {"record_oneid": record_oneid}[name]
+    memo: dict = {}
     return SimpleNamespace(resolve=lambda as_of=None: resolved, path=Path(tempfile.mkdtemp()),
-                           source=lambda name: {"campaigns": campaigns}.get(name))
+                           source=lambda name: {"campaigns": campaigns}.get(name),
+                           memo=lambda key, compute, persist=None: memo[key] if key in memo else
+                           memo.setdefault(key, compute()))
 
 
 def test_linkage_recall_bounds_and_midpoint():
