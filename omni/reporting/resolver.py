@@ -14,8 +14,9 @@ Messages on the pipe, child to runner, in this order:
 ``("month", month, records_hint)``
     the report month (found by the child when not given: the last complete month of the data)
     and the records expected, for the memory estimates of the notebooks that start meanwhile;
-``("done", {"records", "warnings", "series", "peak"})``
-    the resolution is cached on disk for the kernels to read; or at any point
+``("done", {"records", "warnings", "series", "caches", "peak"})``
+    the resolution is cached on disk for the kernels to read (``caches``: the folders of this
+    month's and the previous month's resolutions); or at any point
 ``("error", exception or message)``
     the child's error, raised again in the runner (an :class:`~omni.core.errors.OmniError`
     keeps its class, message and hint).
@@ -64,6 +65,7 @@ def records_hint(ws: Any, month: str) -> int:
 def resolve_month(ws: Any, month: str | None, send: Any, progress_log: logging.Logger | None = None) -> None:
     """Find the month (when None), resolve it and compute its order trends, telling ``send`` as it
     goes (the messages of the module docstring). Runs in the child; also callable in-process."""
+    from omni.core import Month
     from omni.reporting.trends import order_series
 
     month = month or ws.last_complete_month()
@@ -78,9 +80,13 @@ def resolve_month(ws: Any, month: str | None, send: Any, progress_log: logging.L
         from omni.core.progress import say
 
         say(f"omni report: no order trends in the index ({type(err).__name__}: {str(err)[:200]})", progress_log)
+    # the cache folders this resolution wrote or checked: the kernels read them without hashing
+    # every file again (:data:`omni.workspace.VERIFIED_ENV`)
+    folders = [ws.held_resolution(m) for m in (month, str(Month.parse(month).previous))]
     send(("done", {"records": int(resolved.summary.get("records", 0)) or None,
                    "warnings": [str(w) for w in resolved.summary.get("warnings", [])],
-                   "series": series}))
+                   "series": series,
+                   "caches": [str(r.folder) for r in folders if r is not None and r.folder is not None]}))
 
 
 def _child(conn: Any, data: str, month: str | None, progress: bool) -> None:

@@ -38,7 +38,7 @@ from omni.reporting.schedule import (
     startable,
 )
 from omni.reporting.site import SITE_CSS, build_site
-from omni.workspace import DATA_ENV, SHARE_ENV, Workspace
+from omni.workspace import DATA_ENV, FINGERPRINT_ENV, SHARE_ENV, VERIFIED_ENV, Workspace
 
 __all__ = ["NotebookResult", "ReportError", "collect_metrics", "export_html", "header_html", "kernel_command",
            "kernel_config", "kernel_death_error", "kernel_nice", "last_started_cell", "lower_session_priority",
@@ -473,6 +473,7 @@ def run_report(
         raise
     say(f"omni report: dataset {data.name}, month {month}, {len(paths)} notebook(s), {jobs} at a time")
     fingerprint = ws.fingerprint
+    handover = ws.fingerprint_handover()  # the kernels take it instead of hashing the files again
     month_dir = out_root / month
     month_dir.mkdir(parents=True, exist_ok=True)
     run_params = {"data": str(data), "month": month, "seed": seed, "lang": lang, **(params or {})}
@@ -497,9 +498,10 @@ def run_report(
         ws = None
         release_memory()
     resolution_peak = 0
-    saved_env = {k: os.environ.get(k) for k in (DATA_ENV, SHARE_ENV)}
+    saved_env = {k: os.environ.get(k) for k in (DATA_ENV, SHARE_ENV, FINGERPRINT_ENV, VERIFIED_ENV)}
     os.environ[DATA_ENV] = str(data)  # every kernel of this run reads this dataset (see _run_one)
     os.environ[SHARE_ENV] = "1"  # and shares derived results (customer value) with the others
+    os.environ[FINGERPRINT_ENV] = handover
     peaks = KernelPeaks()
     tag = uuid.uuid4().hex[:8]
 
@@ -555,6 +557,7 @@ def run_report(
                     done = got[-1][1]
                     resolution_peak = peaks.reset_runner()
                 run_warnings, records, series = done["warnings"], done["records"], done["series"]
+                os.environ[VERIFIED_ENV] = json.dumps(done.get("caches", []))
                 # the kernels read the resolution from the cache: the runner holds none of it while they run
                 ws = None
                 release_memory()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -27,7 +28,9 @@ cached = sorted(p.name for p in root.glob("oneid-{month}-*")) if root.exists() e
 group = pathlib.Path("/proc/self/autogroup")
 session = group.read_text().split()[-1] if group.exists() else None
 pathlib.Path(out_file).write_text(json.dumps({{"start": time.time(), "cached": cached, "nice": os.nice(0),
-                                              "session_nice": session}}))
+                                              "session_nice": session,
+                                              "verified": os.environ.get("OMNI_VERIFIED_CACHES"),
+                                              "fingerprint": os.environ.get("OMNI_FINGERPRINT")}}))
 """
 
 
@@ -66,6 +69,13 @@ def test_source_notebooks_run_while_the_month_resolves(test_world, tmp_path):
         assert int(first["session_nice"]) == BESIDE_RESOLUTION_NICE
     metrics = json.loads((month_dir / "metrics.json").read_text())
     assert list(metrics["notebooks"]) == ["01_sources", "02_resolved"]
+    # the kernels get the fingerprint the runner computed, and after the resolution the cache
+    # folders its process wrote (this month's and the previous one's: read without hashing again)
+    from omni.workspace import Workspace
+
+    assert json.loads(first["fingerprint"])["fp"] == Workspace(world).fingerprint
+    verified = sorted(Path(p).name.rsplit("-", 1)[0] for p in json.loads(second["verified"]))
+    assert verified == ["oneid-2026-09", "oneid-2026-10"] and first["verified"] is None
 
 
 def test_kernel_command_nice():

@@ -140,3 +140,32 @@ def test_verify_reports_each_entry(cached, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert sum(ln.startswith("OK ") for ln in lines) == 2 and sum(ln.startswith("MISMATCH") for ln in lines) == 1
     assert Path(d / "processed" / entry.name).exists()  # verify only reports; it does not remove
+
+
+def test_report_kernels_skip_the_hashes_of_caches_this_run_wrote(cached, monkeypatch):
+    """``omni report`` names the folders its resolving process wrote (VERIFIED_ENV): its kernels
+    check their sizes against the manifest but do not hash them again; any other folder is hashed."""
+    from omni.workspace import VERIFIED_ENV
+
+    d, entry, first = cached
+    target = entry / "summary.json"
+    raw = target.read_bytes()
+    assert raw.startswith(b"{\n")
+    target.write_bytes(b"{ " + raw[2:])  # same size, other bytes, the same JSON
+    monkeypatch.setenv(VERIFIED_ENV, json.dumps([str(entry)]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", OmniWarning)  # read as it is: no warning, no rebuild
+        Workspace(d, config=RULES).resolve()
+    assert entry.is_dir() and target.read_bytes() != raw
+    # a size change is still found
+    target.write_bytes(raw + b" ")
+    with pytest.warns(OmniWarning, match="damaged"):
+        Workspace(d, config=RULES).resolve()
+    # without the variable the hashes are checked again
+    monkeypatch.delenv(VERIFIED_ENV)
+    new_entry = next(p for p in (d / "processed").iterdir() if p.name.startswith("oneid-"))
+    t2 = new_entry / "summary.json"
+    b2 = t2.read_bytes()
+    t2.write_bytes(b"{ " + b2[2:])
+    with pytest.warns(OmniWarning, match="sha256"):
+        Workspace(d, config=RULES).resolve()
