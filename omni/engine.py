@@ -138,7 +138,8 @@ def lookup(keys: pd.Series, table: pd.DataFrame | Path | str, key: str, value: s
     got = query(f"SELECT k.pos, CAST(t.{_quote(value)} AS VARCHAR) AS v FROM k JOIN t ON k.k = t.{_quote(key)} "
                 f"WHERE t.{_quote(value)} IS NOT NULL", {"k": k, "t": t}, temp_dir=temp_dir)
     pos = got["pos"].to_numpy(np.int64)
-    repeated = len(pos) - len(np.unique(pos))
+    counts = np.bincount(pos, minlength=len(k))  # rows per key asked for (no sort: O(rows))
+    repeated = int((counts[counts > 1] - 1).sum())
     if repeated:
         raise ValueError(f"{name} has more than one row for {repeated} {key} value(s): a {key} must name one row")
     out = np.full(len(k), np.nan, dtype=object)

@@ -86,6 +86,12 @@ def _orders_of(orders: pd.DataFrame, how: np.ndarray, oneids: pd.Index, lo: pd.T
                          "how": how[keep]})
 
 
+def _channels(orders: pd.DataFrame) -> tuple[np.ndarray, set[str]]:
+    """Every order's channel as text, and the set of them (hashed, not sorted: 5 M orders at 1M)."""
+    channel = orders["channel"].astype(str).to_numpy()
+    return channel, set(pd.unique(channel))
+
+
 def capture_rate(workspace: Any, campaign_id: str, *, as_of: str | None = None, pre_days: int = 365,
                  alpha: float = 0.05) -> pd.DataFrame:
     """Share of an assigned person's orders that their OneID captures, by channel, with intervals.
@@ -145,11 +151,12 @@ def capture_rate(workspace: Any, campaign_id: str, *, as_of: str | None = None, 
     if len(people) == 0:
         raise ValueError(f"campaign {campaign_id!r} has no assigned people in this resolution")
     mine = _orders_of(orders, every_how, people, start - pd.Timedelta(days=int(pre_days)), end)
-    channel = orders["channel"].astype(str).to_numpy()
+    # every order's channel as text and the channels there are, once per resolution too
+    channel, channels = workspace.memo(("uplift.order_channels", as_of), lambda: _channels(orders))
     recall, se_r, r_lo, r_hi = linkage_recall(res.summary.get("probabilistic") or {})
     z = stats.norm.ppf(1 - alpha / 2)
     rows = []
-    for ch in sorted(set(mine["channel"]) | set(np.unique(channel))):
+    for ch in sorted(set(mine["channel"]) | channels):
         n_mine = int((mine["channel"] == ch).sum())
         if ch in STORE_CHANNELS or ch in SITE_CHANNELS:
             on = channel == ch
