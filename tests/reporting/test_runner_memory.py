@@ -14,7 +14,7 @@ def test_runner_holds_no_resolution_while_kernels_run(test_world, tmp_path, monk
     seen = {}
 
     def fake_run(nb_in, nb_out, run_params, nb_dir, kernel_name, progress, shown_params, facts, lang="en",
-                 tag=None):
+                 tag=None, nice=0):
         gc.collect()
         seen[nb_in.stem[:2]] = sum(isinstance(o, Resolved | Workspace) for o in gc.get_objects())
         return runner.NotebookResult(nb_in.stem, nb_out, nb_out.with_suffix(".html"), 0.0, [], nb_in.stem)
