@@ -549,6 +549,7 @@ class Workspace:
         self._quasi = None
         self._records: pd.DataFrame | None = None
         self._fingerprint: str | None = None
+        self._fingerprint_stamp: list | None = None  # the files' sizes and times just before hashing
         self._resolved: dict[str | None, Resolved] = {}
         self._memo: dict[tuple, Any] = {}
         self.share = bool(share) if share is not None else os.environ.get(SHARE_ENV) == "1"
@@ -624,6 +625,8 @@ class Workspace:
                 return self._fingerprint
             files = self._fingerprint_files()
             handed = self._handed_fingerprint(files)
+            if handed is None:
+                self._fingerprint_stamp = self._file_stamp(files)  # before hashing: see fingerprint_handover
             self._fingerprint = handed if handed is not None else _hash_files(files)
         return self._fingerprint
 
@@ -636,9 +639,13 @@ class Workspace:
 
     def fingerprint_handover(self) -> str:
         """The value of :data:`FINGERPRINT_ENV` that hands this workspace's fingerprint to the
-        processes a report starts (the folder, the files' sizes and times, the fingerprint)."""
-        files = self._fingerprint_files()
-        return json.dumps({"path": str(self.path), "files": self._file_stamp(files), "fp": self.fingerprint})
+        processes a report starts (the folder, the files' sizes and times, the fingerprint); empty
+        (nothing handed over) when a file's size or time changed since just before it was hashed."""
+        fp = self.fingerprint
+        stamp = self._file_stamp(self._fingerprint_files())
+        if self._fingerprint_stamp is not None and self._fingerprint_stamp != stamp:  # changed while or since hashed
+            return ""
+        return json.dumps({"path": str(self.path), "files": stamp, "fp": fp})
 
     def _handed_fingerprint(self, files: list[Path]) -> str | None:
         """The fingerprint :data:`FINGERPRINT_ENV` hands over, when it is for this folder and every

@@ -91,9 +91,12 @@ def resolve_month(ws: Any, month: str | None, send: Any, progress_log: logging.L
 
 def _child(conn: Any, data: str, month: str | None, progress: bool) -> None:
     """The child process's body: resolve, send, exit."""
-    from omni.core.progress import console
-    from omni.workspace import Workspace
+    import os
 
+    from omni.core.progress import console
+    from omni.workspace import VERIFIED_ENV, Workspace
+
+    os.environ.pop(VERIFIED_ENV, None)  # the child checks every cache it reads itself
     if progress:
         console()
     try:

@@ -98,6 +98,58 @@ def test_kernel_nice_yields_to_the_resolution_and_to_longer_notebooks():
     assert 0 < BESIDE_LONGER_NICE < BESIDE_RESOLUTION_NICE <= 19
 
 
+@pytest.mark.parametrize("budget, audit_nice", [(None, BESIDE_RESOLUTION_NICE), (0.001, 0)])
+def test_audit_yields_only_while_the_resolution_runs(test_world, tmp_path, monkeypatch, budget, audit_nice):
+    """The audit starts at niceness 10 beside the resolution; when it cannot (no memory for it
+    then), it starts after the resolution at full priority."""
+    from omni.reporting import runner
+
+    world = tmp_path / "world"
+    shutil.copytree(test_world / "raw", world / "raw")
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    _probe(nbs, "01_sources", str(tmp_path / "01.json"), "sources")
+    _probe(nbs, "02_resolved", str(tmp_path / "02.json"), None)
+    seen = {}
+
+    def fake_run(nb_in, nb_out, *args, nice=0, **kwargs):
+        seen[nb_in.stem] = (nice, os.environ.get("OMNI_VERIFIED_CACHES") is not None)
+        return runner.NotebookResult(nb_in.stem, nb_out, nb_out.with_suffix(".html"), 0.0, [], nb_in.stem)
+
+    monkeypatch.setattr(runner, "_run_and_export", fake_run)
+    monkeypatch.setattr(runner, "write_index", lambda *a, **k: None)
+    monkeypatch.setattr(runner, "build_site", lambda *a, **k: {})
+    run_report(data=world, month="2026-10", notebooks=nbs, out=tmp_path / "out", progress=False, jobs=2,
+               memory_budget=budget, isolate=False)
+    assert seen["01_sources"] == (audit_nice, budget is not None)  # after the resolution: caches named
+    assert seen["02_resolved"] == (0, True)
+
+
+def test_session_niceness_retries_while_the_system_says_wait(monkeypatch, tmp_path):
+    """Without CAP_SYS_ADMIN Linux takes one autogroup change per 100 ms (EAGAIN otherwise)."""
+    from omni.reporting import runner
+
+    target = tmp_path / "autogroup"
+    target.write_text("/autogroup-1 nice 0\n")
+    calls = []
+    real_path = runner.Path
+
+    class FakePath(type(real_path())):
+        def write_text(self, text, *a, **k):
+            calls.append(text)
+            if len(calls) < 3:
+                raise BlockingIOError(11, "Resource temporarily unavailable")
+            return target.write_text(text)
+
+        def exists(self):
+            return True
+
+    monkeypatch.setattr(runner, "Path", FakePath)
+    assert runner.lower_session_priority(12345, BESIDE_LONGER_NICE) is True
+    assert calls == [str(BESIDE_LONGER_NICE)] * 3 and target.read_text() == str(BESIDE_LONGER_NICE)
+    assert runner.lower_session_priority(12345, 0) is False  # nothing to lower
+
+
 def test_expected_seconds_prefer_the_previous_report(tmp_path):
     paths = [tmp_path / "01_data_audit.ipynb", tmp_path / "02_identity_resolution.ipynb"]
     scaled = _expected_seconds(paths, tmp_path, "w", records=20_000_000)

@@ -45,3 +45,14 @@ def test_unreadable_handover_is_ignored(test_world, tmp_path, monkeypatch):
     for bad in ("not json", json.dumps({"path": str(world.resolve())}), json.dumps([1, 2])):
         monkeypatch.setenv(FINGERPRINT_ENV, bad)
         assert Workspace(world).fingerprint == real
+
+
+def test_no_handover_when_a_file_changed_after_it_was_hashed(test_world, tmp_path, monkeypatch):
+    world = _world(test_world, tmp_path)
+    ws = Workspace(world)
+    real = ws.fingerprint
+    f = next(p for p in sorted((world / "raw").iterdir()) if p.suffix == ".csv")
+    f.write_bytes(f.read_bytes() + b"\n")  # rewritten after the hashing: the old hash must not travel
+    assert ws.fingerprint_handover() == ""
+    monkeypatch.setenv(FINGERPRINT_ENV, "")
+    assert Workspace(world).fingerprint != real  # a kernel hashes the files itself
