@@ -635,7 +635,8 @@ class Workspace:
         return [f for f in files if f.exists()]
 
     def _file_stamp(self, files: list[Path]) -> list:
-        return [[str(f), f.stat().st_size, f.stat().st_mtime_ns] for f in files]
+        """``[path, size, modification time in ns]`` of each file (one ``stat`` each)."""
+        return [[str(f), st.st_size, st.st_mtime_ns] for f, st in ((f, f.stat()) for f in files)]
 
     def fingerprint_handover(self) -> str:
         """The value of :data:`FINGERPRINT_ENV` that hands this workspace's fingerprint to the
