@@ -9,7 +9,6 @@ import os
 import platform
 import threading
 import time
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -32,6 +31,7 @@ from omni.reporting.schedule import (
     earlier_metrics,
     estimate_memory,
     format_gb,
+    kernel_nice,
     longest_first,
     notebook_meta,
     parse_memory,
@@ -42,7 +42,7 @@ from omni.reporting.site import SITE_CSS, build_site
 from omni.workspace import DATA_ENV, FINGERPRINT_ENV, SHARE_ENV, VERIFIED_ENV, Workspace
 
 __all__ = ["NotebookResult", "ReportError", "collect_metrics", "export_html", "header_html", "kernel_command",
-           "kernel_config", "kernel_death_error", "kernel_nice", "last_started_cell", "lower_session_priority",
+           "kernel_config", "kernel_death_error", "last_started_cell", "lower_session_priority",
            "machine_memory_bytes", "notebook_title", "package_versions", "run_report"]
 
 log = logging.getLogger(__name__)
@@ -211,33 +211,6 @@ def kernel_config(tag: str | None = None) -> Any:
         # without a path of its own the kernel's sockets would be "kernel-ipc-N" in the working folder
         cfg.KernelManager.ip = str(runtime / f"omni-{tag or uuid.uuid4().hex[:12]}-ipc")
     return cfg
-
-
-#: Niceness of the kernels of notebooks that run while the month is resolved (the data audit): the
-#: resolution is the report's critical path and uses both cores at times (DuckDB, Arrow's CSV
-#: reader, writing in the background); the audit has minutes to spare and takes what is left.
-BESIDE_RESOLUTION_NICE = 10
-
-
-#: Niceness of a notebook's kernel that starts beside a notebook expected to take longer: the longest
-#: one is the schedule's critical path (at 1M people 07, about 300 s, with two threads at times),
-#: and the shorter ones fill the cores it leaves.
-BESIDE_LONGER_NICE = 5
-
-
-def kernel_nice(name: str, running: Sequence[str], expected: Mapping[str, float],
-                beside_resolution: bool = False) -> int:
-    """The niceness a notebook's kernel starts at: :data:`BESIDE_RESOLUTION_NICE` for one that runs
-    while the month is resolved, :data:`BESIDE_LONGER_NICE` when a notebook already running is
-    expected to take longer than this one (``expected``: seconds per notebook), else 0.
-
-    Priorities only share the cores: every figure is the same at any niceness."""
-    if beside_resolution:
-        return BESIDE_RESOLUTION_NICE
-    mine = expected.get(name)
-    if mine is not None and any(expected.get(r, 0.0) > mine for r in running):
-        return BESIDE_LONGER_NICE
-    return 0
 
 
 def kernel_command(cmd: list[str], nice: int = 0) -> list[str]:
@@ -434,7 +407,7 @@ def run_report(
         Notebooks that read only the sources (``{"needs": "sources"}`` in their ``omni``
         metadata: the data audit) start while the month is being resolved, at a lower priority
         than the resolution; a notebook that starts beside one expected to take longer runs at a
-        lower priority than it (:func:`kernel_nice`).
+        lower priority than it (:func:`omni.reporting.schedule.kernel_nice`).
     lang : {"en", "zh"}, optional
         The report language, passed to every notebook as ``lang``; defaults to the dataset's
         ``report: {lang: ...}`` in sources.yaml, else English.

@@ -15,7 +15,8 @@ Estimates, most trusted first:
    header of its source) or :data:`MEMORY_GB_AT_1M`, scaled by the records (1M persons are about
    20 M records) above :data:`KERNEL_BASE_GB`.
 
-:func:`startable` is the decision itself, a pure function.
+:func:`startable` is the decision itself, a pure function; :func:`kernel_nice` gives the priority a
+notebook's kernel starts at (the runner applies it).
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ from typing import Any
 
 from omni.memory import available_memory
 
-__all__ = ["KERNEL_BASE_GB", "MEMORY_GB_AT_1M", "RECORDS_AT_1M", "KernelPeaks", "available_memory",
-           "default_budget", "earlier_metrics", "estimate_memory", "format_gb", "longest_first",
+__all__ = ["BESIDE_LONGER_NICE", "BESIDE_RESOLUTION_NICE", "KERNEL_BASE_GB", "MEMORY_GB_AT_1M", "RECORDS_AT_1M",
+           "KernelPeaks", "available_memory", "default_budget", "earlier_metrics", "estimate_memory", "format_gb",
+           "kernel_nice", "longest_first",
            "notebook_memory_at_1m", "notebook_meta", "parse_memory", "resident_gb", "startable"]
 
 #: Records of the 1M-person synthetic world (the scale of :data:`MEMORY_GB_AT_1M`).
@@ -172,6 +174,33 @@ def longest_first(names: Sequence[str], seconds: Mapping[str, float]) -> list[st
     idle job slot; at 1M persons the recommendations notebook alone takes about a third of the
     notebooks' time."""
     return sorted(names, key=lambda n: -float(seconds.get(n, 0.0)))
+
+
+#: Niceness of the kernels of notebooks that run while the month is resolved (the data audit): the
+#: resolution is the report's critical path and uses both cores at times (DuckDB, Arrow's CSV
+#: reader, writing in the background); the audit has minutes to spare and takes what is left.
+BESIDE_RESOLUTION_NICE = 10
+
+
+#: Niceness of a notebook's kernel that starts beside a notebook expected to take longer: the longest
+#: one is the schedule's critical path (at 1M people 07, about 300 s, with two threads at times),
+#: and the shorter ones fill the cores it leaves.
+BESIDE_LONGER_NICE = 5
+
+
+def kernel_nice(name: str, running: Sequence[str], expected: Mapping[str, float],
+                beside_resolution: bool = False) -> int:
+    """The niceness a notebook's kernel starts at: :data:`BESIDE_RESOLUTION_NICE` for one that runs
+    while the month is resolved, :data:`BESIDE_LONGER_NICE` when a notebook already running is
+    expected to take longer than this one (``expected``: seconds per notebook), else 0.
+
+    Priorities only share the cores: every figure is the same at any niceness."""
+    if beside_resolution:
+        return BESIDE_RESOLUTION_NICE
+    mine = expected.get(name)
+    if mine is not None and any(expected.get(r, 0.0) > mine for r in running):
+        return BESIDE_LONGER_NICE
+    return 0
 
 
 def startable(pending: Sequence[str], running: Iterable[str], estimates: Mapping[str, float],

@@ -12,15 +12,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from omni.reporting.runner import (
-    BESIDE_LONGER_NICE,
-    BESIDE_RESOLUTION_NICE,
-    _expected_seconds,
-    kernel_command,
-    kernel_nice,
-    notebook_needs,
-    run_report,
-)
+from omni.reporting.runner import _expected_seconds, kernel_command, notebook_needs, run_report
+from omni.reporting.schedule import BESIDE_LONGER_NICE, BESIDE_RESOLUTION_NICE, kernel_nice
 
 PROBE = """import json, os, pathlib, time
 root = pathlib.Path(data) / "processed"
