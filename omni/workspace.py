@@ -41,7 +41,7 @@ from omni.normalize import concat_link_tables, identifier_table, link_table
 from omni.oneid import linkage
 from omni.oneid.baseline import naive_labels
 from omni.oneid.config import OneIDConfig
-from omni.oneid.match_features import concat_quasi_fields, quasi_fields
+from omni.oneid.match_features import concat_quasi_fields, lean_quasi, quasi_fields
 from omni.oneid.resolve import Resolution, resolve_identities
 from omni.oneid.stable import assign_oneid_numbers
 from omni.oneid.state import as_datetime as _as_datetime
@@ -850,7 +850,7 @@ class Workspace:
             if self.spec.sources[name].identifiers:
                 parts[name] = link_table({name: t}, self.spec, sources=[name], encode=False)
             if with_quasi and self.spec.sources[name].quasi_identifiers:
-                qparts[name] = quasi_fields({name: t}, self.spec)
+                qparts[name] = lean_quasi(quasi_fields({name: t}, self.spec))
             tables[name] = t[output_columns(self.spec, name)]
             del t
             release_memory()

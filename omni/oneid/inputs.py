@@ -110,6 +110,9 @@ def record_positions(ids: pd.DataFrame, records: pd.DataFrame, unknown: str = "r
             rec_all[ok] = slot_to_pos[slot[ok]]
         del slot
     else:
+        if "record_key" not in ids.columns or "record_key" not in records.columns:
+            raise ValueError("the rows name their records by source and row, which the records do not "
+                             "have (or by record_key, which one of them lacks): give both the same")
         rec_all = pd.Index(records["record_key"]).get_indexer(ids["record_key"])
     if unknown == "raise" and (rec_all < 0).any():
         i = int(np.flatnonzero(rec_all < 0)[0])

@@ -110,6 +110,43 @@ def test_a_quasi_table_without_source_columns_is_refused(world):
         link_accounts(res, quasi.drop(columns=["column", "field"]), ws.ids)
 
 
+def test_the_lean_quasi_table_gives_the_same_units_from_a_fraction_of_the_memory(world):
+    """What the embedded matcher reads (source, row, field, coded value, valid) gives the units of
+    the full table; per-source lean parts stack into the lean whole with one value dictionary."""
+    import pyarrow as pa
+
+    from omni.oneid.match_features import (
+        LEAN_QUASI_COLUMNS,
+        concat_quasi_fields,
+        lean_quasi,
+        quasi_fields,
+    )
+
+    ws, res, quasi = world
+    lean = lean_quasi(quasi)
+    assert tuple(lean.columns) == LEAN_QUASI_COLUMNS and len(lean) == len(quasi)
+    assert (lean["value"].astype("string").fillna("<na>") == quasi["value"].fillna("<na>")).all()
+    values = pa.array(lean["value"].array)  # chunks share the dictionary: count it once
+    lean_bytes = (lean.drop(columns="value").memory_usage(deep=True).sum()
+                  + sum(c.indices.nbytes for c in values.chunks) + values.chunks[0].dictionary.nbytes)
+    assert lean_bytes < 0.4 * quasi.memory_usage(deep=True).sum()
+    with pytest.raises(ValueError, match="source and row"):  # keys only: the lean table cannot say
+        match_units(res, lean)
+    import dataclasses
+
+    by_rows = dataclasses.replace(res, records=res.records.assign(row=ws.records()["row"].to_numpy()))
+    for a, b in zip(match_units(by_rows, lean), match_units(res, quasi), strict=True):
+        pd.testing.assert_frame_equal(a, b)
+    ds = ws.dataset
+    parts = [lean_quasi(quasi_fields({n: ds[n]}, ds.spec)) for n in ds.spec.sources if ds.spec[n].quasi_identifiers]
+    stacked = concat_quasi_fields(parts, list(ds.spec.sources))
+    chunks = pa.array(stacked["value"].array).chunks
+    assert len(chunks) > 1 and all(c.dictionary.equals(chunks[0].dictionary) for c in chunks)
+    pd.testing.assert_frame_equal(stacked.astype({"value": "string"}), lean.astype({"value": "string"}))
+    with pytest.raises(ValueError, match="field"):
+        lean_quasi(quasi.drop(columns="field"))
+
+
 # --------------------------------------------------------------------------- accuracy
 
 
@@ -376,16 +413,18 @@ def test_quasi_rows_find_their_records_by_source_and_row_as_by_key(test_world):
 
     staged = Workspace(test_world)
     res, *_ = staged._resolve_embedded("2026-09", {}, lambda name, since: 0.0, 0.0)
-    quasi = staged._resolution_inputs()[3]
+    quasi = staged._resolution_inputs()[3]  # lean: no key strings (lean_quasi)
+    full = Workspace(test_world).quasi  # the same rows with their keys
+    assert "record_key" not in quasi.columns and len(quasi) == len(full)
     assert "row" in res.records.columns
     pos = record_positions(quasi, res.records, unknown="skip")
     keys = res.records["record_key"].astype(str).to_numpy()
-    qkeys = quasi["record_key"].astype(str).to_numpy()
+    qkeys = full["record_key"].astype(str).to_numpy()
     found = pos >= 0
     assert found.sum() > 1000 and (~found).sum() > 100  # the cut leaves later records' rows out
     assert (keys[pos[found]] == qkeys[found]).all()
     assert not np.isin(qkeys[~found], keys).any()
     by_rows = match_units(res, quasi)
-    by_keys = match_units(dataclasses.replace(res, records=res.records.drop(columns="row")), quasi)
+    by_keys = match_units(dataclasses.replace(res, records=res.records.drop(columns="row")), full)
     for a, b in zip(by_rows, by_keys, strict=True):
         pd.testing.assert_frame_equal(a, b)
