@@ -815,6 +815,26 @@ def _check_keys(name: str, df: pd.DataFrame, key: str | None) -> pd.Series:
     return k
 
 
+#: Values normalized per call when building the long tables: every normalizer works value by value,
+#: and its scratch strings (several per value) stay bounded on sources of tens of millions of rows.
+NORMALIZE_BLOCK = 2_000_000
+
+
+def _normalize_in_blocks(values: pd.Series, id_type: str, scope: pd.Series | None,
+                         config: NormalizeConfig | None) -> pd.DataFrame:
+    """:func:`normalize` over blocks of :data:`NORMALIZE_BLOCK` values (index 0..n-1), stacked."""
+    n = len(values)
+    if n <= NORMALIZE_BLOCK:
+        return normalize(values, id_type, scope=scope, config=config)
+    parts = []
+    for i in range(0, n, NORMALIZE_BLOCK):
+        block = slice(i, min(i + NORMALIZE_BLOCK, n))
+        parts.append(normalize(values.iloc[block].reset_index(drop=True), id_type,
+                               scope=None if scope is None else scope.iloc[block].reset_index(drop=True),
+                               config=config))
+    return pd.concat(parts, ignore_index=True)
+
+
 def _long_table(
     data: Dataset | Mapping[str, pd.DataFrame],
     spec: DatasetSpec | Mapping[str, SourceSpec] | None,
@@ -855,7 +875,7 @@ def _long_table(
             scope = None
             if ids.scope is not None:
                 scope = as_string(df[ids.scope]).iloc[idx].reset_index(drop=True)
-            norm = normalize(r, ids.type, scope=scope, config=config)
+            norm = _normalize_in_blocks(r, ids.type, scope, config)
             n = idx.size
             src_codes.append(np.full(n, si, dtype=np.int16))
             rows.append(idx.astype(np.int32 if lean else np.int64))
@@ -957,11 +977,16 @@ def _dictionary_column(parts: Sequence[pa.ChunkedArray]) -> pd.Series:
     (``dictionary<int32, large_string>``; the OneID engine reads the codes without hashing).
 
     One hash pass over every value: Arrow gives all chunks of a chunked encode the final
-    dictionary. Already encoded parts (of :func:`link_table`) are decoded first.
+    dictionary, in order of first appearance. Parts that are all encoded already (of
+    :func:`link_table`) have their dictionaries unified instead, without decoding a value: the
+    dictionary is the same (each part's is in order of first appearance within it), and at 5M
+    persons the decoded values would be some 150 M strings at once.
     """
     typ = pa.dictionary(pa.int32(), pa.large_string())
-    chunks = [c.dictionary.take(c.indices) if pa.types.is_dictionary(c.type) else c
-              for p in parts for c in p.chunks if len(c)]
+    chunks = [c for p in parts for c in p.chunks if len(c)]
+    if chunks and all(c.type == typ for c in chunks):
+        return pd.Series(pd.arrays.ArrowExtensionArray(pa.chunked_array(chunks, type=typ).unify_dictionaries()))
+    chunks = [c.dictionary.take(c.indices) if pa.types.is_dictionary(c.type) else c for c in chunks]
     if not chunks:
         return pd.Series(pd.array(pa.chunked_array([], type=typ), dtype=pd.ArrowDtype(typ)))
     ca = pa.chunked_array([c.cast(pa.large_string()) for c in chunks], type=pa.large_string())
@@ -1044,7 +1069,10 @@ def quasi_table(
     spec: DatasetSpec | Mapping[str, SourceSpec] | None = None,
     config: NormalizeConfig | None = None,
     sources: Sequence[str] | None = None,
+    lean: bool = False,
 ) -> pd.DataFrame:
     """The quasi-identifier table (names, masked phones, addresses): same shape as
-    :func:`identifier_table`, built from each source's ``quasi_identifiers``."""
-    return _long_table(data, spec, "quasi_identifiers", config, sources)
+    :func:`identifier_table`, built from each source's ``quasi_identifiers``; with ``lean``, in
+    the layout of :func:`link_table` (no key strings, raw values only where not valid) with
+    plain ``value`` strings."""
+    return _long_table(data, spec, "quasi_identifiers", config, sources, lean=lean, encode=False)

@@ -41,7 +41,7 @@ from omni.normalize import concat_link_tables, identifier_table, link_table
 from omni.oneid import linkage
 from omni.oneid.baseline import naive_labels
 from omni.oneid.config import OneIDConfig
-from omni.oneid.match_features import concat_quasi_fields, lean_quasi, quasi_fields
+from omni.oneid.match_features import concat_quasi_fields, quasi_fields
 from omni.oneid.resolve import Resolution, resolve_identities
 from omni.oneid.stable import assign_oneid_numbers
 from omni.oneid.state import as_datetime as _as_datetime
@@ -848,9 +848,9 @@ class Workspace:
         for name in sorted(names, key=lambda n: (-sizes[n], names.index(n))):
             t = load_source(self.spec, name).table
             if self.spec.sources[name].identifiers:
-                parts[name] = link_table({name: t}, self.spec, sources=[name], encode=False)
+                parts[name] = link_table({name: t}, self.spec, sources=[name])  # values coded: 1/3 the size
             if with_quasi and self.spec.sources[name].quasi_identifiers:
-                qparts[name] = lean_quasi(quasi_fields({name: t}, self.spec))
+                qparts[name] = quasi_fields({name: t}, self.spec, lean=True)
             tables[name] = t[output_columns(self.spec, name)]
             del t
             release_memory()

@@ -84,6 +84,7 @@ def quasi_fields(
     data: Dataset | Mapping[str, pd.DataFrame],
     spec: DatasetSpec | Mapping[str, SourceSpec] | None = None,
     config: NormalizeConfig | None = None,
+    lean: bool = False,
 ) -> pd.DataFrame:
     """The quasi-identifier table with the source column of every row and its matching field.
 
@@ -91,26 +92,31 @@ def quasi_fields(
     no column name, and a source can hold several columns of one type (province, city, district
     and street are all ``address``). The table is ordered by source, column, record and holds
     one row per non-null raw value, so the column of every row follows from the non-null counts
-    of the declared columns; the first and last raw value of every block are checked against
-    the source table.
+    of the declared columns; the first and last row (and raw value) of every block are checked
+    against the source table.
 
     Parameters
     ----------
     data, spec, config
         As for :func:`omni.normalize.quasi_table`.
+    lean : bool
+        Build the table the embedded matcher reads (:func:`lean_quasi`) without ever holding the
+        full one: no key strings or raw values are made (at 5M persons the full table of one
+        order export is some 60 M key strings).
 
     Returns
     -------
     DataFrame
         The quasi table plus ``column`` (source column, category) and ``field`` (``name``,
-        ``masked_phone``, ``province``, ``city``, ``district``, ``street``; category).
+        ``masked_phone``, ``province``, ``city``, ``district``, ``street``; category); with
+        ``lean``, the columns of :data:`LEAN_QUASI_COLUMNS`.
 
     Raises
     ------
     ValueError
         When the quasi table does not line up with the declared columns.
     """
-    q = quasi_table(data, spec, config)
+    q = quasi_table(data, spec, config, lean=lean)
     tables = getattr(data, "tables", data)
     specs = getattr(spec if spec is not None else getattr(data, "spec", None), "sources", spec)
     names = [n for n in specs if n in tables]
@@ -119,14 +125,15 @@ def quasi_fields(
     for name in names:
         df = tables[name]
         for qs in specs[name].quasi_identifiers:
-            n = int(as_string(df[qs.column]).notna().sum())
+            present = np.flatnonzero(as_string(df[qs.column]).notna().to_numpy())
+            n = len(present)
             if n == 0:
                 continue
             cols.append(f"{name}.{qs.column}")
             role = address_role(qs.column) if qs.type == "address" else qs.type
             roles.append(role)
             counts.append(n)
-            blocks.append((name, qs.column, start, n))
+            blocks.append((name, qs.column, start, n, present[0], present[-1]))
             start += n
     if start != len(q):
         raise ValueError(
@@ -134,11 +141,12 @@ def quasi_fields(
             "non-null values"
         )
     rows = q["row"].to_numpy()
-    raw = q["raw"]
-    for name, col, s, n in blocks:
-        src = as_string(tables[name][col])
-        for i in (s, s + n - 1):
-            if str(q["source"].iat[i]) != name or src.iat[int(rows[i])] != raw.iat[i]:
+    raw = None if lean else q["raw"]
+    for name, col, s, n, first, last in blocks:
+        src = None if lean else as_string(tables[name][col])
+        for i, want in ((s, first), (s + n - 1, last)):
+            if (str(q["source"].iat[i]) != name or int(rows[i]) != want
+                    or (raw is not None and src.iat[int(rows[i])] != raw.iat[i])):
                 raise ValueError(
                     f"quasi table row {i} does not come from column {col!r} of source {name!r}"
                 )
@@ -147,7 +155,7 @@ def quasi_fields(
         pd.Categorical([], categories=[]))
     q["field"] = pd.Categorical(np.asarray(roles, dtype=object)[code] if roles else [],
                                 categories=list(dict.fromkeys([*FIELDS, *roles])))
-    return q
+    return lean_quasi(q) if lean else q
 
 
 def lean_quasi(quasi: pd.DataFrame) -> pd.DataFrame:
