@@ -38,7 +38,7 @@ __all__ = ["BLOCKED_PHONES", "IDENTIFIER_COLUMNS", "NormalizeConfig", "REASONS",
            "normalize_address", "normalize_cookie_id", "normalize_device_id", "normalize_email",
            "normalize_masked_phone", "normalize_member_id", "normalize_name", "normalize_openid",
            "normalize_phone", "normalize_platform_buyer", "normalize_unionid", "quasi_table",
-           "to_halfwidth"]
+           "shared_dictionary", "to_halfwidth"]
 
 STRING = pd.StringDtype("pyarrow")
 
@@ -972,6 +972,36 @@ def _raw_column(parts: Sequence[pa.ChunkedArray]) -> pd.Series:
     return pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array(chunks, type=pa.string())))
 
 
+def shared_dictionary(chunks: Sequence[pa.DictionaryArray]) -> pa.ChunkedArray:
+    """Dictionary chunks (``int32`` codes) recoded to one dictionary: the distinct dictionaries (chunks of one
+    encode share theirs) stacked and encoded once, each chunk's codes mapped through its
+    dictionary's new positions. The dictionary is in order of first appearance, as Arrow's
+    ``unify_dictionaries`` makes it; that one hashes every chunk's dictionary again (minutes and
+    gigabytes on a thousand chunks sharing a dictionary of millions of values)."""
+    dicts: list[pa.Array] = []
+    which: list[int] = []
+    seen: dict[tuple[int, int, int], int] = {}
+    for c in chunks:
+        d = c.dictionary
+        bufs = d.buffers()
+        ident = (bufs[1].address if bufs[1] is not None else 0, d.offset, len(d))
+        if ident not in seen:
+            seen[ident] = len(dicts)
+            dicts.append(d)
+        which.append(seen[ident])
+    enc = pc.dictionary_encode(pa.chunked_array(dicts, type=dicts[0].type))
+    dictionary = enc.chunk(0).dictionary if enc.num_chunks else pa.array([], type=pa.large_string())
+    maps = [np.asarray(ch.indices.to_numpy(zero_copy_only=False), dtype=np.int32) for ch in enc.chunks]
+    del enc
+    out = []
+    for c, w in zip(chunks, which, strict=True):
+        idx = c.indices
+        codes = maps[w][idx.fill_null(0).to_numpy(zero_copy_only=False)]
+        mask = idx.is_null().to_numpy(zero_copy_only=False) if idx.null_count else None
+        out.append(pa.DictionaryArray.from_arrays(pa.array(codes, mask=mask), dictionary))
+    return pa.chunked_array(out, type=pa.dictionary(pa.int32(), dictionary.type))
+
+
 def _dictionary_column(parts: Sequence[pa.ChunkedArray]) -> pd.Series:
     """String chunks -> one dictionary-encoded column whose chunks share one dictionary
     (``dictionary<int32, large_string>``; the OneID engine reads the codes without hashing).
@@ -985,7 +1015,7 @@ def _dictionary_column(parts: Sequence[pa.ChunkedArray]) -> pd.Series:
     typ = pa.dictionary(pa.int32(), pa.large_string())
     chunks = [c for p in parts for c in p.chunks if len(c)]
     if chunks and all(c.type == typ for c in chunks):
-        return pd.Series(pd.arrays.ArrowExtensionArray(pa.chunked_array(chunks, type=typ).unify_dictionaries()))
+        return pd.Series(pd.arrays.ArrowExtensionArray(shared_dictionary(chunks)))
     chunks = [c.dictionary.take(c.indices) if pa.types.is_dictionary(c.type) else c for c in chunks]
     if not chunks:
         return pd.Series(pd.array(pa.chunked_array([], type=typ), dtype=pd.ArrowDtype(typ)))

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from omni.normalize import as_string, quasi_table
+from omni.normalize import as_string, quasi_table, shared_dictionary
 from omni.oneid.inputs import record_positions
 from omni.oneid.resolve import Resolution
 
@@ -150,11 +150,12 @@ def quasi_fields(
                 raise ValueError(
                     f"quasi table row {i} does not come from column {col!r} of source {name!r}"
                 )
-    code = np.repeat(np.arange(len(cols)), counts)
+    code = np.repeat(np.arange(len(cols), dtype=np.int32), counts)
     q["column"] = pd.Categorical.from_codes(code, categories=pd.Index(cols).unique()) if cols else (
         pd.Categorical([], categories=[]))
-    q["field"] = pd.Categorical(np.asarray(roles, dtype=object)[code] if roles else [],
-                                categories=list(dict.fromkeys([*FIELDS, *roles])))
+    fields = list(dict.fromkeys([*FIELDS, *roles]))  # codes, not a Python string per row
+    q["field"] = pd.Categorical.from_codes(np.array([fields.index(r) for r in roles], dtype=np.int32)[code]
+                                           if roles else np.zeros(0, np.int32), categories=fields)
     return lean_quasi(q) if lean else q
 
 
@@ -221,7 +222,7 @@ def concat_quasi_fields(parts: Sequence[pd.DataFrame], sources: Sequence[str] | 
     for c in coded:
         chunks = [ch for p in parts for ch in pa.array(p[c].array).chunks if len(ch)]
         if chunks:
-            out[c] = pd.arrays.ArrowExtensionArray(pa.chunked_array(chunks).unify_dictionaries())
+            out[c] = pd.arrays.ArrowExtensionArray(shared_dictionary(chunks))
         else:
             out[c] = pd.arrays.ArrowExtensionArray(pa.chunked_array([], type=parts[0][c].dtype.pyarrow_dtype))
     for c in cats:

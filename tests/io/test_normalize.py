@@ -491,3 +491,23 @@ def test_identifier_table_scales_by_distinct_values(tmp_path: Path) -> None:
     assert len(ids) == n
     assert (ids["value"].str.slice(3) == df["phone"]).all()
     assert ids["value"].str.startswith("+86").all()
+
+
+def test_shared_dictionary_recodes_chunks_as_one_encode_would() -> None:
+    """Chunks of several encodes (chunks of one encode share its dictionary) with nulls get the
+    dictionary and codes of encoding all their values at once, and their values are unchanged."""
+    from omni.normalize import shared_dictionary
+
+    a = pa.chunked_array([pa.array(["x", "y", None, "x"], pa.large_string()),
+                          pa.array(["z", "y"], pa.large_string())]).dictionary_encode()
+    b = pa.chunked_array([pa.array(["w", "z", None], pa.large_string()),
+                          pa.array(["x", "v"], pa.large_string())]).dictionary_encode()
+    c = pa.array(["v", "u"], pa.large_string()).dictionary_encode()
+    chunks = [*a.chunks, *b.chunks, c]
+    got = shared_dictionary(chunks)
+    plain = pa.chunked_array([ch.dictionary_decode() for ch in chunks])
+    want = plain.dictionary_encode()
+    assert got.chunk(0).dictionary.to_pylist() == ["x", "y", "z", "w", "v", "u"]
+    assert all(ch.dictionary.equals(want.chunk(0).dictionary) for ch in got.chunks)
+    assert [ch.indices.to_pylist() for ch in got.chunks] == [ch.indices.to_pylist() for ch in want.chunks]
+    assert pa.chunked_array([ch.dictionary_decode() for ch in got.chunks]).equals(plain)
