@@ -223,16 +223,19 @@ def build_state(
     records = record_index(ids, records)
     n_rec = len(records)
     rec_all = record_positions(ids, records, unknown_records)
-    if unknown_records == "drop" and (rec_all < 0).any():
-        keep_rows = rec_all >= 0
-        ids = ids[keep_rows].reset_index(drop=True)
-        rec_all = rec_all[keep_rows]
     valid = ids["valid"].fillna(False).to_numpy(dtype=bool) & ids["value"].notna().to_numpy()
+    inv = ~valid
+    if unknown_records == "drop" and (rec_all < 0).any():
+        # rows of records not resolved here (after an as-of cut) are masked out, not copied out:
+        # a copy of the table is some 3.5 GB at 5M persons
+        known = rec_all >= 0
+        valid &= known
+        inv &= known
+        del known
     vid, val_type, types, val_value, it_names, it_codes = _value_codes(ids, valid, config)
     rec, val = unique_pairs(rec_all[valid], vid, len(val_type))
     del vid
     # the unusable rows, kept to explain why records were not linked; then the per-row arrays go
-    inv = ~valid
     invalid = pd.DataFrame(
         {
             "rec": rec_all[inv].astype(np.int64),
