@@ -977,7 +977,10 @@ def shared_dictionary(chunks: Sequence[pa.DictionaryArray]) -> pa.ChunkedArray:
     encode share theirs) stacked and encoded once, each chunk's codes mapped through its
     dictionary's new positions. The dictionary is in order of first appearance, as Arrow's
     ``unify_dictionaries`` makes it; that one hashes every chunk's dictionary again (minutes and
-    gigabytes on a thousand chunks sharing a dictionary of millions of values)."""
+    gigabytes on a thousand chunks sharing a dictionary of millions of values). The codes are
+    those of encoding all the values at once when each dictionary holds just its chunks' values
+    and the chunks of one encode are adjacent, as the per-source tables stack; otherwise the
+    values are the same and only the dictionary's order may differ."""
     dicts: list[pa.Array] = []
     which: list[int] = []
     seen: dict[tuple[int, int, int], int] = {}
@@ -989,15 +992,22 @@ def shared_dictionary(chunks: Sequence[pa.DictionaryArray]) -> pa.ChunkedArray:
             seen[ident] = len(dicts)
             dicts.append(d)
         which.append(seen[ident])
+    if any(d.type != dicts[0].type for d in dicts):  # string and large_string: one type
+        dicts = [d.cast(pa.large_string()) for d in dicts]
     enc = pc.dictionary_encode(pa.chunked_array(dicts, type=dicts[0].type))
-    dictionary = enc.chunk(0).dictionary if enc.num_chunks else pa.array([], type=pa.large_string())
-    maps = [np.asarray(ch.indices.to_numpy(zero_copy_only=False), dtype=np.int32) for ch in enc.chunks]
-    del enc
+    dictionary = enc.chunk(0).dictionary if enc.num_chunks else pa.array([], type=dicts[0].type)
+    # new position of every entry of every dictionary (split by the dictionaries' lengths: the
+    # encode drops empty chunks, such as the dictionary of a source whose values are all invalid)
+    flat = (np.concatenate([ch.indices.to_numpy(zero_copy_only=False) for ch in enc.chunks]).astype(np.int32)
+            if enc.num_chunks else np.zeros(0, np.int32))
+    maps = np.split(flat, np.cumsum([len(d) for d in dicts])[:-1])
+    del enc, flat
     out = []
     for c, w in zip(chunks, which, strict=True):
         idx = c.indices
-        codes = maps[w][idx.fill_null(0).to_numpy(zero_copy_only=False)]
         mask = idx.is_null().to_numpy(zero_copy_only=False) if idx.null_count else None
+        codes = (maps[w][idx.fill_null(0).to_numpy(zero_copy_only=False)] if len(maps[w])
+                 else np.zeros(len(idx), dtype=np.int32))  # an empty dictionary: every value null
         out.append(pa.DictionaryArray.from_arrays(pa.array(codes, mask=mask), dictionary))
     return pa.chunked_array(out, type=pa.dictionary(pa.int32(), dictionary.type))
 

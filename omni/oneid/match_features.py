@@ -220,7 +220,7 @@ def concat_quasi_fields(parts: Sequence[pd.DataFrame], sources: Sequence[str] | 
              and pa.types.is_dictionary(parts[0][c].dtype.pyarrow_dtype)]
     out = pd.concat([p.drop(columns=cats + coded) for p in parts], ignore_index=True)
     for c in coded:
-        chunks = [ch for p in parts for ch in pa.array(p[c].array).chunks if len(ch)]
+        chunks = [ch for p in parts for ch in p[c].array.__arrow_array__().chunks if len(ch)]
         if chunks:
             out[c] = pd.arrays.ArrowExtensionArray(shared_dictionary(chunks))
         else:

@@ -503,11 +503,15 @@ def test_shared_dictionary_recodes_chunks_as_one_encode_would() -> None:
     b = pa.chunked_array([pa.array(["w", "z", None], pa.large_string()),
                           pa.array(["x", "v"], pa.large_string())]).dictionary_encode()
     c = pa.array(["v", "u"], pa.large_string()).dictionary_encode()
-    chunks = [*a.chunks, *b.chunks, c]
+    empty = pa.array([None, None], pa.large_string()).dictionary_encode()  # a source all invalid
+    chunks = [*a.chunks, empty, *b.chunks, c]
     got = shared_dictionary(chunks)
     plain = pa.chunked_array([ch.dictionary_decode() for ch in chunks])
     want = plain.dictionary_encode()
     assert got.chunk(0).dictionary.to_pylist() == ["x", "y", "z", "w", "v", "u"]
+    assert got.chunk(2).null_count == 2
+    nothing = shared_dictionary([empty, empty.slice(1)])
+    assert len(nothing.chunk(0).dictionary) == 0 and nothing.null_count == 3
     assert all(ch.dictionary.equals(want.chunk(0).dictionary) for ch in got.chunks)
     assert [ch.indices.to_pylist() for ch in got.chunks] == [ch.indices.to_pylist() for ch in want.chunks]
     assert pa.chunked_array([ch.dictionary_decode() for ch in got.chunks]).equals(plain)

@@ -148,6 +148,14 @@ def test_the_lean_quasi_table_gives_the_same_units_from_a_fraction_of_the_memory
     pd.testing.assert_frame_equal(stacked.astype({"value": "string"}), lean.astype({"value": "string"}))
     with pytest.raises(ValueError, match="field"):
         lean_quasi(quasi.drop(columns="field"))
+    # a source with a single quasi column makes a part of one chunk; one with none valid, an
+    # empty dictionary
+    one = lean_quasi(quasi[quasi["field"] == "name"].reset_index(drop=True))
+    none = lean_quasi(quasi[quasi["field"] == "city"].assign(value=None, valid=False).reset_index(drop=True))
+    assert not isinstance(pa.array(one["value"].array), pa.ChunkedArray)
+    both = concat_quasi_fields([one, none])
+    assert (both["value"].astype("string").iloc[:len(one)].to_numpy() == one["value"].astype("string").to_numpy()).all()
+    assert both["value"].iloc[len(one):].isna().all() and len(both) == len(one) + len(none)
 
 
 # --------------------------------------------------------------------------- accuracy
