@@ -51,15 +51,21 @@ def _malloc_trim():
         return None
 
 
-def release_memory() -> None:
-    """Return freed memory to the operating system: what only reference cycles still held (pandas
-    frames refer to themselves through their caches, so a dropped source table of gigabytes waits
-    for the collector's rare full pass: 0.6 GB at 1M persons after loading the sources, several GB
-    at 5M), the Arrow pool's unused pages and glibc's free heap. Cheap (tens of milliseconds); call
-    it between stages, not in loops."""
+def release_memory(collect: bool = False) -> None:
+    """Return freed memory to the operating system: the Arrow pool's unused pages and glibc's free
+    heap (a no-op where neither applies). Cheap (milliseconds); call it between stages, not in
+    loops.
+
+    ``collect`` first runs the garbage collector's full pass, for what only reference cycles still
+    hold: pandas frames refer to themselves through their caches, so a dropped source table of
+    gigabytes waits for the collector (0.6 GB at 1M persons after loading the sources, several GB
+    at 5M). A full pass costs 0.1-0.4 s in a process with many objects (a kernel), so it is asked
+    for where large frames were just dropped, not everywhere.
+    """
     import pyarrow as pa
 
-    gc.collect()
+    if collect:
+        gc.collect()
     pa.default_memory_pool().release_unused()
     trim = _malloc_trim()
     if trim is not None:

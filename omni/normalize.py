@@ -817,7 +817,7 @@ def _check_keys(name: str, df: pd.DataFrame, key: str | None) -> pd.Series:
 
 #: Values normalized per call when building the long tables: every normalizer works value by value,
 #: and its scratch strings (several per value) stay bounded on sources of tens of millions of rows.
-NORMALIZE_BLOCK = 2_000_000
+NORMALIZE_BLOCK = 10_000_000
 
 
 def _normalize_in_blocks(values: pd.Series, id_type: str, scope: pd.Series | None,

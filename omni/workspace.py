@@ -847,18 +847,17 @@ class Workspace:
         sizes = {n: self.spec.file_path(n).stat().st_size if self.spec.file_path(n).exists() else 0 for n in names}
         for name in sorted(names, key=lambda n: (-sizes[n], names.index(n))):
             t = load_source(self.spec, name).table
-            release_memory()  # the file as read (its frames wait for the collector otherwise)
+            release_memory(collect=True)  # the file as read (its frames wait for the collector otherwise)
             if self.spec.sources[name].identifiers:
                 parts[name] = link_table({name: t}, self.spec, sources=[name])  # values coded: 1/3 the size
-                release_memory()
             if with_quasi and self.spec.sources[name].quasi_identifiers:
                 qparts[name] = quasi_fields({name: t}, self.spec, lean=True)
             tables[name] = t[output_columns(self.spec, name)]
             del t
-            release_memory()
+            release_memory(collect=True)
         tables = {n: tables[n] for n in names}
         ids = concat_link_tables([parts.pop(n) for n in names if n in parts], list(self.spec.sources))
-        release_memory()
+        release_memory(collect=True)
         quasi = None
         if self.config.probabilistic:
             quasi = (concat_quasi_fields([qparts.pop(n) for n in names if n in qparts], list(self.spec.sources))
