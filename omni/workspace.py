@@ -805,10 +805,13 @@ class Workspace:
             return self._resolution_inputs()
         if "spilled" in shared:  # the source and quasi tables stay on disk until asked for
             return _unspill_inputs(shared["spilled"], remove=False, parts=("ids", "records"))
-        got = self._resolution_inputs()
-        if not shared.get("last"):  # written while this month's baseline and rules run
-            shared["spilled"] = _spill_inputs(got, self.path / PROCESSED, background=True)
-        return got
+        if shared.get("last"):
+            return self._resolution_inputs()
+        # each source table goes to disk as soon as it is made, the identifiers and records
+        # once stacked (written while this month's baseline and rules run): the first month
+        # reads the source and quasi tables from there, like the second
+        shared["spilled"] = spill_frames({}, self.path / PROCESSED, "inputs")
+        return self._resolution_inputs(spill_to=shared["spilled"])
 
     def _inputs_on_disk(self) -> Path | None:
         """The folder where the shared inputs wait (:meth:`_shared_resolution_inputs`) when this
@@ -817,7 +820,8 @@ class Workspace:
         shared = self._shared_inputs
         return shared.get("spilled") if shared is not None and self._dataset is None else None
 
-    def _resolution_inputs(self) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, pd.DataFrame], pd.DataFrame | None]:
+    def _resolution_inputs(self, spill_to: Path | None = None,
+                           ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, pd.DataFrame], pd.DataFrame | None]:
         """What a resolution runs on: the lean identifier table (:func:`omni.normalize.link_table`),
         the records (``source``, ``row``, ``time``; plus ``record_key`` when the dataset is loaded),
         the source tables the outputs read and, with the probabilistic stage on, the quasi table
@@ -829,6 +833,12 @@ class Workspace:
         is built per source too), so the whole dataset is never in memory at once: at 1M persons
         the rules' inputs take about 1.8 GB instead of 7.7 GB (sources 2.4, identifier table 3.3,
         record index 1.0).
+
+        ``spill_to`` (a folder of :func:`omni.core.spill.spill_frames`): each source table is
+        written there on a thread as soon as it is trimmed and not kept, then the quasi table,
+        identifiers and records (:func:`_spill_inputs`' names and order); the source tables
+        returned are then empty and the quasi table None. At 5M persons the source tables alone
+        are about 4 GB, which no longer wait in memory for the last source to load.
         """
         if self._dataset is not None:
             return (link_table(self.dataset), self.records(), self.dataset.tables,
@@ -854,6 +864,11 @@ class Workspace:
                 qparts[name] = quasi_fields({name: t}, self.spec, lean=True)
             tables[name] = t[output_columns(self.spec, name)]
             del t
+            if spill_to is not None:  # on disk from now on: kept here are its length and times
+                spill_frames({f"tab.{name}": tables[name]}, None, background=True, into=spill_to)
+                tc = record_time_column(self.spec.sources[name])
+                tables[name] = (tables[name][[tc]].copy() if tc in tables[name].columns
+                                else pd.DataFrame(index=pd.RangeIndex(len(tables[name]))))
             release_memory(collect=True)
         tables = {n: tables[n] for n in names}
         ids = concat_link_tables([parts.pop(n) for n in names if n in parts], list(self.spec.sources))
@@ -865,7 +880,14 @@ class Workspace:
         release_memory()
         self._say(f"  loaded and normalized {len(tables)} sources one at a time ({len(ids):,} identifiers) "
                   f"in {time.perf_counter() - t0:.1f} s")
-        return ids, self._build_records(tables, keys=False), tables, quasi
+        records = self._build_records(tables, keys=False)
+        if spill_to is None:
+            return ids, records, tables, quasi
+        del tables
+        rest = {"quasi": quasi, "ids": ids, "records": records}
+        spill_frames({n: f for n, f in rest.items() if f is not None}, None, background=True, into=spill_to,
+                     order=[*(f"tab.{n}" for n in names), *(n for n, f in rest.items() if f is not None)])
+        return ids, records, {}, None
 
     def data_end(self) -> pd.Timestamp:
         """Latest record time in the data.
@@ -1166,6 +1188,7 @@ class Workspace:
         # rules: its scratch arrays are gone by the time the rules and the matching peak
         t = time.perf_counter()
         naive = pd.DataFrame({"naive": naive_labels(ids, records).astype(np.int32)})
+        release_memory(collect=True)  # its Arrow scratch waits for the collector (5 GB at 5M persons)
         t = lap("naive_baseline", t)
         res = resolve_identities(ids, records[[c for c in ("record_key", "source", "row") if c in records.columns]],
                                  self.config, times=records["time"], unknown_records="drop" if as_of else "raise")

@@ -13,19 +13,23 @@ import pickle
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["read_spilled", "spill_frames", "wait_spilled"]
+__all__ = ["SPILL_ROWS", "read_spilled", "spill_frames", "wait_spilled"]
+
+#: Rows converted to Arrow and written at once (:func:`_write_plain`).
+SPILL_ROWS = 4_000_000
 
 #: folders being written on a thread (``spill_frames(..., background=True)``): their state
 _pending: dict[Path, dict] = {}
 
 
-def spill_frames(frames: Mapping[str, pd.DataFrame], under: Path, prefix: str = "spill",
-                 background: bool = False) -> Path:
+def spill_frames(frames: Mapping[str, pd.DataFrame], under: Path | None, prefix: str = "spill",
+                 background: bool = False, into: Path | None = None,
+                 order: Sequence[str] | None = None) -> Path:
     """Write ``frames`` into a new hidden folder under ``under`` (created if needed).
 
     Parameters
@@ -42,24 +46,43 @@ def spill_frames(frames: Mapping[str, pd.DataFrame], under: Path, prefix: str = 
         The thread lets go of each frame once it is written, so the caller may drop its own
         references at once. :func:`read_spilled` and :func:`wait_spilled` wait for the writing
         to end, and raise its error if it failed.
+    into : Path, optional
+        A folder this function made before: the frames are added to it (written after what is
+        still being written there), so a caller can let go of each frame as soon as it is made.
+        ``under`` and ``prefix`` are then not read.
+    order : sequence of str, optional
+        The order :func:`read_spilled` gives every frame of the folder back in, once these are
+        written (all of its frames' names); default the order they were written in.
 
     Returns
     -------
     Path
         The folder, for :func:`read_spilled`.
     """
-    under.mkdir(parents=True, exist_ok=True)
-    d = Path(tempfile.mkdtemp(prefix=f".{prefix}-", dir=under))
+    if into is None:
+        if under is None:
+            raise ValueError("spill_frames needs the folder to write under, or one to add to (into=)")
+        under.mkdir(parents=True, exist_ok=True)
+        d = Path(tempfile.mkdtemp(prefix=f".{prefix}-", dir=under))
+    else:
+        d = into
     todo = dict(frames)
+    order = None if order is None else list(order)
     if not background:
-        _write_frames(todo, d)
+        wait_spilled(d)
+        _write_frames(todo, d, order)
         return d
+    before = _pending.get(d)  # still being written: these go after it, on their own thread
     state: dict = {"done": threading.Event()}
     _pending[d] = state
 
     def write() -> None:
         try:
-            _write_frames(todo, d)
+            if before is not None:
+                before["done"].wait()
+                if "error" in before:
+                    raise before["error"]
+            _write_frames(todo, d, order)
         except BaseException as err:  # noqa: BLE001 - kept for the reader, which raises it
             state["error"] = err
         finally:
@@ -75,19 +98,23 @@ def wait_spilled(d: Path) -> None:
     state = _pending.get(d)
     if state is None:
         return
-    state["done"].wait()
-    _pending.pop(d, None)
+    state["done"].wait()  # the last write queued for ``d``: it waited for the ones before it
+    if _pending.get(d) is state:
+        del _pending[d]
     if "error" in state:
         raise state["error"]
 
 
-def _write_frames(frames: dict[str, pd.DataFrame], d: Path) -> None:
-    """Write ``frames`` into ``d``, emptying the dict: each frame is let go once it is written."""
+def _write_frames(frames: dict[str, pd.DataFrame], d: Path, order: list[str] | None = None) -> None:
+    """Write ``frames`` into ``d`` (beside the frames already there), emptying the dict: each
+    frame is let go once it is written."""
     import pyarrow as pa
-    import pyarrow.feather as feather
 
+    meta_file = d / "columns.pkl"
+    # this process's own file, written by this function alone
+    meta = pickle.loads(meta_file.read_bytes()) if meta_file.exists() else {"frames": [], "columns": {}}  # noqa: S301
     names = list(frames)
-    columns = {}
+    columns = meta["columns"]
     for name in names:
         df = frames.pop(name)
         # Arrow-backed columns (Arrow strings, ArrowDtype) go as they are and are wrapped again
@@ -95,20 +122,55 @@ def _write_frames(frames: dict[str, pd.DataFrame], d: Path) -> None:
         backed = {c: "string" if isinstance(t, pd.StringDtype) else "arrow" for c, t in df.dtypes.items()
                   if isinstance(t, pd.ArrowDtype) or (isinstance(t, pd.StringDtype) and t.storage == "pyarrow")}
         plain = [c for c in df.columns if c not in backed]
-        feather.write_feather(pa.Table.from_pandas(df, columns=plain, preserve_index=False), d / f"{name}.arrow",
-                              compression="uncompressed")
-        feather.write_feather(pa.table({c: df[c].array.__arrow_array__() for c in backed}),
-                              d / f"{name}.backed.arrow", compression="uncompressed")
+        _write_plain(df, plain, d / f"{name}.arrow")
+        _write_backed(pa.table({c: df[c].array.__arrow_array__() for c in backed}), d / f"{name}.backed.arrow")
         columns[name] = [(c, backed.get(c, "plain"), t) for c, t in df.dtypes.items()]
         del df
+    names = [*meta["frames"], *(n for n in names if n not in meta["frames"])]
+    if order is not None:
+        if sorted(order) != sorted(names):
+            raise ValueError(f"the order {order} does not name the spilled frames {names}")
+        names = order
     # the dtypes as they were; this process's own file, read back by it alone
-    (d / "columns.pkl").write_bytes(pickle.dumps({"frames": names, "columns": columns}))
+    meta_file.write_bytes(pickle.dumps({"frames": names, "columns": columns}))
+
+
+def _write_plain(df: pd.DataFrame, columns: list[str], path: Path) -> None:
+    """The NumPy-backed ``columns`` of ``df`` as an Arrow file, :data:`SPILL_ROWS` rows at a
+    time: Arrow copies what it converts, so a whole frame at once held a second copy of it until
+    written (at 5M persons some 6 GB of identifiers and records beside the rules). A frame with
+    Python-object columns goes at once (their type is inferred from all their values)."""
+    import pyarrow as pa
+    import pyarrow.feather as feather
+
+    if any(df[c].dtype == object for c in columns):
+        feather.write_feather(pa.Table.from_pandas(df, columns=columns, preserve_index=False), path,
+                              compression="uncompressed")
+        return
+    schema = pa.Schema.from_pandas(df.iloc[:0][columns], preserve_index=False)
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
+        for s in range(0, max(len(df), 1), SPILL_ROWS):
+            writer.write_table(pa.Table.from_pandas(df.iloc[s:s + SPILL_ROWS][columns], schema=schema,
+                                                    preserve_index=False))
+
+
+def _write_backed(table, path: Path) -> None:
+    """Arrow columns as they are, chunks and dictionaries included, as an Arrow stream. Feather's
+    file format unifies the dictionaries of a column's chunks first: for the identifier values
+    at 5M persons (chunks sharing one dictionary of tens of millions of strings) that held GBs
+    more for minutes. The stream writes a dictionary shared by chunks once, and a chunk's own
+    dictionary as a replacement."""
+    import pyarrow as pa
+
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
 
 
 def read_spilled(d: Path, remove: bool = True, which: Callable[[str], bool] | None = None) -> dict[str, pd.DataFrame]:
     """The frames :func:`spill_frames` wrote to ``d``, in their order; ``remove`` deletes the
     folder once read; ``which`` (a test on the frame names) reads only some of them. A folder
     still being written (``background``) is waited for."""
+    import pyarrow as pa
     import pyarrow.feather as feather
 
     wait_spilled(d)
@@ -118,7 +180,8 @@ def read_spilled(d: Path, remove: bool = True, which: Callable[[str], bool] | No
         if which is not None and not which(n):
             continue
         plain = feather.read_table(d / f"{n}.arrow", memory_map=False).to_pandas()
-        backed = feather.read_table(d / f"{n}.backed.arrow", memory_map=False)
+        with pa.OSFile(str(d / f"{n}.backed.arrow")) as source:
+            backed = pa.ipc.open_stream(source).read_all()
         frames[n] = pd.DataFrame({c: (plain[c] if plain[c].dtype == t else plain[c].astype(t)).array
                                   if kind == "plain" else pd.arrays.ArrowStringArray(backed.column(c))
                                   if kind == "string" else pd.arrays.ArrowExtensionArray(backed.column(c))

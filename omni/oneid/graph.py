@@ -7,7 +7,7 @@ import pandas as pd
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-__all__ = ["bipartite_components", "cooccurrence", "dense_codes", "group_components",
+__all__ = ["COOC_BLOCK", "bipartite_components", "cooccurrence", "dense_codes", "group_components",
            "sorted_unique", "unique_pairs"]
 
 
@@ -29,10 +29,12 @@ def bipartite_components(rec: np.ndarray, val: np.ndarray, n_rec: int, n_val: in
     return group_components(rec, val, n_rec, n_val)[:n_rec]
 
 
-#: Edges from which :func:`group_components` hooks and jumps pointers in NumPy instead of asking
-#: SciPy's graph search, which copies the graph twice more (float64 weights and the transpose:
-#: some 5 GB at the 150 M identifier edges of 5M persons). Below it SciPy is faster.
-LEAN_COMPONENTS_EDGES = 60_000_000
+#: Edges plus nodes from which :func:`group_components` hooks and jumps pointers in NumPy instead
+#: of asking SciPy's graph search, which copies the graph twice more (float64 weights and the
+#: transpose: some 5 GB at the 150 M identifier edges of 5M persons; its row pointers grow with
+#: the nodes: the strong edges at 5M are fewer, 50 M, but join 130 M nodes). Below it SciPy is
+#: faster: at 1M persons the largest graph, the naive baseline's, is about 60 M.
+LEAN_COMPONENTS_SIZE = 100_000_000
 
 
 def group_components(rec: np.ndarray, val: np.ndarray, n_rec: int, n_val: int) -> np.ndarray:
@@ -49,7 +51,7 @@ def group_components(rec: np.ndarray, val: np.ndarray, n_rec: int, n_val: int) -
     n = n_rec + n_val
     if len(rec) == 0:
         return np.arange(n, dtype=np.int64)
-    if len(rec) >= LEAN_COMPONENTS_EDGES:
+    if len(rec) + n >= LEAN_COMPONENTS_SIZE:
         return _hooked_components(rec, val, n_rec, n_val)
     rec = np.asarray(rec)
     if len(rec) > 1 and not (rec[1:] >= rec[:-1]).all():
@@ -122,6 +124,23 @@ def unique_pairs(a: np.ndarray, b: np.ndarray, nb: int) -> tuple[np.ndarray, np.
     return key // nb, key % nb
 
 
+#: Most (value, partner) pairs :func:`cooccurrence` expands at once. Each pair takes some 40
+#: bytes while it is sorted (the pair, its partner and key, their sorted copies): at 5M persons
+#: the 148 M identifier rows make about 200 M pairs, some 8 GB at once.
+COOC_BLOCK = 50_000_000
+
+
+def _blocks(cum: np.ndarray, block: int) -> list[tuple[int, int]]:
+    """Value ranges ``[lo, hi)`` holding about ``block`` pairs each, from the running count of
+    pairs per value (one range when all fit; a value with more pairs than a block is a block)."""
+    total = int(cum[-1]) if len(cum) else 0
+    if total <= block:
+        return [(0, len(cum))]
+    cuts = np.searchsorted(cum, np.arange(block, total, block), side="left") + 1
+    edges = np.unique(np.concatenate([[0], cuts, [len(cum)]]))
+    return [(int(lo), int(hi)) for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+
+
 def cooccurrence(
     rec: np.ndarray,
     val: np.ndarray,
@@ -129,6 +148,7 @@ def cooccurrence(
     target_type: np.ndarray,
     n_val: int,
     n_types: int,
+    block: int | None = None,
 ) -> np.ndarray:
     """Count, per value, the distinct *other* values of each target type seen on the same records.
 
@@ -142,12 +162,16 @@ def cooccurrence(
         Type code (0 .. n_types-1) of each value; only read where target_mask holds.
     n_val, n_types : int
         Number of values and of type codes.
+    block : int, optional
+        Most (value, partner) pairs expanded and sorted at once (default :data:`COOC_BLOCK`):
+        the values are taken in blocks of about this many pairs. The counts do not depend on it.
 
     Returns
     -------
     ndarray of int32, shape (n_val, n_types)
         ``out[v, t]`` = number of distinct values of type ``t`` that share a record with ``v``.
     """
+    block = COOC_BLOCK if block is None else block
     out = np.zeros((n_val, n_types), dtype=np.int32)
     rec = np.asarray(rec)
     val = np.asarray(val)
@@ -169,15 +193,27 @@ def cooccurrence(
     if not has.any():
         return out
     counts = counts[has]
-    src = np.repeat(val[has], counts)
-    offs = np.repeat(first[rec[has]] - (np.cumsum(counts) - counts).astype(first.dtype), counts)
-    offs += np.arange(len(src), dtype=offs.dtype)
-    partner = t_val[offs]
-    del offs
-    keep2 = partner != src
-    a, b = unique_pairs(src[keep2], partner[keep2], n_val)
-    flat = np.bincount(a * n_types + target_type[b], minlength=n_val * n_types)
-    return flat.reshape(n_val, n_types).astype(np.int32)
+    hval, hfirst = val[has], first[rec[has]]
+    del has, first
+    # the (value, partner) expansion, sorted to find the distinct pairs, in blocks of values: a
+    # pair's value is in one block only, so each block's distinct pairs are the values' own
+    bounds = _blocks(np.cumsum(np.bincount(hval, weights=counts, minlength=n_val)), block)
+    flat = out.reshape(-1)
+    for lo, hi in bounds:
+        sel = (hval >= lo) & (hval < hi) if len(bounds) > 1 else slice(None)
+        c = counts[sel]
+        src = np.repeat(hval[sel], c)
+        offs = np.repeat(hfirst[sel] - (np.cumsum(c) - c).astype(hfirst.dtype), c)
+        offs += np.arange(len(src), dtype=offs.dtype)
+        partner = t_val[offs]
+        del offs, c
+        keep2 = partner != src
+        a, b = unique_pairs(src[keep2], partner[keep2], n_val)
+        del src, partner, keep2
+        flat[lo * n_types:hi * n_types] = np.bincount((a - lo) * n_types + target_type[b],
+                                                      minlength=(hi - lo) * n_types)
+        del a, b
+    return out
 
 
 def dense_codes(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -48,9 +48,9 @@ def test_a_folder_written_on_a_thread_is_waited_for_and_its_failure_raised(tmp_p
     gate = threading.Event()
     real = spill._write_frames
 
-    def slow(frames, d):  # the reader must wait for the writer, however long it takes
+    def slow(frames, d, order=None):  # the reader must wait for the writer, however long it takes
         gate.wait(5)
-        real(frames, d)
+        real(frames, d, order)
 
     monkeypatch.setattr(spill, "_write_frames", slow)
     frames = {"b": _frame(), "a": _frame().iloc[:1]}
@@ -61,7 +61,7 @@ def test_a_folder_written_on_a_thread_is_waited_for_and_its_failure_raised(tmp_p
     assert list(back) == ["b", "a"]
     pd.testing.assert_frame_equal(back["b"], frames["b"])
 
-    def broken(frames, d):
+    def broken(frames, d, order=None):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(spill, "_write_frames", broken)
@@ -69,3 +69,70 @@ def test_a_folder_written_on_a_thread_is_waited_for_and_its_failure_raised(tmp_p
     with pytest.raises(OSError, match="No space left"):
         read_spilled(d)
     spill.wait_spilled(d)  # reported once: the folder is no longer pending
+
+
+def test_frames_added_one_at_a_time_come_back_in_the_order_asked_for(tmp_path, monkeypatch):
+    """A resolution's loading hands each source table to the folder as soon as it is made."""
+    import omni.core.spill as spill
+
+    frames = {"tab.b": _frame(), "tab.a": _frame().iloc[:1].reset_index(drop=True), "ids": _frame().iloc[1:].reset_index(drop=True)}
+    d = spill_frames({"tab.b": frames["tab.b"]}, tmp_path, "inputs", background=True)
+    assert spill_frames({"tab.a": frames["tab.a"]}, None, background=True, into=d) == d
+    spill_frames({"ids": frames["ids"]}, None, background=True, into=d, order=["tab.a", "tab.b", "ids"])
+    back = read_spilled(d, remove=False)
+    assert list(back) == ["tab.a", "tab.b", "ids"]
+    for name, df in frames.items():
+        pd.testing.assert_frame_equal(back[name], df)
+    assert list(read_spilled(d, which=lambda n: n.startswith("tab."))) == ["tab.a", "tab.b"]
+    with pytest.raises(ValueError, match="does not name"):
+        spill_frames({"x": _frame()}, tmp_path, "bad", order=["x", "y"])
+
+    # a failed first write fails the folder: the reader sees it even when later ones had nothing to do
+    real = spill._write_frames
+
+    def broken_once(frames, d, order=None):
+        if "first" in frames:
+            raise OSError(28, "No space left on device")
+        real(frames, d, order)
+
+    monkeypatch.setattr(spill, "_write_frames", broken_once)
+    d = spill_frames({"first": _frame()}, tmp_path, "full", background=True)
+    spill_frames({"second": _frame()}, None, background=True, into=d)
+    with pytest.raises(OSError, match="No space left"):
+        read_spilled(d)
+
+
+def test_frames_written_in_batches_come_back_whole(tmp_path, monkeypatch):
+    """Large frames go to disk a few rows at a time (no second copy of the whole frame); one with
+    a column of Python objects at once (its type is all its values')."""
+    import omni.core.spill as spill
+
+    monkeypatch.setattr(spill, "SPILL_ROWS", 2)
+    f = pd.concat([_frame()] * 3, ignore_index=True)
+    text = f.assign(text=pd.Series([None, None, "x", "y", None, "z", "w", None, "v"], dtype=object))
+    frames = {"f": f, "text": text, "empty": f.iloc[:0].reset_index(drop=True)}
+    d = spill_frames(frames, tmp_path, "batches")
+    import pyarrow.feather as feather
+
+    assert feather.read_table(d / "f.arrow").column("row").num_chunks == 5  # 9 rows, 2 at a time
+    back = read_spilled(d)
+    for name, df in frames.items():
+        pd.testing.assert_frame_equal(back[name], df)
+
+
+def test_arrow_columns_keep_their_chunks_and_dictionaries(tmp_path):
+    """Chunks sharing one dictionary (the identifier values, coded per source) come back sharing
+    it, written once; a chunk with a dictionary of its own keeps it. No unification on the way."""
+    shared = pa.array([f"v{i}" for i in range(1000)], pa.large_string())
+    own = pa.array(["x", "y"], pa.large_string())
+    chunks = [pa.DictionaryArray.from_arrays(pa.array(np.arange(i, 600 + i, dtype=np.int32)), shared) for i in (0, 7)]
+    chunks.append(pa.DictionaryArray.from_arrays(pa.array(np.array([1, 0], np.int32)), own))
+    col = pa.chunked_array(chunks)
+    f = pd.DataFrame({"value": pd.array(col, dtype=pd.ArrowDtype(col.type))})
+    d = spill_frames({"ids": f}, tmp_path, "dicts")
+    back = read_spilled(d, remove=False)["ids"]
+    pd.testing.assert_frame_equal(back, f)
+    got = back["value"].array.__arrow_array__()
+    assert [len(c.dictionary) for c in got.chunks] == [1000, 1000, 2]
+    assert got.chunks[0].dictionary.buffers()[2].address == got.chunks[1].dictionary.buffers()[2].address
+    assert (d / "ids.backed.arrow").stat().st_size < 2 * shared.nbytes  # the shared dictionary once

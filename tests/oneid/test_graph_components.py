@@ -11,7 +11,7 @@ from omni.oneid.graph import _hooked_components, group_components
 
 
 def _scipy(rec, val, n_rec, n_val, monkeypatch):
-    monkeypatch.setattr(graph, "LEAN_COMPONENTS_EDGES", 10**12)
+    monkeypatch.setattr(graph, "LEAN_COMPONENTS_SIZE", 10**12)
     return group_components(rec, val, n_rec, n_val)
 
 
@@ -51,7 +51,56 @@ def test_the_world_resolves_the_same_with_either(test_world, monkeypatch):
         return naive_labels(ids, records), res.records["cluster"].to_numpy(), res.rule_counts
 
     want = both()
-    monkeypatch.setattr(graph, "LEAN_COMPONENTS_EDGES", 0)
+    monkeypatch.setattr(graph, "LEAN_COMPONENTS_SIZE", 0)
     got = both()
     assert (got[0] == want[0]).all() and len(np.unique(want[0])) > 1000
     assert (got[1] == want[1]).all() and got[2] == want[2]
+
+
+def _cooc_by_hand(rec, val, target, vtype, n_val, n_types):
+    """Distinct partners per (value, type), from Python sets: the definition."""
+    by_rec: dict[int, set[int]] = {}
+    for r, v in zip(rec.tolist(), val.tolist(), strict=True):
+        by_rec.setdefault(r, set()).add(v)
+    seen: dict[int, set[int]] = {}
+    for vs in by_rec.values():
+        for v in vs:
+            seen.setdefault(v, set()).update(w for w in vs if w != v and target[w])
+    out = np.zeros((n_val, n_types), np.int32)
+    for v, ws in seen.items():
+        for w in ws:
+            out[v, vtype[w]] += 1
+    return out
+
+
+@pytest.mark.parametrize("block", [None, 1, 7, 50])
+def test_cooccurrence_counts_distinct_partners_in_any_blocks(block):
+    rng = np.random.default_rng(5)
+    n_rec, n_val, n_types = 400, 150, 3
+    rec = np.sort(rng.integers(0, n_rec, 1_500))
+    val = rng.integers(0, n_val, 1_500)
+    e = np.unique(np.c_[rec, val], axis=0)  # distinct edges, sorted by record
+    target = rng.random(n_val) < 0.7
+    vtype = rng.integers(0, n_types, n_val)
+    want = _cooc_by_hand(e[:, 0], e[:, 1], target, vtype, n_val, n_types)
+    assert want.sum() > 1_000  # values do share records
+    got = graph.cooccurrence(e[:, 0], e[:, 1], target, vtype, n_val, n_types, block=block)
+    assert got.dtype == np.int32 and (got == want).all()
+
+
+def test_the_worlds_shared_values_do_not_depend_on_the_blocks(test_world, monkeypatch):
+    """The first rule on the test world, its pairs in one block and in blocks of 1,000 pairs."""
+    from omni.oneid.resolve import resolve_identities
+    from omni.workspace import Workspace
+
+    ids, records, _, _ = Workspace(test_world)._resolution_inputs()
+
+    def run():
+        res = resolve_identities(ids, records[["source", "row"]], Workspace(test_world).config,
+                                 times=records["time"])
+        return res.records["cluster"].to_numpy(), res.rule_counts
+
+    want = run()
+    monkeypatch.setattr(graph, "COOC_BLOCK", 1_000)
+    got = run()
+    assert (got[0] == want[0]).all() and got[1] == want[1] and want[1]["shared_values"] > 0

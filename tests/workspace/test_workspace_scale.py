@@ -177,6 +177,27 @@ def test_inputs_shared_by_two_months_wait_on_disk_unchanged(world, resolved):
     assert not [p for p in (world / "processed").iterdir() if p.name.startswith((".inputs-", ".outputs-inputs-"))]
 
 
+def test_inputs_written_as_each_source_is_made_are_the_inputs(world):
+    """Two months sharing the inputs write each source table to disk as soon as it is trimmed
+    (at 5M persons some 4 GB that no longer wait for the last source): what is read back is
+    what the loading makes in memory, the source tables in the spec's order."""
+    from omni.core.spill import spill_frames
+    from omni.workspace import PROCESSED, _unspill_inputs
+
+    want = Workspace(world)._resolution_inputs()
+    d = spill_frames({}, world / PROCESSED, "inputs")
+    ids, records, tabs, quasi = Workspace(world)._resolution_inputs(spill_to=d)
+    assert tabs == {} and quasi is None  # nothing but the identifiers and records held
+    pd.testing.assert_frame_equal(ids, want[0])
+    pd.testing.assert_frame_equal(records, want[1])
+    back = _unspill_inputs(d, remove=True)
+    for a, b in zip([want[0], want[1], want[3]], [back[0], back[1], back[3]], strict=True):
+        pd.testing.assert_frame_equal(a, b)
+    assert list(back[2]) == list(want[2]) and len(want[2]) > 3
+    for name, t in want[2].items():
+        pd.testing.assert_frame_equal(t, back[2][name])
+
+
 def test_source_and_quasi_tables_wait_on_disk_through_the_baseline_and_the_rules(resolved):
     """While two months share the inputs, each resolution reads the identifiers and records, and
     only after the rules the source and quasi tables; during the matching only the records are
