@@ -238,7 +238,7 @@ class FellegiSunterMatcher:
         """
         t = time.perf_counter()
         pred = self._prediction(left, right, threshold_match_weight)
-        df = pred.as_pandas_dataframe()
+        df = self._fetch_pairs(pred)
         pred.drop_table_from_database_and_remove_from_cache()
         self.timings_["predict"] = time.perf_counter() - t
         self.n_pairs_ = int(len(df)) if threshold_match_weight is None else None
@@ -280,10 +280,34 @@ class FellegiSunterMatcher:
         scored.drop_table_from_database_and_remove_from_cache()
         return self._pairs_frame(df)
 
+    def _fetch_pairs(self, pred: Any) -> pd.DataFrame:
+        """What :meth:`_pairs_frame` reads of Splink's prediction, in the table's order: the two
+        ids, whether they are swapped (a boolean, not the dataset's name as a Python string per
+        pair), the weight, the probability and each comparison's weight. At 5M persons pandas
+        took the process past 21.5 GB converting Splink's whole table (names of both datasets,
+        term frequencies and term-frequency weights of every pair)."""
+        uid = self.unique_id
+        rel = pred.as_duckdbpyrelation() if hasattr(pred, "as_duckdbpyrelation") else None
+        if rel is None:  # another backend: its own frame
+            return pred.as_pandas_dataframe()
+        names = set(rel.columns)
+
+        def q(c: str) -> str:
+            return '"' + c.replace('"', '""') + '"'
+
+        comps = [f"mw_{c}" for c in dict.fromkeys(self.model_parameters_["comparison"]) if f"mw_{c}" in names]
+        cols = [q(c) for c in (f"{uid}_l", f"{uid}_r", "match_weight", "match_probability", *comps)]
+        if "source_dataset_l" in names:
+            right = RIGHT_NAME.replace("'", "''")
+            cols.append(f"coalesce(CAST(source_dataset_l AS VARCHAR) = '{right}', false) AS swap")
+        return rel.select(", ".join(cols)).df()
+
     def _pairs_frame(self, df: pd.DataFrame) -> pd.DataFrame:
         """Splink's scored pairs as ``left_id``, ``right_id``, weights and comparison levels."""
         uid = self.unique_id
-        if "source_dataset_l" in df.columns:
+        if "swap" in df.columns:  # :meth:`_fetch_pairs`
+            swap = df["swap"].to_numpy(dtype=bool)
+        elif "source_dataset_l" in df.columns:
             swap = df["source_dataset_l"].astype(str).to_numpy() == RIGHT_NAME
         else:
             swap = np.zeros(len(df), dtype=bool)
