@@ -32,8 +32,9 @@ def bipartite_components(rec: np.ndarray, val: np.ndarray, n_rec: int, n_val: in
 #: Edges plus nodes from which :func:`group_components` hooks and jumps pointers in NumPy instead
 #: of asking SciPy's graph search, which copies the graph twice more (float64 weights and the
 #: transpose: some 5 GB at the 150 M identifier edges of 5M persons; its row pointers grow with
-#: the nodes: the strong edges at 5M are fewer, 50 M, but join 130 M nodes). Below it SciPy is
-#: faster: at 1M persons the largest graph, the naive baseline's, is about 60 M.
+#: the nodes: the strong edges at 5M are fewer, but join 94 M records and their values). Below it
+#: SciPy is faster: at 1M persons every graph is smaller (the naive baseline's, the largest, about
+#: 60 M).
 LEAN_COMPONENTS_SIZE = 100_000_000
 
 
