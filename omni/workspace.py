@@ -801,7 +801,7 @@ class Workspace:
             if shared is not None and not shared.get("last") and "spilled" not in shared:
                 shared["spilled"] = _spill_inputs(got, self.path / PROCESSED, background=True)
             return got
-        if shared is None:
+        if shared is None or self._dataset is not None:  # a loaded dataset holds its tables anyway
             return self._resolution_inputs()
         if "spilled" in shared:  # the source and quasi tables stay on disk until asked for
             return _unspill_inputs(shared["spilled"], remove=False, parts=("ids", "records"))

@@ -172,7 +172,9 @@ def cooccurrence(
     ndarray of int32, shape (n_val, n_types)
         ``out[v, t]`` = number of distinct values of type ``t`` that share a record with ``v``.
     """
-    block = COOC_BLOCK if block is None else block
+    block = COOC_BLOCK if block is None else int(block)
+    if block < 1:
+        raise ValueError(f"cooccurrence needs a block of at least one pair, got {block}")
     out = np.zeros((n_val, n_types), dtype=np.int32)
     rec = np.asarray(rec)
     val = np.asarray(val)

@@ -102,5 +102,31 @@ def test_the_worlds_shared_values_do_not_depend_on_the_blocks(test_world, monkey
 
     want = run()
     monkeypatch.setattr(graph, "COOC_BLOCK", 1_000)
+    real, used = graph._blocks, []
+    monkeypatch.setattr(graph, "_blocks", lambda cum, block: used.append(real(cum, block)) or used[-1])
     got = run()
     assert (got[0] == want[0]).all() and got[1] == want[1] and want[1]["shared_values"] > 0
+    assert len(used) == 1 and len(used[0]) > 50  # the pairs really went in blocks
+
+
+def test_blocks_cover_every_value_once_and_a_block_must_hold_a_pair():
+    cum = np.cumsum([0, 5, 0, 120, 3, 3, 0, 0, 40, 1])  # a value larger than a block is a block
+    for block in (1, 4, 10, 50, 10**9):
+        b = graph._blocks(cum, block)
+        assert b[0][0] == 0 and b[-1][1] == len(cum) and all(x[1] == y[0] and x[0] < x[1] for x, y in zip(b, b[1:]))
+    with pytest.raises(ValueError, match="at least one pair"):
+        graph.cooccurrence(np.array([0, 0]), np.array([0, 1]), np.ones(2, bool), np.zeros(2, int), 2, 1, block=0)
+
+
+def test_a_graph_of_few_edges_over_many_nodes_is_hooked(monkeypatch):
+    """The switch counts nodes as well as edges: SciPy's row pointers grow with the nodes."""
+    calls = []
+    real = graph._hooked_components
+    monkeypatch.setattr(graph, "_hooked_components", lambda *a: calls.append(a) or real(*a))
+    rec, val = np.arange(100), np.arange(100) // 2  # 100 edges over 900 records and 50 values
+    monkeypatch.setattr(graph, "LEAN_COMPONENTS_SIZE", 1_100)  # 100 + 950 below it: SciPy
+    want = group_components(rec, val, 900, 50)
+    assert calls == []
+    monkeypatch.setattr(graph, "LEAN_COMPONENTS_SIZE", 1_000)  # fewer edges than that, but 950 nodes
+    assert (group_components(rec, val, 900, 50) == want).all() and len(calls) == 1
+

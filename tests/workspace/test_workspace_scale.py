@@ -184,9 +184,23 @@ def test_inputs_written_as_each_source_is_made_are_the_inputs(world):
     from omni.core.spill import spill_frames
     from omni.workspace import PROCESSED, _unspill_inputs
 
+    import omni.workspace as wsmod
+
     want = Workspace(world)._resolution_inputs()
     d = spill_frames({}, world / PROCESSED, "inputs")
-    ids, records, tabs, quasi = Workspace(world)._resolution_inputs(spill_to=d)
+    handed: list[list[str]] = []
+    real = wsmod.spill_frames
+
+    def spy(frames, *a, **kw):
+        handed.append(list(frames))
+        return real(frames, *a, **kw)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(wsmod, "spill_frames", spy)
+        ids, records, tabs, quasi = Workspace(world)._resolution_inputs(spill_to=d)
+    # one source table at a time, as each is made, then the stacked tables
+    assert sorted(handed[:-1]) == sorted([f"tab.{n}"] for n in want[2])
+    assert handed[-1] == ["quasi", "ids", "records"]
     assert tabs == {} and quasi is None  # nothing but the identifiers and records held
     pd.testing.assert_frame_equal(ids, want[0])
     pd.testing.assert_frame_equal(records, want[1])
@@ -196,6 +210,21 @@ def test_inputs_written_as_each_source_is_made_are_the_inputs(world):
     assert list(back[2]) == list(want[2]) and len(want[2]) > 3
     for name, t in want[2].items():
         pd.testing.assert_frame_equal(t, back[2][name])
+
+
+def test_a_loaded_dataset_resolves_a_month_against_the_previous_one(resolved, test_world, tmp_path):
+    """With the dataset loaded (an analyst's session) the two months take their inputs from it
+    and nothing waits on disk; the OneIDs are those of the resolution from the files (this
+    failed before: the second month found no identifiers on disk)."""
+    d = tmp_path / "world"
+    shutil.copytree(test_world / "raw", d / "raw")
+    ws = Workspace(d)
+    assert len(ws.dataset.tables) > 3
+    r = ws.resolve(as_of=MONTH)
+    _, want = resolved
+    pd.testing.assert_frame_equal(r.record_oneid.sort_values("record_key").reset_index(drop=True),
+                                  want.record_oneid.sort_values("record_key").reset_index(drop=True))
+    assert not [p for p in (d / "processed").iterdir() if p.name.startswith(".inputs-")]
 
 
 def test_source_and_quasi_tables_wait_on_disk_through_the_baseline_and_the_rules(resolved):

@@ -286,10 +286,12 @@ class FellegiSunterMatcher:
         pair), the weight, the probability and each comparison's weight. At 5M persons pandas
         took the process past 21.5 GB converting Splink's whole table (names of both datasets,
         term frequencies and term-frequency weights of every pair)."""
-        uid = self.unique_id
-        rel = pred.as_duckdbpyrelation() if hasattr(pred, "as_duckdbpyrelation") else None
-        if rel is None:  # another backend: its own frame
+        from splink.internals.duckdb.dataframe import DuckDBDataFrame
+
+        if not isinstance(pred, DuckDBDataFrame):  # another backend: its own frame
             return pred.as_pandas_dataframe()
+        uid = self.unique_id
+        rel = pred.as_duckdbpyrelation()
         names = set(rel.columns)
 
         def q(c: str) -> str:
