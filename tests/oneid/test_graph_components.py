@@ -113,7 +113,8 @@ def test_blocks_cover_every_value_once_and_a_block_must_hold_a_pair():
     cum = np.cumsum([0, 5, 0, 120, 3, 3, 0, 0, 40, 1])  # a value larger than a block is a block
     for block in (1, 4, 10, 50, 10**9):
         b = graph._blocks(cum, block)
-        assert b[0][0] == 0 and b[-1][1] == len(cum) and all(x[1] == y[0] and x[0] < x[1] for x, y in zip(b, b[1:]))
+        assert b[0][0] == 0 and b[-1][1] == len(cum) and all(lo < hi for lo, hi in b)
+        assert all(x[1] == y[0] for x, y in zip(b[:-1], b[1:], strict=True))
     with pytest.raises(ValueError, match="at least one pair"):
         graph.cooccurrence(np.array([0, 0]), np.array([0, 1]), np.ones(2, bool), np.zeros(2, int), 2, 1, block=0)
 

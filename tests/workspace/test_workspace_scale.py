@@ -181,10 +181,9 @@ def test_inputs_written_as_each_source_is_made_are_the_inputs(world):
     """Two months sharing the inputs write each source table to disk as soon as it is trimmed
     (at 5M persons some 4 GB that no longer wait for the last source): what is read back is
     what the loading makes in memory, the source tables in the spec's order."""
+    import omni.workspace as wsmod
     from omni.core.spill import spill_frames
     from omni.workspace import PROCESSED, _unspill_inputs
-
-    import omni.workspace as wsmod
 
     want = Workspace(world)._resolution_inputs()
     d = spill_frames({}, world / PROCESSED, "inputs")
