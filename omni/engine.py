@@ -11,7 +11,9 @@ The connection's settings are the one place for the engine's resource limits:
 - ``memory_limit``: :data:`MEMORY_LIMIT` (``OMNI_ENGINE_MEMORY`` overrides it), so a query never
   takes the memory the notebooks' kernels need;
 - ``threads``: every core (``OMNI_ENGINE_THREADS`` overrides it);
-- ``temp_directory``: where the engine spills (the dataset's ``processed/.engine`` when given).
+- ``temp_directory``: where the engine spills (the dataset's ``processed/.engine`` when given, else
+  ``omni-duckdb`` in the system's temporary folder; DuckDB's own default is ``.tmp`` in the
+  working directory, which a killed run at 5M persons left holding 13 GB).
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ def connect(temp_dir: str | Path | None = None, *, threads: int | None = None,
     Parameters
     ----------
     temp_dir : path, optional
-        Spill folder (created when needed); DuckDB's default otherwise.
+        Spill folder (created when needed); default ``omni-duckdb`` in the system's temporary
+        folder (``tempfile.gettempdir()``), never the working directory.
     threads : int, optional
         Threads (default: ``OMNI_ENGINE_THREADS``, else every core).
     preserve_order : bool
@@ -57,9 +60,12 @@ def connect(temp_dir: str | Path | None = None, *, threads: int | None = None,
     threads = threads or os.environ.get("OMNI_ENGINE_THREADS")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
-    if temp_dir is not None:
-        Path(temp_dir).mkdir(parents=True, exist_ok=True)
-        con.execute("SET temp_directory = ?", [str(temp_dir)])
+    if temp_dir is None:
+        import tempfile
+
+        temp_dir = Path(tempfile.gettempdir()) / "omni-duckdb"  # DuckDB names its files per process
+    Path(temp_dir).mkdir(parents=True, exist_ok=True)
+    con.execute("SET temp_directory = ?", [str(temp_dir)])
     return con
 
 

@@ -252,3 +252,21 @@ def test_the_matching_leaves_no_splink_linker_alive(world):
         assert r.summary["probabilistic_links"] > 0 and linkers() <= before
     finally:
         gc.enable()
+
+
+def test_the_engine_spills_into_the_temporary_folder_not_the_working_directory(tmp_path, monkeypatch):
+    """DuckDB's own default is ``.tmp`` in the working directory: a killed 5M run left 13 GB
+    there, inside the project's checkout."""
+    import tempfile
+
+    from omni.engine import connect
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "system-tmp"))
+    (tmp_path / "system-tmp").mkdir()
+    con = connect(memory_limit="64MB", threads=1)
+    got = con.execute("SELECT current_setting('temp_directory')").fetchone()[0]
+    assert got == str(tmp_path / "system-tmp" / "omni-duckdb")
+    n = con.execute("SELECT count(*) FROM (SELECT DISTINCT i % 3000000 AS k, i FROM range(6000000) t(i) ORDER BY i DESC)").fetchone()[0]
+    con.close()
+    assert n == 6_000_000 and not (tmp_path / ".tmp").exists()
