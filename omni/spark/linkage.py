@@ -127,9 +127,8 @@ class SparkFellegiSunterMatcher(FellegiSunterMatcher):
 
     def __init__(self, *args: Any, spark: SparkSession, keep_top: int | None = 2,
                  break_lineage_method: str | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, keep_top=keep_top, **kwargs)
         self.spark = spark
-        self.keep_top = keep_top
         self.break_lineage_method = break_lineage_method
         self.training_rules = [to_spark_sql(r) for r in self.training_rules]
         self.deterministic_rules = [to_spark_sql(r) for r in self.deterministic_rules]

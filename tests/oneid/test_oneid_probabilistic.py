@@ -23,6 +23,7 @@ from omni.oneid.linkage import (
     explain_link,
     link_accounts,
     match_accounts,
+    stage_report,
 )
 from omni.oneid.match_features import (
     list_columns,
@@ -189,17 +190,44 @@ def test_model_parameters_are_reported_and_sensible(matcher):
 
 def test_the_pairs_are_read_with_only_the_columns_they_need(matcher, stage):
     """The scored pairs come from the columns of Splink's table that they are made of (pandas
-    took the process past 21.5 GB at 5M persons converting the whole table): the same pairs,
-    weights and levels as from the whole table."""
+    took the process past 21.5 GB at 5M persons converting the whole table), each pair's left id
+    first: the same pairs, weights and levels as from the whole table, and all of them counted."""
     pred = matcher._prediction(None, None, None)
     whole = pred.as_pandas_dataframe()
-    lean = matcher._fetch_pairs(pred)
+    lean, n_pairs = matcher._fetch_pairs(pred)
     pred.drop_table_from_database_and_remove_from_cache()
     comps = [f"mw_{c}" for c in dict.fromkeys(matcher.model_parameters_["comparison"])]
-    assert list(lean.columns) == ["unique_id_l", "unique_id_r", "match_weight", "match_probability", *comps, "swap"]
-    assert len(lean) == len(whole) > 1000 and lean["swap"].dtype == bool
+    assert list(lean.columns) == ["unique_id_l", "unique_id_r", "match_weight", "match_probability", *comps]
+    assert n_pairs == len(lean) == len(whole) > 1000
     pd.testing.assert_frame_equal(matcher._pairs_frame(lean), matcher._pairs_frame(whole))
     pd.testing.assert_frame_equal(matcher._pairs_frame(lean), stage.pairs)
+    assert stage.n_pairs == len(stage.pairs)
+
+
+def test_only_each_accounts_best_two_pairs_leave_the_engine_and_the_links_are_the_same(world, stage):
+    """What the resolution runs (``keep_top=2``): DuckDB ranks each account's candidates and
+    hands pandas the best two (ties: lowest profile id), all the decisions read. The decisions,
+    the links and the count of candidate pairs equal those made from every pair."""
+    ws, res, quasi = world
+    full = stage.pairs
+    per_account = full.groupby("left_id").size()
+    assert (per_account > 2).sum() >= 5  # the choice is a real one on this world (9 accounts)
+    top = match_accounts(res, quasi, ws.ids, OneIDConfig(), keep_top=2)
+    expect = full[full.groupby("left_id").cumcount().to_numpy() < 2].reset_index(drop=True)
+    assert len(top.pairs) == len(expect) < len(full)
+    pd.testing.assert_frame_equal(top.pairs, expect)
+    pd.testing.assert_frame_equal(top.decisions, stage.decisions)
+    pd.testing.assert_frame_equal(top.links, stage.links)
+    config = OneIDConfig()
+    assert stage_report(top, config)["candidate_pairs"] == len(full) == stage_report(stage, config)["candidate_pairs"]
+    # a backend whose frame is not DuckDB's: the same choice made in pandas
+    import copy
+
+    m = copy.copy(top.matcher)
+    m._fetch_pairs = lambda pred: (pred.as_pandas_dataframe(), -1)
+    pd.testing.assert_frame_equal(m.predict(), expect)
+    with pytest.raises(ValueError, match="keep_top"):
+        account_matcher(keep_top=0)
 
 
 def test_a_level_no_random_pair_reaches_keeps_its_evidence(stage):

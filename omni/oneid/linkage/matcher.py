@@ -68,6 +68,11 @@ class FellegiSunterMatcher:
         then renormalized). EM on clean data drives the m of disagreement levels to ~0 (nobody in
         a synthetic world changes city), which would let one disagreement veto any link; real
         data has errors, so every level keeps at least this probability among matches.
+    keep_top : int, optional
+        Candidates :meth:`predict` returns per left record: the best ``keep_top`` by match weight
+        (ties: lowest right id), chosen inside the engine, so that only they reach pandas (2: the
+        best and the runner-up, all the link decisions read; at 5M persons the whole table of
+        candidate pairs does not fit in memory as a pandas frame). None (default): every pair.
 
     Attributes
     ----------
@@ -82,7 +87,7 @@ class FellegiSunterMatcher:
         The levels (``comparison``, ``label``) that no randomly sampled pair reached; their u is
         ``max(U_NOT_OBSERVED, 1 / u_max_pairs)`` (:func:`fill_unobserved_u`).
     n_pairs_ : int
-        Candidate pairs scored by the last :meth:`predict`.
+        Candidate pairs scored by the last :meth:`predict` (all of them, also with ``keep_top``).
     timings_ : dict
         Seconds spent in each step.
     """
@@ -101,6 +106,7 @@ class FellegiSunterMatcher:
         em_convergence: float = 1e-4,
         em_max_pairs: float | None = 2e6,
         m_floor: float = 1e-3,
+        keep_top: int | None = None,
     ) -> None:
         if not 0 < deterministic_recall <= 1:
             raise ValueError(f"deterministic_recall must be in (0, 1], got {deterministic_recall}")
@@ -120,6 +126,9 @@ class FellegiSunterMatcher:
         if not 0 <= m_floor < 0.5:
             raise ValueError(f"m_floor must be in [0, 0.5), got {m_floor}")
         self.m_floor = m_floor
+        if keep_top is not None and keep_top < 1:
+            raise ValueError(f"keep_top must be >= 1 or None, got {keep_top}")
+        self.keep_top = keep_top
 
     # -- internals ----------------------------------------------------------------------------
     def _settings(self) -> dict[str, Any]:
@@ -234,15 +243,20 @@ class FellegiSunterMatcher:
         DataFrame
             ``left_id``, ``right_id``, ``match_weight``, ``match_probability`` and one
             ``gamma_<comparison>`` column per comparison (the level reached; -1 = missing).
-            Sorted by ``left_id``, descending ``match_weight``, ``right_id``.
+            Sorted by ``left_id``, descending ``match_weight``, ``right_id``; with ``keep_top``,
+            only the first ``keep_top`` rows of each ``left_id``.
         """
         t = time.perf_counter()
         pred = self._prediction(left, right, threshold_match_weight)
-        df = self._fetch_pairs(pred)
+        df, n_pairs = self._fetch_pairs(pred)
         pred.drop_table_from_database_and_remove_from_cache()
+        self.n_pairs_ = n_pairs if threshold_match_weight is None else None
+        out = self._pairs_frame(df)
+        del df
+        if self.keep_top is not None and len(out):  # a backend that did not choose them itself
+            out = out[out.groupby("left_id", sort=False).cumcount().to_numpy() < self.keep_top].reset_index(drop=True)
         self.timings_["predict"] = time.perf_counter() - t
-        self.n_pairs_ = int(len(df)) if threshold_match_weight is None else None
-        return self._pairs_frame(df)
+        return out
 
     def score_pairs(self, left_records: Sequence[dict[str, Any]],
                     right_records: Sequence[dict[str, Any]]) -> pd.DataFrame:
@@ -280,16 +294,21 @@ class FellegiSunterMatcher:
         scored.drop_table_from_database_and_remove_from_cache()
         return self._pairs_frame(df)
 
-    def _fetch_pairs(self, pred: Any) -> pd.DataFrame:
-        """What :meth:`_pairs_frame` reads of Splink's prediction, in the table's order: the two
-        ids, whether they are swapped (a boolean, not the dataset's name as a Python string per
-        pair), the weight, the probability and each comparison's weight. At 5M persons pandas
-        took the process past 21.5 GB converting Splink's whole table (names of both datasets,
-        term frequencies and term-frequency weights of every pair)."""
+    def _fetch_pairs(self, pred: Any) -> tuple[pd.DataFrame, int]:
+        """What :meth:`_pairs_frame` reads of Splink's prediction, and how many pairs it holds.
+
+        On DuckDB only the columns the pairs are made of are read: the two ids (each pair's left
+        id first), the weight, the probability and each comparison's weight; not the datasets'
+        names as a Python string per pair, nor the term frequencies. At 5M persons pandas took the
+        process past 21.5 GB converting Splink's whole table. With ``keep_top`` the best pairs of
+        each left record are chosen in DuckDB, which spills to disk within its memory limit (the
+        order of :meth:`predict`: descending weight, then lowest right id).
+        """
         from splink.internals.duckdb.dataframe import DuckDBDataFrame
 
         if not isinstance(pred, DuckDBDataFrame):  # another backend: its own frame
-            return pred.as_pandas_dataframe()
+            df = pred.as_pandas_dataframe()
+            return df, int(len(df))
         uid = self.unique_id
         rel = pred.as_duckdbpyrelation()
         names = set(rel.columns)
@@ -297,12 +316,22 @@ class FellegiSunterMatcher:
         def q(c: str) -> str:
             return '"' + c.replace('"', '""') + '"'
 
-        comps = [f"mw_{c}" for c in dict.fromkeys(self.model_parameters_["comparison"]) if f"mw_{c}" in names]
-        cols = [q(c) for c in (f"{uid}_l", f"{uid}_r", "match_weight", "match_probability", *comps)]
-        if "source_dataset_l" in names:
-            right = RIGHT_NAME.replace("'", "''")
-            cols.append(f"coalesce(CAST(source_dataset_l AS VARCHAR) = '{right}', false) AS swap")
-        return rel.select(", ".join(cols)).df()
+        comps = [q(f"mw_{c}") for c in dict.fromkeys(self.model_parameters_["comparison"]) if f"mw_{c}" in names]
+        l_col, r_col = q(f"{uid}_l"), q(f"{uid}_r")
+        if "source_dataset_l" in names:  # each pair's left-table id first
+            swap = f"coalesce(CAST(source_dataset_l AS VARCHAR) = '{RIGHT_NAME.replace(chr(39), chr(39) * 2)}', false)"
+            ids = (f"CASE WHEN {swap} THEN {r_col} ELSE {l_col} END AS {l_col}, "
+                   f"CASE WHEN {swap} THEN {l_col} ELSE {r_col} END AS {r_col}")
+        else:
+            ids = f"{l_col}, {r_col}"
+        pairs = rel.select(", ".join([ids, "match_weight", "match_probability", *comps]))
+        n_pairs = int(pairs.aggregate("count(*)").fetchall()[0][0])
+        if self.keep_top is None:
+            return pairs.df(), n_pairs
+        ranked = pairs.select(f"*, row_number() OVER (PARTITION BY {l_col} ORDER BY match_weight DESC, "
+                              f"{r_col} ASC) AS _rank")
+        return ranked.filter(f"_rank <= {int(self.keep_top)}").select(", ".join([l_col, r_col, "match_weight",
+                                                                                 "match_probability", *comps])).df(), n_pairs
 
     def _pairs_frame(self, df: pd.DataFrame) -> pd.DataFrame:
         """Splink's scored pairs as ``left_id``, ``right_id``, weights and comparison levels."""
@@ -425,12 +454,14 @@ def model_parameters(model: dict[str, Any]) -> pd.DataFrame:
 
 
 def account_matcher(seed: int = 7, u_max_pairs: float = 3e6, em_max_pairs: float = 5e5,
-                    matcher_class: type | None = None, **backend: Any) -> FellegiSunterMatcher:
+                    matcher_class: type | None = None, keep_top: int | None = None,
+                    **backend: Any) -> FellegiSunterMatcher:
     """The matcher for platform accounts against profiles.
 
     u from 3 million random pairs; each EM block capped at 500,000 pairs (at a million persons
     the same-phone block holds about a million; a sample of that size gives the same m to three
-    decimals at a third of the time). ``matcher_class`` and ``backend`` give the same settings to
+    decimals at a third of the time). ``keep_top``: the candidates kept per account
+    (:class:`FellegiSunterMatcher`). ``matcher_class`` and ``backend`` give the same settings to
     another backend's matcher (:func:`omni.spark.linkage.spark_account_matcher`).
     """
     return (matcher_class or FellegiSunterMatcher)(
@@ -442,5 +473,6 @@ def account_matcher(seed: int = 7, u_max_pairs: float = 3e6, em_max_pairs: float
         u_max_pairs=u_max_pairs,
         seed=seed,
         em_max_pairs=em_max_pairs,
+        keep_top=keep_top,
         **backend,
     )

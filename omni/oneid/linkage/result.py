@@ -27,9 +27,13 @@ class AccountLinking:
     n_accounts, n_profiles : int
     seconds : dict
     pairs : DataFrame or None
-        Every scored candidate pair (:meth:`FellegiSunterMatcher.predict`).
+        The scored candidate pairs (:meth:`FellegiSunterMatcher.predict`): every one, or the best
+        few of each account (``keep_top`` of :func:`match_accounts`).
     accounts, profiles : DataFrame or None
         The unit tables (:func:`omni.oneid.match_features.match_units`).
+    n_pairs : int or None
+        Candidate pairs scored (all of them, also when ``pairs`` keeps only the best few);
+        None: ``len(pairs)``.
     """
 
     links: pd.DataFrame
@@ -41,3 +45,4 @@ class AccountLinking:
     pairs: pd.DataFrame | None = None
     accounts: pd.DataFrame | None = None
     profiles: pd.DataFrame | None = None
+    n_pairs: int | None = None

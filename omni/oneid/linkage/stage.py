@@ -26,11 +26,13 @@ __all__ = ["AccountLinking", "link_accounts", "match_accounts", "stage_report"]
 
 def match_accounts(
     res: Resolution, quasi: pd.DataFrame, ids: pd.DataFrame | None = None,
-    config: OneIDConfig | None = None,
+    config: OneIDConfig | None = None, keep_top: int | None = None,
 ) -> AccountLinking:
     """Score every unbound account against the profiles and decide the links.
 
     See :func:`link_accounts` (which also applies them); this returns the full diagnostics.
+    ``keep_top``: the candidate pairs kept in ``pairs`` per account, chosen in the engine (the
+    decisions read the best two: 2 gives the same links); None keeps every scored pair.
     """
     config = config or OneIDConfig()
     t0 = time.perf_counter()
@@ -45,7 +47,7 @@ def match_accounts(
     cols = ["unique_id", "name", "mphone", "city", "street", *list_columns(accounts)]
     left = to_arrow(accounts[cols])
     right = to_arrow(profiles[cols])
-    matcher = account_matcher(seed=config.match_seed)
+    matcher = account_matcher(seed=config.match_seed, keep_top=keep_top)
     t = time.perf_counter()
     matcher.fit(left, right)
     seconds["fit"] = time.perf_counter() - t
@@ -58,7 +60,7 @@ def match_accounts(
     links = links_table(res, linked, accounts, matcher.model_parameters_)
     seconds["decide"] = time.perf_counter() - t
     return AccountLinking(links, decisions, matcher, n_acc, n_prof, seconds, pairs, accounts,
-                          profiles)
+                          profiles, n_pairs=matcher.n_pairs_)
 
 
 def link_accounts(
@@ -95,7 +97,8 @@ def link_accounts(
         units, decisions, prior, m and u per comparison level; JSON-ready).
     """
     config = config or (res.config if isinstance(res.config, OneIDConfig) else OneIDConfig())
-    out = match_accounts(res, quasi, ids, config)
+    # the best two candidates of each account are all the decisions read: only they leave DuckDB
+    out = match_accounts(res, quasi, ids, config, keep_top=2)
     merged, links = merge_links(res, out)
     links.attrs["stage"] = stage_report(out, config)
     return merged, links
@@ -126,7 +129,8 @@ def stage_report(out: AccountLinking, config: OneIDConfig) -> dict[str, Any]:
     return {
         "accounts": int(out.n_accounts),
         "profiles": int(out.n_profiles),
-        "candidate_pairs": int(len(out.pairs)) if out.pairs is not None else 0,
+        "candidate_pairs": (int(out.n_pairs) if out.n_pairs is not None else
+                            int(len(out.pairs)) if out.pairs is not None else 0),
         "decisions": {str(k): int(v) for k, v in dec.items()},
         "threshold": config.match_threshold,
         "margin": config.match_margin,
