@@ -937,12 +937,18 @@ class Workspace:
         return self.path / PROCESSED / f"oneid-{as_of or 'all'}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
 
     def resolve(self, as_of: str | None = None, previous: pd.DataFrame | None = None,
-                stable: bool = True) -> Resolved:
+                stable: bool = True, *, baseline: bool = True) -> Resolved:
         """Resolve the records up to the end of month ``as_of`` (all records when None).
 
         With ``stable`` and an ``as_of`` month, the previous month is resolved first and its OneIDs
         carried over (``changes`` says what was kept, merged, split or new). ``previous`` passes an
         explicit earlier ``record_oneid`` map instead.
+
+        ``baseline``: compute the naive baseline (``naive``: every shared value connects), which
+        the identity report compares the month's OneIDs with. The previous month, resolved here
+        only to number this one against (and for its headline counts), goes without it: at 1M
+        persons 12 s of the report's critical path. A resolution cached without it gives an empty
+        ``naive``; the identity report then computes it from the identifiers.
         """
         if as_of in self._resolved and previous is None:
             return self._resolved[as_of]
@@ -960,7 +966,7 @@ class Workspace:
             # and normalizing the sources is the larger part of a resolution at scale)
             self._shared_inputs = {}
             try:
-                earlier = self.resolve(str(Month.parse(as_of).previous), stable=False)
+                earlier = self.resolve(str(Month.parse(as_of).previous), stable=False, baseline=False)
                 # only the two columns the numbering reads, not kept by the Resolved, and handed
                 # over in a box the resolution empties: read when this month is numbered (not
                 # held through its rules and matching: 0.7 GB at 1M) and freed right after
@@ -984,7 +990,7 @@ class Workspace:
                 self._shared_inputs = None
                 release_memory()
         else:
-            res = self._resolve_now(as_of, previous)
+            res = self._resolve_now(as_of, previous, baseline=baseline)
         if previous is None or stable:
             self._write_cache(cache, res)
             if cache.is_dir():  # hold none of it: the frames are read back from the cache on use
@@ -1072,10 +1078,12 @@ class Workspace:
             summary["previous_from"] = self._previous_from
         return summary
 
-    def _resolve_now(self, as_of: str | None, previous: pd.DataFrame | dict | None) -> Resolved:
+    def _resolve_now(self, as_of: str | None, previous: pd.DataFrame | dict | None,
+                     baseline: bool = True) -> Resolved:
         """One resolution as of ``as_of``. ``previous``: the earlier ``record_oneid`` (``record_key``,
         ``oneid``) to number against, or a dict holding it under ``"previous"``, which this empties
-        so that the frame is freed once the OneIDs are numbered (the caller holds no other reference)."""
+        so that the frame is freed once the OneIDs are numbered (the caller holds no other reference).
+        ``baseline``: with the naive baseline (:meth:`resolve`)."""
         t0 = time.perf_counter()
         carry = previous if isinstance(previous, dict) else {"previous": previous}
         del previous
@@ -1091,7 +1099,7 @@ class Workspace:
             stages[name] = round(now - since, 2)
             return now
 
-        res, records, tabs, quasi, naive, n_ids, data_end = self._resolve_embedded(as_of, stages, lap, t0)
+        res, records, tabs, quasi, naive, n_ids, data_end = self._resolve_embedded(as_of, stages, lap, t0, baseline)
         on_disk = self._inputs_on_disk()
         t = time.perf_counter()
         self._say(f"  resolved {len(records):,} records into {res.n_clusters:,} profiles in {stages['rules']:.1f} s")
@@ -1171,8 +1179,9 @@ class Workspace:
                         edges=edges, removals=removals, invalid=invalid, changes=changes,
                         summary=summary, links=links, naive=naive)
 
-    def _resolve_embedded(self, as_of: str | None, stages: dict, lap: Callable, t0: float):
-        """Inputs, naive baseline and rules on this machine (pandas and NumPy)."""
+    def _resolve_embedded(self, as_of: str | None, stages: dict, lap: Callable, t0: float, baseline: bool = True):
+        """Inputs, naive baseline (with ``baseline``; else an empty frame) and rules on this machine
+        (pandas and NumPy)."""
         ids, records, tabs, quasi = self._shared_resolution_inputs()
         on_disk = self._inputs_on_disk()
         if on_disk is not None:  # the source and quasi tables wait there through the baseline and
@@ -1187,9 +1196,10 @@ class Workspace:
         # the baseline the identity report compares with (connect every shared value), before the
         # rules: its scratch arrays are gone by the time the rules and the matching peak
         t = time.perf_counter()
-        naive = pd.DataFrame({"naive": naive_labels(ids, records).astype(np.int32)})
-        release_memory(collect=True)  # its Arrow scratch waits for the collector (5 GB at 5M persons)
-        t = lap("naive_baseline", t)
+        naive = pd.DataFrame({"naive": (naive_labels(ids, records) if baseline else np.zeros(0)).astype(np.int32)})
+        if baseline:
+            release_memory(collect=True)  # its Arrow scratch waits for the collector (5 GB at 5M persons)
+            t = lap("naive_baseline", t)
         res = resolve_identities(ids, records[[c for c in ("record_key", "source", "row") if c in records.columns]],
                                  self.config, times=records["time"], unknown_records="drop" if as_of else "raise")
         if on_disk is not None:

@@ -270,3 +270,26 @@ def test_the_engine_spills_into_the_temporary_folder_not_the_working_directory(t
     n = con.execute("SELECT count(*) FROM (SELECT DISTINCT i % 3000000 AS k, i FROM range(6000000) t(i) ORDER BY i DESC)").fetchone()[0]
     con.close()
     assert n == 6_000_000 and not (tmp_path / ".tmp").exists()
+
+
+def test_the_previous_month_goes_without_the_baseline_and_the_identity_report_makes_it(resolved, world, tmp_path):
+    """The previous month is resolved to number the report month against (and for its headline
+    counts): without the naive baseline, which only the report month's identity report reads.
+    Asked for that month, the identity report computes it from the identifiers: the same
+    partition as a resolution with the baseline."""
+    from omni.identity.analysis import _naive
+
+    ws, r = resolved
+    prev = ws.cached_resolution("2026-09")
+    assert prev is not None and len(prev.naive) == 0
+    assert len(r.naive) == len(r.record_oneid) > 0
+    assert prev.summary["stage_seconds"].get("naive_baseline") is None
+    made = _naive(ws, prev, prev.resolution())
+    other = tmp_path / "world"
+    shutil.copytree(world / "raw", other / "raw")
+    with_baseline = Workspace(other).resolve(as_of="2026-09", stable=False)
+    want = with_baseline.naive["naive"].to_numpy()
+    assert (with_baseline.record_oneid["record_key"].to_numpy() == prev.record_oneid["record_key"].to_numpy()).all()
+    pairs = pd.DataFrame({"a": made, "b": want})
+    n = pairs["b"].nunique()
+    assert n < len(pairs) and pairs.drop_duplicates().shape[0] == n == pairs["a"].nunique()
