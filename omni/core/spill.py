@@ -25,6 +25,8 @@ SPILL_ROWS = 4_000_000
 
 #: folders being written on a thread (``spill_frames(..., background=True)``): their state
 _pending: dict[Path, dict] = {}
+#: queues a background write after the one before it (callers on several threads: one queue per folder)
+_queue = threading.Lock()
 
 
 def spill_frames(frames: Mapping[str, pd.DataFrame], under: Path | None, prefix: str = "spill",
@@ -44,7 +46,8 @@ def spill_frames(frames: Mapping[str, pd.DataFrame], under: Path | None, prefix:
         Write on a thread of its own and return at once, so that the caller computes while the
         disk works (at 1M persons a resolution's inputs are about 5 GB: some 15 s of writing).
         The thread lets go of each frame once it is written, so the caller may drop its own
-        references at once. :func:`read_spilled` and :func:`wait_spilled` wait for the writing
+        references at once. Writes into one folder from several threads go one after another,
+        in the order of the calls. :func:`read_spilled` and :func:`wait_spilled` wait for the writing
         to end, and raise its error if it failed.
     into : Path, optional
         A folder this function made before: the frames are added to it (written after what is
@@ -72,9 +75,10 @@ def spill_frames(frames: Mapping[str, pd.DataFrame], under: Path | None, prefix:
         wait_spilled(d)
         _write_frames(todo, d, order)
         return d
-    before = _pending.get(d)  # still being written: these go after it, on their own thread
     state: dict = {"done": threading.Event()}
-    _pending[d] = state
+    with _queue:
+        before = _pending.get(d)  # still being written: these go after it, on their own thread
+        _pending[d] = state
 
     def write() -> None:
         try:

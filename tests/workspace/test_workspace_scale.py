@@ -293,3 +293,55 @@ def test_the_previous_month_goes_without_the_baseline_and_the_identity_report_ma
     pairs = pd.DataFrame({"a": made, "b": want})
     n = pairs["b"].nunique()
     assert n < len(pairs) and pairs.drop_duplicates().shape[0] == n == pairs["a"].nunique()
+
+
+def test_sources_loaded_two_at_a_time_give_the_same_inputs(world, monkeypatch):
+    """The resolution loads and normalizes two sources at once on threads (up to
+    ``LOAD_THREADS_UP_TO`` estimated records): the same identifiers, records, source and quasi
+    tables as one at a time, in the same order; above the bound, one at a time."""
+    import threading
+
+    import omni.workspace as wsmod
+
+    seen: list[str] = []
+    real = wsmod.load_source
+
+    def spy(spec, name, *a, **k):
+        seen.append(threading.current_thread().name)
+        return real(spec, name, *a, **k)
+
+    monkeypatch.setattr(wsmod, "load_source", spy)
+    got = {}
+    for threads, bound in ((1, None), (2, None), (2, 10)):
+        monkeypatch.setattr(wsmod, "LOAD_THREADS", threads)
+        if bound is not None:
+            monkeypatch.setattr(wsmod, "LOAD_THREADS_UP_TO", bound)
+        seen.clear()
+        got[(threads, bound)] = Workspace(world)._resolution_inputs()
+        if threads == 2 and bound is None:
+            assert {n.startswith("omni-load") for n in seen} == {True} and len(seen) > 5
+        else:
+            assert not any(n.startswith("omni-load") for n in seen)
+    for key in ((2, None), (2, 10)):
+        ids, records, tables, quasi = got[key]
+        ids1, records1, tables1, quasi1 = got[(1, None)]
+        pd.testing.assert_frame_equal(ids, ids1)
+        pd.testing.assert_frame_equal(records, records1)
+        pd.testing.assert_frame_equal(quasi, quasi1)
+        assert list(tables) == list(tables1)
+        for n in tables:
+            pd.testing.assert_frame_equal(tables[n], tables1[n])
+
+
+def test_a_damaged_source_among_threads_names_its_file(world, tmp_path):
+    """A source that cannot be read fails the threaded loading with its own clear error, as
+    one at a time."""
+    from omni.io import DataContractError
+
+    other = tmp_path / "world"
+    shutil.copytree(world / "raw", other / "raw")
+    ws = Workspace(other)
+    victim = ws.spec.file_path(ws._record_sources()[-1])
+    victim.write_bytes(b"\x00\x01 not a table")
+    with pytest.raises(DataContractError, match=victim.name):
+        Workspace(other)._resolution_inputs()
