@@ -857,7 +857,7 @@ class Workspace:
             check_resolution_memory(self.estimated_records(), self.path.name)
         t0 = time.perf_counter()
         names = self._record_sources()
-        tables: dict[str, pd.DataFrame] = {}
+        made: dict[str, pd.DataFrame] = {}
         parts: dict[str, pd.DataFrame] = {}
         qparts: dict[str, pd.DataFrame] = {}
         with_quasi = self.config.probabilistic and self._quasi is None
@@ -877,7 +877,7 @@ class Workspace:
                 spill_frames({f"tab.{name}": tab}, None, background=True, into=spill_to)
                 tc = record_time_column(self.spec.sources[name])
                 tab = tab[[tc]].copy() if tc in tab.columns else pd.DataFrame(index=pd.RangeIndex(len(tab)))
-            tables[name] = tab
+            made[name] = tab
             del tab
             release_memory(collect=True)
 
@@ -899,7 +899,7 @@ class Workspace:
         else:
             for name in todo:
                 one(name)
-        tables = {n: tables[n] for n in names}
+        tables = {n: made.pop(n) for n in names}
         ids = concat_link_tables([parts.pop(n) for n in names if n in parts], list(self.spec.sources))
         release_memory(collect=True)
         quasi = None
