@@ -78,13 +78,14 @@ class DatasetNotFoundError(OmniError, FileNotFoundError):
     default_hint = "build the sample with `make data` or `omni synth --out data/sample`"
 
 
-#: Sources a resolution loads and normalizes at once, on threads (reading, parsing and most of
-#: the normalization run in Arrow and NumPy, which let go of the interpreter), while the dataset
-#: is estimated at no more than :data:`LOAD_THREADS_UP_TO` records; larger ones load one at a time,
-#: the peak of the one being loaded on top of the identifiers already made (at 5M persons that
-#: peak was 12 GB with one source at a time).
-LOAD_THREADS = 2
-LOAD_THREADS_UP_TO = 40_000_000
+#: Threads a resolution works on where its steps are independent: two sources loaded and
+#: normalized at once, and the naive baseline beside the rules (reading, parsing, the
+#: normalization and the graphs run mostly in Arrow and NumPy, which let go of the interpreter).
+#: Only while the dataset is estimated at no more than :data:`RESOLVE_THREADS_UP_TO` records:
+#: larger ones do one thing at a time, each step's peak on top of what is held (at 5M persons
+#: the loading peaked at 12 GB with one source at a time, the rules at 14 GB).
+RESOLVE_THREADS = 2
+RESOLVE_THREADS_UP_TO = 40_000_000
 #: Environment variable that points every notebook at another dataset (the test suite runs the
 #: notebooks on the small test world with it). It is read here only.
 DATA_ENV = "OMNI_DATA"
@@ -758,6 +759,14 @@ class Workspace:
         (:func:`omni.io.read.estimate_rows`): what a resolution will load."""
         return sum(estimate_rows(self.spec.sources[n], self.spec.file_path(n)) for n in self._record_sources())
 
+    def _threads(self) -> int:
+        """Threads for a resolution's independent steps (:data:`RESOLVE_THREADS`; 1 on a one-core
+        machine or above :data:`RESOLVE_THREADS_UP_TO` estimated records)."""
+        threads = min(RESOLVE_THREADS, os.cpu_count() or 1)
+        if threads > 1 and self.estimated_records() > RESOLVE_THREADS_UP_TO:
+            return 1
+        return threads
+
     def _record_sources(self) -> list[str]:
         """Sources whose rows are person records: with identifiers or a unified-table role, and a key."""
         roles = source_roles(self.spec)
@@ -839,8 +848,8 @@ class Workspace:
         unified and profile columns; the identifier columns go once normalized; the quasi table
         is built per source too), so the whole dataset is never in memory at once: at 1M persons
         the rules' inputs take about 1.8 GB instead of 7.7 GB (sources 2.4, identifier table 3.3,
-        record index 1.0). :data:`LOAD_THREADS` sources are loaded at once, on threads, up to
-        :data:`LOAD_THREADS_UP_TO` estimated records (the same tables, stacked in the spec's order).
+        record index 1.0). :meth:`_threads` sources are loaded at once, on threads (the same tables, stacked in the
+        spec's order).
 
         ``spill_to`` (a folder of :func:`omni.core.spill.spill_frames`): each source table is
         written there on a thread as soon as it is trimmed and not kept, then the quasi table,
@@ -882,9 +891,7 @@ class Workspace:
             release_memory(collect=True)
 
         todo = sorted(names, key=lambda n: (-sizes[n], names.index(n)))
-        threads = min(LOAD_THREADS, os.cpu_count() or 1, len(todo))
-        if threads > 1 and self.estimated_records() > LOAD_THREADS_UP_TO:
-            threads = 1
+        threads = min(self._threads(), len(todo))
         if threads > 1:
             from concurrent.futures import ThreadPoolExecutor
 
@@ -1223,15 +1230,38 @@ class Workspace:
             end = month_end(as_of)
             records = records[~(records["time"] >= end)].reset_index(drop=True)
         stages["inputs"] = round(time.perf_counter() - t0, 2)
-        # the baseline the identity report compares with (connect every shared value), before the
-        # rules: its scratch arrays are gone by the time the rules and the matching peak
+        # the baseline the identity report compares with (connect every shared value): on a thread
+        # beside the rules where there is room (:meth:`_threads`), else before them, so that its
+        # scratch arrays are gone by the time the rules and the matching peak
         t = time.perf_counter()
-        naive = pd.DataFrame({"naive": (naive_labels(ids, records) if baseline else np.zeros(0)).astype(np.int32)})
-        if baseline:
-            release_memory(collect=True)  # its Arrow scratch waits for the collector (5 GB at 5M persons)
-            t = lap("naive_baseline", t)
-        res = resolve_identities(ids, records[[c for c in ("record_key", "source", "row") if c in records.columns]],
-                                 self.config, times=records["time"], unknown_records="drop" if as_of else "raise")
+        beside = None
+        if baseline and self._threads() > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            def timed(ids_: pd.DataFrame, records_: pd.DataFrame) -> tuple[np.ndarray, float]:
+                t1 = time.perf_counter()
+                return naive_labels(ids_, records_), round(time.perf_counter() - t1, 2)
+
+            beside = ThreadPoolExecutor(1, thread_name_prefix="omni-baseline")
+            # frames of their own over the same columns: pandas' column caches are not shared
+            labels = beside.submit(timed, ids.copy(deep=False), records.copy(deep=False))
+            naive = None
+        else:
+            naive = pd.DataFrame({"naive": (naive_labels(ids, records) if baseline else np.zeros(0)).astype(np.int32)})
+            if baseline:
+                release_memory(collect=True)  # its Arrow scratch waits for the collector (5 GB at 5M persons)
+                t = lap("naive_baseline", t)
+        try:
+            res = resolve_identities(ids, records[[c for c in ("record_key", "source", "row") if c in records.columns]],
+                                     self.config, times=records["time"], unknown_records="drop" if as_of else "raise")
+        finally:
+            if beside is not None:
+                beside.shutdown(wait=True)
+        if beside is not None:
+            got, stages["naive_baseline"] = labels.result()
+            naive = pd.DataFrame({"naive": got.astype(np.int32)})
+            del got, labels
+            release_memory(collect=True)
         if on_disk is not None:
             del ids
             release_memory()

@@ -297,7 +297,7 @@ def test_the_previous_month_goes_without_the_baseline_and_the_identity_report_ma
 
 def test_sources_loaded_two_at_a_time_give_the_same_inputs(world, monkeypatch):
     """The resolution loads and normalizes two sources at once on threads (up to
-    ``LOAD_THREADS_UP_TO`` estimated records): the same identifiers, records, source and quasi
+    ``RESOLVE_THREADS_UP_TO`` estimated records): the same identifiers, records, source and quasi
     tables as one at a time, in the same order; above the bound, one at a time."""
     import threading
 
@@ -313,9 +313,9 @@ def test_sources_loaded_two_at_a_time_give_the_same_inputs(world, monkeypatch):
     monkeypatch.setattr(wsmod, "load_source", spy)
     got = {}
     for threads, bound in ((1, None), (2, None), (2, 10)):
-        monkeypatch.setattr(wsmod, "LOAD_THREADS", threads)
+        monkeypatch.setattr(wsmod, "RESOLVE_THREADS", threads)
         if bound is not None:
-            monkeypatch.setattr(wsmod, "LOAD_THREADS_UP_TO", bound)
+            monkeypatch.setattr(wsmod, "RESOLVE_THREADS_UP_TO", bound)
         seen.clear()
         got[(threads, bound)] = Workspace(world)._resolution_inputs()
         if threads == 2 and bound is None:
@@ -345,3 +345,31 @@ def test_a_damaged_source_among_threads_names_its_file(world, tmp_path):
     victim.write_bytes(b"\x00\x01 not a table")
     with pytest.raises(DataContractError, match=victim.name):
         Workspace(other)._resolution_inputs()
+
+
+def test_the_baseline_beside_the_rules_is_the_one_made_before_them(world, tmp_path, monkeypatch):
+    """Where there is room the naive baseline runs on a thread beside the rules: the same labels
+    and the same OneIDs as one after the other, and its time still reported."""
+    import threading
+
+    import omni.workspace as wsmod
+
+    where: list[str] = []
+    real = wsmod.naive_labels
+
+    def spy(ids, records):
+        where.append(threading.current_thread().name)
+        return real(ids, records)
+
+    monkeypatch.setattr(wsmod, "naive_labels", spy)
+    got = {}
+    for threads in (1, 2):
+        monkeypatch.setattr(wsmod, "RESOLVE_THREADS", threads)
+        other = tmp_path / f"world{threads}"
+        shutil.copytree(world / "raw", other / "raw")
+        where.clear()
+        got[threads] = Workspace(other).resolve(as_of=MONTH, stable=False)
+        assert len(where) == 1 and where[0].startswith("omni-baseline") == (threads == 2)
+        assert got[threads].summary["stage_seconds"]["naive_baseline"] > 0
+    pd.testing.assert_frame_equal(got[1].naive, got[2].naive)
+    pd.testing.assert_frame_equal(got[1].record_oneid, got[2].record_oneid)
