@@ -34,7 +34,7 @@ from omni.core.files import sha256_file
 from omni.core.month import Month
 from omni.core.progress import console, say
 from omni.core.spill import read_spilled, spill_frames, wait_spilled
-from omni.io import load_dataset, load_source, read_spec
+from omni.io import LoadedSource, load_dataset, load_source, read_spec
 from omni.io.read import estimate_rows
 from omni.memory import check_resolution_memory, release_memory
 from omni.normalize import concat_link_tables, identifier_table, link_table
@@ -567,7 +567,8 @@ class Workspace:
         self._previous_from: str | None = None
 
     # -- basics ---------------------------------------------------------------------------
-    def memo(self, key: tuple, compute: Callable[[], Any], *, persist: str | None = None) -> Any:
+    def memo(self, key: tuple, compute: Callable[[], Any], *, persist: str | None = None,
+             keep: bool = True) -> Any:
         """The value cached under ``key`` in this workspace, computed once by ``compute()``.
 
         Analyses share derived results through it (customer value as of a date is computed
@@ -587,19 +588,26 @@ class Workspace:
             it instead of computing it again. The file's name hashes the data fingerprint, the
             OneID settings, the resolution's code and that subpackage's code, so a change to any
             of them computes afresh. Only values the package made itself are read back from there.
+        keep : bool
+            Hold the value in this workspace (default). False: a large value the caller uses once
+            (the inputs an analysis reads from the sources) is returned without being held; with
+            ``persist`` it is still read from, or written to, ``processed/memo/``.
         """
         if key in self._memo:
             return self._memo[key]
         path = self._memo_path(key, persist) if persist and self.share else None
         if path is not None and path.is_file():
             try:
-                self._memo[key] = pickle.loads(path.read_bytes())
+                value = pickle.loads(path.read_bytes())
                 log.info("read %s from %s", key[0], path.name)
-                return self._memo[key]
+                if keep:
+                    self._memo[key] = value
+                return value
             except Exception as err:  # noqa: BLE001 - a damaged or stale file is computed again
                 log.info("memo %s unreadable (%s): computed again", path.name, type(err).__name__)
         value = compute()
-        self._memo[key] = value
+        if keep:
+            self._memo[key] = value
         if path is not None:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -693,7 +701,26 @@ class Workspace:
             return None
         if self._dataset is not None:
             return self._dataset.tables.get(name)
-        return self.memo(("workspace.source", name), lambda: load_source(self.spec, name).table)
+        return self.memo(("workspace.source", name), lambda: self.loaded_source(name).table)
+
+    def loaded_source(self, name: str) -> LoadedSource:
+        """One source loaded and validated alone (:func:`omni.io.load_source`: accepted rows,
+        quarantine, counts), not held by the workspace.
+
+        In a workspace opened with ``share`` (the report's kernels) it is also kept in
+        ``processed/memo/`` (:meth:`memo`), so that another process on the same files reads it
+        instead of parsing and validating the file again: ``omni report`` loads the sources the
+        notebooks read while the month is being resolved (:mod:`omni.reporting.prepare`).
+
+        Raises
+        ------
+        KeyError
+            When the dataset has no such source.
+        """
+        if name not in self.spec.sources:
+            raise KeyError(f"{self.path.name}: no source {name!r}; sources: {sorted(self.spec.sources)}")
+        return self.memo(("workspace.loaded_source", name), lambda: load_source(self.spec, name),
+                         persist="io", keep=False)
 
     @property
     def ids(self) -> pd.DataFrame:

@@ -1,3 +1,4 @@
+# omni-notebook: {"prepare": "omni.audience"}
 # %% [markdown] tags=["lang-en"]
 # # Audiences
 #

@@ -1,3 +1,4 @@
+# omni-notebook: {"prepare": "omni.recommend"}
 # %% [markdown] tags=["lang-en"]
 # # Recommendations
 #

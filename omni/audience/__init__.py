@@ -5,13 +5,14 @@
 >>> r.headline, r.tables["sizes"]                                          # doctest: +SKIP
 
 The report's door is :func:`analyse_month` (an :class:`AudienceResult`, shown through
-:mod:`omni.audience.plots` and :mod:`omni.audience.narrative`); the CLI's is
+:mod:`omni.audience.plots` and :mod:`omni.audience.narrative`), with :func:`prepare_month` for
+what it reads from the sources alone (made while the month is resolved); the CLI's is
 :func:`prepare_audiences` / :func:`export_dataset`.
 
 See ``docs/audiences.md``.
 """
 
-from omni.audience.analysis import analyse_month
+from omni.audience.analysis import analyse_month, prepare_month
 from omni.audience.counts import (
     audience_counts,
     most_similar_pair,
@@ -69,6 +70,7 @@ __all__ = [
     "ExportResult",
     "QuarantinedOptOuts",
     "analyse_month",
+    "prepare_month",
     "append_log",
     "apply_quarantined_opt_outs",
     "audience_counts",

@@ -16,13 +16,26 @@ from omni.audience.counts import (
 )
 from omni.audience.definitions import Definitions, load_definitions
 from omni.audience.hashing import AD_PLATFORMS
-from omni.audience.pipeline import prepare_audiences
+from omni.audience.pipeline import consent_inputs, prepare_audiences
 from omni.audience.result import AudienceResult
 from omni.core.month import Month
 from omni.workspace import Workspace
 
-__all__ = ["analyse_month"]
+__all__ = ["analyse_month", "prepare_month"]
 
+
+
+def prepare_month(workspace: Workspace, month: Month | str | None = None) -> None:
+    """Make what :func:`analyse_month` reads from the sources alone: the consent and contact
+    inputs (:func:`omni.audience.pipeline.consent_inputs`: every source with a consent column or
+    contact identifiers, loaded and normalized; about half a minute at 1M persons).
+
+    In a workspace opened with ``share`` they go to the dataset's ``processed/memo/``, where the
+    report's kernel reads them; ``omni report`` calls this while the month is being resolved
+    (:mod:`omni.reporting.prepare`). ``month`` is not read: the inputs cover every record.
+    """
+    del month
+    consent_inputs(workspace)
 
 def analyse_month(
     workspace: Workspace,

@@ -80,10 +80,20 @@ def consent_inputs(ws: Workspace) -> ConsentInputs:
     held: each source that has a consent column or suppressible identifiers is loaded alone, its
     identifiers normalized, and only the rows and columns read later are kept. When the workspace
     has the dataset loaded already, its tables and identifier table are used as they are.
+
+    They depend on the sources alone: a workspace opened with ``share`` keeps them in
+    ``processed/memo/`` (:meth:`omni.workspace.Workspace.memo`), where ``omni report`` puts them
+    while the month is being resolved (:func:`omni.audience.prepare_month`); the workspace itself
+    does not hold them.
     """
     if ws._dataset is not None:  # loaded by someone else: nothing to save
         ds = ws.dataset
         return ConsentInputs(tables=ds.tables, quarantine=ds.quarantine, ids=ws.ids)
+    return ws.memo(("audience.consent_inputs",), lambda: _consent_inputs(ws), persist="audience", keep=False)
+
+
+def _consent_inputs(ws: Workspace) -> ConsentInputs:
+    """:func:`consent_inputs` from the files."""
     tables: dict[str, pd.DataFrame] = {}
     quarantine: dict[str, pd.DataFrame] = {}
     ids: dict[str, pd.DataFrame] = {}

@@ -10,6 +10,7 @@ from omni.recommend.analysis import (
            analyse_month,
            choose_weights,
            load_interactions,
+           prepare_month,
            recommend_lists,
 )
 from omni.recommend.data import build_interactions, catalogue_from, line_reconciliation
@@ -21,4 +22,5 @@ from omni.recommend.topk import load_topk
 
 __all__ = ["RecommendResult", "analyse_month", "apply_rules", "build_interactions", "cap_per_category",
            "catalogue_from", "choose_weights", "fit_recommender", "history_at", "line_reconciliation",
-           "load_interactions", "load_topk", "paired_bootstrap", "per_user_metrics", "recommend_lists"]
+           "load_interactions", "load_topk", "paired_bootstrap", "per_user_metrics", "prepare_month",
+           "recommend_lists"]

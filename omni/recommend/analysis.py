@@ -43,7 +43,7 @@ from omni.recommend.topk import Lists, lists_table, topk_lists, topk_table, writ
 from omni.recommend.truth import oracle_lists
 from omni.workspace import Workspace
 
-__all__ = ["analyse_month", "choose_weights", "load_interactions", "recommend_lists", "recommender_at", "used_components",
+__all__ = ["analyse_month", "prepare_month", "choose_weights", "load_interactions", "recommend_lists", "recommender_at", "used_components",
            "segment_labels", "segment_labels_at"]
 
 WEIGHT_GRID = (0.0, 0.5, 1.0, 2.0)
@@ -52,17 +52,29 @@ EVAL_PEOPLE = 100_000
 SINGLE_CHANNELS = ("tmall", "jd", "douyin", "site", "store")
 
 
+
+def prepare_month(ws: Workspace, month: Month | str | None = None) -> None:
+    """Make what :func:`analyse_month` reads from the sources alone: the order lines, the
+    catalogue and the product views, loaded and validated (:meth:`omni.workspace.Workspace.loaded_source`).
+
+    In a workspace opened with ``share`` they go to the dataset's ``processed/memo/``, where the
+    report's kernel reads them; ``omni report`` calls this while the month is being resolved
+    (:mod:`omni.reporting.prepare`). ``month`` is not read: the sources cover every month.
+    """
+    del month
+    for name in ("order_lines", "products", "product_views"):
+        if name in ws.spec.sources:
+            ws.loaded_source(name)
+
 def load_interactions(ws: Workspace, month: Month) -> tuple[Interactions, pd.DataFrame]:
     """Paid order lines and views per OneID up to the end of ``month`` (its resolution), and the
     profiles."""
-    from omni.io import load_source
-
     for name in ("products", "order_lines"):
         if name not in ws.spec.sources:
             raise ValueError(f"the dataset has no {name!r} source: recommendations need the product "
                              "catalogue and order line items (docs/data_contract.md)")
     res = ws.resolve(as_of=str(month))
-    loaded = load_source(ws.spec, "order_lines")
+    loaded = ws.loaded_source("order_lines")
     lines = loaded.table
     cat = catalogue_from(ws.source("products"))
     orders = res.read("orders", columns=["order_key", "oneid", "order_time", "channel", "amount", "status"])

@@ -24,6 +24,7 @@ from omni.core.progress import say as progress_line
 from omni.memory import release_memory
 from omni.reporting.display import METRICS_MIME
 from omni.reporting.index import compare_months, write_index
+from omni.reporting.prepare import PREPARE_GB_AT_1M, Prepared, prepare_modules, run_prepare
 from omni.reporting.resolver import ResolverProcess, records_hint, resolve_month
 from omni.reporting.schedule import (
     KernelPeaks,
@@ -31,6 +32,7 @@ from omni.reporting.schedule import (
     earlier_metrics,
     estimate_memory,
     format_gb,
+    gb_at_records,
     kernel_nice,
     longest_first,
     notebook_meta,
@@ -407,7 +409,10 @@ def run_report(
         Notebooks that read only the sources (``{"needs": "sources"}`` in their ``omni``
         metadata: the data audit) start while the month is being resolved, at a lower priority
         than the resolution; a notebook that starts beside one expected to take longer runs at a
-        lower priority than it (:func:`omni.reporting.schedule.kernel_nice`).
+        lower priority than it (:func:`omni.reporting.schedule.kernel_nice`). What the other
+        notebooks read from the sources alone (``{"prepare": "omni.<package>"}`` in their
+        metadata) is made meanwhile too, in a process of its own that takes a job slot
+        (:mod:`omni.reporting.prepare`).
     lang : {"en", "zh"}, optional
         The report language, passed to every notebook as ``lang``; defaults to the dataset's
         ``report: {lang: ...}`` in sources.yaml, else English.
@@ -453,6 +458,11 @@ def run_report(
     lang = i18n.check_lang(lang, "--lang") if lang is not None else (ws.spec.report_lang or i18n.DEFAULT_LANG)
     early = [p for p in paths if notebook_needs(p) == "sources"]
     late = [p for p in paths if p not in early]
+    try:
+        prep = prepare_modules(late)  # a name that is not an omni package is refused, before any work
+    except ValueError as err:
+        raise ReportError(str(err), hint="a notebook's 'prepare' names the omni package whose prepare_month "
+                          "makes its inputs, e.g. omni.audience", exit_code=2) from None
     child = ResolverProcess(data, month, progress) if late and isolate else None
     try:
         if child is not None:  # the child finds the month (from the data it then resolves)
@@ -487,6 +497,7 @@ def run_report(
     if child is None and late:
         hint = records_hint(ws, month)
     memory = estimate_memory(paths, out_root, data.name, hint)
+    memory[PREPARE] = gb_at_records(PREPARE_GB_AT_1M, hint)
     if not late or child is not None:  # the runner loads nothing (the child resolves, if anything)
         ws = None
         release_memory()
@@ -495,7 +506,11 @@ def run_report(
     peaks = KernelPeaks()
     tag = uuid.uuid4().hex[:8]
 
-    def run(nb_in: Path, nice: int) -> NotebookResult:
+    def run(name: str, nice: int) -> NotebookResult | Prepared:
+        if name == PREPARE:
+            say(f"omni report: reading the inputs of {', '.join(prep)} from the sources while the month is resolved")
+            return run_prepare(data, month, prep, nice)
+        nb_in = by_name[name]
         say(f"[{order[nb_in.stem]}/{len(paths)}] {nb_in.stem}: started")
         peaks.watch(f"{tag}{order[nb_in.stem]:02d}", nb_in.stem)
         return _run_and_export(nb_in, month_dir / f"{nb_in.stem}.ipynb", run_params, nb_dir, kernel_name,
@@ -505,6 +520,11 @@ def run_report(
     def finished(done) -> None:
         for fut in done:
             r = fut.result()  # a notebook's ReportError propagates from here
+            if isinstance(r, Prepared):  # the notebooks make whatever it did not
+                say(f"omni report: inputs of {', '.join(r.modules)} read in {r.seconds:.1f} s" if not r.returncode
+                    else f"omni report: warning: reading the inputs of {', '.join(r.modules)} failed "
+                         f"({r.error}); the notebooks read them themselves")
+                continue
             results[r.name] = r
             left = sum(expected.get(p.stem, 0.0) for p in paths if p.stem not in results) / jobs
             html = r.html.relative_to(out_root.parent) if out_root.parent in r.html.parents else r.html
@@ -522,7 +542,7 @@ def run_report(
             pending.remove(name)
             nice = kernel_nice(name, [*busy, *running.values()], expected,
                                beside_resolution="resolution" in busy)
-            running[pool.submit(run, by_name[name], nice)] = name
+            running[pool.submit(run, name, nice)] = name
         slots = jobs - len(running)
         for name in pending[:slots] if slots > 0 else []:
             if name not in waiting:
@@ -531,7 +551,7 @@ def run_report(
                 say(f"omni report: {name} (about {format_gb(memory[name])}) waits for memory: "
                     f"{', '.join(now)} running, budget {format_gb(budget or 0)}")
 
-    pending = [p.stem for p in early]
+    pending = [p.stem for p in early] + ([PREPARE] if prep and late else [])
     busy: list[str] = []
     try:
         os.environ[DATA_ENV] = str(data)  # every kernel of this run reads this dataset (see _run_one)
@@ -543,7 +563,22 @@ def run_report(
                 start(pending, ["resolution"])
                 peaks.reset_runner()
                 if child is not None:
-                    done = child.result()  # cached on disk; the child has exited
+                    # while the child resolves: what finishes beside it, and what may start then
+                    waiter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="omni-resolution")
+                    try:
+                        resolved = waiter.submit(child.result)
+                        while True:
+                            got_now, _ = wait([*running, resolved], return_when=FIRST_COMPLETED)
+                            beside = [f for f in got_now if f is not resolved]
+                            for fut in beside:
+                                running.pop(fut)
+                            finished(beside)
+                            if resolved in got_now:
+                                break
+                            start(pending, ["resolution"])
+                        done = resolved.result()  # cached on disk; the child has exited
+                    finally:
+                        waiter.shutdown(wait=False)
                     resolution_peak = done["peak"]
                 else:
                     got: list[tuple] = []
@@ -564,6 +599,8 @@ def run_report(
                 busy = ["runner"]
                 say(f"omni report: month resolved in {time.perf_counter() - t0:.0f} s; notebooks expected to take "
                     f"about {_eta(sum(expected.values()) / jobs)}")
+            if PREPARE in pending:  # the month is resolved: the notebooks read what they need themselves
+                pending.remove(PREPARE)
             pending += longest_first([p.stem for p in late], expected)
             if budget is not None and any(memory[n] > budget / 2 for n in pending):
                 say(f"omni report: memory budget {format_gb(budget)}; notebooks expected to take "
@@ -609,6 +646,10 @@ def run_report(
     write_index(month_dir, metrics, out_root, total_seconds=time.perf_counter() - t0, lang=lang, nav=nav)
     say(f"omni report: wrote {month_dir} in {time.perf_counter() - t0:.0f} s")
     return month_dir
+
+
+#: The job that makes what the notebooks read from the sources alone (:mod:`omni.reporting.prepare`).
+PREPARE = "prepare"
 
 
 def _notebook_paths(nb_dir: Path, only: list[str] | None) -> list[Path]:

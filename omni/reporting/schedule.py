@@ -32,7 +32,7 @@ from omni.memory import available_memory
 
 __all__ = ["BESIDE_LONGER_NICE", "BESIDE_RESOLUTION_NICE", "KERNEL_BASE_GB", "MEMORY_GB_AT_1M", "RECORDS_AT_1M",
            "KernelPeaks", "available_memory", "default_budget", "earlier_metrics", "estimate_memory", "format_gb",
-           "kernel_nice", "longest_first",
+           "gb_at_records", "kernel_nice", "longest_first",
            "notebook_memory_at_1m", "notebook_meta", "parse_memory", "resident_gb", "startable"]
 
 #: Records of the 1M-person synthetic world (the scale of :data:`MEMORY_GB_AT_1M`).
@@ -129,7 +129,9 @@ def notebook_memory_at_1m(nb_path: Path) -> float:
         return MEMORY_GB_AT_1M.get(nb_path.stem[:2], 4.0)
 
 
-def _scaled(gb_at_1m: float, records: float | None) -> float:
+def gb_at_records(gb_at_1m: float, records: float | None) -> float:
+    """Expected peak GB of a kernel (or process) that peaks at ``gb_at_1m`` at 1M persons, at
+    ``records`` records: its base plus the rest scaled by the records."""
     return KERNEL_BASE_GB + max(0.0, gb_at_1m - KERNEL_BASE_GB) * (records or 0) / RECORDS_AT_1M
 
 
@@ -162,8 +164,8 @@ def estimate_memory(paths: Sequence[Path], out_root: Path, dataset: str, records
         peaks["resolution"] = got.get("resolution_peak_gb")
         measured.update({k: KERNEL_BASE_GB + max(0.0, float(v) - KERNEL_BASE_GB) * scale
                          for k, v in peaks.items() if isinstance(v, int | float) and v > 0})
-    out = {p.stem: measured.get(p.stem, _scaled(notebook_memory_at_1m(p), records)) for p in paths}
-    out["resolution"] = measured.get("resolution", _scaled(MEMORY_GB_AT_1M["resolution"], records))
+    out = {p.stem: measured.get(p.stem, gb_at_records(notebook_memory_at_1m(p), records)) for p in paths}
+    out["resolution"] = measured.get("resolution", gb_at_records(MEMORY_GB_AT_1M["resolution"], records))
     return out
 
 

@@ -10,9 +10,16 @@ import shutil
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 
-from omni.reporting.runner import _expected_seconds, kernel_command, notebook_needs, run_report
+from omni.reporting.runner import (
+    ReportError,
+    _expected_seconds,
+    kernel_command,
+    notebook_needs,
+    run_report,
+)
 from omni.reporting.schedule import BESIDE_LONGER_NICE, BESIDE_RESOLUTION_NICE, kernel_nice
 
 PROBE = """import json, os, pathlib, time
@@ -164,3 +171,61 @@ def test_bad_jobs_is_one_line_exit_2(jobs, test_world, capsys):
         main(["report", "--data", str(test_world), "--jobs", jobs])
     assert err.value.code == 2
     assert "--jobs" in capsys.readouterr().err
+
+
+def test_what_notebooks_read_from_the_sources_is_made_while_the_month_resolves(test_world, tmp_path, capsys):
+    """A notebook that names ``{"prepare": "omni.audience"}`` finds the audiences' consent inputs
+    already made when it starts: made beside the resolution in a process of its own, kept in the
+    dataset's memo folder, equal to what the notebook would make itself. A package that fails
+    there costs a warning only: the notebooks make the inputs themselves."""
+    import pickle
+
+    from omni.audience.pipeline import _consent_inputs
+    from omni.workspace import Workspace
+
+    world = tmp_path / "world"
+    shutil.copytree(test_world / "raw", world / "raw")
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    _probe(nbs, "01_sources", str(tmp_path / "01.json"), "sources")
+    _probe(nbs, "02_resolved", str(tmp_path / "02.json"), None)
+    nb = nbformat.read(nbs / "02_resolved.ipynb", as_version=4)
+    nb.metadata["omni"] = {"prepare": "omni.audience"}
+    nbformat.write(nb, nbs / "02_resolved.ipynb")
+    run_report(data=world, month="2026-10", notebooks=nbs, out=tmp_path / "out", progress=True, jobs=2)
+    said = capsys.readouterr()
+    assert "inputs of omni.audience read in" in said.out + said.err
+    made = list((world / "processed" / "memo").glob("audience-*.pkl"))
+    assert len(made) == 1
+    started = json.loads((tmp_path / "02.json").read_text())["start"]
+    assert made[0].stat().st_mtime < started  # ready before the notebook started
+    got = pickle.loads(made[0].read_bytes())
+    want = _consent_inputs(Workspace(world))
+    pd.testing.assert_frame_equal(got.ids, want.ids)
+    pd.testing.assert_frame_equal(got.quarantine, want.quarantine)
+    assert list(got.tables) == list(want.tables)
+    for n in want.tables:
+        pd.testing.assert_frame_equal(got.tables[n], want.tables[n])
+    # a shared workspace reads them from there (nothing is made again)
+    shared = Workspace(world, share=True)
+    import omni.audience.pipeline as pl
+
+    real = pl._consent_inputs
+    try:
+        pl._consent_inputs = lambda ws: (_ for _ in ()).throw(AssertionError("made again"))
+        pd.testing.assert_frame_equal(pl.consent_inputs(shared).ids, want.ids)
+    finally:
+        pl._consent_inputs = real
+
+    # a package that fails there: a warning, and the report goes on
+    nb.metadata["omni"] = {"prepare": "omni.nosuchpackage"}
+    nbformat.write(nb, nbs / "02_resolved.ipynb")
+    run_report(data=world, month="2026-10", notebooks=nbs, out=tmp_path / "out2", progress=True, jobs=2)
+    said = capsys.readouterr()
+    assert "reading the inputs of omni.nosuchpackage failed" in said.out + said.err
+    # a name outside omni is refused before any work
+    nb.metadata["omni"] = {"prepare": "os"}
+    nbformat.write(nb, nbs / "02_resolved.ipynb")
+    with pytest.raises(ReportError, match="must name an omni package") as err:
+        run_report(data=world, month="2026-10", notebooks=nbs, out=tmp_path / "out3", progress=False, jobs=2)
+    assert err.value.exit_code == 2
