@@ -771,6 +771,21 @@ class Workspace:
 
         return self.memo(("workspace.truth_codes", as_of), compute)
 
+    def naive_baseline(self, as_of: str | None = None) -> np.ndarray:
+        """The naive baseline's label per record of the resolution as of ``as_of`` (aligned with
+        its ``record_oneid``): every record pair sharing a value connected
+        (:func:`omni.oneid.baseline.naive_labels`). Read from the resolution when it was made
+        with it; else made from the sources loaded one at a time (the lean identifier table), as
+        the resolution makes it: the previous month of a report goes without it (:meth:`resolve`).
+        """
+        r = self.resolve(as_of)
+        if len(r.naive) and "naive" in r.naive.columns:
+            return r.naive["naive"].to_numpy()
+        ids, records, _, _ = self._resolution_inputs(quasi=False)
+        if as_of is not None:
+            records = records[~(records["time"] >= month_end(as_of))].reset_index(drop=True)
+        return naive_labels(ids, records).astype(np.int32)
+
     def truth_params(self) -> dict:
         return json.loads((self.path / "truth" / "params.json").read_text(encoding="utf-8"))
 
@@ -863,7 +878,7 @@ class Workspace:
         shared = self._shared_inputs
         return shared.get("spilled") if shared is not None and self._dataset is None else None
 
-    def _resolution_inputs(self, spill_to: Path | None = None,
+    def _resolution_inputs(self, spill_to: Path | None = None, quasi: bool = True,
                            ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, pd.DataFrame], pd.DataFrame | None]:
         """What a resolution runs on: the lean identifier table (:func:`omni.normalize.link_table`),
         the records (``source``, ``row``, ``time``; plus ``record_key`` when the dataset is loaded),
@@ -896,7 +911,7 @@ class Workspace:
         made: dict[str, pd.DataFrame] = {}
         parts: dict[str, pd.DataFrame] = {}
         qparts: dict[str, pd.DataFrame] = {}
-        with_quasi = self.config.probabilistic and self._quasi is None
+        with_quasi = quasi and self.config.probabilistic and self._quasi is None
         # largest file first, while little else is held; stacked in spec order afterwards
         sizes = {n: self.spec.file_path(n).stat().st_size if self.spec.file_path(n).exists() else 0 for n in names}
 
@@ -936,8 +951,8 @@ class Workspace:
         tables = {n: made.pop(n) for n in names}
         ids = concat_link_tables([parts.pop(n) for n in names if n in parts], list(self.spec.sources))
         release_memory(collect=True)
-        quasi = None
-        if self.config.probabilistic:
+        want_quasi, quasi = quasi, None
+        if want_quasi and self.config.probabilistic:
             quasi = (concat_quasi_fields([qparts.pop(n) for n in names if n in qparts], list(self.spec.sources))
                      if with_quasi else self._quasi)
         release_memory()

@@ -146,11 +146,15 @@ def _profile_source_columns(profiles: Path | pd.DataFrame) -> list[str]:
 
 
 def _naive(workspace: Workspace, r: Resolved, res: Resolution) -> np.ndarray:
-    """The naive baseline's cluster per record: computed with the resolution (``r.naive``), or
-    from the full identifier table for a resolution made without it."""
+    """The naive baseline's cluster per record: computed with the resolution (``r.naive``); for a
+    resolution made without it (a report's previous month), from the loaded dataset's identifier
+    table when the workspace holds it, else from the sources one at a time
+    (:meth:`omni.workspace.Workspace.naive_baseline`)."""
     ro = res.records
     if len(r.naive) == len(ro) and "naive" in r.naive.columns:
         return r.naive["naive"].to_numpy()
+    if workspace._dataset is None and r.summary.get("records") == len(ro):
+        return workspace.naive_baseline(r.summary.get("as_of"))
     return naive_clusters(workspace.ids[workspace.ids["record_key"].isin(ro["record_key"])], ro[["record_key"]])
 
 

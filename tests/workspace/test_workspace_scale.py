@@ -284,13 +284,17 @@ def test_the_previous_month_goes_without_the_baseline_and_the_identity_report_ma
     assert prev is not None and len(prev.naive) == 0
     assert len(r.naive) == len(r.record_oneid) > 0
     assert prev.summary["stage_seconds"].get("naive_baseline") is None
-    made = _naive(ws, prev, prev.resolution())
+    fresh = Workspace(world)  # the dataset not loaded: the sources one at a time, as the resolution
+    made = _naive(fresh, prev, prev.resolution())
+    assert fresh._dataset is None
+    loaded = _naive(ws, prev, prev.resolution()) if ws._dataset is not None else made
     other = tmp_path / "world"
     shutil.copytree(world / "raw", other / "raw")
     with_baseline = Workspace(other).resolve(as_of="2026-09", stable=False)
     want = with_baseline.naive["naive"].to_numpy()
     assert (with_baseline.record_oneid["record_key"].to_numpy() == prev.record_oneid["record_key"].to_numpy()).all()
-    pairs = pd.DataFrame({"a": made, "b": want})
+    np.testing.assert_array_equal(made, want)  # the same labels as the resolution makes
+    pairs = pd.DataFrame({"a": loaded, "b": want})
     n = pairs["b"].nunique()
     assert n < len(pairs) and pairs.drop_duplicates().shape[0] == n == pairs["a"].nunique()
 
