@@ -14,7 +14,7 @@ take about 5 s together on the 2-core dev VM, against 76 s before.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Sized
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -223,7 +223,7 @@ class RowMap:
 
     @classmethod
     def from_numbers(cls, records: pd.DataFrame, numbers: np.ndarray,
-                     tables: Mapping[str, pd.DataFrame], codes: np.ndarray | None = None) -> RowMap:
+                     tables: Mapping[str, Sized], codes: np.ndarray | None = None) -> RowMap:
         """Build from the resolved records and the OneID *number* of each record.
 
         The fast path: the OneID of number ``k`` is ``O`` + ``k`` zero-padded to 9 digits
@@ -243,7 +243,8 @@ class RowMap:
             OneID number of each record (aligned with ``records``), or of each cluster when
             ``codes`` is given; >= 0.
         tables : mapping
-            Source name -> accepted source table.
+            Source name -> accepted source table; only its length is read (any sized object will
+            do, so that a caller may leave the tables on disk meanwhile).
         codes : array of int, optional
             Cluster of each record (aligned with ``records``): a position in ``numbers``.
 
@@ -277,7 +278,7 @@ class RowMap:
         return cls._build(records, rank, _string_array(format_oneids(uniq)), tables, numbers=uniq)
 
     @classmethod
-    def from_records(cls, records: pd.DataFrame, oneid, tables: Mapping[str, pd.DataFrame]) -> RowMap:
+    def from_records(cls, records: pd.DataFrame, oneid, tables: Mapping[str, Sized]) -> RowMap:
         """Build from the resolved records (``record_key``, ``source``, ``row``, ``time``) and their
         OneIDs (any strings, aligned with ``records``; a missing OneID leaves the row unresolved).
 
@@ -300,7 +301,7 @@ class RowMap:
         return cls._build(records, codes_all, _string_array(dictionary.take(pa.array(order))), tables)
 
     @classmethod
-    def _build(cls, records: pd.DataFrame, codes_all: np.ndarray, oneids, tables: Mapping[str, pd.DataFrame],
+    def _build(cls, records: pd.DataFrame, codes_all: np.ndarray, oneids, tables: Mapping[str, Sized],
                numbers: np.ndarray | None = None) -> RowMap:
         missing = [c for c in ("record_key", "source", "row", "time") if c not in records.columns]
         if missing:

@@ -33,7 +33,7 @@ from omni.core.errors import OmniError, OmniWarning, one_line
 from omni.core.files import sha256_file
 from omni.core.month import Month
 from omni.core.progress import console, say
-from omni.core.spill import read_spilled, spill_frames, wait_spilled
+from omni.core.spill import read_spilled, spill_frames, spilled_rows, wait_spilled
 from omni.io import LoadedSource, load_dataset, load_source, read_spec
 from omni.io.read import estimate_rows
 from omni.memory import check_resolution_memory, release_memory
@@ -1216,10 +1216,12 @@ class Workspace:
                                                        previous() if callable(previous) else previous, aligned)
         del previous
         del aligned
-        if on_disk is not None and not tabs:  # the shared source tables, once the numbering is done
-            release_memory()
-            _, _, tabs, _ = _unspill_inputs(on_disk, remove=False, parts=("tabs",))
-        rowmap = RowMap.from_numbers(records, numbers, tabs, codes=codes)  # res.records is aligned with records
+        # the map needs only the source tables' lengths: the tables themselves wait on disk until
+        # the OneIDs are made (at 5M persons about 4 GB under the map's peak, which was the next wall)
+        lengths = ({n: range(len(tab)) for n, tab in tabs.items()} if tabs or on_disk is None else
+                   {n[len("tab."):]: range(k) for n, k in spilled_rows(on_disk).items() if n.startswith("tab.")})
+        rowmap = RowMap.from_numbers(records, numbers, lengths, codes=codes)  # res.records is aligned with records
+        del lengths
         n_records = len(records)
         del records, numbers, codes
         record_oneid = pd.DataFrame({
@@ -1239,6 +1241,9 @@ class Workspace:
         # (at 1M persons about 0.7 GB less through the unified tables, profiles and the cache)
         values, edges, removals, invalid = res.values, res.edges, res.removals, res.invalid
         del res
+        if on_disk is not None and not tabs:  # the shared source tables, once the OneIDs are made
+            release_memory()
+            _, _, tabs, _ = _unspill_inputs(on_disk, remove=False, parts=("tabs",))
         t = lap("oneids", t)
         tables = {role: unified_table(role, tabs, self.spec, rowmap) for role in UNIFIED}
         t = lap("unified_tables", t)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["SPILL_ROWS", "read_spilled", "spill_frames", "wait_spilled"]
+__all__ = ["SPILL_ROWS", "read_spilled", "spill_frames", "spilled_rows", "wait_spilled"]
 
 #: Rows converted to Arrow and written at once (:func:`_write_plain`).
 SPILL_ROWS = 4_000_000
@@ -119,6 +119,7 @@ def _write_frames(frames: dict[str, pd.DataFrame], d: Path, order: list[str] | N
     meta = pickle.loads(meta_file.read_bytes()) if meta_file.exists() else {"frames": [], "columns": {}}  # noqa: S301
     names = list(frames)
     columns = meta["columns"]
+    rows = meta.get("rows", {})
     for name in names:
         df = frames.pop(name)
         # Arrow-backed columns (Arrow strings, ArrowDtype) go as they are and are wrapped again
@@ -129,6 +130,7 @@ def _write_frames(frames: dict[str, pd.DataFrame], d: Path, order: list[str] | N
         _write_plain(df, plain, d / f"{name}.arrow")
         _write_backed(pa.table({c: df[c].array.__arrow_array__() for c in backed}), d / f"{name}.backed.arrow")
         columns[name] = [(c, backed.get(c, "plain"), t) for c, t in df.dtypes.items()]
+        rows[name] = len(df)
         del df
     names = [*meta["frames"], *(n for n in names if n not in meta["frames"])]
     if order is not None:
@@ -136,7 +138,7 @@ def _write_frames(frames: dict[str, pd.DataFrame], d: Path, order: list[str] | N
             raise ValueError(f"the order {order} does not name the spilled frames {names}")
         names = order
     # the dtypes as they were; this process's own file, read back by it alone
-    meta_file.write_bytes(pickle.dumps({"frames": names, "columns": columns}))
+    meta_file.write_bytes(pickle.dumps({"frames": names, "columns": columns, "rows": rows}))
 
 
 def _write_plain(df: pd.DataFrame, columns: list[str], path: Path) -> None:
@@ -168,6 +170,14 @@ def _write_backed(table, path: Path) -> None:
 
     with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)
+
+
+def spilled_rows(d: Path) -> dict[str, int]:
+    """The number of rows of every frame :func:`spill_frames` wrote to ``d``, in their order,
+    without reading them (waits for a folder still being written)."""
+    wait_spilled(d)
+    meta = pickle.loads((d / "columns.pkl").read_bytes())  # noqa: S301 - written by spill_frames
+    return {n: int(meta["rows"][n]) for n in meta["frames"]}
 
 
 def read_spilled(d: Path, remove: bool = True, which: Callable[[str], bool] | None = None) -> dict[str, pd.DataFrame]:

@@ -47,9 +47,12 @@ KERNEL_BASE_GB = 0.4
 #: 6.97 and 7.10 GB on 2026-12-05 07:39 and 07:48 once the source and quasi tables wait there through
 #: the rules and the numbering: the matching's peak). 07 again on 2026-12-05 (session 12) once its
 #: top-k table stopped building whole-length int64 scratch (6.56 -> about 5.9 GB in the analysis,
-#: plus the kernel's own). A notebook's metadata (``memory_gb_at_1m``) overrides these.
-MEMORY_GB_AT_1M = {"01": 3.9, "02": 4.25, "03": 4.3, "04": 2.6, "05": 3.5, "06": 6.35, "07": 6.2, "08": 2.2,
-                   "resolution": 7.15}
+#: plus the kernel's own). ``resolution`` again in sessions 16 and 17 (6.48 GB; 6.62 GB with two
+#: sources loaded at once): at 7.15 the audit no longer fitted beside it in a 10.9 GB budget and
+#: waited for the month. 06 in session 17, once its consent inputs were prepared beside the
+#: resolution (5.82 GB). A notebook's metadata (``memory_gb_at_1m``) overrides these.
+MEMORY_GB_AT_1M = {"01": 3.9, "02": 4.25, "03": 4.3, "04": 2.6, "05": 3.5, "06": 5.9, "07": 6.2, "08": 2.2,
+                   "resolution": 6.8}
 #: Share of the machine's available memory a report may plan for when no budget is given.
 DEFAULT_BUDGET_SHARE = 0.5
 

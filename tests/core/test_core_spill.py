@@ -135,3 +135,17 @@ def test_arrow_columns_keep_their_chunks_and_dictionaries(tmp_path):
     got = back["value"].array.__arrow_array__()
     assert [len(c.dictionary) for c in got.chunks] == [1000, 1000, 2]
     assert got.chunks[0].dictionary.buffers()[2].address == got.chunks[1].dictionary.buffers()[2].address
+
+
+def test_the_rows_of_spilled_frames_are_known_without_reading_them(tmp_path):
+    """A resolution builds its OneID map from the source tables' lengths alone while the tables
+    wait on disk: ``spilled_rows`` gives every frame's rows, in the folder's order, also for
+    frames added on a thread."""
+    from omni.core.spill import spilled_rows
+
+    a = pd.DataFrame({"x": np.arange(5)})
+    b = pd.DataFrame({"s": pd.array(["u", None, "w"], dtype="string[pyarrow]")})
+    d = spill_frames({"tab.a": a}, tmp_path, "t")
+    spill_frames({"tab.b": b, "empty": a.iloc[:0]}, None, background=True, into=d)
+    assert spilled_rows(d) == {"tab.a": 5, "tab.b": 3, "empty": 0}
+    assert {n: len(f) for n, f in read_spilled(d, remove=False).items()} == spilled_rows(d)
