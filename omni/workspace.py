@@ -562,6 +562,7 @@ class Workspace:
         self._memo: dict[tuple, Any] = {}
         self.share = bool(share) if share is not None else os.environ.get(SHARE_ENV) == "1"
         self._shared_inputs: dict | None = None
+        self._memo_pruned = False
         self._month_inputs: tuple | None = None
         self._data_end: pd.Timestamp | None = None
         self._previous_from: str | None = None
@@ -610,6 +611,7 @@ class Workspace:
             self._memo[key] = value
         if path is not None:
             try:
+                self._prune_memo(path.parent)
                 path.parent.mkdir(parents=True, exist_ok=True)
                 tmp = path.with_suffix(f".{os.getpid()}.tmp")
                 tmp.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
@@ -622,7 +624,31 @@ class Workspace:
         code = _package_version(package)
         name = json.dumps({"fp": self.fingerprint, "cfg": self.config.as_dict(), "v": __version__,
                            "code": _code_version(), package: code, "key": repr(key)}, sort_keys=True)
-        return self.path / PROCESSED / "memo" / f"{package}-{hashlib.sha256(name.encode()).hexdigest()[:20]}.pkl"
+        folder = self.path / PROCESSED / "memo" / self.fingerprint[:16]  # one folder per version of the data
+        return folder / f"{package}-{hashlib.sha256(name.encode()).hexdigest()[:20]}.pkl"
+
+    def _prune_memo(self, keep: Path) -> None:
+        """Remove what ``processed/memo/`` holds for other versions of the data (their folders, and
+        files of the older flat layout), once per workspace: nothing can read them again (their
+        names hash files that have changed), and at 1M persons one report leaves about 3.7 GB there
+        (customer value, the audiences' consent inputs, the validated order lines)."""
+        if self._memo_pruned:
+            return
+        self._memo_pruned = True
+        root = keep.parent
+        if not root.is_dir():
+            return
+        for entry in root.iterdir():
+            if entry == keep:
+                continue
+            try:
+                if entry.is_dir():
+                    shutil.rmtree(entry)
+                else:
+                    entry.unlink()
+                log.info("memo: removed %s (another version of the data)", entry.name)
+            except OSError as err:  # another process removed it first, or a read-only folder
+                log.info("memo: %s not removed (%s)", entry.name, err)
 
     def _say(self, msg: str) -> None:
         if self.progress:

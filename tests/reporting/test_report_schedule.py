@@ -195,7 +195,7 @@ def test_what_notebooks_read_from_the_sources_is_made_while_the_month_resolves(t
     run_report(data=world, month="2026-10", notebooks=nbs, out=tmp_path / "out", progress=True, jobs=2)
     said = capsys.readouterr()
     assert "inputs of omni.audience read in" in said.out + said.err
-    made = list((world / "processed" / "memo").glob("audience-*.pkl"))
+    made = list((world / "processed" / "memo").rglob("audience-*.pkl"))
     assert len(made) == 1
     started = json.loads((tmp_path / "02.json").read_text())["start"]
     assert made[0].stat().st_mtime < started  # ready before the notebook started

@@ -31,7 +31,7 @@ def fits(clv_fits) -> list[str]:
 def test_a_second_process_reads_the_value_instead_of_fitting(world, fits):
     first = customer_value(Workspace(world, share=True), MONTH, model="bgnbd", check=False)
     assert fits == ["bgnbd"]
-    memo = list((world / "processed" / "memo").glob("value-*.pkl"))
+    memo = list((world / "processed" / "memo").rglob("value-*.pkl"))
     assert len(memo) == 1
     second = customer_value(Workspace(world, share=True), MONTH, model="bgnbd", check=False)  # a fresh workspace
     assert fits == ["bgnbd"]  # read, not fitted again
@@ -45,19 +45,26 @@ def test_a_second_process_reads_the_value_instead_of_fitting(world, fits):
 def test_changed_files_or_no_share_compute_afresh(world, fits, monkeypatch):
     monkeypatch.delenv(SHARE_ENV, raising=False)
     customer_value(Workspace(world), MONTH, model="bgnbd", check=False, clv_months=3)  # share off
-    assert fits == ["bgnbd"] and len(list((world / "processed" / "memo").glob("value-*.pkl"))) == 2
+    assert fits == ["bgnbd"] and len(list((world / "processed" / "memo").rglob("value-*.pkl"))) == 2
     customer_value(Workspace(world, share=True), MONTH, model="bgnbd", check=False)
     assert fits == ["bgnbd"]  # the first test's file
     # a damaged file is computed again, not trusted
-    path = min((world / "processed" / "memo").glob("value-*.pkl"), key=lambda p: p.stat().st_mtime)
+    path = min((world / "processed" / "memo").rglob("value-*.pkl"), key=lambda p: p.stat().st_mtime)
     path.write_bytes(b"not a pickle")
     customer_value(Workspace(world, share=True), MONTH, model="bgnbd", check=False)
     assert len(fits) == 2
-    # the sources changed: another fingerprint, another file (the old value is not read)
+    # the sources changed: another fingerprint, another folder (the old value is not read); what
+    # the memo held for the older data (its folder, a file of the flat layout) is removed
+    old = path.parent
+    assert len(list(old.glob("value-*.pkl"))) == 2
+    legacy = old.parent / "value-0123456789abcdef0123.pkl"
+    legacy.write_bytes(b"older layout")
     with (world / "raw" / "crm_members.csv").open("a", encoding="utf-8") as f:
         f.write("\n")
     customer_value(Workspace(world, share=True), MONTH, model="bgnbd", check=False)
-    assert len(fits) == 3 and len(list(path.parent.glob("value-*.pkl"))) == 3
+    assert len(fits) == 3
+    now = list((world / "processed" / "memo").rglob("*.pkl"))
+    assert len(now) == 1 and now[0].parent != old and not old.exists() and not legacy.exists()
 
 
 def test_the_environment_switches_sharing_on(world, monkeypatch):
