@@ -138,6 +138,10 @@ def _to_local(dt: pd.Series, source_tz: str | None, target_tz: str | None) -> pd
     return aware.dt.tz_convert(target_tz).dt.tz_localize(None)
 
 
+#: pandas' FutureWarning for datetimes with mixed time zones parsed without ``utc=True``.
+_MIXED_ZONES = r".*parsing datetimes with mixed time zones"
+
+
 def _coerce_datetime(t: pd.Series, fmt: str, utc: bool) -> pd.Series:
     """``pd.to_datetime(errors="coerce")`` that never raises and never mixes naive and aware.
 
@@ -147,9 +151,11 @@ def _coerce_datetime(t: pd.Series, fmt: str, utc: bool) -> pd.Series:
     out tz-aware is NaT, so it is quarantined rather than crashing the load.
     """
     try:
-        with warnings.catch_warnings():  # mixed offsets without utc=True: handled below
-            warnings.simplefilter("ignore", FutureWarning)
-            out = pd.to_datetime(t, format=fmt, errors="coerce", utc=utc)
+        # mixed offsets without utc=True are handled below; pandas' FutureWarning about them is
+        # silenced by message, once for the process: ``warnings.catch_warnings`` saves and restores
+        # the process's filters and is not safe while sources load on two threads
+        warnings.filterwarnings("ignore", message=_MIXED_ZONES, category=FutureWarning)
+        out = pd.to_datetime(t, format=fmt, errors="coerce", utc=utc)
         if utc or pd.api.types.is_datetime64_dtype(out.dtype):  # naive as asked
             return out
     except (ValueError, TypeError, OverflowError):

@@ -9,9 +9,10 @@ and the product views. A notebook names the package that makes them in its metad
 that package's ``prepare_month(workspace, month)`` makes them in a workspace opened with
 ``share``, which keeps them in the dataset's ``processed/memo/``
 (:meth:`omni.workspace.Workspace.memo`). ``omni report`` runs every named package's
-``prepare_month`` in one process of its own (``python -m omni.reporting.prepare``) beside the
-resolution, at the priority of the notebooks that run there, and the kernels then read the
-results instead of making them. The same functions make them in a kernel when nothing was
+``prepare_month`` (:class:`PrepareJob`: one process per package, ``python -m
+omni.reporting.prepare``, in the order the notebooks will start) beside the resolution, at the
+priority of the notebooks that run there; a notebook that names a package starts only once it
+is made, and the kernel then reads the results instead of making them. The same functions make them in a kernel when nothing was
 prepared, so every figure is the same either way.
 """
 
@@ -21,14 +22,16 @@ import importlib
 import re
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from omni.reporting.schedule import notebook_meta
 
-__all__ = ["PREPARE_GB_AT_1M", "Prepared", "main", "prepare_modules", "run_prepare"]
+__all__ = ["PREPARE_GB_AT_1M", "PrepareJob", "Prepared", "main", "prepare_modules"]
 
 #: Peak GB of the preparing process at 1M persons (about 4 GB seen in session 17's 1M report).
 PREPARE_GB_AT_1M = 4.0
@@ -38,50 +41,94 @@ _MODULE = re.compile(r"^omni\.[a-z_]+$")
 
 @dataclass
 class Prepared:
-    """What the preparing process did: the packages, its seconds and exit code, and the last
-    line of its error output when it failed (the notebooks then make the inputs themselves)."""
+    """What the preparing job did: the packages, its seconds, and the packages that failed with
+    the last line of their error output (the notebooks then make those inputs themselves)."""
 
     modules: list[str]
     seconds: float
-    returncode: int
-    error: str = ""
+    failed: dict[str, str] = field(default_factory=dict)
 
 
-def prepare_modules(paths: Sequence[Path]) -> list[str]:
-    """The packages the notebooks ``paths`` name under ``prepare`` in their ``omni`` metadata
-    (a string or a list of strings), each once, in notebook order.
+def prepare_modules(paths: Sequence[Path]) -> dict[str, str]:
+    """The package each of the notebooks ``paths`` names under ``prepare`` in its ``omni``
+    metadata: notebook stem -> ``omni.<package>`` (notebooks without one are left out).
 
     Raises
     ------
     ValueError
         A name that is not an omni package (``omni.<name>``): only omni's own code runs there.
     """
-    out: list[str] = []
+    out: dict[str, str] = {}
     for p in paths:
-        got = notebook_meta(p).get("prepare")
-        for name in [got] if isinstance(got, str) else list(got or []):
-            if not isinstance(name, str) or not _MODULE.match(name):
-                raise ValueError(f"{p.name}: 'prepare' must name an omni package (omni.<name>), got {name!r}")
-            if name not in out:
-                out.append(name)
+        name = notebook_meta(p).get("prepare")
+        if name is None:
+            continue
+        if not isinstance(name, str) or not _MODULE.match(name):
+            raise ValueError(f"{p.name}: 'prepare' must name an omni package (omni.<name>), got {name!r}")
+        out[p.stem] = name
     return out
 
 
-def run_prepare(data: str | Path, month: str, modules: Sequence[str], nice: int = 0) -> Prepared:
-    """Run ``prepare_month`` of every package in ``modules`` in a process of its own, at niceness
-    ``nice`` (the environment, with :data:`omni.workspace.SHARE_ENV` and the fingerprint handed
-    over, is the caller's). Never raises for the preparing itself: a failure is returned (the
-    notebooks make the same inputs themselves)."""
-    from omni.reporting.runner import kernel_command
+class PrepareJob:
+    """``prepare_month`` of each package, one process after another (``python -m
+    omni.reporting.prepare``), at niceness ``nice``; the environment, with
+    :data:`omni.workspace.SHARE_ENV` and the fingerprint handed over, is the caller's.
 
-    cmd = kernel_command([sys.executable, "-m", "omni.reporting.prepare", str(data), str(month), *modules], nice)
-    t = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)  # noqa: S603 - our own module
-    err = ""
-    if done.returncode != 0:
-        lines = [ln for ln in (done.stderr or "").splitlines() if ln.strip()]
-        err = lines[-1][:300] if lines else f"exit code {done.returncode}"
-    return Prepared(list(modules), time.perf_counter() - t, done.returncode, err)
+    :meth:`run` never raises for the preparing itself: a package that fails is reported in the
+    answer and the next one runs (the notebooks make the same inputs themselves).
+    :meth:`finished` is a future per package, done once it is made or failed, so that a runner
+    starts the notebook that reads it only then; :meth:`stop` ends the job.
+    """
+
+    def __init__(self, data: str | Path, month: str, modules: Sequence[str], nice: int = 0) -> None:
+        self.data, self.month, self.nice = str(data), str(month), nice
+        self.modules = list(dict.fromkeys(modules))
+        self._finished = {m: Future() for m in self.modules}
+        self._proc: subprocess.Popen | None = None
+        self._stopped = threading.Event()
+        self._lock = threading.Lock()
+
+    def finished(self, module: str) -> Future:
+        """Done once ``module``'s inputs are made, failed, or the job stopped."""
+        return self._finished[module]
+
+    def run(self) -> Prepared:
+        from omni.reporting.runner import kernel_command
+
+        t = time.perf_counter()
+        failed: dict[str, str] = {}
+        try:
+            for m in self.modules:
+                if self._stopped.is_set():
+                    failed[m] = "stopped"
+                    continue
+                cmd = kernel_command([sys.executable, "-m", "omni.reporting.prepare", self.data, self.month, m],
+                                     self.nice)
+                with self._lock:
+                    self._proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,  # noqa: S603
+                                                  text=True)
+                _, err = self._proc.communicate()
+                if self._proc.returncode != 0:
+                    lines = [ln for ln in (err or "").splitlines() if ln.strip()]
+                    failed[m] = lines[-1][:300] if lines else f"exit code {self._proc.returncode}"
+                self._finished[m].set_result(m)
+        finally:
+            for f in self._finished.values():  # none left waiting, whatever happened
+                if not f.done():
+                    f.set_result(None)
+        return Prepared(self.modules, time.perf_counter() - t, failed)
+
+    def stop(self) -> None:
+        """End the running process and skip the packages left (on the runner's error or interrupt)."""
+        self._stopped.set()
+        with self._lock:
+            proc = self._proc
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -181,10 +181,21 @@ class ResolverProcess:
         """``records``, ``warnings``, ``series`` (order trends) and ``peak`` (the child's peak
         resident bytes), once the resolution is cached; the child has exited. The child's
         warnings are issued again here."""
+        return self.reissue(self.wait(), stacklevel=3)
+
+    def wait(self) -> dict[str, Any]:
+        """:meth:`result` without issuing the child's warnings again (a caller that waits on
+        another thread issues them with :meth:`reissue` on its own)."""
         _, done = self._receive("done")
         self._proc.join()
+        return done
+
+    @staticmethod
+    def reissue(done: dict[str, Any], stacklevel: int = 2) -> dict[str, Any]:
+        """Issue the warnings the child raised (from :meth:`wait`'s answer) in this thread, as
+        raised where :meth:`reissue` is called (``stacklevel`` 2); returns the answer without them."""
         for category, message in done.pop("warnings_raised", []):
-            warnings.warn(message, category, stacklevel=2)
+            warnings.warn(message, category, stacklevel=stacklevel)
         return done
 
     def stop(self) -> None:

@@ -24,7 +24,7 @@ from omni.core.progress import say as progress_line
 from omni.memory import release_memory
 from omni.reporting.display import METRICS_MIME
 from omni.reporting.index import compare_months, write_index
-from omni.reporting.prepare import PREPARE_GB_AT_1M, Prepared, prepare_modules, run_prepare
+from omni.reporting.prepare import PREPARE_GB_AT_1M, Prepared, PrepareJob, prepare_modules
 from omni.reporting.resolver import ResolverProcess, records_hint, resolve_month
 from omni.reporting.schedule import (
     KernelPeaks,
@@ -498,6 +498,7 @@ def run_report(
         hint = records_hint(ws, month)
     memory = estimate_memory(paths, out_root, data.name, hint)
     memory[PREPARE] = gb_at_records(PREPARE_GB_AT_1M, hint)
+    prep_job: PrepareJob | None = None
     if not late or child is not None:  # the runner loads nothing (the child resolves, if anything)
         ws = None
         release_memory()
@@ -508,8 +509,9 @@ def run_report(
 
     def run(name: str, nice: int) -> NotebookResult | Prepared:
         if name == PREPARE:
-            say(f"omni report: reading the inputs of {', '.join(prep)} from the sources while the month is resolved")
-            return run_prepare(data, month, prep, nice)
+            say(f"omni report: reading the inputs of {', '.join(prep_job.modules)} from the sources while the month "
+                "is resolved")
+            return prep_job.run()
         nb_in = by_name[name]
         say(f"[{order[nb_in.stem]}/{len(paths)}] {nb_in.stem}: started")
         peaks.watch(f"{tag}{order[nb_in.stem]:02d}", nb_in.stem)
@@ -521,9 +523,11 @@ def run_report(
         for fut in done:
             r = fut.result()  # a notebook's ReportError propagates from here
             if isinstance(r, Prepared):  # the notebooks make whatever it did not
-                say(f"omni report: inputs of {', '.join(r.modules)} read in {r.seconds:.1f} s" if not r.returncode
-                    else f"omni report: warning: reading the inputs of {', '.join(r.modules)} failed "
-                         f"({r.error}); the notebooks read them themselves")
+                made = [m for m in r.modules if m not in r.failed]
+                if made:
+                    say(f"omni report: inputs of {', '.join(made)} read in {r.seconds:.1f} s")
+                for m, why in r.failed.items():
+                    say(f"omni report: warning: reading the inputs of {m} failed ({why}); its notebook reads them itself")
                 continue
             results[r.name] = r
             left = sum(expected.get(p.stem, 0.0) for p in paths if p.stem not in results) / jobs
@@ -535,14 +539,29 @@ def run_report(
     running: dict = {}  # future -> notebook stem
     waiting: set[str] = set()
 
+    def held(name: str) -> bool:
+        """A notebook whose inputs the running preparation is still making: it starts once they are made."""
+        return (prep_job is not None and PREPARE in running.values() and name in prep
+                and not prep_job.finished(prep[name]).done())
+
     def start(pending: list[str], busy: list[str]) -> None:
         """Start what fits (:func:`startable`); say once which notebook waits for memory."""
-        go = startable(pending, [*busy, *running.values()], memory, budget, jobs)
+        nonlocal prep_job
+        go = startable([n for n in pending if not held(n)], [*busy, *running.values()], memory, budget, jobs)
         for name in go:
             pending.remove(name)
             nice = kernel_nice(name, [*busy, *running.values()], expected,
                                beside_resolution="resolution" in busy)
+            if name == PREPARE:  # the packages of the notebooks that will start first, first
+                order = longest_first([n for n in prep], _expected_seconds(late, out_root, data.name, hint))
+                prep_job = PrepareJob(data, month, [prep[n] for n in order], nice)
             running[pool.submit(run, name, nice)] = name
+
+    def awaited() -> list:
+        """What the runner waits on: the running jobs, and the packages the preparation is making."""
+        extra = ([f for f in (prep_job.finished(m) for m in prep_job.modules) if not f.done()]
+                 if prep_job is not None and PREPARE in running.values() else [])
+        return [*running, *extra]
         slots = jobs - len(running)
         for name in pending[:slots] if slots > 0 else []:
             if name not in waiting:
@@ -566,17 +585,17 @@ def run_report(
                     # while the child resolves: what finishes beside it, and what may start then
                     waiter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="omni-resolution")
                     try:
-                        resolved = waiter.submit(child.result)
+                        resolved = waiter.submit(child.wait)
                         while True:
-                            got_now, _ = wait([*running, resolved], return_when=FIRST_COMPLETED)
-                            beside = [f for f in got_now if f is not resolved]
+                            got_now, _ = wait([*awaited(), resolved], return_when=FIRST_COMPLETED)
+                            beside = [f for f in got_now if f in running]
                             for fut in beside:
                                 running.pop(fut)
                             finished(beside)
                             if resolved in got_now:
                                 break
                             start(pending, ["resolution"])
-                        done = resolved.result()  # cached on disk; the child has exited
+                        done = child.reissue(resolved.result())  # cached on disk; the child has exited
                     finally:
                         waiter.shutdown(wait=False)
                     resolution_peak = done["peak"]
@@ -594,6 +613,7 @@ def run_report(
                     say(f"omni report: warning: {w}")
                 expected = _expected_seconds(paths, out_root, data.name, records)
                 memory = estimate_memory(paths, out_root, data.name, records)
+                memory[PREPARE] = gb_at_records(PREPARE_GB_AT_1M, records)  # it may still run
                 # what the runner keeps after resolving (freed pages the allocators hold) counts too
                 memory["runner"] = resident_gb()
                 busy = ["runner"]
@@ -607,7 +627,8 @@ def run_report(
                     + ", ".join(f"{n[:2]} {format_gb(memory[n])}" for n in pending))
             while pending or running:
                 start(pending, busy)
-                done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                got_now, _ = wait(awaited(), return_when=FIRST_COMPLETED)
+                done = [f for f in got_now if f in running]
                 for fut in done:
                     running.pop(fut)
                 finished(done)
@@ -616,6 +637,8 @@ def run_report(
             f.cancel()
         if child is not None:
             child.stop()
+        if prep_job is not None:
+            prep_job.stop()
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

@@ -147,5 +147,36 @@ def test_the_rows_of_spilled_frames_are_known_without_reading_them(tmp_path):
     b = pd.DataFrame({"s": pd.array(["u", None, "w"], dtype="string[pyarrow]")})
     d = spill_frames({"tab.a": a}, tmp_path, "t")
     spill_frames({"tab.b": b, "empty": a.iloc[:0]}, None, background=True, into=d)
-    assert spilled_rows(d) == {"tab.a": 5, "tab.b": 3, "empty": 0}
-    assert {n: len(f) for n, f in read_spilled(d, remove=False).items()} == spilled_rows(d)
+    assert list(spilled_rows(d).items()) == [("tab.a", 5), ("tab.b", 3), ("empty", 0)]
+    assert [(n, len(f)) for n, f in read_spilled(d, remove=False).items()] == list(spilled_rows(d).items())
+
+
+def test_writes_from_two_threads_into_one_folder_all_land(tmp_path):
+    """Sources loaded on two threads hand their tables to one folder at once: every frame is
+    written and read back whole, whatever the interleaving."""
+    import threading
+
+    from omni.core.spill import spilled_rows
+
+    d = spill_frames({}, tmp_path, "t")
+    frames = {f"tab.{i}": pd.DataFrame({"x": np.arange(i * 1000), "s": pd.array([str(j) for j in range(i * 1000)],
+                                                                                dtype="string[pyarrow]")})
+              for i in range(1, 13)}
+    barrier = threading.Barrier(2)
+
+    def hand(names):
+        barrier.wait()
+        for n in names:
+            spill_frames({n: frames[n]}, None, background=True, into=d)
+
+    names = list(frames)
+    threads = [threading.Thread(target=hand, args=(names[k::2],)) for k in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    spill_frames({}, None, into=d, order=names)
+    back = read_spilled(d, remove=False)
+    assert list(back) == names and spilled_rows(d) == {n: len(f) for n, f in frames.items()}
+    for n in names:
+        pd.testing.assert_frame_equal(back[n], frames[n])

@@ -228,6 +228,8 @@ def test_only_each_accounts_best_two_pairs_leave_the_engine_and_the_links_are_th
     pd.testing.assert_frame_equal(m.predict(), expect)
     with pytest.raises(ValueError, match="keep_top"):
         account_matcher(keep_top=0)
+    with pytest.raises(ValueError, match="at least 2"):  # without the runner-up every margin is infinite
+        match_accounts(res, quasi, ws.ids, OneIDConfig(), keep_top=1)
 
 
 def test_a_level_no_random_pair_reaches_keeps_its_evidence(stage):

@@ -32,8 +32,11 @@ def match_accounts(
 
     See :func:`link_accounts` (which also applies them); this returns the full diagnostics.
     ``keep_top``: the candidate pairs kept in ``pairs`` per account, chosen in the engine (the
-    decisions read the best two: 2 gives the same links); None keeps every scored pair.
+    decisions read the best two: 2 or more gives the same links; fewer is refused); None keeps
+    every scored pair.
     """
+    if keep_top is not None and keep_top < 2:  # the decisions read the runner-up too
+        raise ValueError(f"keep_top must be at least 2 (the best candidate and the runner-up) or None, got {keep_top}")
     config = config or OneIDConfig()
     t0 = time.perf_counter()
     accounts, profiles = match_units(res, quasi, ids)

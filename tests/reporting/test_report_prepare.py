@@ -1,0 +1,88 @@
+"""What the notebooks read from the sources alone, made beside the resolution (issue 16):
+the recommendations' sources kept for the kernels, the job's packages, failures and stop."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import threading
+import time
+
+import nbformat
+import pandas as pd
+import pytest
+
+from omni.io import load_source
+from omni.reporting.prepare import PrepareJob, prepare_modules
+from omni.workspace import Workspace
+
+
+@pytest.fixture(scope="module")
+def world(test_world, tmp_path_factory):
+    d = tmp_path_factory.mktemp("prepare") / "world"
+    shutil.copytree(test_world / "raw", d / "raw")
+    return d
+
+
+def test_the_recommendations_sources_are_kept_for_the_kernels(world, monkeypatch):
+    """``omni.recommend.prepare_month`` loads and validates the order lines, the catalogue and the
+    views once; a kernel's shared workspace then reads them (nothing parsed again), equal to
+    loading the files, quarantine and counts included."""
+    import omni.workspace as wsmod
+    from omni.recommend import prepare_month
+
+    prepare_month(Workspace(world, share=True), "2026-10")
+    kept = list((world / "processed" / "memo").rglob("io-*.pkl"))
+    assert len(kept) == 3
+
+    def refuse(*_a, **_k):
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(wsmod, "load_source", refuse)
+    kernel = Workspace(world, share=True)
+    for name in ("order_lines", "products", "product_views"):
+        got, want = kernel.loaded_source(name), load_source(kernel.spec, name)
+        pd.testing.assert_frame_equal(got.table, want.table)
+        pd.testing.assert_frame_equal(got.quarantine, want.quarantine)
+        assert (got.rows_in, got.accepted, got.quarantined) == (want.rows_in, want.accepted, want.quarantined)
+    assert kernel._memo == {}  # not held: read for the caller only
+    with pytest.raises(KeyError, match="no source 'nope'"):
+        kernel.loaded_source("nope")
+
+
+def test_a_notebooks_package_is_read_from_its_metadata(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    for name, meta in (("06_a", {"prepare": "omni.audience"}), ("07_b", {"prepare": "omni.recommend"}),
+                       ("08_c", {})):
+        nb.metadata["omni"] = meta
+        nbformat.write(nb, tmp_path / f"{name}.ipynb")
+    paths = sorted(tmp_path.glob("*.ipynb"))
+    assert prepare_modules(paths) == {"06_a": "omni.audience", "07_b": "omni.recommend"}
+    nb.metadata["omni"] = {"prepare": "subprocess"}
+    nbformat.write(nb, tmp_path / "09_d.ipynb")
+    with pytest.raises(ValueError, match="09_d.ipynb: 'prepare' must name an omni package"):
+        prepare_modules(sorted(tmp_path.glob("*.ipynb")))
+
+
+def test_the_job_goes_on_after_a_failed_package_and_stops_when_told(world, monkeypatch):
+    """A package that fails is reported and the next one runs; each package's future is done
+    when it is; ``stop`` ends the running process at once and skips the rest."""
+    import omni.reporting.runner as runner
+
+    job = PrepareJob(world, "2026-10", ["omni.nosuchpackage", "omni.recommend"])
+    got = job.run()
+    assert list(got.failed) == ["omni.nosuchpackage"] and "nosuchpackage" in got.failed["omni.nosuchpackage"]
+    assert job.finished("omni.recommend").result(0) == "omni.recommend"
+
+    monkeypatch.setattr(runner, "kernel_command", lambda cmd, nice: [sys.executable, "-c", "import time; time.sleep(60)"])
+    job = PrepareJob(world, "2026-10", ["omni.audience", "omni.recommend"])
+    out: list = []
+    t = threading.Thread(target=lambda: out.append(job.run()))
+    t0 = time.perf_counter()
+    t.start()
+    time.sleep(1.0)
+    job.stop()
+    t.join(20)
+    assert not t.is_alive() and time.perf_counter() - t0 < 15
+    assert set(out[0].failed) == {"omni.audience", "omni.recommend"} and out[0].failed["omni.recommend"] == "stopped"
+    assert all(job.finished(m).done() for m in job.modules)
