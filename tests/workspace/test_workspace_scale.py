@@ -288,7 +288,7 @@ def test_the_previous_month_goes_without_the_baseline_and_the_identity_report_ma
     made = _naive(fresh, prev, prev.resolution())
     assert fresh._dataset is None
     whole = Workspace(world)
-    whole.dataset  # loaded: the baseline from its whole identifier table (naive_clusters)
+    assert len(whole.dataset.tables) > 0  # loaded: the baseline from its whole identifier table (naive_clusters)
     loaded = _naive(whole, prev, prev.resolution())
     other = tmp_path / "world"
     shutil.copytree(world / "raw", other / "raw")
