@@ -187,6 +187,28 @@ def _dense_rank(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 # -- row map --------------------------------------------------------------------------------------
 
+class _RowKeys(Mapping):
+    """Source -> record keys per row of its table, taken from the records' key column when asked
+    for (each time: the caller holds what it needs); ``rows[name]`` is a slice of the records
+    (every row, in table order) or each row's record position (-1: no record)."""
+
+    def __init__(self, key_arr: pd.api.extensions.ExtensionArray) -> None:
+        self._keys = key_arr
+        self.rows: dict[str, slice | np.ndarray] = {}
+
+    def __getitem__(self, name: str) -> pd.api.extensions.ExtensionArray:
+        rows = self.rows[name]
+        if isinstance(rows, slice):
+            return self._keys[rows]
+        return self._keys.take(rows.astype(np.int64, copy=False), allow_fill=True)
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
 @dataclass
 class RowMap:
     """OneIDs aligned with the rows of every source table (no string lookups downstream).
@@ -198,8 +220,10 @@ class RowMap:
     codes : dict
         Source -> int64 array, one code per row of the accepted table (-1: row not resolved, e.g.
         after an as-of cut).
-    keys : dict
-        Source -> record keys (``<source>:<key>``) per row, Arrow-backed strings.
+    keys : mapping
+        Source -> record keys (``<source>:<key>``) per row, Arrow-backed strings. Taken from the
+        records' key column when asked for (:class:`_RowKeys`): a copy of every record key at
+        once was the map's largest part (about 2.6 GB at 5M persons, at the resolution's peak).
     times : dict
         Source -> record time per row (datetime64[ns], NaT where the source has none).
     numbers : ndarray of int64, optional
@@ -213,7 +237,7 @@ class RowMap:
 
     oneids: pd.api.extensions.ExtensionArray
     codes: dict[str, np.ndarray]
-    keys: dict[str, pd.api.extensions.ExtensionArray]
+    keys: Mapping[str, pd.api.extensions.ExtensionArray]
     times: dict[str, np.ndarray]
     numbers: np.ndarray | None = None
     record_codes: np.ndarray | None = None
@@ -325,7 +349,8 @@ class RowMap:
         runs: dict[int, list[tuple[int, int]]] = {}
         for a, b in zip(bounds[:-1], bounds[1:], strict=True):
             runs.setdefault(int(sc[a]), []).append((int(a), int(b)))
-        codes, keys, times = {}, {}, {}
+        codes, times = {}, {}
+        keys = _RowKeys(key_arr)
         for code, spans in runs.items():
             name = str(cats[code])
             if name not in tables:
@@ -342,17 +367,19 @@ class RowMap:
                 raise ValueError(f"records of source {name!r}: row {int(r[bad])} is outside its table ({n} rows)")
             if len(r) == n and (n == 0 or (r[0] == 0 and bool(np.all(r[1:] > r[:-1])))):
                 # every row, in table order: views, no scatter
-                codes[name], times[name], keys[name] = codes_all[pos], time_arr[pos], key_arr[pos]
+                codes[name], times[name] = codes_all[pos], time_arr[pos]
+                keys.rows[name] = pos
                 continue
-            at = np.arange(len(codes_all))[pos] if isinstance(pos, slice) else pos
+            at = np.arange(pos.start, pos.stop) if isinstance(pos, slice) else pos
             c = np.full(n, -1, dtype=np.int64)
             c[r] = codes_all[pos]
-            take = np.full(n, -1, dtype=np.int64)
+            take = np.full(n, -1, dtype=np.int32 if len(key_arr) < 2**31 else np.int64)
             take[r] = at
+            del at
             t = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
             t[r] = time_arr[pos]
             codes[name], times[name] = c, t
-            keys[name] = key_arr.take(take, allow_fill=True)
+            keys.rows[name] = take
         return cls(oneids=oneids, codes=codes, keys=keys, times=times, numbers=numbers, record_codes=codes_all)
 
     def codes_of(self, oneid: Any) -> np.ndarray:
