@@ -46,13 +46,20 @@ def _probe(path, name: str, out_file: str, needs: str | None) -> None:
     nbformat.write(nb, path / f"{name}.ipynb")
 
 
-def test_source_notebooks_run_while_the_month_resolves(test_world, tmp_path):
+def _world_and_two_probes(test_world, tmp_path) -> tuple[Path, Path]:
+    """A copy of the test world without a cache (the resolution takes a while) and two probe
+    notebooks: one that reads the sources only, one that needs the month resolved."""
     world = tmp_path / "world"
-    shutil.copytree(test_world / "raw", world / "raw")  # no cache: the resolution takes a while
+    shutil.copytree(test_world / "raw", world / "raw")
     nbs = tmp_path / "nbs"
     nbs.mkdir()
     _probe(nbs, "01_sources", str(tmp_path / "01.json"), "sources")
     _probe(nbs, "02_resolved", str(tmp_path / "02.json"), None)
+    return world, nbs
+
+
+def test_source_notebooks_run_while_the_month_resolves(test_world, tmp_path):
+    world, nbs = _world_and_two_probes(test_world, tmp_path)
     assert notebook_needs(nbs / "01_sources.ipynb") == "sources"
     assert notebook_needs(nbs / "02_resolved.ipynb") == "resolution"
     month_dir = run_report(data=world, month="2026-10", notebooks=nbs, out=tmp_path / "out", progress=False,
@@ -104,12 +111,7 @@ def test_audit_yields_only_while_the_resolution_runs(test_world, tmp_path, monke
     then), it starts after the resolution at full priority."""
     from omni.reporting import runner
 
-    world = tmp_path / "world"
-    shutil.copytree(test_world / "raw", world / "raw")
-    nbs = tmp_path / "nbs"
-    nbs.mkdir()
-    _probe(nbs, "01_sources", str(tmp_path / "01.json"), "sources")
-    _probe(nbs, "02_resolved", str(tmp_path / "02.json"), None)
+    world, nbs = _world_and_two_probes(test_world, tmp_path)
     seen = {}
 
     def fake_run(nb_in, nb_out, *args, nice=0, **kwargs):
@@ -183,12 +185,7 @@ def test_what_notebooks_read_from_the_sources_is_made_while_the_month_resolves(t
     from omni.audience.pipeline import _consent_inputs
     from omni.workspace import Workspace
 
-    world = tmp_path / "world"
-    shutil.copytree(test_world / "raw", world / "raw")
-    nbs = tmp_path / "nbs"
-    nbs.mkdir()
-    _probe(nbs, "01_sources", str(tmp_path / "01.json"), "sources")
-    _probe(nbs, "02_resolved", str(tmp_path / "02.json"), None)
+    world, nbs = _world_and_two_probes(test_world, tmp_path)
     nb = nbformat.read(nbs / "02_resolved.ipynb", as_version=4)
     nb.metadata["omni"] = {"prepare": "omni.audience"}
     nbformat.write(nb, nbs / "02_resolved.ipynb")

@@ -301,10 +301,9 @@ def test_the_previous_month_goes_without_the_baseline_and_the_identity_report_ma
     assert n < len(pairs) and pairs.drop_duplicates().shape[0] == n == pairs["a"].nunique()
 
 
-def test_sources_loaded_two_at_a_time_give_the_same_inputs(world, monkeypatch):
-    """The resolution loads and normalizes two sources at once on threads (up to
-    ``RESOLVE_THREADS_UP_TO`` estimated records): the same identifiers, records, source and quasi
-    tables as one at a time, in the same order; above the bound, one at a time."""
+def _load_threads(monkeypatch) -> list[str]:
+    """The names of the threads each source is loaded on (filled as the resolution loads), on a
+    machine taken to have two cores (the same on a one-core runner)."""
     import threading
 
     import omni.workspace as wsmod
@@ -317,7 +316,17 @@ def test_sources_loaded_two_at_a_time_give_the_same_inputs(world, monkeypatch):
         return real(spec, name, *a, **k)
 
     monkeypatch.setattr(wsmod, "load_source", spy)
-    monkeypatch.setattr(wsmod.os, "cpu_count", lambda: 2)  # the same on a one-core runner
+    monkeypatch.setattr(wsmod.os, "cpu_count", lambda: 2)
+    return seen
+
+
+def test_sources_loaded_two_at_a_time_give_the_same_inputs(world, monkeypatch):
+    """The resolution loads and normalizes two sources at once on threads (up to
+    ``RESOLVE_THREADS_UP_TO`` estimated records): the same identifiers, records, source and quasi
+    tables as one at a time, in the same order; above the bound, one at a time."""
+    import omni.workspace as wsmod
+
+    seen = _load_threads(monkeypatch)
     got = {}
     for threads, bound in ((1, None), (2, None), (2, 10)):
         monkeypatch.setattr(wsmod, "RESOLVE_THREADS", threads)
@@ -343,9 +352,6 @@ def test_sources_loaded_two_at_a_time_give_the_same_inputs(world, monkeypatch):
 def test_a_damaged_source_among_threads_names_its_file(world, tmp_path, monkeypatch):
     """Sources that cannot be read fail the threaded loading with a clear error naming a file:
     the first failure in loading order (largest file first), as one at a time would raise."""
-    import threading
-
-    import omni.workspace as wsmod
     from omni.io import DataContractError
 
     other = tmp_path / "world"
@@ -357,15 +363,7 @@ def test_a_damaged_source_among_threads_names_its_file(world, tmp_path, monkeypa
     first, later = order[2], order[-1]  # two damaged files: the larger one is named
     for n in (first, later):
         ws.spec.file_path(n).write_bytes(b"\x00\x01 not a table" + b" " * (sizes[n] - 16))
-    seen: list[str] = []
-    real = wsmod.load_source
-
-    def spy(spec, name, *a, **k):
-        seen.append(threading.current_thread().name)
-        return real(spec, name, *a, **k)
-
-    monkeypatch.setattr(wsmod, "load_source", spy)
-    monkeypatch.setattr(wsmod.os, "cpu_count", lambda: 2)
+    seen = _load_threads(monkeypatch)
     with pytest.raises(DataContractError, match=ws.spec.file_path(first).name):
         Workspace(other)._resolution_inputs()
     assert seen and all(n.startswith("omni-load") for n in seen)
