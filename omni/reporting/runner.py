@@ -556,19 +556,19 @@ def run_report(
                 order = longest_first([n for n in prep], _expected_seconds(late, out_root, data.name, hint))
                 prep_job = PrepareJob(data, month, [prep[n] for n in order], nice)
             running[pool.submit(run, name, nice)] = name
+        slots = jobs - len(running)
+        for name in pending[:slots] if slots > 0 else []:
+            if name not in waiting and not held(name):
+                waiting.add(name)
+                now = [*busy, *running.values()]
+                say(f"omni report: {name} (about {format_gb(memory[name])}) waits for memory: "
+                    f"{', '.join(now)} running, budget {format_gb(budget or 0)}")
 
     def awaited() -> list:
         """What the runner waits on: the running jobs, and the packages the preparation is making."""
         extra = ([f for f in (prep_job.finished(m) for m in prep_job.modules) if not f.done()]
                  if prep_job is not None and PREPARE in running.values() else [])
         return [*running, *extra]
-        slots = jobs - len(running)
-        for name in pending[:slots] if slots > 0 else []:
-            if name not in waiting:
-                waiting.add(name)
-                now = [*busy, *running.values()]
-                say(f"omni report: {name} (about {format_gb(memory[name])}) waits for memory: "
-                    f"{', '.join(now)} running, budget {format_gb(budget or 0)}")
 
     pending = [p.stem for p in early] + ([PREPARE] if prep and late else [])
     busy: list[str] = []

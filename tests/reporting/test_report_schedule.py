@@ -106,9 +106,9 @@ def test_kernel_nice_yields_to_the_resolution_and_to_longer_notebooks():
 
 
 @pytest.mark.parametrize("budget, audit_nice", [(None, BESIDE_RESOLUTION_NICE), (0.001, 0)])
-def test_audit_yields_only_while_the_resolution_runs(test_world, tmp_path, monkeypatch, budget, audit_nice):
+def test_audit_yields_only_while_the_resolution_runs(test_world, tmp_path, monkeypatch, capsys, budget, audit_nice):
     """The audit starts at niceness 10 beside the resolution; when it cannot (no memory for it
-    then), it starts after the resolution at full priority."""
+    then), the runner says it waits for memory and it starts after the resolution at full priority."""
     from omni.reporting import runner
 
     world, nbs = _world_and_two_probes(test_world, tmp_path)
@@ -121,8 +121,10 @@ def test_audit_yields_only_while_the_resolution_runs(test_world, tmp_path, monke
     monkeypatch.setattr(runner, "_run_and_export", fake_run)
     monkeypatch.setattr(runner, "write_index", lambda *a, **k: None)
     monkeypatch.setattr(runner, "build_site", lambda *a, **k: {})
-    run_report(data=world, month="2026-10", notebooks=nbs, out=tmp_path / "out", progress=False, jobs=2,
+    run_report(data=world, month="2026-10", notebooks=nbs, out=tmp_path / "out", progress=True, jobs=2,
                memory_budget=budget, isolate=False)
+    said = capsys.readouterr()
+    assert ("01_sources (about" in said.out + said.err and "waits for memory" in said.out + said.err) == (budget is not None)
     assert seen["01_sources"] == (audit_nice, budget is not None)  # after the resolution: caches named
     assert seen["02_resolved"] == (0, True)
 
