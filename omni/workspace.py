@@ -8,6 +8,7 @@ costs a read.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import hashlib
@@ -34,6 +35,7 @@ from omni.core.errors import OmniError, OmniWarning, one_line
 from omni.core.files import sha256_file
 from omni.core.month import Month
 from omni.core.progress import console, say
+from omni.core.sink import FrameSink
 from omni.core.spill import read_spilled, spill_frames, spilled_rows, wait_spilled
 from omni.io import LoadedSource, load_dataset, load_source, read_spec
 from omni.io.read import estimate_rows
@@ -1087,7 +1089,8 @@ class Workspace:
                 del previous_map
                 del earlier
                 self._shared_inputs["last"] = True  # this month is the inputs' last user
-                res = self._resolve_now(as_of, carry)
+                with self._cache_sink(cache) as sink:
+                    res = self._resolve_now(as_of, carry, sink=sink)
                 del carry
             finally:
                 if "spark" in self._shared_inputs:
@@ -1100,7 +1103,10 @@ class Workspace:
                     shutil.rmtree(self._shared_inputs["spilled"], ignore_errors=True)
                 self._shared_inputs = None
                 release_memory()
-        else:
+        elif previous is None or stable:
+            with self._cache_sink(cache) as sink:
+                res = self._resolve_now(as_of, previous, baseline=baseline, sink=sink)
+        else:  # numbered against an explicit map, not cached: held in memory
             res = self._resolve_now(as_of, previous, baseline=baseline)
         if previous is None or stable:
             self._write_cache(cache, res)
@@ -1190,11 +1196,13 @@ class Workspace:
         return summary
 
     def _resolve_now(self, as_of: str | None, previous: pd.DataFrame | dict | None,
-                     baseline: bool = True) -> Resolved:
+                     baseline: bool = True, sink: FrameSink | None = None) -> Resolved:
         """One resolution as of ``as_of``. ``previous``: the earlier ``record_oneid`` (``record_key``,
         ``oneid``) to number against, or a dict holding it under ``"previous"``, which this empties
         so that the frame is freed once the OneIDs are numbered (the caller holds no other reference).
-        ``baseline``: with the naive baseline (:meth:`resolve`)."""
+        ``baseline``: with the naive baseline (:meth:`resolve`). ``sink``: the cache folder being
+        made (:meth:`resolve`): each output frame is written there as soon as it is made and let
+        go of, and the result reads it from there (at 5M persons the frames do not fit at once)."""
         t0 = time.perf_counter()
         carry = previous if isinstance(previous, dict) else {"previous": previous}
         del previous
@@ -1271,29 +1279,53 @@ class Workspace:
             del cl, first
         # the per-record frames are done with: record_oneid holds what the outputs need of them
         # (at 1M persons about 0.7 GB less through the unified tables, profiles and the cache)
-        values, edges, removals, invalid = res.values, res.edges, res.removals, res.invalid
-        del res
+        frames = {"record_oneid": record_oneid, "values": res.values, "edges": res.edges, "removals": res.removals,
+                  "invalid": res.invalid, "changes": changes, "links": links, "naive": naive}
+        linkage: dict = {}
+        _linkage_summary(linkage, links, run_warnings)
+        del res, record_oneid, changes, links, naive
+        if sink is not None:  # into the cache now, before the source tables are read back
+            for name in list(frames):
+                sink.put(name, frames.pop(name))
+            if self._threads() == 1:  # at 5M persons their writing's peak, then theirs, gone first
+                sink.wait()
         if on_disk is not None and not tabs:  # the shared source tables, once the OneIDs are made
             release_memory()
             _, _, tabs, _ = _unspill_inputs(on_disk, remove=False, parts=("tabs",))
         t = lap("oneids", t)
-        tables = {role: unified_table(role, tabs, self.spec, rowmap) for role in UNIFIED}
+        tables = {}
+        for role in UNIFIED:
+            tables[role] = unified_table(role, tabs, self.spec, rowmap)
+            if sink is not None and role != "orders":  # the orders go on into the profiles
+                sink.put(role, tables.pop(role))
         t = lap("unified_tables", t)
         profiles = build_profiles(tabs, rowmap, as_of=month_end(as_of) if as_of else None,
                                   orders=tables["orders"])
+        if sink is not None:
+            sink.put("orders", tables.pop("orders"))
         # consent is a ratchet: a quarantined duplicate of a record still carries its opt-out
         quarantined = quarantined_opt_outs(self.spec, self._dataset.quarantine if self._dataset is not None else None)
         n_oneids = len(rowmap.oneids)
         del tabs, rowmap  # before the consent check hashes every record key
-        profiles = apply_quarantined_opt_outs(profiles, record_oneid, quarantined)
+        if sink is not None and "record_oneid" not in frames:  # the rows of the quarantined keys only
+            keys = pd.unique(quarantined.rows["record_key"].dropna().astype(str))
+            sink.wait()
+            frames["record_oneid"] = (
+                _read_parquet(sink.folder / "record_oneid.parquet", columns=["record_key", "oneid"],
+                              filters=[("record_key", "in", list(keys))])
+                if len(keys) else pd.DataFrame({"record_key": pd.Series([], dtype=object), "oneid": pd.Series([], dtype=object)}))
+        profiles = apply_quarantined_opt_outs(profiles, frames["record_oneid"], quarantined)
         t = lap("profiles", t)
         summary = self._summary(n_records, n_oneids, n_ids, t0, stages, as_of,
                                 profiles.attrs.get("opt_outs_from_quarantine", 0), data_end, {}, numbered_against)
-        _linkage_summary(summary, links, run_warnings)
+        summary.update(linkage)
         self._say(f"  unified tables and profiles in {time.perf_counter() - t0:.1f} s total")
-        return Resolved(record_oneid=record_oneid, profiles=profiles, tables=tables, values=values,
-                        edges=edges, removals=removals, invalid=invalid, changes=changes,
-                        summary=summary, links=links, naive=naive)
+        if sink is None:
+            return Resolved(profiles=profiles, tables=tables, summary=summary, **frames)
+        sink.put("profiles", profiles)
+        del profiles
+        sink.wait()
+        return Resolved(summary=summary, folder=sink.folder)
 
     def _resolve_embedded(self, as_of: str | None, stages: dict, lap: Callable, t0: float, baseline: bool = True):
         """Inputs, naive baseline (with ``baseline``; else an empty frame) and rules on this machine
@@ -1471,15 +1503,37 @@ class Workspace:
             aside = d
         shutil.rmtree(aside, ignore_errors=True)
 
-    def _write_cache(self, d: Path, r: Resolved) -> None:
-        """Write a resolution to its cache folder atomically: into a temporary sibling folder
-        with its manifest (size and sha256 of every file), then renamed into place, so a notebook
-        running in parallel never reads a half-written cache (if another process got there
-        first, its copy is kept)."""
+    @contextlib.contextmanager
+    def _cache_sink(self, d: Path):
+        """A :class:`FrameSink` into a new temporary sibling of cache folder ``d``, for
+        :meth:`_resolve_now` to write each frame into as soon as it is made (the embedded engine;
+        None with Spark, whose outputs are written by :meth:`_write_cache`). The folder is
+        removed if the resolution fails; :meth:`_write_cache` completes it and renames it into place."""
+        if self.engine == "spark":
+            yield None
+            return
         import tempfile
 
         d.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{d.name}-", dir=d.parent))
+        try:
+            with FrameSink(tmp, after_each=release_memory) as sink:
+                yield sink
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+    def _write_cache(self, d: Path, r: Resolved) -> None:
+        """Write a resolution to its cache folder atomically: into a temporary sibling folder
+        with its manifest (size and sha256 of every file), then renamed into place, so a notebook
+        running in parallel never reads a half-written cache (if another process got there
+        first, its copy is kept). A resolution made into such a folder (:meth:`_cache_sink`)
+        has its frames there already: the folder is completed and renamed."""
+        import tempfile
+
+        d.parent.mkdir(parents=True, exist_ok=True)
+        staged = r.folder is not None and r.folder.parent == d.parent and r.folder.name.startswith(f".{d.name}-")
+        tmp = r.folder if staged else Path(tempfile.mkdtemp(prefix=f".{d.name}-", dir=d.parent))
         self._write_frames(tmp, r)
         write_manifest(tmp)
         try:
@@ -1491,26 +1545,20 @@ class Workspace:
         """Each frame of ``r`` as a Parquet file in ``d``, two at a time (Arrow encodes and
         compresses without the GIL: at 1M persons about 1 GB of Parquet, 10 s on one thread),
         then ``summary.json``. The files do not depend on the order they are written in."""
-        from concurrent.futures import ThreadPoolExecutor
-
         deferred = r._deferred
         local = []
         for name in [*FRAMES, *r.tables]:
             held = name in r._frames if name in FRAMES else dict.__contains__(r.tables, name)
+            if r.folder == d and not held:  # written there as the resolution made it
+                continue
             if deferred is not None and name in deferred.frames and not held:
                 deferred.write(name, d / f"{name}.parquet")  # written by Spark
                 continue
             local.append(name)
-
-        def write(name: str) -> None:
-            df = r[name] if name in FRAMES else r.tables[name]
-            df.to_parquet(d / f"{name}.parquet", index=False)
-            del df
-            release_memory()  # the Arrow copy of each frame, before the next one
-
-        with ThreadPoolExecutor(max(1, min(2, os.cpu_count() or 1)), thread_name_prefix="omni-cache") as pool:
-            for f in [pool.submit(write, n) for n in local]:
-                f.result()
+        # the Arrow copy of each frame let go of before the next one
+        with FrameSink(d, after_each=release_memory) as sink:
+            for name in local:
+                sink.put(name, r[name] if name in FRAMES else r.tables[name])
         (d / "summary.json").write_text(json.dumps(r.summary, indent=2, default=str), encoding="utf-8")
 
     def _read_cache(self, d: Path) -> Resolved:

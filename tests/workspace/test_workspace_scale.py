@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 import omni
+from omni.core.month import Month
 from omni.engine import query
 from omni.identity import accuracy
 from omni.normalize import link_table
@@ -396,3 +397,57 @@ def test_the_baseline_beside_the_rules_is_the_one_made_before_them(world, tmp_pa
         assert got[threads].summary["stage_seconds"]["naive_baseline"] >= 0  # its own time, reported
     pd.testing.assert_frame_equal(got[1].naive, got[2].naive)
     pd.testing.assert_frame_equal(got[1].record_oneid, got[2].record_oneid)
+
+
+def test_frames_go_into_the_cache_as_they_are_made(world, tmp_path, monkeypatch):
+    """At one thread (above ``RESOLVE_THREADS_UP_TO``: 5M persons) the OneID map and the rules'
+    frames are written into the cache folder being made before the source tables are read back
+    for the unified tables (at 5M they did not fit together); the files are those of a resolution
+    held in memory and written after it."""
+    import pyarrow.parquet as pq
+
+    import omni.workspace as wsmod
+
+    d = tmp_path / "w"
+    shutil.copytree(world / "raw", d / "raw")
+    monkeypatch.setattr(wsmod, "RESOLVE_THREADS", 1)
+    written: list[set[str]] = []
+    real = wsmod._unspill_inputs
+
+    def spy(folder, remove, parts=("ids", "records", "tabs", "quasi")):
+        if tuple(parts) == ("tabs",):  # the unified tables' read, after the OneIDs are made
+            written.append({p.stem for p in (d / "processed").glob(".oneid-*/*.parquet")})
+        return real(folder, remove, parts)
+
+    monkeypatch.setattr(wsmod, "_unspill_inputs", spy)
+    ws = Workspace(d)
+    r = ws.resolve(as_of=MONTH)
+    monkeypatch.setattr(wsmod, "_unspill_inputs", real)
+    rules = {"record_oneid", "values", "edges", "removals", "invalid", "changes", "links", "naive"}
+    assert len(written) == 2 and all(w == rules for w in written)  # both months; no table yet
+    assert not list((d / "processed").glob(".oneid-*"))  # each completed and renamed into place
+
+    held = Workspace(d)._resolve_now(MONTH, ws.resolve(str(Month.parse(MONTH).previous),
+                                                        stable=False).read("record_oneid", ["record_key", "oneid"]))
+    assert held.folder is None and len(held._frames) == len(FRAMES)
+    ws._write_cache(tmp_path / "held", held)
+    names = sorted(p.name for p in r.folder.glob("*.parquet"))
+    assert names == sorted(p.name for p in (tmp_path / "held").glob("*.parquet")) and len(names) == 13
+    for name in names:  # the links' metadata carry the stage's timings: compared without it
+        assert pq.read_table(r.folder / name).equals(pq.read_table(tmp_path / "held" / name), check_metadata=False), name
+
+
+def test_a_failed_resolution_leaves_no_half_written_cache(world, tmp_path, monkeypatch):
+    import omni.workspace as wsmod
+
+    d = tmp_path / "w"
+    shutil.copytree(world / "raw", d / "raw")
+
+    def broken(*a, **k):
+        raise RuntimeError("profiles failed")
+
+    monkeypatch.setattr(wsmod, "build_profiles", broken)
+    with pytest.raises(RuntimeError, match="profiles failed"):
+        Workspace(d).resolve(as_of=MONTH, stable=False)
+    left = [p.name for p in (d / "processed").iterdir() if p.name.startswith((".oneid", "oneid"))]
+    assert left == []
