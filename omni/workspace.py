@@ -452,11 +452,14 @@ def _spill_inputs(inputs: tuple, under: Path, prefix: str = "inputs", background
     return spill_frames({n: f for n, f in frames.items() if f is not None}, under, prefix, background=background)
 
 
-def _unspill_inputs(d: Path, remove: bool, parts: tuple[str, ...] = ("ids", "records", "tabs", "quasi")) -> tuple:
+def _unspill_inputs(d: Path, remove: bool, parts: tuple[str, ...] = ("ids", "records", "tabs", "quasi"),
+                    tab_columns: dict[str, list[str]] | None = None) -> tuple:
     """The inputs :func:`_spill_inputs` wrote to ``d`` (None for a table it was not given or not
     asked for in ``parts``, no source tables without ``"tabs"``); ``remove`` deletes the folder
-    once read."""
-    frames = read_spilled(d, remove, which=lambda n: ("tabs" if n.startswith("tab.") else n) in parts)
+    once read. ``tab_columns`` (source -> columns): only those source tables, with only those columns."""
+    frames = read_spilled(d, remove, which=lambda n: ("tabs" if n.startswith("tab.") else n) in parts and (
+        tab_columns is None or not n.startswith("tab.") or n[len("tab."):] in tab_columns),
+        columns=None if tab_columns is None else {f"tab.{n}": c for n, c in tab_columns.items()})
     tabs = {n.split(".", 1)[1]: t for n, t in frames.items() if n.startswith("tab.")}
     return frames.get("ids"), frames.get("records"), tabs, frames.get("quasi")
 
@@ -867,6 +870,29 @@ class Workspace:
         if keys:
             out.insert(0, "record_key", self._record_keys(tables, names).array)
         return out
+
+    def _kept_record_keys(self, records: pd.DataFrame, tabs: dict[str, pd.DataFrame], on_disk: Path | None):
+        """``<source>:<key>`` of each of ``records`` (its ``source`` and ``row``: the records kept
+        after the time cut), source by source from the key columns alone, read from the folder
+        where the source tables wait (``on_disk``) when ``tabs`` does not hold them. At 5M persons
+        the whole tables read back at this point (with the rules' results held) passed the machine."""
+        names = list(records["source"].cat.categories)
+        codes = records["source"].cat.codes.to_numpy()
+        rows = records["row"].to_numpy(np.int64)
+        bounds = np.searchsorted(codes, np.arange(len(names) + 1), side="left")
+        if len(codes) > 1 and not (codes[1:] >= codes[:-1]).all():  # not stacked by source: as one stack
+            tabs = tabs or _unspill_inputs(on_disk, remove=False, parts=("tabs",))[2]
+            offset = np.r_[0, np.cumsum([len(tabs[n]) for n in names])[:-1]].astype(np.int64)
+            return self._record_keys(tabs, names).array.take(offset[codes] + rows)
+        parts = []
+        for i, n in enumerate(names):
+            key = self.spec.sources[n].key
+            tab = tabs[n] if tabs else _unspill_inputs(on_disk, remove=False, parts=("tabs",), tab_columns={n: [key]})[2][n]
+            at = rows[bounds[i]:bounds[i + 1]]
+            whole = len(at) == len(tab) and (len(at) == 0 or (at[0] == 0 and bool((np.diff(at) == 1).all())))
+            parts.append(record_keys(n, tab[[key]] if whole else tab[[key]].take(at), key))
+            del tab
+        return pd.concat(parts, ignore_index=True).array
 
     def _record_keys(self, tables, names: list[str]) -> pd.Series:
         """``<source>:<key>`` of every record of ``names``, stacked in that order (Arrow strings)."""
@@ -1376,16 +1402,13 @@ class Workspace:
         if on_disk is not None:
             del ids
             release_memory()
-            _, _, tabs, quasi = _unspill_inputs(on_disk, remove=False,
-                                                parts=("tabs", "quasi") if self.config.probabilistic else ("tabs",))
         if "record_key" not in records.columns:  # keys from the trimmed tables, once the rules are done
-            names = list(records["source"].cat.categories)
-            keys = self._record_keys(tabs, names).array
-            if as_of is not None:  # after the time cut: the kept records' places in the full stack
-                offset = np.r_[0, np.cumsum([len(tabs[n]) for n in names])[:-1]].astype(np.int64)
-                keys = keys.take(offset[records["source"].cat.codes.to_numpy()] + records["row"].to_numpy(np.int64))
+            keys = self._kept_record_keys(records, tabs, on_disk)
             records.insert(0, "record_key", keys)
             res.records.insert(0, "record_key", keys)
+            del keys
+        if on_disk is not None and self.config.probabilistic:  # the source tables stay there until the OneIDs
+            _, _, _, quasi = _unspill_inputs(on_disk, remove=False, parts=("quasi",))
         lap("rules", t)
         ids = None  # the invalid rows the explanations need are in res.invalid
         return res, records, tabs, quasi, naive, n_ids, data_end

@@ -180,10 +180,13 @@ def spilled_rows(d: Path) -> dict[str, int]:
     return {n: int(meta["rows"][n]) for n in meta["frames"]}
 
 
-def read_spilled(d: Path, remove: bool = True, which: Callable[[str], bool] | None = None) -> dict[str, pd.DataFrame]:
+def read_spilled(d: Path, remove: bool = True, which: Callable[[str], bool] | None = None,
+                 columns: Mapping[str, Sequence[str]] | None = None) -> dict[str, pd.DataFrame]:
     """The frames :func:`spill_frames` wrote to ``d``, in their order; ``remove`` deletes the
-    folder once read; ``which`` (a test on the frame names) reads only some of them. A folder
-    still being written (``background``) is waited for."""
+    folder once read; ``which`` (a test on the frame names) reads only some of them; ``columns``
+    (frame name -> column names) only some columns of those frames, in the frame's order (at 5M
+    persons the record keys need the source tables' key columns, not the 4 GB of whole tables).
+    A folder still being written (``background``) is waited for."""
     import pyarrow as pa
     import pyarrow.feather as feather
 
@@ -193,13 +196,25 @@ def read_spilled(d: Path, remove: bool = True, which: Callable[[str], bool] | No
     for n in meta["frames"]:
         if which is not None and not which(n):
             continue
-        plain = feather.read_table(d / f"{n}.arrow", memory_map=False).to_pandas()
+        spec = meta["columns"][n]
+        if columns is not None and n in columns:
+            unknown = set(columns[n]) - {c for c, _, _ in spec}
+            if unknown:
+                raise KeyError(f"frame {n!r} spilled to {d} has no column {sorted(unknown)[0]!r}")
+            spec = [col for col in spec if col[0] in set(columns[n])]
+        kinds = {c: kind for c, kind, _ in spec}
+        plain = feather.read_table(d / f"{n}.arrow", memory_map=False,
+                                   columns=[c for c, k in kinds.items() if k == "plain"]).to_pandas()
         with pa.OSFile(str(d / f"{n}.backed.arrow")) as source:
-            backed = pa.ipc.open_stream(source).read_all()
+            reader = pa.ipc.open_stream(source)
+            wanted = [c for c, k in kinds.items() if k != "plain"]
+            backed = (reader.read_all() if len(wanted) == len(reader.schema) else  # a batch at a time: only theirs kept
+                      pa.Table.from_batches([b.select(wanted) for b in reader], schema=pa.schema(
+                          [reader.schema.field(c) for c in wanted])))
         frames[n] = pd.DataFrame({c: (plain[c] if plain[c].dtype == t else plain[c].astype(t)).array
                                   if kind == "plain" else pd.arrays.ArrowStringArray(backed.column(c))
                                   if kind == "string" else pd.arrays.ArrowExtensionArray(backed.column(c))
-                                  for c, kind, t in meta["columns"][n]}, copy=False)
+                                  for c, kind, t in spec}, copy=False)
         del plain, backed
     if remove:
         shutil.rmtree(d, ignore_errors=True)

@@ -33,6 +33,21 @@ def test_spilled_frames_come_back_with_their_values_dtypes_and_order(tmp_path):
     assert back["b"]["cat"].cat.categories.dtype == "string"  # not object: the categories' own dtype
 
 
+def test_some_columns_of_some_frames_come_back_alone(tmp_path):
+    """The record keys need each source table's key column only: a spilled frame is read column
+    by column (plain and Arrow-backed ones, in the frame's order), other frames whole."""
+    big = pd.concat([_frame()] * 3, ignore_index=True)
+    d = spill_frames({"f": big, "g": _frame()}, tmp_path, "cols")
+    back = read_spilled(d, remove=False, columns={"f": ["dict", "row", "key"]})
+    pd.testing.assert_frame_equal(back["f"], big[["key", "row", "dict"]])
+    pd.testing.assert_frame_equal(back["g"], _frame())
+    only = read_spilled(d, remove=False, which=lambda n: n == "f", columns={"f": ["amount"]})
+    assert list(only) == ["f"]
+    pd.testing.assert_frame_equal(only["f"], big[["amount"]])
+    with pytest.raises(KeyError, match="frame 'f' spilled to .* has no column 'nope'"):
+        read_spilled(d, columns={"f": ["row", "nope"]})
+
+
 def test_a_kept_folder_reads_twice_and_a_missing_one_is_an_error(tmp_path):
     d = spill_frames({"f": _frame()}, tmp_path, "keep")
     pd.testing.assert_frame_equal(read_spilled(d, remove=False)["f"], read_spilled(d)["f"])

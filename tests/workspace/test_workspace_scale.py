@@ -41,9 +41,10 @@ def resolved(world):
 
     real = wsmod._unspill_inputs
 
-    def spy(d, remove, parts=("ids", "records", "tabs", "quasi")):
-        READS.append((d.name.split("-")[0], tuple(parts)))
-        return real(d, remove, parts)
+    def spy(d, remove, parts=("ids", "records", "tabs", "quasi"), tab_columns=None):
+        READS.append((d.name.split("-")[0], tuple(parts) if tab_columns is None else
+                      tuple(f"{n}.{c}" for n, cols in tab_columns.items() for c in cols)))
+        return real(d, remove, parts, tab_columns)
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(wsmod, "_unspill_inputs", spy)
@@ -228,12 +229,16 @@ def test_a_loaded_dataset_resolves_a_month_against_the_previous_one(resolved, te
 
 
 def test_source_and_quasi_tables_wait_on_disk_through_the_baseline_and_the_rules(resolved):
-    """While two months share the inputs, each resolution reads the identifiers and records, and
-    only after the rules the source and quasi tables; during the matching only the records are
+    """While two months share the inputs, each resolution reads the identifiers and records; after
+    the rules, each source table's key column alone (the record keys; at 5M persons the whole
+    tables did not fit there) and the quasi table; during the matching only the records are
     parked, and the source tables come back once the OneIDs are numbered (at 1M persons the
     baseline, the rules and the numbering peaked with all of them held)."""
+    ws, _ = resolved
     everything = ("ids", "records", "tabs", "quasi")
-    month = [(".inputs", ("tabs", "quasi")), (".outputs", everything), (".inputs", ("tabs",))]
+    keys = [(".inputs", (f"{n}.{ws.spec.sources[n].key}",)) for n in ws._record_sources()]
+    assert len(keys) >= 5
+    month = [*keys, (".inputs", ("quasi",)), (".outputs", everything), (".inputs", ("tabs",))]
     assert READS == month + [(".inputs", ("ids", "records"))] + month
 
 
@@ -414,10 +419,10 @@ def test_frames_go_into_the_cache_as_they_are_made(world, tmp_path, monkeypatch)
     written: list[set[str]] = []
     real = wsmod._unspill_inputs
 
-    def spy(folder, remove, parts=("ids", "records", "tabs", "quasi")):
-        if tuple(parts) == ("tabs",):  # the unified tables' read, after the OneIDs are made
+    def spy(folder, remove, parts=("ids", "records", "tabs", "quasi"), tab_columns=None):
+        if tuple(parts) == ("tabs",) and tab_columns is None:  # the unified tables' read, after the OneIDs
             written.append({p.stem for p in (d / "processed").glob(".oneid-*/*.parquet")})
-        return real(folder, remove, parts)
+        return real(folder, remove, parts, tab_columns)
 
     monkeypatch.setattr(wsmod, "_unspill_inputs", spy)
     ws = Workspace(d)
@@ -451,3 +456,26 @@ def test_a_failed_resolution_leaves_no_half_written_cache(world, tmp_path, monke
         Workspace(d).resolve(as_of=MONTH, stable=False)
     left = [p.name for p in (d / "processed").iterdir() if p.name.startswith((".oneid", "oneid"))]
     assert left == []
+
+
+def test_record_keys_from_the_key_columns_are_the_stacked_keys(world, tmp_path):
+    """The kept records' keys, made source by source from the key columns (read alone from the
+    folder where the source tables wait, or from the tables held), are the keys of the whole
+    stack taken at the records' places; records not stacked by source take the whole stack."""
+    import omni.workspace as wsmod
+
+    ws = Workspace(world)
+    tabs = {n: ws.source(n) for n in ws._record_sources()}
+    records = ws._build_records(tabs, keys=False)
+    stacked = ws._build_records(tabs)["record_key"]
+    kept = np.flatnonzero(~(records["time"].to_numpy() >= month_end("2026-08")))
+    assert 0 < len(kept) < len(records)
+    cut = records.iloc[kept].reset_index(drop=True)
+    on_disk = wsmod._spill_inputs((None, None, tabs, None), tmp_path, "keys")
+    for got in (ws._kept_record_keys(cut, tabs, None), ws._kept_record_keys(cut, {}, on_disk),
+                ws._kept_record_keys(records, {}, on_disk)):
+        want = stacked.take(kept) if len(got) == len(kept) else stacked
+        assert list(got) == list(want)
+    shuffled = cut.iloc[np.random.default_rng(1).permutation(len(cut))].reset_index(drop=True)
+    assert list(ws._kept_record_keys(shuffled, {}, on_disk)) == list(
+        stacked.take(kept[np.random.default_rng(1).permutation(len(cut))]))
