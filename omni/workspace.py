@@ -1310,10 +1310,12 @@ class Workspace:
         linkage: dict = {}
         _linkage_summary(linkage, links, run_warnings)
         del res, record_oneid, changes, links, naive
+        # at one thread (5M persons) each write's peak and its frames are gone before the next step
+        one_at_a_time = sink is not None and self._threads() == 1
         if sink is not None:  # into the cache now, before the source tables are read back
             for name in list(frames):
                 sink.put(name, frames.pop(name))
-            if self._threads() == 1:  # at 5M persons their writing's peak, then theirs, gone first
+            if one_at_a_time:
                 sink.wait()
         if on_disk is not None and not tabs:  # the shared source tables, once the OneIDs are made
             release_memory()
@@ -1324,6 +1326,8 @@ class Workspace:
             tables[role] = unified_table(role, tabs, self.spec, rowmap)
             if sink is not None and role != "orders":  # the orders go on into the profiles
                 sink.put(role, tables.pop(role))
+                if one_at_a_time:
+                    sink.wait()
         t = lap("unified_tables", t)
         profiles = build_profiles(tabs, rowmap, as_of=month_end(as_of) if as_of else None,
                                   orders=tables["orders"])

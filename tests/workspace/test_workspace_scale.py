@@ -424,12 +424,22 @@ def test_frames_go_into_the_cache_as_they_are_made(world, tmp_path, monkeypatch)
             written.append({p.stem for p in (d / "processed").glob(".oneid-*/*.parquet")})
         return real(folder, remove, parts, tab_columns)
 
+    profiled: list[set[str]] = []
+    real_profiles = wsmod.build_profiles
+
+    def profiles_spy(*a, **k):
+        profiled.append({p.stem for p in (d / "processed").glob(".oneid-*/*.parquet")})
+        return real_profiles(*a, **k)
+
     monkeypatch.setattr(wsmod, "_unspill_inputs", spy)
+    monkeypatch.setattr(wsmod, "build_profiles", profiles_spy)
     ws = Workspace(d)
     r = ws.resolve(as_of=MONTH)
     monkeypatch.setattr(wsmod, "_unspill_inputs", real)
     rules = {"record_oneid", "values", "edges", "removals", "invalid", "changes", "links", "naive"}
     assert len(written) == 2 and all(w == rules for w in written)  # both months; no table yet
+    # and the unified tables but the orders (the profiles read them) before the profiles are made
+    assert profiled == [rules | {"events", "touchpoints", "campaign_assignments"}] * 2
     assert not list((d / "processed").glob(".oneid-*"))  # each completed and renamed into place
 
     held = Workspace(d)._resolve_now(MONTH, ws.resolve(str(Month.parse(MONTH).previous),
