@@ -1106,12 +1106,13 @@ class Workspace:
             self._shared_inputs = {}
             try:
                 earlier = self.resolve(str(Month.parse(as_of).previous), stable=False, baseline=False)
-                # only the two columns the numbering reads, not kept by the Resolved, and handed
-                # over in a box the resolution empties: read when this month is numbered (not
-                # held through its rules and matching: 0.7 GB at 1M) and freed right after
+                # handed over in a box the resolution empties, and read only when this month is
+                # numbered (not held through its rules and matching: 0.7 GB at 1M): its cached
+                # Parquet file, which the numbering reads a batch of rows at a time (the whole map
+                # passed the machine at 5M persons), else the two columns the numbering reads
                 previous_map = functools.partial(earlier.read, "record_oneid", ["record_key", "oneid"])
-                carry = {"previous": previous_map if self.engine != "spark" else
-                         earlier.folder / "record_oneid.parquet" if earlier.folder is not None else previous_map()}
+                carry = {"previous": earlier.folder / "record_oneid.parquet" if earlier.folder is not None else
+                         previous_map if self.engine != "spark" else previous_map()}
                 del previous_map
                 del earlier
                 self._shared_inputs["last"] = True  # this month is the inputs' last user
@@ -1167,8 +1168,8 @@ class Workspace:
         except (OSError, ValueError):
             return None
 
-    def _published_previous(self, month: str) -> pd.DataFrame | None:
-        """Last month's OneIDs as they were published: the ``record_oneid`` of a resolution as of
+    def _published_previous(self, month: str) -> Path | None:
+        """Last month's OneIDs as they were published: the ``record_oneid`` file of a resolution as of
         ``month`` cached by an earlier run on earlier files (a monthly job's data grows, so its
         fingerprint differs), made by the same code and OneID settings. None when there is none
         (or when the cache for the current files exists: :meth:`resolve` reads it as usual).
@@ -1194,7 +1195,7 @@ class Workspace:
         d = max(found)[1]
         self._say(f"  OneIDs numbered against the published resolution as of {month} ({d.name})")
         self._previous_from = d.name
-        return Resolved.from_cache(d).read("record_oneid", ["record_key", "oneid"])
+        return d / "record_oneid.parquet"  # read by the numbering a batch of rows at a time
 
     def unified(self, as_of: str | None = None) -> Resolved:
         """Alias of :meth:`resolve` that reads better in notebooks."""
@@ -1221,10 +1222,10 @@ class Workspace:
             summary["previous_from"] = self._previous_from
         return summary
 
-    def _resolve_now(self, as_of: str | None, previous: pd.DataFrame | dict | None,
+    def _resolve_now(self, as_of: str | None, previous: pd.DataFrame | Path | dict | None,
                      baseline: bool = True, sink: FrameSink | None = None) -> Resolved:
         """One resolution as of ``as_of``. ``previous``: the earlier ``record_oneid`` (``record_key``,
-        ``oneid``) to number against, or a dict holding it under ``"previous"``, which this empties
+        ``oneid``) to number against (or its Parquet file), or a dict holding it under ``"previous"``, which this empties
         so that the frame is freed once the OneIDs are numbered (the caller holds no other reference).
         ``baseline``: with the naive baseline (:meth:`resolve`). ``sink``: the cache folder being
         made (:meth:`resolve`): each output frame is written there as soon as it is made and let

@@ -91,8 +91,9 @@ def parse_canonical(arr: pa.Array) -> np.ndarray | None:
     return num
 
 
-def parse_oneids(oneids: pd.Series | pa.Array, what: str = "previous map") -> np.ndarray:
-    """The numbers of OneIDs (inverse of :func:`format_oneids`).
+def parse_oneids(oneids: pd.Series | pa.Array, what: str = "previous map", first_row: int = 0) -> np.ndarray:
+    """The numbers of OneIDs (inverse of :func:`format_oneids`). ``first_row``: the row of
+    ``oneids[0]`` in the whole (a batch of a longer column), for the message.
 
     Raises
     ------
@@ -111,6 +112,6 @@ def parse_oneids(oneids: pd.Series | pa.Array, what: str = "previous map") -> np
     bad = ~s.str.fullmatch(rf"{ONEID_PREFIX}\d{{{ONEID_DIGITS}}}").fillna(False)
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise ValueError(f"{what} row {i + 1}: {s.iloc[i]!r} is not a OneID "
+        raise ValueError(f"{what} row {first_row + i + 1}: {s.iloc[i]!r} is not a OneID "
                          f"({ONEID_PREFIX} + {ONEID_DIGITS} digits)")
     return s.str.slice(len(ONEID_PREFIX)).astype("int64").to_numpy()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -102,6 +104,47 @@ def _same_keys_at(keys: pd.Series, previous_keys: pd.Series, aligned: np.ndarray
     return True
 
 
+#: Rows of the previous map read at once when it is given as its Parquet file (:func:`_read_previous`).
+PREVIOUS_BATCH_ROWS = 1 << 20
+
+
+def _read_previous(path: Path, keys: pd.Series, aligned: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """From the previous map's Parquet file (``record_key``, ``oneid``): each of its rows' OneID
+    number, and each record's row in it (-1: not there).
+
+    Read :data:`PREVIOUS_BATCH_ROWS` rows at a time: the numbers are parsed and, with ``aligned``
+    (see :func:`_previous_positions`), the keys compared batch by batch, so that neither column
+    is ever held whole (at 5M persons the whole map, 94 M keys and OneIDs as strings, took the
+    second month's resolution past 21.5 GB at its numbering). Without ``aligned``, or on any
+    difference, the key column is read whole and joined as :func:`_previous_positions` does.
+    """
+    import pyarrow.parquet as pq
+
+    f = pq.ParquetFile(path)
+    n = f.metadata.num_rows
+    nums = np.empty(n, dtype=np.int64)
+    here = _own_arrow(keys)
+    same = (aligned is not None and len(aligned) == n and n > 0 and not here.null_count
+            and (n == 1 or bool((np.diff(aligned) > 0).all())))
+    i = 0
+    for batch in f.iter_batches(batch_size=PREVIOUS_BATCH_ROWS, columns=["record_key", "oneid"] if same else ["oneid"]):
+        k = batch.num_rows
+        nums[i:i + k] = parse_oneids(batch.column("oneid"), first_row=i)
+        if same and k:
+            at = aligned[i:i + k]
+            there = batch.column("record_key")
+            a = _combined(here.slice(int(at[0]), int(at[-1] - at[0]) + 1)).take(pa.array(at - at[0]))
+            same = not there.null_count and bool(pc.all(pc.equal(a, _combined(there))).as_py())
+        i += k
+    if same or n == 0:
+        pos = np.full(len(keys), -1, dtype=np.int64)
+        if n:
+            pos[aligned] = np.arange(n, dtype=np.int64)
+        return nums, pos
+    return nums, index_in(keys, pd.Series(pd.arrays.ArrowStringArray(
+        f.read(columns=["record_key"]).column(0).cast(pa.large_string()))))
+
+
 def _previous_positions(keys: pd.Series, previous_keys: pd.Series, aligned: np.ndarray | None) -> np.ndarray:
     """Each record's row in the previous map (-1: not there). ``aligned``, when given, says where
     the previous map's records should be (its rows in order); it is used only if every key there
@@ -130,9 +173,12 @@ def _absent(values: np.ndarray, present: np.ndarray) -> np.ndarray:
 
 
 def assign_oneid_numbers(
-    clusters: pd.DataFrame, previous: pd.DataFrame | None = None, aligned: np.ndarray | None = None,
+    clusters: pd.DataFrame, previous: pd.DataFrame | str | Path | None = None, aligned: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
     """:func:`assign_oneids` without the strings: the OneID number of every cluster.
+
+    ``previous`` may be the previous map's Parquet file (a cached ``record_oneid.parquet``): it is
+    then read a batch of rows at a time (:func:`_read_previous`).
 
     ``aligned`` (optional): the rows of ``clusters`` that hold the previous map's records, in its
     order, when the caller knows them (last month resolved from the same files: the records
@@ -154,15 +200,20 @@ def assign_oneid_numbers(
     assigned = np.full(n_cl, -1, dtype=np.int64)
     events: list[pd.DataFrame] = []
     next_number = 1
-    had_previous = previous is not None and len(previous) > 0
-    if had_previous:
-        prev_num = pd.Series(parse_oneid(previous["oneid"]))
-        next_number = int(prev_num.max()) + 1
+    prev_num = pos = None
+    if isinstance(previous, str | Path):
+        prev_num, pos = _read_previous(Path(previous), clusters["record_key"], aligned)
+    elif previous is not None and len(previous):
+        prev_num = parse_oneid(previous["oneid"])
         # each record's previous OneID number: a hash join in Arrow on the record keys (first row
         # of a key, as drop_duplicates kept it); at 20 M records pandas' reindex on string keys took
         # minutes and several GB of Python strings
         pos = _previous_positions(clusters["record_key"], previous["record_key"], aligned)
-        del previous  # its strings (0.7 GB at 1M persons) are done with; the caller hands it over
+    del previous  # its strings (0.7 GB at 1M persons) are done with; the caller hands it over
+    had_previous = prev_num is not None and len(prev_num) > 0
+    if had_previous:
+        prev_num = pd.Series(prev_num)
+        next_number = int(prev_num.max()) + 1
         has = pos >= 0
         # records per (previous id, cluster): one int64 key per pair, counted by a sort (pandas'
         # two-column value_counts took several GB at 20 M records)

@@ -286,6 +286,40 @@ def test_numbering_with_aligned_positions_equals_the_key_join_and_checks_them(mo
         assign_oneid_numbers(now, prev, np.array([0, 1, 3, 5]))
 
 
+def test_numbering_against_the_previous_maps_file_read_in_batches(tmp_path, monkeypatch):
+    """The previous map given as its cached Parquet file is read a few rows at a time (at 5M
+    persons the whole map beside the resolution passed the machine): the same numbers, codes and
+    changes as the frame, with aligned rows right, wrong, short or absent; right rows need no key
+    join; a bad OneID in a later batch is named by its row in the whole file."""
+    from omni.oneid import stable
+    from omni.oneid.stable import assign_oneid_numbers
+
+    now = pd.DataFrame({"record_key": pd.array(["a", "x", "b", "c", "y", "d"], dtype="string[pyarrow]"),
+                        "cluster": [0, 0, 1, 2, 2, 3]})
+    prev = pd.DataFrame({"record_key": pd.array(["a", "b", "c", "d"], dtype="string[pyarrow]"),
+                         "oneid": ["O000000004", "O000000002", "O000000002", "O000000001"]})
+    path = tmp_path / "record_oneid.parquet"
+    prev.to_parquet(path, index=False)
+    monkeypatch.setattr(stable, "PREVIOUS_BATCH_ROWS", 3)  # two batches
+    want = assign_oneid_numbers(now, prev)
+    for aligned in (np.array([0, 2, 3, 5]), np.array([0, 1, 3, 5]), np.array([0, 2]), None):
+        got = assign_oneid_numbers(now, path, aligned)
+        assert got[0].tolist() == want[0].tolist() == [4, 2, 5, 1]
+        assert got[1].tolist() == want[1].tolist()
+        pd.testing.assert_frame_equal(got[2], want[2])
+    wrong_late = np.array([0, 2, 3, 4])  # the last key, in the second batch, is not d
+    assert assign_oneid_numbers(now, path, wrong_late)[0].tolist() == [4, 2, 5, 1]
+    monkeypatch.setattr(stable, "index_in", lambda *a: (_ for _ in ()).throw(AssertionError("joined")))
+    assert assign_oneid_numbers(now, path, np.array([0, 2, 3, 5]))[0].tolist() == [4, 2, 5, 1]
+    with pytest.raises(AssertionError, match="joined"):
+        assign_oneid_numbers(now, path, wrong_late)
+    prev.assign(oneid=["O000000004", "O000000002", "O000000002", "P1"]).to_parquet(path, index=False)
+    with pytest.raises(ValueError, match="previous map row 4: 'P1' is not a OneID"):
+        assign_oneid_numbers(now, path, np.array([0, 2, 3, 5]))
+    prev.iloc[:0].to_parquet(path, index=False)  # an empty map: numbered from 1, as without one
+    assert assign_oneid_numbers(now, path)[0].tolist() == assign_oneid_numbers(now, None)[0].tolist() == [1, 2, 3, 4]
+
+
 def test_aligned_keys_are_checked_block_by_block_on_chunked_columns():
     """The check of the aligned rows runs a block at a time on the columns' own (chunked) Arrow
     data: a wrong key in a later block, a missing key or rows out of order send the numbering to
