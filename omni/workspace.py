@@ -1120,19 +1120,22 @@ class Workspace:
                     res = self._resolve_now(as_of, carry, sink=sink)
                 del carry
             finally:
-                if "spark" in self._shared_inputs:
-                    self._shared_inputs["spark"].close()  # the Spark tasks' staging folder
-                if "spilled" in self._shared_inputs:  # read by both months (or the second failed)
-                    try:
-                        wait_spilled(self._shared_inputs["spilled"])  # its thread done with the folder
-                    except Exception:  # noqa: BLE001, S110 - a failed write is raised to its reader, not here
-                        pass
-                    shutil.rmtree(self._shared_inputs["spilled"], ignore_errors=True)
-                self._shared_inputs = None
-                release_memory()
+                self._end_shared_inputs()
         elif previous is None or stable:
-            with self._cache_sink(cache) as sink:
-                res = self._resolve_now(as_of, previous, baseline=baseline, sink=sink)
+            # above RESOLVE_THREADS_UP_TO estimated records one resolution alone keeps its source
+            # and quasi tables on disk too, as two months sharing their inputs do (a monthly job
+            # numbered against last month's published OneIDs: at 5M persons they do not fit beside
+            # the rules and the matching)
+            alone = (self._shared_inputs is None and self.engine != "spark" and self._dataset is None
+                     and self.estimated_records() > RESOLVE_THREADS_UP_TO)
+            if alone:
+                self._shared_inputs = {}
+            try:
+                with self._cache_sink(cache) as sink:
+                    res = self._resolve_now(as_of, previous, baseline=baseline, sink=sink)
+            finally:
+                if alone:
+                    self._end_shared_inputs()
         else:  # numbered against an explicit map, not cached: held in memory
             res = self._resolve_now(as_of, previous, baseline=baseline)
         if previous is None or stable:
@@ -1143,6 +1146,20 @@ class Workspace:
                 res = Resolved.from_cache(cache)
         self._resolved[as_of] = res
         return res
+
+    def _end_shared_inputs(self) -> None:
+        """Remove what resolutions sharing their inputs left (:meth:`_shared_resolution_inputs`):
+        the folder where the inputs waited, once its writing thread is done, and Spark's staging."""
+        shared, self._shared_inputs = self._shared_inputs, None
+        if "spark" in shared:
+            shared["spark"].close()  # the Spark tasks' staging folder
+        if "spilled" in shared:  # read by both months (or the second failed)
+            try:
+                wait_spilled(shared["spilled"])  # its thread done with the folder
+            except Exception:  # noqa: BLE001, S110 - a failed write is raised to its reader, not here
+                pass
+            shutil.rmtree(shared["spilled"], ignore_errors=True)
+        release_memory()
 
     def held_resolution(self, as_of: str) -> Resolved | None:
         """The resolution as of ``as_of`` this workspace resolved, or read and checked against its

@@ -489,3 +489,36 @@ def test_record_keys_from_the_key_columns_are_the_stacked_keys(world, tmp_path):
     shuffled = cut.iloc[np.random.default_rng(1).permutation(len(cut))].reset_index(drop=True)
     assert list(ws._kept_record_keys(shuffled, {}, on_disk)) == list(
         stacked.take(kept[np.random.default_rng(1).permutation(len(cut))]))
+
+
+def test_one_large_resolution_alone_keeps_its_inputs_on_disk(world, tmp_path, monkeypatch):
+    """Above ``RESOLVE_THREADS_UP_TO`` estimated records a resolution of one month alone (a
+    monthly job numbered against last month's published OneIDs) keeps its source and quasi tables
+    on disk as two months sharing inputs do: read back after the rules, the folder removed after;
+    the cache files are those of the resolution held in memory."""
+    import pyarrow.parquet as pq
+
+    import omni.workspace as wsmod
+
+    copies = []
+    for name in ("small", "large"):
+        d = tmp_path / name
+        shutil.copytree(world / "raw", d / "raw")
+        copies.append(d)
+    small = Workspace(copies[0]).resolve("2026-09", stable=False)
+    reads: list[str] = []
+    real = wsmod._unspill_inputs
+
+    def spy(folder, remove, parts=("ids", "records", "tabs", "quasi"), tab_columns=None):
+        reads.append(folder.name.split("-")[0])
+        return real(folder, remove, parts, tab_columns)
+
+    monkeypatch.setattr(wsmod, "_unspill_inputs", spy)
+    monkeypatch.setattr(wsmod, "RESOLVE_THREADS_UP_TO", 0)
+    large = Workspace(copies[1]).resolve("2026-09", stable=False)
+    assert reads.count(".inputs") >= 3 and ".outputs" in reads
+    assert not [p for p in (copies[1] / "processed").iterdir() if p.name.startswith(".")]
+    names = sorted(p.name for p in small.folder.glob("*.parquet"))
+    assert names == sorted(p.name for p in large.folder.glob("*.parquet")) and len(names) == 13
+    for name in names:
+        assert pq.read_table(small.folder / name).equals(pq.read_table(large.folder / name), check_metadata=False), name
