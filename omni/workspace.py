@@ -36,7 +36,7 @@ from omni.core.files import sha256_file
 from omni.core.month import Month
 from omni.core.progress import console, say
 from omni.core.sink import FrameSink
-from omni.core.spill import read_spilled, spill_frames, spilled_rows, wait_spilled
+from omni.core.spill import read_spilled, spill_frames, spilled_rows, sweep_orphans, wait_spilled
 from omni.io import LoadedSource, load_dataset, load_source, read_spec
 from omni.io.read import estimate_rows
 from omni.memory import check_resolution_memory, release_memory
@@ -1098,6 +1098,9 @@ class Workspace:
                 self._resolved[as_of] = res
                 self._month_inputs = None  # loaded by data_end for a resolution not needed now
                 return res
+        left = sweep_orphans(self.path / PROCESSED)  # what killed runs left (pid no longer running)
+        if left:
+            self._say(f"  removed {len(left)} working folder(s) left by runs that were stopped: {', '.join(left[:3])}")
         if previous is None and stable and as_of is not None:
             previous = self._published_previous(str(Month.parse(as_of).previous))
         if previous is None and stable and as_of is not None:
@@ -1212,7 +1215,13 @@ class Workspace:
         d = max(found)[1]
         self._say(f"  OneIDs numbered against the published resolution as of {month} ({d.name})")
         self._previous_from = d.name
-        return d / "record_oneid.parquet"  # read by the numbering a batch of rows at a time
+        path = d / "record_oneid.parquet"  # read by the numbering a batch of rows at a time
+        import pyarrow.parquet as pq
+
+        missing = {"record_key", "oneid"} - set(pq.ParquetFile(path).schema_arrow.names)  # checked now, not hours later
+        if missing:
+            raise OmniError(f"published resolution {d.name}: record_oneid.parquet has no {sorted(missing)[0]} column")
+        return path
 
     def unified(self, as_of: str | None = None) -> Resolved:
         """Alias of :meth:`resolve` that reads better in notebooks."""
@@ -1560,9 +1569,9 @@ class Workspace:
         import tempfile
 
         d.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{d.name}-", dir=d.parent))
-        try:
-            with FrameSink(tmp, after_each=release_memory) as sink:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{d.name}-{os.getpid()}-", dir=d.parent))
+        try:  # at one thread (5M persons) one write at a time: each its own Arrow copy
+            with FrameSink(tmp, threads=1 if self._threads() == 1 else None, after_each=release_memory) as sink:
                 yield sink
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -1578,13 +1587,18 @@ class Workspace:
 
         d.parent.mkdir(parents=True, exist_ok=True)
         staged = r.folder is not None and r.folder.parent == d.parent and r.folder.name.startswith(f".{d.name}-")
-        tmp = r.folder if staged else Path(tempfile.mkdtemp(prefix=f".{d.name}-", dir=d.parent))
-        self._write_frames(tmp, r)
-        write_manifest(tmp)
+        tmp = r.folder if staged else Path(tempfile.mkdtemp(prefix=f".{d.name}-{os.getpid()}-", dir=d.parent))
         try:
+            self._write_frames(tmp, r)
+            write_manifest(tmp)
             tmp.rename(d)
-        except OSError:  # already there: written by another process meanwhile
+        except OSError:
             shutil.rmtree(tmp, ignore_errors=True)
+            if not d.is_dir():  # not written by another process meanwhile: a real failure
+                raise
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
 
     def _write_frames(self, d: Path, r: Resolved) -> None:
         """Each frame of ``r`` as a Parquet file in ``d``, two at a time (Arrow encodes and
@@ -1595,6 +1609,8 @@ class Workspace:
         for name in [*FRAMES, *r.tables]:
             held = name in r._frames if name in FRAMES else dict.__contains__(r.tables, name)
             if r.folder == d and not held:  # written there as the resolution made it
+                if not (d / f"{name}.parquet").is_file():
+                    raise RuntimeError(f"the resolution made in {d.name} has no {name}.parquet")
                 continue
             if deferred is not None and name in deferred.frames and not held:
                 deferred.write(name, d / f"{name}.parquet")  # written by Spark

@@ -47,16 +47,25 @@ class FrameSink:
 
     def put(self, name: str, df: pd.DataFrame) -> None:
         """Queue ``df`` to be written as ``<name>.parquet`` (without its index). The sink holds
-        the only other reference until it is written: the caller should drop its own."""
+        the only other reference until it is written: the caller should drop its own. Raises the
+        error of a write that already failed (the caller stops at the next frame, not at the end)."""
         if name in self._futures:
             raise ValueError(f"frame {name!r} was already given to the sink")
+        for f in self._futures.values():
+            if f.done() and f.exception() is not None:
+                raise f.exception()
         box = [df]
         del df
         self._futures[name] = self._pool.submit(self._write, name, box)
 
     def _write(self, name: str, box: list) -> None:
         df = box.pop()
-        df.to_parquet(self.folder / f"{name}.parquet", index=False)
+        try:
+            df.to_parquet(self.folder / f"{name}.parquet", index=False)
+        except Exception as err:  # raised without the writer's frames, which hold the frame (GBs)
+            del df
+            err.add_note(f"(writing {name}.parquet in {self.folder})")
+            raise err.with_traceback(None) from None
         del df
         if self._after is not None:
             self._after()
@@ -73,8 +82,8 @@ class FrameSink:
         """Wait for the writes (raising the first failure) and end the threads."""
         try:
             self.wait()
-        finally:
-            self._pool.shutdown(wait=True)
+        finally:  # after a failure the writes still queued are dropped
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
     def __enter__(self) -> FrameSink:
         return self
@@ -82,5 +91,5 @@ class FrameSink:
     def __exit__(self, *exc) -> None:
         if exc[0] is None:
             self.close()
-        else:  # already failing: end the threads without raising a second error over the first
-            self._pool.shutdown(wait=True)
+        else:  # already failing: the queued writes dropped, the running one waited for, no second error
+            self._pool.shutdown(wait=True, cancel_futures=True)

@@ -9,7 +9,9 @@ mostly from the page cache) and :func:`read_spilled` gives back the same frames:
 
 from __future__ import annotations
 
+import os
 import pickle
+import re
 import shutil
 import tempfile
 import threading
@@ -18,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["SPILL_ROWS", "read_spilled", "spill_frames", "spilled_rows", "wait_spilled"]
+__all__ = ["SPILL_ROWS", "read_spilled", "spill_frames", "spilled_rows", "sweep_orphans", "wait_spilled"]
 
 #: Rows converted to Arrow and written at once (:func:`_write_plain`).
 SPILL_ROWS = 4_000_000
@@ -66,7 +68,8 @@ def spill_frames(frames: Mapping[str, pd.DataFrame], under: Path | None, prefix:
         if under is None:
             raise ValueError("spill_frames needs the folder to write under, or one to add to (into=)")
         under.mkdir(parents=True, exist_ok=True)
-        d = Path(tempfile.mkdtemp(prefix=f".{prefix}-", dir=under))
+        # the process's id in the name: a folder left by a killed run is found and removed (sweep_orphans)
+        d = Path(tempfile.mkdtemp(prefix=f".{prefix}-{os.getpid()}-", dir=under))
     else:
         d = into
     todo = dict(frames)
@@ -94,6 +97,33 @@ def spill_frames(frames: Mapping[str, pd.DataFrame], under: Path | None, prefix:
 
     threading.Thread(target=write, name=f"omni-spill{d.name}", daemon=True).start()
     return d
+
+
+#: a hidden working folder of one process: ``.<name>-<pid>-<mkdtemp's 8 characters>``
+_WORKING = re.compile(r"^\..+-(\d+)-[a-z0-9_]{8}$")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive
+        return True
+    return True
+
+
+def sweep_orphans(under: Path) -> list[str]:
+    """Remove the hidden working folders under ``under`` left by processes that no longer run
+    (a resolution killed by the system leaves its inputs and its half-written cache: GBs at 5M
+    persons); return their names. Folders of running processes (their id in the name) are kept."""
+    gone = []
+    for d in sorted(under.iterdir()) if under.is_dir() else []:
+        m = _WORKING.match(d.name)
+        if m and d.is_dir() and int(m.group(1)) != os.getpid() and not _alive(int(m.group(1))):
+            shutil.rmtree(d, ignore_errors=True)
+            gone.append(d.name)
+    return gone
 
 
 def wait_spilled(d: Path) -> None:

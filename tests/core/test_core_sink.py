@@ -42,3 +42,37 @@ def test_an_error_in_the_caller_is_not_covered_by_the_sinks(tmp_path):
     with pytest.raises(KeyError, match="first"), FrameSink(tmp_path / "missing") as sink:
         sink.put("a", pd.DataFrame({"x": [1]}))
         raise KeyError("first")
+
+
+def test_after_a_failed_write_the_next_put_fails_and_the_frame_is_let_go_of(tmp_path, monkeypatch):
+    """A write that fails is raised at the next frame given (not after the last one), with the
+    file named, and its error does not keep the frame alive (the writer's frames are dropped)."""
+    import time
+
+    real = pd.DataFrame.to_parquet
+
+    def broken(self, path, *a, **k):
+        if str(path).endswith("bad.parquet"):
+            raise OSError("disk full")
+        return real(self, path, *a, **k)
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", broken)
+    sink = FrameSink(tmp_path, threads=1)
+    bad = pd.DataFrame({"x": np.arange(10)})
+    gone = weakref.ref(bad)
+    sink.put("bad", bad)
+    del bad
+    for _ in range(200):  # the writer thread's failure
+        if sink._futures["bad"].done():
+            break
+        time.sleep(0.01)
+    with pytest.raises(OSError, match="disk full") as got:
+        sink.put("next", pd.DataFrame({"y": [1]}))
+    assert any("bad.parquet" in n for n in getattr(got.value, "__notes__", []))
+    del got
+    with pytest.raises(OSError, match="disk full"):
+        sink.close()
+    import gc
+
+    gc.collect()
+    assert gone() is None

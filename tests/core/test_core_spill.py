@@ -195,3 +195,28 @@ def test_writes_from_two_threads_into_one_folder_all_land(tmp_path):
     assert list(back) == names and spilled_rows(d) == {n: len(f) for n, f in frames.items()}
     for n in names:
         pd.testing.assert_frame_equal(back[n], frames[n])
+
+
+def test_working_folders_of_stopped_processes_are_swept(tmp_path):
+    """A run killed by the system leaves its hidden working folders (GBs at 5M persons): those
+    whose process no longer runs are removed; this process's, a running one's and other folders stay."""
+    import os
+    import subprocess
+    import sys
+
+    from omni.core.spill import sweep_orphans
+
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                           text=True, check=True)
+    dead = int(ended.stdout)
+    mine = spill_frames({"f": _frame()}, tmp_path, "inputs")
+    assert mine.name.startswith(f".inputs-{os.getpid()}-")
+    for name in (f".inputs-{dead}-abcd1234", f".oneid-2026-10-0123456789ab-{dead}-x_y9z8w7", ".outputs-inputs-1-abcdefgh",
+                 "oneid-2026-10-0123456789ab", ".spark-stage-abcdefgh", "memo"):
+        (tmp_path / name).mkdir()
+    gone = sweep_orphans(tmp_path)
+    assert sorted(gone) == sorted([f".inputs-{dead}-abcd1234", f".oneid-2026-10-0123456789ab-{dead}-x_y9z8w7"])
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == sorted([mine.name, ".outputs-inputs-1-abcdefgh", "oneid-2026-10-0123456789ab",
+                           ".spark-stage-abcdefgh", "memo"])  # pid 1 runs
+    assert sweep_orphans(tmp_path / "missing") == []
