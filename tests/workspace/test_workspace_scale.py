@@ -429,11 +429,21 @@ def test_frames_go_into_the_cache_as_they_are_made(world, tmp_path, monkeypatch)
         profiled.append({p.stem for p in (d / "processed").glob(".oneid-*/*.parquet")})
         return real_profiles(*a, **k)
 
+    numbered: list[set[str]] = []
+    real_numbers = wsmod.assign_oneid_numbers
+
+    def numbers_spy(*a, **k):
+        numbered.append({p.stem for p in (d / "processed").glob(".oneid-*/*.parquet")})
+        return real_numbers(*a, **k)
+
     monkeypatch.setattr(wsmod, "_unspill_inputs", spy)
     monkeypatch.setattr(wsmod, "build_profiles", profiles_spy)
+    monkeypatch.setattr(wsmod, "assign_oneid_numbers", numbers_spy)
     ws = Workspace(d)
     r = ws.resolve(as_of=MONTH)
     monkeypatch.setattr(wsmod, "_unspill_inputs", real)
+    # the rules' frames before the numbering (at 5M it passed 21.5 GB with them held)
+    assert numbered == [{"values", "edges", "removals", "invalid"}] * 2
     rules = {"record_oneid", "values", "edges", "removals", "invalid", "changes", "links", "naive"}
     assert len(written) == 2 and all(w == rules for w in written)  # both months; no table yet
     # and the unified tables but the orders (the profiles read them) before the profiles are made
