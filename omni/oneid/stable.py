@@ -172,6 +172,25 @@ def _absent(values: np.ndarray, present: np.ndarray) -> np.ndarray:
     return np.flatnonzero(seen).astype(values.dtype, copy=False)
 
 
+def _counted(prev_num: np.ndarray, pos: np.ndarray, has: np.ndarray, codes: np.ndarray,
+             n_cl: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(prev_num[pos[has]] * n_cl + codes[has], return_counts=True)`` with one
+    whole-length array: the key is made in place, sorted where it is and counted by its runs."""
+    key = prev_num[pos[has]].astype(np.int64, copy=False)
+    key *= np.int64(n_cl)
+    key += codes[has]
+    key.sort()
+    if not len(key):
+        return key, np.zeros(0, dtype=np.intp)
+    starts = np.empty(len(key), dtype=bool)
+    starts[0] = True
+    np.not_equal(key[1:], key[:-1], out=starts[1:])
+    first = np.flatnonzero(starts)
+    del starts
+    n = np.diff(np.append(first, len(key))).astype(np.intp, copy=False)
+    return key[first], n
+
+
 def assign_oneid_numbers(
     clusters: pd.DataFrame, previous: pd.DataFrame | str | Path | None = None, aligned: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
@@ -216,11 +235,11 @@ def assign_oneid_numbers(
         next_number = int(prev_num.max()) + 1
         has = pos >= 0
         # records per (previous id, cluster): one int64 key per pair, counted by a sort (pandas'
-        # two-column value_counts took several GB at 20 M records)
-        prev_of = prev_num.to_numpy()[pos[has]].astype(np.int64)
-        del pos
-        pair, n = np.unique(prev_of * np.int64(n_cl) + codes[has], return_counts=True)
-        del prev_of
+        # two-column value_counts took several GB at 20 M records), made and sorted in place:
+        # np.unique's whole-length copies (about 0.75 GB each at 94 M records) were the peak of
+        # the second month's numbering at 5M persons
+        pair, n = _counted(prev_num.to_numpy(), pos, has, codes, n_cl)
+        del pos, has
         cell = pd.DataFrame({"prev": pair // n_cl, "cl": pair % n_cl, "n": n})
         # each previous id goes to the cluster holding most of its records
         cell = cell.sort_values(["prev", "n", "cl"], ascending=[True, False, True])
