@@ -86,6 +86,13 @@ def _combined(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
     return arr.cast(pa.large_string()) if arr.type != pa.large_string() else arr
 
 
+def _equal_at(here: pa.Array | pa.ChunkedArray, at: np.ndarray, there: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether ``here[at[i]] == there[i]`` for every ``i`` (``at`` increasing, not empty): one
+    block of the aligned check, on a slice of ``here`` (never the whole column cast)."""
+    a = _combined(here.slice(int(at[0]), int(at[-1] - at[0]) + 1)).take(pa.array(at - at[0]))
+    return bool(pc.all(pc.equal(a, _combined(there))).as_py())
+
+
 def _same_keys_at(keys: pd.Series, previous_keys: pd.Series, aligned: np.ndarray, block: int = 1 << 20) -> bool:
     """Whether ``keys[aligned[i]] == previous_keys[i]`` for every ``i`` (no missing key; ``aligned``
     increasing), compared a block at a time: the whole columns taken and cast at once held three copies of 20 M keys
@@ -97,9 +104,7 @@ def _same_keys_at(keys: pd.Series, previous_keys: pd.Series, aligned: np.ndarray
         return False  # the rows of records in time order, as the caller builds them, increase
     for i in range(0, len(aligned), block):
         at = aligned[i:i + block]
-        a = _combined(here.slice(int(at[0]), int(at[-1] - at[0]) + 1)).take(pa.array(at - at[0]))
-        b = _combined(there.slice(i, len(at)))
-        if not pc.all(pc.equal(a, b)).as_py():
+        if not _equal_at(here, at, there.slice(i, len(at))):
             return False
     return True
 
@@ -133,8 +138,7 @@ def _read_previous(path: Path, keys: pd.Series, aligned: np.ndarray | None) -> t
         if same and k:
             at = aligned[i:i + k]
             there = batch.column("record_key")
-            a = _combined(here.slice(int(at[0]), int(at[-1] - at[0]) + 1)).take(pa.array(at - at[0]))
-            same = not there.null_count and bool(pc.all(pc.equal(a, _combined(there))).as_py())
+            same = not there.null_count and _equal_at(here, at, there)
         i += k
     if same or n == 0:
         pos = np.full(len(keys), -1, dtype=np.int64)
