@@ -1284,8 +1284,11 @@ class Workspace:
             # the source tables, which only the outputs read, wait on disk meanwhile (at 1M
             # persons 1.6 GB for a few seconds of writing and reading)
             # (the source tables already there when the inputs are shared: read after the numbering)
-            parked = (_spill_inputs((None, records, {} if on_disk else tabs, None), self.path / PROCESSED,
-                                    "outputs-inputs")
+            # (the record keys are not: the rules' records hold the same array, which a copy read
+            # back would double; at 5M persons 3.4 GB, and the second month's read-back passed 21.5 GB)
+            keys, at = records["record_key"], records.columns.get_loc("record_key")
+            parked = (_spill_inputs((None, records.drop(columns="record_key"), {} if on_disk else tabs, None),
+                                    self.path / PROCESSED, "outputs-inputs")
                       if self._dataset is None else None)  # a loaded dataset holds its tables anyway
             if parked is not None:
                 del records, tabs
@@ -1296,6 +1299,8 @@ class Workspace:
                 if parked is not None:
                     release_memory()  # the stage's own scratch, before reading them back
                     _, records, tabs, _ = _unspill_inputs(parked, remove=True)
+                    records.insert(at, "record_key", keys)
+            del keys
             del quasi
             t = lap("probabilistic", t)
             if failure is None:
