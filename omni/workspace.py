@@ -411,6 +411,20 @@ class Resolved:
             return held if held is not None else self[name]
         return self._folder / f"{name}.parquet"
 
+    def columns(self, name: str) -> list[str] | None:
+        """The columns of a frame or unified table (from the Parquet schema when it is not held);
+        None when the resolution has no such table."""
+        if name not in self.tables and name not in FRAMES:
+            return None
+        src = self.engine_table(name)
+        if isinstance(src, pd.DataFrame):
+            return list(src.columns)
+        if not src.exists():
+            return None
+        import pyarrow.parquet as pq
+
+        return list(pq.read_schema(src).names)
+
     def resolution(self, config: OneIDConfig | None = None):
         """The :class:`omni.oneid.resolve.Resolution` view (for explain and health checks)."""
         ro = self.read("record_oneid", ["record_key", "source", "how", "oneid"])

@@ -19,7 +19,7 @@ import pandas as pd
 
 from omni.audience.definitions import AudienceSettings
 from omni.value.customer import customer_rfm, customer_value
-from omni.workspace import FRAMES, Workspace, month_end
+from omni.workspace import Workspace, month_end
 
 __all__ = ["AudienceFeatures"]
 
@@ -44,18 +44,9 @@ def _require(df: pd.DataFrame | None, cols: Sequence[str], what: str) -> pd.Data
 
 
 def table_columns(resolved, name: str) -> list[str] | None:
-    """The columns of a frame or unified table of a :class:`omni.workspace.Resolved` (read from
-    the Parquet schema when the table is not held); None when it has no such table."""
-    if name not in resolved.tables and name not in FRAMES:
-        return None
-    src = resolved.engine_table(name)
-    if isinstance(src, pd.DataFrame):
-        return list(src.columns)
-    if not src.exists():
-        return None
-    import pyarrow.parquet as pq
-
-    return list(pq.read_schema(src).names)
+    """The columns of a frame or unified table of a :class:`omni.workspace.Resolved`
+    (:meth:`~omni.workspace.Resolved.columns`); None when it has no such table."""
+    return resolved.columns(name)
 
 
 def _read_columns(resolved, name: str) -> pd.DataFrame | None:

@@ -39,7 +39,7 @@ from omni.recommend.models import (
     top_k,
 )
 from omni.recommend.result import RecommendResult
-from omni.recommend.topk import Lists, lists_table, topk_lists, topk_table, write_topk
+from omni.recommend.topk import Lists, lists_blocks, lists_table, topk_lists, topk_table, write_topk
 from omni.recommend.truth import oracle_lists
 from omni.workspace import Workspace
 
@@ -84,7 +84,12 @@ def load_interactions(ws: Workspace, month: Month) -> tuple[Interactions, pd.Dat
         events = res.read("events", columns=["event_key", "oneid", "event_time"])
     inter = build_interactions(orders, lines, cat, events, views, rows_in=loaded.rows_in,
                                quarantined=loaded.quarantined)
-    return inter, res.profiles
+    have = res.columns("profiles") or []  # only what the segments, the rules and the top-3 table read
+    return inter, res.read("profiles", [c for c in have if c in PROFILE_COLUMNS])
+
+
+#: The profile columns the recommendations read (segments, the opt-out rule, the top-3 table).
+PROFILE_COLUMNS = ("oneid", "gender", "age_band", "channel_mix", "marketing_opt_out")
 
 
 def segment_labels(profiles: pd.DataFrame, oneids) -> np.ndarray:
@@ -327,13 +332,15 @@ def analyse_month(
     lists = topk_lists(final, inter, profiles, month.next, k=k, exclude_days=exclude_days,
                        max_per_category=max_per_category)
     del final
-    result.topk = lists_table(lists, inter.catalogue)
     result.opted_out = lists.opted_out
     result.tables["by_segment_category"] = _what_is_recommended(lists, inter.catalogue, profiles)
     result.examples = _examples(inter, lists, month)
-    if write_table:
-        result.topk_path = write_topk(workspace, month, result.topk, {"weights": weights, **result.settings},
+    if write_table:  # block by block, never whole (at 5M persons about 320 M rows)
+        result.topk_path = write_topk(workspace, month, lists_blocks(lists, inter.catalogue),
+                                      {"weights": weights, **result.settings},
                                       people=int((lists.items >= 0).any(axis=1).sum()))
+    else:
+        result.topk_table = lists_table(lists, inter.catalogue)
     result.seconds = time.perf_counter() - t0
     return result
 

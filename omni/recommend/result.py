@@ -29,7 +29,9 @@ class RecommendResult(MonthResult):
         People with any purchase or view the models were compared on, and in all (the lists
         cover everyone; the comparison a random sample when ``eval_people < all_people``).
     topk : DataFrame
-        The lists for the next month (``oneid``, ``rank``, ``sku``, ``category``), rules applied.
+        The lists for the next month (``oneid``, ``rank``, ``sku``, ``category``), rules applied:
+        read from ``topk_path`` when they were written there (at 5M persons 320 M rows, which
+        the result does not hold), else the table made in memory.
     topk_path : Path or None
         Where the lists are cached.
     opted_out : int
@@ -49,12 +51,19 @@ class RecommendResult(MonthResult):
     n_items: int = 0
     eval_people: int = 0
     all_people: int = 0
-    topk: pd.DataFrame = field(default_factory=pd.DataFrame)
+    topk_table: pd.DataFrame | None = field(default=None, repr=False)
     topk_path: Path | None = None
     opted_out: int = 0
     oracle_mapped: float = float("nan")
     examples: pd.DataFrame = field(default_factory=pd.DataFrame)
     seconds: float = float("nan")
+
+    @property
+    def topk(self) -> pd.DataFrame:
+        """The lists (see the class's attributes): read from the cache on each access when written."""
+        if self.topk_table is not None:
+            return self.topk_table
+        return pd.read_parquet(self.topk_path) if self.topk_path is not None else pd.DataFrame()
 
     @property
     def best_model(self) -> str:

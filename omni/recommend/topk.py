@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from omni.recommend.models import in_chunks
 from omni.recommend.rules import apply_rules, in_season
 from omni.workspace import PROCESSED, Workspace, check_manifest, write_manifest
 
-__all__ = ["TOPK_FILE", "Lists", "lists_table", "load_topk", "topk_dir", "topk_lists", "topk_table", "write_topk"]
+__all__ = ["TOPK_FILE", "Lists", "lists_blocks", "lists_table", "load_topk", "topk_dir", "topk_lists", "topk_table", "write_topk"]
 
 TOPK_FILE = "topk.parquet"
 
@@ -92,7 +93,7 @@ def topk_lists(rec, inter, profiles: pd.DataFrame, target: Month, *, k: int = 20
     people = pd.Index(oneids.take(pa.array(order)).to_numpy(zero_copy_only=False).astype(object))
     rows_of = listed[order]
     pos = index_in(people, inter.users)
-    out_items = np.full((len(people), k), -1, np.int64)
+    out_items = np.full((len(people), k), -1, np.int32 if cat.n < 2**31 else np.int64)  # 1.3 GB at 5M persons
     warm = np.flatnonzero(pos >= 0)
 
     cols = np.flatnonzero(allowed)  # the blend is computed for what may be shown only
@@ -125,33 +126,41 @@ def topk_lists(rec, inter, profiles: pd.DataFrame, target: Month, *, k: int = 20
 
 def lists_table(lists: Lists, catalogue, chunk: int = 1 << 19) -> pd.DataFrame:
     """The lists as the top-k table: ``oneid``, ``rank``, ``sku``, ``category`` (no row where a
-    list runs short), sorted by OneID and rank.
+    list runs short), sorted by OneID and rank: :func:`lists_blocks` in one frame.
 
-    Built from the smallest integer types and a block of people at a time: at 1M persons the
-    table has about 50 M rows, and whole-length int64 scratch arrays (positions, ranks, codes)
-    took 1.4 GB more than the table itself at the notebook's peak."""
+    At 5M persons the table has about 320 M rows; :func:`write_topk` writes it block by block
+    instead, and this is for lists that fit (tests, ``write_table=False``)."""
+    blocks = list(lists_blocks(lists, catalogue, chunk))
+    if len(blocks) == 1:
+        return blocks[0]
+    return pd.concat(blocks, ignore_index=True)
+
+
+def lists_blocks(lists: Lists, catalogue, chunk: int = 1 << 19) -> Iterator[pd.DataFrame]:
+    """The top-k table of :func:`lists_table`, ``chunk`` people at a time (at least one block).
+
+    Built from the smallest integer types: at 1M persons the table has about 50 M rows, and
+    whole-length int64 scratch arrays (positions, ranks, codes) took 1.4 GB more than the table
+    itself at the notebook's peak; at 5M the OneID column alone (3.2 GB of text) would pass the
+    2 GiB an Arrow string array can hold."""
     cat_codes, cat_names = catalogue.category_codes
     n, k = lists.items.shape
-    keep = lists.items >= 0
-    per_person = keep.sum(axis=1)
-    m = int(per_person.sum())
     code_type = np.int32 if max(len(catalogue.skus), 1) < 2**31 else np.int64
-    items = np.empty(m, code_type)
-    at = 0
-    for s in range(0, n, chunk):  # the kept item codes, a block of rows at a time
-        got = lists.items[s:s + chunk][keep[s:s + chunk]]
-        items[at:at + len(got)] = got
-        at += len(got)
-    rank = np.broadcast_to(np.arange(1, k + 1, dtype=np.int16), (n, k))[keep]
-    del keep
-    person = np.repeat(np.arange(n, dtype=np.int32 if n < 2**31 else np.int64), per_person)
-    oneid = pd.array(pa.array(lists.people.to_numpy(), pa.string()).take(pa.array(person)), dtype="string[pyarrow]")
-    del person
-    sku = pd.Categorical.from_codes(items, categories=catalogue.skus.astype(str))
-    category = np.asarray(cat_codes).astype(np.int32 if len(cat_names) < 2**31 else np.int64)[items]
-    del items
-    category = pd.Categorical.from_codes(category, categories=cat_names)
-    return pd.DataFrame({"oneid": oneid, "rank": rank, "sku": sku, "category": category}, copy=False)
+    skus = catalogue.skus.astype(str)
+    codes = np.asarray(cat_codes).astype(np.int32 if len(cat_names) < 2**31 else np.int64)
+    people = lists.people.to_numpy()
+    for s in range(0, max(n, 1), chunk):
+        block = lists.items[s:s + chunk]
+        keep = block >= 0
+        items = block[keep].astype(code_type, copy=False)
+        rank = np.broadcast_to(np.arange(1, k + 1, dtype=np.int16), block.shape)[keep]
+        person = np.repeat(np.arange(len(block), dtype=np.int32), keep.sum(axis=1))
+        del keep
+        oneid = pd.array(pa.array(people[s:s + chunk], pa.string()).take(pa.array(person)), dtype="string[pyarrow]")
+        del person
+        yield pd.DataFrame({"oneid": oneid, "rank": rank, "sku": pd.Categorical.from_codes(items, categories=skus),
+                            "category": pd.Categorical.from_codes(codes[items], categories=cat_names)}, copy=False)
+        del items, rank, oneid
 
 
 def _pad(a: np.ndarray, k: int) -> np.ndarray:
@@ -160,18 +169,39 @@ def _pad(a: np.ndarray, k: int) -> np.ndarray:
     return np.hstack([a, np.full((a.shape[0], k - a.shape[1]), -1, a.dtype)])
 
 
-def write_topk(ws: Workspace, month: Month | str, table: pd.DataFrame, settings: dict[str, Any],
-               people: int | None = None) -> Path:
+def write_topk(ws: Workspace, month: Month | str, table: pd.DataFrame | Iterable[pd.DataFrame],
+               settings: dict[str, Any], people: int | None = None) -> Path:
     """Write the table (Parquet) with ``meta.json`` (data fingerprint, omni version, settings) and a
-    manifest, into a temporary folder renamed into place. ``people``: the number of OneIDs in the
-    table when the caller knows it (counted otherwise)."""
+    manifest, into a temporary folder renamed into place. ``table``: the top-k table, or its
+    blocks (:func:`lists_blocks`), written one after another as they come. ``people``: the
+    number of OneIDs in the table when the caller knows it (counted otherwise)."""
     d = topk_dir(ws, month)
     tmp = d.with_name(d.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    pq.write_table(pa.Table.from_pandas(table, preserve_index=False), tmp / TOPK_FILE, compression="zstd")
+    rows, seen = 0, None if people is not None else set()
+    writer = None
+    try:
+        for block in [table] if isinstance(table, pd.DataFrame) else table:
+            t = pa.Table.from_pandas(block, preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(tmp / TOPK_FILE, t.schema, compression="zstd")
+            writer.write_table(t)
+            rows += len(block)
+            if seen is not None:
+                seen.update(block["oneid"].astype(str).unique())
+            del t, block
+    except BaseException:
+        if writer is not None:
+            writer.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if writer is not None:
+        writer.close()
+    else:
+        raise ValueError("write_topk: no table (not even an empty block) was given")
     meta = {"month": str(Month.parse(month)), "fingerprint": ws.fingerprint, "omni": __version__,
-            "settings": settings, "rows": len(table), "people": int(table["oneid"].nunique()) if people is None else int(people)}
+            "settings": settings, "rows": rows, "people": len(seen) if seen is not None else int(people)}
     (tmp / "meta.json").write_text(json.dumps(meta, indent=1, default=str), encoding="utf-8")
     write_manifest(tmp)
     shutil.rmtree(d, ignore_errors=True)

@@ -322,3 +322,53 @@ def test_top3_categories_and_examples_read_the_lists_as_the_table_has_them(resul
     for oid, got in zip(firsts, result.examples["recommended next"], strict=True):
         rows = t.loc[t["oneid"] == oid].sort_values("rank").head(5)
         assert got == ", ".join(rows["sku"].astype(str) + " (" + rows["category"].astype(str) + ")")
+
+
+def test_the_topk_table_in_blocks_is_the_whole_table_and_is_written_the_same(tmp_path):
+    from omni.recommend.topk import (
+        TOPK_FILE,
+        Lists,
+        lists_blocks,
+        lists_table,
+        topk_dir,
+        write_topk,
+    )
+
+    class _Ws:  # what write_topk reads of a workspace
+        path, fingerprint = tmp_path, "fp"
+
+    rng = np.random.default_rng(3)
+    items = rng.integers(-1, CAT.n, size=(11, 3)).astype(np.int32)
+    items[4] = -1  # a person whose list is empty
+    lists = Lists(pd.Index([f"O{i:09d}" for i in range(11)]), items, np.arange(11), 0)
+    whole = lists_table(lists, CAT)
+    blocks = list(lists_blocks(lists, CAT, chunk=4))
+    assert [len(b) for b in blocks] == [int((items[s:s + 4] >= 0).sum()) for s in (0, 4, 8)]
+    pd.testing.assert_frame_equal(pd.concat(blocks, ignore_index=True), whole)
+    pd.testing.assert_frame_equal(lists_table(lists, CAT, chunk=4), whole)
+    assert len(whole) == int((items >= 0).sum()) and whole["oneid"].is_monotonic_increasing
+    assert whole.loc[whole["oneid"] == "O000000000", "sku"].tolist() == list(CAT.skus[items[0][items[0] >= 0]])
+    for i in (0, 7):  # ranks are the list positions kept
+        got = whole.loc[whole["oneid"] == f"O{i:09d}", "rank"].tolist()
+        assert got == list(np.flatnonzero(items[i] >= 0) + 1)
+    assert "O000000004" not in set(whole["oneid"])
+
+    one = write_topk(_Ws(), "2026-10", whole, {"k": 3})
+    got_whole = pd.read_parquet(one)
+    import json
+
+    meta_whole = json.loads((one.parent / "meta.json").read_text())
+    path = write_topk(_Ws(), "2026-10", lists_blocks(lists, CAT, chunk=4), {"k": 3})
+    pd.testing.assert_frame_equal(pd.read_parquet(path), got_whole)
+    meta = json.loads((path.parent / "meta.json").read_text())
+    assert meta["rows"] == meta_whole["rows"] == len(whole) and meta["people"] == meta_whole["people"] == 10
+
+    def failing():
+        yield blocks[0]
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        write_topk(_Ws(), "2026-11", failing(), {"k": 3})
+    assert not topk_dir(_Ws(), "2026-11").exists()
+    assert not topk_dir(_Ws(), "2026-11").with_name("recommend-2026-11.tmp").exists()
+    assert (topk_dir(_Ws(), "2026-10") / TOPK_FILE).exists()
