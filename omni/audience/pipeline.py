@@ -24,7 +24,7 @@ from omni.audience.definitions import Definitions, load_definitions
 from omni.audience.export import ExportResult, export_audiences, require_key
 from omni.audience.features import AudienceFeatures, table_columns
 from omni.audience.hashing import PLATFORMS
-from omni.audience.identifiers import contacts_of_codes, oneid_codes, oneid_codes_of
+from omni.audience.identifiers import _int_codes, contacts_of_codes, oneid_codes, oneid_codes_of
 from omni.audience.rules import AudienceSet, build_audiences
 from omni.consent import (
     CONSENT_COLUMNS,
@@ -354,22 +354,60 @@ def _leaves(rule: dict):
 
 
 def _links(res, ids: pd.DataFrame, keys: pd.Series | None = None) -> tuple[OneIDLinks, pd.DataFrame | None]:
-    """:class:`OneIDLinks` of the identifier rows ``ids`` (one read of ``record_oneid``'s two
-    columns and one hash join of the record keys), and, given ``keys``, the rows of
-    ``record_oneid`` (``record_key``, ``oneid``) of those record keys."""
-    codes, oneids = oneid_codes(res.read("record_oneid", ["oneid"])["oneid"])  # 3 M OneIDs, not 20 M strings
-    rkeys = pa.array(res.read("record_oneid", ["record_key"])["record_key"].array)
-    rkeys = rkeys.combine_chunks() if isinstance(rkeys, pa.ChunkedArray) else rkeys
-    sub = None
+    """:class:`OneIDLinks` of the identifier rows ``ids``, and, given ``keys``, the rows of
+    ``record_oneid`` (``record_key``, ``oneid``) of those record keys.
+
+    Source by source: the map's rows of one source (their keys and OneIDs, read filtered) are
+    joined with the identifier rows whose record key names that source. At 5M persons the whole
+    map's 100 M keys, a copy of them and their hash took about 12 GB at once; the largest source
+    (44 M touchpoints) takes less than half of it. The OneIDs are coded once, over the whole map's
+    OneID column, in order of first appearance."""
+    _, oneids = oneid_codes(res.read("record_oneid", ["oneid"])["oneid"])  # 16 M OneIDs, not 100 M strings
+    release_memory()
+    have = res.read("record_oneid", ["source"])["source"]
+    if isinstance(have.dtype, pd.CategoricalDtype):  # the sources in the map's order
+        c = have.cat.codes.to_numpy()
+        names = [str(n) for n in have.cat.categories[pd.unique(c[c >= 0])]]
+        del c
+    else:
+        names = [str(n) for n in pd.unique(have.dropna().astype(str))]
+    del have
+    ikeys = pa.array(ids["record_key"].astype(_STRING).array)
+    ikeys = ikeys.combine_chunks() if isinstance(ikeys, pa.ChunkedArray) else ikeys
+    code = np.full(len(ids), -1, dtype=np.int32)
+    want = None
     if keys is not None:
         want = pa.array(keys.astype(_STRING).array)
         want = want.combine_chunks() if isinstance(want, pa.ChunkedArray) else want
-        hit = pc.is_in(rkeys, value_set=want.cast(rkeys.type)).to_numpy(zero_copy_only=False)
-        hit = np.flatnonzero(hit)
-        sub = pd.DataFrame({"record_key": rkeys.take(pa.array(hit)).to_pandas(types_mapper=pd.ArrowDtype),
-                            "oneid": oneids.take(pa.array(codes[hit])).to_pandas(types_mapper=pd.ArrowDtype)})
-        sub = sub.astype(_STRING)
-    code = oneid_codes_of(ids["record_key"], rkeys, codes)
+    subs = []
+    for name in names:
+        mine = np.flatnonzero(pc.starts_with(ikeys, f"{name}:").to_numpy(zero_copy_only=False)) if len(ikeys) else []
+        wanted = (np.flatnonzero(pc.starts_with(want, f"{name}:").to_numpy(zero_copy_only=False))
+                  if want is not None and len(want) else [])
+        if not len(mine) and not len(wanted):
+            continue
+        ro = res.read("record_oneid", ["record_key", "oneid"], filters=[("source", "==", name)])
+        rkeys = pa.array(ro["record_key"].astype(_STRING).array)
+        rkeys = rkeys.combine_chunks() if isinstance(rkeys, pa.ChunkedArray) else rkeys
+        roid = pa.array(ro["oneid"].astype(_STRING).array)
+        rcodes = _int_codes(pc.index_in(roid, value_set=oneids.cast(roid.type)))
+        del ro, roid
+        if len(mine):
+            code[mine] = oneid_codes_of(ikeys.take(pa.array(mine)), rkeys, rcodes)
+        if len(wanted):
+            hit = np.flatnonzero(pc.is_in(rkeys, value_set=want.take(pa.array(wanted)).cast(rkeys.type))
+                                 .to_numpy(zero_copy_only=False))
+            subs.append((rkeys.take(pa.array(hit)).cast(pa.large_string()),
+                         oneids.take(pa.array(rcodes[hit])).cast(pa.large_string())))
+        del rkeys, rcodes, mine
+        release_memory()
+    sub = None
+    if keys is not None:
+        sub = pd.DataFrame({
+            "record_key": pd.Series(pa.chunked_array([k for k, _ in subs], type=pa.large_string()).to_pandas(
+                types_mapper=pd.ArrowDtype) if subs else [], dtype=_STRING),
+            "oneid": pd.Series(pa.chunked_array([o for _, o in subs], type=pa.large_string()).to_pandas(
+                types_mapper=pd.ArrowDtype) if subs else [], dtype=_STRING)})
     return OneIDLinks(code=code, oneids=oneids), sub
 
 

@@ -22,13 +22,17 @@ __all__ = ["OUT_OF_SEASON", "oracle_lists"]
 
 OUT_OF_SEASON = 0.15
 LAUNCH_BOOST_DAYS, LAUNCH_BOOST = 60, 2.0
+#: The sources of order records, whose people the oracle reads.
+ORDER_SOURCES = ("ecom_orders", "pos_orders")
 
 
 def _persons(ws, month: Month, oneids: np.ndarray) -> pd.Series:
     """OneID -> the person with most of its order records (OneIDs without truth left out)."""
     res = ws.resolve(as_of=str(month))
-    ro = res.read("record_oneid", columns=["record_key", "oneid"])
-    ro = ro.loc[ro["oneid"].isin(set(oneids)).to_numpy()]
+    # the evaluated people's order records only, filtered as the map is read (at 5M persons the
+    # whole map's keys and OneIDs are 5 GB, for a few thousand people)
+    ro = res.read("record_oneid", columns=["record_key", "oneid"],
+                  filters=[("source", "in", list(ORDER_SOURCES)), ("oneid", "in", [str(o) for o in oneids])])
     ro = ro.loc[ro["record_key"].astype(str).str.contains(r"^(?:ecom|pos)_orders:", regex=True).to_numpy()]
     rp = pq.read_table(ws.truth_path("record_person"),
                        filters=pc.field("record_key").isin(pa.array(ro["record_key"].astype(str).unique())))
