@@ -141,9 +141,10 @@ def _read_previous(path: Path, keys: pd.Series, aligned: np.ndarray | None) -> t
             same = not there.null_count and _equal_at(here, at, there)
         i += k
     if same or n == 0:
-        pos = np.full(len(keys), -1, dtype=np.int64)
+        small = np.int32 if n < 2**31 else np.int64  # positions in the map: half the memory (0.4 GB at 5M)
+        pos = np.full(len(keys), -1, dtype=small)
         if n:
-            pos[aligned] = np.arange(n, dtype=np.int64)
+            pos[aligned] = np.arange(n, dtype=small)
         return nums, pos
     return nums, index_in(keys, pd.Series(pd.arrays.ArrowStringArray(
         f.read(columns=["record_key"]).column(0).cast(pa.large_string()))))
@@ -177,12 +178,22 @@ def _absent(values: np.ndarray, present: np.ndarray) -> np.ndarray:
 
 
 def _counted(prev_num: np.ndarray, pos: np.ndarray, has: np.ndarray, codes: np.ndarray,
-             n_cl: int) -> tuple[np.ndarray, np.ndarray]:
+             n_cl: int, block: int = 1 << 22) -> tuple[np.ndarray, np.ndarray]:
     """``np.unique(prev_num[pos[has]] * n_cl + codes[has], return_counts=True)`` with one
-    whole-length array: the key is made in place, sorted where it is and counted by its runs."""
-    key = prev_num[pos[has]].astype(np.int64, copy=False)
-    key *= np.int64(n_cl)
-    key += codes[has]
+    whole-length array: the key is made a block of rows at a time into it, sorted where it is
+    and counted by its runs (the whole-length temporaries of ``pos[has]``, ``prev_num[...]`` and
+    ``codes[has]`` were 2.2 GB at 100 M records, where the 5M second month's numbering stopped)."""
+    prev_num = prev_num.astype(np.int64, copy=False)
+    key = np.empty(int(np.count_nonzero(has)), dtype=np.int64)
+    at = 0
+    for s in range(0, len(pos), block):
+        h = has[s:s + block]
+        got = pos[s:s + block][h]
+        part = key[at:at + len(got)]
+        np.take(prev_num, got, out=part)
+        part *= np.int64(n_cl)
+        part += codes[s:s + block][h]
+        at += len(got)
     key.sort()
     if not len(key):
         return key, np.zeros(0, dtype=np.intp)

@@ -9,6 +9,7 @@ from typing import Any
 from omni.core.month import Month
 from omni.uplift.campaign import CampaignAnalysis, analyse_campaign
 from omni.uplift.capture import capture_rate
+from omni.uplift.covariates import PROFILE_COVARIATES
 from omni.uplift.result import UpliftResult
 from omni.uplift.selection import select_campaigns
 from omni.workspace import Workspace
@@ -74,7 +75,10 @@ def analyse_month(
     m = Month.parse(month) if month else Month.parse(workspace.last_complete_month())
     res = workspace.resolve(as_of=str(m))
     tables = {"assignments": res["campaign_assignments"], "orders": res["orders"],
-              "campaigns": workspace.source("campaigns"), "profiles": res.profiles}
+              "campaigns": workspace.source("campaigns"),
+              # the covariates' columns only, not every profile column (about 3 GB at 5M persons)
+              "profiles": res.read("profiles", [c for c in (res.columns("profiles") or [])
+                                                if c in ("oneid", *PROFILE_COVARIATES)])}
     settings = {"pre_days": pre_days, "margin": margin, "segment_min_n": segment_min_n,
                 "n_boot": n_boot, "test_share": test_share, "seed": seed}
     selection = select_campaigns(tables["campaigns"], m, campaigns)

@@ -26,6 +26,7 @@ from omni.value.customer import (
 from omni.workspace import Workspace
 
 __all__ = [
+    "PROFILE_COVARIATES",
     "NO_PURCHASE",
     "RECENCY_CAP_DAYS",
     "SEGMENT_COLUMNS",
@@ -38,6 +39,8 @@ NO_PURCHASE = "no purchase"
 #: Days since the last purchase are capped here (and people who never bought get the cap).
 RECENCY_CAP_DAYS = 1095
 #: Segment columns produced by :func:`pre_period_covariates`.
+#: The profile columns the covariates read (stable attributes).
+PROFILE_COVARIATES = ("city_tier", "age_band")
 SEGMENT_COLUMNS = ("rfm_segment", "clv_tier", "pre_channel_mix", "city_tier")
 #: The customer value settings of the covariates: every paid order before the start, anonymous
 #: buyers included (so the classes mean what they mean in the CRM), BG/NBD without a holdout check.
@@ -167,7 +170,7 @@ def covariates_of_value(
     if profiles is not None:
         require_columns(profiles, ["oneid"], "profiles")
         prof = profiles.set_index(profiles["oneid"].astype(str))
-        for col in ("city_tier", "age_band"):
+        for col in PROFILE_COVARIATES:
             if col in prof.columns:
                 out[col] = prof[col].astype("object").reindex(ids).to_numpy()
     out.attrs["warnings"] = notes

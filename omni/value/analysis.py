@@ -23,7 +23,7 @@ from omni.value.tables import (
     top_share,
     value_concentration,
 )
-from omni.value.tgi import panel_tgi, profile_attributes, tier_tgi
+from omni.value.tgi import TGI_ATTRIBUTES, panel_tgi, profile_attributes, tier_tgi
 from omni.value.truth import PERSON_COLUMNS, truth_check
 from omni.workspace import Workspace
 
@@ -57,6 +57,10 @@ def _value_tables(r: ValueResult, n_boot: int, seed: int) -> None:
         r.tables["scores"] = model_scores(cur.check)
     r.tables["concentration_clv"] = value_concentration(cur.predictions[cur.clv_col])
     r.tables["concentration_revenue"] = value_concentration(cur.summary["revenue"])
+
+
+#: The profile columns the value report reads: the watch list's and the TGI attributes.
+PROFILE_COLUMNS = ("oneid", "channel_pref", "marketing_opt_out", *TGI_ATTRIBUTES)
 
 
 def _previous_tables(r: ValueResult, profiles, churn_min_drop: float, churn_list_size: int) -> None:
@@ -143,9 +147,13 @@ def analyse_month(
     r.revenue_top_share = top_share(cur.summary["revenue"], r.top_share)
     _value_tables(r, n_boot, seed)
     r.previous, r.previous_error = _previous(workspace, month, cur, settings)
+    # only the columns read (the watch list's and TGI's), not every profile column held for the
+    # workspace's life (at 5M persons the profiles are about 3 GB)
+    profiles = res.read("profiles", [c for c in (res.columns("profiles") or []) if c in PROFILE_COLUMNS])
     if r.previous is not None:
-        _previous_tables(r, res.profiles, churn_min_drop, churn_list_size)
-    r.attributes = profile_attributes(res.profiles, cur.customers)
+        _previous_tables(r, profiles, churn_min_drop, churn_list_size)
+    r.attributes = profile_attributes(profiles, cur.customers)
+    del profiles
     r.tables["tgi_top"] = tier_tgi(r.attributes, cur.predictions["value_tier"], tier=r.top_tier,
                                    min_count=tgi_min_count)
     panel = workspace.source("market_panel")

@@ -486,7 +486,7 @@ def customer_rfm(
 
     def compute() -> CustomerRFM:
         r = workspace.resolve(as_of=str(res_month))
-        orders = r["orders"]
+        orders = r.read("orders")  # not kept by the resolution: the result keeps its clean rows
         orders, n_anon = orders.loc[(pd.to_datetime(orders["order_time"]) < bound).to_numpy()], 0
         if not include_anonymous:
             # only the anonymous records' keys are read (not the 20 M-row map at 1M persons)
