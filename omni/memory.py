@@ -17,7 +17,7 @@ from pathlib import Path
 
 from omni.core.errors import OmniError
 
-__all__ = ["MEMORY_CHECK_ENV", "RESOLUTION_BASE_GB", "RESOLUTION_GB_PER_M_RECORDS", "InsufficientMemoryError",
+__all__ = ["MEMORY_CHECK_ENV", "OUT_OF_CORE_GB_PER_M_RECORDS", "OUT_OF_CORE_RECORDS", "RESOLUTION_BASE_GB", "RESOLUTION_GB_PER_M_RECORDS", "InsufficientMemoryError",
            "available_memory", "check_resolution_memory", "release_memory", "resolution_memory_gb"]
 
 #: The embedded resolution's peak, in GB: a base plus so much per million records. Measured on the
@@ -25,8 +25,15 @@ __all__ = ["MEMORY_CHECK_ENV", "RESOLUTION_BASE_GB", "RESOLUTION_GB_PER_M_RECORD
 #: records, 2.3 GB at 5.0 M, 6.9 GB at 20.1 M (a report's two months), 7.66 GB for the default
 #: ``omni resolve`` at 20.1 M; at 100.6 M records (5M persons) it was killed at 24.4 GB while
 #: still loading the sources.
+#: Above :data:`OUT_OF_CORE_RECORDS` the resolution keeps its inputs and outputs on disk
+#: (``omni.workspace``: one step at a time, each output into the cache as it is made) and grows by
+#: :data:`OUT_OF_CORE_GB_PER_M_RECORDS` only: at 100.6 M records (5M persons) the report month's
+#: resolution, numbered against last month's cached OneIDs, peaked at 19.96 GB in its matching
+#: (session 19), the line from the in-memory estimate at 40 M (14.8 GB) through it.
 RESOLUTION_BASE_GB = 0.4
 RESOLUTION_GB_PER_M_RECORDS = 0.36
+OUT_OF_CORE_RECORDS = 40_000_000
+OUT_OF_CORE_GB_PER_M_RECORDS = 0.086
 #: ``OMNI_MEMORY_CHECK=off`` skips :func:`check_resolution_memory` (``--no-memory-check``).
 MEMORY_CHECK_ENV = "OMNI_MEMORY_CHECK"
 
@@ -91,14 +98,17 @@ def available_memory() -> float | None:
 
 def resolution_memory_gb(records: int | float) -> float:
     """Expected peak GB of the embedded resolution of ``records`` records
-    (:data:`RESOLUTION_BASE_GB` + :data:`RESOLUTION_GB_PER_M_RECORDS` per million)."""
-    return RESOLUTION_BASE_GB + RESOLUTION_GB_PER_M_RECORDS * max(float(records), 0.0) / 1e6
+    (:data:`RESOLUTION_BASE_GB` + :data:`RESOLUTION_GB_PER_M_RECORDS` per million, and above
+    :data:`OUT_OF_CORE_RECORDS` :data:`OUT_OF_CORE_GB_PER_M_RECORDS` per further million)."""
+    r = max(float(records), 0.0)
+    return (RESOLUTION_BASE_GB + RESOLUTION_GB_PER_M_RECORDS * min(r, OUT_OF_CORE_RECORDS) / 1e6
+            + OUT_OF_CORE_GB_PER_M_RECORDS * max(r - OUT_OF_CORE_RECORDS, 0.0) / 1e6)
 
 
 def check_resolution_memory(records: int | float, where: str, available: float | None = None) -> float:
     """Refuse a resolution whose expected peak (:func:`resolution_memory_gb`) passes the memory
-    available now: at 5M persons (100 M records) it would need about 37 GB and be killed by the
-    system after minutes of loading on a 24 GB machine.
+    available now, instead of letting the system kill it after minutes of loading: at 5M persons
+    (100.6 M records) it needs about 20 GB, at 10M (about 200 M records) about 28.6 GB.
 
     Parameters
     ----------

@@ -40,7 +40,7 @@ from omni.core.sink import FrameSink
 from omni.core.spill import read_spilled, spill_frames, spilled_rows, sweep_orphans, wait_spilled
 from omni.io import LoadedSource, load_dataset, load_source, read_spec
 from omni.io.read import estimate_rows
-from omni.memory import check_resolution_memory, release_memory
+from omni.memory import OUT_OF_CORE_RECORDS, check_resolution_memory, release_memory
 from omni.normalize import concat_link_tables, identifier_table, link_table
 from omni.oneid import linkage
 from omni.oneid.baseline import naive_labels
@@ -89,7 +89,7 @@ class DatasetNotFoundError(OmniError, FileNotFoundError):
 #: larger ones do one thing at a time, each step's peak on top of what is held (at 5M persons
 #: the loading peaked at 12 GB with one source at a time, the rules at 14 GB).
 RESOLVE_THREADS = 2
-RESOLVE_THREADS_UP_TO = 40_000_000
+RESOLVE_THREADS_UP_TO = OUT_OF_CORE_RECORDS  # one rule: the memory check counts on it
 #: Environment variable that points every notebook at another dataset (the test suite runs the
 #: notebooks on the small test world with it). It is read here only.
 DATA_ENV = "OMNI_DATA"

@@ -262,8 +262,8 @@ def assign_oneid_numbers(
         # each cluster keeps the oldest previous id it received
         keep = home.sort_values(["cl", "prev"]).drop_duplicates("cl")
         assigned[keep["cl"].to_numpy()] = keep["prev"].to_numpy()
-        kept_ids = set(keep["prev"].tolist())
-        merged = home[~home["prev"].isin(kept_ids)].merge(
+        # (as integer arrays: a set of 14 M Python ints was a GB at 5M persons)
+        merged = home[~np.isin(home["prev"].to_numpy(), keep["prev"].to_numpy())].merge(
             keep[["cl", "prev"]].rename(columns={"prev": "into"}), on="cl"
         )
         split = cell.merge(home[["prev", "cl"]], on=["prev", "cl"], how="left", indicator=True)
