@@ -192,6 +192,7 @@ class AudienceRun:
     _suppressed: pd.Series | None = None
     inputs: ConsentInputs | None = None
     links: OneIDLinks | None = None
+    _suppression: _Suppression | None = None
 
     def _inputs(self) -> ConsentInputs:
         if self.inputs is None:
@@ -232,25 +233,41 @@ class AudienceRun:
         """
         if self._suppressed is None:
             t = time.perf_counter()
-            ws = self.workspace
-            keys = {n: s.key for n, s in ws.spec.sources.items() if s.key}
-            inputs = self._inputs()
-            ids = inputs.ids
-            # each function is given the identifier rows it can read, not the 20 M-row tables: the
-            # rows of opted-out records, then the rows carrying one of their values (and the
-            # records of those rows only, from the OneID codes)
-            opted = _isin(ids["record_key"], _opted_out_keys(inputs.tables, keys, CONSENT_COLUMNS))
-            values = opt_out_identifiers(ids.loc[opted], inputs.tables, keys, self.quarantined)
-            links = self._links()
-            maybe = _isin(ids["value"], values["value"])
-            held = maybe & (links.code >= 0)
-            ro = pd.DataFrame({"record_key": ids["record_key"].loc[held].to_numpy(), "oneid":
-                               links.oneids.take(pa.array(links.code[held])).to_numpy(zero_copy_only=False)})
-            ro = ro.drop_duplicates("record_key", ignore_index=True).astype(_STRING)
-            self._suppressed = suppressed_by_identifier(ids.loc[maybe], ro, values, people=self.audiences.people)
+            parts = self._suppression or _suppression_inputs(self.workspace, self._inputs(), self._links(),
+                                                              self.quarantined)
+            self._suppression = None
+            self._suppressed = suppressed_by_identifier(parts.ids, parts.record_oneid, parts.values,
+                                                        people=self.audiences.people)
             release_memory()
-            self.seconds["suppression"] = round(time.perf_counter() - t, 2)
+            self.seconds["suppression"] = round(self.seconds.get("suppression", 0.0) + time.perf_counter() - t, 2)
         return self._suppressed
+
+
+@dataclass
+class _Suppression:
+    """What :meth:`AudienceRun.suppressed` reads (:func:`omni.consent.suppressed_by_identifier`):
+    the identifier rows carrying a value of an opted-out record, the OneIDs of their records, and
+    those values. Made from the identifier table's record keys, which nothing reads afterwards."""
+
+    ids: pd.DataFrame
+    record_oneid: pd.DataFrame
+    values: pd.DataFrame
+
+
+def _suppression_inputs(ws, inputs: ConsentInputs, links: OneIDLinks, quarantined: QuarantinedOptOuts) -> _Suppression:
+    """:class:`_Suppression` of the consent inputs (each function is given the identifier rows it
+    can read, not the whole tables: the rows of opted-out records, then the rows carrying one of
+    their values, and the records of those rows only, from the OneID codes)."""
+    keys = {n: s.key for n, s in ws.spec.sources.items() if s.key}
+    ids = inputs.ids
+    opted = _isin(ids["record_key"], _opted_out_keys(inputs.tables, keys, CONSENT_COLUMNS))
+    values = opt_out_identifiers(ids.loc[opted], inputs.tables, keys, quarantined)
+    maybe = _isin(ids["value"], values["value"])
+    held = maybe & (links.code >= 0)
+    ro = pd.DataFrame({"record_key": ids["record_key"].loc[held].to_numpy(), "oneid":
+                       links.oneids.take(pa.array(links.code[held])).to_numpy(zero_copy_only=False)})
+    ro = ro.drop_duplicates("record_key", ignore_index=True).astype(_STRING)
+    return _Suppression(ids=ids.loc[maybe], record_oneid=ro, values=values)
 
 
 def prepare_audiences(
@@ -303,6 +320,13 @@ def prepare_audiences(
     oo = consent_opted_out(profiles, ro_opted, inputs.tables, keys, quarantined=quarantined)
     del ro_opted
     secs["consent"] = round(time.perf_counter() - t, 2)
+    t = time.perf_counter()
+    # what the suppression reads of the identifiers' record keys, and then the identifier table
+    # without them (3 GB at 5M persons, held through the audiences and the contacts)
+    suppression = _suppression_inputs(ws, inputs, links, quarantined)
+    inputs = dataclasses.replace(inputs, ids=inputs.ids.drop(columns="record_key"))
+    release_memory()
+    secs["suppression"] = round(time.perf_counter() - t, 2)
     log.info("  consent: %s opted out (%s only on an older record; %s opt-outs on quarantined rows)",
              f"{int(oo.sum()):,}", f"{oo.attrs['from_records_only']:,}", f"{len(quarantined):,}")
     t = time.perf_counter()
@@ -313,7 +337,8 @@ def prepare_audiences(
     secs["audiences"] = round(time.perf_counter() - t, 2)
     log.info("  built %d audiences in %.1f s", len(aset.names), secs["audiences"])
     return AudienceRun(workspace=ws, month=month, resolved=res, features=feats, audiences=aset,
-                       opted_out=oo, quarantined=quarantined, seconds=secs, inputs=inputs, links=links)
+                       opted_out=oo, quarantined=quarantined, seconds=secs, inputs=inputs, links=links,
+                       _suppression=suppression)
 
 
 _STRING = pd.StringDtype("pyarrow")
