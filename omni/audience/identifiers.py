@@ -214,11 +214,16 @@ def contacts_of_codes(
     value = _chunked(ids["value"]).filter(mask).combine_chunks()
     raw = _chunked(ids["raw"]).filter(mask).combine_chunks() if "raw" in ids.columns else None
     code = np.asarray(code)[keep]
+    # the type of each row as a small integer code (an object array of 85 M strings at 5M persons
+    # was 0.7 GB, and factorizing it as much again)
     it = ids["id_type"]
     if isinstance(it.dtype, pd.CategoricalDtype):
-        id_type = np.asarray(it.cat.categories.astype(str), dtype=object)[it.cat.codes.to_numpy()[keep]]
+        tnames = np.asarray(it.cat.categories.astype(str), dtype=object)
+        tcode = it.cat.codes.to_numpy()[keep]
     else:
-        id_type = it.astype(str).to_numpy(dtype=object)[keep]
+        tcode, tnames = pd.factorize(it.astype(str).to_numpy(dtype=object)[keep])
+        tnames = np.asarray(tnames, dtype=object)
+    tcode = tcode.astype(np.int8 if len(tnames) < 127 else np.int32, copy=False)
     del mask
     n_codes = len(oneids)
     chosen = None
@@ -230,26 +235,32 @@ def contacts_of_codes(
     else:
         sel = np.ones(len(code), dtype=bool)
     sel &= code >= 0  # records the resolution holds
-    value, id_type, code = value.filter(pa.array(sel)), id_type[sel], code[sel]
+    value, tcode, code = value.filter(pa.array(sel)), tcode[sel], code[sel]
     raw = raw.filter(pa.array(sel)) if raw is not None else None
-    dev = id_type == "device_id"
-    kinds = np.full(len(code), None, dtype=object)
+    dev = tcode == (list(tnames).index("device_id") if "device_id" in list(tnames) else -2)
+    kcode = np.full(len(code), -1, dtype=np.int8)  # each row's device kind, as a code into knames
+    knames = np.asarray([], dtype=object)
     if dev.any():
-        kinds[dev] = device_kind(pd.Series(value.filter(pa.array(dev)).to_pandas(types_mapper=pd.ArrowDtype), dtype=_STRING),
-                                 pd.Series(raw.filter(pa.array(dev)).to_pandas(types_mapper=pd.ArrowDtype))
-                                 if raw is not None else None).to_numpy()
-    del raw
+        kinds = device_kind(pd.Series(value.filter(pa.array(dev)).to_pandas(types_mapper=pd.ArrowDtype), dtype=_STRING),
+                            pd.Series(raw.filter(pa.array(dev)).to_pandas(types_mapper=pd.ArrowDtype))
+                            if raw is not None else None).to_numpy()
+        kc, knames = pd.factorize(kinds)
+        kcode[dev] = kc
+        knames = np.asarray(knames, dtype=object)
+        del kinds, kc
+    del raw, dev
     # one row per (OneID, type, value) from integer keys: OneID code, type code, value code
-    tcode, tnames = pd.factorize(id_type)
     enc = value.dictionary_encode()
     vdict, nv = enc.dictionary, max(len(enc.dictionary), 1)
     pair_all = tcode.astype(np.int64) * nv + enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-    del enc, value, id_type
+    del enc, value, tcode
     span = max(len(tnames), 1) * nv
     ukey, first, n_records = np.unique(code.astype(np.int64) * span + pair_all, return_index=True, return_counts=True)
     pcode, pair = ukey // span, ukey % span
-    dkind = kinds[first]  # a device id's kind is one per value: the first row's
-    del ukey, first, pair_all, kinds
+    fk = kcode[first]  # a device id's kind is one per value: the first row's
+    dkind = np.full(len(fk), None, dtype=object)
+    dkind[fk >= 0] = knames[fk[fk >= 0]]
+    del ukey, first, pair_all, kcode, fk
     _, pair_id, holders = np.unique(pair, return_inverse=True, return_counts=True)
     shared = holders[pair_id] > 1
     blocked = np.zeros(len(pair), dtype=bool)
