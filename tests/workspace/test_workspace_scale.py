@@ -548,19 +548,11 @@ def test_record_keys_from_the_key_columns_are_the_stacked_keys(world, tmp_path):
         stacked.take(kept[np.random.default_rng(1).permutation(len(cut))]))
 
 
-def test_one_large_resolution_alone_keeps_its_inputs_on_disk(world, tmp_path, monkeypatch):
-    """Above ``RESOLVE_THREADS_UP_TO`` estimated records a resolution of one month alone (a
-    monthly job numbered against last month's published OneIDs) keeps its source and quasi tables
-    on disk as two months sharing inputs do: read back after the rules, the folder removed after;
-    the cache files are those of the resolution held in memory."""
+def _large_and_spied(monkeypatch) -> list[str]:
+    """Every dataset counts as large (out of core); the names of the working folders inputs are
+    read back from are recorded in the returned list."""
     import omni.workspace as wsmod
 
-    copies = []
-    for name in ("small", "large"):
-        d = tmp_path / name
-        shutil.copytree(world / "raw", d / "raw")
-        copies.append(d)
-    held = Workspace(copies[0])._resolve_now("2026-09", None)  # in memory, no cache folder
     reads: list[str] = []
     real = wsmod._unspill_inputs
 
@@ -570,6 +562,22 @@ def test_one_large_resolution_alone_keeps_its_inputs_on_disk(world, tmp_path, mo
 
     monkeypatch.setattr(wsmod, "_unspill_inputs", spy)
     monkeypatch.setattr(wsmod, "RESOLVE_THREADS_UP_TO", 0)
+    return reads
+
+
+def test_one_large_resolution_alone_keeps_its_inputs_on_disk(world, tmp_path, monkeypatch):
+    """Above ``RESOLVE_THREADS_UP_TO`` estimated records a resolution of one month alone (a
+    monthly job numbered against last month's published OneIDs) keeps its source and quasi tables
+    on disk as two months sharing inputs do: read back after the rules, the folder removed after;
+    the cache files are those of the resolution held in memory."""
+
+    copies = []
+    for name in ("small", "large"):
+        d = tmp_path / name
+        shutil.copytree(world / "raw", d / "raw")
+        copies.append(d)
+    held = Workspace(copies[0])._resolve_now("2026-09", None)  # in memory, no cache folder
+    reads = _large_and_spied(monkeypatch)
     large = Workspace(copies[1]).resolve("2026-09", stable=False)
     assert reads.count(".inputs") >= 3 and ".outputs" in reads
     assert not [p for p in (copies[1] / "processed").iterdir() if p.name.startswith(".")]
@@ -582,7 +590,6 @@ def test_a_large_month_after_a_cached_one_keeps_its_inputs_on_disk(world, tmp_pa
     ``RESOLVE_THREADS_UP_TO`` estimated records its source and quasi tables wait on disk as in
     the other large resolutions (at 5M persons they were 3.2 GB held through the matching and the
     numbering); the cache files are those of the resolution held in memory."""
-    import omni.workspace as wsmod
 
     copies = []
     for name in ("small", "large"):
@@ -592,15 +599,7 @@ def test_a_large_month_after_a_cached_one_keeps_its_inputs_on_disk(world, tmp_pa
         copies.append(d)
     before = Workspace(copies[0])._cache_dir("2026-09") / "record_oneid.parquet"
     held = Workspace(copies[0])._resolve_now("2026-10", before)  # in memory, numbered against the file
-    reads: list[str] = []
-    real = wsmod._unspill_inputs
-
-    def spy(folder, remove, parts=("ids", "records", "tabs", "quasi"), tab_columns=None):
-        reads.append(folder.name.split("-")[0])
-        return real(folder, remove, parts, tab_columns)
-
-    monkeypatch.setattr(wsmod, "_unspill_inputs", spy)
-    monkeypatch.setattr(wsmod, "RESOLVE_THREADS_UP_TO", 0)
+    reads = _large_and_spied(monkeypatch)
     large = Workspace(copies[1]).resolve("2026-10")
     assert large.summary["records"] == held.summary["records"] and "previous_from" not in large.summary
     assert reads.count(".inputs") >= 3 and ".outputs" in reads
