@@ -397,8 +397,7 @@ def _links(res, ids: pd.DataFrame, keys: pd.Series | None = None) -> tuple[OneID
     else:
         names = [str(n) for n in pd.unique(have.dropna().astype(str))]
     del have
-    ikeys = pa.array(ids["record_key"].astype(_STRING).array)
-    ikeys = ikeys.combine_chunks() if isinstance(ikeys, pa.ChunkedArray) else ikeys
+    ikeys = pa.array(ids["record_key"].astype(_STRING).array)  # as its chunks: no whole copy (3 GB at 5M)
     code = np.full(len(ids), -1, dtype=np.int32)
     want = None
     if keys is not None:

@@ -90,3 +90,20 @@ def test_features_read_only_the_columns_the_rules_use(run):
     assert list(f.events.columns) == ["oneid", "event_time", "event_type", "category"]
     assert list(f.campaign_assignments.columns) == ["oneid", "campaign_id", "arm", "assigned_time", "contacted"]
     assert list(f.profiles.columns) == ["oneid", "marketing_opt_out"]
+
+
+def test_the_oneid_join_by_source_reads_chunked_keys_as_one_column(run):
+    """The join runs source by source on the identifier keys as their Arrow chunks (never copied
+    whole): the codes are those of one string join over the whole map, whatever the chunking."""
+    from omni.audience.pipeline import _links
+
+    ids = consent_inputs(run.workspace).ids
+    ro = run.resolved.record_oneid
+    keys, codes, _ = record_codes(ro)
+    want = oneid_codes_of(ids["record_key"], keys, codes)
+    half = len(ids) // 2
+    chunked = pd.concat([ids.iloc[:half], ids.iloc[half:]], ignore_index=True)
+    got, sub = _links(run.resolved, chunked, ids["record_key"].iloc[:50])
+    assert np.array_equal(got.code, want) and (want >= 0).mean() > 0.9
+    assert got.oneids.to_pylist() == oneid_codes(ro["oneid"])[1].to_pylist()
+    assert sorted(sub["record_key"].astype(str)) == sorted(ids["record_key"].iloc[:50].astype(str).unique())
