@@ -15,6 +15,7 @@ should come from it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -23,7 +24,7 @@ import pyarrow.compute as pc
 
 from omni.audience.hashing import PLATFORM_FIELDS
 
-__all__ = ["CONTACT_TYPES", "contact_identifiers", "contacts_of_codes", "device_kind", "oneid_codes", "oneid_codes_of",
+__all__ = ["CONTACT_TYPES", "ContactRows", "contact_identifiers", "contact_rows", "contacts_of_codes", "contacts_of_rows", "device_kind", "oneid_codes", "oneid_codes_of",
            "platform_values", "record_codes"]
 
 CONTACT_TYPES: tuple[str, ...] = ("phone", "email", "device_id")
@@ -180,6 +181,99 @@ def _contact_rows(ids: pd.DataFrame, id_types: Sequence[str] = CONTACT_TYPES) ->
     return ids["id_type"].isin(list(id_types)).to_numpy(dtype=bool) & ids["valid"].to_numpy(dtype=bool)
 
 
+@dataclass
+class ContactRows:
+    """The contact rows of an identifier table as integer codes: everything
+    :func:`contacts_of_rows` reads, without the table (:func:`contact_rows`).
+
+    At 5M persons the identifier table (85 M rows of strings) is 5-8 GB; these codes are about
+    1 GB beside each value once. Only rows of records the resolution holds are kept.
+
+    Attributes
+    ----------
+    code : ndarray of int32
+        Per row: its OneID, a position in ``oneids``.
+    oneids : pyarrow.Array
+        OneIDs by code.
+    tcode : ndarray of int8
+        Per row: its identifier type, a position in ``tnames``.
+    tnames : ndarray of str
+    vcode : ndarray of int32
+        Per row: its value, a position in ``values``.
+    values : pyarrow.Array
+        Each value once (string).
+    kcode : ndarray of int8
+        Per row: its device kind (:func:`device_kind`), a position in ``knames``; -1 for other types.
+    knames : ndarray of str
+    """
+
+    code: np.ndarray
+    oneids: pa.Array
+    tcode: np.ndarray
+    tnames: np.ndarray
+    vcode: np.ndarray
+    values: pa.Array
+    kcode: np.ndarray
+    knames: np.ndarray
+
+
+def contact_rows(ids: pd.DataFrame, code: np.ndarray, oneids: pa.Array,
+                 id_types: Sequence[str] = CONTACT_TYPES) -> ContactRows:
+    """:class:`ContactRows` of an identifier table whose rows have OneID codes.
+
+    Parameters
+    ----------
+    ids : DataFrame
+        Identifier rows (``id_type``, ``value``, ``valid``; ``raw`` for device ids).
+    code : ndarray of int
+        The OneID code of each row of ``ids`` (a position in ``oneids``; -1: a record the
+        resolution does not hold, left out).
+    oneids : pyarrow.Array
+        OneIDs by code.
+    id_types : sequence of str
+        Identifier types to keep.
+    """
+    _check_ids(ids, ("id_type", "value", "valid"))
+    if len(code) != len(ids):
+        raise ValueError(f"code has {len(code)} rows, ids {len(ids)}")
+    # the valid rows of the types kept, of records the resolution holds
+    keep = _contact_rows(ids, id_types) & (np.asarray(code) >= 0)
+    # only the three columns read, filtered as Arrow chunks (no copy of the other columns)
+    mask = pa.array(keep)
+    value = _chunked(ids["value"]).filter(mask).combine_chunks()
+    raw = _chunked(ids["raw"]).filter(mask).combine_chunks() if "raw" in ids.columns else None
+    code = np.asarray(code)[keep].astype(np.int32, copy=False)
+    # the type of each row as a small integer code (an object array of 85 M strings at 5M persons
+    # was 0.7 GB, and factorizing it as much again)
+    it = ids["id_type"]
+    if isinstance(it.dtype, pd.CategoricalDtype):
+        tnames = np.asarray(it.cat.categories.astype(str), dtype=object)
+        tcode = it.cat.codes.to_numpy()[keep]
+    else:
+        tcode, tnames = pd.factorize(it.astype(str).to_numpy(dtype=object)[keep])
+        tnames = np.asarray(tnames, dtype=object)
+    tcode = tcode.astype(np.int8 if len(tnames) < 127 else np.int32, copy=False)
+    del mask, keep
+    # a device id's kind is one per value, read from every held row carrying it
+    dev = tcode == (list(tnames).index("device_id") if "device_id" in list(tnames) else -2)
+    kcode = np.full(len(code), -1, dtype=np.int8)
+    knames = np.asarray([], dtype=object)
+    if dev.any():
+        kinds = device_kind(pd.Series(value.filter(pa.array(dev)).to_pandas(types_mapper=pd.ArrowDtype), dtype=_STRING),
+                            pd.Series(raw.filter(pa.array(dev)).to_pandas(types_mapper=pd.ArrowDtype))
+                            if raw is not None else None).to_numpy()
+        kc, knames = pd.factorize(kinds)
+        kcode[dev] = kc
+        knames = np.asarray(knames, dtype=object)
+        del kinds, kc
+    del raw, dev
+    enc = value.dictionary_encode()
+    del value
+    return ContactRows(code=code, oneids=oneids, tcode=tcode, tnames=tnames,
+                       vcode=enc.indices.to_numpy(zero_copy_only=False).astype(np.int32, copy=False),
+                       values=enc.dictionary.cast(pa.string()), kcode=kcode, knames=knames)
+
+
 def contacts_of_codes(
     ids: pd.DataFrame,
     code: np.ndarray,
@@ -191,7 +285,8 @@ def contacts_of_codes(
     """:func:`contact_identifiers` from the OneID code of each identifier row.
 
     The records are joined to their OneIDs once (:func:`oneid_codes_of`), and everything after
-    works on integer codes: no per-row OneID string is made but for the rows returned.
+    works on integer codes (:func:`contact_rows`, :func:`contacts_of_rows`): no per-row OneID
+    string is made but for the rows returned.
 
     Parameters
     ----------
@@ -205,62 +300,36 @@ def contacts_of_codes(
     people, opted_out, id_types
         As :func:`contact_identifiers`.
     """
-    _check_ids(ids, ("id_type", "value", "valid"))
-    if len(code) != len(ids):
-        raise ValueError(f"code has {len(code)} rows, ids {len(ids)}")
-    keep = _contact_rows(ids, id_types)
-    # only the three columns read, filtered as Arrow chunks (no copy of the other columns)
-    mask = pa.array(keep)
-    value = _chunked(ids["value"]).filter(mask).combine_chunks()
-    raw = _chunked(ids["raw"]).filter(mask).combine_chunks() if "raw" in ids.columns else None
-    code = np.asarray(code)[keep]
-    # the type of each row as a small integer code (an object array of 85 M strings at 5M persons
-    # was 0.7 GB, and factorizing it as much again)
-    it = ids["id_type"]
-    if isinstance(it.dtype, pd.CategoricalDtype):
-        tnames = np.asarray(it.cat.categories.astype(str), dtype=object)
-        tcode = it.cat.codes.to_numpy()[keep]
-    else:
-        tcode, tnames = pd.factorize(it.astype(str).to_numpy(dtype=object)[keep])
-        tnames = np.asarray(tnames, dtype=object)
-    tcode = tcode.astype(np.int8 if len(tnames) < 127 else np.int32, copy=False)
-    del mask
-    n_codes = len(oneids)
+    return contacts_of_rows(contact_rows(ids, code, oneids, id_types), people=people, opted_out=opted_out)
+
+
+def contacts_of_rows(rows: ContactRows, people: Sequence[str] | pd.Index | None = None,
+                     opted_out: pd.Series | None = None) -> pd.DataFrame:
+    """:func:`contact_identifiers` of :class:`ContactRows` (``people`` and ``opted_out`` as there)."""
+    oneids, code, tnames, knames = rows.oneids, rows.code, rows.tnames, rows.knames
+    n_codes, nv = len(oneids), max(len(rows.values), 1)
     chosen = None
     if people is not None:
         # values carried by the people's records, then every record carrying those values
         chosen = _isin(oneids, _arrow(pd.Series(pd.Index(people).astype(str))))
-        own = (code >= 0) & chosen[np.maximum(code, 0)]
-        sel = _isin(value, pc.unique(value.filter(pa.array(own))))
+        carried = np.zeros(nv, dtype=bool)
+        carried[rows.vcode[chosen[code]]] = True
+        sel = carried[rows.vcode]
+        del carried
     else:
         sel = np.ones(len(code), dtype=bool)
-    sel &= code >= 0  # records the resolution holds
-    value, tcode, code = value.filter(pa.array(sel)), tcode[sel], code[sel]
-    raw = raw.filter(pa.array(sel)) if raw is not None else None
-    dev = tcode == (list(tnames).index("device_id") if "device_id" in list(tnames) else -2)
-    kcode = np.full(len(code), -1, dtype=np.int8)  # each row's device kind, as a code into knames
-    knames = np.asarray([], dtype=object)
-    if dev.any():
-        kinds = device_kind(pd.Series(value.filter(pa.array(dev)).to_pandas(types_mapper=pd.ArrowDtype), dtype=_STRING),
-                            pd.Series(raw.filter(pa.array(dev)).to_pandas(types_mapper=pd.ArrowDtype))
-                            if raw is not None else None).to_numpy()
-        kc, knames = pd.factorize(kinds)
-        kcode[dev] = kc
-        knames = np.asarray(knames, dtype=object)
-        del kinds, kc
-    del raw, dev
+    code = code[sel]
     # one row per (OneID, type, value) from integer keys: OneID code, type code, value code
-    enc = value.dictionary_encode()
-    vdict, nv = enc.dictionary, max(len(enc.dictionary), 1)
-    pair_all = tcode.astype(np.int64) * nv + enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-    del enc, value, tcode
+    pair_all = rows.tcode[sel].astype(np.int64) * nv + rows.vcode[sel]
+    kcode = rows.kcode[sel]
+    del sel
     span = max(len(tnames), 1) * nv
     ukey, first, n_records = np.unique(code.astype(np.int64) * span + pair_all, return_index=True, return_counts=True)
     pcode, pair = ukey // span, ukey % span
     fk = kcode[first]  # a device id's kind is one per value: the first row's
     dkind = np.full(len(fk), None, dtype=object)
     dkind[fk >= 0] = knames[fk[fk >= 0]]
-    del ukey, first, pair_all, kcode, fk
+    del ukey, first, pair_all, kcode, fk, code
     _, pair_id, holders = np.unique(pair, return_inverse=True, return_counts=True)
     shared = holders[pair_id] > 1
     blocked = np.zeros(len(pair), dtype=bool)
@@ -279,7 +348,7 @@ def contacts_of_codes(
     out = pd.DataFrame({
         "oneid": oneids.take(pa.array(pcode)).to_numpy(zero_copy_only=False).astype(object),
         "id_type": np.asarray(tnames, dtype=object)[pair // nv],
-        "value": pd.Series(vdict.take(pa.array(pair % nv)).to_pandas(types_mapper=pd.ArrowDtype), dtype=_STRING),
+        "value": pd.Series(rows.values.take(pa.array(pair % nv)).to_pandas(types_mapper=pd.ArrowDtype), dtype=_STRING),
         "device_kind": dkind[ok],
         "n_records": pd.Series(n_records[ok].astype(np.int64), dtype=pd.ArrowDtype(pa.int64())),  # counts, as on Arrow keys
     })

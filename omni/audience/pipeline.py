@@ -24,7 +24,14 @@ from omni.audience.definitions import Definitions, load_definitions
 from omni.audience.export import ExportResult, export_audiences, require_key
 from omni.audience.features import AudienceFeatures, table_columns
 from omni.audience.hashing import PLATFORMS
-from omni.audience.identifiers import _int_codes, contacts_of_codes, oneid_codes, oneid_codes_of
+from omni.audience.identifiers import (
+    ContactRows,
+    _int_codes,
+    contact_rows,
+    contacts_of_rows,
+    oneid_codes,
+    oneid_codes_of,
+)
 from omni.audience.rules import AudienceSet, build_audiences
 from omni.consent import (
     CONSENT_COLUMNS,
@@ -61,16 +68,17 @@ class ConsentInputs:
         columns only).
     quarantine : DataFrame
         The quarantined problems of those sources (``Dataset.quarantine`` rows).
-    ids : DataFrame
+    ids : DataFrame or None
         The valid identifiers of :data:`omni.consent.SUPPRESSION_TYPES` (which hold the contact
         types) of every accepted record: ``record_key``, ``id_type``, ``raw``, ``value``, ``valid``
         (loaded one source at a time, ``raw`` is kept for device ids only: the one type whose raw
-        form is read, :func:`omni.audience.device_kind`).
+        form is read, :func:`omni.audience.device_kind`). None in an :class:`AudienceRun` that
+        has taken what it reads of them (85 M rows at 5M persons).
     """
 
     tables: dict[str, pd.DataFrame]
     quarantine: pd.DataFrame | None
-    ids: pd.DataFrame
+    ids: pd.DataFrame | None
 
 
 def consent_inputs(ws: Workspace) -> ConsentInputs:
@@ -193,9 +201,11 @@ class AudienceRun:
     inputs: ConsentInputs | None = None
     links: OneIDLinks | None = None
     _suppression: _Suppression | None = None
+    _rows: ContactRows | None = None
 
     def _inputs(self) -> ConsentInputs:
-        if self.inputs is None:
+        """The consent inputs with their identifier table (read again if the run let it go)."""
+        if self.inputs is None or self.inputs.ids is None:
             self.inputs = consent_inputs(self.workspace)
         return self.inputs
 
@@ -203,6 +213,12 @@ class AudienceRun:
         if self.links is None:
             self.links = _links(self.resolved, self._inputs().ids)[0]
         return self.links
+
+    def _contact_rows(self) -> ContactRows:
+        if self._rows is None:
+            links = self._links()
+            self._rows = contact_rows(self._inputs().ids, links.code, links.oneids)
+        return self._rows
 
     @property
     def context(self) -> dict:
@@ -217,9 +233,8 @@ class AudienceRun:
         if self._contacts is None:
             t = time.perf_counter()
             union = self.audiences.people[self.audiences.union()]
-            links = self._links()
-            self._contacts = contacts_of_codes(self._inputs().ids, links.code, links.oneids, people=union,
-                                               opted_out=self.opted_out)
+            self._contacts = contacts_of_rows(self._contact_rows(), people=union, opted_out=self.opted_out)
+            self._rows = None  # read once: the contacts are kept
             release_memory()  # the joins' scratch (GBs at 1M persons) before the next step
             self.seconds["contacts"] = round(time.perf_counter() - t, 2)
         return self._contacts
@@ -321,11 +336,12 @@ def prepare_audiences(
     del ro_opted
     secs["consent"] = round(time.perf_counter() - t, 2)
     t = time.perf_counter()
-    # what the suppression reads of the identifiers' record keys, and then the identifier table
-    # without them (3 GB at 5M persons, held through the audiences and the contacts)
+    # what the suppression and the contacts read of the identifier table, and then the table goes:
+    # its 85 M rows of strings at 5M persons (5-8 GB) are not held while the audiences are built
     suppression = _suppression_inputs(ws, inputs, links, quarantined)
-    inputs = dataclasses.replace(inputs, ids=inputs.ids.drop(columns="record_key"))
-    release_memory()
+    rows = contact_rows(inputs.ids, links.code, links.oneids)
+    inputs = dataclasses.replace(inputs, ids=None)
+    release_memory(collect=True)
     secs["suppression"] = round(time.perf_counter() - t, 2)
     log.info("  consent: %s opted out (%s only on an older record; %s opt-outs on quarantined rows)",
              f"{int(oo.sum()):,}", f"{oo.attrs['from_records_only']:,}", f"{len(quarantined):,}")
@@ -338,7 +354,7 @@ def prepare_audiences(
     log.info("  built %d audiences in %.1f s", len(aset.names), secs["audiences"])
     return AudienceRun(workspace=ws, month=month, resolved=res, features=feats, audiences=aset,
                        opted_out=oo, quarantined=quarantined, seconds=secs, inputs=inputs, links=links,
-                       _suppression=suppression)
+                       _suppression=suppression, _rows=rows)
 
 
 _STRING = pd.StringDtype("pyarrow")
