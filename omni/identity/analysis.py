@@ -201,9 +201,11 @@ def _shown_largest(big: pd.DataFrame, r: Resolved, res: Resolution) -> pd.DataFr
     show = big.drop(columns=["bridges"]).copy()
     cl = res.records["cluster"].to_numpy()
     first = pd.Series(np.arange(len(cl))).groupby(cl).first()
-    rows = [int(first[c]) for c in big["cluster"]]
-    oneid = r.read("record_oneid", ["oneid"])["oneid"]  # read for these few rows, not kept
-    show["cluster"] = [health.short_oneid(oneid.iloc[i]) for i in rows]
+    keys = [str(res.records["record_key"].iloc[int(first[c])]) for c in big["cluster"]]
+    # the OneIDs of these few records only, filtered as the file is read (not 100 M strings at 5M)
+    got = r.read("record_oneid", ["record_key", "oneid"], filters=[("record_key", "in", keys)])
+    oneid = dict(zip(got["record_key"].astype(str), got["oneid"].astype(str), strict=True))
+    show["cluster"] = [health.short_oneid(oneid[k]) for k in keys]
     return show.rename(columns={"cluster": "oneid"})
 
 
