@@ -45,6 +45,9 @@ def _isin(arr: pa.Array, values: pa.Array) -> np.ndarray:
     return pc.is_in(arr, value_set=values.cast(pa.string())).to_numpy(zero_copy_only=False).astype(bool)
 
 
+_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
+
 def device_kind(values: pd.Series, raw: pd.Series | None = None) -> pd.Series:
     """Kind of each normalized device id: ``imei``, ``idfa``, ``oaid`` or ``other``.
 
@@ -61,24 +64,49 @@ def device_kind(values: pd.Series, raw: pd.Series | None = None) -> pd.Series:
     Series of str, same index.
     """
     v = values.astype(_STRING).str.strip().str.lower()
-    uuid = v.str.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").to_numpy(
-        dtype=bool, na_value=False)
-    imei = v.str.fullmatch(r"[0-9a-z]{14,15}").to_numpy(dtype=bool, na_value=False)
-    long_id = v.str.fullmatch(r"[0-9a-z\-]{16,64}").to_numpy(dtype=bool, na_value=False)
-    kind = np.select([imei, uuid, long_id], ["imei", "oaid", "oaid"], "other").astype(object)
+    kind, uuid = _value_kinds(v)
     if raw is not None and uuid.any():
-        r = raw.astype(_STRING).str.strip()
-        upper = ((r == r.str.upper()) & (r != r.str.lower())).to_numpy(dtype=bool, na_value=False)
-        lower = ((r == r.str.lower()) & (r != r.str.upper())).to_numpy(dtype=bool, na_value=False)
         codes, _ = pd.factorize(v)
-        n = int(codes.max()) + 1 if len(codes) else 0
-        ok = codes >= 0
-        up = np.bincount(codes[ok], weights=upper[ok], minlength=n)
-        lo = np.bincount(codes[ok], weights=lower[ok], minlength=n)
+        up, lo = _case_votes(codes, pa.array(raw.astype(_STRING).array))
         is_idfa = np.zeros(len(v), dtype=bool)
+        ok = codes >= 0
         is_idfa[ok] = (up > lo)[codes[ok]]
         kind[uuid & is_idfa] = "idfa"
     return pd.Series(kind, index=values.index, dtype=object)
+
+
+def _value_kinds(v: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """The kind of stripped, lower-cased device ids read from the value alone (a UUID taken as an
+    OAID), and which of them are UUIDs."""
+    uuid = v.str.fullmatch(_UUID).to_numpy(dtype=bool, na_value=False)
+    imei = v.str.fullmatch(r"[0-9a-z]{14,15}").to_numpy(dtype=bool, na_value=False)
+    long_id = v.str.fullmatch(r"[0-9a-z\-]{16,64}").to_numpy(dtype=bool, na_value=False)
+    return np.select([imei, uuid, long_id], ["imei", "oaid", "oaid"], "other").astype(object), uuid
+
+
+def _case_votes(codes: np.ndarray, raw: pa.Array | pa.ChunkedArray, block: int = 1 << 22) -> tuple[np.ndarray, np.ndarray]:
+    """Per value code (``codes`` per row, -1: none): how many of its rows' raw forms are upper case,
+    and how many lower case (stripped; a form with no cased letter is neither). Read a block of
+    rows at a time: each case-mapped copy of 50 M device ids (5M persons) would be 2 GB."""
+    n = int(codes.max()) + 1 if len(codes) else 0
+    up = np.zeros(n)
+    lo = np.zeros(n)
+    for start in range(0, len(codes), block):
+        r = pc.utf8_trim_whitespace(raw.slice(start, block))
+        upper = pc.and_(pc.equal(r, pc.utf8_upper(r)), pc.not_equal(r, pc.utf8_lower(r)))
+        lower = pc.and_(pc.equal(r, pc.utf8_lower(r)), pc.not_equal(r, pc.utf8_upper(r)))
+        c = codes[start:start + block]
+        ok = c >= 0
+        up += np.bincount(c[ok], weights=_bools(upper)[ok], minlength=n)
+        lo += np.bincount(c[ok], weights=_bools(lower)[ok], minlength=n)
+    return up, lo
+
+
+def _bools(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A boolean Arrow array as NumPy, null as False."""
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    out = [c.fill_null(False).to_numpy(zero_copy_only=False) for c in chunks]
+    return np.concatenate(out).astype(bool) if out else np.zeros(0, dtype=bool)
 
 
 def _chunked(s: pd.Series) -> pa.ChunkedArray:
@@ -254,24 +282,43 @@ def contact_rows(ids: pd.DataFrame, code: np.ndarray, oneids: pa.Array,
         tnames = np.asarray(tnames, dtype=object)
     tcode = tcode.astype(np.int8 if len(tnames) < 127 else np.int32, copy=False)
     del mask, keep
-    # a device id's kind is one per value, read from every held row carrying it
-    dev = tcode == (list(tnames).index("device_id") if "device_id" in list(tnames) else -2)
-    kcode = np.full(len(code), -1, dtype=np.int8)
-    knames = np.asarray([], dtype=object)
-    if dev.any():
-        kinds = device_kind(pd.Series(value.filter(pa.array(dev)).to_pandas(types_mapper=pd.ArrowDtype), dtype=_STRING),
-                            pd.Series(raw.filter(pa.array(dev)).to_pandas(types_mapper=pd.ArrowDtype))
-                            if raw is not None else None).to_numpy()
-        kc, knames = pd.factorize(kinds)
-        kcode[dev] = kc
-        knames = np.asarray(knames, dtype=object)
-        del kinds, kc
-    del raw, dev
     enc = value.dictionary_encode()
     del value
-    return ContactRows(code=code, oneids=oneids, tcode=tcode, tnames=tnames,
-                       vcode=enc.indices.to_numpy(zero_copy_only=False).astype(np.int32, copy=False),
-                       values=enc.dictionary.cast(pa.string()), kcode=kcode, knames=knames)
+    vcode = enc.indices.to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
+    values = enc.dictionary.cast(pa.string())
+    del enc
+    dev = tcode == (list(tnames).index("device_id") if "device_id" in list(tnames) else -2)
+    kcode, knames = _device_kinds(values, vcode, dev, raw)
+    return ContactRows(code=code, oneids=oneids, tcode=tcode, tnames=tnames, vcode=vcode, values=values,
+                       kcode=kcode, knames=knames)
+
+
+def _device_kinds(values: pa.Array, vcode: np.ndarray, dev: np.ndarray,
+                  raw: pa.Array | None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`device_kind` of the rows ``dev`` (a kind code per row, -1 elsewhere, and the kinds'
+    names), read once per value: the value's pattern, and the case of the raw forms of every row
+    carrying it. The same kinds as :func:`device_kind` of those rows, without a copy of their
+    strings per step (50 M device rows at 5M persons)."""
+    kcode = np.full(len(vcode), -1, dtype=np.int8)
+    if not dev.any():
+        return kcode, np.asarray([], dtype=object)
+    dv = vcode[dev]
+    used = np.unique(dv)  # the values of device rows, by their position in ``values``
+    uv = pd.Series(values.take(pa.array(used)).to_pandas(types_mapper=pd.ArrowDtype), dtype=_STRING).str.strip().str.lower()
+    kind, uuid = _value_kinds(uv)
+    if raw is not None and uuid.any():
+        group, _ = pd.factorize(uv)  # values equal once stripped and lower-cased vote together
+        at = np.searchsorted(used, dv)
+        up, lo = _case_votes(group[at], raw.filter(pa.array(dev)))
+        ok = group >= 0
+        is_idfa = np.zeros(len(used), dtype=bool)
+        is_idfa[ok] = (up > lo)[group[ok]]
+        kind[uuid & is_idfa] = "idfa"
+    else:
+        at = np.searchsorted(used, dv)
+    kc, knames = pd.factorize(kind)
+    kcode[dev] = kc[at]
+    return kcode, np.asarray(knames, dtype=object)
 
 
 def contacts_of_codes(
