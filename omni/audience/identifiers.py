@@ -337,14 +337,9 @@ def contacts_of_codes(
 
     Parameters
     ----------
-    ids : DataFrame
-        Identifier rows (``id_type``, ``value``, ``valid``; ``raw`` for device ids).
-    code : ndarray of int
-        The OneID code of each row of ``ids`` (a position in ``oneids``; -1: a record the
-        resolution does not hold, left out).
-    oneids : pyarrow.Array
-        OneIDs by code.
-    people, opted_out, id_types
+    ids, code, oneids, id_types
+        As :func:`contact_rows`.
+    people, opted_out
         As :func:`contact_identifiers`.
     """
     return contacts_of_rows(contact_rows(ids, code, oneids, id_types), people=people, opted_out=opted_out)
