@@ -306,16 +306,14 @@ def _device_kinds(values: pa.Array, vcode: np.ndarray, dev: np.ndarray,
     used = np.unique(dv)  # the values of device rows, by their position in ``values``
     uv = pd.Series(values.take(pa.array(used)).to_pandas(types_mapper=pd.ArrowDtype), dtype=_STRING).str.strip().str.lower()
     kind, uuid = _value_kinds(uv)
+    at = np.searchsorted(used, dv)  # each device row's position in ``used``
     if raw is not None and uuid.any():
         group, _ = pd.factorize(uv)  # values equal once stripped and lower-cased vote together
-        at = np.searchsorted(used, dv)
         up, lo = _case_votes(group[at], raw.filter(pa.array(dev)))
         ok = group >= 0
         is_idfa = np.zeros(len(used), dtype=bool)
         is_idfa[ok] = (up > lo)[group[ok]]
         kind[uuid & is_idfa] = "idfa"
-    else:
-        at = np.searchsorted(used, dv)
     kc, knames = pd.factorize(kind)
     kcode[dev] = kc[at]
     return kcode, np.asarray(knames, dtype=object)
