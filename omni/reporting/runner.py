@@ -31,6 +31,7 @@ from omni.reporting.schedule import (
     default_budget,
     earlier_metrics,
     estimate_memory,
+    expected_left,
     format_gb,
     gb_at_records,
     kernel_nice,
@@ -530,14 +531,24 @@ def run_report(
                     say(f"omni report: warning: reading the inputs of {m} failed ({why}); its notebook reads them itself")
                 continue
             results[r.name] = r
-            left = sum(expected.get(p.stem, 0.0) for p in paths if p.stem not in results) / jobs
+            left = time_left()
             html = r.html.relative_to(out_root.parent) if out_root.parent in r.html.parents else r.html
             say(f"[{order[r.name]}/{len(paths)}] {r.name}: done in {r.seconds:.1f} s -> {html}"
                 + (f"; about {_eta(left)} left" if len(results) < len(paths) and expected else ""))
 
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="omni-notebook")
     running: dict = {}  # future -> notebook stem
+    began: dict[str, float] = {}  # notebook stem -> when it started
     waiting: set[str] = set()
+
+    def time_left() -> float:
+        """Expected seconds until the notebooks are done, scheduled as the runner will (with the
+        memory estimates: at 5M persons they run one after the other)."""
+        now, names = time.perf_counter(), list(running.values())
+        later = [p.stem for p in late if p.stem not in results and p.stem not in names and p.stem not in pending]
+        todo = [n for n in pending if n != PREPARE] + longest_first(later, expected)
+        return expected_left(todo, [*busy, *names], memory, expected, budget, jobs,
+                             ran={n: now - began[n] for n in names if n in began})
 
     def held(name: str) -> bool:
         """A notebook whose inputs the running preparation is still making: it starts once they are made."""
@@ -556,6 +567,7 @@ def run_report(
                 order = longest_first([n for n in prep], _expected_seconds(late, out_root, data.name, hint))
                 prep_job = PrepareJob(data, month, [prep[n] for n in order], nice)
             running[pool.submit(run, name, nice)] = name
+            began[name] = time.perf_counter()
         slots = jobs - len(running)
         for name in pending[:slots] if slots > 0 else []:
             if name not in waiting and not held(name):
@@ -618,7 +630,7 @@ def run_report(
                 memory["runner"] = resident_gb()
                 busy = ["runner"]
                 say(f"omni report: month resolved in {time.perf_counter() - t0:.0f} s; notebooks expected to take "
-                    f"about {_eta(sum(expected.values()) / jobs)}")
+                    f"about {_eta(time_left())}")
             if PREPARE in pending:  # the month is resolved: the notebooks read what they need themselves
                 pending.remove(PREPARE)
             pending += longest_first([p.stem for p in late], expected)

@@ -31,7 +31,7 @@ from typing import Any
 from omni.memory import available_memory
 
 __all__ = ["BESIDE_LONGER_NICE", "BESIDE_RESOLUTION_NICE", "KERNEL_BASE_GB", "MEMORY_GB_AT_1M", "RECORDS_AT_1M",
-           "KernelPeaks", "available_memory", "default_budget", "earlier_metrics", "estimate_memory", "format_gb",
+           "KernelPeaks", "available_memory", "default_budget", "earlier_metrics", "estimate_memory", "expected_left", "format_gb",
            "gb_at_records", "kernel_nice", "longest_first",
            "notebook_memory_at_1m", "notebook_meta", "parse_memory", "resident_gb", "startable"]
 
@@ -250,6 +250,56 @@ def startable(pending: Sequence[str], running: Iterable[str], estimates: Mapping
             used += need
             slots -= 1
     return out
+
+
+def expected_left(pending: Sequence[str], running: Iterable[str], estimates: Mapping[str, float],
+                  seconds: Mapping[str, float], budget: float | None, jobs: int,
+                  ran: Mapping[str, float] | None = None) -> float:
+    """Seconds until every running and pending notebook is done, when the runner starts them as
+    :func:`startable` decides (a small event simulation with the same estimates).
+
+    Dividing the expected seconds by ``jobs`` holds only while two notebooks fit side by side. At
+    5M persons each kernel needs more than half the budget, the notebooks run one after the other,
+    and that division halved the time shown (34 min said, 71 min taken).
+
+    Parameters
+    ----------
+    pending : sequence of str
+        Notebooks not started yet, in run order.
+    running : iterable of str
+        What runs now. The ``"runner"`` holds its memory to the end; ``"resolution"`` counts as
+        done (the time left is the notebooks'), as does anything without expected seconds.
+    estimates : mapping
+        Name -> expected peak GB (:func:`estimate_memory`).
+    seconds : mapping
+        Name -> expected seconds (a missing notebook counts 0).
+    budget : float or None
+        GB the running work may take together; None: no limit.
+    jobs : int
+        Notebooks at once.
+    ran : mapping, optional
+        Seconds each running notebook has run already (its expected time less this is left, at
+        least 0).
+
+    Returns
+    -------
+    float
+    """
+    ran = ran or {}
+    held = [r for r in running if r == "runner"]
+    left = {r: max(0.0, seconds[r] - ran.get(r, 0.0)) for r in running if r in seconds}
+    queue = list(pending)
+    clock = 0.0
+    while queue or left:
+        for name in startable(queue, [*held, *left], estimates, budget, jobs):
+            queue.remove(name)
+            left[name] = float(seconds.get(name, 0.0))
+        if not left:  # startable always starts one when nothing else runs; never loop on nothing
+            break
+        step = min(left.values())
+        clock += step
+        left = {r: t - step for r, t in left.items() if t > step}
+    return clock
 
 
 class KernelPeaks:

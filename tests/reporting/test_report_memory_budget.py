@@ -17,6 +17,7 @@ from omni.reporting.schedule import (
     KERNEL_BASE_GB,
     MEMORY_GB_AT_1M,
     estimate_memory,
+    expected_left,
     notebook_memory_at_1m,
     parse_memory,
     startable,
@@ -91,6 +92,30 @@ def test_startable_edges():
     assert startable(["03", "04"], ["runner"], est, 100.0, 2) == ["03", "04"]
     assert startable(["02", "04"], ["runner", "03"], est, 9.0, 2) == []  # 2.3 + 4 + (5 or 3) > 9
     assert startable(["02", "04"], ["runner", "03"], est, 9.5, 2) == ["04"]
+
+
+def test_time_left_follows_the_memory_schedule():
+    seconds = {"07": 1451.0, "02": 606.0, "06": 700.0, "08": 93.0}
+    # at 5M every kernel needs more than half the budget: one after the other, the sum of the times
+    big = {"07": 29.6, "02": 19.8, "06": 28.1, "08": 9.5, "runner": 0.2}
+    order = ["07", "06", "02", "08"]
+    assert expected_left(order, ["runner"], big, seconds, 10.5, 2) == pytest.approx(2850.0)
+    # dividing by the jobs, as the runner did, said half that
+    assert sum(seconds.values()) / 2 == pytest.approx(1425.0)
+    # small kernels: two at a time; 06, 02 and 08 (1,399 s) fill the second slot beside 07
+    small = dict.fromkeys(big, 0.3)
+    assert expected_left(order, ["runner"], small, seconds, 10.5, 2) == pytest.approx(1451.0)
+    assert expected_left(order, [], small, seconds, None, 1) == pytest.approx(2850.0)
+    # a running notebook counts with what it has left; the resolution and unknown names count done
+    assert expected_left(["08"], ["runner", "07"], big, seconds, 10.5, 2, ran={"07": 1400.0}) == pytest.approx(144.0)
+    assert expected_left(["08"], ["resolution", "prepare"], big, seconds, 10.5, 2) == pytest.approx(93.0)
+    assert expected_left([], ["runner"], big, seconds, 10.5, 2) == 0.0
+    # the same makespan as the step-by-step simulation of the runner above, on the 1M figures
+    order6 = ["01", "02", "03", "04", "05", "06"]
+    sec6 = {"01": 100, "02": 170, "03": 70, "04": 50, "05": 130, "06": 150}
+    for budget, jobs in ((12.0, 2), (None, 2), (9.0, 2), (30.0, 3)):
+        _, end = _simulate(order6, AT_1M, sec6, budget=budget, jobs=jobs)
+        assert expected_left(order6, [], AT_1M, sec6, budget, jobs) == pytest.approx(max(end.values()))
 
 
 def test_parse_memory():
