@@ -260,7 +260,7 @@ def expected_left(pending: Sequence[str], running: Iterable[str], estimates: Map
 
     Dividing the expected seconds by ``jobs`` holds only while two notebooks fit side by side. At
     5M persons each kernel needs more than half the budget, the notebooks run one after the other,
-    and that division halved the time shown (34 min said, 71 min taken).
+    and that division halved the time shown (34 min said, 74 min taken).
 
     Parameters
     ----------
