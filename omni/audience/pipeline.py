@@ -402,16 +402,22 @@ def _links(res, ids: pd.DataFrame, keys: pd.Series | None = None) -> tuple[OneID
     joined with the identifier rows whose record key names that source. At 5M persons the whole
     map's 100 M keys, a copy of them and their hash took about 12 GB at once; the largest source
     (44 M touchpoints) takes less than half of it. The OneIDs are coded once, over the whole map's
-    OneID column, in order of first appearance."""
-    _, oneids = oneid_codes(res.read("record_oneid", ["oneid"])["oneid"])  # 16 M OneIDs, not 100 M strings
+    OneID column, in order of first appearance; a source's rows take their codes from there (its
+    rows of the map in the map's order are the ones a filtered read gives), so only its record keys
+    are read again."""
+    # 16 M OneIDs, not 100 M strings; the code of every row of the map (int32: 400 MB at 5M persons)
+    all_codes, oneids = oneid_codes(res.read("record_oneid", ["oneid"])["oneid"])
     release_memory()
     have = res.read("record_oneid", ["source"])["source"]
     if isinstance(have.dtype, pd.CategoricalDtype):  # the sources in the map's order
         c = have.cat.codes.to_numpy()
-        names = [str(n) for n in have.cat.categories[pd.unique(c[c >= 0])]]
-        del c
+        first = pd.unique(c[c >= 0])
+        names = [str(n) for n in have.cat.categories[first]]
+        source_code = dict(zip(names, first.tolist(), strict=True))
     else:
+        c = None
         names = [str(n) for n in pd.unique(have.dropna().astype(str))]
+        source_code = {}
     del have
     ikeys = pa.array(ids["record_key"].astype(_STRING).array)  # as its chunks: no whole copy (3 GB at 5M)
     code = np.full(len(ids), -1, dtype=np.int32)
@@ -426,12 +432,16 @@ def _links(res, ids: pd.DataFrame, keys: pd.Series | None = None) -> tuple[OneID
                   if want is not None and len(want) else [])
         if not len(mine) and not len(wanted):
             continue
-        ro = res.read("record_oneid", ["record_key", "oneid"], filters=[("source", "==", name)])
+        ro = res.read("record_oneid", ["record_key"], filters=[("source", "==", name)])
         rkeys = pa.array(ro["record_key"].astype(_STRING).array)
         rkeys = rkeys.combine_chunks() if isinstance(rkeys, pa.ChunkedArray) else rkeys
-        roid = pa.array(ro["oneid"].astype(_STRING).array)
-        rcodes = _int_codes(pc.index_in(roid, value_set=oneids.cast(roid.type)))
-        del ro, roid
+        del ro
+        if c is not None:  # the map's rows of this source, in order
+            rcodes = all_codes[c == source_code[name]]
+        else:
+            rcodes = all_codes[_source_rows(res, name)]
+        if len(rcodes) != len(rkeys):
+            raise ValueError(f"record_oneid: {len(rkeys)} rows of source {name!r} read, {len(rcodes)} expected")
         if len(mine):
             code[mine] = oneid_codes_of(ikeys.take(pa.array(mine)), rkeys, rcodes)
         if len(wanted):
@@ -441,6 +451,7 @@ def _links(res, ids: pd.DataFrame, keys: pd.Series | None = None) -> tuple[OneID
                          oneids.take(pa.array(rcodes[hit])).cast(pa.large_string())))
         del rkeys, rcodes, mine
         release_memory()
+    del all_codes, c
     sub = None
     if keys is not None:
         sub = pd.DataFrame({
@@ -449,6 +460,12 @@ def _links(res, ids: pd.DataFrame, keys: pd.Series | None = None) -> tuple[OneID
             "oneid": pd.Series(pa.chunked_array([o for _, o in subs], type=pa.large_string()).to_pandas(
                 types_mapper=pd.ArrowDtype) if subs else [], dtype=_STRING)})
     return OneIDLinks(code=code, oneids=oneids), sub
+
+
+def _source_rows(res, name: str) -> np.ndarray:
+    """Positions of ``name``'s rows in ``record_oneid`` when its source column is plain text."""
+    src = res.read("record_oneid", ["source"])["source"]
+    return np.flatnonzero(src.astype(str).to_numpy() == name)
 
 
 def export_dataset(

@@ -167,5 +167,8 @@ def file_rows(rows_in: int, rejected: pd.Series, accepted: int) -> np.ndarray | 
     quarantine entry (``rejected``) and the number of ``accepted`` rows."""
     if rejected.isna().any():
         return None
-    rows = np.setdiff1d(np.arange(1, rows_in + 1, dtype=np.int64), rejected.to_numpy(dtype=np.int64))
+    rej = rejected.to_numpy(dtype=np.int64)
+    kept = np.ones(rows_in, dtype=bool)  # a mask, not a set difference: no sort or hash of the rows
+    kept[rej[(rej >= 1) & (rej <= rows_in)] - 1] = False
+    rows = np.flatnonzero(kept) + 1
     return rows if len(rows) == accepted else None

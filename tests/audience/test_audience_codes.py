@@ -106,3 +106,40 @@ def test_the_oneid_join_by_source_reads_chunked_keys_as_one_column(run):
     assert np.array_equal(got.code, want) and (want >= 0).mean() > 0.9
     assert got.oneids.to_pylist() == oneid_codes(ro["oneid"])[1].to_pylist()
     assert sorted(sub["record_key"].astype(str)) == sorted(ids["record_key"].iloc[:50].astype(str).unique())
+
+
+class _PlainSource:
+    """A resolution whose ``record_oneid`` source column reads as plain text (an older cache)."""
+
+    def __init__(self, res):
+        self._res = res
+
+    def read(self, name, columns=None, filters=None):
+        got = self._res.read(name, columns, filters=filters)
+        if "source" in got.columns:
+            got["source"] = got["source"].astype(object)
+        return got
+
+
+@pytest.mark.parametrize("plain", [False, True])
+def test_links_give_each_identifier_row_the_oneid_of_its_record(test_world, plain):
+    """The links' codes (a source's rows coded from the whole map's OneID column) name the same OneID
+    as a join of the identifier rows' record keys with record_oneid; the opted-out keys' rows too."""
+    from omni.audience.pipeline import _links
+
+    ws = omni.open(test_world)
+    res = ws.resolve(as_of=MONTH)
+    ids = consent_inputs(ws).ids
+    ro = res.read("record_oneid", ["record_key", "oneid"])
+    wanted = ro["record_key"].astype("string").iloc[::7].reset_index(drop=True)
+    links, sub = _links(_PlainSource(res) if plain else res, ids, wanted)
+    got = pd.Series(links.oneids.to_pylist(), dtype=object).reindex(links.code).to_numpy()
+    want = (ro.assign(record_key=ro["record_key"].astype(str)).set_index("record_key")["oneid"].astype(object)
+            .reindex(ids["record_key"].astype(str)).to_numpy())
+    known = links.code >= 0
+    assert known.sum() > 0.9 * len(ids)
+    assert (got[known] == want[known]).all() and pd.isna(want[~known]).all()
+    assert sorted(sub["record_key"].astype(str)) == sorted(wanted.astype(str))
+    assert (sub["oneid"].astype(str).to_numpy()
+            == ro.set_index(ro["record_key"].astype(str))["oneid"].astype(str)
+            .reindex(sub["record_key"].astype(str)).to_numpy()).all()

@@ -141,3 +141,20 @@ def test_volume_change_against_previous_months(ds):
     crm = vol["crm_members"]
     assert ch.loc["crm_members", "this_month"] == crm.iloc[-1]
     assert ch.loc["crm_members", "previous_mean"] == pytest.approx(crm.iloc[-4:-1].mean())
+
+
+def test_file_rows_are_the_rows_read_minus_the_quarantined():
+    """Each accepted row's file row: the rows read minus the quarantined row numbers (repeats and
+    numbers outside the file ignored); None when the count does not match or a row is unknown."""
+    import numpy as np
+
+    from omni.audit.sources import file_rows
+
+    rng = np.random.default_rng(5)
+    for n in (0, 1, 7, 10_000):
+        rej = pd.Series(rng.integers(-2, n + 3, size=min(n, 300)), dtype="int64")
+        want = np.setdiff1d(np.arange(1, n + 1), rej.to_numpy())
+        got = file_rows(n, rej, len(want))
+        assert got is not None and got.tolist() == want.tolist()
+    assert file_rows(10, pd.Series([2, 5]), 9) is None  # 8 rows are left, not 9
+    assert file_rows(10, pd.Series([2.0, None]), 8) is None
