@@ -26,7 +26,6 @@ from omni.audience.features import AudienceFeatures, table_columns
 from omni.audience.hashing import PLATFORMS
 from omni.audience.identifiers import (
     ContactRows,
-    _int_codes,
     contact_rows,
     contacts_of_rows,
     oneid_codes,
