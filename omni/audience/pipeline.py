@@ -413,10 +413,10 @@ def _links(res, ids: pd.DataFrame, keys: pd.Series | None = None) -> tuple[OneID
         first = pd.unique(c[c >= 0])
         names = [str(n) for n in have.cat.categories[first]]
         source_code = dict(zip(names, first.tolist(), strict=True))
-    else:
-        c = None
-        names = [str(n) for n in pd.unique(have.dropna().astype(str))]
-        source_code = {}
+    else:  # plain text (an older cache): coded here, in order of first appearance
+        c, uniq = pd.factorize(have.astype("string"))
+        names = [str(n) for n in uniq]
+        source_code = {n: i for i, n in enumerate(names)}
     del have
     ikeys = pa.array(ids["record_key"].astype(_STRING).array)  # as its chunks: no whole copy (3 GB at 5M)
     code = np.full(len(ids), -1, dtype=np.int32)
@@ -435,10 +435,7 @@ def _links(res, ids: pd.DataFrame, keys: pd.Series | None = None) -> tuple[OneID
         rkeys = pa.array(ro["record_key"].astype(_STRING).array)
         rkeys = rkeys.combine_chunks() if isinstance(rkeys, pa.ChunkedArray) else rkeys
         del ro
-        if c is not None:  # the map's rows of this source, in order
-            rcodes = all_codes[c == source_code[name]]
-        else:
-            rcodes = all_codes[_source_rows(res, name)]
+        rcodes = all_codes[c == source_code[name]]  # the map's rows of this source, in order
         if len(rcodes) != len(rkeys):
             raise ValueError(f"record_oneid: {len(rkeys)} rows of source {name!r} read, {len(rcodes)} expected")
         if len(mine):
@@ -459,12 +456,6 @@ def _links(res, ids: pd.DataFrame, keys: pd.Series | None = None) -> tuple[OneID
             "oneid": pd.Series(pa.chunked_array([o for _, o in subs], type=pa.large_string()).to_pandas(
                 types_mapper=pd.ArrowDtype) if subs else [], dtype=_STRING)})
     return OneIDLinks(code=code, oneids=oneids), sub
-
-
-def _source_rows(res, name: str) -> np.ndarray:
-    """Positions of ``name``'s rows in ``record_oneid`` when its source column is plain text."""
-    src = res.read("record_oneid", ["source"])["source"]
-    return np.flatnonzero(src.astype(str).to_numpy() == name)
 
 
 def export_dataset(
