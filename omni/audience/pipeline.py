@@ -42,7 +42,6 @@ from omni.consent import (
     suppressed_by_identifier,
 )
 from omni.consent import opted_out as consent_opted_out
-from omni.io import load_source
 from omni.memory import release_memory
 from omni.normalize import identifier_table
 from omni.workspace import Workspace
@@ -114,7 +113,7 @@ def _consent_inputs(ws: Workspace) -> ConsentInputs:
     # the largest file first, while little else is held; stacked in spec order afterwards
     size = {n: ws.spec.file_path(n).stat().st_size if ws.spec.file_path(n).exists() else 0 for n, *_ in todo}
     for name, src, consent, wanted in sorted(todo, key=lambda x: -size[x[0]]):
-        loaded = load_source(ws.spec, name)
+        loaded = ws.loaded_source(name)  # in the report, as the audit kept it (no parsing again)
         t = loaded.table
         if consent:
             tables[name] = t[[c for c in dict.fromkeys([src.key, *consent]) if c in t.columns]] if src.key else t

@@ -24,7 +24,7 @@ from omni.audit.sources import quarantine_reasons, read_checks, source_overview
 from omni.audit.stream import stream_parts, streamed_tables
 from omni.audit.volume import monthly_volume, volume_change
 from omni.core.month import Month
-from omni.io import Dataset, DatasetSpec
+from omni.io import Dataset
 from omni.workspace import Workspace
 
 __all__ = ["analyse_month"]
@@ -84,7 +84,7 @@ def analyse_month(
     if workspace._dataset is not None:  # already loaded (tests, notebooks): read it as it is
         tables = _audit_tables(workspace.dataset, workspace.ids, m, settings)
     else:
-        tables = _streamed_audit_tables(workspace.spec, m, settings)
+        tables = _streamed_audit_tables(workspace, m, settings)
     return AuditResult(month=m, settings=settings, tables=tables)
 
 
@@ -108,9 +108,11 @@ def _audit_tables(ds: Dataset, ids: pd.DataFrame, month: Month, s: dict[str, Any
     return _finish(parts, s)
 
 
-def _streamed_audit_tables(spec: DatasetSpec, month: Month, s: dict[str, Any]) -> dict[str, pd.DataFrame]:
-    """:func:`_audit_tables` with one source in memory at a time (:mod:`omni.audit.stream`)."""
-    parts = streamed_tables(stream_parts(spec, month, s), month, s)
+def _streamed_audit_tables(ws: Workspace, month: Month, s: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    """:func:`_audit_tables` with one source in memory at a time (:mod:`omni.audit.stream`).
+    Sources are loaded through :meth:`Workspace.loaded_source`: in the report's shared kernels
+    the audit, which runs first, keeps them for the audiences' and recommendations' inputs."""
+    parts = streamed_tables(stream_parts(ws.spec, month, s, load=ws.loaded_source), month, s)
     v = parts.pop("id_values")
     parts["outliers"] = outlier_frame(parts["outliers"])
     parts["integrity"] = referential_integrity(v, s["integrity_id_type"])

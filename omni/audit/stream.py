@@ -10,7 +10,7 @@ types. The tables come out identical to those of the whole-dataset functions.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -154,8 +154,13 @@ class StreamedParts:
         return self._stacked("id_values", ["source", "id_type", "value", "valid"])
 
 
-def stream_parts(spec: DatasetSpec, month: Month, s: dict[str, Any]) -> StreamedParts:
+def stream_parts(spec: DatasetSpec, month: Month, s: dict[str, Any],
+                 load: Callable[[str], LoadedSource] | None = None) -> StreamedParts:
     """Load every source alone (largest file first), summarise it and drop it.
+
+    ``load(name)`` loads one source (default :func:`omni.io.load_source`); the audit passes
+    :meth:`omni.workspace.Workspace.loaded_source`, which in a shared workspace (the report's
+    kernels) also keeps each loaded source on disk for the notebooks that read it later.
 
     Raises
     ------
@@ -172,7 +177,7 @@ def stream_parts(spec: DatasetSpec, month: Month, s: dict[str, Any]) -> Streamed
     sizes = {n: spec.file_path(n).stat().st_size for n in names}
     done: dict[str, SourceSummary] = {}
     for name in sorted(names, key=lambda n: (-sizes[n], names.index(n))):
-        loaded = load_source(spec, name)
+        loaded = load(name) if load is not None else load_source(spec, name)
         done[name] = summarise_source(loaded, spec, month, s, id_types)
         del loaded
         release_memory()

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 
-import omni.audit.stream as stream
+import omni.workspace as wsmod
 from omni.audit import TABLES, analyse_month, narrative
 from omni.io import DataContractError
 from omni.workspace import Workspace
@@ -77,7 +77,7 @@ def test_streamed_audit_equals_on_damaged_input(test_world, tmp_path):
 def test_one_source_table_at_a_time_largest_file_first(test_world, monkeypatch):
     alive: list[weakref.ref] = []
     order: list[str] = []
-    real = stream.load_source
+    real = wsmod.load_source
 
     def load(spec, name):
         assert all(r() is None for r in alive), "an earlier source's table is still held"
@@ -86,7 +86,7 @@ def test_one_source_table_at_a_time_largest_file_first(test_world, monkeypatch):
         order.append(name)
         return loaded
 
-    monkeypatch.setattr(stream, "load_source", load)
+    monkeypatch.setattr(wsmod, "load_source", load)  # the audit loads through Workspace.loaded_source
     ws = Workspace(test_world)
     analyse_month(ws, "2026-10")
     sizes = [ws.spec.file_path(n).stat().st_size for n in order]
@@ -96,6 +96,6 @@ def test_one_source_table_at_a_time_largest_file_first(test_world, monkeypatch):
 def test_missing_file_is_one_clear_error_before_any_reading(test_world, tmp_path, monkeypatch):
     shutil.copytree(test_world / "raw", tmp_path / "raw")
     (tmp_path / "raw" / "pos_orders.csv").unlink()
-    monkeypatch.setattr(stream, "load_source", lambda *a: pytest.fail("read a source before checking the files"))
+    monkeypatch.setattr(wsmod, "load_source", lambda *a: pytest.fail("read a source before checking the files"))
     with pytest.raises(DataContractError, match=r"source 'pos_orders'.*file not found"):
         analyse_month(Workspace(tmp_path), "2026-10")

@@ -86,3 +86,29 @@ def test_the_job_goes_on_after_a_failed_package_and_stops_when_told(world, monke
     assert not t.is_alive() and time.perf_counter() - t0 < 15
     assert set(out[0].failed) == {"omni.audience", "omni.recommend"} and out[0].failed["omni.recommend"] == "stopped"
     assert all(job.finished(m).done() for m in job.modules)
+
+
+def test_the_audit_keeps_the_sources_the_audiences_read(test_world, tmp_path, monkeypatch):
+    """In the report the data audit runs first and loads every source; in a shared workspace it
+    keeps them, so the audiences' inputs (made beside the resolution) parse no file again, and
+    they equal the inputs made from the files."""
+    import omni.workspace as wsmod
+    from omni.audience.pipeline import _consent_inputs
+    from omni.audit import analyse_month as audit
+
+    shutil.copytree(test_world / "raw", tmp_path / "raw")
+    shared = audit(Workspace(tmp_path, share=True), "2026-10")
+    pd.testing.assert_frame_equal(shared.tables["overview"], audit(Workspace(tmp_path), "2026-10").tables["overview"])
+    assert len(list((tmp_path / "processed" / "memo").rglob("io-*.pkl"))) == len(Workspace(tmp_path).spec.sources)
+    want = _consent_inputs(Workspace(tmp_path))
+
+    def refuse(*_a, **_k):
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(wsmod, "load_source", refuse)
+    got = _consent_inputs(Workspace(tmp_path, share=True))
+    assert list(got.tables) == list(want.tables) and len(got.tables) >= 1
+    for name in want.tables:
+        pd.testing.assert_frame_equal(got.tables[name], want.tables[name])
+    pd.testing.assert_frame_equal(got.quarantine, want.quarantine)
+    pd.testing.assert_frame_equal(got.ids, want.ids)
