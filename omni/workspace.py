@@ -774,6 +774,13 @@ class Workspace:
         return self.memo(("workspace.loaded_source", name), lambda: load_source(self.spec, name),
                          persist="io", keep=False)
 
+    def loaded_source_kept(self, name: str) -> bool:
+        """Whether :meth:`loaded_source` would read ``name`` from ``processed/memo/`` (a shared
+        workspace, and another process of the report loaded it already) instead of the file."""
+        if not self.share or name not in self.spec.sources:
+            return False
+        return self._memo_path(("workspace.loaded_source", name), "io").is_file()
+
     @property
     def ids(self) -> pd.DataFrame:
         """The normalized identifier table of every accepted record."""
@@ -991,7 +998,7 @@ class Workspace:
         sizes = {n: self.spec.file_path(n).stat().st_size if self.spec.file_path(n).exists() else 0 for n in names}
 
         def one(name: str) -> None:
-            t = load_source(self.spec, name).table
+            t = self.loaded_source(name).table  # in the report (shared), kept for the data audit too
             release_memory(collect=True)  # the file as read (its frames wait for the collector otherwise)
             if self.spec.sources[name].identifiers:
                 parts[name] = link_table({name: t}, self.spec, sources=[name])  # values coded: 1/3 the size

@@ -111,8 +111,10 @@ def _audit_tables(ds: Dataset, ids: pd.DataFrame, month: Month, s: dict[str, Any
 def _streamed_audit_tables(ws: Workspace, month: Month, s: dict[str, Any]) -> dict[str, pd.DataFrame]:
     """:func:`_audit_tables` with one source in memory at a time (:mod:`omni.audit.stream`).
     Sources are loaded through :meth:`Workspace.loaded_source`: in the report's shared kernels
-    the audit, which runs first, keeps them for the audiences' and recommendations' inputs."""
-    parts = streamed_tables(stream_parts(ws.spec, month, s, load=ws.loaded_source), month, s)
+    the audit reads those the month's resolution has loaded meanwhile, and keeps the others for
+    the audiences' and recommendations' inputs."""
+    parts = streamed_tables(stream_parts(ws.spec, month, s, load=ws.loaded_source, kept=ws.loaded_source_kept),
+                            month, s)
     v = parts.pop("id_values")
     parts["outliers"] = outlier_frame(parts["outliers"])
     parts["integrity"] = referential_integrity(v, s["integrity_id_type"])

@@ -155,12 +155,18 @@ class StreamedParts:
 
 
 def stream_parts(spec: DatasetSpec, month: Month, s: dict[str, Any],
-                 load: Callable[[str], LoadedSource] | None = None) -> StreamedParts:
+                 load: Callable[[str], LoadedSource] | None = None,
+                 kept: Callable[[str], bool] | None = None) -> StreamedParts:
     """Load every source alone (largest file first), summarise it and drop it.
 
     ``load(name)`` loads one source (default :func:`omni.io.load_source`); the audit passes
     :meth:`omni.workspace.Workspace.loaded_source`, which in a shared workspace (the report's
     kernels) also keeps each loaded source on disk for the notebooks that read it later.
+    ``kept(name)``: whether another process has loaded and kept ``name`` already
+    (:meth:`omni.workspace.Workspace.loaded_source_kept`; in the report the month's resolution
+    loads its sources beside the audit). Before each source, the largest kept one is taken
+    first, so the audit reads what is ready and parses the rest meanwhile. The order changes
+    no table: the summaries are stacked in spec order.
 
     Raises
     ------
@@ -176,7 +182,10 @@ def stream_parts(spec: DatasetSpec, month: Month, s: dict[str, Any],
     id_types = [s["integrity_id_type"], s["overlap_id_type"]]
     sizes = {n: spec.file_path(n).stat().st_size for n in names}
     done: dict[str, SourceSummary] = {}
-    for name in sorted(names, key=lambda n: (-sizes[n], names.index(n))):
+    todo = sorted(names, key=lambda n: (-sizes[n], names.index(n)))
+    while todo:
+        name = next((n for n in todo if kept(n)), todo[0]) if kept is not None else todo[0]
+        todo.remove(name)
         loaded = load(name) if load is not None else load_source(spec, name)
         done[name] = summarise_source(loaded, spec, month, s, id_types)
         del loaded

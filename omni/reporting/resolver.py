@@ -102,7 +102,9 @@ def _child(conn: Any, data: str, month: str | None, progress: bool) -> None:
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            ws = Workspace(Path(data), progress=progress)
+            # shared, as the kernels are: the sources it loads are kept for the data audit
+            # running beside it (Workspace.loaded_source), which then parses fewer files
+            ws = Workspace(Path(data), progress=progress, share=True)
             got: list[tuple] = []
 
             def send(msg: tuple) -> None:

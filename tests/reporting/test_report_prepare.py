@@ -112,3 +112,37 @@ def test_the_audit_keeps_the_sources_the_audiences_read(test_world, tmp_path, mo
         pd.testing.assert_frame_equal(got.tables[name], want.tables[name])
     pd.testing.assert_frame_equal(got.quarantine, want.quarantine)
     pd.testing.assert_frame_equal(got.ids, want.ids)
+
+
+def test_the_audit_reads_the_sources_the_resolution_kept(test_world, tmp_path, monkeypatch):
+    """In the report the month's resolution (a shared workspace in a child process) loads its
+    sources beside the data audit: it keeps them, and the audit takes those first and parses only
+    the others, with the same tables as an audit of the files."""
+    import omni.workspace as wsmod
+    from omni.audit import TABLES
+    from omni.audit import analyse_month as audit
+
+    shutil.copytree(test_world / "raw", tmp_path / "raw")
+    want = audit(Workspace(tmp_path), "2026-10")
+    resolver = Workspace(tmp_path, share=True)
+    resolver.resolve(as_of="2026-10")
+    kept = [n for n in resolver.spec.sources if resolver.loaded_source_kept(n)]
+    assert set(kept) == set(resolver._record_sources()) and len(kept) < len(resolver.spec.sources)
+    assert not Workspace(tmp_path).loaded_source_kept(kept[0])  # an unshared workspace reads the files
+
+    parsed: list[str] = []
+    real = wsmod.load_source
+
+    def spy(spec, name):
+        parsed.append(name)
+        return real(spec, name)
+
+    monkeypatch.setattr(wsmod, "load_source", spy)
+    got = audit(Workspace(tmp_path, share=True), "2026-10")
+    assert sorted(parsed) == sorted(set(resolver.spec.sources) - set(kept))
+    for name in TABLES:
+        a, b = got.tables[name], want.tables[name]
+        if isinstance(b, pd.DataFrame):
+            pd.testing.assert_frame_equal(a, b, check_exact=True)
+        else:
+            assert a == b, name

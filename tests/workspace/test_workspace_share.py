@@ -63,8 +63,10 @@ def test_changed_files_or_no_share_compute_afresh(world, fits, monkeypatch):
         f.write("\n")
     customer_value(Workspace(world, share=True), MONTH, model="bgnbd", check=False)
     assert len(fits) == 3
-    now = list((world / "processed" / "memo").rglob("*.pkl"))
-    assert len(now) == 1 and now[0].parent != old and not old.exists() and not legacy.exists()
+    now = list((world / "processed" / "memo").rglob("*.pkl"))  # the value, and the sources its resolution loaded
+    assert len([p for p in now if p.name.startswith("value-")]) == 1
+    assert {p.parent for p in now} != {old} and len({p.parent for p in now}) == 1
+    assert not old.exists() and not legacy.exists()
 
 
 def test_the_environment_switches_sharing_on(world, monkeypatch):
