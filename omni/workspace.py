@@ -656,8 +656,8 @@ class Workspace:
     def _prune_memo(self, keep: Path) -> None:
         """Remove what ``processed/memo/`` holds for other versions of the data (their folders, and
         files of the older flat layout), once per workspace: nothing can read them again (their
-        names hash files that have changed), and at 1M persons one report leaves about 3.7 GB there
-        (customer value, the audiences' consent inputs, the validated order lines)."""
+        names hash files that have changed), and at 1M persons one report leaves about 5.9 GB there
+        (customer value, the audiences' consent inputs, every loaded source)."""
         if self._memo_pruned:
             return
         self._memo_pruned = True
