@@ -56,8 +56,11 @@ KERNEL_BASE_GB = 0.4
 #: (the preparation then ran beside it every time). 01 in session 23 (3.37 and 3.54 GB beside the
 #: resolution, 2.71 GB after it, once it reads the sources the resolution keeps): at 3.9 it did not
 #: fit beside the resolution in a 10.3 GB budget, waited for the month, and the report took 707 s
-#: instead of 591-617 s. A notebook's metadata (``memory_gb_at_1m``) overrides these.
-MEMORY_GB_AT_1M = {"01": 3.6, "02": 4.25, "03": 4.3, "04": 2.6, "05": 3.5, "06": 5.9, "07": 6.2, "08": 2.2,
+#: instead of 591-617 s. 06 and 07 in session 23 as measured in its six 1M reports (06 4.12-4.43 GB,
+#: 07 4.55-4.82 GB; at 5M 20.49 and 20.82 GB, which these scale to 20.9 and 23.4 GB): at 5.9 and 6.2
+#: GB, 02 waited for 07 and 06 for 02 in a 10.3 GB budget, and 06 ran alone at the end (673 s).
+#: A notebook's metadata (``memory_gb_at_1m``) overrides these.
+MEMORY_GB_AT_1M = {"01": 3.6, "02": 4.25, "03": 4.3, "04": 2.6, "05": 3.5, "06": 4.5, "07": 5.0, "08": 2.2,
                    "resolution": 6.6}
 #: Share of the machine's available memory a report may plan for when no budget is given.
 DEFAULT_BUDGET_SHARE = 0.5
