@@ -587,6 +587,7 @@ class Workspace:
         self._month_inputs: tuple | None = None
         self._data_end: pd.Timestamp | None = None
         self._previous_from: str | None = None
+        self._keep_sources: bool | None = None
 
     # -- basics ---------------------------------------------------------------------------
     def memo(self, key: tuple, compute: Callable[[], Any], *, persist: str | None = None,
@@ -759,7 +760,8 @@ class Workspace:
         """One source loaded and validated alone (:func:`omni.io.load_source`: accepted rows,
         quarantine, counts), not held by the workspace.
 
-        In a workspace opened with ``share`` (the report's kernels) it is also kept in
+        In a workspace opened with ``share`` (the report's kernels and its resolving child), up
+        to :data:`omni.memory.OUT_OF_CORE_RECORDS` estimated records, it is also kept in
         ``processed/memo/`` (:meth:`memo`), so that another process on the same files reads it
         instead of parsing and validating the file again: ``omni report`` loads the sources the
         notebooks read while the month is being resolved (:mod:`omni.reporting.prepare`).
@@ -772,14 +774,27 @@ class Workspace:
         if name not in self.spec.sources:
             raise KeyError(f"{self.path.name}: no source {name!r}; sources: {sorted(self.spec.sources)}")
         return self.memo(("workspace.loaded_source", name), lambda: load_source(self.spec, name),
-                         persist="io", keep=False)
+                         persist="io" if self._keeps_sources() else None, keep=False)
 
     def loaded_source_kept(self, name: str) -> bool:
         """Whether :meth:`loaded_source` would read ``name`` from ``processed/memo/`` (a shared
         workspace, and another process of the report loaded it already) instead of the file."""
-        if not self.share or name not in self.spec.sources:
+        if not self._keeps_sources() or name not in self.spec.sources:
             return False
         return self._memo_path(("workspace.loaded_source", name), "io").is_file()
+
+    def _keeps_sources(self) -> bool:
+        """Whether :meth:`loaded_source` keeps what it loads in ``processed/memo/``: in a shared
+        workspace of at most :data:`omni.memory.OUT_OF_CORE_RECORDS` estimated records. Above
+        it the sources stay unkept, as before session 23: at 5M persons the 15 sources pickle to
+        14.75 GB on disk, and pickling the touchpoints held 3.25 GB more, at the data audit's peak
+        (18.6 GB at 5M) on a 24 GB machine; and the report's preparation, which would read them,
+        does not fit beside the resolution at that size anyway."""
+        if not self.share:
+            return False
+        if self._keep_sources is None:
+            self._keep_sources = self.estimated_records() <= OUT_OF_CORE_RECORDS
+        return self._keep_sources
 
     @property
     def ids(self) -> pd.DataFrame:

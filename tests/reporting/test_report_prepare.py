@@ -146,3 +146,20 @@ def test_the_audit_reads_the_sources_the_resolution_kept(test_world, tmp_path, m
             pd.testing.assert_frame_equal(a, b, check_exact=True)
         else:
             assert a == b, name
+
+
+def test_sources_of_an_out_of_core_dataset_are_not_kept(world, monkeypatch):
+    """Above the out-of-core line (5M persons: 14.75 GB of pickles, 3.25 GB more at the audit's
+    peak while pickling) a shared workspace reads the files and keeps nothing, as before."""
+    import omni.workspace as wsmod
+
+    monkeypatch.setattr(wsmod, "OUT_OF_CORE_RECORDS", 10)
+    memo = world / "processed" / "memo"
+    before = set(memo.rglob("io-*.pkl"))  # the recommendations' three, kept by the first test
+    assert len(before) == 3
+    ws = Workspace(world, share=True)
+    got = ws.loaded_source("crm_members")
+    assert len(got.table) and set(memo.rglob("io-*.pkl")) == before
+    assert not ws.loaded_source_kept("order_lines")  # kept by the first test, not read above the line
+    monkeypatch.setattr(wsmod, "OUT_OF_CORE_RECORDS", 10**12)
+    assert Workspace(world, share=True).loaded_source_kept("order_lines")
