@@ -635,7 +635,9 @@ class Workspace:
         if path is not None:
             try:
                 self._prune_memo(path.parent)
-                path.parent.mkdir(parents=True, exist_ok=True)
+                for folder in (path.parent.parent, path.parent):  # memo/ and its version folder
+                    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+                    folder.chmod(0o700)  # personal data (loaded sources, contacts): owner only
                 tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
                 try:
                     with tmp.open("wb") as f:  # streamed (the audiences' inputs: 1.6 GB at 1M persons)
@@ -643,8 +645,9 @@ class Workspace:
                     os.replace(tmp, path)  # atomic: a reader never sees half a file
                 finally:
                     tmp.unlink(missing_ok=True)
-            except OSError as err:  # a read-only dataset folder: the value stays in this process
-                log.info("memo %s not written (%s)", path.name, err)
+            except Exception as err:  # noqa: BLE001 - a read-only folder, a full disk, a value pickle cannot
+                # write: the value stays in this process, computed, and the caller goes on
+                log.info("memo %s not written (%s: %s)", path.name, type(err).__name__, err)
         return value
 
     def _memo_path(self, key: tuple, package: str) -> Path:

@@ -148,15 +148,20 @@ def test_the_audit_reads_the_sources_the_resolution_kept(test_world, tmp_path, m
             assert a == b, name
 
 
-def test_sources_of_an_out_of_core_dataset_are_not_kept(world, monkeypatch):
+def test_sources_of_an_out_of_core_dataset_are_not_kept(test_world, tmp_path, monkeypatch):
     """Above the out-of-core line (5M persons: 14.75 GB of pickles, 3.25 GB more at the audit's
-    peak while pickling) a shared workspace reads the files and keeps nothing, as before."""
+    peak while pickling) a shared workspace reads the files and keeps nothing, as before; below
+    it the kept sources sit in a folder only their owner can read (they hold personal data)."""
     import omni.workspace as wsmod
 
-    monkeypatch.setattr(wsmod, "OUT_OF_CORE_RECORDS", 10)
+    world = tmp_path / "world"
+    shutil.copytree(test_world / "raw", world / "raw")
+    Workspace(world, share=True).loaded_source("order_lines")
     memo = world / "processed" / "memo"
-    before = set(memo.rglob("io-*.pkl"))  # the recommendations' three, kept by the first test
-    assert len(before) == 3
+    before = set(memo.rglob("io-*.pkl"))
+    assert len(before) == 1
+    assert all(d.stat().st_mode & 0o077 == 0 for d in (memo, next(iter(before)).parent))
+    monkeypatch.setattr(wsmod, "OUT_OF_CORE_RECORDS", 10)
     ws = Workspace(world, share=True)
     got = ws.loaded_source("crm_members")
     assert len(got.table) and set(memo.rglob("io-*.pkl")) == before

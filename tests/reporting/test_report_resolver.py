@@ -45,6 +45,9 @@ def test_child_resolves_the_month_the_runner_would(world, tmp_path, monkeypatch)
     metrics = json.loads((month_dir / "metrics.json").read_text(encoding="utf-8"))
     assert metrics["records"] == cached.summary["records"] == len(cached.read("record_oneid", ["record_key"]))
     assert 0.05 < metrics["resolution_peak_gb"] < 8  # the child's peak, not the runner's
+    # the child's workspace is shared: it kept the sources it loaded, for the audit beside it
+    shared = Workspace(world, share=True)
+    assert all(shared.loaded_source_kept(n) for n in shared._record_sources())
 
 
 def test_child_error_comes_back_with_its_class_and_message(world):
