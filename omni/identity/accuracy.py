@@ -86,7 +86,12 @@ def source_pair_accuracy(record_oneid: pd.DataFrame, truth: pd.DataFrame | np.nd
     if isinstance(truth, np.ndarray):  # person codes aligned with record_oneid (truth_codes)
         keep = truth >= 0
         oneid = pd.factorize(record_oneid["oneid"])[0] if cluster is None else cluster
-        sp = scores_by_source_pair(oneid[keep], truth[keep], labels(record_oneid["source"])[keep])
+        src = record_oneid["source"]
+        if isinstance(src.dtype, pd.CategoricalDtype) and not src.isna().any():  # by code: no string per record
+            src = pd.Categorical.from_codes(src.cat.codes.to_numpy()[keep], src.cat.categories.astype(str))
+        else:
+            src = labels(src)[keep]
+        sp = scores_by_source_pair(oneid[keep], truth[keep], src)
         return sp.sort_values("true_pairs", ascending=False)
     m = record_oneid.merge(truth, on="record_key")
     sp = scores_by_source_pair(m["oneid"].to_numpy(), m["person_id"].to_numpy(), m["source"].astype(str).to_numpy())

@@ -58,8 +58,8 @@ def analyse_month(workspace: Workspace, month: str | Month | None = None, *, lar
     n_none = int((how_rec == "none").sum())
     n_profiles = int(cl.max()) + 1 if len(cl) else 0
     # each OneID once: known (a person-level strong id), platform-only (an unbound platform account) or anonymous
-    known = np.unique(cl[np.isin(how_rec, list(KNOWN_HOW))])
-    account = np.unique(cl[how_rec == "account"])
+    known = _clusters_of(cl, np.isin(how_rec, list(KNOWN_HOW)), n_profiles)
+    account = _clusters_of(cl, how_rec == "account", n_profiles)
     del how_rec
     platform_only = int(len(np.setdiff1d(account, known, assume_unique=True)))
     naive = _naive(workspace, r, res)
@@ -209,6 +209,14 @@ def _shown_largest(big: pd.DataFrame, r: Resolved, res: Resolution) -> pd.DataFr
     return show.rename(columns={"cluster": "oneid"})
 
 
+def _clusters_of(cl: np.ndarray, mask: np.ndarray, n_clusters: int) -> np.ndarray:
+    """The clusters (sorted, each once) of the records ``mask`` selects: ``np.unique`` by a
+    flag per cluster, without sorting the records (20 M at 1M persons)."""
+    flag = np.zeros(n_clusters, dtype=bool)
+    flag[cl[mask]] = True
+    return np.flatnonzero(flag)
+
+
 def _multi_source_share(cl: np.ndarray, source: pd.Series) -> float:
     """Share of OneIDs (integer codes ``cl``) whose records come from two or more sources."""
     if not len(cl):
@@ -235,7 +243,7 @@ def _truth_tables(result: IdentityResult, workspace: Workspace, naive: np.ndarra
         return {}
     r = result.resolved
     truth = workspace.truth_codes(str(result.month))  # integer keys: one join in the engine
-    result.true_people = int(len(np.unique(truth[truth >= 0])))
+    result.true_people = int(np.count_nonzero(np.bincount(truth[truth >= 0]))) if (truth >= 0).any() else 0
     ro = result.resolution.records  # record_key, source, how, cluster: what the scores read of record_oneid
     acc = accuracy.accuracy_table(ro, result.resolution, truth)
     tables: dict[str, Any] = {"accuracy": acc, "source_pairs": accuracy.source_pair_accuracy(
@@ -268,10 +276,35 @@ def _examples(res: Resolution, cluster: int) -> list[Explanation]:
         other = on[cl[on] != cl[on[0]]]
         if len(other):
             pairs.append((int(on[0]), int(other[0])))
-    return [explain(_explain_scope(res, [a, b]), str(rk.iloc[a]), str(rk.iloc[b])) for a, b in pairs]
+    nodes = _explain_nodes(res) if pairs else None  # once for both pairs
+    return [explain(_explain_scope(res, [a, b], nodes=nodes), str(rk.iloc[a]), str(rk.iloc[b])) for a, b in pairs]
 
 
-def _explain_scope(res: Resolution, starts: list[int], max_hops: int = 4, expand_max: int = 200) -> Resolution:
+def _explain_nodes(res: Resolution) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
+    """The nodes of :func:`omni.oneid.explain.explain`'s graph: the valid values, then the invalid
+    ones as it makes them (``omni.oneid.explain._node_tables``: by type and lower-cased raw
+    text). Returns each invalid row's record and node, the number of nodes, and every node's
+    degree (distinct records); made once for all the examples."""
+    n_val = len(res.values)
+    inv = res.invalid
+    if len(inv):
+        key = inv["id_type"].astype(str) + "\x1f" + inv["raw"].astype(str).str.strip().str.lower()
+        codes = pd.factorize(key)[0]
+        i_rec, i_node = inv["rec"].to_numpy(), n_val + codes
+        n_nodes = n_val + int(codes.max()) + 1
+        pairs = np.unique(i_rec.astype(np.int64) * n_nodes + i_node)  # degrees count distinct records
+        degree = np.bincount(pairs % n_nodes, minlength=n_nodes)
+        del key, pairs
+    else:
+        i_rec = i_node = np.zeros(0, dtype=np.int64)
+        n_nodes = n_val
+        degree = np.zeros(n_nodes, dtype=np.int64)
+    degree[:n_val] += np.bincount(res.edges["val"].to_numpy(), minlength=n_val)
+    return i_rec, i_node, n_nodes, degree
+
+
+def _explain_scope(res: Resolution, starts: list[int], max_hops: int = 4, expand_max: int = 200,
+                   nodes: tuple[np.ndarray, np.ndarray, int, np.ndarray] | None = None) -> Resolution:
     """The part of ``res`` that :func:`omni.oneid.explain.explain` reads to explain records
     ``starts`` (positions), as a resolution of its own with the same explanation.
 
@@ -285,20 +318,7 @@ def _explain_scope(res: Resolution, starts: list[int], max_hops: int = 4, expand
     e_rec, e_val = res.edges["rec"].to_numpy(), res.edges["val"].to_numpy()
     n_rec, n_val = len(res.records), len(res.values)
     inv = res.invalid
-    if len(inv):  # the invalid nodes as explain makes them (omni.oneid.explain._node_tables)
-        key = inv["id_type"].astype(str) + "\x1f" + inv["raw"].astype(str).str.strip().str.lower()
-        codes = pd.factorize(key)[0]
-        i_rec, i_node = inv["rec"].to_numpy(), n_val + codes
-        n_nodes = n_val + int(codes.max()) + 1
-        pairs = np.unique(i_rec.astype(np.int64) * n_nodes + i_node)  # degrees count distinct records
-        i_deg = np.bincount(pairs % n_nodes, minlength=n_nodes)
-        del key, pairs
-    else:
-        i_rec = i_node = np.zeros(0, dtype=np.int64)
-        n_nodes = n_val
-        i_deg = np.zeros(n_nodes, dtype=np.int64)
-    degree = i_deg
-    degree[:n_val] += np.bincount(e_val, minlength=n_val)
+    i_rec, i_node, n_nodes, degree = nodes if nodes is not None else _explain_nodes(res)
     met = np.zeros(n_nodes, dtype=bool)
     for start in starts:  # explain's ego walk from each record
         seen_r = np.zeros(n_rec, dtype=bool)

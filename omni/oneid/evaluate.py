@@ -40,20 +40,22 @@ def pairwise_scores(pred: np.ndarray, truth: np.ndarray) -> dict[str, float]:
         ``bcubed_recall``, ``bcubed_f1``; ``n_records``, ``n_pred_clusters``, ``n_true_persons``,
         ``pred_pairs``, ``true_pairs``, ``true_positive_pairs``.
     """
-    p_codes, _ = pd.factorize(np.asarray(pred))
-    t_codes, _ = pd.factorize(np.asarray(truth))
-    if len(p_codes) != len(t_codes):
-        raise ValueError(f"pred has {len(p_codes)} records, truth has {len(t_codes)}")
+    pred, truth = np.asarray(pred), np.asarray(truth)
+    if len(pred) != len(truth):
+        raise ValueError(f"pred has {len(pred)} records, truth has {len(truth)}")
+    p_codes, n_p = _label_codes(pred)
+    t_codes, n_t = _label_codes(truth)
     n = len(p_codes)
-    cell = pd.DataFrame({"p": p_codes, "t": t_codes}).value_counts()
-    a = np.bincount(p_codes)
-    b = np.bincount(t_codes)
+    a = np.bincount(p_codes, minlength=n_p)  # records per label (0 for a code no record has)
+    b = np.bincount(t_codes, minlength=n_t)
+    # records per (cluster, person) cell: one integer key per record, counted in a hash table
+    cell = pd.Series(p_codes * np.int64(max(n_t, 1)) + t_codes, copy=False).value_counts(sort=False)
+    key = cell.index.to_numpy()
     n_ij = cell.to_numpy().astype(np.float64)
     tp = _pairs(n_ij)
     pred_pairs, true_pairs = _pairs(a), _pairs(b)
     prec, rec, f1 = _prf(tp, pred_pairs, true_pairs)
-    ii = cell.index.get_level_values("p").to_numpy()
-    jj = cell.index.get_level_values("t").to_numpy()
+    ii, jj = np.divmod(key, np.int64(max(n_t, 1)))
     bp = float((n_ij * n_ij / a[ii]).sum() / n) if n else 1.0
     br = float((n_ij * n_ij / b[jj]).sum() / n) if n else 1.0
     bf = 2 * bp * br / (bp + br) if bp + br else 0.0
@@ -65,18 +67,29 @@ def pairwise_scores(pred: np.ndarray, truth: np.ndarray) -> dict[str, float]:
         "bcubed_recall": br,
         "bcubed_f1": bf,
         "n_records": n,
-        "n_pred_clusters": int(len(a)),
-        "n_true_persons": int(len(b)),
+        "n_pred_clusters": int(np.count_nonzero(a)),
+        "n_true_persons": int(np.count_nonzero(b)),
         "pred_pairs": pred_pairs,
         "true_pairs": true_pairs,
         "true_positive_pairs": tp,
     }
 
 
+def _label_codes(x: np.ndarray) -> tuple[np.ndarray, int]:
+    """Integer codes of the labels ``x`` (equal labels, equal codes) and the number of codes.
+
+    Non-negative integers not much larger than their count (the clusters and person codes the
+    report scores, 20 M at 1M persons) are their own codes; other labels are factorized."""
+    if x.dtype.kind in "iu" and len(x) and int(x.min()) >= 0 and int(x.max()) < 4 * len(x) + 1024:
+        return x.astype(np.int64, copy=False), int(x.max()) + 1
+    codes, uniques = pd.factorize(x)
+    return codes.astype(np.int64, copy=False), len(uniques)
+
+
 def _pair_matrix(group: np.ndarray, source: np.ndarray, n_src: int) -> np.ndarray:
     """Pairs of records in the same group, counted by (source, source)."""
-    g, _ = pd.factorize(group)
-    m = csr_matrix((np.ones(len(g)), (g, source)), shape=(int(g.max()) + 1 if len(g) else 0, n_src))
+    g, n_g = _label_codes(np.asarray(group)) if len(group) else (np.zeros(0, np.int64), 0)
+    m = csr_matrix((np.ones(len(g)), (g, source)), shape=(n_g, n_src))
     cross = (m.T @ m).toarray()
     within = np.asarray(m.multiply(m).sum(axis=0)).ravel()  # sum of c^2 per source
     out = cross.copy()
@@ -84,8 +97,9 @@ def _pair_matrix(group: np.ndarray, source: np.ndarray, n_src: int) -> np.ndarra
     return out
 
 
-def scores_by_source_pair(pred: np.ndarray, truth: np.ndarray, source: np.ndarray) -> pd.DataFrame:
-    """Pairwise precision/recall/F1 restricted to pairs of records from two given sources.
+def scores_by_source_pair(pred: np.ndarray, truth: np.ndarray, source: np.ndarray | pd.Categorical) -> pd.DataFrame:
+    """Pairwise precision/recall/F1 restricted to pairs of records from two given sources
+    (``source``: each record's source, an array or a Categorical).
 
     Returns
     -------
@@ -93,7 +107,8 @@ def scores_by_source_pair(pred: np.ndarray, truth: np.ndarray, source: np.ndarra
         ``source_a``, ``source_b``, ``pred_pairs``, ``true_pairs``, ``tp``, ``precision``, ``recall``,
         ``f1`` (one row per unordered source pair with any true or predicted pair).
     """
-    s_codes, s_names = pd.factorize(np.asarray(source))
+    # a Categorical by its codes (20 M records at 1M persons), anything else by its values
+    s_codes, s_names = pd.factorize(source if isinstance(source, pd.Categorical) else np.asarray(source))
     k = len(s_names)
     pred_m = _pair_matrix(np.asarray(pred), s_codes, k)
     true_m = _pair_matrix(np.asarray(truth), s_codes, k)
@@ -156,9 +171,9 @@ def linkable_truth(res, truth: pd.DataFrame, types: tuple[str, ...] | None = Non
     rec = e["rec"].to_numpy()[keep]
     val = e["val"].to_numpy()[keep]
     node, uniq = dense_codes((pcode[rec].astype(np.int64) + 1) * np.int64(len(vt) + 1) + val)
-    labels = bipartite_components(rec, node, len(pcode), len(uniq))
-    # records of different people never share a label even if isolated labels collide
-    return dense_codes((pcode.astype(np.int64) + 1) * np.int64(labels.max() + 1) + labels)[0]
+    # a record meets only its own person's nodes, and a record without one is a component of its
+    # own: records of different people never share a label
+    return bipartite_components(rec, node, len(pcode), len(uniq))
 
 
 def truth_codes(records: pd.DataFrame | Path | str, truth: pd.DataFrame | Path | str,

@@ -392,3 +392,22 @@ def test_the_pair_count_in_place_is_numpys_unique():
         got = _counted(prev, pos, has, codes, n_cl)
         for w, g in zip(want, got, strict=True):
             assert g.dtype == w.dtype and g.tolist() == w.tolist()
+
+
+def test_scores_of_integer_codes_equal_the_scores_of_the_labels():
+    # the report scores integer codes as they are (clusters, truth codes: some codes unused, as
+    # in a subset of the records); any other labels are factorized: both give the same scores
+    rng = np.random.default_rng(3)
+    pred = rng.integers(0, 400, 3000) * 3  # every third code only
+    true = rng.integers(0, 250, 3000)
+    src = rng.choice(np.array(["crm", "ecom", "store"]), 3000)
+    by_code = pairwise_scores(pred, true)
+    by_label = pairwise_scores(np.char.add("p", pred.astype(str)), np.char.add("t", true.astype(str)))
+    assert by_code == pytest.approx(by_label, rel=1e-12)
+    assert by_code["n_pred_clusters"] == len(np.unique(pred)) and by_code["n_true_persons"] == len(np.unique(true))
+    # a Categorical source (the report's, by code) scores as its strings do
+    a = scores_by_source_pair(pred, true, pd.Categorical(src))
+    b = scores_by_source_pair(pred.astype(str), true.astype(str), src)
+    pd.testing.assert_frame_equal(a, b)
+    with pytest.raises(ValueError, match="records"):
+        pairwise_scores(pred, true[:-1])
