@@ -15,6 +15,7 @@ from omni.attribution.month import (
     active_campaigns,
     attribute_month,
     has_conversions,
+    month_attribution,
 )
 from omni.attribution.result import AttributionResult
 from omni.attribution.roi import roi_summary
@@ -102,7 +103,8 @@ def analyse_month(
     model_settings = {k: settings[k] for k in ("lookback_days", "include_impressions", "channel_map",
                                                "half_life_days", "markov_order")}
     currency = workspace.spec.currency or ""
-    cur = _month_result(attribute_month(tp, orders, spend, month, **model_settings), month, settings, currency)
+    # through the workspace: in the report, the marketing mix reads this month's attribution
+    cur = _month_result(month_attribution(workspace, month, **model_settings), month, settings, currency)
     if has_conversions(orders, month.previous):
         prev = attribute_month(tp, orders, spend, month.previous, **model_settings)
         cur.previous = _month_result(prev, month.previous, settings, currency)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -25,11 +26,15 @@ from omni.attribution.roi import channel_roi
 from omni.core.month import Month
 from omni.core.orders import is_paid, paid_order_mask, usable_amount
 
+if TYPE_CHECKING:
+    from omni.workspace import Workspace
+
 __all__ = [
     "MonthAttribution",
     "active_campaigns",
     "attribute_month",
     "has_conversions",
+    "month_attribution",
     "month_journeys",
     "paid_conversions",
     "select_journeys",
@@ -283,6 +288,34 @@ def attribute_month(
         "markov_order": markov_order,
     }
     return MonthAttribution(month, j, table, roi, n_bad, settings)
+
+
+def month_attribution(workspace: Workspace, month: str | Month, *, resolution: str | Month | None = None,
+                      lookback_days: float = 30, include_impressions: bool = False,
+                      channel_map: Mapping[str, str] | None = None, half_life_days: float = 7.0,
+                      markov_order: int = 1) -> MonthAttribution:
+    """:func:`attribute_month` over a workspace: the unified touchpoints and orders of the
+    resolution as of ``resolution`` (default ``month``), the ``channel_spend`` source.
+
+    Computed once per workspace and settings; in a workspace opened with ``share`` (the report's
+    kernels) it is also kept in ``processed/memo/``, so channel attribution and the marketing mix
+    (its path models' shares) attribute the month once per report, and a reader that finds it
+    there reads neither the touchpoints nor the orders. Do not modify the result.
+    """
+    month = Month.parse(month)
+    res_month = Month.parse(resolution) if resolution is not None else month
+    settings = {"lookback_days": float(lookback_days), "include_impressions": bool(include_impressions),
+                "channel_map": tuple(sorted(channel_map.items())) if channel_map else None,
+                "half_life_days": float(half_life_days), "markov_order": int(markov_order)}
+
+    def compute() -> MonthAttribution:
+        r = workspace.resolve(as_of=str(res_month))
+        return attribute_month(r["touchpoints"], r["orders"], workspace.source("channel_spend"), month,
+                               lookback_days=lookback_days, include_impressions=include_impressions,
+                               channel_map=channel_map, half_life_days=half_life_days, markov_order=markov_order)
+
+    key = ("attribution.month_attribution", str(month), str(res_month), tuple(sorted(settings.items())))
+    return workspace.memo(key, compute, persist="attribution")
 
 
 def active_campaigns(

@@ -203,15 +203,12 @@ def _plan(model: MarketingMixModel, panel: MixPanel, days: slice, low: float, hi
 
 def _path_shares(workspace: Workspace, month: Month, lookback_days: float) -> pd.DataFrame | None:
     """Each path model's share of the month's marketing-credited conversions, per channel."""
-    from omni.attribution.month import attribute_month
+    from omni.attribution.month import month_attribution
 
-    tp_spend = workspace.source("channel_spend")
-    if tp_spend is None:
+    if workspace.source("channel_spend") is None:
         return None
-    r = workspace.resolve(as_of=str(month))
-    try:
-        a = attribute_month(r["touchpoints"], r["orders"], tp_spend, month, lookback_days=lookback_days,
-                            include_impressions=True)
+    try:  # channel attribution's, when the report's 04 attributed the month already
+        a = month_attribution(workspace, month, lookback_days=lookback_days, include_impressions=True)
     except ValueError:
         return None
     t = a.table[a.table["channel"] != "direct"].copy()

@@ -148,3 +148,32 @@ def test_intervals_hold_the_truth_under_common_weekly_shocks():
     assert held >= 11 and held_laplace < held  # of 15 channel-seeds (90 % nominal); measured 12 and 10
     with pytest.raises(ValueError, match="covariance must be 'driscoll_kraay' or 'laplace'"):
         MarketingMixModel(covariance="robust")
+
+
+def test_the_mix_reads_the_month_attribution_channel_attribution_made(test_world, tmp_path, monkeypatch):
+    """In the report, 04 attributes the month and 08's path-model shares read that attribution
+    from the shared memo: nothing attributed again, the same shares; other settings compute."""
+    import shutil
+
+    import omni.attribution.month as am
+    from omni.attribution import analyse_month as attribution_month
+    from omni.core.month import Month
+    from omni.mix.analysis import _path_shares
+    from omni.workspace import Workspace
+
+    d = tmp_path / "world"
+    shutil.copytree(test_world / "raw", d / "raw")
+    month = Month.parse("2026-10")
+    want = _path_shares(Workspace(d), month, 30)  # computed here, nothing kept
+    assert not list((d / "processed" / "memo").rglob("attribution-*.pkl"))
+    attribution_month(Workspace(d, share=True), month, lookback_days=30, include_impressions=True)
+    assert len(list((d / "processed" / "memo").rglob("attribution-*.pkl"))) == 1
+
+    def refuse(*_a, **_k):
+        raise AssertionError("attributed again")
+
+    monkeypatch.setattr(am, "attribute_month", refuse)
+    got = _path_shares(Workspace(d, share=True), month, 30)
+    pd.testing.assert_frame_equal(got, want)
+    with pytest.raises(AssertionError, match="attributed again"):  # another lookback: not the same result
+        _path_shares(Workspace(d, share=True), month, 14)
