@@ -40,10 +40,40 @@ def tree_rss(proc: psutil.Process) -> int:
     return total
 
 
-def run_sampled(cmd: list[str], interval: float = 1.0,
-                samples: list | None = None) -> tuple[int, float, int, str]:
+def role(cmdline: list[str]) -> str:
+    """What a process of the report's tree is, from its command line."""
+    line = " ".join(cmdline)
+    if "ipykernel" in line:
+        return "kernel"
+    if "multiprocessing.spawn" in line:
+        return "resolving"
+    if "omni.reporting.prepare" in line:
+        return "prepare"
+    if " report " in f" {line} ":
+        return "runner"
+    return "other"
+
+
+def tree_cpu(proc: psutil.Process, seen: dict, t0: float) -> None:
+    """Record the CPU seconds (user + system) of ``proc`` and its descendants in ``seen`` (pid ->
+    role, start second, CPU seconds); a process that ends keeps its last sample (up to one
+    interval short)."""
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            with p.oneshot():
+                cpu = p.cpu_times()
+                if p.pid not in seen:
+                    seen[p.pid] = {"role": role(p.cmdline()), "start": round(time.perf_counter() - t0, 1)}
+                seen[p.pid]["cpu"] = cpu.user + cpu.system
+        except psutil.Error:
+            pass
+
+
+def run_sampled(cmd: list[str], interval: float = 1.0, samples: list | None = None,
+                cpu: dict | None = None) -> tuple[int, float, int, str]:
     """Run ``cmd``; return (exit code, seconds, peak summed RSS of its process tree, stderr tail).
-    ``samples``, when given, receives ``(seconds, bytes)`` of every sample."""
+    ``samples``, when given, receives ``(seconds, bytes)`` of every sample; ``cpu`` the CPU
+    seconds of every process of the tree (:func:`tree_cpu`)."""
     t0 = time.perf_counter()
     child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     proc = psutil.Process(child.pid)
@@ -57,6 +87,8 @@ def run_sampled(cmd: list[str], interval: float = 1.0,
                 peak[0] = max(peak[0], rss)
                 if samples is not None:
                     samples.append((round(time.perf_counter() - t0, 1), rss))
+                if cpu is not None:
+                    tree_cpu(proc, cpu, t0)
             except psutil.Error:
                 pass
             done.wait(interval)
@@ -67,6 +99,23 @@ def run_sampled(cmd: list[str], interval: float = 1.0,
     done.set()
     th.join()
     return child.returncode, time.perf_counter() - t0, peak[0], (err or "")[-4000:]
+
+
+def cpu_summary(cpu: dict[int, dict], seconds: float) -> dict:
+    """CPU seconds of the report's processes by role (the kernels one by one, in the order they
+    started), and how busy that kept the machine's cores over the wall time."""
+    by_role: dict[str, float] = {}
+    for v in cpu.values():
+        by_role[v["role"]] = by_role.get(v["role"], 0.0) + v.get("cpu", 0.0)
+    kernels = [round(v.get("cpu", 0.0)) for v in sorted(cpu.values(), key=lambda v: v["start"]) if v["role"] == "kernel"]
+    total = sum(by_role.values())
+    cores = psutil.cpu_count() or 1
+    busy = total / max(seconds * cores, 1e-9)
+    line = (f"CPU: {total:.0f} CPU-s in {seconds:.0f} s on {cores} cores ({busy:.0%} of them busy): "
+            + ", ".join(f"{k} {v:.0f}" for k, v in sorted(by_role.items(), key=lambda kv: -kv[1]) if k != "kernel")
+            + f", kernels {by_role.get('kernel', 0.0):.0f} ({', '.join(map(str, kernels))} in the order they started)")
+    return {"cpu_seconds": round(total, 1), "cores": cores, "busy_share": round(busy, 3),
+            "by_role": {k: round(v, 1) for k, v in by_role.items()}, "kernels": kernels, "line": line}
 
 
 def main() -> int:
@@ -106,7 +155,8 @@ def main() -> int:
     if args.memory_budget:
         cmd += ["--memory-budget", args.memory_budget]
     samples: list[tuple[float, int]] = []
-    rc, secs, peak, err = run_sampled(cmd, args.interval, samples)
+    cpu: dict[int, dict] = {}
+    rc, secs, peak, err = run_sampled(cmd, args.interval, samples, cpu)
     reports.mkdir(parents=True, exist_ok=True)
     (reports / "memory.csv").write_text("seconds,rss_bytes\n" + "".join(f"{t},{b}\n" for t, b in samples),
                                         encoding="utf-8")
@@ -122,6 +172,8 @@ def main() -> int:
                       + ", ".join(f"{k} {v}" for k, v in got.get("stage_seconds", {}).items()))
     print(f"omni report on {args.persons:,} persons: exit {rc}, {secs:.0f} s wall, "
           f"peak {peak / 1e9:.2f} GB summed over the process tree")
+    run["cpu"] = cpu_summary(cpu, secs)
+    print("  " + run["cpu"]["line"])
     for line in stages[-30:]:
         print("  " + line)
     if rc:
