@@ -50,7 +50,7 @@ def role(cmdline: list[str]) -> str:
     if "omni.reporting.prepare" in line:
         return "prepare"
     if " report " in f" {line} ":
-        return "runner"
+        return "runner"  # not exec'd yet
     return "other"
 
 
@@ -63,7 +63,10 @@ def tree_cpu(proc: psutil.Process, seen: dict, t0: float) -> None:
             with p.oneshot():
                 cpu = p.cpu_times()
                 if p.pid not in seen:
-                    seen[p.pid] = {"role": role(p.cmdline()), "start": round(time.perf_counter() - t0, 1)}
+                    seen[p.pid] = {"role": "runner", "start": round(time.perf_counter() - t0, 1)}
+                if p.pid != proc.pid and seen[p.pid]["role"] in ("runner", "other"):
+                    # a child forked a moment ago still shows the runner's command line until it execs
+                    seen[p.pid]["role"] = role(p.cmdline())
                 seen[p.pid]["cpu"] = cpu.user + cpu.system
         except psutil.Error:
             pass
@@ -112,7 +115,7 @@ def cpu_summary(cpu: dict[int, dict], seconds: float) -> dict:
     cores = psutil.cpu_count() or 1
     busy = total / max(seconds * cores, 1e-9)
     line = (f"CPU: {total:.0f} CPU-s in {seconds:.0f} s on {cores} cores ({busy:.0%} of them busy): "
-            + ", ".join(f"{k} {v:.0f}" for k, v in sorted(by_role.items(), key=lambda kv: -kv[1]) if k != "kernel")
+            + ", ".join(f"{k} {v:.0f}" for k, v in sorted(by_role.items(), key=lambda kv: -kv[1]) if k != "kernel" and v >= 0.5)
             + f", kernels {by_role.get('kernel', 0.0):.0f} ({', '.join(map(str, kernels))} in the order they started)")
     return {"cpu_seconds": round(total, 1), "cores": cores, "busy_share": round(busy, 3),
             "by_role": {k: round(v, 1) for k, v in by_role.items()}, "kernels": kernels, "line": line}
