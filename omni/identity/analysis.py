@@ -243,7 +243,7 @@ def _truth_tables(result: IdentityResult, workspace: Workspace, naive: np.ndarra
         return {}
     r = result.resolved
     truth = workspace.truth_codes(str(result.month))  # integer keys: one join in the engine
-    result.true_people = int(np.count_nonzero(np.bincount(truth[truth >= 0]))) if (truth >= 0).any() else 0
+    result.true_people = int(np.count_nonzero(np.bincount(truth[truth >= 0])))
     ro = result.resolution.records  # record_key, source, how, cluster: what the scores read of record_oneid
     acc = accuracy.accuracy_table(ro, result.resolution, truth)
     tables: dict[str, Any] = {"accuracy": acc, "source_pairs": accuracy.source_pair_accuracy(

@@ -88,7 +88,7 @@ def _label_codes(x: np.ndarray) -> tuple[np.ndarray, int]:
 
 def _pair_matrix(group: np.ndarray, source: np.ndarray, n_src: int) -> np.ndarray:
     """Pairs of records in the same group, counted by (source, source)."""
-    g, n_g = _label_codes(np.asarray(group)) if len(group) else (np.zeros(0, np.int64), 0)
+    g, n_g = _label_codes(np.asarray(group))
     m = csr_matrix((np.ones(len(g)), (g, source)), shape=(n_g, n_src))
     cross = (m.T @ m).toarray()
     within = np.asarray(m.multiply(m).sum(axis=0)).ravel()  # sum of c^2 per source
