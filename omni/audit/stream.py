@@ -65,7 +65,8 @@ class SourceSummary:
 
 
 def summarise_source(loaded: LoadedSource, spec: DatasetSpec, month: Month, s: dict[str, Any],
-                     id_types: Sequence[str] = ()) -> SourceSummary:
+                     id_types: Sequence[str] = (),
+                     identifiers: Callable[[str, pd.DataFrame], pd.DataFrame] | None = None) -> SourceSummary:
     """Every per-source part of the audit of one loaded source.
 
     Parameters
@@ -80,6 +81,11 @@ def summarise_source(loaded: LoadedSource, spec: DatasetSpec, month: Month, s: d
         The audit settings (:func:`omni.audit.analyse_month`).
     id_types : sequence of str
         Identifier types whose distinct valid values are kept (referential integrity, overlap).
+    identifiers : callable, optional
+        ``identifiers(name, table)``: the source's lean identifier table
+        (:func:`omni.normalize.link_table`; default: made here). The audit passes
+        :meth:`omni.workspace.Workspace.source_identifiers`, which in the report reads the table
+        the month's resolution made of the same source.
     """
     name, ss, t = loaded.name, loaded.spec, loaded.table
     tc = record_time_column(ss)
@@ -103,10 +109,14 @@ def summarise_source(loaded: LoadedSource, spec: DatasetSpec, month: Month, s: d
     )
     del times
     if ss.identifiers:
-        ids = link_table({name: t}, spec, sources=[name], encode=False)
+        ids = (identifiers(name, t) if identifiers is not None
+               else link_table({name: t}, spec, sources=[name], encode=False))
         out.id_counts = identifier_counts(ids[["source", "id_type", "valid", "reason"]])
         keep = ids["id_type"].isin(list(id_types)).to_numpy() & ids["valid"].to_numpy()
-        out.id_values = ids.loc[keep, ["source", "id_type", "value", "valid"]].drop_duplicates(["source", "id_type", "value"])
+        vals = ids.loc[keep, ["source", "id_type", "value", "valid"]]
+        if not isinstance(vals["value"].dtype, pd.StringDtype):  # dictionary-encoded: as plain strings
+            vals = vals.assign(value=vals["value"].astype("string[pyarrow]"))
+        out.id_values = vals.drop_duplicates(["source", "id_type", "value"])
     return out
 
 
@@ -156,17 +166,19 @@ class StreamedParts:
 
 def stream_parts(spec: DatasetSpec, month: Month, s: dict[str, Any],
                  load: Callable[[str], LoadedSource] | None = None,
-                 kept: Callable[[str], bool] | None = None) -> StreamedParts:
+                 pick: Callable[[list[str]], str] | None = None,
+                 identifiers: Callable[[str, pd.DataFrame], pd.DataFrame] | None = None) -> StreamedParts:
     """Load every source alone (largest file first), summarise it and drop it.
 
     ``load(name)`` loads one source (default :func:`omni.io.load_source`); the audit passes
     :meth:`omni.workspace.Workspace.loaded_source`, which in a shared workspace (the report's
     kernels) also keeps each loaded source on disk for the notebooks that read it later.
-    ``kept(name)``: whether another process has loaded and kept ``name`` already
-    (:meth:`omni.workspace.Workspace.loaded_source_kept`; in the report the month's resolution
-    loads its sources beside the audit). Before each source, the largest kept one is taken
-    first, so the audit reads what is ready and parses the rest meanwhile. The order changes
-    no table: the summaries are stacked in spec order.
+    ``pick(todo)``: which source to take next (default: the largest left); the audit passes
+    :meth:`omni.workspace.Workspace.next_source`, which in the report, where the month's
+    resolution loads its sources beside the audit, takes one the resolution has kept, else one
+    nobody is loading: the audit reads what is ready and parses the rest meanwhile.
+    ``identifiers``: see :func:`summarise_source`. The order changes no table: the summaries are
+    stacked in spec order.
 
     Raises
     ------
@@ -184,10 +196,10 @@ def stream_parts(spec: DatasetSpec, month: Month, s: dict[str, Any],
     done: dict[str, SourceSummary] = {}
     todo = sorted(names, key=lambda n: (-sizes[n], names.index(n)))
     while todo:
-        name = next((n for n in todo if kept(n)), todo[0]) if kept is not None else todo[0]
+        name = pick(todo) if pick is not None else todo[0]
         todo.remove(name)
         loaded = load(name) if load is not None else load_source(spec, name)
-        done[name] = summarise_source(loaded, spec, month, s, id_types)
+        done[name] = summarise_source(loaded, spec, month, s, id_types, identifiers)
         del loaded
         release_memory()
     return StreamedParts(spec, [done[n] for n in names])

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from omni.core.claims import pid_alive
+
 __all__ = ["SPILL_ROWS", "read_spilled", "spill_frames", "spilled_rows", "sweep_orphans", "wait_spilled"]
 
 #: Rows converted to Arrow and written at once (:func:`_write_plain`).
@@ -103,16 +105,6 @@ def spill_frames(frames: Mapping[str, pd.DataFrame], under: Path | None, prefix:
 _WORKING = re.compile(r"^\..+-(\d+)-[a-z0-9_]{8}$")
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # another user's process: alive
-        return True
-    return True
-
-
 def sweep_orphans(under: Path) -> list[str]:
     """Remove the hidden working folders under ``under`` left by processes that no longer run
     (a resolution killed by the system leaves its inputs and its half-written cache: GBs at 5M
@@ -120,7 +112,7 @@ def sweep_orphans(under: Path) -> list[str]:
     gone = []
     for d in sorted(under.iterdir()) if under.is_dir() else []:
         m = _WORKING.match(d.name)
-        if m and d.is_dir() and int(m.group(1)) != os.getpid() and not _alive(int(m.group(1))):
+        if m and d.is_dir() and int(m.group(1)) != os.getpid() and not pid_alive(int(m.group(1))):
             shutil.rmtree(d, ignore_errors=True)
             gone.append(d.name)
     return gone

@@ -158,3 +158,40 @@ def test_file_rows_are_the_rows_read_minus_the_quarantined():
         assert got is not None and got.tolist() == want.tolist()
     assert file_rows(10, pd.Series([2, 5]), 9) is None  # 8 rows are left, not 9
     assert file_rows(10, pd.Series([2.0, None]), 8) is None
+
+
+def test_duplicate_rows_count_repeats_in_every_column_but_the_key(ds):
+    """Rows equal in every declared column but the key are counted once each beyond the first,
+    missing values equal to each other (as pandas' ``duplicated``), whatever the column types."""
+    import numpy as np
+
+    from omni.audit.duplicates import distinct_rows, duplicate_row, duplicate_rows
+
+    name = "ecom_orders"
+    s = ds.spec.sources[name]
+    t = ds.tables[name]
+    base = duplicate_row(name, s, t)
+    cols = [c for c in s.columns if c != s.key]
+    assert base["duplicate_rows"] == int(t.duplicated(subset=cols).sum())
+    # three rows repeated with new keys (one twice), one of them with missing values
+    extra = t.iloc[[0, 5, 5, 9]].copy()
+    extra[s.key] = [f"dup-{i}" for i in range(len(extra))]
+    t2 = pd.concat([t, extra], ignore_index=True)
+    miss = [c for c in cols if t2[c].dtype != bool][:3]
+    t2.loc[[9, len(t2) - 1], miss] = None
+    got = duplicate_row(name, s, t2)
+    assert got["duplicate_rows"] == base["duplicate_rows"] + 4
+    assert got["rows"] == len(t2) and got["duplicate_share"] == pytest.approx(got["duplicate_rows"] / len(t2))
+    table = duplicate_rows(ds).set_index("source")
+    assert table.loc[name, "duplicate_rows"] == base["duplicate_rows"]
+
+    f = pd.DataFrame({
+        "s": pd.array(["a", "a", None, None, "b", "a"], dtype="string[pyarrow]"),
+        "x": [1.0, 1.0, np.nan, np.nan, 2.0, 1.0],
+        "n": pd.array([1, 1, pd.NA, pd.NA, 3, 2], dtype="Int64"),
+        "c": pd.Categorical(["u", "u", None, None, "v", "u"]),
+        "t": pd.to_datetime(["2026-01-01", "2026-01-01", None, None, "2026-02-01", "2026-01-01"]),
+    })
+    assert distinct_rows(f) == len(f) - int(f.duplicated().sum()) == 4
+    mixed = pd.DataFrame({"o": [1, "1", 1, (1,), (1,)]}, dtype=object)  # DuckDB cannot scan it
+    assert distinct_rows(mixed) == len(mixed) - int(mixed.duplicated().sum()) == 3

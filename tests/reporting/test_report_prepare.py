@@ -137,9 +137,26 @@ def test_the_audit_reads_the_sources_the_resolution_kept(test_world, tmp_path, m
         parsed.append(name)
         return real(spec, name)
 
+    import omni.audit.stream as stream
+
+    normalized: list[str] = []
+    real_link = wsmod.link_table
+
+    def link_spy(data, *a, **k):
+        normalized.extend(data)
+        return real_link(data, *a, **k)
+
+    def refuse(*_a, **_k):
+        raise AssertionError("the audit normalized a source itself")
+
     monkeypatch.setattr(wsmod, "load_source", spy)
+    monkeypatch.setattr(wsmod, "link_table", link_spy)
+    monkeypatch.setattr(stream, "link_table", refuse)
     got = audit(Workspace(tmp_path, share=True), "2026-10")
     assert sorted(parsed) == sorted(set(resolver.spec.sources) - set(kept))
+    # the identifier tables the resolution made are read, not made again
+    with_ids = {n for n, s in resolver.spec.sources.items() if s.identifiers}
+    assert sorted(normalized) == sorted(with_ids - set(kept)) and with_ids & set(kept)
     for name in TABLES:
         a, b = got.tables[name], want.tables[name]
         if isinstance(b, pd.DataFrame):
@@ -168,3 +185,40 @@ def test_sources_of_an_out_of_core_dataset_are_not_kept(test_world, tmp_path, mo
     assert not ws.loaded_source_kept("order_lines")  # kept by the first test, not read above the line
     monkeypatch.setattr(wsmod, "OUT_OF_CORE_RECORDS", 10**12)
     assert Workspace(world, share=True).loaded_source_kept("order_lines")
+
+
+def test_a_process_waits_for_a_source_another_is_loading_instead_of_parsing_it_too(test_world, tmp_path, monkeypatch):
+    """The month's resolution, the data audit and the preparation load the sources beside each
+    other in the report: one that asks for a source another is loading waits for it and reads
+    what that one keeps (each source is parsed once per report); the order of the loading
+    prefers sources nobody is loading."""
+    import omni.workspace as wsmod
+    from omni.core.claims import claim_path
+
+    world = tmp_path / "world"
+    shutil.copytree(test_world / "raw", world / "raw")
+    parsed: list[str] = []
+    inside = threading.Event()
+    real = wsmod.load_source
+
+    def slow(spec, name):
+        parsed.append(name)
+        inside.set()
+        time.sleep(0.5)
+        return real(spec, name)
+
+    monkeypatch.setattr(wsmod, "load_source", slow)
+    first = Workspace(world, share=True)
+    got = {}
+    t = threading.Thread(target=lambda: got.setdefault("first", first.loaded_source("order_lines")))
+    t.start()
+    assert inside.wait(30)
+    other = Workspace(world, share=True)
+    assert other.loaded_source_claimed("order_lines") and not other.loaded_source_kept("order_lines")
+    assert other.next_source(["order_lines", "crm_members"]) == "crm_members"  # nobody loads it
+    second = other.loaded_source("order_lines")  # waits, then reads
+    t.join()
+    assert parsed == ["order_lines"]
+    pd.testing.assert_frame_equal(second.table, got["first"].table)
+    path = other._memo_path(("workspace.loaded_source", "order_lines"), "io")
+    assert not claim_path(path).exists() and other.next_source(["crm_members", "order_lines"]) == "order_lines"
