@@ -31,6 +31,7 @@ from omni.oneid.match_features import (
     match_units,
     name_pinyin,
     normalize_quasi,
+    wide_units,
 )
 from omni.oneid.resolve import resolve_identities
 from omni.workspace import Workspace
@@ -484,3 +485,34 @@ def test_quasi_rows_find_their_records_by_source_and_row_as_by_key(test_world):
     by_keys = match_units(dataclasses.replace(res, records=res.records.drop(columns="row")), full)
     for a, b in zip(by_rows, by_keys, strict=True):
         pd.testing.assert_frame_equal(a, b)
+
+
+def test_wide_units_give_sorted_lists_and_the_mode_with_ties_to_the_smallest_value():
+    """One row per unit and side: the distinct values of each feature sorted in binary order (as
+    the engine sorts strings), null when none; the mode is the value of most weight, ties to the
+    smallest; rows of features the table does not hold are left out."""
+    import pyarrow as pa
+
+    rows = [  # side, unit, f, v, n
+        (1, 7, "name", "王静", 2), (1, 7, "name", "李娜", 2), (1, 7, "name", "Zoe", 1),
+        (1, 7, "city", "深圳", 1), (1, 3, "mphone", "138****8000", 5), (1, 3, "mphone", "139****0001", 6),
+        (2, 7, "name", "王静", 1), (2, 9, "street", "人民路62号|9-3204", 3), (2, 9, "road", "人民路62号", 3),
+        (2, 9, "unknown_feature", "x", 9),
+    ]
+    t = pa.table({
+        "side": pa.array([r[0] for r in rows], pa.int8()), "unit": pa.array([r[1] for r in rows], pa.int64()),
+        "f": [r[2] for r in rows], "v": [r[3] for r in rows], "n": pa.array([r[4] for r in rows], pa.int64()),
+    })
+    out = wide_units(t)
+    acc, prof = out[1].to_pylist(), out[2].to_pylist()
+    assert [r["unique_id"] for r in acc] == [3, 7] and [r["unique_id"] for r in prof] == [7, 9]
+    u3, u7 = acc
+    assert u7["names"] == sorted(["王静", "李娜", "Zoe"], key=lambda s: s.encode()) == ["Zoe", "李娜", "王静"]
+    assert u7["name"] == "李娜"  # 2 records each: the smaller of the two
+    assert u7["city"] == "深圳" and u7["cities"] == ["深圳"] and u7["mphone"] is None and u7["mphones"] is None
+    assert u3["mphone"] == "139****0001" and u3["mphones"] == ["138****8000", "139****0001"]
+    assert u3["name"] is None and u3["names"] is None and u3["provinces"] is None
+    assert prof[0]["names"] == ["王静"] and prof[1]["street"] == "人民路62号|9-3204" and prof[1]["roads"] == ["人民路62号"]
+    assert out[1].schema.field("names").type == pa.list_(pa.field("l", pa.string()))
+    empty = wide_units(t.slice(0, 0))
+    assert empty[1].num_rows == empty[2].num_rows == 0 and empty[1].schema == out[1].schema
