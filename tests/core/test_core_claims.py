@@ -73,6 +73,24 @@ def test_the_claim_of_a_process_that_no_longer_runs_is_taken_over(tmp_path):
     assert not claim_path(target).exists()
 
 
+def test_a_claim_older_than_any_making_is_taken_over_whatever_its_process_id(tmp_path):
+    """A process id the system has given to another process since the claim was made must not
+    keep the others waiting: a claim older than STALE_CLAIM_SECONDS is stale."""
+    import os
+
+    from omni.core.claims import STALE_CLAIM_SECONDS
+
+    target = tmp_path / "value.pkl"
+    claim = claim_path(target)
+    claim.write_text(f"{os.getppid()}\n")  # a running process
+    assert held_elsewhere(target)
+    old = time.time() - STALE_CLAIM_SECONDS - 60
+    os.utime(claim, (old, old))
+    assert not held_elsewhere(target)
+    with claimed(target) as mine:
+        assert mine
+
+
 def test_a_file_made_already_needs_no_claim(tmp_path):
     target = tmp_path / "value.pkl"
     target.write_text("x")
