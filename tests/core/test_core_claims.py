@@ -29,13 +29,19 @@ def _dead_pid() -> int:
     return p.pid
 
 
-def test_a_process_waits_for_the_file_another_process_is_making(tmp_path):
-    target = tmp_path / "value.pkl"
+def _holder(target: Path, seconds: float, make: bool):
+    """A process of its own that holds the claim on ``target`` (started and holding on return)."""
     ctx = mp.get_context("spawn")
     started = ctx.Event()
-    holder = ctx.Process(target=_hold_then_make, args=(str(target), started, 1.0, True))
+    holder = ctx.Process(target=_hold_then_make, args=(str(target), started, seconds, make))
     holder.start()
     assert started.wait(60)
+    return holder
+
+
+def test_a_process_waits_for_the_file_another_process_is_making(tmp_path):
+    target = tmp_path / "value.pkl"
+    holder = _holder(target, 1.0, True)
     assert held_elsewhere(target)
     t0 = time.perf_counter()
     with claimed(target) as mine:
@@ -49,11 +55,7 @@ def test_a_process_waits_for_the_file_another_process_is_making(tmp_path):
 
 def test_a_holder_that_ends_without_the_file_hands_the_claim_on(tmp_path):
     target = tmp_path / "value.pkl"
-    ctx = mp.get_context("spawn")
-    started = ctx.Event()
-    holder = ctx.Process(target=_hold_then_make, args=(str(target), started, 0.5, False))
-    holder.start()
-    assert started.wait(60)
+    holder = _holder(target, 0.5, False)
     with claimed(target) as mine:
         assert mine  # the holder failed: this process makes it
         assert claim_path(target).read_text().strip() == str(__import__("os").getpid())
