@@ -50,7 +50,7 @@ def distinct_rows(frame: pd.DataFrame) -> int:
     con = connect()
     try:
         con.register("t", frame)
-        return int(con.execute("SELECT count(*) FROM (SELECT DISTINCT * FROM t)").fetchone()[0])
+        return int(con.execute("SELECT count(*) FROM (SELECT DISTINCT * FROM t)").fetchall()[0][0])
     except (duckdb.Error, TypeError, ValueError):  # a column type DuckDB does not scan
         return int(len(frame) - frame.duplicated().sum())
     finally:

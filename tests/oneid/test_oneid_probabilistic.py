@@ -516,3 +516,18 @@ def test_wide_units_give_sorted_lists_and_the_mode_with_ties_to_the_smallest_val
     assert out[1].schema.field("names").type == pa.list_(pa.field("l", pa.string()))
     empty = wide_units(t.slice(0, 0))
     assert empty[1].num_rows == empty[2].num_rows == 0 and empty[1].schema == out[1].schema
+
+
+def test_the_wide_units_above_the_in_memory_size_are_made_in_the_engine_the_same(world, monkeypatch):
+    """Above WIDE_UNITS_IN_MEMORY_ROWS (about 2M persons) DuckDB makes the lists and modes, within
+    its memory limit: the same units as NumPy's below it."""
+    import omni.oneid.match_features as mf
+
+    ws, res, quasi = world
+    in_memory = match_units(res, quasi, ws.ids)
+    monkeypatch.setattr(mf, "WIDE_UNITS_IN_MEMORY_ROWS", 0)
+    monkeypatch.setattr(mf, "wide_units", lambda t: pytest.fail("made in NumPy above the size"))
+    in_engine = match_units(res, quasi, ws.ids)
+    for a, b in zip(in_memory, in_engine, strict=True):
+        assert len(a) > 0
+        pd.testing.assert_frame_equal(a, b, check_exact=True)
