@@ -69,6 +69,11 @@ log = logging.getLogger(__name__)
 #: what :meth:`Workspace._read_memo` gives for a file it cannot read
 _UNREAD = object()
 
+
+def _loaded_source_key(name: str) -> tuple[str, str]:
+    """The memo key of :meth:`Workspace.loaded_source`."""
+    return ("workspace.loaded_source", name)
+
 UNIFIED = ("orders", "events", "touchpoints", "campaign_assignments")
 #: The cache folder of a dataset (``<data>/processed``) and the manifest of each cached resolution.
 PROCESSED = "processed"
@@ -816,7 +821,7 @@ class Workspace:
         """
         if name not in self.spec.sources:
             raise KeyError(f"{self.path.name}: no source {name!r}; sources: {sorted(self.spec.sources)}")
-        return self.memo(("workspace.loaded_source", name), lambda: load_source(self.spec, name),
+        return self.memo(_loaded_source_key(name), lambda: load_source(self.spec, name),
                          persist="io" if self._keeps_sources() else None, keep=False, claim=True)
 
     def loaded_source_kept(self, name: str) -> bool:
@@ -824,14 +829,18 @@ class Workspace:
         workspace, and another process of the report loaded it already) instead of the file."""
         if not self._keeps_sources() or name not in self.spec.sources:
             return False
-        return self._memo_path(("workspace.loaded_source", name), "io").is_file()
+        return self._loaded_source_path(name).is_file()
 
     def loaded_source_claimed(self, name: str) -> bool:
         """Whether a running process of the report is loading ``name`` now (:meth:`loaded_source`
         would wait for it): callers with sources to go through take the others first."""
         if not self._keeps_sources() or name not in self.spec.sources:
             return False
-        return held_elsewhere(self._memo_path(("workspace.loaded_source", name), "io"))
+        return held_elsewhere(self._loaded_source_path(name))
+
+    def _loaded_source_path(self, name: str) -> Path:
+        """Where :meth:`loaded_source` keeps ``name`` in ``processed/memo/`` (its key, one place)."""
+        return self._memo_path(_loaded_source_key(name), "io")
 
     def next_source(self, todo: Sequence[str]) -> str:
         """Which of ``todo`` to load next in a shared workspace: one another process has kept

@@ -220,5 +220,5 @@ def test_a_process_waits_for_a_source_another_is_loading_instead_of_parsing_it_t
     t.join()
     assert parsed == ["order_lines"]
     pd.testing.assert_frame_equal(second.table, got["first"].table)
-    path = other._memo_path(("workspace.loaded_source", "order_lines"), "io")
+    path = other._loaded_source_path("order_lines")
     assert not claim_path(path).exists() and other.next_source(["crm_members", "order_lines"]) == "order_lines"
